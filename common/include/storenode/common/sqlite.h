@@ -1,0 +1,110 @@
+// A thin RAII layer over SQLite: a connection, prepared statements and
+// transactions. Errors come back as Status values carrying SQLite's message.
+//
+// A Db is one connection and, like sqlite3 itself in multi-thread mode, must
+// be used by one thread at a time. storenode keeps one writer connection per
+// file.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storenode/common/status.h"
+
+namespace storenode::sql {
+
+enum class Sync { kNormal, kFull };
+
+struct OpenOptions {
+  bool create = true;
+  bool read_only = false;
+  bool wal = true;
+  Sync sync = Sync::kFull;
+  int busy_timeout_ms = 5000;
+};
+
+class Stmt;
+
+class Db {
+ public:
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, OpenOptions options = {});
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  // Runs one or more statements without results (schema, pragmas).
+  Status Exec(std::string_view sql);
+  // Prepares a statement; the statement must not outlive the Db.
+  Result<Stmt> Prepare(std::string_view sql);
+  // Runs a query whose first row's first column is an integer; `fallback` if no row.
+  Result<int64_t> QueryInt(std::string_view sql, int64_t fallback = 0);
+
+  int64_t LastInsertRowid() const;
+  int Changes() const;
+  sqlite3* raw() { return db_; }
+  const std::string& path() const { return path_; }
+  Status Error(std::string_view what) const;  // Status with SQLite's current message
+
+ private:
+  Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  sqlite3* db_;
+  std::string path_;
+};
+
+// A prepared statement. Bind parameters by 1-based index, Step(), read columns
+// by 0-based index. Reset() makes it reusable; the bindings are cleared.
+class Stmt {
+ public:
+  Stmt(Stmt&& other) noexcept : stmt_(other.stmt_), db_(other.db_) { other.stmt_ = nullptr; }
+  Stmt& operator=(Stmt&& other) noexcept;
+  ~Stmt();
+
+  Stmt& Bind(int index, int64_t value);
+  Stmt& Bind(int index, std::string_view text);  // TEXT
+  Stmt& BindBlob(int index, std::string_view bytes);
+  Stmt& BindBlob(int index, const void* data, size_t size);
+  Stmt& BindNull(int index);
+
+  // true when a row is available, false when done.
+  Result<bool> Step();
+  // Steps once and expects SQLITE_DONE (INSERT/UPDATE/DELETE).
+  Status Run();
+  void Reset();
+
+  int64_t Int(int col) const;
+  std::string Text(int col) const;
+  std::string Blob(int col) const;
+  std::string_view BlobView(int col) const;  // valid until the next Step/Reset
+  bool IsNull(int col) const;
+
+ private:
+  friend class Db;
+  Stmt(sqlite3_stmt* stmt, Db* db) : stmt_(stmt), db_(db) {}
+  sqlite3_stmt* stmt_;
+  Db* db_;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit()
+// succeeded. Use it for every multi-statement write.
+class Transaction {
+ public:
+  explicit Transaction(Db& db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  const Status& begin_status() const { return begin_; }
+  Status Commit();
+
+ private:
+  Db& db_;
+  Status begin_;
+  bool done_ = false;
+};
+
+}  // namespace storenode::sql

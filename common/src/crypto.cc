@@ -1,0 +1,177 @@
+#include "storenode/common/crypto.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+
+namespace storenode::crypto {
+namespace {
+
+EVP_MD_CTX* Ctx(void* p) { return static_cast<EVP_MD_CTX*>(p); }
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+
+PkeyPtr PrivateKey(const std::array<uint8_t, 32>& seed) {
+  return PkeyPtr(
+      EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
+}
+
+}  // namespace
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr || EVP_DigestInit_ex(Ctx(ctx_), EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL SHA-256 init failed");
+  }
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(Ctx(ctx_)); }
+
+Sha256& Sha256::Update(Bytes data) {
+  EVP_DigestUpdate(Ctx(ctx_), data.data(), data.size());
+  return *this;
+}
+
+Hash Sha256::Final() {
+  Hash out{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(Ctx(ctx_), out.data(), &len);
+  return out;
+}
+
+Hash Sha256Of(Bytes data) { return Sha256().Update(data).Final(); }
+
+SigningKey SigningKey::Generate() {
+  std::array<uint8_t, 32> seed{};
+  RandomBytes(seed);
+  return std::move(FromSeed(seed).value());
+}
+
+Result<SigningKey> SigningKey::FromSeed(Bytes seed) {
+  if (seed.size() != 32) return Status::Invalid("Ed25519 seed must be 32 bytes");
+  SigningKey key;
+  std::memcpy(key.seed_.data(), seed.data(), 32);
+  PkeyPtr pkey = PrivateKey(key.seed_);
+  size_t len = key.public_key_.size();
+  if (!pkey || EVP_PKEY_get_raw_public_key(pkey.get(), key.public_key_.data(), &len) != 1) {
+    return Status::Invalid("OpenSSL rejected the Ed25519 seed");
+  }
+  return key;
+}
+
+Result<SigningKey> SigningKey::Load(const std::string& path) {
+  struct stat st{};
+  if (stat(path.c_str(), &st) != 0) return Status::NotFound("key file " + path + " missing");
+  if ((st.st_mode & 077) != 0) {
+    return Status::Precondition("key file " + path + " is readable by others (want mode 0600)");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (raw.size() != 32) {
+    return Status::Corruption("key file " + path + " holds " + std::to_string(raw.size()) +
+                              " bytes, want 32");
+  }
+  return FromSeed(AsBytes(raw));
+}
+
+Status SigningKey::Save(const std::string& path) const {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Io("cannot create key file " + path + ": " + std::strerror(errno));
+  bool ok = write(fd, seed_.data(), seed_.size()) == static_cast<ssize_t>(seed_.size()) &&
+            fsync(fd) == 0;
+  close(fd);
+  if (!ok) return Status::Io("cannot write key file " + path);
+  return Status::Ok();
+}
+
+Signature SigningKey::Sign(Bytes message) const {
+  Signature sig{};
+  PkeyPtr pkey = PrivateKey(seed_);
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  size_t len = sig.size();
+  if (!pkey || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1) {
+    throw std::runtime_error("OpenSSL Ed25519 sign failed");
+  }
+  return sig;
+}
+
+bool Verify(const PublicKey& key, Bytes message, Bytes signature) {
+  if (signature.size() != 64) return false;
+  PkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, key.data(), key.size()));
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!pkey || !ctx ||
+      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
+    return false;
+  }
+  return EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
+                          message.size()) == 1;
+}
+
+void RandomBytes(std::span<uint8_t> out) {
+  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+    throw std::runtime_error("OpenSSL RAND_bytes failed");
+  }
+}
+
+std::string ToHex(Bytes data) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(data.size() * 2);
+  for (uint8_t b : data) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+Result<std::string> FromHex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return Status::Invalid("hex string has odd length");
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out(hex.size() / 2, '\0');
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return Status::Invalid("not a hex string");
+    out[i] = static_cast<char>(hi << 4 | lo);
+  }
+  return out;
+}
+
+Result<Hash> HashFromBytes(std::string_view raw) {
+  if (raw.size() != 32) {
+    return Status::Invalid("hash must be 32 bytes, got " + std::to_string(raw.size()));
+  }
+  Hash h{};
+  std::memcpy(h.data(), raw.data(), 32);
+  return h;
+}
+
+std::string Fingerprint(const PublicKey& key) {
+  Hash h = Sha256Of(Bytes(key.data(), key.size()));
+  std::string out;
+  for (int i = 0; i < 8; ++i) {
+    if (i) out += ':';
+    out += ToHex(Bytes(&h[i], 1));
+  }
+  return out;
+}
+
+}  // namespace storenode::crypto

@@ -1,0 +1,601 @@
+// The MQTT adapter over Paho C++ (async client). Paho's types stay in this file.
+//
+// NOTES ON THE DESIGN
+//
+// One supervisor thread per client owns the connection life cycle:
+//
+//   connect ──ok──> restore subscriptions ──acked──> connected ──lost──┐
+//      ^  └─failed─> backoff ─┐                                        │
+//      └──────────────────────┴──────────────── backoff <──────────────┘
+//
+// Each step is a non-blocking Paho call whose result arrives on a Paho thread
+// (ActionListener); the listener records it under mu_ and wakes the
+// supervisor. The supervisor waits on the condition variable, never on a Paho
+// token, so Stop() can interrupt any step. Paho's own automatic reconnect is
+// not used: with clean start the broker forgets subscriptions, and we want
+// OnConnected to fire only after they are restored.
+//
+// Invariants:
+//  1. `connected_` is true only between "subscriptions acked" and the first
+//     loss notification; Publish() refuses otherwise, so nothing is buffered
+//     in Paho while offline (sendWhileDisconnected is off).
+//  2. Every accepted publish is in `pending_` until exactly one of: its ack,
+//     its failure, or the connection loss that fails all of them. Whichever
+//     comes first erases it; later notifications find nothing.
+//  3. Results carry the attempt number they belong to; a result of an older
+//     attempt is ignored.
+//  4. User callbacks run through Guarded(), which counts them; Stop() closes
+//     the gate and waits for the count to drain, so none runs after Stop().
+//  5. The subscription list only grows. A filter added while connected is
+//     sent by Subscribe(); one added before is sent by the supervisor, which
+//     flips `connected_` under the same lock after checking that it has sent
+//     them all, so each filter is sent once per session.
+#include "storenode/common/mqtt.h"
+
+#include <mqtt/async_client.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace storenode::mqtt {
+namespace {
+
+// Identifies the client whose callback this thread is running, so that Stop()
+// called from a callback does not wait for itself.
+thread_local const void* tls_callback_owner = nullptr;
+
+class ActionListener final : public ::mqtt::iaction_listener {
+ public:
+  using Handler = std::function<void(const ::mqtt::token&, bool ok)>;
+  explicit ActionListener(Handler h) : handler_(std::move(h)) {}
+  void on_success(const ::mqtt::token& tok) override { handler_(tok, true); }
+  void on_failure(const ::mqtt::token& tok) override { handler_(tok, false); }
+
+ private:
+  Handler handler_;
+};
+
+uint64_t ContextId(const ::mqtt::token& tok) {
+  return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(tok.get_user_context()));
+}
+void* AsContext(uint64_t id) { return reinterpret_cast<void*>(static_cast<uintptr_t>(id)); }
+
+std::string DescribeFailure(const ::mqtt::token& tok) {
+  std::string s = "rc " + std::to_string(tok.get_return_code());
+  if (const char* e = ::MQTTAsync_strerror(tok.get_return_code())) s += std::string(" (") + e + ")";
+  auto reason = static_cast<int>(tok.get_reason_code());
+  if (reason != 0) {
+    s += ", reason " + std::to_string(reason);
+    if (const char* r = ::MQTTReasonCode_toString(static_cast<MQTTReasonCodes>(reason))) {
+      s += std::string(" (") + r + ")";
+    }
+  }
+  return s;
+}
+
+bool IsTls(const std::string& uri) {
+  return uri.starts_with("ssl://") || uri.starts_with("mqtts://") || uri.starts_with("wss://");
+}
+
+::mqtt::properties ToProperties(const Message& m) {
+  ::mqtt::properties props;
+  if (!m.response_topic.empty()) {
+    props.add(::mqtt::property(::mqtt::property::RESPONSE_TOPIC, m.response_topic));
+  }
+  if (!m.correlation_data.empty()) {
+    props.add(::mqtt::property(::mqtt::property::CORRELATION_DATA, m.correlation_data));
+  }
+  return props;
+}
+
+Message FromPaho(const ::mqtt::message& pm) {
+  Message m;
+  m.topic = pm.get_topic();
+  m.payload = pm.get_payload_str();
+  m.qos = pm.get_qos();
+  m.retained = pm.is_retained();
+  const ::mqtt::properties& props = pm.get_properties();
+  if (props.contains(::mqtt::property::RESPONSE_TOPIC)) {
+    m.response_topic = ::mqtt::get<std::string>(props, ::mqtt::property::RESPONSE_TOPIC);
+  }
+  if (props.contains(::mqtt::property::CORRELATION_DATA)) {
+    m.correlation_data = ::mqtt::get<std::string>(props, ::mqtt::property::CORRELATION_DATA);
+  }
+  return m;
+}
+
+Status CheckTopic(const std::string& topic) {
+  if (topic.empty()) return Status::Invalid("mqtt: empty topic");
+  if (topic.find_first_of("+#") != std::string::npos) {
+    return Status::Invalid("mqtt: wildcard in publish topic '" + topic + "'");
+  }
+  return Status::Ok();
+}
+
+Status CheckQos(int qos) {
+  if (qos < 0 || qos > 2) return Status::Invalid("mqtt: bad qos " + std::to_string(qos));
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string NewClientId(std::string_view prefix) {
+  std::random_device rd;
+  uint64_t r = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(prefix);
+  id += '-';
+  for (int i = 60; i >= 0; i -= 4) id += kHex[(r >> i) & 0xf];
+  return id;
+}
+
+struct Client::Impl {
+  explicit Impl(Options o);
+  ~Impl();
+
+  // Runs f as a user callback unless Stop() has closed the gate (invariant 4).
+  template <typename F>
+  void Guarded(F&& f);
+
+  void Run();  // the supervisor thread
+  bool IssueConnect(uint64_t attempt);
+  bool IssueSubscribe(uint64_t attempt, std::vector<std::pair<std::string, int>> subs);
+  void SleepLocked(std::unique_lock<std::mutex>& lk, std::chrono::milliseconds d);
+  std::chrono::milliseconds Jittered(std::chrono::milliseconds d);
+  void Disconnect();
+
+  void OnConnectResult(const ::mqtt::token& tok, bool ok);
+  void OnSubscribeResult(const ::mqtt::token& tok, bool ok);
+  void OnPublishResult(const ::mqtt::token& tok, bool ok);
+  void OnLost(const std::string& cause);
+  void OnPahoMessage(::mqtt::const_message_ptr pm);
+
+  Status Publish(const Message& m, std::function<void(Status)> on_done);
+  Status Subscribe(std::string filter, int qos);
+  void Stop();
+
+  const Options options_;
+  Status config_error_;  // sticky: Paho refused the options
+  ::mqtt::connect_options connect_options_;
+
+  // Set before Start(), read-only afterwards.
+  std::function<void(const Message&)> on_message_;
+  std::function<void()> on_connected_;
+  std::function<void(const std::string&)> on_disconnected_;
+
+  ActionListener connect_listener_{
+      [this](const ::mqtt::token& t, bool ok) { OnConnectResult(t, ok); }};
+  ActionListener subscribe_listener_{
+      [this](const ::mqtt::token& t, bool ok) { OnSubscribeResult(t, ok); }};
+  ActionListener publish_listener_{
+      [this](const ::mqtt::token& t, bool ok) { OnPublishResult(t, ok); }};
+
+  struct Pending {
+    std::function<void(Status)> on_done;
+    bool counted;  // QoS > 0: counts against max_inflight
+  };
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool started_ = false;
+  bool stop_ = false;
+  bool link_up_ = false;    // Paho has a connection (CONNACK seen, no loss yet)
+  bool connected_ = false;  // link up and subscriptions restored
+  uint64_t attempt_ = 0;
+  std::optional<bool> connect_result_;
+  std::string connect_error_;
+  std::optional<bool> subscribe_result_;
+  bool lost_ = false;
+  std::string lost_cause_;
+  std::vector<std::pair<std::string, int>> subscriptions_;
+  std::map<uint64_t, Pending> pending_;
+  uint64_t next_publish_id_ = 1;
+  size_t inflight_ = 0;
+  int callbacks_running_ = 0;
+  bool callbacks_closed_ = false;
+  std::minstd_rand rng_{std::random_device{}()};
+  std::thread supervisor_;
+
+  // Last: destroyed (explicitly, in ~Impl) while everything above is alive,
+  // since Paho may still call the listeners while it shuts down.
+  std::unique_ptr<::mqtt::async_client> cli_;
+};
+
+Client::Impl::Impl(Options o) : options_(std::move(o)) {
+  std::string client_id = options_.client_id.empty() ? NewClientId("sn") : options_.client_id;
+  try {
+    ::mqtt::create_options create(MQTTVERSION_5);
+    // Paho counts commands not yet written to the socket against this limit
+    // even while connected (default 100). Our inflight limit bounds QoS>0
+    // publishes; the margin is for QoS 0 ones.
+    create.set_max_buffered_messages(std::max(options_.max_inflight, 0) + 10000);
+    create.set_send_while_disconnected(false);
+    cli_ = std::make_unique<::mqtt::async_client>(options_.uri, client_id, create,
+                                                  /*persistence=*/nullptr);
+
+    ::mqtt::connect_options& c = connect_options_;
+    c.set_mqtt_version(MQTTVERSION_5);
+    c.set_clean_session(false);  // v3 flag; Paho rejects it with v5
+    c.set_clean_start(true);
+    c.set_keep_alive_interval(std::max(options_.keepalive_s, 1));
+    c.set_connect_timeout(std::max(options_.keepalive_s, 1));
+    c.set_max_inflight(std::max(options_.max_inflight, 1));
+    if (options_.will) {
+      const Message& w = *options_.will;
+      ::mqtt::will_options will(w.topic, ::mqtt::binary_ref(w.payload), w.qos, w.retained);
+      c.set_will(std::move(will));
+    }
+    if (IsTls(options_.uri)) {
+      ::mqtt::ssl_options ssl;
+      if (!options_.ca_file.empty()) ssl.set_trust_store(options_.ca_file);
+      if (!options_.cert_file.empty()) ssl.set_key_store(options_.cert_file);
+      if (!options_.key_file.empty()) ssl.set_private_key(options_.key_file);
+      ssl.set_enable_server_cert_auth(true);
+      ssl.set_verify(true);
+      c.set_ssl(std::move(ssl));
+    }
+
+    cli_->set_message_callback(
+        [this](::mqtt::const_message_ptr m) { OnPahoMessage(std::move(m)); });
+    cli_->set_connection_lost_handler(
+        [this](const std::string& cause) { OnLost(cause.empty() ? "connection lost" : cause); });
+    cli_->set_disconnected_handler([this](const ::mqtt::properties&, ::mqtt::ReasonCode reason) {
+      const char* r = ::MQTTReasonCode_toString(static_cast<MQTTReasonCodes>(reason));
+      OnLost(std::string("disconnected by broker: ") + (r ? r : std::to_string(int(reason))));
+    });
+  } catch (const std::exception& e) {
+    config_error_ = Status::Invalid("mqtt: bad options for " + options_.uri + ": " + e.what());
+    spdlog::error("{}", config_error_.message());
+    cli_.reset();
+  }
+}
+
+Client::Impl::~Impl() {
+  Stop();
+  cli_.reset();
+}
+
+template <typename F>
+void Client::Impl::Guarded(F&& f) {
+  {
+    std::lock_guard lk(mu_);
+    if (callbacks_closed_) return;
+    ++callbacks_running_;
+  }
+  const void* outer = tls_callback_owner;
+  tls_callback_owner = this;
+  try {
+    f();
+  } catch (const std::exception& e) {
+    // An exception must not unwind into Paho's C threads.
+    spdlog::error("mqtt: callback threw: {}", e.what());
+  } catch (...) {
+    spdlog::error("mqtt: callback threw");
+  }
+  tls_callback_owner = outer;
+  {
+    std::lock_guard lk(mu_);
+    --callbacks_running_;
+  }
+  cv_.notify_all();
+}
+
+std::chrono::milliseconds Client::Impl::Jittered(std::chrono::milliseconds d) {
+  // Spread reconnects of many tills after a broker restart: [d/2, d].
+  std::uniform_int_distribution<int64_t> dist(d.count() / 2, std::max<int64_t>(d.count(), 1));
+  return std::chrono::milliseconds(dist(rng_));
+}
+
+void Client::Impl::SleepLocked(std::unique_lock<std::mutex>& lk, std::chrono::milliseconds d) {
+  cv_.wait_for(lk, d, [&] { return stop_; });
+}
+
+bool Client::Impl::IssueConnect(uint64_t attempt) {
+  try {
+    cli_->connect(connect_options_, AsContext(attempt), connect_listener_);
+    return true;
+  } catch (const std::exception& e) {
+    std::lock_guard lk(mu_);
+    connect_error_ = e.what();
+    return false;
+  }
+}
+
+bool Client::Impl::IssueSubscribe(uint64_t attempt, std::vector<std::pair<std::string, int>> subs) {
+  std::vector<std::string> filters;
+  ::mqtt::iasync_client::qos_collection qos;
+  for (auto& [filter, q] : subs) {
+    filters.push_back(std::move(filter));
+    qos.push_back(q);
+  }
+  try {
+    cli_->subscribe(::mqtt::string_collection::create(std::move(filters)), qos, AsContext(attempt),
+                    subscribe_listener_);
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::warn("mqtt {}: subscribe failed: {}", options_.uri, e.what());
+    return false;
+  }
+}
+
+void Client::Impl::Run() {
+  using Clock = std::chrono::steady_clock;
+  std::chrono::milliseconds backoff = options_.min_backoff;
+  auto next_backoff = [&] { backoff = std::min(backoff * 2, options_.max_backoff); };
+  bool warned = false;  // log the first failure of a streak only
+
+  std::unique_lock lk(mu_);
+  while (!stop_) {
+    const uint64_t attempt = ++attempt_;
+    connect_result_.reset();
+    lost_ = false;
+    lost_cause_.clear();
+    lk.unlock();
+    bool issued = IssueConnect(attempt);
+    lk.lock();
+    if (issued) cv_.wait(lk, [&] { return stop_ || connect_result_.has_value(); });
+    if (stop_) break;
+    if (!issued || !*connect_result_) {
+      if (!warned) spdlog::warn("mqtt {}: connect failed: {}", options_.uri, connect_error_);
+      warned = true;
+      SleepLocked(lk, Jittered(backoff));
+      next_backoff();
+      continue;
+    }
+    warned = false;
+    const auto up_since = Clock::now();
+
+    // Restore subscriptions (invariant 5).
+    size_t sent = 0;
+    while (!stop_ && !lost_) {
+      if (sent == subscriptions_.size()) {
+        connected_ = true;
+        break;
+      }
+      std::vector<std::pair<std::string, int>> batch(subscriptions_.begin() + sent,
+                                                     subscriptions_.end());
+      sent = subscriptions_.size();
+      subscribe_result_.reset();
+      lk.unlock();
+      issued = IssueSubscribe(attempt, std::move(batch));
+      lk.lock();
+      if (issued) cv_.wait(lk, [&] { return stop_ || lost_ || subscribe_result_.has_value(); });
+    }
+    if (stop_) break;
+
+    if (connected_) {
+      lk.unlock();
+      if (on_connected_) Guarded([&] { on_connected_(); });
+      lk.lock();
+      cv_.wait(lk, [&] { return stop_ || lost_; });
+      if (stop_) break;
+      std::string cause = lost_cause_;
+      lk.unlock();
+      if (on_disconnected_) Guarded([&] { on_disconnected_(cause); });
+      lk.lock();
+    }
+    if (Clock::now() - up_since >= options_.max_backoff) backoff = options_.min_backoff;
+    SleepLocked(lk, Jittered(backoff));
+    next_backoff();
+  }
+  lk.unlock();
+  Disconnect();
+}
+
+void Client::Impl::Disconnect() {
+  // A normal disconnect (reason 0): the broker discards the will. Bounded, so
+  // that a dead broker cannot hang Stop().
+  try {
+    if (!cli_->is_connected()) return;
+    ::mqtt::token_ptr tok = cli_->disconnect(::mqtt::disconnect_options(0));
+    tok->wait_for(std::chrono::seconds(2));
+  } catch (const std::exception& e) {
+    spdlog::debug("mqtt {}: disconnect: {}", options_.uri, e.what());
+  }
+}
+
+void Client::Impl::OnConnectResult(const ::mqtt::token& tok, bool ok) {
+  {
+    std::lock_guard lk(mu_);
+    if (ContextId(tok) != attempt_ || connect_result_) return;  // invariant 3
+    connect_result_ = ok;
+    if (ok) {
+      link_up_ = true;
+    } else {
+      connect_error_ = DescribeFailure(tok);
+    }
+  }
+  cv_.notify_all();
+}
+
+void Client::Impl::OnSubscribeResult(const ::mqtt::token& tok, bool ok) {
+  if (!ok) {
+    spdlog::warn("mqtt {}: subscribe failed: {}", options_.uri, DescribeFailure(tok));
+  } else {
+    try {
+      const ::mqtt::subscribe_response rsp = tok.get_subscribe_response();
+      for (::mqtt::ReasonCode rc : rsp.get_reason_codes()) {
+        if (static_cast<int>(rc) >= 0x80) {
+          const char* r = ::MQTTReasonCode_toString(static_cast<MQTTReasonCodes>(rc));
+          spdlog::warn("mqtt {}: broker refused a subscription: {}", options_.uri,
+                       r ? r : std::to_string(int(rc)));
+        }
+      }
+    } catch (const std::exception&) {
+      // No v5 response attached; nothing to check.
+    }
+  }
+  {
+    std::lock_guard lk(mu_);
+    if (ContextId(tok) != attempt_) return;
+    subscribe_result_ = ok;
+  }
+  cv_.notify_all();
+}
+
+void Client::Impl::OnPublishResult(const ::mqtt::token& tok, bool ok) {
+  std::function<void(Status)> done;
+  {
+    std::lock_guard lk(mu_);
+    auto it = pending_.find(ContextId(tok));
+    if (it == pending_.end()) return;  // already failed by OnLost (invariant 2)
+    done = std::move(it->second.on_done);
+    if (it->second.counted) --inflight_;
+    pending_.erase(it);
+  }
+  if (!done) return;
+  Status s =
+      ok ? Status::Ok() : Status::Unavailable("mqtt: publish failed: " + DescribeFailure(tok));
+  Guarded([&] { done(std::move(s)); });
+}
+
+void Client::Impl::OnLost(const std::string& cause) {
+  std::map<uint64_t, Pending> failed;
+  {
+    std::lock_guard lk(mu_);
+    // Paho may report one loss twice (DISCONNECT from the broker, then the
+    // closed socket).
+    if (!link_up_) return;
+    link_up_ = false;
+    connected_ = false;
+    lost_ = true;
+    lost_cause_ = cause;
+    // Clean start: the broker forgets unacked messages; callers resend.
+    failed.swap(pending_);
+    inflight_ = 0;
+  }
+  cv_.notify_all();
+  for (auto& [id, p] : failed) {
+    if (p.on_done)
+      Guarded([&] { p.on_done(Status::Unavailable("mqtt: connection lost: " + cause)); });
+  }
+}
+
+void Client::Impl::OnPahoMessage(::mqtt::const_message_ptr pm) {
+  if (!pm || !on_message_) return;
+  Guarded([&] { on_message_(FromPaho(*pm)); });
+}
+
+Status Client::Impl::Publish(const Message& m, std::function<void(Status)> on_done) {
+  SN_RETURN_IF_ERROR(config_error_);
+  SN_RETURN_IF_ERROR(CheckTopic(m.topic));
+  SN_RETURN_IF_ERROR(CheckQos(m.qos));
+  uint64_t id;
+  {
+    std::lock_guard lk(mu_);
+    if (!connected_) return Status::Unavailable("mqtt: not connected to " + options_.uri);
+    const bool counted = m.qos > 0;
+    if (counted && inflight_ >= static_cast<size_t>(std::max(options_.max_inflight, 1))) {
+      return Status::Unavailable("mqtt: " + std::to_string(inflight_) + " publishes in flight");
+    }
+    id = next_publish_id_++;
+    pending_.emplace(id, Pending{std::move(on_done), counted});
+    if (counted) ++inflight_;
+  }
+  try {
+    auto msg = ::mqtt::message::create(m.topic, m.payload.data(), m.payload.size(), m.qos,
+                                       m.retained, ToProperties(m));
+    cli_->publish(msg, AsContext(id), publish_listener_);
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    // Paho refused it, so no listener call will come: undo. If a loss got
+    // there first it has already run on_done, so report success here to keep
+    // "on_done runs exactly once iff Publish returned OK".
+    std::lock_guard lk(mu_);
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return Status::Ok();
+    if (it->second.counted) --inflight_;
+    pending_.erase(it);
+    return Status::Unavailable(std::string("mqtt: publish refused: ") + e.what());
+  }
+}
+
+Status Client::Impl::Subscribe(std::string filter, int qos) {
+  SN_RETURN_IF_ERROR(config_error_);
+  if (filter.empty()) return Status::Invalid("mqtt: empty topic filter");
+  SN_RETURN_IF_ERROR(CheckQos(qos));
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& [f, q] : subscriptions_) {
+      if (f == filter && q == qos) return Status::Ok();
+    }
+    subscriptions_.emplace_back(filter, qos);
+    if (!connected_) return Status::Ok();  // the supervisor sends it
+  }
+  try {
+    cli_->subscribe(filter, qos);
+  } catch (const std::exception& e) {
+    // Remembered anyway: the next reconnect sends it.
+    return Status::Unavailable(std::string("mqtt: subscribe: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+void Client::Impl::Stop() {
+  std::unique_lock lk(mu_);
+  stop_ = true;
+  callbacks_closed_ = true;
+  cv_.notify_all();
+  const int self = tls_callback_owner == this ? 1 : 0;
+  cv_.wait(lk, [&] { return callbacks_running_ <= self; });
+  lk.unlock();
+  if (supervisor_.joinable() && supervisor_.get_id() != std::this_thread::get_id()) {
+    supervisor_.join();
+  }
+}
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Client::~Client() = default;
+
+std::unique_ptr<Client> Client::Create(Options options) {
+  return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(std::move(options))));
+}
+
+void Client::OnMessage(std::function<void(const Message&)> f) { impl_->on_message_ = std::move(f); }
+
+void Client::OnConnected(std::function<void()> f) { impl_->on_connected_ = std::move(f); }
+
+void Client::OnDisconnected(std::function<void(const std::string&)> f) {
+  impl_->on_disconnected_ = std::move(f);
+}
+
+Status Client::Subscribe(std::string filter, int qos) {
+  return impl_->Subscribe(std::move(filter), qos);
+}
+
+void Client::Start() {
+  Impl& d = *impl_;
+  std::lock_guard lk(d.mu_);
+  if (d.started_ || d.stop_) return;
+  d.started_ = true;
+  if (!d.config_error_.ok()) return;
+  d.supervisor_ = std::thread([&d] { d.Run(); });
+}
+
+void Client::Stop() { impl_->Stop(); }
+
+bool Client::connected() const {
+  std::lock_guard lk(impl_->mu_);
+  return impl_->connected_;
+}
+
+Status Client::Publish(const Message& m, std::function<void(Status)> on_done) {
+  return impl_->Publish(m, std::move(on_done));
+}
+
+size_t Client::inflight() const {
+  std::lock_guard lk(impl_->mu_);
+  return impl_->inflight_;
+}
+
+}  // namespace storenode::mqtt

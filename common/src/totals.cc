@@ -1,0 +1,199 @@
+#include "storenode/common/totals.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace storenode {
+namespace {
+
+v1::TaxTotal* TaxRow(v1::DayTotals* t, const std::string& code, int32_t rate_bp) {
+  for (auto& row : *t->mutable_taxes()) {
+    if (row.tax_code() == code && row.rate_bp() == rate_bp) return &row;
+  }
+  v1::TaxTotal* row = t->add_taxes();
+  row->set_tax_code(code);
+  row->set_rate_bp(rate_bp);
+  return row;
+}
+
+v1::TenderTotal* TenderRow(v1::DayTotals* t, const std::string& type) {
+  for (auto& row : *t->mutable_tenders()) {
+    if (row.type() == type) return &row;
+  }
+  v1::TenderTotal* row = t->add_tenders();
+  row->set_type(type);
+  return row;
+}
+
+v1::DrawerTotal* DrawerRow(v1::DayTotals* t, const std::string& device) {
+  for (auto& row : *t->mutable_drawers()) {
+    if (row.device_id() == device) return &row;
+  }
+  v1::DrawerTotal* row = t->add_drawers();
+  row->set_device_id(device);
+  return row;
+}
+
+// sign = +1 for sales, -1 for refunds.
+void AddLines(const google::protobuf::RepeatedPtrField<v1::SaleLine>& lines, int sign,
+              v1::DayTotals* t) {
+  for (const v1::SaleLine& line : lines) {
+    v1::TaxTotal* row = TaxRow(t, line.tax_code(), line.tax_rate_bp());
+    row->set_gross(row->gross() + sign * line.gross());
+    row->set_tax(row->tax() + sign * line.tax());
+    row->set_net(row->gross() - row->tax());
+  }
+}
+
+void AddTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders, bool refund,
+                const std::string& device, v1::DayTotals* t) {
+  for (const v1::Tender& tender : tenders) {
+    v1::TenderTotal* row = TenderRow(t, TenderName(tender.type()));
+    row->set_count(row->count() + 1);
+    if (refund) {
+      row->set_refunds(row->refunds() + tender.amount());
+    } else {
+      row->set_sales(row->sales() + tender.amount());
+    }
+    if (tender.type() == v1::CASH) {
+      v1::DrawerTotal* d = DrawerRow(t, device);
+      if (refund) {
+        d->set_cash_refunds(d->cash_refunds() + tender.amount());
+      } else {
+        d->set_cash_sales(d->cash_sales() + tender.amount());
+      }
+    }
+  }
+}
+
+void NoteReceipt(uint64_t receipt_no, v1::DayTotals* t) {
+  if (receipt_no == 0) return;
+  if (t->first_receipt_no() == 0 || receipt_no < t->first_receipt_no()) {
+    t->set_first_receipt_no(receipt_no);
+  }
+  t->set_last_receipt_no(std::max(t->last_receipt_no(), receipt_no));
+}
+
+}  // namespace
+
+const char* TenderName(v1::TenderType type) {
+  switch (type) {
+    case v1::CASH: return "CASH";
+    case v1::CARD: return "CARD";
+    case v1::VOUCHER: return "VOUCHER";
+    default: return "OTHER";
+  }
+}
+
+void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
+  const v1::EventHeader& h = event.header;
+  const std::string& device = h.device_id();
+  t->set_event_count(t->event_count() + 1);
+  if (t->first_event_time_us() == 0 || h.wall_time_us() < t->first_event_time_us()) {
+    t->set_first_event_time_us(h.wall_time_us());
+  }
+  t->set_last_event_time_us(std::max(t->last_event_time_us(), h.wall_time_us()));
+  NoteReceipt(h.receipt_no(), t);
+  switch (h.kind()) {
+    case v1::SALE: {
+      const v1::Sale& s = event.body.sale();
+      t->set_receipt_count(t->receipt_count() + 1);
+      for (const v1::SaleLine& line : s.lines()) {
+        t->set_gross_sales(t->gross_sales() + line.qty() * line.unit_price());
+        t->set_discounts(t->discounts() + line.discount());
+      }
+      t->set_rounding(t->rounding() + s.rounding());
+      AddLines(s.lines(), +1, t);
+      AddTenders(s.tenders(), false, device, t);
+      break;
+    }
+    case v1::REFUND: {
+      const v1::Refund& r = event.body.refund();
+      t->set_refund_count(t->refund_count() + 1);
+      t->set_refunds(t->refunds() + r.total());
+      AddLines(r.lines(), -1, t);
+      AddTenders(r.tenders(), true, device, t);
+      break;
+    }
+    case v1::VOID:
+      t->set_void_count(t->void_count() + 1);
+      t->set_voids(t->voids() + event.body.void_receipt().total());
+      break;
+    case v1::CASH_MOVEMENT: {
+      const v1::CashMovement& m = event.body.cash_movement();
+      v1::DrawerTotal* d = DrawerRow(t, device);
+      switch (m.type()) {
+        case v1::OPENING_FLOAT: d->set_opening_float(d->opening_float() + m.amount()); break;
+        case v1::PAY_IN: d->set_pay_ins(d->pay_ins() + m.amount()); break;
+        case v1::PAY_OUT: d->set_pay_outs(d->pay_outs() + m.amount()); break;
+        case v1::DROP: d->set_drops(d->drops() + m.amount()); break;
+        default: break;
+      }
+      break;
+    }
+    case v1::NO_SALE: t->set_no_sale_count(t->no_sale_count() + 1); break;
+    case v1::DAY_SEALED: t->set_sealed(true); break;
+    default: break;
+  }
+}
+
+void MergeTotals(const v1::DayTotals& f, v1::DayTotals* t) {
+  t->set_receipt_count(t->receipt_count() + f.receipt_count());
+  if (f.first_receipt_no() != 0) NoteReceipt(f.first_receipt_no(), t);
+  if (f.last_receipt_no() != 0) NoteReceipt(f.last_receipt_no(), t);
+  t->set_gross_sales(t->gross_sales() + f.gross_sales());
+  t->set_discounts(t->discounts() + f.discounts());
+  t->set_refund_count(t->refund_count() + f.refund_count());
+  t->set_refunds(t->refunds() + f.refunds());
+  t->set_void_count(t->void_count() + f.void_count());
+  t->set_voids(t->voids() + f.voids());
+  t->set_rounding(t->rounding() + f.rounding());
+  t->set_no_sale_count(t->no_sale_count() + f.no_sale_count());
+  t->set_event_count(t->event_count() + f.event_count());
+  if (f.first_event_time_us() != 0 &&
+      (t->first_event_time_us() == 0 || f.first_event_time_us() < t->first_event_time_us())) {
+    t->set_first_event_time_us(f.first_event_time_us());
+  }
+  t->set_last_event_time_us(std::max(t->last_event_time_us(), f.last_event_time_us()));
+  for (const auto& x : f.taxes()) {
+    v1::TaxTotal* row = TaxRow(t, x.tax_code(), x.rate_bp());
+    row->set_gross(row->gross() + x.gross());
+    row->set_tax(row->tax() + x.tax());
+    row->set_net(row->gross() - row->tax());
+  }
+  for (const auto& x : f.tenders()) {
+    v1::TenderTotal* row = TenderRow(t, x.type());
+    row->set_count(row->count() + x.count());
+    row->set_sales(row->sales() + x.sales());
+    row->set_refunds(row->refunds() + x.refunds());
+  }
+  for (const auto& x : f.drawers()) {
+    v1::DrawerTotal* d = DrawerRow(t, x.device_id());
+    d->set_opening_float(d->opening_float() + x.opening_float());
+    d->set_cash_sales(d->cash_sales() + x.cash_sales());
+    d->set_cash_refunds(d->cash_refunds() + x.cash_refunds());
+    d->set_pay_ins(d->pay_ins() + x.pay_ins());
+    d->set_pay_outs(d->pay_outs() + x.pay_outs());
+    d->set_drops(d->drops() + x.drops());
+  }
+}
+
+void FinishTotals(v1::DayTotals* t) {
+  t->set_net_sales(t->gross_sales() - t->discounts() - t->refunds());
+  for (auto& d : *t->mutable_drawers()) {
+    d.set_expected(d.opening_float() + d.cash_sales() - d.cash_refunds() + d.pay_ins() -
+                   d.pay_outs() - d.drops());
+  }
+  auto& taxes = *t->mutable_taxes();
+  std::sort(taxes.begin(), taxes.end(), [](const auto& a, const auto& b) {
+    return std::make_tuple(a.tax_code(), a.rate_bp()) < std::make_tuple(b.tax_code(), b.rate_bp());
+  });
+  auto& tenders = *t->mutable_tenders();
+  std::sort(tenders.begin(), tenders.end(),
+            [](const auto& a, const auto& b) { return a.type() < b.type(); });
+  auto& drawers = *t->mutable_drawers();
+  std::sort(drawers.begin(), drawers.end(),
+            [](const auto& a, const auto& b) { return a.device_id() < b.device_id(); });
+}
+
+}  // namespace storenode

@@ -1,0 +1,150 @@
+// storenode edge: the till runtime a POS links.
+//
+// A Journal is the till's durable, append-only, hash-chained and signed record
+// of everything that happens at the till: sales, refunds, voids, cash
+// movements, no-sale drawer opens and day seals. Each Record*() call validates
+// its input, assigns the next seq (and receipt number, for receipts), signs
+// the event and returns only after it is committed to disk (SQLite WAL,
+// synchronous=FULL): a power cut after the return loses nothing. A rejected
+// call writes nothing.
+//
+// A Journal is safe for concurrent use by multiple threads; calls are
+// serialized internally. Open one Journal per file per process.
+//
+// Typical use:
+//
+//   storenode::edge::Options options;
+//   options.journal_path = "/var/lib/pos/journal.db";
+//   options.store_id = "store-042";
+//   options.device_id = "till-1";
+//   options.tax_rates_bp = {{"A", 2000}, {"B", 550}};
+//   auto journal = storenode::edge::Journal::Open(options);
+//   if (!journal.ok()) { /* journal.status().ToString() says why */ }
+//
+//   storenode::v1::Sale sale;
+//   auto* line = sale.add_lines();
+//   line->set_sku("4006381333931"); line->set_qty(2);
+//   line->set_unit_price(250); line->set_tax_code("A");
+//   auto* cash = sale.add_tenders();
+//   cash->set_type(storenode::v1::CASH); cash->set_amount(500); cash->set_tendered(1000);
+//   auto rec = (*journal)->RecordSale(sale);   // rec->receipt_no, rec->seq
+//
+// Money is always int64 minor units (cents), prices tax inclusive. Tax is
+// computed per line: tax = round_half_away(gross * rate / (1 + rate)).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storenode/common/clock.h"
+#include "storenode/common/crypto.h"
+#include "storenode/common/status.h"
+#include "storenode/schemas/journal.pb.h"
+#include "storenode/schemas/xreport.pb.h"
+
+namespace storenode::edge {
+
+struct Options {
+  std::string journal_path;  // SQLite file, created with its genesis event on first use
+  std::string key_path;      // Ed25519 device key; default journal_path + ".key" (mode 0600)
+  std::string store_id;
+  std::string device_id;
+  std::string currency = "EUR";
+  std::map<std::string, int32_t> tax_rates_bp;  // tax code -> rate in basis points (2000 = 20%)
+  // Cash rounding increment in minor units (5 rounds cash totals to 0.05).
+  // 1 means no rounding. It applies to sales that have a cash tender.
+  int64_t cash_rounding = 1;
+  // The business day is the UTC date of (now + day_offset_minutes), never
+  // earlier than the last recorded day and always after the last sealed day.
+  // E.g. -240 books sales until 04:00 UTC on the previous day.
+  int day_offset_minutes = 0;
+  const Clock* clock = nullptr;  // default: the system clock
+};
+
+// What a successful Record*() call returns.
+struct Recorded {
+  uint64_t seq = 0;
+  uint64_t receipt_no = 0;  // 0 for events that are not receipts
+  std::string business_day;
+  int64_t total = 0;        // receipt total in minor units (0 if not a receipt)
+  crypto::Hash hash{};
+};
+
+// The outcome of checking a journal's chain.
+struct VerifyReport {
+  bool ok = false;
+  uint64_t events_checked = 0;
+  uint64_t first_seq = 0;      // oldest kept event (1 unless pruned)
+  uint64_t head_seq = 0;
+  uint64_t first_bad_seq = 0;  // 0 when ok
+  std::string reason;          // one line, empty when ok
+};
+
+class Journal {
+ public:
+  static Result<std::unique_ptr<Journal>> Open(const Options& options);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // A sale. Per line the POS sets sku, qty (> 0), unit_price, optional
+  // discount and tax_code; the journal fills gross, tax and tax_rate_bp, the
+  // total and the cash rounding. The tenders must add up to the total.
+  Result<Recorded> RecordSale(const v1::Sale& sale);
+  // A refund of an earlier receipt of this till: lines name sku and qty; the
+  // prices, tax codes and a pro-rata share of the line discount are taken
+  // from the original receipt. A refund of another till's receipt must carry
+  // unit_price and tax_code itself (this till cannot check it). The tenders
+  // are the money paid back and must add up to the refund total.
+  Result<Recorded> RecordRefund(const v1::Refund& refund);
+  // An abandoned receipt: consumes a receipt number, moves no money.
+  Result<Recorded> RecordVoid(const v1::Void& void_receipt);
+  Result<Recorded> RecordCashMovement(const v1::CashMovement& movement);
+  Result<Recorded> RecordNoSale(const v1::NoSale& no_sale);
+  // Closes business day `day` on this till: appends a DAY_SEALED event and
+  // books every later event on a later day. Sealing a day twice returns the
+  // first seal.
+  Result<Recorded> SealDay(const std::string& day, const std::string& requested_by);
+  // Moves the business day forward explicitly (never backwards).
+  Status OpenDay(const std::string& day);
+
+  // Fills line figures, total and rounding of `sale` as RecordSale would,
+  // so the POS can show the amount due before taking payment.
+  Status PriceSale(v1::Sale* sale) const;
+
+  // The till's X-report: totals of `day` so far (default: current day).
+  Result<v1::DayTotals> XReport(const std::string& day = "") const;
+
+  // Events with seq >= from, ascending, at most max_events.
+  Result<std::vector<v1::JournalEvent>> ReadEvents(uint64_t from, size_t max_events) const;
+
+  // Recomputes every hash and signature from the oldest kept event.
+  VerifyReport Verify() const;
+
+  std::string business_day() const;
+  uint64_t head_seq() const;
+  const std::string& journal_id() const;  // 16 raw bytes
+  const crypto::PublicKey& public_key() const;
+  const Options& options() const;
+
+  class Impl;
+
+ private:
+  explicit Journal(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Verifies a journal file without opening it for writing (storectl uses
+// this). Needs no key: the public key travels in the genesis event.
+VerifyReport VerifyJournalFile(const std::string& path);
+
+// Reads every kept event of a journal file, for dumps and audits.
+Result<std::vector<v1::JournalEvent>> ReadJournalFile(const std::string& path);
+
+// Totals of one business day computed from a journal file's events.
+Result<v1::DayTotals> DayTotalsFromFile(const std::string& path, const std::string& day);
+
+}  // namespace storenode::edge

@@ -1,0 +1,559 @@
+// The till journal: NOTES ON THE DESIGN
+//
+// Promise: a Record*() call that returns OK has its event committed to disk
+// (WAL, synchronous=FULL); a call that fails has written nothing.
+//
+// Invariants, kept by Append() under mu_:
+//  1. seq is gapless from 1 (genesis) and never reused: the next seq is
+//     head.seq + 1, and the event row and the head row change in one
+//     transaction.
+//  2. Receipt numbers (SALE, REFUND, VOID) are gapless from 1 the same way.
+//  3. Every event is hash-chained to head.hash and signed with the device key
+//     before it is written (common/journal_format.h).
+//  4. The in-memory head (head_) only moves after COMMIT succeeded; after a
+//     failed commit it is re-read from disk, so memory never runs ahead of
+//     the file.
+//  5. The business day never goes backwards and is always after the last
+//     sealed day.
+//
+// Validation happens before the transaction; nothing is written for a
+// rejected call.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <mutex>
+#include <optional>
+
+#include "journal_store.h"
+#include "storenode/common/journal_format.h"
+#include "storenode/common/money.h"
+#include "storenode/common/sqlite.h"
+#include "storenode/edge.h"
+
+namespace storenode::edge {
+
+namespace {
+
+struct Head {
+  uint64_t seq = 0;
+  crypto::Hash hash{};
+  uint64_t receipt_no = 0;
+  std::string business_day;
+  std::string last_sealed_day;
+};
+
+std::string Amount(int64_t minor) { return Money(minor).ToString(); }
+
+bool ValidTender(v1::TenderType t) { return t >= v1::CASH && t <= v1::OTHER; }
+
+}  // namespace
+
+class Journal::Impl {
+ public:
+  Options options;
+  std::unique_ptr<sql::Db> db;
+  crypto::SigningKey key;
+  std::string journal_id;
+  mutable std::mutex mu;
+  Head head;
+  std::string opened_day;  // floor set by OpenDay()
+
+  Status Init();
+  Status LoadHead();
+  Status CreateGenesis();
+  std::string CurrentDay() const;
+  Status PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine>* lines,
+                    int64_t* total) const;
+  Result<std::vector<v1::JournalEvent>> ReadEventsLocked(uint64_t from, size_t max) const;
+  // Statements of the hot path, prepared once.
+  std::optional<sql::Stmt> insert_event, write_head;
+  Status CheckTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders,
+                      int64_t due) const;
+  Status PriceSale(v1::Sale* sale) const;
+  Status PriceRefund(v1::Refund* refund) const;
+  Result<Recorded> Append(v1::EventKind kind, v1::EventBody body, const std::string& day);
+  Status WriteSideTables(const v1::EventHeader& h, const v1::EventBody& body);
+};
+
+Status Journal::Impl::Init() {
+  SN_ASSIGN_OR_RETURN(db, sql::Db::Open(options.journal_path));
+  SN_RETURN_IF_ERROR(db->Exec(kJournalSchema));
+  if (options.key_path.empty()) options.key_path = options.journal_path + ".key";
+
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare("SELECT value FROM meta WHERE key = ?"));
+  stmt.Bind(1, std::string_view("journal_id"));
+  SN_ASSIGN_OR_RETURN(bool exists, stmt.Step());
+  if (!exists) return CreateGenesis();
+
+  journal_id = stmt.Blob(0);
+  SN_ASSIGN_OR_RETURN(key, crypto::SigningKey::Load(options.key_path));
+  SN_RETURN_IF_ERROR(LoadHead());
+  // The key beside the journal must be the one its genesis event published.
+  SN_ASSIGN_OR_RETURN(auto genesis, ReadEventsLocked(1, 1));
+  DecodedEvent g;
+  if (genesis.empty()) return Status::Corruption("journal has no genesis event");
+  SN_RETURN_IF_ERROR(DecodeEvent(genesis[0], &g));
+  if (g.header.store_id() != options.store_id || g.header.device_id() != options.device_id) {
+    return Status::Precondition("journal " + options.journal_path + " belongs to store '" +
+                                g.header.store_id() + "' device '" + g.header.device_id() +
+                                "', not '" + options.store_id + "' '" + options.device_id + "'");
+  }
+  if (g.body.genesis().public_key() !=
+      std::string(key.public_key().begin(), key.public_key().end())) {
+    return Status::Precondition("key file " + options.key_path +
+                                " does not match the journal's genesis key");
+  }
+  return Status::Ok();
+}
+
+Status Journal::Impl::LoadHead() {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                      db->Prepare("SELECT seq, hash, receipt_no, business_day, last_sealed_day "
+                                  "FROM head WHERE id = 1"));
+  SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return Status::Corruption("journal " + options.journal_path + " has no head record");
+  head.seq = static_cast<uint64_t>(stmt.Int(0));
+  SN_ASSIGN_OR_RETURN(head.hash, crypto::HashFromBytes(stmt.BlobView(1)));
+  head.receipt_no = static_cast<uint64_t>(stmt.Int(2));
+  head.business_day = stmt.Text(3);
+  head.last_sealed_day = stmt.Text(4);
+  return Status::Ok();
+}
+
+Status Journal::Impl::CreateGenesis() {
+  struct stat st{};
+  if (stat(options.key_path.c_str(), &st) == 0) {
+    return Status::Precondition("key file " + options.key_path +
+                                " exists but the journal is new; refusing to reuse a device key "
+                                "for a new journal (move it away first)");
+  }
+  key = crypto::SigningKey::Generate();
+  journal_id.assign(16, '\0');
+  crypto::RandomBytes({reinterpret_cast<uint8_t*>(journal_id.data()), journal_id.size()});
+  SN_RETURN_IF_ERROR(key.Save(options.key_path));
+
+  head = Head{};
+  head.hash = GenesisPrevHash(options.store_id, options.device_id, journal_id);
+  v1::EventBody body;
+  v1::Genesis* g = body.mutable_genesis();
+  g->set_public_key(key.public_key().data(), key.public_key().size());
+  g->set_software_version(STORENODE_VERSION);
+  g->set_currency(options.currency);
+  auto rec = Append(v1::GENESIS, std::move(body), CurrentDay());
+  return rec.status();
+}
+
+std::string Journal::Impl::CurrentDay() const {
+  const Clock* clock = options.clock ? options.clock : SystemClock::Default();
+  std::string day = DayOf(clock->NowMicros() + int64_t{options.day_offset_minutes} * 60'000'000);
+  day = std::max({day, head.business_day, opened_day});
+  if (!head.last_sealed_day.empty()) day = std::max(day, NextDay(head.last_sealed_day));
+  return day;
+}
+
+// Fills gross, tax and rate of each line; `total` gets the sum of gross.
+Status Journal::Impl::PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine>* lines,
+                                 int64_t* total) const {
+  if (lines->empty()) return Status::Invalid("a receipt needs at least one line");
+  Money sum;
+  for (int i = 0; i < lines->size(); ++i) {
+    v1::SaleLine& line = (*lines)[i];
+    std::string at = "line " + std::to_string(i + 1) + ": ";
+    if (line.sku().empty()) return Status::Invalid(at + "sku is empty");
+    if (line.qty() <= 0) {
+      return Status::Invalid(at + "quantity must be positive, got " + std::to_string(line.qty()));
+    }
+    if (line.unit_price() < 0) return Status::Invalid(at + "negative unit price");
+    auto rate = options.tax_rates_bp.find(line.tax_code());
+    if (rate == options.tax_rates_bp.end()) {
+      return Status::Invalid(at + "unknown tax code '" + line.tax_code() + "'");
+    }
+    Money extended;
+    try {
+      extended = Money(line.unit_price()) * line.qty();
+    } catch (const std::overflow_error&) {
+      return Status::Invalid(at + "amount overflows");
+    }
+    if (line.discount() < 0 || Money(line.discount()) > extended) {
+      return Status::Invalid(at + "discount " + Amount(line.discount()) + " outside 0.." +
+                             extended.ToString());
+    }
+    Money gross = extended - Money(line.discount());
+    line.set_gross(gross.minor());
+    line.set_tax(TaxIncluded(gross, TaxRate{rate->second}).minor());
+    line.set_tax_rate_bp(rate->second);
+    sum += gross;
+  }
+  *total = sum.minor();
+  return Status::Ok();
+}
+
+Status Journal::Impl::CheckTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders,
+                                   int64_t due) const {
+  if (tenders.empty()) return Status::Invalid("no tender given");
+  Money sum;
+  for (int i = 0; i < tenders.size(); ++i) {
+    const v1::Tender& t = tenders[i];
+    std::string at = "tender " + std::to_string(i + 1) + ": ";
+    if (!ValidTender(t.type())) return Status::Invalid(at + "tender type not set");
+    if (t.amount() <= 0) return Status::Invalid(at + "amount must be positive");
+    if (t.type() == v1::CASH && t.tendered() != 0 && t.tendered() < t.amount()) {
+      return Status::Invalid(at + "cash handed over " + Amount(t.tendered()) +
+                             " is less than the amount " + Amount(t.amount()));
+    }
+    sum += Money(t.amount());
+  }
+  if (sum != Money(due)) {
+    return Status::Invalid("tenders add up to " + sum.ToString() + ", total due is " +
+                           Amount(due));
+  }
+  return Status::Ok();
+}
+
+Status Journal::Impl::PriceSale(v1::Sale* sale) const {
+  int64_t lines_total = 0;
+  SN_RETURN_IF_ERROR(PriceLines(sale->mutable_lines(), &lines_total));
+  bool cash = std::any_of(sale->tenders().begin(), sale->tenders().end(),
+                          [](const v1::Tender& t) { return t.type() == v1::CASH; });
+  int64_t due = lines_total;
+  if (cash) due = CashRound(Money(lines_total), options.cash_rounding).minor();
+  sale->set_rounding(due - lines_total);
+  sale->set_total(due);
+  return Status::Ok();
+}
+
+Status Journal::Impl::PriceRefund(v1::Refund* refund) const {
+  if (refund->original_device_id().empty()) refund->set_original_device_id(options.device_id);
+  if (refund->original_device_id() != options.device_id) {
+    // Another till's receipt: take the given prices, checked like a sale.
+    int64_t total = 0;
+    SN_RETURN_IF_ERROR(PriceLines(refund->mutable_lines(), &total));
+    refund->set_total(total);
+    return Status::Ok();
+  }
+  uint64_t original = refund->original_receipt_no();
+  SN_ASSIGN_OR_RETURN(sql::Stmt kind_stmt,
+                      db->Prepare("SELECT kind FROM events WHERE receipt_no = ?"));
+  kind_stmt.Bind(1, static_cast<int64_t>(original));
+  SN_ASSIGN_OR_RETURN(bool found, kind_stmt.Step());
+  if (!found) return Status::Invalid("refund of unknown receipt " + std::to_string(original));
+  if (kind_stmt.Int(0) != v1::SALE) {
+    return Status::Invalid("receipt " + std::to_string(original) + " is not a sale");
+  }
+  SN_ASSIGN_OR_RETURN(sql::Stmt lines_stmt,
+                      db->Prepare("SELECT line_no, qty, unit_price, discount, tax_code, "
+                                  "refunded_qty FROM receipt_lines WHERE receipt_no = ? "
+                                  "AND sku = ? ORDER BY line_no"));
+  // Quantities already taken by earlier lines of this same refund.
+  std::map<std::pair<std::string, int64_t>, int64_t> taken;
+  google::protobuf::RepeatedPtrField<v1::SaleLine> priced;
+  for (const v1::SaleLine& want : refund->lines()) {
+    if (want.qty() <= 0) return Status::Invalid("refund quantity must be positive");
+    int64_t left = want.qty();
+    lines_stmt.Bind(1, static_cast<int64_t>(original)).Bind(2, want.sku());
+    while (left > 0) {
+      SN_ASSIGN_OR_RETURN(bool row, lines_stmt.Step());
+      if (!row) break;
+      int64_t sold = lines_stmt.Int(1), discount = lines_stmt.Int(3);
+      int64_t& already = taken[{want.sku(), lines_stmt.Int(0)}];
+      int64_t before = lines_stmt.Int(5) + already;
+      int64_t qty = std::min(left, sold - before);
+      if (qty <= 0) continue;
+      // Pro-rata discount, cumulative so that refunding a line in parts
+      // returns exactly its whole discount.
+      auto share = [&](int64_t q) { return RoundHalfAwayDiv(__int128{discount} * q, sold); };
+      v1::SaleLine* line = priced.Add();
+      line->set_sku(want.sku());
+      line->set_qty(qty);
+      line->set_unit_price(lines_stmt.Int(2));
+      line->set_discount(share(before + qty) - share(before));
+      line->set_tax_code(lines_stmt.Text(4));
+      line->set_name(want.name());
+      already += qty;
+      left -= qty;
+    }
+    lines_stmt.Reset();
+    if (left > 0) {
+      return Status::Invalid("refund of " + std::to_string(want.qty()) + " x " + want.sku() +
+                             " exceeds what receipt " + std::to_string(original) +
+                             " sold and not yet refunded");
+    }
+  }
+  *refund->mutable_lines() = std::move(priced);
+  int64_t total = 0;
+  SN_RETURN_IF_ERROR(PriceLines(refund->mutable_lines(), &total));
+  refund->set_total(total);
+  return Status::Ok();
+}
+
+Result<std::vector<v1::JournalEvent>> Journal::Impl::ReadEventsLocked(uint64_t from,
+                                                                       size_t max) const {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                      db->Prepare(std::string(kSelectEvents) + " WHERE seq >= ? ORDER BY seq LIMIT ?"));
+  stmt.Bind(1, static_cast<int64_t>(from)).Bind(2, static_cast<int64_t>(max));
+  std::vector<v1::JournalEvent> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(EventFromRow(stmt));
+  }
+  return out;
+}
+
+Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventBody& body) {
+  if (h.kind() == v1::SALE) {
+    SN_ASSIGN_OR_RETURN(sql::Stmt ins,
+                        db->Prepare("INSERT INTO receipt_lines(receipt_no, line_no, sku, qty, "
+                                    "unit_price, discount, tax_code) VALUES(?,?,?,?,?,?,?)"));
+    int line_no = 0;
+    for (const v1::SaleLine& l : body.sale().lines()) {
+      ins.Bind(1, static_cast<int64_t>(h.receipt_no())).Bind(2, int64_t{++line_no});
+      ins.Bind(3, l.sku()).Bind(4, l.qty()).Bind(5, l.unit_price()).Bind(6, l.discount());
+      ins.Bind(7, l.tax_code());
+      SN_RETURN_IF_ERROR(ins.Run());
+    }
+  } else if (h.kind() == v1::REFUND &&
+             body.refund().original_device_id() == options.device_id) {
+    SN_ASSIGN_OR_RETURN(sql::Stmt upd,
+                        db->Prepare("UPDATE receipt_lines SET refunded_qty = refunded_qty + ? "
+                                    "WHERE rowid = (SELECT rowid FROM receipt_lines WHERE "
+                                    "receipt_no = ? AND sku = ? AND qty > refunded_qty AND "
+                                    "unit_price = ? ORDER BY line_no LIMIT 1)"));
+    for (const v1::SaleLine& l : body.refund().lines()) {
+      upd.Bind(1, l.qty()).Bind(2, static_cast<int64_t>(body.refund().original_receipt_no()));
+      upd.Bind(3, l.sku()).Bind(4, l.unit_price());
+      SN_RETURN_IF_ERROR(upd.Run());
+    }
+  } else if (h.kind() == v1::DAY_SEALED) {
+    SN_ASSIGN_OR_RETURN(sql::Stmt ins,
+                        db->Prepare("INSERT INTO sealed_days(day, seq) VALUES(?, ?)"));
+    ins.Bind(1, body.day_sealed().sealed_day()).Bind(2, static_cast<int64_t>(h.seq()));
+    SN_RETURN_IF_ERROR(ins.Run());
+  }
+  return Status::Ok();
+}
+
+Result<Recorded> Journal::Impl::Append(v1::EventKind kind, v1::EventBody body,
+                                       const std::string& day) {
+  const Clock* clock = options.clock ? options.clock : SystemClock::Default();
+  bool receipt = kind == v1::SALE || kind == v1::REFUND || kind == v1::VOID;
+  v1::EventHeader h;
+  h.set_schema_version(kSchemaVersion);
+  h.set_journal_id(journal_id);
+  h.set_store_id(options.store_id);
+  h.set_device_id(options.device_id);
+  h.set_seq(head.seq + 1);
+  h.set_business_day(day);
+  h.set_wall_time_us(clock->NowMicros());
+  h.set_kind(kind);
+  if (receipt) h.set_receipt_no(head.receipt_no + 1);
+  v1::JournalEvent ev = SealEvent(h, body, head.hash, key);
+
+  Head next = head;
+  next.seq = h.seq();
+  next.receipt_no = receipt ? h.receipt_no() : head.receipt_no;
+  next.hash = crypto::HashFromBytes(ev.hash()).value();
+  next.business_day = std::max(head.business_day, day);
+  if (kind == v1::DAY_SEALED) {
+    next.last_sealed_day = std::max(head.last_sealed_day, body.day_sealed().sealed_day());
+  }
+
+  Status s = [&]() -> Status {
+    sql::Transaction txn(*db);
+    SN_RETURN_IF_ERROR(txn.begin_status());
+    if (!insert_event) {
+      SN_ASSIGN_OR_RETURN(insert_event,
+                          db->Prepare("INSERT INTO events(seq, business_day, kind, receipt_no, "
+                                      "wall_time_us, header, body, prev_hash, hash, signature) "
+                                      "VALUES(?,?,?,?,?,?,?,?,?,?)"));
+      SN_ASSIGN_OR_RETURN(write_head,
+                          db->Prepare("INSERT OR REPLACE INTO head(id, seq, hash, receipt_no, "
+                                      "business_day, last_sealed_day) VALUES(1,?,?,?,?,?)"));
+    }
+    sql::Stmt& ins = *insert_event;
+    ins.Bind(1, static_cast<int64_t>(h.seq())).Bind(2, day).Bind(3, int64_t{kind});
+    if (receipt) {
+      ins.Bind(4, static_cast<int64_t>(h.receipt_no()));
+    } else {
+      ins.BindNull(4);
+    }
+    ins.Bind(5, h.wall_time_us()).BindBlob(6, ev.header()).BindBlob(7, ev.body());
+    ins.BindBlob(8, ev.prev_hash()).BindBlob(9, ev.hash()).BindBlob(10, ev.signature());
+    SN_RETURN_IF_ERROR(ins.Run());
+    SN_RETURN_IF_ERROR(WriteSideTables(h, body));
+    if (kind == v1::GENESIS) {
+      SN_ASSIGN_OR_RETURN(sql::Stmt meta,
+                          db->Prepare("INSERT INTO meta(key, value) VALUES('journal_id', ?)"));
+      meta.BindBlob(1, journal_id);
+      SN_RETURN_IF_ERROR(meta.Run());
+    }
+    sql::Stmt& upd = *write_head;
+    upd.Bind(1, static_cast<int64_t>(next.seq)).BindBlob(2, ev.hash());
+    upd.Bind(3, static_cast<int64_t>(next.receipt_no)).Bind(4, next.business_day);
+    upd.Bind(5, next.last_sealed_day);
+    SN_RETURN_IF_ERROR(upd.Run());
+    return txn.Commit();
+  }();
+  if (!s.ok()) {
+    if (kind != v1::GENESIS) (void)LoadHead();
+    return s;
+  }
+  head = next;
+  Recorded rec;
+  rec.seq = h.seq();
+  rec.receipt_no = h.receipt_no();
+  rec.business_day = day;
+  rec.hash = next.hash;
+  switch (kind) {
+    case v1::SALE: rec.total = body.sale().total(); break;
+    case v1::REFUND: rec.total = body.refund().total(); break;
+    case v1::VOID: rec.total = body.void_receipt().total(); break;
+    default: break;
+  }
+  return rec;
+}
+
+Result<std::unique_ptr<Journal>> Journal::Open(const Options& options) {
+  if (options.journal_path.empty()) return Status::Invalid("journal_path is empty");
+  if (options.store_id.empty() || options.device_id.empty()) {
+    return Status::Invalid("store_id and device_id are required");
+  }
+  if (options.tax_rates_bp.empty()) return Status::Invalid("no tax rates configured");
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  SN_RETURN_IF_ERROR(impl->Init());
+  return std::unique_ptr<Journal>(new Journal(std::move(impl)));
+}
+
+Journal::Journal(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Journal::~Journal() = default;
+
+Result<Recorded> Journal::RecordSale(const v1::Sale& sale) {
+  std::lock_guard lock(impl_->mu);
+  v1::EventBody body;
+  v1::Sale* s = body.mutable_sale();
+  *s = sale;
+  SN_RETURN_IF_ERROR(impl_->PriceSale(s));
+  SN_RETURN_IF_ERROR(impl_->CheckTenders(s->tenders(), s->total()));
+  return impl_->Append(v1::SALE, std::move(body), impl_->CurrentDay());
+}
+
+Result<Recorded> Journal::RecordRefund(const v1::Refund& refund) {
+  std::lock_guard lock(impl_->mu);
+  v1::EventBody body;
+  v1::Refund* r = body.mutable_refund();
+  *r = refund;
+  SN_RETURN_IF_ERROR(impl_->PriceRefund(r));
+  SN_RETURN_IF_ERROR(impl_->CheckTenders(r->tenders(), r->total()));
+  return impl_->Append(v1::REFUND, std::move(body), impl_->CurrentDay());
+}
+
+Result<Recorded> Journal::RecordVoid(const v1::Void& void_receipt) {
+  std::lock_guard lock(impl_->mu);
+  v1::EventBody body;
+  v1::Void* v = body.mutable_void_receipt();
+  *v = void_receipt;
+  int64_t total = 0;
+  SN_RETURN_IF_ERROR(impl_->PriceLines(v->mutable_lines(), &total));
+  v->set_total(total);
+  return impl_->Append(v1::VOID, std::move(body), impl_->CurrentDay());
+}
+
+Result<Recorded> Journal::RecordCashMovement(const v1::CashMovement& movement) {
+  if (movement.type() < v1::OPENING_FLOAT || movement.type() > v1::DROP) {
+    return Status::Invalid("cash movement type not set");
+  }
+  if (movement.amount() <= 0) return Status::Invalid("cash movement amount must be positive");
+  std::lock_guard lock(impl_->mu);
+  v1::EventBody body;
+  *body.mutable_cash_movement() = movement;
+  return impl_->Append(v1::CASH_MOVEMENT, std::move(body), impl_->CurrentDay());
+}
+
+Result<Recorded> Journal::RecordNoSale(const v1::NoSale& no_sale) {
+  std::lock_guard lock(impl_->mu);
+  v1::EventBody body;
+  *body.mutable_no_sale() = no_sale;
+  return impl_->Append(v1::NO_SALE, std::move(body), impl_->CurrentDay());
+}
+
+Result<Recorded> Journal::SealDay(const std::string& day, const std::string& requested_by) {
+  if (!IsValidDay(day)) return Status::Invalid("'" + day + "' is not a day (want YYYY-MM-DD)");
+  std::lock_guard lock(impl_->mu);
+  sql::Db& db = *impl_->db;
+  SN_ASSIGN_OR_RETURN(sql::Stmt sealed, db.Prepare("SELECT seq FROM sealed_days WHERE day = ?"));
+  sealed.Bind(1, day);
+  SN_ASSIGN_OR_RETURN(bool already, sealed.Step());
+  if (already) {
+    SN_ASSIGN_OR_RETURN(sql::Stmt ev, db.Prepare("SELECT business_day, hash FROM events "
+                                                  "WHERE seq = ?"));
+    ev.Bind(1, sealed.Int(0));
+    SN_ASSIGN_OR_RETURN(bool row, ev.Step());
+    if (!row) return Status::Corruption("seal of " + day + " points to a missing event");
+    Recorded rec;
+    rec.seq = static_cast<uint64_t>(sealed.Int(0));
+    rec.business_day = ev.Text(0);
+    SN_ASSIGN_OR_RETURN(rec.hash, crypto::HashFromBytes(ev.BlobView(1)));
+    return rec;
+  }
+  // The seal is booked on the day it closes, unless the till has moved on.
+  std::string book_on = std::max(day, impl_->CurrentDay());
+  SN_ASSIGN_OR_RETURN(sql::Stmt stats,
+                      db.Prepare("SELECT COUNT(*), MIN(receipt_no), MAX(receipt_no) FROM events "
+                                 "WHERE business_day = ?"));
+  stats.Bind(1, day);
+  SN_ASSIGN_OR_RETURN(bool row, stats.Step());
+  (void)row;
+  v1::EventBody body;
+  v1::DaySealed* s = body.mutable_day_sealed();
+  s->set_sealed_day(day);
+  s->set_first_receipt_no(static_cast<uint64_t>(stats.Int(1)));
+  s->set_last_receipt_no(static_cast<uint64_t>(stats.Int(2)));
+  s->set_event_count(static_cast<uint64_t>(stats.Int(0)) + (book_on == day ? 1 : 0));
+  s->set_requested_by(requested_by);
+  return impl_->Append(v1::DAY_SEALED, std::move(body), book_on);
+}
+
+Status Journal::OpenDay(const std::string& day) {
+  if (!IsValidDay(day)) return Status::Invalid("'" + day + "' is not a day (want YYYY-MM-DD)");
+  std::lock_guard lock(impl_->mu);
+  std::string current = impl_->CurrentDay();
+  if (day < current) {
+    return Status::Invalid("business day cannot go backwards from " + current + " to " + day);
+  }
+  impl_->opened_day = day;
+  return Status::Ok();
+}
+
+Status Journal::PriceSale(v1::Sale* sale) const { return impl_->PriceSale(sale); }
+
+Result<v1::DayTotals> Journal::XReport(const std::string& day) const {
+  std::lock_guard lock(impl_->mu);
+  return TotalsOfDay(*impl_->db, day.empty() ? impl_->CurrentDay() : day);
+}
+
+Result<std::vector<v1::JournalEvent>> Journal::ReadEvents(uint64_t from, size_t max_events) const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->ReadEventsLocked(from, max_events);
+}
+
+VerifyReport Journal::Verify() const {
+  std::lock_guard lock(impl_->mu);
+  return VerifyDb(*impl_->db);
+}
+
+std::string Journal::business_day() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->CurrentDay();
+}
+
+uint64_t Journal::head_seq() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->head.seq;
+}
+
+const std::string& Journal::journal_id() const { return impl_->journal_id; }
+const crypto::PublicKey& Journal::public_key() const { return impl_->key.public_key(); }
+const Options& Journal::options() const { return impl_->options; }
+
+}  // namespace storenode::edge

@@ -1,0 +1,74 @@
+// The journal's SQLite schema and the statements that read it, shared by the
+// writer (Journal) and the read-only helpers (VerifyJournalFile, dumps).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "storenode/common/sqlite.h"
+#include "storenode/edge.h"
+
+namespace storenode::edge {
+
+// Schema of a journal file. `events` is append-only; `head` is a witness of
+// the last event written (a truncated tail shows up against it); `anchor`
+// holds the seq and hash just before the oldest kept event after pruning;
+// `receipt_lines` indexes sold lines for refund checks.
+inline constexpr const char* kJournalSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(
+  key TEXT PRIMARY KEY,
+  value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS events(
+  seq INTEGER PRIMARY KEY,
+  business_day TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  receipt_no INTEGER,
+  wall_time_us INTEGER NOT NULL,
+  header BLOB NOT NULL,
+  body BLOB NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  signature BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_day ON events(business_day);
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_receipt ON events(receipt_no)
+  WHERE receipt_no IS NOT NULL;
+CREATE TABLE IF NOT EXISTS head(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  receipt_no INTEGER NOT NULL,
+  business_day TEXT NOT NULL,
+  last_sealed_day TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS anchor(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL,
+  hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS sealed_days(
+  day TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS receipt_lines(
+  receipt_no INTEGER NOT NULL,
+  line_no INTEGER NOT NULL,
+  sku TEXT NOT NULL,
+  qty INTEGER NOT NULL,
+  unit_price INTEGER NOT NULL,
+  discount INTEGER NOT NULL,
+  tax_code TEXT NOT NULL,
+  refunded_qty INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(receipt_no, line_no));
+)sql";
+
+inline constexpr const char* kSelectEvents =
+    "SELECT seq, business_day, kind, receipt_no, header, body, prev_hash, hash, signature "
+    "FROM events";
+
+// Reads the row the statement is on (columns as in kSelectEvents).
+v1::JournalEvent EventFromRow(const sql::Stmt& stmt);
+
+// Verifies every kept event of an open journal database.
+VerifyReport VerifyDb(sql::Db& db);
+
+// Decodes and adds up every event booked on `day`.
+Result<v1::DayTotals> TotalsOfDay(sql::Db& db, const std::string& day);
+
+}  // namespace storenode::edge

@@ -1,0 +1,243 @@
+#include "storenode/common/config.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "storenode/common/log.h"
+
+namespace storenode {
+namespace {
+
+ConfigReader Parse(std::string_view text) {
+  Result<ConfigReader> reader = ConfigReader::FromString(text, "fog.toml");
+  if (!reader.ok()) FAIL(reader.status().ToString());
+  return std::move(reader).value();
+}
+
+// A file in the temp directory, removed at the end of the test.
+class TempFile {
+ public:
+  explicit TempFile(std::string_view text)
+      : path_(std::filesystem::temp_directory_path() /
+              ("sn_config_test_" + std::to_string(::getpid()) + ".toml")) {
+    std::ofstream(path_) << text;
+  }
+  ~TempFile() { std::filesystem::remove(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST_CASE("ConfigReader reads a valid file", "[config]") {
+  TempFile file(
+      "[store]\n"
+      "id = \"S001\"\n"
+      "decimals = 2\n"
+      "\n"
+      "[broker]\n"
+      "uri = \"tcp://localhost:1883\"\n"
+      "topics = [\"sales\", \"closedown\"]\n"
+      "tls = true\n"
+      "limits = { batch = 100, window = { seconds = 30 } }\n"
+      "\n"
+      "[tax_rates]\n"
+      "A = 2000\n"
+      "B = 550\n"
+      "C = 0\n"
+      "\n"
+      "[devices.till1]\n"
+      "name = \"Till 1\"\n"
+      "[devices.till2]\n"
+      "name = \"Till 2\"\n"
+      "port = 7001\n");
+  Result<ConfigReader> opened = ConfigReader::Open(file.path());
+  REQUIRE(opened.ok());
+  ConfigReader& config = *opened;
+  CHECK(config.source() == file.path());
+
+  CHECK(config.String("store.id") == "S001");
+  CHECK(config.Int("store.decimals") == 2);
+  CHECK(config.String("broker.uri") == "tcp://localhost:1883");
+  CHECK(config.StringList("broker.topics") == std::vector<std::string>{"sales", "closedown"});
+  CHECK(config.Bool("broker.tls", false));
+  CHECK(config.Int("broker.limits.batch") == 100);
+  CHECK(config.Int("broker.limits.window.seconds") == 30);
+  CHECK(config.IntTable("tax_rates") ==
+        std::map<std::string, int64_t>{{"A", 2000}, {"B", 550}, {"C", 0}});
+
+  const std::vector<std::string> devices = config.TableKeys("devices");
+  REQUIRE(devices == std::vector<std::string>{"till1", "till2"});
+  CHECK(config.String("devices.till1.name") == "Till 1");
+  CHECK(config.String("devices.till2.name") == "Till 2");
+  CHECK(config.Int("devices.till1.port", 7000) == 7000);
+  CHECK(config.Int("devices.till2.port", 7000) == 7001);
+
+  // Optional keys that are absent give the fallback and no error.
+  CHECK(config.String("store.name", "unnamed") == "unnamed");
+  CHECK(config.Int("broker.keepalive", 60) == 60);
+  CHECK_FALSE(config.Bool("broker.insecure", false));
+  CHECK(config.StringList("broker.extra_topics", {"x"}) == std::vector<std::string>{"x"});
+  CHECK(config.IntTable("discounts").empty());
+  CHECK(config.TableKeys("printers").empty());
+
+  CHECK(config.Has("store.id"));
+  CHECK(config.Has("devices.till1"));
+  CHECK_FALSE(config.Has("store.name"));
+  CHECK_FALSE(config.Has("store.id.deeper"));
+
+  const Status status = config.Finish();
+  CHECK(status.ok());
+  CHECK(status.message().empty());
+}
+
+TEST_CASE("ConfigReader reports the first unknown key in file order", "[config]") {
+  ConfigReader config = Parse(
+      "[store]\n"        // 1
+      "id = \"S001\"\n"  // 2
+      "typo = 1\n"       // 3
+      "[broker]\n"       // 4
+      "uri = \"x\"\n"    // 5
+      "extra = 2\n");    // 6
+  CHECK(config.String("store.id") == "S001");
+  CHECK(config.String("broker.uri") == "x");
+  // 'broker.extra' sorts first by name, but 'store.typo' comes first in the file.
+  const Status status = config.Finish();
+  CHECK(status.code() == Code::kInvalidArgument);
+  CHECK(status.message() == "fog.toml:3: key 'store.typo': unknown key");
+}
+
+TEST_CASE("ConfigReader reports unknown keys inside tables nobody read", "[config]") {
+  ConfigReader config = Parse(
+      "[store]\n"
+      "id = \"S001\"\n"
+      "[devices.till1]\n"
+      "name = \"Till 1\"\n"
+      "colour = \"red\"\n");  // 5
+  CHECK(config.String("store.id") == "S001");
+  for (const std::string& device : config.TableKeys("devices")) {
+    CHECK(config.String("devices." + device + ".name") == "Till 1");
+  }
+  CHECK(config.Finish().message() == "fog.toml:5: key 'devices.till1.colour': unknown key");
+}
+
+TEST_CASE("ConfigReader reports a wrong type with file, line, key and types", "[config]") {
+  ConfigReader config = Parse(
+      "[store]\n"
+      "id = 42\n"           // 2
+      "decimals = 2.0\n"    // 3
+      "open = \"yes\"\n");  // 4
+  CHECK(config.String("store.id") == "");
+  CHECK(config.Int("store.decimals", 2) == 2);
+  CHECK(config.Bool("store.open", true));
+  // The first error wins.
+  CHECK(config.Finish().message() == "fog.toml:2: key 'store.id': expected a string, got integer");
+
+  ConfigReader floats = Parse("[store]\ndecimals = 2.0\n");
+  CHECK(floats.Int("store.decimals") == 0);
+  CHECK(floats.Finish().message() ==
+        "fog.toml:2: key 'store.decimals': expected an integer, got floating-point");
+
+  ConfigReader booleans = Parse("open = \"yes\"\n");
+  CHECK(booleans.Bool("open", false) == false);
+  CHECK(booleans.Finish().message() == "fog.toml:1: key 'open': expected a boolean, got string");
+}
+
+TEST_CASE("ConfigReader reports a missing required key without a line", "[config]") {
+  ConfigReader config = Parse("[broker]\ntls = true\n");
+  CHECK(config.Bool("broker.tls", false));
+  CHECK(config.String("broker.uri") == "");
+  CHECK(config.Int("broker.port") == 0);
+  const Status status = config.Finish();
+  CHECK(status.code() == Code::kInvalidArgument);
+  CHECK(status.message() == "fog.toml: key 'broker.uri': required key is missing");
+}
+
+TEST_CASE("ConfigReader reports a parent that is not a table", "[config]") {
+  ConfigReader config = Parse("store = 5\n");
+  CHECK(config.String("store.id") == "");
+  CHECK(config.Finish().message() ==
+        "fog.toml:1: key 'store.id': expected 'store' to be a table, got integer");
+
+  ConfigReader devices = Parse("devices = [\"till1\"]\n");
+  CHECK(devices.TableKeys("devices").empty());
+  CHECK(devices.Finish().message() == "fog.toml:1: key 'devices': expected a table, got array");
+}
+
+TEST_CASE("ConfigReader reports TOML syntax errors with file, line and column", "[config]") {
+  Result<ConfigReader> parsed = ConfigReader::FromString(
+      "[store]\n"
+      "id = \"S001\"\n"
+      "name = \n",  // 3: no value
+      "fog.toml");
+  REQUIRE_FALSE(parsed.ok());
+  CHECK(parsed.status().code() == Code::kInvalidArgument);
+  const std::string& message = parsed.status().message();
+  CHECK_THAT(message, Catch::StartsWith("fog.toml:3:"));
+  CHECK(message.find('\n') == std::string::npos);
+
+  TempFile file("[store]\nid = \"unterminated\n");
+  Result<ConfigReader> opened = ConfigReader::Open(file.path());
+  REQUIRE_FALSE(opened.ok());
+  CHECK_THAT(opened.status().message(), Catch::StartsWith(file.path() + ":2:"));
+}
+
+TEST_CASE("ConfigReader::Open reports a missing file", "[config]") {
+  Result<ConfigReader> opened = ConfigReader::Open("/nonexistent/fog.toml");
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.status().code() == Code::kNotFound);
+  CHECK_THAT(opened.status().message(), Catch::StartsWith("/nonexistent/fog.toml: cannot open: "));
+}
+
+TEST_CASE("ConfigReader::IntTable rejects a non-integer entry", "[config]") {
+  ConfigReader config = Parse(
+      "[tax_rates]\n"
+      "A = 2000\n"
+      "B = \"5.5%\"\n");  // 3
+  CHECK(config.IntTable("tax_rates").empty());
+  CHECK(config.Finish().message() ==
+        "fog.toml:3: key 'tax_rates.B': expected an integer, got string");
+
+  ConfigReader scalar = Parse("tax_rates = 2000\n");
+  CHECK(scalar.IntTable("tax_rates").empty());
+  CHECK(scalar.Finish().message() == "fog.toml:1: key 'tax_rates': expected a table, got integer");
+}
+
+TEST_CASE("ConfigReader::StringList rejects a non-string element", "[config]") {
+  ConfigReader config = Parse(
+      "[broker]\n"
+      "topics = [\n"
+      "  \"sales\",\n"
+      "  7,\n"  // 4
+      "]\n");
+  CHECK(config.StringList("broker.topics", {"fallback"}) == std::vector<std::string>{"fallback"});
+  CHECK(config.Finish().message() ==
+        "fog.toml:4: key 'broker.topics[1]': expected a string, got integer");
+
+  ConfigReader scalar = Parse("topics = \"sales\"\n");
+  CHECK(scalar.StringList("topics").empty());
+  CHECK(scalar.Finish().message() ==
+        "fog.toml:1: key 'topics': expected an array of strings, got string");
+}
+
+TEST_CASE("log::Init rejects an unknown level and names the valid ones", "[config]") {
+  const Status status = log::Init("sn_tests", "verbose");
+  CHECK(status.code() == Code::kInvalidArgument);
+  CHECK(status.message() ==
+        "unknown log level 'verbose' (expected trace, debug, info, warn, error or off)");
+
+  REQUIRE(log::Init("sn_tests", "warn").ok());
+  CHECK(spdlog::default_logger()->level() == spdlog::level::warn);
+  CHECK(spdlog::default_logger()->name() == "sn_tests");
+  REQUIRE(log::Init("sn_tests", "info").ok());
+}
+
+}  // namespace
+}  // namespace storenode

@@ -1,0 +1,356 @@
+// The MQTT adapter against a real mosquitto (tests/support/broker.h).
+//
+// Paho makes every client after the first in a process wait ~2 s for its
+// connection (paho.mqtt.c #1430), so each test creates its clients first and
+// starts them together.
+#include "storenode/common/mqtt.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/broker.h"
+#include "support/process.h"
+
+namespace storenode::mqtt {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Broker;
+using testing::WaitFor;
+
+constexpr auto kConnectTimeout = 10s;
+
+// Collects what a client's callbacks report.
+class Recorder {
+ public:
+  void Attach(Client& c) {
+    c.OnMessage([this](const Message& m) {
+      std::lock_guard lk(mu_);
+      messages_.push_back(m);
+    });
+    c.OnConnected([this] {
+      std::lock_guard lk(mu_);
+      ++connects_;
+    });
+    c.OnDisconnected([this](const std::string& cause) {
+      std::lock_guard lk(mu_);
+      ++disconnects_;
+      last_cause_ = cause;
+    });
+  }
+  std::vector<Message> messages() const {
+    std::lock_guard lk(mu_);
+    return {messages_.begin(), messages_.end()};
+  }
+  size_t message_count() const {
+    std::lock_guard lk(mu_);
+    return messages_.size();
+  }
+  int connects() const {
+    std::lock_guard lk(mu_);
+    return connects_;
+  }
+  int disconnects() const {
+    std::lock_guard lk(mu_);
+    return disconnects_;
+  }
+  // Waits for a message on topic with the given payload.
+  bool WaitForMessage(const std::string& topic, const std::string& payload,
+                      std::chrono::milliseconds timeout = 5s) const {
+    return WaitFor(
+        [&] {
+          std::lock_guard lk(mu_);
+          for (const auto& m : messages_) {
+            if (m.topic == topic && m.payload == payload) return true;
+          }
+          return false;
+        },
+        timeout);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::deque<Message> messages_;
+  int connects_ = 0;
+  int disconnects_ = 0;
+  std::string last_cause_;
+};
+
+std::unique_ptr<Client> NewClient(const Broker& broker, std::string_view name) {
+  Options o;
+  o.uri = broker.uri();
+  o.client_id = NewClientId(name);
+  o.min_backoff = 50ms;
+  o.max_backoff = 500ms;
+  return Client::Create(std::move(o));
+}
+
+struct TestBroker {
+  TestBroker() : broker(testing::MakeTempDir("sn_mqtt_test_")) {
+    Status s = broker.Start();
+    INFO(s.ToString());
+    REQUIRE(s.ok());
+  }
+  Broker broker;
+};
+
+// Every byte value, zeros at both ends and in the middle.
+std::string BinaryPayload() {
+  std::string p(1, '\0');
+  for (int i = 0; i < 256; ++i) p += static_cast<char>(i);
+  p += std::string(3, '\0');
+  return p;
+}
+
+TEST_CASE("mqtt: binary payloads and v5 request properties survive the trip", "[mqtt]") {
+  TestBroker tb;
+  auto sub = NewClient(tb.broker, "sub");
+  auto pub = NewClient(tb.broker, "pub");
+  Recorder rs;
+  rs.Attach(*sub);
+  REQUIRE(sub->Subscribe("sn/test/rt/#", 1).ok());
+  sub->Start();
+  pub->Start();
+  REQUIRE(WaitFor([&] { return sub->connected() && pub->connected(); }, kConnectTimeout));
+  CHECK(rs.connects() == 1);
+
+  Message plain{.topic = "sn/test/rt/plain", .payload = BinaryPayload()};
+  Message request{.topic = "sn/test/rt/req",
+                  .payload = std::string("q\0x", 3),
+                  .response_topic = "sn/test/reply/till-7",
+                  .correlation_data = std::string("\x00\x01\xff\x00", 4)};
+  std::mutex mu;
+  std::vector<Status> done;
+  auto on_done = [&](Status s) {
+    std::lock_guard lk(mu);
+    done.push_back(std::move(s));
+  };
+  REQUIRE(pub->Publish(plain, on_done).ok());
+  REQUIRE(pub->Publish(request, on_done).ok());
+
+  REQUIRE(WaitFor([&] { return rs.message_count() == 2; }, 5s));
+  REQUIRE(WaitFor(
+      [&] {
+        std::lock_guard lk(mu);
+        return done.size() == 2;
+      },
+      5s));
+  for (const Status& s : done) CHECK(s.ok());
+  CHECK(pub->inflight() == 0);
+
+  auto got = rs.messages();
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].topic == plain.topic);
+  CHECK(got[0].payload.size() == 260);
+  CHECK(got[0].payload == plain.payload);
+  CHECK(got[0].qos == 1);
+  CHECK_FALSE(got[0].retained);
+  CHECK(got[0].response_topic.empty());
+  CHECK(got[0].correlation_data.empty());
+  CHECK(got[1].topic == request.topic);
+  CHECK(got[1].payload == request.payload);
+  CHECK(got[1].response_topic == "sn/test/reply/till-7");
+  CHECK(got[1].correlation_data == request.correlation_data);
+}
+
+TEST_CASE("mqtt: publish refuses bad input and works only when connected", "[mqtt]") {
+  TestBroker tb;
+  auto c = NewClient(tb.broker, "solo");
+  Message m{.topic = "sn/test/solo", .payload = "x"};
+  CHECK(c->Publish(m).code() == Code::kUnavailable);  // not started
+  c->Start();
+  REQUIRE(WaitFor([&] { return c->connected(); }, kConnectTimeout));
+  CHECK(c->Publish({.topic = "sn/+/x", .payload = "x"}).code() == Code::kInvalidArgument);
+  CHECK(c->Publish({.topic = "", .payload = "x"}).code() == Code::kInvalidArgument);
+  CHECK(c->Publish({.topic = "a", .payload = "x", .qos = 3}).code() == Code::kInvalidArgument);
+  CHECK(c->Subscribe("", 1).code() == Code::kInvalidArgument);
+  CHECK(c->Publish(m).ok());
+  c->Stop();
+  CHECK_FALSE(c->connected());
+  CHECK(c->Publish(m).code() == Code::kUnavailable);
+}
+
+TEST_CASE("mqtt: 5000 QoS 1 messages within the inflight limit arrive exactly once, in order",
+          "[mqtt]") {
+  constexpr int kCount = 5000;
+  constexpr int kMaxInflight = 100;
+  TestBroker tb;
+  auto sub = NewClient(tb.broker, "bulk-sub");
+  Options po;
+  po.uri = tb.broker.uri();
+  po.client_id = NewClientId("bulk-pub");
+  po.max_inflight = kMaxInflight;
+  auto pub = Client::Create(po);
+  Recorder rs;
+  rs.Attach(*sub);
+  REQUIRE(sub->Subscribe("sn/test/bulk", 1).ok());
+  sub->Start();
+  pub->Start();
+  REQUIRE(WaitFor([&] { return sub->connected() && pub->connected(); }, kConnectTimeout));
+
+  std::mutex mu;
+  std::condition_variable cv;
+  int acked = 0;
+  int failed = 0;
+  auto on_done = [&](Status s) {
+    {
+      std::lock_guard lk(mu);
+      (s.ok() ? acked : failed)++;
+    }
+    cv.notify_all();
+  };
+
+  int refusals = 0;
+  size_t max_inflight_seen = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  for (int i = 0; i < kCount;) {
+    Status s = pub->Publish({.topic = "sn/test/bulk", .payload = std::to_string(i)}, on_done);
+    max_inflight_seen = std::max(max_inflight_seen, pub->inflight());
+    if (s.ok()) {
+      ++i;
+      continue;
+    }
+    REQUIRE(s.code() == Code::kUnavailable);
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    ++refusals;
+    // Wait for an ack to free a slot.
+    std::unique_lock lk(mu);
+    const int seen = acked + failed;
+    cv.wait_for(lk, 100ms, [&] { return acked + failed != seen; });
+  }
+  {
+    std::unique_lock lk(mu);
+    REQUIRE(cv.wait_for(lk, 10s, [&] { return acked + failed == kCount; }));
+    CHECK(acked == kCount);
+    CHECK(failed == 0);
+  }
+  CHECK(refusals > 0);  // the limit was actually exercised
+  CHECK(max_inflight_seen <= static_cast<size_t>(kMaxInflight));
+  CHECK(pub->inflight() == 0);
+
+  REQUIRE(WaitFor([&] { return rs.message_count() >= kCount; }, 10s));
+  std::this_thread::sleep_for(100ms);  // a duplicate would show up now
+  auto got = rs.messages();
+  REQUIRE(got.size() == static_cast<size_t>(kCount));
+  int out_of_order = 0;
+  for (int i = 0; i < kCount; ++i) {
+    if (got[i].payload != std::to_string(i)) ++out_of_order;
+  }
+  CHECK(out_of_order == 0);
+}
+
+std::string SelfExe() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  REQUIRE(n > 0);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// Runs in a child process spawned by the will test (hidden otherwise): connects
+// with a retained "offline" will, announces "online" and waits to be killed.
+TEST_CASE("mqtt: will child", "[.][mqtt_will_child]") {
+  const char* uri = std::getenv("SN_MQTT_URI");
+  const char* topic = std::getenv("SN_MQTT_STATUS_TOPIC");
+  if (uri == nullptr || topic == nullptr) return;
+  Options o;
+  o.uri = uri;
+  o.client_id = NewClientId("will-child");
+  o.will = Message{.topic = topic, .payload = "offline", .qos = 1, .retained = true};
+  auto c = Client::Create(o);
+  c->OnConnected(
+      [&] { (void)c->Publish({.topic = topic, .payload = "online", .retained = true}); });
+  c->Start();
+  std::this_thread::sleep_for(30s);
+  FAIL("the will child was not killed");
+}
+
+TEST_CASE("mqtt: the will is published when a client process dies", "[mqtt]") {
+  TestBroker tb;
+  const std::string topic = "sn/test/will/till-1/status";
+  auto observer = NewClient(tb.broker, "observer");
+  Recorder ro;
+  ro.Attach(*observer);
+  REQUIRE(observer->Subscribe(topic, 1).ok());
+  observer->Start();
+
+  const std::string dir = testing::MakeTempDir("sn_mqtt_will_");
+  auto child =
+      testing::Process::Spawn({"/usr/bin/env", "SN_MQTT_URI=" + tb.broker.uri(),
+                               "SN_MQTT_STATUS_TOPIC=" + topic, SelfExe(), "[mqtt_will_child]"},
+                              dir + "/child.out", dir + "/child.err");
+  REQUIRE(child.ok());
+  REQUIRE(WaitFor([&] { return observer->connected(); }, kConnectTimeout));
+  INFO("child output in " << dir);
+  REQUIRE(ro.WaitForMessage(topic, "online", kConnectTimeout));
+  REQUIRE(child->Running());
+
+  child->Kill(SIGKILL);
+  CHECK(child->Wait() == -SIGKILL);
+  REQUIRE(ro.WaitForMessage(topic, "offline", 5s));
+
+  // A later subscriber finds the will as the retained status.
+  const size_t before = ro.message_count();
+  REQUIRE(observer->Subscribe("sn/test/will/+/status", 1).ok());
+  REQUIRE(WaitFor([&] { return ro.message_count() > before; }, 5s));
+  auto got = ro.messages();
+  CHECK(got[before].topic == topic);
+  CHECK(got[before].payload == "offline");
+  CHECK(got[before].retained);
+}
+
+TEST_CASE("mqtt: reconnects after a broker restart and restores subscriptions", "[mqtt]") {
+  TestBroker tb;
+  auto c = NewClient(tb.broker, "phoenix");
+  Recorder r;
+  r.Attach(*c);
+  REQUIRE(c->Subscribe("sn/test/rc", 1).ok());
+  c->Start();
+  REQUIRE(WaitFor([&] { return r.connects() == 1; }, kConnectTimeout));
+  REQUIRE(c->Publish({.topic = "sn/test/rc", .payload = "before"}).ok());
+  REQUIRE(r.WaitForMessage("sn/test/rc", "before"));
+
+  tb.broker.Kill();
+  REQUIRE(WaitFor([&] { return r.disconnects() == 1; }, 5s));
+  CHECK_FALSE(c->connected());
+  CHECK(c->Publish({.topic = "sn/test/rc", .payload = "offline"}).code() == Code::kUnavailable);
+
+  Status s = tb.broker.Restart();
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  REQUIRE(WaitFor([&] { return r.connects() == 2; }, kConnectTimeout));
+  CHECK(c->connected());
+  REQUIRE(c->Publish({.topic = "sn/test/rc", .payload = "after"}).ok());
+  CHECK(r.WaitForMessage("sn/test/rc", "after"));
+  CHECK(r.disconnects() == 1);
+
+  // Destroying a client whose broker is gone does not hang.
+  tb.broker.Kill();
+  const auto t0 = std::chrono::steady_clock::now();
+  c.reset();
+  CHECK(std::chrono::steady_clock::now() - t0 < 3s);
+}
+
+TEST_CASE("mqtt: a client that never reaches its broker stops at once", "[mqtt]") {
+  Options o;
+  o.uri = "tcp://127.0.0.1:" + std::to_string(testing::FreePort());
+  o.client_id = NewClientId("nobody");
+  auto c = Client::Create(o);
+  c->Start();
+  std::this_thread::sleep_for(200ms);
+  CHECK_FALSE(c->connected());
+  const auto t0 = std::chrono::steady_clock::now();
+  c.reset();
+  CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+}
+
+}  // namespace
+}  // namespace storenode::mqtt

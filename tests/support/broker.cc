@@ -1,0 +1,105 @@
+#include "support/broker.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+namespace storenode::testing {
+namespace {
+
+constexpr char kMosquitto[] = "/usr/sbin/mosquitto";
+constexpr auto kStartTimeout = std::chrono::seconds(5);
+
+}  // namespace
+
+Broker::Broker(std::string dir)
+    : dir_(std::move(dir)),
+      conf_path_(dir_ + "/mosquitto.conf"),
+      log_path_(dir_ + "/mosquitto.log") {}
+
+Broker::~Broker() { Kill(); }
+
+Status Broker::WriteConfig() const {
+  std::ofstream out(conf_path_, std::ios::trunc);
+  // A config that names a listener makes mosquitto ignore -p, so the port is
+  // only here. Run as ourselves: as root, mosquitto would otherwise switch to
+  // the "mosquitto" user, which cannot write the log in dir_.
+  const passwd* pw = ::getpwuid(::geteuid());
+  out << "listener " << port_ << " 127.0.0.1\n"
+      << "allow_anonymous true\n"
+      << "persistence false\n"
+      // The default (1000) silently drops the rest of a burst.
+      << "max_queued_messages 100000\n"
+      << "max_inflight_messages 100\n"
+      << "set_tcp_nodelay true\n"
+      << "log_dest file " << log_path_ << "\n"
+      << "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+      << "connection_messages true\n"
+      << "log_timestamp_format %H:%M:%S\n";
+  if (pw != nullptr) out << "user " << pw->pw_name << "\n";
+  out.close();
+  if (!out) return Status::Io("cannot write " + conf_path_);
+  return Status::Ok();
+}
+
+Status Broker::Launch() {
+  SN_RETURN_IF_ERROR(WriteConfig());
+  auto spawned =
+      Process::Spawn({kMosquitto, "-c", conf_path_}, dir_ + "/stdout.log", dir_ + "/stderr.log");
+  if (!spawned.ok()) return spawned.status();
+  process_.emplace(std::move(spawned).value());
+  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!process_->Running()) {
+      process_.reset();
+      return Status::Unavailable("mosquitto exited at start on port " + std::to_string(port_) +
+                                 " (see " + log_path_ + ")");
+    }
+    if (PortAccepts(port_)) return Status::Ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  process_.reset();
+  return Status::Unavailable("mosquitto did not listen on port " + std::to_string(port_));
+}
+
+Status Broker::Start() {
+  Kill();
+  Status last;
+  // Another process may take the port between FreePort() and mosquitto's
+  // bind; port 0 is not an option (mosquitto rejects it).
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = FreePort();
+    if (port_ <= 0) return Status::Io("no free port");
+    last = Launch();
+    if (last.ok()) return last;
+  }
+  return last;
+}
+
+void Broker::Kill() {
+  if (!process_) return;
+  process_->Kill(SIGKILL);
+  process_->Wait();
+  process_.reset();
+}
+
+Status Broker::Restart() {
+  if (port_ <= 0) return Status::Precondition("broker never started");
+  Kill();
+  Status last;
+  // The port was ours a moment ago; retry briefly in case the kernel has not
+  // released it yet.
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    last = Launch();
+    if (last.ok()) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return last;
+}
+
+std::string Broker::uri() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+
+}  // namespace storenode::testing
