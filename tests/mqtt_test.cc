@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -94,12 +95,26 @@ std::unique_ptr<Client> NewClient(const Broker& broker, std::string_view name) {
   return Client::Create(std::move(o));
 }
 
+// A scratch directory, removed afterwards unless SN_KEEP_TEST_DIRS is set.
+struct ScratchDir {
+  explicit ScratchDir(std::string_view prefix) : path(testing::MakeTempDir(prefix)) {}
+  ~ScratchDir() {
+    if (std::getenv("SN_KEEP_TEST_DIRS") == nullptr) {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  }
+  std::string path;
+};
+
 struct TestBroker {
-  TestBroker() : broker(testing::MakeTempDir("sn_mqtt_test_")) {
+  TestBroker() : broker(dir.path) {
     Status s = broker.Start();
     INFO(s.ToString());
     REQUIRE(s.ok());
   }
+  ~TestBroker() { broker.Kill(); }
+  ScratchDir dir{"sn_mqtt_test_"};
   Broker broker;
 };
 
@@ -177,6 +192,13 @@ TEST_CASE("mqtt: publish refuses bad input and works only when connected", "[mqt
   c->Stop();
   CHECK_FALSE(c->connected());
   CHECK(c->Publish(m).code() == Code::kUnavailable);
+
+  // Options Paho refuses give a client that reports them instead of connecting.
+  auto bad = Client::Create({.uri = "bogus://127.0.0.1:1", .client_id = "bad"});
+  bad->Start();
+  CHECK(bad->Publish(m).code() == Code::kInvalidArgument);
+  CHECK(bad->Subscribe("sn/#", 1).code() == Code::kInvalidArgument);
+  CHECK_FALSE(bad->connected());
 }
 
 TEST_CASE("mqtt: 5000 QoS 1 messages within the inflight limit arrive exactly once, in order",
@@ -273,38 +295,89 @@ TEST_CASE("mqtt: will child", "[.][mqtt_will_child]") {
   FAIL("the will child was not killed");
 }
 
-TEST_CASE("mqtt: the will is published when a client process dies", "[mqtt]") {
+TEST_CASE("mqtt: the will is published when a client process dies, not on a clean stop", "[mqtt]") {
   TestBroker tb;
   const std::string topic = "sn/test/will/till-1/status";
+  const std::string clean_topic = "sn/test/will/till-2/status";
   auto observer = NewClient(tb.broker, "observer");
   Recorder ro;
   ro.Attach(*observer);
   REQUIRE(observer->Subscribe(topic, 1).ok());
+  REQUIRE(observer->Subscribe(clean_topic, 1).ok());
+  Options co;
+  co.uri = tb.broker.uri();
+  co.client_id = NewClientId("till-2");
+  co.will = Message{.topic = clean_topic, .payload = "offline", .qos = 1, .retained = true};
+  auto clean = Client::Create(co);
   observer->Start();
+  clean->Start();
 
-  const std::string dir = testing::MakeTempDir("sn_mqtt_will_");
+  ScratchDir dir("sn_mqtt_will_");
   auto child =
       testing::Process::Spawn({"/usr/bin/env", "SN_MQTT_URI=" + tb.broker.uri(),
                                "SN_MQTT_STATUS_TOPIC=" + topic, SelfExe(), "[mqtt_will_child]"},
-                              dir + "/child.out", dir + "/child.err");
+                              dir.path + "/child.out", dir.path + "/child.err");
   REQUIRE(child.ok());
-  REQUIRE(WaitFor([&] { return observer->connected(); }, kConnectTimeout));
-  INFO("child output in " << dir);
+  REQUIRE(WaitFor([&] { return observer->connected() && clean->connected(); }, kConnectTimeout));
+  clean.reset();  // a clean disconnect: no will
+
+  INFO("child output in " << dir.path);
   REQUIRE(ro.WaitForMessage(topic, "online", kConnectTimeout));
   REQUIRE(child->Running());
-
   child->Kill(SIGKILL);
   CHECK(child->Wait() == -SIGKILL);
   REQUIRE(ro.WaitForMessage(topic, "offline", 5s));
 
-  // A later subscriber finds the will as the retained status.
+  // A later subscriber finds till-1's will as its retained status, and no
+  // status at all for till-2.
   const size_t before = ro.message_count();
   REQUIRE(observer->Subscribe("sn/test/will/+/status", 1).ok());
   REQUIRE(WaitFor([&] { return ro.message_count() > before; }, 5s));
+  std::this_thread::sleep_for(200ms);
   auto got = ro.messages();
+  REQUIRE(got.size() == before + 1);
   CHECK(got[before].topic == topic);
   CHECK(got[before].payload == "offline");
   CHECK(got[before].retained);
+  for (const auto& m : got) CHECK(m.topic != clean_topic);
+}
+
+TEST_CASE("mqtt: publishes unacked when the connection dies fail with Unavailable", "[mqtt]") {
+  constexpr int kCount = 10;
+  TestBroker tb;
+  auto c = NewClient(tb.broker, "orphan");
+  Recorder r;
+  r.Attach(*c);
+  c->Start();
+  REQUIRE(WaitFor([&] { return c->connected(); }, kConnectTimeout));
+
+  std::mutex mu;
+  std::vector<Status> done;
+  tb.broker.Pause();  // no acks from now on
+  for (int i = 0; i < kCount; ++i) {
+    REQUIRE(c->Publish({.topic = "sn/test/orphan", .payload = std::to_string(i)}, [&](Status s) {
+               std::lock_guard lk(mu);
+               done.push_back(std::move(s));
+             }).ok());
+  }
+  std::this_thread::sleep_for(100ms);
+  CHECK(c->inflight() == static_cast<size_t>(kCount));
+  {
+    std::lock_guard lk(mu);
+    CHECK(done.empty());
+  }
+
+  tb.broker.Kill();
+  REQUIRE(WaitFor(
+      [&] {
+        std::lock_guard lk(mu);
+        return done.size() == static_cast<size_t>(kCount);
+      },
+      5s));
+  for (const Status& s : done) CHECK(s.code() == Code::kUnavailable);
+  CHECK(c->inflight() == 0);
+  CHECK(WaitFor([&] { return r.disconnects() == 1; }, 1s));
+  CHECK_FALSE(c->connected());
 }
 
 TEST_CASE("mqtt: reconnects after a broker restart and restores subscriptions", "[mqtt]") {

@@ -543,6 +543,7 @@ Status Client::Impl::Subscribe(std::string filter, int qos) {
 void Client::Impl::Stop() {
   std::unique_lock lk(mu_);
   stop_ = true;
+  connected_ = false;  // Publish() refuses from now on
   callbacks_closed_ = true;
   cv_.notify_all();
   const int self = tls_callback_owner == this ? 1 : 0;

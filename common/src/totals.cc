@@ -149,6 +149,7 @@ void MergeTotals(const v1::DayTotals& f, v1::DayTotals* t) {
   t->set_voids(t->voids() + f.voids());
   t->set_rounding(t->rounding() + f.rounding());
   t->set_no_sale_count(t->no_sale_count() + f.no_sale_count());
+  t->set_sealed(t->sealed() || f.sealed());
   t->set_event_count(t->event_count() + f.event_count());
   if (f.first_event_time_us() != 0 &&
       (t->first_event_time_us() == 0 || f.first_event_time_us() < t->first_event_time_us())) {

@@ -57,6 +57,9 @@ class Journal::Impl {
   mutable std::mutex mu;
   Head head;
   std::string opened_day;  // floor set by OpenDay()
+  uint64_t acked_seq = 0;  // the fog's watermark, as last recorded
+  uint64_t anchor_seq = 0;
+  crypto::Hash anchor_hash{};
 
   Status Init();
   Status LoadHead();
@@ -88,6 +91,15 @@ Status Journal::Impl::Init() {
   journal_id = stmt.Blob(0);
   SN_ASSIGN_OR_RETURN(key, crypto::SigningKey::Load(options.key_path));
   SN_RETURN_IF_ERROR(LoadHead());
+  SN_ASSIGN_OR_RETURN(int64_t acked,
+                      db->QueryInt("SELECT value FROM meta WHERE key = 'acked_seq'", 0));
+  acked_seq = static_cast<uint64_t>(acked);
+  SN_ASSIGN_OR_RETURN(sql::Stmt anchor, db->Prepare("SELECT seq, hash FROM anchor WHERE id = 1"));
+  SN_ASSIGN_OR_RETURN(bool has_anchor, anchor.Step());
+  if (has_anchor) {
+    anchor_seq = static_cast<uint64_t>(anchor.Int(0));
+    SN_ASSIGN_OR_RETURN(anchor_hash, crypto::HashFromBytes(anchor.BlobView(1)));
+  }
   // The key beside the journal must be the one its genesis event published.
   SN_ASSIGN_OR_RETURN(auto genesis, ReadEventsLocked(1, 1));
   DecodedEvent g;
@@ -540,6 +552,72 @@ Result<std::vector<v1::JournalEvent>> Journal::ReadEvents(uint64_t from, size_t 
 VerifyReport Journal::Verify() const {
   std::lock_guard lock(impl_->mu);
   return VerifyDb(*impl_->db);
+}
+
+Status Journal::SetAckedSeq(uint64_t seq) {
+  std::lock_guard lock(impl_->mu);
+  if (seq == impl_->acked_seq) return Status::Ok();
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, impl_->db->Prepare("INSERT OR REPLACE INTO meta(key, value) "
+                                                         "VALUES('acked_seq', ?)"));
+  stmt.Bind(1, static_cast<int64_t>(seq));
+  SN_RETURN_IF_ERROR(stmt.Run());
+  impl_->acked_seq = seq;
+  return Status::Ok();
+}
+
+uint64_t Journal::acked_seq() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->acked_seq;
+}
+
+Result<uint64_t> Journal::Prune(int retention_days) {
+  std::lock_guard lock(impl_->mu);
+  Impl& j = *impl_;
+  const Clock* clock = j.options.clock ? j.options.clock : SystemClock::Default();
+  int64_t cutoff = clock->NowMicros() - int64_t{retention_days} * 86'400'000'000;
+  // The newest event that is both acked and old enough; everything from 2 up
+  // to it goes. Genesis stays: it carries the key.
+  SN_ASSIGN_OR_RETURN(sql::Stmt last,
+                      j.db->Prepare("SELECT seq, hash FROM events WHERE seq > 1 AND seq <= ? "
+                                    "AND wall_time_us < ? ORDER BY seq DESC LIMIT 1"));
+  last.Bind(1, static_cast<int64_t>(j.acked_seq)).Bind(2, cutoff);
+  SN_ASSIGN_OR_RETURN(bool any, last.Step());
+  if (!any) return uint64_t{0};
+  uint64_t upto = static_cast<uint64_t>(last.Int(0));
+  std::string hash = last.Blob(1);
+  sql::Transaction txn(*j.db);
+  SN_RETURN_IF_ERROR(txn.begin_status());
+  SN_ASSIGN_OR_RETURN(sql::Stmt del, j.db->Prepare("DELETE FROM events WHERE seq > 1 AND seq <= ?"));
+  del.Bind(1, static_cast<int64_t>(upto));
+  SN_RETURN_IF_ERROR(del.Run());
+  uint64_t removed = static_cast<uint64_t>(j.db->Changes());
+  SN_ASSIGN_OR_RETURN(sql::Stmt anchor, j.db->Prepare("INSERT OR REPLACE INTO anchor(id, seq, "
+                                                      "hash) VALUES(1, ?, ?)"));
+  anchor.Bind(1, static_cast<int64_t>(upto)).BindBlob(2, hash);
+  SN_RETURN_IF_ERROR(anchor.Run());
+  SN_RETURN_IF_ERROR(txn.Commit());
+  j.anchor_seq = upto;
+  j.anchor_hash = crypto::HashFromBytes(hash).value();
+  return removed;
+}
+
+uint64_t Journal::anchor_seq() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->anchor_seq;
+}
+
+crypto::Hash Journal::anchor_hash() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->anchor_hash;
+}
+
+int64_t Journal::WallTimeOf(uint64_t seq) const {
+  std::lock_guard lock(impl_->mu);
+  auto stmt = impl_->db->Prepare("SELECT wall_time_us FROM events WHERE seq = ?");
+  if (!stmt.ok()) return 0;
+  stmt->Bind(1, static_cast<int64_t>(seq));
+  auto row = stmt->Step();
+  return row.ok() && *row ? stmt->Int(0) : 0;
 }
 
 std::string Journal::business_day() const {

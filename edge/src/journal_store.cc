@@ -131,11 +131,20 @@ Result<std::vector<v1::JournalEvent>> ReadJournalFile(const std::string& path) {
   return out;
 }
 
-Result<v1::DayTotals> DayTotalsFromFile(const std::string& path, const std::string& day) {
+Result<std::vector<v1::DayTotals>> TotalsFromFile(const std::string& path) {
   sql::OpenOptions options;
   options.read_only = true;
   SN_ASSIGN_OR_RETURN(auto db, sql::Db::Open(path, options));
-  return TotalsOfDay(*db, day);
+  SN_ASSIGN_OR_RETURN(sql::Stmt days,
+                      db->Prepare("SELECT DISTINCT business_day FROM events ORDER BY 1"));
+  std::vector<v1::DayTotals> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, days.Step());
+    if (!row) break;
+    SN_ASSIGN_OR_RETURN(v1::DayTotals totals, TotalsOfDay(*db, days.Text(0)));
+    out.push_back(std::move(totals));
+  }
+  return out;
 }
 
 }  // namespace storenode::edge

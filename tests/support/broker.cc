@@ -86,6 +86,14 @@ void Broker::Kill() {
   process_.reset();
 }
 
+void Broker::Pause() {
+  if (process_) process_->Kill(SIGSTOP);
+}
+
+void Broker::Resume() {
+  if (process_) process_->Kill(SIGCONT);
+}
+
 Status Broker::Restart() {
   if (port_ <= 0) return Status::Precondition("broker never started");
   Kill();

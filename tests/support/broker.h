@@ -26,6 +26,10 @@ class Broker {
   void Kill();
   // Starts again on the same port (after Kill(), or kills first).
   Status Restart();
+  // SIGSTOP / SIGCONT: the broker keeps its sockets but answers nothing, so
+  // publishes stay unacked and keepalives go unanswered.
+  void Pause();
+  void Resume();
 
   std::string uri() const;  // "tcp://127.0.0.1:PORT"
   int port() const { return port_; }

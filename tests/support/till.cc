@@ -2,8 +2,7 @@
 
 namespace storenode::testing {
 
-edge::Options TillOptions(const std::string& dir, const std::string& device,
-                          const Clock* clock) {
+edge::Options TillOptions(const std::string& dir, const std::string& device, const Clock* clock) {
   edge::Options o;
   o.journal_path = dir + "/" + device + ".db";
   o.store_id = "store-1";
@@ -13,8 +12,8 @@ edge::Options TillOptions(const std::string& dir, const std::string& device,
   return o;
 }
 
-v1::Sale SimpleSale(const std::string& sku, int64_t qty, int64_t price,
-                    const std::string& tax_code, v1::TenderType type) {
+v1::Sale SimpleSale(const std::string& sku, int64_t qty, int64_t price, const std::string& tax_code,
+                    v1::TenderType type) {
   v1::Sale sale;
   v1::SaleLine* line = sale.add_lines();
   line->set_sku(sku);

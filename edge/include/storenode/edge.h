@@ -124,6 +124,21 @@ class Journal {
   // Recomputes every hash and signature from the oldest kept event.
   VerifyReport Verify() const;
 
+  // Sync support (used by SyncEngine; a POS rarely needs these).
+  // Records the fog's acknowledged watermark, which makes events up to it
+  // eligible for pruning.
+  Status SetAckedSeq(uint64_t seq);
+  uint64_t acked_seq() const;
+  // Deletes events that are acked and older than `retention_days`, keeping
+  // genesis and the anchor (seq and hash of the last pruned event) so the
+  // chain stays verifiable from the oldest kept event. Returns how many.
+  Result<uint64_t> Prune(int retention_days);
+  // The anchor after pruning: events 2..anchor_seq are gone (0: none pruned).
+  uint64_t anchor_seq() const;
+  crypto::Hash anchor_hash() const;
+  // Wall time of event `seq`, 0 if not kept.
+  int64_t WallTimeOf(uint64_t seq) const;
+
   std::string business_day() const;
   uint64_t head_seq() const;
   const std::string& journal_id() const;  // 16 raw bytes
@@ -137,6 +152,54 @@ class Journal {
   std::unique_ptr<Impl> impl_;
 };
 
+// Replicates a journal to the store's fog over MQTT, in the background.
+//
+// The journal is the outbox: the engine publishes batches of consecutive
+// unacked events (QoS 1), keeps a bounded number in flight, and resends from
+// the fog's watermark on reconnect, on request, or when acks stop coming.
+// Clean sessions, no MQTT persistence. It also publishes the till's retained
+// status (offline as its will) and carries out the fog's commands (seal a
+// business day). The POS never waits on it: Record*() calls stay local.
+//
+// Thread-safe. Destroying the engine stops it.
+struct SyncOptions {
+  std::string broker_uri;                 // "tcp://host:1883" or "ssl://host:8883"
+  std::string ca_file, cert_file, key_file;  // TLS: CA, this till's cert and key
+  bool insecure = false;                  // allow plain tcp:// (warns)
+  std::string client_id;                  // default "till-" + device id
+  size_t batch_events = 100;              // events per message
+  size_t max_inflight_batches = 8;        // unconfirmed publishes
+  size_t window_events = 4000;            // events sent but not yet acked
+  int ack_timeout_ms = 3000;              // resend from the watermark after this silence
+  int retention_days = 14;                // prune acked events older than this
+  int status_interval_ms = 5000;          // status heartbeat
+  uint64_t catalog_version = 0;           // reported in the status
+};
+
+struct SyncState {
+  bool connected = false;
+  bool fog_online = false;
+  uint64_t head_seq = 0;
+  uint64_t acked_seq = 0;
+  uint64_t backlog = 0;             // events the fog has not acked
+  int64_t oldest_unacked_age_us = 0;  // 0 when nothing is waiting
+};
+
+class SyncEngine {
+ public:
+  static Result<std::unique_ptr<SyncEngine>> Start(Journal* journal, SyncOptions options);
+  ~SyncEngine();
+  SyncState state() const;
+  // Publishes the offline status and disconnects; idempotent.
+  void Stop();
+
+  class Impl;
+
+ private:
+  explicit SyncEngine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 // Verifies a journal file without opening it for writing (storectl uses
 // this). Needs no key: the public key travels in the genesis event.
 VerifyReport VerifyJournalFile(const std::string& path);
@@ -144,7 +207,8 @@ VerifyReport VerifyJournalFile(const std::string& path);
 // Reads every kept event of a journal file, for dumps and audits.
 Result<std::vector<v1::JournalEvent>> ReadJournalFile(const std::string& path);
 
-// Totals of one business day computed from a journal file's events.
-Result<v1::DayTotals> DayTotalsFromFile(const std::string& path, const std::string& day);
+// Totals of every business day in a journal file, ascending by day,
+// computed from its kept events (hashes checked, chain not: see Verify).
+Result<std::vector<v1::DayTotals>> TotalsFromFile(const std::string& path);
 
 }  // namespace storenode::edge

@@ -10,9 +10,10 @@
 // left subtree holds the first k leaves and is perfect.
 //
 // The builders take the leaf hashes (LeafHash of each entry), not the entries.
-// Verification follows RFC 9162 sections 2.1.3.2 and 2.1.4.2, and agrees with
-// transparency-dev/merkle on every one of its test vectors, including its
-// stricter guard that a consistency proof from size 0 is rejected.
+// Verification follows RFC 9162 sections 2.1.3.2 and 2.1.4.2 as
+// transparency-dev/merkle's proof/verify.go does, and passes its vectors
+// (tests/vectors/rfc6962). One guard is stricter than verify.go: a
+// consistency proof from size 0 is always rejected, even to size 0.
 //
 // All functions are pure and thread-safe.
 #pragma once

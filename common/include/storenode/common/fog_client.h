@@ -1,0 +1,26 @@
+// Request/reply with the fog over MQTT v5 (fog/req), for storectl, tests and
+// tools: one connection, one FogRequest, the FogResponse with the matching
+// correlation data. Blocking; do not call it from an MQTT callback.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "storenode/common/status.h"
+#include "storenode/schemas/fog.pb.h"
+
+namespace storenode {
+
+struct FogClientOptions {
+  std::string broker_uri;
+  std::string store_id;
+  std::string ca_file, cert_file, key_file;
+  std::chrono::milliseconds timeout{10000};
+};
+
+// Sends `request` and waits for the answer. Unavailable when the broker or
+// the fog does not answer in time; the fog's own refusals come back as a
+// response with ok = false.
+Result<v1::FogResponse> AskFog(const FogClientOptions& options, const v1::FogRequest& request);
+
+}  // namespace storenode

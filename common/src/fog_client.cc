@@ -1,0 +1,67 @@
+#include "storenode/common/fog_client.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+
+#include "storenode/common/crypto.h"
+#include "storenode/common/mqtt.h"
+#include "storenode/common/topics.h"
+
+namespace storenode {
+
+Result<v1::FogResponse> AskFog(const FogClientOptions& options, const v1::FogRequest& request) {
+  mqtt::Options o;
+  o.uri = options.broker_uri;
+  o.client_id = mqtt::NewClientId("storectl-");
+  o.ca_file = options.ca_file;
+  o.cert_file = options.cert_file;
+  o.key_file = options.key_file;
+  std::string reply_topic = topics::Reply(options.store_id, o.client_id);
+  std::string correlation(16, '\0');
+  crypto::RandomBytes({reinterpret_cast<uint8_t*>(correlation.data()), correlation.size()});
+
+  // Declared before the client so that they outlive its callbacks.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool connected = false;
+  std::optional<std::string> answer;
+  auto client = mqtt::Client::Create(o);
+  client->OnConnected([&] {
+    std::lock_guard lock(mu);
+    connected = true;
+    cv.notify_all();
+  });
+  client->OnMessage([&](const mqtt::Message& m) {
+    if (m.topic != reply_topic || m.correlation_data != correlation) return;
+    std::lock_guard lock(mu);
+    answer = m.payload;
+    cv.notify_all();
+  });
+  SN_RETURN_IF_ERROR(client->Subscribe(reply_topic, 1));
+  client->Start();
+
+  auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  {
+    std::unique_lock lock(mu);
+    if (!cv.wait_until(lock, deadline, [&] { return connected; })) {
+      return Status::Unavailable("cannot reach the broker at " + options.broker_uri);
+    }
+  }
+  mqtt::Message m;
+  m.topic = topics::FogRequest(options.store_id);
+  m.payload = request.SerializeAsString();
+  m.response_topic = reply_topic;
+  m.correlation_data = correlation;
+  SN_RETURN_IF_ERROR(client->Publish(m));
+  std::unique_lock lock(mu);
+  if (!cv.wait_until(lock, deadline, [&] { return answer.has_value(); })) {
+    return Status::Unavailable("the fog of store " + options.store_id +
+                               " did not answer (is storenode-fogd running?)");
+  }
+  v1::FogResponse response;
+  if (!response.ParseFromString(*answer)) return Status::Corruption("fog answer does not parse");
+  return response;
+}
+
+}  // namespace storenode

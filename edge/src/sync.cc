@@ -1,0 +1,326 @@
+// The edge sync engine: NOTES ON THE DESIGN
+//
+// Promise: every event in the journal reaches the fog and is stored there
+// exactly once in effect, whatever is lost, duplicated or reordered on the
+// way, and whoever restarts.
+//
+// Invariants:
+//  1. The journal is the only outbox. MQTT sessions are clean and Paho keeps
+//     nothing; anything lost in flight is re-read from the journal.
+//  2. next_ (the next seq to publish) only moves forward by what was
+//     published, and moves back to acked_ + 1 on: (re)connect, the fog
+//     coming online, an ack asking for a resend or going backwards (a fog
+//     rebuilt from empty), and ack_timeout_ms without progress.
+//  3. acked_ is whatever the fog last said for this journal: the fog's
+//     watermark is authoritative. It is persisted (at most once a second) so
+//     that pruning never deletes an event the fog has not stored.
+//  4. At most max_inflight_batches publishes are unconfirmed and at most
+//     window_events events are beyond the watermark.
+//
+// Threads: Paho's callback thread only records what arrived (atomics and a
+// small command queue) and wakes the engine's thread, which does all reading,
+// publishing and journal writes (seals).
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "storenode/common/journal_format.h"
+#include "storenode/common/mqtt.h"
+#include "storenode/common/topics.h"
+#include "storenode/edge.h"
+#include "storenode/schemas/sync.pb.h"
+
+namespace storenode::edge {
+
+using SteadyClock = std::chrono::steady_clock;
+
+class SyncEngine::Impl {
+ public:
+  Impl(Journal* j, SyncOptions o) : journal(j), options(std::move(o)) {}
+
+  Journal* journal;
+  SyncOptions options;
+  std::unique_ptr<mqtt::Client> client;
+  std::thread thread;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::deque<v1::DeviceCommand> commands;
+
+  std::atomic<bool> rewind{true};
+  std::atomic<bool> fog_online{false};
+  std::atomic<uint64_t> acked{0};
+  std::atomic<int> inflight{0};
+  std::atomic<int64_t> last_progress_ns{0};
+
+  uint64_t next = 1;  // engine thread only
+
+  std::string Topic(std::string_view leaf) const {
+    const Options& o = journal->options();
+    return topics::Device(o.store_id, o.device_id, leaf);
+  }
+  void Wake() { cv.notify_one(); }
+  void OnMessage(const mqtt::Message& m);
+  void Run();
+  void PublishSome();
+  void PublishStatus(bool online);
+  mqtt::Message StatusMessage(bool online) const;
+  void RunCommands();
+  void Housekeeping(SteadyClock::time_point now, SteadyClock::time_point* last_persist);
+  static int64_t Now() { return SteadyClock::now().time_since_epoch().count(); }
+};
+
+mqtt::Message SyncEngine::Impl::StatusMessage(bool online) const {
+  v1::DeviceStatus s;
+  s.set_online(online);
+  s.set_device_id(journal->options().device_id);
+  s.set_journal_id(journal->journal_id());
+  uint64_t head = journal->head_seq(), a = std::min(acked.load(), head);
+  s.set_head_seq(head);
+  s.set_acked_seq(a);
+  s.set_backlog(head - a);
+  if (head > a) s.set_oldest_unacked_us(journal->WallTimeOf(a + 1));
+  s.set_catalog_version(options.catalog_version);
+  s.set_software_version(STORENODE_VERSION);
+  const Clock* clock =
+      journal->options().clock ? journal->options().clock : SystemClock::Default();
+  s.set_time_us(clock->NowMicros());
+  s.set_business_day(journal->business_day());
+  mqtt::Message m;
+  m.topic = Topic("status");
+  m.payload = s.SerializeAsString();
+  m.retained = true;
+  return m;
+}
+
+void SyncEngine::Impl::PublishStatus(bool online) { (void)client->Publish(StatusMessage(online)); }
+
+void SyncEngine::Impl::OnMessage(const mqtt::Message& m) {
+  const Options& o = journal->options();
+  if (m.topic == Topic("ack")) {
+    v1::SyncAck ack;
+    if (!ack.ParseFromString(m.payload)) {
+      spdlog::warn("sync: ignored an ack that does not parse");
+      return;
+    }
+    if (ack.journal_id() != journal->journal_id()) return;  // about another journal of ours
+    uint64_t before = acked.exchange(ack.acked_seq());
+    if (ack.resend() || ack.acked_seq() < before) rewind = true;
+    if (ack.acked_seq() != before || ack.resend()) last_progress_ns = Now();
+    Wake();
+  } else if (m.topic == Topic("cmd")) {
+    v1::DeviceCommand cmd;
+    if (!cmd.ParseFromString(m.payload)) {
+      spdlog::warn("sync: ignored a command that does not parse");
+      return;
+    }
+    std::lock_guard lock(mu);
+    commands.push_back(std::move(cmd));
+    Wake();
+  } else if (m.topic == topics::FogStatus(o.store_id)) {
+    v1::FogStatus s;
+    if (!s.ParseFromString(m.payload)) return;
+    bool was = fog_online.exchange(s.online());
+    if (s.online() && !was) rewind = true;  // a (re)started fog: send from its watermark
+    Wake();
+  }
+}
+
+void SyncEngine::Impl::PublishSome() {
+  uint64_t a = acked.load();
+  if (rewind.exchange(false)) {
+    next = a + 1;
+    last_progress_ns = Now();
+  }
+  if (next <= a) next = a + 1;
+  uint64_t head = journal->head_seq();
+  // Nothing confirmed for too long: whatever was sent may be gone.
+  if (next - 1 > a &&
+      Now() - last_progress_ns.load() > int64_t{options.ack_timeout_ms} * 1'000'000) {
+    next = a + 1;
+    last_progress_ns = Now();
+  }
+  while (next <= head && inflight.load() < static_cast<int>(options.max_inflight_batches) &&
+         next - 1 - a < options.window_events) {
+    v1::JournalBatch batch;
+    batch.set_schema_version(kSchemaVersion);
+    uint64_t from = next;
+    uint64_t anchor = journal->anchor_seq();
+    if (from > 1 && from <= anchor) {
+      // The fog wants events this till has pruned: send genesis and the
+      // anchor, then what is kept (see sync.proto).
+      auto genesis = journal->ReadEvents(1, 1);
+      if (!genesis.ok() || genesis->empty()) return;
+      *batch.add_events() = (*genesis)[0];
+      crypto::Hash h = journal->anchor_hash();
+      batch.set_anchor_seq(anchor);
+      batch.set_anchor_hash(h.data(), h.size());
+      from = anchor + 1;
+    }
+    auto events = journal->ReadEvents(from, options.batch_events);
+    if (!events.ok()) {
+      spdlog::error("sync: cannot read the journal: {}", events.status().ToString());
+      return;
+    }
+    if (events->empty()) return;
+    for (auto& e : *events) *batch.add_events() = std::move(e);
+    mqtt::Message m;
+    m.topic = Topic("journal");
+    m.payload = batch.SerializeAsString();
+    uint64_t sent_to = from + events->size() - 1;
+    ++inflight;
+    Status s = client->Publish(m, [this](Status) {
+      --inflight;
+      Wake();
+    });
+    if (!s.ok()) {
+      --inflight;
+      return;
+    }
+    next = sent_to + 1;
+  }
+}
+
+void SyncEngine::Impl::RunCommands() {
+  std::deque<v1::DeviceCommand> todo;
+  {
+    std::lock_guard lock(mu);
+    todo.swap(commands);
+  }
+  for (const v1::DeviceCommand& cmd : todo) {
+    if (cmd.has_seal_day()) {
+      auto r = journal->SealDay(cmd.seal_day().day(), "fog");
+      if (r.ok()) {
+        spdlog::info("sync: sealed business day {} at seq {}", cmd.seal_day().day(), r->seq);
+      } else {
+        spdlog::error("sync: cannot seal {}: {}", cmd.seal_day().day(), r.status().ToString());
+      }
+    }
+  }
+}
+
+void SyncEngine::Impl::Housekeeping(SteadyClock::time_point now, SteadyClock::time_point* last_persist) {
+  if (now - *last_persist < std::chrono::seconds(1)) return;
+  *last_persist = now;
+  uint64_t a = std::min(acked.load(), journal->head_seq());
+  if (a > journal->acked_seq() || a < journal->acked_seq()) {
+    if (Status s = journal->SetAckedSeq(a); !s.ok()) {
+      spdlog::error("sync: cannot record the acked seq: {}", s.ToString());
+    }
+  }
+}
+
+void SyncEngine::Impl::Run() {
+  auto last_status = SteadyClock::now() - std::chrono::hours(1);
+  auto last_persist = SteadyClock::now();
+  auto last_prune = SteadyClock::now() - std::chrono::hours(1);
+  while (true) {
+    {
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, std::chrono::milliseconds(10), [&] { return stopping; });
+      if (stopping) break;
+    }
+    RunCommands();
+    auto now = SteadyClock::now();
+    if (client->connected()) {
+      PublishSome();
+      if (now - last_status > std::chrono::milliseconds(options.status_interval_ms)) {
+        PublishStatus(true);
+        last_status = now;
+      }
+    }
+    Housekeeping(now, &last_persist);
+    if (now - last_prune > std::chrono::minutes(10)) {
+      last_prune = now;
+      auto pruned = journal->Prune(options.retention_days);
+      if (pruned.ok() && *pruned > 0) spdlog::info("sync: pruned {} acked events", *pruned);
+    }
+  }
+}
+
+Result<std::unique_ptr<SyncEngine>> SyncEngine::Start(Journal* journal, SyncOptions options) {
+  const Options& o = journal->options();
+  bool tls = options.broker_uri.rfind("ssl://", 0) == 0;
+  if (!tls && !options.insecure) {
+    return Status::Invalid("plain " + options.broker_uri + " needs insecure = true");
+  }
+  if (!tls) spdlog::warn("sync: plain TCP to {}: journals travel unencrypted", options.broker_uri);
+  if (options.batch_events == 0 || options.max_inflight_batches == 0) {
+    return Status::Invalid("batch_events and max_inflight_batches must be positive");
+  }
+  auto impl = std::make_unique<Impl>(journal, options);
+  impl->acked = journal->acked_seq();
+  impl->next = journal->acked_seq() + 1;
+  mqtt::Options mo;
+  mo.uri = options.broker_uri;
+  mo.client_id = options.client_id.empty() ? "till-" + o.device_id : options.client_id;
+  mo.ca_file = options.ca_file;
+  mo.cert_file = options.cert_file;
+  mo.key_file = options.key_file;
+  mo.max_inflight = static_cast<int>(options.max_inflight_batches) + 4;
+  mo.will = impl->StatusMessage(false);
+  impl->client = mqtt::Client::Create(mo);
+  Impl* p = impl.get();
+  p->client->OnMessage([p](const mqtt::Message& m) { p->OnMessage(m); });
+  p->client->OnConnected([p] {
+    p->rewind = true;
+    p->Wake();
+  });
+  SN_RETURN_IF_ERROR(p->client->Subscribe(p->Topic("ack"), 1));
+  SN_RETURN_IF_ERROR(p->client->Subscribe(p->Topic("cmd"), 1));
+  SN_RETURN_IF_ERROR(p->client->Subscribe(topics::FogStatus(o.store_id), 1));
+  p->thread = std::thread([p] { p->Run(); });
+  p->client->Start();
+  return std::unique_ptr<SyncEngine>(new SyncEngine(std::move(impl)));
+}
+
+SyncEngine::SyncEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SyncEngine::~SyncEngine() { Stop(); }
+
+void SyncEngine::Stop() {
+  Impl& s = *impl_;
+  {
+    std::lock_guard lock(s.mu);
+    if (s.stopping) return;
+    s.stopping = true;
+  }
+  s.cv.notify_one();
+  if (s.thread.joinable()) s.thread.join();
+  if (s.client->connected()) {
+    // A clean disconnect does not fire the will: say offline ourselves and
+    // give the broker a moment to confirm it.
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    if (s.client->Publish(s.StatusMessage(false), [done](Status) { *done = true; }).ok()) {
+      for (int i = 0; i < 100 && !*done; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+  }
+  s.client->Stop();
+  uint64_t a = std::min(s.acked.load(), s.journal->head_seq());
+  (void)s.journal->SetAckedSeq(a);
+}
+
+SyncState SyncEngine::state() const {
+  Impl& s = *impl_;
+  SyncState st;
+  st.connected = s.client->connected();
+  st.fog_online = s.fog_online.load();
+  st.head_seq = s.journal->head_seq();
+  st.acked_seq = std::min(s.acked.load(), st.head_seq);
+  st.backlog = st.head_seq - st.acked_seq;
+  if (st.backlog > 0) {
+    const Clock* clock =
+        s.journal->options().clock ? s.journal->options().clock : SystemClock::Default();
+    int64_t t = s.journal->WallTimeOf(st.acked_seq + 1);
+    if (t > 0) st.oldest_unacked_age_us = clock->NowMicros() - t;
+  }
+  return st;
+}
+
+}  // namespace storenode::edge

@@ -1,0 +1,67 @@
+// storenode fog: the store daemon's library. storenode-fogd is a thin main()
+// around it; tests and tools embed it the same way.
+//
+// A Fog receives every till's journal over MQTT, verifies and stores it in
+// fog.db exactly once in effect, keeps the read models, and answers manager
+// requests on fog/req. All work on fog.db happens on one worker thread; the
+// public methods are safe to call from any thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storenode/common/status.h"
+#include "storenode/schemas/xreport.pb.h"
+
+namespace storenode::fog {
+
+struct Config {
+  std::string source;  // the file it came from, for messages
+  std::string store_id;
+  std::string broker_uri;
+  std::string client_id = "storenode-fog";
+  std::string ca_file, cert_file, key_file;
+  bool insecure = false;           // plain TCP allowed (warns at start-up)
+  std::string data_dir;            // fog.db lives here
+  std::vector<std::string> expected_tills;
+  bool trust_on_first_use = true;  // pin the key of an unknown till from its genesis
+  std::string log_level = "info";
+  int gap_hold_ms = 500;           // how long an out-of-order batch waits for the gap to fill
+  int max_batch_events = 20000;    // events per ingest transaction
+};
+
+// Loads and checks a fog TOML config; the Status names file, key and reason.
+Result<Config> LoadConfig(const std::string& path);
+
+class Fog {
+ public:
+  static Result<std::unique_ptr<Fog>> Open(const Config& config);
+  ~Fog();
+  // Connects to the broker and starts the worker. Returns at once.
+  Status Start();
+  // Stops cleanly: drains the queue, publishes offline, disconnects.
+  void Stop();
+
+  struct Counters {
+    uint64_t events_stored = 0;
+    uint64_t duplicates = 0;
+    uint64_t quarantined = 0;
+    uint64_t batches = 0;
+  };
+  Counters counters() const;
+
+  class Impl;
+
+ private:
+  explicit Fog(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Every per-device, per-day totals row of a fog.db, for audits and tests
+// (read-only; safe while the daemon runs).
+Result<std::vector<v1::DayTotals>> ReadDayTotals(const std::string& fog_db_path);
+
+}  // namespace storenode::fog

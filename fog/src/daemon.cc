@@ -1,0 +1,189 @@
+// The fog daemon: MQTT in, one worker thread, MQTT out.
+//
+// The MQTT client's callback only parks messages on a queue; the worker
+// drains it, runs up to config.max_batch_events events through Ingest in one
+// transaction, commits, and only then publishes the acks (ingest.h says
+// why that keeps exactly-once). Requests are answered by the same worker
+// after the journals that arrived before them, so a status answer never
+// lags behind an ack already sent.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "fog_impl.h"
+#include "storenode/common/topics.h"
+
+namespace storenode::fog {
+
+Result<std::unique_ptr<Fog>> Fog::Open(const Config& config) {
+  auto impl = std::make_unique<Impl>(config);
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return Status::Io("cannot create data dir " + config.data_dir + ": " + ec.message());
+  sql::OpenOptions options;
+  options.sync = sql::Sync::kFull;
+  SN_ASSIGN_OR_RETURN(impl->db, sql::Db::Open(config.data_dir + "/fog.db", options));
+  SN_RETURN_IF_ERROR(impl->db->Exec(kFogSchema));
+  impl->ingest = std::make_unique<Ingest>(*impl->db, impl->config, impl->clock);
+  SN_RETURN_IF_ERROR(impl->ingest->Load());
+  return std::unique_ptr<Fog>(new Fog(std::move(impl)));
+}
+
+Fog::Fog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Fog::~Fog() { Stop(); }
+
+mqtt::Message Fog::Impl::FogStatusMessage(bool online) const {
+  v1::FogStatus s;
+  s.set_online(online);
+  s.set_store_id(config.store_id);
+  s.set_software_version(STORENODE_VERSION);
+  s.set_time_us(clock.NowMicros());
+  mqtt::Message m;
+  m.topic = topics::FogStatus(config.store_id);
+  m.payload = s.SerializeAsString();
+  m.retained = true;
+  return m;
+}
+
+Status Fog::Start() {
+  Impl& f = *impl_;
+  if (f.config.insecure && f.config.broker_uri.rfind("tcp://", 0) == 0) {
+    spdlog::warn("broker connection is plain TCP (broker.insecure = true): journals travel "
+                 "unencrypted");
+  }
+  mqtt::Options o;
+  o.uri = f.config.broker_uri;
+  o.client_id = f.config.client_id;
+  o.ca_file = f.config.ca_file;
+  o.cert_file = f.config.cert_file;
+  o.key_file = f.config.key_file;
+  o.will = f.FogStatusMessage(false);
+  f.client = mqtt::Client::Create(o);
+  f.client->OnMessage([&f](const mqtt::Message& m) { f.Enqueue(m); });
+  f.client->OnConnected([&f] {
+    spdlog::info("connected to broker {}", f.config.broker_uri);
+    f.just_connected = true;
+    f.cv.notify_one();
+  });
+  f.client->OnDisconnected(
+      [](const std::string& cause) { spdlog::warn("broker connection lost: {}", cause); });
+  const std::string& store = f.config.store_id;
+  for (const char* leaf : {"journal", "status"}) {
+    SN_RETURN_IF_ERROR(f.client->Subscribe(topics::AllDevices(store, leaf), 1));
+  }
+  SN_RETURN_IF_ERROR(f.client->Subscribe(topics::FogRequest(store), 1));
+  f.worker = std::thread([&f] { f.Run(); });
+  f.client->Start();
+  spdlog::info("fog for store {} started, data in {}", store, f.config.data_dir);
+  return Status::Ok();
+}
+
+void Fog::Stop() {
+  Impl& f = *impl_;
+  {
+    std::lock_guard lock(f.mu);
+    if (f.stopping) return;
+    f.stopping = true;
+  }
+  f.cv.notify_one();
+  if (f.worker.joinable()) f.worker.join();
+  if (f.client) {
+    (void)f.client->Publish(f.FogStatusMessage(false));
+    f.client->Stop();
+  }
+}
+
+Fog::Counters Fog::counters() const {
+  std::lock_guard lock(impl_->counters_mu);
+  return impl_->counters;
+}
+
+void Fog::Impl::Enqueue(const mqtt::Message& m) {
+  {
+    std::lock_guard lock(mu);
+    queue.push_back(m);
+  }
+  cv.notify_one();
+}
+
+void Fog::Impl::Publish(mqtt::Message m) {
+  Status s = client->Publish(m);
+  if (s.code() == Code::kUnavailable && client->connected() && unsent.size() < 100000) {
+    unsent.push_back(std::move(m));
+  }
+}
+
+void Fog::Impl::FlushUnsent() {
+  while (!unsent.empty()) {
+    if (!client->Publish(unsent.front()).ok()) {
+      if (!client->connected()) unsent.clear();
+      return;
+    }
+    unsent.pop_front();
+  }
+}
+
+void Fog::Impl::Run() {
+  while (true) {
+    std::vector<mqtt::Message> batch;
+    {
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, std::chrono::milliseconds(50),
+                  [&] { return stopping || !queue.empty() || just_connected; });
+      if (stopping && queue.empty()) break;
+      batch.assign(std::make_move_iterator(queue.begin()), std::make_move_iterator(queue.end()));
+      queue.clear();
+    }
+    if (just_connected.exchange(false)) {
+      Publish(FogStatusMessage(true));
+      ingest->AnnounceWatermarks();
+    }
+    std::vector<mqtt::Message> journals, requests;
+    for (mqtt::Message& m : batch) {
+      auto t = topics::ParseDevice(config.store_id, m.topic);
+      if (t && t->leaf == "journal") {
+        journals.push_back(std::move(m));
+      } else if (t && t->leaf == "status") {
+        v1::DeviceStatus s;
+        if (s.ParseFromString(m.payload)) {
+          tills[t->device] = TillSeen{s, clock.NowMicros()};
+        } else {
+          spdlog::warn("ignored unparsable status from {}", t->device);
+        }
+      } else if (m.topic == topics::FogRequest(config.store_id)) {
+        requests.push_back(std::move(m));
+      }
+    }
+    ProcessJournals(journals);
+    for (const mqtt::Message& m : requests) HandleRequest(m);
+    ingest->CheckGaps();
+    for (mqtt::Message& m : ingest->TakeOutgoing()) Publish(std::move(m));
+    FlushUnsent();
+    std::lock_guard lock(counters_mu);
+    counters = ingest->counters();
+  }
+}
+
+void Fog::Impl::ProcessJournals(std::vector<mqtt::Message>& journals) {
+  size_t i = 0;
+  while (i < journals.size()) {
+    sql::Transaction txn(*db);
+    Status s = txn.begin_status();
+    size_t start = i;
+    while (s.ok() && i < journals.size() &&
+           ingest->events_in_txn() < static_cast<uint64_t>(config.max_batch_events)) {
+      s = ingest->HandleJournal(journals[i++]);
+    }
+    if (s.ok()) s = ingest->Flush();
+    if (s.ok()) s = txn.Commit();
+    if (s.ok()) {
+      ingest->Committed();
+    } else {
+      // Nothing of these messages was acked; the tills will send them again.
+      spdlog::error("ingest transaction of {} messages failed: {}", i - start, s.ToString());
+      ingest->Aborted();
+    }
+  }
+}
+
+}  // namespace storenode::fog

@@ -1,0 +1,381 @@
+#include "ingest.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+#include "storenode/common/topics.h"
+
+namespace storenode::fog {
+namespace {
+
+constexpr size_t kMaxHeldPerDevice = 100000;
+
+std::string Hex(const std::string& raw) { return crypto::ToHex(crypto::AsBytes(raw)); }
+
+bool SameHash(std::string_view a, const crypto::Hash& b) {
+  return a.size() == 32 && std::memcmp(a.data(), b.data(), 32) == 0;
+}
+
+}  // namespace
+
+Ingest::Ingest(sql::Db& db, const Config& config, const Clock& clock)
+    : db_(db), config_(config), clock_(clock) {}
+
+Status Ingest::Load() {
+  SN_ASSIGN_OR_RETURN(devices_, LoadDevices(db_));
+  SN_ASSIGN_OR_RETURN(insert_event_,
+                      db_.Prepare("INSERT INTO events(device_id, journal_id, seq, business_day, "
+                                  "kind, receipt_no, header, body, prev_hash, hash, signature) "
+                                  "VALUES(?,?,?,?,?,?,?,?,?,?,?)"));
+  SN_ASSIGN_OR_RETURN(find_hash_, db_.Prepare("SELECT hash FROM events WHERE device_id = ? AND "
+                                              "journal_id = ? AND seq = ?"));
+  return Status::Ok();
+}
+
+Device* Ingest::Stage(const std::string& device_id) {
+  auto s = staged_.find(device_id);
+  if (s != staged_.end()) return &s->second;
+  auto c = devices_.find(device_id);
+  if (c == devices_.end()) return nullptr;
+  return &(staged_[device_id] = c->second);
+}
+
+Status Ingest::Quarantine(const std::string& device, const std::string& topic,
+                          const std::string& reason, const std::string& payload) {
+  spdlog::warn("quarantined from device '{}' on {}: {}", device, topic, reason);
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare("INSERT INTO quarantine(at_us, device_id, "
+                                                  "topic, reason, payload) VALUES(?,?,?,?,?)"));
+  stmt.Bind(1, clock_.NowMicros()).Bind(2, device).Bind(3, topic).Bind(4, reason);
+  stmt.BindBlob(5, payload);
+  ++staged_counters_.quarantined;
+  return stmt.Run();
+}
+
+void Ingest::QueueAck(const Device& d, bool resend, const std::string& reason) {
+  int64_t now = clock_.NowMicros();
+  if (resend) {
+    // One resend request per hold period: a burst of in-flight batches must
+    // not make the till rewind once per batch.
+    int64_t& last = last_resend_us_[d.device_id];
+    int64_t hold_us = std::max(200, config_.gap_hold_ms) * int64_t{1000};
+    if (now - last < hold_us) return;
+    last = now;
+    spdlog::info("asking {} to resend from seq {}: {}", d.device_id, d.acked_seq + 1, reason);
+  }
+  v1::SyncAck ack;
+  ack.set_journal_id(d.journal_id);
+  ack.set_acked_seq(d.acked_seq);
+  ack.set_resend(resend);
+  ack.set_reason(reason);
+  mqtt::Message m;
+  m.topic = topics::Ack(config_.store_id, d.device_id);
+  m.payload = ack.SerializeAsString();
+  m.qos = 1;
+  outgoing_.push_back(std::move(m));
+}
+
+bool Ingest::PinNewDevice(const std::string& device_id, const Held& genesis, std::string* why) {
+  const v1::EventHeader& h = genesis.decoded.header;
+  const std::string& pk = genesis.decoded.body.genesis().public_key();
+  if (!config_.trust_on_first_use) {
+    *why = "unknown till and trust_on_first_use is off (provision it first)";
+    return false;
+  }
+  ChainVerifier chain;
+  DecodedEvent scratch;
+  Status s = chain.Next(genesis.event, &scratch);
+  if (!s.ok()) {
+    *why = "genesis: " + s.message();
+    return false;
+  }
+  Device d;
+  d.device_id = device_id;
+  d.journal_id = h.journal_id();
+  std::memcpy(d.key.data(), pk.data(), 32);
+  d.key_source = "genesis (trust on first use)";
+  d.acked_seq = 0;
+  d.head_hash = GenesisPrevHash(h.store_id(), h.device_id(), h.journal_id());
+  d.first_seen_us = clock_.NowMicros();
+  staged_[device_id] = d;
+  spdlog::info("new till {}: journal {}, key {} pinned from its genesis event", device_id,
+               Hex(d.journal_id), crypto::Fingerprint(d.key));
+  return true;
+}
+
+Status Ingest::HandleJournal(const mqtt::Message& m) {
+  auto topic = topics::ParseDevice(config_.store_id, m.topic);
+  std::string device = topic ? topic->device : "";
+  ++staged_counters_.batches;
+  v1::JournalBatch batch;
+  if (!batch.ParseFromString(m.payload)) {
+    return Quarantine(device, m.topic, "payload does not parse as a JournalBatch", m.payload);
+  }
+  if (batch.schema_version() > kSchemaVersion) {
+    return Quarantine(device, m.topic,
+                      "batch schema version " + std::to_string(batch.schema_version()) +
+                          " is newer than this fog understands (" +
+                          std::to_string(kSchemaVersion) + ")",
+                      m.payload);
+  }
+  if (batch.events().empty()) return Quarantine(device, m.topic, "empty batch", m.payload);
+
+  // Decode everything first; the valid prefix is processed, the rest is
+  // quarantined with the reason of the first bad event.
+  std::vector<Held> run;
+  run.reserve(batch.events_size());
+  std::string bad_reason;
+  for (v1::JournalEvent& ev : *batch.mutable_events()) {
+    Held e;
+    Status s = DecodeEvent(ev, &e.decoded);
+    const v1::EventHeader& h = e.decoded.header;
+    if (s.ok() && h.device_id() != device) {
+      // Nothing of a misaddressed batch is used.
+      return Quarantine(device, m.topic,
+                        "topic names device '" + device + "' but seq " + std::to_string(h.seq()) +
+                            " is from device '" + h.device_id() + "'",
+                        m.payload);
+    }
+    if (s.ok() && h.store_id() != config_.store_id) {
+      s = Status::Invalid("seq " + std::to_string(h.seq()) + " is from store '" + h.store_id() +
+                          "'");
+    }
+    if (s.ok() && !run.empty() && h.journal_id() != run.front().decoded.header.journal_id()) {
+      s = Status::Invalid("seq " + std::to_string(h.seq()) + " is from another journal");
+    }
+    if (!s.ok()) {
+      bad_reason = s.message();
+      break;
+    }
+    e.event = std::move(ev);
+    run.push_back(std::move(e));
+  }
+
+  if (!run.empty()) {
+    const v1::EventHeader& first = run.front().decoded.header;
+    Device* d = Stage(device);
+    if (d == nullptr) {
+      if (first.seq() != 1 || first.kind() != v1::GENESIS) {
+        // A fog rebuilt from empty, or a till it never saw: ask for all of it.
+        Device unknown;
+        unknown.device_id = device;
+        unknown.journal_id = first.journal_id();
+        QueueAck(unknown, true, "unknown till, send the journal from seq 1");
+        run.clear();
+      } else {
+        std::string why;
+        if (!PinNewDevice(device, run.front(), &why)) {
+          return Quarantine(device, m.topic, why, m.payload);
+        }
+        d = Stage(device);
+        if (batch.anchor_seq() > 1) {
+          // The till pruned 2..anchor_seq: keep genesis, continue at the anchor.
+          auto anchor = crypto::HashFromBytes(batch.anchor_hash());
+          if (!anchor.ok()) return Quarantine(device, m.topic, "malformed anchor hash", m.payload);
+          SN_RETURN_IF_ERROR(StoreEvent(*d, run.front()));
+          read_models_.Add(run.front().decoded);
+          d->acked_seq = batch.anchor_seq();
+          d->head_hash = *anchor;
+          spdlog::warn("till {} pruned seq 2..{} before this fog saw them; continuing from its "
+                       "anchor",
+                       device, batch.anchor_seq());
+        }
+      }
+    } else if (first.journal_id() != d->journal_id) {
+      std::string journal = first.journal_id();
+      if (journal == d->pending_journal_id) return Status::Ok();  // already reported
+      if (first.seq() != 1 || first.kind() != v1::GENESIS) {
+        return Quarantine(device, m.topic, "events of unknown journal " + Hex(journal) +
+                                               " for known device",
+                          m.payload);
+      }
+      d->pending_journal_id = journal;
+      d->pending_key = run.front().decoded.body.genesis().public_key();
+      return Quarantine(device, m.topic,
+                        "new journal id " + Hex(journal) + " for known device (journal " +
+                            Hex(d->journal_id) + "); a replaced till needs: storectl device "
+                            "accept --device " + device,
+                        m.payload);
+    }
+    if (d != nullptr && batch.anchor_seq() > d->acked_seq) {
+      return Quarantine(device, m.topic,
+                        "the till pruned seq " + std::to_string(d->acked_seq + 1) + ".." +
+                            std::to_string(batch.anchor_seq()) + " which this fog never stored",
+                        m.payload);
+    }
+    if (d != nullptr && !run.empty()) SN_RETURN_IF_ERROR(Extend(*d, m.topic, std::move(run)));
+  }
+  if (!bad_reason.empty()) SN_RETURN_IF_ERROR(Quarantine(device, m.topic, bad_reason, m.payload));
+  return Status::Ok();
+}
+
+Status Ingest::Extend(Device& d, const std::string& topic, std::vector<Held> run) {
+  auto& held = held_[d.device_id];
+  for (Held& e : run) {
+    uint64_t seq = e.decoded.header.seq();
+    if (seq > d.acked_seq) {
+      if (held.size() < kMaxHeldPerDevice) held.emplace(seq, std::move(e));
+      continue;
+    }
+    // Already stored: a duplicate must be byte-identical in effect.
+    find_hash_->Bind(1, d.device_id).BindBlob(2, d.journal_id).Bind(3, static_cast<int64_t>(seq));
+    SN_ASSIGN_OR_RETURN(bool found, find_hash_->Step());
+    bool same = found && SameHash(find_hash_->BlobView(0), e.decoded.hash);
+    find_hash_->Reset();
+    if (same || !found) {  // !found: pruned by the till's anchor resend; nothing to do
+      ++staged_counters_.duplicates;
+      continue;
+    }
+    held.clear();
+    return Quarantine(d.device_id, topic,
+                      "seq " + std::to_string(seq) +
+                          " conflicts with the stored event of that seq (replayed or forged)",
+                      e.event.SerializeAsString());
+  }
+
+  // Take the contiguous run that extends the stored chain.
+  std::vector<Held> chain;
+  crypto::Hash prev = d.head_hash;
+  for (auto it = held.find(d.acked_seq + 1); it != held.end();
+       it = held.find(d.acked_seq + 1 + chain.size())) {
+    if (!SameHash(it->second.event.prev_hash(), prev)) {
+      std::string reason = "seq " + std::to_string(it->first) +
+                           ": prev_hash does not link to the stored chain (broken chain)";
+      std::string raw = it->second.event.SerializeAsString();
+      held.clear();
+      SN_RETURN_IF_ERROR(Quarantine(d.device_id, topic, reason, raw));
+      break;
+    }
+    prev = it->second.decoded.hash;
+    chain.push_back(std::move(it->second));
+    held.erase(it);
+  }
+  if (!chain.empty()) {
+    auto signed_ok = [&](const Held& e) {
+      return crypto::Verify(d.key, crypto::AsBytes(e.event.hash()),
+                            crypto::AsBytes(e.event.signature()));
+    };
+    if (!signed_ok(chain.back())) {
+      size_t good = 0;
+      while (good < chain.size() && signed_ok(chain[good])) ++good;
+      std::string reason = "seq " + std::to_string(chain[good].decoded.header.seq()) +
+                           ": bad signature (not signed by the pinned key " +
+                           crypto::Fingerprint(d.key) + ")";
+      std::string raw = chain[good].event.SerializeAsString();
+      chain.resize(good);
+      held.clear();
+      SN_RETURN_IF_ERROR(Quarantine(d.device_id, topic, reason, raw));
+    }
+    for (const Held& e : chain) {
+      SN_RETURN_IF_ERROR(StoreEvent(d, e));
+      read_models_.Add(e.decoded);
+      d.acked_seq = e.decoded.header.seq();
+      d.head_hash = e.decoded.hash;
+      d.last_event_us = std::max(d.last_event_us, e.decoded.header.wall_time_us());
+    }
+    ack_due_.insert(d.device_id);
+  }
+  if (held.empty()) {
+    gap_since_us_.erase(d.device_id);
+  } else {
+    gap_since_us_.try_emplace(d.device_id, clock_.NowMicros());
+  }
+  return Status::Ok();
+}
+
+Status Ingest::StoreEvent(const Device& d, const Held& e) {
+  const v1::EventHeader& h = e.decoded.header;
+  sql::Stmt& ins = *insert_event_;
+  ins.Bind(1, d.device_id).BindBlob(2, d.journal_id).Bind(3, static_cast<int64_t>(h.seq()));
+  ins.Bind(4, h.business_day()).Bind(5, int64_t{h.kind()});
+  ins.Bind(6, static_cast<int64_t>(h.receipt_no()));
+  ins.BindBlob(7, e.event.header()).BindBlob(8, e.event.body());
+  ins.BindBlob(9, e.event.prev_hash()).BindBlob(10, e.event.hash());
+  ins.BindBlob(11, e.event.signature());
+  ++events_in_txn_;
+  ++staged_counters_.events_stored;
+  return ins.Run();
+}
+
+Status Ingest::Flush() {
+  SN_RETURN_IF_ERROR(read_models_.Flush(db_));
+  for (const auto& [id, d] : staged_) SN_RETURN_IF_ERROR(SaveDevice(db_, d));
+  return Status::Ok();
+}
+
+void Ingest::Committed() {
+  for (auto& [id, d] : staged_) devices_[id] = std::move(d);
+  staged_.clear();
+  for (const std::string& id : ack_due_) QueueAck(devices_[id], false, "");
+  ack_due_.clear();
+  counters_.events_stored += staged_counters_.events_stored;
+  counters_.duplicates += staged_counters_.duplicates;
+  counters_.quarantined += staged_counters_.quarantined;
+  counters_.batches += staged_counters_.batches;
+  staged_counters_ = {};
+  events_in_txn_ = 0;
+}
+
+void Ingest::Aborted() {
+  staged_.clear();
+  ack_due_.clear();
+  held_.clear();
+  gap_since_us_.clear();
+  read_models_.Clear();
+  staged_counters_ = {};
+  events_in_txn_ = 0;
+  // Acks queued in this transaction would announce uncommitted progress.
+  std::erase_if(outgoing_, [](const mqtt::Message& m) {
+    v1::SyncAck ack;
+    return ack.ParseFromString(m.payload) && !ack.resend();
+  });
+}
+
+std::vector<mqtt::Message> Ingest::TakeOutgoing() { return std::exchange(outgoing_, {}); }
+
+void Ingest::CheckGaps() {
+  int64_t now = clock_.NowMicros();
+  for (auto it = gap_since_us_.begin(); it != gap_since_us_.end();) {
+    auto d = devices_.find(it->first);
+    if (d == devices_.end() || now - it->second < int64_t{config_.gap_hold_ms} * 1000) {
+      ++it;
+      continue;
+    }
+    held_[it->first].clear();
+    QueueAck(d->second, true, "gap after seq " + std::to_string(d->second.acked_seq));
+    it = gap_since_us_.erase(it);
+  }
+}
+
+void Ingest::AnnounceWatermarks() {
+  for (const auto& [id, d] : devices_) QueueAck(d, false, "fog started");
+}
+
+Status Ingest::AcceptReplacement(const std::string& device_id, Device* accepted) {
+  Device* d = Stage(device_id);
+  if (d == nullptr) return Status::NotFound("unknown device '" + device_id + "'");
+  if (d->pending_journal_id.empty()) {
+    return Status::Precondition("device '" + device_id + "' has no replacement journal waiting");
+  }
+  if (d->pending_key.size() != 32) return Status::Corruption("pending key is malformed");
+  d->journal_id = d->pending_journal_id;
+  std::memcpy(d->key.data(), d->pending_key.data(), 32);
+  d->key_source = "genesis, accepted by an operator";
+  d->acked_seq = 0;
+  d->head_hash = GenesisPrevHash(config_.store_id, device_id, d->journal_id);
+  d->pending_journal_id.clear();
+  d->pending_key.clear();
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare("INSERT OR IGNORE INTO journals(device_id, "
+                                                  "journal_id, public_key, accepted_us) "
+                                                  "VALUES(?,?,?,?)"));
+  stmt.Bind(1, device_id).BindBlob(2, d->journal_id).BindBlob(3, d->key.data(), 32);
+  stmt.Bind(4, clock_.NowMicros());
+  SN_RETURN_IF_ERROR(stmt.Run());
+  held_[device_id].clear();
+  last_resend_us_.erase(device_id);
+  QueueAck(*d, true, "replacement journal accepted");
+  *accepted = *d;
+  return Status::Ok();
+}
+
+}  // namespace storenode::fog

@@ -1,0 +1,99 @@
+// Ingest: turns journal batches from the tills into stored, verified events,
+// exactly once in effect.
+//
+// NOTES ON THE DESIGN
+// Promise: an event is acked to its till only after it, and every event
+// before it, is committed to fog.db together with the read models it
+// changed. Duplicates change nothing; gaps are never skipped.
+//
+// Invariants:
+//  1. devices.acked_seq is the highest seq such that every seq 1..acked_seq
+//     of that journal is stored; devices.head_hash is the hash at acked_seq.
+//  2. An event is stored only if it extends head_hash (its prev_hash equals
+//     it) and its own hash matches its bytes. Chaining makes one signature
+//     check per batch enough: the last stored event's signature covers, via
+//     the hashes, every event before it. When that check fails each event is
+//     checked on its own, to store the good prefix and name the bad seq.
+//  3. Work happens inside a transaction the caller opens; device state is
+//     staged and becomes current only in Committed(); Aborted() forgets it.
+//  4. Anything rejected is written to quarantine (device, topic, reason, raw
+//     bytes) in the same transaction, and logged; nothing stored is touched.
+//
+// Not thread-safe: one worker thread owns an Ingest.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "read_models.h"
+#include "store.h"
+#include "storenode/common/clock.h"
+#include "storenode/common/mqtt.h"
+#include "storenode/fog/fog.h"
+#include "storenode/schemas/sync.pb.h"
+
+namespace storenode::fog {
+
+class Ingest {
+ public:
+  Ingest(sql::Db& db, const Config& config, const Clock& clock);
+  Status Load();
+
+  // Inside an open transaction: handles one message from a journal topic.
+  // Returns a non-OK Status only for database failures (the caller rolls
+  // back); bad input is quarantined and is not an error.
+  Status HandleJournal(const mqtt::Message& message);
+  // Inside the transaction, before commit: writes staged read models and
+  // device rows.
+  Status Flush();
+  // After COMMIT succeeded / after a rollback.
+  void Committed();
+  void Aborted();
+
+  // Acks and resend requests to publish now (after Committed()).
+  std::vector<mqtt::Message> TakeOutgoing();
+  // Resend requests for gaps held longer than the configured time.
+  void CheckGaps();
+  // An ack of the current watermark for every known device (on connect).
+  void AnnounceWatermarks();
+
+  // Accepts a device's pending replacement journal (in a transaction).
+  Status AcceptReplacement(const std::string& device_id, Device* accepted);
+
+  const std::map<std::string, Device>& devices() const { return devices_; }
+  uint64_t events_in_txn() const { return events_in_txn_; }
+  Fog::Counters counters() const { return counters_; }
+  Status Quarantine(const std::string& device, const std::string& topic,
+                    const std::string& reason, const std::string& payload);
+
+ private:
+  struct Held {
+    v1::JournalEvent event;
+    DecodedEvent decoded;
+  };
+  Device* Stage(const std::string& device_id);
+  Status Extend(Device& d, const std::string& topic, std::vector<Held> run);
+  Status StoreEvent(const Device& d, const Held& e);
+  void QueueAck(const Device& d, bool resend, const std::string& reason);
+  bool PinNewDevice(const std::string& device_id, const Held& genesis, std::string* why);
+
+  sql::Db& db_;
+  const Config& config_;
+  const Clock& clock_;
+  std::map<std::string, Device> devices_;  // committed state
+  std::map<std::string, Device> staged_;   // changed in the open transaction
+  std::map<std::string, std::map<uint64_t, Held>> held_;  // out-of-order events
+  std::map<std::string, int64_t> gap_since_us_;
+  std::map<std::string, int64_t> last_resend_us_;
+  std::set<std::string> ack_due_;
+  std::vector<mqtt::Message> outgoing_;
+  ReadModels read_models_;
+  std::optional<sql::Stmt> insert_event_, find_hash_;
+  uint64_t events_in_txn_ = 0;
+  Fog::Counters counters_;
+  Fog::Counters staged_counters_;
+};
+
+}  // namespace storenode::fog

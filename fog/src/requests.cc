@@ -1,0 +1,112 @@
+// Manager requests on fog/req: one FogRequest in, one FogResponse out on the
+// requester's response topic, with its correlation data.
+#include <spdlog/spdlog.h>
+
+#include "fog_impl.h"
+#include "storenode/common/topics.h"
+
+namespace storenode::fog {
+
+void Fog::Impl::HandleRequest(const mqtt::Message& m) {
+  v1::FogRequest request;
+  v1::FogResponse response;
+  if (!request.ParseFromString(m.payload)) {
+    response.set_error("request does not parse as a FogRequest");
+  } else {
+    response = Answer(request);
+  }
+  if (!response.ok()) spdlog::warn("request refused: {}", response.error());
+  if (m.response_topic.empty()) {
+    spdlog::warn("request without a response topic ignored");
+    return;
+  }
+  mqtt::Message reply;
+  reply.topic = m.response_topic;
+  reply.correlation_data = m.correlation_data;
+  reply.payload = response.SerializeAsString();
+  Publish(std::move(reply));
+}
+
+v1::FogResponse Fog::Impl::Answer(const v1::FogRequest& request) {
+  v1::FogResponse r;
+  switch (request.request_case()) {
+    case v1::FogRequest::kStatus:
+      *r.mutable_status() = BuildStatus();
+      r.set_ok(true);
+      break;
+    case v1::FogRequest::kDeviceAccept: {
+      const std::string& device = request.device_accept().device_id();
+      Device accepted;
+      sql::Transaction txn(*db);
+      Status s = txn.begin_status();
+      if (s.ok()) s = ingest->AcceptReplacement(device, &accepted);
+      if (s.ok()) s = ingest->Flush();
+      if (s.ok()) s = txn.Commit();
+      if (!s.ok()) {
+        ingest->Aborted();
+        r.set_error(s.message());
+        break;
+      }
+      ingest->Committed();
+      spdlog::info("{} accepted the replacement journal {} of {}", request.manager(),
+                   crypto::ToHex(crypto::AsBytes(accepted.journal_id)), device);
+      auto* a = r.mutable_device_accept();
+      a->set_device_id(device);
+      a->set_journal_id(crypto::ToHex(crypto::AsBytes(accepted.journal_id)));
+      a->set_key_fingerprint(crypto::Fingerprint(accepted.key));
+      r.set_ok(true);
+      break;
+    }
+    default:
+      r.set_error("unknown request kind");
+  }
+  return r;
+}
+
+v1::StoreStatus Fog::Impl::BuildStatus() {
+  v1::StoreStatus s;
+  s.set_store_id(config.store_id);
+  s.set_software_version(STORENODE_VERSION);
+  s.set_time_us(clock.NowMicros());
+  std::map<std::string, uint64_t> quarantined;
+  if (auto q = db->Prepare("SELECT device_id, COUNT(*) FROM quarantine GROUP BY device_id");
+      q.ok()) {
+    while (true) {
+      auto row = q->Step();
+      if (!row.ok() || !*row) break;
+      quarantined[q->Text(0)] = static_cast<uint64_t>(q->Int(1));
+      s.set_quarantine_count(s.quarantine_count() + static_cast<uint64_t>(q->Int(1)));
+    }
+  }
+  s.set_events_stored(static_cast<uint64_t>(db->QueryInt("SELECT COUNT(*) FROM events").value()));
+  std::map<std::string, v1::TillStatus> rows;
+  for (const std::string& id : config.expected_tills) {
+    rows[id].set_state("expected, never seen");
+  }
+  for (const auto& [id, d] : ingest->devices()) {
+    v1::TillStatus& t = rows[id];
+    t.set_acked_seq(d.acked_seq);
+    t.set_key_fingerprint(crypto::Fingerprint(d.key));
+    t.set_journal_id(crypto::ToHex(crypto::AsBytes(d.journal_id)));
+    t.set_state(d.pending_journal_id.empty() ? "active" : "replacement pending");
+    t.set_last_seen_us(d.last_event_us);
+  }
+  for (const auto& [id, seen] : tills) {
+    v1::TillStatus& t = rows[id];
+    t.set_online(seen.status.online());
+    t.set_head_seq(seen.status.head_seq());
+    t.set_backlog(seen.status.backlog());
+    t.set_oldest_unacked_us(seen.status.oldest_unacked_us());
+    t.set_catalog_version(seen.status.catalog_version());
+    t.set_last_seen_us(std::max(t.last_seen_us(), seen.received_us));
+    if (t.state().empty()) t.set_state("online, no journal received yet");
+  }
+  for (auto& [id, t] : rows) {
+    t.set_device_id(id);
+    t.set_quarantined(quarantined[id]);
+    *s.add_tills() = t;
+  }
+  return s;
+}
+
+}  // namespace storenode::fog

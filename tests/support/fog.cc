@@ -1,0 +1,76 @@
+#include "support/fog.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace storenode::testing {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+FogProcess::FogProcess(std::string dir, std::string store, std::string broker_uri,
+                       std::vector<std::string> expected_tills)
+    : dir_(std::move(dir)),
+      store_(std::move(store)),
+      broker_uri_(std::move(broker_uri)),
+      expected_(std::move(expected_tills)) {}
+
+Status FogProcess::Start() {
+  std::ofstream out(config_path(), std::ios::trunc);
+  out << "[store]\nid = \"" << store_ << "\"\n\n[broker]\nuri = \"" << broker_uri_
+      << "\"\ninsecure = true\n\n[data]\ndir = \"" << data_dir() << "\"\n\n[tills]\nexpected = [";
+  for (size_t i = 0; i < expected_.size(); ++i) out << (i ? ", " : "") << '"' << expected_[i] << '"';
+  out << "]\n\n[log]\nlevel = \"info\"\n" << extra_config << "\n";
+  out.close();
+  SN_ASSIGN_OR_RETURN(Process p, Process::Spawn({std::string(SN_BIN_DIR) + "/storenode-fogd",
+                                                 "--config", config_path()},
+                                                log_path(), log_path()));
+  process_.emplace(std::move(p));
+  return Status::Ok();
+}
+
+void FogProcess::Kill() {
+  if (process_) {
+    process_->Kill(SIGKILL);
+    process_->Wait();
+    process_.reset();
+  }
+}
+
+int FogProcess::Stop() {
+  if (!process_) return -1;
+  process_->Kill(SIGTERM);
+  int code = process_->Wait();
+  process_.reset();
+  return code;
+}
+
+bool FogProcess::Running() { return process_ && process_->Running(); }
+
+FogClientOptions FogProcess::client_options() const {
+  FogClientOptions o;
+  o.broker_uri = broker_uri_;
+  o.store_id = store_;
+  o.timeout = std::chrono::seconds(15);
+  return o;
+}
+
+Result<v1::FogResponse> FogProcess::Ask(const v1::FogRequest& request) {
+  return AskFog(client_options(), request);
+}
+
+Result<v1::StoreStatus> FogProcess::GetStatus() {
+  v1::FogRequest r;
+  r.mutable_status();
+  SN_ASSIGN_OR_RETURN(v1::FogResponse response, Ask(r));
+  if (!response.ok()) return storenode::Status::Io(response.error());
+  return response.status();
+}
+
+std::string FogProcess::Log() const { return ReadFile(log_path()); }
+
+}  // namespace storenode::testing

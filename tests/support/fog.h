@@ -1,0 +1,44 @@
+// A real storenode-fogd process for integration tests, with its own config
+// and data dir, that can be SIGKILLed and restarted.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storenode/common/fog_client.h"
+#include "storenode/schemas/fog.pb.h"
+#include "support/process.h"
+
+namespace storenode::testing {
+
+class FogProcess {
+ public:
+  FogProcess(std::string dir, std::string store, std::string broker_uri,
+             std::vector<std::string> expected_tills = {});
+  Status Start();
+  void Kill();  // SIGKILL
+  int Stop();   // SIGTERM, waits; the exit code
+  bool Running();
+  // Sends a request over MQTT and waits for the answer.
+  Result<v1::FogResponse> Ask(const v1::FogRequest& request);
+  Result<v1::StoreStatus> GetStatus();
+
+  std::string config_path() const { return dir_ + "/fog.toml"; }
+  std::string data_dir() const { return dir_ + "/data"; }
+  std::string db_path() const { return data_dir() + "/fog.db"; }
+  std::string log_path() const { return dir_ + "/fogd.log"; }
+  std::string Log() const;
+  FogClientOptions client_options() const;
+  // Extra TOML appended to the config before Start().
+  std::string extra_config;
+
+ private:
+  std::string dir_, store_, broker_uri_;
+  std::vector<std::string> expected_;
+  std::optional<Process> process_;
+};
+
+std::string ReadFile(const std::string& path);
+
+}  // namespace storenode::testing

@@ -1,0 +1,152 @@
+#include "support/store.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <map>
+
+#include "storenode/common/sqlite.h"
+#include "storenode/fog/fog.h"
+
+namespace storenode::testing {
+
+Store::Store(int n, std::string store)
+    : dir(MakeTempDir("store")), store_id(std::move(store)), broker(dir) {
+  REQUIRE(broker.Start().ok());
+  std::vector<std::string> expected;
+  for (int i = 1; i <= n; ++i) expected.push_back(sim::SimDeviceId(i));
+  fog = std::make_unique<FogProcess>(dir + "/fog", store_id, broker.uri(), expected);
+  std::filesystem::create_directories(dir + "/fog");
+  tills.resize(n);
+}
+
+Store::~Store() {
+  for (size_t i = 0; i < tills.size(); ++i) CloseTill(i);
+}
+
+edge::SyncOptions Store::SyncOptionsFor() const {
+  edge::SyncOptions o;
+  o.broker_uri = broker.uri();
+  o.insecure = true;
+  o.ack_timeout_ms = 1500;
+  o.status_interval_ms = 500;
+  return o;
+}
+
+void Store::OpenTill(size_t i, bool sync) {
+  SimTill& t = tills[i];
+  auto journal = edge::Journal::Open(
+      sim::SimTillOptions(dir, store_id, sim::SimDeviceId(static_cast<int>(i + 1))));
+  INFO(journal.status().ToString());
+  REQUIRE(journal.ok());
+  t.journal = std::move(*journal);
+  t.sim = std::make_unique<sim::TillSim>(t.journal.get(), 7, static_cast<int>(i + 1));
+  if (sync) {
+    auto engine = edge::SyncEngine::Start(t.journal.get(), SyncOptionsFor());
+    REQUIRE(engine.ok());
+    t.sync = std::move(*engine);
+  }
+}
+
+void Store::CloseTill(size_t i) {
+  SimTill& t = tills[i];
+  t.sync.reset();
+  t.sim.reset();
+  t.journal.reset();
+}
+
+void Store::Sell(size_t i, uint64_t sales) {
+  Status s = tills[i].sim->RunSales(sales);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+}
+
+namespace {
+
+int64_t QueryFog(const std::string& db_path, const std::string& sql, const std::string& arg) {
+  sql::OpenOptions o;
+  o.read_only = true;
+  auto db = sql::Db::Open(db_path, o);
+  if (!db.ok()) return -1;
+  auto stmt = (*db)->Prepare(sql);
+  if (!stmt.ok()) return -1;  // e.g. schema not created yet
+  stmt->Bind(1, arg);
+  auto row = stmt->Step();
+  return row.ok() && *row ? stmt->Int(0) : 0;
+}
+
+}  // namespace
+
+uint64_t Store::FogAcked(const std::string& device) const {
+  int64_t v = QueryFog(fog->db_path(), "SELECT acked_seq FROM devices WHERE device_id = ?", device);
+  return v < 0 ? 0 : static_cast<uint64_t>(v);
+}
+
+uint64_t Store::FogEventCount(const std::string& device) const {
+  int64_t v = QueryFog(fog->db_path(), "SELECT COUNT(*) FROM events WHERE device_id = ?", device);
+  return v < 0 ? 0 : static_cast<uint64_t>(v);
+}
+
+int64_t Store::FogQuarantined(const std::string& fragment) const {
+  return QueryFog(fog->db_path(),
+                  "SELECT COUNT(*) FROM quarantine WHERE instr(reason, ?) > 0", fragment);
+}
+
+bool Store::WaitSynced(std::chrono::seconds timeout) {
+  return WaitFor(
+      [&] {
+        for (size_t i = 0; i < tills.size(); ++i) {
+          if (!tills[i].journal) continue;
+          if (FogAcked(sim::SimDeviceId(static_cast<int>(i + 1))) !=
+              tills[i].journal->head_seq()) {
+            return false;
+          }
+        }
+        return true;
+      },
+      timeout);
+}
+
+void RequireFogMatchesJournals(const std::string& fog_db,
+                               const std::vector<std::string>& journal_paths) {
+  auto fog_totals = fog::ReadDayTotals(fog_db);
+  REQUIRE(fog_totals.ok());
+  std::map<std::pair<std::string, std::string>, v1::DayTotals> at_fog;
+  for (auto& t : *fog_totals) at_fog[{t.device_id(), t.business_day()}] = t;
+  size_t oracle_rows = 0;
+  for (const std::string& path : journal_paths) {
+    auto days = edge::TotalsFromFile(path);
+    REQUIRE(days.ok());
+    for (v1::DayTotals& want : *days) {
+      ++oracle_rows;
+      INFO(path << " day " << want.business_day());
+      auto it = at_fog.find({want.device_id(), want.business_day()});
+      REQUIRE(it != at_fog.end());
+      v1::DayTotals got = it->second;
+      got.clear_store_id();
+      want.clear_store_id();
+      INFO("fog:    " << got.ShortDebugString());
+      INFO("oracle: " << want.ShortDebugString());
+      REQUIRE(google::protobuf::util::MessageDifferencer::Equals(got, want));
+    }
+    auto events = edge::ReadJournalFile(path);
+    REQUIRE(events.ok());
+    v1::EventHeader h;
+    REQUIRE(h.ParseFromString(events->back().header()));
+    sql::OpenOptions o;
+    o.read_only = true;
+    auto db = sql::Db::Open(fog_db, o).value();
+    auto stmt = db->Prepare("SELECT COUNT(*), COUNT(DISTINCT seq), MAX(seq) FROM events WHERE "
+                            "device_id = ? AND journal_id = ?")
+                    .value();
+    stmt.Bind(1, h.device_id()).BindBlob(2, h.journal_id());
+    REQUIRE(stmt.Step().value());
+    REQUIRE(static_cast<uint64_t>(stmt.Int(0)) == h.seq());  // every event, once
+    REQUIRE(stmt.Int(1) == stmt.Int(0));
+    REQUIRE(static_cast<uint64_t>(stmt.Int(2)) == h.seq());
+  }
+  REQUIRE(oracle_rows == at_fog.size());
+}
+
+}  // namespace storenode::testing

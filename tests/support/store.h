@@ -1,0 +1,50 @@
+// A whole store for integration tests: a real mosquitto, a real fogd and
+// in-process simulated tills that sync over MQTT.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/sim.h"
+#include "storenode/edge.h"
+#include "support/broker.h"
+#include "support/fog.h"
+
+namespace storenode::testing {
+
+struct SimTill {
+  std::unique_ptr<edge::Journal> journal;
+  std::unique_ptr<sim::TillSim> sim;
+  std::unique_ptr<edge::SyncEngine> sync;
+};
+
+class Store {
+ public:
+  explicit Store(int tills, std::string store_id = "store-1");
+  ~Store();
+  std::string dir;
+  std::string store_id;
+  Broker broker;
+  std::unique_ptr<FogProcess> fog;
+  std::vector<SimTill> tills;
+
+  edge::SyncOptions SyncOptionsFor() const;
+  // Opens till i's journal (index from 0) and, if `sync`, starts its engine.
+  void OpenTill(size_t i, bool sync = true);
+  void CloseTill(size_t i);
+  void Sell(size_t i, uint64_t sales);
+  // Waits until the fog acked every till's head; false on timeout.
+  bool WaitSynced(std::chrono::seconds timeout = std::chrono::seconds(60));
+  uint64_t FogAcked(const std::string& device) const;
+  uint64_t FogEventCount(const std::string& device) const;
+  int64_t FogQuarantined(const std::string& reason_fragment = "") const;
+};
+
+// Asserts (Catch2) that the fog's per-device, per-day totals equal the
+// totals computed from each journal, and that the fog holds each journal's
+// events exactly once.
+void RequireFogMatchesJournals(const std::string& fog_db,
+                               const std::vector<std::string>& journal_paths);
+
+}  // namespace storenode::testing

@@ -1,0 +1,83 @@
+// bench: latency benchmarks of storenode, one mode per file (journal_bench.cc,
+// ...). A mode parses its own flags, reports progress on stderr and prints
+// exactly one JSON object on stdout: a message of schemas/bench.proto written
+// by protobuf's JSON printer, so that scripts can compare runs.
+//
+// Everything here runs on the main thread; nothing is shared between modes.
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "storenode/common/status.h"
+
+namespace storenode::bench {
+
+// Exit codes of every mode.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;  // the run could not complete
+inline constexpr int kExitUsage = 2;   // bad mode, flag or value
+
+// A mode: `args` are the arguments after the mode name.
+using ModeFn = int (*)(const std::vector<std::string>& args);
+
+int RunJournal(const std::vector<std::string>& args);
+
+// One flag of a mode: "--name value" or "--name=value".
+struct Flag {
+  std::string_view name;  // without the leading "--"
+  std::variant<uint32_t*, std::string*> target;
+};
+
+// Fills the targets of `flags` from `args`. Fails with a one-line reason on
+// an unknown flag, a missing or malformed value or a stray argument.
+Status ParseFlags(const std::vector<std::string>& args, std::span<const Flag> flags);
+
+// Latency figures of a set of samples, in microseconds. Percentiles are
+// nearest-rank: p99 of 10,000 samples is the 9,900th smallest.
+struct Latency {
+  double p50_us = 0;
+  double p99_us = 0;
+  double max_us = 0;
+  double mean_us = 0;
+};
+Latency Summarize(std::vector<int64_t> samples_ns);
+
+// `value` rounded to `decimals` places, for printing: the JSON printer then
+// writes 12.3, not 12.300000000000001.
+double Round(double value, int decimals);
+
+// CPU time (user + system) the calling thread has used so far, in
+// nanoseconds.
+int64_t ThreadCpuNanos();
+
+// A fresh directory under /tmp, removed with its content on destruction.
+class TempDir {
+ public:
+  static Result<TempDir> Create(std::string_view prefix);
+  TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+  TempDir& operator=(TempDir&&) = delete;
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit TempDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+// Host facts for the result messages.
+uint32_t HostCores();
+std::string HostKernel();  // "Linux 6.1.0-18-amd64 x86_64"
+std::string NowIso();      // "2026-11-26T15:00:00Z"
+
+// Writes `result` to stdout as one line of JSON, field names as in the
+// .proto, every field present (also zeros and false).
+Status PrintJson(const google::protobuf::Message& result);
+
+}  // namespace storenode::bench

@@ -1,0 +1,347 @@
+// bench journal: how close Journal::RecordSale() comes to the raw limit of
+// the disk, a single-row durable SQLite commit.
+//
+// Both sides run in the same process, alternating in chunks (record, raw,
+// record, raw, ...) so that disk noise, other writers and the host's cache
+// flushes hit both alike:
+//   record: RecordSale() of a realistic sale (2-4 lines, cash or card) on a
+//           fresh journal, timed around the call only: the POS has priced
+//           the sale (PriceSale) before, as it must to show the amount due.
+//   raw:    BEGIN IMMEDIATE; INSERT one blob row; COMMIT, on a separate file
+//           with the journal's settings (WAL, synchronous=FULL). The blob is
+//           as large as the average stored sale event (header, body,
+//           prev_hash, hash, signature), measured from the journal before the
+//           first raw commit.
+// The sales are pseudo-random with a fixed seed, so every run records the
+// same sales. Target (from the issue): record p50 <= 2x raw p50 and record
+// p99 <= 3x raw p99.
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <random>
+
+#include "bench.h"
+#include "storenode/common/sqlite.h"
+#include "storenode/edge.h"
+#include "storenode/schemas/bench.pb.h"
+
+namespace storenode::bench {
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: bench journal [--sales N] [--warmup N] [--chunk N] [--dir DIR]\n"
+    "  --sales N   timed RecordSale() calls, and as many raw commits (default 10000)\n"
+    "  --warmup N  untimed calls on each side before timing (default 200)\n"
+    "  --chunk N   calls per side before switching to the other (default 1000)\n"
+    "  --dir DIR   write till-1.db and raw.db there and keep them (default: a fresh\n"
+    "              directory under /tmp, removed at the end)\n";
+
+constexpr double kTargetRatioP50 = 2.0;
+constexpr double kTargetRatioP99 = 3.0;
+
+struct Config {
+  uint32_t sales = 10000;
+  uint32_t warmup = 200;
+  uint32_t chunk = 1000;
+  std::string dir;
+};
+
+struct Product {
+  std::string_view name;
+  int64_t price;  // minor units, tax inclusive
+  std::string_view tax_code;
+};
+
+// A small shop's assortment; tax codes as in the bench till's table.
+constexpr Product kProducts[] = {
+    {"Whole milk 1L", 119, "B"},       {"Sourdough loaf 800g", 389, "B"},
+    {"Free-range eggs x6", 279, "B"},  {"Butter 250g", 249, "B"},
+    {"Espresso beans 1kg", 1699, "B"}, {"Orange juice 1L", 229, "B"},
+    {"Cheddar 400g", 459, "B"},        {"Bananas 1kg", 179, "B"},
+    {"Dish soap 500ml", 199, "A"},     {"Toothpaste 75ml", 249, "A"},
+    {"Batteries AA x4", 599, "A"},     {"Wine Rioja 0.75L", 899, "A"},
+    {"Kitchen roll x4", 449, "A"},     {"Phone charger USB-C", 1999, "A"},
+    {"Daily newspaper", 250, "C"},     {"Postage stamp", 95, "C"},
+};
+
+// Makes the bench's sales: 2-4 lines of a catalog of a few hundred SKUs,
+// mostly single items, a discount on one line in ten, paid by card (60%) or
+// cash handed over in notes.
+class SaleMaker {
+ public:
+  explicit SaleMaker(uint64_t seed) : rng_(seed) {}
+
+  Result<v1::Sale> Next(const edge::Journal& journal) {
+    v1::Sale sale;
+    int lines = Uniform(2, 4);
+    for (int i = 0; i < lines; ++i) {
+      int sku_no = Uniform(0, kSkus - 1);
+      const Product& product = kProducts[sku_no % std::size(kProducts)];
+      v1::SaleLine* line = sale.add_lines();
+      line->set_sku(Sku(sku_no));
+      line->set_barcode(line->sku());
+      line->set_name(std::string(product.name));
+      int qty_roll = Uniform(1, 10);
+      line->set_qty(qty_roll <= 7 ? 1 : qty_roll <= 9 ? 2 : 3);
+      line->set_unit_price(product.price + sku_no % 7 * 10);
+      line->set_tax_code(std::string(product.tax_code));
+      if (Uniform(1, 10) == 1) line->set_discount(line->qty() * line->unit_price() / 10);
+    }
+    sale.set_cashier("c" + std::to_string(Uniform(1, 4)));
+    sale.set_catalog_version(1);
+    // The amount due depends on the tender type (cash rounding), so the type
+    // is set before pricing and the amount after.
+    bool cash = Uniform(1, 10) <= 4;
+    v1::Tender* tender = sale.add_tenders();
+    tender->set_type(cash ? v1::CASH : v1::CARD);
+    SN_RETURN_IF_ERROR(journal.PriceSale(&sale));
+    tender->set_amount(sale.total());
+    if (cash) {
+      tender->set_tendered((sale.total() / 500 + 1) * 500);
+    } else {
+      tender->set_reference(std::to_string(Uniform(100000, 999999)));
+    }
+    return sale;
+  }
+
+ private:
+  static constexpr int kSkus = 400;
+
+  int Uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  // 13 digits, like the EAN-13 codes most SKUs are.
+  static std::string Sku(int sku_no) { return std::to_string(4006381000000LL + sku_no * 7919LL); }
+
+  std::mt19937_64 rng_;
+};
+
+// The raw limit: one durable single-row transaction per call.
+class RawBaseline {
+ public:
+  static Result<std::unique_ptr<RawBaseline>> Open(const std::string& path, uint32_t row_bytes) {
+    sql::OpenOptions options;
+    options.wal = true;
+    options.sync = sql::Sync::kFull;
+    SN_ASSIGN_OR_RETURN(std::unique_ptr<sql::Db> db, sql::Db::Open(path, options));
+    SN_RETURN_IF_ERROR(
+        db->Exec("CREATE TABLE IF NOT EXISTS rows(id INTEGER PRIMARY KEY, payload BLOB NOT NULL)"));
+    SN_ASSIGN_OR_RETURN(sql::Stmt insert,
+                        db->Prepare("INSERT INTO rows(id, payload) VALUES(?, ?)"));
+    // Incompressible bytes, like the hashes and signature of an event.
+    std::string row(row_bytes, '\0');
+    std::mt19937 rng(7);
+    for (char& c : row) c = static_cast<char>(rng());
+    return std::make_unique<RawBaseline>(std::move(db), std::move(insert), std::move(row));
+  }
+
+  RawBaseline(std::unique_ptr<sql::Db> db, sql::Stmt insert, std::string row)
+      : db_(std::move(db)), insert_(std::move(insert)), row_(std::move(row)) {}
+
+  Status Commit() {
+    sql::Transaction txn(*db_);
+    SN_RETURN_IF_ERROR(txn.begin_status());
+    insert_.Bind(1, next_id_).BindBlob(2, row_);
+    SN_RETURN_IF_ERROR(insert_.Run());
+    SN_RETURN_IF_ERROR(txn.Commit());
+    ++next_id_;
+    return Status::Ok();
+  }
+
+ private:
+  std::unique_ptr<sql::Db> db_;  // declared first: outlives insert_
+  sql::Stmt insert_;
+  std::string row_;
+  int64_t next_id_ = 1;
+};
+
+// The wall time of each timed call, and their CPU time in total.
+struct Samples {
+  std::vector<int64_t> wall_ns;
+  int64_t cpu_ns = 0;
+};
+
+// Runs `fn` and adds its times to `samples` (nothing when null: warmup).
+template <typename Fn>
+Status Timed(Samples* samples, Fn&& fn) {
+  int64_t cpu_start = ThreadCpuNanos();
+  auto start = std::chrono::steady_clock::now();
+  Status status = fn();
+  auto end = std::chrono::steady_clock::now();
+  int64_t cpu_end = ThreadCpuNanos();
+  if (samples != nullptr) {
+    samples->wall_ns.push_back(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
+    samples->cpu_ns += cpu_end - cpu_start;
+  }
+  return status;
+}
+
+Status RecordSales(edge::Journal& journal, SaleMaker& maker, uint32_t count, Samples* samples) {
+  for (uint32_t i = 0; i < count; ++i) {
+    SN_ASSIGN_OR_RETURN(v1::Sale sale, maker.Next(journal));
+    SN_RETURN_IF_ERROR(Timed(samples, [&] { return journal.RecordSale(sale).status(); }));
+  }
+  return Status::Ok();
+}
+
+Status RawCommits(RawBaseline& raw, uint32_t count, Samples* samples) {
+  for (uint32_t i = 0; i < count; ++i) {
+    SN_RETURN_IF_ERROR(Timed(samples, [&] { return raw.Commit(); }));
+  }
+  return Status::Ok();
+}
+
+// Mean CPU microseconds per timed call.
+double CpuMeanMicros(const Samples& samples) {
+  if (samples.wall_ns.empty()) return 0;
+  return samples.cpu_ns / 1000.0 / static_cast<double>(samples.wall_ns.size());
+}
+
+// Average stored bytes of the journal's sale events: what one RecordSale()
+// adds to the events table besides its index columns.
+Result<uint32_t> AverageSaleEventBytes(const edge::Journal& journal) {
+  constexpr size_t kBatch = 1000;
+  uint64_t bytes = 0, sales = 0;
+  uint64_t from = 1;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(std::vector<v1::JournalEvent> events, journal.ReadEvents(from, kBatch));
+    for (const v1::JournalEvent& ev : events) {
+      v1::EventHeader header;
+      if (!header.ParseFromString(ev.header())) {
+        return Status::Corruption("cannot parse an event header of the bench journal");
+      }
+      if (header.kind() != v1::SALE) continue;
+      bytes += ev.header().size() + ev.body().size() + ev.prev_hash().size() + ev.hash().size() +
+               ev.signature().size();
+      ++sales;
+    }
+    if (events.size() < kBatch) break;
+    from += events.size();
+  }
+  if (sales == 0) return Status::Precondition("the bench journal holds no sale");
+  return static_cast<uint32_t>((bytes + sales / 2) / sales);
+}
+
+Status CheckFresh(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) || ec) {
+    return Status::Precondition(path +
+                                " exists; bench journal wants fresh files "
+                                "(remove it or pick another --dir)");
+  }
+  return Status::Ok();
+}
+
+Status Run(const Config& config, v1::JournalBenchResult* result) {
+  result->set_date(NowIso());
+  std::optional<TempDir> temp;
+  std::string dir = config.dir;
+  if (dir.empty()) {
+    SN_ASSIGN_OR_RETURN(TempDir created, TempDir::Create("storenode-bench"));
+    temp.emplace(std::move(created));
+    dir = temp->path();
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::Io("cannot create " + dir + ": " + ec.message());
+  }
+  edge::Options options;
+  options.journal_path = dir + "/till-1.db";
+  options.store_id = "bench";
+  options.device_id = "till-1";
+  options.tax_rates_bp = {{"A", 2000}, {"B", 550}, {"C", 0}};
+  const std::string raw_path = dir + "/raw.db";
+  for (const std::string& path : {options.journal_path, options.journal_path + ".key", raw_path}) {
+    SN_RETURN_IF_ERROR(CheckFresh(path));
+  }
+
+  // Declared after `temp`, so both files are closed before it is removed.
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<edge::Journal> journal, edge::Journal::Open(options));
+  std::unique_ptr<RawBaseline> raw;
+  SaleMaker maker(/*seed=*/42);
+  Samples record_samples, raw_samples;
+  record_samples.wall_ns.reserve(config.sales);
+  raw_samples.wall_ns.reserve(config.sales);
+
+  std::fprintf(stderr, "bench journal: %u sales in %s (warmup %u, chunks of %u)\n", config.sales,
+               dir.c_str(), config.warmup, config.chunk);
+  SN_RETURN_IF_ERROR(RecordSales(*journal, maker, config.warmup, nullptr));
+  for (uint32_t done = 0; done < config.sales;) {
+    uint32_t n = std::min(config.chunk, config.sales - done);
+    SN_RETURN_IF_ERROR(RecordSales(*journal, maker, n, &record_samples));
+    if (raw == nullptr) {
+      SN_ASSIGN_OR_RETURN(uint32_t row_bytes, AverageSaleEventBytes(*journal));
+      result->set_row_bytes(row_bytes);
+      SN_ASSIGN_OR_RETURN(raw, RawBaseline::Open(raw_path, row_bytes));
+      SN_RETURN_IF_ERROR(RawCommits(*raw, config.warmup, nullptr));
+    }
+    SN_RETURN_IF_ERROR(RawCommits(*raw, n, &raw_samples));
+    done += n;
+    std::fprintf(stderr, "bench journal: %u/%u\n", done, config.sales);
+  }
+  SN_ASSIGN_OR_RETURN(uint32_t event_bytes, AverageSaleEventBytes(*journal));
+
+  Latency record = Summarize(record_samples.wall_ns);
+  Latency raw_latency = Summarize(raw_samples.wall_ns);
+  double ratio_p50 = record.p50_us / raw_latency.p50_us;
+  double ratio_p99 = record.p99_us / raw_latency.p99_us;
+  result->set_sales(config.sales);
+  result->set_warmup(config.warmup);
+  result->set_chunk(config.chunk);
+  result->set_record_p50_us(Round(record.p50_us, 1));
+  result->set_record_p99_us(Round(record.p99_us, 1));
+  result->set_record_max_us(Round(record.max_us, 1));
+  result->set_record_mean_us(Round(record.mean_us, 1));
+  result->set_raw_p50_us(Round(raw_latency.p50_us, 1));
+  result->set_raw_p99_us(Round(raw_latency.p99_us, 1));
+  result->set_raw_max_us(Round(raw_latency.max_us, 1));
+  result->set_raw_mean_us(Round(raw_latency.mean_us, 1));
+  result->set_record_cpu_us(Round(CpuMeanMicros(record_samples), 1));
+  result->set_raw_cpu_us(Round(CpuMeanMicros(raw_samples), 1));
+  result->set_journal_event_bytes(event_bytes);
+  result->set_ratio_p50(Round(ratio_p50, 2));
+  result->set_ratio_p99(Round(ratio_p99, 2));
+  result->set_target_met(ratio_p50 <= kTargetRatioP50 && ratio_p99 <= kTargetRatioP99);
+  result->set_cores(HostCores());
+  result->set_kernel(HostKernel());
+  result->set_sqlite_version(sqlite3_libversion());
+  result->set_dir(dir);
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunJournal(const std::vector<std::string>& args) {
+  for (const std::string& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      std::fprintf(stdout, "%.*s", static_cast<int>(kUsage.size()), kUsage.data());
+      return kExitOk;
+    }
+  }
+  Config config;
+  const Flag flags[] = {{"sales", &config.sales},
+                        {"warmup", &config.warmup},
+                        {"chunk", &config.chunk},
+                        {"dir", &config.dir}};
+  Status parsed = ParseFlags(args, flags);
+  if (parsed.ok() && (config.sales == 0 || config.chunk == 0)) {
+    parsed = Status::Invalid("--sales and --chunk must be at least 1");
+  }
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "bench journal: %s\n%.*s", parsed.message().c_str(),
+                 static_cast<int>(kUsage.size()), kUsage.data());
+    return kExitUsage;
+  }
+  v1::JournalBenchResult result;
+  Status run = Run(config, &result);
+  if (run.ok()) run = PrintJson(result);
+  if (!run.ok()) {
+    std::fprintf(stderr, "bench journal: %s\n", run.ToString().c_str());
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
+}  // namespace storenode::bench

@@ -1,0 +1,56 @@
+// bench MODE [options]: storenode latency benchmarks. Each mode lives in its
+// own file and prints one JSON object on stdout (see bench.h).
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench.h"
+
+namespace storenode::bench {
+namespace {
+
+struct Mode {
+  std::string_view name;
+  std::string_view summary;
+  ModeFn run;
+};
+
+// One row per mode. The sync, closedown and catalog modes come with their
+// issues: a file <mode>_bench.cc, its Run<Mode>() in bench.h and a row here.
+constexpr Mode kModes[] = {
+    {"journal", "RecordSale() latency against a raw durable SQLite commit", RunJournal},
+};
+
+void PrintUsage(std::FILE* out) {
+  std::fprintf(out, "usage: bench MODE [options]   (bench MODE --help for the options)\nmodes:\n");
+  for (const Mode& mode : kModes) {
+    std::fprintf(out, "  %-10.*s %.*s\n", static_cast<int>(mode.name.size()), mode.name.data(),
+                 static_cast<int>(mode.summary.size()), mode.summary.data());
+  }
+}
+
+int Main(int argc, char** argv) {
+  if (argc < 2) {
+    PrintUsage(stderr);
+    return kExitUsage;
+  }
+  std::string_view name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    PrintUsage(stdout);
+    return kExitOk;
+  }
+  std::vector<std::string> args(argv + 2, argv + argc);
+  for (const Mode& mode : kModes) {
+    if (mode.name == name) return mode.run(args);
+  }
+  std::string known;
+  for (const Mode& mode : kModes) known += (known.empty() ? "" : ", ") + std::string(mode.name);
+  std::fprintf(stderr, "bench: unknown mode '%s' (modes: %s)\n", argv[1], known.c_str());
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace storenode::bench
+
+int main(int argc, char** argv) { return storenode::bench::Main(argc, argv); }

@@ -1,0 +1,132 @@
+// Helpers shared by the bench modes: flags, latency figures, the temporary
+// directory, host facts and the JSON output.
+#include <google/protobuf/util/json_util.h>
+#include <stdlib.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <numeric>
+#include <thread>
+
+#include "bench.h"
+#include "storenode/common/clock.h"
+
+namespace storenode::bench {
+
+namespace {
+
+Status SetFlag(const Flag& flag, const std::string& value) {
+  std::string name = "--" + std::string(flag.name);
+  if (auto* text = std::get_if<std::string*>(&flag.target)) {
+    if (value.empty()) return Status::Invalid(name + " needs a non-empty value");
+    **text = value;
+    return Status::Ok();
+  }
+  uint32_t* count = std::get<uint32_t*>(flag.target);
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, *count);
+  if (ec != std::errc() || ptr != end || value.empty()) {
+    return Status::Invalid(name + " wants a whole number, got '" + value + "'");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParseFlags(const std::vector<std::string>& args, std::span<const Flag> flags) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (!arg.starts_with("--")) return Status::Invalid("unexpected argument '" + arg + "'");
+    size_t eq = arg.find('=');
+    std::string_view name = std::string_view(arg).substr(2, eq == std::string::npos ? eq : eq - 2);
+    auto flag =
+        std::find_if(flags.begin(), flags.end(), [&](const Flag& f) { return f.name == name; });
+    if (flag == flags.end()) return Status::Invalid("unknown option '" + arg + "'");
+    std::string value;
+    if (eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return Status::Invalid("option '" + arg + "' needs a value");
+    }
+    SN_RETURN_IF_ERROR(SetFlag(*flag, value));
+  }
+  return Status::Ok();
+}
+
+Latency Summarize(std::vector<int64_t> samples_ns) {
+  Latency out;
+  if (samples_ns.empty()) return out;
+  std::sort(samples_ns.begin(), samples_ns.end());
+  auto rank = [&](double p) {
+    // Nearest rank: the smallest sample with at least p% of samples <= it.
+    size_t n = samples_ns.size();
+    size_t r = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(n)));
+    return samples_ns[std::clamp<size_t>(r, 1, n) - 1] / 1000.0;
+  };
+  out.p50_us = rank(50);
+  out.p99_us = rank(99);
+  out.max_us = samples_ns.back() / 1000.0;
+  out.mean_us = std::accumulate(samples_ns.begin(), samples_ns.end(), 0.0) / 1000.0 /
+                static_cast<double>(samples_ns.size());
+  return out;
+}
+
+double Round(double value, int decimals) {
+  double scale = std::pow(10.0, decimals);
+  return std::round(value * scale) / scale;
+}
+
+int64_t ThreadCpuNanos() {
+  timespec t{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return 0;
+  return t.tv_sec * 1'000'000'000LL + t.tv_nsec;
+}
+
+Result<TempDir> TempDir::Create(std::string_view prefix) {
+  std::string templ = "/tmp/" + std::string(prefix) + "-XXXXXX";
+  if (mkdtemp(templ.data()) == nullptr) {
+    return Status::Io("cannot create a directory " + templ + ": " + std::strerror(errno));
+  }
+  return TempDir(templ);
+}
+
+TempDir::~TempDir() {
+  if (path_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+  if (ec)
+    std::fprintf(stderr, "bench: cannot remove %s: %s\n", path_.c_str(), ec.message().c_str());
+}
+
+uint32_t HostCores() { return std::thread::hardware_concurrency(); }
+
+std::string HostKernel() {
+  utsname u{};
+  if (uname(&u) != 0) return "";
+  return std::string(u.sysname) + " " + u.release + " " + u.machine;
+}
+
+std::string NowIso() { return IsoTime(SystemClock::Default()->NowMicros()); }
+
+Status PrintJson(const google::protobuf::Message& result) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  auto status = google::protobuf::util::MessageToJsonString(result, &json, options);
+  if (!status.ok()) return Status::Invalid("cannot print the result: " + status.ToString());
+  std::printf("%s\n", json.c_str());
+  std::fflush(stdout);
+  return Status::Ok();
+}
+
+}  // namespace storenode::bench

@@ -1,0 +1,34 @@
+# Shared by tools/test, tools/demo and tools/bench: install what is missing,
+# then configure and build into build/ (binaries in build/bin/).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="${STORENODE_BUILD_DIR:-$ROOT/build}"
+
+PACKAGES=(g++ cmake ninja-build pkg-config libsqlite3-dev sqlite3 libpaho-mqttpp-dev
+  libpaho-mqtt-dev mosquitto mosquitto-clients libprotobuf-dev protobuf-compiler libfmt-dev
+  catch2 libssl-dev openssl libtomlplusplus-dev libspdlog-dev libcli11-dev libcpp-httplib-dev)
+
+install_missing() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+  # The store broker is started by the tests and the demo themselves; the
+  # Debian service would hold port 1883 for nothing.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
+    systemctl stop mosquitto || true
+  fi
+}
+
+build() {
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTORENODE_WERROR=ON >/dev/null
+  cmake --build "$BUILD" --parallel "$(nproc)"
+}

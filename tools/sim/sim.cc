@@ -1,0 +1,467 @@
+#include "sim/sim.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+#include "storenode/common/journal_format.h"
+#include "storenode/common/money.h"
+
+namespace storenode::sim {
+namespace {
+
+// Receipts a refund may pick from: customers bring back recent purchases.
+constexpr size_t kRefundWindow = 500;
+// Events read back from the journal's end when a run continues a journal;
+// it covers the refund window with room for the events between sales.
+constexpr size_t kResumeEvents = 5000;
+
+constexpr std::array<std::string_view, 6> kCashiers = {"anna",  "ben",  "chloe",
+                                                       "david", "emma", "farid"};
+
+// SplitMix64's finalizer: spreads (seed, till, head) over the whole seed space
+// so that neighbouring tills do not get correlated streams.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Cash handed over: the smallest note that covers the amount, or a multiple
+// of 50.00 above that.
+int64_t NoteUp(int64_t amount) {
+  for (int64_t note : {500, 1000, 2000, 5000, 10000}) {
+    if (amount <= note) return note;
+  }
+  return (amount + 4999) / 5000 * 5000;
+}
+
+std::string Digits(uint64_t value, int width) {
+  std::string s = std::to_string(value);
+  if (static_cast<int>(s.size()) < width) s.insert(0, width - s.size(), '0');
+  return s;
+}
+
+}  // namespace
+
+const std::vector<CatalogItem>& Catalog() {
+  // SKUs are EAN-13 in-store numbers (prefix 200) with valid check digits.
+  static const std::vector<CatalogItem> kCatalog = {
+      {"2000000010014", "Bread roll", 19, "B"},
+      {"2000000010021", "Banana (each)", 29, "B"},
+      {"2000000010038", "Chewing gum", 89, "A"},
+      {"2000000010045", "Newspaper", 250, "C"},
+      {"2000000010052", "Milk 1l", 115, "B"},
+      {"2000000010069", "Butter 250g", 249, "B"},
+      {"2000000010076", "Eggs x10", 329, "B"},
+      {"2000000010083", "Baguette", 129, "B"},
+      {"2000000010090", "Croissant", 99, "B"},
+      {"2000000010106", "Apples 1kg", 279, "B"},
+      {"2000000010113", "Tomatoes 500g", 219, "B"},
+      {"2000000010120", "Cheddar 200g", 349, "B"},
+      {"2000000010137", "Ham 150g", 289, "B"},
+      {"2000000010144", "Yoghurt 4x125g", 199, "B"},
+      {"2000000010151", "Orange juice 1l", 239, "B"},
+      {"2000000010168", "Coffee beans 500g", 899, "B"},
+      {"2000000010175", "Tea 40 bags", 349, "B"},
+      {"2000000010182", "Sugar 1kg", 145, "B"},
+      {"2000000010199", "Pasta 500g", 119, "B"},
+      {"2000000010205", "Rice 1kg", 229, "B"},
+      {"2000000010212", "Olive oil 750ml", 799, "B"},
+      {"2000000010229", "Chocolate bar", 149, "B"},
+      {"2000000010236", "Crisps 150g", 189, "B"},
+      {"2000000010243", "Mineral water 1.5l", 59, "B"},
+      {"2000000010250", "Cola 1.5l", 189, "A"},
+      {"2000000010267", "Beer 6x33cl", 749, "A"},
+      {"2000000010274", "Red wine 75cl", 1299, "A"},
+      {"2000000010281", "Champagne 75cl", 3499, "A"},
+      {"2000000010298", "Whisky 70cl", 2999, "A"},
+      {"2000000010304", "Toothpaste", 259, "A"},
+      {"2000000010311", "Shampoo 250ml", 399, "A"},
+      {"2000000010328", "Soap bar", 149, "A"},
+      {"2000000010335", "Toilet paper x8", 449, "A"},
+      {"2000000010342", "Kitchen roll x2", 299, "A"},
+      {"2000000010359", "Washing-up liquid", 199, "A"},
+      {"2000000010366", "Laundry 20 washes", 899, "A"},
+      {"2000000010373", "AA batteries x4", 599, "A"},
+      {"2000000010380", "Light bulb LED", 499, "A"},
+      {"2000000010397", "Phone charger", 1999, "A"},
+      {"2000000010403", "USB cable", 999, "A"},
+      {"2000000010410", "Notebook A5", 249, "A"},
+      {"2000000010427", "Ballpoint pens x5", 349, "A"},
+      {"2000000010434", "Birthday card", 299, "A"},
+      {"2000000010441", "Gift wrap", 199, "A"},
+      {"2000000010458", "Umbrella", 1499, "A"},
+      {"2000000010465", "Sunglasses", 2499, "A"},
+      {"2000000010472", "Reading glasses", 1299, "A"},
+      {"2000000010489", "Headphones", 4999, "A"},
+      {"2000000010496", "Flowers bouquet", 1499, "B"},
+      {"2000000010502", "Potted basil", 299, "B"},
+      {"2000000010519", "Dog food 1kg", 499, "A"},
+      {"2000000010526", "Cat litter 5l", 699, "A"},
+      {"2000000010533", "Magazine", 450, "C"},
+      {"2000000010540", "Paperback novel", 999, "C"},
+      {"2000000010557", "Postage stamp", 116, "C"},
+      {"2000000010564", "Bus ticket", 210, "C"},
+      {"2000000010571", "Pizza frozen", 349, "B"},
+      {"2000000010588", "Ice cream 1l", 449, "B"},
+      {"2000000010595", "Salad bowl", 399, "B"},
+      {"2000000010601", "Sandwich", 359, "B"},
+  };
+  return kCatalog;
+}
+
+std::map<std::string, int32_t> SimTaxRates() { return {{"A", 2000}, {"B", 550}, {"C", 0}}; }
+
+std::string SimDeviceId(int till_index) { return "till-" + std::to_string(till_index); }
+
+edge::Options SimTillOptions(const std::string& dir, const std::string& store,
+                             const std::string& device) {
+  edge::Options o;
+  o.journal_path = dir + "/" + device + ".db";
+  o.store_id = store;
+  o.device_id = device;
+  o.currency = "EUR";
+  o.tax_rates_bp = SimTaxRates();
+  o.cash_rounding = 5;
+  return o;
+}
+
+TillSim::TillSim(edge::Journal* journal, uint64_t seed, int till_index)
+    : journal_(journal),
+      seed_(seed),
+      till_index_(till_index),
+      cashier_(kCashiers[static_cast<size_t>(std::max(till_index, 1) - 1) % kCashiers.size()]) {}
+
+Status TillSim::Resume() {
+  const uint64_t head = journal_->head_seq();
+  rng_.seed(Mix(Mix(Mix(seed_) ^ static_cast<uint64_t>(till_index_)) ^ head));
+  const uint64_t from = head > kResumeEvents ? head - kResumeEvents + 1 : 1;
+  SN_ASSIGN_OR_RETURN(std::vector<v1::JournalEvent> events,
+                      journal_->ReadEvents(from, kResumeEvents));
+  DecodedEvent ev;
+  for (const v1::JournalEvent& raw : events) {
+    SN_RETURN_IF_ERROR(DecodeEvent(raw, &ev));
+    if (ev.header.kind() == v1::SALE) {
+      NoteSale(ev.header.receipt_no(), ev.body.sale());
+    } else if (ev.header.kind() == v1::REFUND) {
+      NoteRefund(ev.body.refund());
+    }
+  }
+  resumed_ = true;
+  return Status::Ok();
+}
+
+Status TillSim::StartDayIfNeeded(bool* recorded) {
+  *recorded = false;
+  std::string day = journal_->business_day();
+  if (day == day_) return Status::Ok();
+  SN_ASSIGN_OR_RETURN(v1::DayTotals totals, journal_->XReport(day));
+  day_ = day;
+  drawer_cash_ = 0;
+  bool has_float = false;
+  for (const v1::DrawerTotal& d : totals.drawers()) {
+    if (d.device_id() != journal_->options().device_id) continue;
+    drawer_cash_ = d.expected();
+    has_float = d.opening_float() > 0;
+  }
+  if (has_float) return Status::Ok();
+  v1::CashMovement m;
+  m.set_type(v1::OPENING_FLOAT);
+  m.set_amount(std::array<int64_t, 3>{10000, 15000, 20000}[Pick(3)]);
+  m.set_cashier(Cashier());
+  m.set_reason("opening float");
+  SN_RETURN_IF_ERROR(Recorded(v1::CASH_MOVEMENT, journal_->RecordCashMovement(m)));
+  NoteCash(m.amount());
+  *recorded = true;
+  return Status::Ok();
+}
+
+Status TillSim::Step() {
+  if (!resumed_) SN_RETURN_IF_ERROR(Resume());
+  bool recorded = false;
+  SN_RETURN_IF_ERROR(StartDayIfNeeded(&recorded));
+  if (recorded) return Status::Ok();
+  // Per mille: 3% refunds, 2% voids, 1% each pay-in, pay-out, drop and
+  // no-sale, the rest sales. An event that cannot happen now (nothing to
+  // refund, too little cash for a pay-out or drop) becomes a sale.
+  const uint64_t r = Pick(1000);
+  bool done = true;
+  if (r < 30) {
+    SN_RETURN_IF_ERROR(Refund(&done));
+  } else if (r < 50) {
+    return VoidReceipt();
+  } else if (r < 60) {
+    SN_RETURN_IF_ERROR(Movement(v1::PAY_IN, &done));
+  } else if (r < 70) {
+    SN_RETURN_IF_ERROR(Movement(v1::PAY_OUT, &done));
+  } else if (r < 80) {
+    SN_RETURN_IF_ERROR(Movement(v1::DROP, &done));
+  } else if (r < 90) {
+    return NoSale();
+  } else {
+    done = false;
+  }
+  return done ? Status::Ok() : Sale();
+}
+
+Status TillSim::RunSales(uint64_t count) {
+  const uint64_t target = sales_ + count;
+  while (sales_ < target) SN_RETURN_IF_ERROR(Step());
+  return Status::Ok();
+}
+
+v1::SimTill TillSim::Summary() const {
+  v1::SimTill t;
+  t.set_device_id(journal_->options().device_id);
+  t.set_journal_path(journal_->options().journal_path);
+  t.set_head_seq(journal_->head_seq());
+  t.set_sales(sales_);
+  t.set_events(events_);
+  return t;
+}
+
+std::vector<v1::SaleLine> TillSim::PickLines(int count, bool with_discounts) {
+  const std::vector<CatalogItem>& catalog = Catalog();
+  std::vector<size_t> picked;
+  std::vector<v1::SaleLine> lines;
+  while (static_cast<int>(lines.size()) < count) {
+    // One line per SKU, as a POS merges repeated scans into the quantity.
+    size_t i = Pick(catalog.size());
+    if (std::find(picked.begin(), picked.end(), i) != picked.end()) continue;
+    picked.push_back(i);
+    const CatalogItem& item = catalog[i];
+    v1::SaleLine line;
+    line.set_sku(std::string(item.sku));
+    line.set_barcode(std::string(item.sku));
+    line.set_name(std::string(item.name));
+    line.set_tax_code(std::string(item.tax_code));
+    line.set_unit_price(item.price);
+    const uint64_t q = Pick(100);
+    line.set_qty(q < 75 ? 1 : q < 92 ? 2 : q < 97 ? 3 : 4 + static_cast<int64_t>(Pick(3)));
+    if (with_discounts && Pick(100) < 10) {
+      const int64_t percent = std::array<int64_t, 5>{10, 15, 20, 25, 50}[Pick(5)];
+      line.set_discount(item.price * line.qty() * percent / 100);
+    }
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+void TillSim::NoteSale(uint64_t receipt_no, const v1::Sale& sale) {
+  SoldReceipt receipt;
+  receipt.receipt_no = receipt_no;
+  bool card = false, cash = false;
+  for (const v1::Tender& t : sale.tenders()) {
+    card |= t.type() == v1::CARD;
+    cash |= t.type() == v1::CASH;
+  }
+  // Money goes back the way it came: card first, then cash, else a voucher.
+  receipt.refund_to = card ? v1::CARD : cash ? v1::CASH : v1::VOUCHER;
+  for (const v1::SaleLine& l : sale.lines()) {
+    receipt.lines.push_back({l.sku(), l.name(), l.qty(), l.unit_price(), l.discount(), 0});
+  }
+  recent_.push_back(std::move(receipt));
+  if (recent_.size() > kRefundWindow) recent_.pop_front();
+}
+
+void TillSim::NoteRefund(const v1::Refund& refund) {
+  if (refund.original_device_id() != journal_->options().device_id) return;
+  for (SoldReceipt& r : recent_) {
+    if (r.receipt_no != refund.original_receipt_no()) continue;
+    for (const v1::SaleLine& back : refund.lines()) {
+      int64_t left = back.qty();
+      // The journal books a refund on the first lines of the SKU that still
+      // have quantity left; mirror it.
+      for (SoldLine& l : r.lines) {
+        if (l.sku != back.sku() || left == 0) continue;
+        const int64_t n = std::min(left, l.qty - l.refunded);
+        l.refunded += n;
+        left -= n;
+      }
+    }
+  }
+}
+
+Status TillSim::Sale() {
+  static constexpr std::array<int, 10> kLineCounts = {1, 1, 2, 2, 3, 3, 3, 4, 5, 6};
+  v1::Sale sale;
+  for (v1::SaleLine& line : PickLines(kLineCounts[Pick(kLineCounts.size())], true)) {
+    *sale.add_lines() = std::move(line);
+  }
+  sale.set_cashier(Cashier());
+  enum class Pay { kCash, kCard, kSplit, kVoucher };
+  const uint64_t p = Pick(100);
+  const Pay pay = p < 55 ? Pay::kCash : p < 95 ? Pay::kCard : p < 98 ? Pay::kSplit : Pay::kVoucher;
+  // A cash tender makes the journal round the total; price with the tender
+  // types the customer will use.
+  if (pay == Pay::kCash || pay == Pay::kSplit) sale.add_tenders()->set_type(v1::CASH);
+  SN_RETURN_IF_ERROR(journal_->PriceSale(&sale));
+  const int64_t total = sale.total();
+  sale.clear_tenders();
+  auto add = [&](v1::TenderType type, int64_t amount) {
+    v1::Tender* t = sale.add_tenders();
+    t->set_type(type);
+    t->set_amount(amount);
+    return t;
+  };
+  auto card = [&](int64_t amount) {
+    add(v1::CARD, amount)->set_reference("auth " + Digits(Pick(1000000), 6));
+  };
+  switch (pay) {
+    case Pay::kCash:
+      add(v1::CASH, total)->set_tendered(NoteUp(total));
+      break;
+    case Pay::kCard:
+      card(total);
+      break;
+    case Pay::kSplit:
+      if (total < 1000) {
+        add(v1::CASH, total)->set_tendered(NoteUp(total));
+      } else {
+        // The customer empties the wallet of notes, the card pays the rest.
+        const int64_t cash = std::max<int64_t>(500, total / 2 / 500 * 500);
+        add(v1::CASH, cash)->set_tendered(cash);
+        card(total - cash);
+      }
+      break;
+    case Pay::kVoucher: {
+      const int64_t face = std::array<int64_t, 4>{1000, 2000, 2500, 5000}[Pick(4)];
+      const std::string reference = "V" + Digits(Pick(100000000), 8);
+      add(v1::VOUCHER, std::min(face, total))->set_reference(reference);
+      if (face < total) card(total - face);
+      break;
+    }
+  }
+  auto rec = journal_->RecordSale(sale);
+  SN_RETURN_IF_ERROR(Recorded(v1::SALE, rec));
+  for (const v1::Tender& t : sale.tenders()) {
+    if (t.type() == v1::CASH) NoteCash(t.amount());
+  }
+  NoteSale(rec->receipt_no, sale);
+  return Status::Ok();
+}
+
+Status TillSim::Refund(bool* done) {
+  static constexpr std::array<std::string_view, 4> kReasons = {"faulty", "changed mind",
+                                                               "wrong size", "damaged packaging"};
+  *done = false;
+  for (int attempt = 0; attempt < 8 && !recent_.empty(); ++attempt) {
+    SoldReceipt& receipt = recent_[Pick(recent_.size())];
+    std::vector<SoldLine*> open;
+    for (SoldLine& l : receipt.lines) {
+      if (l.refunded < l.qty) open.push_back(&l);
+    }
+    if (open.empty()) continue;
+    SoldLine& line = *open[Pick(open.size())];
+    // One unit back, with its pro-rata share of the line discount, computed
+    // the way the journal does (cumulative, so parts add up to the whole).
+    auto share = [&](int64_t q) { return RoundHalfAwayDiv(__int128{line.discount} * q, line.qty); };
+    const int64_t amount = line.unit_price - (share(line.refunded + 1) - share(line.refunded));
+    if (amount <= 0) continue;
+    v1::Refund refund;
+    refund.set_original_device_id(journal_->options().device_id);
+    refund.set_original_receipt_no(receipt.receipt_no);
+    v1::SaleLine* back = refund.add_lines();
+    back->set_sku(line.sku);
+    back->set_name(line.name);
+    back->set_qty(1);
+    v1::TenderType type = receipt.refund_to;
+    if (type == v1::CASH && drawer_cash_ < amount) type = v1::CARD;
+    v1::Tender* t = refund.add_tenders();
+    t->set_type(type);
+    t->set_amount(amount);
+    if (type == v1::CARD) t->set_reference("auth " + Digits(Pick(1000000), 6));
+    if (type == v1::VOUCHER) t->set_reference("V" + Digits(Pick(100000000), 8));
+    refund.set_cashier(Cashier());
+    refund.set_reason(std::string(kReasons[Pick(kReasons.size())]));
+    SN_RETURN_IF_ERROR(Recorded(v1::REFUND, journal_->RecordRefund(refund)));
+    ++line.refunded;
+    if (type == v1::CASH) NoteCash(-amount);
+    *done = true;
+    return Status::Ok();
+  }
+  return Status::Ok();
+}
+
+Status TillSim::VoidReceipt() {
+  static constexpr std::array<std::string_view, 3> kReasons = {"customer left", "card declined",
+                                                               "scanned wrong items"};
+  v1::Void v;
+  for (v1::SaleLine& line : PickLines(1 + static_cast<int>(Pick(3)), false)) {
+    *v.add_lines() = std::move(line);
+  }
+  v.set_cashier(Cashier());
+  v.set_reason(std::string(kReasons[Pick(kReasons.size())]));
+  return Recorded(v1::VOID, journal_->RecordVoid(v));
+}
+
+Status TillSim::Movement(v1::CashMovementType type, bool* done) {
+  static constexpr std::array<std::string_view, 4> kPayOuts = {"window cleaner", "postage",
+                                                               "milk for staff", "delivery tip"};
+  v1::CashMovement m;
+  m.set_type(type);
+  m.set_cashier(Cashier());
+  *done = false;
+  switch (type) {
+    case v1::PAY_IN:
+      m.set_amount(std::array<int64_t, 3>{2000, 5000, 10000}[Pick(3)]);
+      m.set_reason("change from the bank");
+      break;
+    case v1::PAY_OUT:
+      m.set_amount(100 + static_cast<int64_t>(Pick(2901)));
+      m.set_reason(std::string(kPayOuts[Pick(kPayOuts.size())]));
+      if (drawer_cash_ < m.amount()) return Status::Ok();
+      break;
+    case v1::DROP:
+      // Down to about the float, in 50.00 bundles, once there is enough.
+      if (drawer_cash_ < 30000) return Status::Ok();
+      m.set_amount((drawer_cash_ - 15000) / 5000 * 5000);
+      m.set_reason("to the safe");
+      break;
+    default:
+      return Status::Invalid("simulator: unexpected cash movement type");
+  }
+  SN_RETURN_IF_ERROR(Recorded(v1::CASH_MOVEMENT, journal_->RecordCashMovement(m)));
+  NoteCash(type == v1::PAY_IN ? m.amount() : -m.amount());
+  *done = true;
+  return Status::Ok();
+}
+
+Status TillSim::NoSale() {
+  static constexpr std::array<std::string_view, 3> kReasons = {"change for a customer",
+                                                               "float check", "receipt roll"};
+  v1::NoSale n;
+  n.set_cashier(Cashier());
+  n.set_reason(std::string(kReasons[Pick(kReasons.size())]));
+  return Recorded(v1::NO_SALE, journal_->RecordNoSale(n));
+}
+
+Status TillSim::Recorded(v1::EventKind kind, const Result<edge::Recorded>& rec) {
+  if (!rec.ok()) {
+    return Status(rec.status().code(), journal_->options().device_id + ": " + KindName(kind) +
+                                           ": " + rec.status().message());
+  }
+  ++events_;
+  if (kind == v1::SALE) ++sales_;
+  last_kind_ = kind;
+  return Status::Ok();
+}
+
+Result<v1::SimReport> Report(const std::string& store_id, std::vector<v1::SimTill> tills,
+                             double seconds) {
+  v1::SimReport report;
+  report.set_store_id(store_id);
+  for (v1::SimTill& till : tills) {
+    SN_ASSIGN_OR_RETURN(std::vector<v1::DayTotals> days, edge::TotalsFromFile(till.journal_path()));
+    for (v1::DayTotals& d : days) *till.add_days() = std::move(d);
+    report.set_events(report.events() + till.events());
+    *report.add_tills() = std::move(till);
+  }
+  report.set_seconds(seconds);
+  report.set_events_per_s(seconds > 0 ? static_cast<double>(report.events()) / seconds : 0);
+  return report;
+}
+
+}  // namespace storenode::sim

@@ -1,0 +1,124 @@
+// storenode::sim: deterministic simulated tills, for pos-sim, bench and tests.
+//
+// A TillSim records a realistic mix of events into one till journal: an
+// opening float per business day, then mostly sales (1-6 lines from a fixed
+// catalog, three tax rates, some discounts; cash, card, split and voucher
+// tenders), some refunds of its own earlier receipts, voids, pay-ins,
+// pay-outs, drops and no-sale drawer opens.
+//
+// Determinism: every choice comes from a std::mt19937_64 seeded from (seed,
+// till index, journal head when the simulation starts) and is reduced with
+// integer math only, so the same seed on a fresh journal records the same
+// event bodies on every platform. Only headers (journal id, wall time) and,
+// across midnight, the business day differ between runs.
+//
+// A TillSim is not thread-safe; run one per thread. Several TillSims may
+// share nothing but the process.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storenode/common/status.h"
+#include "storenode/edge.h"
+#include "storenode/schemas/tools.pb.h"
+
+namespace storenode::sim {
+
+struct CatalogItem {
+  std::string_view sku;
+  std::string_view name;
+  int64_t price;  // minor units, tax inclusive
+  std::string_view tax_code;
+};
+
+// The simulator's fixed catalog (60 items, 0.19 .. 49.99).
+const std::vector<CatalogItem>& Catalog();
+
+// Tax codes of the catalog: A = 20%, B = 5.5%, C = 0%.
+std::map<std::string, int32_t> SimTaxRates();
+
+// "till-K" for till index K (from 1).
+std::string SimDeviceId(int till_index);
+
+// Journal options of a simulated till: DIR/DEVICE.db, SimTaxRates(), EUR,
+// cash rounded to 0.05 so that the rounding figure is exercised.
+edge::Options SimTillOptions(const std::string& dir, const std::string& store,
+                             const std::string& device);
+
+class TillSim {
+ public:
+  // `journal` must outlive the TillSim. till_index is the K of "till-K".
+  TillSim(edge::Journal* journal, uint64_t seed, int till_index);
+
+  // Records the next event of the mix. The first call reads the end of the
+  // journal (so a rerun continues where the last one stopped: open receipts
+  // for refunds, drawer cash) and records the day's opening float if the
+  // business day has none yet.
+  Status Step();
+  // Steps until `count` more sales have been recorded.
+  Status RunSales(uint64_t count);
+
+  uint64_t sales() const { return sales_; }    // sale receipts recorded
+  uint64_t events() const { return events_; }  // events recorded, sales included
+  v1::EventKind last_kind() const { return last_kind_; }
+
+  // device, journal path, head, sales and events of this run; days empty.
+  v1::SimTill Summary() const;
+
+ private:
+  struct SoldLine {
+    std::string sku;
+    std::string name;
+    int64_t qty = 0;
+    int64_t unit_price = 0;
+    int64_t discount = 0;
+    int64_t refunded = 0;
+  };
+  struct SoldReceipt {
+    uint64_t receipt_no = 0;
+    v1::TenderType refund_to = v1::CARD;
+    std::vector<SoldLine> lines;
+  };
+
+  Status Resume();
+  Status StartDayIfNeeded(bool* recorded);
+  uint64_t Pick(uint64_t n) { return rng_() % n; }
+  const std::string& Cashier() const { return cashier_; }
+  std::vector<v1::SaleLine> PickLines(int count, bool with_discounts);
+  void NoteSale(uint64_t receipt_no, const v1::Sale& sale);
+  void NoteRefund(const v1::Refund& refund);
+  void NoteCash(int64_t delta) { drawer_cash_ += delta; }
+
+  Status Sale();
+  Status Refund(bool* done);
+  Status VoidReceipt();
+  Status Movement(v1::CashMovementType type, bool* done);
+  Status NoSale();
+  Status Recorded(v1::EventKind kind, const Result<edge::Recorded>& rec);
+
+  edge::Journal* journal_;
+  uint64_t seed_;
+  int till_index_;
+  std::string cashier_;
+  std::mt19937_64 rng_;
+  bool resumed_ = false;
+  std::string day_;                 // business day drawer_cash_ refers to
+  int64_t drawer_cash_ = 0;         // expected cash in the drawer on day_
+  std::deque<SoldReceipt> recent_;  // refund candidates, newest last
+  uint64_t sales_ = 0;
+  uint64_t events_ = 0;
+  v1::EventKind last_kind_ = v1::EVENT_KIND_UNSPECIFIED;
+};
+
+// The oracle: each till's exact totals per business day, computed from its
+// journal file by edge::TotalsFromFile. `tills` come from TillSim::Summary().
+Result<v1::SimReport> Report(const std::string& store_id, std::vector<v1::SimTill> tills,
+                             double seconds);
+
+}  // namespace storenode::sim

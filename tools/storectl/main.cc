@@ -1,0 +1,31 @@
+// storectl: the store manager's and administrator's command line.
+//
+// main() only dispatches; each command group lives in its own file and is
+// registered here (commands.h).
+#include <iostream>
+
+#include "commands.h"
+
+namespace storenode::storectl {
+
+int Fail(int code, const std::string& message) {
+  std::cerr << "storectl: " << message << "\n";
+  return code;
+}
+
+}  // namespace storenode::storectl
+
+int main(int argc, char** argv) {
+  namespace sc = storenode::storectl;
+  CLI::App app{"storectl: manage a storenode store and inspect its journals.", "storectl"};
+  app.require_subcommand(1);
+  int exit_code = sc::kExitOk;
+  sc::AddJournalCommands(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    return sc::Fail(sc::kExitUsage, std::string(e.what()) + " (see --help)");
+  }
+  return exit_code;
+}
