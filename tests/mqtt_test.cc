@@ -64,6 +64,10 @@ class Recorder {
     std::lock_guard lk(mu_);
     return disconnects_;
   }
+  std::string last_cause() const {
+    std::lock_guard lk(mu_);
+    return last_cause_;
+  }
   // Waits for a message on topic with the given payload.
   bool WaitForMessage(const std::string& topic, const std::string& payload,
                       std::chrono::milliseconds timeout = 5s) const {
@@ -394,6 +398,7 @@ TEST_CASE("mqtt: reconnects after a broker restart and restores subscriptions", 
   tb.broker.Kill();
   REQUIRE(WaitFor([&] { return r.disconnects() == 1; }, 5s));
   CHECK_FALSE(c->connected());
+  CHECK_FALSE(r.last_cause().empty());
   CHECK(c->Publish({.topic = "sn/test/rc", .payload = "offline"}).code() == Code::kUnavailable);
 
   Status s = tb.broker.Restart();

@@ -1,14 +1,16 @@
 // The till simulator: deterministic, a realistic mix, and an oracle whose
 // totals match figures recomputed here from the decoded events.
+#include "sim/sim.h"
+
 #include <google/protobuf/util/message_differencer.h>
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "sim/sim.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/edge.h"
@@ -70,9 +72,11 @@ std::vector<DecodedEvent> Decoded(const std::string& path) {
   return out;
 }
 
+// Bodies after genesis (whose body carries the journal's fresh public key).
 std::vector<std::string> Bodies(const std::string& path) {
   std::vector<std::string> out;
   for (const v1::JournalEvent& ev : Events(path)) out.push_back(ev.body());
+  out.erase(out.begin());
   return out;
 }
 
@@ -138,8 +142,12 @@ std::map<std::string, Recomputed> Recompute(const std::vector<DecodedEvent>& eve
         }
         break;
       }
-      case v1::VOID: ++r.voids; break;
-      case v1::NO_SALE: ++r.no_sales; break;
+      case v1::VOID:
+        ++r.voids;
+        break;
+      case v1::NO_SALE:
+        ++r.no_sales;
+        break;
       case v1::CASH_MOVEMENT: {
         const v1::CashMovement& m = e.body.cash_movement();
         if (m.type() == v1::OPENING_FLOAT) r.float_ += m.amount();
@@ -148,7 +156,8 @@ std::map<std::string, Recomputed> Recompute(const std::vector<DecodedEvent>& eve
         if (m.type() == v1::DROP) r.drops += m.amount();
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
   return days;
@@ -180,8 +189,8 @@ TEST_CASE("a continued journal stays deterministic and valid", "[sim]") {
   uint64_t sales = 0, floats = 0;
   for (const DecodedEvent& e : Decoded(a.path)) {
     sales += e.header.kind() == v1::SALE;
-    floats += e.header.kind() == v1::CASH_MOVEMENT &&
-              e.body.cash_movement().type() == v1::OPENING_FLOAT;
+    floats +=
+        e.header.kind() == v1::CASH_MOVEMENT && e.body.cash_movement().type() == v1::OPENING_FLOAT;
   }
   CHECK(sales == 200);
   CHECK(floats == 1);  // the second run found the day's float
@@ -236,8 +245,7 @@ TEST_CASE("the oracle's totals match figures recomputed from the events", "[sim]
   ManualClock clock(kStartUs);
   const std::string dir = testing::MakeTempDir("sim_oracle");
   // Two business days: the clock moves to the next morning between runs.
-  const auto run =
-      Simulate(dir, 99, {250, 150}, &clock, [&] { clock.Advance(kDayUs); });
+  const auto run = Simulate(dir, 99, {250, 150}, &clock, [&] { clock.Advance(kDayUs); });
   auto report = sim::Report("store-1", {run.summary}, 2.0);
   INFO(report.status().ToString());
   REQUIRE(report.ok());
@@ -294,8 +302,7 @@ TEST_CASE("the oracle's totals match figures recomputed from the events", "[sim]
     CHECK(d.pay_ins() == r.pay_ins);
     CHECK(d.pay_outs() == r.pay_outs);
     CHECK(d.drops() == r.drops);
-    CHECK(d.expected() ==
-          r.float_ + r.cash_in - r.cash_out + r.pay_ins - r.pay_outs - r.drops);
+    CHECK(d.expected() == r.float_ + r.cash_in - r.cash_out + r.pay_ins - r.pay_outs - r.drops);
     CHECK(d.expected() >= 0);  // the simulator never pays out cash it does not have
   }
 }

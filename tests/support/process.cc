@@ -23,7 +23,8 @@ Result<Process> Process::Spawn(std::vector<std::string> argv, std::string stdout
   if (argv.empty()) return Status::Invalid("spawn: empty argv");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+  // No O_CLOEXEC: the opened fd becomes the child's stdout/stderr and must survive exec.
+  const int flags = O_WRONLY | O_CREAT | O_APPEND;
   if (!stdout_path.empty()) {
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_path.c_str(), flags, 0644);
   }

@@ -115,7 +115,7 @@ int Run(const Args& args) {
   const auto start = SteadyClock::now();
   std::vector<std::thread> threads;
   for (Till& till : tills) {
-    threads.emplace_back([&] {
+    threads.emplace_back([&till, &args, start, &error] {
       Status s = Drive(*till.sim, args, start, error);
       if (!s.ok()) error.Set(s);
     });
