@@ -26,8 +26,7 @@ struct MdCtxFree {
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
 PkeyPtr PrivateKey(const std::array<uint8_t, 32>& seed) {
-  return PkeyPtr(
-      EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
+  return PkeyPtr(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
 }
 
 }  // namespace
@@ -69,11 +68,13 @@ Result<SigningKey> SigningKey::FromSeed(Bytes seed) {
   if (!pkey || EVP_PKEY_get_raw_public_key(pkey.get(), key.public_key_.data(), &len) != 1) {
     return Status::Invalid("OpenSSL rejected the Ed25519 seed");
   }
+  key.pkey_ = std::shared_ptr<void>(pkey.release(),
+                                    [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); });
   return key;
 }
 
 Result<SigningKey> SigningKey::Load(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (stat(path.c_str(), &st) != 0) return Status::NotFound("key file " + path + " missing");
   if ((st.st_mode & 077) != 0) {
     return Status::Precondition("key file " + path + " is readable by others (want mode 0600)");
@@ -90,8 +91,8 @@ Result<SigningKey> SigningKey::Load(const std::string& path) {
 Status SigningKey::Save(const std::string& path) const {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Status::Io("cannot create key file " + path + ": " + std::strerror(errno));
-  bool ok = write(fd, seed_.data(), seed_.size()) == static_cast<ssize_t>(seed_.size()) &&
-            fsync(fd) == 0;
+  bool ok =
+      write(fd, seed_.data(), seed_.size()) == static_cast<ssize_t>(seed_.size()) && fsync(fd) == 0;
   close(fd);
   if (!ok) return Status::Io("cannot write key file " + path);
   return Status::Ok();
@@ -99,10 +100,10 @@ Status SigningKey::Save(const std::string& path) const {
 
 Signature SigningKey::Sign(Bytes message) const {
   Signature sig{};
-  PkeyPtr pkey = PrivateKey(seed_);
+  auto* pkey = static_cast<EVP_PKEY*>(pkey_.get());
   MdCtxPtr ctx(EVP_MD_CTX_new());
   size_t len = sig.size();
-  if (!pkey || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
+  if (!pkey || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey) != 1 ||
       EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1) {
     throw std::runtime_error("OpenSSL Ed25519 sign failed");
   }

@@ -1,5 +1,6 @@
 #include "storenode/common/fog_client.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -53,11 +54,21 @@ Result<v1::FogResponse> AskFog(const FogClientOptions& options, const v1::FogReq
   m.payload = request.SerializeAsString();
   m.response_topic = reply_topic;
   m.correlation_data = correlation;
-  SN_RETURN_IF_ERROR(client->Publish(m));
+  // Resent every second until answered: a fog that is still subscribing
+  // misses the first copy. The fog treats requests as idempotent reads or
+  // as actions keyed by what they ask (a close-down of a day), so a second
+  // copy does no harm.
   std::unique_lock lock(mu);
-  if (!cv.wait_until(lock, deadline, [&] { return answer.has_value(); })) {
-    return Status::Unavailable("the fog of store " + options.store_id +
-                               " did not answer (is storenode-fogd running?)");
+  while (!answer) {
+    lock.unlock();
+    (void)client->Publish(m);
+    lock.lock();
+    auto next = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(1));
+    cv.wait_until(lock, next, [&] { return answer.has_value(); });
+    if (!answer && std::chrono::steady_clock::now() >= deadline) {
+      return Status::Unavailable("the fog of store " + options.store_id +
+                                 " did not answer (is storenode-fogd running?)");
+    }
   }
   v1::FogResponse response;
   if (!response.ParseFromString(*answer)) return Status::Corruption("fog answer does not parse");

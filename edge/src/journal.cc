@@ -65,11 +65,10 @@ class Journal::Impl {
   Status LoadHead();
   Status CreateGenesis();
   std::string CurrentDay() const;
-  Status PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine>* lines,
-                    int64_t* total) const;
+  Status PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine>* lines, int64_t* total) const;
   Result<std::vector<v1::JournalEvent>> ReadEventsLocked(uint64_t from, size_t max) const;
   // Statements of the hot path, prepared once.
-  std::optional<sql::Stmt> insert_event, write_head;
+  std::optional<sql::Stmt> insert_event, write_head, insert_line;
   Status CheckTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders,
                       int64_t due) const;
   Status PriceSale(v1::Sale* sale) const;
@@ -133,7 +132,7 @@ Status Journal::Impl::LoadHead() {
 }
 
 Status Journal::Impl::CreateGenesis() {
-  struct stat st{};
+  struct stat st {};
   if (stat(options.key_path.c_str(), &st) == 0) {
     return Status::Precondition("key file " + options.key_path +
                                 " exists but the journal is new; refusing to reuse a device key "
@@ -216,8 +215,7 @@ Status Journal::Impl::CheckTenders(const google::protobuf::RepeatedPtrField<v1::
     sum += Money(t.amount());
   }
   if (sum != Money(due)) {
-    return Status::Invalid("tenders add up to " + sum.ToString() + ", total due is " +
-                           Amount(due));
+    return Status::Invalid("tenders add up to " + sum.ToString() + ", total due is " + Amount(due));
   }
   return Status::Ok();
 }
@@ -244,13 +242,15 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund) const {
     return Status::Ok();
   }
   uint64_t original = refund->original_receipt_no();
-  SN_ASSIGN_OR_RETURN(sql::Stmt kind_stmt,
-                      db->Prepare("SELECT kind FROM events WHERE receipt_no = ?"));
-  kind_stmt.Bind(1, static_cast<int64_t>(original));
-  SN_ASSIGN_OR_RETURN(bool found, kind_stmt.Step());
-  if (!found) return Status::Invalid("refund of unknown receipt " + std::to_string(original));
-  if (kind_stmt.Int(0) != v1::SALE) {
-    return Status::Invalid("receipt " + std::to_string(original) + " is not a sale");
+  // receipt_lines is never pruned, so receipts older than the journal's
+  // retention can still be refunded.
+  SN_ASSIGN_OR_RETURN(sql::Stmt known,
+                      db->Prepare("SELECT COUNT(*) FROM receipt_lines WHERE receipt_no = ?"));
+  known.Bind(1, static_cast<int64_t>(original));
+  SN_ASSIGN_OR_RETURN(bool row, known.Step());
+  if (!row || known.Int(0) == 0) {
+    return Status::Invalid("refund of unknown receipt " + std::to_string(original) +
+                           " (no sale of this till has that number)");
   }
   SN_ASSIGN_OR_RETURN(sql::Stmt lines_stmt,
                       db->Prepare("SELECT line_no, qty, unit_price, discount, tax_code, "
@@ -299,9 +299,9 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund) const {
 }
 
 Result<std::vector<v1::JournalEvent>> Journal::Impl::ReadEventsLocked(uint64_t from,
-                                                                       size_t max) const {
-  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
-                      db->Prepare(std::string(kSelectEvents) + " WHERE seq >= ? ORDER BY seq LIMIT ?"));
+                                                                      size_t max) const {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare(std::string(kSelectEvents) +
+                                                  " WHERE seq >= ? ORDER BY seq LIMIT ?"));
   stmt.Bind(1, static_cast<int64_t>(from)).Bind(2, static_cast<int64_t>(max));
   std::vector<v1::JournalEvent> out;
   while (true) {
@@ -314,9 +314,12 @@ Result<std::vector<v1::JournalEvent>> Journal::Impl::ReadEventsLocked(uint64_t f
 
 Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventBody& body) {
   if (h.kind() == v1::SALE) {
-    SN_ASSIGN_OR_RETURN(sql::Stmt ins,
-                        db->Prepare("INSERT INTO receipt_lines(receipt_no, line_no, sku, qty, "
-                                    "unit_price, discount, tax_code) VALUES(?,?,?,?,?,?,?)"));
+    if (!insert_line) {
+      SN_ASSIGN_OR_RETURN(insert_line,
+                          db->Prepare("INSERT INTO receipt_lines(receipt_no, line_no, sku, qty, "
+                                      "unit_price, discount, tax_code) VALUES(?,?,?,?,?,?,?)"));
+    }
+    sql::Stmt& ins = *insert_line;
     int line_no = 0;
     for (const v1::SaleLine& l : body.sale().lines()) {
       ins.Bind(1, static_cast<int64_t>(h.receipt_no())).Bind(2, int64_t{++line_no});
@@ -324,13 +327,13 @@ Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventB
       ins.Bind(7, l.tax_code());
       SN_RETURN_IF_ERROR(ins.Run());
     }
-  } else if (h.kind() == v1::REFUND &&
-             body.refund().original_device_id() == options.device_id) {
+  } else if (h.kind() == v1::REFUND && body.refund().original_device_id() == options.device_id) {
     SN_ASSIGN_OR_RETURN(sql::Stmt upd,
-                        db->Prepare("UPDATE receipt_lines SET refunded_qty = refunded_qty + ? "
-                                    "WHERE rowid = (SELECT rowid FROM receipt_lines WHERE "
-                                    "receipt_no = ? AND sku = ? AND qty > refunded_qty AND "
-                                    "unit_price = ? ORDER BY line_no LIMIT 1)"));
+                        db->Prepare("UPDATE receipt_lines SET refunded_qty = refunded_qty + ?1 "
+                                    "WHERE receipt_no = ?2 AND line_no = (SELECT line_no FROM "
+                                    "receipt_lines WHERE receipt_no = ?2 AND sku = ?3 AND "
+                                    "qty > refunded_qty AND unit_price = ?4 ORDER BY line_no "
+                                    "LIMIT 1)"));
     for (const v1::SaleLine& l : body.refund().lines()) {
       upd.Bind(1, l.qty()).Bind(2, static_cast<int64_t>(body.refund().original_receipt_no()));
       upd.Bind(3, l.sku()).Bind(4, l.unit_price());
@@ -417,10 +420,17 @@ Result<Recorded> Journal::Impl::Append(v1::EventKind kind, v1::EventBody body,
   rec.business_day = day;
   rec.hash = next.hash;
   switch (kind) {
-    case v1::SALE: rec.total = body.sale().total(); break;
-    case v1::REFUND: rec.total = body.refund().total(); break;
-    case v1::VOID: rec.total = body.void_receipt().total(); break;
-    default: break;
+    case v1::SALE:
+      rec.total = body.sale().total();
+      break;
+    case v1::REFUND:
+      rec.total = body.refund().total();
+      break;
+    case v1::VOID:
+      rec.total = body.void_receipt().total();
+      break;
+    default:
+      break;
   }
   return rec;
 }
@@ -498,7 +508,7 @@ Result<Recorded> Journal::SealDay(const std::string& day, const std::string& req
   SN_ASSIGN_OR_RETURN(bool already, sealed.Step());
   if (already) {
     SN_ASSIGN_OR_RETURN(sql::Stmt ev, db.Prepare("SELECT business_day, hash FROM events "
-                                                  "WHERE seq = ?"));
+                                                 "WHERE seq = ?"));
     ev.Bind(1, sealed.Int(0));
     SN_ASSIGN_OR_RETURN(bool row, ev.Step());
     if (!row) return Status::Corruption("seal of " + day + " points to a missing event");
@@ -587,7 +597,8 @@ Result<uint64_t> Journal::Prune(int retention_days) {
   std::string hash = last.Blob(1);
   sql::Transaction txn(*j.db);
   SN_RETURN_IF_ERROR(txn.begin_status());
-  SN_ASSIGN_OR_RETURN(sql::Stmt del, j.db->Prepare("DELETE FROM events WHERE seq > 1 AND seq <= ?"));
+  SN_ASSIGN_OR_RETURN(sql::Stmt del,
+                      j.db->Prepare("DELETE FROM events WHERE seq > 1 AND seq <= ?"));
   del.Bind(1, static_cast<int64_t>(upto));
   SN_RETURN_IF_ERROR(del.Run());
   uint64_t removed = static_cast<uint64_t>(j.db->Changes());

@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS receipt_lines(
   discount INTEGER NOT NULL,
   tax_code TEXT NOT NULL,
   refunded_qty INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY(receipt_no, line_no));
+  PRIMARY KEY(receipt_no, line_no)) WITHOUT ROWID;
 )sql";
 
 inline constexpr const char* kSelectEvents =

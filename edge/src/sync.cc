@@ -87,8 +87,7 @@ mqtt::Message SyncEngine::Impl::StatusMessage(bool online) const {
   if (head > a) s.set_oldest_unacked_us(journal->WallTimeOf(a + 1));
   s.set_catalog_version(options.catalog_version);
   s.set_software_version(STORENODE_VERSION);
-  const Clock* clock =
-      journal->options().clock ? journal->options().clock : SystemClock::Default();
+  const Clock* clock = journal->options().clock ? journal->options().clock : SystemClock::Default();
   s.set_time_us(clock->NowMicros());
   s.set_business_day(journal->business_day());
   mqtt::Message m;
@@ -151,7 +150,7 @@ void SyncEngine::Impl::PublishSome() {
     batch.set_schema_version(kSchemaVersion);
     uint64_t from = next;
     uint64_t anchor = journal->anchor_seq();
-    if (from > 1 && from <= anchor) {
+    if (anchor > 0 && from <= anchor) {
       // The fog wants events this till has pruned: send genesis and the
       // anchor, then what is kept (see sync.proto).
       auto genesis = journal->ReadEvents(1, 1);
@@ -204,7 +203,8 @@ void SyncEngine::Impl::RunCommands() {
   }
 }
 
-void SyncEngine::Impl::Housekeeping(SteadyClock::time_point now, SteadyClock::time_point* last_persist) {
+void SyncEngine::Impl::Housekeeping(SteadyClock::time_point now,
+                                    SteadyClock::time_point* last_persist) {
   if (now - *last_persist < std::chrono::seconds(1)) return;
   *last_persist = now;
   uint64_t a = std::min(acked.load(), journal->head_seq());
@@ -258,7 +258,8 @@ Result<std::unique_ptr<SyncEngine>> SyncEngine::Start(Journal* journal, SyncOpti
   impl->next = journal->acked_seq() + 1;
   mqtt::Options mo;
   mo.uri = options.broker_uri;
-  mo.client_id = options.client_id.empty() ? "till-" + o.device_id : options.client_id;
+  mo.client_id =
+      options.client_id.empty() ? "sn-" + o.store_id + "-" + o.device_id : options.client_id;
   mo.ca_file = options.ca_file;
   mo.cert_file = options.cert_file;
   mo.key_file = options.key_file;

@@ -48,8 +48,9 @@ mqtt::Message Fog::Impl::FogStatusMessage(bool online) const {
 Status Fog::Start() {
   Impl& f = *impl_;
   if (f.config.insecure && f.config.broker_uri.rfind("tcp://", 0) == 0) {
-    spdlog::warn("broker connection is plain TCP (broker.insecure = true): journals travel "
-                 "unencrypted");
+    spdlog::warn(
+        "broker connection is plain TCP (broker.insecure = true): journals travel "
+        "unencrypted");
   }
   mqtt::Options o;
   o.uri = f.config.broker_uri;
@@ -146,6 +147,7 @@ void Fog::Impl::Run() {
       } else if (t && t->leaf == "status") {
         v1::DeviceStatus s;
         if (s.ParseFromString(m.payload)) {
+          ingest->OnTillStatus(t->device, s);
           tills[t->device] = TillSeen{s, clock.NowMicros()};
         } else {
           spdlog::warn("ignored unparsable status from {}", t->device);

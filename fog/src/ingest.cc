@@ -114,8 +114,8 @@ Status Ingest::HandleJournal(const mqtt::Message& m) {
   if (batch.schema_version() > kSchemaVersion) {
     return Quarantine(device, m.topic,
                       "batch schema version " + std::to_string(batch.schema_version()) +
-                          " is newer than this fog understands (" +
-                          std::to_string(kSchemaVersion) + ")",
+                          " is newer than this fog understands (" + std::to_string(kSchemaVersion) +
+                          ")",
                       m.payload);
   }
   if (batch.events().empty()) return Quarantine(device, m.topic, "empty batch", m.payload);
@@ -176,25 +176,28 @@ Status Ingest::HandleJournal(const mqtt::Message& m) {
           read_models_.Add(run.front().decoded);
           d->acked_seq = batch.anchor_seq();
           d->head_hash = *anchor;
-          spdlog::warn("till {} pruned seq 2..{} before this fog saw them; continuing from its "
-                       "anchor",
-                       device, batch.anchor_seq());
+          spdlog::warn(
+              "till {} pruned seq 2..{} before this fog saw them; continuing from its "
+              "anchor",
+              device, batch.anchor_seq());
         }
       }
     } else if (first.journal_id() != d->journal_id) {
       std::string journal = first.journal_id();
       if (journal == d->pending_journal_id) return Status::Ok();  // already reported
       if (first.seq() != 1 || first.kind() != v1::GENESIS) {
-        return Quarantine(device, m.topic, "events of unknown journal " + Hex(journal) +
-                                               " for known device",
+        return Quarantine(device, m.topic,
+                          "events of unknown journal " + Hex(journal) + " for known device",
                           m.payload);
       }
       d->pending_journal_id = journal;
       d->pending_key = run.front().decoded.body.genesis().public_key();
       return Quarantine(device, m.topic,
                         "new journal id " + Hex(journal) + " for known device (journal " +
-                            Hex(d->journal_id) + "); a replaced till needs: storectl device "
-                            "accept --device " + device,
+                            Hex(d->journal_id) +
+                            "); a replaced till needs: storectl device "
+                            "accept --device " +
+                            device,
                         m.payload);
     }
     if (d != nullptr && batch.anchor_seq() > d->acked_seq) {
@@ -349,6 +352,30 @@ void Ingest::CheckGaps() {
 
 void Ingest::AnnounceWatermarks() {
   for (const auto& [id, d] : devices_) QueueAck(d, false, "fog started");
+}
+
+void Ingest::OnTillStatus(const std::string& device_id, const v1::DeviceStatus& status) {
+  if (!status.online() || status.head_seq() == 0) return;
+  auto it = devices_.find(device_id);
+  if (it == devices_.end()) {
+    Device unknown;
+    unknown.device_id = device_id;
+    unknown.journal_id = status.journal_id();
+    QueueAck(unknown, true, "unknown till reports head " + std::to_string(status.head_seq()));
+    return;
+  }
+  const Device& d = it->second;
+  if (d.journal_id != status.journal_id() || status.head_seq() <= d.acked_seq) {
+    acked_at_last_status_.erase(device_id);
+    return;
+  }
+  auto [last, fresh] = acked_at_last_status_.try_emplace(device_id, d.acked_seq);
+  if (!fresh && last->second == d.acked_seq) {
+    QueueAck(d, true,
+             "till reports head " + std::to_string(status.head_seq()) +
+                 " and nothing arrived since its last status");
+  }
+  last->second = d.acked_seq;
 }
 
 Status Ingest::AcceptReplacement(const std::string& device_id, Device* accepted) {

@@ -58,6 +58,9 @@ class Ingest {
   void CheckGaps();
   // An ack of the current watermark for every known device (on connect).
   void AnnounceWatermarks();
+  // A till's status: if it holds events the fog lacks and nothing arrived
+  // since its last status (a rebuilt fog, lost messages), ask it to resend.
+  void OnTillStatus(const std::string& device_id, const v1::DeviceStatus& status);
 
   // Accepts a device's pending replacement journal (in a transaction).
   Status AcceptReplacement(const std::string& device_id, Device* accepted);
@@ -65,8 +68,8 @@ class Ingest {
   const std::map<std::string, Device>& devices() const { return devices_; }
   uint64_t events_in_txn() const { return events_in_txn_; }
   Fog::Counters counters() const { return counters_; }
-  Status Quarantine(const std::string& device, const std::string& topic,
-                    const std::string& reason, const std::string& payload);
+  Status Quarantine(const std::string& device, const std::string& topic, const std::string& reason,
+                    const std::string& payload);
 
  private:
   struct Held {
@@ -82,11 +85,12 @@ class Ingest {
   sql::Db& db_;
   const Config& config_;
   const Clock& clock_;
-  std::map<std::string, Device> devices_;  // committed state
-  std::map<std::string, Device> staged_;   // changed in the open transaction
+  std::map<std::string, Device> devices_;                 // committed state
+  std::map<std::string, Device> staged_;                  // changed in the open transaction
   std::map<std::string, std::map<uint64_t, Held>> held_;  // out-of-order events
   std::map<std::string, int64_t> gap_since_us_;
   std::map<std::string, int64_t> last_resend_us_;
+  std::map<std::string, uint64_t> acked_at_last_status_;
   std::set<std::string> ack_due_;
   std::vector<mqtt::Message> outgoing_;
   ReadModels read_models_;

@@ -23,13 +23,17 @@ Status FogProcess::Start() {
   std::ofstream out(config_path(), std::ios::trunc);
   out << "[store]\nid = \"" << store_ << "\"\n\n[broker]\nuri = \"" << broker_uri_
       << "\"\ninsecure = true\n\n[data]\ndir = \"" << data_dir() << "\"\n\n[tills]\nexpected = [";
-  for (size_t i = 0; i < expected_.size(); ++i) out << (i ? ", " : "") << '"' << expected_[i] << '"';
+  for (size_t i = 0; i < expected_.size(); ++i)
+    out << (i ? ", " : "") << '"' << expected_[i] << '"';
   out << "]\n\n[log]\nlevel = \"info\"\n" << extra_config << "\n";
   out.close();
   SN_ASSIGN_OR_RETURN(Process p, Process::Spawn({std::string(SN_BIN_DIR) + "/storenode-fogd",
                                                  "--config", config_path()},
                                                 log_path(), log_path()));
   process_.emplace(std::move(p));
+  // Ready once it answers: then it is subscribed and will see what follows.
+  auto ready = GetStatus();
+  if (!ready.ok()) return ready.status();
   return Status::Ok();
 }
 

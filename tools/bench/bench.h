@@ -1,12 +1,10 @@
 // bench: latency benchmarks of storenode, one mode per file (journal_bench.cc,
 // ...). A mode parses its own flags, reports progress on stderr and prints
 // exactly one JSON object on stdout: a message of schemas/bench.proto written
-// by protobuf's JSON printer, so that scripts can compare runs.
+// by tools::JsonLine (sim/json.h), so that scripts can compare runs.
 //
 // Everything here runs on the main thread; nothing is shared between modes.
 #pragma once
-
-#include <google/protobuf/message.h>
 
 #include <cstdint>
 #include <span>
@@ -75,9 +73,5 @@ class TempDir {
 uint32_t HostCores();
 std::string HostKernel();  // "Linux 6.1.0-18-amd64 x86_64"
 std::string NowIso();      // "2026-11-26T15:00:00Z"
-
-// Writes `result` to stdout as one line of JSON, field names as in the
-// .proto, every field present (also zeros and false).
-Status PrintJson(const google::protobuf::Message& result);
 
 }  // namespace storenode::bench

@@ -24,6 +24,8 @@
 #include <random>
 
 #include "bench.h"
+#include "sim/json.h"
+#include "sim/sim.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/edge.h"
 #include "storenode/schemas/bench.pb.h"
@@ -49,45 +51,29 @@ struct Config {
   std::string dir;
 };
 
-struct Product {
-  std::string_view name;
-  int64_t price;  // minor units, tax inclusive
-  std::string_view tax_code;
-};
-
-// A small shop's assortment; tax codes as in the bench till's table.
-constexpr Product kProducts[] = {
-    {"Whole milk 1L", 119, "B"},       {"Sourdough loaf 800g", 389, "B"},
-    {"Free-range eggs x6", 279, "B"},  {"Butter 250g", 249, "B"},
-    {"Espresso beans 1kg", 1699, "B"}, {"Orange juice 1L", 229, "B"},
-    {"Cheddar 400g", 459, "B"},        {"Bananas 1kg", 179, "B"},
-    {"Dish soap 500ml", 199, "A"},     {"Toothpaste 75ml", 249, "A"},
-    {"Batteries AA x4", 599, "A"},     {"Wine Rioja 0.75L", 899, "A"},
-    {"Kitchen roll x4", 449, "A"},     {"Phone charger USB-C", 1999, "A"},
-    {"Daily newspaper", 250, "C"},     {"Postage stamp", 95, "C"},
-};
-
-// Makes the bench's sales: 2-4 lines of a catalog of a few hundred SKUs,
-// mostly single items, a discount on one line in ten, paid by card (60%) or
-// cash handed over in notes.
+// Makes the bench's sales: 2-4 lines of the simulator's catalog, mostly
+// single items, a discount on one line in ten, paid by card (60%) or cash
+// handed over in notes. Unlike sim::TillSim, which records a whole mix of
+// events itself, it only builds the sale, so that the bench can time
+// RecordSale() alone.
 class SaleMaker {
  public:
   explicit SaleMaker(uint64_t seed) : rng_(seed) {}
 
   Result<v1::Sale> Next(const edge::Journal& journal) {
     v1::Sale sale;
+    const std::vector<sim::CatalogItem>& catalog = sim::Catalog();
     int lines = Uniform(2, 4);
     for (int i = 0; i < lines; ++i) {
-      int sku_no = Uniform(0, kSkus - 1);
-      const Product& product = kProducts[sku_no % std::size(kProducts)];
+      const sim::CatalogItem& item = catalog[Uniform(0, static_cast<int>(catalog.size()) - 1)];
       v1::SaleLine* line = sale.add_lines();
-      line->set_sku(Sku(sku_no));
+      line->set_sku(std::string(item.sku));
       line->set_barcode(line->sku());
-      line->set_name(std::string(product.name));
+      line->set_name(std::string(item.name));
       int qty_roll = Uniform(1, 10);
       line->set_qty(qty_roll <= 7 ? 1 : qty_roll <= 9 ? 2 : 3);
-      line->set_unit_price(product.price + sku_no % 7 * 10);
-      line->set_tax_code(std::string(product.tax_code));
+      line->set_unit_price(item.price);
+      line->set_tax_code(std::string(item.tax_code));
       if (Uniform(1, 10) == 1) line->set_discount(line->qty() * line->unit_price() / 10);
     }
     sale.set_cashier("c" + std::to_string(Uniform(1, 4)));
@@ -108,11 +94,7 @@ class SaleMaker {
   }
 
  private:
-  static constexpr int kSkus = 400;
-
   int Uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
-  // 13 digits, like the EAN-13 codes most SKUs are.
-  static std::string Sku(int sku_no) { return std::to_string(4006381000000LL + sku_no * 7919LL); }
 
   std::mt19937_64 rng_;
 };
@@ -251,7 +233,7 @@ Status Run(const Config& config, v1::JournalBenchResult* result) {
   options.journal_path = dir + "/till-1.db";
   options.store_id = "bench";
   options.device_id = "till-1";
-  options.tax_rates_bp = {{"A", 2000}, {"B", 550}, {"C", 0}};
+  options.tax_rates_bp = sim::SimTaxRates();  // A=20%, B=5.5%, C=0%, as the catalog needs
   const std::string raw_path = dir + "/raw.db";
   for (const std::string& path : {options.journal_path, options.journal_path + ".key", raw_path}) {
     SN_RETURN_IF_ERROR(CheckFresh(path));
@@ -336,11 +318,11 @@ int RunJournal(const std::vector<std::string>& args) {
   }
   v1::JournalBenchResult result;
   Status run = Run(config, &result);
-  if (run.ok()) run = PrintJson(result);
   if (!run.ok()) {
     std::fprintf(stderr, "bench journal: %s\n", run.ToString().c_str());
     return kExitFailed;
   }
+  std::printf("%s\n", tools::JsonLine(result).c_str());
   return kExitOk;
 }
 

@@ -1,6 +1,5 @@
 // Helpers shared by the bench modes: flags, latency figures, the temporary
-// directory, host facts and the JSON output.
-#include <google/protobuf/util/json_util.h>
+// directory and host facts.
 #include <stdlib.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -116,17 +115,5 @@ std::string HostKernel() {
 }
 
 std::string NowIso() { return IsoTime(SystemClock::Default()->NowMicros()); }
-
-Status PrintJson(const google::protobuf::Message& result) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(result, &json, options);
-  if (!status.ok()) return Status::Invalid("cannot print the result: " + status.ToString());
-  std::printf("%s\n", json.c_str());
-  std::fflush(stdout);
-  return Status::Ok();
-}
 
 }  // namespace storenode::bench

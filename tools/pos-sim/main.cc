@@ -1,16 +1,31 @@
 // pos-sim: deterministic simulated tills.
 //
 // Each till (device till-K, journal DIR/till-K.db) runs in its own thread and
-// records a realistic mix of events (tools/sim/sim.h) offline, into its own
-// journal. At the end pos-sim prints, as JSON, every till's exact totals per
-// business day, computed back from its journal file. Rerunning with the same
-// DIR continues the existing journals.
+// records a realistic mix of events (tools/sim/sim.h) into its own journal.
+// At the end pos-sim prints, as JSON, every till's exact totals per business
+// day, computed back from its journal file. Rerunning with the same DIR
+// continues the existing journals.
 //
-// Exit codes: 0 done, 1 a till failed, 2 bad arguments or configuration.
+// With --broker every till also runs an edge::SyncEngine on its journal, as a
+// real till would: the engines connect in the background before selling
+// starts and replicate while the tills sell. --wait-synced then waits until
+// the fog has acked every event; --linger keeps the tills connected (syncing,
+// and carrying out fog commands such as seal-day) for a while after selling.
+// The JSON adds each till's final sync state.
+//
+// SIGTERM and SIGINT end selling and lingering early, and the run ends as
+// usual (engines stopped cleanly, so the tills report offline; JSON printed).
+//
+// Exit codes: 0 done, 1 a till failed or did not sync in time, 2 bad
+// arguments or configuration.
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -19,14 +34,17 @@
 #include <thread>
 #include <vector>
 
+#include "sim/broker_flags.h"
 #include "sim/json.h"
 #include "sim/sim.h"
+#include "storenode/common/log.h"
 #include "storenode/edge.h"
 
 namespace storenode {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+using Seconds = std::chrono::duration<double>;
 
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
@@ -39,14 +57,23 @@ struct Args {
   std::string store = "store-1";
   double rate = 0;      // sales per second per till; 0 = as fast as possible
   double duration = 0;  // seconds; 0 = until --sales
+  tools::BrokerFlags broker;
+  double wait_synced = -1;  // seconds; < 0 = do not wait
+  double linger = 0;        // seconds
 };
 
-// One simulated till: its journal and the simulator driving it. A sync
-// engine (edge::SyncEngine) would live here too, started after the journal
-// opens and stopped before it closes.
+SteadyClock::duration ToDuration(double seconds) {
+  return std::chrono::duration_cast<SteadyClock::duration>(Seconds(seconds));
+}
+
+// One simulated till: its journal, the simulator driving it and, with
+// --broker, the sync engine replicating the journal (started after the
+// journal opens, stopped before it closes).
 struct Till {
   std::unique_ptr<edge::Journal> journal;
   std::unique_ptr<sim::TillSim> sim;
+  std::unique_ptr<edge::SyncEngine> sync;
+  SteadyClock::time_point done;  // when it stopped selling
 };
 
 // The first failure of any till; the others stop when it is set.
@@ -69,20 +96,58 @@ class FirstError {
   std::atomic<bool> failed_{false};
 };
 
-// Steps `sim` until it has made args.sales sales or args.duration passed,
-// keeping to args.rate sales per second.
+// SIGTERM and SIGINT, blocked in every thread (construct it before starting
+// any) so that the main thread can wait for them with a timeout and end the
+// run cleanly instead of dying with the journals and engines open.
+class StopSignals {
+ public:
+  StopSignals() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  }
+  // Waits up to `timeout` for a stop signal; true once one has arrived.
+  bool Wait(SteadyClock::duration timeout) {
+    if (received_) return true;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::max(timeout, SteadyClock::duration::zero()))
+                        .count();
+    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    if (sigtimedwait(&set_, nullptr, &ts) > 0) received_ = true;
+    return received_;
+  }
+  // Waits until `deadline` or a stop signal; true if the signal came.
+  bool WaitUntil(SteadyClock::time_point deadline) {
+    while (!received_ && SteadyClock::now() < deadline) {
+      Wait(std::min<SteadyClock::duration>(deadline - SteadyClock::now(),
+                                           std::chrono::milliseconds(100)));
+    }
+    return received_;
+  }
+  bool received() const { return received_; }
+
+ private:
+  sigset_t set_;
+  bool received_ = false;
+};
+
+// Steps `sim` until it has made args.sales sales, args.duration passed or
+// `stop` is set, keeping to args.rate sales per second.
 Status Drive(sim::TillSim& sim, const Args& args, SteadyClock::time_point start,
-             const FirstError& error) {
-  using Seconds = std::chrono::duration<double>;
-  const auto deadline = start + std::chrono::duration_cast<SteadyClock::duration>(
-                                    Seconds(args.duration > 0 ? args.duration : 1e9));
+             const std::atomic<bool>& stop) {
+  const auto deadline = start + ToDuration(args.duration > 0 ? args.duration : 1e9);
   while (args.sales == 0 || sim.sales() < args.sales) {
-    if (error.failed() || SteadyClock::now() >= deadline) break;
+    if (stop || SteadyClock::now() >= deadline) break;
     if (args.rate > 0) {
-      auto due = start + std::chrono::duration_cast<SteadyClock::duration>(
-                             Seconds(static_cast<double>(sim.sales()) / args.rate));
-      std::this_thread::sleep_until(std::min(due, deadline));
-      if (SteadyClock::now() >= deadline) break;
+      const auto due =
+          std::min(start + ToDuration(static_cast<double>(sim.sales()) / args.rate), deadline);
+      // Short naps, so that a stop is noticed even at a slow rate.
+      while (!stop && SteadyClock::now() < due) {
+        std::this_thread::sleep_for(std::min<SteadyClock::duration>(due - SteadyClock::now(),
+                                                                    std::chrono::milliseconds(50)));
+      }
+      if (stop || SteadyClock::now() >= deadline) break;
     }
     SN_RETURN_IF_ERROR(sim.Step());
   }
@@ -94,7 +159,64 @@ int Fail(int code, const std::string& message) {
   return code;
 }
 
+edge::SyncOptions SyncOptionsFor(const tools::BrokerFlags& broker) {
+  edge::SyncOptions o;
+  o.broker_uri = broker.uri;
+  o.insecure = broker.insecure;
+  o.ca_file = broker.ca_file;
+  o.cert_file = broker.cert_file;
+  o.key_file = broker.key_file;
+  return o;
+}
+
+// "" when every till's engine has nothing left for the fog to ack, else the
+// tills still behind, e.g. "till-2 (backlog 120, not connected)".
+std::string TillsBehind(const std::vector<Till>& tills) {
+  std::string behind;
+  for (const Till& till : tills) {
+    const edge::SyncState st = till.sync->state();
+    if (st.backlog == 0) continue;
+    if (!behind.empty()) behind += ", ";
+    behind += till.journal->options().device_id + " (backlog " + std::to_string(st.backlog);
+    if (!st.connected) {
+      behind += ", not connected";
+    } else if (!st.fog_online) {
+      behind += ", fog offline";
+    }
+    behind += ")";
+  }
+  return behind;
+}
+
+// Sells on every till at once; the main thread meanwhile watches for a stop
+// signal. Returns the first till's failure, if any.
+Status Sell(std::vector<Till>& tills, const Args& args, SteadyClock::time_point start,
+            StopSignals& signals) {
+  FirstError error;
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> running{tills.size()};
+  std::vector<std::thread> threads;
+  for (Till& till : tills) {
+    threads.emplace_back([&till, &args, start, &error, &stop, &running] {
+      Status s = Drive(*till.sim, args, start, stop);
+      till.done = SteadyClock::now();
+      if (!s.ok()) {
+        error.Set(s);
+        stop = true;
+      }
+      --running;
+    });
+  }
+  while (running > 0) {
+    if (signals.Wait(std::chrono::milliseconds(20))) stop = true;
+  }
+  for (std::thread& t : threads) t.join();
+  return error.status();
+}
+
 int Run(const Args& args) {
+  StopSignals signals;
+  const bool syncing = !args.broker.uri.empty();
   std::error_code ec;
   std::filesystem::create_directories(args.data, ec);
   if (ec) return Fail(kExitUsage, "cannot create " + args.data + ": " + ec.message());
@@ -110,22 +232,54 @@ int Run(const Args& args) {
     till.journal = std::move(*journal);
     till.sim = std::make_unique<sim::TillSim>(till.journal.get(), args.seed, k);
   }
-
-  FirstError error;
-  const auto start = SteadyClock::now();
-  std::vector<std::thread> threads;
-  for (Till& till : tills) {
-    threads.emplace_back([&till, &args, start, &error] {
-      Status s = Drive(*till.sim, args, start, error);
-      if (!s.ok()) error.Set(s);
-    });
+  // The engines connect in the background (each Paho client after the first
+  // can take seconds), so start them all before selling rather than waiting.
+  if (syncing) {
+    for (Till& till : tills) {
+      auto engine = edge::SyncEngine::Start(till.journal.get(), SyncOptionsFor(args.broker));
+      if (!engine.ok()) return Fail(kExitUsage, engine.status().ToString());
+      till.sync = std::move(*engine);
+    }
   }
-  for (std::thread& t : threads) t.join();
-  const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
-  if (error.failed()) return Fail(kExitFailed, error.status().ToString());
+
+  const auto start = SteadyClock::now();
+  if (Status s = Sell(tills, args, start, signals); !s.ok()) {
+    return Fail(kExitFailed, s.ToString());
+  }
+  SteadyClock::time_point end = start;
+  for (const Till& till : tills) end = std::max(end, till.done);
+  const double seconds = Seconds(end - start).count();
+
+  if (syncing && args.wait_synced >= 0) {
+    const auto deadline = SteadyClock::now() + ToDuration(args.wait_synced);
+    std::string behind = TillsBehind(tills);
+    while (!behind.empty() && SteadyClock::now() < deadline && !signals.received()) {
+      signals.Wait(std::chrono::milliseconds(50));
+      behind = TillsBehind(tills);
+    }
+    if (!behind.empty()) {
+      return Fail(kExitFailed, std::string(signals.received() ? "stopped" : "timed out") +
+                                   " before the fog acked every event; still behind: " + behind);
+    }
+  }
+  if (syncing && args.linger > 0) {
+    signals.WaitUntil(SteadyClock::now() + ToDuration(args.linger));
+  }
 
   std::vector<v1::SimTill> summaries;
-  for (const Till& till : tills) summaries.push_back(till.sim->Summary());
+  for (Till& till : tills) {
+    v1::SimTill summary = till.sim->Summary();
+    if (till.sync) {
+      const edge::SyncState st = till.sync->state();
+      till.sync->Stop();  // says offline and records the acked seq
+      v1::SimSync* out = summary.mutable_sync();
+      out->set_connected(st.connected);
+      out->set_fog_online(st.fog_online);
+      out->set_acked_seq(st.acked_seq);
+      out->set_backlog(st.backlog);
+    }
+    summaries.push_back(std::move(summary));
+  }
   tills.clear();  // close the journals before reading them back
   auto report = sim::Report(args.store, std::move(summaries), seconds);
   if (!report.ok()) return Fail(kExitFailed, report.status().ToString());
@@ -138,8 +292,10 @@ int Run(const Args& args) {
 
 int main(int argc, char** argv) {
   storenode::Args args;
-  CLI::App app{"Deterministic simulated tills recording into their own journals, offline.",
-               "pos-sim"};
+  CLI::App app{
+      "Deterministic simulated tills recording into their own journals, offline or "
+      "syncing to the store's fog (--broker).",
+      "pos-sim"};
   app.add_option("--tills", args.tills, "number of tills (till-1..till-N)")
       ->check(CLI::Range(1, 1000));
   app.add_option("--sales", args.sales, "sale receipts per till (other events come on top)");
@@ -147,9 +303,24 @@ int main(int argc, char** argv) {
   app.add_option("--data", args.data, "directory of the journals (DIR/till-K.db)")->required();
   app.add_option("--store", args.store, "store id")->capture_default_str();
   app.add_option("--rate", args.rate, "sales per second per till, 0 = as fast as possible")
+      ->type_name("R")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--duration", args.duration, "stop after this many seconds")
+  app.add_option("--duration", args.duration, "stop selling after this many seconds")
+      ->type_name("SECONDS")
       ->check(CLI::NonNegativeNumber);
+  storenode::tools::AddBrokerOptions(&app, &args.broker);
+  app.add_option("--wait-synced", args.wait_synced,
+                 "after selling, wait up to SECONDS until the fog acked every event "
+                 "(exit 1 if not)")
+      ->type_name("SECONDS")
+      ->check(CLI::NonNegativeNumber)
+      ->group("Broker");
+  app.add_option("--linger", args.linger,
+                 "after selling, stay connected for SECONDS (syncing, obeying the fog's "
+                 "commands); SIGTERM/SIGINT end it")
+      ->type_name("SECONDS")
+      ->check(CLI::NonNegativeNumber)
+      ->group("Broker");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -157,13 +328,24 @@ int main(int argc, char** argv) {
     std::cerr << "pos-sim: " << e.what() << "\n";
     return storenode::kExitUsage;
   }
+  auto usage = [](const std::string& message) {
+    std::cerr << "pos-sim: " << message << "\n";
+    return storenode::kExitUsage;
+  };
   if (args.sales == 0 && args.duration == 0) {
-    std::cerr << "pos-sim: give --sales M and/or --duration SECONDS\n";
-    return storenode::kExitUsage;
+    return usage("give --sales M and/or --duration SECONDS");
   }
-  if (args.store.empty()) {
-    std::cerr << "pos-sim: --store must not be empty\n";
-    return storenode::kExitUsage;
+  if (args.store.empty()) return usage("--store must not be empty");
+  if (args.broker.uri.empty()) {
+    if (app.count("--wait-synced") + app.count("--linger") + app.count("--insecure") +
+            app.count("--ca") + app.count("--cert") + app.count("--key") >
+        0) {
+      return usage("--wait-synced, --linger and the TLS flags need --broker URI");
+    }
+  } else if (auto s = storenode::tools::CheckBrokerFlags(args.broker); !s.ok()) {
+    return usage(s.message());
   }
+  // Library logs (sync, MQTT) go to stderr; stdout is for the JSON.
+  (void)storenode::log::Init("pos-sim", "warn");
   return storenode::Run(args);
 }

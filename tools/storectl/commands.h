@@ -5,6 +5,10 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "sim/broker_flags.h"
+#include "storenode/common/fog_client.h"
+#include "storenode/schemas/fog.pb.h"
+
 namespace storenode::storectl {
 
 // Exit codes of every storectl command.
@@ -15,7 +19,45 @@ inline constexpr int kExitUsage = 2;   // bad arguments, missing files, bad conf
 // Prints "storectl: message" on stderr and returns `code`.
 int Fail(int code, const std::string& message);
 
+// How a command reaches the store's fog: --store, the broker flags
+// (tools::BrokerFlags), --timeout and --manager, and --config FILE, a small
+// TOML file that saves typing them:
+//
+//   [store]
+//   id = "store-042"
+//   [broker]
+//   uri = "ssl://fog.store-042.lan:8883"
+//   insecure = false       # true to allow tcp://
+//   ca_file = "/etc/storenode/ca.pem"
+//   cert_file = "/etc/storenode/manager.pem"
+//   key_file = "/etc/storenode/manager.key"
+//
+// Flags given on the command line override the file. Every command that
+// talks to the fog takes these, through AddFogOptions() and AskFogOrFail().
+struct FogFlags {
+  std::string config;
+  std::string store;
+  tools::BrokerFlags broker;
+  double timeout_s = 10;
+  std::string manager;  // default: $USER
+};
+
+// Adds the options above to `cmd`.
+void AddFogOptions(CLI::App* cmd, FogFlags* flags);
+
+// Sends `request` (its manager filled in from the flags) and stores the fog's
+// answer in `response`. Returns kExitOk, or what Fail() returned: kExitUsage
+// for bad flags or config, kExitFailed when the broker or the fog does not
+// answer or the fog refuses (its error, one line).
+int AskFogOrFail(const FogFlags& flags, v1::FogRequest request, v1::FogResponse* response);
+
 // storectl journal verify|dump|xreport: offline checks of a till journal file.
 void AddJournalCommands(CLI::App& app, int* exit_code);
+
+// storectl status: the fog's view of the store and its tills.
+void AddStatusCommand(CLI::App& app, int* exit_code);
+
+// storectl device accept: manage the store's tills at the fog.
+void AddDeviceCommands(CLI::App& app, int* exit_code);
 
 }  // namespace storenode::storectl

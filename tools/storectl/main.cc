@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = sc::kExitOk;
   sc::AddJournalCommands(app, &exit_code);
+  sc::AddStatusCommand(app, &exit_code);
+  sc::AddDeviceCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

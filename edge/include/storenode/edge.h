@@ -69,7 +69,7 @@ struct Recorded {
   uint64_t seq = 0;
   uint64_t receipt_no = 0;  // 0 for events that are not receipts
   std::string business_day;
-  int64_t total = 0;        // receipt total in minor units (0 if not a receipt)
+  int64_t total = 0;  // receipt total in minor units (0 if not a receipt)
   crypto::Hash hash{};
 };
 
@@ -77,7 +77,7 @@ struct Recorded {
 struct VerifyReport {
   bool ok = false;
   uint64_t events_checked = 0;
-  uint64_t first_seq = 0;      // oldest kept event (1 unless pruned)
+  uint64_t first_seq = 0;  // oldest kept event (1 unless pruned)
   uint64_t head_seq = 0;
   uint64_t first_bad_seq = 0;  // 0 when ok
   std::string reason;          // one line, empty when ok
@@ -163,17 +163,17 @@ class Journal {
 //
 // Thread-safe. Destroying the engine stops it.
 struct SyncOptions {
-  std::string broker_uri;                 // "tcp://host:1883" or "ssl://host:8883"
+  std::string broker_uri;                    // "tcp://host:1883" or "ssl://host:8883"
   std::string ca_file, cert_file, key_file;  // TLS: CA, this till's cert and key
-  bool insecure = false;                  // allow plain tcp:// (warns)
-  std::string client_id;                  // default "till-" + device id
-  size_t batch_events = 100;              // events per message
-  size_t max_inflight_batches = 8;        // unconfirmed publishes
-  size_t window_events = 4000;            // events sent but not yet acked
-  int ack_timeout_ms = 3000;              // resend from the watermark after this silence
-  int retention_days = 14;                // prune acked events older than this
-  int status_interval_ms = 5000;          // status heartbeat
-  uint64_t catalog_version = 0;           // reported in the status
+  bool insecure = false;                     // allow plain tcp:// (warns)
+  std::string client_id;                     // default "sn-{store}-{device}"
+  size_t batch_events = 100;                 // events per message
+  size_t max_inflight_batches = 8;           // unconfirmed publishes
+  size_t window_events = 4000;               // events sent but not yet acked
+  int ack_timeout_ms = 3000;                 // resend from the watermark after this silence
+  int retention_days = 14;                   // prune acked events older than this
+  int status_interval_ms = 5000;             // status heartbeat
+  uint64_t catalog_version = 0;              // reported in the status
 };
 
 struct SyncState {
@@ -181,7 +181,7 @@ struct SyncState {
   bool fog_online = false;
   uint64_t head_seq = 0;
   uint64_t acked_seq = 0;
-  uint64_t backlog = 0;             // events the fog has not acked
+  uint64_t backlog = 0;               // events the fog has not acked
   int64_t oldest_unacked_age_us = 0;  // 0 when nothing is waiting
 };
 

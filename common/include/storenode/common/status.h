@@ -18,9 +18,9 @@ enum class Code {
   kInvalidArgument,  // the caller's input is wrong; nothing was written
   kNotFound,
   kAlreadyExists,
-  kCorruption,       // stored or received data fails verification
-  kIoError,          // the disk, the database or the network failed
-  kUnavailable,      // try again later (e.g. broker down)
+  kCorruption,   // stored or received data fails verification
+  kIoError,      // the disk, the database or the network failed
+  kUnavailable,  // try again later (e.g. broker down)
   kFailedPrecondition,
 };
 
@@ -63,7 +63,8 @@ class [[nodiscard]] Result {
   }
   T& value() & { return std::get<T>(v_); }
   const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
+  // By value, so `for (x : F().value())` does not dangle.
+  T value() && { return std::get<T>(std::move(v_)); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() { return value(); }
@@ -75,10 +76,10 @@ class [[nodiscard]] Result {
 }  // namespace storenode
 
 // Returns early from the enclosing function when `expr` is not OK.
-#define SN_RETURN_IF_ERROR(expr)              \
-  do {                                        \
-    ::storenode::Status sn_status_ = (expr);  \
-    if (!sn_status_.ok()) return sn_status_;  \
+#define SN_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::storenode::Status sn_status_ = (expr); \
+    if (!sn_status_.ok()) return sn_status_; \
   } while (0)
 
 #define SN_CONCAT_INNER(a, b) a##b
