@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,17 +17,11 @@ namespace {
 
 EVP_MD_CTX* Ctx(void* p) { return static_cast<EVP_MD_CTX*>(p); }
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
-
-PkeyPtr PrivateKey(const std::array<uint8_t, 32>& seed) {
-  return PkeyPtr(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
+// libsodium picks its fastest code paths in sodium_init(); thread-safe and
+// idempotent.
+void EnsureSodium() {
+  static const bool ready = sodium_init() >= 0;
+  if (!ready) throw std::runtime_error("libsodium failed to initialize");
 }
 
 }  // namespace
@@ -61,15 +56,12 @@ SigningKey SigningKey::Generate() {
 
 Result<SigningKey> SigningKey::FromSeed(Bytes seed) {
   if (seed.size() != 32) return Status::Invalid("Ed25519 seed must be 32 bytes");
+  EnsureSodium();
   SigningKey key;
   std::memcpy(key.seed_.data(), seed.data(), 32);
-  PkeyPtr pkey = PrivateKey(key.seed_);
-  size_t len = key.public_key_.size();
-  if (!pkey || EVP_PKEY_get_raw_public_key(pkey.get(), key.public_key_.data(), &len) != 1) {
-    return Status::Invalid("OpenSSL rejected the Ed25519 seed");
+  if (crypto_sign_seed_keypair(key.public_key_.data(), key.secret_.data(), key.seed_.data()) != 0) {
+    return Status::Invalid("libsodium rejected the Ed25519 seed");
   }
-  key.pkey_ = std::shared_ptr<void>(pkey.release(),
-                                    [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); });
   return key;
 }
 
@@ -100,26 +92,15 @@ Status SigningKey::Save(const std::string& path) const {
 
 Signature SigningKey::Sign(Bytes message) const {
   Signature sig{};
-  auto* pkey = static_cast<EVP_PKEY*>(pkey_.get());
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  size_t len = sig.size();
-  if (!pkey || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey) != 1 ||
-      EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1) {
-    throw std::runtime_error("OpenSSL Ed25519 sign failed");
-  }
+  crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(), secret_.data());
   return sig;
 }
 
 bool Verify(const PublicKey& key, Bytes message, Bytes signature) {
   if (signature.size() != 64) return false;
-  PkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, key.data(), key.size()));
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!pkey || !ctx ||
-      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
-    return false;
-  }
-  return EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
-                          message.size()) == 1;
+  EnsureSodium();
+  return crypto_sign_verify_detached(signature.data(), message.data(), message.size(),
+                                     key.data()) == 0;
 }
 
 void RandomBytes(std::span<uint8_t> out) {

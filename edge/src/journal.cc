@@ -396,6 +396,12 @@ Result<Recorded> Journal::Impl::Append(v1::EventKind kind, v1::EventBody body,
     ins.BindBlob(8, ev.prev_hash()).BindBlob(9, ev.hash()).BindBlob(10, ev.signature());
     SN_RETURN_IF_ERROR(ins.Run());
     SN_RETURN_IF_ERROR(WriteSideTables(h, body));
+    if (day != head.business_day) {
+      SN_ASSIGN_OR_RETURN(sql::Stmt days, db->Prepare("INSERT OR IGNORE INTO days(day, first_seq) "
+                                                      "VALUES(?, ?)"));
+      days.Bind(1, day).Bind(2, static_cast<int64_t>(h.seq()));
+      SN_RETURN_IF_ERROR(days.Run());
+    }
     if (kind == v1::GENESIS) {
       SN_ASSIGN_OR_RETURN(sql::Stmt meta,
                           db->Prepare("INSERT INTO meta(key, value) VALUES('journal_id', ?)"));
@@ -521,8 +527,9 @@ Result<Recorded> Journal::SealDay(const std::string& day, const std::string& req
   // The seal is booked on the day it closes, unless the till has moved on.
   std::string book_on = std::max(day, impl_->CurrentDay());
   SN_ASSIGN_OR_RETURN(sql::Stmt stats,
-                      db.Prepare("SELECT COUNT(*), MIN(receipt_no), MAX(receipt_no) FROM events "
-                                 "WHERE business_day = ?"));
+                      db.Prepare(std::string("SELECT COUNT(*), MIN(receipt_no), MAX(receipt_no) "
+                                             "FROM events") +
+                                 kEventsOfDay));
   stats.Bind(1, day);
   SN_ASSIGN_OR_RETURN(bool row, stats.Step());
   (void)row;

@@ -92,7 +92,7 @@ VerifyReport VerifyDb(sql::Db& db) {
 
 Result<v1::DayTotals> TotalsOfDay(sql::Db& db, const std::string& day) {
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
-                      db.Prepare(std::string(kSelectEvents) + " WHERE business_day = ? ORDER BY seq"));
+                      db.Prepare(std::string(kSelectEvents) + kEventsOfDay + " ORDER BY seq"));
   stmt.Bind(1, day);
   v1::DayTotals totals;
   totals.set_business_day(day);

@@ -14,6 +14,11 @@ namespace storenode::edge {
 // the last event written (a truncated tail shows up against it); `anchor`
 // holds the seq and hash just before the oldest kept event after pruning;
 // `receipt_lines` indexes sold lines for refund checks.
+//
+// There is no index on events besides seq: every page a record() touches
+// costs a WAL write and part of the fsync (tools/bench journal). Because
+// the business day never goes backwards, a day's events are one seq range,
+// and `days` holds where each range starts (one row per day, not per event).
 inline constexpr const char* kJournalSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(
   key TEXT PRIMARY KEY,
@@ -29,9 +34,9 @@ CREATE TABLE IF NOT EXISTS events(
   prev_hash BLOB NOT NULL,
   hash BLOB NOT NULL,
   signature BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS events_by_day ON events(business_day);
-CREATE UNIQUE INDEX IF NOT EXISTS events_by_receipt ON events(receipt_no)
-  WHERE receipt_no IS NOT NULL;
+CREATE TABLE IF NOT EXISTS days(
+  day TEXT PRIMARY KEY,
+  first_seq INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS head(
   id INTEGER PRIMARY KEY CHECK (id = 1),
   seq INTEGER NOT NULL,
@@ -61,6 +66,12 @@ CREATE TABLE IF NOT EXISTS receipt_lines(
 inline constexpr const char* kSelectEvents =
     "SELECT seq, business_day, kind, receipt_no, header, body, prev_hash, hash, signature "
     "FROM events";
+
+// The events of one business day (bind ?1 = day), ascending.
+inline constexpr const char* kEventsOfDay =
+    " WHERE seq >= (SELECT first_seq FROM days WHERE day = ?1)"
+    " AND seq < COALESCE((SELECT MIN(first_seq) FROM days WHERE day > ?1), 9223372036854775807)"
+    " AND business_day = ?1";
 
 // Reads the row the statement is on (columns as in kSelectEvents).
 v1::JournalEvent EventFromRow(const sql::Stmt& stmt);

@@ -1,4 +1,8 @@
-// SHA-256 and Ed25519 through OpenSSL 3, plus hex helpers.
+// SHA-256 through OpenSSL 3, Ed25519 through libsodium, plus hex helpers.
+//
+// Ed25519 is deterministic (RFC 8032), so libsodium and OpenSSL produce the
+// same signature bytes; libsodium signs about 2.5x and verifies about 2x
+// faster, which is most of record()'s CPU time and of the fog's.
 //
 // All functions are pure and thread-safe. Keys are raw 32-byte Ed25519 keys
 // (the private key is the 32-byte seed), the form stored on disk and sent in
@@ -7,7 +11,6 @@
 
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -61,9 +64,7 @@ class SigningKey {
  private:
   std::array<uint8_t, 32> seed_{};
   PublicKey public_key_{};
-  // The OpenSSL key, built once: rebuilding it per signature doubled the
-  // cost of Sign() (tools/bench journal).
-  std::shared_ptr<void> pkey_;
+  std::array<uint8_t, 64> secret_{};  // libsodium's expanded form: seed || public key
 };
 
 bool Verify(const PublicKey& key, Bytes message, Bytes signature);
