@@ -2,20 +2,30 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "storenode/common/clock.h"
+#include "storenode/common/crypto.h"
 #include "storenode/common/money.h"
 
 namespace storenode {
 namespace {
 
+template <typename T>
+using Repeated = google::protobuf::RepeatedPtrField<T>;
+
+constexpr size_t kGutter = 16;  // width of a header field's label
+constexpr size_t kShortHash = 12;
+
 std::string Amount(int64_t minor) { return Money(minor).ToString(); }
 std::string Negated(int64_t minor) { return Money(-minor).ToString(); }
 // 550 basis points -> "5.50%".
 std::string Percent(int32_t rate_bp) { return Money(rate_bp).ToString() + "%"; }
+std::string Hex(const std::string& bytes) { return crypto::ToHex(crypto::AsBytes(bytes)); }
+std::string Count(uint64_t n) { return std::to_string(n); }
 
 class Page {
  public:
@@ -28,7 +38,23 @@ class Page {
   }
   // A header field: label in a 16-column gutter, value after it.
   void Field(std::string_view label, std::string_view value) {
-    out_ += fmt::format("{:<16}{}\n", label, value);
+    out_ += fmt::format("{:<{}}{}\n", label, kGutter, value);
+  }
+  // A field whose value is a list: as many items per line as fit the page,
+  // continuation lines indented to the gutter.
+  void ListField(std::string_view label, const Repeated<std::string>& items) {
+    const size_t room = kReportWidth - kGutter;
+    std::string line;
+    for (int i = 0; i < items.size(); ++i) {
+      std::string item = items[i] + (i + 1 < items.size() ? "," : "");
+      if (!line.empty() && line.size() + 1 + item.size() > room) {
+        Field(label, line);
+        label = "";
+        line.clear();
+      }
+      line += (line.empty() ? "" : " ") + item;
+    }
+    Field(label, line);
   }
   // A figure: label indented on the left, value right-aligned to the margin.
   void Figure(std::string_view label, std::string_view value) {
@@ -45,15 +71,31 @@ class Page {
     }
     out_ += line + "\n";
   }
+  // A line laid out by the caller.
+  void Line(std::string_view text) { out_ += std::string(text) + "\n"; }
   std::string Take() { return std::move(out_); }
 
  private:
   std::string out_;
 };
 
-std::string Period(const v1::DayTotals& t) {
-  if (t.event_count() == 0) return "no events";
-  return IsoTime(t.first_event_time_us()) + " .. " + IsoTime(t.last_event_time_us());
+// The title between two double rules.
+void Banner(Page& p, std::string_view title) {
+  p.Rule('=');
+  p.Centered(title);
+  p.Rule('=');
+}
+
+// Banner, store and day: the head of every report cut from a Report.
+void ReportHead(Page& p, std::string_view title, const v1::Report& r) {
+  Banner(p, title);
+  p.Field("Store", r.store_id());
+  p.Field("Business day", r.business_day());
+}
+
+std::string Period(int64_t first_us, int64_t last_us) {
+  if (first_us == 0 && last_us == 0) return "no events";
+  return IsoTime(first_us) + " .. " + IsoTime(last_us);
 }
 
 std::string ReceiptRange(const v1::DayTotals& t) {
@@ -61,6 +103,224 @@ std::string ReceiptRange(const v1::DayTotals& t) {
   return fmt::format("#{} .. #{} ({} numbers)", t.first_receipt_no(), t.last_receipt_no(),
                      t.last_receipt_no() - t.first_receipt_no() + 1);
 }
+
+// The sections of a day's figures, shared by the X- and the Z-report.
+
+void DayHeaderFields(Page& p, const v1::DayTotals& t) {
+  p.Field("Store", t.store_id());
+  p.Field("Device", t.device_id().empty() ? "all tills" : t.device_id());
+  p.Field("Business day", t.business_day() + (t.sealed() ? " (sealed)" : " (open)"));
+  p.Field("Period", t.event_count() == 0 ? "no events"
+                                         : Period(t.first_event_time_us(), t.last_event_time_us()));
+  p.Field("Receipt numbers", ReceiptRange(t));
+  p.Field("Sales receipts", Count(t.receipt_count()));
+  p.Field("Events", Count(t.event_count()));
+}
+
+void SalesSection(Page& p, const v1::DayTotals& t) {
+  p.Heading("SALES");
+  p.Figure("Gross sales", Amount(t.gross_sales()));
+  p.Figure("Discounts", Negated(t.discounts()));
+  p.Figure(fmt::format("Refunds ({})", t.refund_count()), Negated(t.refunds()));
+  p.Figure("Net sales", Amount(t.net_sales()));
+  p.Figure("Cash rounding", Amount(t.rounding()));
+  p.Figure("Taken (net sales + rounding)", Amount(t.net_sales() + t.rounding()));
+  p.Figure(fmt::format("Voids ({}, not in net sales)", t.void_count()), Amount(t.voids()));
+}
+
+void TaxSection(Page& p, const v1::DayTotals& t) {
+  p.Row({"TAX", "Rate", "Net", "Tax", "Gross"});
+  int64_t net = 0, tax = 0, gross = 0;
+  for (const v1::TaxTotal& x : t.taxes()) {
+    p.Row({"  " + x.tax_code(), Percent(x.rate_bp()), Amount(x.net()), Amount(x.tax()),
+           Amount(x.gross())});
+    net += x.net();
+    tax += x.tax();
+    gross += x.gross();
+  }
+  p.Row({"  Total", "", Amount(net), Amount(tax), Amount(gross)});
+}
+
+void TenderSection(Page& p, const Repeated<v1::TenderTotal>& tenders) {
+  p.Row({"TENDERS", "Count", "Sales", "Refunds", "Net"});
+  uint64_t count = 0;
+  int64_t sales = 0, refunds = 0;
+  for (const v1::TenderTotal& x : tenders) {
+    p.Row({"  " + x.type(), Count(x.count()), Amount(x.sales()), Negated(x.refunds()),
+           Amount(x.sales() - x.refunds())});
+    count += x.count();
+    sales += x.sales();
+    refunds += x.refunds();
+  }
+  p.Row({"  Total", Count(count), Amount(sales), Negated(refunds), Amount(sales - refunds)});
+}
+
+// One drawer; with `count` (a Z), the cash counted and the difference too.
+void DrawerSection(Page& p, const v1::DrawerTotal& d, const v1::DrawerCount* count) {
+  p.Blank();
+  p.Heading("DRAWER " + d.device_id());
+  p.Figure("Opening float", Amount(d.opening_float()));
+  p.Figure("Cash sales", Amount(d.cash_sales()));
+  p.Figure("Cash refunds", Negated(d.cash_refunds()));
+  p.Figure("Pay-ins", Amount(d.pay_ins()));
+  p.Figure("Pay-outs", Negated(d.pay_outs()));
+  p.Figure("Drops to safe", Negated(d.drops()));
+  p.Figure("Expected in drawer", Amount(d.expected()));
+  if (count == nullptr) return;
+  const bool counted = count->counted();
+  p.Figure("Counted in drawer", counted ? Amount(count->counted_cash()) : "not counted");
+  p.Figure("Over (+) / short (-)", counted ? Amount(count->over_short()) : "not counted");
+}
+
+// Every drawer of the day; `counts` (a Z's drawer counts, or null) are
+// matched by device, and a count for a till without cash movements gets a
+// drawer of its own.
+void DrawersSection(Page& p, const v1::DayTotals& t, const Repeated<v1::DrawerCount>* counts) {
+  auto count_of = [&](const std::string& device) -> const v1::DrawerCount* {
+    if (counts == nullptr) return nullptr;
+    for (const v1::DrawerCount& c : *counts) {
+      if (c.device_id() == device) return &c;
+    }
+    return nullptr;
+  };
+  auto has_drawer = [&](const std::string& device) {
+    return std::any_of(t.drawers().begin(), t.drawers().end(),
+                       [&](const v1::DrawerTotal& d) { return d.device_id() == device; });
+  };
+  bool any = false;
+  for (const v1::DrawerTotal& d : t.drawers()) {
+    DrawerSection(p, d, counts == nullptr ? nullptr : count_of(d.device_id()));
+    any = true;
+  }
+  if (counts != nullptr) {
+    for (const v1::DrawerCount& c : *counts) {
+      if (has_drawer(c.device_id())) continue;
+      v1::DrawerTotal idle;
+      idle.set_device_id(c.device_id());
+      idle.set_expected(c.expected_cash());
+      DrawerSection(p, idle, &c);
+      any = true;
+    }
+  }
+  if (!any) {
+    p.Blank();
+    p.Heading("DRAWERS: no cash movements");
+  }
+}
+
+void NoSaleLine(Page& p, const v1::DayTotals& t) {
+  p.Figure("No-sale drawer opens", Count(t.no_sale_count()));
+}
+
+// The Z-report's own sections.
+
+void ZHeader(Page& p, const v1::ZReport& z) {
+  const bool supplement = z.kind() == "SUPPLEMENT";
+  Banner(p, supplement ? fmt::format("SUPPLEMENTARY Z-REPORT {}", z.z_number())
+                       : fmt::format("Z-REPORT {}", z.z_number()));
+  p.Field("Store", z.store_id());
+  p.Field("Business day", z.business_day());
+  p.Field("Z number", Count(z.z_number()));
+  p.Field("Kind", supplement ? fmt::format("{}, part {}", z.kind(), z.part()) : z.kind());
+  if (supplement) p.Field("Supplements", fmt::format("Z {}", z.supplements_z_number()));
+  p.Field("Period", Period(z.period_start_us(), z.period_end_us()));
+  p.Field("Software", z.software_version());
+  if (z.created_us() != 0) p.Field("Created", IsoTime(z.created_us()));
+  if (!z.requested_by().empty()) p.Field("Requested by", z.requested_by());
+  p.Field("Close-down", z.forced() ? "FORCED before every till had sealed" : "every till sealed");
+  if (!z.missing_tills().empty()) p.ListField("Missing tills", z.missing_tills());
+  p.Field("Sales receipts", Count(z.totals().receipt_count()));
+  p.Field("Events", Count(z.totals().event_count()));
+}
+
+std::string TillState(const v1::ZTill& t) {
+  if (t.missing()) return "missing";
+  return t.sealed() ? "sealed" : "not sealed";
+}
+
+std::string TillRow(std::string_view id, size_t id_width, std::string_view state,
+                    std::string_view receipts, std::string_view sales, std::string_view head_seq,
+                    std::string_view head_hash) {
+  return fmt::format("{:<{}}  {:<11}{:<18}{:>7}{:>10}  {}", id, id_width, state, receipts, sales,
+                     head_seq, head_hash);
+}
+
+// One row per till; a second line names the journal and the events covered.
+void TillsSection(Page& p, const v1::ZReport& z) {
+  constexpr size_t kMinIdWidth = 5;
+  constexpr size_t kMaxIdWidth = 16;  // the other columns take 62 of the 80
+  size_t id_width = kMinIdWidth;
+  for (const v1::ZTill& t : z.tills()) {
+    id_width = std::clamp(t.device_id().size(), id_width, kMaxIdWidth);
+  }
+  p.Line(TillRow("TILLS", id_width, "STATE", "RECEIPTS", "SALES", "HEAD SEQ", "HEAD HASH"));
+  for (const v1::ZTill& t : z.tills()) {
+    // An id too long for its column gets a line of its own.
+    const bool long_id = t.device_id().size() > id_width;
+    if (long_id) p.Line(t.device_id());
+    const std::string receipts =
+        t.first_receipt_no() == 0
+            ? "-"
+            : fmt::format("#{}..#{}", t.first_receipt_no(), t.last_receipt_no());
+    const std::string hash = t.head_hash().empty() ? "-" : Hex(t.head_hash()).substr(0, kShortHash);
+    p.Line(TillRow(long_id ? "" : t.device_id(), id_width, TillState(t), receipts,
+                   Count(t.receipt_count()), Count(t.head_seq()), hash));
+    if (t.event_count() == 0) continue;
+    p.Line(fmt::format("{:<{}}  journal {}, events seq {}..{} ({})", "", id_width,
+                       t.journal_id().substr(0, 16), t.first_seq(), t.last_seq(), t.event_count()));
+  }
+}
+
+void GrandTotalsSection(Page& p, const v1::GrandTotals& g) {
+  p.Heading("GRAND TOTALS (since the store's first Z, this one included)");
+  p.Figure("Gross sales", Amount(g.gross_sales()));
+  p.Figure("Discounts", Negated(g.discounts()));
+  p.Figure("Refunds", Negated(g.refunds()));
+  p.Figure("Net sales", Amount(g.net_sales()));
+  p.Figure("Tax", Amount(g.tax()));
+  p.Figure("Voids (not in net sales)", Amount(g.voids()));
+  p.Figure("Sales receipts", Count(g.receipts()));
+}
+
+void IntegritySection(Page& p, const v1::ZReport& z) {
+  p.Heading("INTEGRITY");
+  p.Field("Merkle root", Hex(z.merkle_root()));
+  p.Field("Merkle leaves", Count(z.leaf_count()) + " events");
+  p.Field("Previous Z hash", Hex(z.prev_z_hash()));
+}
+
+// What the bytes of `s` say about themselves: the hash is SHA-256 of the Z
+// and the signature verifies under the key it carries. Whether that key is
+// the store's fog is for the reader (or the ledger) to know.
+std::string SignatureCheck(const v1::SignedZ& s) {
+  const crypto::Hash hash = crypto::Sha256Of(s.z());
+  if (s.hash() != std::string(hash.begin(), hash.end())) return "HASH DOES NOT MATCH THE Z";
+  crypto::PublicKey key;
+  if (s.fog_public_key().size() != key.size()) return "NO VALID FOG KEY";
+  std::copy(s.fog_public_key().begin(), s.fog_public_key().end(), key.begin());
+  if (!crypto::Verify(key, crypto::AsBytes(s.hash()), crypto::AsBytes(s.signature()))) {
+    return "SIGNATURE DOES NOT VERIFY";
+  }
+  return "hash and signature check out under this fog key";
+}
+
+void SignatureSection(Page& p, const v1::SignedZ* s) {
+  p.Heading("SIGNATURE: the fog signs SHA-256 of the Z's bytes with Ed25519");
+  if (s == nullptr) {
+    p.Line("  (kept with the stored and forwarded Z, SignedZ; not on this page)");
+    return;
+  }
+  const size_t room = kReportWidth - kGutter;
+  p.Field("Z hash", Hex(s->hash()));
+  p.Field("Fog key", Hex(s->fog_public_key()));
+  const std::string signature = Hex(s->signature());
+  for (size_t at = 0; at < signature.size() || at == 0; at += room) {
+    p.Field(at == 0 ? "Signature" : "", signature.substr(std::min(at, signature.size()), room));
+  }
+  p.Field("Check", SignatureCheck(*s));
+}
+
+// CSV.
 
 std::string CsvField(std::string_view s) {
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
@@ -74,9 +334,18 @@ std::string CsvField(std::string_view s) {
 
 class Csv {
  public:
-  Csv() { out_ = "section,key,value\n"; }
+  explicit Csv(std::string_view header) : out_(std::string(header) + "\n") {}
+  // Cells put before every later Add() row (e.g. the Z number and part).
+  void Prefix(std::vector<std::string> cells) { prefix_ = std::move(cells); }
+  void Row(const std::vector<std::string>& cells) {
+    std::string line;
+    for (const std::string& cell : cells) line += (line.empty() ? "" : ",") + CsvField(cell);
+    out_ += line + "\n";
+  }
   void Add(std::string_view section, std::string_view key, std::string_view value) {
-    out_ += CsvField(section) + "," + CsvField(key) + "," + CsvField(value) + "\n";
+    std::vector<std::string> cells = prefix_;
+    cells.insert(cells.end(), {std::string(section), std::string(key), std::string(value)});
+    Row(cells);
   }
   void Count(std::string_view section, std::string_view key, uint64_t value) {
     Add(section, key, std::to_string(value));
@@ -84,91 +353,24 @@ class Csv {
   void Money(std::string_view section, std::string_view key, int64_t minor) {
     Add(section, key, Amount(minor));
   }
+  void Bool(std::string_view section, std::string_view key, bool value) {
+    Add(section, key, value ? "true" : "false");
+  }
   std::string Take() { return std::move(out_); }
 
  private:
   std::string out_;
+  std::vector<std::string> prefix_;
 };
 
-}  // namespace
+constexpr std::string_view kKeyValueHeader = "section,key,value";
+constexpr std::string_view kZHeader = "z_number,part,section,key,value";
 
-std::string FormatDayTotalsText(const v1::DayTotals& t, std::string_view title) {
-  Page p;
-  p.Rule('=');
-  p.Centered(title);
-  p.Rule('=');
-  p.Field("Store", t.store_id());
-  p.Field("Device", t.device_id().empty() ? "all tills" : t.device_id());
-  p.Field("Business day", t.business_day() + (t.sealed() ? " (sealed)" : " (open)"));
-  p.Field("Period", Period(t));
-  p.Field("Receipt numbers", ReceiptRange(t));
-  p.Field("Sales receipts", std::to_string(t.receipt_count()));
-  p.Field("Events", std::to_string(t.event_count()));
-
-  p.Blank();
-  p.Heading("SALES");
-  p.Figure("Gross sales", Amount(t.gross_sales()));
-  p.Figure("Discounts", Negated(t.discounts()));
-  p.Figure(fmt::format("Refunds ({})", t.refund_count()), Negated(t.refunds()));
-  p.Figure("Net sales", Amount(t.net_sales()));
-  p.Figure("Cash rounding", Amount(t.rounding()));
-  p.Figure("Taken (net sales + rounding)", Amount(t.net_sales() + t.rounding()));
-  p.Figure(fmt::format("Voids ({}, not in net sales)", t.void_count()), Amount(t.voids()));
-
-  p.Blank();
-  p.Row({"TAX", "Rate", "Net", "Tax", "Gross"});
-  int64_t net = 0, tax = 0, gross = 0;
-  for (const v1::TaxTotal& x : t.taxes()) {
-    p.Row({"  " + x.tax_code(), Percent(x.rate_bp()), Amount(x.net()), Amount(x.tax()),
-           Amount(x.gross())});
-    net += x.net();
-    tax += x.tax();
-    gross += x.gross();
-  }
-  p.Row({"  Total", "", Amount(net), Amount(tax), Amount(gross)});
-
-  p.Blank();
-  p.Row({"TENDERS", "Count", "Sales", "Refunds", "Net"});
-  uint64_t count = 0;
-  int64_t sales = 0, refunds = 0;
-  for (const v1::TenderTotal& x : t.tenders()) {
-    p.Row({"  " + x.type(), std::to_string(x.count()), Amount(x.sales()), Negated(x.refunds()),
-           Amount(x.sales() - x.refunds())});
-    count += x.count();
-    sales += x.sales();
-    refunds += x.refunds();
-  }
-  p.Row(
-      {"  Total", std::to_string(count), Amount(sales), Negated(refunds), Amount(sales - refunds)});
-
-  for (const v1::DrawerTotal& d : t.drawers()) {
-    p.Blank();
-    p.Heading("DRAWER " + d.device_id());
-    p.Figure("Opening float", Amount(d.opening_float()));
-    p.Figure("Cash sales", Amount(d.cash_sales()));
-    p.Figure("Cash refunds", Negated(d.cash_refunds()));
-    p.Figure("Pay-ins", Amount(d.pay_ins()));
-    p.Figure("Pay-outs", Negated(d.pay_outs()));
-    p.Figure("Drops to safe", Negated(d.drops()));
-    p.Figure("Expected in drawer", Amount(d.expected()));
-  }
-  if (t.drawers().empty()) {
-    p.Blank();
-    p.Heading("DRAWERS: no cash movements");
-  }
-
-  p.Blank();
-  p.Figure("No-sale drawer opens", std::to_string(t.no_sale_count()));
-  p.Rule('=');
-  return p.Take();
-}
-
-std::string FormatDayTotalsCsv(const v1::DayTotals& t) {
-  Csv c;
+void DayTotalsRows(Csv& c, const v1::DayTotals& t) {
   c.Add("header", "store_id", t.store_id());
   c.Add("header", "device_id", t.device_id());
   c.Add("header", "business_day", t.business_day());
-  c.Add("header", "sealed", t.sealed() ? "true" : "false");
+  c.Bool("header", "sealed", t.sealed());
   c.Add("header", "first_event_time", t.event_count() == 0 ? "" : IsoTime(t.first_event_time_us()));
   c.Add("header", "last_event_time", t.event_count() == 0 ? "" : IsoTime(t.last_event_time_us()));
   c.Count("header", "first_receipt_no", t.first_receipt_no());
@@ -207,7 +409,298 @@ std::string FormatDayTotalsCsv(const v1::DayTotals& t) {
     c.Money(section, "expected", d.expected());
   }
   c.Count("no_sale", "count", t.no_sale_count());
+}
+
+std::string Joined(const Repeated<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : std::string(separator)) + item;
+  return out;
+}
+
+void ZRows(Csv& c, const v1::ZReport& z) {
+  c.Prefix({Count(z.z_number()), Count(z.part())});
+  c.Add("z", "store_id", z.store_id());
+  c.Add("z", "business_day", z.business_day());
+  c.Add("z", "kind", z.kind());
+  c.Count("z", "supplements_z_number", z.supplements_z_number());
+  c.Add("z", "period_start", z.period_start_us() == 0 ? "" : IsoTime(z.period_start_us()));
+  c.Add("z", "period_end", z.period_end_us() == 0 ? "" : IsoTime(z.period_end_us()));
+  c.Add("z", "software_version", z.software_version());
+  c.Add("z", "created", z.created_us() == 0 ? "" : IsoTime(z.created_us()));
+  c.Add("z", "requested_by", z.requested_by());
+  c.Bool("z", "forced", z.forced());
+  c.Add("z", "missing_tills", Joined(z.missing_tills(), " "));
+  for (const v1::ZTill& t : z.tills()) {
+    const std::string section = "till:" + t.device_id();
+    c.Bool(section, "sealed", t.sealed());
+    c.Bool(section, "missing", t.missing());
+    c.Add(section, "journal_id", t.journal_id());
+    c.Count(section, "first_seq", t.first_seq());
+    c.Count(section, "last_seq", t.last_seq());
+    c.Count(section, "event_count", t.event_count());
+    c.Count(section, "first_receipt_no", t.first_receipt_no());
+    c.Count(section, "last_receipt_no", t.last_receipt_no());
+    c.Count(section, "receipt_count", t.receipt_count());
+    c.Count(section, "head_seq", t.head_seq());
+    c.Add(section, "head_hash", Hex(t.head_hash()));
+  }
+  DayTotalsRows(c, z.totals());
+  for (const v1::DrawerCount& d : z.drawer_counts()) {
+    const std::string section = "count:" + d.device_id();
+    c.Bool(section, "counted", d.counted());
+    c.Add(section, "counted_cash", d.counted() ? Amount(d.counted_cash()) : "");
+    c.Money(section, "expected_cash", d.expected_cash());
+    c.Add(section, "over_short", d.counted() ? Amount(d.over_short()) : "");
+  }
+  const v1::GrandTotals& g = z.grand_totals();
+  c.Money("grand_totals", "gross_sales", g.gross_sales());
+  c.Money("grand_totals", "discounts", g.discounts());
+  c.Money("grand_totals", "refunds", g.refunds());
+  c.Money("grand_totals", "voids", g.voids());
+  c.Money("grand_totals", "net_sales", g.net_sales());
+  c.Money("grand_totals", "tax", g.tax());
+  c.Count("grand_totals", "receipts", g.receipts());
+  c.Add("integrity", "merkle_root", Hex(z.merkle_root()));
+  c.Count("integrity", "leaf_count", z.leaf_count());
+  c.Add("integrity", "prev_z_hash", Hex(z.prev_z_hash()));
+}
+
+std::string HourLabel(uint32_t hour) { return fmt::format("{:02}:00-{:02}:00", hour, hour + 1); }
+
+std::string ItemRow(std::string_view sku, size_t sku_width, std::string_view name,
+                    std::string_view qty, std::string_view revenue, std::string_view refund_qty,
+                    std::string_view refunds) {
+  constexpr size_t kSkuAndName = 40;  // the figures take the other 40 columns
+  const size_t name_width = kSkuAndName - 1 - sku_width;
+  return fmt::format("{:<{}.{}} {:<{}.{}}{:>7}{:>12}{:>9}{:>12}", sku, sku_width, sku_width, name,
+                     name_width, name_width, qty, revenue, refund_qty, refunds);
+}
+
+std::string CashierRow(std::string_view cashier, std::string_view receipts, std::string_view sales,
+                       std::string_view refund_count, std::string_view refunds,
+                       std::string_view void_count, std::string_view voids,
+                       std::string_view no_sale) {
+  return fmt::format("{:<14.14}{:>9}{:>12}{:>8}{:>11}{:>6}{:>11}{:>8}", cashier, receipts, sales,
+                     refund_count, refunds, void_count, voids, no_sale);
+}
+
+// The parts of a "z" Report, decoded: the fog sends them decoded too, but
+// the signed bytes are what counts when the two disagree in number.
+std::vector<v1::ZReport> ZParts(const v1::Report& r) {
+  if (r.z_decoded_size() == r.z_size()) return {r.z_decoded().begin(), r.z_decoded().end()};
+  std::vector<v1::ZReport> parts(r.z_size());
+  for (int i = 0; i < r.z_size(); ++i) (void)parts[i].ParseFromString(r.z(i).z());
+  return parts;
+}
+
+}  // namespace
+
+std::string FormatDayTotalsText(const v1::DayTotals& t, std::string_view title) {
+  Page p;
+  Banner(p, title);
+  DayHeaderFields(p, t);
+  p.Blank();
+  SalesSection(p, t);
+  p.Blank();
+  TaxSection(p, t);
+  p.Blank();
+  TenderSection(p, t.tenders());
+  DrawersSection(p, t, nullptr);
+  p.Blank();
+  NoSaleLine(p, t);
+  p.Rule('=');
+  return p.Take();
+}
+
+std::string FormatDayTotalsCsv(const v1::DayTotals& t) {
+  Csv c(kKeyValueHeader);
+  DayTotalsRows(c, t);
   return c.Take();
+}
+
+std::string FormatZText(const v1::ZReport& z, const v1::SignedZ* signed_z) {
+  Page p;
+  ZHeader(p, z);
+  p.Blank();
+  TillsSection(p, z);
+  p.Blank();
+  SalesSection(p, z.totals());
+  p.Blank();
+  TaxSection(p, z.totals());
+  p.Blank();
+  TenderSection(p, z.totals().tenders());
+  DrawersSection(p, z.totals(), &z.drawer_counts());
+  p.Blank();
+  NoSaleLine(p, z.totals());
+  p.Blank();
+  GrandTotalsSection(p, z.grand_totals());
+  p.Blank();
+  IntegritySection(p, z);
+  p.Blank();
+  SignatureSection(p, signed_z);
+  p.Rule('=');
+  return p.Take();
+}
+
+std::string FormatZCsv(const v1::ZReport& z) {
+  Csv c(kZHeader);
+  ZRows(c, z);
+  return c.Take();
+}
+
+std::string FormatHourlyText(const v1::Report& r) {
+  Page p;
+  ReportHead(p, "HOURLY SALES", r);
+  p.Field("Hours", "UTC, by the tills' clocks");
+  p.Blank();
+  p.Row({"HOUR", "Receipts", "Sales", "Refunds", "Net"});
+  uint64_t receipts = 0;
+  int64_t sales = 0, refunds = 0;
+  for (const v1::HourTotal& h : r.hours()) {
+    p.Row({"  " + HourLabel(h.hour()), Count(h.receipts()), Amount(h.sales()), Negated(h.refunds()),
+           Amount(h.sales() - h.refunds())});
+    receipts += h.receipts();
+    sales += h.sales();
+    refunds += h.refunds();
+  }
+  p.Row({"  Total", Count(receipts), Amount(sales), Negated(refunds), Amount(sales - refunds)});
+  p.Rule('=');
+  return p.Take();
+}
+
+std::string FormatHourlyCsv(const v1::Report& r) {
+  Csv c("hour,receipts,sales,refunds,net");
+  for (const v1::HourTotal& h : r.hours()) {
+    c.Row({Count(h.hour()), Count(h.receipts()), Amount(h.sales()), Amount(h.refunds()),
+           Amount(h.sales() - h.refunds())});
+  }
+  return c.Take();
+}
+
+std::string FormatItemsText(const v1::Report& r) {
+  constexpr size_t kMinSkuWidth = 3;
+  constexpr size_t kMaxSkuWidth = 16;
+  size_t sku_width = kMinSkuWidth;
+  for (const v1::ItemTotal& i : r.items()) {
+    sku_width = std::clamp(i.sku().size(), sku_width, kMaxSkuWidth);
+  }
+  Page p;
+  ReportHead(p, "ITEMS BY REVENUE", r);
+  p.Field("Items listed", Count(r.items_size()));
+  p.Blank();
+  p.Line(ItemRow("SKU", sku_width, "NAME", "QTY", "REVENUE", "REF QTY", "REFUNDS"));
+  int64_t qty = 0, revenue = 0, refund_qty = 0, refunds = 0;
+  for (const v1::ItemTotal& i : r.items()) {
+    p.Line(ItemRow(i.sku(), sku_width, i.name(), std::to_string(i.qty()), Amount(i.revenue()),
+                   std::to_string(i.refund_qty()), Negated(i.refund_amount())));
+    qty += i.qty();
+    revenue += i.revenue();
+    refund_qty += i.refund_qty();
+    refunds += i.refund_amount();
+  }
+  p.Line(ItemRow("", sku_width, "Total (items listed)", std::to_string(qty), Amount(revenue),
+                 std::to_string(refund_qty), Negated(refunds)));
+  p.Rule('=');
+  return p.Take();
+}
+
+std::string FormatItemsCsv(const v1::Report& r) {
+  Csv c("sku,name,qty,revenue,refund_qty,refund_amount");
+  for (const v1::ItemTotal& i : r.items()) {
+    c.Row({i.sku(), i.name(), std::to_string(i.qty()), Amount(i.revenue()),
+           std::to_string(i.refund_qty()), Amount(i.refund_amount())});
+  }
+  return c.Take();
+}
+
+std::string FormatCashiersText(const v1::Report& r) {
+  Page p;
+  ReportHead(p, "CASHIERS", r);
+  p.Blank();
+  p.Line(CashierRow("CASHIER", "RECEIPTS", "SALES", "REFUNDS", "REFUNDED", "VOIDS", "VOIDED",
+                    "NO-SALE"));
+  v1::CashierTotal total;
+  for (const v1::CashierTotal& x : r.cashiers()) {
+    p.Line(CashierRow(x.cashier(), Count(x.receipts()), Amount(x.sales()), Count(x.refund_count()),
+                      Negated(x.refunds()), Count(x.void_count()), Amount(x.voids()),
+                      Count(x.no_sale_count())));
+    total.set_receipts(total.receipts() + x.receipts());
+    total.set_sales(total.sales() + x.sales());
+    total.set_refund_count(total.refund_count() + x.refund_count());
+    total.set_refunds(total.refunds() + x.refunds());
+    total.set_void_count(total.void_count() + x.void_count());
+    total.set_voids(total.voids() + x.voids());
+    total.set_no_sale_count(total.no_sale_count() + x.no_sale_count());
+  }
+  p.Line(CashierRow("Total", Count(total.receipts()), Amount(total.sales()),
+                    Count(total.refund_count()), Negated(total.refunds()),
+                    Count(total.void_count()), Amount(total.voids()),
+                    Count(total.no_sale_count())));
+  p.Rule('=');
+  return p.Take();
+}
+
+std::string FormatCashiersCsv(const v1::Report& r) {
+  Csv c("cashier,receipts,sales,refund_count,refunds,void_count,voids,no_sale_count");
+  for (const v1::CashierTotal& x : r.cashiers()) {
+    c.Row({x.cashier(), Count(x.receipts()), Amount(x.sales()), Count(x.refund_count()),
+           Amount(x.refunds()), Count(x.void_count()), Amount(x.voids()),
+           Count(x.no_sale_count())});
+  }
+  return c.Take();
+}
+
+std::string FormatTendersText(const v1::Report& r) {
+  Page p;
+  ReportHead(p, "TENDERS", r);
+  p.Blank();
+  TenderSection(p, r.x().tenders());
+  p.Rule('=');
+  return p.Take();
+}
+
+std::string FormatTendersCsv(const v1::Report& r) {
+  Csv c("type,count,sales,refunds,net");
+  for (const v1::TenderTotal& x : r.x().tenders()) {
+    c.Row({x.type(), Count(x.count()), Amount(x.sales()), Amount(x.refunds()),
+           Amount(x.sales() - x.refunds())});
+  }
+  return c.Take();
+}
+
+Result<std::string> FormatReportText(const v1::Report& r) {
+  const std::string& kind = r.kind();
+  if (kind == "z") {
+    const std::vector<v1::ZReport> parts = ZParts(r);
+    std::string out;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (i > 0) out += "\n";
+      const v1::SignedZ* signed_z = static_cast<int>(i) < r.z_size() ? &r.z(i) : nullptr;
+      out += FormatZText(parts[i], signed_z);
+    }
+    return out;
+  }
+  if (kind == "x") return FormatDayTotalsText(r.x(), "X-REPORT");
+  if (kind == "hourly") return FormatHourlyText(r);
+  if (kind == "items") return FormatItemsText(r);
+  if (kind == "cashiers") return FormatCashiersText(r);
+  if (kind == "tenders") return FormatTendersText(r);
+  return Status::Invalid("no text form for a report of kind '" + kind + "'");
+}
+
+Result<std::string> FormatReportCsv(const v1::Report& r) {
+  const std::string& kind = r.kind();
+  if (kind == "z") {
+    Csv c(kZHeader);
+    for (const v1::ZReport& z : ZParts(r)) ZRows(c, z);
+    return c.Take();
+  }
+  if (kind == "x") return FormatDayTotalsCsv(r.x());
+  if (kind == "hourly") return FormatHourlyCsv(r);
+  if (kind == "items") return FormatItemsCsv(r);
+  if (kind == "cashiers") return FormatCashiersCsv(r);
+  if (kind == "tenders") return FormatTendersCsv(r);
+  return Status::Invalid("no CSV form for a report of kind '" + kind + "'");
 }
 
 }  // namespace storenode

@@ -543,6 +543,31 @@ Result<Recorded> Journal::SealDay(const std::string& day, const std::string& req
   return impl_->Append(v1::DAY_SEALED, std::move(body), book_on);
 }
 
+Result<std::vector<Recorded>> Journal::SealDaysUpTo(const std::string& day,
+                                                    const std::string& requested_by) {
+  if (!IsValidDay(day)) return Status::Invalid("'" + day + "' is not a day (want YYYY-MM-DD)");
+  std::vector<std::string> days;
+  {
+    std::lock_guard lock(impl_->mu);
+    SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                        impl_->db->Prepare("SELECT day FROM days WHERE day < ? AND day NOT IN "
+                                           "(SELECT day FROM sealed_days) ORDER BY day"));
+    stmt.Bind(1, day);
+    while (true) {
+      SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      days.push_back(stmt.Text(0));
+    }
+  }
+  days.push_back(day);
+  std::vector<Recorded> out;
+  for (const std::string& d : days) {
+    SN_ASSIGN_OR_RETURN(Recorded rec, SealDay(d, requested_by));
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
 Status Journal::OpenDay(const std::string& day) {
   if (!IsValidDay(day)) return Status::Invalid("'" + day + "' is not a day (want YYYY-MM-DD)");
   std::lock_guard lock(impl_->mu);

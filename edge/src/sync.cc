@@ -193,9 +193,9 @@ void SyncEngine::Impl::RunCommands() {
   }
   for (const v1::DeviceCommand& cmd : todo) {
     if (cmd.has_seal_day()) {
-      auto r = journal->SealDay(cmd.seal_day().day(), "fog");
+      auto r = journal->SealDaysUpTo(cmd.seal_day().day(), "fog");
       if (r.ok()) {
-        spdlog::info("sync: sealed business day {} at seq {}", cmd.seal_day().day(), r->seq);
+        spdlog::debug("sync: business days up to {} sealed", cmd.seal_day().day());
       } else {
         spdlog::error("sync: cannot seal {}: {}", cmd.seal_day().day(), r.status().ToString());
       }

@@ -26,6 +26,7 @@ Result<std::unique_ptr<Fog>> Fog::Open(const Config& config) {
   SN_RETURN_IF_ERROR(impl->db->Exec(kFogSchema));
   impl->ingest = std::make_unique<Ingest>(*impl->db, impl->config, impl->clock);
   SN_RETURN_IF_ERROR(impl->ingest->Load());
+  SN_RETURN_IF_ERROR(impl->LoadCloseDowns());
   return std::unique_ptr<Fog>(new Fog(std::move(impl)));
 }
 
@@ -158,6 +159,7 @@ void Fog::Impl::Run() {
     }
     ProcessJournals(journals);
     for (const mqtt::Message& m : requests) HandleRequest(m);
+    PollCloseDowns();
     ingest->CheckGaps();
     for (mqtt::Message& m : ingest->TakeOutgoing()) Publish(std::move(m));
     FlushUnsent();

@@ -8,12 +8,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <vector>
 #include <thread>
 
 #include "ingest.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/fog/fog.h"
+#include "storenode/schemas/closedown.pb.h"
 #include "storenode/schemas/fog.pb.h"
 #include "storenode/schemas/sync.pb.h"
 
@@ -57,6 +60,31 @@ class Fog::Impl {
   v1::FogResponse Answer(const v1::FogRequest& request);
   v1::StoreStatus BuildStatus();
   mqtt::Message FogStatusMessage(bool online) const;
+
+  // Close-down (closedown.cc).
+  crypto::SigningKey fog_key;
+  std::map<std::string, uint32_t> open_parts;  // day -> part new events go to
+  std::set<std::string> waiting_days;          // close-downs waiting for seals
+  std::set<std::string> late_days;             // closed days with late events
+  Status LoadCloseDowns();
+  uint32_t PartOfDay(const std::string& day) const;
+  std::vector<std::string> ExpectedTills() const;
+  v1::FogResponse CloseDown(const v1::FogRequest& request);
+  // Closes waiting days whose tills have all sealed, and issues supplements.
+  void PollCloseDowns();
+  Result<bool> TryClose(const std::string& day, const v1::CloseDownRequest& request,
+                        const std::string& requested_by, v1::CloseDownResponse* response);
+  Result<v1::SignedZ> BuildZ(const std::string& day, uint32_t part,
+                             const v1::CloseDownRequest& request, const std::string& requested_by,
+                             const std::vector<std::string>& missing);
+  Result<std::set<std::string>> SealedTills(const std::string& day);
+  Result<std::vector<v1::SignedZ>> StoredZs(const std::string& day);
+  Status AppendAction(const std::string& manager, const std::string& kind,
+                      const std::string& detail);
+  void SendSealCommands(const std::string& day);
+
+  // Reports (reports.cc).
+  v1::FogResponse Report(const v1::ReportRequest& request);
 };
 
 }  // namespace storenode::fog

@@ -173,7 +173,7 @@ Status Ingest::HandleJournal(const mqtt::Message& m) {
           auto anchor = crypto::HashFromBytes(batch.anchor_hash());
           if (!anchor.ok()) return Quarantine(device, m.topic, "malformed anchor hash", m.payload);
           SN_RETURN_IF_ERROR(StoreEvent(*d, run.front()));
-          read_models_.Add(run.front().decoded);
+          read_models_.Add(run.front().decoded, part_of_(run.front().decoded.header.business_day()));
           d->acked_seq = batch.anchor_seq();
           d->head_hash = *anchor;
           spdlog::warn(
@@ -271,7 +271,7 @@ Status Ingest::Extend(Device& d, const std::string& topic, std::vector<Held> run
     }
     for (const Held& e : chain) {
       SN_RETURN_IF_ERROR(StoreEvent(d, e));
-      read_models_.Add(e.decoded);
+      read_models_.Add(e.decoded, part_of_(e.decoded.header.business_day()));
       d.acked_seq = e.decoded.header.seq();
       d.head_hash = e.decoded.hash;
       d.last_event_us = std::max(d.last_event_us, e.decoded.header.wall_time_us());

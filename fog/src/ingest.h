@@ -22,6 +22,7 @@
 // Not thread-safe: one worker thread owns an Ingest.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -40,6 +41,12 @@ class Ingest {
  public:
   Ingest(sql::Db& db, const Config& config, const Clock& clock);
   Status Load();
+  // Which part of a business day new events go to (see store.h, day_totals).
+  void SetPartOfDay(std::function<uint32_t(const std::string& day)> part_of) {
+    part_of_ = std::move(part_of);
+  }
+  // Days that got late events (a closed day's next part) since the last call.
+  std::set<std::string> TakeLateDays() { return read_models_.TakeLateDays(); }
 
   // Inside an open transaction: handles one message from a journal topic.
   // Returns a non-OK Status only for database failures (the caller rolls
@@ -94,6 +101,7 @@ class Ingest {
   std::set<std::string> ack_due_;
   std::vector<mqtt::Message> outgoing_;
   ReadModels read_models_;
+  std::function<uint32_t(const std::string&)> part_of_ = [](const std::string&) { return 0u; };
   std::optional<sql::Stmt> insert_event_, find_hash_;
   uint64_t events_in_txn_ = 0;
   Fog::Counters counters_;

@@ -4,18 +4,97 @@
 #include "storenode/fog/fog.h"
 
 namespace storenode::fog {
+namespace {
 
-void ReadModels::Add(const DecodedEvent& event) {
-  const v1::EventHeader& h = event.header;
-  v1::DayTotals& t = day_totals_[{h.device_id(), h.business_day()}];
-  AddToTotals(event, &t);
+const std::string& CashierOf(const DecodedEvent& e) {
+  static const std::string kNone;
+  const v1::EventBody& b = e.body;
+  switch (b.body_case()) {
+    case v1::EventBody::kSale: return b.sale().cashier();
+    case v1::EventBody::kRefund: return b.refund().cashier();
+    case v1::EventBody::kVoidReceipt: return b.void_receipt().cashier();
+    case v1::EventBody::kNoSale: return b.no_sale().cashier();
+    default: return kNone;
+  }
 }
 
-Result<v1::DayTotals> LoadDayTotals(sql::Db& db, const std::string& device,
-                                    const std::string& day) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db.Prepare("SELECT totals FROM day_totals "
-                                                 "WHERE device_id = ? AND business_day = ?"));
-  stmt.Bind(1, device).Bind(2, day);
+}  // namespace
+
+void ReadModels::Add(const DecodedEvent& event, uint32_t part) {
+  const v1::EventHeader& h = event.header;
+  const std::string& day = h.business_day();
+  AddToTotals(event, &day_totals_[{day, part, h.device_id()}]);
+  Range& r = ranges_[{day, part, h.device_id(), h.journal_id()}];
+  if (r.count == 0) r.first = h.seq();
+  r.last = h.seq();
+  ++r.count;
+  if (part > 0) late_days_.insert(day);
+
+  const v1::EventBody& b = event.body;
+  uint32_t hour = static_cast<uint32_t>((h.wall_time_us() / 3'600'000'000) % 24);
+  switch (h.kind()) {
+    case v1::SALE: {
+      v1::HourTotal& ht = hours_[{day, hour}];
+      ht.set_receipts(ht.receipts() + 1);
+      for (const v1::SaleLine& l : b.sale().lines()) {
+        ht.set_sales(ht.sales() + l.gross());
+        v1::ItemTotal& it = items_[{day, l.sku()}];
+        if (it.name().empty()) it.set_name(l.name());
+        it.set_qty(it.qty() + l.qty());
+        it.set_revenue(it.revenue() + l.gross());
+      }
+      v1::CashierTotal& c = cashiers_[{day, CashierOf(event)}];
+      c.set_receipts(c.receipts() + 1);
+      c.set_sales(c.sales() + b.sale().total() - b.sale().rounding());
+      break;
+    }
+    case v1::REFUND: {
+      v1::HourTotal& ht = hours_[{day, hour}];
+      ht.set_refunds(ht.refunds() + b.refund().total());
+      for (const v1::SaleLine& l : b.refund().lines()) {
+        v1::ItemTotal& it = items_[{day, l.sku()}];
+        it.set_refund_qty(it.refund_qty() + l.qty());
+        it.set_refund_amount(it.refund_amount() + l.gross());
+      }
+      v1::CashierTotal& c = cashiers_[{day, CashierOf(event)}];
+      c.set_refund_count(c.refund_count() + 1);
+      c.set_refunds(c.refunds() + b.refund().total());
+      break;
+    }
+    case v1::VOID: {
+      v1::CashierTotal& c = cashiers_[{day, CashierOf(event)}];
+      c.set_void_count(c.void_count() + 1);
+      c.set_voids(c.voids() + b.void_receipt().total());
+      break;
+    }
+    case v1::NO_SALE: {
+      v1::CashierTotal& c = cashiers_[{day, CashierOf(event)}];
+      c.set_no_sale_count(c.no_sale_count() + 1);
+      break;
+    }
+    case v1::DAY_SEALED:
+      seals_[{b.day_sealed().sealed_day(), h.device_id(), h.journal_id()}] = h.seq();
+      break;
+    default: break;
+  }
+}
+
+void ReadModels::Clear() {
+  day_totals_.clear();
+  ranges_.clear();
+  seals_.clear();
+  hours_.clear();
+  items_.clear();
+  cashiers_.clear();
+  late_days_.clear();
+}
+
+Result<v1::DayTotals> LoadDayTotals(sql::Db& db, const std::string& day, uint32_t part,
+                                    const std::string& device) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                      db.Prepare("SELECT totals FROM day_totals WHERE business_day = ? AND "
+                                 "part = ? AND device_id = ?"));
+  stmt.Bind(1, day).Bind(2, int64_t{part}).Bind(3, device);
   v1::DayTotals t;
   SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (row && !t.ParseFromString(std::string(stmt.BlobView(0)))) {
@@ -27,17 +106,77 @@ Result<v1::DayTotals> LoadDayTotals(sql::Db& db, const std::string& device,
 }
 
 Status ReadModels::Flush(sql::Db& db) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt put, db.Prepare("INSERT OR REPLACE INTO day_totals(device_id, "
-                                                "business_day, totals) VALUES(?,?,?)"));
+  SN_ASSIGN_OR_RETURN(sql::Stmt put, db.Prepare("INSERT OR REPLACE INTO day_totals(business_day, "
+                                                "part, device_id, totals) VALUES(?,?,?,?)"));
   for (auto& [key, delta] : day_totals_) {
-    SN_ASSIGN_OR_RETURN(v1::DayTotals t, LoadDayTotals(db, key.first, key.second));
-    t.set_store_id(delta.store_id());
+    const auto& [day, part, device] = key;
+    SN_ASSIGN_OR_RETURN(v1::DayTotals t, LoadDayTotals(db, day, part, device));
     MergeTotals(delta, &t);
     FinishTotals(&t);
-    put.Bind(1, key.first).Bind(2, key.second).BindBlob(3, t.SerializeAsString());
+    put.Bind(1, day).Bind(2, int64_t{part}).Bind(3, device).BindBlob(4, t.SerializeAsString());
     SN_RETURN_IF_ERROR(put.Run());
   }
-  day_totals_.clear();
+  SN_ASSIGN_OR_RETURN(sql::Stmt range,
+                      db.Prepare("INSERT INTO day_ranges(business_day, part, device_id, "
+                                 "journal_id, first_seq, last_seq, event_count) "
+                                 "VALUES(?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+                                 "first_seq = MIN(first_seq, excluded.first_seq), "
+                                 "last_seq = MAX(last_seq, excluded.last_seq), "
+                                 "event_count = event_count + excluded.event_count"));
+  for (const auto& [key, r] : ranges_) {
+    const auto& [day, part, device, journal] = key;
+    range.Bind(1, day).Bind(2, int64_t{part}).Bind(3, device).BindBlob(4, journal);
+    range.Bind(5, static_cast<int64_t>(r.first)).Bind(6, static_cast<int64_t>(r.last));
+    range.Bind(7, static_cast<int64_t>(r.count));
+    SN_RETURN_IF_ERROR(range.Run());
+  }
+  SN_ASSIGN_OR_RETURN(sql::Stmt seal, db.Prepare("INSERT OR IGNORE INTO seals(business_day, "
+                                                 "device_id, journal_id, seq) VALUES(?,?,?,?)"));
+  for (const auto& [key, seq] : seals_) {
+    const auto& [day, device, journal] = key;
+    seal.Bind(1, day).Bind(2, device).BindBlob(3, journal).Bind(4, static_cast<int64_t>(seq));
+    SN_RETURN_IF_ERROR(seal.Run());
+  }
+  SN_ASSIGN_OR_RETURN(sql::Stmt hour,
+                      db.Prepare("INSERT INTO hour_totals VALUES(?,?,?,?,?) ON CONFLICT DO "
+                                 "UPDATE SET receipts = receipts + excluded.receipts, "
+                                 "sales = sales + excluded.sales, "
+                                 "refunds = refunds + excluded.refunds"));
+  for (const auto& [key, h] : hours_) {
+    hour.Bind(1, key.first).Bind(2, int64_t{key.second});
+    hour.Bind(3, static_cast<int64_t>(h.receipts())).Bind(4, h.sales()).Bind(5, h.refunds());
+    SN_RETURN_IF_ERROR(hour.Run());
+  }
+  SN_ASSIGN_OR_RETURN(sql::Stmt item,
+                      db.Prepare("INSERT INTO item_totals VALUES(?,?,?,?,?,?,?) ON CONFLICT DO "
+                                 "UPDATE SET qty = qty + excluded.qty, "
+                                 "revenue = revenue + excluded.revenue, "
+                                 "refund_qty = refund_qty + excluded.refund_qty, "
+                                 "refund_amount = refund_amount + excluded.refund_amount"));
+  for (const auto& [key, i] : items_) {
+    item.Bind(1, key.first).Bind(2, key.second).Bind(3, i.name()).Bind(4, i.qty());
+    item.Bind(5, i.revenue()).Bind(6, i.refund_qty()).Bind(7, i.refund_amount());
+    SN_RETURN_IF_ERROR(item.Run());
+  }
+  SN_ASSIGN_OR_RETURN(sql::Stmt cashier,
+                      db.Prepare("INSERT INTO cashier_totals VALUES(?,?,?,?,?,?,?,?,?) ON "
+                                 "CONFLICT DO UPDATE SET receipts = receipts + excluded.receipts, "
+                                 "sales = sales + excluded.sales, "
+                                 "refund_count = refund_count + excluded.refund_count, "
+                                 "refunds = refunds + excluded.refunds, "
+                                 "void_count = void_count + excluded.void_count, "
+                                 "voids = voids + excluded.voids, "
+                                 "no_sale_count = no_sale_count + excluded.no_sale_count"));
+  for (const auto& [key, c] : cashiers_) {
+    cashier.Bind(1, key.first).Bind(2, key.second).Bind(3, static_cast<int64_t>(c.receipts()));
+    cashier.Bind(4, c.sales()).Bind(5, static_cast<int64_t>(c.refund_count()));
+    cashier.Bind(6, c.refunds()).Bind(7, static_cast<int64_t>(c.void_count()));
+    cashier.Bind(8, c.voids()).Bind(9, static_cast<int64_t>(c.no_sale_count()));
+    SN_RETURN_IF_ERROR(cashier.Run());
+  }
+  std::set<std::string> late = std::move(late_days_);
+  Clear();
+  late_days_ = std::move(late);
   return Status::Ok();
 }
 
@@ -46,17 +185,26 @@ Result<std::vector<v1::DayTotals>> ReadDayTotals(const std::string& fog_db_path)
   options.read_only = true;
   SN_ASSIGN_OR_RETURN(auto db, sql::Db::Open(fog_db_path, options));
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare("SELECT device_id, business_day, totals FROM "
-                                                  "day_totals ORDER BY 1, 2"));
+                                                  "day_totals ORDER BY device_id, business_day, "
+                                                  "part"));
   std::vector<v1::DayTotals> out;
   while (true) {
     SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    v1::DayTotals& t = out.emplace_back();
-    if (!t.ParseFromString(std::string(stmt.BlobView(2)))) {
+    v1::DayTotals part;
+    if (!part.ParseFromString(std::string(stmt.BlobView(2)))) {
       return Status::Corruption("day_totals of " + stmt.Text(0) + " do not parse");
     }
-    t.set_device_id(stmt.Text(0));
-    t.set_business_day(stmt.Text(1));
+    std::string device = stmt.Text(0), day = stmt.Text(1);
+    // Parts of one (device, day) add up to the day.
+    if (out.empty() || out.back().device_id() != device || out.back().business_day() != day) {
+      out.emplace_back();
+    }
+    v1::DayTotals& t = out.back();
+    MergeTotals(part, &t);
+    FinishTotals(&t);
+    t.set_device_id(device);
+    t.set_business_day(day);
   }
   return out;
 }

@@ -7,29 +7,46 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "storenode/common/journal_format.h"
 #include "storenode/common/sqlite.h"
+#include "storenode/schemas/closedown.pb.h"
 #include "storenode/schemas/xreport.pb.h"
 
 namespace storenode::fog {
 
 class ReadModels {
  public:
-  void Add(const DecodedEvent& event);
+  // `part` is the day's open part: 0 until its Z, then the supplement's.
+  void Add(const DecodedEvent& event, uint32_t part);
   // Merges everything staged into fog.db; call inside the ingest transaction.
   Status Flush(sql::Db& db);
   // Forgets what is staged (the transaction rolled back).
-  void Clear() { day_totals_.clear(); }
+  void Clear();
+  // Days whose events of a part > 0 were staged since the last call (late
+  // events of a closed day: a supplement may be due).
+  std::set<std::string> TakeLateDays() { return std::exchange(late_days_, {}); }
 
  private:
-  std::map<std::pair<std::string, std::string>, v1::DayTotals> day_totals_;
+  struct Range {
+    uint64_t first = 0, last = 0, count = 0;
+  };
+  using DayPartDevice = std::tuple<std::string, uint32_t, std::string>;
+  std::map<DayPartDevice, v1::DayTotals> day_totals_;
+  std::map<std::tuple<std::string, uint32_t, std::string, std::string>, Range> ranges_;
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> seals_;
+  std::map<std::pair<std::string, uint32_t>, v1::HourTotal> hours_;
+  std::map<std::pair<std::string, std::string>, v1::ItemTotal> items_;
+  std::map<std::pair<std::string, std::string>, v1::CashierTotal> cashiers_;
+  std::set<std::string> late_days_;
 };
 
-// The stored totals of one device and day (empty totals if none).
-Result<v1::DayTotals> LoadDayTotals(sql::Db& db, const std::string& device,
-                                    const std::string& day);
+// The stored totals of one (day, part, device) (empty totals if none).
+Result<v1::DayTotals> LoadDayTotals(sql::Db& db, const std::string& day, uint32_t part,
+                                    const std::string& device);
 
 }  // namespace storenode::fog

@@ -57,6 +57,12 @@ v1::FogResponse Fog::Impl::Answer(const v1::FogRequest& request) {
       r.set_ok(true);
       break;
     }
+    case v1::FogRequest::kClosedown:
+      r = CloseDown(request);
+      break;
+    case v1::FogRequest::kReport:
+      r = Report(request.report());
+      break;
     default:
       r.set_error("unknown request kind");
   }

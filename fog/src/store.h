@@ -7,7 +7,16 @@
 //                journal when a till was replaced and waits for acceptance.
 //   journals     every journal ever accepted per device (old chains stay).
 //   events       every event, verbatim, keyed by (device, journal, seq).
-//   day_totals   read model: DayTotals per (device, business day).
+//   day_totals   read model: DayTotals per (business day, part, device).
+//                Part 0 holds what a day's Z covers; events of a closed day
+//                that arrive later go to part 1, 2... (its supplements).
+//   day_ranges   which seqs of which journal each (day, part, device) covers.
+//   seals        DAY_SEALED events stored, per (day, device, journal).
+//   hour_totals, item_totals, cashier_totals: report read models per day.
+//   closedowns   close-down requests and their state.
+//   zreports     signed Z-reports and supplements, numbered gaplessly.
+//   actions      the fog's own append-only, hash-chained, signed journal of
+//                manager actions (requests, counts, close-downs).
 //   quarantine   rejected input with device, topic, reason and raw bytes.
 #pragma once
 
@@ -54,8 +63,74 @@ CREATE TABLE IF NOT EXISTS events(
 CREATE TABLE IF NOT EXISTS day_totals(
   device_id TEXT NOT NULL,
   business_day TEXT NOT NULL,
+  part INTEGER NOT NULL,
   totals BLOB NOT NULL,
-  PRIMARY KEY(device_id, business_day));
+  PRIMARY KEY(business_day, part, device_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS day_ranges(
+  business_day TEXT NOT NULL,
+  part INTEGER NOT NULL,
+  device_id TEXT NOT NULL,
+  journal_id BLOB NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
+  event_count INTEGER NOT NULL,
+  PRIMARY KEY(business_day, part, device_id, journal_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS seals(
+  business_day TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  journal_id BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY(business_day, device_id, journal_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hour_totals(
+  business_day TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  receipts INTEGER NOT NULL,
+  sales INTEGER NOT NULL,
+  refunds INTEGER NOT NULL,
+  PRIMARY KEY(business_day, hour)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS item_totals(
+  business_day TEXT NOT NULL,
+  sku TEXT NOT NULL,
+  name TEXT NOT NULL,
+  qty INTEGER NOT NULL,
+  revenue INTEGER NOT NULL,
+  refund_qty INTEGER NOT NULL,
+  refund_amount INTEGER NOT NULL,
+  PRIMARY KEY(business_day, sku)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cashier_totals(
+  business_day TEXT NOT NULL,
+  cashier TEXT NOT NULL,
+  receipts INTEGER NOT NULL,
+  sales INTEGER NOT NULL,
+  refund_count INTEGER NOT NULL,
+  refunds INTEGER NOT NULL,
+  void_count INTEGER NOT NULL,
+  voids INTEGER NOT NULL,
+  no_sale_count INTEGER NOT NULL,
+  PRIMARY KEY(business_day, cashier)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS closedowns(
+  business_day TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  request BLOB NOT NULL,
+  requested_by TEXT NOT NULL,
+  requested_us INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS zreports(
+  z_number INTEGER PRIMARY KEY,
+  business_day TEXT NOT NULL,
+  part INTEGER NOT NULL,
+  z BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  signature BLOB NOT NULL,
+  UNIQUE(business_day, part));
+CREATE TABLE IF NOT EXISTS actions(
+  seq INTEGER PRIMARY KEY,
+  at_us INTEGER NOT NULL,
+  manager TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  signature BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS quarantine(
   id INTEGER PRIMARY KEY,
   at_us INTEGER NOT NULL,

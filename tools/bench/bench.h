@@ -3,7 +3,8 @@
 // exactly one JSON object on stdout: a message of schemas/bench.proto written
 // by tools::JsonLine (sim/json.h), so that scripts can compare runs.
 //
-// Everything here runs on the main thread; nothing is shared between modes.
+// The helpers here are for the main thread; nothing is shared between modes.
+// A mode may start threads and processes of its own (bench sync does).
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,9 @@ inline constexpr int kExitUsage = 2;   // bad mode, flag or value
 using ModeFn = int (*)(const std::vector<std::string>& args);
 
 int RunJournal(const std::vector<std::string>& args);
+int RunSync(const std::vector<std::string>& args);
+// The till process of bench sync (sync_till.cc); not listed in the usage.
+int RunSyncTill(const std::vector<std::string>& args);
 
 // One flag of a mode: "--name value" or "--name=value".
 struct Flag {

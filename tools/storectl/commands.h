@@ -60,4 +60,10 @@ void AddStatusCommand(CLI::App& app, int* exit_code);
 // storectl device accept: manage the store's tills at the fog.
 void AddDeviceCommands(CLI::App& app, int* exit_code);
 
+// storectl closedown: close a business day at the fog and print its Z.
+void AddCloseDownCommand(CLI::App& app, int* exit_code);
+
+// storectl report KIND: the fog's reports of one business day.
+void AddReportCommand(CLI::App& app, int* exit_code);
+
 }  // namespace storenode::storectl

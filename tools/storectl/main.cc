@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   sc::AddJournalCommands(app, &exit_code);
   sc::AddStatusCommand(app, &exit_code);
   sc::AddDeviceCommands(app, &exit_code);
+  sc::AddCloseDownCommand(app, &exit_code);
+  sc::AddReportCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -108,6 +108,11 @@ class Journal {
   // books every later event on a later day. Sealing a day twice returns the
   // first seal.
   Result<Recorded> SealDay(const std::string& day, const std::string& requested_by);
+  // Seals every day up to and including `day` that has events and is not
+  // sealed yet, oldest first, then `day` itself: what a till does when the
+  // fog closes `day` (a till that missed a close-down catches up).
+  Result<std::vector<Recorded>> SealDaysUpTo(const std::string& day,
+                                             const std::string& requested_by);
   // Moves the business day forward explicitly (never backwards).
   Status OpenDay(const std::string& day);
 

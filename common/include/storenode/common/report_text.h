@@ -1,13 +1,20 @@
-// Printable forms of day totals: the X-report a till prints and the text and
-// CSV that the fog's reports reuse, so one figure reads the same everywhere.
+// Printable forms of the day's figures: the X-report a till prints, the
+// Z-report of a close-down and the fog's reports (hourly, items, cashiers,
+// tenders), as text and CSV. storectl and the fog's web console both print
+// through these, so one figure reads the same everywhere.
 //
-// Amounts are printed with two decimals (Money::ToString). Pure functions,
-// thread-safe.
+// Text fits an 80-column printer page, amounts right-aligned with two
+// decimals (Money::ToString); discounts and refunds read negative, voids
+// positive (they are not in net sales). CSV starts with a header row; amounts
+// are decimals ("12.34", refunds positive as stored), counts integers. Pure
+// functions, thread-safe.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "storenode/common/status.h"
+#include "storenode/schemas/closedown.pb.h"
 #include "storenode/schemas/xreport.pb.h"
 
 namespace storenode {
@@ -24,5 +31,46 @@ std::string FormatDayTotalsText(const v1::DayTotals& totals, std::string_view ti
 // figure. Amounts as decimals ("12.34"), counts as integers; rows of a tax
 // rate, tender or drawer have section "tax:A", "tender:CASH", "drawer:till-1".
 std::string FormatDayTotalsCsv(const v1::DayTotals& totals);
+
+// A Z-report (or a supplement) for the printer: header (store, day, number,
+// kind, the Z a supplement adds to, period, software, forced close and the
+// missing tills), one row per till (sealed or missing, receipt numbers, sales
+// receipts, journal head seq and short hash), the day's sales, tax, tenders,
+// drawers with the counted cash and over/short, grand totals, the Merkle root
+// and the previous Z's hash. With `signed_z` (the SignedZ these bytes came
+// from), its hash, fog key and signature are printed and checked too.
+std::string FormatZText(const v1::ZReport& z, const v1::SignedZ* signed_z = nullptr);
+
+// The Z's figures as CSV: header row "z_number,part,section,key,value", then
+// the rows of FormatDayTotalsCsv (same sections and keys) and the Z's own:
+// section "z" (header fields), "till:ID", "count:ID" (drawer counts),
+// "grand_totals", "integrity".
+std::string FormatZCsv(const v1::ZReport& z);
+
+// Receipts, sales, refunds and net per hour of report.hours().
+// CSV header: hour,receipts,sales,refunds,net
+std::string FormatHourlyText(const v1::Report& report);
+std::string FormatHourlyCsv(const v1::Report& report);
+
+// Quantity, revenue and refunds per item of report.items(), in their order.
+// CSV header: sku,name,qty,revenue,refund_qty,refund_amount
+std::string FormatItemsText(const v1::Report& report);
+std::string FormatItemsCsv(const v1::Report& report);
+
+// Receipts, sales, refunds, voids and no-sale opens per cashier.
+// CSV header: cashier,receipts,sales,refund_count,refunds,void_count,voids,no_sale_count
+std::string FormatCashiersText(const v1::Report& report);
+std::string FormatCashiersCsv(const v1::Report& report);
+
+// Count, sales, refunds and net per tender of report.x().tenders().
+// CSV header: type,count,sales,refunds,net
+std::string FormatTendersText(const v1::Report& report);
+std::string FormatTendersCsv(const v1::Report& report);
+
+// Any Report by its kind ("z", "x", "hourly", "items", "cashiers", "tenders"):
+// for "z" every part (the Z, then its supplements) under one CSV header row.
+// InvalidArgument for another kind.
+Result<std::string> FormatReportText(const v1::Report& report);
+Result<std::string> FormatReportCsv(const v1::Report& report);
 
 }  // namespace storenode

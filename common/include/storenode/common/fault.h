@@ -1,0 +1,12 @@
+// Crash points for tests: CrashPoint("name") kills the process with SIGKILL
+// when the environment variable STORENODE_CRASH_AT equals "name". Tests use
+// it to stop a daemon at the exact moment a promise is most fragile (just
+// before a commit, just after it) and check what a restart makes of it.
+// Costs one getenv per call when unset.
+#pragma once
+
+namespace storenode {
+
+void CrashPoint(const char* name);
+
+}  // namespace storenode

@@ -1,0 +1,523 @@
+// The end-of-day close-down: NOTES ON THE DESIGN
+//
+// Promise: each business day gets exactly one Z, numbered gaplessly per
+// store, hash-chained to the previous Z and signed by the fog, whatever
+// crashes; late events of a closed day never change its Z but produce a
+// supplementary close-down (same numbering, same chain) when their till
+// seals the day.
+//
+// Invariants:
+//  1. A Z is written in one transaction with its close-down row's state and
+//     the action journal entry; the Z number is MAX + 1 inside it. A crash
+//     before COMMIT leaves the close-down waiting and the next poll (after
+//     restart) builds it again; a crash after leaves it closed.
+//  2. Figures come from the read models of (day, part): part 0 is what the
+//     Z covers; once the Z is committed, ingest books the day's late events
+//     on part 1, then 2... so no event is in two close-downs and none is
+//     left out (read_models.h).
+//  3. A till is sealed for day D when its DAY_SEALED event for D is stored;
+//     ingest stores events only in chain order, so everything before the
+//     seal is stored too.
+//  4. Seal commands are retained per till, so a till offline now seals when
+//     it returns; "seal up to D" also seals earlier unsealed days.
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include "fog_impl.h"
+#include "storenode/common/fault.h"
+#include "storenode/common/merkle.h"
+#include "storenode/common/money.h"
+#include "storenode/common/topics.h"
+#include "storenode/common/totals.h"
+
+namespace storenode::fog {
+namespace {
+
+std::string Hex(std::string_view raw) { return crypto::ToHex(crypto::AsBytes(raw)); }
+
+}  // namespace
+
+Status Fog::Impl::LoadCloseDowns() {
+  std::string key_path = config.data_dir + "/fog.key";
+  struct stat st{};
+  if (stat(key_path.c_str(), &st) != 0) {
+    fog_key = crypto::SigningKey::Generate();
+    SN_RETURN_IF_ERROR(fog_key.Save(key_path));
+    spdlog::info("made the fog's signing key {}: {}", key_path,
+                 crypto::Fingerprint(fog_key.public_key()));
+  } else {
+    SN_ASSIGN_OR_RETURN(fog_key, crypto::SigningKey::Load(key_path));
+  }
+  SN_ASSIGN_OR_RETURN(sql::Stmt parts, db->Prepare("SELECT business_day, MAX(part) + 1 FROM "
+                                                   "zreports GROUP BY business_day"));
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, parts.Step());
+    if (!row) break;
+    open_parts[parts.Text(0)] = static_cast<uint32_t>(parts.Int(1));
+    late_days.insert(parts.Text(0));  // re-checked once at start
+  }
+  SN_ASSIGN_OR_RETURN(sql::Stmt waiting,
+                      db->Prepare("SELECT business_day FROM closedowns WHERE state = 'waiting'"));
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, waiting.Step());
+    if (!row) break;
+    waiting_days.insert(waiting.Text(0));
+  }
+  ingest->SetPartOfDay([this](const std::string& day) { return PartOfDay(day); });
+  return Status::Ok();
+}
+
+uint32_t Fog::Impl::PartOfDay(const std::string& day) const {
+  auto it = open_parts.find(day);
+  return it == open_parts.end() ? 0 : it->second;
+}
+
+std::vector<std::string> Fog::Impl::ExpectedTills() const {
+  std::set<std::string> out(config.expected_tills.begin(), config.expected_tills.end());
+  if (out.empty()) {
+    for (const auto& [id, d] : ingest->devices()) out.insert(id);
+  }
+  return {out.begin(), out.end()};
+}
+
+Result<std::set<std::string>> Fog::Impl::SealedTills(const std::string& day) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                      db->Prepare("SELECT DISTINCT device_id FROM seals WHERE business_day = ?"));
+  stmt.Bind(1, day);
+  std::set<std::string> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.insert(stmt.Text(0));
+  }
+  return out;
+}
+
+Result<std::vector<v1::SignedZ>> Fog::Impl::StoredZs(const std::string& day) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare("SELECT z, hash, signature FROM zreports "
+                                                  "WHERE business_day = ? ORDER BY part"));
+  stmt.Bind(1, day);
+  std::vector<v1::SignedZ> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    v1::SignedZ& z = out.emplace_back();
+    z.set_z(stmt.Blob(0));
+    z.set_hash(stmt.Blob(1));
+    z.set_signature(stmt.Blob(2));
+    z.set_fog_public_key(fog_key.public_key().data(), 32);
+  }
+  return out;
+}
+
+Status Fog::Impl::AppendAction(const std::string& manager, const std::string& kind,
+                               const std::string& detail) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt last,
+                      db->Prepare("SELECT hash FROM actions ORDER BY seq DESC LIMIT 1"));
+  SN_ASSIGN_OR_RETURN(bool any, last.Step());
+  crypto::Hash prev = any ? crypto::HashFromBytes(last.BlobView(0)).value()
+                          : crypto::Sha256Of("storenode-actions-v1/" + config.store_id);
+  int64_t at = clock.NowMicros();
+  // Same framing as journal events: prev || be32 length-prefixed fields.
+  crypto::Sha256 h;
+  h.Update(crypto::Bytes(prev.data(), prev.size()));
+  for (const std::string& field : {std::to_string(at), manager, kind, detail}) {
+    uint8_t len[4] = {static_cast<uint8_t>(field.size() >> 24),
+                      static_cast<uint8_t>(field.size() >> 16),
+                      static_cast<uint8_t>(field.size() >> 8), static_cast<uint8_t>(field.size())};
+    h.Update(crypto::Bytes(len, 4)).Update(field);
+  }
+  crypto::Hash hash = h.Final();
+  crypto::Signature sig = fog_key.Sign(crypto::Bytes(hash.data(), hash.size()));
+  SN_ASSIGN_OR_RETURN(sql::Stmt ins, db->Prepare("INSERT INTO actions(at_us, manager, kind, "
+                                                 "detail, prev_hash, hash, signature) "
+                                                 "VALUES(?,?,?,?,?,?,?)"));
+  ins.Bind(1, at).Bind(2, manager).Bind(3, kind).Bind(4, detail);
+  ins.BindBlob(5, prev.data(), 32).BindBlob(6, hash.data(), 32).BindBlob(7, sig.data(), 64);
+  spdlog::info("action by {}: {} {}", manager, kind, detail);
+  return ins.Run();
+}
+
+void Fog::Impl::SendSealCommands(const std::string& day) {
+  v1::DeviceCommand cmd;
+  cmd.mutable_seal_day()->set_day(day);
+  for (const std::string& till : ExpectedTills()) {
+    mqtt::Message m;
+    m.topic = topics::Cmd(config.store_id, till);
+    m.payload = cmd.SerializeAsString();
+    m.retained = true;  // a till that is offline gets it when it returns
+    Publish(std::move(m));
+  }
+}
+
+Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
+                                      const v1::CloseDownRequest& request,
+                                      const std::string& requested_by,
+                                      const std::vector<std::string>& missing) {
+  v1::ZReport z;
+  z.set_store_id(config.store_id);
+  z.set_business_day(day);
+  z.set_part(part);
+  z.set_kind(part == 0 ? "Z" : "SUPPLEMENT");
+  z.set_software_version(STORENODE_VERSION);
+  z.set_created_us(clock.NowMicros());
+  z.set_requested_by(requested_by);
+  z.set_forced(!missing.empty());
+  for (const std::string& m : missing) z.add_missing_tills(m);
+
+  // The previous Z: number, hash, grand totals.
+  SN_ASSIGN_OR_RETURN(sql::Stmt prev, db->Prepare("SELECT z_number, hash, z FROM zreports "
+                                                  "ORDER BY z_number DESC LIMIT 1"));
+  SN_ASSIGN_OR_RETURN(bool has_prev, prev.Step());
+  v1::GrandTotals grand;
+  if (has_prev) {
+    v1::ZReport p;
+    if (!p.ParseFromString(prev.Blob(2))) return Status::Corruption("stored Z does not parse");
+    grand = p.grand_totals();
+    z.set_z_number(static_cast<uint64_t>(prev.Int(0)) + 1);
+    z.set_prev_z_hash(prev.Blob(1));
+  } else {
+    z.set_z_number(1);
+    z.set_prev_z_hash(std::string(32, '\0'));
+  }
+  if (part > 0) {
+    SN_ASSIGN_OR_RETURN(int64_t original,
+                        db->QueryInt("SELECT z_number FROM zreports WHERE business_day = '" +
+                                     day + "' AND part = 0"));
+    z.set_supplements_z_number(static_cast<uint64_t>(original));
+  }
+
+  // Figures: the read models of (day, part), per till and merged.
+  std::map<std::string, v1::DayTotals> per_till;
+  SN_ASSIGN_OR_RETURN(sql::Stmt totals, db->Prepare("SELECT device_id, totals FROM day_totals "
+                                                    "WHERE business_day = ? AND part = ?"));
+  totals.Bind(1, day).Bind(2, int64_t{part});
+  v1::DayTotals& all = *z.mutable_totals();
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, totals.Step());
+    if (!row) break;
+    v1::DayTotals& t = per_till[totals.Text(0)];
+    if (!t.ParseFromString(std::string(totals.BlobView(1)))) {
+      return Status::Corruption("day_totals of " + totals.Text(0) + " do not parse");
+    }
+    MergeTotals(t, &all);
+  }
+  all.set_store_id(config.store_id);
+  all.set_business_day(day);
+  // A counted drawer without cash activity still gets a row.
+  for (const auto& [device, counted] : request.counted_cash()) {
+    (void)counted;
+    bool found = false;
+    for (const auto& d : all.drawers()) found = found || d.device_id() == device;
+    if (!found) all.add_drawers()->set_device_id(device);
+  }
+  FinishTotals(&all);
+  all.set_sealed(missing.empty());
+  z.set_period_start_us(all.first_event_time_us());
+  z.set_period_end_us(all.last_event_time_us());
+
+  // Tills and the Merkle tree over the covered event hashes.
+  std::set<std::string> sealed;
+  SN_ASSIGN_OR_RETURN(sealed, SealedTills(day));
+  SN_ASSIGN_OR_RETURN(sql::Stmt ranges,
+                      db->Prepare("SELECT device_id, journal_id, first_seq, last_seq, "
+                                  "event_count FROM day_ranges WHERE business_day = ? AND "
+                                  "part = ? ORDER BY device_id, journal_id"));
+  SN_ASSIGN_OR_RETURN(sql::Stmt hashes,
+                      db->Prepare("SELECT hash FROM events WHERE device_id = ? AND journal_id "
+                                  "= ? AND seq BETWEEN ? AND ? AND business_day = ? ORDER BY seq"));
+  ranges.Bind(1, day).Bind(2, int64_t{part});
+  std::vector<crypto::Hash> leaves;
+  std::set<std::string> listed;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, ranges.Step());
+    if (!row) break;
+    std::string device = ranges.Text(0), journal = ranges.Blob(1);
+    v1::ZTill* till = z.add_tills();
+    till->set_device_id(device);
+    till->set_journal_id(Hex(journal));
+    till->set_first_seq(static_cast<uint64_t>(ranges.Int(2)));
+    till->set_last_seq(static_cast<uint64_t>(ranges.Int(3)));
+    till->set_event_count(static_cast<uint64_t>(ranges.Int(4)));
+    till->set_sealed(sealed.count(device) > 0);
+    const v1::DayTotals& t = per_till[device];
+    till->set_first_receipt_no(t.first_receipt_no());
+    till->set_last_receipt_no(t.last_receipt_no());
+    till->set_receipt_count(t.receipt_count());
+    auto d = ingest->devices().find(device);
+    if (d != ingest->devices().end() && d->second.journal_id == journal) {
+      till->set_head_seq(d->second.acked_seq);
+      till->set_head_hash(d->second.head_hash.data(), 32);
+    }
+    listed.insert(device);
+    hashes.Bind(1, device).BindBlob(2, journal).Bind(3, ranges.Int(2)).Bind(4, ranges.Int(3));
+    hashes.Bind(5, day);
+    uint64_t n = 0;
+    while (true) {
+      SN_ASSIGN_OR_RETURN(bool h, hashes.Step());
+      if (!h) break;
+      leaves.push_back(merkle::LeafHash(crypto::AsBytes(hashes.BlobView(0))));
+      ++n;
+    }
+    hashes.Reset();
+    if (n != till->event_count()) {
+      return Status::Corruption(device + " " + day + ": read model counts " +
+                                std::to_string(till->event_count()) + " events, found " +
+                                std::to_string(n));
+    }
+  }
+  for (const std::string& m : missing) {
+    if (listed.count(m) == 0) {
+      v1::ZTill* till = z.add_tills();
+      till->set_device_id(m);
+    }
+  }
+  for (auto& till : *z.mutable_tills()) {
+    till.set_missing(std::find(missing.begin(), missing.end(), till.device_id()) !=
+                     missing.end());
+  }
+  crypto::Hash root = merkle::Root(leaves);
+  z.set_merkle_root(root.data(), root.size());
+  z.set_leaf_count(leaves.size());
+
+  // Drawers: counted cash and over/short (the Z only; supplements carry none).
+  for (const v1::DrawerTotal& d : all.drawers()) {
+    v1::DrawerCount* c = z.add_drawer_counts();
+    c->set_device_id(d.device_id());
+    c->set_expected_cash(d.expected());
+    auto counted = request.counted_cash().find(d.device_id());
+    if (part == 0 && counted != request.counted_cash().end()) {
+      c->set_counted(true);
+      c->set_counted_cash(counted->second);
+      c->set_over_short(counted->second - d.expected());
+    }
+  }
+
+  int64_t tax = 0;
+  for (const auto& t : all.taxes()) tax += t.tax();
+  grand.set_gross_sales(grand.gross_sales() + all.gross_sales());
+  grand.set_discounts(grand.discounts() + all.discounts());
+  grand.set_refunds(grand.refunds() + all.refunds());
+  grand.set_voids(grand.voids() + all.voids());
+  grand.set_net_sales(grand.net_sales() + all.net_sales());
+  grand.set_tax(grand.tax() + tax);
+  grand.set_receipts(grand.receipts() + all.receipt_count());
+  *z.mutable_grand_totals() = grand;
+
+  v1::SignedZ signed_z;
+  z.SerializeToString(signed_z.mutable_z());
+  crypto::Hash hash = crypto::Sha256Of(signed_z.z());
+  crypto::Signature sig = fog_key.Sign(crypto::Bytes(hash.data(), hash.size()));
+  signed_z.set_hash(hash.data(), hash.size());
+  signed_z.set_signature(sig.data(), sig.size());
+  signed_z.set_fog_public_key(fog_key.public_key().data(), 32);
+  SN_ASSIGN_OR_RETURN(sql::Stmt ins, db->Prepare("INSERT INTO zreports(z_number, business_day, "
+                                                 "part, z, hash, signature) VALUES(?,?,?,?,?,?)"));
+  ins.Bind(1, static_cast<int64_t>(z.z_number())).Bind(2, day).Bind(3, int64_t{part});
+  ins.BindBlob(4, signed_z.z()).BindBlob(5, signed_z.hash()).BindBlob(6, signed_z.signature());
+  SN_RETURN_IF_ERROR(ins.Run());
+  SN_RETURN_IF_ERROR(AppendAction(
+      requested_by, part == 0 ? "z-issued" : "supplement-issued",
+      day + " Z " + std::to_string(z.z_number()) + " net " + Money(all.net_sales()).ToString() +
+          (missing.empty() ? "" : " forced, missing " + std::to_string(missing.size()))));
+  return signed_z;
+}
+
+// Inside a transaction: closes `day` if every expected till sealed it (or the
+// request forces it). Fills `response` either way.
+Result<bool> Fog::Impl::TryClose(const std::string& day, const v1::CloseDownRequest& request,
+                                 const std::string& requested_by,
+                                 v1::CloseDownResponse* response) {
+  SN_ASSIGN_OR_RETURN(std::set<std::string> sealed, SealedTills(day));
+  std::vector<std::string> missing;
+  for (const std::string& till : ExpectedTills()) {
+    if (sealed.count(till)) {
+      response->add_sealed_tills(till);
+    } else {
+      response->add_waiting_for(till);
+      missing.push_back(till);
+    }
+  }
+  if (!missing.empty() && !request.force()) return false;
+  SN_ASSIGN_OR_RETURN(v1::SignedZ z, BuildZ(day, 0, request, requested_by, missing));
+  SN_ASSIGN_OR_RETURN(sql::Stmt upd, db->Prepare("UPDATE closedowns SET state = 'closed' "
+                                                 "WHERE business_day = ?"));
+  upd.Bind(1, day);
+  SN_RETURN_IF_ERROR(upd.Run());
+  *response->mutable_z() = z;
+  response->set_closed(true);
+  return true;
+}
+
+v1::FogResponse Fog::Impl::CloseDown(const v1::FogRequest& fog_request) {
+  v1::FogResponse r;
+  const v1::CloseDownRequest& req = fog_request.closedown();
+  const std::string& day = req.business_day();
+  const std::string manager = fog_request.manager().empty() ? "manager" : fog_request.manager();
+  if (!IsValidDay(day)) {
+    r.set_error("'" + day + "' is not a business day (want YYYY-MM-DD)");
+    return r;
+  }
+  std::string today = DayOf(clock.NowMicros());
+  if (day > today) {
+    r.set_error("business day " + day + " is in the future (today is " + today + ")");
+    return r;
+  }
+  std::vector<std::string> expected = ExpectedTills();
+  for (const auto& [device, amount] : req.counted_cash()) {
+    if (std::find(expected.begin(), expected.end(), device) == expected.end()) {
+      r.set_error("counted cash for unknown till '" + device + "'");
+      return r;
+    }
+    if (amount < 0) {
+      r.set_error("counted cash for " + device + " is negative (" + Money(amount).ToString() +
+                  ")");
+      return r;
+    }
+  }
+  v1::CloseDownResponse* out = r.mutable_closedown();
+  out->set_business_day(day);
+  bool closed_now = false;
+  Status s = [&]() -> Status {
+    sql::Transaction txn(*db);
+    SN_RETURN_IF_ERROR(txn.begin_status());
+    SN_ASSIGN_OR_RETURN(std::vector<v1::SignedZ> zs, StoredZs(day));
+    if (!zs.empty()) {  // asked again: the same Z
+      out->set_closed(true);
+      *out->mutable_z() = zs[0];
+      for (size_t i = 1; i < zs.size(); ++i) *out->add_supplements() = zs[i];
+      SN_ASSIGN_OR_RETURN(std::set<std::string> sealed, SealedTills(day));
+      for (const std::string& t : sealed) out->add_sealed_tills(t);
+      return Status::Ok();
+    }
+    // The first request is kept; a repeat may add counts or force.
+    SN_ASSIGN_OR_RETURN(sql::Stmt prev, db->Prepare("SELECT request FROM closedowns WHERE "
+                                                    "business_day = ?"));
+    prev.Bind(1, day);
+    SN_ASSIGN_OR_RETURN(bool exists, prev.Step());
+    v1::CloseDownRequest merged;
+    if (exists) merged.ParseFromString(prev.Blob(0));
+    for (const auto& [device, amount] : req.counted_cash()) {
+      (*merged.mutable_counted_cash())[device] = amount;
+    }
+    merged.set_business_day(day);
+    merged.set_force(req.force());
+    v1::CloseDownRequest stored = merged;
+    stored.set_force(false);
+    SN_ASSIGN_OR_RETURN(sql::Stmt put, db->Prepare("INSERT INTO closedowns(business_day, state, "
+                                                   "request, requested_by, requested_us) "
+                                                   "VALUES(?, 'waiting', ?, ?, ?) ON CONFLICT DO "
+                                                   "UPDATE SET request = excluded.request"));
+    put.Bind(1, day).BindBlob(2, stored.SerializeAsString()).Bind(3, manager);
+    put.Bind(4, clock.NowMicros());
+    SN_RETURN_IF_ERROR(put.Run());
+    if (!exists || req.counted_cash_size() > 0 || req.force()) {
+      std::string detail = day;
+      for (const auto& [device, amount] : req.counted_cash()) {
+        detail += " count " + device + "=" + Money(amount).ToString();
+      }
+      if (req.force()) detail += " force";
+      SN_RETURN_IF_ERROR(AppendAction(manager, exists ? "closedown-update" : "closedown-request",
+                                      detail));
+    }
+    CrashPoint("closedown-after-request");
+    SN_ASSIGN_OR_RETURN(closed_now, TryClose(day, merged, manager, out));
+    CrashPoint("closedown-before-commit");
+    return txn.Commit();
+  }();
+  if (!s.ok()) {
+    r.clear_closedown();
+    r.set_error("close-down of " + day + " failed: " + s.message());
+    return r;
+  }
+  if (closed_now) {
+    open_parts[day] = 1;
+    waiting_days.erase(day);
+    CrashPoint("closedown-after-commit");
+  } else if (!out->closed()) {
+    waiting_days.insert(day);
+    SendSealCommands(day);
+  }
+  r.set_ok(true);
+  return r;
+}
+
+void Fog::Impl::PollCloseDowns() {
+  for (const std::string& d : ingest->TakeLateDays()) late_days.insert(d);
+  if (waiting_days.empty() && late_days.empty()) return;
+  std::vector<std::string> waiting(waiting_days.begin(), waiting_days.end());
+  for (const std::string& day : waiting) {
+    v1::CloseDownResponse response;
+    bool closed = false;
+    Status s = [&]() -> Status {
+      sql::Transaction txn(*db);
+      SN_RETURN_IF_ERROR(txn.begin_status());
+      SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare("SELECT request, requested_by FROM "
+                                                      "closedowns WHERE business_day = ?"));
+      stmt.Bind(1, day);
+      SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return Status::NotFound("close-down row of " + day);
+      v1::CloseDownRequest req;
+      req.ParseFromString(stmt.Blob(0));
+      req.set_force(false);
+      SN_ASSIGN_OR_RETURN(closed, TryClose(day, req, stmt.Text(1), &response));
+      if (!closed) return Status::Ok();
+      CrashPoint("closedown-before-commit");
+      return txn.Commit();
+    }();
+    if (!s.ok()) {
+      spdlog::error("close-down of {}: {}", day, s.ToString());
+    } else if (closed) {
+      open_parts[day] = 1;
+      waiting_days.erase(day);
+      spdlog::info("business day {} closed: every till sealed", day);
+    }
+  }
+  // Supplements: a closed day's open part is complete once every till that
+  // has events in it has sealed the day.
+  std::vector<std::string> late(late_days.begin(), late_days.end());
+  late_days.clear();
+  for (const std::string& day : late) {
+    uint32_t part = PartOfDay(day);
+    if (part == 0) continue;
+    bool issued = false;
+    Status s = [&]() -> Status {
+      sql::Transaction txn(*db);
+      SN_RETURN_IF_ERROR(txn.begin_status());
+      SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                          db->Prepare("SELECT DISTINCT device_id FROM day_ranges WHERE "
+                                      "business_day = ? AND part = ?"));
+      stmt.Bind(1, day).Bind(2, int64_t{part});
+      std::vector<std::string> devices;
+      while (true) {
+        SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) break;
+        devices.push_back(stmt.Text(0));
+      }
+      if (devices.empty()) return Status::Ok();
+      SN_ASSIGN_OR_RETURN(std::set<std::string> sealed, SealedTills(day));
+      for (const std::string& d : devices) {
+        if (!sealed.count(d)) {
+          late_days.insert(day);  // look again when more arrives
+          return Status::Ok();
+        }
+      }
+      v1::CloseDownRequest none;
+      SN_ASSIGN_OR_RETURN(v1::SignedZ z, BuildZ(day, part, none, "fog", {}));
+      (void)z;
+      issued = true;
+      return txn.Commit();
+    }();
+    if (!s.ok()) {
+      spdlog::error("supplement of {}: {}", day, s.ToString());
+      late_days.insert(day);
+    } else if (issued) {
+      open_parts[day] = part + 1;
+      spdlog::info("supplementary close-down of {} issued (part {})", day, part);
+    }
+  }
+}
+
+}  // namespace storenode::fog
