@@ -1,5 +1,6 @@
 #include "support/fog.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -27,10 +28,16 @@ Status FogProcess::Start() {
     out << (i ? ", " : "") << '"' << expected_[i] << '"';
   out << "]\n\n[log]\nlevel = \"info\"\n" << extra_config << "\n";
   out.close();
-  SN_ASSIGN_OR_RETURN(Process p, Process::Spawn({std::string(SN_BIN_DIR) + "/storenode-fogd",
-                                                 "--config", config_path()},
-                                                log_path(), log_path()));
-  process_.emplace(std::move(p));
+  if (!crash_at.empty()) setenv("STORENODE_CRASH_AT", crash_at.c_str(), 1);
+  auto p = Process::Spawn({std::string(SN_BIN_DIR) + "/storenode-fogd", "--config", config_path()},
+                          log_path(), log_path());
+  unsetenv("STORENODE_CRASH_AT");
+  if (!p.ok()) return p.status();
+  process_.emplace(std::move(*p));
+  if (!crash_at.empty()) {
+    crash_at.clear();
+    return Status::Ok();
+  }
   // Ready once it answers: then it is subscribed and will see what follows.
   auto ready = GetStatus();
   if (!ready.ok()) return ready.status();
@@ -43,6 +50,13 @@ void FogProcess::Kill() {
     process_->Wait();
     process_.reset();
   }
+}
+
+int FogProcess::Wait() {
+  if (!process_) return -1;
+  int code = process_->Wait();
+  process_.reset();
+  return code;
 }
 
 int FogProcess::Stop() {

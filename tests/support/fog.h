@@ -19,6 +19,7 @@ class FogProcess {
   Status Start();
   void Kill();  // SIGKILL
   int Stop();   // SIGTERM, waits; the exit code
+  int Wait();   // waits for it to exit by itself; the exit code (-signal)
   bool Running();
   // Sends a request over MQTT and waits for the answer.
   Result<v1::FogResponse> Ask(const v1::FogRequest& request);
@@ -32,6 +33,9 @@ class FogProcess {
   FogClientOptions client_options() const;
   // Extra TOML appended to the config before Start().
   std::string extra_config;
+  // Set STORENODE_CRASH_AT for the next Start() (see common/fault.h); the
+  // fog then dies at that point, so Start() does not wait for it to answer.
+  std::string crash_at;
 
  private:
   std::string dir_, store_, broker_uri_;

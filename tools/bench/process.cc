@@ -124,6 +124,26 @@ Result<ProcUsage> ReadProcUsage(pid_t pid) {
   return usage;
 }
 
+Result<double> HostBusySeconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  // cpu user nice system idle iowait irq softirq steal ...
+  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
+      cpu != "cpu") {
+    return Status::Io("cannot parse /proc/stat");
+  }
+  return static_cast<double>(user + nice + system + irq + softirq + steal) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double HostLoad1m() {
+  std::ifstream in("/proc/loadavg");
+  double load = 0;
+  in >> load;
+  return load;
+}
+
 Result<std::string> SelfExe() {
   std::string path(4096, '\0');
   ssize_t n = ::readlink("/proc/self/exe", path.data(), path.size());

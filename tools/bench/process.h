@@ -60,6 +60,12 @@ struct ProcUsage {
 Result<ProcUsage> ReadProcUsage(pid_t pid);
 inline Result<ProcUsage> ReadSelfUsage() { return ReadProcUsage(0); }  // 0: this process
 
+// CPU time the whole host has spent busy (not idle, not waiting for I/O)
+// since boot, over all cores, from /proc/stat: what a run competes with.
+Result<double> HostBusySeconds();
+// The host's 1-minute load average (/proc/loadavg).
+double HostLoad1m();
+
 // The path of the running executable (/proc/self/exe).
 Result<std::string> SelfExe();
 

@@ -1,0 +1,341 @@
+// The end-of-day close-down through a real broker and fog, checked against
+// figures recomputed independently from the tills' journals.
+#include <google/protobuf/util/message_differencer.h>
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <thread>
+
+#include "storenode/common/clock.h"
+#include "storenode/common/merkle.h"
+#include "storenode/common/sqlite.h"
+#include "storenode/common/totals.h"
+#include "support/store.h"
+
+using namespace storenode;
+using namespace storenode::testing;
+
+namespace {
+
+// Asks until the day is closed (or, with force, once more to force it).
+v1::CloseDownResponse CloseDay(Store& store, const std::string& day,
+                               std::map<std::string, int64_t> counts = {}, bool force = false,
+                               std::chrono::seconds wait = std::chrono::seconds(30)) {
+  v1::FogRequest req;
+  req.set_manager("test");
+  req.mutable_closedown()->set_business_day(day);
+  for (const auto& [d, c] : counts) (*req.mutable_closedown()->mutable_counted_cash())[d] = c;
+  v1::CloseDownResponse out;
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  while (true) {
+    auto r = store.fog->Ask(req);
+    REQUIRE(r.ok());
+    INFO(r->error());
+    REQUIRE(r->ok());
+    out = r->closedown();
+    if (out.closed() || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  if (!out.closed() && force) {
+    req.mutable_closedown()->set_force(true);
+    auto r = store.fog->Ask(req);
+    REQUIRE(r.ok());
+    REQUIRE(r->ok());
+    out = r->closedown();
+  }
+  return out;
+}
+
+v1::ZReport Decode(const v1::SignedZ& s) {
+  v1::ZReport z;
+  REQUIRE(z.ParseFromString(s.z()));
+  return z;
+}
+
+// The day's figures and Merkle root from the journal files alone.
+struct Oracle {
+  v1::DayTotals totals;
+  crypto::Hash root{};
+  uint64_t leaves = 0;
+};
+
+Oracle FromJournals(const std::vector<std::string>& paths, const std::string& day,
+                    std::map<std::string, uint64_t> from_seq = {},
+                    std::map<std::string, uint64_t> to_seq = {}) {
+  Oracle o;
+  // (device, journal id, seq) order, as the Z promises.
+  std::map<std::pair<std::string, std::string>, std::vector<crypto::Hash>> by_journal;
+  for (const std::string& path : paths) {
+    for (const v1::JournalEvent& ev : edge::ReadJournalFile(path).value()) {
+      DecodedEvent d;
+      REQUIRE(DecodeEvent(ev, &d).ok());
+      const auto& h = d.header;
+      if (h.business_day() != day) continue;
+      if (from_seq.count(h.device_id()) && h.seq() < from_seq[h.device_id()]) continue;
+      if (to_seq.count(h.device_id()) && h.seq() > to_seq[h.device_id()]) continue;
+      AddToTotals(d, &o.totals);
+      by_journal[{h.device_id(), h.journal_id()}].push_back(
+          merkle::LeafHash(crypto::AsBytes(ev.hash())));
+    }
+  }
+  std::vector<crypto::Hash> leaves;
+  for (auto& [k, v] : by_journal) leaves.insert(leaves.end(), v.begin(), v.end());
+  o.root = merkle::Root(leaves);
+  o.leaves = leaves.size();
+  FinishTotals(&o.totals);
+  return o;
+}
+
+void RequireSameFigures(v1::DayTotals got, v1::DayTotals want) {
+  for (auto* t : {&got, &want}) {
+    t->clear_store_id();
+    t->clear_device_id();
+    t->clear_business_day();
+    t->clear_sealed();
+  }
+  INFO("Z:      " << got.ShortDebugString());
+  INFO("oracle: " << want.ShortDebugString());
+  REQUIRE(google::protobuf::util::MessageDifferencer::Equals(got, want));
+}
+
+void RequireSigned(const v1::SignedZ& s) {
+  crypto::Hash h = crypto::Sha256Of(s.z());
+  REQUIRE(s.hash() == std::string(h.begin(), h.end()));
+  crypto::PublicKey key{};
+  REQUIRE(s.fog_public_key().size() == 32);
+  std::memcpy(key.data(), s.fog_public_key().data(), 32);
+  REQUIRE(crypto::Verify(key, crypto::AsBytes(s.hash()), crypto::AsBytes(s.signature())));
+}
+
+std::vector<std::string> Paths(const Store& s) {
+  std::vector<std::string> out;
+  for (const auto& t : s.tills) out.push_back(t.journal->options().journal_path);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a day of 3 tills closes into a Z whose every figure matches the journals",
+          "[closedown][integration]") {
+  Store store(3);
+  REQUIRE(store.fog->Start().ok());
+  for (size_t i = 0; i < 3; ++i) store.OpenTill(i);
+  for (size_t i = 0; i < 3; ++i) store.Sell(i, 300);
+  std::string day = store.tills[0].journal->business_day();
+  REQUIRE(store.WaitSynced());
+
+  // Counted cash: till-1 over by 1.25, till-2 short by 2.50, till-3 not counted.
+  v1::FogRequest xreq;
+  xreq.mutable_report()->set_kind("x");
+  xreq.mutable_report()->set_business_day(day);
+  auto x = store.fog->Ask(xreq).value().report().x();
+  std::map<std::string, int64_t> expected;
+  for (const auto& d : x.drawers()) expected[d.device_id()] = d.expected();
+  REQUIRE(expected.size() == 3);
+  auto first = CloseDay(
+      store, day, {{"till-1", expected["till-1"] + 125}, {"till-2", expected["till-2"] - 250}});
+  REQUIRE(first.closed());
+  v1::ZReport z = Decode(first.z());
+  RequireSigned(first.z());
+  REQUIRE(z.z_number() == 1);
+  REQUIRE(z.kind() == "Z");
+  REQUIRE(z.missing_tills_size() == 0);
+  REQUIRE(z.prev_z_hash() == std::string(32, '\0'));
+
+  // Every till sealed: the oracle is every event of the day in each journal.
+  Oracle o = FromJournals(Paths(store), day);
+  RequireSameFigures(z.totals(), o.totals);
+  REQUIRE(z.merkle_root() == std::string(o.root.begin(), o.root.end()));
+  REQUIRE(z.leaf_count() == o.leaves);
+  REQUIRE(z.tills_size() == 3);
+  for (const auto& t : z.tills()) {
+    INFO(t.device_id());
+    REQUIRE(t.sealed());
+    REQUIRE(t.receipt_count() == 300);
+    REQUIRE(t.first_receipt_no() == 1);
+  }
+  REQUIRE(z.drawer_counts_size() == 3);
+  for (const auto& c : z.drawer_counts()) {
+    INFO(c.device_id());
+    REQUIRE(c.expected_cash() == expected[c.device_id()]);
+    if (c.device_id() == "till-1") REQUIRE(c.over_short() == 125);
+    if (c.device_id() == "till-2") REQUIRE(c.over_short() == -250);
+    if (c.device_id() == "till-3") REQUIRE_FALSE(c.counted());
+  }
+  REQUIRE(z.grand_totals().net_sales() == o.totals.net_sales());
+
+  // Asked again: the same Z, byte for byte, and still one Z.
+  auto again = CloseDay(store, day);
+  REQUIRE(again.z().z() == first.z().z());
+  REQUIRE(store.FogQuarantined() == 0);
+
+  // Reports of the closed day agree with each other and with the Z.
+  for (const char* kind : {"hourly", "items", "cashiers", "tenders", "z"}) {
+    v1::FogRequest req;
+    req.mutable_report()->set_kind(kind);
+    req.mutable_report()->set_business_day(day);
+    auto r = store.fog->Ask(req).value();
+    INFO(kind << ": " << r.error());
+    REQUIRE(r.ok());
+    const v1::Report& rep = r.report();
+    uint64_t receipts = 0;
+    int64_t sales = 0;
+    if (std::string(kind) == "hourly") {
+      for (const auto& h : rep.hours()) receipts += h.receipts();
+      REQUIRE(receipts == 900);
+    } else if (std::string(kind) == "items") {
+      for (const auto& i : rep.items()) sales += i.revenue();
+      REQUIRE(sales == o.totals.gross_sales() - o.totals.discounts());
+    } else if (std::string(kind) == "cashiers") {
+      for (const auto& c : rep.cashiers()) receipts += c.receipts();
+      REQUIRE(receipts == 900);
+    } else if (std::string(kind) == "tenders") {
+      REQUIRE(rep.x().tenders_size() == o.totals.tenders_size());
+    } else {
+      REQUIRE(rep.z_size() == 1);
+      REQUIRE(rep.z(0).z() == first.z().z());
+    }
+  }
+  v1::FogRequest nope;
+  nope.mutable_report()->set_kind("x");
+  nope.mutable_report()->set_business_day("2001-01-01");
+  auto r = store.fog->Ask(nope).value();
+  REQUIRE_FALSE(r.ok());
+  REQUIRE_THAT(r.error(), Catch::Contains("no sales or events recorded for business day"));
+}
+
+TEST_CASE("a till offline at the close is missing from the Z and comes back in a supplement",
+          "[closedown][integration]") {
+  Store store(3);
+  REQUIRE(store.fog->Start().ok());
+  for (size_t i = 0; i < 3; ++i) store.OpenTill(i);
+  for (size_t i = 0; i < 3; ++i) store.Sell(i, 100);
+  std::string day = store.tills[0].journal->business_day();
+  REQUIRE(store.WaitSynced());
+  uint64_t till3_at_close = store.tills[2].journal->head_seq();
+  store.tills[2].sync.reset();  // till-3 goes offline and keeps selling
+  store.Sell(2, 80);
+
+  auto closed = CloseDay(store, day, {}, /*force=*/true, std::chrono::seconds(3));
+  REQUIRE(closed.closed());
+  v1::ZReport z = Decode(closed.z());
+  REQUIRE(z.missing_tills_size() == 1);
+  REQUIRE(z.missing_tills(0) == "till-3");
+  REQUIRE(z.forced());
+  Oracle at_close = FromJournals(Paths(store), day, {}, {{"till-3", till3_at_close}});
+  RequireSameFigures(z.totals(), at_close.totals);
+  REQUIRE(z.merkle_root() == std::string(at_close.root.begin(), at_close.root.end()));
+
+  // Back online: it gets the retained seal command, seals, and uploads.
+  store.tills[2].sync = std::move(
+      edge::SyncEngine::Start(store.tills[2].journal.get(), store.SyncOptionsFor()).value());
+  v1::CloseDownResponse after;
+  REQUIRE(WaitFor(
+      [&] {
+        after = CloseDay(store, day, {}, false, std::chrono::seconds(0));
+        return after.supplements_size() == 1;
+      },
+      std::chrono::seconds(30)));
+  v1::ZReport sup = Decode(after.supplements(0));
+  RequireSigned(after.supplements(0));
+  REQUIRE(sup.kind() == "SUPPLEMENT");
+  REQUIRE(sup.z_number() == 2);
+  REQUIRE(sup.supplements_z_number() == 1);
+  REQUIRE(sup.prev_z_hash() == closed.z().hash());
+  Oracle late = FromJournals(Paths(store), day, {{"till-3", till3_at_close + 1}},
+                             {{"till-1", 0}, {"till-2", 0}});
+  RequireSameFigures(sup.totals(), late.totals);
+  REQUIRE(sup.merkle_root() == std::string(late.root.begin(), late.root.end()));
+  REQUIRE(sup.tills_size() == 1);
+  REQUIRE(sup.tills(0).sealed());
+  // Z plus supplement is the whole day.
+  v1::DayTotals sum = z.totals();
+  MergeTotals(sup.totals(), &sum);
+  FinishTotals(&sum);
+  RequireSameFigures(sum, FromJournals(Paths(store), day).totals);
+  REQUIRE(Decode(after.z()).z_number() == 1);  // the Z itself never changed
+  REQUIRE(after.z().z() == closed.z().z());
+}
+
+TEST_CASE("SIGKILL of the fog during the close-down ends in exactly one Z",
+          "[closedown][integration][crash]") {
+  for (const char* point :
+       {"closedown-after-request", "closedown-before-commit", "closedown-after-commit"}) {
+    DYNAMIC_SECTION(point) {
+      Store store(2);
+      REQUIRE(store.fog->Start().ok());
+      for (size_t i = 0; i < 2; ++i) store.OpenTill(i);
+      for (size_t i = 0; i < 2; ++i) store.Sell(i, 100);
+      std::string day = store.tills[0].journal->business_day();
+      for (size_t i = 0; i < 2; ++i) REQUIRE(store.tills[i].journal->SealDay(day, "pos").ok());
+      REQUIRE(store.WaitSynced());
+      REQUIRE(store.fog->Stop() == 0);
+
+      store.fog->crash_at = point;
+      REQUIRE(store.fog->Start().ok());
+      v1::FogRequest req;
+      req.mutable_closedown()->set_business_day(day);
+      FogClientOptions quick = store.fog->client_options();
+      quick.timeout = std::chrono::seconds(4);
+      (void)AskFog(quick, req);  // the fog dies while answering
+      REQUIRE(store.fog->Wait() == -SIGKILL);
+
+      REQUIRE(store.fog->Start().ok());
+      auto done = CloseDay(store, day);
+      REQUIRE(done.closed());
+      v1::ZReport z = Decode(done.z());
+      REQUIRE(z.z_number() == 1);
+      sql::OpenOptions ro;
+      ro.read_only = true;
+      auto db = sql::Db::Open(store.fog->db_path(), ro).value();
+      REQUIRE(db->QueryInt("SELECT COUNT(*) FROM zreports").value() == 1);
+      RequireSameFigures(z.totals(), FromJournals(Paths(store), day).totals);
+    }
+  }
+}
+
+TEST_CASE("Zs of consecutive days are numbered, chained and signed", "[closedown][integration]") {
+  Store store(2);
+  REQUIRE(store.fog->Start().ok());
+  std::vector<std::string> days;
+  for (size_t i = 0; i < 2; ++i) {
+    // Book two days in the past so that three days can be closed today.
+    edge::Options o = sim::SimTillOptions(store.dir, "store-1", sim::SimDeviceId(int(i) + 1));
+    o.day_offset_minutes = -2 * 24 * 60;
+    store.tills[i].journal = std::move(edge::Journal::Open(o).value());
+    store.tills[i].sim =
+        std::make_unique<sim::TillSim>(store.tills[i].journal.get(), 3, int(i) + 1);
+    store.tills[i].sync = std::move(
+        edge::SyncEngine::Start(store.tills[i].journal.get(), store.SyncOptionsFor()).value());
+  }
+  std::vector<v1::SignedZ> zs;
+  for (int d = 0; d < 3; ++d) {
+    for (size_t i = 0; i < 2; ++i) store.Sell(i, 50);
+    std::string day = store.tills[0].journal->business_day();
+    REQUIRE(day <= DayOf(SystemClock::Default()->NowMicros()));
+    auto r = CloseDay(store, day);  // the fog's seal command moves the tills on
+    REQUIRE(r.closed());
+    zs.push_back(r.z());
+    REQUIRE(WaitFor(
+        [&] {
+          return store.tills[0].journal->business_day() > day &&
+                 store.tills[1].journal->business_day() > day;
+        },
+        std::chrono::seconds(10)));
+  }
+  int64_t net = 0;
+  for (size_t i = 0; i < zs.size(); ++i) {
+    RequireSigned(zs[i]);
+    v1::ZReport z = Decode(zs[i]);
+    REQUIRE(z.z_number() == i + 1);
+    REQUIRE(z.prev_z_hash() == (i == 0 ? std::string(32, '\0') : zs[i - 1].hash()));
+    net += z.totals().net_sales();
+    REQUIRE(z.grand_totals().net_sales() == net);
+  }
+  // A day in the future is refused.
+  v1::FogRequest future;
+  future.mutable_closedown()->set_business_day("2999-01-01");
+  auto r = store.fog->Ask(future).value();
+  REQUIRE_FALSE(r.ok());
+  REQUIRE_THAT(r.error(), Catch::Contains("is in the future"));
+}
