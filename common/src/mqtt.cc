@@ -36,6 +36,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -597,6 +598,17 @@ Status Client::Publish(const Message& m, std::function<void(Status)> on_done) {
 size_t Client::inflight() const {
   std::lock_guard lk(impl_->mu_);
   return impl_->inflight_;
+}
+
+Status PublishAndWait(Client& client, const Message& m, std::chrono::milliseconds timeout) {
+  auto done = std::make_shared<std::promise<Status>>();
+  auto result = done->get_future();
+  SN_RETURN_IF_ERROR(client.Publish(m, [done](Status s) { done->set_value(std::move(s)); }));
+  if (result.wait_for(timeout) != std::future_status::ready) {
+    return Status::Unavailable("no ack from the broker within " +
+                               std::to_string(timeout.count()) + " ms");
+  }
+  return result.get();
 }
 
 }  // namespace storenode::mqtt

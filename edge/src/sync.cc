@@ -293,14 +293,7 @@ void SyncEngine::Stop() {
   s.cv.notify_one();
   if (s.thread.joinable()) s.thread.join();
   if (s.client->connected()) {
-    // A clean disconnect does not fire the will: say offline ourselves and
-    // give the broker a moment to confirm it.
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    if (s.client->Publish(s.StatusMessage(false), [done](Status) { *done = true; }).ok()) {
-      for (int i = 0; i < 100 && !*done; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-    }
+    (void)mqtt::PublishAndWait(*s.client, s.StatusMessage(false), std::chrono::seconds(1));
   }
   s.client->Stop();
   uint64_t a = std::min(s.acked.load(), s.journal->head_seq());

@@ -90,7 +90,9 @@ void Fog::Stop() {
   f.cv.notify_one();
   if (f.worker.joinable()) f.worker.join();
   if (f.client) {
-    (void)f.client->Publish(f.FogStatusMessage(false));
+    if (f.client->connected()) {
+      (void)mqtt::PublishAndWait(*f.client, f.FogStatusMessage(false), std::chrono::seconds(1));
+    }
     f.client->Stop();
   }
 }

@@ -102,4 +102,9 @@ class Client {
   std::unique_ptr<Impl> impl_;
 };
 
+// Publishes and waits (up to `timeout`) for the broker's ack. For shutdown
+// paths that must say "offline" before a clean disconnect, which does not
+// fire the will. Blocks: never call it from a callback.
+Status PublishAndWait(Client& client, const Message& m, std::chrono::milliseconds timeout);
+
 }  // namespace storenode::mqtt
