@@ -136,6 +136,7 @@ class StopSignals {
 // `stop` is set, keeping to args.rate sales per second.
 Status Drive(sim::TillSim& sim, const Args& args, SteadyClock::time_point start,
              const std::atomic<bool>& stop) {
+  if (args.sales == 0 && args.duration == 0) return Status::Ok();  // --linger only
   const auto deadline = start + ToDuration(args.duration > 0 ? args.duration : 1e9);
   while (args.sales == 0 || sim.sales() < args.sales) {
     if (stop || SteadyClock::now() >= deadline) break;
@@ -332,8 +333,9 @@ int main(int argc, char** argv) {
     std::cerr << "pos-sim: " << message << "\n";
     return storenode::kExitUsage;
   };
-  if (args.sales == 0 && args.duration == 0) {
-    return usage("give --sales M and/or --duration SECONDS");
+  // With --linger, selling nothing is fine: the tills only stay on line.
+  if (args.sales == 0 && args.duration == 0 && args.linger == 0) {
+    return usage("give --sales M and/or --duration SECONDS (or --linger SECONDS)");
   }
   if (args.store.empty()) return usage("--store must not be empty");
   if (args.broker.uri.empty()) {
