@@ -16,6 +16,12 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, OpenOptions option
   std::unique_ptr<Db> db(new Db(raw, path));
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   sqlite3_extended_result_codes(raw, 1);
+  if (options.page_size > 0) {
+    SN_RETURN_IF_ERROR(db->Exec("PRAGMA page_size=" + std::to_string(options.page_size)));
+  }
+  if (options.cache_size_kib > 0) {
+    SN_RETURN_IF_ERROR(db->Exec("PRAGMA cache_size=-" + std::to_string(options.cache_size_kib)));
+  }
   if (!options.read_only) {
     if (options.wal) SN_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
     SN_RETURN_IF_ERROR(db->Exec(options.sync == Sync::kFull ? "PRAGMA synchronous=FULL"
@@ -88,6 +94,16 @@ Stmt& Stmt::BindBlob(int index, const void* data, size_t size) {
   // A zero-length blob must still be a blob, not NULL.
   static const char kEmpty = 0;
   sqlite3_bind_blob(stmt_, index, size ? data : &kEmpty, static_cast<int>(size), SQLITE_TRANSIENT);
+  return *this;
+}
+Stmt& Stmt::BindBlobRef(int index, std::string_view bytes) {
+  static const char kEmpty = 0;
+  sqlite3_bind_blob(stmt_, index, bytes.empty() ? &kEmpty : bytes.data(),
+                    static_cast<int>(bytes.size()), SQLITE_STATIC);
+  return *this;
+}
+Stmt& Stmt::BindTextRef(int index, std::string_view text) {
+  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
   return *this;
 }
 Stmt& Stmt::BindNull(int index) {

@@ -173,7 +173,8 @@ Status Ingest::HandleJournal(const mqtt::Message& m) {
           auto anchor = crypto::HashFromBytes(batch.anchor_hash());
           if (!anchor.ok()) return Quarantine(device, m.topic, "malformed anchor hash", m.payload);
           SN_RETURN_IF_ERROR(StoreEvent(*d, run.front()));
-          read_models_.Add(run.front().decoded, part_of_(run.front().decoded.header.business_day()));
+          read_models_.Add(run.front().decoded,
+                           part_of_(run.front().decoded.header.business_day()));
           d->acked_seq = batch.anchor_seq();
           d->head_hash = *anchor;
           spdlog::warn(
@@ -289,12 +290,13 @@ Status Ingest::Extend(Device& d, const std::string& topic, std::vector<Held> run
 Status Ingest::StoreEvent(const Device& d, const Held& e) {
   const v1::EventHeader& h = e.decoded.header;
   sql::Stmt& ins = *insert_event_;
-  ins.Bind(1, d.device_id).BindBlob(2, d.journal_id).Bind(3, static_cast<int64_t>(h.seq()));
-  ins.Bind(4, h.business_day()).Bind(5, int64_t{h.kind()});
-  ins.Bind(6, static_cast<int64_t>(h.receipt_no()));
-  ins.BindBlob(7, e.event.header()).BindBlob(8, e.event.body());
-  ins.BindBlob(9, e.event.prev_hash()).BindBlob(10, e.event.hash());
-  ins.BindBlob(11, e.event.signature());
+  // Everything bound lives until Run() returns: no copies.
+  ins.BindTextRef(1, d.device_id).BindBlobRef(2, d.journal_id);
+  ins.Bind(3, static_cast<int64_t>(h.seq())).BindTextRef(4, h.business_day());
+  ins.Bind(5, int64_t{h.kind()}).Bind(6, static_cast<int64_t>(h.receipt_no()));
+  ins.BindBlobRef(7, e.event.header()).BindBlobRef(8, e.event.body());
+  ins.BindBlobRef(9, e.event.prev_hash()).BindBlobRef(10, e.event.hash());
+  ins.BindBlobRef(11, e.event.signature());
   ++events_in_txn_;
   ++staged_counters_.events_stored;
   return ins.Run();

@@ -26,6 +26,8 @@ struct OpenOptions {
   bool wal = true;
   Sync sync = Sync::kFull;
   int busy_timeout_ms = 5000;
+  int page_size = 0;       // bytes, for a new file; 0 = SQLite's default
+  int cache_size_kib = 0;  // 0 = SQLite's default
 };
 
 class Stmt;
@@ -69,6 +71,10 @@ class Stmt {
   Stmt& BindBlob(int index, std::string_view bytes);
   Stmt& BindBlob(int index, const void* data, size_t size);
   Stmt& BindNull(int index);
+  // Without a copy: the bytes must stay valid until the statement is stepped
+  // and reset (the fog's hot insert path).
+  Stmt& BindBlobRef(int index, std::string_view bytes);
+  Stmt& BindTextRef(int index, std::string_view text);
 
   // true when a row is available, false when done.
   Result<bool> Step();
