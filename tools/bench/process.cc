@@ -180,6 +180,18 @@ bool PortAccepts(int port) {
   return ok;
 }
 
+Status WriteFogConfig(const std::string& path, std::string_view store,
+                      const std::string& broker_uri, const std::string& data_dir) {
+  std::ofstream out(path, std::ios::trunc);
+  out << "[store]\nid = \"" << store << "\"\n\n"
+      << "[broker]\nuri = \"" << broker_uri << "\"\ninsecure = true\n\n"
+      << "[data]\ndir = \"" << data_dir << "\"\n\n"
+      << "[log]\nlevel = \"warn\"\n";
+  out.close();
+  if (!out) return Status::Io("cannot write " + path);
+  return Status::Ok();
+}
+
 int64_t MonotonicNanos() {
   timespec t{};
   clock_gettime(CLOCK_MONOTONIC, &t);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "storenode/common/status.h"
@@ -77,6 +78,11 @@ bool PortAccepts(int port);
 // CLOCK_MONOTONIC in nanoseconds: the same clock in every process of the
 // host, so a child's timestamp can be compared with the parent's.
 int64_t MonotonicNanos();
+
+// Writes a storenode-fogd config to `path`: store `store`, the broker at
+// `broker_uri` over plain TCP, fog.db in `data_dir`, log level warn.
+Status WriteFogConfig(const std::string& path, std::string_view store,
+                      const std::string& broker_uri, const std::string& data_dir);
 
 // A mosquitto on a free 127.0.0.1 port, configured for bursts: nothing of a
 // drain is dropped (max_queued_messages) and no disk is involved

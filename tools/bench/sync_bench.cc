@@ -230,17 +230,6 @@ Status WaitTillsOnline(const std::string& uri, uint32_t tills, std::vector<Child
   return Status::Ok();
 }
 
-Status WriteFogConfig(const Paths& paths, const std::string& broker_uri) {
-  std::ofstream out(paths.fog_config(), std::ios::trunc);
-  out << "[store]\nid = \"" << kSyncStore << "\"\n\n"
-      << "[broker]\nuri = \"" << broker_uri << "\"\ninsecure = true\n\n"
-      << "[data]\ndir = \"" << paths.fog_dir() << "\"\n\n"
-      << "[log]\nlevel = \"warn\"\n";
-  out.close();
-  if (!out) return Status::Io("cannot write " + paths.fog_config());
-  return Status::Ok();
-}
-
 // Events the fog has acked so far, summed over its devices; -1 while fog.db
 // is not readable yet. Read-only, for progress lines.
 int64_t FogAcked(const Paths& paths) {
@@ -295,7 +284,8 @@ Result<Drain> RunDrain(const Config& config, const Paths& paths, const Broker& b
     tills.push_back(std::move(child));
   }
   SN_RETURN_IF_ERROR(WaitTillsOnline(broker.uri(), config.tills, tills));
-  SN_RETURN_IF_ERROR(WriteFogConfig(paths, broker.uri()));
+  SN_RETURN_IF_ERROR(
+      WriteFogConfig(paths.fog_config(), kSyncStore, broker.uri(), paths.fog_dir()));
   std::fprintf(stderr, "bench sync: %u tills online; starting the fog\n", config.tills);
   Drain drain;
   drain.host_load_1m = HostLoad1m();
