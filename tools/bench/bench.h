@@ -27,6 +27,7 @@ inline constexpr int kExitUsage = 2;   // bad mode, flag or value
 using ModeFn = int (*)(const std::vector<std::string>& args);
 
 int RunJournal(const std::vector<std::string>& args);
+int RunClosedown(const std::vector<std::string>& args);
 int RunSync(const std::vector<std::string>& args);
 // The till process of bench sync (sync_till.cc); not listed in the usage.
 int RunSyncTill(const std::vector<std::string>& args);

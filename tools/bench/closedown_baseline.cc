@@ -87,7 +87,8 @@ Result<DayContent> WriteBaselineTables(const std::string& path,
   std::filesystem::remove(path, ec);
   SN_ASSIGN_OR_RETURN(std::unique_ptr<sql::Db> db, sql::Db::Open(path));
   SN_RETURN_IF_ERROR(db->Exec(kSchema));
-  SN_ASSIGN_OR_RETURN(sql::Stmt line, db->Prepare("INSERT INTO lines VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"));
+  SN_ASSIGN_OR_RETURN(sql::Stmt line,
+                      db->Prepare("INSERT INTO lines VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"));
   SN_ASSIGN_OR_RETURN(sql::Stmt tender, db->Prepare("INSERT INTO tenders VALUES(?,?,?,?,?,?)"));
   sql::Transaction txn(*db);
   SN_RETURN_IF_ERROR(txn.begin_status());

@@ -44,7 +44,7 @@ struct BaselineFigures {
     int64_t gross_sales = 0;  // sum of qty * unit_price over sale lines
     int64_t discounts = 0;
     uint64_t refund_count = 0;
-    int64_t refunds = 0;  // sum of refund line gross
+    int64_t refunds = 0;     // sum of refund line gross
     int64_t cash_sales = 0;  // CASH tenders of sales: the drawer's figures
     int64_t cash_refunds = 0;
   };

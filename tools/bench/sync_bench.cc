@@ -284,8 +284,7 @@ Result<Drain> RunDrain(const Config& config, const Paths& paths, const Broker& b
     tills.push_back(std::move(child));
   }
   SN_RETURN_IF_ERROR(WaitTillsOnline(broker.uri(), config.tills, tills));
-  SN_RETURN_IF_ERROR(
-      WriteFogConfig(paths.fog_config(), kSyncStore, broker.uri(), paths.fog_dir()));
+  SN_RETURN_IF_ERROR(WriteFogConfig(paths.fog_config(), kSyncStore, broker.uri(), paths.fog_dir()));
   std::fprintf(stderr, "bench sync: %u tills online; starting the fog\n", config.tills);
   Drain drain;
   drain.host_load_1m = HostLoad1m();
