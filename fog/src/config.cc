@@ -1,4 +1,11 @@
 #include "storenode/common/config.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
 #include "storenode/fog/fog.h"
 
 namespace storenode::fog {
@@ -36,6 +43,13 @@ Result<Config> LoadConfig(const std::string& path) {
     return bad("broker.uri", "plain tcp:// needs broker.insecure = true");
   }
   if (tls && c.ca_file.empty()) return bad("broker.ca_file", "required with ssl://");
+  for (const auto& [key, file] : {std::pair{"broker.ca_file", c.ca_file},
+                                  {"broker.cert_file", c.cert_file},
+                                  {"broker.key_file", c.key_file}}) {
+    if (!file.empty() && access(file.c_str(), R_OK) != 0) {
+      return bad(key, "cannot read " + file + ": " + std::strerror(errno));
+    }
+  }
   if (c.gap_hold_ms < 0) return bad("ingest.gap_hold_ms", "must not be negative");
   if (c.max_batch_events < 1) return bad("ingest.max_batch_events", "must be at least 1");
   return c;

@@ -111,11 +111,13 @@ Status Ingest::HandleJournal(const mqtt::Message& m) {
   if (!batch.ParseFromString(m.payload)) {
     return Quarantine(device, m.topic, "payload does not parse as a JournalBatch", m.payload);
   }
-  if (batch.schema_version() > kSchemaVersion) {
+  if (batch.schema_version() == 0 || batch.schema_version() > kSchemaVersion) {
+    std::string v = std::to_string(batch.schema_version());
     return Quarantine(device, m.topic,
-                      "batch schema version " + std::to_string(batch.schema_version()) +
-                          " is newer than this fog understands (" + std::to_string(kSchemaVersion) +
-                          ")",
+                      batch.schema_version() == 0
+                          ? "batch has no schema version"
+                          : "batch schema version " + v + " is newer than this fog understands (" +
+                                std::to_string(kSchemaVersion) + ")",
                       m.payload);
   }
   if (batch.events().empty()) return Quarantine(device, m.topic, "empty batch", m.payload);

@@ -17,7 +17,7 @@ void Fog::Impl::HandleRequest(const mqtt::Message& m) {
   }
   if (!response.ok()) spdlog::warn("request refused: {}", response.error());
   if (m.response_topic.empty()) {
-    spdlog::warn("request without a response topic ignored");
+    spdlog::warn("request without a response topic: done, but nobody to answer");
     return;
   }
   mqtt::Message reply;

@@ -426,7 +426,9 @@ struct Watch {
   Status status;
 };
 
-// Polls every kPollInterval until the Z is committed (or the timeout).
+// Polls every kPollInterval until the Z is committed (or the timeout), then
+// on until every till has seen its seal acked: on a small day the Z can be
+// committed before the last ack has reached its till.
 void WatchCloseDown(const std::vector<Till>& tills, const std::vector<uint64_t>& heads_before,
                     sql::Db& fog_db, const std::string& day, Watch* watch) {
   watch->sealed_ns.assign(tills.size(), 0);
@@ -437,33 +439,43 @@ void WatchCloseDown(const std::vector<Till>& tills, const std::vector<uint64_t>&
     watch->status = zreports.status();
     return;
   }
-  const auto deadline = SteadyClock::now() + kCloseDownTimeout;
+  auto deadline = SteadyClock::now() + kCloseDownTimeout;
   while (true) {
+    bool all_acked = true;
     for (size_t i = 0; i < tills.size(); ++i) {
       if (watch->sealed_ns[i] == 0) {
         const uint64_t head = tills[i].journal->head_seq();
-        if (head == heads_before[i]) continue;
+        if (head == heads_before[i]) {
+          all_acked = false;
+          continue;
+        }
         watch->sealed_ns[i] = MonotonicNanos();
         seal_seq[i] = head;
       }
       if (watch->acked_ns[i] == 0 && tills[i].engine->state().acked_seq >= seal_seq[i]) {
         watch->acked_ns[i] = MonotonicNanos();
       }
+      all_acked = all_acked && watch->acked_ns[i] != 0;
     }
-    zreports->Bind(1, day);
-    Result<bool> row = zreports->Step();
-    const bool stored = row.ok() && *row && zreports->Int(0) > 0;
-    zreports->Reset();
-    if (!row.ok()) {
-      watch->status = row.status();
-      return;
+    if (watch->z_ns == 0) {
+      zreports->Bind(1, day);
+      Result<bool> row = zreports->Step();
+      const bool stored = row.ok() && *row && zreports->Int(0) > 0;
+      zreports->Reset();
+      if (!row.ok()) {
+        watch->status = row.status();
+        return;
+      }
+      if (stored) {
+        watch->z_ns = MonotonicNanos();
+        deadline = SteadyClock::now() + std::chrono::seconds(5);
+      }
     }
-    if (stored) {
-      watch->z_ns = MonotonicNanos();
-      return;
-    }
+    if (watch->z_ns != 0 && all_acked) return;
     if (SteadyClock::now() > deadline) {
-      watch->status = Status::Unavailable("no Z of " + day + " within the timeout");
+      watch->status =
+          Status::Unavailable(watch->z_ns == 0 ? "no Z of " + day + " within the timeout"
+                                               : "a till did not see its seal acked");
       return;
     }
     std::this_thread::sleep_for(kPollInterval);
