@@ -1,7 +1,6 @@
 #include "storenode/common/crypto.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -15,8 +14,6 @@
 namespace storenode::crypto {
 namespace {
 
-EVP_MD_CTX* Ctx(void* p) { return static_cast<EVP_MD_CTX*>(p); }
-
 // libsodium picks its fastest code paths in sodium_init(); thread-safe and
 // idempotent.
 void EnsureSodium() {
@@ -26,23 +23,24 @@ void EnsureSodium() {
 
 }  // namespace
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr || EVP_DigestInit_ex(Ctx(ctx_), EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("OpenSSL SHA-256 init failed");
-  }
-}
+static_assert(sizeof(crypto_hash_sha256_state) <= 128);
 
-Sha256::~Sha256() { EVP_MD_CTX_free(Ctx(ctx_)); }
+namespace {
+crypto_hash_sha256_state* State(unsigned char* raw) {
+  return reinterpret_cast<crypto_hash_sha256_state*>(raw);
+}
+}  // namespace
+
+Sha256::Sha256() { crypto_hash_sha256_init(State(state_)); }
 
 Sha256& Sha256::Update(Bytes data) {
-  EVP_DigestUpdate(Ctx(ctx_), data.data(), data.size());
+  crypto_hash_sha256_update(State(state_), data.data(), data.size());
   return *this;
 }
 
 Hash Sha256::Final() {
   Hash out{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(Ctx(ctx_), out.data(), &len);
+  crypto_hash_sha256_final(State(state_), out.data());
   return out;
 }
 

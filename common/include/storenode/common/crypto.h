@@ -1,4 +1,4 @@
-// SHA-256 through OpenSSL 3, Ed25519 through libsodium, plus hex helpers.
+// SHA-256 and Ed25519 through libsodium (TLS stays with OpenSSL 3), plus hex helpers.
 //
 // Ed25519 is deterministic (RFC 8032), so libsodium and OpenSSL produce the
 // same signature bytes; libsodium signs about 2.5x and verifies about 2x
@@ -32,7 +32,6 @@ inline Bytes AsBytes(std::string_view s) {
 class Sha256 {
  public:
   Sha256();
-  ~Sha256();
   Sha256(const Sha256&) = delete;
   Sha256& operator=(const Sha256&) = delete;
   Sha256& Update(Bytes data);
@@ -40,7 +39,9 @@ class Sha256 {
   Hash Final();
 
  private:
-  void* ctx_;  // EVP_MD_CTX
+  // libsodium's crypto_hash_sha256_state, kept opaque: on the stack, no
+  // allocation per hash (the fog hashes every event it receives).
+  alignas(16) unsigned char state_[128];
 };
 
 Hash Sha256Of(Bytes data);
