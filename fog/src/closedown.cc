@@ -230,6 +230,7 @@ Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
                                   "= ? AND seq BETWEEN ? AND ? AND business_day = ? ORDER BY seq"));
   ranges.Bind(1, day).Bind(2, int64_t{part});
   std::vector<crypto::Hash> leaves;
+  leaves.reserve(static_cast<size_t>(all.event_count()));
   std::set<std::string> listed;
   while (true) {
     SN_ASSIGN_OR_RETURN(bool row, ranges.Step());
