@@ -27,8 +27,8 @@ struct Seen {
   auto journal = edge::Journal::Open(options);
   if (!journal.ok()) _exit(3);
   for (int i = 0;; ++i) {
-    auto rec = (*journal)->RecordSale(testing::SimpleSale("sku-" + std::to_string(i % 7), 1 + i % 3,
-                                                          199, i % 2 ? "A" : "B"));
+    auto rec = (*journal)->RecordSale(
+        testing::SimpleSale("sku-" + std::to_string(i % 7), 1 + i % 3, 199, i % 2 ? "A" : "B"));
     if (!rec.ok()) _exit(4);
     Seen seen{rec->seq, rec->receipt_no};
     if (write(fd, &seen, sizeof seen) != sizeof seen) _exit(5);
@@ -37,8 +37,7 @@ struct Seen {
 
 }  // namespace
 
-TEST_CASE("SIGKILL while recording loses no returned event and leaves no gap",
-          "[journal][crash]") {
+TEST_CASE("SIGKILL while recording loses no returned event and leaves no gap", "[journal][crash]") {
   std::string dir = testing::MakeTempDir("crash");
   edge::Options options = testing::TillOptions(dir, "till-1");
   std::mt19937 rng(42);

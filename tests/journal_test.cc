@@ -40,7 +40,7 @@ TEST_CASE("a new journal starts with a signed genesis event and a private key", 
   Fixture f;
   REQUIRE(f.journal->head_seq() == 1);
   REQUIRE(f.journal->journal_id().size() == 16);
-  struct stat st{};
+  struct stat st {};
   REQUIRE(stat(f.options.journal_path.c_str(), &st) == 0);
   REQUIRE(stat((f.options.journal_path + ".key").c_str(), &st) == 0);
   REQUIRE((st.st_mode & 0777) == 0600);
@@ -291,8 +291,8 @@ TEST_CASE("verify finds the first bad seq for each kind of tampering", "[journal
        "UPDATE events SET seq = -1 WHERE seq = 3; UPDATE events SET seq = 3 WHERE seq = 4; "
        "UPDATE events SET seq = 4 WHERE seq = -1",
        3, "missing"},
-      {"changed signature",
-       "UPDATE events SET signature = zeroblob(64) WHERE seq = 7", 7, "bad signature"},
+      {"changed signature", "UPDATE events SET signature = zeroblob(64) WHERE seq = 7", 7,
+       "bad signature"},
       {"truncated tail", "DELETE FROM events WHERE seq >= 9", 9, "truncated tail"},
       {"edited index column", "UPDATE events SET business_day = '2026-01-01' WHERE seq = 5", 5,
        "columns differ"},

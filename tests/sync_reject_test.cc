@@ -65,8 +65,7 @@ TEST_CASE("garbage bytes on a journal topic are quarantined", "[sync][reject]") 
   REQUIRE_THAT(rig.store.fog->Log(), Catch::Contains("payload does not parse as a JournalBatch"));
 }
 
-TEST_CASE("a replayed old batch changes nothing; a doctored one is quarantined",
-          "[sync][reject]") {
+TEST_CASE("a replayed old batch changes nothing; a doctored one is quarantined", "[sync][reject]") {
   Rig rig;
   rig.client->Publish(rig.Topic(), Batch(rig.events, 0, 20));
   REQUIRE(rig.Acked(20));
@@ -102,9 +101,9 @@ TEST_CASE("a forged event with the right format but the wrong key is quarantined
   v1::EventBody body;
   REQUIRE(body.ParseFromString(rig.events[10].body()));
   body.mutable_sale()->mutable_tenders(0)->set_reference("forged");
-  v1::JournalEvent forged = SealEvent(header, body,
-                                      crypto::HashFromBytes(rig.events[9].hash()).value(),
-                                      crypto::SigningKey::Generate());
+  v1::JournalEvent forged =
+      SealEvent(header, body, crypto::HashFromBytes(rig.events[9].hash()).value(),
+                crypto::SigningKey::Generate());
   v1::JournalBatch b;
   b.set_schema_version(1);
   *b.add_events() = forged;

@@ -73,8 +73,7 @@ TEST_CASE("the fog is SIGKILLed mid-ingest and restarted", "[sync][integration][
   REQUIRE(store.FogQuarantined() == 0);
 }
 
-TEST_CASE("a fog that is down all day drains the backlog when it starts",
-          "[sync][integration]") {
+TEST_CASE("a fog that is down all day drains the backlog when it starts", "[sync][integration]") {
   Store store(3);
   for (size_t i = 0; i < 3; ++i) store.OpenTill(i);
   for (size_t i = 0; i < 3; ++i) store.Sell(i, 1500);
@@ -86,6 +85,6 @@ TEST_CASE("a fog that is down all day drains the backlog when it starts",
   INFO(store.fog->Log());
   REQUIRE(store.WaitSynced());
   RequireFogMatchesJournals(store.fog->db_path(), JournalPaths(store));
-  REQUIRE(WaitFor([&] { return store.tills[0].sync->state().backlog == 0; },
-                  std::chrono::seconds(10)));
+  REQUIRE(
+      WaitFor([&] { return store.tills[0].sync->state().backlog == 0; }, std::chrono::seconds(10)));
 }

@@ -14,14 +14,22 @@ void PutLengthPrefixed(crypto::Sha256& h, std::string_view s) {
 // The body member that each kind must carry.
 v1::EventBody::BodyCase BodyCaseFor(v1::EventKind kind) {
   switch (kind) {
-    case v1::GENESIS: return v1::EventBody::kGenesis;
-    case v1::SALE: return v1::EventBody::kSale;
-    case v1::REFUND: return v1::EventBody::kRefund;
-    case v1::VOID: return v1::EventBody::kVoidReceipt;
-    case v1::CASH_MOVEMENT: return v1::EventBody::kCashMovement;
-    case v1::NO_SALE: return v1::EventBody::kNoSale;
-    case v1::DAY_SEALED: return v1::EventBody::kDaySealed;
-    default: return v1::EventBody::BODY_NOT_SET;
+    case v1::GENESIS:
+      return v1::EventBody::kGenesis;
+    case v1::SALE:
+      return v1::EventBody::kSale;
+    case v1::REFUND:
+      return v1::EventBody::kRefund;
+    case v1::VOID:
+      return v1::EventBody::kVoidReceipt;
+    case v1::CASH_MOVEMENT:
+      return v1::EventBody::kCashMovement;
+    case v1::NO_SALE:
+      return v1::EventBody::kNoSale;
+    case v1::DAY_SEALED:
+      return v1::EventBody::kDaySealed;
+    default:
+      return v1::EventBody::BODY_NOT_SET;
   }
 }
 
@@ -133,14 +141,22 @@ Status ChainVerifier::Next(const v1::JournalEvent& event, DecodedEvent* out) {
 
 const char* KindName(v1::EventKind kind) {
   switch (kind) {
-    case v1::GENESIS: return "GENESIS";
-    case v1::SALE: return "SALE";
-    case v1::REFUND: return "REFUND";
-    case v1::VOID: return "VOID";
-    case v1::CASH_MOVEMENT: return "CASH_MOVEMENT";
-    case v1::NO_SALE: return "NO_SALE";
-    case v1::DAY_SEALED: return "DAY_SEALED";
-    default: return "UNKNOWN";
+    case v1::GENESIS:
+      return "GENESIS";
+    case v1::SALE:
+      return "SALE";
+    case v1::REFUND:
+      return "REFUND";
+    case v1::VOID:
+      return "VOID";
+    case v1::CASH_MOVEMENT:
+      return "CASH_MOVEMENT";
+    case v1::NO_SALE:
+      return "NO_SALE";
+    case v1::DAY_SEALED:
+      return "DAY_SEALED";
+    default:
+      return "UNKNOWN";
   }
 }
 

@@ -36,10 +36,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <future>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <future>
 #include <map>
 #include <mutex>
 #include <random>
@@ -605,8 +605,8 @@ Status PublishAndWait(Client& client, const Message& m, std::chrono::millisecond
   auto result = done->get_future();
   SN_RETURN_IF_ERROR(client.Publish(m, [done](Status s) { done->set_value(std::move(s)); }));
   if (result.wait_for(timeout) != std::future_status::ready) {
-    return Status::Unavailable("no ack from the broker within " +
-                               std::to_string(timeout.count()) + " ms");
+    return Status::Unavailable("no ack from the broker within " + std::to_string(timeout.count()) +
+                               " ms");
   }
   return result.get();
 }

@@ -4,14 +4,22 @@ namespace storenode {
 
 const char* CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidArgument: return "invalid argument";
-    case Code::kNotFound: return "not found";
-    case Code::kAlreadyExists: return "already exists";
-    case Code::kCorruption: return "corruption";
-    case Code::kIoError: return "io error";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kFailedPrecondition: return "failed precondition";
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidArgument:
+      return "invalid argument";
+    case Code::kNotFound:
+      return "not found";
+    case Code::kAlreadyExists:
+      return "already exists";
+    case Code::kCorruption:
+      return "corruption";
+    case Code::kIoError:
+      return "io error";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kFailedPrecondition:
+      return "failed precondition";
   }
   return "unknown";
 }

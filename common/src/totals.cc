@@ -78,10 +78,14 @@ void NoteReceipt(uint64_t receipt_no, v1::DayTotals* t) {
 
 const char* TenderName(v1::TenderType type) {
   switch (type) {
-    case v1::CASH: return "CASH";
-    case v1::CARD: return "CARD";
-    case v1::VOUCHER: return "VOUCHER";
-    default: return "OTHER";
+    case v1::CASH:
+      return "CASH";
+    case v1::CARD:
+      return "CARD";
+    case v1::VOUCHER:
+      return "VOUCHER";
+    default:
+      return "OTHER";
   }
 }
 
@@ -123,17 +127,31 @@ void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
       const v1::CashMovement& m = event.body.cash_movement();
       v1::DrawerTotal* d = DrawerRow(t, device);
       switch (m.type()) {
-        case v1::OPENING_FLOAT: d->set_opening_float(d->opening_float() + m.amount()); break;
-        case v1::PAY_IN: d->set_pay_ins(d->pay_ins() + m.amount()); break;
-        case v1::PAY_OUT: d->set_pay_outs(d->pay_outs() + m.amount()); break;
-        case v1::DROP: d->set_drops(d->drops() + m.amount()); break;
-        default: break;
+        case v1::OPENING_FLOAT:
+          d->set_opening_float(d->opening_float() + m.amount());
+          break;
+        case v1::PAY_IN:
+          d->set_pay_ins(d->pay_ins() + m.amount());
+          break;
+        case v1::PAY_OUT:
+          d->set_pay_outs(d->pay_outs() + m.amount());
+          break;
+        case v1::DROP:
+          d->set_drops(d->drops() + m.amount());
+          break;
+        default:
+          break;
       }
       break;
     }
-    case v1::NO_SALE: t->set_no_sale_count(t->no_sale_count() + 1); break;
-    case v1::DAY_SEALED: t->set_sealed(true); break;
-    default: break;
+    case v1::NO_SALE:
+      t->set_no_sale_count(t->no_sale_count() + 1);
+      break;
+    case v1::DAY_SEALED:
+      t->set_sealed(true);
+      break;
+    default:
+      break;
   }
 }
 

@@ -41,7 +41,7 @@ std::string Hex(std::string_view raw) { return crypto::ToHex(crypto::AsBytes(raw
 
 Status Fog::Impl::LoadCloseDowns() {
   std::string key_path = config.data_dir + "/fog.key";
-  struct stat st{};
+  struct stat st {};
   if (stat(key_path.c_str(), &st) != 0) {
     fog_key = crypto::SigningKey::Generate();
     SN_RETURN_IF_ERROR(fog_key.Save(key_path));
@@ -184,8 +184,8 @@ Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
   }
   if (part > 0) {
     SN_ASSIGN_OR_RETURN(int64_t original,
-                        db->QueryInt("SELECT z_number FROM zreports WHERE business_day = '" +
-                                     day + "' AND part = 0"));
+                        db->QueryInt("SELECT z_number FROM zreports WHERE business_day = '" + day +
+                                     "' AND part = 0"));
     z.set_supplements_z_number(static_cast<uint64_t>(original));
   }
 
@@ -276,8 +276,7 @@ Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
     }
   }
   for (auto& till : *z.mutable_tills()) {
-    till.set_missing(std::find(missing.begin(), missing.end(), till.device_id()) !=
-                     missing.end());
+    till.set_missing(std::find(missing.begin(), missing.end(), till.device_id()) != missing.end());
   }
   crypto::Hash root = merkle::Root(leaves);
   z.set_merkle_root(root.data(), root.size());
@@ -329,8 +328,7 @@ Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
 // Inside a transaction: closes `day` if every expected till sealed it (or the
 // request forces it). Fills `response` either way.
 Result<bool> Fog::Impl::TryClose(const std::string& day, const v1::CloseDownRequest& request,
-                                 const std::string& requested_by,
-                                 v1::CloseDownResponse* response) {
+                                 const std::string& requested_by, v1::CloseDownResponse* response) {
   SN_ASSIGN_OR_RETURN(std::set<std::string> sealed, SealedTills(day));
   std::vector<std::string> missing;
   for (const std::string& till : ExpectedTills()) {
@@ -373,8 +371,7 @@ v1::FogResponse Fog::Impl::CloseDown(const v1::FogRequest& fog_request) {
       return r;
     }
     if (amount < 0) {
-      r.set_error("counted cash for " + device + " is negative (" + Money(amount).ToString() +
-                  ")");
+      r.set_error("counted cash for " + device + " is negative (" + Money(amount).ToString() + ")");
       return r;
     }
   }
@@ -420,8 +417,8 @@ v1::FogResponse Fog::Impl::CloseDown(const v1::FogRequest& fog_request) {
         detail += " count " + device + "=" + Money(amount).ToString();
       }
       if (req.force()) detail += " force";
-      SN_RETURN_IF_ERROR(AppendAction(manager, exists ? "closedown-update" : "closedown-request",
-                                      detail));
+      SN_RETURN_IF_ERROR(
+          AppendAction(manager, exists ? "closedown-update" : "closedown-request", detail));
     }
     CrashPoint("closedown-after-request");
     SN_ASSIGN_OR_RETURN(closed_now, TryClose(day, merged, manager, out));

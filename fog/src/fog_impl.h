@@ -9,8 +9,8 @@
 #include <memory>
 #include <mutex>
 #include <set>
-#include <vector>
 #include <thread>
+#include <vector>
 
 #include "ingest.h"
 #include "storenode/common/mqtt.h"

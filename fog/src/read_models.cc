@@ -10,11 +10,16 @@ const std::string& CashierOf(const DecodedEvent& e) {
   static const std::string kNone;
   const v1::EventBody& b = e.body;
   switch (b.body_case()) {
-    case v1::EventBody::kSale: return b.sale().cashier();
-    case v1::EventBody::kRefund: return b.refund().cashier();
-    case v1::EventBody::kVoidReceipt: return b.void_receipt().cashier();
-    case v1::EventBody::kNoSale: return b.no_sale().cashier();
-    default: return kNone;
+    case v1::EventBody::kSale:
+      return b.sale().cashier();
+    case v1::EventBody::kRefund:
+      return b.refund().cashier();
+    case v1::EventBody::kVoidReceipt:
+      return b.void_receipt().cashier();
+    case v1::EventBody::kNoSale:
+      return b.no_sale().cashier();
+    default:
+      return kNone;
   }
 }
 
@@ -75,7 +80,8 @@ void ReadModels::Add(const DecodedEvent& event, uint32_t part) {
     case v1::DAY_SEALED:
       seals_[{b.day_sealed().sealed_day(), h.device_id(), h.journal_id()}] = h.seq();
       break;
-    default: break;
+    default:
+      break;
   }
 }
 

@@ -15,8 +15,7 @@ v1::FogResponse Fog::Impl::Report(const v1::ReportRequest& req) {
     return r;
   };
   if (!IsValidDay(day)) return fail("'" + day + "' is not a business day (want YYYY-MM-DD)");
-  static const std::set<std::string> kKinds = {"z", "x", "hourly", "items", "cashiers",
-                                               "tenders"};
+  static const std::set<std::string> kKinds = {"z", "x", "hourly", "items", "cashiers", "tenders"};
   if (!kKinds.count(kind)) {
     return fail("unknown report '" + kind + "' (z, x, hourly, items, cashiers or tenders)");
   }

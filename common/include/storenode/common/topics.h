@@ -11,7 +11,9 @@
 namespace storenode::topics {
 
 std::string Device(std::string_view store, std::string_view device, std::string_view leaf);
-inline std::string Journal(std::string_view s, std::string_view d) { return Device(s, d, "journal"); }
+inline std::string Journal(std::string_view s, std::string_view d) {
+  return Device(s, d, "journal");
+}
 inline std::string Ack(std::string_view s, std::string_view d) { return Device(s, d, "ack"); }
 inline std::string Status(std::string_view s, std::string_view d) { return Device(s, d, "status"); }
 inline std::string Cmd(std::string_view s, std::string_view d) { return Device(s, d, "cmd"); }

@@ -24,13 +24,13 @@ struct Config {
   std::string broker_uri;
   std::string client_id = "storenode-fog";
   std::string ca_file, cert_file, key_file;
-  bool insecure = false;           // plain TCP allowed (warns at start-up)
-  std::string data_dir;            // fog.db lives here
+  bool insecure = false;  // plain TCP allowed (warns at start-up)
+  std::string data_dir;   // fog.db lives here
   std::vector<std::string> expected_tills;
   bool trust_on_first_use = true;  // pin the key of an unknown till from its genesis
   std::string log_level = "info";
-  int gap_hold_ms = 500;           // how long an out-of-order batch waits for the gap to fill
-  int max_batch_events = 20000;    // events per ingest transaction
+  int gap_hold_ms = 500;         // how long an out-of-order batch waits for the gap to fill
+  int max_batch_events = 20000;  // events per ingest transaction
 };
 
 // Loads and checks a fog TOML config; the Status names file, key and reason.
