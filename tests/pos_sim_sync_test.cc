@@ -11,6 +11,7 @@
 
 #include "storenode/edge.h"
 #include "storenode/schemas/tools.pb.h"
+#include "support/run.h"
 #include "support/store.h"
 
 using namespace storenode;
@@ -36,25 +37,6 @@ std::vector<std::string> JournalPaths(const Store& store, int tills) {
   for (int k = 1; k <= tills; ++k)
     out.push_back(store.dir + "/tills/till-" + std::to_string(k) + ".db");
   return out;
-}
-
-struct Ran {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs argv to completion, its output in files under the store's dir.
-Ran Run(const Store& store, std::vector<std::string> argv) {
-  static int n = 0;
-  const std::string base = store.dir + "/run" + std::to_string(++n);
-  auto p = Process::Spawn(std::move(argv), base + ".out", base + ".err");
-  REQUIRE(p.ok());
-  Ran r;
-  r.code = p->Wait();
-  r.out = ReadFile(base + ".out");
-  r.err = ReadFile(base + ".err");
-  return r;
 }
 
 // The report parses, every till's engine ended with nothing unacked, and the
@@ -86,7 +68,7 @@ TEST_CASE("pos-sim --broker: 3 tills x 500 sales reach the fog exactly once",
           "[sync][integration]") {
   Store store(3);
   REQUIRE(store.fog->Start().ok());
-  Ran r = Run(store, PosSimArgs(store, 3, {"--sales", "500", "--wait-synced", "60"}));
+  Ran r = RunArgv(store.dir, PosSimArgs(store, 3, {"--sales", "500", "--wait-synced", "60"}));
   INFO(store.fog->Log());
   const v1::SimReport report = RequireSyncedReport(r, 3);
   for (const v1::SimTill& t : report.tills()) CHECK(t.sales() == 500);
@@ -114,8 +96,8 @@ TEST_CASE("A till is SIGKILLed and restarted", "[sync][integration][crash]") {
 
   // Same journals, same devices: the restarted tills continue their chains
   // and resend from the fog's watermark.
-  Ran r =
-      Run(store, PosSimArgs(store, 2, {"--sales", "200", "--seed", "4", "--wait-synced", "60"}));
+  Ran r = RunArgv(store.dir,
+                  PosSimArgs(store, 2, {"--sales", "200", "--seed", "4", "--wait-synced", "60"}));
   INFO(store.fog->Log());
   const v1::SimReport report = RequireSyncedReport(r, 2);
   uint64_t heads = 0;

@@ -16,50 +16,18 @@
 #include "storenode/edge.h"
 #include "storenode/schemas/tools.pb.h"
 #include "support/process.h"
+#include "support/run.h"
 
 using namespace storenode;
 using google::protobuf::util::JsonStringToMessage;
 using google::protobuf::util::MessageDifferencer;
+using storenode::testing::Lines;
+using storenode::testing::Ran;
+using storenode::testing::RunTool;
 
 namespace {
 
-struct Ran {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Runs tools/<tool> with `args`, waits, and returns its exit code and output.
-Ran RunTool(const std::string& dir, const std::string& tool, std::vector<std::string> args) {
-  static int n = 0;
-  const std::string base = dir + "/run" + std::to_string(++n);
-  // The shell does the redirection: Process::Spawn opens its output files
-  // with O_CLOEXEC straight onto fds 1 and 2, so exec closes them again.
-  args.insert(args.begin(),
-              {"/bin/sh", "-c", "exec \"$0\" \"$@\" >\"" + base + ".out\" 2>\"" + base + ".err\"",
-               std::string(SN_BIN_DIR) + "/" + tool});
-  auto p = testing::Process::Spawn(args);
-  REQUIRE(p.ok());
-  Ran r;
-  r.code = p->Wait();
-  r.out = ReadFile(base + ".out");
-  r.err = ReadFile(base + ".err");
-  return r;
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 // Flips one bit of the stored body of event `seq`, behind the journal's back.
 void TamperBody(const std::string& path, uint64_t seq) {

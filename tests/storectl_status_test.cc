@@ -12,6 +12,7 @@
 #include "storenode/edge.h"
 #include "storenode/schemas/fog.pb.h"
 #include "storenode/schemas/tools.pb.h"
+#include "support/run.h"
 #include "support/store.h"
 
 using namespace storenode;
@@ -20,33 +21,7 @@ using google::protobuf::util::JsonStringToMessage;
 
 namespace {
 
-struct Ran {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
 // Runs SN_BIN_DIR/tool with `args` to completion, its output in files in dir.
-Ran Run(const std::string& dir, const std::string& tool, const std::vector<std::string>& args) {
-  static int n = 0;
-  const std::string base = dir + "/run" + std::to_string(++n);
-  std::vector<std::string> argv = {std::string(SN_BIN_DIR) + "/" + tool};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto p = Process::Spawn(argv, base + ".out", base + ".err");
-  REQUIRE(p.ok());
-  Ran r;
-  r.code = p->Wait();
-  r.out = ReadFile(base + ".out");
-  r.err = ReadFile(base + ".err");
-  return r;
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 // `args` plus the flags that reach the store's fog.
 std::vector<std::string> FogArgs(const Store& store, std::vector<std::string> args) {
@@ -58,13 +33,13 @@ std::vector<std::string> FogArgs(const Store& store, std::vector<std::string> ar
 // `storectl status --json`, parsed; false if it failed (e.g. a fog that is
 // still starting did not hear the request).
 bool TryStatus(const Store& store, v1::StoreStatus* s) {
-  Ran r = Run(store.dir, "storectl", FogArgs(store, {"status", "--json", "--timeout", "2"}));
+  Ran r = RunTool(store.dir, "storectl", FogArgs(store, {"status", "--json", "--timeout", "2"}));
   return r.code == 0 && JsonStringToMessage(r.out, s).ok();
 }
 
 // `storectl status --json`, parsed; REQUIREs that it worked.
 v1::StoreStatus AskStatus(const Store& store) {
-  Ran r = Run(store.dir, "storectl", FogArgs(store, {"status", "--json"}));
+  Ran r = RunTool(store.dir, "storectl", FogArgs(store, {"status", "--json"}));
   INFO(r.err);
   REQUIRE(r.code == 0);
   v1::StoreStatus s;
@@ -140,7 +115,7 @@ TEST_CASE("storectl status shows the tills pos-sim synced, online then offline",
   CHECK(s.events_stored() == events);
 
   {  // the text table names every till and fits 80 columns
-    Ran r = Run(store.dir, "storectl", FogArgs(store, {"status"}));
+    Ran r = RunTool(store.dir, "storectl", FogArgs(store, {"status"}));
     INFO(r.err);
     REQUIRE(r.code == 0);
     for (const char* till : {"till-1", "till-2", "till-3"}) {
@@ -159,8 +134,8 @@ TEST_CASE("storectl status shows the tills pos-sim synced, online then offline",
     const std::string config = store.dir + "/storectl.toml";
     std::ofstream(config) << "[store]\nid = \"another-store\"\n\n[broker]\nuri = \""
                           << store.broker.uri() << "\"\ninsecure = true\n";
-    Ran r =
-        Run(store.dir, "storectl", {"status", "--json", "--config", config, "--store", "store-1"});
+    Ran r = RunTool(store.dir, "storectl",
+                    {"status", "--json", "--config", config, "--store", "store-1"});
     INFO(r.err);
     REQUIRE(r.code == 0);
     v1::StoreStatus from_config;
@@ -168,7 +143,7 @@ TEST_CASE("storectl status shows the tills pos-sim synced, online then offline",
     CHECK(from_config.tills_size() == 3);
 
     std::ofstream(config, std::ios::app) << "typo = 1\n";
-    r = Run(store.dir, "storectl", {"status", "--config", config});
+    r = RunTool(store.dir, "storectl", {"status", "--config", config});
     CHECK(r.code == 2);
     CHECK(Lines(r.err).size() == 1);
     CHECK(r.err.find("broker.typo") != std::string::npos);
@@ -182,7 +157,8 @@ TEST_CASE("storectl status and device accept say in one line why there is no ans
 
   {  // a broker that is not running
     const std::string uri = "tcp://127.0.0.1:" + std::to_string(FreePort());
-    Ran r = Run(store.dir, "storectl",
+    Ran r =
+        RunTool(store.dir, "storectl",
                 {"status", "--broker", uri, "--insecure", "--store", "store-1", "--timeout", "2"});
     CHECK(r.code == 1);
     CHECK(r.out.empty());
@@ -191,23 +167,24 @@ TEST_CASE("storectl status and device accept say in one line why there is no ans
   }
 
   {  // a store whose fog is not running
-    Ran r = Run(store.dir, "storectl",
-                {"status", "--broker", store.broker.uri(), "--insecure", "--store", "store-9",
-                 "--timeout", "2"});
+    Ran r = RunTool(store.dir, "storectl",
+                    {"status", "--broker", store.broker.uri(), "--insecure", "--store", "store-9",
+                     "--timeout", "2"});
     CHECK(r.code == 1);
     CHECK(Lines(r.err).size() == 1);
     CHECK(r.err.find("did not answer") != std::string::npos);
   }
 
   {  // plain tcp:// without --insecure is refused before connecting
-    Ran r = Run(store.dir, "storectl",
-                {"status", "--broker", store.broker.uri(), "--store", "store-1"});
+    Ran r = RunTool(store.dir, "storectl",
+                    {"status", "--broker", store.broker.uri(), "--store", "store-1"});
     CHECK(r.code == 2);
     CHECK(r.err.find("--insecure") != std::string::npos);
   }
 
   {  // the fog refuses to accept a device it does not know
-    Ran r = Run(store.dir, "storectl", FogArgs(store, {"device", "accept", "--device", "nope"}));
+    Ran r =
+        RunTool(store.dir, "storectl", FogArgs(store, {"device", "accept", "--device", "nope"}));
     CHECK(r.code == 1);
     CHECK(r.out.empty());
     CHECK(Lines(r.err).size() == 1);
@@ -222,7 +199,7 @@ TEST_CASE("storectl device accept lets a wiped till's new journal in", "[storect
     std::vector<std::string> args = {"--broker",     store.broker.uri(), "--insecure", "--store",
                                      store.store_id, "--data",           data};
     args.insert(args.end(), more.begin(), more.end());
-    return Run(store.dir, "pos-sim", args);
+    return RunTool(store.dir, "pos-sim", args);
   };
   Ran first = pos_sim(store.dir + "/old", {"--sales", "20", "--wait-synced", "30"});
   INFO(first.err);
@@ -242,7 +219,8 @@ TEST_CASE("storectl device accept lets a wiped till's new journal in", "[storect
       },
       std::chrono::seconds(10)));
 
-  Ran r = Run(store.dir, "storectl", FogArgs(store, {"device", "accept", "--device", "till-1"}));
+  Ran r =
+      RunTool(store.dir, "storectl", FogArgs(store, {"device", "accept", "--device", "till-1"}));
   INFO(r.err);
   REQUIRE(r.code == 0);
   auto journal = edge::ReadJournalFile(fresh + "/till-1.db");

@@ -1,0 +1,35 @@
+#include "support/run.h"
+
+#include <catch2/catch.hpp>
+#include <sstream>
+
+#include "support/fog.h"
+#include "support/process.h"
+
+namespace storenode::testing {
+
+Ran RunArgv(const std::string& dir, std::vector<std::string> argv) {
+  static int n = 0;
+  const std::string base = dir + "/run" + std::to_string(++n);
+  auto p = Process::Spawn(std::move(argv), base + ".out", base + ".err");
+  REQUIRE(p.ok());
+  Ran r;
+  r.code = p->Wait();
+  r.out = ReadFile(base + ".out");
+  r.err = ReadFile(base + ".err");
+  return r;
+}
+
+Ran RunTool(const std::string& dir, const std::string& tool, std::vector<std::string> args) {
+  args.insert(args.begin(), std::string(SN_BIN_DIR) + "/" + tool);
+  return RunArgv(dir, std::move(args));
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+}  // namespace storenode::testing

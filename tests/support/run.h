@@ -1,0 +1,23 @@
+// Runs a program to completion and keeps what it printed, for tests of the
+// command-line tools.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace storenode::testing {
+
+struct Ran {
+  int code = -1;  // exit code, or -signal
+  std::string out;
+  std::string err;
+};
+
+// Runs argv (argv[0] a path); its output goes to files under `dir`.
+Ran RunArgv(const std::string& dir, std::vector<std::string> argv);
+// Runs one of the built tools (SN_BIN_DIR/tool) with `args`.
+Ran RunTool(const std::string& dir, const std::string& tool, std::vector<std::string> args);
+// The lines of a text, without their newlines.
+std::vector<std::string> Lines(const std::string& text);
+
+}  // namespace storenode::testing
