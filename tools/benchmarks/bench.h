@@ -8,12 +8,15 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
+#include "sim/json.h"
 #include "storenode/common/status.h"
 
 namespace storenode::bench {
@@ -41,6 +44,42 @@ struct Flag {
 // Fills the targets of `flags` from `args`. Fails with a one-line reason on
 // an unknown flag, a missing or malformed value or a stray argument.
 Status ParseFlags(const std::vector<std::string>& args, std::span<const Flag> flags);
+
+// The shape every mode shares: --help, flags, `check` (validation and
+// set-up; a failure is a usage error), `run`, then one JSON line on stdout and
+// each missed target on stderr. Exit codes as above.
+template <typename ResultMsg>
+int RunMode(std::string_view mode, std::string_view usage, const std::vector<std::string>& args,
+            std::span<const Flag> flags, const std::function<Status()>& check,
+            const std::function<Status(ResultMsg*)>& run) {
+  for (const std::string& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      std::fprintf(stdout, "%.*s", static_cast<int>(usage.size()), usage.data());
+      return kExitOk;
+    }
+  }
+  Status parsed = ParseFlags(args, flags);
+  if (parsed.ok()) parsed = check();
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "bench %.*s: %s\n%.*s", static_cast<int>(mode.size()), mode.data(),
+                 parsed.message().c_str(), static_cast<int>(usage.size()), usage.data());
+    return kExitUsage;
+  }
+  ResultMsg result;
+  if (Status s = run(&result); !s.ok()) {
+    std::fprintf(stderr, "bench %.*s: %s\n", static_cast<int>(mode.size()), mode.data(),
+                 s.ToString().c_str());
+    return kExitFailed;
+  }
+  if constexpr (requires { result.missed_targets(); }) {
+    for (const std::string& missed : result.missed_targets()) {
+      std::fprintf(stderr, "bench %.*s: target missed: %s\n", static_cast<int>(mode.size()),
+                   mode.data(), missed.c_str());
+    }
+  }
+  std::printf("%s\n", tools::JsonLine(result).c_str());
+  return kExitOk;
+}
 
 // Latency figures of a set of samples, in microseconds. Percentiles are
 // nearest-rank: p99 of 10,000 samples is the 9,900th smallest.

@@ -758,52 +758,27 @@ Status Run(const Config& config, v1::ClosedownBenchResult* result) {
 }  // namespace
 
 int RunClosedown(const std::vector<std::string>& args) {
-  for (const std::string& arg : args) {
-    if (arg == "--help" || arg == "-h") {
-      std::fprintf(stdout, "%.*s", static_cast<int>(kUsage.size()), kUsage.data());
-      return kExitOk;
-    }
-  }
   Config config;
   const Flag flags[] = {{"tills", &config.tills},
                         {"lines", &config.lines},
                         {"runs", &config.runs},
                         {"keep", &config.keep},
                         {"fogd", &config.fogd}};
-  Status parsed = ParseFlags(args, flags);
-  if (parsed.ok() && (config.tills == 0 || config.lines < config.tills || config.runs == 0)) {
-    parsed = Status::Invalid("--tills and --runs must be at least 1, --lines at least --tills");
-  }
-  if (parsed.ok() && config.fogd.empty()) {
-    Result<std::string> self = SelfExe();
-    if (self.ok()) {
-      config.fogd = std::filesystem::path(*self).parent_path() / "storenode-fogd";
-    } else {
-      parsed = self.status();
-    }
-  }
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "bench closedown: %s\n%.*s", parsed.message().c_str(),
-                 static_cast<int>(kUsage.size()), kUsage.data());
-    return kExitUsage;
-  }
-  // The engines log through spdlog: to stderr, errors only, so that stdout
-  // holds the JSON alone.
-  if (Status s = log::Init("bench", "error"); !s.ok()) {
-    std::fprintf(stderr, "bench closedown: %s\n", s.ToString().c_str());
-    return kExitFailed;
-  }
-  v1::ClosedownBenchResult result;
-  Status run = Run(config, &result);
-  if (!run.ok()) {
-    std::fprintf(stderr, "bench closedown: %s\n", run.ToString().c_str());
-    return kExitFailed;
-  }
-  for (const std::string& missed : result.missed_targets()) {
-    std::fprintf(stderr, "bench closedown: target missed: %s\n", missed.c_str());
-  }
-  std::printf("%s\n", tools::JsonLine(result).c_str());
-  return kExitOk;
+  return RunMode<v1::ClosedownBenchResult>(
+      "closedown", kUsage, args, flags,
+      [&]() -> Status {
+        if (config.tills == 0 || config.lines < config.tills || config.runs == 0) {
+          return Status::Invalid("--tills and --runs must be at least 1, --lines at least --tills");
+        }
+        if (config.fogd.empty()) {
+          SN_ASSIGN_OR_RETURN(std::string self, SelfExe());
+          config.fogd = std::filesystem::path(self).parent_path() / "storenode-fogd";
+        }
+        // The engines log through spdlog: to stderr, errors only, so that
+        // stdout holds the JSON alone.
+        return log::Init("bench", "error");
+      },
+      [&](v1::ClosedownBenchResult* r) { return Run(config, r); });
 }
 
 }  // namespace storenode::bench

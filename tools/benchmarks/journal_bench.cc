@@ -296,34 +296,19 @@ Status Run(const Config& config, v1::JournalBenchResult* result) {
 }  // namespace
 
 int RunJournal(const std::vector<std::string>& args) {
-  for (const std::string& arg : args) {
-    if (arg == "--help" || arg == "-h") {
-      std::fprintf(stdout, "%.*s", static_cast<int>(kUsage.size()), kUsage.data());
-      return kExitOk;
-    }
-  }
   Config config;
   const Flag flags[] = {{"sales", &config.sales},
                         {"warmup", &config.warmup},
                         {"chunk", &config.chunk},
                         {"dir", &config.dir}};
-  Status parsed = ParseFlags(args, flags);
-  if (parsed.ok() && (config.sales == 0 || config.chunk == 0)) {
-    parsed = Status::Invalid("--sales and --chunk must be at least 1");
-  }
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "bench journal: %s\n%.*s", parsed.message().c_str(),
-                 static_cast<int>(kUsage.size()), kUsage.data());
-    return kExitUsage;
-  }
-  v1::JournalBenchResult result;
-  Status run = Run(config, &result);
-  if (!run.ok()) {
-    std::fprintf(stderr, "bench journal: %s\n", run.ToString().c_str());
-    return kExitFailed;
-  }
-  std::printf("%s\n", tools::JsonLine(result).c_str());
-  return kExitOk;
+  return RunMode<v1::JournalBenchResult>(
+      "journal", kUsage, args, flags,
+      [&] {
+        return config.sales == 0 || config.chunk == 0
+                   ? Status::Invalid("--sales and --chunk must be at least 1")
+                   : Status::Ok();
+      },
+      [&](v1::JournalBenchResult* r) { return Run(config, r); });
 }
 
 }  // namespace storenode::bench

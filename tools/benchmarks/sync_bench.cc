@@ -488,45 +488,24 @@ Status Run(const Config& config, v1::SyncBenchResult* result) {
 }  // namespace
 
 int RunSync(const std::vector<std::string>& args) {
-  for (const std::string& arg : args) {
-    if (arg == "--help" || arg == "-h") {
-      std::fprintf(stdout, "%.*s", static_cast<int>(kUsage.size()), kUsage.data());
-      return kExitOk;
-    }
-  }
   Config config;
   const Flag flags[] = {{"tills", &config.tills},
                         {"events", &config.events},
                         {"keep", &config.keep},
                         {"fogd", &config.fogd}};
-  Status parsed = ParseFlags(args, flags);
-  if (parsed.ok() && (config.tills == 0 || config.events == 0)) {
-    parsed = Status::Invalid("--tills and --events must be at least 1");
-  }
-  if (parsed.ok() && config.fogd.empty()) {
-    Result<std::string> self = SelfExe();
-    if (self.ok()) {
-      config.fogd = std::filesystem::path(*self).parent_path() / "storenode-fogd";
-    } else {
-      parsed = self.status();
-    }
-  }
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "bench sync: %s\n%.*s", parsed.message().c_str(),
-                 static_cast<int>(kUsage.size()), kUsage.data());
-    return kExitUsage;
-  }
-  v1::SyncBenchResult result;
-  Status run = Run(config, &result);
-  if (!run.ok()) {
-    std::fprintf(stderr, "bench sync: %s\n", run.ToString().c_str());
-    return kExitFailed;
-  }
-  for (const std::string& missed : result.missed_targets()) {
-    std::fprintf(stderr, "bench sync: target missed: %s\n", missed.c_str());
-  }
-  std::printf("%s\n", tools::JsonLine(result).c_str());
-  return kExitOk;
+  return RunMode<v1::SyncBenchResult>(
+      "sync", kUsage, args, flags,
+      [&]() -> Status {
+        if (config.tills == 0 || config.events == 0) {
+          return Status::Invalid("--tills and --events must be at least 1");
+        }
+        if (config.fogd.empty()) {
+          SN_ASSIGN_OR_RETURN(std::string self, SelfExe());
+          config.fogd = std::filesystem::path(self).parent_path() / "storenode-fogd";
+        }
+        return Status::Ok();
+      },
+      [&](v1::SyncBenchResult* r) { return Run(config, r); });
 }
 
 }  // namespace storenode::bench
