@@ -58,25 +58,36 @@ Result<v1::TreeHead> VerifyTreeHead(const v1::SignedTreeHead& sth,
   return head;
 }
 
-Result<v1::TreeHead> VerifyReceipt(const v1::LedgerReceipt& receipt, std::string_view z_bytes,
-                                   const crypto::PublicKey& ledger_key) {
+Status VerifyZInclusion(const v1::LedgerReceipt& receipt, std::string_view z_bytes) {
   crypto::Hash z_hash = crypto::Sha256Of(z_bytes);
   if (receipt.z_hash() != std::string_view(reinterpret_cast<const char*>(z_hash.data()), 32)) {
     return Status::Corruption("receipt is for another Z (z_hash differs)");
   }
+  SN_ASSIGN_OR_RETURN(crypto::Hash root, crypto::HashFromBytes(receipt.root()));
+  SN_ASSIGN_OR_RETURN(std::vector<crypto::Hash> proof, ProofFromWire(receipt.inclusion_proof()));
+  Status s = merkle::VerifyInclusion(receipt.leaf_index(), receipt.tree_size(), ZLeafHash(z_bytes),
+                                     proof, root);
+  if (!s.ok()) {
+    return Status::Corruption("inclusion proof of leaf " + std::to_string(receipt.leaf_index()) +
+                              " in tree of " + std::to_string(receipt.tree_size()) +
+                              " does not verify: " + s.message());
+  }
+  return Status::Ok();
+}
+
+Result<v1::TreeHead> VerifyReceiptHead(const v1::LedgerReceipt& receipt,
+                                       const crypto::PublicKey& ledger_key) {
   SN_ASSIGN_OR_RETURN(v1::TreeHead head, VerifyTreeHead(receipt.tree_head(), ledger_key));
   if (head.tree_size() != receipt.tree_size() || head.root() != receipt.root()) {
     return Status::Corruption("receipt's tree size or root differs from its signed tree head");
   }
-  SN_ASSIGN_OR_RETURN(std::vector<crypto::Hash> proof, ProofFromWire(receipt.inclusion_proof()));
-  Status s = merkle::VerifyInclusion(receipt.leaf_index(), head.tree_size(), ZLeafHash(z_bytes),
-                                     proof, RootOf(head));
-  if (!s.ok()) {
-    return Status::Corruption("inclusion proof of leaf " + std::to_string(receipt.leaf_index()) +
-                              " in tree of " + std::to_string(head.tree_size()) +
-                              " does not verify: " + s.message());
-  }
   return head;
+}
+
+Result<v1::TreeHead> VerifyReceipt(const v1::LedgerReceipt& receipt, std::string_view z_bytes,
+                                   const crypto::PublicKey& ledger_key) {
+  SN_RETURN_IF_ERROR(VerifyZInclusion(receipt, z_bytes));
+  return VerifyReceiptHead(receipt, ledger_key);
 }
 
 Result<v1::TreeHead> VerifyConsistency(const v1::TreeHead& old_head,

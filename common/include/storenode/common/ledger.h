@@ -40,6 +40,12 @@ Result<v1::TreeHead> VerifyTreeHead(const v1::SignedTreeHead& sth,
 // Returns the verified head. The Status says which check failed.
 Result<v1::TreeHead> VerifyReceipt(const v1::LedgerReceipt& receipt, std::string_view z_bytes,
                                    const crypto::PublicKey& ledger_key);
+// VerifyReceipt's two halves, for a verifier that reports them apart:
+// the Z hash and the inclusion of its leaf in the tree the receipt names...
+Status VerifyZInclusion(const v1::LedgerReceipt& receipt, std::string_view z_bytes);
+// ...and that tree's head: signed by `ledger_key`, same size and root.
+Result<v1::TreeHead> VerifyReceiptHead(const v1::LedgerReceipt& receipt,
+                                       const crypto::PublicKey& ledger_key);
 
 // Checks that `proof` leads from `old_head` (already trusted) to its signed
 // to_head, and returns that newer head. A proof to the same size needs the
