@@ -95,11 +95,10 @@ Result<v1::TreeHead> VerifyConsistency(const v1::TreeHead& old_head,
                                        const crypto::PublicKey& ledger_key) {
   SN_ASSIGN_OR_RETURN(v1::TreeHead head, VerifyTreeHead(proof.to_head(), ledger_key));
   if (proof.from_size() != old_head.tree_size() || proof.to_size() != head.tree_size()) {
-    return Status::Corruption("consistency proof is for sizes " +
-                              std::to_string(proof.from_size()) + ".." +
-                              std::to_string(proof.to_size()) + ", want " +
-                              std::to_string(old_head.tree_size()) + ".." +
-                              std::to_string(head.tree_size()));
+    return Status::Corruption(
+        "consistency proof is for sizes " + std::to_string(proof.from_size()) + ".." +
+        std::to_string(proof.to_size()) + ", want " + std::to_string(old_head.tree_size()) + ".." +
+        std::to_string(head.tree_size()));
   }
   if (head.tree_size() < old_head.tree_size()) {
     return Status::Corruption("ledger tree shrank from " + std::to_string(old_head.tree_size()) +
@@ -108,12 +107,12 @@ Result<v1::TreeHead> VerifyConsistency(const v1::TreeHead& old_head,
   if (old_head.tree_size() == 0) return head;  // nothing was trusted yet
   if (old_head.root().size() != 32) return Status::Corruption("trusted tree head has no root");
   SN_ASSIGN_OR_RETURN(std::vector<crypto::Hash> hashes, ProofFromWire(proof.proof()));
-  Status s = merkle::VerifyConsistency(old_head.tree_size(), head.tree_size(),
-                                       RootOf(old_head), RootOf(head), hashes);
+  Status s = merkle::VerifyConsistency(old_head.tree_size(), head.tree_size(), RootOf(old_head),
+                                       RootOf(head), hashes);
   if (!s.ok()) {
-    return Status::Corruption("ledger history changed: tree of " +
-                              std::to_string(old_head.tree_size()) + " is not a prefix of tree of " +
-                              std::to_string(head.tree_size()) + ": " + s.message());
+    return Status::Corruption(
+        "ledger history changed: tree of " + std::to_string(old_head.tree_size()) +
+        " is not a prefix of tree of " + std::to_string(head.tree_size()) + ": " + s.message());
   }
   return head;
 }

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include <cstring>
+#include <fstream>
 
 #include "fog_impl.h"
 #include "storenode/common/fault.h"
@@ -31,6 +32,7 @@
 #include "storenode/common/money.h"
 #include "storenode/common/topics.h"
 #include "storenode/common/totals.h"
+#include "storenode/fog/audit.h"
 
 namespace storenode::fog {
 namespace {
@@ -50,6 +52,8 @@ Status Fog::Impl::LoadCloseDowns() {
   } else {
     SN_ASSIGN_OR_RETURN(fog_key, crypto::SigningKey::Load(key_path));
   }
+  // The public half, for auditors and `storectl verify receipt`.
+  std::ofstream(config.data_dir + "/fog.pub") << crypto::ToHex(fog_key.public_key()) << "\n";
   SN_ASSIGN_OR_RETURN(sql::Stmt parts, db->Prepare("SELECT business_day, MAX(part) + 1 FROM "
                                                    "zreports GROUP BY business_day"));
   while (true) {
@@ -225,12 +229,7 @@ Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
                       db->Prepare("SELECT device_id, journal_id, first_seq, last_seq, "
                                   "event_count FROM day_ranges WHERE business_day = ? AND "
                                   "part = ? ORDER BY device_id, journal_id"));
-  SN_ASSIGN_OR_RETURN(sql::Stmt hashes,
-                      db->Prepare("SELECT hash FROM events WHERE device_id = ? AND journal_id "
-                                  "= ? AND seq BETWEEN ? AND ? AND business_day = ? ORDER BY seq"));
   ranges.Bind(1, day).Bind(2, int64_t{part});
-  std::vector<crypto::Hash> leaves;
-  leaves.reserve(static_cast<size_t>(all.event_count()));
   std::set<std::string> listed;
   while (true) {
     SN_ASSIGN_OR_RETURN(bool row, ranges.Step());
@@ -253,21 +252,6 @@ Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
       till->set_head_hash(d->second.head_hash.data(), 32);
     }
     listed.insert(device);
-    hashes.Bind(1, device).BindBlob(2, journal).Bind(3, ranges.Int(2)).Bind(4, ranges.Int(3));
-    hashes.Bind(5, day);
-    uint64_t n = 0;
-    while (true) {
-      SN_ASSIGN_OR_RETURN(bool h, hashes.Step());
-      if (!h) break;
-      leaves.push_back(merkle::LeafHash(crypto::AsBytes(hashes.BlobView(0))));
-      ++n;
-    }
-    hashes.Reset();
-    if (n != till->event_count()) {
-      return Status::Corruption(device + " " + day + ": read model counts " +
-                                std::to_string(till->event_count()) + " events, found " +
-                                std::to_string(n));
-    }
   }
   for (const std::string& m : missing) {
     if (listed.count(m) == 0) {
@@ -278,6 +262,8 @@ Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
   for (auto& till : *z.mutable_tills()) {
     till.set_missing(std::find(missing.begin(), missing.end(), till.device_id()) != missing.end());
   }
+  z.set_leaf_count(all.event_count());  // a capacity hint for ZLeafHashes
+  SN_ASSIGN_OR_RETURN(std::vector<crypto::Hash> leaves, ZLeafHashes(*db, z, false));
   crypto::Hash root = merkle::Root(leaves);
   z.set_merkle_root(root.data(), root.size());
   z.set_leaf_count(leaves.size());

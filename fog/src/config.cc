@@ -6,9 +6,37 @@
 #include <cstring>
 #include <utility>
 
+#include "storenode/common/crypto.h"
 #include "storenode/fog/fog.h"
 
 namespace storenode::fog {
+namespace {
+
+struct TlsFiles {
+  std::string ca, cert, key;
+};
+
+// A broker link ([broker] or [ledger]): TLS unless explicitly insecure, and
+// every named file readable now rather than at the first connect.
+Status CheckLink(const std::string& path, const std::string& section, const std::string& uri,
+                 bool insecure, const TlsFiles& files) {
+  auto bad = [&](const std::string& key, const std::string& why) {
+    return Status::Invalid(path + ": key '" + section + "." + key + "': " + why);
+  };
+  bool tls = uri.rfind("ssl://", 0) == 0;
+  if (!tls && uri.rfind("tcp://", 0) != 0) return bad("uri", "must start with tcp:// or ssl://");
+  if (!tls && !insecure) return bad("uri", "plain tcp:// needs " + section + ".insecure = true");
+  if (tls && files.ca.empty()) return bad("ca_file", "required with ssl://");
+  for (const auto& [key, file] :
+       {std::pair{"ca_file", files.ca}, {"cert_file", files.cert}, {"key_file", files.key}}) {
+    if (!file.empty() && access(file.c_str(), R_OK) != 0) {
+      return bad(key, "cannot read " + file + ": " + std::strerror(errno));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<Config> LoadConfig(const std::string& path) {
   SN_ASSIGN_OR_RETURN(ConfigReader r, ConfigReader::Open(path));
@@ -27,6 +55,16 @@ Result<Config> LoadConfig(const std::string& path) {
   c.log_level = r.String("log.level", c.log_level);
   c.gap_hold_ms = static_cast<int>(r.Int("ingest.gap_hold_ms", c.gap_hold_ms));
   c.max_batch_events = static_cast<int>(r.Int("ingest.max_batch_events", c.max_batch_events));
+  LedgerLink& l = c.ledger;
+  l.uri = r.String("ledger.uri", "");
+  l.client_id = r.String("ledger.client_id", c.store_id + "-fog-ledger");
+  l.insecure = r.Bool("ledger.insecure", false);
+  l.ca_file = r.String("ledger.ca_file", "");
+  l.cert_file = r.String("ledger.cert_file", "");
+  l.key_file = r.String("ledger.key_file", "");
+  l.public_key = r.String("ledger.public_key", "");
+  l.retry_min_ms = static_cast<int>(r.Int("ledger.retry_min_ms", l.retry_min_ms));
+  l.retry_max_ms = static_cast<int>(r.Int("ledger.retry_max_ms", l.retry_max_ms));
   SN_RETURN_IF_ERROR(r.Finish());
   auto bad = [&](const std::string& key, const std::string& why) {
     return Status::Invalid(path + ": key '" + key + "': " + why);
@@ -35,19 +73,20 @@ Result<Config> LoadConfig(const std::string& path) {
   if (c.store_id.find_first_of("/+#") != std::string::npos) {
     return bad("store.id", "must not contain '/', '+' or '#'");
   }
-  bool tls = c.broker_uri.rfind("ssl://", 0) == 0;
-  if (!tls && c.broker_uri.rfind("tcp://", 0) != 0) {
-    return bad("broker.uri", "must start with tcp:// or ssl://");
-  }
-  if (!tls && !c.insecure) {
-    return bad("broker.uri", "plain tcp:// needs broker.insecure = true");
-  }
-  if (tls && c.ca_file.empty()) return bad("broker.ca_file", "required with ssl://");
-  for (const auto& [key, file] : {std::pair{"broker.ca_file", c.ca_file},
-                                  {"broker.cert_file", c.cert_file},
-                                  {"broker.key_file", c.key_file}}) {
-    if (!file.empty() && access(file.c_str(), R_OK) != 0) {
-      return bad(key, "cannot read " + file + ": " + std::strerror(errno));
+  SN_RETURN_IF_ERROR(
+      CheckLink(path, "broker", c.broker_uri, c.insecure, {c.ca_file, c.cert_file, c.key_file}));
+  if (!l.uri.empty()) {
+    SN_RETURN_IF_ERROR(
+        CheckLink(path, "ledger", l.uri, l.insecure, {l.ca_file, l.cert_file, l.key_file}));
+    if (!l.public_key.empty()) {
+      auto key = crypto::FromHex(l.public_key);
+      if (!key.ok() || key->size() != 32) {
+        return bad("ledger.public_key", "want 64 hex digits (an Ed25519 public key)");
+      }
+    }
+    if (l.retry_min_ms < 1) return bad("ledger.retry_min_ms", "must be at least 1");
+    if (l.retry_max_ms < l.retry_min_ms) {
+      return bad("ledger.retry_max_ms", "must not be below ledger.retry_min_ms");
     }
   }
   if (c.gap_hold_ms < 0) return bad("ingest.gap_hold_ms", "must not be negative");

@@ -30,6 +30,9 @@ Result<std::unique_ptr<Fog>> Fog::Open(const Config& config) {
   impl->ingest = std::make_unique<Ingest>(*impl->db, impl->config, impl->clock);
   SN_RETURN_IF_ERROR(impl->ingest->Load());
   SN_RETURN_IF_ERROR(impl->LoadCloseDowns());
+  impl->forwarder =
+      std::make_unique<Forwarder>(*impl->db, impl->config, impl->clock, impl->fog_key.public_key());
+  SN_RETURN_IF_ERROR(impl->forwarder->Load());
   return std::unique_ptr<Fog>(new Fog(std::move(impl)));
 }
 
@@ -79,6 +82,7 @@ Status Fog::Start() {
   SN_RETURN_IF_ERROR(f.client->Subscribe(topics::FogRequest(store), 1));
   f.worker = std::thread([&f] { f.Run(); });
   f.client->Start();
+  f.forwarder->Start([&f](const mqtt::Message& m) { f.Enqueue(m); });
   spdlog::info("fog for store {} started, data in {}", store, f.config.data_dir);
   return Status::Ok();
 }
@@ -92,6 +96,7 @@ void Fog::Stop() {
   }
   f.cv.notify_one();
   if (f.worker.joinable()) f.worker.join();
+  f.forwarder->Stop();
   if (f.client) {
     if (f.client->connected()) {
       (void)mqtt::PublishAndWait(*f.client, f.FogStatusMessage(false), std::chrono::seconds(1));
@@ -160,11 +165,14 @@ void Fog::Impl::Run() {
         }
       } else if (m.topic == topics::FogRequest(config.store_id)) {
         requests.push_back(std::move(m));
+      } else if (forwarder->IsAnswer(m)) {
+        forwarder->OnAnswer(m);
       }
     }
     ProcessJournals(journals);
     for (const mqtt::Message& m : requests) HandleRequest(m);
     PollCloseDowns();
+    forwarder->Poll();
     ingest->CheckGaps();
     for (mqtt::Message& m : ingest->TakeOutgoing()) Publish(std::move(m));
     FlushUnsent();

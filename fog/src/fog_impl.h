@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "forwarder.h"
 #include "ingest.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/common/sqlite.h"
@@ -31,6 +32,7 @@ class Fog::Impl {
   std::unique_ptr<sql::Db> db;
   std::unique_ptr<Ingest> ingest;
   std::unique_ptr<mqtt::Client> client;
+  std::unique_ptr<Forwarder> forwarder;  // to the cloud ledger
 
   // Messages from the MQTT thread to the worker.
   std::mutex mu;

@@ -107,6 +107,7 @@ v1::StoreStatus Fog::Impl::BuildStatus() {
     t.set_last_seen_us(std::max(t.last_seen_us(), seen.received_us));
     if (t.state().empty()) t.set_state("online, no journal received yet");
   }
+  *s.mutable_ledger() = forwarder->GetStatus();
   for (auto& [id, t] : rows) {
     t.set_device_id(id);
     t.set_quarantined(quarantined[id]);

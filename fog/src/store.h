@@ -18,6 +18,11 @@
 //   actions      the fog's own append-only, hash-chained, signed journal of
 //                manager actions (requests, counts, close-downs).
 //   quarantine   rejected input with device, topic, reason and raw bytes.
+//   ledger_receipts  the cloud ledger's verified receipt per Z; the Zs
+//                without one are the ledger outbox (forwarder.h).
+//   ledger_state the ledger's pinned key and the newest verified tree head.
+//   ledger_alerts    the ledger's rejections and answers that failed
+//                verification, with the reason and the raw answer.
 #pragma once
 
 #include <map>
@@ -138,6 +143,24 @@ CREATE TABLE IF NOT EXISTS quarantine(
   topic TEXT NOT NULL,
   reason TEXT NOT NULL,
   payload BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS ledger_receipts(
+  z_number INTEGER PRIMARY KEY,
+  leaf_index INTEGER NOT NULL,
+  tree_size INTEGER NOT NULL,
+  receipt BLOB NOT NULL,
+  received_us INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ledger_state(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  ledger_public_key BLOB NOT NULL,
+  key_source TEXT NOT NULL,
+  tree_head BLOB,
+  updated_us INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ledger_alerts(
+  id INTEGER PRIMARY KEY,
+  at_us INTEGER NOT NULL,
+  z_number INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  answer BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS quarantine_by_device ON quarantine(device_id);
 )sql";
 

@@ -66,4 +66,7 @@ void AddCloseDownCommand(CLI::App& app, int* exit_code);
 // storectl report KIND: the fog's reports of one business day.
 void AddReportCommand(CLI::App& app, int* exit_code);
 
+// storectl verify receipt: one sale proven offline, up to the ledger.
+void AddVerifyReceiptCommand(CLI::App* verify, int* exit_code);
+
 }  // namespace storenode::storectl

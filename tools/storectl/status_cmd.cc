@@ -51,6 +51,28 @@ std::string Columns(const std::string& status, const std::string& seen, const st
          " " + Right(backlog, 8) + " " + Right(unsynced, 8) + " " + Right(quarantined, 5);
 }
 
+// "Ledger: connected to URI, backlog 0. Last receipt: Z 3, leaf 41 of 42, 5m ago."
+std::string FormatLedger(const v1::LedgerStatus& l, int64_t now_us) {
+  std::string out = "Ledger: ";
+  if (!l.enabled()) {
+    out += "not configured";
+  } else {
+    out += (l.connected() ? "connected to " : "offline, ") + l.uri();
+  }
+  out += ", backlog " + std::to_string(l.backlog());
+  if (l.backlog() > 0) out += " (next Z " + std::to_string(l.next_z_number()) + ")";
+  out += ".";
+  if (l.last_z_number() > 0) {
+    out += " Last receipt: Z " + std::to_string(l.last_z_number()) + ", leaf " +
+           std::to_string(l.last_leaf_index()) + " of " + std::to_string(l.last_tree_size()) +
+           ", " + Span(now_us - l.last_receipt_us()) + " ago.";
+  }
+  out += "\n";
+  if (!l.last_error().empty()) out += "Ledger error: " + l.last_error() + "\n";
+  if (l.alerts() > 0) out += "Ledger alerts: " + std::to_string(l.alerts()) + "\n";
+  return out;
+}
+
 std::string FormatStatus(const v1::StoreStatus& s) {
   size_t id_width = kMinIdWidth;
   size_t online = 0;
@@ -83,7 +105,7 @@ std::string FormatStatus(const v1::StoreStatus& s) {
   }
   out += "Quarantine: " + std::to_string(s.quarantine_count()) +
          " entries. Events stored: " + std::to_string(s.events_stored()) + ".\n";
-  return out;
+  return out + FormatLedger(s.ledger(), s.time_us());
 }
 
 int ShowStatus(const StatusArgs& a) {

@@ -65,6 +65,7 @@ class [[nodiscard]] Result {
   const T& value() const& { return std::get<T>(v_); }
   // By value, so `for (x : F().value())` does not dangle.
   T value() && { return std::get<T>(std::move(v_)); }
+  T value_or(T fallback) const& { return ok() ? std::get<T>(v_) : std::move(fallback); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() { return value(); }

@@ -18,6 +18,20 @@
 
 namespace storenode::fog {
 
+// The link to the chain's cloud ledger: the [ledger] section of fog.toml.
+// Without a uri nothing is forwarded; close-downs wait in the outbox.
+struct LedgerLink {
+  std::string uri;        // the cloud broker, ssl://... (tcp:// only with insecure)
+  std::string client_id;  // default "{store}-fog-ledger"
+  std::string ca_file, cert_file, key_file;
+  bool insecure = false;
+  // The ledger's Ed25519 public key, hex. Empty: the first receipt's key is
+  // trusted and pinned in fog.db (with a warning).
+  std::string public_key;
+  int retry_min_ms = 1000;    // resend an unanswered close-down after this,
+  int retry_max_ms = 300000;  // doubling up to this cap
+};
+
 struct Config {
   std::string source;  // the file it came from, for messages
   std::string store_id;
@@ -31,6 +45,7 @@ struct Config {
   std::string log_level = "info";
   int gap_hold_ms = 500;         // how long an out-of-order batch waits for the gap to fill
   int max_batch_events = 20000;  // events per ingest transaction
+  LedgerLink ledger;
 };
 
 // Loads and checks a fog TOML config; the Status names file, key and reason.

@@ -1,0 +1,89 @@
+// The forwarder: every close-down (Z and supplement) to the chain's cloud
+// ledger, over a second MQTT connection, until the ledger answers with a
+// receipt the fog can verify. NOTES ON THE DESIGN
+//
+// Promise: each Z reaches the ledger once in effect, in Z order, and is
+// marked delivered only with a verified receipt, whatever crashes and
+// however long the cloud is away.
+//
+// Invariants:
+//  1. The outbox is zreports itself: a Z enters it in the transaction that
+//     issues it (closedown.cc), so no Z is issued without being queued. The
+//     Zs without a row in ledger_receipts are the backlog.
+//  2. Only the lowest undelivered Z is ever in flight, so delivery is in Z
+//     order (the ledger refuses gaps anyway). Receipts form a prefix of the
+//     Z numbers: the next Z is MAX(ledger_receipts.z_number) + 1.
+//  3. A receipt row is written only after the inclusion proof, the tree
+//     head's signature (pinned ledger key) and the consistency from the last
+//     trusted tree head all verify; the receipt and the new trusted head are
+//     committed together. A crash before that commit resends the Z; the
+//     ledger answers a duplicate with the same leaf, not a second entry.
+//  4. An unanswered or refused Z is resent after a delay that doubles from
+//     retry_min_ms up to retry_max_ms; a (re)connect resends at once.
+//  5. An answer that fails verification is never trusted: it is logged and
+//     kept in ledger_alerts, the Z stays in the backlog. A head that is not
+//     an extension of the trusted one means the ledger rewrote its history.
+//
+// Runs on the fog's worker thread, except the MQTT client's callbacks, which
+// only hand messages to the worker (the `deliver` function).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "storenode/common/clock.h"
+#include "storenode/common/crypto.h"
+#include "storenode/common/mqtt.h"
+#include "storenode/common/sqlite.h"
+#include "storenode/fog/fog.h"
+#include "storenode/schemas/fog.pb.h"
+#include "storenode/schemas/ledger.pb.h"
+
+namespace storenode::fog {
+
+class Forwarder {
+ public:
+  Forwarder(sql::Db& db, const Config& config, const Clock& clock,
+            const crypto::PublicKey& fog_key);
+  // Reads the pinned ledger key and the trusted tree head from fog.db.
+  Status Load();
+  // Connects to the cloud broker when a [ledger] uri is configured.
+  // `deliver` receives the ledger's answers on an MQTT thread.
+  void Start(std::function<void(const mqtt::Message&)> deliver);
+  void Stop();
+
+  // True for a message from the ledger link.
+  bool IsAnswer(const mqtt::Message& m) const;
+  // Verifies an answer and, when it is the receipt of the Z in flight,
+  // stores it.
+  void OnAnswer(const mqtt::Message& m);
+  // Sends the next Z when it is due.
+  void Poll();
+
+  v1::LedgerStatus GetStatus();
+
+ private:
+  Status Accept(uint64_t z_number, const std::string& z, const v1::LedgerAnswer& answer);
+  void Alert(uint64_t z_number, const std::string& reason, const std::string& answer);
+  void Backoff();
+
+  sql::Db& db_;
+  const Config& config_;
+  const Clock& clock_;
+  const crypto::PublicKey fog_key_;
+  std::unique_ptr<mqtt::Client> client_;
+  std::atomic<bool> resend_now_{false};
+
+  std::optional<crypto::PublicKey> ledger_key_;
+  v1::TreeHead trusted_;    // tree_size 0: none yet
+  uint64_t in_flight_ = 0;  // the Z number sent and not yet answered, 0 if none
+  uint64_t request_id_ = 0;
+  int64_t next_try_us_ = 0;
+  int64_t delay_ms_ = 0;
+  std::string last_error_;
+};
+
+}  // namespace storenode::fog
