@@ -17,35 +17,6 @@ using namespace storenode::testing;
 
 namespace {
 
-// Asks until the day is closed (or, with force, once more to force it).
-v1::CloseDownResponse CloseDay(Store& store, const std::string& day,
-                               std::map<std::string, int64_t> counts = {}, bool force = false,
-                               std::chrono::seconds wait = std::chrono::seconds(30)) {
-  v1::FogRequest req;
-  req.set_manager("test");
-  req.mutable_closedown()->set_business_day(day);
-  for (const auto& [d, c] : counts) (*req.mutable_closedown()->mutable_counted_cash())[d] = c;
-  v1::CloseDownResponse out;
-  auto deadline = std::chrono::steady_clock::now() + wait;
-  while (true) {
-    auto r = store.fog->Ask(req);
-    REQUIRE(r.ok());
-    INFO(r->error());
-    REQUIRE(r->ok());
-    out = r->closedown();
-    if (out.closed() || std::chrono::steady_clock::now() > deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  }
-  if (!out.closed() && force) {
-    req.mutable_closedown()->set_force(true);
-    auto r = store.fog->Ask(req);
-    REQUIRE(r.ok());
-    REQUIRE(r->ok());
-    out = r->closedown();
-  }
-  return out;
-}
-
 v1::ZReport Decode(const v1::SignedZ& s) {
   v1::ZReport z;
   REQUIRE(z.ParseFromString(s.z()));
@@ -132,8 +103,8 @@ TEST_CASE("a day of 3 tills closes into a Z whose every figure matches the journ
   std::map<std::string, int64_t> expected;
   for (const auto& d : x.drawers()) expected[d.device_id()] = d.expected();
   REQUIRE(expected.size() == 3);
-  auto first = CloseDay(
-      store, day, {{"till-1", expected["till-1"] + 125}, {"till-2", expected["till-2"] - 250}});
+  auto first = store.CloseDay(
+      day, {{"till-1", expected["till-1"] + 125}, {"till-2", expected["till-2"] - 250}});
   REQUIRE(first.closed());
   v1::ZReport z = Decode(first.z());
   RequireSigned(first.z());
@@ -165,7 +136,7 @@ TEST_CASE("a day of 3 tills closes into a Z whose every figure matches the journ
   REQUIRE(z.grand_totals().net_sales() == o.totals.net_sales());
 
   // Asked again: the same Z, byte for byte, and still one Z.
-  auto again = CloseDay(store, day);
+  auto again = store.CloseDay(day);
   REQUIRE(again.z().z() == first.z().z());
   REQUIRE(store.FogQuarantined() == 0);
 
@@ -216,7 +187,7 @@ TEST_CASE("a till offline at the close is missing from the Z and comes back in a
   store.tills[2].sync.reset();  // till-3 goes offline and keeps selling
   store.Sell(2, 80);
 
-  auto closed = CloseDay(store, day, {}, /*force=*/true, std::chrono::seconds(3));
+  auto closed = store.CloseDay(day, {}, /*force=*/true, std::chrono::seconds(3));
   REQUIRE(closed.closed());
   v1::ZReport z = Decode(closed.z());
   REQUIRE(z.missing_tills_size() == 1);
@@ -232,7 +203,7 @@ TEST_CASE("a till offline at the close is missing from the Z and comes back in a
   v1::CloseDownResponse after;
   REQUIRE(WaitFor(
       [&] {
-        after = CloseDay(store, day, {}, false, std::chrono::seconds(0));
+        after = store.CloseDay(day, {}, false, std::chrono::seconds(0));
         return after.supplements_size() == 1;
       },
       std::chrono::seconds(30)));
@@ -281,7 +252,7 @@ TEST_CASE("SIGKILL of the fog during the close-down ends in exactly one Z",
       REQUIRE(store.fog->Wait() == -SIGKILL);
 
       REQUIRE(store.fog->Start().ok());
-      auto done = CloseDay(store, day);
+      auto done = store.CloseDay(day);
       REQUIRE(done.closed());
       v1::ZReport z = Decode(done.z());
       REQUIRE(z.z_number() == 1);
@@ -298,22 +269,14 @@ TEST_CASE("Zs of consecutive days are numbered, chained and signed", "[closedown
   Store store(2);
   REQUIRE(store.fog->Start().ok());
   std::vector<std::string> days;
-  for (size_t i = 0; i < 2; ++i) {
-    // Book two days in the past so that three days can be closed today.
-    edge::Options o = sim::SimTillOptions(store.dir, "store-1", sim::SimDeviceId(int(i) + 1));
-    o.day_offset_minutes = -2 * 24 * 60;
-    store.tills[i].journal = std::move(edge::Journal::Open(o).value());
-    store.tills[i].sim =
-        std::make_unique<sim::TillSim>(store.tills[i].journal.get(), 3, int(i) + 1);
-    store.tills[i].sync = std::move(
-        edge::SyncEngine::Start(store.tills[i].journal.get(), store.SyncOptionsFor()).value());
-  }
+  // Book two days in the past so that three days can be closed today.
+  for (size_t i = 0; i < 2; ++i) store.OpenTill(i, true, -2 * 24 * 60);
   std::vector<v1::SignedZ> zs;
   for (int d = 0; d < 3; ++d) {
     for (size_t i = 0; i < 2; ++i) store.Sell(i, 50);
     std::string day = store.tills[0].journal->business_day();
     REQUIRE(day <= DayOf(SystemClock::Default()->NowMicros()));
-    auto r = CloseDay(store, day);  // the fog's seal command moves the tills on
+    auto r = store.CloseDay(day);  // the fog's seal command moves the tills on
     REQUIRE(r.closed());
     zs.push_back(r.z());
     REQUIRE(WaitFor(

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "storenode/common/sqlite.h"
 #include "storenode/fog/fog.h"
@@ -34,10 +35,12 @@ edge::SyncOptions Store::SyncOptionsFor() const {
   return o;
 }
 
-void Store::OpenTill(size_t i, bool sync) {
+void Store::OpenTill(size_t i, bool sync, int day_offset_minutes) {
   SimTill& t = tills[i];
-  auto journal = edge::Journal::Open(
-      sim::SimTillOptions(dir, store_id, sim::SimDeviceId(static_cast<int>(i + 1))));
+  edge::Options options =
+      sim::SimTillOptions(dir, store_id, sim::SimDeviceId(static_cast<int>(i + 1)));
+  options.day_offset_minutes = day_offset_minutes;
+  auto journal = edge::Journal::Open(options);
   INFO(journal.status().ToString());
   REQUIRE(journal.ok());
   t.journal = std::move(*journal);
@@ -91,6 +94,33 @@ uint64_t Store::FogEventCount(const std::string& device) const {
 int64_t Store::FogQuarantined(const std::string& fragment) const {
   return QueryFog(fog->db_path(), "SELECT COUNT(*) FROM quarantine WHERE instr(reason, ?) > 0",
                   fragment);
+}
+
+v1::CloseDownResponse Store::CloseDay(const std::string& day, std::map<std::string, int64_t> counts,
+                                     bool force, std::chrono::seconds wait) {
+  v1::FogRequest req;
+  req.set_manager("test");
+  req.mutable_closedown()->set_business_day(day);
+  for (const auto& [d, c] : counts) (*req.mutable_closedown()->mutable_counted_cash())[d] = c;
+  v1::CloseDownResponse out;
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  while (true) {
+    auto r = fog->Ask(req);
+    REQUIRE(r.ok());
+    INFO(r->error());
+    REQUIRE(r->ok());
+    out = r->closedown();
+    if (out.closed() || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  if (!out.closed() && force) {
+    req.mutable_closedown()->set_force(true);
+    auto r = fog->Ask(req);
+    REQUIRE(r.ok());
+    REQUIRE(r->ok());
+    out = r->closedown();
+  }
+  return out;
 }
 
 bool Store::WaitSynced(std::chrono::seconds timeout) {

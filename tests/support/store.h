@@ -31,7 +31,9 @@ class Store {
 
   edge::SyncOptions SyncOptionsFor() const;
   // Opens till i's journal (index from 0) and, if `sync`, starts its engine.
-  void OpenTill(size_t i, bool sync = true);
+  // A negative `day_offset_minutes` books its sales on earlier days, so a
+  // test can close several business days today.
+  void OpenTill(size_t i, bool sync = true, int day_offset_minutes = 0);
   void CloseTill(size_t i);
   void Sell(size_t i, uint64_t sales);
   // Waits until the fog acked every till's head; false on timeout.
@@ -39,6 +41,11 @@ class Store {
   uint64_t FogAcked(const std::string& device) const;
   uint64_t FogEventCount(const std::string& device) const;
   int64_t FogQuarantined(const std::string& reason_fragment = "") const;
+  // Asks the fog to close `day` until it is closed or `wait` passes; then,
+  // with `force`, once more forcing it. REQUIREs that the fog answers.
+  v1::CloseDownResponse CloseDay(const std::string& day, std::map<std::string, int64_t> counts = {},
+                                 bool force = false,
+                                 std::chrono::seconds wait = std::chrono::seconds(30));
 };
 
 // Asserts (Catch2) that the fog's per-device, per-day totals equal the
