@@ -66,4 +66,8 @@ void AddCloseDownCommand(CLI::App& app, int* exit_code);
 // storectl report KIND: the fog's reports of one business day.
 void AddReportCommand(CLI::App& app, int* exit_code);
 
+// storectl verify ledger: an offline audit of a cloud ledger file, added to
+// the `verify` group that main() creates.
+void AddVerifyLedgerCommand(CLI::App* verify, int* exit_code);
+
 }  // namespace storenode::storectl
