@@ -274,34 +274,30 @@ v1::LedgerAnswer Ledger::Handle(const std::string& topic_store, const v1::Ledger
   answer.set_request_id(request.request_id());
   answer.set_store_id(topic_store);
   auto reject = [&](const char* code, const std::string& reason) {
-    spdlog::warn("store {} Z {}: rejected {}: {}", topic_store, answer.z_number(), code, reason);
     answer.mutable_rejected()->set_code(code);
     answer.mutable_rejected()->set_reason(reason);
   };
   if (!l.failed.ok()) {
     reject(kUnavailable, "the ledger stopped after a write failed: " + l.failed.message());
-    return answer;
-  }
-  switch (request.request_case()) {
-    case v1::LedgerRequest::kSubmit:
-      l.Submit(topic_store, request.submit(), &answer);
-      if (answer.has_rejected()) {
-        spdlog::warn("store {} Z {}: rejected {}: {}", topic_store, answer.z_number(),
-                     answer.rejected().code(), answer.rejected().reason());
-      }
-      break;
-    case v1::LedgerRequest::kConsistency: {
-      auto proof =
-          l.Consistency(request.consistency().from_size(), request.consistency().to_size());
-      if (proof.ok()) {
-        *answer.mutable_consistency() = std::move(*proof);
-      } else {
-        reject(kBadRequest, proof.status().message());
-      }
-      break;
+  } else if (request.has_submit()) {
+    l.Submit(topic_store, request.submit(), &answer);
+  } else if (request.has_consistency()) {
+    auto proof = l.Consistency(request.consistency().from_size(), request.consistency().to_size());
+    if (proof.ok()) {
+      *answer.mutable_consistency() = std::move(*proof);
+    } else {
+      reject(kBadRequest, proof.status().message());
     }
-    default:
-      reject(kBadRequest, "the request is neither a submit nor a consistency request");
+  } else {
+    reject(kBadRequest, "the request is neither a submit nor a consistency request");
+  }
+  if (answer.has_rejected()) {
+    // One line per refusal, naming what an operator looks for: store and Z.
+    const std::string what = request.has_submit()
+                                 ? "Z " + std::to_string(answer.z_number())
+                                 : "request " + std::to_string(request.request_id());
+    spdlog::warn("store {} {}: rejected {}: {}", topic_store, what, answer.rejected().code(),
+                 answer.rejected().reason());
   }
   return answer;
 }
@@ -331,6 +327,8 @@ void Ledger::Impl::Submit(const std::string& store, const v1::LedgerSubmit& subm
     }
     index = leaves.size() - 1;
     spdlog::info("store {} Z {}: appended as leaf {}", store, z.z_number(), *index);
+  } else {
+    spdlog::info("store {} Z {}: already leaf {}, answered again", store, z.z_number(), *index);
   }
   auto receipt = Receipt(*index);
   std::optional<v1::ConsistencyProof> consistency;
