@@ -1,42 +1,9 @@
 #include "storenode/common/config.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <utility>
-
 #include "storenode/common/crypto.h"
 #include "storenode/fog/fog.h"
 
 namespace storenode::fog {
-namespace {
-
-struct TlsFiles {
-  std::string ca, cert, key;
-};
-
-// A broker link ([broker] or [ledger]): TLS unless explicitly insecure, and
-// every named file readable now rather than at the first connect.
-Status CheckLink(const std::string& path, const std::string& section, const std::string& uri,
-                 bool insecure, const TlsFiles& files) {
-  auto bad = [&](const std::string& key, const std::string& why) {
-    return Status::Invalid(path + ": key '" + section + "." + key + "': " + why);
-  };
-  bool tls = uri.rfind("ssl://", 0) == 0;
-  if (!tls && uri.rfind("tcp://", 0) != 0) return bad("uri", "must start with tcp:// or ssl://");
-  if (!tls && !insecure) return bad("uri", "plain tcp:// needs " + section + ".insecure = true");
-  if (tls && files.ca.empty()) return bad("ca_file", "required with ssl://");
-  for (const auto& [key, file] :
-       {std::pair{"ca_file", files.ca}, {"cert_file", files.cert}, {"key_file", files.key}}) {
-    if (!file.empty() && access(file.c_str(), R_OK) != 0) {
-      return bad(key, "cannot read " + file + ": " + std::strerror(errno));
-    }
-  }
-  return Status::Ok();
-}
-
-}  // namespace
 
 Result<Config> LoadConfig(const std::string& path) {
   SN_ASSIGN_OR_RETURN(ConfigReader r, ConfigReader::Open(path));
@@ -73,11 +40,11 @@ Result<Config> LoadConfig(const std::string& path) {
   if (c.store_id.find_first_of("/+#") != std::string::npos) {
     return bad("store.id", "must not contain '/', '+' or '#'");
   }
-  SN_RETURN_IF_ERROR(
-      CheckLink(path, "broker", c.broker_uri, c.insecure, {c.ca_file, c.cert_file, c.key_file}));
+  SN_RETURN_IF_ERROR(CheckBrokerLink(path, "broker", c.broker_uri, c.insecure,
+                                     {c.ca_file, c.cert_file, c.key_file}));
   if (!l.uri.empty()) {
     SN_RETURN_IF_ERROR(
-        CheckLink(path, "ledger", l.uri, l.insecure, {l.ca_file, l.cert_file, l.key_file}));
+        CheckBrokerLink(path, "ledger", l.uri, l.insecure, {l.ca_file, l.cert_file, l.key_file}));
     if (!l.public_key.empty()) {
       auto key = crypto::FromHex(l.public_key);
       if (!key.ok() || key->size() != 32) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -18,7 +19,9 @@ constexpr auto kStartTimeout = std::chrono::seconds(5);
 Broker::Broker(std::string dir)
     : dir_(std::move(dir)),
       conf_path_(dir_ + "/mosquitto.conf"),
-      log_path_(dir_ + "/mosquitto.log") {}
+      log_path_(dir_ + "/mosquitto.log") {
+  std::filesystem::create_directories(dir_);
+}
 
 Broker::~Broker() { Kill(); }
 

@@ -69,4 +69,8 @@ void AddReportCommand(CLI::App& app, int* exit_code);
 // storectl verify receipt: one sale proven offline, up to the ledger.
 void AddVerifyReceiptCommand(CLI::App* verify, int* exit_code);
 
+// storectl verify ledger: an offline audit of a cloud ledger file, added to
+// the `verify` group that main() creates.
+void AddVerifyLedgerCommand(CLI::App* verify, int* exit_code);
+
 }  // namespace storenode::storectl

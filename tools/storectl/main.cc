@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
       app.add_subcommand("verify", "offline proofs: a receipt end to end, a whole ledger");
   verify->require_subcommand(1);
   sc::AddVerifyReceiptCommand(verify, &exit_code);
+  sc::AddVerifyLedgerCommand(verify, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

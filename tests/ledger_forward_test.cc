@@ -1,0 +1,477 @@
+// The fog's forwarding of close-downs to the cloud ledger, end to end: a store
+// broker and a cloud broker (two real mosquittos), the real fogd, the real
+// ledger-sink or a scripted ledger, and storectl verify on the results.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <thread>
+
+#include "ledger/ledger.h"
+#include "storenode/common/ledger.h"
+#include "storenode/common/sqlite.h"
+#include "support/client.h"
+#include "support/ledger_sink.h"
+#include "support/run.h"
+#include "support/store.h"
+
+using namespace storenode;
+using namespace storenode::testing;
+
+namespace {
+
+Ran Storectl(std::vector<std::string> args) {
+  static const std::string dir = MakeTempDir("ledger-storectl");
+  return RunTool(dir, "storectl", std::move(args));
+}
+
+std::vector<std::string> LinesStarting(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (std::string& line : Lines(text)) {
+    if (line.starts_with(prefix)) out.push_back(std::move(line));
+  }
+  return out;
+}
+
+std::string LedgerConfig(const std::string& uri, const std::string& key_hex = "") {
+  std::string c = "\n[ledger]\nuri = \"" + uri +
+                  "\"\ninsecure = true\nretry_min_ms = 200\nretry_max_ms = 1000\n";
+  if (!key_hex.empty()) c += "public_key = \"" + key_hex + "\"\n";
+  return c;
+}
+
+v1::LedgerStatus LedgerStatusOf(Store& store) {
+  auto s = store.fog->GetStatus();
+  REQUIRE(s.ok());
+  return s->ledger();
+}
+
+bool WaitBacklog(Store& store, uint64_t backlog,
+                 std::chrono::seconds timeout = std::chrono::seconds(30)) {
+  return WaitFor([&] { return LedgerStatusOf(store).backlog() == backlog; }, timeout);
+}
+
+// (store, z_number) of every leaf of a ledger file, in leaf order.
+std::vector<std::pair<std::string, int64_t>> LedgerLeaves(const std::string& path) {
+  sql::OpenOptions o;
+  o.read_only = true;
+  auto db = sql::Db::Open(path, o).value();
+  auto stmt = db->Prepare("SELECT store_id, z_number FROM leaves ORDER BY idx").value();
+  std::vector<std::pair<std::string, int64_t>> out;
+  while (stmt.Step().value()) out.emplace_back(stmt.Text(0), stmt.Int(1));
+  return out;
+}
+
+std::vector<int64_t> FogReceiptLeaves(const std::string& fog_db) {
+  sql::OpenOptions o;
+  o.read_only = true;
+  auto db = sql::Db::Open(fog_db, o).value();
+  auto stmt = db->Prepare("SELECT leaf_index FROM ledger_receipts ORDER BY z_number").value();
+  std::vector<int64_t> out;
+  while (stmt.Step().value()) out.push_back(stmt.Int(0));
+  return out;
+}
+
+Ran VerifyReceipt(const std::string& data_dir, const std::string& device, uint64_t receipt,
+                  std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"verify",   "receipt", "--data",    data_dir,
+                                   "--device", device,    "--receipt", std::to_string(receipt)};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return Storectl(args);
+}
+
+// Sells on every till and closes their business day; returns the day.
+std::string SellAndClose(Store& store, uint64_t sales) {
+  for (size_t i = 0; i < store.tills.size(); ++i) store.Sell(i, sales);
+  std::string day = store.tills[0].journal->business_day();
+  auto r = store.CloseDay(day);
+  REQUIRE(r.closed());
+  // The fog's seal command moves the tills on to the next day.
+  REQUIRE(WaitFor(
+      [&] {
+        for (const auto& t : store.tills) {
+          if (t.journal->business_day() <= day) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(10)));
+  return day;
+}
+
+std::string KeyHex(const std::string& key_path) {
+  return crypto::ToHex(crypto::SigningKey::Load(key_path).value().public_key());
+}
+
+}  // namespace
+
+TEST_CASE("three days closed while the cloud is away reach the ledger in order, once each",
+          "[ledger][integration]") {
+  Store store(2);
+  Broker cloud(store.dir + "/cloud");
+  REQUIRE(cloud.Start().ok());
+  LedgerSinkProcess sink(store.dir + "/sink", cloud.uri());
+  sink.Start();
+  store.fog->extra_config = LedgerConfig(cloud.uri(), KeyHex(sink.key_path()));
+  REQUIRE(store.fog->Start().ok());
+  for (size_t i = 0; i < 2; ++i) store.OpenTill(i, true, -2 * 24 * 60);
+
+  cloud.Kill();
+  std::vector<std::string> days;
+  for (int d = 0; d < 3; ++d) days.push_back(SellAndClose(store, 20));
+  v1::LedgerStatus away = LedgerStatusOf(store);
+  CHECK(away.enabled());
+  CHECK_FALSE(away.connected());
+  CHECK(away.backlog() == 3);
+  CHECK(away.next_z_number() == 1);
+  CHECK(away.last_z_number() == 0);
+  CHECK(LedgerLeaves(sink.db_path()).empty());
+
+  REQUIRE(cloud.Restart().ok());
+  REQUIRE(WaitBacklog(store, 0, std::chrono::seconds(60)));
+  v1::LedgerStatus back = LedgerStatusOf(store);
+  CHECK(back.connected());
+  CHECK(back.last_z_number() == 3);
+  CHECK(back.last_leaf_index() == 2);
+  CHECK(back.trusted_tree_size() == 3);
+  CHECK(back.alerts() == 0);
+  using Leaf = std::pair<std::string, int64_t>;
+  CHECK(LedgerLeaves(sink.db_path()) ==
+        std::vector<Leaf>{{"store-1", 1}, {"store-1", 2}, {"store-1", 3}});
+  CHECK(FogReceiptLeaves(store.fog->db_path()) == std::vector<int64_t>{0, 1, 2});
+
+  Ran audit = Storectl({"verify", "ledger", "--db", sink.db_path()});
+  INFO(audit.out << audit.err);
+  CHECK(audit.code == 0);
+  // storectl status shows the link.
+  Ran status =
+      Storectl({"status", "--store", "store-1", "--broker", store.broker.uri(), "--insecure"});
+  INFO(status.out << status.err);
+  CHECK_THAT(status.out, Catch::Contains("Ledger: connected to " + cloud.uri() + ", backlog 0."));
+  CHECK_THAT(status.out, Catch::Contains("Last receipt: Z 3, leaf 2 of 3"));
+
+  // The first sale of each day, proven from the till to the ledger.
+  for (uint64_t receipt : {uint64_t{1}, uint64_t{21}, uint64_t{41}}) {
+    Ran v = VerifyReceipt(store.fog->data_dir(), "till-2", receipt);
+    INFO(v.out << v.err);
+    CHECK(v.code == 0);
+    CHECK(LinesStarting(v.out, "[ OK ]").size() == 5);
+  }
+}
+
+TEST_CASE("ledger-sink SIGKILLed before and after its commit: one entry, backlog completes",
+          "[ledger][integration]") {
+  Store store(1);
+  Broker cloud(store.dir + "/cloud");
+  REQUIRE(cloud.Start().ok());
+  LedgerSinkProcess sink(store.dir + "/sink", cloud.uri());
+  sink.Start("ledger-before-commit");
+  store.fog->extra_config = LedgerConfig(cloud.uri());  // trust the ledger key on first use
+  REQUIRE(store.fog->Start().ok());
+  store.OpenTill(0, true, -24 * 60);
+  SellAndClose(store, 10);
+
+  // Killed before its commit: nothing in the log, nothing acknowledged.
+  CHECK(sink.Wait() == -SIGKILL);
+  CHECK(LedgerLeaves(sink.db_path()).empty());
+  CHECK(LedgerStatusOf(store).backlog() == 1);
+
+  // Killed after its commit, before answering: in the log, not yet receipted.
+  sink.Start("ledger-after-commit");
+  CHECK(sink.Wait() == -SIGKILL);
+  CHECK(LedgerLeaves(sink.db_path()).size() == 1);
+  CHECK(LedgerStatusOf(store).backlog() == 1);
+
+  // Back for good: the resend gets the same leaf as a duplicate.
+  sink.Start();
+  REQUIRE(WaitBacklog(store, 0));
+  CHECK(LedgerLeaves(sink.db_path()).size() == 1);
+  CHECK(FogReceiptLeaves(store.fog->db_path()) == std::vector<int64_t>{0});
+  CHECK_THAT(store.fog->Log(), Catch::Contains("Z 1 is in the ledger (already): leaf 0 of 1"));
+
+  // A second day goes through at once.
+  SellAndClose(store, 10);
+  REQUIRE(WaitBacklog(store, 0));
+  CHECK(FogReceiptLeaves(store.fog->db_path()) == std::vector<int64_t>{0, 1});
+
+  // A duplicate publish of Z 1 gets the same leaf and adds nothing.
+  TestClient client(cloud.uri(), {ledger::AnswerTopic("store-1")});
+  sql::OpenOptions ro;
+  ro.read_only = true;
+  auto fog_db = sql::Db::Open(store.fog->db_path(), ro).value();
+  auto z1 = fog_db->Prepare("SELECT z, hash, signature FROM zreports WHERE z_number = 1").value();
+  REQUIRE(z1.Step().value());
+  v1::LedgerRequest again;
+  again.set_request_id(777);
+  again.mutable_submit()->mutable_z()->set_z(z1.Blob(0));
+  again.mutable_submit()->mutable_z()->set_hash(z1.Blob(1));
+  again.mutable_submit()->mutable_z()->set_signature(z1.Blob(2));
+  auto fog_key = crypto::FromHex(ReadFile(store.fog->data_dir() + "/fog.pub").substr(0, 64));
+  again.mutable_submit()->mutable_z()->set_fog_public_key(fog_key.value());
+  std::optional<v1::LedgerAnswer> answer = AskLedger(client, "store-1", again);
+  REQUIRE(answer.has_value());
+  REQUIRE(answer->has_accepted());
+  CHECK(answer->accepted().duplicate());
+  CHECK(answer->accepted().receipt().leaf_index() == 0);
+  CHECK(LedgerLeaves(sink.db_path()).size() == 2);
+
+  Ran audit = Storectl({"verify", "ledger", "--db", sink.db_path()});
+  INFO(audit.out << audit.err);
+  CHECK(audit.code == 0);
+  Ran v = VerifyReceipt(store.fog->data_dir(), "till-1", 3);
+  INFO(v.out << v.err);
+  CHECK(v.code == 0);
+}
+
+namespace {
+
+// A ledger the test scripts: it sees the fog's submits on the cloud broker
+// and answers them through in-process ledger::Ledger instances, whose
+// answers it may spoil first.
+class ScriptedLedger {
+ public:
+  explicit ScriptedLedger(const std::string& uri) : client_(uri, {ledger::AllSubmitsTopic()}) {}
+
+  // Waits for the fog's next submit (a new one, or a resend).
+  v1::LedgerRequest NextSubmit() {
+    v1::LedgerRequest r;
+    REQUIRE(WaitFor(
+        [&] {
+          auto all = client_.Received(ledger::SubmitTopic("store-1"));
+          if (all.size() <= seen_) return false;
+          seen_ = all.size();
+          return r.ParseFromString(all.back().payload);
+        },
+        std::chrono::seconds(15)));
+    return r;
+  }
+
+  void Answer(const v1::LedgerAnswer& a) {
+    client_.Publish(ledger::AnswerTopic("store-1"), a.SerializeAsString());
+  }
+
+ private:
+  TestClient client_;
+  size_t seen_ = 0;
+};
+
+std::unique_ptr<ledger::Ledger> OpenLedger(const std::string& path, const crypto::SigningKey& key) {
+  ledger::LedgerOptions o;
+  o.ledger_id = "chain-test";
+  auto l = ledger::Ledger::Open(path, key, o);
+  INFO(l.status().ToString());
+  REQUIRE(l.ok());
+  return std::move(*l);
+}
+
+}  // namespace
+
+TEST_CASE("the fog refuses ledger answers with a wrong proof, a foreign key or a rewritten history",
+          "[ledger][integration]") {
+  Store store(1);
+  Broker cloud(store.dir + "/cloud");
+  REQUIRE(cloud.Start().ok());
+  const crypto::SigningKey ledger_key = crypto::SigningKey::Generate();
+  auto honest = OpenLedger(store.dir + "/honest.db", ledger_key);
+  ScriptedLedger script(cloud.uri());
+  store.fog->extra_config = LedgerConfig(cloud.uri(), crypto::ToHex(ledger_key.public_key()));
+  REQUIRE(store.fog->Start().ok());
+  store.OpenTill(0, true, -24 * 60);
+  SellAndClose(store, 10);
+
+  auto alerts_reach = [&](uint64_t n) {
+    return WaitFor([&] { return LedgerStatusOf(store).alerts() >= n; }, std::chrono::seconds(15));
+  };
+  // A receipt whose inclusion proof is off by one bit.
+  v1::LedgerRequest submit = script.NextSubmit();
+  REQUIRE(submit.submit().known_tree_size() == 0);
+  v1::LedgerAnswer good = honest->Handle("store-1", submit);
+  REQUIRE(good.has_accepted());
+  REQUIRE(good.accepted().receipt().tree_size() == 1);
+  {
+    // A tree of one leaf has an empty proof: claim a bigger tree instead.
+    v1::LedgerAnswer bad = good;
+    bad.mutable_accepted()->mutable_receipt()->set_leaf_index(1);
+    script.Answer(bad);
+  }
+  REQUIRE(alerts_reach(1));
+  CHECK_THAT(LedgerStatusOf(store).last_error(), Catch::Contains("inclusion proof"));
+  // A valid receipt, but from a ledger with another key.
+  auto other = OpenLedger(store.dir + "/other.db", crypto::SigningKey::Generate());
+  script.Answer(other->Handle("store-1", script.NextSubmit()));
+  REQUIRE(alerts_reach(2));
+  CHECK_THAT(LedgerStatusOf(store).last_error(), Catch::Contains("signature does not verify"));
+  CHECK(LedgerStatusOf(store).backlog() == 1);
+  CHECK(FogReceiptLeaves(store.fog->db_path()).empty());
+  // The honest answer (a duplicate by now) is taken.
+  script.Answer(honest->Handle("store-1", script.NextSubmit()));
+  REQUIRE(WaitBacklog(store, 0));
+  CHECK(LedgerStatusOf(store).trusted_tree_size() == 1);
+
+  // Day 2 meets a ledger with the same key that rewrote its history: its
+  // log starts with another store's Z, so its tree of 1 is not the one the
+  // fog trusts.
+  SellAndClose(store, 10);
+  v1::LedgerRequest submit2 = script.NextSubmit();
+  CHECK(submit2.submit().known_tree_size() == 1);
+  auto rewritten = OpenLedger(store.dir + "/rewritten.db", ledger_key);
+  {
+    const crypto::SigningKey foreign_fog = crypto::SigningKey::Generate();
+    v1::ZReport z;
+    z.set_store_id("store-9");
+    z.set_z_number(1);
+    z.set_prev_z_hash(std::string(32, '\0'));
+    v1::LedgerRequest r;
+    v1::SignedZ* s = r.mutable_submit()->mutable_z();
+    z.SerializeToString(s->mutable_z());
+    crypto::Hash h = crypto::Sha256Of(s->z());
+    crypto::Signature sig = foreign_fog.Sign(crypto::Bytes(h.data(), h.size()));
+    s->set_hash(h.data(), h.size());
+    s->set_signature(sig.data(), sig.size());
+    s->set_fog_public_key(foreign_fog.public_key().data(), 32);
+    REQUIRE(rewritten->Handle("store-9", r).has_accepted());
+    REQUIRE(rewritten->Handle("store-1", submit).has_accepted());  // the fog's Z 1
+  }
+  script.Answer(rewritten->Handle("store-1", submit2));
+  REQUIRE(alerts_reach(3));
+  CHECK_THAT(LedgerStatusOf(store).last_error(), Catch::Contains("ledger history changed"));
+  CHECK(LedgerStatusOf(store).backlog() == 1);
+  CHECK(LedgerStatusOf(store).trusted_tree_size() == 1);
+
+  script.Answer(honest->Handle("store-1", script.NextSubmit()));
+  REQUIRE(WaitBacklog(store, 0));
+  CHECK(LedgerStatusOf(store).trusted_tree_size() == 2);
+  CHECK(FogReceiptLeaves(store.fog->db_path()) == std::vector<int64_t>{0, 1});
+  CHECK(LedgerStatusOf(store).last_error().empty());
+}
+
+namespace {
+
+// Runs `sql` on a copy of the fog's data dir and returns storectl verify
+// receipt's result on the copy.
+Ran VerifyTampered(const std::string& data_dir, const std::string& copy,
+                   const std::function<void(sql::Db&)>& tamper, uint64_t receipt = 1,
+                   std::vector<std::string> extra = {}) {
+  std::filesystem::remove_all(copy);
+  std::filesystem::copy(data_dir, copy, std::filesystem::copy_options::recursive);
+  {
+    auto db = sql::Db::Open(copy + "/fog.db").value();
+    tamper(*db);
+  }
+  return VerifyReceipt(copy, "till-1", receipt, extra);
+}
+
+// Rewrites one column of one row with `f` applied to its bytes.
+void Rewrite(sql::Db& db, const std::string& table, const std::string& column,
+             const std::string& where, const std::function<void(std::string&)>& f) {
+  auto get = db.Prepare("SELECT " + column + " FROM " + table + " WHERE " + where).value();
+  REQUIRE(get.Step().value());
+  std::string bytes = get.Blob(0);
+  f(bytes);
+  auto put = db.Prepare("UPDATE " + table + " SET " + column + " = ? WHERE " + where).value();
+  put.BindBlob(1, bytes);
+  REQUIRE(put.Run().ok());
+  REQUIRE(db.Changes() == 1);
+}
+
+// The step storectl verify receipt failed at: "3. z-signature" from "[FAIL] 3. ...".
+std::string FailedStep(const Ran& r) {
+  auto fails = LinesStarting(r.out, "[FAIL]");
+  return fails.size() == 1 ? fails[0].substr(7, fails[0].find(':') - 7) : "none";
+}
+
+}  // namespace
+
+TEST_CASE("storectl verify receipt proves a sale and fails at the step that was tampered with",
+          "[ledger][integration]") {
+  Store store(1);
+  Broker cloud(store.dir + "/cloud");
+  REQUIRE(cloud.Start().ok());
+  LedgerSinkProcess sink(store.dir + "/sink", cloud.uri());
+  sink.Start();
+  store.fog->extra_config = LedgerConfig(cloud.uri(), KeyHex(sink.key_path()));
+  REQUIRE(store.fog->Start().ok());
+  store.OpenTill(0, true, -24 * 60);
+  SellAndClose(store, 10);
+  REQUIRE(WaitBacklog(store, 0));
+  REQUIRE(store.fog->Stop() == 0);
+  const std::string data = store.fog->data_dir();
+  const std::string copy = store.dir + "/tampered";
+
+  Ran ok = VerifyReceipt(data, "till-1", 1);
+  INFO(ok.out << ok.err);
+  REQUIRE(ok.code == 0);
+  REQUIRE(LinesStarting(ok.out, "[ OK ]").size() == 5);
+  REQUIRE(FailedStep(ok) == "none");
+
+  const std::string sale1 = "device_id = 'till-1' AND kind = 2 AND receipt_no = 1";
+  auto flip_last = [](std::string& b) { b.back() ^= 1; };
+  struct Case {
+    std::string what, step;
+    std::function<void(sql::Db&)> tamper;
+    std::vector<std::string> extra = {};
+  };
+  std::vector<Case> cases = {
+      {"the sale's own bytes", "1. event",
+       [&](sql::Db& db) { Rewrite(db, "events", "body", sale1, flip_last); }},
+      {"another sale of the same Z", "2. z-merkle",
+       [&](sql::Db& db) {
+         Rewrite(db, "events", "body",
+                 "device_id = 'till-1' AND kind = 2 AND receipt_no = (SELECT MAX(receipt_no) FROM "
+                 "events WHERE device_id = 'till-1' AND kind = 2)",
+                 flip_last);
+       }},
+      {"one total of the Z", "3. z-signature",
+       [&](sql::Db& db) {
+         Rewrite(db, "zreports", "z", "z_number = 1", [](std::string& b) {
+           v1::ZReport z;
+           REQUIRE(z.ParseFromString(b));
+           z.mutable_totals()->set_net_sales(z.totals().net_sales() + 1);
+           b = z.SerializeAsString();
+         });
+       }},
+      {"the Z re-signed by another key", "3. z-signature",
+       [&](sql::Db& db) {
+         crypto::SigningKey k = crypto::SigningKey::Generate();
+         Rewrite(db, "zreports", "signature", "z_number = 1", [&](std::string& b) {
+           auto h = db.Prepare("SELECT hash FROM zreports WHERE z_number = 1").value();
+           REQUIRE(h.Step().value());
+           crypto::Signature s = k.Sign(crypto::AsBytes(h.Blob(0)));
+           b.assign(s.begin(), s.end());
+         });
+       }},
+      {"the ledger receipt's leaf index", "4. ledger-inclusion",
+       [&](sql::Db& db) {
+         Rewrite(db, "ledger_receipts", "receipt", "z_number = 1", [](std::string& b) {
+           v1::LedgerReceipt r;
+           REQUIRE(r.ParseFromString(b));
+           r.set_leaf_index(r.leaf_index() + 1);
+           b = r.SerializeAsString();
+         });
+       }},
+      {"the ledger's tree head signature", "5. tree-head",
+       [&](sql::Db& db) {
+         Rewrite(db, "ledger_receipts", "receipt", "z_number = 1", [&](std::string& b) {
+           v1::LedgerReceipt r;
+           REQUIRE(r.ParseFromString(b));
+           r.mutable_tree_head()->mutable_signature()->back() ^= 1;
+           b = r.SerializeAsString();
+         });
+       }},
+      {"an auditor holding another ledger key",
+       "5. tree-head",
+       [](sql::Db&) {},
+       {"--ledger-key", crypto::ToHex(crypto::SigningKey::Generate().public_key())}},
+  };
+  for (const Case& c : cases) {
+    INFO("tampered: " << c.what);
+    Ran r = VerifyTampered(data, copy, c.tamper, 1, c.extra);
+    INFO(r.out << r.err);
+    CHECK(r.code == 1);
+    CHECK(FailedStep(r) == c.step);
+    const int step = c.step[0] - '0';
+    CHECK(LinesStarting(r.out, "[ OK ]").size() == static_cast<size_t>(step - 1));
+    CHECK(LinesStarting(r.out, "[SKIP]").size() == static_cast<size_t>(5 - step));
+  }
+  // No such receipt: the question cannot be asked.
+  Ran none = VerifyReceipt(data, "till-1", 999);
+  CHECK(none.code == 2);
+  CHECK_THAT(none.err, Catch::Contains("no sale with receipt 999 of till-1"));
+}

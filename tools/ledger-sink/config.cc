@@ -1,0 +1,56 @@
+// ledger-sink's config file (firmware-configs/ledger-sink.toml documents
+// every key).
+#include "storenode/common/config.h"
+
+#include "sink.h"
+#include "storenode/common/topics.h"
+
+namespace storenode::ledger {
+
+Result<SinkConfig> LoadSinkConfig(const std::string& path) {
+  SN_ASSIGN_OR_RETURN(ConfigReader r, ConfigReader::Open(path));
+  SinkConfig c;
+  c.source = path;
+  c.ledger_id = r.String("ledger.id");
+  c.ledger_key_file = r.String("ledger.key_file");
+  c.broker_uri = r.String("broker.uri");
+  c.client_id = r.String("broker.client_id", c.client_id);
+  c.insecure = r.Bool("broker.insecure", false);
+  c.ca_file = r.String("broker.ca_file", "");
+  c.cert_file = r.String("broker.cert_file", "");
+  c.key_file = r.String("broker.key_file", "");
+  c.data_dir = r.String("data.dir");
+  c.accept_unknown = r.Bool("stores.accept_unknown", c.accept_unknown);
+  std::map<std::string, std::string> pinned_hex;
+  for (const std::string& store : r.TableKeys("stores.pinned")) {
+    // A store id with a dot would read as a nested table: ConfigReader keys
+    // are dotted paths. Topic ids allow dots, so such a store cannot be
+    // pinned here.
+    pinned_hex[store] = r.String("stores.pinned." + store);
+  }
+  c.log_level = r.String("log.level", c.log_level);
+  SN_RETURN_IF_ERROR(r.Finish());
+
+  auto bad = [&](const std::string& key, const std::string& why) {
+    return Status::Invalid(path + ": key '" + key + "': " + why);
+  };
+  if (c.ledger_id.empty()) return bad("ledger.id", "must not be empty");
+  if (c.ledger_key_file.empty()) return bad("ledger.key_file", "must not be empty");
+  if (c.data_dir.empty()) return bad("data.dir", "must not be empty");
+  SN_RETURN_IF_ERROR(CheckBrokerLink(path, "broker", c.broker_uri, c.insecure,
+                                     {c.ca_file, c.cert_file, c.key_file}));
+  for (const auto& [store, hex] : pinned_hex) {
+    const std::string key = "stores.pinned." + store;
+    if (!topics::ValidId(store)) return bad(key, "not a store id");
+    auto raw = crypto::FromHex(hex);
+    auto pub = raw.ok() ? crypto::HashFromBytes(*raw) : Result<crypto::Hash>(raw.status());
+    if (!pub.ok()) return bad(key, "want the fog's public key as 64 hex digits");
+    c.pinned[store] = *pub;
+  }
+  if (!c.accept_unknown && c.pinned.empty()) {
+    return bad("stores.accept_unknown", "false with no [stores.pinned] key refuses every store");
+  }
+  return c;
+}
+
+}  // namespace storenode::ledger
