@@ -66,4 +66,7 @@ void AddCloseDownCommand(CLI::App& app, int* exit_code);
 // storectl report KIND: the fog's reports of one business day.
 void AddReportCommand(CLI::App& app, int* exit_code);
 
+// storectl provision store|till|manager|revoke: the store PKI, broker configs, till registry.
+void AddProvisionCommands(CLI::App& app, int* exit_code);
+
 }  // namespace storenode::storectl

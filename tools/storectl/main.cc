@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   sc::AddDeviceCommands(app, &exit_code);
   sc::AddCloseDownCommand(app, &exit_code);
   sc::AddReportCommand(app, &exit_code);
+  sc::AddProvisionCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
