@@ -8,6 +8,7 @@
 #include "storenode/common/crypto.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/common/topics.h"
+#include "storenode/common/x509.h"
 
 namespace storenode {
 
@@ -18,7 +19,14 @@ Result<v1::FogResponse> AskFog(const FogClientOptions& options, const v1::FogReq
   o.ca_file = options.ca_file;
   o.cert_file = options.cert_file;
   o.key_file = options.key_file;
+  // The broker's ACL lets a manager read only replies under its own name,
+  // the CN of its certificate (sn/v1/{store}/reply/{cn}/#); without a
+  // certificate (plain TCP in development) the client id stands in.
   std::string reply_topic = topics::Reply(options.store_id, o.client_id);
+  if (!options.cert_file.empty()) {
+    SN_ASSIGN_OR_RETURN(std::string cn, x509::CommonNameOfFile(options.cert_file));
+    reply_topic = topics::Reply(options.store_id, cn) + "/" + o.client_id;
+  }
   std::string correlation(16, '\0');
   crypto::RandomBytes({reinterpret_cast<uint8_t*>(correlation.data()), correlation.size()});
 

@@ -80,7 +80,10 @@ uint32_t Fog::Impl::PartOfDay(const std::string& day) const {
 
 std::vector<std::string> Fog::Impl::ExpectedTills() const {
   std::set<std::string> out(config.expected_tills.begin(), config.expected_tills.end());
-  if (out.empty()) {
+  // Provisioned tills are expected too, unless revoked: `storectl provision
+  // till` registers a till without anyone editing fog.toml.
+  for (const std::string& id : ingest->RegisteredTills()) out.insert(id);
+  if (config.expected_tills.empty()) {
     for (const auto& [id, d] : ingest->devices()) out.insert(id);
   }
   return {out.begin(), out.end()};

@@ -19,6 +19,7 @@ Result<Config> LoadConfig(const std::string& path) {
   c.data_dir = r.String("data.dir");
   c.expected_tills = r.StringList("tills.expected");
   c.trust_on_first_use = r.Bool("tills.trust_on_first_use", c.trust_on_first_use);
+  c.tills_registry = r.String("tills.registry", c.data_dir + "/tills.toml");
   c.log_level = r.String("log.level", c.log_level);
   c.gap_hold_ms = static_cast<int>(r.Int("ingest.gap_hold_ms", c.gap_hold_ms));
   c.max_batch_events = static_cast<int>(r.Int("ingest.max_batch_events", c.max_batch_events));

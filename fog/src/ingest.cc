@@ -1,6 +1,7 @@
 #include "ingest.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <cstring>
 
@@ -17,12 +18,75 @@ bool SameHash(std::string_view a, const crypto::Hash& b) {
   return a.size() == 32 && std::memcmp(a.data(), b.data(), 32) == 0;
 }
 
+// Identifies one version of a file without reading it: a rename (how
+// storectl writes the registry) gives a new inode, an edit in place a new
+// mtime or size.
+std::string FileStamp(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return "missing";
+  return std::to_string(st.st_ino) + "/" + std::to_string(st.st_size) + "/" +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
 }  // namespace
 
 Ingest::Ingest(sql::Db& db, const Config& config, const Clock& clock)
-    : db_(db), config_(config), clock_(clock) {}
+    : db_(db),
+      config_(config),
+      clock_(clock),
+      registry_path_(config.tills_registry.empty() ? config.data_dir + "/tills.toml"
+                                                   : config.tills_registry) {}
+
+Status Ingest::LoadRegistry() {
+  registry_stamp_ = FileStamp(registry_path_);
+  auto loaded = TillRegistry::Load(registry_path_);
+  if (loaded.status().code() == Code::kNotFound) {
+    registry_ = TillRegistry{};
+    return Status::Ok();
+  }
+  SN_RETURN_IF_ERROR(loaded.status());
+  if (loaded->store_id != config_.store_id) {
+    return Status::Invalid(registry_path_ + ": registry of store '" + loaded->store_id +
+                           "', this fog serves '" + config_.store_id + "'");
+  }
+  registry_ = std::move(*loaded);
+  size_t revoked = 0;
+  for (const auto& [id, t] : registry_.tills) revoked += t.revoked ? 1 : 0;
+  spdlog::info("till registry {}: {} tills ({} revoked)", registry_path_, registry_.tills.size(),
+               revoked);
+  return Status::Ok();
+}
+
+void Ingest::RefreshRegistry() {
+  if (FileStamp(registry_path_) == registry_stamp_) return;
+  TillRegistry previous = registry_;
+  Status s = LoadRegistry();
+  if (!s.ok()) {
+    registry_ = std::move(previous);
+    spdlog::error("till registry not reloaded, the previous one stays in force: {}", s.message());
+  }
+}
+
+std::vector<std::string> Ingest::RegisteredTills() const {
+  std::vector<std::string> out;
+  for (const auto& [id, t] : registry_.tills) {
+    if (!t.revoked) out.push_back(id);
+  }
+  return out;
+}
+
+bool Ingest::Revoked(const std::string& device_id) const {
+  const RegisteredIdentity* t = registry_.Till(device_id);
+  return t != nullptr && t->revoked;
+}
+
+const crypto::PublicKey* Ingest::ProvisionedKey(const std::string& device_id) const {
+  const RegisteredIdentity* t = registry_.Till(device_id);
+  return t != nullptr && t->public_key ? &*t->public_key : nullptr;
+}
 
 Status Ingest::Load() {
+  SN_RETURN_IF_ERROR(LoadRegistry());
   SN_ASSIGN_OR_RETURN(devices_, LoadDevices(db_));
   SN_ASSIGN_OR_RETURN(insert_event_,
                       db_.Prepare("INSERT INTO events(device_id, journal_id, seq, business_day, "
@@ -78,7 +142,16 @@ void Ingest::QueueAck(const Device& d, bool resend, const std::string& reason) {
 bool Ingest::PinNewDevice(const std::string& device_id, const Held& genesis, std::string* why) {
   const v1::EventHeader& h = genesis.decoded.header;
   const std::string& pk = genesis.decoded.body.genesis().public_key();
-  if (!config_.trust_on_first_use) {
+  std::string source = "genesis (trust on first use)";
+  if (const crypto::PublicKey* provisioned = ProvisionedKey(device_id)) {
+    if (pk.size() != 32 || std::memcmp(pk.data(), provisioned->data(), 32) != 0) {
+      *why = "key does not match the provisioned key (" + crypto::Fingerprint(*provisioned) + ")";
+      return false;
+    }
+    source = "provisioned";
+  } else if (registry_.Till(device_id) != nullptr) {
+    source = "genesis of a provisioned till (no key registered)";
+  } else if (!config_.trust_on_first_use) {
     *why = "unknown till and trust_on_first_use is off (provision it first)";
     return false;
   }
@@ -93,13 +166,13 @@ bool Ingest::PinNewDevice(const std::string& device_id, const Held& genesis, std
   d.device_id = device_id;
   d.journal_id = h.journal_id();
   std::memcpy(d.key.data(), pk.data(), 32);
-  d.key_source = "genesis (trust on first use)";
+  d.key_source = source;
   d.acked_seq = 0;
   d.head_hash = GenesisPrevHash(h.store_id(), h.device_id(), h.journal_id());
   d.first_seen_us = clock_.NowMicros();
   staged_[device_id] = d;
-  spdlog::info("new till {}: journal {}, key {} pinned from its genesis event", device_id,
-               Hex(d.journal_id), crypto::Fingerprint(d.key));
+  spdlog::info("new till {}: journal {}, key {} pinned ({})", device_id, Hex(d.journal_id),
+               crypto::Fingerprint(d.key), source);
   return true;
 }
 
@@ -107,6 +180,8 @@ Status Ingest::HandleJournal(const mqtt::Message& m) {
   auto topic = topics::ParseDevice(config_.store_id, m.topic);
   std::string device = topic ? topic->device : "";
   ++staged_counters_.batches;
+  RefreshRegistry();
+  if (Revoked(device)) return Quarantine(device, m.topic, "device revoked", m.payload);
   v1::JournalBatch batch;
   if (!batch.ParseFromString(m.payload)) {
     return Quarantine(device, m.topic, "payload does not parse as a JournalBatch", m.payload);
@@ -193,14 +268,34 @@ Status Ingest::HandleJournal(const mqtt::Message& m) {
                           "events of unknown journal " + Hex(journal) + " for known device",
                           m.payload);
       }
+      const std::string& new_key = run.front().decoded.body.genesis().public_key();
+      if (const crypto::PublicKey* provisioned = ProvisionedKey(device);
+          provisioned != nullptr &&
+          (new_key.size() != 32 || std::memcmp(new_key.data(), provisioned->data(), 32) != 0)) {
+        return Quarantine(device, m.topic,
+                          "key does not match the provisioned key (" +
+                              crypto::Fingerprint(*provisioned) + ") in new journal " +
+                              Hex(journal),
+                          m.payload);
+      }
       d->pending_journal_id = journal;
-      d->pending_key = run.front().decoded.body.genesis().public_key();
+      d->pending_key = new_key;
       return Quarantine(device, m.topic,
                         "new journal id " + Hex(journal) + " for known device (journal " +
                             Hex(d->journal_id) +
                             "); a replaced till needs: storectl device "
                             "accept --device " +
                             device,
+                        m.payload);
+    }
+    if (const crypto::PublicKey* provisioned = ProvisionedKey(device);
+        d != nullptr && provisioned != nullptr && *provisioned != d->key) {
+      // Pinned before the till was provisioned (trust on first use), and not
+      // with the key the operator registered: someone else got there first.
+      return Quarantine(device, m.topic,
+                        "key does not match the provisioned key (" +
+                            crypto::Fingerprint(*provisioned) + "; pinned " +
+                            crypto::Fingerprint(d->key) + ")",
                         m.payload);
     }
     if (d != nullptr && batch.anchor_seq() > d->acked_seq) {
@@ -359,7 +454,7 @@ void Ingest::AnnounceWatermarks() {
 }
 
 void Ingest::OnTillStatus(const std::string& device_id, const v1::DeviceStatus& status) {
-  if (!status.online() || status.head_seq() == 0) return;
+  if (!status.online() || status.head_seq() == 0 || Revoked(device_id)) return;
   auto it = devices_.find(device_id);
   if (it == devices_.end()) {
     Device unknown;
@@ -389,6 +484,12 @@ Status Ingest::AcceptReplacement(const std::string& device_id, Device* accepted)
     return Status::Precondition("device '" + device_id + "' has no replacement journal waiting");
   }
   if (d->pending_key.size() != 32) return Status::Corruption("pending key is malformed");
+  if (const crypto::PublicKey* provisioned = ProvisionedKey(device_id);
+      provisioned != nullptr && std::memcmp(d->pending_key.data(), provisioned->data(), 32) != 0) {
+    return Status::Precondition("the new journal's key does not match the provisioned key (" +
+                                crypto::Fingerprint(*provisioned) +
+                                "); provision the till again with its new key first");
+  }
   d->journal_id = d->pending_journal_id;
   std::memcpy(d->key.data(), d->pending_key.data(), 32);
   d->key_source = "genesis, accepted by an operator";

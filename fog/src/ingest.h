@@ -18,6 +18,15 @@
 //     staged and becomes current only in Committed(); Aborted() forgets it.
 //  4. Anything rejected is written to quarantine (device, topic, reason, raw
 //     bytes) in the same transaction, and logged; nothing stored is touched.
+//  5. Keys come from the till registry (config.tills_registry) when it holds
+//     one for the till: a genesis or pinned key that differs is quarantined
+//     ("key does not match the provisioned key"). A registered till without
+//     a key is pinned from its genesis: on the TLS broker only the holder of
+//     its certificate can publish on its topic. Trust on first use
+//     (config.trust_on_first_use) covers only tills not in the registry.
+//     Nothing of a revoked till is stored ("device revoked"). The registry is
+//     re-checked before every journal message, so a revocation takes effect
+//     on the next message after the file changed.
 //
 // Not thread-safe: one worker thread owns an Ingest.
 #pragma once
@@ -32,6 +41,7 @@
 #include "store.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/mqtt.h"
+#include "storenode/common/till_registry.h"
 #include "storenode/fog/fog.h"
 #include "storenode/schemas/sync.pb.h"
 
@@ -78,6 +88,14 @@ class Ingest {
   Status Quarantine(const std::string& device, const std::string& topic, const std::string& reason,
                     const std::string& payload);
 
+  // Re-reads the till registry if its file changed since the last look. A
+  // registry that cannot be read keeps the last good one in force (a broken
+  // edit must not lift revocations) and is logged once per change.
+  void RefreshRegistry();
+  // Registered tills that are not revoked: the fog expects them at close-down.
+  std::vector<std::string> RegisteredTills() const;
+  bool Revoked(const std::string& device_id) const;
+
  private:
   struct Held {
     v1::JournalEvent event;
@@ -88,6 +106,10 @@ class Ingest {
   Status StoreEvent(const Device& d, const Held& e);
   void QueueAck(const Device& d, bool resend, const std::string& reason);
   bool PinNewDevice(const std::string& device_id, const Held& genesis, std::string* why);
+  // The provisioned key of a till, if the registry holds one.
+  const crypto::PublicKey* ProvisionedKey(const std::string& device_id) const;
+  // Loads the registry; NotFound is an empty registry, other errors return.
+  Status LoadRegistry();
 
   sql::Db& db_;
   const Config& config_;
@@ -106,6 +128,9 @@ class Ingest {
   uint64_t events_in_txn_ = 0;
   Fog::Counters counters_;
   Fog::Counters staged_counters_;
+  std::string registry_path_;
+  TillRegistry registry_;
+  std::string registry_stamp_;  // inode, size and mtime of the file last read
 };
 
 }  // namespace storenode::fog

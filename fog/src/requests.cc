@@ -28,6 +28,9 @@ void Fog::Impl::HandleRequest(const mqtt::Message& m) {
 }
 
 v1::FogResponse Fog::Impl::Answer(const v1::FogRequest& request) {
+  // Status and close-down list the registry's tills: show the current one
+  // even when no journal arrived since it changed.
+  ingest->RefreshRegistry();
   v1::FogResponse r;
   switch (request.request_case()) {
     case v1::FogRequest::kStatus:
@@ -86,15 +89,15 @@ v1::StoreStatus Fog::Impl::BuildStatus() {
   }
   s.set_events_stored(static_cast<uint64_t>(db->QueryInt("SELECT COUNT(*) FROM events").value()));
   std::map<std::string, v1::TillStatus> rows;
-  for (const std::string& id : config.expected_tills) {
-    rows[id].set_state("expected, never seen");
-  }
+  for (const std::string& id : ExpectedTills()) rows[id].set_state("expected, never seen");
   for (const auto& [id, d] : ingest->devices()) {
     v1::TillStatus& t = rows[id];
     t.set_acked_seq(d.acked_seq);
     t.set_key_fingerprint(crypto::Fingerprint(d.key));
     t.set_journal_id(crypto::ToHex(crypto::AsBytes(d.journal_id)));
-    t.set_state(d.pending_journal_id.empty() ? "active" : "replacement pending");
+    t.set_state(ingest->Revoked(id)            ? "revoked"
+                : d.pending_journal_id.empty() ? "active"
+                                               : "replacement pending");
     t.set_last_seen_us(d.last_event_us);
   }
   for (const auto& [id, seen] : tills) {

@@ -49,7 +49,17 @@ Status Broker::WriteConfig() const {
 }
 
 Status Broker::Launch() {
-  SN_RETURN_IF_ERROR(WriteConfig());
+  if (given_config_.empty()) {
+    SN_RETURN_IF_ERROR(WriteConfig());
+  } else {
+    std::ifstream in(given_config_);
+    std::ofstream out(conf_path_, std::ios::trunc);
+    out << in.rdbuf();
+    const passwd* pw = ::getpwuid(::geteuid());
+    if (::geteuid() == 0 && pw != nullptr) out << "\nuser " << pw->pw_name << "\n";
+    out.close();
+    if (!in || !out) return Status::Io("cannot copy " + given_config_ + " to " + conf_path_);
+  }
   auto spawned =
       Process::Spawn({kMosquitto, "-c", conf_path_}, dir_ + "/stdout.log", dir_ + "/stderr.log");
   if (!spawned.ok()) return spawned.status();
@@ -80,6 +90,18 @@ Status Broker::Start() {
     if (last.ok()) return last;
   }
   return last;
+}
+
+Status Broker::StartWithConfig(const std::string& config_path, int port) {
+  Kill();
+  given_config_ = config_path;
+  port_ = port;
+  log_path_ = dir_ + "/stderr.log";
+  return Launch();
+}
+
+void Broker::Reload() {
+  if (process_) process_->Kill(SIGHUP);
 }
 
 void Broker::Kill() {

@@ -31,7 +31,17 @@ class Broker {
   void Pause();
   void Resume();
 
+  // Starts mosquitto with a config written elsewhere (e.g. by `storectl
+  // provision store`), which must name `port` in its listener: mosquitto
+  // ignores -p then. The config is copied into dir; as root a `user` line
+  // for ourselves is added (mosquitto would switch to "mosquitto", which
+  // cannot read our 0600 keys). Its stderr is log_path() from then on.
+  Status StartWithConfig(const std::string& config_path, int port);
+  // SIGHUP: mosquitto re-reads its ACL and CRL.
+  void Reload();
+
   std::string uri() const;  // "tcp://127.0.0.1:PORT"
+  std::string tls_uri() const { return "ssl://127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
   const std::string& log_path() const { return log_path_; }
 
@@ -45,6 +55,7 @@ class Broker {
   std::string log_path_;
   int port_ = -1;
   std::optional<Process> process_;
+  std::string given_config_;  // StartWithConfig's file, copied instead of WriteConfig()
 };
 
 }  // namespace storenode::testing

@@ -22,11 +22,17 @@ FogProcess::FogProcess(std::string dir, std::string store, std::string broker_ur
 
 Status FogProcess::Start() {
   std::ofstream out(config_path(), std::ios::trunc);
-  out << "[store]\nid = \"" << store_ << "\"\n\n[broker]\nuri = \"" << broker_uri_
-      << "\"\ninsecure = true\n\n[data]\ndir = \"" << data_dir() << "\"\n\n[tills]\nexpected = [";
+  out << "[store]\nid = \"" << store_ << "\"\n\n[broker]\nuri = \"" << broker_uri_ << "\"\n";
+  if (tls) {
+    out << "ca_file = \"" << tls->ca_file << "\"\ncert_file = \"" << tls->cert_file
+        << "\"\nkey_file = \"" << tls->key_file << "\"\n";
+  } else {
+    out << "insecure = true\n";
+  }
+  out << "\n[data]\ndir = \"" << data_dir() << "\"\n\n[tills]\nexpected = [";
   for (size_t i = 0; i < expected_.size(); ++i)
     out << (i ? ", " : "") << '"' << expected_[i] << '"';
-  out << "]\n\n[log]\nlevel = \"info\"\n" << extra_config << "\n";
+  out << "]\n" << tills_config << "\n\n[log]\nlevel = \"info\"\n" << extra_config << "\n";
   out.close();
   if (!crash_at.empty()) setenv("STORENODE_CRASH_AT", crash_at.c_str(), 1);
   auto p = Process::Spawn({std::string(SN_BIN_DIR) + "/storenode-fogd", "--config", config_path()},
@@ -74,6 +80,11 @@ FogClientOptions FogProcess::client_options() const {
   o.broker_uri = broker_uri_;
   o.store_id = store_;
   o.timeout = std::chrono::seconds(15);
+  if (tls) {
+    o.ca_file = tls->ca_file;
+    o.cert_file = tls->manager_cert;
+    o.key_file = tls->manager_key;
+  }
   return o;
 }
 

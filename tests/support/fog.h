@@ -33,6 +33,14 @@ class FogProcess {
   FogClientOptions client_options() const;
   // Extra TOML appended to the config before Start().
   std::string extra_config;
+  // TLS instead of plain TCP: the fog's CA, certificate and key, and the
+  // manager certificate that Ask() and Start() use for their requests.
+  struct Tls {
+    std::string ca_file, cert_file, key_file, manager_cert, manager_key;
+  };
+  std::optional<Tls> tls;
+  // Extra lines for the [tills] section (registry, trust_on_first_use).
+  std::string tills_config;
   // Set STORENODE_CRASH_AT for the next Start() (see common/fault.h); the
   // fog then dies at that point, so Start() does not wait for it to answer.
   std::string crash_at;

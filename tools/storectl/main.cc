@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   verify->require_subcommand(1);
   sc::AddVerifyReceiptCommand(verify, &exit_code);
   sc::AddVerifyLedgerCommand(verify, &exit_code);
+  sc::AddProvisionCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

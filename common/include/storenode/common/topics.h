@@ -1,7 +1,8 @@
 // The MQTT topic layout, in one place for tills, fog and tools:
 //   sn/v1/{store}/dev/{device}/{journal|ack|status|cmd}
 //   sn/v1/{store}/fog/{status|req}
-//   sn/v1/{store}/reply/{client}
+//   sn/v1/{store}/reply/{client}, or reply/{manager}/{client} with TLS,
+//   where {manager} is the CN of the requester's certificate (broker ACL)
 #pragma once
 
 #include <optional>

@@ -46,6 +46,10 @@ struct Config {
   int gap_hold_ms = 500;         // how long an out-of-order batch waits for the gap to fill
   int max_batch_events = 20000;  // events per ingest transaction
   LedgerLink ledger;
+  // Provisioned tills and managers (common/till_registry.h): pinned keys and
+  // revocations. Re-read whenever the file changes; a missing file means no
+  // till is provisioned. Default: data_dir + "/tills.toml".
+  std::string tills_registry;
 };
 
 // Loads and checks a fog TOML config; the Status names file, key and reason.
