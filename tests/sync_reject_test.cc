@@ -5,6 +5,7 @@
 
 #include "storenode/common/journal_format.h"
 #include "storenode/common/topics.h"
+#include "storenode/schemas/fog.pb.h"
 #include "storenode/schemas/sync.pb.h"
 #include "support/client.h"
 #include "support/store.h"
@@ -158,4 +159,27 @@ TEST_CASE("a gap is held briefly, filled, or asked for again", "[sync][reject]")
   REQUIRE(rig.store.FogAcked("till-1") == 30);
   REQUIRE(rig.store.FogQuarantined() == 0);
   rig.SyncTill1();
+}
+
+TEST_CASE("a request whose reply topic is a till's command topic is refused", "[sync][reject]") {
+  Rig rig;
+  TestClient spy(rig.store.broker.uri(),
+                 {topics::Cmd("store-1", "till-2"), "sn/v1/store-1/reply/#"});
+  v1::FogRequest request;
+  request.mutable_status();
+  mqtt::Message m;
+  m.topic = topics::FogRequest("store-1");
+  m.payload = request.SerializeAsString();
+  m.response_topic = topics::Cmd("store-1", "till-2");
+  m.correlation_data = "1";
+  spy.Publish(m);
+  // The same request with a proper reply topic is answered, so the refused
+  // one had its chance first.
+  m.response_topic = topics::Reply("store-1", "spy");
+  m.correlation_data = "2";
+  spy.Publish(m);
+  REQUIRE(WaitFor([&] { return !spy.Received(topics::Reply("store-1", "spy")).empty(); },
+                  std::chrono::seconds(10)));
+  CHECK(spy.Received(topics::Cmd("store-1", "till-2")).empty());
+  CHECK_THAT(rig.store.fog->Log(), Catch::Contains("is not under sn/v1/store-1/reply/"));
 }

@@ -8,6 +8,14 @@
 namespace storenode::fog {
 
 void Fog::Impl::HandleRequest(const mqtt::Message& m) {
+  // Answers go only under reply/: a requester must not make the fog publish
+  // on a till's cmd or ack topic (the broker lets the fog publish there).
+  if (!m.response_topic.empty() &&
+      !m.response_topic.starts_with(topics::Reply(config.store_id, ""))) {
+    spdlog::warn("request refused: response topic '{}' is not under {}", m.response_topic,
+                 topics::Reply(config.store_id, ""));
+    return;
+  }
   v1::FogRequest request;
   v1::FogResponse response;
   if (!request.ParseFromString(m.payload)) {

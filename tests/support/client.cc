@@ -28,6 +28,10 @@ void TestClient::Publish(const std::string& topic, const std::string& payload, b
   m.topic = topic;
   m.payload = payload;
   m.retained = retained;
+  Publish(m);
+}
+
+void TestClient::Publish(const mqtt::Message& m) {
   auto done = std::make_shared<std::atomic<bool>>(false);
   REQUIRE(client_->Publish(m, [done](Status) { *done = true; }).ok());
   REQUIRE(WaitFor([&] { return done->load(); }, std::chrono::seconds(10)));

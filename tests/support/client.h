@@ -17,6 +17,7 @@ class TestClient {
   ~TestClient();
   // Publishes at QoS 1 and waits for the broker's ack.
   void Publish(const std::string& topic, const std::string& payload, bool retained = false);
+  void Publish(const mqtt::Message& m);
   std::vector<mqtt::Message> Received(const std::string& topic);
 
  private:
