@@ -3,6 +3,7 @@
 // ledger-sink or a scripted ledger, and storectl verify on the results.
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "ledger/ledger.h"
@@ -474,4 +475,53 @@ TEST_CASE("storectl verify receipt proves a sale and fails at the step that was 
   Ran none = VerifyReceipt(data, "till-1", 999);
   CHECK(none.code == 2);
   CHECK_THAT(none.err, Catch::Contains("no sale with receipt 999 of till-1"));
+}
+
+TEST_CASE("the ledger link runs over TLS with client certificates on both sides",
+          "[ledger][tls][integration]") {
+  Store store(1);
+  // The chain's PKI for its cloud broker, made with the store tooling: a CA,
+  // the broker's server certificate, a client certificate for the fog and
+  // one for ledger-sink.
+  const std::string pki = store.dir + "/cloud-pki";
+  const int port = FreePort();
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"provision", "store", "--store", "cloud", "--out", pki, "--host",
+                                 "127.0.0.1", "--port", std::to_string(port), "--bind", "127.0.0.1",
+                                 "--data-dir", store.dir + "/cloud-data", "--days", "2"},
+        {"provision", "manager", "--name", "ledger-sink", "--ca", pki, "--out",
+         store.dir + "/sink-tls"}}) {
+    Ran r = Storectl(args);
+    INFO(r.out << r.err);
+    REQUIRE(r.code == 0);
+  }
+  const std::string conf = store.dir + "/cloud.conf";
+  std::ofstream(conf) << "listener " << port << " 127.0.0.1\ncafile " << pki
+                      << "/ca/ca.crt\ncertfile " << pki << "/tls/broker.crt\nkeyfile " << pki
+                      << "/tls/broker.key\nrequire_certificate true\nuse_identity_as_username "
+                         "true\nallow_anonymous false\npersistence false\n";
+  Broker cloud(store.dir + "/cloud");
+  Status started = cloud.StartWithConfig(conf, port);
+  INFO(started.ToString() << ReadFile(cloud.log_path()));
+  REQUIRE(started.ok());
+
+  LedgerSinkProcess sink(store.dir + "/sink", cloud.tls_uri());
+  const std::string sink_tls = store.dir + "/sink-tls";
+  sink.broker_tls = "ca_file = \"" + sink_tls + "/ca.crt\"\ncert_file = \"" + sink_tls +
+                    "/manager.crt\"\nkey_file = \"" + sink_tls + "/manager.key\"\n";
+  sink.Start();
+  store.fog->extra_config = "\n[ledger]\nuri = \"" + cloud.tls_uri() + "\"\nca_file = \"" + pki +
+                            "/ca/ca.crt\"\ncert_file = \"" + pki + "/tls/fog.crt\"\nkey_file = \"" +
+                            pki + "/tls/fog.key\"\npublic_key = \"" + KeyHex(sink.key_path()) +
+                            "\"\nretry_min_ms = 200\nretry_max_ms = 1000\n";
+  REQUIRE(store.fog->Start().ok());
+  store.OpenTill(0, true, -24 * 60);
+  SellAndClose(store, 10);
+  REQUIRE(WaitBacklog(store, 0));
+  v1::LedgerStatus l = LedgerStatusOf(store);
+  CHECK(l.connected());
+  CHECK(l.uri() == cloud.tls_uri());
+  CHECK(l.last_z_number() == 1);
+  CHECK(LedgerLeaves(sink.db_path()).size() == 1);
+  CHECK_THAT(store.fog->Log(), !Catch::Contains("plain TCP (ledger.insecure"));
 }

@@ -19,8 +19,9 @@ LedgerSinkProcess::LedgerSinkProcess(std::string dir, std::string broker_uri)
 void LedgerSinkProcess::Start(const std::string& crash_at) {
   std::ofstream(config_path(), std::ios::trunc)
       << "[ledger]\nid = \"chain-test\"\nkey_file = \"" << key_path() << "\"\n\n[broker]\nuri = \""
-      << broker_uri_ << "\"\ninsecure = true\n\n[data]\ndir = \"" << dir_
-      << "/data\"\n\n[log]\nlevel = \"info\"\n";
+      << broker_uri_ << "\"\n"
+      << (broker_uri_.starts_with("tcp://") ? "insecure = true\n" : broker_tls)
+      << "\n[data]\ndir = \"" << dir_ << "/data\"\n\n[log]\nlevel = \"info\"\n";
   log_path_ = dir_ + "/sink" + std::to_string(++starts_) + ".log";
   if (!crash_at.empty()) setenv("STORENODE_CRASH_AT", crash_at.c_str(), 1);
   auto p = Process::Spawn({std::string(SN_BIN_DIR) + "/ledger-sink", "--config", config_path()},

@@ -19,6 +19,9 @@ class LedgerSinkProcess {
   std::string config_path() const { return dir_ + "/ledger-sink.toml"; }
   std::string db_path() const { return dir_ + "/data/ledger.db"; }
   std::string key_path() const { return dir_ + "/ledger.key"; }
+  // TOML lines for the [broker] section (ca_file, cert_file, key_file) when
+  // the broker uri is ssl://.
+  std::string broker_tls;
 
   // Starts it and waits for its "ledger-sink ready" line (connected and
   // subscribed); REQUIREs it. With `crash_at`, STORENODE_CRASH_AT is set for
