@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "ledger/ledger.h"
+#include "storenode/common/fog_client.h"
 #include "storenode/common/ledger.h"
 #include "storenode/common/sqlite.h"
 #include "support/client.h"
@@ -217,6 +218,38 @@ TEST_CASE("ledger-sink SIGKILLed before and after its commit: one entry, backlog
   INFO(audit.out << audit.err);
   CHECK(audit.code == 0);
   Ran v = VerifyReceipt(store.fog->data_dir(), "till-1", 3);
+  INFO(v.out << v.err);
+  CHECK(v.code == 0);
+}
+
+TEST_CASE("the fog SIGKILLed before committing a receipt resends and gets the same leaf",
+          "[ledger][integration]") {
+  Store store(1);
+  Broker cloud(store.dir + "/cloud");
+  REQUIRE(cloud.Start().ok());
+  LedgerSinkProcess sink(store.dir + "/sink", cloud.uri());
+  sink.Start();
+  store.fog->extra_config = LedgerConfig(cloud.uri(), KeyHex(sink.key_path()));
+  store.fog->crash_at = "ledger-receipt-before-commit";
+  REQUIRE(store.fog->Start().ok());
+  store.OpenTill(0, true, -24 * 60);
+  store.Sell(0, 10);
+  const std::string day = store.tills[0].journal->business_day();
+  v1::FogRequest close;
+  close.mutable_closedown()->set_business_day(day);
+  FogClientOptions quick = store.fog->client_options();
+  quick.timeout = std::chrono::seconds(2);
+  (void)AskFog(quick, close);  // the day closes once the till seals; the fog dies soon after
+  REQUIRE(store.fog->Wait() == -SIGKILL);  // verified the receipt, died before keeping it
+  CHECK(LedgerLeaves(sink.db_path()).size() == 1);
+  CHECK(FogReceiptLeaves(store.fog->db_path()).empty());
+
+  REQUIRE(store.fog->Start().ok());
+  REQUIRE(WaitBacklog(store, 0));
+  CHECK(LedgerLeaves(sink.db_path()).size() == 1);
+  CHECK(FogReceiptLeaves(store.fog->db_path()) == std::vector<int64_t>{0});
+  CHECK_THAT(store.fog->Log(), Catch::Contains("Z 1 is in the ledger (already): leaf 0 of 1"));
+  Ran v = VerifyReceipt(store.fog->data_dir(), "till-1", 1);
   INFO(v.out << v.err);
   CHECK(v.code == 0);
 }
