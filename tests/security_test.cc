@@ -10,6 +10,7 @@
 #include "storenode/common/mqtt.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/topics.h"
+#include "storenode/profile.h"
 #include "storenode/schemas/sync.pb.h"
 #include "support/run.h"
 #include "support/store.h"
@@ -99,9 +100,17 @@ struct TlsStore {
     (void)device;
     return o;
   }
+  // Syncs with the sync options of the till.toml that provisioning wrote.
   void StartSync(const std::string& device) {
     Till& t = tills[device];
-    auto engine = edge::SyncEngine::Start(t.journal.get(), SyncOptionsFor(device, t.dir));
+    auto profile = edge::LoadProfile(t.dir + "/till.toml");
+    INFO(profile.status().ToString());
+    REQUIRE(profile.ok());
+    REQUIRE(profile->journal.device_id == device);
+    REQUIRE(profile->sync.broker_uri == broker.tls_uri());
+    profile->sync.ack_timeout_ms = 1500;
+    profile->sync.status_interval_ms = 500;
+    auto engine = edge::SyncEngine::Start(t.journal.get(), profile->sync);
     REQUIRE(engine.ok());
     t.sync = std::move(*engine);
   }

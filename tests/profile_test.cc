@@ -1,0 +1,95 @@
+// edge::LoadProfile: the till profile that `storectl provision till` writes
+// from firmware-configs/till.toml, read key for key, and refused with a
+// one-line reason when it is broken.
+#include "storenode/profile.h"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <regex>
+
+#include "support/fog.h"
+#include "support/process.h"
+
+using namespace storenode;
+using namespace storenode::testing;
+
+namespace {
+
+// The shipped profile with its placeholders filled and TLS files that exist.
+std::string ShippedProfile(const std::string& dir) {
+  for (const char* f : {"ca.crt", "till.crt", "till.key"}) std::ofstream(dir + "/" + f) << "pem\n";
+  std::string text = ReadFile(std::string(SN_SOURCE_DIR) + "/firmware-configs/till.toml");
+  for (const auto& [from, to] : {std::pair{"@STORE@", "store-042"},
+                                 {"@DEVICE@", "till-7"},
+                                 {"@HOST@", "fog.store-042.lan"},
+                                 {"@PORT@", "8883"},
+                                 {"@TLS_DIR@", dir.c_str()}}) {
+    text = std::regex_replace(text, std::regex(from), to);
+  }
+  return text;
+}
+
+std::string Write(const std::string& dir, const std::string& text) {
+  const std::string path = dir + "/till.toml";
+  std::ofstream(path, std::ios::trunc) << text;
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("the shipped till profile loads into the journal and sync options", "[profile]") {
+  const std::string dir = MakeTempDir("profile");
+  auto p = edge::LoadProfile(Write(dir, ShippedProfile(dir)));
+  INFO(p.status().ToString());
+  REQUIRE(p.ok());
+  CHECK(p->journal.store_id == "store-042");
+  CHECK(p->journal.device_id == "till-7");
+  CHECK(p->journal.journal_path == "/var/lib/storenode/till/journal.db");
+  CHECK(p->journal.key_path == "/var/lib/storenode/till/journal.db.key");
+  CHECK(p->journal.currency == "EUR");
+  CHECK(p->journal.cash_rounding == 1);
+  CHECK(p->journal.tax_rates_bp ==
+        std::map<std::string, int32_t>{{"A", 2000}, {"B", 1000}, {"C", 550}, {"Z", 0}});
+  CHECK(p->sync.broker_uri == "ssl://fog.store-042.lan:8883");
+  CHECK_FALSE(p->sync.insecure);
+  CHECK(p->sync.ca_file == dir + "/ca.crt");
+  CHECK(p->sync.cert_file == dir + "/till.crt");
+  CHECK(p->sync.key_file == dir + "/till.key");
+  CHECK(p->sync.batch_events == 100);
+  CHECK(p->sync.window_events == 4000);
+  CHECK(p->sync.ack_timeout_ms == 3000);
+  CHECK(p->sync.retention_days == 14);
+  CHECK(p->sync.status_interval_ms == 5000);
+}
+
+TEST_CASE("a broken till profile is refused with the key and the reason", "[profile]") {
+  const std::string dir = MakeTempDir("profile");
+  const std::string good = ShippedProfile(dir);
+  struct Case {
+    std::string from, to, message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"uri = \"ssl://fog.store-042.lan:8883\"", "uri = \"tcp://fog:1883\"",
+            "key 'broker.uri': plain tcp:// needs broker.insecure = true"},
+           {"ca_file = \"" + dir + "/ca.crt\"", "ca_file = \"" + dir + "/missing.crt\"",
+            "key 'broker.ca_file': cannot read"},
+           {"batch_events = 100", "batch_events = 0",
+            "key 'sync.batch_events': must be at least 1"},
+           {"id = \"till-7\"", "id = \"till/7\"", "key 'device.id'"},
+           {"cash_rounding = 1", "cash_rounding = 1\nrounding = 5",
+            "key 'money.rounding': unknown key"},
+           {"A = 2000", "A = \"20%\"", "key 'tax_rates.A'"},
+       }) {
+    INFO(c.to);
+    std::string text = good;
+    const size_t at = text.find(c.from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, c.from.size(), c.to);
+    auto p = edge::LoadProfile(Write(dir, text));
+    REQUIRE_FALSE(p.ok());
+    CHECK_THAT(p.status().message(), Catch::Contains(c.message));
+    CHECK(p.status().message().find('\n') == std::string::npos);
+  }
+  auto missing = edge::LoadProfile(dir + "/nope.toml");
+  CHECK(missing.status().code() == Code::kNotFound);
+}
