@@ -102,18 +102,38 @@ std::string KeyHex(const std::string& key_path) {
   return crypto::ToHex(crypto::SigningKey::Load(key_path).value().public_key());
 }
 
+// A store (its broker, fogd and tills) whose fog forwards to a cloud broker
+// with ledger-sink behind it; the sink is started by the test.
+struct CloudStore {
+  Store store;
+  Broker cloud;
+  std::unique_ptr<LedgerSinkProcess> sink;
+
+  explicit CloudStore(int tills) : store(tills), cloud(store.dir + "/cloud") {
+    REQUIRE(cloud.Start().ok());
+    sink = std::make_unique<LedgerSinkProcess>(store.dir + "/sink", cloud.uri());
+  }
+  // Starts the fog with a [ledger] link pinning `ledger_key_hex` (empty:
+  // trust the first receipt's key), then opens the tills booking on the day
+  // `days_back` days ago, so that several days can be closed today.
+  void StartFog(const std::string& ledger_key_hex, int days_back = 1) {
+    store.fog->extra_config = LedgerConfig(cloud.uri(), ledger_key_hex);
+    REQUIRE(store.fog->Start().ok());
+    for (size_t i = 0; i < store.tills.size(); ++i) store.OpenTill(i, true, -days_back * 24 * 60);
+  }
+  std::string SinkKey() const { return KeyHex(sink->key_path()); }
+};
+
 }  // namespace
 
 TEST_CASE("three days closed while the cloud is away reach the ledger in order, once each",
           "[ledger][integration]") {
-  Store store(2);
-  Broker cloud(store.dir + "/cloud");
-  REQUIRE(cloud.Start().ok());
-  LedgerSinkProcess sink(store.dir + "/sink", cloud.uri());
-  sink.Start();
-  store.fog->extra_config = LedgerConfig(cloud.uri(), KeyHex(sink.key_path()));
-  REQUIRE(store.fog->Start().ok());
-  for (size_t i = 0; i < 2; ++i) store.OpenTill(i, true, -2 * 24 * 60);
+  CloudStore s(2);
+  s.sink->Start();
+  s.StartFog(s.SinkKey(), 2);
+  Store& store = s.store;
+  Broker& cloud = s.cloud;
+  LedgerSinkProcess& sink = *s.sink;
 
   cloud.Kill();
   std::vector<std::string> days;
@@ -160,14 +180,12 @@ TEST_CASE("three days closed while the cloud is away reach the ledger in order, 
 
 TEST_CASE("ledger-sink SIGKILLed before and after its commit: one entry, backlog completes",
           "[ledger][integration]") {
-  Store store(1);
-  Broker cloud(store.dir + "/cloud");
-  REQUIRE(cloud.Start().ok());
-  LedgerSinkProcess sink(store.dir + "/sink", cloud.uri());
-  sink.Start("ledger-before-commit");
-  store.fog->extra_config = LedgerConfig(cloud.uri());  // trust the ledger key on first use
-  REQUIRE(store.fog->Start().ok());
-  store.OpenTill(0, true, -24 * 60);
+  CloudStore s(1);
+  s.sink->Start("ledger-before-commit");
+  s.StartFog("");  // trust the ledger key on first use
+  Store& store = s.store;
+  Broker& cloud = s.cloud;
+  LedgerSinkProcess& sink = *s.sink;
   SellAndClose(store, 10);
 
   // Killed before its commit: nothing in the log, nothing acknowledged.
@@ -224,15 +242,12 @@ TEST_CASE("ledger-sink SIGKILLed before and after its commit: one entry, backlog
 
 TEST_CASE("the fog SIGKILLed before committing a receipt resends and gets the same leaf",
           "[ledger][integration]") {
-  Store store(1);
-  Broker cloud(store.dir + "/cloud");
-  REQUIRE(cloud.Start().ok());
-  LedgerSinkProcess sink(store.dir + "/sink", cloud.uri());
-  sink.Start();
-  store.fog->extra_config = LedgerConfig(cloud.uri(), KeyHex(sink.key_path()));
-  store.fog->crash_at = "ledger-receipt-before-commit";
-  REQUIRE(store.fog->Start().ok());
-  store.OpenTill(0, true, -24 * 60);
+  CloudStore s(1);
+  s.sink->Start();
+  s.store.fog->crash_at = "ledger-receipt-before-commit";
+  s.StartFog(s.SinkKey());
+  Store& store = s.store;
+  LedgerSinkProcess& sink = *s.sink;
   store.Sell(0, 10);
   const std::string day = store.tills[0].journal->business_day();
   v1::FogRequest close;
@@ -299,15 +314,12 @@ std::unique_ptr<ledger::Ledger> OpenLedger(const std::string& path, const crypto
 
 TEST_CASE("the fog refuses ledger answers with a wrong proof, a foreign key or a rewritten history",
           "[ledger][integration]") {
-  Store store(1);
-  Broker cloud(store.dir + "/cloud");
-  REQUIRE(cloud.Start().ok());
+  CloudStore s(1);  // no ledger-sink: the test answers
+  Store& store = s.store;
   const crypto::SigningKey ledger_key = crypto::SigningKey::Generate();
   auto honest = OpenLedger(store.dir + "/honest.db", ledger_key);
-  ScriptedLedger script(cloud.uri());
-  store.fog->extra_config = LedgerConfig(cloud.uri(), crypto::ToHex(ledger_key.public_key()));
-  REQUIRE(store.fog->Start().ok());
-  store.OpenTill(0, true, -24 * 60);
+  ScriptedLedger script(s.cloud.uri());
+  s.StartFog(crypto::ToHex(ledger_key.public_key()));
   SellAndClose(store, 10);
 
   auto alerts_reach = [&](uint64_t n) {
@@ -415,14 +427,10 @@ std::string FailedStep(const Ran& r) {
 
 TEST_CASE("storectl verify receipt proves a sale and fails at the step that was tampered with",
           "[ledger][integration]") {
-  Store store(1);
-  Broker cloud(store.dir + "/cloud");
-  REQUIRE(cloud.Start().ok());
-  LedgerSinkProcess sink(store.dir + "/sink", cloud.uri());
-  sink.Start();
-  store.fog->extra_config = LedgerConfig(cloud.uri(), KeyHex(sink.key_path()));
-  REQUIRE(store.fog->Start().ok());
-  store.OpenTill(0, true, -24 * 60);
+  CloudStore s(1);
+  s.sink->Start();
+  s.StartFog(s.SinkKey());
+  Store& store = s.store;
   SellAndClose(store, 10);
   REQUIRE(WaitBacklog(store, 0));
   REQUIRE(store.fog->Stop() == 0);
