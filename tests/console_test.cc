@@ -97,6 +97,9 @@ TEST_CASE("console: pages are embedded, the API needs a login and a CSRF token",
       c->Post("/api/login", R"({"manager":"mallory","password":"4711-pin"})", "application/json")
           ->status == 401);
 
+  auto elsewhere = c->Post("/api/login", {{"Origin", "http://evil.example"}},
+                           R"({"manager":"alice","password":"4711-pin"})", "application/json");
+  REQUIRE(elsewhere->status == 403);
   ConsoleSession s = ConsoleLogin(*c);
   auto login =
       c->Post("/api/login", R"({"manager":"alice","password":"4711-pin"})", "application/json");

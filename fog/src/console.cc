@@ -65,6 +65,14 @@ std::string CookieValue(const httplib::Request& req, const std::string& name) {
   return "";
 }
 
+// Browsers send Origin on every cross-site POST: a page of another site must
+// not act with this manager's cookie, nor log a browser into its own account
+// (login CSRF), even if SameSite were ignored.
+bool SameOrigin(const httplib::Request& req) {
+  const std::string origin = req.get_header_value("Origin");
+  return origin.empty() || origin == "http://" + req.get_header_value("Host");
+}
+
 bool SameToken(const std::string& a, const std::string& b) {
   return a.size() == b.size() && !a.empty() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
@@ -139,6 +147,10 @@ bool Console::LockedOut(const std::string& client, SteadyClock::time_point now) 
 void Console::Login(const httplib::Request& req, httplib::Response& res) {
   const auto now = SteadyClock::now();
   const std::string client = req.remote_addr;
+  if (!SameOrigin(req)) {
+    Fail(res, 403, "cross-origin request refused");
+    return;
+  }
   {
     std::lock_guard lock(mu_);
     if (LockedOut(client, now)) {
@@ -210,10 +222,7 @@ std::optional<Console::Session> Console::AuthenticateAction(const httplib::Reque
                                                             httplib::Response& res) {
   auto session = Authenticate(req, res);
   if (!session) return std::nullopt;
-  // Browsers send Origin on every cross-site POST; a page of another site
-  // must not act with this manager's cookie even if SameSite were ignored.
-  const std::string origin = req.get_header_value("Origin");
-  if (!origin.empty() && origin != "http://" + req.get_header_value("Host")) {
+  if (!SameOrigin(req)) {
     Fail(res, 403, "cross-origin request refused");
     return std::nullopt;
   }
