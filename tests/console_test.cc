@@ -337,3 +337,23 @@ TEST_CASE("console: config keys are checked, storectl makes the hash", "[console
                     "echo '12' | " + std::string(SN_BIN_DIR) + "/storectl console hash-password"})
           .code == 2);
 }
+
+TEST_CASE("console: a port that is taken stops the fog at start-up", "[console]") {
+  httplib::Server squatter;
+  const int port = squatter.bind_to_any_port("127.0.0.1");
+  REQUIRE(port > 0);
+  fog::Config config;
+  config.store_id = "s";
+  config.broker_uri = "tcp://127.0.0.1:1";  // never reached: the console fails first
+  config.insecure = true;
+  config.data_dir = MakeTempDir("console-port") + "/data";
+  config.console.enabled = true;
+  config.console.port = port;
+  config.console.managers["bob"] = fog::HashPassword("1234", 1000);
+  auto f = fog::Fog::Open(config);
+  REQUIRE(f.ok());
+  Status s = (*f)->Start();
+  INFO(s.ToString());
+  REQUIRE(!s.ok());
+  REQUIRE(s.message().find("console.port") != std::string::npos);
+}

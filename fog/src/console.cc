@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <array>
 
@@ -86,6 +87,13 @@ Console::~Console() { Stop(); }
 Status Console::Start() {
   server_ = std::make_unique<httplib::Server>();
   server_->set_payload_max_length(64 * 1024);
+  // httplib's default also sets SO_REUSEPORT, which lets a second fogd bind
+  // the same port and silently take half the connections. SO_REUSEADDR
+  // alone still allows a quick restart.
+  server_->set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   // Pages and scripts come only from the fog itself: no CDN, no inline
   // script, no framing (clickjacking), no caching of figures.
   server_->set_default_headers({
@@ -98,6 +106,7 @@ Status Console::Start() {
   });
   Route();
   if (!server_->bind_to_port(config_.bind, config_.port)) {
+    server_.reset();  // nothing to stop
     return Status::Unavailable("console: cannot listen on " + config_.bind + ":" +
                                std::to_string(config_.port) + " (key 'console.port')");
   }
