@@ -7,7 +7,8 @@ BUILD="${STORENODE_BUILD_DIR:-$ROOT/build}"
 
 PACKAGES=(g++ cmake ninja-build pkg-config libsqlite3-dev sqlite3 libpaho-mqttpp-dev
   libpaho-mqtt-dev mosquitto mosquitto-clients libprotobuf-dev protobuf-compiler libfmt-dev
-  catch2 libssl-dev openssl libsodium-dev libtomlplusplus-dev libspdlog-dev libcli11-dev libcpp-httplib-dev)
+  catch2 libssl-dev openssl libsodium-dev libtomlplusplus-dev libspdlog-dev libcli11-dev libcpp-httplib-dev
+  chromium nodejs npm)
 
 install_missing() {
   local missing=()
@@ -21,10 +22,22 @@ install_missing() {
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
   fi
+  install_e2e
   # The store broker is started by the tests and the demo themselves; the
   # Debian service would hold port 1883 for nothing.
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
     systemctl stop mosquitto || true
+  fi
+}
+
+# The console's browser tests (tests/e2e): the npm packages pinned by its
+# package-lock.json, installed again only when the lock file changed.
+install_e2e() {
+  local dir="$ROOT/tests/e2e"
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.storenode-lock" 2>/dev/null; then
+    echo "installing tests/e2e npm packages"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$dir/package-lock.json" "$dir/node_modules/.storenode-lock"
   fi
 }
 

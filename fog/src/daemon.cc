@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <future>
 
 #include "fog_impl.h"
 #include "storenode/common/topics.h"
@@ -83,12 +84,18 @@ Status Fog::Start() {
   f.worker = std::thread([&f] { f.Run(); });
   f.client->Start();
   f.forwarder->Start([&f](const mqtt::Message& m) { f.Enqueue(m); });
+  if (f.config.console.enabled) {
+    f.console = std::make_unique<Console>(f);
+    SN_RETURN_IF_ERROR(f.console->Start());
+  }
   spdlog::info("fog for store {} started, data in {}", store, f.config.data_dir);
   return Status::Ok();
 }
 
 void Fog::Stop() {
   Impl& f = *impl_;
+  // First the console: its requests in flight still need the worker.
+  if (f.console) f.console->Stop();
   {
     std::lock_guard lock(f.mu);
     if (f.stopping) return;
@@ -118,6 +125,30 @@ void Fog::Impl::Enqueue(const mqtt::Message& m) {
   cv.notify_one();
 }
 
+Status Fog::Impl::RunOnWorker(std::function<void()> task, std::chrono::milliseconds timeout) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  {
+    std::lock_guard lock(mu);
+    if (stopping) return Status::Unavailable("the fog is stopping");
+    tasks.push_back([task = std::move(task), done] {
+      task();
+      done->set_value();
+    });
+  }
+  cv.notify_one();
+  if (finished.wait_for(timeout) != std::future_status::ready) {
+    return Status::Unavailable("the fog is busy: no answer within " +
+                               std::to_string(timeout.count()) + " ms");
+  }
+  try {
+    finished.get();
+  } catch (const std::future_error&) {  // dropped unrun at shutdown
+    return Status::Unavailable("the fog is stopping");
+  }
+  return Status::Ok();
+}
+
 void Fog::Impl::Publish(mqtt::Message m) {
   Status s = client->Publish(m);
   if (s.code() == Code::kUnavailable && client->connected() && unsent.size() < 100000) {
@@ -138,13 +169,15 @@ void Fog::Impl::FlushUnsent() {
 void Fog::Impl::Run() {
   while (true) {
     std::vector<mqtt::Message> batch;
+    std::deque<std::function<void()>> calls;
     {
       std::unique_lock lock(mu);
       cv.wait_for(lock, std::chrono::milliseconds(50),
-                  [&] { return stopping || !queue.empty() || just_connected; });
-      if (stopping && queue.empty()) break;
+                  [&] { return stopping || !queue.empty() || !tasks.empty() || just_connected; });
+      if (stopping && queue.empty() && tasks.empty()) break;
       batch.assign(std::make_move_iterator(queue.begin()), std::make_move_iterator(queue.end()));
       queue.clear();
+      calls.swap(tasks);
     }
     if (just_connected.exchange(false)) {
       Publish(FogStatusMessage(true));
@@ -171,6 +204,8 @@ void Fog::Impl::Run() {
     }
     ProcessJournals(journals);
     for (const mqtt::Message& m : requests) HandleRequest(m);
+    // Like fog/req: after the journals that came before them.
+    for (auto& call : calls) call();
     PollCloseDowns();
     forwarder->Poll();
     ingest->CheckGaps();

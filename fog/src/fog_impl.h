@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "console.h"
 #include "forwarder.h"
 #include "ingest.h"
 #include "storenode/common/mqtt.h"
@@ -41,6 +43,9 @@ class Fog::Impl {
   bool stopping = false;
   std::thread worker;
   std::atomic<bool> just_connected{false};
+  // Work from other threads (the console) for the worker, under mu.
+  std::deque<std::function<void()>> tasks;
+  std::unique_ptr<Console> console;
 
   // Worker thread only.
   struct TillSeen {
@@ -54,6 +59,10 @@ class Fog::Impl {
   Fog::Counters counters;
 
   void Enqueue(const mqtt::Message& m);
+  // Runs `task` on the worker, which owns fog.db, and waits up to `timeout`
+  // for it. Unavailable if the fog stops first or the wait runs out; the
+  // task may then still run later, so it must own what it touches.
+  Status RunOnWorker(std::function<void()> task, std::chrono::milliseconds timeout);
   void Run();
   void ProcessJournals(std::vector<mqtt::Message>& journals);
   void Publish(mqtt::Message m);
@@ -84,6 +93,9 @@ class Fog::Impl {
   Status AppendAction(const std::string& manager, const std::string& kind,
                       const std::string& detail);
   void SendSealCommands(const std::string& day);
+
+  // Metrics (metrics.cc), worker thread.
+  MetricsSample SampleMetrics();
 
   // Reports (reports.cc).
   v1::FogResponse Report(const v1::ReportRequest& request);

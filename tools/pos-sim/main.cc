@@ -51,6 +51,7 @@ constexpr int kExitUsage = 2;
 
 struct Args {
   int tills = 1;
+  int first_till = 1;  // tills first_till..first_till+tills-1, so several runs make one store
   uint64_t sales = 0;  // per till; 0 = until --duration
   uint64_t seed = 1;
   std::string data;
@@ -225,8 +226,9 @@ int Run(const Args& args) {
   // Open every journal first, so that a configuration error (a DIR made for
   // another store) stops the run before anything is recorded.
   std::vector<Till> tills(static_cast<size_t>(args.tills));
-  for (int k = 1; k <= args.tills; ++k) {
-    Till& till = tills[static_cast<size_t>(k - 1)];
+  for (int i = 0; i < args.tills; ++i) {
+    const int k = args.first_till + i;
+    Till& till = tills[static_cast<size_t>(i)];
     auto journal =
         edge::Journal::Open(sim::SimTillOptions(args.data, args.store, sim::SimDeviceId(k)));
     if (!journal.ok()) return Fail(kExitUsage, journal.status().ToString());
@@ -298,6 +300,9 @@ int main(int argc, char** argv) {
       "syncing to the store's fog (--broker).",
       "pos-sim"};
   app.add_option("--tills", args.tills, "number of tills (till-1..till-N)")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--first-till", args.first_till,
+                 "number of the first till: --first-till 3 --tills 2 runs till-3 and till-4")
       ->check(CLI::Range(1, 1000));
   app.add_option("--sales", args.sales, "sale receipts per till (other events come on top)");
   app.add_option("--seed", args.seed, "seed of the simulation");

@@ -73,6 +73,9 @@ void AddVerifyReceiptCommand(CLI::App* verify, int* exit_code);
 // the `verify` group that main() creates.
 void AddVerifyLedgerCommand(CLI::App* verify, int* exit_code);
 
+// storectl console hash-password: a manager's hashed PIN for fog.toml.
+void AddConsoleCommands(CLI::App& app, int* exit_code);
+
 // storectl provision store|till|manager|revoke: the store PKI, broker configs, till registry.
 void AddProvisionCommands(CLI::App& app, int* exit_code);
 

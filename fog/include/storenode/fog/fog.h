@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "storenode/common/status.h"
+#include "storenode/fog/console.h"
 #include "storenode/schemas/xreport.pb.h"
 
 namespace storenode::fog {
@@ -50,6 +51,7 @@ struct Config {
   // revocations. Re-read whenever the file changes; a missing file means no
   // till is provisioned. Default: data_dir + "/tills.toml".
   std::string tills_registry;
+  ConsoleConfig console;  // the manager console (fog/src/console.h)
 };
 
 // Loads and checks a fog TOML config; the Status names file, key and reason.

@@ -1,0 +1,372 @@
+// The manager console's HTTP side: sessions, CSRF, login rate limiting, the
+// embedded pages and the JSON API (console.h says how requests reach fog.db).
+#include "console.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <httplib.h>
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <array>
+
+#include "fog_impl.h"
+#include "storenode/common/crypto.h"
+#include "storenode/common/report_text.h"
+#include "storenode/schemas/console.pb.h"
+
+namespace storenode::fog {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using google::protobuf::util::JsonStringToMessage;
+
+constexpr char kCookieName[] = "sn_session";
+constexpr char kCsrfHeader[] = "X-CSRF-Token";
+// A close-down answer needs one worker pass; a fog busy with a big ingest
+// transaction can take seconds, never this long.
+constexpr auto kAnswerTimeout = std::chrono::seconds(15);
+constexpr auto kHealthTimeout = std::chrono::seconds(2);
+
+std::string RandomToken() {
+  std::array<uint8_t, 32> bytes{};
+  crypto::RandomBytes(bytes);
+  return crypto::ToHex(bytes);
+}
+
+std::string ToJson(const google::protobuf::Message& m) {
+  google::protobuf::util::JsonPrintOptions o;
+  // The pages read every field, zeros and false included.
+  o.always_print_primitive_fields = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
+  return out;
+}
+
+// Every error of the API is a FogResponse with ok false, as fog/req answers.
+void Fail(httplib::Response& res, int http_status, const std::string& error) {
+  v1::FogResponse r;
+  r.set_error(error);
+  res.status = http_status;
+  res.set_content(ToJson(r), "application/json");
+}
+
+std::string CookieValue(const httplib::Request& req, const std::string& name) {
+  const std::string cookies = req.get_header_value("Cookie");
+  size_t pos = 0;
+  while (pos < cookies.size()) {
+    size_t end = cookies.find(';', pos);
+    if (end == std::string::npos) end = cookies.size();
+    std::string item = cookies.substr(pos, end - pos);
+    const size_t first = item.find_first_not_of(' ');
+    item = first == std::string::npos ? "" : item.substr(first);
+    if (item.rfind(name + "=", 0) == 0) return item.substr(name.size() + 1);
+    pos = end + 1;
+  }
+  return "";
+}
+
+// Browsers send Origin on every cross-site POST: a page of another site must
+// not act with this manager's cookie, nor log a browser into its own account
+// (login CSRF), even if SameSite were ignored.
+bool SameOrigin(const httplib::Request& req) {
+  const std::string origin = req.get_header_value("Origin");
+  return origin.empty() || origin == "http://" + req.get_header_value("Host");
+}
+
+bool SameToken(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && !a.empty() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace
+
+Console::Console(Fog::Impl& fog) : fog_(fog), config_(fog.config.console) {}
+
+Console::~Console() { Stop(); }
+
+Status Console::Start() {
+  server_ = std::make_unique<httplib::Server>();
+  server_->set_payload_max_length(64 * 1024);
+  // httplib's default also sets SO_REUSEPORT, which lets a second fogd bind
+  // the same port and silently take half the connections. SO_REUSEADDR
+  // alone still allows a quick restart.
+  server_->set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  // Pages and scripts come only from the fog itself: no CDN, no inline
+  // script, no framing (clickjacking), no caching of figures.
+  server_->set_default_headers({
+      {"Content-Security-Policy",
+       "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "DENY"},
+      {"Referrer-Policy", "no-referrer"},
+      {"Cache-Control", "no-store"},
+  });
+  Route();
+  if (!server_->bind_to_port(config_.bind, config_.port)) {
+    server_.reset();  // nothing to stop
+    return Status::Unavailable("console: cannot listen on " + config_.bind + ":" +
+                               std::to_string(config_.port) + " (key 'console.port')");
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  spdlog::info("manager console on http://{}:{}/", config_.bind, config_.port);
+  return Status::Ok();
+}
+
+void Console::Stop() {
+  if (!server_) return;
+  // stop() only ends a loop that has started: give the thread a moment.
+  for (int i = 0; i < 200 && !server_->is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+  server_.reset();
+}
+
+void Console::Route() {
+  for (size_t i = 0; i < kConsoleAssetCount; ++i) {
+    const ConsoleAsset& a = kConsoleAssets[i];
+    auto serve = [&a](const httplib::Request&, httplib::Response& res) {
+      res.set_content(reinterpret_cast<const char*>(a.data), a.size, a.content_type);
+    };
+    server_->Get(a.path, serve);
+    if (std::string(a.path) == "/index.html") server_->Get("/", serve);
+  }
+  using Req = const httplib::Request&;
+  using Res = httplib::Response&;
+  server_->Post("/api/login", [this](Req req, Res res) { Login(req, res); });
+  server_->Post("/api/logout", [this](Req req, Res res) { Logout(req, res); });
+  server_->Get("/api/session", [this](Req req, Res res) { GetSession(req, res); });
+  server_->Post("/api/request", [this](Req req, Res res) { Request(req, res); });
+  server_->Get("/metrics", [this](Req, Res res) { Metrics(res); });
+  server_->Get("/healthz", [this](Req, Res res) { Health(res); });
+}
+
+bool Console::LockedOut(const std::string& client, SteadyClock::time_point now) {
+  auto& times = failures_[client];
+  while (!times.empty() && now - times.front() > std::chrono::seconds(config_.lockout_s)) {
+    times.pop_front();
+  }
+  return times.size() >= static_cast<size_t>(config_.max_failed_logins);
+}
+
+void Console::Login(const httplib::Request& req, httplib::Response& res) {
+  const auto now = SteadyClock::now();
+  const std::string client = req.remote_addr;
+  if (!SameOrigin(req)) {
+    Fail(res, 403, "cross-origin request refused");
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (LockedOut(client, now)) {
+      res.set_header("Retry-After", std::to_string(config_.lockout_s));
+      Fail(res, 429,
+           "too many failed logins from this computer: try again in " +
+               std::to_string(config_.lockout_s) + " seconds");
+      return;
+    }
+    // Counted as failed until it succeeds, so parallel guesses cannot all
+    // slip past the check above while the hashes are computed.
+    failures_[client].push_back(now);
+  }
+  v1::ConsoleLogin login;
+  if (!JsonStringToMessage(req.body, &login).ok()) {
+    Fail(res, 400, "the body must be JSON {\"manager\": ..., \"password\": ...}");
+    return;
+  }
+  auto it = config_.managers.find(login.manager());
+  // An unknown name costs a hash too (any manager's), so the time taken does
+  // not tell which names exist.
+  const std::string& hash =
+      it != config_.managers.end() ? it->second : config_.managers.begin()->second;
+  const bool ok = VerifyPassword(login.password(), hash) && it != config_.managers.end();
+  if (!ok) {
+    spdlog::warn("console: failed login as '{}' from {}", login.manager(), client);
+    Fail(res, 401, "wrong manager name or password");
+    return;
+  }
+  Session session{login.manager(), RandomToken(), now};
+  const std::string id = RandomToken();
+  {
+    std::lock_guard lock(mu_);
+    failures_.erase(client);
+    std::erase_if(sessions_, [&](const auto& s) {
+      return now - s.second.last_used > std::chrono::seconds(config_.session_idle_s);
+    });
+    sessions_[id] = session;
+  }
+  spdlog::info("console: {} logged in from {}", login.manager(), client);
+  // HttpOnly: page scripts never see the session id. SameSite=Strict: no
+  // other site's page can send it. (No Secure flag: the console is plain
+  // HTTP on the back-office host; see fog/README.md.)
+  res.set_header("Set-Cookie",
+                 std::string(kCookieName) + "=" + id + "; Path=/; HttpOnly; SameSite=Strict");
+  v1::ConsoleSession answer;
+  answer.set_manager(session.manager);
+  answer.set_csrf_token(session.csrf_token);
+  res.set_content(ToJson(answer), "application/json");
+}
+
+std::optional<Console::Session> Console::Authenticate(const httplib::Request& req,
+                                                      httplib::Response& res) {
+  const std::string id = CookieValue(req, kCookieName);
+  const auto now = SteadyClock::now();
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(id);
+  if (id.empty() || it == sessions_.end() ||
+      now - it->second.last_used > std::chrono::seconds(config_.session_idle_s)) {
+    if (it != sessions_.end()) sessions_.erase(it);
+    Fail(res, 401, "not logged in");
+    return std::nullopt;
+  }
+  it->second.last_used = now;
+  return it->second;
+}
+
+std::optional<Console::Session> Console::AuthenticateAction(const httplib::Request& req,
+                                                            httplib::Response& res) {
+  auto session = Authenticate(req, res);
+  if (!session) return std::nullopt;
+  if (!SameOrigin(req)) {
+    Fail(res, 403, "cross-origin request refused");
+    return std::nullopt;
+  }
+  if (!SameToken(req.get_header_value(kCsrfHeader), session->csrf_token)) {
+    Fail(res, 403, "missing or wrong CSRF token: reload the page");
+    return std::nullopt;
+  }
+  return session;
+}
+
+void Console::Logout(const httplib::Request& req, httplib::Response& res) {
+  if (!AuthenticateAction(req, res)) return;
+  {
+    std::lock_guard lock(mu_);
+    sessions_.erase(CookieValue(req, kCookieName));
+  }
+  res.set_header("Set-Cookie",
+                 std::string(kCookieName) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+  v1::FogResponse r;
+  r.set_ok(true);
+  res.set_content(ToJson(r), "application/json");
+}
+
+void Console::GetSession(const httplib::Request& req, httplib::Response& res) {
+  auto session = Authenticate(req, res);
+  if (!session) return;
+  v1::ConsoleSession answer;
+  answer.set_manager(session->manager);
+  answer.set_csrf_token(session->csrf_token);
+  res.set_content(ToJson(answer), "application/json");
+}
+
+void Console::Request(const httplib::Request& req, httplib::Response& res) {
+  auto session = AuthenticateAction(req, res);
+  if (!session) return;
+  v1::FogRequest request;
+  if (auto s = JsonStringToMessage(req.body, &request); !s.ok()) {
+    Fail(res, 400, "the body does not parse as a FogRequest: " + s.ToString());
+    return;
+  }
+  // The action journal names who was logged in, whatever the body says.
+  request.set_manager(session->manager);
+  auto response = std::make_shared<v1::FogResponse>();
+  Status s = fog_.RunOnWorker([&fog = fog_, request, response] { *response = fog.Answer(request); },
+                              kAnswerTimeout);
+  if (!s.ok()) {
+    Fail(res, 503, s.message());
+    return;
+  }
+  // ?format=text: a report as storectl prints it (common/report_text.h), so
+  // the printed Z reads the same from either.
+  if (req.get_param_value("format") == "text" && response->ok() && response->has_report()) {
+    auto text = FormatReportText(response->report());
+    if (!text.ok()) {
+      Fail(res, 400, text.status().message());
+      return;
+    }
+    res.set_content(*text, "text/plain; charset=utf-8");
+    return;
+  }
+  // 422: the fog understood and refused (e.g. a day in the future); the
+  // page shows response.error as it is.
+  res.status = response->ok() ? 200 : 422;
+  res.set_content(ToJson(*response), "application/json");
+}
+
+void Console::Metrics(httplib::Response& res) {
+  auto sample = std::make_shared<MetricsSample>();
+  Status s =
+      fog_.RunOnWorker([&fog = fog_, sample] { *sample = fog.SampleMetrics(); }, kAnswerTimeout);
+  if (!s.ok()) {
+    res.status = 503;
+    res.set_content(s.message() + "\n", "text/plain");
+    return;
+  }
+  sample->broker_connected = fog_.client && fog_.client->connected();
+  std::string text;
+  {
+    std::lock_guard lock(mu_);
+    text = FormatMetrics(*sample, last_sample_ ? &*last_sample_ : nullptr);
+    last_sample_ = *sample;
+  }
+  res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+void Console::Health(httplib::Response& res) {
+  auto db = std::make_shared<Status>(Status::Unavailable("not checked"));
+  Status s = fog_.RunOnWorker(
+      [&fog = fog_, db] {
+        // Reads a page of fog.db: a missing or corrupt file fails here.
+        *db = fog.db->QueryInt("SELECT COUNT(*) FROM devices").status();
+      },
+      kHealthTimeout);
+  if (!s.ok()) *db = s;
+  const bool broker = fog_.client && fog_.client->connected();
+  std::string body = std::string("database: ") + (db->ok() ? "ok" : db->message()) + "\n" +
+                     "broker: " + (broker ? "connected" : "disconnected") + "\n";
+  res.status = db->ok() && broker ? 200 : 503;
+  res.set_content(body, "text/plain");
+}
+
+Status ReadConsoleConfig(ConfigReader& r, ConsoleConfig* c) {
+  c->enabled = r.Has("console");
+  c->bind = r.String("console.bind", c->bind);
+  c->port = static_cast<int>(r.Int("console.port", c->port));
+  c->max_failed_logins = static_cast<int>(r.Int("console.max_failed_logins", c->max_failed_logins));
+  c->lockout_s = static_cast<int>(r.Int("console.lockout_s", c->lockout_s));
+  c->session_idle_s = static_cast<int>(r.Int("console.session_idle_s", c->session_idle_s));
+  auto bad = [&](const std::string& key, const std::string& why) {
+    return Status::Invalid(r.source() + ": key '" + key + "': " + why);
+  };
+  for (const std::string& name : r.TableKeys("console.managers")) {
+    // Names go into dotted config keys, logs and the action journal.
+    if (name.empty() ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != std::string::npos) {
+      return bad("console.managers." + name, "a manager name is letters, digits, '_' and '-'");
+    }
+    c->managers[name] = r.String("console.managers." + name);
+  }
+  if (!c->enabled) return Status::Ok();
+  if (c->bind.empty()) return bad("console.bind", "must not be empty");
+  if (c->port < 1 || c->port > 65535) return bad("console.port", "must be 1..65535");
+  if (c->max_failed_logins < 1) return bad("console.max_failed_logins", "must be at least 1");
+  if (c->lockout_s < 1) return bad("console.lockout_s", "must be at least 1");
+  if (c->session_idle_s < 60) return bad("console.session_idle_s", "must be at least 60");
+  if (c->managers.empty()) {
+    return bad("console.managers", "name at least one manager (storectl console hash-password)");
+  }
+  for (const auto& [name, hash] : c->managers) {
+    if (Status s = CheckPasswordHash(hash); !s.ok()) {
+      return bad("console.managers." + name, s.message());
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace storenode::fog

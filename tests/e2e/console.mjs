@@ -1,0 +1,108 @@
+// The manager console in a real headless Chromium (playwright-core driving
+// Debian's /usr/bin/chromium), run by tests/console_e2e_test.cc against a
+// real fog with three pos-sim tills:
+//   node console.mjs URL MANAGER PASSWORD ARTIFACT_DIR CONTROL_DIR
+// 1. log in; 2. see the three tills online; 3. run a close-down with counted
+// cash (after the page refused a negative count); 4. read the over/short on
+// the Z-report page; 5. ask the test (CONTROL_DIR/kill-till-3) to kill
+// till-3's simulator and see it go offline. A screenshot of each page goes to
+// ARTIFACT_DIR. Exit code 0 only if every step passed; the reason otherwise.
+import {chromium} from 'playwright-core';
+import {mkdirSync, writeFileSync} from 'node:fs';
+
+const [url, manager, password, artifacts, control] = process.argv.slice(2);
+mkdirSync(artifacts, {recursive: true});
+const step = (text) => console.log('step: ' + text);
+const shot = (page, name) => page.screenshot({path: `${artifacts}/${name}.png`, fullPage: true});
+
+function fail(message) {
+  throw new Error(message);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  // As root (CI) Chromium's sandbox cannot start; the page is our own.
+  args: ['--no-sandbox'],
+});
+try {
+  const page = await browser.newPage({viewport: {width: 1100, height: 800}});
+  const consoleErrors = [];
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+
+  step('log in');
+  await page.goto(url + '/');
+  await page.locator('#login-view').waitFor();
+  await shot(page, '0-login');
+  await page.fill('#login-manager', manager);
+  await page.fill('#login-password', 'wrong-' + password);
+  await page.click('#login-submit');
+  await page.locator('#login-error', {hasText: 'wrong manager name or password'}).waitFor();
+  await page.fill('#login-password', password);
+  await page.click('#login-submit');
+  await page.locator('#tills-view').waitFor();
+
+  step('three tills online');
+  await page.waitForFunction(
+      () => document.querySelectorAll('#tills-table td.connection.online').length === 3,
+      null, {timeout: 30000});
+  await shot(page, '1-tills');
+
+  step('close-down: a negative count is refused on the page');
+  await page.click('a[href="#closedown"]');
+  await page.locator('#cd-drawers tbody tr').nth(2).waitFor();
+  await page.fill('#cd-drawers input[data-device="till-1"]', '-5');
+  await page.click('#cd-start');
+  await page.locator('#cd-error', {hasText: 'must be an amount of 0.00 or more'}).waitFor();
+  await shot(page, '2-closedown-bad-input');
+
+  step('close-down with counted cash');
+  await page.fill('#cd-drawers input[data-device="till-1"]', '100.00');
+  await page.fill('#cd-drawers input[data-device="till-2"]', '0');
+  await page.click('#cd-start');
+  await page.locator('#cd-done').waitFor({timeout: 30000});
+  const sealed = await page.locator('#cd-drawers td.sealed').allTextContents();
+  if (sealed.join() !== 'sealed,sealed,sealed') fail('not every till sealed: ' + sealed);
+  await shot(page, '3-closedown');
+
+  step('over/short on the Z-report page');
+  await page.click('#cd-z-link');
+  await page.locator('#over-short tr[data-device="till-1"]').waitFor();
+  await page.locator('#z-text', {hasText: 'Z-REPORT'}).waitFor();
+  await page.locator('#hourly-chart svg rect.bar').first().waitFor();
+  const rows = {};
+  for (const d of ['till-1', 'till-2', 'till-3']) {
+    rows[d] = await page.locator(`#over-short tr[data-device="${d}"] td`).allTextContents();
+  }
+  const cents = (t) => Math.round(Number(t.replace(/^(over|short) /, '')) * 100);
+  const [, , expected1, counted1, overShort1] = rows['till-1'];
+  if (counted1 !== '100.00') fail('till-1 counted ' + counted1);
+  const want = 10000 - cents(expected1);
+  const got = overShort1.startsWith('short') ? -cents(overShort1) : cents(overShort1);
+  if (got !== want) fail(`till-1 over/short ${overShort1}, want ${want / 100}`);
+  if (!rows['till-2'][4].startsWith('short') && rows['till-2'][2] !== '0.00') {
+    fail('till-2 counted 0 but is not short: ' + rows['till-2']);
+  }
+  if (rows['till-3'][4] !== 'unknown') fail('till-3 was not counted: ' + rows['till-3']);
+  console.log('over/short: ' + JSON.stringify(rows));
+  await shot(page, '4-z-report');
+
+  step('ledger page');
+  await page.click('a[href="#ledger"]');
+  await page.locator('#ledger dt', {hasText: 'Backlog'}).waitFor();
+  await shot(page, '5-ledger');
+
+  step('till-3 goes offline when its simulator is killed');
+  await page.click('a[href="#tills"]');
+  await page.locator('#tills-table td.connection.online').nth(2).waitFor();
+  writeFileSync(control + '/kill-till-3', '');
+  await page.locator('#tills-table tr[data-device="till-3"] td.connection.offline')
+      .waitFor({timeout: 30000});
+  const online = await page.locator('#tills-table td.connection.online').count();
+  if (online !== 2) fail(`${online} tills online after killing till-3, want 2`);
+  await shot(page, '6-till-offline');
+
+  if (consoleErrors.length) fail('script errors on the page: ' + consoleErrors.join('; '));
+  console.log('e2e: all steps passed');
+} finally {
+  await browser.close();
+}
