@@ -46,7 +46,8 @@ struct FogFlags {
 void AddFogOptions(CLI::App* cmd, FogFlags* flags);
 
 // Sends `request` (its manager filled in from the flags) and stores the fog's
-// answer in `response`. Returns kExitOk, or what Fail() returned: kExitUsage
+// answer in `response` (also when the fog refuses, so the caller can print
+// the details). Returns kExitOk, or what Fail() returned: kExitUsage
 // for bad flags or config, kExitFailed when the broker or the fog does not
 // answer or the fog refuses (its error, one line).
 int AskFogOrFail(const FogFlags& flags, v1::FogRequest request, v1::FogResponse* response);
@@ -72,6 +73,9 @@ void AddVerifyReceiptCommand(CLI::App* verify, int* exit_code);
 // storectl verify ledger: an offline audit of a cloud ledger file, added to
 // the `verify` group that main() creates.
 void AddVerifyLedgerCommand(CLI::App* verify, int* exit_code);
+
+// storectl catalog import|show|versions: the store's master catalog at the fog.
+void AddCatalogCommands(CLI::App& app, int* exit_code);
 
 // storectl provision store|till|manager|revoke: the store PKI, broker configs, till registry.
 void AddProvisionCommands(CLI::App& app, int* exit_code);

@@ -50,6 +50,9 @@ struct Config {
   // revocations. Re-read whenever the file changes; a missing file means no
   // till is provisioned. Default: data_dir + "/tills.toml".
   std::string tills_registry;
+  // [catalog] tax_codes: the codes an imported item may carry (the tills'
+  // tax tables must know them). Empty: every catalog import is refused.
+  std::vector<std::string> catalog_tax_codes;
 };
 
 // Loads and checks a fog TOML config; the Status names file, key and reason.
