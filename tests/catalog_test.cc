@@ -51,6 +51,7 @@ v1::CatalogImportResponse Import(Store& store, const std::string& csv) {
   req.mutable_catalog_import()->set_csv(csv);
   req.mutable_catalog_import()->set_file_name("test.csv");
   auto r = store.fog->Ask(req);
+  INFO(r.status().ToString());
   REQUIRE(r.ok());
   INFO(r->error());
   REQUIRE(r->ok());

@@ -65,6 +65,7 @@ class SyncEngine::Impl {
   SteadyClock::time_point last_chunk{};
   // Engine thread only.
   SteadyClock::time_point last_fetch{};
+  uint64_t fetched_for = 0;     // the manifest version last asked about
   bool fetch_snapshot = false;  // the last apply failed: start from nothing
 
   std::atomic<bool> rewind{true};
@@ -260,21 +261,24 @@ void SyncEngine::Impl::CatalogWork(SteadyClock::time_point now) {
                    replica.item_count());
       ++(payload->from_version() == 0 ? catalog_snapshots : catalog_deltas);
       fetch_snapshot = false;
-      last_fetch = {};
       if (client->connected()) PublishStatus(true);
     } else {
       spdlog::error("sync: catalog version {} not applied: {}", payload->to_version(),
                     s.ToString());
       fetch_snapshot = s.code() == Code::kCorruption;
-      last_fetch = {};  // ask again now
+      fetched_for = 0;  // ask again now
     }
   }
   if (!want || !client->connected()) return;
   if (want->version() == replica.version() && want->content_hash() == replica.content_hash()) {
     return;
   }
+  // A new manifest is asked about at once; the same one again only when
+  // its answer stalled.
   auto quiet = std::chrono::milliseconds(options.catalog_fetch_timeout_ms);
-  if (now - last_fetch < quiet || now - last_chunk_at < quiet) return;
+  if (want->version() == fetched_for && (now - last_fetch < quiet || now - last_chunk_at < quiet)) {
+    return;
+  }
   v1::CatalogFetch fetch;
   fetch.set_device_id(journal->options().device_id);
   if (!fetch_snapshot) {
@@ -284,7 +288,10 @@ void SyncEngine::Impl::CatalogWork(SteadyClock::time_point now) {
   mqtt::Message m;
   m.topic = Topic("catalog_req");
   m.payload = fetch.SerializeAsString();
-  if (client->Publish(m).ok()) last_fetch = now;
+  if (client->Publish(m).ok()) {
+    last_fetch = now;
+    fetched_for = want->version();
+  }
 }
 
 void SyncEngine::Impl::Housekeeping(SteadyClock::time_point now,

@@ -50,13 +50,29 @@ std::string Csv(uint32_t from, uint32_t to, int64_t base) {
   return out;
 }
 
-std::string Marker(const std::string& dir, uint32_t till, uint64_t version) {
-  return dir + "/" + sim::SimDeviceId(static_cast<int>(till)) + ".v" + std::to_string(version);
+// DIR/D.vN: when till D had version N applied; DIR/D.mN: when it first saw
+// the manifest of version N. Both CLOCK_MONOTONIC nanoseconds.
+std::string Marker(const std::string& dir, uint32_t till, uint64_t version, char kind = 'v') {
+  return dir + "/" + sim::SimDeviceId(static_cast<int>(till)) + "." + kind +
+         std::to_string(version);
 }
 
-// Waits until every till wrote its marker of `version`; the latest time.
-Result<int64_t> WaitApplied(const std::string& dir, const Config& c, uint64_t version,
-                            std::vector<Child>& tills) {
+void WriteMarker(const std::string& path) {
+  std::ofstream(path + ".tmp") << MonotonicNanos() << "\n";
+  std::filesystem::rename(path + ".tmp", path);
+}
+
+int64_t ReadMarker(const std::string& path) {
+  std::ifstream in(path);
+  int64_t at = 0;
+  in >> at;
+  return at;
+}
+
+// Waits until every till applied `version`; the time from the first
+// manifest seen to the last apply, in seconds.
+Result<double> WaitApplied(const std::string& dir, const Config& c, uint64_t version,
+                           std::vector<Child>& tills) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   int64_t last = 0;
   for (uint32_t i = 1; i <= c.tills; ++i) {
@@ -71,13 +87,15 @@ Result<int64_t> WaitApplied(const std::string& dir, const Config& c, uint64_t ve
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the file's content
-    std::ifstream in(Marker(dir, i, version));
-    int64_t at = 0;
-    in >> at;
-    last = std::max(last, at);
+    last = std::max(last, ReadMarker(Marker(dir, i, version)));
   }
-  return last;
+  int64_t first = last;
+  for (uint32_t i = 1; i <= c.tills; ++i) {
+    if (std::filesystem::exists(Marker(dir, i, version, 'm'))) {
+      first = std::min(first, ReadMarker(Marker(dir, i, version, 'm')));
+    }
+  }
+  return (last - first) / 1e9;
 }
 
 Result<v1::CatalogImportResponse> Import(const FogClientOptions& o, const std::string& csv) {
@@ -138,18 +156,16 @@ Status Run(const Config& c, v1::CatalogBenchResult* out) {
   std::string snapshot = Csv(0, c.items, 100);
   int64_t t0 = MonotonicNanos();
   SN_ASSIGN_OR_RETURN(v1::CatalogImportResponse v1r, Import(o, snapshot));
-  int64_t published = MonotonicNanos();
-  out->set_import_s((published - t0) / 1e9);
-  SN_ASSIGN_OR_RETURN(int64_t applied, WaitApplied(d, c, v1r.version(), tills));
-  out->set_snapshot_s(std::max<int64_t>(0, applied - published) / 1e9);
+  out->set_import_s((MonotonicNanos() - t0) / 1e9);
+  SN_ASSIGN_OR_RETURN(double snapshot_s, WaitApplied(d, c, v1r.version(), tills));
+  out->set_snapshot_s(snapshot_s);
 
   std::string delta = Csv(c.items / 3, c.items / 3 + c.delta, 555);
   t0 = MonotonicNanos();
   SN_ASSIGN_OR_RETURN(v1::CatalogImportResponse v2r, Import(o, delta));
-  published = MonotonicNanos();
-  out->set_import_delta_s((published - t0) / 1e9);
-  SN_ASSIGN_OR_RETURN(applied, WaitApplied(d, c, v2r.version(), tills));
-  out->set_delta_s(std::max<int64_t>(0, applied - published) / 1e9);
+  out->set_import_delta_s((MonotonicNanos() - t0) / 1e9);
+  SN_ASSIGN_OR_RETURN(double delta_s, WaitApplied(d, c, v2r.version(), tills));
+  out->set_delta_s(delta_s);
 
   double till_rss = 0;
   for (Child& t : tills) {
@@ -204,17 +220,19 @@ Status RunTill(const TillConfig& c) {
   SN_ASSIGN_OR_RETURN(std::unique_ptr<edge::SyncEngine> engine,
                       edge::SyncEngine::Start(journal.get(), options));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
-  uint64_t seen = journal->catalog().version();
-  while (seen < c.versions) {
+  uint64_t applied = journal->catalog().version(), announced = 0;
+  const std::string prefix = c.dir + "/" + c.device;
+  while (applied < c.versions) {
     if (std::chrono::steady_clock::now() > deadline) return Status::Unavailable("timeout");
     std::this_thread::sleep_for(std::chrono::microseconds(500));
-    uint64_t now = journal->catalog().version();
-    if (now != seen) {
-      int64_t at = MonotonicNanos();
-      seen = now;
-      std::string marker = c.dir + "/" + c.device + ".v" + std::to_string(now);
-      std::ofstream(marker + ".tmp") << at << "\n";
-      std::filesystem::rename(marker + ".tmp", marker);
+    edge::SyncState st = engine->state();
+    if (st.catalog_available != announced) {
+      announced = st.catalog_available;
+      WriteMarker(prefix + ".m" + std::to_string(announced));
+    }
+    if (st.catalog_version != applied) {
+      applied = st.catalog_version;
+      WriteMarker(prefix + ".v" + std::to_string(applied));
     }
   }
   engine->Stop();
