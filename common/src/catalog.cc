@@ -277,6 +277,42 @@ const v1::CatalogEntry* EntryAt(const v1::CatalogItem& item, int64_t now_us) {
   return best;
 }
 
+namespace {
+
+uint64_t Lane(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+}  // namespace
+
+ContentHasher ContentHasher::FromSum(std::string_view sum) {
+  ContentHasher h;
+  if (sum.size() == 32) {
+    for (int i = 0; i < 4; ++i) h.lanes_[i] = Lane(reinterpret_cast<const uint8_t*>(sum.data()) + 8 * i);
+  }
+  return h;
+}
+
+void ContentHasher::Add(const crypto::Hash& d) {
+  for (int i = 0; i < 4; ++i) lanes_[i] += Lane(d.data() + 8 * i);
+}
+
+void ContentHasher::Remove(const crypto::Hash& d) {
+  for (int i = 0; i < 4; ++i) lanes_[i] -= Lane(d.data() + 8 * i);
+}
+
+std::string ContentHasher::sum() const {
+  std::string out(32, '\0');
+  for (int i = 0; i < 4; ++i) {
+    for (int b = 0; b < 8; ++b) out[8 * i + b] = static_cast<char>(lanes_[i] >> (8 * b));
+  }
+  return out;
+}
+
+crypto::Hash ContentHasher::Final() const { return crypto::Sha256Of(sum()); }
+
 std::vector<v1::CatalogChunk> Split(const std::string& payload, uint64_t from_version,
                                     uint64_t to_version, size_t chunk_bytes) {
   crypto::Hash sha = crypto::Sha256Of(payload);

@@ -7,8 +7,11 @@
 //  1. Apply() writes a version in one transaction on the writer connection:
 //     the items, their barcodes and the meta row (version, content hash).
 //  2. Before anything is written the payload's SHA-256 is checked
-//     (catalog::Assembler::Read); before COMMIT the content hash recomputed
-//     from the stored rows must equal the fog's, else ROLLBACK.
+//     (catalog::Assembler::Read); before COMMIT the content hash of what the
+//     replica then holds must equal the fog's, else ROLLBACK. The hash is
+//     additive (catalog::ContentHasher): meta keeps the running sum, and an
+//     apply takes out the digest of each item it replaces (read from its
+//     row) and adds the new one, so a delta costs what it changes.
 //  3. A delta applies only on top of the version it was built from.
 //  4. Lookups run on a second connection: WAL gives them the last committed
 //     version while an apply is writing, so selling never waits on an apply.
@@ -17,7 +20,7 @@
 //   items(sku, digest, item)   serialized CatalogItem, verbatim as sent, and
 //                              its SHA-256 (the content hash input)
 //   barcodes(barcode, sku)
-//   meta(key, value)           version, content_hash
+//   meta(key, value)           version, content_hash, content_sum, item_count
 // The item keeps its whole price schedule; a lookup picks the entry in force
 // at the till's clock (catalog::EntryAt), so effective-dated prices switch
 // on time with no network and no write.
@@ -46,7 +49,7 @@ CREATE TABLE IF NOT EXISTS meta(
 
 Result<std::string> ContentHashOf(sql::Db& db, uint64_t* count) {
   catalog::ContentHasher hasher;
-  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db.Prepare("SELECT digest FROM items ORDER BY sku"));
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db.Prepare("SELECT digest FROM items"));
   *count = 0;
   while (true) {
     SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -193,7 +196,17 @@ Status CatalogReplica::Apply(const catalog::Assembler& payload) {
   sql::Transaction txn(db);
   SN_RETURN_IF_ERROR(txn.begin_status());
   if (snapshot) SN_RETURN_IF_ERROR(db.Exec("DELETE FROM items; DELETE FROM barcodes;"));
-  SN_ASSIGN_OR_RETURN(sql::Stmt old_item, db.Prepare("SELECT item FROM items WHERE sku = ?"));
+  SN_ASSIGN_OR_RETURN(sql::Stmt old_item,
+                      db.Prepare("SELECT digest, item FROM items WHERE sku = ?"));
+  catalog::ContentHasher hasher;
+  uint64_t count = 0;
+  if (!snapshot) {
+    SN_ASSIGN_OR_RETURN(sql::Stmt sum, db.Prepare("SELECT value FROM meta WHERE key = "
+                                                  "'content_sum'"));
+    SN_ASSIGN_OR_RETURN(bool has_sum, sum.Step());
+    if (has_sum) hasher = catalog::ContentHasher::FromSum(sum.BlobView(0));
+    count = item_count();
+  }
   SN_ASSIGN_OR_RETURN(sql::Stmt drop_code, db.Prepare("DELETE FROM barcodes WHERE barcode = ?"));
   SN_ASSIGN_OR_RETURN(sql::Stmt put_item, db.Prepare("INSERT OR REPLACE INTO items(sku, digest, "
                                                      "item) VALUES(?,?,?)"));
@@ -210,15 +223,22 @@ Status CatalogReplica::Apply(const catalog::Assembler& payload) {
       // The item's old barcodes go; the new ones come with it.
       old_item.Bind(1, item.sku());
       SN_ASSIGN_OR_RETURN(bool had, old_item.Step());
-      if (had && old.ParseFromString(old_item.Blob(0))) {
-        for (const std::string& code : old.barcodes()) {
-          drop_code.Bind(1, code);
-          SN_RETURN_IF_ERROR(drop_code.Run());
+      if (had) {
+        SN_ASSIGN_OR_RETURN(crypto::Hash old_digest, crypto::HashFromBytes(old_item.BlobView(0)));
+        hasher.Remove(old_digest);
+        --count;
+        if (old.ParseFromString(old_item.Blob(1))) {
+          for (const std::string& code : old.barcodes()) {
+            drop_code.Bind(1, code);
+            SN_RETURN_IF_ERROR(drop_code.Run());
+          }
         }
       }
       old_item.Reset();
     }
     crypto::Hash digest = catalog::ItemDigest(bytes);
+    hasher.Add(digest);
+    ++count;
     put_item.Bind(1, item.sku()).BindBlob(2, digest.data(), digest.size()).BindBlob(3, bytes);
     SN_RETURN_IF_ERROR(put_item.Run());
     for (const std::string& code : item.barcodes()) {
@@ -231,8 +251,8 @@ Status CatalogReplica::Apply(const catalog::Assembler& payload) {
       header.from_version() != payload.from_version()) {
     return Status::Corruption("catalog payload and chunks name different versions");
   }
-  uint64_t count = 0;
-  SN_ASSIGN_OR_RETURN(std::string hash, ContentHashOf(db, &count));
+  crypto::Hash final_hash = hasher.Final();
+  const std::string hash(final_hash.begin(), final_hash.end());
   if (hash != header.content_hash() || count != header.item_count()) {
     return Status::Corruption("catalog version " + std::to_string(header.to_version()) +
                               " applied gives another content than the fog's (" +
@@ -246,6 +266,8 @@ Status CatalogReplica::Apply(const catalog::Assembler& payload) {
   meta.Bind(1, std::string_view("content_hash")).BindBlob(2, hash);
   SN_RETURN_IF_ERROR(meta.Run());
   meta.Bind(1, std::string_view("item_count")).Bind(2, static_cast<int64_t>(count));
+  SN_RETURN_IF_ERROR(meta.Run());
+  meta.Bind(1, std::string_view("content_sum")).BindBlob(2, hasher.sum());
   SN_RETURN_IF_ERROR(meta.Run());
   CrashPoint("catalog-apply-before-commit");
   SN_RETURN_IF_ERROR(txn.Commit());

@@ -179,7 +179,7 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
   catalog::ContentHasher hasher;
   uint64_t count = 0;
   SN_ASSIGN_OR_RETURN(sql::Stmt digests,
-                      db_.Prepare("SELECT digest FROM catalog_items ORDER BY sku"));
+                      db_.Prepare("SELECT digest FROM catalog_items"));
   while (true) {
     SN_ASSIGN_OR_RETURN(bool row, digests.Step());
     if (!row) break;
