@@ -2,6 +2,8 @@
 // snapshot and delta distribution over a real broker, atomic apply on the
 // till (crashed in the middle), effective-dated prices at the till's own
 // clock, and sales priced from the replica.
+#include "storenode/common/catalog.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,7 +12,6 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "storenode/common/catalog.h"
 #include "storenode/common/clock.h"
 #include "support/process.h"
 #include "support/run.h"
@@ -21,7 +22,8 @@ namespace storenode::testing {
 namespace {
 
 constexpr const char* kTaxConfig = "[catalog]\ntax_codes = [\"A\", \"B\", \"C\"]\n";
-constexpr const char* kHeader = "sku,barcodes,name,price,tax_code,department,active,effective_from\n";
+constexpr const char* kHeader =
+    "sku,barcodes,name,price,tax_code,department,active,effective_from\n";
 
 std::string Sku(int i) {
   char b[32];
@@ -75,10 +77,12 @@ bool WaitVersion(Store& store, size_t till, uint64_t version,
 TEST_CASE("catalog: CSV validation reports every bad row and keeps the good ones out",
           "[catalog]") {
   std::string csv = std::string(kHeader) + Rows(1, 3, 100) +
-                    "SKU-9,111,Neg,-5,A,d,1,\n"                     // line 4
-                    "SKU-10,112,Tax,5,Z,d,1,\n"                     // line 5
-                    "SKU-000001,113,Dup,5,A,d,1,\n"                 // line 6
-                    "SKU-11," + Barcode(2) + ",Dup code,5,A,d,1,\n"  // line 7
+                    "SKU-9,111,Neg,-5,A,d,1,\n"      // line 4
+                    "SKU-10,112,Tax,5,Z,d,1,\n"      // line 5
+                    "SKU-000001,113,Dup,5,A,d,1,\n"  // line 6
+                    "SKU-11," +
+                    Barcode(2) +
+                    ",Dup code,5,A,d,1,\n"                            // line 7
                     "SKU-12,114,Time,5,A,d,1,2026-13-01T00:00:00Z\n"  // line 8
                     "SKU-13,115,\"Quoted, name\",5,A,d,yes,2026-12-01T06:30:00Z\n";
   catalog::ParsedCsv p = catalog::ParseCsv(csv, {"A", "B", "C"});
@@ -130,14 +134,14 @@ TEST_CASE("catalog: a malformed CSV is rejected as a whole, with line numbers", 
   // The good part alone goes through, and storectl shows it.
   std::ofstream(path, std::ios::trunc) << kHeader << Rows(1, 50, 100);
   r = RunTool(store.dir, "storectl",
-              {"catalog", "import", path, "--broker", store.broker.uri(), "--insecure",
-               "--store", store.store_id});
+              {"catalog", "import", path, "--broker", store.broker.uri(), "--insecure", "--store",
+               store.store_id});
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK(r.out.find("catalog version 1: 49 rows") != std::string::npos);
   r = RunTool(store.dir, "storectl",
-              {"catalog", "show", "--sku", Barcode(7), "--broker", store.broker.uri(),
-               "--insecure", "--store", store.store_id});
+              {"catalog", "show", "--sku", Barcode(7), "--broker", store.broker.uri(), "--insecure",
+               "--store", store.store_id});
   REQUIRE(r.code == 0);
   CHECK(r.out.find("SKU-000007") != std::string::npos);
   CHECK(r.out.find("1.07") != std::string::npos);
@@ -189,8 +193,7 @@ TEST_CASE("catalog: 100,000 items converge on 3 tills; 1,000 price changes go as
       std::chrono::seconds(20)));
 }
 
-TEST_CASE("catalog: a till offline across three versions catches up with one delta",
-          "[catalog]") {
+TEST_CASE("catalog: a till offline across three versions catches up with one delta", "[catalog]") {
   Store store(2);
   StartFog(store);
   store.OpenTill(0);
@@ -206,9 +209,9 @@ TEST_CASE("catalog: a till offline across three versions catches up with one del
   // storectl status names the till that is behind.
   REQUIRE(WaitFor(
       [&] {
-        Ran r = RunTool(store.dir, "storectl",
-                        {"status", "--broker", store.broker.uri(), "--insecure", "--store",
-                         store.store_id});
+        Ran r = RunTool(
+            store.dir, "storectl",
+            {"status", "--broker", store.broker.uri(), "--insecure", "--store", store.store_id});
         return r.code == 0 && r.out.find("behind: till-2 (v1)") != std::string::npos;
       },
       std::chrono::seconds(20)));

@@ -17,7 +17,8 @@ namespace {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -290,7 +291,8 @@ uint64_t Lane(const uint8_t* p) {
 ContentHasher ContentHasher::FromSum(std::string_view sum) {
   ContentHasher h;
   if (sum.size() == 32) {
-    for (int i = 0; i < 4; ++i) h.lanes_[i] = Lane(reinterpret_cast<const uint8_t*>(sum.data()) + 8 * i);
+    for (int i = 0; i < 4; ++i)
+      h.lanes_[i] = Lane(reinterpret_cast<const uint8_t*>(sum.data()) + 8 * i);
   }
   return h;
 }
@@ -316,8 +318,8 @@ crypto::Hash ContentHasher::Final() const { return crypto::Sha256Of(sum()); }
 std::vector<v1::CatalogChunk> Split(const std::string& payload, uint64_t from_version,
                                     uint64_t to_version, size_t chunk_bytes) {
   crypto::Hash sha = crypto::Sha256Of(payload);
-  uint32_t count = static_cast<uint32_t>(std::max<size_t>(1, (payload.size() + chunk_bytes - 1) /
-                                                                 chunk_bytes));
+  uint32_t count =
+      static_cast<uint32_t>(std::max<size_t>(1, (payload.size() + chunk_bytes - 1) / chunk_bytes));
   std::vector<v1::CatalogChunk> out(count);
   for (uint32_t i = 0; i < count; ++i) {
     v1::CatalogChunk& c = out[i];

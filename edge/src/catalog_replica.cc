@@ -145,8 +145,7 @@ Result<Item> CatalogReplica::Impl::LookupLocked(std::string_view code) const {
   const v1::CatalogEntry* e = catalog::EntryAt(item, clock->NowMicros());
   if (!e) return Status::NotFound("item '" + std::string(code) + "' has no price yet");
   if (!e->active()) {
-    return Status::Precondition("item '" + std::string(code) + "' (" + e->name() +
-                                ") is inactive");
+    return Status::Precondition("item '" + std::string(code) + "' (" + e->name() + ") is inactive");
   }
   Item out;
   out.sku = item.sku();
@@ -215,8 +214,7 @@ Status CatalogReplica::Apply(const catalog::Assembler& payload) {
   v1::CatalogItem item, old;
   v1::CatalogPayload header;
   SN_RETURN_IF_ERROR(payload.Read(&header, [&](std::string_view bytes) -> Status {
-    if (!item.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
-        item.sku().empty()) {
+    if (!item.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) || item.sku().empty()) {
       return Status::Corruption("a catalog item does not parse");
     }
     if (!snapshot) {

@@ -52,8 +52,8 @@ std::optional<mqtt::Message> Catalog::Manifest() const {
   return msg;
 }
 
-v1::FogResponse Catalog::Import(const v1::CatalogImportRequest& request,
-                                const std::string& manager, const RecordAction& record_action) {
+v1::FogResponse Catalog::Import(const v1::CatalogImportRequest& request, const std::string& manager,
+                                const RecordAction& record_action) {
   v1::FogResponse r;
   auto applied = Apply(request, manager, record_action);
   if (!applied.ok()) {
@@ -115,10 +115,9 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
       holder.Reset();
       if (!held || other == row.sku) continue;
       auto it = by_sku.find(other);
-      bool releases = it != by_sku.end() && std::any_of(it->second.begin(), it->second.end(),
-                                                        [](const catalog::Row* r) {
-                                                          return !r->barcodes.empty();
-                                                        });
+      bool releases = it != by_sku.end() &&
+                      std::any_of(it->second.begin(), it->second.end(),
+                                  [](const catalog::Row* r) { return !r->barcodes.empty(); });
       if (!releases) {
         v1::CatalogRowError& e = parsed.errors.emplace_back();
         e.set_line(row.line);
@@ -178,8 +177,7 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
   }
   catalog::ContentHasher hasher;
   uint64_t count = 0;
-  SN_ASSIGN_OR_RETURN(sql::Stmt digests,
-                      db_.Prepare("SELECT digest FROM catalog_items"));
+  SN_ASSIGN_OR_RETURN(sql::Stmt digests, db_.Prepare("SELECT digest FROM catalog_items"));
   while (true) {
     SN_ASSIGN_OR_RETURN(bool row, digests.Step());
     if (!row) break;
@@ -200,9 +198,9 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
   SN_RETURN_IF_ERROR(ins.Run());
   SN_RETURN_IF_ERROR(record_action(
       manager, "catalog-import",
-      "version " + std::to_string(version) + ": " + std::to_string(parsed.rows.size()) +
-          " rows, " + std::to_string(by_sku.size()) + " items changed, " +
-          std::to_string(count) + " items, file " + request.file_name() + " sha256 " +
+      "version " + std::to_string(version) + ": " + std::to_string(parsed.rows.size()) + " rows, " +
+          std::to_string(by_sku.size()) + " items changed, " + std::to_string(count) +
+          " items, file " + request.file_name() + " sha256 " +
           crypto::ToHex(crypto::Bytes(file_sha)) + ", content " +
           crypto::ToHex(crypto::AsBytes(content_hash))));
   SN_RETURN_IF_ERROR(txn.Commit());
@@ -224,10 +222,10 @@ v1::FogResponse Catalog::Show(const v1::CatalogShowRequest& request) {
   v1::FogResponse r;
   v1::CatalogShowResponse* show = r.mutable_catalog_show();
   show->set_version(version_);
-  auto stmt = request.sku().empty()
-                  ? db_.Prepare("SELECT item FROM catalog_items ORDER BY sku")
-                  : db_.Prepare("SELECT item FROM catalog_items WHERE sku = ?1 OR sku = "
-                                "(SELECT sku FROM catalog_barcodes WHERE barcode = ?1)");
+  auto stmt = request.sku().empty() ? db_.Prepare("SELECT item FROM catalog_items ORDER BY sku")
+                                    : db_.Prepare(
+                                          "SELECT item FROM catalog_items WHERE sku = ?1 OR sku = "
+                                          "(SELECT sku FROM catalog_barcodes WHERE barcode = ?1)");
   if (!stmt.ok()) {
     r.set_error(stmt.status().message());
     return r;
@@ -307,8 +305,7 @@ Result<std::vector<std::string>> Catalog::BuildChunks(uint64_t from_version) {
   return out;
 }
 
-std::vector<mqtt::Message> Catalog::OnFetch(const std::string& device,
-                                            const std::string& payload) {
+std::vector<mqtt::Message> Catalog::OnFetch(const std::string& device, const std::string& payload) {
   v1::CatalogFetch fetch;
   if (!fetch.ParseFromString(payload)) {
     spdlog::warn("catalog: ignored a fetch from {} that does not parse", device);

@@ -67,12 +67,11 @@ v1::FogResponse Fog::Impl::Answer(const v1::FogRequest& request) {
       r = Report(request.report());
       break;
     case v1::FogRequest::kCatalogImport:
-      r = catalog->Import(request.catalog_import(),
-                          request.manager().empty() ? "manager" : request.manager(),
-                          [this](const std::string& manager, const std::string& kind,
-                                 const std::string& detail) {
-                            return AppendAction(manager, kind, detail);
-                          });
+      r = catalog->Import(
+          request.catalog_import(), request.manager().empty() ? "manager" : request.manager(),
+          [this](const std::string& manager, const std::string& kind, const std::string& detail) {
+            return AppendAction(manager, kind, detail);
+          });
       if (r.ok()) {
         if (auto manifest = catalog->Manifest()) Publish(std::move(*manifest));
       }

@@ -43,8 +43,8 @@ std::string Csv(uint32_t from, uint32_t to, int64_t base) {
   std::string out = "sku,barcodes,name,price,tax_code,department,active\n";
   char line[160];
   for (uint32_t i = from; i < to; ++i) {
-    std::snprintf(line, sizeof line, "SKU-%07u,40%011u,Item number %u,%lld,%c,dept-%u,1\n", i, i,
-                  i, static_cast<long long>(base + i), "ABC"[i % 3], i % 20);
+    std::snprintf(line, sizeof line, "SKU-%07u,40%011u,Item number %u,%lld,%c,dept-%u,1\n", i, i, i,
+                  static_cast<long long>(base + i), "ABC"[i % 3], i % 20);
     out += line;
   }
   return out;
@@ -121,8 +121,10 @@ Status Run(const Config& c, v1::CatalogBenchResult* out) {
   SN_ASSIGN_OR_RETURN(std::string self, SelfExe());
   const std::string fogd = std::filesystem::path(self).parent_path() / "storenode-fogd";
   SN_RETURN_IF_ERROR(WriteFogConfig(d + "/fog.toml", kStore, broker->uri(), d + "/fog"));
-  std::ofstream(d + "/fog.toml", std::ios::app) << "\n[catalog]\ntax_codes = [\"A\", \"B\", \"C\"]\n";
-  SN_ASSIGN_OR_RETURN(Child fog, Child::Spawn({fogd, "--config", d + "/fog.toml"}, d + "/fogd.log"));
+  std::ofstream(d + "/fog.toml", std::ios::app)
+      << "\n[catalog]\ntax_codes = [\"A\", \"B\", \"C\"]\n";
+  SN_ASSIGN_OR_RETURN(Child fog,
+                      Child::Spawn({fogd, "--config", d + "/fog.toml"}, d + "/fogd.log"));
   FogClientOptions o;
   o.broker_uri = broker->uri();
   o.store_id = std::string(kStore);
@@ -133,11 +135,11 @@ Status Run(const Config& c, v1::CatalogBenchResult* out) {
 
   std::vector<Child> tills;
   for (uint32_t i = 1; i <= c.tills; ++i) {
-    SN_ASSIGN_OR_RETURN(Child t, Child::Spawn({self, "catalog-till", "--dir", d, "--store",
-                                               std::string(kStore), "--device",
-                                               sim::SimDeviceId(static_cast<int>(i)), "--broker",
-                                               broker->uri(), "--versions", "2"},
-                                              d + "/tills.log"));
+    SN_ASSIGN_OR_RETURN(
+        Child t, Child::Spawn({self, "catalog-till", "--dir", d, "--store", std::string(kStore),
+                               "--device", sim::SimDeviceId(static_cast<int>(i)), "--broker",
+                               broker->uri(), "--versions", "2"},
+                              d + "/tills.log"));
     tills.push_back(std::move(t));
   }
   // Every till connected (its status reached the fog) before timing.
@@ -191,8 +193,9 @@ Status Run(const Config& c, v1::CatalogBenchResult* out) {
   }
   std::vector<std::string> payloads(4, std::string(catalog::kChunkBytes, 'x'));
   for (size_t i = 0; i < payloads.size(); ++i) payloads[i][0] = static_cast<char>(i);
-  SN_ASSIGN_OR_RETURN(double rate, RawMqttMessagesPerSecond(broker->uri(), payloads,
-                                                            std::max<uint32_t>(chunks * 2, 50), 10));
+  SN_ASSIGN_OR_RETURN(
+      double rate,
+      RawMqttMessagesPerSecond(broker->uri(), payloads, std::max<uint32_t>(chunks * 2, 50), 10));
   out->set_raw_chunk_msgs_per_s(rate);
   out->set_raw_snapshot_transfer_s(chunks * c.tills / rate);
   fog.Signal(SIGTERM);
@@ -257,8 +260,10 @@ int RunCatalog(const std::vector<std::string>& args) {
 
 int RunCatalogTill(const std::vector<std::string>& args) {
   TillConfig c;
-  const Flag flags[] = {{"dir", &c.dir},       {"store", &c.store},
-                        {"device", &c.device}, {"broker", &c.broker},
+  const Flag flags[] = {{"dir", &c.dir},
+                        {"store", &c.store},
+                        {"device", &c.device},
+                        {"broker", &c.broker},
                         {"versions", &c.versions}};
   Status s = ParseFlags(args, flags);
   if (!s.ok()) {

@@ -53,8 +53,8 @@ int Import(const CatalogArgs& a) {
     std::cout << tools::JsonPretty(r);
   } else {
     std::cout << "catalog version " << r.version() << ": " << r.rows() << " rows, "
-              << r.items_changed() << " items changed, " << r.item_count()
-              << " items, content " << ShortHash(r.content_hash()) << "\n";
+              << r.items_changed() << " items changed, " << r.item_count() << " items, content "
+              << ShortHash(r.content_hash()) << "\n";
   }
   return kExitOk;
 }
@@ -75,7 +75,8 @@ int Show(const CatalogArgs& a) {
     for (const std::string& b : item.barcodes()) codes += (codes.empty() ? "" : ";") + b;
     std::cout << item.sku() << "  [" << codes << "]  (version " << item.version() << ")\n";
     for (const v1::CatalogEntry& e : item.entries()) {
-      std::cout << "  " << (e.effective_from_us() ? "from " + IsoTime(e.effective_from_us()) : "always")
+      std::cout << "  "
+                << (e.effective_from_us() ? "from " + IsoTime(e.effective_from_us()) : "always")
                 << "  " << Money(e.price()).ToString() << "  tax " << e.tax_code() << "  "
                 << e.name() << "  dept " << e.department() << (e.active() ? "" : "  INACTIVE")
                 << "\n";
@@ -102,8 +103,7 @@ int Versions(const CatalogArgs& a) {
                   static_cast<unsigned long long>(v.rows()),
                   static_cast<unsigned long long>(v.items_changed()),
                   static_cast<unsigned long long>(v.item_count()),
-                  ShortHash(v.content_hash()).c_str(), v.manager().c_str(),
-                  v.file_name().c_str());
+                  ShortHash(v.content_hash()).c_str(), v.manager().c_str(), v.file_name().c_str());
     std::cout << line;
   }
   return kExitOk;
@@ -118,23 +118,26 @@ void AddCatalogCommands(CLI::App& app, int* exit_code) {
 
   CLI::App* import = catalog->add_subcommand(
       "import", "validate a CSV file and make it the next catalog version (all rows or none)");
-  import->add_option("file", args->file, "CSV: sku,barcodes,name,price,tax_code,department,"
-                                         "active[,effective_from]")
+  import
+      ->add_option("file", args->file,
+                   "CSV: sku,barcodes,name,price,tax_code,department,"
+                   "active[,effective_from]")
       ->required();
   import->add_flag("--json", args->json, "print the CatalogImportResponse as JSON");
   AddFogOptions(import, &args->fog);
-  import->callback([args, exit_code] { *exit_code = Import(*args); });
+  import->callback([args, exit_code] { *exit_code = Import(*args);
+});
 
-  CLI::App* show = catalog->add_subcommand("show", "the current items, or one by sku or barcode");
-  show->add_option("--sku", args->sku, "a sku or a barcode")->type_name("S");
-  show->add_flag("--json", args->json, "print the CatalogShowResponse as JSON");
-  AddFogOptions(show, &args->fog);
-  show->callback([args, exit_code] { *exit_code = Show(*args); });
+CLI::App* show = catalog->add_subcommand("show", "the current items, or one by sku or barcode");
+show->add_option("--sku", args->sku, "a sku or a barcode")->type_name("S");
+show->add_flag("--json", args->json, "print the CatalogShowResponse as JSON");
+AddFogOptions(show, &args->fog);
+show->callback([args, exit_code] { *exit_code = Show(*args); });
 
-  CLI::App* versions = catalog->add_subcommand("versions", "every catalog version, oldest first");
-  versions->add_flag("--json", args->json, "print the CatalogVersionsResponse as JSON");
-  AddFogOptions(versions, &args->fog);
-  versions->callback([args, exit_code] { *exit_code = Versions(*args); });
-}
+CLI::App* versions = catalog->add_subcommand("versions", "every catalog version, oldest first");
+versions->add_flag("--json", args->json, "print the CatalogVersionsResponse as JSON");
+AddFogOptions(versions, &args->fog);
+versions->callback([args, exit_code] { *exit_code = Versions(*args); });
+}  // namespace storenode::storectl
 
 }  // namespace storenode::storectl
