@@ -105,7 +105,7 @@ TEST_CASE("catalog: CSV validation reports every bad row and keeps the good ones
         (6 * 3600 + 30 * 60) * int64_t{1'000'000});
 }
 
-TEST_CASE("catalog: a malformed CSV is rejected as a whole, with line numbers", "[catalog]") {
+TEST_CASE("catalog: a malformed CSV is rejected as a whole with line numbers", "[catalog]") {
   Store store(1);
   StartFog(store);
   std::string path = store.dir + "/bad.csv";
@@ -152,7 +152,7 @@ TEST_CASE("catalog: a malformed CSV is rejected as a whole, with line numbers", 
   CHECK(Lines(r.out).size() == 2);  // header and version 1
 }
 
-TEST_CASE("catalog: 100,000 items converge on 3 tills; 1,000 price changes go as a delta",
+TEST_CASE("catalog: 100k items converge on 3 tills and 1000 price changes go as a delta",
           "[catalog]") {
   Store store(3);
   StartFog(store);
@@ -323,7 +323,7 @@ std::pair<catalog::Assembler, std::string> MakePayload(uint64_t from, uint64_t t
 
 }  // namespace
 
-TEST_CASE("catalog: a till killed during apply holds the old version or the new, never a mix",
+TEST_CASE("catalog: a till killed during apply holds the old or the new version and never a mix",
           "[catalog]") {
   std::string dir = MakeTempDir("catalog-crash");
   std::string path = dir + "/till-1.db.catalog";
@@ -373,6 +373,32 @@ TEST_CASE("catalog: a till killed during apply holds the old version or the new,
   CHECK(s.code() == Code::kCorruption);
   CHECK((*replica)->version() == 2);
   CHECK((*replica)->ComputeContentHash().value() == hash2);
+}
+
+}  // namespace storenode::testing
+
+namespace storenode::testing {
+
+// Regression: a barcode moving to an item that sorts before its old one was
+// dropped by the old item's barcode cleanup, at the fog and on the till.
+TEST_CASE("catalog: a barcode moved to an earlier item in one import stays found", "[catalog]") {
+  Store store(1);
+  StartFog(store);
+  store.OpenTill(0);
+  Import(store, std::string(kHeader) + "A-1,111,One,100,A,d,1,\nB-2,222,Two,200,A,d,1,\n");
+  REQUIRE(WaitVersion(store, 0, 1));
+  Import(store, std::string(kHeader) + "A-1,222,One,100,A,d,1,\nB-2,333,Two,200,A,d,1,\n");
+  REQUIRE(WaitVersion(store, 0, 2));
+  CHECK(store.tills[0].journal->LookupItem("222").value().sku == "A-1");
+  CHECK(store.tills[0].journal->LookupItem("333").value().sku == "B-2");
+  CHECK(!store.tills[0].journal->LookupItem("111").ok());
+  v1::FogRequest show;
+  show.mutable_catalog_show()->set_sku("222");
+  auto r = store.fog->Ask(show);
+  REQUIRE(r.ok());
+  REQUIRE(r->ok());
+  REQUIRE(r->catalog_show().items_size() == 1);
+  CHECK(r->catalog_show().items(0).sku() == "A-1");
 }
 
 }  // namespace storenode::testing

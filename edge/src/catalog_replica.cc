@@ -206,7 +206,8 @@ Status CatalogReplica::Apply(const catalog::Assembler& payload) {
     if (has_sum) hasher = catalog::ContentHasher::FromSum(sum.BlobView(0));
     count = item_count();
   }
-  SN_ASSIGN_OR_RETURN(sql::Stmt drop_code, db.Prepare("DELETE FROM barcodes WHERE barcode = ?"));
+  SN_ASSIGN_OR_RETURN(sql::Stmt drop_code,
+                      db.Prepare("DELETE FROM barcodes WHERE barcode = ? AND sku = ?"));
   SN_ASSIGN_OR_RETURN(sql::Stmt put_item, db.Prepare("INSERT OR REPLACE INTO items(sku, digest, "
                                                      "item) VALUES(?,?,?)"));
   SN_ASSIGN_OR_RETURN(sql::Stmt put_code, db.Prepare("INSERT OR REPLACE INTO barcodes(barcode, "
@@ -227,7 +228,8 @@ Status CatalogReplica::Apply(const catalog::Assembler& payload) {
         --count;
         if (old.ParseFromString(old_item.Blob(1))) {
           for (const std::string& code : old.barcodes()) {
-            drop_code.Bind(1, code);
+            // Only if still its: an item earlier in this payload may have taken it.
+            drop_code.Bind(1, code).Bind(2, item.sku());
             SN_RETURN_IF_ERROR(drop_code.Run());
           }
         }

@@ -140,7 +140,7 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
   SN_ASSIGN_OR_RETURN(sql::Stmt put, db_.Prepare("INSERT OR REPLACE INTO catalog_items(sku, "
                                                  "version, digest, item) VALUES(?,?,?,?)"));
   SN_ASSIGN_OR_RETURN(sql::Stmt drop_code,
-                      db_.Prepare("DELETE FROM catalog_barcodes WHERE barcode = ?"));
+                      db_.Prepare("DELETE FROM catalog_barcodes WHERE barcode = ? AND sku = ?"));
   SN_ASSIGN_OR_RETURN(sql::Stmt put_code, db_.Prepare("INSERT OR REPLACE INTO "
                                                       "catalog_barcodes(barcode, sku) "
                                                       "VALUES(?,?)"));
@@ -166,7 +166,8 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
                                  [](const catalog::Row* r) { return !r->barcodes.empty(); });
     if (new_codes) {
       for (const std::string& code : old_codes) {
-        drop_code.Bind(1, code);
+        // Only if still ours: an item earlier in this import may have taken it.
+        drop_code.Bind(1, code).Bind(2, sku);
         SN_RETURN_IF_ERROR(drop_code.Run());
       }
       for (const std::string& code : item.barcodes()) {
