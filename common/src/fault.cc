@@ -9,7 +9,8 @@
 namespace storenode {
 
 void CrashPoint(const char* name) {
-  static const char* target = std::getenv("STORENODE_CRASH_AT");
+  // Read at every call, not cached: a test may set it in a forked child.
+  const char* target = std::getenv("STORENODE_CRASH_AT");
   if (target != nullptr && std::strcmp(target, name) == 0) kill(getpid(), SIGKILL);
 }
 

@@ -60,6 +60,7 @@ class Journal::Impl {
   uint64_t acked_seq = 0;  // the fog's watermark, as last recorded
   uint64_t anchor_seq = 0;
   crypto::Hash anchor_hash{};
+  std::unique_ptr<CatalogReplica> catalog;
 
   Status Init();
   Status LoadHead();
@@ -81,6 +82,8 @@ Status Journal::Impl::Init() {
   SN_ASSIGN_OR_RETURN(db, sql::Db::Open(options.journal_path));
   SN_RETURN_IF_ERROR(db->Exec(kJournalSchema));
   if (options.key_path.empty()) options.key_path = options.journal_path + ".key";
+  if (options.catalog_path.empty()) options.catalog_path = options.journal_path + ".catalog";
+  SN_ASSIGN_OR_RETURN(catalog, CatalogReplica::Open(options.catalog_path, options.clock));
 
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare("SELECT value FROM meta WHERE key = ?"));
   stmt.Bind(1, std::string_view("journal_id"));
@@ -580,6 +583,33 @@ Status Journal::OpenDay(const std::string& day) {
 }
 
 Status Journal::PriceSale(v1::Sale* sale) const { return impl_->PriceSale(sale); }
+
+Result<v1::Sale> Journal::SaleFromCatalog(const std::vector<ScannedLine>& lines) const {
+  if (lines.empty()) return Status::Invalid("a receipt needs at least one line");
+  std::vector<std::string> codes;
+  for (const ScannedLine& l : lines) codes.push_back(l.code);
+  SN_ASSIGN_OR_RETURN(std::vector<Item> items, impl_->catalog->LookupAll(codes));
+  v1::Sale sale;
+  sale.set_catalog_version(items[0].catalog_version);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    v1::SaleLine* line = sale.add_lines();
+    line->set_sku(items[i].sku);
+    if (lines[i].code != items[i].sku) line->set_barcode(lines[i].code);
+    line->set_name(items[i].name);
+    line->set_qty(lines[i].qty);
+    line->set_unit_price(items[i].price);
+    line->set_discount(lines[i].discount);
+    line->set_tax_code(items[i].tax_code);
+  }
+  SN_RETURN_IF_ERROR(impl_->PriceSale(&sale));
+  return sale;
+}
+
+Result<Item> Journal::LookupItem(std::string_view code) const {
+  return impl_->catalog->Lookup(code);
+}
+
+CatalogReplica& Journal::catalog() const { return *impl_->catalog; }
 
 Result<v1::DayTotals> Journal::XReport(const std::string& day) const {
   std::lock_guard lock(impl_->mu);

@@ -17,6 +17,13 @@
 //  4. At most max_inflight_batches publishes are unconfirmed and at most
 //     window_events events are beyond the watermark.
 //
+// The catalog replica rides on the same connection: the fog's retained
+// manifest names its version; when the replica's differs the engine sends a
+// CatalogFetch (again after catalog_fetch_timeout_ms without a chunk),
+// collects the answer's chunks and applies the payload on its own thread
+// (CatalogReplica::Apply: hash checked, one transaction). A failed apply
+// asks again, for a snapshot when the content did not match.
+//
 // Threads: Paho's callback thread only records what arrived (atomics and a
 // small command queue) and wakes the engine's thread, which does all reading,
 // publishing and journal writes (seals).
@@ -26,6 +33,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "storenode/common/journal_format.h"
@@ -51,12 +59,21 @@ class SyncEngine::Impl {
   std::condition_variable cv;
   bool stopping = false;
   std::deque<v1::DeviceCommand> commands;
+  // Catalog, under mu: the fog's manifest and the chunks collected so far.
+  std::optional<v1::CatalogManifest> manifest;
+  catalog::Assembler chunks;
+  SteadyClock::time_point last_chunk{};
+  // Engine thread only.
+  SteadyClock::time_point last_fetch{};
+  uint64_t fetched_for = 0;     // the manifest version last asked about
+  bool fetch_snapshot = false;  // the last apply failed: start from nothing
 
   std::atomic<bool> rewind{true};
   std::atomic<bool> fog_online{false};
   std::atomic<uint64_t> acked{0};
   std::atomic<int> inflight{0};
   std::atomic<int64_t> last_progress_ns{0};
+  std::atomic<uint64_t> catalog_snapshots{0}, catalog_deltas{0};
 
   uint64_t next = 1;  // engine thread only
 
@@ -71,6 +88,7 @@ class SyncEngine::Impl {
   void PublishStatus(bool online);
   mqtt::Message StatusMessage(bool online) const;
   void RunCommands();
+  void CatalogWork(SteadyClock::time_point now);
   void Housekeeping(SteadyClock::time_point now, SteadyClock::time_point* last_persist);
   static int64_t Now() { return SteadyClock::now().time_since_epoch().count(); }
 };
@@ -85,7 +103,7 @@ mqtt::Message SyncEngine::Impl::StatusMessage(bool online) const {
   s.set_acked_seq(a);
   s.set_backlog(head - a);
   if (head > a) s.set_oldest_unacked_us(journal->WallTimeOf(a + 1));
-  s.set_catalog_version(options.catalog_version);
+  s.set_catalog_version(journal->catalog().version());
   s.set_software_version(STORENODE_VERSION);
   const Clock* clock = journal->options().clock ? journal->options().clock : SystemClock::Default();
   s.set_time_us(clock->NowMicros());
@@ -121,6 +139,25 @@ void SyncEngine::Impl::OnMessage(const mqtt::Message& m) {
     std::lock_guard lock(mu);
     commands.push_back(std::move(cmd));
     Wake();
+  } else if (m.topic == topics::CatalogManifest(o.store_id)) {
+    v1::CatalogManifest manifest;
+    if (!manifest.ParseFromString(m.payload)) {
+      spdlog::warn("sync: ignored a catalog manifest that does not parse");
+      return;
+    }
+    std::lock_guard lock(mu);
+    this->manifest = std::move(manifest);
+    Wake();
+  } else if (m.topic == Topic("catalog")) {
+    v1::CatalogChunk chunk;
+    if (!chunk.ParseFromString(m.payload)) {
+      spdlog::warn("sync: ignored a catalog chunk that does not parse");
+      return;
+    }
+    std::lock_guard lock(mu);
+    chunks.Add(chunk);
+    last_chunk = SteadyClock::now();
+    if (chunks.complete()) Wake();
   } else if (m.topic == topics::FogStatus(o.store_id)) {
     v1::FogStatus s;
     if (!s.ParseFromString(m.payload)) return;
@@ -203,6 +240,60 @@ void SyncEngine::Impl::RunCommands() {
   }
 }
 
+void SyncEngine::Impl::CatalogWork(SteadyClock::time_point now) {
+  CatalogReplica& replica = journal->catalog();
+  std::optional<catalog::Assembler> payload;
+  std::optional<v1::CatalogManifest> want;
+  SteadyClock::time_point last_chunk_at;
+  {
+    std::lock_guard lock(mu);
+    if (chunks.complete()) {
+      payload.emplace(std::move(chunks));
+      chunks.Clear();
+    }
+    want = manifest;
+    last_chunk_at = last_chunk;
+  }
+  if (payload && payload->to_version() != replica.version()) {
+    Status s = replica.Apply(*payload);
+    if (s.ok()) {
+      spdlog::info("sync: catalog version {} applied ({} items)", replica.version(),
+                   replica.item_count());
+      ++(payload->from_version() == 0 ? catalog_snapshots : catalog_deltas);
+      fetch_snapshot = false;
+      if (client->connected()) PublishStatus(true);
+    } else {
+      spdlog::error("sync: catalog version {} not applied: {}", payload->to_version(),
+                    s.ToString());
+      fetch_snapshot = s.code() == Code::kCorruption;
+      fetched_for = 0;  // ask again now
+    }
+  }
+  if (!want || !client->connected()) return;
+  if (want->version() == replica.version() && want->content_hash() == replica.content_hash()) {
+    return;
+  }
+  // A new manifest is asked about at once; the same one again only when
+  // its answer stalled.
+  auto quiet = std::chrono::milliseconds(options.catalog_fetch_timeout_ms);
+  if (want->version() == fetched_for && (now - last_fetch < quiet || now - last_chunk_at < quiet)) {
+    return;
+  }
+  v1::CatalogFetch fetch;
+  fetch.set_device_id(journal->options().device_id);
+  if (!fetch_snapshot) {
+    fetch.set_have_version(replica.version());
+    fetch.set_have_content_hash(replica.content_hash());
+  }
+  mqtt::Message m;
+  m.topic = Topic("catalog_req");
+  m.payload = fetch.SerializeAsString();
+  if (client->Publish(m).ok()) {
+    last_fetch = now;
+    fetched_for = want->version();
+  }
+}
+
 void SyncEngine::Impl::Housekeeping(SteadyClock::time_point now,
                                     SteadyClock::time_point* last_persist) {
   if (now - *last_persist < std::chrono::seconds(1)) return;
@@ -227,6 +318,7 @@ void SyncEngine::Impl::Run() {
     }
     RunCommands();
     auto now = SteadyClock::now();
+    CatalogWork(now);
     if (client->connected()) {
       PublishSome();
       if (now - last_status > std::chrono::milliseconds(options.status_interval_ms)) {
@@ -275,6 +367,8 @@ Result<std::unique_ptr<SyncEngine>> SyncEngine::Start(Journal* journal, SyncOpti
   SN_RETURN_IF_ERROR(p->client->Subscribe(p->Topic("ack"), 1));
   SN_RETURN_IF_ERROR(p->client->Subscribe(p->Topic("cmd"), 1));
   SN_RETURN_IF_ERROR(p->client->Subscribe(topics::FogStatus(o.store_id), 1));
+  SN_RETURN_IF_ERROR(p->client->Subscribe(topics::CatalogManifest(o.store_id), 1));
+  SN_RETURN_IF_ERROR(p->client->Subscribe(p->Topic("catalog"), 1));
   p->thread = std::thread([p] { p->Run(); });
   p->client->Start();
   return std::unique_ptr<SyncEngine>(new SyncEngine(std::move(impl)));
@@ -308,6 +402,13 @@ SyncState SyncEngine::state() const {
   st.head_seq = s.journal->head_seq();
   st.acked_seq = std::min(s.acked.load(), st.head_seq);
   st.backlog = st.head_seq - st.acked_seq;
+  st.catalog_version = s.journal->catalog().version();
+  st.catalog_snapshots = s.catalog_snapshots.load();
+  st.catalog_deltas = s.catalog_deltas.load();
+  {
+    std::lock_guard lock(s.mu);
+    if (s.manifest) st.catalog_available = s.manifest->version();
+  }
   if (st.backlog > 0) {
     const Clock* clock =
         s.journal->options().clock ? s.journal->options().clock : SystemClock::Default();

@@ -24,6 +24,7 @@ Result<Config> LoadConfig(const std::string& path) {
   c.log_level = r.String("log.level", c.log_level);
   c.gap_hold_ms = static_cast<int>(r.Int("ingest.gap_hold_ms", c.gap_hold_ms));
   c.max_batch_events = static_cast<int>(r.Int("ingest.max_batch_events", c.max_batch_events));
+  c.catalog_tax_codes = r.StringList("catalog.tax_codes");
   LedgerLink& l = c.ledger;
   l.uri = r.String("ledger.uri", "");
   l.client_id = r.String("ledger.client_id", c.store_id + "-fog-ledger");

@@ -34,6 +34,8 @@ Result<std::unique_ptr<Fog>> Fog::Open(const Config& config) {
   impl->forwarder =
       std::make_unique<Forwarder>(*impl->db, impl->config, impl->clock, impl->fog_key.public_key());
   SN_RETURN_IF_ERROR(impl->forwarder->Load());
+  impl->catalog = std::make_unique<Catalog>(*impl->db, impl->config, impl->clock);
+  SN_RETURN_IF_ERROR(impl->catalog->Load());
   return std::unique_ptr<Fog>(new Fog(std::move(impl)));
 }
 
@@ -77,7 +79,7 @@ Status Fog::Start() {
   f.client->OnDisconnected(
       [](const std::string& cause) { spdlog::warn("broker connection lost: {}", cause); });
   const std::string& store = f.config.store_id;
-  for (const char* leaf : {"journal", "status"}) {
+  for (const char* leaf : {"journal", "status", "catalog_req"}) {
     SN_RETURN_IF_ERROR(f.client->Subscribe(topics::AllDevices(store, leaf), 1));
   }
   SN_RETURN_IF_ERROR(f.client->Subscribe(topics::FogRequest(store), 1));
@@ -182,6 +184,7 @@ void Fog::Impl::Run() {
     if (just_connected.exchange(false)) {
       Publish(FogStatusMessage(true));
       ingest->AnnounceWatermarks();
+      if (auto manifest = catalog->Manifest()) Publish(std::move(*manifest));
     }
     std::vector<mqtt::Message> journals, requests;
     for (mqtt::Message& m : batch) {
@@ -195,6 +198,10 @@ void Fog::Impl::Run() {
           tills[t->device] = TillSeen{s, clock.NowMicros()};
         } else {
           spdlog::warn("ignored unparsable status from {}", t->device);
+        }
+      } else if (t && t->leaf == "catalog_req") {
+        for (mqtt::Message& chunk : catalog->OnFetch(t->device, m.payload)) {
+          Publish(std::move(chunk));
         }
       } else if (m.topic == topics::FogRequest(config.store_id)) {
         requests.push_back(std::move(m));

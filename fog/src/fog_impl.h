@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "catalog.h"
 #include "console.h"
 #include "forwarder.h"
 #include "ingest.h"
@@ -35,6 +36,7 @@ class Fog::Impl {
   std::unique_ptr<Ingest> ingest;
   std::unique_ptr<mqtt::Client> client;
   std::unique_ptr<Forwarder> forwarder;  // to the cloud ledger
+  std::unique_ptr<Catalog> catalog;      // the catalog master (catalog.h)
 
   // Messages from the MQTT thread to the worker.
   std::mutex mu;

@@ -74,6 +74,22 @@ v1::FogResponse Fog::Impl::Answer(const v1::FogRequest& request) {
     case v1::FogRequest::kReport:
       r = Report(request.report());
       break;
+    case v1::FogRequest::kCatalogImport:
+      r = catalog->Import(
+          request.catalog_import(), request.manager().empty() ? "manager" : request.manager(),
+          [this](const std::string& manager, const std::string& kind, const std::string& detail) {
+            return AppendAction(manager, kind, detail);
+          });
+      if (r.ok()) {
+        if (auto manifest = catalog->Manifest()) Publish(std::move(*manifest));
+      }
+      break;
+    case v1::FogRequest::kCatalogShow:
+      r = catalog->Show(request.catalog_show());
+      break;
+    case v1::FogRequest::kCatalogVersions:
+      r = catalog->Versions();
+      break;
     default:
       r.set_error("unknown request kind");
   }
@@ -119,6 +135,7 @@ v1::StoreStatus Fog::Impl::BuildStatus() {
     if (t.state().empty()) t.set_state("online, no journal received yet");
   }
   *s.mutable_ledger() = forwarder->GetStatus();
+  s.set_catalog_version(catalog->version());
   for (auto& [id, t] : rows) {
     t.set_device_id(id);
     t.set_quarantined(quarantined[id]);

@@ -34,6 +34,9 @@ int RunClosedown(const std::vector<std::string>& args);
 int RunSync(const std::vector<std::string>& args);
 // The till process of bench sync (sync_till.cc); not listed in the usage.
 int RunSyncTill(const std::vector<std::string>& args);
+int RunCatalog(const std::vector<std::string>& args);
+// The till process of bench catalog (catalog_bench.cc); not listed.
+int RunCatalogTill(const std::vector<std::string>& args);
 
 // One flag of a mode: "--name value" or "--name=value".
 struct Flag {

@@ -46,7 +46,8 @@ struct FogFlags {
 void AddFogOptions(CLI::App* cmd, FogFlags* flags);
 
 // Sends `request` (its manager filled in from the flags) and stores the fog's
-// answer in `response`. Returns kExitOk, or what Fail() returned: kExitUsage
+// answer in `response` (also when the fog refuses, so the caller can print
+// the details). Returns kExitOk, or what Fail() returned: kExitUsage
 // for bad flags or config, kExitFailed when the broker or the fog does not
 // answer or the fog refuses (its error, one line).
 int AskFogOrFail(const FogFlags& flags, v1::FogRequest request, v1::FogResponse* response);
@@ -75,6 +76,9 @@ void AddVerifyLedgerCommand(CLI::App* verify, int* exit_code);
 
 // storectl console hash-password: a manager's hashed PIN for fog.toml.
 void AddConsoleCommands(CLI::App& app, int* exit_code);
+
+// storectl catalog import|show|versions: the store's master catalog at the fog.
+void AddCatalogCommands(CLI::App& app, int* exit_code);
 
 // storectl provision store|till|manager|revoke: the store PKI, broker configs, till registry.
 void AddProvisionCommands(CLI::App& app, int* exit_code);

@@ -88,8 +88,8 @@ int AskFogOrFail(const FogFlags& flags, v1::FogRequest request, v1::FogResponse*
   (void)log::Init("storectl", "off");
   auto answer = AskFog(options, request);
   if (!answer.ok()) return Fail(kExitFailed, answer.status().message());
-  if (!answer->ok()) return Fail(kExitFailed, "the fog refused: " + answer->error());
   *response = std::move(*answer);
+  if (!response->ok()) return Fail(kExitFailed, "the fog refused: " + response->error());
   return kExitOk;
 }
 

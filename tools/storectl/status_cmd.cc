@@ -73,6 +73,24 @@ std::string FormatLedger(const v1::LedgerStatus& l, int64_t now_us) {
   return out;
 }
 
+// "Catalog: version 7 at the fog, 2 of 3 tills current; behind: till-3 (v5)."
+std::string FormatCatalog(const v1::StoreStatus& s) {
+  if (s.catalog_version() == 0) return "Catalog: none imported yet.\n";
+  std::string behind;
+  int current = 0;
+  for (const v1::TillStatus& t : s.tills()) {
+    if (t.catalog_version() == s.catalog_version()) {
+      ++current;
+    } else {
+      behind += (behind.empty() ? "" : ", ") + t.device_id() + " (v" +
+                std::to_string(t.catalog_version()) + ")";
+    }
+  }
+  return "Catalog: version " + std::to_string(s.catalog_version()) + " at the fog, " +
+         std::to_string(current) + " of " + std::to_string(s.tills_size()) + " tills current" +
+         (behind.empty() ? "" : "; behind: " + behind) + ".\n";
+}
+
 std::string FormatStatus(const v1::StoreStatus& s) {
   size_t id_width = kMinIdWidth;
   size_t online = 0;
@@ -101,8 +119,13 @@ std::string FormatStatus(const v1::StoreStatus& s) {
            "\n";
     std::string detail = t.state();
     if (!t.key_fingerprint().empty()) detail += ", key " + t.key_fingerprint();
+    if (s.catalog_version() > 0) {
+      detail += ", catalog v" + std::to_string(t.catalog_version());
+      if (t.catalog_version() != s.catalog_version()) detail += " (behind)";
+    }
     out += std::string(id_width + 2, ' ') + detail + "\n";
   }
+  out += FormatCatalog(s);
   out += "Quarantine: " + std::to_string(s.quarantine_count()) +
          " entries. Events stored: " + std::to_string(s.events_stored()) + ".\n";
   return out + FormatLedger(s.ledger(), s.time_us());
@@ -128,7 +151,8 @@ void AddStatusCommand(CLI::App& app, int* exit_code) {
   CLI::App* status = app.add_subcommand(
       "status",
       "ask the fog how the store's tills are doing: online, last seen, acked and head seq, "
-      "backlog, age of the oldest unsynced event (UNSYNCED), key, state, quarantined entries");
+      "backlog, age of the oldest unsynced event (UNSYNCED), key, state, quarantined entries, "
+      "catalog version and which tills are behind");
   AddFogOptions(status, &args->fog);
   status->add_flag("--json", args->json, "print the fog's StoreStatus as JSON");
   status->callback([args, exit_code] { *exit_code = ShowStatus(*args); });

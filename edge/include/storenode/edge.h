@@ -29,6 +29,13 @@
 //   cash->set_type(storenode::v1::CASH); cash->set_amount(500); cash->set_tendered(1000);
 //   auto rec = (*journal)->RecordSale(sale);   // rec->receipt_no, rec->seq
 //
+// With the store's catalog replica (kept up to date by the SyncEngine), the
+// POS only scans:
+//
+//   auto sale = (*journal)->SaleFromCatalog({{"4006381333931", 2}, {"SKU-17", 1}});
+//   // sale->total() is due; add the tenders, then:
+//   auto rec = (*journal)->RecordSale(*sale);  // records the catalog version used
+//
 // Money is always int64 minor units (cents), prices tax inclusive. Tax is
 // computed per line: tax = round_half_away(gross * rate / (1 + rate)).
 #pragma once
@@ -39,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "storenode/common/catalog.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/status.h"
@@ -62,6 +70,57 @@ struct Options {
   // E.g. -240 books sales until 04:00 UTC on the previous day.
   int day_offset_minutes = 0;
   const Clock* clock = nullptr;  // default: the system clock
+  // The catalog replica's SQLite file; default journal_path + ".catalog".
+  std::string catalog_path;
+};
+
+// An item of the catalog replica as it is at the till's clock.
+struct Item {
+  std::string sku;
+  std::string name;
+  int64_t price = 0;  // minor units, tax inclusive
+  std::string tax_code;
+  std::string department;
+  uint64_t catalog_version = 0;  // the replica version it came from
+};
+
+// One scanned line: a sku or a barcode and a quantity.
+struct ScannedLine {
+  std::string code;
+  int64_t qty = 1;
+  int64_t discount = 0;  // minor units off the line
+};
+
+// The till's replica of the store catalog: its own SQLite file next to the
+// journal, so that applying a 100,000-item snapshot never holds the
+// journal's write lock (sales keep recording meanwhile). A version is
+// applied in one transaction, checked against the fog's content hash before
+// COMMIT: after a crash the replica holds the old version or the new one.
+// Lookups use their own connection and see committed versions only.
+// Thread-safe.
+class CatalogReplica {
+ public:
+  static Result<std::unique_ptr<CatalogReplica>> Open(const std::string& path,
+                                                      const Clock* clock = nullptr);
+  ~CatalogReplica();
+  // By sku or barcode, priced at the clock's now. NotFound for an unknown
+  // code or an item without a price yet; FailedPrecondition for an inactive one.
+  Result<Item> Lookup(std::string_view code) const;
+  // Several codes, all from the same version (one read transaction).
+  Result<std::vector<Item>> LookupAll(const std::vector<std::string>& codes) const;
+  // Applies a complete payload (sync engine). A delta must start at version().
+  Status Apply(const catalog::Assembler& payload);
+  uint64_t version() const;
+  std::string content_hash() const;  // 32 raw bytes, empty before the first version
+  uint64_t item_count() const;
+  // Recomputes the content hash from the stored items (audits and tests).
+  Result<std::string> ComputeContentHash() const;
+
+  class Impl;
+
+ private:
+  explicit CatalogReplica(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 // What a successful Record*() call returns.
@@ -116,6 +175,16 @@ class Journal {
   // Moves the business day forward explicitly (never backwards).
   Status OpenDay(const std::string& day);
 
+  // A sale from scanned codes: name, unit price and tax code of each line
+  // come from the catalog replica at the till's clock, and the sale records
+  // the replica version (all lines from that one version). Figures and
+  // total are filled as PriceSale does; the POS adds the tenders and calls
+  // RecordSale. An unknown or inactive item fails the whole sale, naming it.
+  Result<v1::Sale> SaleFromCatalog(const std::vector<ScannedLine>& lines) const;
+  // Looks one item up in the replica (see CatalogReplica::Lookup).
+  Result<Item> LookupItem(std::string_view code) const;
+  CatalogReplica& catalog() const;
+
   // Fills line figures, total and rounding of `sale` as RecordSale would,
   // so the POS can show the amount due before taking payment.
   Status PriceSale(v1::Sale* sale) const;
@@ -164,7 +233,10 @@ class Journal {
 // the fog's watermark on reconnect, on request, or when acks stop coming.
 // Clean sessions, no MQTT persistence. It also publishes the till's retained
 // status (offline as its will) and carries out the fog's commands (seal a
-// business day). The POS never waits on it: Record*() calls stay local.
+// business day). It keeps the catalog replica current: when the fog's
+// retained manifest names another version it fetches a delta (or a
+// snapshot) and applies it. The POS never waits on it: Record*() calls stay
+// local.
 //
 // Thread-safe. Destroying the engine stops it.
 struct SyncOptions {
@@ -178,7 +250,7 @@ struct SyncOptions {
   int ack_timeout_ms = 3000;                 // resend from the watermark after this silence
   int retention_days = 14;                   // prune acked events older than this
   int status_interval_ms = 5000;             // status heartbeat
-  uint64_t catalog_version = 0;              // reported in the status
+  int catalog_fetch_timeout_ms = 10000;      // ask again when a fetch stalls this long
 };
 
 struct SyncState {
@@ -188,6 +260,10 @@ struct SyncState {
   uint64_t acked_seq = 0;
   uint64_t backlog = 0;               // events the fog has not acked
   int64_t oldest_unacked_age_us = 0;  // 0 when nothing is waiting
+  uint64_t catalog_version = 0;       // the replica's
+  uint64_t catalog_available = 0;     // the fog's manifest, 0 if not seen
+  uint64_t catalog_snapshots = 0;     // applied by this engine
+  uint64_t catalog_deltas = 0;
 };
 
 class SyncEngine {

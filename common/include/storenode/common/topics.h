@@ -1,5 +1,6 @@
 // The MQTT topic layout, in one place for tills, fog and tools:
-//   sn/v1/{store}/dev/{device}/{journal|ack|status|cmd}
+//   sn/v1/{store}/dev/{device}/{journal|ack|status|cmd|catalog_req|catalog}
+//   sn/v1/{store}/catalog/manifest
 //   sn/v1/{store}/fog/{status|req}
 //   sn/v1/{store}/reply/{client}, or reply/{manager}/{client} with TLS,
 //   where {manager} is the CN of the requester's certificate (broker ACL)
@@ -23,6 +24,8 @@ inline std::string AllDevices(std::string_view s, std::string_view leaf) {
   return Device(s, "+", leaf);
 }
 std::string FogStatus(std::string_view store);
+// Retained: the fog's current catalog version (catalog.proto).
+std::string CatalogManifest(std::string_view store);
 std::string FogRequest(std::string_view store);
 std::string Reply(std::string_view store, std::string_view client);
 

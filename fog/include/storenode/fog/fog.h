@@ -52,6 +52,9 @@ struct Config {
   // till is provisioned. Default: data_dir + "/tills.toml".
   std::string tills_registry;
   ConsoleConfig console;  // the manager console (fog/src/console.h)
+  // [catalog] tax_codes: the codes an imported item may carry (the tills'
+  // tax tables must know them). Empty: every catalog import is refused.
+  std::vector<std::string> catalog_tax_codes;
 };
 
 // Loads and checks a fog TOML config; the Status names file, key and reason.

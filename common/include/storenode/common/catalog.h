@@ -1,0 +1,114 @@
+// The catalog rules shared by the fog (master) and the tills (replicas):
+// the import file format and its validation, how an import changes an item,
+// which entry of an item is in force at a moment, the item and content
+// hashes, and cutting a payload into chunks and reading it back.
+//
+// Both sides must agree on these bytes exactly, which is why they live here
+// once. All functions are pure and thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storenode/common/crypto.h"
+#include "storenode/common/status.h"
+#include "storenode/schemas/catalog.pb.h"
+
+namespace storenode::catalog {
+
+// Chunk payload bytes: with the chunk's own fields the message stays well
+// under 256 KiB (mosquitto and Paho defaults are far above).
+inline constexpr size_t kChunkBytes = 240 * 1024;
+
+// One valid row of an import file.
+struct Row {
+  uint32_t line = 0;
+  std::string sku;
+  std::vector<std::string> barcodes;  // empty: keep the item's barcodes
+  v1::CatalogEntry entry;
+};
+
+struct ParsedCsv {
+  std::vector<Row> rows;
+  std::vector<v1::CatalogRowError> errors;  // every bad row, by line
+};
+
+// Parses and checks a whole import file. The header line names the columns,
+// in any order: sku, barcodes, name, price, tax_code, department, active and
+// optionally effective_from. Checks each row on its own (price a whole,
+// non-negative number of minor units; tax code in `tax_codes`; active
+// 1/0/true/false/yes/no or empty for true; effective_from empty or
+// YYYY-MM-DDTHH:MM:SSZ) and across the file (a sku twice with the same
+// effective_from, a barcode on two skus). Barcodes are separated by ';'.
+ParsedCsv ParseCsv(std::string_view csv, const std::set<std::string>& tax_codes);
+
+// "2026-12-01T06:00:00Z" or "2026-12-01" (midnight UTC) -> UTC micros.
+Result<int64_t> ParseTime(std::string_view text);
+
+// Applies the rows of one sku (any order) to `item`: the file's schedule
+// replaces the item's entries from the earliest effective_from in the file
+// on; earlier entries stay. Non-empty barcodes replace the item's barcodes.
+void MergeRows(const std::vector<const Row*>& rows, v1::CatalogItem* item);
+
+// The entry in force at `now_us`: the one with the greatest
+// effective_from_us <= now_us; nullptr if none is yet.
+const v1::CatalogEntry* EntryAt(const v1::CatalogItem& item, int64_t now_us);
+
+// SHA-256 of an item's serialized bytes, exactly as stored and sent.
+inline crypto::Hash ItemDigest(std::string_view item_bytes) { return crypto::Sha256Of(item_bytes); }
+
+// The content hash of a catalog: SHA-256 of the sum of its item digests,
+// each read as four little-endian 64-bit lanes added mod 2^64 (an additive
+// set hash). Order does not matter, and an item that changes is taken out
+// and put back in O(1): a till applies a 1,000-item delta to a
+// 100,000-item replica without reading the rest, yet ends up with a hash of
+// everything it holds. It detects divergence (a lost, doubled or altered
+// item), not a forger: the bytes on the wire are covered by the payload's
+// SHA-256, and who may publish them by the broker's ACL.
+class ContentHasher {
+ public:
+  ContentHasher() = default;
+  // From a sum saved by sum().
+  static ContentHasher FromSum(std::string_view sum);
+  void Add(const crypto::Hash& item_digest);
+  void Remove(const crypto::Hash& item_digest);
+  std::string sum() const;  // 32 bytes, to resume later
+  crypto::Hash Final() const;
+
+ private:
+  uint64_t lanes_[4] = {0, 0, 0, 0};
+};
+
+// Cuts a serialized CatalogPayload into chunks of at most kChunkBytes.
+std::vector<v1::CatalogChunk> Split(const std::string& payload, uint64_t from_version,
+                                    uint64_t to_version, size_t chunk_bytes = kChunkBytes);
+
+// Collects the chunks of one payload (any order, duplicates ignored).
+class Assembler {
+ public:
+  // Starts over when the chunk belongs to another payload than the one
+  // being collected.
+  void Add(const v1::CatalogChunk& chunk);
+  bool complete() const { return count_ > 0 && have_ == count_; }
+  uint64_t from_version() const { return from_; }
+  uint64_t to_version() const { return to_; }
+  void Clear();
+  // Once complete: checks the SHA-256 of the whole payload, then streams it.
+  // `header` gets every field but the items; `on_item` sees each item's
+  // bytes in order without the payload being copied or parsed whole (a
+  // 100,000-item snapshot is ~6 MB of chunks on the till, nothing more).
+  Status Read(v1::CatalogPayload* header,
+              const std::function<Status(std::string_view item)>& on_item) const;
+
+ private:
+  uint64_t from_ = 0, to_ = 0;
+  std::string sha_;
+  uint32_t count_ = 0, have_ = 0;
+  std::vector<std::string> data_;
+};
+
+}  // namespace storenode::catalog

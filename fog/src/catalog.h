@@ -1,0 +1,107 @@
+// The catalog master: the store's items, prices and barcodes in fog.db,
+// versioned, and their distribution to the tills.
+//
+// NOTES ON THE DESIGN
+//  1. An import is validated whole (common/catalog.h, plus barcodes already
+//     held by other items) before anything is written; then, in one
+//     transaction, every item it names is rewritten with the new version,
+//     the version row with the content hash is added and the import is
+//     appended to the fog's signed action journal. Nothing of a bad file is
+//     applied.
+//  2. catalog_items holds the current state only; each item row carries the
+//     version that last wrote it. A delta from version h is the items with
+//     version > h, whole. Versions only grow.
+//  3. The retained manifest always names a committed version: it is
+//     published after COMMIT (and on every reconnect).
+//  4. A till asks with CatalogFetch (its version and content hash). It gets
+//     a delta when the fog recorded that exact version and hash, else a
+//     snapshot. Answers are cut into chunks (common/catalog.h), built once
+//     per (from, to) and cached until the next import.
+//
+// Worker thread only, like everything that touches fog.db.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storenode/common/clock.h"
+#include "storenode/common/crypto.h"
+#include "storenode/common/mqtt.h"
+#include "storenode/common/sqlite.h"
+#include "storenode/fog/fog.h"
+#include "storenode/schemas/catalog.pb.h"
+#include "storenode/schemas/fog.pb.h"
+
+namespace storenode::fog {
+
+// Tables:
+//   catalog_versions  one row per import: who, when, what, the content hash.
+//   catalog_items     the current items (serialized CatalogItem, verbatim,
+//                     and its SHA-256), with the version that last wrote it.
+//   catalog_barcodes  barcode -> sku, unique across the catalog.
+inline constexpr const char* kCatalogSchema = R"sql(
+CREATE TABLE IF NOT EXISTS catalog_versions(
+  version INTEGER PRIMARY KEY,
+  created_us INTEGER NOT NULL,
+  manager TEXT NOT NULL,
+  file_name TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  items_changed INTEGER NOT NULL,
+  item_count INTEGER NOT NULL,
+  content_hash BLOB NOT NULL,
+  file_sha256 BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS catalog_items(
+  sku TEXT PRIMARY KEY,
+  version INTEGER NOT NULL,
+  digest BLOB NOT NULL,
+  item BLOB NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS catalog_items_by_version ON catalog_items(version);
+CREATE TABLE IF NOT EXISTS catalog_barcodes(
+  barcode TEXT PRIMARY KEY,
+  sku TEXT NOT NULL) WITHOUT ROWID;
+)sql";
+
+class Catalog {
+ public:
+  // Appends one entry to the fog's action journal (Fog::Impl::AppendAction).
+  using RecordAction = std::function<Status(const std::string& manager, const std::string& kind,
+                                            const std::string& detail)>;
+
+  Catalog(sql::Db& db, const Config& config, const Clock& clock);
+  Status Load();
+
+  // Validates and applies an import. `r.ok` false with the reason (and the
+  // rows' errors in r.catalog_import) when nothing was applied.
+  v1::FogResponse Import(const v1::CatalogImportRequest& request, const std::string& manager,
+                         const RecordAction& record_action);
+  v1::FogResponse Show(const v1::CatalogShowRequest& request);
+  v1::FogResponse Versions();
+
+  // The retained manifest; nullopt while there is no catalog.
+  std::optional<mqtt::Message> Manifest() const;
+  // The chunks that answer a till's fetch (empty when it is current).
+  std::vector<mqtt::Message> OnFetch(const std::string& device, const std::string& payload);
+
+  uint64_t version() const { return version_; }
+
+ private:
+  Result<v1::CatalogImportResponse> Apply(const v1::CatalogImportRequest& request,
+                                          const std::string& manager,
+                                          const RecordAction& record_action);
+  Result<std::vector<std::string>> BuildChunks(uint64_t from_version);
+
+  sql::Db& db_;
+  const Config& config_;
+  const Clock& clock_;
+  uint64_t version_ = 0;
+  std::string content_hash_;
+  uint64_t item_count_ = 0;
+  int64_t created_us_ = 0;
+  // (from version) -> serialized chunks of the answer to the current version.
+  std::map<uint64_t, std::vector<std::string>> chunk_cache_;
+};
+
+}  // namespace storenode::fog
