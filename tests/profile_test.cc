@@ -46,6 +46,7 @@ TEST_CASE("the shipped till profile loads into the journal and sync options", "[
   CHECK(p->journal.device_id == "till-7");
   CHECK(p->journal.journal_path == "/var/lib/storenode/till/journal.db");
   CHECK(p->journal.key_path == "/var/lib/storenode/till/journal.db.key");
+  CHECK(p->journal.catalog_path == "/var/lib/storenode/till/journal.db.catalog");
   CHECK(p->journal.currency == "EUR");
   CHECK(p->journal.cash_rounding == 1);
   CHECK(p->journal.tax_rates_bp ==
@@ -60,6 +61,7 @@ TEST_CASE("the shipped till profile loads into the journal and sync options", "[
   CHECK(p->sync.ack_timeout_ms == 3000);
   CHECK(p->sync.retention_days == 14);
   CHECK(p->sync.status_interval_ms == 5000);
+  CHECK(p->sync.catalog_fetch_timeout_ms == 10000);
 }
 
 TEST_CASE("a broken till profile is refused with the key and the reason", "[profile]") {

@@ -13,6 +13,7 @@ Result<Profile> LoadProfile(const std::string& path) {
   j.device_id = r.String("device.id");
   j.journal_path = r.String("journal.path");
   j.key_path = r.String("journal.key_path", "");
+  j.catalog_path = r.String("journal.catalog_path", "");
   j.currency = r.String("money.currency", j.currency);
   j.cash_rounding = r.Int("money.cash_rounding", j.cash_rounding);
   for (const auto& [code, bp] : r.IntTable("tax_rates")) {
@@ -31,6 +32,8 @@ Result<Profile> LoadProfile(const std::string& path) {
   s.window_events = static_cast<size_t>(r.Int("sync.window_events", 4000));
   s.ack_timeout_ms = static_cast<int>(r.Int("sync.ack_timeout_ms", s.ack_timeout_ms));
   s.retention_days = static_cast<int>(r.Int("sync.retention_days", s.retention_days));
+  s.catalog_fetch_timeout_ms =
+      static_cast<int>(r.Int("sync.catalog_fetch_timeout_ms", s.catalog_fetch_timeout_ms));
   s.status_interval_ms = static_cast<int>(r.Int("sync.status_interval_ms", s.status_interval_ms));
   SN_RETURN_IF_ERROR(r.Finish());
 
@@ -52,6 +55,7 @@ Result<Profile> LoadProfile(const std::string& path) {
                                {"sync.window_events", int64_t(s.window_events)},
                                {"sync.ack_timeout_ms", s.ack_timeout_ms},
                                {"sync.retention_days", s.retention_days},
+                               {"sync.catalog_fetch_timeout_ms", s.catalog_fetch_timeout_ms},
                                {"sync.status_interval_ms", s.status_interval_ms}}) {
     if (v < 1) return bad(key, "must be at least 1");
   }

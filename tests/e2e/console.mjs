@@ -68,7 +68,8 @@ try {
   await page.click('#cd-z-link');
   await page.locator('#over-short tr[data-device="till-1"]').waitFor();
   await page.locator('#z-text', {hasText: 'Z-REPORT'}).waitFor();
-  await page.locator('#hourly-chart svg rect.bar').first().waitFor();
+  // Hours without sales draw zero-height (hidden) bars: wait for a drawn one.
+  await page.locator('#hourly-chart svg rect.bar:not([height="0"])').first().waitFor();
   const rows = {};
   for (const d of ['till-1', 'till-2', 'till-3']) {
     rows[d] = await page.locator(`#over-short tr[data-device="${d}"] td`).allTextContents();
