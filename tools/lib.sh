@@ -10,10 +10,20 @@ PACKAGES=(g++ cmake ninja-build pkg-config libsqlite3-dev sqlite3 libpaho-mqttpp
   catch2 libssl-dev openssl libsodium-dev libtomlplusplus-dev libspdlog-dev libcli11-dev libcpp-httplib-dev
   chromium nodejs npm)
 
+# Packages that may come from elsewhere than Debian count as installed when
+# their command is on PATH: NodeSource's nodejs ships npm, and Debian's npm
+# package then refuses to install next to it ("held broken packages").
+declare -A PACKAGE_COMMANDS=([nodejs]=node [npm]=npm [chromium]=chromium)
+
+present() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" && return 0
+  [ -n "${PACKAGE_COMMANDS[$1]:-}" ] && command -v "${PACKAGE_COMMANDS[$1]}" >/dev/null 2>&1
+}
+
 install_missing() {
   local missing=()
   for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    present "$p" || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}"
