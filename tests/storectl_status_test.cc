@@ -80,6 +80,10 @@ TEST_CASE("storectl status shows the tills pos-sim synced, online then offline",
   REQUIRE(WaitFor([&] { return TryStatus(store, &s) && AllOnline(s, true); },
                   std::chrono::seconds(20)));
   REQUIRE(s.tills_size() == 3);
+  // Only once the fog acked every event does pos-sim linger; a SIGTERM
+  // before that is a failed run ("stopped before the fog acked").
+  REQUIRE(WaitFor([&] { return ReadFile(log + ".err").find("lingering") != std::string::npos; },
+                  std::chrono::seconds(30)));
 
   // SIGTERM ends the lingering cleanly: each till says it is offline.
   sim->Kill(SIGTERM);

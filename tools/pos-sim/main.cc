@@ -266,6 +266,8 @@ int Run(const Args& args) {
     }
   }
   if (syncing && args.linger > 0) {
+    // Scripts and tests wait for this line: selling and syncing are done.
+    std::cerr << "pos-sim: lingering on line for " << args.linger << " s\n" << std::flush;
     signals.WaitUntil(SteadyClock::now() + ToDuration(args.linger));
   }
 
