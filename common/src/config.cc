@@ -1,7 +1,6 @@
 #include "storenode/common/config.h"
 
 #include <toml++/toml.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -287,26 +286,5 @@ Status ConfigReader::Finish() const {
 }
 
 const std::string& ConfigReader::source() const { return impl_->source; }
-
-Status CheckBrokerLink(const std::string& source, const std::string& section,
-                       const std::string& uri, bool insecure, const TlsFiles& files) {
-  auto bad = [&](const std::string& key, const std::string& why) {
-    return Status::Invalid(source + ": key '" + section + "." + key + "': " + why);
-  };
-  const bool tls = uri.starts_with("ssl://");
-  if (!tls && !uri.starts_with("tcp://")) return bad("uri", "must start with tcp:// or ssl://");
-  if (!tls && !insecure) return bad("uri", "plain tcp:// needs " + section + ".insecure = true");
-  if (tls && files.ca.empty()) return bad("ca_file", "required with ssl://");
-  if (files.cert.empty() != files.key.empty()) {
-    return bad("cert_file", section + ".cert_file and " + section + ".key_file go together");
-  }
-  for (const auto& [key, file] :
-       {std::pair{"ca_file", files.ca}, {"cert_file", files.cert}, {"key_file", files.key}}) {
-    if (!file.empty() && access(file.c_str(), R_OK) != 0) {
-      return bad(key, "cannot read " + file + ": " + std::strerror(errno));
-    }
-  }
-  return Status::Ok();
-}
 
 }  // namespace storenode

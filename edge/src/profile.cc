@@ -1,6 +1,6 @@
 #include "storenode/profile.h"
 
-#include "storenode/common/config.h"
+#include "storenode/common/broker_link.h"
 #include "storenode/common/topics.h"
 
 namespace storenode::edge {
@@ -21,12 +21,13 @@ Result<Profile> LoadProfile(const std::string& path) {
   }
   j.day_offset_minutes = static_cast<int>(r.Int("day.offset_minutes", j.day_offset_minutes));
   SyncOptions& s = p.sync;
-  s.broker_uri = r.String("broker.uri");
-  s.insecure = r.Bool("broker.insecure", false);
-  s.client_id = r.String("broker.client_id", "");
-  s.ca_file = r.String("broker.ca_file", "");
-  s.cert_file = r.String("broker.cert_file", "");
-  s.key_file = r.String("broker.key_file", "");
+  const BrokerLink link = ReadBrokerLink(r, "broker");
+  s.broker_uri = link.uri;
+  s.insecure = link.insecure;
+  s.client_id = link.client_id;
+  s.ca_file = link.ca_file;
+  s.cert_file = link.cert_file;
+  s.key_file = link.key_file;
   s.batch_events = static_cast<size_t>(r.Int("sync.batch_events", 100));
   s.max_inflight_batches = static_cast<size_t>(r.Int("sync.max_inflight_batches", 8));
   s.window_events = static_cast<size_t>(r.Int("sync.window_events", 4000));
@@ -48,8 +49,7 @@ Result<Profile> LoadProfile(const std::string& path) {
   for (const auto& [code, bp] : j.tax_rates_bp) {
     if (bp < 0) return bad("tax_rates." + code, "must not be negative");
   }
-  SN_RETURN_IF_ERROR(CheckBrokerLink(path, "broker", s.broker_uri, s.insecure,
-                                     {s.ca_file, s.cert_file, s.key_file}));
+  SN_RETURN_IF_ERROR(CheckBrokerLink(path, "broker", link));
   for (const auto& [key, v] : {std::pair{"sync.batch_events", int64_t(s.batch_events)},
                                {"sync.max_inflight_batches", int64_t(s.max_inflight_batches)},
                                {"sync.window_events", int64_t(s.window_events)},

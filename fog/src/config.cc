@@ -11,12 +11,7 @@ Result<Config> LoadConfig(const std::string& path) {
   Config c;
   c.source = path;
   c.store_id = r.String("store.id");
-  c.broker_uri = r.String("broker.uri");
-  c.client_id = r.String("broker.client_id", c.client_id);
-  c.insecure = r.Bool("broker.insecure", false);
-  c.ca_file = r.String("broker.ca_file", "");
-  c.cert_file = r.String("broker.cert_file", "");
-  c.key_file = r.String("broker.key_file", "");
+  c.broker = ReadBrokerLink(r, "broker", c.broker);
   c.data_dir = r.String("data.dir");
   c.expected_tills = r.StringList("tills.expected");
   c.trust_on_first_use = r.Bool("tills.trust_on_first_use", c.trust_on_first_use);
@@ -26,12 +21,9 @@ Result<Config> LoadConfig(const std::string& path) {
   c.max_batch_events = static_cast<int>(r.Int("ingest.max_batch_events", c.max_batch_events));
   c.catalog_tax_codes = r.StringList("catalog.tax_codes");
   LedgerLink& l = c.ledger;
-  l.uri = r.String("ledger.uri", "");
-  l.client_id = r.String("ledger.client_id", c.store_id + "-fog-ledger");
-  l.insecure = r.Bool("ledger.insecure", false);
-  l.ca_file = r.String("ledger.ca_file", "");
-  l.cert_file = r.String("ledger.cert_file", "");
-  l.key_file = r.String("ledger.key_file", "");
+  if (r.Has("ledger")) {  // optional, but with a uri when present
+    l.link = ReadBrokerLink(r, "ledger", {.client_id = c.store_id + "-fog-ledger"});
+  }
   l.public_key = r.String("ledger.public_key", "");
   l.retry_min_ms = static_cast<int>(r.Int("ledger.retry_min_ms", l.retry_min_ms));
   l.retry_max_ms = static_cast<int>(r.Int("ledger.retry_max_ms", l.retry_max_ms));
@@ -44,11 +36,9 @@ Result<Config> LoadConfig(const std::string& path) {
   if (c.store_id.find_first_of("/+#") != std::string::npos) {
     return bad("store.id", "must not contain '/', '+' or '#'");
   }
-  SN_RETURN_IF_ERROR(CheckBrokerLink(path, "broker", c.broker_uri, c.insecure,
-                                     {c.ca_file, c.cert_file, c.key_file}));
-  if (!l.uri.empty()) {
-    SN_RETURN_IF_ERROR(
-        CheckBrokerLink(path, "ledger", l.uri, l.insecure, {l.ca_file, l.cert_file, l.key_file}));
+  SN_RETURN_IF_ERROR(CheckBrokerLink(path, "broker", c.broker));
+  if (!l.link.uri.empty()) {
+    SN_RETURN_IF_ERROR(CheckBrokerLink(path, "ledger", l.link));
     if (!l.public_key.empty()) {
       auto key = crypto::FromHex(l.public_key);
       if (!key.ok() || key->size() != 32) {

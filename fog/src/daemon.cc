@@ -57,22 +57,17 @@ mqtt::Message Fog::Impl::FogStatusMessage(bool online) const {
 
 Status Fog::Start() {
   Impl& f = *impl_;
-  if (f.config.insecure && f.config.broker_uri.rfind("tcp://", 0) == 0) {
+  if (f.config.broker.insecure && f.config.broker.uri.starts_with("tcp://")) {
     spdlog::warn(
         "broker connection is plain TCP (broker.insecure = true): journals travel "
         "unencrypted");
   }
-  mqtt::Options o;
-  o.uri = f.config.broker_uri;
-  o.client_id = f.config.client_id;
-  o.ca_file = f.config.ca_file;
-  o.cert_file = f.config.cert_file;
-  o.key_file = f.config.key_file;
+  mqtt::Options o = ToMqttOptions(f.config.broker);
   o.will = f.FogStatusMessage(false);
   f.client = mqtt::Client::Create(o);
   f.client->OnMessage([&f](const mqtt::Message& m) { f.Enqueue(m); });
   f.client->OnConnected([&f] {
-    spdlog::info("connected to broker {}", f.config.broker_uri);
+    spdlog::info("connected to broker {}", f.config.broker.uri);
     f.just_connected = true;
     f.cv.notify_one();
   });

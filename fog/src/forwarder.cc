@@ -56,7 +56,7 @@ Status Forwarder::Load() {
 }
 
 void Forwarder::Start(std::function<void(const mqtt::Message&)> deliver) {
-  const LedgerLink& link = config_.ledger;
+  const BrokerLink& link = config_.ledger.link;
   if (link.uri.empty()) {
     spdlog::info("no [ledger] uri: close-downs stay in the ledger outbox");
     return;
@@ -64,18 +64,13 @@ void Forwarder::Start(std::function<void(const mqtt::Message&)> deliver) {
   if (link.insecure && link.uri.rfind("tcp://", 0) == 0) {
     spdlog::warn("ledger connection is plain TCP (ledger.insecure = true)");
   }
-  mqtt::Options o;
-  o.uri = link.uri;
-  o.client_id = link.client_id;
-  o.ca_file = link.ca_file;
-  o.cert_file = link.cert_file;
-  o.key_file = link.key_file;
+  mqtt::Options o = ToMqttOptions(link);
   // The cloud may be away for days: reconnect attempts settle at one a minute.
-  o.max_backoff = std::chrono::milliseconds(std::min(link.retry_max_ms, 60000));
+  o.max_backoff = std::chrono::milliseconds(std::min(config_.ledger.retry_max_ms, 60000));
   client_ = mqtt::Client::Create(o);
   client_->OnMessage(std::move(deliver));
   client_->OnConnected([this] {
-    spdlog::info("connected to the ledger broker {}", config_.ledger.uri);
+    spdlog::info("connected to the ledger broker {}", config_.ledger.link.uri);
     resend_now_ = true;
   });
   client_->OnDisconnected(
@@ -260,8 +255,8 @@ Status Forwarder::Accept(uint64_t z_number, const std::string& z, const v1::Ledg
 
 v1::LedgerStatus Forwarder::GetStatus() {
   v1::LedgerStatus s;
-  s.set_enabled(!config_.ledger.uri.empty());
-  s.set_uri(config_.ledger.uri);
+  s.set_enabled(!config_.ledger.link.uri.empty());
+  s.set_uri(config_.ledger.link.uri);
   s.set_connected(client_ && client_->connected());
   s.set_trusted_tree_size(trusted_.tree_size());
   s.set_last_error(last_error_);

@@ -13,12 +13,7 @@ Result<SinkConfig> LoadSinkConfig(const std::string& path) {
   c.source = path;
   c.ledger_id = r.String("ledger.id");
   c.ledger_key_file = r.String("ledger.key_file");
-  c.broker_uri = r.String("broker.uri");
-  c.client_id = r.String("broker.client_id", c.client_id);
-  c.insecure = r.Bool("broker.insecure", false);
-  c.ca_file = r.String("broker.ca_file", "");
-  c.cert_file = r.String("broker.cert_file", "");
-  c.key_file = r.String("broker.key_file", "");
+  c.broker = ReadBrokerLink(r, "broker", c.broker);
   c.data_dir = r.String("data.dir");
   c.accept_unknown = r.Bool("stores.accept_unknown", c.accept_unknown);
   std::map<std::string, std::string> pinned_hex;
@@ -37,8 +32,7 @@ Result<SinkConfig> LoadSinkConfig(const std::string& path) {
   if (c.ledger_id.empty()) return bad("ledger.id", "must not be empty");
   if (c.ledger_key_file.empty()) return bad("ledger.key_file", "must not be empty");
   if (c.data_dir.empty()) return bad("data.dir", "must not be empty");
-  SN_RETURN_IF_ERROR(CheckBrokerLink(path, "broker", c.broker_uri, c.insecure,
-                                     {c.ca_file, c.cert_file, c.key_file}));
+  SN_RETURN_IF_ERROR(CheckBrokerLink(path, "broker", c.broker));
   for (const auto& [store, hex] : pinned_hex) {
     const std::string key = "stores.pinned." + store;
     if (!topics::ValidId(store)) return bad(key, "not a store id");

@@ -49,21 +49,15 @@ Sink::Sink(SinkConfig config, std::unique_ptr<Ledger> ledger)
 Sink::~Sink() { Stop(); }
 
 Status Sink::Start() {
-  if (config_.broker_uri.starts_with("tcp://")) {
+  if (config_.broker.uri.starts_with("tcp://")) {
     spdlog::warn(
         "broker connection is plain TCP (broker.insecure = true): Zs and receipts travel "
         "unencrypted");
   }
-  mqtt::Options o;
-  o.uri = config_.broker_uri;
-  o.client_id = config_.client_id;
-  o.ca_file = config_.ca_file;
-  o.cert_file = config_.cert_file;
-  o.key_file = config_.key_file;
-  client_ = mqtt::Client::Create(o);
+  client_ = mqtt::Client::Create(ToMqttOptions(config_.broker));
   client_->OnMessage([this](const mqtt::Message& m) { Enqueue(m); });
   client_->OnConnected([this] {
-    spdlog::info("connected to broker {}", config_.broker_uri);
+    spdlog::info("connected to broker {}", config_.broker.uri);
     // Tests and operators wait for this line: from here on, submits are heard.
     if (!ready_logged_.exchange(true)) {
       spdlog::info("ledger-sink ready, subscribed to {}", AllSubmitsTopic());

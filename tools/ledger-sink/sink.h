@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "ledger/ledger.h"
+#include "storenode/common/broker_link.h"
 #include "storenode/common/mqtt.h"
 
 namespace storenode::ledger {
@@ -23,10 +24,7 @@ struct SinkConfig {
   std::string source;  // the config file, for messages
   std::string ledger_id;
   std::string ledger_key_file;
-  std::string broker_uri;
-  std::string client_id = "storenode-ledger-sink";
-  bool insecure = false;
-  std::string ca_file, cert_file, key_file;
+  BrokerLink broker{.client_id = "storenode-ledger-sink"};
   std::string data_dir;
   bool accept_unknown = true;
   std::map<std::string, crypto::PublicKey> pinned;

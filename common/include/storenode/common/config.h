@@ -61,16 +61,4 @@ class ConfigReader {
   std::unique_ptr<Impl> impl_;
 };
 
-// The TLS files of a broker link.
-struct TlsFiles {
-  std::string ca, cert, key;
-};
-
-// Checks a broker link read from config section `section` ("broker",
-// "ledger"): ssl:// with a CA, or tcp:// only with `insecure`; client cert
-// and key together; every named file readable now rather than at the first
-// connect. Errors are one line: "<source>: key '<section>.<key>': <reason>".
-Status CheckBrokerLink(const std::string& source, const std::string& section,
-                       const std::string& uri, bool insecure, const TlsFiles& files);
-
 }  // namespace storenode

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "storenode/common/broker_link.h"
 #include "storenode/common/status.h"
 #include "storenode/fog/console.h"
 #include "storenode/schemas/xreport.pb.h"
@@ -22,10 +23,9 @@ namespace storenode::fog {
 // The link to the chain's cloud ledger: the [ledger] section of fog.toml.
 // Without a uri nothing is forwarded; close-downs wait in the outbox.
 struct LedgerLink {
-  std::string uri;        // the cloud broker, ssl://... (tcp:// only with insecure)
-  std::string client_id;  // default "{store}-fog-ledger"
-  std::string ca_file, cert_file, key_file;
-  bool insecure = false;
+  // The cloud broker, ssl://... (tcp:// only with insecure); client_id
+  // default "{store}-fog-ledger". Empty uri: nothing is forwarded.
+  BrokerLink link;
   // The ledger's Ed25519 public key, hex. Empty: the first receipt's key is
   // trusted and pinned in fog.db (with a warning).
   std::string public_key;
@@ -36,11 +36,10 @@ struct LedgerLink {
 struct Config {
   std::string source;  // the file it came from, for messages
   std::string store_id;
-  std::string broker_uri;
-  std::string client_id = "storenode-fog";
-  std::string ca_file, cert_file, key_file;
-  bool insecure = false;  // plain TCP allowed (warns at start-up)
-  std::string data_dir;   // fog.db lives here
+  // The store broker ([broker]); client_id default "storenode-fog",
+  // plain TCP only with insecure (warns at start-up).
+  BrokerLink broker{.client_id = "storenode-fog"};
+  std::string data_dir;  // fog.db lives here
   std::vector<std::string> expected_tills;
   bool trust_on_first_use = true;  // pin the key of an unknown till from its genesis
   std::string log_level = "info";
