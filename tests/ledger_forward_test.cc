@@ -346,6 +346,18 @@ TEST_CASE("the fog refuses ledger answers with a wrong proof, a foreign key or a
   CHECK_THAT(LedgerStatusOf(store).last_error(), Catch::Contains("signature does not verify"));
   CHECK(LedgerStatusOf(store).backlog() == 1);
   CHECK(FogReceiptLeaves(store.fog->db_path()).empty());
+  // A ledger that cannot reach its storage says so: retried, not an alert.
+  {
+    v1::LedgerAnswer busy;
+    busy.set_z_number(1);
+    busy.mutable_rejected()->set_code("unavailable");
+    busy.mutable_rejected()->set_reason("disk full");
+    script.Answer(busy);
+    REQUIRE(WaitFor(
+        [&] { return LedgerStatusOf(store).last_error() == "ledger unavailable: disk full"; },
+        std::chrono::seconds(15)));
+    CHECK(LedgerStatusOf(store).alerts() == 2);
+  }
   // The honest answer (a duplicate by now) is taken.
   script.Answer(honest->Handle("store-1", script.NextSubmit()));
   REQUIRE(WaitBacklog(store, 0));

@@ -212,10 +212,13 @@ Result<v1::LedgerReceipt> LoadReceipt(sql::Db& db, uint64_t z_number) {
 }  // namespace
 
 Result<std::vector<crypto::Hash>> ZLeafHashes(sql::Db& fog_db, const v1::ZReport& z, bool rehash) {
+  // The close-down reads the stored hashes only: the event bytes are the
+  // bulk of each row, and it stored them verified.
+  const std::string columns = rehash ? "seq, hash, prev_hash, header, body" : "seq, hash";
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
-                      fog_db.Prepare("SELECT seq, hash, prev_hash, header, body FROM events "
-                                     "WHERE device_id = ? AND journal_id = ? AND seq BETWEEN ? "
-                                     "AND ? AND business_day = ? ORDER BY seq"));
+                      fog_db.Prepare("SELECT " + columns +
+                                     " FROM events WHERE device_id = ? AND journal_id = ? AND seq "
+                                     "BETWEEN ? AND ? AND business_day = ? ORDER BY seq"));
   std::vector<crypto::Hash> leaves;
   leaves.reserve(static_cast<size_t>(z.leaf_count()));
   for (const v1::ZTill& till : z.tills()) {

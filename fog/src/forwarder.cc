@@ -155,6 +155,13 @@ void Forwarder::OnAnswer(const mqtt::Message& m) {
                   in_flight_);
     return;
   }
+  if (answer.has_rejected() && answer.rejected().code() == "unavailable") {
+    // The ledger could not reach its own storage: nothing is wrong with the
+    // Z or the ledger's history, so no alert; resent after the backoff.
+    last_error_ = "ledger unavailable: " + answer.rejected().reason();
+    spdlog::warn("ledger, Z {}: {}; resending later", in_flight_, last_error_);
+    return;
+  }
   if (answer.has_rejected()) {
     Alert(
         in_flight_,
