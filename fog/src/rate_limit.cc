@@ -11,22 +11,22 @@ RateLimiter::RateLimiter(std::string what, Limits limits)
   overflow_.tokens = limits_.burst;
 }
 
+double RateLimiter::TokensAt(const Bucket& b, int64_t now_us) const {
+  if (now_us <= b.refilled_us) return b.tokens;
+  return std::min(limits_.burst, b.tokens + static_cast<double>(now_us - b.refilled_us) / 1e6 *
+                                                limits_.per_second);
+}
+
 void RateLimiter::Refill(Bucket& b, int64_t now_us) const {
-  if (now_us > b.refilled_us) {
-    b.tokens = std::min(limits_.burst,
-                        b.tokens + static_cast<double>(now_us - b.refilled_us) / 1e6 *
-                                       limits_.per_second);
-    b.refilled_us = now_us;
-  }
+  b.tokens = TokensAt(b, now_us);
+  b.refilled_us = std::max(b.refilled_us, now_us);
 }
 
 RateLimiter::Bucket& RateLimiter::BucketOf(const std::string& sender, int64_t now_us) {
   if (auto it = buckets_.find(sender); it != buckets_.end()) return it->second;
   if (buckets_.size() >= limits_.max_senders) {
-    std::erase_if(buckets_, [&](auto& entry) {
-      Refill(entry.second, now_us);
-      return entry.second.tokens >= limits_.burst;
-    });
+    std::erase_if(buckets_,
+                  [&](const auto& entry) { return TokensAt(entry.second, now_us) >= limits_.burst; });
   }
   if (buckets_.size() >= limits_.max_senders) return overflow_;
   Bucket& b = buckets_[sender];

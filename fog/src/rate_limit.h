@@ -48,6 +48,7 @@ class RateLimiter {
     uint64_t refused_since_log = 0;
   };
   Bucket& BucketOf(const std::string& sender, int64_t now_us);
+  double TokensAt(const Bucket& b, int64_t now_us) const;
   void Refill(Bucket& b, int64_t now_us) const;
 
   std::string what_;
