@@ -51,7 +51,15 @@ install_e2e() {
   fi
 }
 
+# Extra cmake arguments (tools/test --sanitize sets the sanitizers); ccache
+# is used when it is installed.
+BUILD_ARGS=()
 build() {
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTORENODE_WERROR=ON >/dev/null
+  local launcher=()
+  if command -v ccache >/dev/null 2>&1; then
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  fi
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTORENODE_WERROR=ON \
+    "${launcher[@]}" "${BUILD_ARGS[@]}" >/dev/null
   cmake --build "$BUILD" --parallel "$(nproc)"
 }
