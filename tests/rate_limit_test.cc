@@ -6,8 +6,20 @@
 
 using storenode::fog::RateLimiter;
 
+namespace {
+
+RateLimiter::Limits Limits(double per_second, double burst, size_t max_senders) {
+  RateLimiter::Limits l;
+  l.per_second = per_second;
+  l.burst = burst;
+  l.max_senders = max_senders;
+  return l;
+}
+
+}  // namespace
+
 TEST_CASE("rate limiter: a burst is served then refused until tokens refill", "[rate_limit]") {
-  RateLimiter limiter("test", {.per_second = 2, .burst = 5, .max_senders = 16});
+  RateLimiter limiter("test", Limits(2, 5, 16));
   int64_t t = 1'000'000;
   int served = 0;
   for (int i = 0; i < 100; ++i) served += limiter.Allow("till-1", t);
@@ -27,7 +39,7 @@ TEST_CASE("rate limiter: a burst is served then refused until tokens refill", "[
 }
 
 TEST_CASE("rate limiter: a flood of new sender names shares one overflow bucket", "[rate_limit]") {
-  RateLimiter limiter("test", {.per_second = 1, .burst = 3, .max_senders = 8});
+  RateLimiter limiter("test", Limits(1, 3, 8));
   const int64_t t = 5'000'000;
   // Eight busy senders fill the table (each used a token, so none is idle).
   for (int i = 0; i < 8; ++i) REQUIRE(limiter.Allow("known-" + std::to_string(i), t));

@@ -31,7 +31,9 @@ namespace {
 
 // Flips one bit of the stored body of event `seq`, behind the journal's back.
 void TamperBody(const std::string& path, uint64_t seq) {
-  auto db = sql::Db::Open(path, sql::OpenOptions{.create = false});
+  sql::OpenOptions existing;
+  existing.create = false;
+  auto db = sql::Db::Open(path, existing);
   REQUIRE(db.ok());
   auto get = (*db)->Prepare("SELECT body FROM events WHERE seq = ?");
   REQUIRE(get.ok());

@@ -79,7 +79,9 @@ class Journal::Impl {
 };
 
 Status Journal::Impl::Init() {
-  SN_ASSIGN_OR_RETURN(db, sql::Db::Open(options.journal_path));
+  sql::OpenOptions open;
+  open.vfs = options.sqlite_vfs;
+  SN_ASSIGN_OR_RETURN(db, sql::Db::Open(options.journal_path, open));
   SN_RETURN_IF_ERROR(db->Exec(kJournalSchema));
   if (options.key_path.empty()) options.key_path = options.journal_path + ".key";
   if (options.catalog_path.empty()) options.catalog_path = options.journal_path + ".catalog";

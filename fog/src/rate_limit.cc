@@ -25,8 +25,9 @@ void RateLimiter::Refill(Bucket& b, int64_t now_us) const {
 RateLimiter::Bucket& RateLimiter::BucketOf(const std::string& sender, int64_t now_us) {
   if (auto it = buckets_.find(sender); it != buckets_.end()) return it->second;
   if (buckets_.size() >= limits_.max_senders) {
-    std::erase_if(buckets_,
-                  [&](const auto& entry) { return TokensAt(entry.second, now_us) >= limits_.burst; });
+    std::erase_if(buckets_, [&](const auto& entry) {
+      return TokensAt(entry.second, now_us) >= limits_.burst;
+    });
   }
   if (buckets_.size() >= limits_.max_senders) return overflow_;
   Bucket& b = buckets_[sender];

@@ -72,6 +72,9 @@ struct Options {
   const Clock* clock = nullptr;  // default: the system clock
   // The catalog replica's SQLite file; default journal_path + ".catalog".
   std::string catalog_path;
+  // The SQLite VFS the journal is opened through; empty = SQLite's default.
+  // Only tests set it (fault injection: failed writes and syncs, power cuts).
+  std::string sqlite_vfs;
 };
 
 // An item of the catalog replica as it is at the till's clock.

@@ -28,6 +28,10 @@ struct OpenOptions {
   int busy_timeout_ms = 5000;
   int page_size = 0;       // bytes, for a new file; 0 = SQLite's default
   int cache_size_kib = 0;  // 0 = SQLite's default
+  // A registered SQLite VFS to open the file through; empty = the default.
+  // The seam under the disk: tests pass tests/support/fault_vfs.h's name to
+  // fail writes and syncs or cut the power.
+  std::string vfs;
 };
 
 class Stmt;
