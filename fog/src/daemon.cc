@@ -16,8 +16,8 @@
 
 namespace storenode::fog {
 
-Result<std::unique_ptr<Fog>> Fog::Open(const Config& config) {
-  auto impl = std::make_unique<Impl>(config);
+Result<std::unique_ptr<Fog>> Fog::Open(const Config& config, Env env) {
+  auto impl = std::make_unique<Impl>(config, env);
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) return Status::Io("cannot create data dir " + config.data_dir + ": " + ec.message());
@@ -26,6 +26,7 @@ Result<std::unique_ptr<Fog>> Fog::Open(const Config& config) {
   // Stored events are ~480 bytes: 8 KiB pages keep several per page in the
   // WITHOUT ROWID events table (tools/bench sync).
   options.page_size = 8192;
+  options.vfs = env.sqlite_vfs;
   SN_ASSIGN_OR_RETURN(impl->db, sql::Db::Open(config.data_dir + "/fog.db", options));
   SN_RETURN_IF_ERROR(impl->db->Exec(kFogSchema));
   impl->ingest = std::make_unique<Ingest>(*impl->db, impl->config, impl->clock);

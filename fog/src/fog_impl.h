@@ -28,10 +28,11 @@ namespace storenode::fog {
 
 class Fog::Impl {
  public:
-  explicit Impl(const Config& c) : config(c) {}
+  Impl(const Config& c, const Env& env)
+      : config(c), clock(env.clock ? *env.clock : *SystemClock::Default()) {}
 
   Config config;
-  const Clock& clock = *SystemClock::Default();
+  const Clock& clock;
   std::unique_ptr<sql::Db> db;
   std::unique_ptr<Ingest> ingest;
   std::unique_ptr<mqtt::Client> client;

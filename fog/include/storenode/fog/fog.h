@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "storenode/common/broker_link.h"
+#include "storenode/common/clock.h"
 #include "storenode/common/status.h"
 #include "storenode/fog/console.h"
 #include "storenode/schemas/xreport.pb.h"
@@ -59,9 +60,18 @@ struct Config {
 // Loads and checks a fog TOML config; the Status names file, key and reason.
 Result<Config> LoadConfig(const std::string& path);
 
+// What the fog runs on, as LevelDB's Env: the seams tests replace. The
+// defaults are the real ones, resolved once in Open().
+struct Env {
+  const Clock* clock = nullptr;  // default: the system clock
+  // The SQLite VFS fog.db is opened through; empty = SQLite's default.
+  // Tests pass tests/support/fault_vfs.h's to fail commits or cut the power.
+  std::string sqlite_vfs;
+};
+
 class Fog {
  public:
-  static Result<std::unique_ptr<Fog>> Open(const Config& config);
+  static Result<std::unique_ptr<Fog>> Open(const Config& config, Env env = {});
   ~Fog();
   // Connects to the broker and starts the worker. Returns at once.
   Status Start();
