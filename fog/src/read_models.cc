@@ -23,6 +23,17 @@ const std::string& CashierOf(const DecodedEvent& e) {
   }
 }
 
+// The item row of (day, sku), named by the first line that has a name. Refund
+// lines carry the name as well (the till prints it), so an item that is only
+// refunded on a day, or whose first line in a batch is a refund, still gets
+// its name.
+v1::ItemTotal& NoteItem(std::map<std::pair<std::string, std::string>, v1::ItemTotal>* items,
+                        const std::string& day, const v1::SaleLine& line) {
+  v1::ItemTotal& it = (*items)[{day, line.sku()}];
+  if (it.name().empty()) it.set_name(line.name());
+  return it;
+}
+
 }  // namespace
 
 void ReadModels::Add(const DecodedEvent& event, uint32_t part) {
@@ -43,8 +54,7 @@ void ReadModels::Add(const DecodedEvent& event, uint32_t part) {
       ht.set_receipts(ht.receipts() + 1);
       for (const v1::SaleLine& l : b.sale().lines()) {
         ht.set_sales(ht.sales() + l.gross());
-        v1::ItemTotal& it = items_[{day, l.sku()}];
-        if (it.name().empty()) it.set_name(l.name());
+        v1::ItemTotal& it = NoteItem(&items_, day, l);
         it.set_qty(it.qty() + l.qty());
         it.set_revenue(it.revenue() + l.gross());
       }
@@ -57,7 +67,7 @@ void ReadModels::Add(const DecodedEvent& event, uint32_t part) {
       v1::HourTotal& ht = hours_[{day, hour}];
       ht.set_refunds(ht.refunds() + b.refund().total());
       for (const v1::SaleLine& l : b.refund().lines()) {
-        v1::ItemTotal& it = items_[{day, l.sku()}];
+        v1::ItemTotal& it = NoteItem(&items_, day, l);
         it.set_refund_qty(it.refund_qty() + l.qty());
         it.set_refund_amount(it.refund_amount() + l.gross());
       }
@@ -155,7 +165,8 @@ Status ReadModels::Flush(sql::Db& db) {
   }
   SN_ASSIGN_OR_RETURN(sql::Stmt item,
                       db.Prepare("INSERT INTO item_totals VALUES(?,?,?,?,?,?,?) ON CONFLICT DO "
-                                 "UPDATE SET qty = qty + excluded.qty, "
+                                 "UPDATE SET name = IIF(name = '', excluded.name, name), "
+                                 "qty = qty + excluded.qty, "
                                  "revenue = revenue + excluded.revenue, "
                                  "refund_qty = refund_qty + excluded.refund_qty, "
                                  "refund_amount = refund_amount + excluded.refund_amount"));

@@ -1,7 +1,7 @@
 // The reference cloud ledger (issue 5): one append-only RFC 6962 log of the
 // close-downs (signed Z-reports) of every store, kept in its own SQLite
 // file, answering each submit with a receipt the fog can verify offline.
-// See ARCHITECTURE.md "Cloud ledger", docs/FORMATS.md section 9 and
+// See docs/ARCHITECTURE.md "Cloud ledger", docs/FORMATS.md section 9 and
 // tools/ledger-sink/README.md.
 //
 // A Ledger is not thread-safe: one thread (the daemon's worker) calls

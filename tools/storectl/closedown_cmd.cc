@@ -4,7 +4,7 @@
 //                      [--force] [--json] [--config FILE] [--broker URI ...]
 //
 // The fog tells every till to seal D and makes the Z once all of them have
-// (ARCHITECTURE.md, "Close-down"). Until then it answers with the tills that
+// (docs/ARCHITECTURE.md, "Close-down"). Until then it answers with the tills that
 // sealed and those it waits for, and this command asks again every second:
 // the fog treats the same request for the same day as the same close-down,
 // so asking again, or running the command twice, never makes a second Z.

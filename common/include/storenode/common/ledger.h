@@ -1,7 +1,7 @@
 // The cloud ledger's proofs, checked the same way by the fog (before it marks
 // a close-down delivered), by storectl verify (offline) and by the reference
 // ledger (tools/ledger): signed tree heads, receipts and consistency proofs.
-// See schemas/ledger.proto for the messages and ARCHITECTURE.md "Cloud ledger".
+// See schemas/ledger.proto for the messages and docs/ARCHITECTURE.md "Cloud ledger".
 //
 // All functions are pure and thread-safe.
 #pragma once

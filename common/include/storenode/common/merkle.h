@@ -1,5 +1,5 @@
 // RFC 6962 Merkle trees: the tree of the cloud ledger and of each Z-report's
-// events (see ARCHITECTURE.md, "Cloud ledger"), with inclusion and
+// events (see docs/ARCHITECTURE.md, "Cloud ledger"), with inclusion and
 // consistency proofs and their verifiers.
 //
 // Hashes (RFC 6962 section 2.1):

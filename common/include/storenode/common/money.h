@@ -2,7 +2,7 @@
 //
 // Prices are tax inclusive and tax is computed per line with TaxIncluded(), so
 // line figures add up to receipt and Z-report figures exactly (see
-// ARCHITECTURE.md, "Money"). All arithmetic is overflow checked and throws
+// docs/ARCHITECTURE.md, "Money"). All arithmetic is overflow checked and throws
 // std::overflow_error: an overflowing till total is a bug, not an input error.
 // Money is a plain value; all functions here are pure and thread-safe.
 #pragma once

@@ -44,7 +44,7 @@ struct ProofStep {
   std::string detail;    // what was checked, or why it failed; one line
 };
 
-// The five steps of ARCHITECTURE.md "Cloud ledger", in order, stopping at the
+// The five steps of docs/ARCHITECTURE.md "Cloud ledger", in order, stopping at the
 // first that fails:
 //   1. the event's own hash and signature, and its links to its neighbours;
 //   2. its inclusion in its Z's Merkle root (every event of the Z rehashed);
