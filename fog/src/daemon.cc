@@ -12,6 +12,7 @@
 #include <future>
 
 #include "fog_impl.h"
+#include "storenode/common/fault.h"
 #include "storenode/common/topics.h"
 
 namespace storenode::fog {
@@ -231,6 +232,7 @@ void Fog::Impl::ProcessJournals(std::vector<mqtt::Message>& journals) {
     if (s.ok()) s = ingest->Flush();
     if (s.ok()) s = txn.Commit();
     if (s.ok()) {
+      CrashPoint("ingest-after-commit");  // tests: the acks below are lost
       ingest->Committed();
       // Ack now, not after the whole queue: the tills refill their window
       // while the next transaction runs.
