@@ -1,6 +1,8 @@
 // Hardening of the sync path (issue 12): lost acks are repeated and a
 // quarantined batch changes nothing but its quarantine row. Real mosquitto,
 // real fogd, real SQLite files.
+#include <google/protobuf/util/message_differencer.h>
+
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <thread>
@@ -8,6 +10,7 @@
 #include "storenode/common/journal_format.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/topics.h"
+#include "storenode/common/totals.h"
 #include "storenode/schemas/sync.pb.h"
 #include "support/client.h"
 #include "support/store.h"
@@ -52,7 +55,109 @@ std::string StateOutsideQuarantine(const std::string& db_path) {
   return out;
 }
 
+// The whole day's figures from the journal files alone.
+v1::DayTotals DayFromJournals(const Store& store, const std::string& day) {
+  v1::DayTotals t;
+  for (const auto& till : store.tills) {
+    for (const v1::JournalEvent& ev :
+         edge::ReadJournalFile(till.journal->options().journal_path).value()) {
+      DecodedEvent d;
+      REQUIRE(DecodeEvent(ev, &d).ok());
+      if (d.header.business_day() == day) AddToTotals(d, &t);
+    }
+  }
+  FinishTotals(&t);
+  return t;
+}
+
+v1::ZReport Decode(const v1::SignedZ& s) {
+  v1::ZReport z;
+  REQUIRE(z.ParseFromString(s.z()));
+  return z;
+}
+
 }  // namespace
+
+TEST_CASE("a broker crash at any step of a forced close-down loses no seal and no late sale",
+          "[hardening-sync][integration][crash]") {
+  for (const char* step : {"before the Z", "after the Z", "while the till comes back"}) {
+    DYNAMIC_SECTION(step) {
+      Store store(2);
+      REQUIRE(store.fog->Start().ok());
+      for (size_t i = 0; i < 2; ++i) store.OpenTill(i);
+      for (size_t i = 0; i < 2; ++i) store.Sell(i, 50);
+      std::string day = store.tills[0].journal->business_day();
+      REQUIRE(store.WaitSynced());
+      store.tills[1].sync.reset();  // till-2 goes offline and keeps selling
+      store.Sell(1, 40);
+      auto crash_broker = [&] {
+        store.broker.Kill();  // persistence off: every retained message is gone
+        REQUIRE(store.broker.Restart().ok());
+        REQUIRE(WaitFor([&] { return store.fog->GetStatus().ok(); }, std::chrono::seconds(30)));
+      };
+      auto bring_back_till2 = [&] {
+        store.tills[1].sync = std::move(
+            edge::SyncEngine::Start(store.tills[1].journal.get(), store.SyncOptionsFor()).value());
+      };
+      v1::CloseDownResponse closed;
+      if (std::string(step) == "before the Z") {
+        // The close-down waits for till-2 and its seal command is retained...
+        REQUIRE_FALSE(store.CloseDay(day, {}, false, std::chrono::seconds(1)).closed());
+        crash_broker();  // ...and lost.
+        closed = store.CloseDay(day, {}, true, std::chrono::seconds(0));
+        bring_back_till2();
+      } else if (std::string(step) == "after the Z") {
+        closed = store.CloseDay(day, {}, true, std::chrono::seconds(1));
+        crash_broker();
+        bring_back_till2();
+      } else {
+        closed = store.CloseDay(day, {}, true, std::chrono::seconds(1));
+        bring_back_till2();
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        crash_broker();
+      }
+      REQUIRE(closed.closed());
+      v1::ZReport z = Decode(closed.z());
+      REQUIRE(z.missing_tills_size() == 1);
+      REQUIRE(z.missing_tills(0) == "till-2");
+
+      v1::CloseDownResponse after;
+      REQUIRE(WaitFor(
+          [&] {
+            after = store.CloseDay(day, {}, false, std::chrono::seconds(0));
+            return after.supplements_size() >= 1;
+          },
+          std::chrono::seconds(60)));
+      REQUIRE(store.WaitSynced());
+      REQUIRE(after.supplements_size() == 1);
+      v1::ZReport sup = Decode(after.supplements(0));
+      REQUIRE(sup.kind() == "SUPPLEMENT");
+      REQUIRE(sup.supplements_z_number() == z.z_number());
+      REQUIRE(sup.tills_size() == 1);
+      REQUIRE(sup.tills(0).device_id() == "till-2");
+      REQUIRE(sup.tills(0).sealed());
+      // Z plus supplement is the whole day, exactly.
+      v1::DayTotals sum = z.totals();
+      MergeTotals(sup.totals(), &sum);
+      FinishTotals(&sum);
+      v1::DayTotals want = DayFromJournals(store, day);
+      REQUIRE(sum.net_sales() == want.net_sales());
+      REQUIRE(sum.gross_sales() == want.gross_sales());
+      REQUIRE(sum.receipt_count() == want.receipt_count());
+      REQUIRE(sum.event_count() == want.event_count());
+      REQUIRE(sup.totals().receipt_count() >= 40);  // the late sales
+      for (auto* t : {&sum, &want}) {
+        t->clear_store_id();
+        t->clear_device_id();
+        t->clear_business_day();
+        t->clear_sealed();
+      }
+      INFO("Z+supplement: " << sum.ShortDebugString());
+      INFO("journals:     " << want.ShortDebugString());
+      REQUIRE(google::protobuf::util::MessageDifferencer::Equals(sum, want));
+    }
+  }
+}
 
 TEST_CASE("a lost ack is repeated so a till that was offline reaches backlog 0",
           "[hardening-sync][integration][crash]") {
