@@ -19,7 +19,11 @@
 //     ingest stores events only in chain order, so everything before the
 //     seal is stored too.
 //  4. Seal commands are retained per till, so a till offline now seals when
-//     it returns; "seal up to D" also seals earlier unsealed days.
+//     it returns; "seal up to D" also seals earlier unsealed days. The fog
+//     never relies on the broker keeping them: after every (re)connect, every
+//     config.reassert_ms, and when a till connects (its online status or its
+//     first journal), it publishes again every seal a till still owes
+//     (OwedSeals: derived from closedowns and seals, nothing else to lose).
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -155,6 +159,49 @@ void Fog::Impl::SendSealCommands(const std::string& day) {
     m.topic = topics::Cmd(config.store_id, till);
     m.payload = cmd.SerializeAsString();
     m.retained = true;  // a till that is offline gets it when it returns
+    Publish(std::move(m));
+  }
+}
+
+Result<std::vector<std::string>> Fog::Impl::OwedSeals(const std::string& till) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                      db->Prepare("SELECT business_day, state FROM closedowns c WHERE NOT EXISTS "
+                                  "(SELECT 1 FROM seals s WHERE s.business_day = c.business_day "
+                                  "AND s.device_id = ?) ORDER BY business_day"));
+  stmt.Bind(1, till);
+  // A till first seen after a closed day never sold on it.
+  auto d = ingest->devices().find(till);
+  std::string first_day = d == ingest->devices().end() ? "" : DayOf(d->second.first_seen_us);
+  std::vector<std::string> owed;
+  std::string newest_closed;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    std::string day = stmt.Text(0);
+    if (stmt.Text(1) == "waiting") {
+      owed.push_back(day);
+    } else if (day >= first_day) {
+      newest_closed = day;
+    }
+  }
+  if (!newest_closed.empty()) owed.push_back(newest_closed);
+  std::sort(owed.begin(), owed.end());
+  return owed;
+}
+
+void Fog::Impl::SendOwedSeals(const std::string& till) {
+  auto owed = OwedSeals(till);
+  if (!owed.ok()) {
+    spdlog::error("owed seals of {}: {}", till, owed.status().ToString());
+    return;
+  }
+  for (const std::string& day : *owed) {
+    v1::DeviceCommand cmd;
+    cmd.mutable_seal_day()->set_day(day);
+    mqtt::Message m;
+    m.topic = topics::Cmd(config.store_id, till);
+    m.payload = cmd.SerializeAsString();
+    m.retained = true;  // the newest one stays for when the till returns
     Publish(std::move(m));
   }
 }

@@ -19,6 +19,7 @@ Result<Config> LoadConfig(const std::string& path) {
   c.log_level = r.String("log.level", c.log_level);
   c.gap_hold_ms = static_cast<int>(r.Int("ingest.gap_hold_ms", c.gap_hold_ms));
   c.max_batch_events = static_cast<int>(r.Int("ingest.max_batch_events", c.max_batch_events));
+  c.reassert_ms = static_cast<int>(r.Int("sync.reassert_ms", c.reassert_ms));
   c.catalog_tax_codes = r.StringList("catalog.tax_codes");
   LedgerLink& l = c.ledger;
   if (r.Has("ledger")) {  // optional, but with a uri when present
@@ -52,6 +53,9 @@ Result<Config> LoadConfig(const std::string& path) {
   }
   if (c.gap_hold_ms < 0) return bad("ingest.gap_hold_ms", "must not be negative");
   if (c.max_batch_events < 1) return bad("ingest.max_batch_events", "must be at least 1");
+  if (c.reassert_ms < 100 || c.reassert_ms > 3600000) {
+    return bad("sync.reassert_ms", "must be within 100..3600000");
+  }
   return c;
 }
 

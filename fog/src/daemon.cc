@@ -12,6 +12,7 @@
 #include <future>
 
 #include "fog_impl.h"
+#include "storenode/common/fault.h"
 #include "storenode/common/topics.h"
 
 namespace storenode::fog {
@@ -178,19 +179,31 @@ void Fog::Impl::Run() {
       calls.swap(tasks);
     }
     if (just_connected.exchange(false)) {
-      Publish(FogStatusMessage(true));
       ingest->AnnounceWatermarks();
-      if (auto manifest = catalog->Manifest()) Publish(std::move(*manifest));
+      greeted.clear();  // the broker may have lost every retained message
+      Reassert();
+    } else if (clock.NowMicros() - last_reassert_us >= int64_t{config.reassert_ms} * 1000) {
+      Reassert();
     }
+    // A till that connects gets every seal it owes, whatever the broker kept.
+    auto greet = [this](const std::string& till) {
+      if (greeted.insert(till).second) SendOwedSeals(till);
+    };
     std::vector<mqtt::Message> journals, requests;
     for (mqtt::Message& m : batch) {
       auto t = topics::ParseDevice(config.store_id, m.topic);
       if (t && t->leaf == "journal") {
+        greet(t->device);
         journals.push_back(std::move(m));
       } else if (t && t->leaf == "status") {
         v1::DeviceStatus s;
         if (s.ParseFromString(m.payload)) {
           ingest->OnTillStatus(t->device, s);
+          if (s.online()) {
+            greet(t->device);
+          } else {
+            greeted.erase(t->device);
+          }
           tills[t->device] = TillSeen{s, clock.NowMicros()};
         } else {
           spdlog::warn("ignored unparsable status from {}", t->device);
@@ -219,6 +232,13 @@ void Fog::Impl::Run() {
   }
 }
 
+void Fog::Impl::Reassert() {
+  last_reassert_us = clock.NowMicros();
+  Publish(FogStatusMessage(true));
+  if (auto manifest = catalog->Manifest()) Publish(std::move(*manifest));
+  for (const std::string& till : ExpectedTills()) SendOwedSeals(till);
+}
+
 void Fog::Impl::ProcessJournals(std::vector<mqtt::Message>& journals) {
   size_t i = 0;
   while (i < journals.size()) {
@@ -232,6 +252,7 @@ void Fog::Impl::ProcessJournals(std::vector<mqtt::Message>& journals) {
     if (s.ok()) s = ingest->Flush();
     if (s.ok()) s = txn.Commit();
     if (s.ok()) {
+      CrashPoint("ingest-after-commit");  // tests: the acks below are lost
       ingest->Committed();
       // Ack now, not after the whole queue: the tills refill their window
       // while the next transaction runs.

@@ -57,6 +57,8 @@ class Fog::Impl {
   };
   std::map<std::string, TillSeen> tills;
   std::deque<mqtt::Message> unsent;  // publishes refused while the client was busy
+  int64_t last_reassert_us = 0;
+  std::set<std::string> greeted;  // tills sent their owed seals since they connected
 
   mutable std::mutex counters_mu;
   Fog::Counters counters;
@@ -96,6 +98,13 @@ class Fog::Impl {
   Status AppendAction(const std::string& manager, const std::string& kind,
                       const std::string& detail);
   void SendSealCommands(const std::string& day);
+  // The seal commands `till` still owes, ascending: every waiting day it has
+  // not sealed and the newest closed day it has not sealed ("seal up to D"
+  // seals the earlier days it sold on).
+  Result<std::vector<std::string>> OwedSeals(const std::string& till);
+  void SendOwedSeals(const std::string& till);
+  // Publishes again everything the fog keeps retained on the broker.
+  void Reassert();
 
   // Metrics (metrics.cc), worker thread.
   MetricsSample SampleMetrics();

@@ -240,15 +240,21 @@ Status Ingest::HandleJournal(const mqtt::Message& m) {
         QueueAck(unknown, true, "unknown till, send the journal from seq 1");
         run.clear();
       } else {
+        // Everything that can refuse the batch is checked before the new
+        // device is staged: a quarantined batch must leave no device row.
+        std::optional<crypto::Hash> anchor;
+        if (batch.anchor_seq() > 1) {
+          auto parsed = crypto::HashFromBytes(batch.anchor_hash());
+          if (!parsed.ok()) return Quarantine(device, m.topic, "malformed anchor hash", m.payload);
+          anchor = *parsed;
+        }
         std::string why;
         if (!PinNewDevice(device, run.front(), &why)) {
           return Quarantine(device, m.topic, why, m.payload);
         }
         d = Stage(device);
-        if (batch.anchor_seq() > 1) {
+        if (anchor) {
           // The till pruned 2..anchor_seq: keep genesis, continue at the anchor.
-          auto anchor = crypto::HashFromBytes(batch.anchor_hash());
-          if (!anchor.ok()) return Quarantine(device, m.topic, "malformed anchor hash", m.payload);
           SN_RETURN_IF_ERROR(StoreEvent(*d, run.front()));
           read_models_.Add(run.front().decoded,
                            part_of_(run.front().decoded.header.business_day()));
@@ -304,7 +310,13 @@ Status Ingest::HandleJournal(const mqtt::Message& m) {
                             std::to_string(batch.anchor_seq()) + " which this fog never stored",
                         m.payload);
     }
-    if (d != nullptr && !run.empty()) SN_RETURN_IF_ERROR(Extend(*d, m.topic, std::move(run)));
+    if (d != nullptr && !run.empty()) {
+      // Every batch handled is acked with the watermark, duplicates too: the
+      // till may have lost the ack that covered them (a fog killed between
+      // commit and publish, or the till offline then).
+      ack_due_.insert(device);
+      SN_RETURN_IF_ERROR(Extend(*d, m.topic, std::move(run)));
+    }
   }
   if (!bad_reason.empty()) SN_RETURN_IF_ERROR(Quarantine(device, m.topic, bad_reason, m.payload));
   return Status::Ok();
@@ -464,6 +476,10 @@ void Ingest::OnTillStatus(const std::string& device_id, const v1::DeviceStatus& 
     return;
   }
   const Device& d = it->second;
+  if (d.journal_id == status.journal_id() && status.acked_seq() < d.acked_seq) {
+    // The till missed an ack (lost in a crash or while it was offline).
+    QueueAck(d, false, "till reports acked " + std::to_string(status.acked_seq()));
+  }
   if (d.journal_id != status.journal_id() || status.head_seq() <= d.acked_seq) {
     acked_at_last_status_.erase(device_id);
     return;

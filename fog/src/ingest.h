@@ -18,6 +18,18 @@
 //     staged and becomes current only in Committed(); Aborted() forgets it.
 //  4. Anything rejected is written to quarantine (device, topic, reason, raw
 //     bytes) in the same transaction, and logged; nothing stored is touched.
+//     A batch refused as a whole changes nothing outside its quarantine row:
+//     every check that can refuse it runs before its device is staged (a new
+//     till is pinned only after its anchor and genesis passed). The one
+//     exception is by design: a new journal for a known till records it as
+//     pending on the device row, for `storectl device accept`. When a batch
+//     is refused from an event on, the prefix before it is stored (it is
+//     verified on its own) and the rest is quarantined.
+//  6. Every journal batch of a known till is acked with the current
+//     watermark, duplicates included, and so is every till status whose
+//     acked seq is behind it: an ack lost in a crash between commit and
+//     publish, or while the till was offline, is repeated on the till's
+//     next resend or heartbeat, so no till stays "behind" forever.
 //  5. Keys come from the till registry (config.tills_registry) when it holds
 //     one for the till: a genesis or pinned key that differs is quarantined
 //     ("key does not match the provisioned key"). A registered till without

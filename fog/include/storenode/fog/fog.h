@@ -46,6 +46,10 @@ struct Config {
   std::string log_level = "info";
   int gap_hold_ms = 500;         // how long an out-of-order batch waits for the gap to fill
   int max_batch_events = 20000;  // events per ingest transaction
+  // [sync] reassert_ms: how often the fog publishes again everything it
+  // keeps retained (its status, owed seal commands, the catalog manifest),
+  // besides after every (re)connect: a broker may lose retained messages.
+  int reassert_ms = 30000;
   LedgerLink ledger;
   // Provisioned tills and managers (common/till_registry.h): pinned keys and
   // revocations. Re-read whenever the file changes; a missing file means no

@@ -1,0 +1,267 @@
+// Hardening of the sync path (issue 12): lost acks are repeated and a
+// quarantined batch changes nothing but its quarantine row. Real mosquitto,
+// real fogd, real SQLite files.
+#include <google/protobuf/util/message_differencer.h>
+
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <thread>
+
+#include "storenode/common/journal_format.h"
+#include "storenode/common/sqlite.h"
+#include "storenode/common/topics.h"
+#include "storenode/common/totals.h"
+#include "storenode/schemas/sync.pb.h"
+#include "support/client.h"
+#include "support/store.h"
+
+using namespace storenode;
+using namespace storenode::testing;
+
+namespace {
+
+std::string Batch(const std::vector<v1::JournalEvent>& events, size_t from, size_t to,
+                  uint64_t anchor_seq = 0, const std::string& anchor_hash = "") {
+  v1::JournalBatch b;
+  b.set_schema_version(kSchemaVersion);
+  for (size_t i = from; i < to && i < events.size(); ++i) *b.add_events() = events[i];
+  b.set_anchor_seq(anchor_seq);
+  b.set_anchor_hash(anchor_hash);
+  return b.SerializeAsString();
+}
+
+// Every row of every table of fog.db but the quarantine, as text.
+std::string StateOutsideQuarantine(const std::string& db_path) {
+  sql::OpenOptions ro;
+  ro.read_only = true;
+  auto db = sql::Db::Open(db_path, ro).value();
+  auto tables = db->Prepare(
+                      "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> "
+                      "'quarantine' ORDER BY name")
+                    .value();
+  std::string out;
+  while (tables.Step().value()) {
+    std::string name = tables.Text(0);
+    auto columns = db->Prepare("SELECT name FROM pragma_table_info('" + name + "')").value();
+    std::string row_text;
+    while (columns.Step().value()) {
+      row_text +=
+          (row_text.empty() ? "" : " || '|' || ") + std::string("quote(") + columns.Text(0) + ")";
+    }
+    auto rows = db->Prepare("SELECT " + row_text + " FROM " + name + " ORDER BY 1").value();
+    out += "[" + name + "]\n";
+    while (rows.Step().value()) out += rows.Text(0) + "\n";
+  }
+  return out;
+}
+
+// The whole day's figures from the journal files alone.
+v1::DayTotals DayFromJournals(const Store& store, const std::string& day) {
+  v1::DayTotals t;
+  for (const auto& till : store.tills) {
+    for (const v1::JournalEvent& ev :
+         edge::ReadJournalFile(till.journal->options().journal_path).value()) {
+      DecodedEvent d;
+      REQUIRE(DecodeEvent(ev, &d).ok());
+      if (d.header.business_day() == day) AddToTotals(d, &t);
+    }
+  }
+  FinishTotals(&t);
+  return t;
+}
+
+v1::ZReport Decode(const v1::SignedZ& s) {
+  v1::ZReport z;
+  REQUIRE(z.ParseFromString(s.z()));
+  return z;
+}
+
+}  // namespace
+
+TEST_CASE("a broker crash at any step of a forced close-down loses no seal and no late sale",
+          "[hardening-sync][integration][crash]") {
+  for (const char* step : {"before the Z", "after the Z", "while the till comes back"}) {
+    DYNAMIC_SECTION(step) {
+      Store store(2);
+      REQUIRE(store.fog->Start().ok());
+      for (size_t i = 0; i < 2; ++i) store.OpenTill(i);
+      for (size_t i = 0; i < 2; ++i) store.Sell(i, 50);
+      std::string day = store.tills[0].journal->business_day();
+      REQUIRE(store.WaitSynced());
+      store.tills[1].sync.reset();  // till-2 goes offline and keeps selling
+      store.Sell(1, 40);
+      auto crash_broker = [&] {
+        store.broker.Kill();  // persistence off: every retained message is gone
+        REQUIRE(store.broker.Restart().ok());
+        REQUIRE(WaitFor([&] { return store.fog->GetStatus().ok(); }, std::chrono::seconds(30)));
+      };
+      auto bring_back_till2 = [&] {
+        store.tills[1].sync = std::move(
+            edge::SyncEngine::Start(store.tills[1].journal.get(), store.SyncOptionsFor()).value());
+      };
+      v1::CloseDownResponse closed;
+      if (std::string(step) == "before the Z") {
+        // The close-down waits for till-2 and its seal command is retained...
+        REQUIRE_FALSE(store.CloseDay(day, {}, false, std::chrono::seconds(1)).closed());
+        crash_broker();  // ...and lost.
+        closed = store.CloseDay(day, {}, true, std::chrono::seconds(0));
+        bring_back_till2();
+      } else if (std::string(step) == "after the Z") {
+        closed = store.CloseDay(day, {}, true, std::chrono::seconds(1));
+        crash_broker();
+        bring_back_till2();
+      } else {
+        closed = store.CloseDay(day, {}, true, std::chrono::seconds(1));
+        bring_back_till2();
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        crash_broker();
+      }
+      REQUIRE(closed.closed());
+      v1::ZReport z = Decode(closed.z());
+      REQUIRE(z.missing_tills_size() == 1);
+      REQUIRE(z.missing_tills(0) == "till-2");
+
+      v1::CloseDownResponse after;
+      REQUIRE(WaitFor(
+          [&] {
+            after = store.CloseDay(day, {}, false, std::chrono::seconds(0));
+            return after.supplements_size() >= 1;
+          },
+          std::chrono::seconds(60)));
+      REQUIRE(store.WaitSynced());
+      REQUIRE(after.supplements_size() == 1);
+      v1::ZReport sup = Decode(after.supplements(0));
+      REQUIRE(sup.kind() == "SUPPLEMENT");
+      REQUIRE(sup.supplements_z_number() == z.z_number());
+      REQUIRE(sup.tills_size() == 1);
+      REQUIRE(sup.tills(0).device_id() == "till-2");
+      REQUIRE(sup.tills(0).sealed());
+      // Z plus supplement is the whole day, exactly.
+      v1::DayTotals sum = z.totals();
+      MergeTotals(sup.totals(), &sum);
+      FinishTotals(&sum);
+      v1::DayTotals want = DayFromJournals(store, day);
+      REQUIRE(sum.net_sales() == want.net_sales());
+      REQUIRE(sum.gross_sales() == want.gross_sales());
+      REQUIRE(sum.receipt_count() == want.receipt_count());
+      REQUIRE(sum.event_count() == want.event_count());
+      REQUIRE(sup.totals().receipt_count() >= 40);  // the late sales
+      for (auto* t : {&sum, &want}) {
+        t->clear_store_id();
+        t->clear_device_id();
+        t->clear_business_day();
+        t->clear_sealed();
+      }
+      INFO("Z+supplement: " << sum.ShortDebugString());
+      INFO("journals:     " << want.ShortDebugString());
+      REQUIRE(google::protobuf::util::MessageDifferencer::Equals(sum, want));
+    }
+  }
+}
+
+TEST_CASE("a lost ack is repeated so a till that was offline reaches backlog 0",
+          "[hardening-sync][integration][crash]") {
+  Store store(1);
+  store.fog->crash_at = "ingest-after-commit";
+  REQUIRE(store.fog->Start().ok());
+  store.OpenTill(0);
+  store.Sell(0, 20);
+  REQUIRE(store.fog->Wait() == -SIGKILL);  // committed, ack never published
+  uint64_t stored = store.FogAcked("till-1");
+  REQUIRE(stored > 0);
+  store.tills[0].sync.reset();  // the till is offline when the fog returns
+  store.fog->crash_at.clear();
+  REQUIRE(store.fog->Start().ok());  // its "fog started" acks reach no till
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  store.tills[0].sync = std::move(
+      edge::SyncEngine::Start(store.tills[0].journal.get(), store.SyncOptionsFor()).value());
+  REQUIRE(
+      WaitFor([&] { return store.tills[0].sync->state().backlog == 0; }, std::chrono::seconds(30)));
+  REQUIRE(store.tills[0].sync->state().acked_seq == store.tills[0].journal->head_seq());
+  REQUIRE(store.FogAcked("till-1") == store.tills[0].journal->head_seq());
+  REQUIRE(store.FogQuarantined() == 0);
+}
+
+TEST_CASE("a quarantined batch changes nothing outside its quarantine row",
+          "[hardening-sync][integration][reject]") {
+  Store store(2);
+  REQUIRE(store.fog->Start().ok());
+  store.OpenTill(0, /*sync=*/false);
+  store.OpenTill(1, /*sync=*/false);
+  store.Sell(0, 30);
+  store.Sell(1, 5);
+  auto events = store.tills[0].journal->ReadEvents(1, 100000).value();
+  auto till2 = store.tills[1].journal->ReadEvents(1, 100000).value();
+  TestClient client(store.broker.uri());
+  const std::string topic = topics::Journal("store-1", "till-1");
+  int64_t quarantined = 0;
+  // Publishes `payload` and requires it to be quarantined for `reason` with
+  // every other table of fog.db exactly as before.
+  auto require_only_quarantined = [&](const std::string& payload, const std::string& reason) {
+    INFO(reason);
+    std::string before = StateOutsideQuarantine(store.fog->db_path());
+    client.Publish(topic, payload);
+    REQUIRE(WaitFor([&] { return store.FogQuarantined(reason) == 1; }, std::chrono::seconds(10)));
+    REQUIRE(store.FogQuarantined() == ++quarantined);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    REQUIRE(StateOutsideQuarantine(store.fog->db_path()) == before);
+  };
+
+  // An unknown till: nothing of its refused genesis may create the device.
+  require_only_quarantined(Batch(events, 0, 5, 9, std::string(31, 'x')), "malformed anchor hash");
+  v1::JournalEvent bad_genesis = events[0];
+  bad_genesis.mutable_signature()->at(3) ^= 1;
+  {
+    v1::JournalBatch b;
+    b.set_schema_version(kSchemaVersion);
+    *b.add_events() = bad_genesis;
+    require_only_quarantined(b.SerializeAsString(), "genesis: ");
+  }
+  require_only_quarantined(std::string("\x00\xff\x13garbage", 10), "does not parse");
+  {
+    v1::JournalBatch b;
+    *b.add_events() = events[0];
+    require_only_quarantined(b.SerializeAsString(), "batch has no schema version");
+    b.set_schema_version(kSchemaVersion + 1);
+    require_only_quarantined(b.SerializeAsString(), "newer than this fog");
+  }
+  require_only_quarantined(Batch(events, 0, 0), "empty batch");
+  require_only_quarantined(Batch(till2, 0, 3), "topic names device 'till-1'");
+
+  // A known till at seq 10.
+  client.Publish(topic, Batch(events, 0, 10));
+  REQUIRE(WaitFor([&] { return store.FogAcked("till-1") == 10; }, std::chrono::seconds(10)));
+  require_only_quarantined(Batch(events, 15, 20, 15, events[14].hash()),
+                           "the till pruned seq 11..15");
+  {
+    // seq 5 again, rehashed and signed with another key.
+    v1::EventHeader header;
+    REQUIRE(header.ParseFromString(events[4].header()));
+    v1::EventBody body;
+    REQUIRE(body.ParseFromString(events[4].body()));
+    header.set_wall_time_us(header.wall_time_us() + 1);
+    v1::JournalEvent forged =
+        SealEvent(header, body, crypto::HashFromBytes(events[4].prev_hash()).value(),
+                  crypto::SigningKey::Generate());
+    require_only_quarantined(Batch({forged}, 0, 1), "conflicts with the stored event");
+    // seq 11 linked to the wrong event.
+    REQUIRE(header.ParseFromString(events[10].header()));
+    REQUIRE(body.ParseFromString(events[10].body()));
+    forged = SealEvent(header, body, crypto::HashFromBytes(events[3].hash()).value(),
+                       crypto::SigningKey::Generate());
+    require_only_quarantined(Batch({forged}, 0, 1), "does not link to the stored chain");
+  }
+  v1::JournalEvent bad_sig = events[10];
+  bad_sig.mutable_signature()->at(7) ^= 1;
+  require_only_quarantined(Batch({bad_sig}, 0, 1), "seq 11: bad signature");
+
+  // Still whole: the honest journal syncs on top.
+  store.tills[0].sync = std::move(
+      edge::SyncEngine::Start(store.tills[0].journal.get(), store.SyncOptionsFor()).value());
+  store.tills[1].sync = std::move(
+      edge::SyncEngine::Start(store.tills[1].journal.get(), store.SyncOptionsFor()).value());
+  REQUIRE(store.WaitSynced());
+  RequireFogMatchesJournals(store.fog->db_path(), {store.tills[0].journal->options().journal_path,
+                                                   store.tills[1].journal->options().journal_path});
+  REQUIRE(store.FogQuarantined() == quarantined);
+}
