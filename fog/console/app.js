@@ -254,32 +254,48 @@ function pollCloseDown(day) {
 
 // Reports ---------------------------------------------------------------
 
+// The Z, the X and the hourly chart are fetched each on its own: during the
+// day there is no Z yet, and that must not hide the X or the chart.
 async function prepareReports() {
+  let today;
   try {
     const s = lastStatus || await status();
-    const today = dayOf(s.timeUs);
-    if (!$('z-day').value) $('z-day').value = today;
-    await showZ();
-    const x = await post('/api/request?format=text', {report: {kind: 'x', businessDay: today}},
-                         'text');
-    $('x-text').textContent = x;
-    const hourly = await ask({report: {kind: 'hourly', businessDay: today}});
-    drawHourly(hourly.report.hours);
+    today = dayOf(s.timeUs);
   } catch (e) {
     $('z-error').textContent = e.message;
+    return;
   }
+  if (!$('z-day').value) $('z-day').value = today;
+  await Promise.all([
+    showZ().catch((e) => { $('z-error').textContent = e.message; }),
+    post('/api/request?format=text', {report: {kind: 'x', businessDay: today}}, 'text')
+        .then((x) => { $('x-text').textContent = x; })
+        .catch((e) => { $('x-text').textContent = e.message; }),
+    ask({report: {kind: 'hourly', businessDay: today}})
+        .then((hourly) => drawHourly(hourly.report.hours))
+        .catch((e) => { $('hourly-chart').textContent = e.message; }),
+  ]);
 }
 
 async function showZ(ev) {
   if (ev) ev.preventDefault();
   $('z-error').textContent = '';
   const day = $('z-day').value;
-  const r = await ask({report: {kind: 'z', businessDay: day}});
-  const zs = r.report.zDecoded;
   const box = $('z-drawers');
   box.replaceChildren();
+  let r;
+  try {
+    r = await ask({report: {kind: 'z', businessDay: day}});
+  } catch (e) {
+    // The fog's 422 for an open day names storectl; a web user closes the
+    // day on the Close-down page instead.
+    if (!/not closed yet/.test(e.message)) throw e;
+    r = {report: {zDecoded: []}};
+  }
+  const zs = r.report.zDecoded || [];
   if (!zs.length) {
-    $('z-text').textContent = 'No close-down of ' + day + ' yet.';
+    $('z-text').textContent = 'The business day ' + day +
+        ' is not closed yet: close it on the Close-down page. The X-report below shows it so far.';
     return;
   }
   const table = document.createElement('table');

@@ -8,7 +8,10 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
+#include <iterator>
 
 #include "fog_impl.h"
 #include "storenode/common/crypto.h"
@@ -74,13 +77,42 @@ bool SameOrigin(const httplib::Request& req) {
   return origin.empty() || origin == "http://" + req.get_header_value("Host");
 }
 
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// "name:port", "name", "[::1]:port" -> the name, lower case.
+std::string HostName(const std::string& host) {
+  if (host.starts_with("[")) return Lower(host.substr(0, host.find(']') + 1));
+  const size_t colon = host.find(':');
+  if (colon != std::string::npos && host.find(':', colon + 1) == std::string::npos) {
+    return Lower(host.substr(0, colon));
+  }
+  return Lower(host);
+}
+
+std::string Trim(const std::string& s) {
+  const size_t first = s.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+bool Contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
 bool SameToken(const std::string& a, const std::string& b) {
   return a.size() == b.size() && !a.empty() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace
 
-Console::Console(Fog::Impl& fog) : fog_(fog), config_(fog.config.console) {}
+Console::Console(Fog::Impl& fog) : fog_(fog), config_(fog.config.console) {
+  std::vector<std::string> hosts = config_.allowed_hosts;
+  if (hosts.empty()) hosts = {config_.bind, "localhost"};
+  for (const std::string& h : hosts) allowed_hosts_.push_back(HostName(h));
+}
 
 Console::~Console() { Stop(); }
 
@@ -103,6 +135,15 @@ Status Console::Start() {
       {"X-Frame-Options", "DENY"},
       {"Referrer-Policy", "no-referrer"},
       {"Cache-Control", "no-store"},
+  });
+  // Before any route, /metrics and /healthz included: a browser that was
+  // sent here by a rebound DNS name still says that name in Host.
+  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (HostAllowed(req)) return httplib::Server::HandlerResponse::Unhandled;
+    spdlog::warn("console: refused Host '{}' from {} (console.allowed_hosts)",
+                 req.get_header_value("Host"), req.remote_addr);
+    Fail(res, 421, "this console does not answer to that host name (console.allowed_hosts)");
+    return httplib::Server::HandlerResponse::Handled;
   });
   Route();
   if (!server_->bind_to_port(config_.bind, config_.port)) {
@@ -145,33 +186,42 @@ void Console::Route() {
   server_->Get("/healthz", [this](Req, Res res) { Health(res); });
 }
 
-bool Console::LockedOut(const std::string& client, SteadyClock::time_point now) {
-  auto& times = failures_[client];
-  while (!times.empty() && now - times.front() > std::chrono::seconds(config_.lockout_s)) {
-    times.pop_front();
+bool Console::HostAllowed(const httplib::Request& req) const {
+  return Contains(allowed_hosts_, HostName(req.get_header_value("Host")));
+}
+
+std::string Console::ClientOf(const httplib::Request& req) const {
+  if (!Contains(config_.trusted_proxies, req.remote_addr)) return req.remote_addr;
+  // Each proxy appends the address it got the request from: the rightmost
+  // entry that is not one of our proxies is the client. Entries left of it
+  // are whatever the client wrote, and a client could write anything.
+  std::string xff = req.get_header_value("X-Forwarded-For");
+  while (!xff.empty()) {
+    const size_t comma = xff.rfind(',');
+    const std::string hop = Trim(comma == std::string::npos ? xff : xff.substr(comma + 1));
+    if (!hop.empty() && !Contains(config_.trusted_proxies, hop)) return hop;
+    if (comma == std::string::npos) break;
+    xff.resize(comma);
   }
-  return times.size() >= static_cast<size_t>(config_.max_failed_logins);
+  return req.remote_addr;
+}
+
+bool Console::LockedOut(const std::string& key, int limit, int64_t now_us) {
+  auto it = failures_.find(key);
+  if (it == failures_.end()) return false;
+  auto& times = it->second;
+  const int64_t window_us = int64_t{config_.lockout_s} * 1'000'000;
+  while (!times.empty() && now_us - times.front() > window_us) times.pop_front();
+  return times.size() >= static_cast<size_t>(limit);
 }
 
 void Console::Login(const httplib::Request& req, httplib::Response& res) {
   const auto now = SteadyClock::now();
-  const std::string client = req.remote_addr;
+  const int64_t now_us = fog_.clock.NowMicros();
+  const std::string client = ClientOf(req);
   if (!SameOrigin(req)) {
     Fail(res, 403, "cross-origin request refused");
     return;
-  }
-  {
-    std::lock_guard lock(mu_);
-    if (LockedOut(client, now)) {
-      res.set_header("Retry-After", std::to_string(config_.lockout_s));
-      Fail(res, 429,
-           "too many failed logins from this computer: try again in " +
-               std::to_string(config_.lockout_s) + " seconds");
-      return;
-    }
-    // Counted as failed until it succeeds, so parallel guesses cannot all
-    // slip past the check above while the hashes are computed.
-    failures_[client].push_back(now);
   }
   v1::ConsoleLogin login;
   if (!JsonStringToMessage(req.body, &login).ok()) {
@@ -179,11 +229,44 @@ void Console::Login(const httplib::Request& req, httplib::Response& res) {
     return;
   }
   auto it = config_.managers.find(login.manager());
+  const bool known = it != config_.managers.end();
+  const std::string client_key = "client " + client;
+  // Only existing accounts get a key: made-up names must not grow the table.
+  const std::string account_key = known ? "account " + login.manager() : "";
+  {
+    std::lock_guard lock(mu_);
+    const char* locked = nullptr;
+    if (LockedOut(client_key, config_.max_failed_logins, now_us)) {
+      locked = "too many failed logins from this computer";
+    } else if (known && LockedOut(account_key, config_.max_failed_logins_per_account, now_us)) {
+      locked = "too many failed logins for this manager";
+    }
+    if (locked != nullptr) {
+      spdlog::warn("console: login as '{}' from {} refused: {}", login.manager(), client, locked);
+      res.set_header("Retry-After", std::to_string(config_.lockout_s));
+      Fail(
+          res, 429,
+          std::string(locked) + ": try again in " + std::to_string(config_.lockout_s) + " seconds");
+      return;
+    }
+    // Counted as failed until it succeeds, so parallel guesses cannot all
+    // slip past the check above while the hashes are computed.
+    if (failures_.size() > 4096) {
+      std::erase_if(failures_, [&](auto& f) {
+        return !LockedOut(f.first, 1, now_us);  // nothing within the window
+      });
+    }
+    failures_[client_key].push_back(now_us);
+    if (known) failures_[account_key].push_back(now_us);
+  }
   // An unknown name costs a hash too (any manager's), so the time taken does
   // not tell which names exist.
-  const std::string& hash =
-      it != config_.managers.end() ? it->second : config_.managers.begin()->second;
-  const bool ok = VerifyPassword(login.password(), hash) && it != config_.managers.end();
+  const std::string& hash = known ? it->second : config_.managers.begin()->second;
+  bool ok = false;
+  {
+    std::lock_guard verify(verify_mu_);
+    ok = VerifyPassword(login.password(), hash) && known;
+  }
   if (!ok) {
     spdlog::warn("console: failed login as '{}' from {}", login.manager(), client);
     Fail(res, 401, "wrong manager name or password");
@@ -193,7 +276,12 @@ void Console::Login(const httplib::Request& req, httplib::Response& res) {
   const std::string id = RandomToken();
   {
     std::lock_guard lock(mu_);
-    failures_.erase(client);
+    failures_.erase(client_key);
+    // The account keeps the other guesses at it; only this try is undone.
+    auto& account = failures_[account_key];
+    if (auto f = std::find(account.rbegin(), account.rend(), now_us); f != account.rend()) {
+      account.erase(std::next(f).base());
+    }
     std::erase_if(sessions_, [&](const auto& s) {
       return now - s.second.last_used > std::chrono::seconds(config_.session_idle_s);
     });
@@ -300,8 +388,15 @@ void Console::Request(const httplib::Request& req, httplib::Response& res) {
 
 void Console::Metrics(httplib::Response& res) {
   auto sample = std::make_shared<MetricsSample>();
-  Status s =
-      fog_.RunOnWorker([&fog = fog_, sample] { *sample = fog.SampleMetrics(); }, kAnswerTimeout);
+  auto sampled = std::make_shared<Status>(Status::Unavailable("not sampled"));
+  Status s = fog_.RunOnWorker(
+      [&fog = fog_, sample, sampled] {
+        auto m = fog.SampleMetrics();
+        *sampled = m.status();
+        if (m.ok()) *sample = std::move(*m);
+      },
+      kAnswerTimeout);
+  if (s.ok()) s = *sampled;
   if (!s.ok()) {
     res.status = 503;
     res.set_content(s.message() + "\n", "text/plain");
@@ -338,7 +433,11 @@ Status ReadConsoleConfig(ConfigReader& r, ConsoleConfig* c) {
   c->bind = r.String("console.bind", c->bind);
   c->port = static_cast<int>(r.Int("console.port", c->port));
   c->max_failed_logins = static_cast<int>(r.Int("console.max_failed_logins", c->max_failed_logins));
+  c->max_failed_logins_per_account = static_cast<int>(
+      r.Int("console.max_failed_logins_per_account", c->max_failed_logins_per_account));
   c->lockout_s = static_cast<int>(r.Int("console.lockout_s", c->lockout_s));
+  c->allowed_hosts = r.StringList("console.allowed_hosts", c->allowed_hosts);
+  c->trusted_proxies = r.StringList("console.trusted_proxies", c->trusted_proxies);
   c->session_idle_s = static_cast<int>(r.Int("console.session_idle_s", c->session_idle_s));
   auto bad = [&](const std::string& key, const std::string& why) {
     return Status::Invalid(r.source() + ": key '" + key + "': " + why);
@@ -356,6 +455,9 @@ Status ReadConsoleConfig(ConfigReader& r, ConsoleConfig* c) {
   if (c->bind.empty()) return bad("console.bind", "must not be empty");
   if (c->port < 1 || c->port > 65535) return bad("console.port", "must be 1..65535");
   if (c->max_failed_logins < 1) return bad("console.max_failed_logins", "must be at least 1");
+  if (c->max_failed_logins_per_account < 1) {
+    return bad("console.max_failed_logins_per_account", "must be at least 1");
+  }
   if (c->lockout_s < 1) return bad("console.lockout_s", "must be at least 1");
   if (c->session_idle_s < 60) return bad("console.session_idle_s", "must be at least 60");
   if (c->managers.empty()) {

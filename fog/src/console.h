@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "storenode/common/config.h"
 #include "storenode/common/status.h"
@@ -90,8 +91,14 @@ class Console {
   std::optional<Session> Authenticate(const httplib::Request& req, httplib::Response& res);
   // An action also needs its CSRF token and a same-origin Origin header.
   std::optional<Session> AuthenticateAction(const httplib::Request& req, httplib::Response& res);
-  // Whether `client` is locked out after too many failed logins.
-  bool LockedOut(const std::string& client, std::chrono::steady_clock::time_point now);
+  // Whether `key` ("client ADDR" or "account NAME") has `limit` failed
+  // logins within lockout_s before `now_us`; drops the older ones. Under mu_.
+  bool LockedOut(const std::string& key, int limit, int64_t now_us);
+  // The address failed logins count against: the peer, or with a trusted
+  // proxy as the peer, the client its X-Forwarded-For names.
+  std::string ClientOf(const httplib::Request& req) const;
+  // Whether the Host header names this console (allowed_hosts).
+  bool HostAllowed(const httplib::Request& req) const;
 
   Fog::Impl& fog_;
   const ConsoleConfig& config_;
@@ -100,7 +107,12 @@ class Console {
 
   std::mutex mu_;
   std::map<std::string, Session> sessions_;  // by session id (the cookie)
-  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> failures_;
+  // Failed logins by key (LockedOut), times from the fog's Clock.
+  std::map<std::string, std::deque<int64_t>> failures_;
+  std::vector<std::string> allowed_hosts_;  // lower case
+  // One password check at a time: an Argon2id check holds 64 MiB, and
+  // parallel logins must not add up to more.
+  std::mutex verify_mu_;
   std::optional<MetricsSample> last_sample_;
 };
 

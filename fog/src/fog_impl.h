@@ -74,7 +74,8 @@ class Fog::Impl {
   void FlushUnsent();
   void HandleRequest(const mqtt::Message& m);
   v1::FogResponse Answer(const v1::FogRequest& request);
-  v1::StoreStatus BuildStatus();
+  // The store's status; an error (not an exception) if fog.db fails.
+  Result<v1::StoreStatus> BuildStatus();
   mqtt::Message FogStatusMessage(bool online) const;
 
   // Close-down (closedown.cc).
@@ -107,7 +108,7 @@ class Fog::Impl {
   void Reassert();
 
   // Metrics (metrics.cc), worker thread.
-  MetricsSample SampleMetrics();
+  Result<MetricsSample> SampleMetrics();
 
   // Reports (reports.cc).
   v1::FogResponse Report(const v1::ReportRequest& request);

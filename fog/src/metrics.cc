@@ -8,9 +8,9 @@
 
 namespace storenode::fog {
 
-MetricsSample Fog::Impl::SampleMetrics() {
+Result<MetricsSample> Fog::Impl::SampleMetrics() {
   MetricsSample m;
-  m.status = BuildStatus();
+  SN_ASSIGN_OR_RETURN(m.status, BuildStatus());
   m.counters = ingest->counters();
   m.now_us = clock.NowMicros();
   // The newest Z: from the manager's first request for its day to the Z.

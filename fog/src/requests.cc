@@ -41,10 +41,16 @@ v1::FogResponse Fog::Impl::Answer(const v1::FogRequest& request) {
   ingest->RefreshRegistry();
   v1::FogResponse r;
   switch (request.request_case()) {
-    case v1::FogRequest::kStatus:
-      *r.mutable_status() = BuildStatus();
+    case v1::FogRequest::kStatus: {
+      auto status = BuildStatus();
+      if (!status.ok()) {
+        r.set_error("cannot read the store's status: " + status.status().message());
+        break;
+      }
+      *r.mutable_status() = std::move(*status);
       r.set_ok(true);
       break;
+    }
     case v1::FogRequest::kDeviceAccept: {
       const std::string& device = request.device_accept().device_id();
       Device accepted;
@@ -96,22 +102,25 @@ v1::FogResponse Fog::Impl::Answer(const v1::FogRequest& request) {
   return r;
 }
 
-v1::StoreStatus Fog::Impl::BuildStatus() {
+Result<v1::StoreStatus> Fog::Impl::BuildStatus() {
   v1::StoreStatus s;
   s.set_store_id(config.store_id);
   s.set_software_version(STORENODE_VERSION);
   s.set_time_us(clock.NowMicros());
   std::map<std::string, uint64_t> quarantined;
-  if (auto q = db->Prepare("SELECT device_id, COUNT(*) FROM quarantine GROUP BY device_id");
-      q.ok()) {
+  {
+    SN_ASSIGN_OR_RETURN(
+        auto q, db->Prepare("SELECT device_id, COUNT(*) FROM quarantine GROUP BY device_id"));
     while (true) {
-      auto row = q->Step();
-      if (!row.ok() || !*row) break;
-      quarantined[q->Text(0)] = static_cast<uint64_t>(q->Int(1));
-      s.set_quarantine_count(s.quarantine_count() + static_cast<uint64_t>(q->Int(1)));
+      SN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      quarantined[q.Text(0)] = static_cast<uint64_t>(q.Int(1));
+      s.set_quarantine_count(s.quarantine_count() + static_cast<uint64_t>(q.Int(1)));
     }
   }
-  s.set_events_stored(static_cast<uint64_t>(db->QueryInt("SELECT COUNT(*) FROM events").value()));
+  // A database error is an answer, not the end of the worker thread.
+  SN_ASSIGN_OR_RETURN(int64_t events, db->QueryInt("SELECT COUNT(*) FROM events"));
+  s.set_events_stored(static_cast<uint64_t>(events));
   std::map<std::string, v1::TillStatus> rows;
   for (const std::string& id : ExpectedTills()) rows[id].set_state("expected, never seen");
   for (const auto& [id, d] : ingest->devices()) {

@@ -47,6 +47,20 @@ try {
       null, {timeout: 30000});
   await shot(page, '1-tills');
 
+  step('reports page before the close-down: X-report and hourly chart, no Z yet');
+  await page.click('a[href="#z"]');
+  await page.locator('#x-text', {hasText: 'X-REPORT'}).waitFor();
+  await page.locator('#hourly-chart svg rect.bar:not([height="0"])').first().waitFor();
+  await page.locator('#z-text', {hasText: 'is not closed yet'}).waitFor();
+  if (await page.locator('#z-error').textContent() !== '') {
+    throw new Error('Reports page shows an error before the close-down: ' +
+                    await page.locator('#z-error').textContent());
+  }
+  if ((await page.locator('#z-view').textContent()).includes('storectl')) {
+    throw new Error('the Reports page points a web user at storectl');
+  }
+  await shot(page, '1b-reports-before-closedown');
+
   step('close-down: a negative count is refused on the page');
   await page.click('a[href="#closedown"]');
   await page.locator('#cd-drawers tbody tr').nth(2).waitFor();

@@ -11,10 +11,9 @@ namespace storenode::testing {
 
 ConsoleStore::ConsoleStore(int tills, const std::string& console_extra) : store(tills) {
   port = FreePort();
-  // 1000 iterations (the minimum) keeps the many test logins fast.
   store.fog->extra_config = "\n[console]\nbind = \"127.0.0.1\"\nport = " + std::to_string(port) +
                             "\n" + console_extra + "\n[console.managers]\n" + kConsoleManager +
-                            " = \"" + fog::HashPassword(kConsolePassword, 1000) + "\"\n";
+                            " = \"" + fog::HashPassword(kConsolePassword) + "\"\n";
   Status s = store.fog->Start();
   INFO(s.ToString() << "\n" << store.fog->Log());
   REQUIRE(s.ok());

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "storenode/common/status.h"
 
@@ -15,19 +16,34 @@ struct ConsoleConfig {
   bool enabled = false;  // a [console] section is present
   std::string bind = "127.0.0.1";
   int port = 8080;
-  // Manager name -> "pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX".
+  // Manager name -> "$argon2id$..." (or a "pbkdf2-sha256$..." made before).
   std::map<std::string, std::string> managers;
-  int max_failed_logins = 5;  // per client address within lockout_s, then refused
+  // Host names (without port) the console answers to; any other Host header
+  // gets 421, so a page of another domain that resolves to this address (DNS
+  // rebinding) cannot reach it. Empty: the bind address and "localhost".
+  std::vector<std::string> allowed_hosts;
+  // Peer addresses whose X-Forwarded-For names the real client (the TLS
+  // proxy of docs/DEPLOY.md). From anyone else the header is ignored.
+  std::vector<std::string> trusted_proxies;
+  // Failed logins within lockout_s after which a client address is refused
+  // for lockout_s; and the same for one manager account, whatever address
+  // the guesses come from (higher, so one colleague's typos lock out neither
+  // the store nor, at once, the account).
+  int max_failed_logins = 5;
+  int max_failed_logins_per_account = 20;
   int lockout_s = 60;
   int session_idle_s = 8 * 3600;  // a session unused this long is logged out
 };
 
-// The iterations HashPassword() uses: PBKDF2-HMAC-SHA256 at the OWASP 2023
-// recommendation, ~0.5 s on a back-office PC, which also slows guessing.
-inline constexpr int kPasswordIterations = 600000;
+// The shortest PIN `storectl console hash-password` accepts by default.
+inline constexpr int kMinPasswordLength = 6;
 
-// A fresh random salt and "pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX".
-std::string HashPassword(const std::string& password, int iterations = kPasswordIterations);
+// A fresh random salt and an Argon2id hash, "$argon2id$v=19$m=...".
+std::string HashPassword(const std::string& password);
+
+// The older scheme, "pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX", which
+// VerifyPassword() still accepts (fog.toml files made before Argon2id).
+std::string HashPasswordPbkdf2(const std::string& password, int iterations);
 
 // Whether the string is a hash HashPassword() could have made; a one-line
 // reason if not.
