@@ -80,7 +80,7 @@ class Journal::Impl {
 
 Status Journal::Impl::Init() {
   SN_ASSIGN_OR_RETURN(db, sql::Db::Open(options.journal_path));
-  SN_RETURN_IF_ERROR(db->Exec(kJournalSchema));
+  SN_RETURN_IF_ERROR(sql::Migrate(*db, "till journal", kJournalMigrations).status());
   if (options.key_path.empty()) options.key_path = options.journal_path + ".key";
   if (options.catalog_path.empty()) options.catalog_path = options.journal_path + ".catalog";
   SN_ASSIGN_OR_RETURN(catalog, CatalogReplica::Open(options.catalog_path, options.clock));
