@@ -6,8 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -18,8 +18,8 @@
 #include "storenode/common/crypto.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/status.h"
-#include "storenode/schemas/closedown.pb.h"
 #include "storenode/edge.h"
+#include "storenode/schemas/closedown.pb.h"
 #include "support/broker.h"
 #include "support/fog.h"
 #include "support/process.h"
@@ -99,8 +99,7 @@ TEST_CASE("a new store still gets its fog key made on first start",
   auto key = crypto::SigningKey::Load(fog.data_dir() + "/fog.key");
   REQUIRE(key.ok());
   // fog.pub is written whole (files::WriteAtomic), the hex of the key and a newline.
-  CHECK(testing::ReadFile(fog.data_dir() + "/fog.pub") ==
-        crypto::ToHex(key->public_key()) + "\n");
+  CHECK(testing::ReadFile(fog.data_dir() + "/fog.pub") == crypto::ToHex(key->public_key()) + "\n");
   CHECK(QueryInt(fog.db_path(), "PRAGMA user_version") == 1);
 }
 
@@ -109,8 +108,8 @@ TEST_CASE("sql Migrate runs each new step once and in order and refuses a newer 
   const std::string dir = MakeTempDir("state-migrate");
   const std::string path = dir + "/x.db";
   const sql::Migration v1[] = {{1, "CREATE TABLE IF NOT EXISTS t(a INTEGER NOT NULL);"}};
-  const sql::Migration v2[] = {
-      v1[0], {2, "ALTER TABLE t ADD COLUMN b INTEGER NOT NULL DEFAULT 7;"}};
+  const sql::Migration v2[] = {v1[0],
+                               {2, "ALTER TABLE t ADD COLUMN b INTEGER NOT NULL DEFAULT 7;"}};
   {
     auto db = sql::Db::Open(path);
     REQUIRE(db.ok());
@@ -180,9 +179,9 @@ TEST_CASE("a till journal and its catalog replica made before schema versions ar
   o.device_id = "till-1";
   auto refused = edge::Journal::Open(o);
   REQUIRE_FALSE(refused.ok());
-  CHECK_THAT(refused.status().message(),
-             Catch::Contains("till journal " + journal_path + " has schema version 2, newer "
-                             "than this software's 1"));
+  CHECK_THAT(refused.status().message(), Catch::Contains("till journal " + journal_path +
+                                                         " has schema version 2, newer "
+                                                         "than this software's 1"));
   CHECK(QueryInt(journal_path, "PRAGMA user_version") == 2);
 }
 
@@ -239,19 +238,19 @@ TEST_CASE("a fog.db made before schema versions is adopted intact and its receip
   CHECK(QueryInt(db, "SELECT COUNT(*) FROM ledger_receipts") == 1);
   CHECK(QueryInt(db, "SELECT COUNT(*) FROM catalog_items") == 20);
   // The five-step proof of a sale, from the till's signature to the ledger's head.
-  Ran proof = RunTool(dir, "storectl",
-                      {"verify", "receipt", "--data", fog.data_dir(), "--device", "till-1",
-                       "--receipt", "3"});
+  Ran proof = RunTool(
+      dir, "storectl",
+      {"verify", "receipt", "--data", fog.data_dir(), "--device", "till-1", "--receipt", "3"});
   CHECK(proof.code == 0);
   CHECK_THAT(proof.out, Catch::Contains("receipt verified from the till's signature to the "
                                         "ledger's tree head"));
 
   // A fog.db written by newer software: exit 2 before anything runs.
   SetUserVersion(db, 2);
-  Ran refused = RunTool(dir, "storenode-fogd",
-                        {"--config", WriteFogConfig(dir, fog.data_dir())});
+  Ran refused = RunTool(dir, "storenode-fogd", {"--config", WriteFogConfig(dir, fog.data_dir())});
   CHECK(refused.code == 2);
-  CHECK_THAT(refused.err, Catch::Contains("fog.db " + db + " has schema version 2, newer than "
+  CHECK_THAT(refused.err, Catch::Contains("fog.db " + db +
+                                          " has schema version 2, newer than "
                                           "this software's 1"));
   CHECK(QueryInt(db, "PRAGMA user_version") == 2);
 }
@@ -310,8 +309,9 @@ std::pair<int64_t, uint64_t> FromJournalFiles(const Store& store, const std::str
 
 }  // namespace
 
-TEST_CASE("a backup taken while tills sync restores into an empty data dir and the Z chain continues",
-          "[hardening-state][integration]") {
+TEST_CASE(
+    "a backup taken while tills sync restores into an empty data dir and the Z chain continues",
+    "[hardening-state][integration]") {
   Store store(2);
   REQUIRE(store.fog->Start().ok());
   for (size_t i = 0; i < 2; ++i) store.OpenTill(i, true, -24 * 60);  // day 1 is yesterday
