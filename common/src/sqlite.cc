@@ -163,4 +163,70 @@ Status Transaction::Commit() {
   return s;
 }
 
+Status BackupTo(Db& src, const std::string& dest_path) {
+  OpenOptions o;
+  o.wal = false;  // the copy takes the source's journal mode from its pages
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<Db> dest, Db::Open(dest_path, o));
+  SN_ASSIGN_OR_RETURN(int64_t pages, dest->QueryInt("PRAGMA page_count"));
+  if (pages != 0) return Status::Invalid("backup target " + dest_path + " is not empty");
+  sqlite3_backup* b = sqlite3_backup_init(dest->raw(), "main", src.raw(), "main");
+  if (!b) return dest->Error("backup of " + src.path());
+  // -1: every page in one step. Steps of a few pages would restart whenever
+  // another connection writes, which under steady ingest may be forever.
+  int rc = sqlite3_backup_step(b, -1);
+  int finish = sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE || finish != SQLITE_OK) {
+    return Status::Io("backup of " + src.path() + " to " + dest_path + ": " +
+                      sqlite3_errstr(rc != SQLITE_DONE ? rc : finish));
+  }
+  SN_ASSIGN_OR_RETURN(Stmt check, dest->Prepare("PRAGMA quick_check"));
+  SN_ASSIGN_OR_RETURN(bool row, check.Step());
+  if (!row || check.Text(0) != "ok") {
+    return Status::Corruption("backup " + dest_path + " fails its check: " +
+                              (row ? check.Text(0) : std::string("no answer")));
+  }
+  return Status::Ok();
+}
+
+Result<int> SchemaVersion(Db& db) {
+  SN_ASSIGN_OR_RETURN(int64_t v, db.QueryInt("PRAGMA user_version"));
+  return static_cast<int>(v);
+}
+
+Result<int> Migrate(Db& db, std::string_view name, std::span<const Migration> steps) {
+  const int newest = steps.empty() ? 0 : steps.back().version;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (steps[i].version != static_cast<int>(i) + 1) {
+      return Status::Invalid(std::string(name) + ": migration " + std::to_string(i + 1) +
+                             " is numbered " + std::to_string(steps[i].version));
+    }
+  }
+  auto too_new = [&](int v) {
+    return Status::Precondition(std::string(name) + " " + db.path() + " has schema version " +
+                                std::to_string(v) + ", newer than this software's " +
+                                std::to_string(newest) +
+                                ": run the software that wrote it, or restore a backup");
+  };
+  SN_ASSIGN_OR_RETURN(int version, SchemaVersion(db));
+  // Checked before any write: a read of a newer file must not lock or touch it.
+  if (version > newest) return too_new(version);
+  while (version < newest) {
+    sql::Transaction txn(db);
+    SN_RETURN_IF_ERROR(txn.begin_status());
+    // Re-read under the write lock: another process may have migrated meanwhile.
+    SN_ASSIGN_OR_RETURN(version, SchemaVersion(db));
+    if (version > newest) return too_new(version);
+    if (version == newest) break;
+    const Migration& step = steps[static_cast<size_t>(version)];
+    if (Status s = db.Exec(step.sql); !s.ok()) {
+      return Status::Io(std::string(name) + ": migration to schema version " +
+                        std::to_string(step.version) + " failed: " + s.message());
+    }
+    SN_RETURN_IF_ERROR(db.Exec("PRAGMA user_version=" + std::to_string(step.version)));
+    SN_RETURN_IF_ERROR(txn.Commit());
+    version = step.version;
+  }
+  return version;
+}
+
 }  // namespace storenode::sql

@@ -1,5 +1,8 @@
 #include "storenode/common/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace storenode {
 
 const char* CodeName(Code code) {
@@ -27,6 +30,13 @@ const char* CodeName(Code code) {
 std::string Status::ToString() const {
   if (ok()) return "ok";
   return std::string(CodeName(code_)) + ": " + message_;
+}
+
+void DieOnErrorResult(const Status& status, const char* what) {
+  std::fprintf(stderr, "storenode: Result::%s on an error result: %s\n", what,
+               status.ToString().c_str());
+  std::fflush(stderr);
+  std::abort();
 }
 
 }  // namespace storenode

@@ -46,6 +46,10 @@ CREATE TABLE IF NOT EXISTS meta(
   key TEXT PRIMARY KEY,
   value BLOB NOT NULL);
 )sql";
+// Its schema versions, oldest first (sqlite.h, "Schema versions"): version
+// 1 is the schema above, which also adopts files made before versions
+// existed. A change is one more entry, e.g. {2, "ALTER TABLE ..."}.
+constexpr sql::Migration kReplicaMigrations[] = {{1, kReplicaSchema}};
 
 Result<std::string> ContentHashOf(sql::Db& db, uint64_t* count) {
   catalog::ContentHasher hasher;
@@ -100,7 +104,7 @@ Result<std::unique_ptr<CatalogReplica>> CatalogReplica::Open(const std::string& 
   sql::OpenOptions o;
   o.sync = sql::Sync::kNormal;
   SN_ASSIGN_OR_RETURN(impl->writer, sql::Db::Open(path, o));
-  SN_RETURN_IF_ERROR(impl->writer->Exec(kReplicaSchema));
+  SN_RETURN_IF_ERROR(sql::Migrate(*impl->writer, "catalog replica", kReplicaMigrations).status());
   SN_ASSIGN_OR_RETURN(impl->reader, sql::Db::Open(path, o));
   SN_RETURN_IF_ERROR(impl->LoadMeta());
   return std::unique_ptr<CatalogReplica>(new CatalogReplica(std::move(impl)));

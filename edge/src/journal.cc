@@ -82,7 +82,7 @@ Status Journal::Impl::Init() {
   sql::OpenOptions open;
   open.vfs = options.sqlite_vfs;
   SN_ASSIGN_OR_RETURN(db, sql::Db::Open(options.journal_path, open));
-  SN_RETURN_IF_ERROR(db->Exec(kJournalSchema));
+  SN_RETURN_IF_ERROR(sql::Migrate(*db, "till journal", kJournalMigrations).status());
   if (options.key_path.empty()) options.key_path = options.journal_path + ".key";
   if (options.catalog_path.empty()) options.catalog_path = options.journal_path + ".catalog";
   SN_ASSIGN_OR_RETURN(catalog, CatalogReplica::Open(options.catalog_path, options.clock));

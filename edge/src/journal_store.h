@@ -63,6 +63,11 @@ CREATE TABLE IF NOT EXISTS receipt_lines(
   PRIMARY KEY(receipt_no, line_no)) WITHOUT ROWID;
 )sql";
 
+// Its schema versions, oldest first (sqlite.h, "Schema versions"): version
+// 1 is the schema above, which also adopts files made before versions
+// existed. A change is one more entry, e.g. {2, "ALTER TABLE ..."}.
+inline constexpr sql::Migration kJournalMigrations[] = {{1, kJournalSchema}};
+
 inline constexpr const char* kSelectEvents =
     "SELECT seq, business_day, kind, receipt_no, header, body, prev_hash, hash, signature "
     "FROM events";

@@ -28,10 +28,10 @@
 #include <sys/stat.h>
 
 #include <cstring>
-#include <fstream>
 
 #include "fog_impl.h"
 #include "storenode/common/fault.h"
+#include "storenode/common/files.h"
 #include "storenode/common/merkle.h"
 #include "storenode/common/money.h"
 #include "storenode/common/topics.h"
@@ -45,10 +45,23 @@ std::string Hex(std::string_view raw) { return crypto::ToHex(crypto::AsBytes(raw
 
 }  // namespace
 
-Status Fog::Impl::LoadCloseDowns() {
+Status Fog::Impl::LoadFogKey() {
   std::string key_path = config.data_dir + "/fog.key";
   struct stat st {};
   if (stat(key_path.c_str(), &st) != 0) {
+    // A new key is only right for a new store: a fog.db that already signed
+    // Zs or actions would continue its chain under a key no auditor pinned,
+    // so the operator must restore the key instead (docs/DEPLOY.md).
+    SN_ASSIGN_OR_RETURN(int64_t signed_rows,
+                        db->QueryInt("SELECT (SELECT COUNT(*) FROM zreports) + "
+                                     "(SELECT COUNT(*) FROM actions)"));
+    if (signed_rows > 0) {
+      return Status::Precondition(
+          key_path + " is missing but " + config.data_dir + "/fog.db holds " +
+          std::to_string(signed_rows) +
+          " Zs and actions signed with it: restore fog.key from the backup "
+          "(storectl backup, docs/DEPLOY.md) instead of starting with a new key");
+    }
     fog_key = crypto::SigningKey::Generate();
     SN_RETURN_IF_ERROR(fog_key.Save(key_path));
     spdlog::info("made the fog's signing key {}: {}", key_path,
@@ -57,7 +70,12 @@ Status Fog::Impl::LoadCloseDowns() {
     SN_ASSIGN_OR_RETURN(fog_key, crypto::SigningKey::Load(key_path));
   }
   // The public half, for auditors and `storectl verify receipt`.
-  std::ofstream(config.data_dir + "/fog.pub") << crypto::ToHex(fog_key.public_key()) << "\n";
+  return files::WriteAtomic(config.data_dir + "/fog.pub",
+                            crypto::ToHex(fog_key.public_key()) + "\n", 0644);
+}
+
+Status Fog::Impl::LoadCloseDowns() {
+  SN_RETURN_IF_ERROR(LoadFogKey());
   SN_ASSIGN_OR_RETURN(sql::Stmt parts, db->Prepare("SELECT business_day, MAX(part) + 1 FROM "
                                                    "zreports GROUP BY business_day"));
   while (true) {

@@ -29,7 +29,7 @@ Result<std::unique_ptr<Fog>> Fog::Open(const Config& config, Env env) {
   options.page_size = 8192;
   options.vfs = env.sqlite_vfs;
   SN_ASSIGN_OR_RETURN(impl->db, sql::Db::Open(config.data_dir + "/fog.db", options));
-  SN_RETURN_IF_ERROR(impl->db->Exec(kFogSchema));
+  SN_RETURN_IF_ERROR(sql::Migrate(*impl->db, "fog.db", kFogMigrations).status());
   impl->ingest = std::make_unique<Ingest>(*impl->db, impl->config, impl->clock);
   SN_RETURN_IF_ERROR(impl->ingest->Load());
   SN_RETURN_IF_ERROR(impl->LoadCloseDowns());

@@ -83,6 +83,9 @@ class Fog::Impl {
   std::map<std::string, uint32_t> open_parts;  // day -> part new events go to
   std::set<std::string> waiting_days;          // close-downs waiting for seals
   std::set<std::string> late_days;             // closed days with late events
+  // Loads fog.key, or makes one for a new store; refuses a missing key when
+  // fog.db already holds what it signed.
+  Status LoadFogKey();
   Status LoadCloseDowns();
   uint32_t PartOfDay(const std::string& day) const;
   std::vector<std::string> ExpectedTills() const;

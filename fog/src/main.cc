@@ -1,7 +1,8 @@
 // storenode-fogd: the store daemon.
 //   storenode-fogd --config /etc/storenode/fog.toml
 // Exit codes: 0 after SIGTERM/SIGINT, 1 on a runtime failure, 2 for a bad
-// command line or config (nothing was started).
+// command line or config, a missing fog.key beside a used fog.db or a data
+// file from newer software (nothing was started).
 #include <signal.h>
 
 #include <cstdio>
@@ -48,7 +49,9 @@ int main(int argc, char** argv) {
   auto fog = storenode::fog::Fog::Open(*config);
   if (!fog.ok()) {
     std::fprintf(stderr, "storenode-fogd: %s\n", fog.status().ToString().c_str());
-    return 1;
+    // A precondition (a missing key, a data file from newer software) is
+    // the operator's to fix before anything can start, like a bad config.
+    return fog.status().code() == storenode::Code::kFailedPrecondition ? 2 : 1;
   }
   if (auto s = (*fog)->Start(); !s.ok()) {
     std::fprintf(stderr, "storenode-fogd: %s\n", s.ToString().c_str());

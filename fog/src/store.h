@@ -164,6 +164,13 @@ CREATE TABLE IF NOT EXISTS ledger_alerts(
 CREATE INDEX IF NOT EXISTS quarantine_by_device ON quarantine(device_id);
 )sql";
 
+// Its schema versions, oldest first (sqlite.h, "Schema versions"): version
+// 1 is the schema above (kFogSchema), which also adopts files made before versions
+// existed. A change is one more entry, e.g. {2, "ALTER TABLE ..."}.
+// The catalog's tables (catalog.h) live in the same file but are created by
+// the catalog itself; versions count kFogSchema's changes and theirs alike.
+inline constexpr sql::Migration kFogMigrations[] = {{1, kFogSchema}};
+
 // A till as the fog knows it.
 struct Device {
   std::string device_id;

@@ -67,6 +67,10 @@ CREATE TABLE IF NOT EXISTS tree_heads(
   signature BLOB NOT NULL,
   ledger_public_key BLOB NOT NULL);
 )sql";
+// Its schema versions, oldest first (sqlite.h, "Schema versions"): version
+// 1 is the schema above, which also adopts files made before versions
+// existed. A change is one more entry, e.g. {2, "ALTER TABLE ..."}.
+constexpr sql::Migration kMigrations[] = {{1, kSchema}};
 
 std::string_view View(const crypto::Hash& h) {
   return {reinterpret_cast<const char*>(h.data()), h.size()};
@@ -190,7 +194,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& db_path,
   o.wal = true;
   o.sync = sql::Sync::kFull;
   SN_ASSIGN_OR_RETURN(impl->db, sql::Db::Open(db_path, o));
-  SN_RETURN_IF_ERROR(impl->db->Exec(kSchema));
+  SN_RETURN_IF_ERROR(sql::Migrate(*impl->db, "ledger.db", kMigrations).status());
   SN_RETURN_IF_ERROR(impl->Load());
   return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
 }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -116,5 +117,40 @@ class Transaction {
   Status begin_;
   bool done_ = false;
 };
+
+// Schema versions: NOTES ON THE DESIGN
+//
+// Every storenode SQLite file carries its schema version in
+// `PRAGMA user_version`, and one ordered list of steps per kind of file
+// brings an older file up to date. Invariants:
+//  1. Step i (1-based) makes version i; steps run in order, each in one
+//     transaction together with the user_version it makes, so a crash leaves
+//     the file at the old version or the new one, never between.
+//  2. Step 1 is the schema as it was when versions were introduced, written
+//     with IF NOT EXISTS: files made before then say user_version 0 and
+//     already hold those tables, so step 1 adopts them as version 1 without
+//     touching a row (and creates them in a new file).
+//  3. A file whose version is newer than the last step is refused
+//     (kFailedPrecondition) before anything is written: older software must
+//     not write a format it does not know.
+// Adding a change is one entry at the end of the list, e.g.
+//   {2, "ALTER TABLE quarantine ADD COLUMN size INTEGER NOT NULL DEFAULT 0;"}
+// Never edit or reorder a step that has shipped.
+struct Migration {
+  int version;           // the version this step makes: 1, 2, 3... in order
+  std::string_view sql;  // one or more statements
+};
+
+// An online, consistent copy of `src` in a new file `dest_path` (SQLite's
+// backup API, all pages in one step: one read transaction, so in WAL mode
+// writers go on meanwhile and the copy is the database as of one commit).
+// The copy is fsynced; `dest_path` must not exist.
+Status BackupTo(Db& src, const std::string& dest_path);
+
+// The file's schema version (PRAGMA user_version).
+Result<int> SchemaVersion(Db& db);
+// Brings `db` to the last version of `steps`; `name` ("till journal",
+// "fog.db") goes into errors. Returns the version the file now has.
+Result<int> Migrate(Db& db, std::string_view name, std::span<const Migration> steps);
 
 }  // namespace storenode::sql

@@ -26,6 +26,12 @@ enum class Code {
 
 const char* CodeName(Code code);
 
+class Status;
+// Writes "storenode: <what> on an error result: <status>" to stderr and
+// aborts: reading the value of a failed Result is a bug, and its reason is
+// what the person debugging it needs (a bad_variant_access would lose it).
+[[noreturn]] void DieOnErrorResult(const Status& status, const char* what);
+
 class [[nodiscard]] Status {
  public:
   Status() = default;
@@ -61,16 +67,25 @@ class [[nodiscard]] Result {
     static const Status kOk;
     return ok() ? kOk : std::get<Status>(v_);
   }
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
+  T& value() & { return *Checked("value()"); }
+  const T& value() const& { return *Checked("value()"); }
   // By value, so `for (x : F().value())` does not dangle.
-  T value() && { return std::get<T>(std::move(v_)); }
+  T value() && { return std::move(*Checked("value()")); }
   T value_or(T fallback) const& { return ok() ? std::get<T>(v_) : std::move(fallback); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() { return value(); }
+  T* operator->() { return Checked("operator->"); }
+  const T* operator->() const { return Checked("operator->"); }
+  T& operator*() { return *Checked("operator*"); }
 
  private:
+  T* Checked(const char* what) {
+    if (T* p = std::get_if<T>(&v_)) return p;
+    DieOnErrorResult(std::get<Status>(v_), what);
+  }
+  const T* Checked(const char* what) const {
+    if (const T* p = std::get_if<T>(&v_)) return p;
+    DieOnErrorResult(std::get<Status>(v_), what);
+  }
+
   std::variant<T, Status> v_;
 };
 
