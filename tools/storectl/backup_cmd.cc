@@ -79,7 +79,10 @@ int Backup(const BackupArgs& a) {
   if (Status s = sql::BackupTo(**src, copy); !s.ok()) return Fail(kExitFailed, s.message());
 
   // The summary is read from the copy: it says what a restore would get.
-  auto ro = sql::Db::Open(copy, sql::OpenOptions{.create = false, .read_only = true});
+  sql::OpenOptions read_only;
+  read_only.create = false;
+  read_only.read_only = true;
+  auto ro = sql::Db::Open(copy, read_only);
   if (!ro.ok()) return Fail(kExitFailed, ro.status().message());
   auto zs = (*ro)->QueryInt("SELECT COUNT(*) FROM zreports");
   auto last = (*ro)->QueryInt("SELECT MAX(z_number) FROM zreports");

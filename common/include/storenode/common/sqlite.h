@@ -32,7 +32,7 @@ struct OpenOptions {
   // A registered SQLite VFS to open the file through; empty = the default.
   // The seam under the disk: tests pass tests/support/fault_vfs.h's name to
   // fail writes and syncs or cut the power.
-  std::string vfs;
+  std::string vfs = "";  // (an initializer: designated OpenOptions{...} may omit it)
 };
 
 class Stmt;
