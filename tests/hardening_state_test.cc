@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -45,6 +46,10 @@ void CopyFixtures(const std::string& dir, const std::vector<std::string>& names)
   fs::create_directories(dir);
   for (const std::string& n : names) {
     fs::copy_file(kV0 / n, fs::path(dir) / n, fs::copy_options::overwrite_existing);
+    // Git keeps files 0644; a key must be 0600 to be loaded.
+    if (n.ends_with(".key")) {
+      fs::permissions(fs::path(dir) / n, fs::perms::owner_read | fs::perms::owner_write);
+    }
   }
 }
 
@@ -93,8 +98,11 @@ TEST_CASE("a new store still gets its fog key made on first start",
   const std::string dir = MakeTempDir("state-newkey");
   Broker broker(dir + "/broker");
   REQUIRE(broker.Start().ok());
+  fs::create_directories(dir + "/fog");
   FogProcess fog(dir + "/fog", "store-1", broker.uri());
-  REQUIRE(fog.Start().ok());
+  Status started = fog.Start();
+  INFO(started.ToString() << "\n" << fog.Log());
+  REQUIRE(started.ok());
   CHECK(fog.Stop() == 0);
   auto key = crypto::SigningKey::Load(fog.data_dir() + "/fog.key");
   REQUIRE(key.ok());
@@ -149,7 +157,9 @@ TEST_CASE("a till journal and its catalog replica made before schema versions ar
     o.journal_path = journal_path;
     o.store_id = "store-1";
     o.device_id = "till-1";
+    o.tax_rates_bp = {{"A", 2000}, {"B", 550}, {"C", 0}};
     auto j = edge::Journal::Open(o);
+    INFO(j.status().ToString());
     REQUIRE(j.ok());
     CHECK((*j)->head_seq() == 44);
     edge::VerifyReport v = (*j)->Verify();
@@ -177,6 +187,7 @@ TEST_CASE("a till journal and its catalog replica made before schema versions ar
   o.journal_path = journal_path;
   o.store_id = "store-1";
   o.device_id = "till-1";
+  o.tax_rates_bp = {{"A", 2000}, {"B", 550}, {"C", 0}};
   auto refused = edge::Journal::Open(o);
   REQUIRE_FALSE(refused.ok());
   CHECK_THAT(refused.status().message(), Catch::Contains("till journal " + journal_path +
@@ -262,6 +273,8 @@ TEST_CASE("reading the value of a failed Result aborts with the status message",
   pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
+    // The abort must end the child, not reach Catch's own handler.
+    signal(SIGABRT, SIG_DFL);
     dup2(err_pipe[1], STDERR_FILENO);
     close(err_pipe[0]);
     Result<int> r = Status::NotFound("device 'till-9' is not registered");
