@@ -26,6 +26,7 @@
 #include "support/process.h"
 #include "support/run.h"
 #include "support/store.h"
+#include "support/till.h"
 
 using namespace storenode;
 using storenode::testing::Broker;
@@ -153,12 +154,8 @@ TEST_CASE("a till journal and its catalog replica made before schema versions ar
   const std::string journal_path = dir + "/till-1.db";
   REQUIRE(QueryInt(journal_path, "PRAGMA user_version") == 0);
   {
-    edge::Options o;
-    o.journal_path = journal_path;
-    o.store_id = "store-1";
-    o.device_id = "till-1";
-    o.tax_rates_bp = {{"A", 2000}, {"B", 550}, {"C", 0}};
-    auto j = edge::Journal::Open(o);
+    // The fixture is dir/till-1.db, the name TillOptions gives it.
+    auto j = edge::Journal::Open(storenode::testing::TillOptions(dir, "till-1"));
     INFO(j.status().ToString());
     REQUIRE(j.ok());
     CHECK((*j)->head_seq() == 44);
@@ -183,12 +180,7 @@ TEST_CASE("a till journal and its catalog replica made before schema versions ar
 
   // Newer than this software: refused, and the file is left as it was.
   SetUserVersion(journal_path, 2);
-  edge::Options o;
-  o.journal_path = journal_path;
-  o.store_id = "store-1";
-  o.device_id = "till-1";
-  o.tax_rates_bp = {{"A", 2000}, {"B", 550}, {"C", 0}};
-  auto refused = edge::Journal::Open(o);
+  auto refused = edge::Journal::Open(storenode::testing::TillOptions(dir, "till-1"));
   REQUIRE_FALSE(refused.ok());
   CHECK_THAT(refused.status().message(), Catch::Contains("till journal " + journal_path +
                                                          " has schema version 2, newer "
