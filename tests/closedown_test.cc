@@ -17,12 +17,6 @@ using namespace storenode::testing;
 
 namespace {
 
-v1::ZReport Decode(const v1::SignedZ& s) {
-  v1::ZReport z;
-  REQUIRE(z.ParseFromString(s.z()));
-  return z;
-}
-
 // The day's figures and Merkle root from the journal files alone.
 struct Oracle {
   v1::DayTotals totals;
@@ -106,7 +100,7 @@ TEST_CASE("a day of 3 tills closes into a Z whose every figure matches the journ
   auto first = store.CloseDay(
       day, {{"till-1", expected["till-1"] + 125}, {"till-2", expected["till-2"] - 250}});
   REQUIRE(first.closed());
-  v1::ZReport z = Decode(first.z());
+  v1::ZReport z = DecodeZ(first.z());
   RequireSigned(first.z());
   REQUIRE(z.z_number() == 1);
   REQUIRE(z.kind() == "Z");
@@ -189,7 +183,7 @@ TEST_CASE("a till offline at the close is missing from the Z and comes back in a
 
   auto closed = store.CloseDay(day, {}, /*force=*/true, std::chrono::seconds(3));
   REQUIRE(closed.closed());
-  v1::ZReport z = Decode(closed.z());
+  v1::ZReport z = DecodeZ(closed.z());
   REQUIRE(z.missing_tills_size() == 1);
   REQUIRE(z.missing_tills(0) == "till-3");
   REQUIRE(z.forced());
@@ -207,7 +201,7 @@ TEST_CASE("a till offline at the close is missing from the Z and comes back in a
         return after.supplements_size() == 1;
       },
       std::chrono::seconds(30)));
-  v1::ZReport sup = Decode(after.supplements(0));
+  v1::ZReport sup = DecodeZ(after.supplements(0));
   RequireSigned(after.supplements(0));
   REQUIRE(sup.kind() == "SUPPLEMENT");
   REQUIRE(sup.z_number() == 2);
@@ -224,7 +218,7 @@ TEST_CASE("a till offline at the close is missing from the Z and comes back in a
   MergeTotals(sup.totals(), &sum);
   FinishTotals(&sum);
   RequireSameFigures(sum, FromJournals(Paths(store), day).totals);
-  REQUIRE(Decode(after.z()).z_number() == 1);  // the Z itself never changed
+  REQUIRE(DecodeZ(after.z()).z_number() == 1);  // the Z itself never changed
   REQUIRE(after.z().z() == closed.z().z());
 }
 
@@ -254,7 +248,7 @@ TEST_CASE("SIGKILL of the fog during the close-down ends in exactly one Z",
       REQUIRE(store.fog->Start().ok());
       auto done = store.CloseDay(day);
       REQUIRE(done.closed());
-      v1::ZReport z = Decode(done.z());
+      v1::ZReport z = DecodeZ(done.z());
       REQUIRE(z.z_number() == 1);
       sql::OpenOptions ro;
       ro.read_only = true;
@@ -289,7 +283,7 @@ TEST_CASE("Zs of consecutive days are numbered, chained and signed", "[closedown
   int64_t net = 0;
   for (size_t i = 0; i < zs.size(); ++i) {
     RequireSigned(zs[i]);
-    v1::ZReport z = Decode(zs[i]);
+    v1::ZReport z = DecodeZ(zs[i]);
     REQUIRE(z.z_number() == i + 1);
     REQUIRE(z.prev_z_hash() == (i == 0 ? std::string(32, '\0') : zs[i - 1].hash()));
     net += z.totals().net_sales();

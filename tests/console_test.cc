@@ -301,9 +301,9 @@ TEST_CASE("console: config keys are checked, storectl makes the hash", "[console
   REQUIRE(none.ok());
   REQUIRE(!none->console.enabled);
 
-  Ran hashed = RunArgv(dir, {"/bin/sh", "-c",
-                             "echo 's3cret-pin' | " + std::string(SN_BIN_DIR) +
-                                 "/storectl console hash-password"});
+  Ran hashed = RunArgv(
+      dir, {"/bin/sh", "-c",
+            "echo 's3cret-pin' | " + std::string(SN_BIN_DIR) + "/storectl console hash-password"});
   INFO(hashed.err);
   REQUIRE(hashed.code == 0);
   const std::string hash = Lines(hashed.out).at(0);

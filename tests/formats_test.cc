@@ -20,12 +20,6 @@ using namespace storenode::testing;
 
 namespace {
 
-v1::ZReport Decode(const v1::SignedZ& s) {
-  v1::ZReport z;
-  REQUIRE(z.ParseFromString(s.z()));
-  return z;
-}
-
 std::unique_ptr<sql::Db> OpenFogDb(const Store& store) {
   sql::OpenOptions ro;
   ro.read_only = true;
@@ -80,7 +74,7 @@ TEST_CASE("FORMATS section 8.1 holds for a forced Z and its supplement", "[forma
   auto closed = store.CloseDay(day, {{"till-1", 12345}, {"till-3", 500}}, /*force=*/true,
                                std::chrono::seconds(5));
   REQUIRE(closed.closed());
-  const v1::ZReport z = Decode(closed.z());
+  const v1::ZReport z = DecodeZ(closed.z());
 
   // The Z: forced, so totals.sealed is false although till-1 and till-2
   // sealed; merged totals name the store and no device.
@@ -139,7 +133,7 @@ TEST_CASE("FORMATS section 8.1 holds for a forced Z and its supplement", "[forma
         return after.supplements_size() == 1;
       },
       std::chrono::seconds(30)));
-  const v1::ZReport sup = Decode(after.supplements(0));
+  const v1::ZReport sup = DecodeZ(after.supplements(0));
   REQUIRE(sup.kind() == "SUPPLEMENT");
   REQUIRE(sup.part() == 1);
   REQUIRE(sup.requested_by() == "fog");

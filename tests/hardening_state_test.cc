@@ -30,6 +30,7 @@
 
 using namespace storenode;
 using storenode::testing::Broker;
+using storenode::testing::DecodeZ;
 using storenode::testing::FogProcess;
 using storenode::testing::MakeTempDir;
 using storenode::testing::Ran;
@@ -288,12 +289,6 @@ TEST_CASE("reading the value of a failed Result aborts with the status message",
 }
 
 namespace {
-
-v1::ZReport DecodeZ(const v1::SignedZ& s) {
-  v1::ZReport z;
-  REQUIRE(z.ParseFromString(s.z()));
-  return z;
-}
 
 // The day's net sales and event count summed from the till journal files
 // themselves, independently of the fog.

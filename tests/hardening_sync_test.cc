@@ -70,12 +70,6 @@ v1::DayTotals DayFromJournals(const Store& store, const std::string& day) {
   return t;
 }
 
-v1::ZReport Decode(const v1::SignedZ& s) {
-  v1::ZReport z;
-  REQUIRE(z.ParseFromString(s.z()));
-  return z;
-}
-
 }  // namespace
 
 TEST_CASE("a broker crash at any step of a forced close-down loses no seal and no late sale",
@@ -117,7 +111,7 @@ TEST_CASE("a broker crash at any step of a forced close-down loses no seal and n
         crash_broker();
       }
       REQUIRE(closed.closed());
-      v1::ZReport z = Decode(closed.z());
+      v1::ZReport z = DecodeZ(closed.z());
       REQUIRE(z.missing_tills_size() == 1);
       REQUIRE(z.missing_tills(0) == "till-2");
 
@@ -130,7 +124,7 @@ TEST_CASE("a broker crash at any step of a forced close-down loses no seal and n
           std::chrono::seconds(60)));
       REQUIRE(store.WaitSynced());
       REQUIRE(after.supplements_size() == 1);
-      v1::ZReport sup = Decode(after.supplements(0));
+      v1::ZReport sup = DecodeZ(after.supplements(0));
       REQUIRE(sup.kind() == "SUPPLEMENT");
       REQUIRE(sup.supplements_z_number() == z.z_number());
       REQUIRE(sup.tills_size() == 1);

@@ -12,6 +12,12 @@
 
 namespace storenode::testing {
 
+v1::ZReport DecodeZ(const v1::SignedZ& s) {
+  v1::ZReport z;
+  REQUIRE(z.ParseFromString(s.z()));
+  return z;
+}
+
 Store::Store(int n, std::string store)
     : dir(MakeTempDir("store")), store_id(std::move(store)), broker(dir) {
   REQUIRE(broker.Start().ok());

@@ -8,6 +8,7 @@
 
 #include "sim/sim.h"
 #include "storenode/edge.h"
+#include "storenode/schemas/closedown.pb.h"
 #include "support/broker.h"
 #include "support/fog.h"
 
@@ -18,6 +19,9 @@ struct SimTill {
   std::unique_ptr<sim::TillSim> sim;
   std::unique_ptr<edge::SyncEngine> sync;
 };
+
+// The ZReport inside a SignedZ; REQUIREs that it parses.
+v1::ZReport DecodeZ(const v1::SignedZ& s);
 
 class Store {
  public:
