@@ -199,8 +199,10 @@ TEST_CASE("every ack the fog sent survives a power cut at every sync point of on
         CHECK(held.events == held.acked);
         CHECK(held.gross == GrossOfFirst(static_cast<uint64_t>(held.events)));
         // Losing a needed sync loses the batch; a cut after the last one
-        // keeps it.
-        if (!after) CHECK(held.acked == 10);
+        // keeps it. (The last sync counted may be the idle signature
+        // check's, after the batch was committed and acked: then the cut
+        // loses nothing.)
+        if (!after && acked_before_cut < 20) CHECK(held.acked == 10);
         if (after && k == batch_syncs) CHECK(held.acked == 20);
 
         // The fog comes back; the till resends everything: nothing doubled.

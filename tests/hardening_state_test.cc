@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "fog/src/store.h"
 #include "ledger/ledger.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/sqlite.h"
@@ -29,6 +30,7 @@
 #include "support/till.h"
 
 using namespace storenode;
+using storenode::fog::kFogVersion;
 using storenode::testing::Broker;
 using storenode::testing::DecodeZ;
 using storenode::testing::FogProcess;
@@ -110,7 +112,7 @@ TEST_CASE("a new store still gets its fog key made on first start",
   REQUIRE(key.ok());
   // fog.pub is written whole (files::WriteAtomic), the hex of the key and a newline.
   CHECK(testing::ReadFile(fog.data_dir() + "/fog.pub") == crypto::ToHex(key->public_key()) + "\n");
-  CHECK(QueryInt(fog.db_path(), "PRAGMA user_version") == 1);
+  CHECK(QueryInt(fog.db_path(), "PRAGMA user_version") == kFogVersion);
 }
 
 TEST_CASE("sql Migrate runs each new step once and in order and refuses a newer file",
@@ -234,8 +236,10 @@ TEST_CASE("a fog.db made before schema versions is adopted intact and its receip
   REQUIRE(status.ok());
   CHECK(fog.Stop() == 0);
   const std::string db = fog.db_path();
-  CHECK(QueryInt(db, "PRAGMA user_version") == 1);
+  CHECK(QueryInt(db, "PRAGMA user_version") == kFogVersion);
   CHECK(QueryInt(db, "SELECT COUNT(*) FROM events") == 91);
+  // Migration 2 counted them into the counters row.
+  CHECK(QueryInt(db, "SELECT value FROM counters WHERE name = 'events_stored'") == 91);
   CHECK(QueryInt(db, "SELECT SUM(acked_seq) FROM devices") == 44 + 47);
   CHECK(QueryInt(db, "SELECT COUNT(*) FROM zreports") == 1);
   CHECK(QueryInt(db, "SELECT COUNT(*) FROM actions") >= 3);
@@ -250,13 +254,14 @@ TEST_CASE("a fog.db made before schema versions is adopted intact and its receip
                                         "ledger's tree head"));
 
   // A fog.db written by newer software: exit 2 before anything runs.
-  SetUserVersion(db, 2);
+  const int64_t newer = kFogVersion + 1;
+  SetUserVersion(db, newer);
   Ran refused = RunTool(dir, "storenode-fogd", {"--config", WriteFogConfig(dir, fog.data_dir())});
   CHECK(refused.code == 2);
-  CHECK_THAT(refused.err, Catch::Contains("fog.db " + db +
-                                          " has schema version 2, newer than "
-                                          "this software's 1"));
-  CHECK(QueryInt(db, "PRAGMA user_version") == 2);
+  CHECK_THAT(refused.err,
+             Catch::Contains("fog.db " + db + " has schema version " + std::to_string(newer) +
+                             ", newer than this software's " + std::to_string(kFogVersion)));
+  CHECK(QueryInt(db, "PRAGMA user_version") == newer);
 }
 
 TEST_CASE("reading the value of a failed Result aborts with the status message",

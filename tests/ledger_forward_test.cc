@@ -10,6 +10,7 @@
 #include "storenode/common/fog_client.h"
 #include "storenode/common/ledger.h"
 #include "storenode/common/sqlite.h"
+#include "storenode/common/totals.h"
 #include "support/client.h"
 #include "support/ledger_sink.h"
 #include "support/run.h"
@@ -320,6 +321,17 @@ TEST_CASE("the fog refuses ledger answers with a wrong proof, a foreign key or a
   auto honest = OpenLedger(store.dir + "/honest.db", ledger_key);
   ScriptedLedger script(s.cloud.uri());
   s.StartFog(crypto::ToHex(ledger_key.public_key()));
+  // A fog.db without a Z first asks for the store's history (none yet), and
+  // issues no Z before the answer.
+  v1::LedgerRequest history = script.NextSubmit();
+  REQUIRE(history.has_history());
+  CHECK(history.history().from_z_number() == 1);
+  CHECK(LedgerStatusOf(store).recovering());
+  v1::LedgerAnswer none = honest->Handle("store-1", history);
+  REQUIRE(none.has_history());
+  CHECK(none.history().records_size() == 0);
+  script.Answer(none);
+  REQUIRE(WaitFor([&] { return !LedgerStatusOf(store).recovering(); }, std::chrono::seconds(10)));
   SellAndClose(store, 10);
 
   auto alerts_reach = [&](uint64_t n) {
@@ -577,4 +589,87 @@ TEST_CASE("the ledger link runs over TLS with client certificates on both sides"
   CHECK(l.last_z_number() == 1);
   CHECK(LedgerLeaves(sink.db_path()).size() == 1);
   CHECK_THAT(store.fog->Log(), !Catch::Contains("plain TCP (ledger.insecure"));
+}
+
+TEST_CASE("a fog rebuilt from an empty disk with only its key recovers its Zs from the ledger",
+          "[ledger][integration][hardening-state]") {
+  CloudStore s(2);
+  s.sink->Start();
+  Store& store = s.store;
+  store.fog->extra_config = LedgerConfig(s.cloud.uri(), s.SinkKey());
+  REQUIRE(store.fog->Start().ok());
+  for (size_t i = 0; i < 2; ++i) store.OpenTill(i);
+  for (size_t i = 0; i < 2; ++i) store.Sell(i, 50);
+  const std::string day = store.tills[0].journal->business_day();
+  REQUIRE(store.WaitSynced());
+  // till-2 goes offline and keeps selling; the day is closed without it.
+  store.tills[1].sync.reset();
+  store.Sell(1, 40);
+  v1::CloseDownResponse closed = store.CloseDay(day, {}, true, std::chrono::seconds(1));
+  REQUIRE(closed.closed());
+  const v1::SignedZ z1 = closed.z();
+  REQUIRE(DecodeZ(z1).missing_tills_size() == 1);
+  REQUIRE(WaitBacklog(store, 0));
+
+  // The disk is lost; fog.key alone survives (it was backed up apart).
+  REQUIRE(store.fog->Stop() == 0);
+  const std::string data = store.fog->data_dir();
+  const std::string key = testing::ReadFile(data + "/fog.key");
+  std::filesystem::remove_all(data);
+  std::filesystem::create_directories(data);
+  {
+    std::ofstream out(data + "/fog.key", std::ios::binary);
+    out << key;
+  }
+  std::filesystem::permissions(
+      data + "/fog.key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  REQUIRE(store.fog->Start().ok());
+  // Z 1 comes back byte for byte; asked again, the fog answers it.
+  v1::CloseDownResponse again;
+  REQUIRE(WaitFor(
+      [&] {
+        again = store.CloseDay(day, {}, false, std::chrono::seconds(0));
+        return again.closed();
+      },
+      std::chrono::seconds(30)));
+  REQUIRE(again.z().SerializeAsString() == z1.SerializeAsString());
+  CHECK_FALSE(LedgerStatusOf(store).recovering());
+
+  // till-2 returns: its late sales reach a supplement numbered 2 and chained
+  // to Z 1; till-1's resent journal, already in Z 1, is counted once.
+  store.tills[1].sync = std::move(
+      edge::SyncEngine::Start(store.tills[1].journal.get(), store.SyncOptionsFor()).value());
+  v1::CloseDownResponse after;
+  REQUIRE(WaitFor(
+      [&] {
+        after = store.CloseDay(day, {}, false, std::chrono::seconds(0));
+        return after.supplements_size() >= 1;
+      },
+      std::chrono::seconds(60)));
+  REQUIRE(store.WaitSynced());
+  REQUIRE(after.supplements_size() == 1);
+  v1::ZReport z = DecodeZ(z1);
+  v1::ZReport sup = DecodeZ(after.supplements(0));
+  CHECK(sup.z_number() == 2);
+  CHECK(sup.supplements_z_number() == 1);
+  CHECK(sup.prev_z_hash() == z1.hash());
+  REQUIRE(sup.tills_size() == 1);
+  CHECK(sup.tills(0).device_id() == "till-2");
+  v1::DayTotals sum = z.totals();
+  MergeTotals(sup.totals(), &sum);
+  FinishTotals(&sum);
+  const v1::DayTotals want = DayFromJournals(store, day);
+  CHECK(sum.net_sales() == want.net_sales());
+  CHECK(sum.receipt_count() == want.receipt_count());
+  CHECK(sum.event_count() == want.event_count());
+  CHECK(sup.grand_totals().net_sales() == z.grand_totals().net_sales() + sup.totals().net_sales());
+  CHECK(sup.grand_totals().receipts() ==
+        z.grand_totals().receipts() + sup.totals().receipt_count());
+  // The ledger holds each Z once, and the fog has both receipts again.
+  REQUIRE(WaitBacklog(store, 0));
+  s.sink->Stop();
+  CHECK(LedgerLeaves(s.sink->db_path()) ==
+        std::vector<std::pair<std::string, int64_t>>{{"store-1", 1}, {"store-1", 2}});
+  CHECK(FogReceiptLeaves(store.fog->db_path()) == std::vector<int64_t>{0, 1});
+  CHECK(store.FogEventCount("till-1") == store.tills[0].journal->head_seq());
 }

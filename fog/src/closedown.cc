@@ -379,11 +379,95 @@ Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
   return signed_z;
 }
 
+Status Fog::Impl::RestoreZ(const v1::SignedZ& signed_z) {
+  // Only this fog's own next Z: its key, its signature, its store, the next
+  // number, chained to the Z before.
+  if (signed_z.fog_public_key() !=
+      std::string(reinterpret_cast<const char*>(fog_key.public_key().data()), 32)) {
+    return Status::Corruption("signed by another fog key");
+  }
+  const crypto::Hash hash = crypto::Sha256Of(signed_z.z());
+  if (signed_z.hash() != std::string(reinterpret_cast<const char*>(hash.data()), 32) ||
+      !crypto::Verify(fog_key.public_key(), crypto::Bytes(hash.data(), 32),
+                      crypto::AsBytes(signed_z.signature()))) {
+    return Status::Corruption("hash or signature does not verify under this fog's key");
+  }
+  v1::ZReport z;
+  if (!z.ParseFromString(signed_z.z())) return Status::Corruption("the Z does not parse");
+  if (z.store_id() != config.store_id) return Status::Corruption("a Z of store " + z.store_id());
+  sql::Transaction txn(*db);
+  SN_RETURN_IF_ERROR(txn.begin_status());
+  SN_ASSIGN_OR_RETURN(sql::Stmt prev, db->Prepare("SELECT z_number, hash FROM zreports ORDER BY "
+                                                  "z_number DESC LIMIT 1"));
+  SN_ASSIGN_OR_RETURN(bool has_prev, prev.Step());
+  const uint64_t want = has_prev ? static_cast<uint64_t>(prev.Int(0)) + 1 : 1;
+  const std::string want_prev = has_prev ? prev.Blob(1) : std::string(32, '\0');
+  prev.Reset();
+  if (z.z_number() != want || z.prev_z_hash() != want_prev) {
+    return Status::Corruption("Z " + std::to_string(z.z_number()) + " is not the next (" +
+                              std::to_string(want) + ", chained to the one before)");
+  }
+  const std::string& day = z.business_day();
+  SN_ASSIGN_OR_RETURN(sql::Stmt ins, db->Prepare("INSERT INTO zreports(z_number, business_day, "
+                                                 "part, z, hash, signature) VALUES(?,?,?,?,?,?)"));
+  ins.Bind(1, static_cast<int64_t>(z.z_number())).Bind(2, day).Bind(3, int64_t{z.part()});
+  ins.BindBlob(4, signed_z.z()).BindBlob(5, signed_z.hash()).BindBlob(6, signed_z.signature());
+  SN_RETURN_IF_ERROR(ins.Run());
+  v1::CloseDownRequest request;
+  request.set_business_day(day);
+  SN_ASSIGN_OR_RETURN(sql::Stmt closed, db->Prepare("INSERT INTO closedowns("
+                                                    "business_day, state, request, requested_by, "
+                                                    "requested_us) VALUES(?, 'closed', ?, ?, ?) "
+                                                    "ON CONFLICT DO UPDATE SET state = 'closed'"));
+  closed.Bind(1, day).BindBlob(2, request.SerializeAsString()).Bind(3, z.requested_by());
+  closed.Bind(4, z.created_us());
+  SN_RETURN_IF_ERROR(closed.Run());
+  // What the Z covered, so the tills' resent events are not counted again.
+  std::vector<CoveredRange> covered;
+  for (const v1::ZTill& t : z.tills()) {
+    if (t.event_count() == 0) continue;
+    SN_ASSIGN_OR_RETURN(std::string journal, crypto::FromHex(t.journal_id()));
+    covered.push_back({t.device_id(), journal, day, t.first_seq(), t.last_seq()});
+  }
+  SN_RETURN_IF_ERROR(ingest->AddCovered(covered));
+  SN_RETURN_IF_ERROR(AppendAction(
+      "fog", "z-recovered", day + " Z " + std::to_string(z.z_number()) + " from the cloud ledger"));
+  SN_RETURN_IF_ERROR(txn.Commit());
+  ingest->CoveredCommitted(covered);
+  open_parts[day] = std::max(open_parts[day], z.part() + 1);
+  waiting_days.erase(day);
+  return Status::Ok();
+}
+
 // Inside a transaction: closes `day` if every expected till sealed it (or the
 // request forces it). Fills `response` either way.
 Result<bool> Fog::Impl::TryClose(const std::string& day, const v1::CloseDownRequest& request,
                                  const std::string& requested_by, v1::CloseDownResponse* response) {
+  if (forwarder->recovering()) {
+    // forwarder.h, invariant 6: a Z numbered before the ledger's history is
+    // known would fork it.
+    if (request.force()) {
+      return Status::Unavailable(
+          "fog.db holds no Z and the cloud ledger has not yet answered with this store's Zs; "
+          "no Z is issued before it does (ledger " +
+          config.ledger.link.uri + ")");
+    }
+    return false;
+  }
   SN_ASSIGN_OR_RETURN(std::set<std::string> sealed, SealedTills(day));
+  // Nothing a Z covers may fail a signature check (ingest.h, invariant 7):
+  // a till with an event awaiting its repaired signature is not done, and
+  // not even a forced Z may cover that event.
+  SN_RETURN_IF_ERROR(ingest->VerifyAll());
+  std::map<std::string, std::string> unproven = ingest->Unproven(day);
+  if (!unproven.empty() && request.force()) {
+    std::string which;
+    for (const auto& [till, what] : unproven) which += (which.empty() ? "" : ", ") + what;
+    return Status::Precondition("the stored signature of " + which +
+                                " does not verify; the fog has asked the till to send the event "
+                                "again, so bring it online (no Z may cover an unproven event)");
+  }
+  for (const auto& [till, what] : unproven) sealed.erase(till);
   std::vector<std::string> missing;
   for (const std::string& till : ExpectedTills()) {
     if (sealed.count(till)) {
@@ -550,6 +634,8 @@ void Fog::Impl::PollCloseDowns() {
       }
       if (devices.empty()) return Status::Ok();
       SN_ASSIGN_OR_RETURN(std::set<std::string> sealed, SealedTills(day));
+      SN_RETURN_IF_ERROR(ingest->VerifyAll());
+      for (const auto& [till, what] : ingest->Unproven(day)) sealed.erase(till);
       for (const std::string& d : devices) {
         if (!sealed.count(d)) {
           late_days.insert(day);  // look again when more arrives

@@ -87,6 +87,9 @@ class Fog::Impl {
   // fog.db already holds what it signed.
   Status LoadFogKey();
   Status LoadCloseDowns();
+  // Recovery from the ledger (forwarder.h, invariant 6): stores one of this
+  // fog's own Zs, the next in number and chain, with what it covered.
+  Status RestoreZ(const v1::SignedZ& z);
   uint32_t PartOfDay(const std::string& day) const;
   std::vector<std::string> ExpectedTills() const;
   v1::FogResponse CloseDown(const v1::FogRequest& request);

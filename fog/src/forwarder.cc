@@ -52,10 +52,15 @@ Status Forwarder::Load() {
   } else {
     ledger_key_ = stored;
   }
+  if (!config_.ledger.link.uri.empty()) {
+    SN_ASSIGN_OR_RETURN(int64_t zs, db_.QueryInt("SELECT COUNT(*) FROM zreports"));
+    if (zs == 0) recover_from_ = 1;
+  }
   return Status::Ok();
 }
 
-void Forwarder::Start(std::function<void(const mqtt::Message&)> deliver) {
+void Forwarder::Start(std::function<void(const mqtt::Message&)> deliver, Restore restore) {
+  restore_ = std::move(restore);
   const BrokerLink& link = config_.ledger.link;
   if (link.uri.empty()) {
     spdlog::info("no [ledger] uri: close-downs stay in the ledger outbox");
@@ -96,6 +101,18 @@ void Forwarder::Poll() {
   if (!client_ || !client_->connected()) return;
   bool now = resend_now_.exchange(false);
   if (!now && clock_.NowMicros() < next_try_us_) return;
+  if (recover_from_ > 0) {
+    v1::LedgerRequest request;
+    request.set_request_id(++request_id_);
+    request.mutable_history()->set_from_z_number(recover_from_);
+    mqtt::Message m;
+    m.topic = ledger::SubmitTopic(config_.store_id);
+    m.payload = request.SerializeAsString();
+    if (!client_->Publish(m).ok()) return;
+    spdlog::info("fog.db holds no Z: asking the ledger for this store's Zs from {}", recover_from_);
+    Backoff();
+    return;
+  }
   auto next = db_.Prepare(
       "SELECT z_number, z, hash, signature FROM zreports WHERE z_number = "
       "(SELECT IFNULL(MAX(z_number), 0) + 1 FROM ledger_receipts)");
@@ -150,6 +167,10 @@ void Forwarder::OnAnswer(const mqtt::Message& m) {
     Alert(in_flight_, "answer does not parse as a LedgerAnswer", m.payload);
     return;
   }
+  if (recover_from_ > 0) {
+    OnHistory(answer, m.payload);
+    return;
+  }
   if (in_flight_ == 0 || answer.z_number() != in_flight_) {
     spdlog::debug("ignored a ledger answer for Z {} (in flight: {})", answer.z_number(),
                   in_flight_);
@@ -185,6 +206,38 @@ void Forwarder::OnAnswer(const mqtt::Message& m) {
   }
   in_flight_ = 0;
   next_try_us_ = 0;  // the next Z at once
+  delay_ms_ = config_.ledger.retry_min_ms;
+  last_error_.clear();
+}
+
+void Forwarder::OnHistory(const v1::LedgerAnswer& answer, const std::string& raw) {
+  if (answer.z_number() != recover_from_ || !answer.has_history()) {
+    if (answer.has_rejected()) {
+      last_error_ = "recovery: " + answer.rejected().code() + ": " + answer.rejected().reason();
+      spdlog::warn("ledger, recovery from Z {}: {}; asking again later", recover_from_,
+                   last_error_);
+    }
+    return;  // an answer to something else, or refused: asked again after the backoff
+  }
+  for (const v1::SignedZ& z : answer.history().records()) {
+    Status s = restore_(z);
+    if (!s.ok()) {
+      // Not this fog's next Z: nothing more can be restored safely. The fog
+      // stays recovering (no Z is issued) and asks again after the backoff.
+      Alert(recover_from_, "recovery: Z " + std::to_string(recover_from_) + ": " + s.message(),
+            raw);
+      return;
+    }
+    ++recover_from_;
+  }
+  if (answer.history().more()) {
+    resend_now_ = true;  // the next page at once
+    return;
+  }
+  spdlog::info("recovered {} Zs from the ledger; the Z numbering continues at {}",
+               recover_from_ - 1, recover_from_);
+  recover_from_ = 0;
+  resend_now_ = true;  // resend them: the ledger's receipts, as duplicates
   delay_ms_ = config_.ledger.retry_min_ms;
   last_error_.clear();
 }
@@ -267,6 +320,7 @@ v1::LedgerStatus Forwarder::GetStatus() {
   s.set_connected(client_ && client_->connected());
   s.set_trusted_tree_size(trusted_.tree_size());
   s.set_last_error(last_error_);
+  s.set_recovering(recovering());
   if (ledger_key_) s.set_ledger_key_fingerprint(crypto::Fingerprint(*ledger_key_));
   s.set_backlog(
       static_cast<uint64_t>(db_.QueryInt("SELECT COUNT(*) FROM zreports WHERE z_number > "

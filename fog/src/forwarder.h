@@ -23,6 +23,15 @@
 //  5. An answer that fails verification is never trusted: it is logged and
 //     kept in ledger_alerts, the Z stays in the backlog. A head that is not
 //     an extension of the trusted one means the ledger rewrote its history.
+//  6. Recovery. A fog.db without any Z, with a ledger configured, may be a
+//     fog rebuilt from an empty disk with only its key. Before anything else
+//     the forwarder asks the ledger for this store's records (History, page
+//     by page) and hands each, in Z order, to `restore` (the close-down,
+//     which checks the fog's own signature, the numbering and the chain).
+//     Until the ledger has answered, recovering() is true and no Z is
+//     issued: a Z numbered without the ledger's history would fork it.
+//     The restored Zs then enter the outbox like any other and are resent;
+//     the ledger answers each as a duplicate, with its receipt.
 //
 // Runs on the fog's worker thread, except the MQTT client's callbacks, which
 // only hand messages to the worker (the `deliver` function).
@@ -50,9 +59,14 @@ class Forwarder {
             const crypto::PublicKey& fog_key);
   // Reads the pinned ledger key and the trusted tree head from fog.db.
   Status Load();
+  // Invariant 6: what restores one recovered Z (in Z order).
+  using Restore = std::function<Status(const v1::SignedZ&)>;
   // Connects to the cloud broker when a [ledger] uri is configured.
   // `deliver` receives the ledger's answers on an MQTT thread.
-  void Start(std::function<void(const mqtt::Message&)> deliver);
+  void Start(std::function<void(const mqtt::Message&)> deliver, Restore restore);
+  // Invariant 6: true until the ledger answered the recovery of a fog.db
+  // that held no Z.
+  bool recovering() const { return recover_from_ > 0; }
   void Stop();
 
   // True for a message from the ledger link.
@@ -69,6 +83,7 @@ class Forwarder {
   Status Accept(uint64_t z_number, const std::string& z, const v1::LedgerAnswer& answer);
   void Alert(uint64_t z_number, const std::string& reason, const std::string& answer);
   void Backoff();
+  void OnHistory(const v1::LedgerAnswer& answer, const std::string& raw);
 
   sql::Db& db_;
   const Config& config_;
@@ -78,8 +93,10 @@ class Forwarder {
   std::atomic<bool> resend_now_{false};
 
   std::optional<crypto::PublicKey> ledger_key_;
-  v1::TreeHead trusted_;    // tree_size 0: none yet
-  uint64_t in_flight_ = 0;  // the Z number sent and not yet answered, 0 if none
+  v1::TreeHead trusted_;       // tree_size 0: none yet
+  uint64_t in_flight_ = 0;     // the Z number sent and not yet answered, 0 if none
+  uint64_t recover_from_ = 0;  // invariant 6: the next Z number to ask for, 0 if none
+  Restore restore_;
   uint64_t request_id_ = 0;
   int64_t next_try_us_ = 0;
   int64_t delay_ms_ = 0;

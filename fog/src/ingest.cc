@@ -11,6 +11,9 @@ namespace storenode::fog {
 namespace {
 
 constexpr size_t kMaxHeldPerDevice = 100000;
+// Invariant 7: how often a till is asked again for an event whose stored
+// signature failed.
+constexpr int64_t kRepairEveryUs = 10'000'000;
 
 std::string Hex(const std::string& raw) { return crypto::ToHex(crypto::AsBytes(raw)); }
 
@@ -94,6 +97,26 @@ Status Ingest::Load() {
                                   "VALUES(?,?,?,?,?,?,?,?,?,?,?)"));
   SN_ASSIGN_OR_RETURN(find_hash_, db_.Prepare("SELECT hash FROM events WHERE device_id = ? AND "
                                               "journal_id = ? AND seq = ?"));
+  SN_ASSIGN_OR_RETURN(unchecked_,
+                      db_.Prepare("SELECT seq, business_day, hash, signature FROM events WHERE "
+                                  "device_id = ? AND journal_id = ? AND seq > ? ORDER BY seq "
+                                  "LIMIT ?"));
+  SN_ASSIGN_OR_RETURN(int64_t total, db_.QueryInt("SELECT value FROM counters WHERE name = "
+                                                  "'events_stored'",
+                                                  0));
+  events_total_ = static_cast<uint64_t>(total);
+  SN_ASSIGN_OR_RETURN(sql::Stmt covered,
+                      db_.Prepare("SELECT device_id, journal_id, business_day, first_seq, "
+                                  "last_seq FROM covered_ranges"));
+  std::vector<CoveredRange> ranges;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, covered.Step());
+    if (!row) break;
+    ranges.push_back({covered.Text(0), covered.Blob(1), covered.Text(2),
+                      static_cast<uint64_t>(covered.Int(3)),
+                      static_cast<uint64_t>(covered.Int(4))});
+  }
+  CoveredCommitted(ranges);
   return Status::Ok();
 }
 
@@ -116,7 +139,8 @@ Status Ingest::Quarantine(const std::string& device, const std::string& topic,
   return stmt.Run();
 }
 
-void Ingest::QueueAck(const Device& d, bool resend, const std::string& reason) {
+void Ingest::QueueAck(const Device& d, bool resend, const std::string& reason,
+                      std::optional<uint64_t> acked_seq) {
   int64_t now = clock_.NowMicros();
   if (resend) {
     // One resend request per hold period: a burst of in-flight batches must
@@ -125,11 +149,12 @@ void Ingest::QueueAck(const Device& d, bool resend, const std::string& reason) {
     int64_t hold_us = std::max(200, config_.gap_hold_ms) * int64_t{1000};
     if (now - last < hold_us) return;
     last = now;
-    spdlog::info("asking {} to resend from seq {}: {}", d.device_id, d.acked_seq + 1, reason);
+    spdlog::info("asking {} to resend from seq {}: {}", d.device_id,
+                 acked_seq.value_or(d.acked_seq) + 1, reason);
   }
   v1::SyncAck ack;
   ack.set_journal_id(d.journal_id);
-  ack.set_acked_seq(d.acked_seq);
+  ack.set_acked_seq(acked_seq.value_or(d.acked_seq));
   ack.set_resend(resend);
   ack.set_reason(reason);
   mqtt::Message m;
@@ -256,8 +281,7 @@ Status Ingest::HandleJournal(const mqtt::Message& m) {
         if (anchor) {
           // The till pruned 2..anchor_seq: keep genesis, continue at the anchor.
           SN_RETURN_IF_ERROR(StoreEvent(*d, run.front()));
-          read_models_.Add(run.front().decoded,
-                           part_of_(run.front().decoded.header.business_day()));
+          Book(run.front());
           d->acked_seq = batch.anchor_seq();
           d->head_hash = *anchor;
           spdlog::warn(
@@ -335,6 +359,7 @@ Status Ingest::Extend(Device& d, const std::string& topic, std::vector<Held> run
     SN_ASSIGN_OR_RETURN(bool found, find_hash_->Step());
     bool same = found && SameHash(find_hash_->BlobView(0), e.decoded.hash);
     find_hash_->Reset();
+    if (same && seq == d.repair_seq) SN_RETURN_IF_ERROR(Repair(d, e));
     if (same || !found) {  // !found: pruned by the till's anchor resend; nothing to do
       ++staged_counters_.duplicates;
       continue;
@@ -381,7 +406,7 @@ Status Ingest::Extend(Device& d, const std::string& topic, std::vector<Held> run
     }
     for (const Held& e : chain) {
       SN_RETURN_IF_ERROR(StoreEvent(d, e));
-      read_models_.Add(e.decoded, part_of_(e.decoded.header.business_day()));
+      Book(e);
       d.acked_seq = e.decoded.header.seq();
       d.head_hash = e.decoded.hash;
       d.last_event_us = std::max(d.last_event_us, e.decoded.header.wall_time_us());
@@ -411,8 +436,45 @@ Status Ingest::StoreEvent(const Device& d, const Held& e) {
   return ins.Run();
 }
 
+void Ingest::Book(const Held& e) {
+  const v1::EventHeader& h = e.decoded.header;
+  bool covered = false;
+  if (auto j = covered_.find({h.device_id(), h.journal_id()}); j != covered_.end()) {
+    auto r = j->second.upper_bound(h.seq());
+    if (r != j->second.begin()) {
+      --r;
+      covered = h.seq() <= r->second.first && r->second.second == h.business_day();
+    }
+  }
+  read_models_.Add(e.decoded, part_of_(h.business_day()), covered);
+}
+
+Status Ingest::AddCovered(const std::vector<CoveredRange>& ranges) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt ins, db_.Prepare("INSERT OR REPLACE INTO covered_ranges("
+                                                 "device_id, journal_id, business_day, "
+                                                 "first_seq, last_seq) VALUES(?,?,?,?,?)"));
+  for (const CoveredRange& r : ranges) {
+    ins.Bind(1, r.device_id).BindBlob(2, r.journal_id).Bind(3, r.business_day);
+    ins.Bind(4, static_cast<int64_t>(r.first_seq)).Bind(5, static_cast<int64_t>(r.last_seq));
+    SN_RETURN_IF_ERROR(ins.Run());
+  }
+  return Status::Ok();
+}
+
+void Ingest::CoveredCommitted(const std::vector<CoveredRange>& ranges) {
+  for (const CoveredRange& r : ranges) {
+    covered_[{r.device_id, r.journal_id}][r.first_seq] = {r.last_seq, r.business_day};
+  }
+}
+
 Status Ingest::Flush() {
   SN_RETURN_IF_ERROR(read_models_.Flush(db_));
+  if (staged_counters_.events_stored > 0) {
+    SN_ASSIGN_OR_RETURN(sql::Stmt count, db_.Prepare("UPDATE counters SET value = value + ? WHERE "
+                                                     "name = 'events_stored'"));
+    count.Bind(1, static_cast<int64_t>(staged_counters_.events_stored));
+    SN_RETURN_IF_ERROR(count.Run());
+  }
   for (const auto& [id, d] : staged_) SN_RETURN_IF_ERROR(SaveDevice(db_, d));
   return Status::Ok();
 }
@@ -423,6 +485,7 @@ void Ingest::Committed() {
   for (const std::string& id : ack_due_) QueueAck(devices_[id], false, "");
   ack_due_.clear();
   counters_.events_stored += staged_counters_.events_stored;
+  events_total_ += staged_counters_.events_stored;
   counters_.duplicates += staged_counters_.duplicates;
   counters_.quarantined += staged_counters_.quarantined;
   counters_.batches += staged_counters_.batches;
@@ -459,6 +522,139 @@ void Ingest::CheckGaps() {
     QueueAck(d->second, true, "gap after seq " + std::to_string(d->second.acked_seq));
     it = gap_since_us_.erase(it);
   }
+  for (const auto& [id, d] : devices_) {
+    if (d.repair_seq != 0) RequestRepair(d);
+  }
+}
+
+Result<size_t> Ingest::CheckSignatures(Device& d, size_t max) {
+  if (d.repair_seq != 0 || d.verified_seq >= d.acked_seq) return size_t{0};
+  sql::Stmt& q = *unchecked_;
+  q.Bind(1, d.device_id).BindBlob(2, d.journal_id);
+  q.Bind(3, static_cast<int64_t>(d.verified_seq)).Bind(4, static_cast<int64_t>(max));
+  size_t checked = 0;
+  while (true) {
+    Result<bool> row = q.Step();
+    if (!row.ok() || !*row) {
+      q.Reset();
+      SN_RETURN_IF_ERROR(row.status());
+      break;
+    }
+    ++checked;
+    const uint64_t seq = static_cast<uint64_t>(q.Int(0));
+    if (crypto::Verify(d.key, crypto::AsBytes(q.BlobView(2)), crypto::AsBytes(q.BlobView(3)))) {
+      d.verified_seq = seq;
+      continue;
+    }
+    d.repair_seq = seq;
+    d.repair_day = q.Text(1);
+    std::string signature(q.BlobView(3));
+    q.Reset();
+    spdlog::warn("{} seq {}: stored signature does not verify; asking the till for its copy",
+                 d.device_id, seq);
+    SN_RETURN_IF_ERROR(Quarantine(
+        d.device_id, topics::Journal(config_.store_id, d.device_id),
+        "seq " + std::to_string(seq) + ": stored signature does not verify (pinned key " +
+            crypto::Fingerprint(d.key) + "); asked the till to send the event again",
+        signature));
+    RequestRepair(d);
+    return checked;
+  }
+  // Every stored event up to the watermark is checked (2..anchor_seq of a
+  // pruned till were never stored).
+  if (checked < max) d.verified_seq = d.acked_seq;
+  return checked;
+}
+
+void Ingest::RequestRepair(const Device& d) {
+  int64_t now = clock_.NowMicros();
+  auto [last, fresh] = last_repair_us_.try_emplace(d.device_id, now);
+  if (!fresh && now - last->second < kRepairEveryUs) return;
+  last->second = now;
+  QueueAck(
+      d, true,
+      "seq " + std::to_string(d.repair_seq) + ": stored signature does not verify, send it again",
+      d.repair_seq - 1);
+}
+
+Status Ingest::Repair(Device& d, const Held& e) {
+  const uint64_t seq = e.decoded.header.seq();
+  if (!crypto::Verify(d.key, crypto::AsBytes(e.event.hash()),
+                      crypto::AsBytes(e.event.signature()))) {
+    return Status::Ok();  // still bad: the stored event waits for a good copy
+  }
+  SN_ASSIGN_OR_RETURN(sql::Stmt upd, db_.Prepare("UPDATE events SET signature = ? WHERE "
+                                                 "device_id = ? AND journal_id = ? AND seq = ?"));
+  upd.BindBlob(1, e.event.signature()).Bind(2, d.device_id).BindBlob(3, d.journal_id);
+  upd.Bind(4, static_cast<int64_t>(seq));
+  SN_RETURN_IF_ERROR(upd.Run());
+  d.repair_seq = 0;
+  d.repair_day.clear();
+  last_repair_us_.erase(d.device_id);
+  spdlog::info("{} seq {}: stored signature replaced by the till's copy, which verifies",
+               d.device_id, seq);
+  return Status::Ok();
+}
+
+Result<bool> Ingest::VerifySome(int64_t budget_us) {
+  const auto start = std::chrono::steady_clock::now();
+  auto spent_us = [&] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 start)
+        .count();
+  };
+  // The watermarks advance in memory and are written with each device's row
+  // (by an ingest transaction, and here once everything pending is
+  // checked). After a crash the fog checks again from the written value:
+  // repeated work, nothing trusted.
+  bool pending = false, advanced = false;
+  for (auto& [id, d] : devices_) {
+    while (spent_us() < budget_us) {
+      SN_ASSIGN_OR_RETURN(size_t n, CheckSignatures(d, 16));
+      if (n == 0) break;
+      advanced = true;
+    }
+    pending = pending || (d.repair_seq == 0 && d.verified_seq < d.acked_seq);
+  }
+  if (advanced && !pending) {
+    sql::Transaction txn(db_);
+    SN_RETURN_IF_ERROR(txn.begin_status());
+    for (const auto& [id, d] : devices_) {
+      SN_ASSIGN_OR_RETURN(sql::Stmt upd, db_.Prepare("UPDATE devices SET verified_seq = ? WHERE "
+                                                     "device_id = ? AND journal_id = ?"));
+      upd.Bind(1, static_cast<int64_t>(d.verified_seq)).Bind(2, d.device_id);
+      upd.BindBlob(3, d.journal_id);
+      SN_RETURN_IF_ERROR(upd.Run());
+    }
+    SN_RETURN_IF_ERROR(txn.Commit());
+  }
+  return pending;
+}
+
+Status Ingest::VerifyAll() {
+  for (auto& [id, d] : devices_) {
+    while (true) {
+      SN_ASSIGN_OR_RETURN(size_t n, CheckSignatures(d, 4096));
+      if (n == 0) break;
+    }
+  }
+  return Status::Ok();
+}
+
+std::map<std::string, std::string> Ingest::Unproven(const std::string& day) const {
+  std::map<std::string, std::string> out;
+  for (const auto& [id, d] : devices_) {
+    if (d.repair_seq != 0 && d.repair_day <= day) {
+      out[id] = id + " seq " + std::to_string(d.repair_seq);
+    }
+  }
+  return out;
+}
+
+uint64_t Ingest::unverified() const {
+  uint64_t n = 0;
+  for (const auto& [id, d] : devices_) n += d.acked_seq - std::min(d.acked_seq, d.verified_seq);
+  return n;
 }
 
 void Ingest::AnnounceWatermarks() {
@@ -510,6 +706,8 @@ Status Ingest::AcceptReplacement(const std::string& device_id, Device* accepted)
   std::memcpy(d->key.data(), d->pending_key.data(), 32);
   d->key_source = "genesis, accepted by an operator";
   d->acked_seq = 0;
+  d->verified_seq = 0;
+  d->repair_seq = 0;
   d->head_hash = GenesisPrevHash(config_.store_id, device_id, d->journal_id);
   d->pending_journal_id.clear();
   d->pending_key.clear();

@@ -39,12 +39,25 @@
 //     Nothing of a revoked till is stored ("device revoked"). The registry is
 //     re-checked before every journal message, so a revocation takes effect
 //     on the next message after the file changed.
+//  7. Signatures are checked off the ingest path. Invariant 2 proves each
+//     stored event's bytes (the chain ends in a checked signature), but a
+//     receipt is proven by its own signature, which is not covered by any
+//     hash. So the worker, when idle (VerifySome), checks every stored
+//     signature in seq order and advances devices.verified_seq. A failure
+//     at seq s quarantines the stored signature, stops that journal's
+//     watermark at s - 1 and asks the till to resend from s (an ack of s - 1
+//     with resend, again every kRepairEveryUs); the till's copy, which has
+//     the same hash, replaces the stored signature when its own checks. A
+//     close-down first checks everything pending (VerifyAll) and does not
+//     close a day while one of its events awaits repair (Unproven). Design:
+//     docs/FORMATS.md section 7.1.
 //
 // Not thread-safe: one worker thread owns an Ingest.
 #pragma once
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -94,8 +107,30 @@ class Ingest {
   // Accepts a device's pending replacement journal (in a transaction).
   Status AcceptReplacement(const std::string& device_id, Device* accepted);
 
+  // Invariant 7. Outside any transaction: checks stored signatures for about
+  // `budget_us`; true while some remain unchecked.
+  Result<bool> VerifySome(int64_t budget_us);
+  // Inside the caller's transaction: checks every pending signature.
+  Status VerifyAll();
+  // The events of `day` (or earlier) awaiting a repaired signature, as
+  // "till-1 seq 25", by device.
+  std::map<std::string, std::string> Unproven(const std::string& day) const;
+  // Stored events whose signature is not checked yet, over all devices.
+  uint64_t unverified() const;
+  // Every event stored, ever (the counters row).
+  uint64_t events_total() const { return events_total_; }
+
+  // Inside the caller's transaction: ranges a Z recovered from the ledger
+  // covers (forwarder.h, invariant 6); resent events in them are stored but
+  // not booked into the read models of a Z again. CoveredCommitted() after
+  // COMMIT makes them current.
+  Status AddCovered(const std::vector<CoveredRange>& ranges);
+  void CoveredCommitted(const std::vector<CoveredRange>& ranges);
+
   const std::map<std::string, Device>& devices() const { return devices_; }
   uint64_t events_in_txn() const { return events_in_txn_; }
+  // Events this transaction stores (not duplicates, not quarantined).
+  uint64_t stored_in_txn() const { return staged_counters_.events_stored; }
   Fog::Counters counters() const { return counters_; }
   Status Quarantine(const std::string& device, const std::string& topic, const std::string& reason,
                     const std::string& payload);
@@ -116,7 +151,18 @@ class Ingest {
   Device* Stage(const std::string& device_id);
   Status Extend(Device& d, const std::string& topic, std::vector<Held> run);
   Status StoreEvent(const Device& d, const Held& e);
-  void QueueAck(const Device& d, bool resend, const std::string& reason);
+  // Books a stored event into the read models (of the Z figures too unless
+  // a recovered Z covers it).
+  void Book(const Held& e);
+  // Acks `acked_seq`, by default the device's watermark.
+  void QueueAck(const Device& d, bool resend, const std::string& reason,
+                std::optional<uint64_t> acked_seq = std::nullopt);
+  // Checks up to `max` signatures of `d` past its verified_seq; returns how
+  // many it checked (0 when it waits for a repair).
+  Result<size_t> CheckSignatures(Device& d, size_t max);
+  void RequestRepair(const Device& d);
+  // Replaces a stored signature that failed by the till's copy of the event.
+  Status Repair(Device& d, const Held& e);
   bool PinNewDevice(const std::string& device_id, const Held& genesis, std::string* why);
   // The provisioned key of a till, if the registry holds one.
   const crypto::PublicKey* ProvisionedKey(const std::string& device_id) const;
@@ -136,7 +182,13 @@ class Ingest {
   std::vector<mqtt::Message> outgoing_;
   ReadModels read_models_;
   std::function<uint32_t(const std::string&)> part_of_ = [](const std::string&) { return 0u; };
-  std::optional<sql::Stmt> insert_event_, find_hash_;
+  std::optional<sql::Stmt> insert_event_, find_hash_, unchecked_;
+  std::map<std::string, int64_t> last_repair_us_;
+  uint64_t events_total_ = 0;
+  // (device, journal) -> first_seq -> (last_seq, day), of recovered Zs.
+  std::map<std::pair<std::string, std::string>,
+           std::map<uint64_t, std::pair<uint64_t, std::string>>>
+      covered_;
   uint64_t events_in_txn_ = 0;
   Fog::Counters counters_;
   Fog::Counters staged_counters_;

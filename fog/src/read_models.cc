@@ -36,15 +36,17 @@ v1::ItemTotal& NoteItem(std::map<std::pair<std::string, std::string>, v1::ItemTo
 
 }  // namespace
 
-void ReadModels::Add(const DecodedEvent& event, uint32_t part) {
+void ReadModels::Add(const DecodedEvent& event, uint32_t part, bool covered) {
   const v1::EventHeader& h = event.header;
   const std::string& day = h.business_day();
-  AddToTotals(event, &day_totals_[{day, part, h.device_id()}]);
-  Range& r = ranges_[{day, part, h.device_id(), h.journal_id()}];
-  if (r.count == 0) r.first = h.seq();
-  r.last = h.seq();
-  ++r.count;
-  if (part > 0) late_days_.insert(day);
+  if (!covered) {
+    AddToTotals(event, &day_totals_[{day, part, h.device_id()}]);
+    Range& r = ranges_[{day, part, h.device_id(), h.journal_id()}];
+    if (r.count == 0) r.first = h.seq();
+    r.last = h.seq();
+    ++r.count;
+    if (part > 0) late_days_.insert(day);
+  }
 
   const v1::EventBody& b = event.body;
   uint32_t hour = static_cast<uint32_t>((h.wall_time_us() / 3'600'000'000) % 24);

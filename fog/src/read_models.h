@@ -22,7 +22,10 @@ namespace storenode::fog {
 class ReadModels {
  public:
   // `part` is the day's open part: 0 until its Z, then the supplement's.
-  void Add(const DecodedEvent& event, uint32_t part);
+  // `covered`: a Z recovered from the ledger already holds the event's
+  // figures; only the reports' models (hours, items, cashiers) and seals
+  // take it.
+  void Add(const DecodedEvent& event, uint32_t part, bool covered = false);
   // Merges everything staged into fog.db; call inside the ingest transaction.
   Status Flush(sql::Db& db);
   // Forgets what is staged (the transaction rolled back).

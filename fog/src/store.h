@@ -3,8 +3,10 @@
 // Tables:
 //   devices      one row per till: the journal the fog follows, its pinned
 //                key, the acked watermark (highest contiguous seq stored) and
-//                the chain head hash at that watermark; plus a pending
-//                journal when a till was replaced and waits for acceptance.
+//                the chain head hash at that watermark, verified_seq (every
+//                stored event up to it had its own signature checked); plus
+//                a pending journal when a till was replaced and waits for
+//                acceptance.
 //   journals     every journal ever accepted per device (old chains stay).
 //   events       every event, verbatim, keyed by (device, journal, seq).
 //   day_totals   read model: DayTotals per (business day, part, device).
@@ -21,10 +23,15 @@
 //   ledger_receipts  the cloud ledger's verified receipt per Z; the Zs
 //                without one are the ledger outbox (forwarder.h).
 //   ledger_state the ledger's pinned key and the newest verified tree head.
+//   counters     running totals kept in a row: events_stored.
+//   covered_ranges  the seqs a Z recovered from the ledger covers, per
+//                (device, journal, day): resent events in them are stored
+//                but not booked again (forwarder.h, invariant 6).
 //   ledger_alerts    the ledger's rejections and answers that failed
 //                verification, with the reason and the raw answer.
 #pragma once
 
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -169,7 +176,25 @@ CREATE INDEX IF NOT EXISTS quarantine_by_device ON quarantine(device_id);
 // existed. A change is one more entry, e.g. {2, "ALTER TABLE ..."}.
 // The catalog's tables (catalog.h) live in the same file but are created by
 // the catalog itself; versions count kFogSchema's changes and theirs alike.
-inline constexpr sql::Migration kFogMigrations[] = {{1, kFogSchema}};
+// 2: per-device signature watermark; the stored-event count kept in a row
+// instead of counted on every status; the ranges of Zs recovered from the
+// ledger.
+inline constexpr const char* kFogSchemaV2 = R"sql(
+ALTER TABLE devices ADD COLUMN verified_seq INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE covered_ranges(
+  device_id TEXT NOT NULL,
+  journal_id BLOB NOT NULL,
+  business_day TEXT NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
+  PRIMARY KEY(device_id, journal_id, business_day, first_seq));
+INSERT INTO counters(name, value) SELECT 'events_stored', COUNT(*) FROM events;
+)sql";
+
+inline constexpr sql::Migration kFogMigrations[] = {{1, kFogSchema}, {2, kFogSchemaV2}};
+// The schema version this software writes (the last migration's).
+inline constexpr int64_t kFogVersion = std::size(kFogMigrations);
 
 // A till as the fog knows it.
 struct Device {
@@ -183,6 +208,23 @@ struct Device {
   std::string pending_key;
   int64_t first_seen_us = 0;
   int64_t last_event_us = 0;
+  // Every stored event of this journal up to verified_seq has had its own
+  // signature checked (ingest.h, invariant 7).
+  uint64_t verified_seq = 0;
+  // Not stored: the first seq whose stored signature failed, awaiting the
+  // till's copy (0: none), with its business day.
+  uint64_t repair_seq = 0;
+  std::string repair_day;
+};
+
+// Events first_seq..last_seq of one journal's business day, covered by a Z
+// that was recovered from the ledger.
+struct CoveredRange {
+  std::string device_id;
+  std::string journal_id;
+  std::string business_day;
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
 };
 
 // Loads every device row.

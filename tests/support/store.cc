@@ -7,7 +7,9 @@
 #include <map>
 #include <thread>
 
+#include "storenode/common/journal_format.h"
 #include "storenode/common/sqlite.h"
+#include "storenode/common/totals.h"
 #include "storenode/fog/fog.h"
 
 namespace storenode::testing {
@@ -184,6 +186,20 @@ void RequireFogMatchesJournals(const std::string& fog_db,
     REQUIRE(static_cast<uint64_t>(stmt.Int(2)) == h.seq());
   }
   REQUIRE(oracle_rows == at_fog.size());
+}
+
+v1::DayTotals DayFromJournals(const Store& store, const std::string& day) {
+  v1::DayTotals t;
+  for (const auto& till : store.tills) {
+    for (const v1::JournalEvent& ev :
+         edge::ReadJournalFile(till.journal->options().journal_path).value()) {
+      DecodedEvent d;
+      REQUIRE(DecodeEvent(ev, &d).ok());
+      if (d.header.business_day() == day) AddToTotals(d, &t);
+    }
+  }
+  FinishTotals(&t);
+  return t;
 }
 
 }  // namespace storenode::testing

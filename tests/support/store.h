@@ -52,6 +52,9 @@ class Store {
                                  std::chrono::seconds wait = std::chrono::seconds(30));
 };
 
+// The whole day's figures from the tills' journal files alone.
+v1::DayTotals DayFromJournals(const Store& store, const std::string& day);
+
 // Asserts (Catch2) that the fog's per-device, per-day totals equal the
 // totals computed from each journal, and that the fog holds each journal's
 // events exactly once.

@@ -180,6 +180,8 @@ struct Ledger::Impl {
   Status Append(const std::string& store, const v1::SignedZ& signed_z, const v1::ZReport& z,
                 int64_t now_us);
   Result<v1::LedgerReceipt> Receipt(uint64_t index);
+  // A store's records from Z number `from`, at most kHistoryPage.
+  Status History(const std::string& store, uint64_t from, v1::LedgerAnswer::History* out);
   Result<v1::ConsistencyProof> Consistency(uint64_t from, uint64_t to);
   Result<v1::SignedTreeHead> HeadOfSize(uint64_t size);
 };
@@ -292,8 +294,15 @@ v1::LedgerAnswer Ledger::Handle(const std::string& topic_store, const v1::Ledger
     } else {
       reject(kBadRequest, proof.status().message());
     }
+  } else if (request.has_history()) {
+    answer.set_z_number(request.history().from_z_number());
+    Status s = l.History(topic_store, request.history().from_z_number(), answer.mutable_history());
+    if (!s.ok()) {
+      answer.clear_history();
+      reject(kUnavailable, s.message());
+    }
   } else {
-    reject(kBadRequest, "the request is neither a submit nor a consistency request");
+    reject(kBadRequest, "the request is neither a submit, a consistency nor a history request");
   }
   if (answer.has_rejected()) {
     // One line per refusal, naming what an operator looks for: store and Z.
@@ -483,6 +492,29 @@ Status Ledger::Impl::Append(const std::string& store, const v1::SignedZ& signed_
   row.last_z_number = z.z_number();
   row.last_z_hash = signed_z.hash();
   head = std::move(sth);
+  return Status::Ok();
+}
+
+Status Ledger::Impl::History(const std::string& store, uint64_t from,
+                             v1::LedgerAnswer::History* out) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt q, db->Prepare("SELECT z, z_hash, signature, fog_public_key FROM "
+                                               "leaves WHERE store_id = ? AND z_number >= ? "
+                                               "ORDER BY z_number LIMIT ?"));
+  q.Bind(1, store).Bind(2, static_cast<int64_t>(std::max<uint64_t>(from, 1)));
+  q.Bind(3, int64_t{kHistoryPage} + 1);
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    if (out->records_size() == kHistoryPage) {
+      out->set_more(true);
+      break;
+    }
+    v1::SignedZ* z = out->add_records();
+    z->set_z(q.Blob(0));
+    z->set_hash(q.Blob(1));
+    z->set_signature(q.Blob(2));
+    z->set_fog_public_key(q.Blob(3));
+  }
   return Status::Ok();
 }
 

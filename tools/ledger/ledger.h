@@ -42,6 +42,8 @@ inline constexpr const char* kGap = "gap";
 inline constexpr const char* kChain = "chain";
 inline constexpr const char* kBadRequest = "bad-request";
 inline constexpr const char* kUnavailable = "unavailable";
+// Records per History answer (about 3 KB each).
+inline constexpr int kHistoryPage = 64;
 
 class Ledger {
  public:
@@ -59,7 +61,8 @@ class Ledger {
   // Answers one request that arrived on the submit topic of `topic_store`:
   // a submit gets Accepted (a receipt; the record is durable before this
   // returns) or Rejected; a consistency request gets a ConsistencyProof or
-  // Rejected "bad-request". request_id is echoed.
+  // Rejected "bad-request"; a history request gets that store's records
+  // (History). request_id is echoed.
   v1::LedgerAnswer Handle(const std::string& topic_store, const v1::LedgerRequest& request);
 
   uint64_t tree_size() const;
