@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "fog/src/store.h"
 #include "ledger/ledger.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/sqlite.h"
@@ -42,6 +43,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path kV0 = fs::path(SN_SOURCE_DIR) / "tests/fixtures/v0";
+// The schema version this fog.db code makes (fog/src/store.h).
+const int kFogVersion = static_cast<int>(std::size(fog::kFogMigrations));
 
 // A copy of fixture files in `dir`, so a test never changes the committed ones.
 void CopyFixtures(const std::string& dir, const std::vector<std::string>& names) {
@@ -110,7 +113,7 @@ TEST_CASE("a new store still gets its fog key made on first start",
   REQUIRE(key.ok());
   // fog.pub is written whole (files::WriteAtomic), the hex of the key and a newline.
   CHECK(testing::ReadFile(fog.data_dir() + "/fog.pub") == crypto::ToHex(key->public_key()) + "\n");
-  CHECK(QueryInt(fog.db_path(), "PRAGMA user_version") == 1);
+  CHECK(QueryInt(fog.db_path(), "PRAGMA user_version") == kFogVersion);
 }
 
 TEST_CASE("sql Migrate runs each new step once and in order and refuses a newer file",
@@ -229,12 +232,25 @@ TEST_CASE("a fog.db made before schema versions is adopted intact and its receip
   FogProcess fog(dir + "/fog", "store-1", broker.uri(), {"till-1", "till-2"});
   CopyFixtures(fog.data_dir(), {"fog.db", "fog.key", "fog.pub"});
   REQUIRE(QueryInt(fog.db_path(), "PRAGMA user_version") == 0);
+  {
+    // A quarantine row as the fog of that time wrote it (no size, no hash).
+    auto old = sql::Db::Open(fog.db_path(), sql::OpenOptions{.create = false});
+    REQUIRE(old.ok());
+    REQUIRE((*old)
+                ->Exec("INSERT INTO quarantine(at_us, device_id, topic, reason, payload) "
+                       "VALUES(1, 'till-9', 't', 'empty batch', x'0a0b0c')")
+                .ok());
+  }
   REQUIRE(fog.Start().ok());
   auto status = fog.GetStatus();
   REQUIRE(status.ok());
   CHECK(fog.Stop() == 0);
   const std::string db = fog.db_path();
-  CHECK(QueryInt(db, "PRAGMA user_version") == 1);
+  CHECK(QueryInt(db, "PRAGMA user_version") == kFogVersion);
+  // Version 2 gave the quarantine its size column, filled for old rows, and
+  // a hash column that stays NULL for them (their payload is whole).
+  CHECK(QueryInt(db, "SELECT COUNT(*) FROM quarantine WHERE payload = x'0a0b0c' AND "
+                     "payload_size = 3 AND payload_sha256 IS NULL") == 1);
   CHECK(QueryInt(db, "SELECT COUNT(*) FROM events") == 91);
   CHECK(QueryInt(db, "SELECT SUM(acked_seq) FROM devices") == 44 + 47);
   CHECK(QueryInt(db, "SELECT COUNT(*) FROM zreports") == 1);
@@ -250,13 +266,14 @@ TEST_CASE("a fog.db made before schema versions is adopted intact and its receip
                                         "ledger's tree head"));
 
   // A fog.db written by newer software: exit 2 before anything runs.
-  SetUserVersion(db, 2);
+  SetUserVersion(db, kFogVersion + 1);
   Ran refused = RunTool(dir, "storenode-fogd", {"--config", WriteFogConfig(dir, fog.data_dir())});
   CHECK(refused.code == 2);
-  CHECK_THAT(refused.err, Catch::Contains("fog.db " + db +
-                                          " has schema version 2, newer than "
-                                          "this software's 1"));
-  CHECK(QueryInt(db, "PRAGMA user_version") == 2);
+  CHECK_THAT(refused.err, Catch::Contains("fog.db " + db + " has schema version " +
+                                          std::to_string(kFogVersion + 1) +
+                                          ", newer than this software's " +
+                                          std::to_string(kFogVersion)));
+  CHECK(QueryInt(db, "PRAGMA user_version") == kFogVersion + 1);
 }
 
 TEST_CASE("reading the value of a failed Result aborts with the status message",

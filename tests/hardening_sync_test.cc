@@ -30,31 +30,6 @@ std::string Batch(const std::vector<v1::JournalEvent>& events, size_t from, size
   return b.SerializeAsString();
 }
 
-// Every row of every table of fog.db but the quarantine, as text.
-std::string StateOutsideQuarantine(const std::string& db_path) {
-  sql::OpenOptions ro;
-  ro.read_only = true;
-  auto db = sql::Db::Open(db_path, ro).value();
-  auto tables = db->Prepare(
-                      "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> "
-                      "'quarantine' ORDER BY name")
-                    .value();
-  std::string out;
-  while (tables.Step().value()) {
-    std::string name = tables.Text(0);
-    auto columns = db->Prepare("SELECT name FROM pragma_table_info('" + name + "')").value();
-    std::string row_text;
-    while (columns.Step().value()) {
-      row_text +=
-          (row_text.empty() ? "" : " || '|' || ") + std::string("quote(") + columns.Text(0) + ")";
-    }
-    auto rows = db->Prepare("SELECT " + row_text + " FROM " + name + " ORDER BY 1").value();
-    out += "[" + name + "]\n";
-    while (rows.Step().value()) out += rows.Text(0) + "\n";
-  }
-  return out;
-}
-
 // The whole day's figures from the journal files alone.
 v1::DayTotals DayFromJournals(const Store& store, const std::string& day) {
   v1::DayTotals t;
@@ -196,12 +171,12 @@ TEST_CASE("a quarantined batch changes nothing outside its quarantine row",
   // every other table of fog.db exactly as before.
   auto require_only_quarantined = [&](const std::string& payload, const std::string& reason) {
     INFO(reason);
-    std::string before = StateOutsideQuarantine(store.fog->db_path());
+    std::string before = FogStateOutsideQuarantine(store.fog->db_path());
     client.Publish(topic, payload);
     REQUIRE(WaitFor([&] { return store.FogQuarantined(reason) == 1; }, std::chrono::seconds(10)));
     REQUIRE(store.FogQuarantined() == ++quarantined);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    REQUIRE(StateOutsideQuarantine(store.fog->db_path()) == before);
+    REQUIRE(FogStateOutsideQuarantine(store.fog->db_path()) == before);
   };
 
   // An unknown till: nothing of its refused genesis may create the device.

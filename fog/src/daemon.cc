@@ -1,5 +1,12 @@
 // The fog daemon: MQTT in, one worker thread, MQTT out.
 //
+// Size: a message over config.max_message_bytes is never copied, parsed or
+// queued whole. The MQTT client hands on only its size, SHA-256 and first
+// bytes (mqtt::Oversized), which the worker quarantines; and the fog's
+// CONNECT tells the broker the largest packet it takes at all
+// (kMaxPacketBytes), so that whatever is published the fog's memory stays
+// bounded (Paho holds a packet whole, about twice, before any callback).
+//
 // The MQTT client's callback only parks messages on a queue; the worker
 // drains it, runs up to config.max_batch_events events through Ingest in one
 // transaction, commits, and only then publishes the acks (ingest.h says
@@ -16,6 +23,17 @@
 #include "storenode/common/topics.h"
 
 namespace storenode::fog {
+namespace {
+
+// The largest packet the fog takes from the broker (its MQTT v5 Maximum
+// Packet Size): the top of [broker] max_message_bytes plus room for the
+// topic and properties. Between the configured limit and this, a message is
+// seen and quarantined by its size, hash and prefix; above it the broker
+// drops it for the fog. Two copies of 64 MiB in Paho keep the fog under
+// 200 MB RSS.
+constexpr uint32_t kMaxPacketBytes = static_cast<uint32_t>(kMaxMessageBytesRange.max) + 64 * 1024;
+
+}  // namespace
 
 Result<std::unique_ptr<Fog>> Fog::Open(const Config& config, Env env) {
   auto impl = std::make_unique<Impl>(config, env);
@@ -66,8 +84,17 @@ Status Fog::Start() {
   }
   mqtt::Options o = ToMqttOptions(f.config.broker);
   o.will = f.FogStatusMessage(false);
+  o.max_payload_bytes = f.config.max_message_bytes;
+  o.max_packet_bytes = kMaxPacketBytes;
   f.client = mqtt::Client::Create(o);
   f.client->OnMessage([&f](const mqtt::Message& m) { f.Enqueue(m); });
+  f.client->OnOversized([&f](const mqtt::Oversized& m) {
+    {
+      std::lock_guard lock(f.mu);
+      f.oversized.push_back(m);
+    }
+    f.cv.notify_one();
+  });
   f.client->OnConnected([&f] {
     spdlog::info("connected to broker {}", f.config.broker.uri);
     f.just_connected = true;
@@ -168,14 +195,20 @@ void Fog::Impl::FlushUnsent() {
 void Fog::Impl::Run() {
   while (true) {
     std::vector<mqtt::Message> batch;
+    std::vector<mqtt::Oversized> too_big;
     std::deque<std::function<void()>> calls;
     {
       std::unique_lock lock(mu);
-      cv.wait_for(lock, std::chrono::milliseconds(50),
-                  [&] { return stopping || !queue.empty() || !tasks.empty() || just_connected; });
-      if (stopping && queue.empty() && tasks.empty()) break;
+      cv.wait_for(lock, std::chrono::milliseconds(50), [&] {
+        return stopping || !queue.empty() || !oversized.empty() || !tasks.empty() ||
+               just_connected;
+      });
+      if (stopping && queue.empty() && oversized.empty() && tasks.empty()) break;
       batch.assign(std::make_move_iterator(queue.begin()), std::make_move_iterator(queue.end()));
       queue.clear();
+      too_big.assign(std::make_move_iterator(oversized.begin()),
+                     std::make_move_iterator(oversized.end()));
+      oversized.clear();
       calls.swap(tasks);
     }
     if (just_connected.exchange(false)) {
@@ -218,6 +251,7 @@ void Fog::Impl::Run() {
         forwarder->OnAnswer(m);
       }
     }
+    QuarantineOversized(too_big);
     ProcessJournals(journals);
     for (const mqtt::Message& m : requests) HandleRequest(m);
     // Like fog/req: after the journals that came before them.
@@ -237,6 +271,23 @@ void Fog::Impl::Reassert() {
   Publish(FogStatusMessage(true));
   if (auto manifest = catalog->Manifest()) Publish(std::move(*manifest));
   for (const std::string& till : ExpectedTills()) SendOwedSeals(till);
+}
+
+void Fog::Impl::QuarantineOversized(const std::vector<mqtt::Oversized>& messages) {
+  if (messages.empty()) return;
+  sql::Transaction txn(*db);
+  Status s = txn.begin_status();
+  for (size_t i = 0; s.ok() && i < messages.size(); ++i) {
+    auto t = topics::ParseDevice(config.store_id, messages[i].topic);
+    s = ingest->QuarantineOversized(t ? t->device : std::string(), messages[i]);
+  }
+  if (s.ok()) s = txn.Commit();
+  if (s.ok()) {
+    ingest->Committed();
+  } else {
+    spdlog::error("quarantine of {} oversized messages failed: {}", messages.size(), s.ToString());
+    ingest->Aborted();
+  }
 }
 
 void Fog::Impl::ProcessJournals(std::vector<mqtt::Message>& journals) {

@@ -17,7 +17,12 @@
 //   zreports     signed Z-reports and supplements, numbered gaplessly.
 //   actions      the fog's own append-only, hash-chained, signed journal of
 //                manager actions (requests, counts, close-downs).
-//   quarantine   rejected input with device, topic, reason and raw bytes.
+//   quarantine   rejected input with device, topic, reason and raw bytes:
+//                the whole payload, or for a message over [broker]
+//                max_message_bytes only its first mqtt::kOversizedPrefixBytes;
+//                payload_size and payload_sha256 are always of the whole
+//                payload (NULL sha256 in rows from before schema version 2,
+//                whose payload is whole).
 //   ledger_receipts  the cloud ledger's verified receipt per Z; the Zs
 //                without one are the ledger outbox (forwarder.h).
 //   ledger_state the ledger's pinned key and the newest verified tree head.
@@ -166,10 +171,18 @@ CREATE INDEX IF NOT EXISTS quarantine_by_device ON quarantine(device_id);
 
 // Its schema versions, oldest first (sqlite.h, "Schema versions"): version
 // 1 is the schema above (kFogSchema), which also adopts files made before versions
-// existed. A change is one more entry, e.g. {2, "ALTER TABLE ..."}.
+// existed. A change is one more entry, e.g. {3, "ALTER TABLE ..."}.
+// Version 2: the quarantine keeps the size and SHA-256 of what it got, so an
+// oversized message needs only a bounded prefix stored.
 // The catalog's tables (catalog.h) live in the same file but are created by
 // the catalog itself; versions count kFogSchema's changes and theirs alike.
-inline constexpr sql::Migration kFogMigrations[] = {{1, kFogSchema}};
+inline constexpr sql::Migration kFogMigrations[] = {
+    {1, kFogSchema},
+    {2,
+     "ALTER TABLE quarantine ADD COLUMN payload_size INTEGER;"
+     "ALTER TABLE quarantine ADD COLUMN payload_sha256 BLOB;"
+     "UPDATE quarantine SET payload_size = length(payload);"},
+};
 
 // A till as the fog knows it.
 struct Device {

@@ -52,6 +52,10 @@ class Store {
                                  std::chrono::seconds wait = std::chrono::seconds(30));
 };
 
+// Every row of every table of a fog.db but the quarantine, as text: equal
+// before and after a refused message when it changed nothing else.
+std::string FogStateOutsideQuarantine(const std::string& db_path);
+
 // Asserts (Catch2) that the fog's per-device, per-day totals equal the
 // totals computed from each journal, and that the fog holds each journal's
 // events exactly once.

@@ -16,6 +16,7 @@
 #include "storenode/common/broker_link.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/status.h"
+#include "storenode/common/topics.h"
 #include "storenode/fog/console.h"
 #include "storenode/schemas/xreport.pb.h"
 
@@ -34,12 +35,20 @@ struct LedgerLink {
   int retry_max_ms = 300000;  // doubling up to this cap
 };
 
+// [broker] max_message_bytes: the range of the fog's message size limit.
+// The top keeps the fog under 200 MB RSS: Paho holds about two copies of a
+// message as it arrives (docs/DEPLOY.md, "Message size").
+inline constexpr IntRange kMaxMessageBytesRange{16 * 1024, 64 * 1024 * 1024};
+
 struct Config {
   std::string source;  // the file it came from, for messages
   std::string store_id;
   // The store broker ([broker]); client_id default "storenode-fog",
   // plain TCP only with insecure (warns at start-up).
   BrokerLink broker{.client_id = "storenode-fog"};
+  // [broker] max_message_bytes: a larger message is quarantined by its size,
+  // SHA-256 and first bytes before anything parses or queues it.
+  size_t max_message_bytes = topics::kDefaultMaxMessageBytes;
   std::string data_dir;  // fog.db lives here
   std::vector<std::string> expected_tills;
   bool trust_on_first_use = true;  // pin the key of an unknown till from its genesis
