@@ -4,8 +4,9 @@
 // queued whole. The MQTT client hands on only its size, SHA-256 and first
 // bytes (mqtt::Oversized), which the worker quarantines; and the fog's
 // CONNECT tells the broker the largest packet it takes at all
-// (kMaxPacketBytes), so that whatever is published the fog's memory stays
-// bounded (Paho holds a packet whole, about twice, before any callback).
+// (kMaxPacketBytes, fog.h), so that whatever is published the fog's memory
+// stays bounded (Paho holds a packet whole, about three times, before any
+// callback runs).
 //
 // The MQTT client's callback only parks messages on a queue; the worker
 // drains it, runs up to config.max_batch_events events through Ingest in one
@@ -23,17 +24,6 @@
 #include "storenode/common/topics.h"
 
 namespace storenode::fog {
-namespace {
-
-// The largest packet the fog takes from the broker (its MQTT v5 Maximum
-// Packet Size): the top of [broker] max_message_bytes plus room for the
-// topic and properties. Between the configured limit and this, a message is
-// seen and quarantined by its size, hash and prefix; above it the broker
-// drops it for the fog. Two copies of 64 MiB in Paho keep the fog under
-// 200 MB RSS.
-constexpr uint32_t kMaxPacketBytes = static_cast<uint32_t>(kMaxMessageBytesRange.max) + 64 * 1024;
-
-}  // namespace
 
 Result<std::unique_ptr<Fog>> Fog::Open(const Config& config, Env env) {
   auto impl = std::make_unique<Impl>(config, env);

@@ -69,8 +69,8 @@ struct Options {
   size_t max_payload_bytes = 0;
   // Sent as the MQTT v5 Maximum Packet Size of the connection: the broker
   // never delivers a larger packet to this client, so the client never has
-  // to hold one (Paho holds a whole packet, twice, before any callback
-  // runs). 0: none.
+  // to hold one (Paho holds a whole packet, about three times, before any
+  // callback runs). 0: none.
   uint32_t max_packet_bytes = 0;
 };
 

@@ -35,10 +35,16 @@ struct LedgerLink {
   int retry_max_ms = 300000;  // doubling up to this cap
 };
 
-// [broker] max_message_bytes: the range of the fog's message size limit.
-// The top keeps the fog under 200 MB RSS: Paho holds about two copies of a
-// message as it arrives (docs/DEPLOY.md, "Message size").
-inline constexpr IntRange kMaxMessageBytesRange{16 * 1024, 64 * 1024 * 1024};
+// [broker] max_message_bytes: the range of the fog's message size limit;
+// and kMaxPacketBytes, the largest packet the fog takes from the broker at
+// all (its MQTT v5 Maximum Packet Size, whatever the limit). Paho holds about
+// three copies of a packet as it arrives (a 64 MB payload took fogd from
+// 15 MB to 202 MB VmHWM), so 3 x 48 MiB and the fog's own memory stay under
+// 200 MB RSS. Between the limit and kMaxPacketBytes a message is seen and
+// quarantined by its size, hash and prefix; above it the broker drops it
+// for the fog (docs/DEPLOY.md, "Message size").
+inline constexpr IntRange kMaxMessageBytesRange{16 * 1024, 32 * 1024 * 1024};
+inline constexpr uint32_t kMaxPacketBytes = 48 * 1024 * 1024;
 
 struct Config {
   std::string source;  // the file it came from, for messages
