@@ -282,8 +282,8 @@ TEST_CASE("ConfigReader::IntTable refuses an entry outside its range", "[config]
 
 TEST_CASE("ConfigReader::Path refuses a path it cannot use, naming key, path and reason",
           "[config]") {
-  const std::string dir = std::filesystem::temp_directory_path() /
-                          ("sn_config_paths_" + std::to_string(::getpid()));
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("sn_config_paths_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/plain") << "x";

@@ -81,7 +81,8 @@ std::vector<QuarantineRow> Quarantine(const std::string& db_path) {
   ro.read_only = true;
   auto db = sql::Db::Open(db_path, ro).value();
   auto rows =
-      db->Prepare("SELECT reason, payload, payload_size, payload_sha256 FROM quarantine ORDER BY id")
+      db->Prepare(
+            "SELECT reason, payload, payload_size, payload_sha256 FROM quarantine ORDER BY id")
           .value();
   std::vector<QuarantineRow> out;
   while (rows.Step().value()) {
@@ -127,9 +128,9 @@ TEST_CASE("config integers that would wrap stop fogd with exit 2 naming file, li
     REQUIRE(line > 0);
     Ran r = RunTool(dir, "storenode-fogd", {"--config", path});
     CHECK(r.code == 2);
-    CHECK(r.err == "storenode-fogd: bad config: " + path + ":" + std::to_string(line) +
-                       ": key '" + c.section + "." + c.key + "': " + c.value +
-                       " is out of range " + c.range + "\n");
+    CHECK(r.err == "storenode-fogd: bad config: " + path + ":" + std::to_string(line) + ": key '" +
+                       c.section + "." + c.key + "': " + c.value + " is out of range " + c.range +
+                       "\n");
   }
   // Nothing started, so nothing was made.
   CHECK_FALSE(fs::exists(dir + "/data/fog.db"));
@@ -144,9 +145,9 @@ TEST_CASE("a fog config path that cannot be used stops fogd with exit 2 naming t
     Ran r = RunTool(dir, "storenode-fogd", {"--config", path});
     CHECK(r.code == 2);
     CHECK(r.err == "storenode-fogd: bad config: " + path + ":" +
-                       std::to_string(LineOf(path, "dir = ")) + ": key 'data.dir': " +
-                       "cannot create directory " + dir + "/plain/data: " + dir +
-                       "/plain is not a directory\n");
+                       std::to_string(LineOf(path, "dir = ")) +
+                       ": key 'data.dir': " + "cannot create directory " + dir +
+                       "/plain/data: " + dir + "/plain is not a directory\n");
   }
   {
     const std::string path = WriteFogConfig(dir, dir + "/data");
@@ -161,8 +162,8 @@ TEST_CASE("a fog config path that cannot be used stops fogd with exit 2 naming t
                        "cannot open " + dir + "/missing-ca.crt: No such file or directory\n");
   }
   {
-    const std::string path =
-        WriteFogConfig(dir, dir + "/data", "[tills]\nregistry = \"" + dir + "/plain/tills.toml\"\n");
+    const std::string path = WriteFogConfig(
+        dir, dir + "/data", "[tills]\nregistry = \"" + dir + "/plain/tills.toml\"\n");
     Ran r = RunTool(dir, "storenode-fogd", {"--config", path});
     CHECK(r.code == 2);
     CHECK_THAT(r.err, Catch::Contains(":" + std::to_string(LineOf(path, "registry = ")) +
@@ -189,9 +190,10 @@ TEST_CASE("a ledger-sink or storectl config path that cannot be used is exit 2 n
     const std::string path = sink_config(dir + "/ledger.key", dir + "/plain/ledger");
     Ran r = RunTool(dir, "ledger-sink", {"--config", path});
     CHECK(r.code == 2);
-    CHECK(r.err == "ledger-sink: bad config: " + path + ":" + std::to_string(LineOf(path, "dir = ")) +
-                       ": key 'data.dir': cannot create directory " + dir + "/plain/ledger: " +
-                       dir + "/plain is not a directory\n");
+    CHECK(r.err == "ledger-sink: bad config: " + path + ":" +
+                       std::to_string(LineOf(path, "dir = ")) +
+                       ": key 'data.dir': cannot create directory " + dir +
+                       "/plain/ledger: " + dir + "/plain is not a directory\n");
   }
   {
     const std::string path = sink_config(dir + "/plain/ledger.key", dir + "/ledger");
@@ -199,8 +201,8 @@ TEST_CASE("a ledger-sink or storectl config path that cannot be used is exit 2 n
     CHECK(r.code == 2);
     CHECK(r.err == "ledger-sink: bad config: " + path + ":" +
                        std::to_string(LineOf(path, "key_file = ")) +
-                       ": key 'ledger.key_file': cannot create " + dir + "/plain/ledger.key: " +
-                       dir + "/plain is not a directory\n");
+                       ": key 'ledger.key_file': cannot create " + dir +
+                       "/plain/ledger.key: " + dir + "/plain is not a directory\n");
     CHECK_FALSE(fs::exists(dir + "/ledger"));
   }
   {
@@ -267,8 +269,9 @@ TEST_CASE("a message over the fog's max_message_bytes is quarantined by size, SH
   CHECK(rows[0].size == kMiB);
   CHECK(rows[0].payload == at_limit);
   CHECK(rows[0].sha256 == Sha256Bytes(at_limit));
-  CHECK(rows[1].reason == "message of 1049576 bytes is over broker.max_message_bytes (1048576): "
-                          "only its first 256 bytes are kept");
+  CHECK(rows[1].reason ==
+        "message of 1049576 bytes is over broker.max_message_bytes (1048576): "
+        "only its first 256 bytes are kept");
   CHECK(rows[1].size == static_cast<int64_t>(over.size()));
   CHECK(rows[1].sha256 == Sha256Bytes(over));
   CHECK(rows[1].payload.size() == mqtt::kOversizedPrefixBytes);
@@ -345,7 +348,8 @@ TEST_CASE("a 64 MB payload on a broker without a size limit keeps the fog under 
 TEST_CASE("the broker configs limit messages to the fog's default max_message_bytes",
           "[hardening-limits][provision]") {
   const std::string dir = MakeTempDir("limits-broker");
-  Ran r = RunTool(dir, "storectl", {"provision", "store", "--store", "store-1", "--out", dir + "/p"});
+  Ran r =
+      RunTool(dir, "storectl", {"provision", "store", "--store", "store-1", "--out", dir + "/p"});
   INFO(r.err);
   REQUIRE(r.code == 0);
   const std::string line =

@@ -249,8 +249,9 @@ TEST_CASE("a fog.db made before schema versions is adopted intact and its receip
   CHECK(QueryInt(db, "PRAGMA user_version") == kFogVersion);
   // Version 2 gave the quarantine its size column, filled for old rows, and
   // a hash column that stays NULL for them (their payload is whole).
-  CHECK(QueryInt(db, "SELECT COUNT(*) FROM quarantine WHERE payload = x'0a0b0c' AND "
-                     "payload_size = 3 AND payload_sha256 IS NULL") == 1);
+  CHECK(QueryInt(db,
+                 "SELECT COUNT(*) FROM quarantine WHERE payload = x'0a0b0c' AND "
+                 "payload_size = 3 AND payload_sha256 IS NULL") == 1);
   CHECK(QueryInt(db, "SELECT COUNT(*) FROM events") == 91);
   CHECK(QueryInt(db, "SELECT SUM(acked_seq) FROM devices") == 44 + 47);
   CHECK(QueryInt(db, "SELECT COUNT(*) FROM zreports") == 1);
@@ -269,10 +270,10 @@ TEST_CASE("a fog.db made before schema versions is adopted intact and its receip
   SetUserVersion(db, kFogVersion + 1);
   Ran refused = RunTool(dir, "storenode-fogd", {"--config", WriteFogConfig(dir, fog.data_dir())});
   CHECK(refused.code == 2);
-  CHECK_THAT(refused.err, Catch::Contains("fog.db " + db + " has schema version " +
-                                          std::to_string(kFogVersion + 1) +
-                                          ", newer than this software's " +
-                                          std::to_string(kFogVersion)));
+  CHECK_THAT(
+      refused.err,
+      Catch::Contains("fog.db " + db + " has schema version " + std::to_string(kFogVersion + 1) +
+                      ", newer than this software's " + std::to_string(kFogVersion)));
   CHECK(QueryInt(db, "PRAGMA user_version") == kFogVersion + 1);
 }
 

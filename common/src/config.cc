@@ -1,8 +1,7 @@
 #include "storenode/common/config.h"
 
-#include <toml++/toml.h>
-
 #include <fcntl.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>

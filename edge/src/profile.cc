@@ -34,11 +34,9 @@ Result<Profile> LoadProfile(const std::string& path) {
   // sync.batch_events' top is what topics::kDefaultMaxMessageBytes is sized from.
   constexpr int64_t kHourMs = 3600 * 1000;
   s.batch_events = static_cast<size_t>(r.Int("sync.batch_events", 100, {1, 1000}));
-  s.max_inflight_batches =
-      static_cast<size_t>(r.Int("sync.max_inflight_batches", 8, {1, 1000}));
+  s.max_inflight_batches = static_cast<size_t>(r.Int("sync.max_inflight_batches", 8, {1, 1000}));
   s.window_events = static_cast<size_t>(r.Int("sync.window_events", 4000, {1, 1000000}));
-  s.ack_timeout_ms =
-      static_cast<int>(r.Int("sync.ack_timeout_ms", s.ack_timeout_ms, {1, kHourMs}));
+  s.ack_timeout_ms = static_cast<int>(r.Int("sync.ack_timeout_ms", s.ack_timeout_ms, {1, kHourMs}));
   s.retention_days =
       static_cast<int>(r.Int("sync.retention_days", s.retention_days, {1, 100 * 366}));
   s.catalog_fetch_timeout_ms = static_cast<int>(

@@ -22,8 +22,9 @@ Result<Config> LoadConfig(const std::string& path) {
   c.trust_on_first_use = r.Bool("tills.trust_on_first_use", c.trust_on_first_use);
   c.tills_registry = r.Path("tills.registry", PathUse::kFileIfPresent, c.data_dir + "/tills.toml");
   c.log_level = r.String("log.level", c.log_level);
-  c.max_message_bytes = static_cast<size_t>(r.Int(
-      "broker.max_message_bytes", static_cast<int64_t>(c.max_message_bytes), kMaxMessageBytesRange));
+  c.max_message_bytes =
+      static_cast<size_t>(r.Int("broker.max_message_bytes",
+                                static_cast<int64_t>(c.max_message_bytes), kMaxMessageBytesRange));
   c.gap_hold_ms = static_cast<int>(r.Int("ingest.gap_hold_ms", c.gap_hold_ms, {0, kHourMs}));
   c.max_batch_events =
       static_cast<int>(r.Int("ingest.max_batch_events", c.max_batch_events, {1, 1000000}));

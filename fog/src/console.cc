@@ -435,8 +435,8 @@ Status ReadConsoleConfig(ConfigReader& r, ConsoleConfig* c) {
   c->port = static_cast<int>(r.Int("console.port", c->port, {1, 65535}));
   c->max_failed_logins =
       static_cast<int>(r.Int("console.max_failed_logins", c->max_failed_logins, {1, 1000}));
-  c->max_failed_logins_per_account = static_cast<int>(r.Int(
-      "console.max_failed_logins_per_account", c->max_failed_logins_per_account, {1, 1000}));
+  c->max_failed_logins_per_account = static_cast<int>(
+      r.Int("console.max_failed_logins_per_account", c->max_failed_logins_per_account, {1, 1000}));
   c->lockout_s = static_cast<int>(r.Int("console.lockout_s", c->lockout_s, {1, kDayS}));
   c->allowed_hosts = r.StringList("console.allowed_hosts", c->allowed_hosts);
   c->trusted_proxies = r.StringList("console.trusted_proxies", c->trusted_proxies);

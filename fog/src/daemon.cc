@@ -29,7 +29,11 @@ Result<std::unique_ptr<Fog>> Fog::Open(const Config& config, Env env) {
   auto impl = std::make_unique<Impl>(config, env);
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) return Status::Io("cannot create data dir " + config.data_dir + ": " + ec.message());
+  // LoadConfig checked that it could be made; failing now is still the
+  // operator's to fix (exit 2), not a runtime failure.
+  if (ec) {
+    return Status::Precondition("cannot create data dir " + config.data_dir + ": " + ec.message());
+  }
   sql::OpenOptions options;
   options.sync = sql::Sync::kFull;
   // Stored events are ~480 bytes: 8 KiB pages keep several per page in the
@@ -190,8 +194,7 @@ void Fog::Impl::Run() {
     {
       std::unique_lock lock(mu);
       cv.wait_for(lock, std::chrono::milliseconds(50), [&] {
-        return stopping || !queue.empty() || !oversized.empty() || !tasks.empty() ||
-               just_connected;
+        return stopping || !queue.empty() || !oversized.empty() || !tasks.empty() || just_connected;
       });
       if (stopping && queue.empty() && oversized.empty() && tasks.empty()) break;
       batch.assign(std::make_move_iterator(queue.begin()), std::make_move_iterator(queue.end()));

@@ -115,9 +115,8 @@ Status Ingest::QuarantineOversized(const std::string& device, const mqtt::Oversi
   return RecordQuarantine(device, message.topic,
                           "message of " + std::to_string(message.size) +
                               " bytes is over broker.max_message_bytes (" +
-                              std::to_string(config_.max_message_bytes) +
-                              "): only its first " + std::to_string(message.prefix.size()) +
-                              " bytes are kept",
+                              std::to_string(config_.max_message_bytes) + "): only its first " +
+                              std::to_string(message.prefix.size()) + " bytes are kept",
                           message.prefix, message.size, message.sha256);
 }
 

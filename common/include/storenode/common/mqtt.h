@@ -43,9 +43,9 @@ inline constexpr size_t kOversizedPrefixBytes = 256;
 // client hands it on instead of the message: what it was, never all of it.
 struct Oversized {
   std::string topic{};
-  size_t size = 0;                     // the whole payload, in bytes
-  std::array<uint8_t, 32> sha256{};    // of the whole payload
-  std::string prefix{};                // its first kOversizedPrefixBytes bytes at most
+  size_t size = 0;                   // the whole payload, in bytes
+  std::array<uint8_t, 32> sha256{};  // of the whole payload
+  std::string prefix{};              // its first kOversizedPrefixBytes bytes at most
 };
 
 struct Options {
