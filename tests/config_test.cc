@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,6 +15,9 @@
 
 namespace storenode {
 namespace {
+
+// Every int64: for the tests of what ConfigReader does besides ranges.
+constexpr IntRange kAny{std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
 
 ConfigReader Parse(std::string_view text) {
   Result<ConfigReader> reader = ConfigReader::FromString(text, "fog.toml");
@@ -64,28 +68,28 @@ TEST_CASE("ConfigReader reads a valid file", "[config]") {
   CHECK(config.source() == file.path());
 
   CHECK(config.String("store.id") == "S001");
-  CHECK(config.Int("store.decimals") == 2);
+  CHECK(config.Int("store.decimals", kAny) == 2);
   CHECK(config.String("broker.uri") == "tcp://localhost:1883");
   CHECK(config.StringList("broker.topics") == std::vector<std::string>{"sales", "closedown"});
   CHECK(config.Bool("broker.tls", false));
-  CHECK(config.Int("broker.limits.batch") == 100);
-  CHECK(config.Int("broker.limits.window.seconds") == 30);
-  CHECK(config.IntTable("tax_rates") ==
+  CHECK(config.Int("broker.limits.batch", kAny) == 100);
+  CHECK(config.Int("broker.limits.window.seconds", kAny) == 30);
+  CHECK(config.IntTable("tax_rates", kAny) ==
         std::map<std::string, int64_t>{{"A", 2000}, {"B", 550}, {"C", 0}});
 
   const std::vector<std::string> devices = config.TableKeys("devices");
   REQUIRE(devices == std::vector<std::string>{"till1", "till2"});
   CHECK(config.String("devices.till1.name") == "Till 1");
   CHECK(config.String("devices.till2.name") == "Till 2");
-  CHECK(config.Int("devices.till1.port", 7000) == 7000);
-  CHECK(config.Int("devices.till2.port", 7000) == 7001);
+  CHECK(config.Int("devices.till1.port", 7000, kAny) == 7000);
+  CHECK(config.Int("devices.till2.port", 7000, kAny) == 7001);
 
   // Optional keys that are absent give the fallback and no error.
   CHECK(config.String("store.name", "unnamed") == "unnamed");
-  CHECK(config.Int("broker.keepalive", 60) == 60);
+  CHECK(config.Int("broker.keepalive", 60, kAny) == 60);
   CHECK_FALSE(config.Bool("broker.insecure", false));
   CHECK(config.StringList("broker.extra_topics", {"x"}) == std::vector<std::string>{"x"});
-  CHECK(config.IntTable("discounts").empty());
+  CHECK(config.IntTable("discounts", kAny).empty());
   CHECK(config.TableKeys("printers").empty());
 
   CHECK(config.Has("store.id"));
@@ -135,13 +139,13 @@ TEST_CASE("ConfigReader reports a wrong type with file, line, key and types", "[
       "decimals = 2.0\n"    // 3
       "open = \"yes\"\n");  // 4
   CHECK(config.String("store.id") == "");
-  CHECK(config.Int("store.decimals", 2) == 2);
+  CHECK(config.Int("store.decimals", 2, kAny) == 2);
   CHECK(config.Bool("store.open", true));
   // The first error wins.
   CHECK(config.Finish().message() == "fog.toml:2: key 'store.id': expected a string, got integer");
 
   ConfigReader floats = Parse("[store]\ndecimals = 2.0\n");
-  CHECK(floats.Int("store.decimals") == 0);
+  CHECK(floats.Int("store.decimals", {0, 10}) == 0);
   CHECK(floats.Finish().message() ==
         "fog.toml:2: key 'store.decimals': expected an integer, got floating-point");
 
@@ -154,7 +158,7 @@ TEST_CASE("ConfigReader reports a missing required key without a line", "[config
   ConfigReader config = Parse("[broker]\ntls = true\n");
   CHECK(config.Bool("broker.tls", false));
   CHECK(config.String("broker.uri") == "");
-  CHECK(config.Int("broker.port") == 0);
+  CHECK(config.Int("broker.port", {0, 65535}) == 0);
   const Status status = config.Finish();
   CHECK(status.code() == Code::kInvalidArgument);
   CHECK(status.message() == "fog.toml: key 'broker.uri': required key is missing");
@@ -201,12 +205,12 @@ TEST_CASE("ConfigReader::IntTable rejects a non-integer entry", "[config]") {
       "[tax_rates]\n"
       "A = 2000\n"
       "B = \"5.5%\"\n");  // 3
-  CHECK(config.IntTable("tax_rates").empty());
+  CHECK(config.IntTable("tax_rates", kAny).empty());
   CHECK(config.Finish().message() ==
         "fog.toml:3: key 'tax_rates.B': expected an integer, got string");
 
   ConfigReader scalar = Parse("tax_rates = 2000\n");
-  CHECK(scalar.IntTable("tax_rates").empty());
+  CHECK(scalar.IntTable("tax_rates", kAny).empty());
   CHECK(scalar.Finish().message() == "fog.toml:1: key 'tax_rates': expected a table, got integer");
 }
 
@@ -225,6 +229,107 @@ TEST_CASE("ConfigReader::StringList rejects a non-string element", "[config]") {
   CHECK(scalar.StringList("topics").empty());
   CHECK(scalar.Finish().message() ==
         "fog.toml:1: key 'topics': expected an array of strings, got string");
+}
+
+TEST_CASE("ConfigReader::Int refuses a value outside its range with file, line, key and range",
+          "[config]") {
+  ConfigReader config = Parse(
+      "[ingest]\n"
+      "max_batch_events = 4294967297\n"  // 2: 2^32 + 1, which an int cast makes 1
+      "gap_hold_ms = -4294966796\n"      // 3: which an int cast makes 500
+      "[console]\n"
+      "port = 4295010695\n");  // 5: which an int cast makes 43399
+  CHECK(config.Int("ingest.max_batch_events", 20000, {1, 1000000}) == 20000);
+  CHECK(config.Int("ingest.gap_hold_ms", 500, {0, 3600000}) == 500);
+  CHECK(config.Int("console.port", 8080, {1, 65535}) == 8080);
+  // The first error wins; each is also refused on its own.
+  CHECK(config.Finish().message() ==
+        "fog.toml:2: key 'ingest.max_batch_events': 4294967297 is out of range 1..1000000");
+  ConfigReader gap = Parse("[ingest]\ngap_hold_ms = -4294966796\n");
+  gap.Int("ingest.gap_hold_ms", 500, {0, 3600000});
+  CHECK(gap.Finish().message() ==
+        "fog.toml:2: key 'ingest.gap_hold_ms': -4294966796 is out of range 0..3600000");
+  ConfigReader port = Parse("\n[console]\nport = 4295010695\n");
+  CHECK(port.Int("console.port", {1, 65535}) == 1);  // required: the range's bottom
+  CHECK(port.Finish().message() ==
+        "fog.toml:3: key 'console.port': 4295010695 is out of range 1..65535");
+
+  // Both ends are allowed; one past either is not.
+  ConfigReader edges = Parse("a = 1\nb = 65535\n");
+  CHECK(edges.Int("a", {1, 65535}) == 1);
+  CHECK(edges.Int("b", {1, 65535}) == 65535);
+  CHECK(edges.Finish().ok());
+  for (const char* text : {"a = 0\n", "a = 65536\n"}) {
+    ConfigReader past = Parse(text);
+    past.Int("a", 7, {1, 65535});
+    CHECK_THAT(past.Finish().message(), Catch::Contains("is out of range 1..65535"));
+  }
+  // A fallback is the caller's and is not checked.
+  ConfigReader absent = Parse("");
+  CHECK(absent.Int("a", 0, {1, 65535}) == 0);
+  CHECK(absent.Finish().ok());
+}
+
+TEST_CASE("ConfigReader::IntTable refuses an entry outside its range", "[config]") {
+  ConfigReader config = Parse(
+      "[tax_rates]\n"
+      "A = 2000\n"
+      "B = 4294967297\n");  // 3
+  CHECK(config.IntTable("tax_rates", {0, 10000}).empty());
+  CHECK(config.Finish().message() ==
+        "fog.toml:3: key 'tax_rates.B': 4294967297 is out of range 0..10000");
+}
+
+TEST_CASE("ConfigReader::Path refuses a path it cannot use, naming key, path and reason",
+          "[config]") {
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("sn_config_paths_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/plain") << "x";
+  auto read = [&](const std::string& value, PathUse use) {
+    ConfigReader config = Parse("\n[data]\ndir = \"" + value + "\"\n");
+    const std::string got = config.Path("data.dir", use);
+    CHECK(got == value);
+    return config.Finish();
+  };
+  // A directory that could be made is fine (and not made yet); one under a
+  // regular file is refused.
+  CHECK(read(dir + "/new/deeper", PathUse::kDirectory).ok());
+  CHECK_FALSE(std::filesystem::exists(dir + "/new"));
+  CHECK(read(dir + "/plain/data", PathUse::kDirectory).message() ==
+        "fog.toml:3: key 'data.dir': cannot create directory " + dir + "/plain/data: " + dir +
+            "/plain is not a directory");
+  CHECK(read(dir + "/plain", PathUse::kDirectory).message() ==
+        "fog.toml:3: key 'data.dir': cannot use directory " + dir + "/plain: not a directory");
+  // A file to read must open.
+  CHECK(read(dir + "/plain", PathUse::kReadFile).ok());
+  CHECK(read(dir + "/missing.crt", PathUse::kReadFile).message() ==
+        "fog.toml:3: key 'data.dir': cannot open " + dir +
+            "/missing.crt: No such file or directory");
+  CHECK(read(dir, PathUse::kReadFile).message() ==
+        "fog.toml:3: key 'data.dir': cannot open " + dir + ": it is a directory");
+  // A file read when present may be missing, but not under a regular file.
+  CHECK(read(dir + "/nodir/tills.toml", PathUse::kFileIfPresent).ok());
+  CHECK(read(dir + "/plain/tills.toml", PathUse::kFileIfPresent).message() ==
+        "fog.toml:3: key 'data.dir': cannot open " + dir + "/plain/tills.toml: " + dir +
+            "/plain is not a directory");
+  // A file that may be created needs somewhere to create it.
+  CHECK(read(dir + "/new/ledger.key", PathUse::kCreateFile).ok());
+  CHECK(read(dir + "/plain/sub/ledger.key", PathUse::kCreateFile).message() ==
+        "fog.toml:3: key 'data.dir': cannot create " + dir + "/plain/sub/ledger.key: " + dir +
+            "/plain is not a directory");
+  // An absent key's fallback is checked too, without a line.
+  ConfigReader absent = Parse("");
+  CHECK(absent.Path("tills.registry", PathUse::kFileIfPresent, dir + "/plain/tills.toml") ==
+        dir + "/plain/tills.toml");
+  CHECK(absent.Finish().message() == "fog.toml: key 'tills.registry': cannot open " + dir +
+                                         "/plain/tills.toml: " + dir + "/plain is not a directory");
+  // Empty is the caller's to judge.
+  ConfigReader empty = Parse("f = \"\"\n");
+  CHECK(empty.Path("f", PathUse::kReadFile, "").empty());
+  CHECK(empty.Finish().ok());
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("log::Init rejects an unknown level and names the valid ones", "[config]") {

@@ -30,7 +30,6 @@
 #include "support/till.h"
 
 using namespace storenode;
-using storenode::fog::kFogVersion;
 using storenode::testing::Broker;
 using storenode::testing::DecodeZ;
 using storenode::testing::FogProcess;
@@ -44,6 +43,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path kV0 = fs::path(SN_SOURCE_DIR) / "tests/fixtures/v0";
+// The schema version this fog.db code makes (fog/src/store.h).
+const int kFogVersion = static_cast<int>(std::size(fog::kFogMigrations));
 
 // A copy of fixture files in `dir`, so a test never changes the committed ones.
 void CopyFixtures(const std::string& dir, const std::vector<std::string>& names) {
@@ -231,14 +232,28 @@ TEST_CASE("a fog.db made before schema versions is adopted intact and its receip
   FogProcess fog(dir + "/fog", "store-1", broker.uri(), {"till-1", "till-2"});
   CopyFixtures(fog.data_dir(), {"fog.db", "fog.key", "fog.pub"});
   REQUIRE(QueryInt(fog.db_path(), "PRAGMA user_version") == 0);
+  {
+    // A quarantine row as the fog of that time wrote it (no size, no hash).
+    auto old = sql::Db::Open(fog.db_path(), sql::OpenOptions{.create = false});
+    REQUIRE(old.ok());
+    REQUIRE((*old)
+                ->Exec("INSERT INTO quarantine(at_us, device_id, topic, reason, payload) "
+                       "VALUES(1, 'till-9', 't', 'empty batch', x'0a0b0c')")
+                .ok());
+  }
   REQUIRE(fog.Start().ok());
   auto status = fog.GetStatus();
   REQUIRE(status.ok());
   CHECK(fog.Stop() == 0);
   const std::string db = fog.db_path();
   CHECK(QueryInt(db, "PRAGMA user_version") == kFogVersion);
+  // Version 2 gave the quarantine its size column, filled for old rows, and
+  // a hash column that stays NULL for them (their payload is whole).
+  CHECK(QueryInt(db,
+                 "SELECT COUNT(*) FROM quarantine WHERE payload = x'0a0b0c' AND "
+                 "payload_size = 3 AND payload_sha256 IS NULL") == 1);
   CHECK(QueryInt(db, "SELECT COUNT(*) FROM events") == 91);
-  // Migration 2 counted them into the counters row.
+  // Migration 3 counted them into the counters row.
   CHECK(QueryInt(db, "SELECT value FROM counters WHERE name = 'events_stored'") == 91);
   CHECK(QueryInt(db, "SELECT SUM(acked_seq) FROM devices") == 44 + 47);
   CHECK(QueryInt(db, "SELECT COUNT(*) FROM zreports") == 1);
@@ -254,14 +269,14 @@ TEST_CASE("a fog.db made before schema versions is adopted intact and its receip
                                         "ledger's tree head"));
 
   // A fog.db written by newer software: exit 2 before anything runs.
-  const int64_t newer = kFogVersion + 1;
-  SetUserVersion(db, newer);
+  SetUserVersion(db, kFogVersion + 1);
   Ran refused = RunTool(dir, "storenode-fogd", {"--config", WriteFogConfig(dir, fog.data_dir())});
   CHECK(refused.code == 2);
-  CHECK_THAT(refused.err,
-             Catch::Contains("fog.db " + db + " has schema version " + std::to_string(newer) +
-                             ", newer than this software's " + std::to_string(kFogVersion)));
-  CHECK(QueryInt(db, "PRAGMA user_version") == newer);
+  CHECK_THAT(
+      refused.err,
+      Catch::Contains("fog.db " + db + " has schema version " + std::to_string(kFogVersion + 1) +
+                      ", newer than this software's " + std::to_string(kFogVersion)));
+  CHECK(QueryInt(db, "PRAGMA user_version") == kFogVersion + 1);
 }
 
 TEST_CASE("reading the value of a failed Result aborts with the status message",

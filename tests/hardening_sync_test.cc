@@ -5,10 +5,13 @@
 
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <filesystem>
 #include <thread>
 
+#include "storenode/common/crypto.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/sqlite.h"
+#include "storenode/common/till_registry.h"
 #include "storenode/common/topics.h"
 #include "storenode/common/totals.h"
 #include "storenode/schemas/sync.pb.h"
@@ -28,31 +31,6 @@ std::string Batch(const std::vector<v1::JournalEvent>& events, size_t from, size
   b.set_anchor_seq(anchor_seq);
   b.set_anchor_hash(anchor_hash);
   return b.SerializeAsString();
-}
-
-// Every row of every table of fog.db but the quarantine, as text.
-std::string StateOutsideQuarantine(const std::string& db_path) {
-  sql::OpenOptions ro;
-  ro.read_only = true;
-  auto db = sql::Db::Open(db_path, ro).value();
-  auto tables = db->Prepare(
-                      "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> "
-                      "'quarantine' ORDER BY name")
-                    .value();
-  std::string out;
-  while (tables.Step().value()) {
-    std::string name = tables.Text(0);
-    auto columns = db->Prepare("SELECT name FROM pragma_table_info('" + name + "')").value();
-    std::string row_text;
-    while (columns.Step().value()) {
-      row_text +=
-          (row_text.empty() ? "" : " || '|' || ") + std::string("quote(") + columns.Text(0) + ")";
-    }
-    auto rows = db->Prepare("SELECT " + row_text + " FROM " + name + " ORDER BY 1").value();
-    out += "[" + name + "]\n";
-    while (rows.Step().value()) out += rows.Text(0) + "\n";
-  }
-  return out;
 }
 
 }  // namespace
@@ -270,19 +248,13 @@ TEST_CASE("a quarantined batch changes nothing outside its quarantine row",
   // every other table of fog.db exactly as before.
   auto require_only_quarantined = [&](const std::string& payload, const std::string& reason) {
     INFO(reason);
-    // The fog's idle signature checks move devices.verified_seq: let them finish.
-    REQUIRE(WaitFor(
-        [&] {
-          auto status = store.fog->GetStatus();
-          return status.ok() && status->unverified_signatures() == 0;
-        },
-        std::chrono::seconds(10)));
-    std::string before = StateOutsideQuarantine(store.fog->db_path());
+    store.WaitSignaturesChecked();
+    std::string before = FogStateOutsideQuarantine(store.fog->db_path());
     client.Publish(topic, payload);
     REQUIRE(WaitFor([&] { return store.FogQuarantined(reason) == 1; }, std::chrono::seconds(10)));
     REQUIRE(store.FogQuarantined() == ++quarantined);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    REQUIRE(StateOutsideQuarantine(store.fog->db_path()) == before);
+    REQUIRE(FogStateOutsideQuarantine(store.fog->db_path()) == before);
   };
 
   // An unknown till: nothing of its refused genesis may create the device.
@@ -342,4 +314,61 @@ TEST_CASE("a quarantined batch changes nothing outside its quarantine row",
   RequireFogMatchesJournals(store.fog->db_path(), {store.tills[0].journal->options().journal_path,
                                                    store.tills[1].journal->options().journal_path});
   REQUIRE(store.FogQuarantined() == quarantined);
+}
+
+TEST_CASE("a batch refused by the till registry changes nothing outside its quarantine row",
+          "[hardening-sync][integration][reject]") {
+  Store store(4);
+  // till-1 is provisioned without a key (pinned from its genesis), till-2
+  // with someone else's key, till-3 revoked; till-4 is unknown and trust on
+  // first use is off.
+  TillRegistry registry;
+  registry.store_id = "store-1";
+  registry.tills["till-1"] = {};
+  registry.tills["till-2"].public_key = crypto::SigningKey::Generate().public_key();
+  registry.tills["till-3"].revoked = true;
+  registry.tills["till-3"].revoked_at_s = 1767225600;
+  std::filesystem::create_directories(store.fog->data_dir());
+  REQUIRE(registry.Save(store.fog->data_dir() + "/tills.toml").ok());
+  store.fog->tills_config = "trust_on_first_use = false\n";
+  REQUIRE(store.fog->Start().ok());
+  std::vector<std::vector<v1::JournalEvent>> events;
+  for (size_t i = 0; i < 4; ++i) {
+    store.OpenTill(i, /*sync=*/false);
+    store.Sell(i, 5);
+    events.push_back(store.tills[i].journal->ReadEvents(1, 1000).value());
+  }
+  TestClient client(store.broker.uri());
+  auto topic = [](int till) { return topics::Journal("store-1", "till-" + std::to_string(till)); };
+  client.Publish(topic(1), Batch(events[0], 0, 6));
+  REQUIRE(WaitFor([&] { return store.FogAcked("till-1") == 6; }, std::chrono::seconds(10)));
+
+  int64_t quarantined = 0;
+  for (const auto& [till, reason] : std::vector<std::pair<int, std::string>>{
+           {2, "key does not match the provisioned key"},
+           {3, "device revoked"},
+           {4, "unknown till and trust_on_first_use is off"}}) {
+    INFO(reason);
+    store.WaitSignaturesChecked();
+    const std::string before = FogStateOutsideQuarantine(store.fog->db_path());
+    client.Publish(topic(till), Batch(events[till - 1], 0, 6));
+    REQUIRE(WaitFor([&] { return store.FogQuarantined(reason) == 1; }, std::chrono::seconds(10)));
+    REQUIRE(store.FogQuarantined() == ++quarantined);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    REQUIRE(FogStateOutsideQuarantine(store.fog->db_path()) == before);
+    REQUIRE(store.FogEventCount("till-" + std::to_string(till)) == 0);
+  }
+  // A revoked till that is already known: its next batch is refused too.
+  registry.tills["till-1"].revoked = true;
+  REQUIRE(registry.Save(store.fog->data_dir() + "/tills.toml").ok());
+  store.Sell(0, 3);
+  events[0] = store.tills[0].journal->ReadEvents(1, 1000).value();
+  store.WaitSignaturesChecked();
+  const std::string before = FogStateOutsideQuarantine(store.fog->db_path());
+  client.Publish(topic(1), Batch(events[0], 6, 9));
+  REQUIRE(WaitFor([&] { return store.FogQuarantined("device revoked") == 2; },
+                  std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(FogStateOutsideQuarantine(store.fog->db_path()) == before);
+  REQUIRE(store.FogAcked("till-1") == 6);
 }

@@ -673,3 +673,69 @@ TEST_CASE("a fog rebuilt from an empty disk with only its key recovers its Zs fr
   CHECK(FogReceiptLeaves(store.fog->db_path()) == std::vector<int64_t>{0, 1});
   CHECK(store.FogEventCount("till-1") == store.tills[0].journal->head_seq());
 }
+
+TEST_CASE("a fog restored from a backup recovers the Zs made after it from the ledger",
+          "[ledger][integration][hardening-state]") {
+  CloudStore s(2);
+  s.sink->Start();
+  Store& store = s.store;
+  store.fog->extra_config = LedgerConfig(s.cloud.uri(), s.SinkKey());
+  REQUIRE(store.fog->Start().ok());
+  for (size_t i = 0; i < 2; ++i) store.OpenTill(i);
+  for (size_t i = 0; i < 2; ++i) store.Sell(i, 50);
+  const std::string day = store.tills[0].journal->business_day();
+  REQUIRE(store.WaitSynced());
+  store.tills[1].sync.reset();
+  store.Sell(1, 40);
+  v1::CloseDownResponse closed = store.CloseDay(day, {}, true, std::chrono::seconds(1));
+  REQUIRE(closed.closed());
+  REQUIRE(WaitBacklog(store, 0));
+  // The nightly backup, after Z 1.
+  const std::string backup = store.dir + "/backup";
+  Ran made = Storectl({"backup", "--fog-config", store.fog->config_path(), "--out", backup});
+  INFO(made.err);
+  REQUIRE(made.code == 0);
+  // Then till-2 returns and its late sales make supplement Z 2, which only
+  // the ledger keeps once the disk is lost.
+  store.tills[1].sync = std::move(
+      edge::SyncEngine::Start(store.tills[1].journal.get(), store.SyncOptionsFor()).value());
+  v1::CloseDownResponse after;
+  REQUIRE(WaitFor(
+      [&] {
+        after = store.CloseDay(day, {}, false, std::chrono::seconds(0));
+        return after.supplements_size() == 1;
+      },
+      std::chrono::seconds(60)));
+  const v1::SignedZ z2 = after.supplements(0);
+  REQUIRE(WaitBacklog(store, 0));
+
+  // The restore of docs/DEPLOY.md section 8 into an empty data dir.
+  REQUIRE(store.fog->Stop() == 0);
+  const std::string data = store.fog->data_dir();
+  std::filesystem::remove_all(data);
+  std::filesystem::create_directories(data);
+  for (const char* f : {"fog.db", "fog.key", "fog.pub"}) {
+    std::filesystem::copy_file(backup + "/" + f, data + "/" + f);
+  }
+  REQUIRE(store.fog->Start().ok());
+  v1::CloseDownResponse restored;
+  REQUIRE(WaitFor(
+      [&] {
+        restored = store.CloseDay(day, {}, false, std::chrono::seconds(0));
+        return restored.supplements_size() == 1;
+      },
+      std::chrono::seconds(30)));
+  CHECK(restored.z().SerializeAsString() == closed.z().SerializeAsString());
+  CHECK(restored.supplements(0).SerializeAsString() == z2.SerializeAsString());
+  CHECK_FALSE(LedgerStatusOf(store).recovering());
+  // The tills resend what came after the backup; what Z 2 covered is not
+  // counted again: no third Z, and each Z is in the ledger once.
+  REQUIRE(store.WaitSynced());
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  CHECK(store.CloseDay(day, {}, false, std::chrono::seconds(0)).supplements_size() == 1);
+  REQUIRE(WaitBacklog(store, 0));
+  s.sink->Stop();
+  CHECK(LedgerLeaves(s.sink->db_path()) ==
+        std::vector<std::pair<std::string, int64_t>>{{"store-1", 1}, {"store-1", 2}});
+  CHECK(FogReceiptLeaves(store.fog->db_path()) == std::vector<int64_t>{0, 1});
+}

@@ -473,7 +473,8 @@ TEST_CASE("storectl verify ledger and ledger-sink refuse what they cannot use", 
         RunTool(dir, "ledger-sink",
                 {"--config", std::string(SN_SOURCE_DIR) + "/firmware-configs/ledger-sink.toml"});
     CHECK(r.code == 2);
-    CHECK(r.err.find("key 'broker.ca_file': cannot read") != std::string::npos);
+    CHECK(r.err.find("key 'broker.ca_file': cannot open /etc/storenode/tls/ca.crt") !=
+          std::string::npos);
   }
   SECTION("a missing or foreign file: exit 2; a tampered ledger: exit 1") {
     const Ran missing = RunTool(dir, "storectl", {"verify", "ledger", "--db", dir + "/none.db"});

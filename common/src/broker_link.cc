@@ -1,9 +1,5 @@
 #include "storenode/common/broker_link.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <utility>
 
 namespace storenode {
@@ -13,9 +9,9 @@ BrokerLink ReadBrokerLink(ConfigReader& r, const std::string& section, const Bro
   l.uri = r.String(section + ".uri");
   l.client_id = r.String(section + ".client_id", defaults.client_id);
   l.insecure = r.Bool(section + ".insecure", defaults.insecure);
-  l.ca_file = r.String(section + ".ca_file", defaults.ca_file);
-  l.cert_file = r.String(section + ".cert_file", defaults.cert_file);
-  l.key_file = r.String(section + ".key_file", defaults.key_file);
+  l.ca_file = r.Path(section + ".ca_file", PathUse::kReadFile, defaults.ca_file);
+  l.cert_file = r.Path(section + ".cert_file", PathUse::kReadFile, defaults.cert_file);
+  l.key_file = r.Path(section + ".key_file", PathUse::kReadFile, defaults.key_file);
   return l;
 }
 
@@ -34,13 +30,6 @@ Status CheckBrokerLink(const std::string& source, const std::string& section,
   if (tls && link.ca_file.empty()) return bad("ca_file", "required with ssl://");
   if (link.cert_file.empty() != link.key_file.empty()) {
     return bad("cert_file", section + ".cert_file and " + section + ".key_file go together");
-  }
-  for (const auto& [key, file] : {std::pair{"ca_file", link.ca_file},
-                                  {"cert_file", link.cert_file},
-                                  {"key_file", link.key_file}}) {
-    if (!file.empty() && access(file.c_str(), R_OK) != 0) {
-      return bad(key, "cannot read " + file + ": " + std::strerror(errno));
-    }
   }
   return Status::Ok();
 }

@@ -1,11 +1,14 @@
 #include "storenode/common/config.h"
 
+#include <fcntl.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -76,6 +79,58 @@ Lookup Resolve(const toml::table& root, std::string_view key) {
   }
 }
 
+std::string RangeError(int64_t value, IntRange range) {
+  return std::to_string(value) + " is out of range " + std::to_string(range.min) + ".." +
+         std::to_string(range.max);
+}
+
+// Why a missing `path` could not be created (with its missing parents):
+// the nearest part of it that exists must be a directory, and writable when
+// `write`. Empty when it could.
+std::string CannotReach(const std::filesystem::path& path, bool write) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path at = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  while (!fs::exists(at, ec) && at.has_parent_path() && at != at.parent_path()) {
+    at = at.parent_path();
+  }
+  if (!fs::is_directory(at, ec)) return at.string() + " is not a directory";
+  if (write && ::access(at.c_str(), W_OK | X_OK) != 0) {
+    return at.string() + ": " + std::strerror(errno);
+  }
+  return {};
+}
+
+// Why `path` cannot be used as `use` says, or empty when it can. Nothing is
+// created: the program does that when it starts.
+std::string PathProblem(const std::string& path, PathUse use) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const bool exists = fs::exists(path, ec);
+  if (use == PathUse::kDirectory) {
+    if (!exists) {
+      std::string why = CannotReach(path, /*write=*/true);
+      return why.empty() ? why : "cannot create directory " + path + ": " + why;
+    }
+    if (!fs::is_directory(path, ec)) return "cannot use directory " + path + ": not a directory";
+    if (::access(path.c_str(), W_OK | X_OK) != 0) {
+      return "cannot write in directory " + path + ": " + std::strerror(errno);
+    }
+    return {};
+  }
+  if (!exists && use != PathUse::kReadFile) {
+    std::string why = CannotReach(path, /*write=*/use == PathUse::kCreateFile);
+    if (why.empty()) return why;
+    return std::string(use == PathUse::kCreateFile ? "cannot create " : "cannot open ") + path +
+           ": " + why;
+  }
+  if (fs::is_directory(path, ec)) return "cannot open " + path + ": it is a directory";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
+  ::close(fd);
+  return {};
+}
+
 std::string OneLine(std::string text) {
   std::replace(text.begin(), text.end(), '\n', ' ');
   return text;
@@ -134,6 +189,26 @@ struct ConfigReader::Impl {
     std::optional<T> value = node->value_exact<T>();
     if (!value) FailType(*node, key, ExpectedName<T>());
     return value;
+  }
+
+  // An integer at `key` within `range`; out of range records an error at
+  // the value's line and returns nothing.
+  std::optional<int64_t> Ranged(std::string_view key, bool required, IntRange range) {
+    std::optional<int64_t> value = Value<int64_t>(key, required);
+    if (value && (*value < range.min || *value > range.max)) {
+      Fail(Find(key, false), key, RangeError(*value, range));
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  // Checks `path` (the value at `key`, or the caller's fallback) for `use`
+  // and records the reason at the key's line when it cannot be used. An
+  // empty path is not checked.
+  std::string CheckedPath(std::string_view key, PathUse use, std::string path) {
+    if (path.empty()) return path;
+    if (std::string why = PathProblem(path, use); !why.empty()) Fail(Find(key, false), key, why);
+    return path;
   }
 
   // Collects, into `unknown`, every value under `table` whose dotted path no
@@ -204,12 +279,22 @@ std::string ConfigReader::String(std::string_view key, std::string fallback) {
   return impl_->Value<std::string>(key, /*required=*/false).value_or(std::move(fallback));
 }
 
-int64_t ConfigReader::Int(std::string_view key) {
-  return impl_->Value<int64_t>(key, /*required=*/true).value_or(0);
+int64_t ConfigReader::Int(std::string_view key, IntRange range) {
+  return impl_->Ranged(key, /*required=*/true, range).value_or(range.min);
 }
 
-int64_t ConfigReader::Int(std::string_view key, int64_t fallback) {
-  return impl_->Value<int64_t>(key, /*required=*/false).value_or(fallback);
+int64_t ConfigReader::Int(std::string_view key, int64_t fallback, IntRange range) {
+  return impl_->Ranged(key, /*required=*/false, range).value_or(fallback);
+}
+
+std::string ConfigReader::Path(std::string_view key, PathUse use) {
+  return impl_->CheckedPath(
+      key, use, impl_->Value<std::string>(key, /*required=*/true).value_or(std::string()));
+}
+
+std::string ConfigReader::Path(std::string_view key, PathUse use, std::string fallback) {
+  return impl_->CheckedPath(
+      key, use, impl_->Value<std::string>(key, /*required=*/false).value_or(std::move(fallback)));
 }
 
 bool ConfigReader::Bool(std::string_view key, bool fallback) {
@@ -239,7 +324,7 @@ std::vector<std::string> ConfigReader::StringList(std::string_view key,
   return out;
 }
 
-std::map<std::string, int64_t> ConfigReader::IntTable(std::string_view key) {
+std::map<std::string, int64_t> ConfigReader::IntTable(std::string_view key, IntRange range) {
   const toml::node* node = impl_->Find(key, /*required=*/false);
   if (node == nullptr) return {};
   const toml::table* table = node->as_table();
@@ -252,6 +337,11 @@ std::map<std::string, int64_t> ConfigReader::IntTable(std::string_view key) {
     std::optional<int64_t> number = value.value_exact<int64_t>();
     if (!number) {
       impl_->FailType(value, std::string(key) + "." + std::string(name.str()), "an integer");
+      return {};
+    }
+    if (*number < range.min || *number > range.max) {
+      impl_->Fail(&value, std::string(key) + "." + std::string(name.str()),
+                  RangeError(*number, range));
       return {};
     }
     out.emplace(name.str(), *number);
@@ -284,6 +374,8 @@ Status ConfigReader::Finish() const {
   const auto& [line, column, path] = *std::min_element(unknown.begin(), unknown.end());
   return impl_->Error(line, path, "unknown key");
 }
+
+Status ConfigReader::status() const { return impl_->error; }
 
 const std::string& ConfigReader::source() const { return impl_->source; }
 

@@ -30,6 +30,9 @@
 //     sent by Subscribe(); one added before is sent by the supervisor, which
 //     flips `connected_` under the same lock after checking that it has sent
 //     them all, so each filter is sent once per session.
+//  6. A received payload over Options::max_payload_bytes never reaches
+//     OnMessage and is never copied whole: OnOversized gets its size,
+//     SHA-256 and first kOversizedPrefixBytes (OnPahoMessage).
 #include "storenode/common/mqtt.h"
 
 #include <mqtt/async_client.h>
@@ -46,6 +49,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "storenode/common/crypto.h"
 
 namespace storenode::mqtt {
 namespace {
@@ -170,6 +175,7 @@ struct Client::Impl {
 
   // Set before Start(), read-only afterwards.
   std::function<void(const Message&)> on_message_;
+  std::function<void(const Oversized&)> on_oversized_;
   std::function<void()> on_connected_;
   std::function<void(const std::string&)> on_disconnected_;
 
@@ -230,6 +236,10 @@ Client::Impl::Impl(Options o) : options_(std::move(o)) {
     c.set_keep_alive_interval(std::max(options_.keepalive_s, 1));
     c.set_connect_timeout(std::max(options_.keepalive_s, 1));
     c.set_max_inflight(std::max(options_.max_inflight, 1));
+    if (options_.max_packet_bytes > 0) {
+      c.set_properties(::mqtt::properties{
+          ::mqtt::property(::mqtt::property::MAXIMUM_PACKET_SIZE, options_.max_packet_bytes)});
+    }
     if (options_.will) {
       const Message& w = *options_.will;
       ::mqtt::will_options will(w.topic, ::mqtt::binary_ref(w.payload), w.qos, w.retained);
@@ -482,7 +492,23 @@ void Client::Impl::OnLost(const std::string& cause) {
 }
 
 void Client::Impl::OnPahoMessage(::mqtt::const_message_ptr pm) {
-  if (!pm || !on_message_) return;
+  if (!pm) return;
+  const ::mqtt::binary_ref& payload = pm->get_payload_ref();
+  if (options_.max_payload_bytes > 0 && payload.size() > options_.max_payload_bytes) {
+    Oversized o;
+    o.topic = pm->get_topic();
+    o.size = payload.size();
+    o.sha256 = crypto::Sha256Of(std::string_view(payload.data(), payload.size()));
+    o.prefix.assign(payload.data(), std::min(payload.size(), kOversizedPrefixBytes));
+    if (on_oversized_) {
+      Guarded([&] { on_oversized_(o); });
+    } else {
+      spdlog::warn("mqtt: dropped a message of {} bytes on {} (limit {})", o.size, o.topic,
+                   options_.max_payload_bytes);
+    }
+    return;
+  }
+  if (!on_message_) return;
   Guarded([&] { on_message_(FromPaho(*pm)); });
 }
 
@@ -564,6 +590,9 @@ std::unique_ptr<Client> Client::Create(Options options) {
 }
 
 void Client::OnMessage(std::function<void(const Message&)> f) { impl_->on_message_ = std::move(f); }
+void Client::OnOversized(std::function<void(const Oversized&)> f) {
+  impl_->on_oversized_ = std::move(f);
+}
 
 void Client::OnConnected(std::function<void()> f) { impl_->on_connected_ = std::move(f); }
 

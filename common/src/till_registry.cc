@@ -9,6 +9,9 @@
 namespace storenode {
 namespace {
 
+// Seconds since the epoch, up to the end of year 9999.
+constexpr IntRange kUnixSeconds{0, 253402300799};
+
 // Reads the entries of table `table` ("tills" or "managers").
 Status ReadEntries(ConfigReader& r, const std::string& table, bool with_key,
                    std::map<std::string, RegisteredIdentity>* out) {
@@ -21,7 +24,7 @@ Status ReadEntries(ConfigReader& r, const std::string& table, bool with_key,
     RegisteredIdentity e;
     e.cert_serial = r.String(at + "cert_serial", "");
     e.revoked = r.Bool(at + "revoked", false);
-    e.revoked_at_s = r.Int(at + "revoked_at", 0);
+    e.revoked_at_s = r.Int(at + "revoked_at", 0, kUnixSeconds);
     if (with_key) {
       const std::string hex = r.String(at + "public_key", "");
       if (!hex.empty()) {
@@ -67,7 +70,7 @@ Result<TillRegistry> TillRegistry::Load(const std::string& path) {
   reg.store_id = r.String("store.id");
   SN_RETURN_IF_ERROR(ReadEntries(r, "tills", /*with_key=*/true, &reg.tills));
   SN_RETURN_IF_ERROR(ReadEntries(r, "managers", /*with_key=*/false, &reg.managers));
-  reg.revoked_certs = r.IntTable("revoked_certs");
+  reg.revoked_certs = r.IntTable("revoked_certs", kUnixSeconds);
   SN_RETURN_IF_ERROR(r.Finish());
   return reg;
 }

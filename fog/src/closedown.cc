@@ -613,6 +613,9 @@ void Fog::Impl::PollCloseDowns() {
   }
   // Supplements: a closed day's open part is complete once every till that
   // has events in it has sealed the day.
+  // No supplement either before the ledger's Zs are recovered (forwarder.h,
+  // invariant 6): the ledger may hold this very supplement already.
+  if (forwarder->recovering()) return;
   std::vector<std::string> late(late_days.begin(), late_days.end());
   late_days.clear();
   for (const std::string& day : late) {

@@ -431,14 +431,17 @@ void Console::Health(httplib::Response& res) {
 Status ReadConsoleConfig(ConfigReader& r, ConsoleConfig* c) {
   c->enabled = r.Has("console");
   c->bind = r.String("console.bind", c->bind);
-  c->port = static_cast<int>(r.Int("console.port", c->port));
-  c->max_failed_logins = static_cast<int>(r.Int("console.max_failed_logins", c->max_failed_logins));
+  constexpr int64_t kDayS = 24 * 3600;
+  c->port = static_cast<int>(r.Int("console.port", c->port, {1, 65535}));
+  c->max_failed_logins =
+      static_cast<int>(r.Int("console.max_failed_logins", c->max_failed_logins, {1, 1000}));
   c->max_failed_logins_per_account = static_cast<int>(
-      r.Int("console.max_failed_logins_per_account", c->max_failed_logins_per_account));
-  c->lockout_s = static_cast<int>(r.Int("console.lockout_s", c->lockout_s));
+      r.Int("console.max_failed_logins_per_account", c->max_failed_logins_per_account, {1, 1000}));
+  c->lockout_s = static_cast<int>(r.Int("console.lockout_s", c->lockout_s, {1, kDayS}));
   c->allowed_hosts = r.StringList("console.allowed_hosts", c->allowed_hosts);
   c->trusted_proxies = r.StringList("console.trusted_proxies", c->trusted_proxies);
-  c->session_idle_s = static_cast<int>(r.Int("console.session_idle_s", c->session_idle_s));
+  c->session_idle_s =
+      static_cast<int>(r.Int("console.session_idle_s", c->session_idle_s, {60, 7 * kDayS}));
   auto bad = [&](const std::string& key, const std::string& why) {
     return Status::Invalid(r.source() + ": key '" + key + "': " + why);
   };
@@ -451,15 +454,10 @@ Status ReadConsoleConfig(ConfigReader& r, ConsoleConfig* c) {
     }
     c->managers[name] = r.String("console.managers." + name);
   }
+  // A value out of range or of the wrong type comes first.
+  SN_RETURN_IF_ERROR(r.status());
   if (!c->enabled) return Status::Ok();
   if (c->bind.empty()) return bad("console.bind", "must not be empty");
-  if (c->port < 1 || c->port > 65535) return bad("console.port", "must be 1..65535");
-  if (c->max_failed_logins < 1) return bad("console.max_failed_logins", "must be at least 1");
-  if (c->max_failed_logins_per_account < 1) {
-    return bad("console.max_failed_logins_per_account", "must be at least 1");
-  }
-  if (c->lockout_s < 1) return bad("console.lockout_s", "must be at least 1");
-  if (c->session_idle_s < 60) return bad("console.session_idle_s", "must be at least 60");
   if (c->managers.empty()) {
     return bad("console.managers", "name at least one manager (storectl console hash-password)");
   }

@@ -1,5 +1,13 @@
 // The fog daemon: MQTT in, one worker thread, MQTT out.
 //
+// Size: a message over config.max_message_bytes is never copied, parsed or
+// queued whole. The MQTT client hands on only its size, SHA-256 and first
+// bytes (mqtt::Oversized), which the worker quarantines; and the fog's
+// CONNECT tells the broker the largest packet it takes at all
+// (kMaxPacketBytes, fog.h), so that whatever is published the fog's memory
+// stays bounded (Paho holds a packet whole, about three times, before any
+// callback runs).
+//
 // The MQTT client's callback only parks messages on a queue; the worker
 // drains it, runs up to config.max_batch_events events through Ingest in one
 // transaction, commits, and only then publishes the acks (ingest.h says
@@ -21,7 +29,11 @@ Result<std::unique_ptr<Fog>> Fog::Open(const Config& config, Env env) {
   auto impl = std::make_unique<Impl>(config, env);
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) return Status::Io("cannot create data dir " + config.data_dir + ": " + ec.message());
+  // LoadConfig checked that it could be made; failing now is still the
+  // operator's to fix (exit 2), not a runtime failure.
+  if (ec) {
+    return Status::Precondition("cannot create data dir " + config.data_dir + ": " + ec.message());
+  }
   sql::OpenOptions options;
   options.sync = sql::Sync::kFull;
   // Stored events are ~480 bytes: 8 KiB pages keep several per page in the
@@ -66,8 +78,17 @@ Status Fog::Start() {
   }
   mqtt::Options o = ToMqttOptions(f.config.broker);
   o.will = f.FogStatusMessage(false);
+  o.max_payload_bytes = f.config.max_message_bytes;
+  o.max_packet_bytes = kMaxPacketBytes;
   f.client = mqtt::Client::Create(o);
   f.client->OnMessage([&f](const mqtt::Message& m) { f.Enqueue(m); });
+  f.client->OnOversized([&f](const mqtt::Oversized& m) {
+    {
+      std::lock_guard lock(f.mu);
+      f.oversized.push_back(m);
+    }
+    f.cv.notify_one();
+  });
   f.client->OnConnected([&f] {
     spdlog::info("connected to broker {}", f.config.broker.uri);
     f.just_connected = true;
@@ -171,17 +192,23 @@ void Fog::Impl::Run() {
   // batch by at most this much.
   constexpr int64_t kVerifySliceUs = 3000;
   bool verifying = true;
+  bool dropped_while_recovering = false;
   while (true) {
     std::vector<mqtt::Message> batch;
+    std::vector<mqtt::Oversized> too_big;
     std::deque<std::function<void()>> calls;
     {
       std::unique_lock lock(mu);
       // Unchecked signatures are checked while nothing else waits.
-      cv.wait_for(lock, std::chrono::milliseconds(verifying ? 0 : 50),
-                  [&] { return stopping || !queue.empty() || !tasks.empty() || just_connected; });
-      if (stopping && queue.empty() && tasks.empty()) break;
+      cv.wait_for(lock, std::chrono::milliseconds(verifying ? 0 : 50), [&] {
+        return stopping || !queue.empty() || !oversized.empty() || !tasks.empty() || just_connected;
+      });
+      if (stopping && queue.empty() && oversized.empty() && tasks.empty()) break;
       batch.assign(std::make_move_iterator(queue.begin()), std::make_move_iterator(queue.end()));
       queue.clear();
+      too_big.assign(std::make_move_iterator(oversized.begin()),
+                     std::make_move_iterator(oversized.end()));
+      oversized.clear();
       calls.swap(tasks);
     }
     if (just_connected.exchange(false)) {
@@ -224,6 +251,21 @@ void Fog::Impl::Run() {
         forwarder->OnAnswer(m);
       }
     }
+    QuarantineOversized(too_big);
+    if (forwarder->recovering()) {
+      // forwarder.h, invariant 6: nothing is booked before the ledger's Zs
+      // are back, or an event could land in a part a recovered Z already
+      // closed. The tills keep their journals and are asked again below.
+      if (!journals.empty() && !dropped_while_recovering) {
+        spdlog::warn("journals are not stored until the ledger's Zs are recovered");
+      }
+      dropped_while_recovering = dropped_while_recovering || !journals.empty();
+      journals.clear();
+    } else if (dropped_while_recovering) {
+      dropped_while_recovering = false;
+      ingest->AskEveryTillToResend("the ledger's Zs are recovered");
+      for (const auto& [id, seen] : tills) ingest->OnTillStatus(id, seen.status);
+    }
     ProcessJournals(journals);
     for (const mqtt::Message& m : requests) HandleRequest(m);
     // Like fog/req: after the journals that came before them.
@@ -249,6 +291,23 @@ void Fog::Impl::Reassert() {
   Publish(FogStatusMessage(true));
   if (auto manifest = catalog->Manifest()) Publish(std::move(*manifest));
   for (const std::string& till : ExpectedTills()) SendOwedSeals(till);
+}
+
+void Fog::Impl::QuarantineOversized(const std::vector<mqtt::Oversized>& messages) {
+  if (messages.empty()) return;
+  sql::Transaction txn(*db);
+  Status s = txn.begin_status();
+  for (size_t i = 0; s.ok() && i < messages.size(); ++i) {
+    auto t = topics::ParseDevice(config.store_id, messages[i].topic);
+    s = ingest->QuarantineOversized(t ? t->device : std::string(), messages[i]);
+  }
+  if (s.ok()) s = txn.Commit();
+  if (s.ok()) {
+    ingest->Committed();
+  } else {
+    spdlog::error("quarantine of {} oversized messages failed: {}", messages.size(), s.ToString());
+    ingest->Aborted();
+  }
 }
 
 void Fog::Impl::ProcessJournals(std::vector<mqtt::Message>& journals) {

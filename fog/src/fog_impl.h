@@ -43,6 +43,7 @@ class Fog::Impl {
   std::mutex mu;
   std::condition_variable cv;
   std::deque<mqtt::Message> queue;
+  std::deque<mqtt::Oversized> oversized;  // over config.max_message_bytes
   bool stopping = false;
   std::thread worker;
   std::atomic<bool> just_connected{false};
@@ -70,6 +71,8 @@ class Fog::Impl {
   Status RunOnWorker(std::function<void()> task, std::chrono::milliseconds timeout);
   void Run();
   void ProcessJournals(std::vector<mqtt::Message>& journals);
+  // Quarantines messages too large to receive, in one transaction.
+  void QuarantineOversized(const std::vector<mqtt::Oversized>& messages);
   void Publish(mqtt::Message m);
   void FlushUnsent();
   void HandleRequest(const mqtt::Message& m);

@@ -53,8 +53,11 @@ Status Forwarder::Load() {
     ledger_key_ = stored;
   }
   if (!config_.ledger.link.uri.empty()) {
-    SN_ASSIGN_OR_RETURN(int64_t zs, db_.QueryInt("SELECT COUNT(*) FROM zreports"));
-    if (zs == 0) recover_from_ = 1;
+    SN_ASSIGN_OR_RETURN(int64_t last,
+                        db_.QueryInt("SELECT IFNULL(MAX(z_number), 0) FROM zreports"));
+    SN_ASSIGN_OR_RETURN(int64_t restored, db_.QueryInt("SELECT COUNT(*) FROM counters WHERE name = "
+                                                       "'restored_from_backup'"));
+    if (last == 0 || restored > 0) recover_from_ = static_cast<uint64_t>(last) + 1;
   }
   return Status::Ok();
 }
@@ -234,7 +237,11 @@ void Forwarder::OnHistory(const v1::LedgerAnswer& answer, const std::string& raw
     resend_now_ = true;  // the next page at once
     return;
   }
-  spdlog::info("recovered {} Zs from the ledger; the Z numbering continues at {}",
+  if (Status s = db_.Exec("DELETE FROM counters WHERE name = 'restored_from_backup'"); !s.ok()) {
+    spdlog::error("recovery: {}; asking the ledger again", s.ToString());
+    return;
+  }
+  spdlog::info("recovered the ledger's Zs up to {}; the Z numbering continues at {}",
                recover_from_ - 1, recover_from_);
   recover_from_ = 0;
   resend_now_ = true;  // resend them: the ledger's receipts, as duplicates

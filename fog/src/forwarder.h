@@ -24,9 +24,12 @@
 //     kept in ledger_alerts, the Z stays in the backlog. A head that is not
 //     an extension of the trusted one means the ledger rewrote its history.
 //  6. Recovery. A fog.db without any Z, with a ledger configured, may be a
-//     fog rebuilt from an empty disk with only its key. Before anything else
-//     the forwarder asks the ledger for this store's records (History, page
-//     by page) and hands each, in Z order, to `restore` (the close-down,
+//     fog rebuilt from an empty disk with only its key; one restored from a
+//     backup (storectl backup marks the copy: counters row
+//     'restored_from_backup') may lack the Zs made after it. Before anything
+//     else the forwarder asks the ledger for this store's records after its
+//     last Z (History, page by page) and hands each, in Z order, to
+//     `restore` (the close-down,
 //     which checks the fog's own signature, the numbering and the chain).
 //     Until the ledger has answered, recovering() is true and no Z is
 //     issued: a Z numbered without the ledger's history would fork it.

@@ -130,11 +130,29 @@ Device* Ingest::Stage(const std::string& device_id) {
 
 Status Ingest::Quarantine(const std::string& device, const std::string& topic,
                           const std::string& reason, const std::string& payload) {
+  return RecordQuarantine(device, topic, reason, payload, payload.size(),
+                          crypto::Sha256Of(payload));
+}
+
+Status Ingest::QuarantineOversized(const std::string& device, const mqtt::Oversized& message) {
+  return RecordQuarantine(device, message.topic,
+                          "message of " + std::to_string(message.size) +
+                              " bytes is over broker.max_message_bytes (" +
+                              std::to_string(config_.max_message_bytes) + "): only its first " +
+                              std::to_string(message.prefix.size()) + " bytes are kept",
+                          message.prefix, message.size, message.sha256);
+}
+
+Status Ingest::RecordQuarantine(const std::string& device, const std::string& topic,
+                                const std::string& reason, std::string_view kept, size_t size,
+                                const crypto::Hash& sha256) {
   spdlog::warn("quarantined from device '{}' on {}: {}", device, topic, reason);
-  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare("INSERT INTO quarantine(at_us, device_id, "
-                                                  "topic, reason, payload) VALUES(?,?,?,?,?)"));
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                      db_.Prepare("INSERT INTO quarantine(at_us, device_id, topic, reason, "
+                                  "payload, payload_size, payload_sha256) VALUES(?,?,?,?,?,?,?)"));
   stmt.Bind(1, clock_.NowMicros()).Bind(2, device).Bind(3, topic).Bind(4, reason);
-  stmt.BindBlob(5, payload);
+  stmt.BindBlob(5, kept.data(), kept.size()).Bind(6, static_cast<int64_t>(size));
+  stmt.BindBlob(7, sha256.data(), sha256.size());
   ++staged_counters_.quarantined;
   return stmt.Run();
 }
@@ -659,6 +677,10 @@ uint64_t Ingest::unverified() const {
 
 void Ingest::AnnounceWatermarks() {
   for (const auto& [id, d] : devices_) QueueAck(d, false, "fog started");
+}
+
+void Ingest::AskEveryTillToResend(const std::string& reason) {
+  for (const auto& [id, d] : devices_) QueueAck(d, true, reason);
 }
 
 void Ingest::OnTillStatus(const std::string& device_id, const v1::DeviceStatus& status) {

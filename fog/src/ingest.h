@@ -17,7 +17,11 @@
 //  3. Work happens inside a transaction the caller opens; device state is
 //     staged and becomes current only in Committed(); Aborted() forgets it.
 //  4. Anything rejected is written to quarantine (device, topic, reason, raw
-//     bytes) in the same transaction, and logged; nothing stored is touched.
+//     bytes, their size and SHA-256) in the same transaction, and logged;
+//     nothing stored is touched. A message over config.max_message_bytes
+//     never reaches HandleJournal: the MQTT client hands on only its size,
+//     hash and first bytes (mqtt::Oversized), which QuarantineOversized
+//     stores.
 //     A batch refused as a whole changes nothing outside its quarantine row:
 //     every check that can refuse it runs before its device is staged (a new
 //     till is pinned only after its anchor and genesis passed). The one
@@ -100,6 +104,8 @@ class Ingest {
   void CheckGaps();
   // An ack of the current watermark for every known device (on connect).
   void AnnounceWatermarks();
+  // A resend request to every known device, from its watermark.
+  void AskEveryTillToResend(const std::string& reason);
   // A till's status: if it holds events the fog lacks and nothing arrived
   // since its last status (a rebuilt fog, lost messages), ask it to resend.
   void OnTillStatus(const std::string& device_id, const v1::DeviceStatus& status);
@@ -134,6 +140,10 @@ class Ingest {
   Fog::Counters counters() const { return counters_; }
   Status Quarantine(const std::string& device, const std::string& topic, const std::string& reason,
                     const std::string& payload);
+  // Inside an open transaction: a message too large to receive (its size,
+  // SHA-256 and first bytes), with the limit in the reason. `device` is
+  // empty when the topic is not a device's.
+  Status QuarantineOversized(const std::string& device, const mqtt::Oversized& message);
 
   // Re-reads the till registry if its file changed since the last look. A
   // registry that cannot be read keeps the last good one in force (a broken
@@ -166,6 +176,11 @@ class Ingest {
   bool PinNewDevice(const std::string& device_id, const Held& genesis, std::string* why);
   // The provisioned key of a till, if the registry holds one.
   const crypto::PublicKey* ProvisionedKey(const std::string& device_id) const;
+  // The quarantine row: `kept` is the payload or its prefix, `size` and
+  // `sha256` are of the whole payload.
+  Status RecordQuarantine(const std::string& device, const std::string& topic,
+                          const std::string& reason, std::string_view kept, size_t size,
+                          const crypto::Hash& sha256);
   // Loads the registry; NotFound is an empty registry, other errors return.
   Status LoadRegistry();
 

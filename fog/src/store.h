@@ -19,7 +19,12 @@
 //   zreports     signed Z-reports and supplements, numbered gaplessly.
 //   actions      the fog's own append-only, hash-chained, signed journal of
 //                manager actions (requests, counts, close-downs).
-//   quarantine   rejected input with device, topic, reason and raw bytes.
+//   quarantine   rejected input with device, topic, reason and raw bytes:
+//                the whole payload, or for a message over [broker]
+//                max_message_bytes only its first mqtt::kOversizedPrefixBytes;
+//                payload_size and payload_sha256 are always of the whole
+//                payload (NULL sha256 in rows from before schema version 2,
+//                whose payload is whole).
 //   ledger_receipts  the cloud ledger's verified receipt per Z; the Zs
 //                without one are the ledger outbox (forwarder.h).
 //   ledger_state the ledger's pinned key and the newest verified tree head.
@@ -173,13 +178,15 @@ CREATE INDEX IF NOT EXISTS quarantine_by_device ON quarantine(device_id);
 
 // Its schema versions, oldest first (sqlite.h, "Schema versions"): version
 // 1 is the schema above (kFogSchema), which also adopts files made before versions
-// existed. A change is one more entry, e.g. {2, "ALTER TABLE ..."}.
+// existed. A change is one more entry, e.g. {4, "ALTER TABLE ..."}.
+// Version 2: the quarantine keeps the size and SHA-256 of what it got, so an
+// oversized message needs only a bounded prefix stored.
 // The catalog's tables (catalog.h) live in the same file but are created by
 // the catalog itself; versions count kFogSchema's changes and theirs alike.
-// 2: per-device signature watermark; the stored-event count kept in a row
-// instead of counted on every status; the ranges of Zs recovered from the
-// ledger.
-inline constexpr const char* kFogSchemaV2 = R"sql(
+// Version 3: per-device signature watermark; the stored-event count kept in
+// a row instead of counted on every status; the ranges of Zs recovered from
+// the ledger.
+inline constexpr const char* kFogSchemaV3 = R"sql(
 ALTER TABLE devices ADD COLUMN verified_seq INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE covered_ranges(
@@ -192,7 +199,14 @@ CREATE TABLE covered_ranges(
 INSERT INTO counters(name, value) SELECT 'events_stored', COUNT(*) FROM events;
 )sql";
 
-inline constexpr sql::Migration kFogMigrations[] = {{1, kFogSchema}, {2, kFogSchemaV2}};
+inline constexpr sql::Migration kFogMigrations[] = {
+    {1, kFogSchema},
+    {2,
+     "ALTER TABLE quarantine ADD COLUMN payload_size INTEGER;"
+     "ALTER TABLE quarantine ADD COLUMN payload_sha256 BLOB;"
+     "UPDATE quarantine SET payload_size = length(payload);"},
+    {3, kFogSchemaV3},
+};
 // The schema version this software writes (the last migration's).
 inline constexpr int64_t kFogVersion = std::size(kFogMigrations);
 

@@ -29,6 +29,7 @@ Status FogProcess::Start() {
   } else {
     out << "insecure = true\n";
   }
+  out << broker_config;
   out << "\n[data]\ndir = \"" << data_dir() << "\"\n\n[tills]\nexpected = [";
   for (size_t i = 0; i < expected_.size(); ++i)
     out << (i ? ", " : "") << '"' << expected_[i] << '"';

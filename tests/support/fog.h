@@ -21,6 +21,8 @@ class FogProcess {
   int Stop();   // SIGTERM, waits; the exit code
   int Wait();   // waits for it to exit by itself; the exit code (-signal)
   bool Running();
+  // The running process's id (-1 when none), e.g. to read /proc/PID/status.
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
   // Sends a request over MQTT and waits for the answer.
   Result<v1::FogResponse> Ask(const v1::FogRequest& request);
   Result<v1::StoreStatus> GetStatus();
@@ -39,6 +41,8 @@ class FogProcess {
     std::string ca_file, cert_file, key_file, manager_cert, manager_key;
   };
   std::optional<Tls> tls;
+  // Extra lines for the [broker] section (max_message_bytes).
+  std::string broker_config;
   // Extra lines for the [tills] section (registry, trust_on_first_use).
   std::string tills_config;
   // Set STORENODE_CRASH_AT for the next Start() (see common/fault.h); the

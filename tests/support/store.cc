@@ -104,6 +104,31 @@ int64_t Store::FogQuarantined(const std::string& fragment) const {
                   fragment);
 }
 
+// Every row of every table of fog.db but the quarantine, as text.
+std::string FogStateOutsideQuarantine(const std::string& db_path) {
+  sql::OpenOptions ro;
+  ro.read_only = true;
+  auto db = sql::Db::Open(db_path, ro).value();
+  auto tables = db->Prepare(
+                      "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> "
+                      "'quarantine' ORDER BY name")
+                    .value();
+  std::string out;
+  while (tables.Step().value()) {
+    std::string name = tables.Text(0);
+    auto columns = db->Prepare("SELECT name FROM pragma_table_info('" + name + "')").value();
+    std::string row_text;
+    while (columns.Step().value()) {
+      row_text +=
+          (row_text.empty() ? "" : " || '|' || ") + std::string("quote(") + columns.Text(0) + ")";
+    }
+    auto rows = db->Prepare("SELECT " + row_text + " FROM " + name + " ORDER BY 1").value();
+    out += "[" + name + "]\n";
+    while (rows.Step().value()) out += rows.Text(0) + "\n";
+  }
+  return out;
+}
+
 v1::CloseDownResponse Store::CloseDay(const std::string& day, std::map<std::string, int64_t> counts,
                                       bool force, std::chrono::seconds wait) {
   v1::FogRequest req;
@@ -129,6 +154,15 @@ v1::CloseDownResponse Store::CloseDay(const std::string& day, std::map<std::stri
     out = r->closedown();
   }
   return out;
+}
+
+void Store::WaitSignaturesChecked() {
+  REQUIRE(WaitFor(
+      [&] {
+        auto status = fog->GetStatus();
+        return status.ok() && status->unverified_signatures() == 0;
+      },
+      std::chrono::seconds(10)));
 }
 
 bool Store::WaitSynced(std::chrono::seconds timeout) {

@@ -40,6 +40,9 @@ class Store {
   void OpenTill(size_t i, bool sync = true, int day_offset_minutes = 0);
   void CloseTill(size_t i);
   void Sell(size_t i, uint64_t sales);
+  // Waits until the fog has checked every stored signature (its idle work,
+  // which moves devices.verified_seq); REQUIREs it within 10 s.
+  void WaitSignaturesChecked();
   // Waits until the fog acked every till's head; false on timeout.
   bool WaitSynced(std::chrono::seconds timeout = std::chrono::seconds(60));
   uint64_t FogAcked(const std::string& device) const;
@@ -54,6 +57,10 @@ class Store {
 
 // The whole day's figures from the tills' journal files alone.
 v1::DayTotals DayFromJournals(const Store& store, const std::string& day);
+
+// Every row of every table of a fog.db but the quarantine, as text: equal
+// before and after a refused message when it changed nothing else.
+std::string FogStateOutsideQuarantine(const std::string& db_path);
 
 // Asserts (Catch2) that the fog's per-device, per-day totals equal the
 // totals computed from each journal, and that the fog holds each journal's

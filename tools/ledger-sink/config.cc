@@ -12,9 +12,9 @@ Result<SinkConfig> LoadSinkConfig(const std::string& path) {
   SinkConfig c;
   c.source = path;
   c.ledger_id = r.String("ledger.id");
-  c.ledger_key_file = r.String("ledger.key_file");
   c.broker = ReadBrokerLink(r, "broker", c.broker);
-  c.data_dir = r.String("data.dir");
+  c.ledger_key_file = r.Path("ledger.key_file", PathUse::kCreateFile);
+  c.data_dir = r.Path("data.dir", PathUse::kDirectory);
   c.accept_unknown = r.Bool("stores.accept_unknown", c.accept_unknown);
   std::map<std::string, std::string> pinned_hex;
   for (const std::string& store : r.TableKeys("stores.pinned")) {

@@ -18,6 +18,12 @@ constexpr size_t kMaxUnsent = 10000;
 Result<crypto::SigningKey> LoadOrCreateKey(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) == 0) return crypto::SigningKey::Load(path);
+  // Its directory may be new, like the data dir (ledger.key_file is checked
+  // for that when the config is read).
+  std::error_code ec;
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::Io("cannot create the directory of " + path + ": " + ec.message());
   crypto::SigningKey key = crypto::SigningKey::Generate();
   SN_RETURN_IF_ERROR(key.Save(path));
   spdlog::info("made the ledger's signing key {}", path);

@@ -6,7 +6,9 @@
 //   fog.db     SQLite's online backup of the live file: the database as of
 //              one commit, taken in one read transaction, so ingest and
 //              close-downs go on meanwhile (sql::BackupTo) and the copy is
-//              never a mix of two moments
+//              never a mix of two moments; marked as a backup (a counters
+//              row), so that a fog restored from it first recovers the Zs
+//              made after it from the cloud ledger
 //   fog.key    the fog's signing key (mode 0600): without it the Z chain
 //              cannot continue (the fog refuses to start without it)
 //   fog.pub    its public half
@@ -77,6 +79,17 @@ int Backup(const BackupArgs& a) {
   if (!src.ok()) return Fail(kExitFailed, src.status().message());
   const std::string copy = a.out + "/fog.db";
   if (Status s = sql::BackupTo(**src, copy); !s.ok()) return Fail(kExitFailed, s.message());
+  {
+    // The copy says it is one: a fog restored from it asks the cloud ledger
+    // for the Zs made after it before it issues one (fog/src/forwarder.h,
+    // invariant 6).
+    auto marked = sql::Db::Open(copy, o);
+    Status s = marked.ok() ? (*marked)->Exec(
+                                 "INSERT OR REPLACE INTO counters(name, value) "
+                                 "VALUES('restored_from_backup', 1)")
+                           : marked.status();
+    if (!s.ok()) return Fail(kExitFailed, "cannot mark the copy " + copy + ": " + s.message());
+  }
 
   // The summary is read from the copy: it says what a restore would get.
   sql::OpenOptions read_only;

@@ -22,9 +22,9 @@ Result<FogFlags> Merged(const FogFlags& flags) {
     tools::BrokerFlags file;
     file.uri = r.String("broker.uri", "");
     file.insecure = r.Bool("broker.insecure", false);
-    file.ca_file = r.String("broker.ca_file", "");
-    file.cert_file = r.String("broker.cert_file", "");
-    file.key_file = r.String("broker.key_file", "");
+    file.ca_file = r.Path("broker.ca_file", PathUse::kReadFile, "");
+    file.cert_file = r.Path("broker.cert_file", PathUse::kReadFile, "");
+    file.key_file = r.Path("broker.key_file", PathUse::kReadFile, "");
     SN_RETURN_IF_ERROR(r.Finish());
     auto fill = [](std::string* flag, const std::string& from_file) {
       if (flag->empty()) *flag = from_file;

@@ -33,6 +33,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,6 +61,8 @@ namespace fs = std::filesystem;
 
 constexpr char kFogIdentity[] = "fog";
 constexpr int kCaDays = 7300;  // 20 years: replacing the CA means visiting every till
+// Validity of the certificates it issues (--days, store.toml pki.cert_days).
+constexpr IntRange kCertDays{1, 36500};
 
 // --- Templates ----------------------------------------------------------------
 
@@ -132,10 +135,11 @@ struct StoreDir {
     }
     d.store_id = r->String("store.id");
     SN_ASSIGN_OR_RETURN(d.key_type, x509::ParseKeyType(r->String("pki.key_type", "ec")));
-    d.days = static_cast<int>(r->Int("pki.cert_days", d.days));
-    d.crl_number = static_cast<uint64_t>(r->Int("pki.crl_number", 0));
+    d.days = static_cast<int>(r->Int("pki.cert_days", d.days, kCertDays));
+    d.crl_number = static_cast<uint64_t>(
+        r->Int("pki.crl_number", 0, {0, std::numeric_limits<int64_t>::max()}));
     d.host = r->String("broker.host");
-    d.port = static_cast<int>(r->Int("broker.port", d.port));
+    d.port = static_cast<int>(r->Int("broker.port", d.port, {1, 65535}));
     SN_RETURN_IF_ERROR(r->Finish());
     if (!store.empty() && store != d.store_id) {
       return Status::Invalid(d.dir + " provisions store '" + d.store_id + "', not '" + store + "'");
@@ -296,7 +300,8 @@ int ProvisionStore(const Args& a) {
                     {"KEY_FILE", d.File("tls/broker.key")},
                     {"CRL_FILE", d.File("ca/crl.pem")},
                     {"ACL_FILE", d.File("mosquitto/store-acl.conf")},
-                    {"DATA_DIR", Absolute(a.data_dir)}});
+                    {"DATA_DIR", Absolute(a.data_dir)},
+                    {"MESSAGE_SIZE_LIMIT", std::to_string(topics::kDefaultMaxMessageBytes)}});
   if (!conf.ok()) return Fail(kExitFailed, conf.status().message());
 
   std::vector<Output> outputs{{d.File("ca/ca.key"), ca->key_pem(), true},
@@ -483,7 +488,7 @@ void AddProvisionCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   store->add_option("--key-type", a->key_type, "ec (P-256) or ed25519")->capture_default_str();
   store->add_option("--days", a->days, "validity of issued certificates")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(kCertDays.min, kCertDays.max))
       ->capture_default_str();
   force(store);
   store->callback([a, exit_code] { *exit_code = ProvisionStore(*a); });

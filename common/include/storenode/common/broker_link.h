@@ -20,12 +20,13 @@ struct BrokerLink {
 };
 
 // Reads `section`.{uri, client_id, insecure, ca_file, cert_file, key_file};
-// uri is required, the rest default to `defaults`.
+// uri is required, the rest default to `defaults`. The TLS files must open
+// for reading now rather than at the first connect (ConfigReader::Path).
 BrokerLink ReadBrokerLink(ConfigReader& r, const std::string& section,
                           const BrokerLink& defaults = {});
 
 // ssl:// with a CA, or tcp:// only with insecure; client cert and key
-// together; every named file readable now rather than at the first connect.
+// together.
 // Errors are one line: "<source>: key '<section>.<key>': <reason>".
 Status CheckBrokerLink(const std::string& source, const std::string& section,
                        const BrokerLink& link);

@@ -12,8 +12,10 @@
 // callback.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -34,6 +36,18 @@ struct Message {
   std::string correlation_data{};
 };
 
+// How much of an oversized payload is kept (Oversized::prefix).
+inline constexpr size_t kOversizedPrefixBytes = 256;
+
+// A received message whose payload exceeds Options::max_payload_bytes, as the
+// client hands it on instead of the message: what it was, never all of it.
+struct Oversized {
+  std::string topic{};
+  size_t size = 0;                   // the whole payload, in bytes
+  std::array<uint8_t, 32> sha256{};  // of the whole payload
+  std::string prefix{};              // its first kOversizedPrefixBytes bytes at most
+};
+
 struct Options {
   std::string uri{};        // "tcp://127.0.0.1:1883" or "ssl://host:8883"
   std::string client_id{};  // empty: a random one (see NewClientId)
@@ -50,6 +64,14 @@ struct Options {
   // TLS, used when uri starts with ssl:// or mqtts://. The server certificate
   // and host name are always verified.
   std::string ca_file{}, cert_file{}, key_file{};
+  // A received payload larger than this goes to OnOversized (or is dropped
+  // with a warning), never to OnMessage, and is not copied; 0: no limit.
+  size_t max_payload_bytes = 0;
+  // Sent as the MQTT v5 Maximum Packet Size of the connection: the broker
+  // never delivers a larger packet to this client, so the client never has
+  // to hold one (Paho holds a whole packet, about three times, before any
+  // callback runs). 0: none.
+  uint32_t max_packet_bytes = 0;
 };
 
 // A random client id: prefix, '-', 16 hex digits.
@@ -67,6 +89,8 @@ class Client {
 
   // Register callbacks before Start().
   void OnMessage(std::function<void(const Message&)> f);
+  // For each message over Options::max_payload_bytes.
+  void OnOversized(std::function<void(const Oversized&)> f);
   // After every (re)connect, once the remembered subscriptions are acked.
   void OnConnected(std::function<void()> f);
   // When an established connection is lost; not on Stop().

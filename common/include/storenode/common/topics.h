@@ -6,11 +6,25 @@
 //   where {manager} is the CN of the requester's certificate (broker ACL)
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace storenode::topics {
+
+// The largest payload of a message on these topics: the store broker's
+// `message_size_limit` (storectl provision, dev-broker.conf) and the fog's
+// default [broker] max_message_bytes, so the broker drops what the fog
+// would quarantine anyway. Sized from the largest legitimate messages:
+//   a journal batch   sync.batch_events <= 1000 (its range) x ~0.5 KB an
+//                     event (tools/bench sync; ~50 B more per receipt line)
+//                     = 0.5 MB; 1000 receipts of 100 lines ~ 6 MB;
+//   a catalog import  the whole CSV in one fog/req: 100,000 items ~ 6 MB;
+//   a catalog chunk   catalog::kChunkBytes (240 KiB) plus its fields;
+//   a report answer   per SKU ~50 B: 100,000 items ~ 5 MB.
+// 16 MiB leaves more than twice the largest of these.
+inline constexpr size_t kDefaultMaxMessageBytes = size_t{16} << 20;
 
 std::string Device(std::string_view store, std::string_view device, std::string_view leaf);
 inline std::string Journal(std::string_view s, std::string_view d) {

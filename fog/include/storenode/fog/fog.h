@@ -16,6 +16,7 @@
 #include "storenode/common/broker_link.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/status.h"
+#include "storenode/common/topics.h"
 #include "storenode/fog/console.h"
 #include "storenode/schemas/xreport.pb.h"
 
@@ -34,12 +35,26 @@ struct LedgerLink {
   int retry_max_ms = 300000;  // doubling up to this cap
 };
 
+// [broker] max_message_bytes: the range of the fog's message size limit;
+// and kMaxPacketBytes, the largest packet the fog takes from the broker at
+// all (its MQTT v5 Maximum Packet Size, whatever the limit). Paho holds about
+// three copies of a packet as it arrives (a 64 MB payload took fogd from
+// 15 MB to 202 MB VmHWM), so 3 x 48 MiB and the fog's own memory stay under
+// 200 MB RSS. Between the limit and kMaxPacketBytes a message is seen and
+// quarantined by its size, hash and prefix; above it the broker drops it
+// for the fog (docs/DEPLOY.md, "Message size").
+inline constexpr IntRange kMaxMessageBytesRange{16 * 1024, 32 * 1024 * 1024};
+inline constexpr uint32_t kMaxPacketBytes = 48 * 1024 * 1024;
+
 struct Config {
   std::string source;  // the file it came from, for messages
   std::string store_id;
   // The store broker ([broker]); client_id default "storenode-fog",
   // plain TCP only with insecure (warns at start-up).
   BrokerLink broker{.client_id = "storenode-fog"};
+  // [broker] max_message_bytes: a larger message is quarantined by its size,
+  // SHA-256 and first bytes before anything parses or queues it.
+  size_t max_message_bytes = topics::kDefaultMaxMessageBytes;
   std::string data_dir;  // fog.db lives here
   std::vector<std::string> expected_tills;
   bool trust_on_first_use = true;  // pin the key of an unknown till from its genesis
