@@ -180,9 +180,9 @@ TEST_CASE("the generated TLS broker config starts without warnings and refuses p
   }
 
   // A manager with a certificate of this CA gets in.
-  REQUIRE(s.MosquittoPub(s.dir + "/anna", "manager", "sn/v1/store-1/fog/req") == 0);
+  REQUIRE(s.MosquittoPub(s.dir + "/anna", "manager", "sn/v1/store-1/fog/req/anna") == 0);
   // Plain MQTT on the TLS listener: no connection.
-  REQUIRE(s.MosquittoPub("", "", "sn/v1/store-1/fog/req") != 0);
+  REQUIRE(s.MosquittoPub("", "", "sn/v1/store-1/fog/req/anna") != 0);
   // Nor through the till's own sync engine, even when insecure is allowed.
   s.ProvisionTill("till-1");
   Till& t = s.OpenJournal("till-1");

@@ -306,7 +306,7 @@ Result<std::vector<std::string>> Catalog::BuildChunks(uint64_t from_version) {
   return out;
 }
 
-std::vector<mqtt::Message> Catalog::OnFetch(const std::string& device, const std::string& payload) {
+Catalog::FetchAnswer Catalog::OnFetch(const std::string& device, const std::string& payload) {
   v1::CatalogFetch fetch;
   if (!fetch.ParseFromString(payload)) {
     spdlog::warn("catalog: ignored a fetch from {} that does not parse", device);
@@ -335,20 +335,29 @@ std::vector<mqtt::Message> Catalog::OnFetch(const std::string& device, const std
         from = 0;
     }
   }
+  const int64_t now = clock_.NowMicros();
+  if (auto it = answered_.find(device); it != answered_.end() && it->second.from == from &&
+                                        it->second.to == version_ &&
+                                        now - it->second.at_us <
+                                            int64_t{config_.requests.catalog_answer_interval_ms} *
+                                                1000) {
+    return {.chunks = {}, .coalesced = true};
+  }
   auto chunks = BuildChunks(from);
   if (!chunks.ok()) {
     spdlog::error("catalog: cannot build the answer for {}: {}", device,
                   chunks.status().ToString());
     return {};
   }
+  answered_[device] = Answered{.from = from, .to = version_, .at_us = now};
   spdlog::info("catalog: {} {} -> {} to {} in {} chunks", from == 0 ? "snapshot" : "delta", from,
                version_, device, chunks->size());
-  std::vector<mqtt::Message> out;
+  FetchAnswer out;
   for (const std::string& c : *chunks) {
     mqtt::Message m;
     m.topic = topics::Device(config_.store_id, device, "catalog");
     m.payload = c;
-    out.push_back(std::move(m));
+    out.chunks.push_back(std::move(m));
   }
   return out;
 }

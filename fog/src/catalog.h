@@ -17,6 +17,12 @@
 //     a delta when the fog recorded that exact version and hash, else a
 //     snapshot. Answers are cut into chunks (common/catalog.h), built once
 //     per (from, to) and cached until the next import.
+//  5. Fetches are coalesced per till: the same answer (from, to) goes to a
+//     till at most once per config.requests.catalog_answer_interval_ms, so
+//     a till that repeats its fetch gets one answer per interval and per
+//     version; a new version is answered at once. Only tills the fog serves
+//     reach OnFetch (access.h), so the table of answers given stays as
+//     small as the store.
 //
 // Worker thread only, like everything that touches fog.db.
 #pragma once
@@ -82,8 +88,13 @@ class Catalog {
 
   // The retained manifest; nullopt while there is no catalog.
   std::optional<mqtt::Message> Manifest() const;
-  // The chunks that answer a till's fetch (empty when it is current).
-  std::vector<mqtt::Message> OnFetch(const std::string& device, const std::string& payload);
+  // The chunks that answer a till's fetch: none when it is current, or
+  // when the same answer went to it less than the interval ago (coalesced).
+  struct FetchAnswer {
+    std::vector<mqtt::Message> chunks;
+    bool coalesced = false;
+  };
+  FetchAnswer OnFetch(const std::string& device, const std::string& payload);
 
   uint64_t version() const { return version_; }
 
@@ -102,6 +113,12 @@ class Catalog {
   int64_t created_us_ = 0;
   // (from version) -> serialized chunks of the answer to the current version.
   std::map<uint64_t, std::vector<std::string>> chunk_cache_;
+  // The last answer each till got (invariant 5).
+  struct Answered {
+    uint64_t from = 0, to = 0;
+    int64_t at_us = 0;
+  };
+  std::map<std::string, Answered> answered_;
 };
 
 }  // namespace storenode::fog
