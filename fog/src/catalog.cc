@@ -210,6 +210,7 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
   item_count_ = count;
   created_us_ = now;
   chunk_cache_.clear();
+  answered_us_.clear();  // answers to the old version: the new one is due at once
   out.set_applied(true);
   out.set_version(version);
   out.set_rows(parsed.rows.size());
@@ -336,11 +337,9 @@ Catalog::FetchAnswer Catalog::OnFetch(const std::string& device, const std::stri
     }
   }
   const int64_t now = clock_.NowMicros();
-  if (auto it = answered_.find(device); it != answered_.end() && it->second.from == from &&
-                                        it->second.to == version_ &&
-                                        now - it->second.at_us <
-                                            int64_t{config_.requests.catalog_answer_interval_ms} *
-                                                1000) {
+  const int64_t interval_us = int64_t{config_.requests.catalog_answer_interval_ms} * 1000;
+  if (auto it = answered_us_.find({device, from});
+      it != answered_us_.end() && now - it->second < interval_us) {
     return {.chunks = {}, .coalesced = true};
   }
   auto chunks = BuildChunks(from);
@@ -349,7 +348,7 @@ Catalog::FetchAnswer Catalog::OnFetch(const std::string& device, const std::stri
                   chunks.status().ToString());
     return {};
   }
-  answered_[device] = Answered{.from = from, .to = version_, .at_us = now};
+  answered_us_[{device, from}] = now;
   spdlog::info("catalog: {} {} -> {} to {} in {} chunks", from == 0 ? "snapshot" : "delta", from,
                version_, device, chunks->size());
   FetchAnswer out;

@@ -17,12 +17,12 @@
 //     a delta when the fog recorded that exact version and hash, else a
 //     snapshot. Answers are cut into chunks (common/catalog.h), built once
 //     per (from, to) and cached until the next import.
-//  5. Fetches are coalesced per till: the same answer (from, to) goes to a
-//     till at most once per config.requests.catalog_answer_interval_ms, so
-//     a till that repeats its fetch gets one answer per interval and per
-//     version; a new version is answered at once. Only tills the fog serves
-//     reach OnFetch (access.h), so the table of answers given stays as
-//     small as the store.
+//  5. Fetches are coalesced per till: the answer from a version goes to a
+//     till at most once per config.requests.catalog_answer_interval_ms and
+//     per current version, so a till that repeats its fetch gets one answer
+//     per interval; a new version (an import clears the table) is answered
+//     at once. Only tills the fog serves reach OnFetch (access.h), so the
+//     table holds at most (tills x versions they ask from) entries.
 //
 // Worker thread only, like everything that touches fog.db.
 #pragma once
@@ -113,12 +113,8 @@ class Catalog {
   int64_t created_us_ = 0;
   // (from version) -> serialized chunks of the answer to the current version.
   std::map<uint64_t, std::vector<std::string>> chunk_cache_;
-  // The last answer each till got (invariant 5).
-  struct Answered {
-    uint64_t from = 0, to = 0;
-    int64_t at_us = 0;
-  };
-  std::map<std::string, Answered> answered_;
+  // (till, from version) -> when it got that answer to version_ (invariant 5).
+  std::map<std::pair<std::string, uint64_t>, int64_t> answered_us_;
 };
 
 }  // namespace storenode::fog
