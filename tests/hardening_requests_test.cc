@@ -8,12 +8,15 @@
 #include <fstream>
 #include <thread>
 
+#include "fog/src/access.h"
 #include "storenode/common/clock.h"
+#include "storenode/common/config.h"
 #include "storenode/common/fog_client.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/till_registry.h"
 #include "storenode/common/topics.h"
+#include "storenode/fog/fog.h"
 #include "storenode/schemas/catalog.pb.h"
 #include "support/client.h"
 #include "support/console.h"
@@ -283,8 +286,8 @@ struct RolesStore {
   TlsStore s;
   std::string csv_path = s.dir + "/items.csv";
   RolesStore() {
-    Storectl(s.dir, {"provision", "manager", "--name", "bob", "--ca", s.pki, "--out",
-                     s.dir + "/bob"});
+    Storectl(s.dir,
+             {"provision", "manager", "--name", "bob", "--ca", s.pki, "--out", s.dir + "/bob"});
     std::ofstream(csv_path) << CatalogCsv(50, 100);
     s.StartBroker();
     s.StartFog(kTlsRoles, kTaxConfig);
@@ -444,14 +447,15 @@ TEST_CASE(
   auto c = cs.Client();
   {
     ConsoleSession session = ConsoleLogin(*c);
-    auto [code, imported] = ConsoleAsk(*c, session, ConsoleJson(ImportRequest(CatalogCsv(20, 1)),
-                                                                "mallory"));
+    auto [code, imported] =
+        ConsoleAsk(*c, session, ConsoleJson(ImportRequest(CatalogCsv(20, 1)), "mallory"));
     REQUIRE(code == 200);
     REQUIRE(imported.catalog_import().version() == 1);
   }
-  const int64_t by_alice = QueryInt(
-      fog.db_path(), "SELECT COUNT(*) FROM actions WHERE manager = 'alice' AND kind = "
-                     "'catalog-import'");
+  const int64_t by_alice =
+      QueryInt(fog.db_path(),
+               "SELECT COUNT(*) FROM actions WHERE manager = 'alice' AND kind = "
+               "'catalog-import'");
   REQUIRE(by_alice == 1);
   REQUIRE(QueryInt(fog.db_path(), "SELECT COUNT(*) FROM actions WHERE manager <> 'alice'") == 0);
 
@@ -471,7 +475,78 @@ TEST_CASE(
   auto [close_code, closed] = ConsoleAsk(*c, session, ConsoleJson(close, "mallory"));
   INFO(closed.error());
   REQUIRE(close_code == 200);
-  REQUIRE(QueryInt(fog.db_path(), "SELECT COUNT(*) FROM actions WHERE kind = 'closedown-request' "
-                                  "AND manager = 'alice'") == 1);
+  REQUIRE(QueryInt(fog.db_path(),
+                   "SELECT COUNT(*) FROM actions WHERE kind = 'closedown-request' "
+                   "AND manager = 'alice'") == 1);
   REQUIRE(QueryInt(fog.db_path(), "SELECT COUNT(*) FROM actions WHERE manager = 'mallory'") == 0);
+}
+
+TEST_CASE("the actor of an action can be claimed: each role may do exactly its actions",
+          "[hardening-requests]") {
+  fog::RolesConfig roles;
+  roles.supervisors = {"anna"};
+  roles.managers = {"bob"};
+  roles.default_role = "none";
+  auto request = [](auto set) {
+    v1::FogRequest r;
+    set(r);
+    return r;
+  };
+  const std::vector<std::pair<v1::FogRequest, bool>> kinds{
+      // (request, needs a supervisor)
+      {request([](auto& r) { r.mutable_status(); }), false},
+      {request([](auto& r) { r.mutable_report(); }), false},
+      {request([](auto& r) { r.mutable_closedown(); }), false},
+      {request([](auto& r) { r.mutable_catalog_show(); }), false},
+      {request([](auto& r) { r.mutable_catalog_versions(); }), false},
+      {request([](auto& r) { r.mutable_catalog_import(); }), true},
+      {request([](auto& r) { r.mutable_device_accept(); }), true},
+  };
+  for (const auto& [r, supervisor_only] : kinds) {
+    INFO(r.ShortDebugString());
+    CHECK(fog::Refusal(roles, "anna", r).empty());
+    CHECK(fog::Refusal(roles, "bob", r).empty() == !supervisor_only);
+    CHECK_THAT(fog::Refusal(roles, "zoe", r), Catch::StartsWith("zoe (role none) may not "));
+  }
+}
+
+TEST_CASE("roles and request limits are read from fog.toml; a wrong value stops the fog",
+          "[hardening-requests][config]") {
+  // The shipped configs' sections (the whole file names /etc paths).
+  auto read = [](const std::string& file, fog::RolesConfig* roles, fog::RequestLimits* limits) {
+    auto r = ConfigReader::Open(std::string(SN_SOURCE_DIR) + "/firmware-configs/" + file);
+    REQUIRE(r.ok());
+    Status s = fog::ReadAccessConfig(*r, roles, limits);
+    INFO(s.ToString());
+    REQUIRE(s.ok());
+  };
+  fog::RolesConfig roles, dev_roles;
+  fog::RequestLimits limits, dev_limits;
+  read("fog.toml", &roles, &limits);
+  CHECK(fog::RoleOf(roles, "anna") == fog::Role::kSupervisor);
+  CHECK(fog::RoleOf(roles, "bob") == fog::Role::kManager);
+  CHECK(fog::RoleOf(roles, "someone") == fog::Role::kManager);
+  CHECK(limits.catalog_per_minute == 60);
+  CHECK(limits.catalog_answer_interval_ms == 5000);
+  CHECK(limits.fog_req_burst == 50);
+  read("fog-dev.toml", &dev_roles, &dev_limits);
+  CHECK(fog::RoleOf(dev_roles, "whoever") == fog::Role::kSupervisor);
+
+  const std::string dir = MakeTempDir("roles");
+  auto load = [&](const std::string& extra) {
+    const std::string path = dir + "/fog.toml";
+    std::ofstream(path) << "[store]\nid = \"s\"\n[broker]\nuri = \"tcp://127.0.0.1:1\"\n"
+                        << "insecure = true\n[data]\ndir = \"" << dir << "\"\n"
+                        << extra;
+    return fog::LoadConfig(path).status().message();
+  };
+  CHECK(load("") == "");
+  CHECK_THAT(load("[roles]\ndefault = \"boss\"\n"),
+             Catch::EndsWith("key 'roles.default': want \"supervisor\", \"manager\" or \"none\""));
+  CHECK_THAT(load("[roles]\nsupervisor = [\"anna\"]\nmanager = [\"anna\"]\n"),
+             Catch::EndsWith("key 'roles.manager': anna is listed as supervisor too"));
+  CHECK_THAT(load("[requests]\ncatalog_burst = 0\n"),
+             Catch::EndsWith("key 'requests.catalog_burst': must be within 1..10000"));
+  CHECK_THAT(load("[requests]\nfog_req_per_minute = 4294967297\n"),
+             Catch::EndsWith("key 'requests.fog_req_per_minute': must be within 1..60000"));
 }

@@ -78,8 +78,8 @@ std::string Refusal(const RolesConfig& roles, const std::string& actor,
   const Role role = RoleOf(roles, actor);
   const Role needed = NeededFor(request);
   if (role >= needed) return "";
-  return actor + " (role " + RoleName(role) + ") may not " + ActionOf(request) + ": that needs the " +
-         RoleName(needed) + " role ([roles] in fog.toml)";
+  return actor + " (role " + RoleName(role) + ") may not " + ActionOf(request) +
+         ": that needs the " + RoleName(needed) + " role ([roles] in fog.toml)";
 }
 
 Status ReadAccessConfig(ConfigReader& r, RolesConfig* roles, RequestLimits* limits) {
@@ -112,8 +112,8 @@ Status ReadAccessConfig(ConfigReader& r, RolesConfig* roles, RequestLimits* limi
   };
   SN_RETURN_IF_ERROR(read("requests.catalog_per_minute", &limits->catalog_per_minute, 1, 60000));
   SN_RETURN_IF_ERROR(read("requests.catalog_burst", &limits->catalog_burst, 1, 10000));
-  SN_RETURN_IF_ERROR(read("requests.catalog_answer_interval_ms",
-                          &limits->catalog_answer_interval_ms, 0, 3600000));
+  SN_RETURN_IF_ERROR(
+      read("requests.catalog_answer_interval_ms", &limits->catalog_answer_interval_ms, 0, 3600000));
   SN_RETURN_IF_ERROR(read("requests.fog_req_per_minute", &limits->fog_req_per_minute, 1, 60000));
   SN_RETURN_IF_ERROR(read("requests.fog_req_burst", &limits->fog_req_burst, 1, 10000));
   return Status::Ok();

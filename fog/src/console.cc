@@ -362,11 +362,9 @@ void Console::Request(const httplib::Request& req, httplib::Response& res) {
   }
   // The actor is who logged in, whatever the body says (access.h).
   auto response = std::make_shared<v1::FogResponse>();
-  Status s = fog_.RunOnWorker(
-      [&fog = fog_, request, manager = session->manager, response] {
-        *response = fog.Answer(request, manager);
-      },
-      kAnswerTimeout);
+  Status s = fog_.RunOnWorker([&fog = fog_, request, manager = session->manager,
+                               response] { *response = fog.Answer(request, manager); },
+                              kAnswerTimeout);
   if (!s.ok()) {
     Fail(res, 503, s.message());
     return;

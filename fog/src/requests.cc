@@ -17,8 +17,9 @@ void Fog::Impl::ServeCatalogFetches(
   for (const auto& [device, payload] : fetches) {
     const Ingest::Standing standing = ingest->StandingOf(device);
     if (standing != Ingest::Standing::kKnown) {
-      gate.Refuse(kCatalogReq, standing == Ingest::Standing::kRevoked ? "revoked" : "unknown_device",
-                  device, now);
+      gate.Refuse(kCatalogReq,
+                  standing == Ingest::Standing::kRevoked ? "revoked" : "unknown_device", device,
+                  now);
       continue;
     }
     if (!gate.Admit(kCatalogReq, device, now)) continue;

@@ -32,7 +32,9 @@ Status FogProcess::Start() {
   out << "\n[data]\ndir = \"" << data_dir() << "\"\n\n[tills]\nexpected = [";
   for (size_t i = 0; i < expected_.size(); ++i)
     out << (i ? ", " : "") << '"' << expected_[i] << '"';
-  out << "]\n" << tills_config << "\n\n[roles]\n" << roles_config << "\n[log]\nlevel = \"info\"\n"
+  out << "]\n"
+      << tills_config << "\n\n[roles]\n"
+      << roles_config << "\n[log]\nlevel = \"info\"\n"
       << extra_config << "\n";
   out.close();
   if (!crash_at.empty()) setenv("STORENODE_CRASH_AT", crash_at.c_str(), 1);

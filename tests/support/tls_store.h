@@ -27,7 +27,6 @@ namespace storenode::testing {
 
 inline constexpr char kTlsStoreId[] = "store-1";
 
-
 inline void Storectl(const std::string& dir, std::vector<std::string> args) {
   Ran r = RunTool(dir, "storectl", std::move(args));
   INFO(r.out << r.err);

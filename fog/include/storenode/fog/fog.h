@@ -37,9 +37,9 @@ struct LedgerLink {
 // [roles]: what each manager may ask the fog, by authenticated identity
 // (fog/src/access.h). Role names: "supervisor", "manager", "none".
 struct RolesConfig {
-  std::vector<std::string> supervisors;   // roles.supervisor
-  std::vector<std::string> managers;      // roles.manager
-  std::string default_role = "manager";   // roles.default: anybody else
+  std::vector<std::string> supervisors;  // roles.supervisor
+  std::vector<std::string> managers;     // roles.manager
+  std::string default_role = "manager";  // roles.default: anybody else
 };
 
 // [requests]: per-sender limits of the request topics (fog/src/access.h).
