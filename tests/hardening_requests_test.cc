@@ -268,7 +268,7 @@ TEST_CASE("requests can be amplified: a known till's fetches beyond its rate are
   CHECK(answered() >= 5);
   CHECK(answered() <= 5 + seconds + 1);
   CHECK(Metric(cs, Refused("catalog_req", "rate")) == 300 - answered());
-  CHECK_THAT(cs.store.fog->Log(), Catch::Contains("catalog fetch: rate limit for till-1"));
+  CHECK_THAT(cs.store.fog->Log(), Catch::Contains("catalog_req: rate limit for till-1"));
 }
 
 TEST_CASE(
@@ -300,7 +300,7 @@ TEST_CASE(
   CHECK(answered() >= 5);
   CHECK(answered() <= 5 + seconds + 1);
   CHECK(Metric(cs, Refused("fog_req", "rate")) == 2000 - answered());
-  CHECK_THAT(cs.store.fog->Log(), Catch::Contains("fog/req: rate limit for flooder"));
+  CHECK_THAT(cs.store.fog->Log(), Catch::Contains("fog_req: rate limit for flooder"));
   // Somebody else is answered at once.
   auto other = cs.store.fog->GetStatus();
   INFO(other.status().ToString());

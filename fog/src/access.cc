@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "storenode/common/till_registry.h"
 
@@ -134,8 +137,9 @@ RateLimiter::Limits PerMinute(int per_minute, int burst) {
 }  // namespace
 
 RequestGate::RequestGate(const RequestLimits& limits)
-    : catalog_("catalog fetch", PerMinute(limits.catalog_per_minute, limits.catalog_burst)),
-      fog_req_("fog/req", PerMinute(limits.fog_req_per_minute, limits.fog_req_burst)) {}
+    // Log lines name the topics as /metrics labels them.
+    : catalog_(kCatalogReq, PerMinute(limits.catalog_per_minute, limits.catalog_burst)),
+      fog_req_(kFogReq, PerMinute(limits.fog_req_per_minute, limits.fog_req_burst)) {}
 
 void RequestGate::Refuse(const std::string& topic, const std::string& reason,
                          const std::string& sender, int64_t now_us) {
