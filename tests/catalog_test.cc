@@ -49,7 +49,6 @@ std::string Rows(int from, int to, int64_t base, const std::string& effective = 
 
 v1::CatalogImportResponse Import(Store& store, const std::string& csv) {
   v1::FogRequest req;
-  req.set_manager("test");
   req.mutable_catalog_import()->set_csv(csv);
   req.mutable_catalog_import()->set_file_name("test.csv");
   auto r = store.fog->Ask(req);

@@ -54,16 +54,6 @@ int LineOf(const std::string& path, const std::string& prefix) {
   return 0;
 }
 
-// Peak resident memory (VmHWM) of a process, in bytes; -1 if unreadable.
-int64_t PeakRss(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("VmHWM:")) return std::stoll(line.substr(6)) * 1024;
-  }
-  return -1;
-}
-
 std::string Garbage(size_t n, uint32_t seed) {
   std::string out(n, '\0');
   std::mt19937 rng(seed);

@@ -88,7 +88,6 @@ TEST_CASE("a replaced till is quarantined until accepted; the old chain's figure
   REQUIRE(store.FogEventCount("till-2") == old_totals[0].event_count());
 
   v1::FogRequest accept;
-  accept.set_manager("test");
   accept.mutable_device_accept()->set_device_id("till-2");
   auto answer = store.fog->Ask(accept);
   REQUIRE(answer.ok());

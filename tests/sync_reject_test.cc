@@ -165,21 +165,21 @@ TEST_CASE("a request whose reply topic is a till's command topic is refused", "[
   Rig rig;
   TestClient spy(rig.store.broker.uri(),
                  {topics::Cmd("store-1", "till-2"), "sn/v1/store-1/reply/#"});
+  const std::string answers = topics::Reply("store-1", "spy", "1");
   v1::FogRequest request;
   request.mutable_status();
   mqtt::Message m;
-  m.topic = topics::FogRequest("store-1");
+  m.topic = topics::FogRequest("store-1", "spy");
   m.payload = request.SerializeAsString();
   m.response_topic = topics::Cmd("store-1", "till-2");
   m.correlation_data = "1";
   spy.Publish(m);
   // The same request with a proper reply topic is answered, so the refused
   // one had its chance first.
-  m.response_topic = topics::Reply("store-1", "spy");
+  m.response_topic = answers;
   m.correlation_data = "2";
   spy.Publish(m);
-  REQUIRE(WaitFor([&] { return !spy.Received(topics::Reply("store-1", "spy")).empty(); },
-                  std::chrono::seconds(10)));
+  REQUIRE(WaitFor([&] { return !spy.Received(answers).empty(); }, std::chrono::seconds(10)));
   CHECK(spy.Received(topics::Cmd("store-1", "till-2")).empty());
   CHECK_THAT(rig.store.fog->Log(), Catch::Contains("is not under sn/v1/store-1/reply/"));
 }

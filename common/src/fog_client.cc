@@ -19,14 +19,21 @@ Result<v1::FogResponse> AskFog(const FogClientOptions& options, const v1::FogReq
   o.ca_file = options.ca_file;
   o.cert_file = options.cert_file;
   o.key_file = options.key_file;
-  // The broker's ACL lets a manager read only replies under its own name,
-  // the CN of its certificate (sn/v1/{store}/reply/{cn}/#); without a
-  // certificate (plain TCP in development) the client id stands in.
-  std::string reply_topic = topics::Reply(options.store_id, o.client_id);
+  // The broker's ACL lets a manager write requests and read replies only
+  // under its own name, the CN of its certificate.
+  std::string identity = options.identity;
   if (!options.cert_file.empty()) {
     SN_ASSIGN_OR_RETURN(std::string cn, x509::CommonNameOfFile(options.cert_file));
-    reply_topic = topics::Reply(options.store_id, cn) + "/" + o.client_id;
+    if (!identity.empty() && identity != cn) {
+      return Status::Invalid("the certificate " + options.cert_file + " is " + cn + "'s, not " +
+                             identity + "'s: the fog records the certificate's name");
+    }
+    identity = cn;
   }
+  if (!topics::ValidId(identity)) {
+    return Status::Invalid("no identity to ask the fog as (a client certificate, or a name)");
+  }
+  const std::string reply_topic = topics::Reply(options.store_id, identity, o.client_id);
   std::string correlation(16, '\0');
   crypto::RandomBytes({reinterpret_cast<uint8_t*>(correlation.data()), correlation.size()});
 
@@ -58,7 +65,7 @@ Result<v1::FogResponse> AskFog(const FogClientOptions& options, const v1::FogReq
     }
   }
   mqtt::Message m;
-  m.topic = topics::FogRequest(options.store_id);
+  m.topic = topics::FogRequest(options.store_id, identity);
   m.payload = request.SerializeAsString();
   m.response_topic = reply_topic;
   m.correlation_data = correlation;

@@ -13,9 +13,18 @@ std::string Device(std::string_view store, std::string_view device, std::string_
 
 std::string FogStatus(std::string_view store) { return Prefix(store) + "fog/status"; }
 std::string CatalogManifest(std::string_view store) { return Prefix(store) + "catalog/manifest"; }
-std::string FogRequest(std::string_view store) { return Prefix(store) + "fog/req"; }
-std::string Reply(std::string_view store, std::string_view client) {
-  return Prefix(store) + "reply/" + std::string(client);
+std::string FogRequest(std::string_view store, std::string_view identity) {
+  return Prefix(store) + "fog/req/" + std::string(identity);
+}
+std::optional<std::string> ParseFogRequest(std::string_view store, std::string_view topic) {
+  const std::string prefix = FogRequest(store, "");
+  if (!topic.starts_with(prefix)) return std::nullopt;
+  topic.remove_prefix(prefix.size());
+  if (!ValidId(topic)) return std::nullopt;
+  return std::string(topic);
+}
+std::string Reply(std::string_view store, std::string_view identity, std::string_view client) {
+  return Prefix(store) + "reply/" + std::string(identity) + "/" + std::string(client);
 }
 
 std::optional<DeviceTopic> ParseDevice(std::string_view store, std::string_view topic) {

@@ -210,6 +210,7 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
   item_count_ = count;
   created_us_ = now;
   chunk_cache_.clear();
+  answered_us_.clear();  // answers to the old version: the new one is due at once
   out.set_applied(true);
   out.set_version(version);
   out.set_rows(parsed.rows.size());
@@ -306,7 +307,7 @@ Result<std::vector<std::string>> Catalog::BuildChunks(uint64_t from_version) {
   return out;
 }
 
-std::vector<mqtt::Message> Catalog::OnFetch(const std::string& device, const std::string& payload) {
+Catalog::FetchAnswer Catalog::OnFetch(const std::string& device, const std::string& payload) {
   v1::CatalogFetch fetch;
   if (!fetch.ParseFromString(payload)) {
     spdlog::warn("catalog: ignored a fetch from {} that does not parse", device);
@@ -335,20 +336,27 @@ std::vector<mqtt::Message> Catalog::OnFetch(const std::string& device, const std
         from = 0;
     }
   }
+  const int64_t now = clock_.NowMicros();
+  const int64_t interval_us = int64_t{config_.requests.catalog_answer_interval_ms} * 1000;
+  if (auto it = answered_us_.find({device, from});
+      it != answered_us_.end() && now - it->second < interval_us) {
+    return {.chunks = {}, .coalesced = true};
+  }
   auto chunks = BuildChunks(from);
   if (!chunks.ok()) {
     spdlog::error("catalog: cannot build the answer for {}: {}", device,
                   chunks.status().ToString());
     return {};
   }
+  answered_us_[{device, from}] = now;
   spdlog::info("catalog: {} {} -> {} to {} in {} chunks", from == 0 ? "snapshot" : "delta", from,
                version_, device, chunks->size());
-  std::vector<mqtt::Message> out;
+  FetchAnswer out;
   for (const std::string& c : *chunks) {
     mqtt::Message m;
     m.topic = topics::Device(config_.store_id, device, "catalog");
     m.payload = c;
-    out.push_back(std::move(m));
+    out.chunks.push_back(std::move(m));
   }
   return out;
 }

@@ -17,6 +17,12 @@
 //     a delta when the fog recorded that exact version and hash, else a
 //     snapshot. Answers are cut into chunks (common/catalog.h), built once
 //     per (from, to) and cached until the next import.
+//  5. Fetches are coalesced per till: the answer from a version goes to a
+//     till at most once per config.requests.catalog_answer_interval_ms and
+//     per current version, so a till that repeats its fetch gets one answer
+//     per interval; a new version (an import clears the table) is answered
+//     at once. Only tills the fog serves reach OnFetch (access.h), so the
+//     table holds at most (tills x versions they ask from) entries.
 //
 // Worker thread only, like everything that touches fog.db.
 #pragma once
@@ -82,8 +88,13 @@ class Catalog {
 
   // The retained manifest; nullopt while there is no catalog.
   std::optional<mqtt::Message> Manifest() const;
-  // The chunks that answer a till's fetch (empty when it is current).
-  std::vector<mqtt::Message> OnFetch(const std::string& device, const std::string& payload);
+  // The chunks that answer a till's fetch: none when it is current, or
+  // when the same answer went to it less than the interval ago (coalesced).
+  struct FetchAnswer {
+    std::vector<mqtt::Message> chunks;
+    bool coalesced = false;
+  };
+  FetchAnswer OnFetch(const std::string& device, const std::string& payload);
 
   uint64_t version() const { return version_; }
 
@@ -102,6 +113,8 @@ class Catalog {
   int64_t created_us_ = 0;
   // (from version) -> serialized chunks of the answer to the current version.
   std::map<uint64_t, std::vector<std::string>> chunk_cache_;
+  // (till, from version) -> when it got that answer to version_ (invariant 5).
+  std::map<std::pair<std::string, uint64_t>, int64_t> answered_us_;
 };
 
 }  // namespace storenode::fog

@@ -488,11 +488,11 @@ Result<bool> Fog::Impl::TryClose(const std::string& day, const v1::CloseDownRequ
   return true;
 }
 
-v1::FogResponse Fog::Impl::CloseDown(const v1::FogRequest& fog_request) {
+v1::FogResponse Fog::Impl::CloseDown(const v1::FogRequest& fog_request,
+                                     const std::string& manager) {
   v1::FogResponse r;
   const v1::CloseDownRequest& req = fog_request.closedown();
   const std::string& day = req.business_day();
-  const std::string manager = fog_request.manager().empty() ? "manager" : fog_request.manager();
   if (!IsValidDay(day)) {
     r.set_error("'" + day + "' is not a business day (want YYYY-MM-DD)");
     return r;

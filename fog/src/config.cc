@@ -1,5 +1,6 @@
 #include "storenode/common/config.h"
 
+#include "access.h"
 #include "console.h"
 #include "storenode/common/crypto.h"
 #include "storenode/fog/fog.h"
@@ -39,6 +40,7 @@ Result<Config> LoadConfig(const std::string& path) {
   l.retry_max_ms =
       static_cast<int>(r.Int("ledger.retry_max_ms", l.retry_max_ms, {1, 24 * kHourMs}));
   SN_RETURN_IF_ERROR(ReadConsoleConfig(r, &c.console));
+  SN_RETURN_IF_ERROR(ReadAccessConfig(r, &c.roles, &c.requests));
   SN_RETURN_IF_ERROR(r.Finish());
   auto bad = [&](const std::string& key, const std::string& why) {
     return Status::Invalid(path + ": key '" + key + "': " + why);

@@ -360,10 +360,10 @@ void Console::Request(const httplib::Request& req, httplib::Response& res) {
     Fail(res, 400, "the body does not parse as a FogRequest: " + s.ToString());
     return;
   }
-  // The action journal names who was logged in, whatever the body says.
-  request.set_manager(session->manager);
+  // The actor is who logged in, whatever the body says (access.h).
   auto response = std::make_shared<v1::FogResponse>();
-  Status s = fog_.RunOnWorker([&fog = fog_, request, response] { *response = fog.Answer(request); },
+  Status s = fog_.RunOnWorker([&fog = fog_, request, manager = session->manager,
+                               response] { *response = fog.Answer(request, manager); },
                               kAnswerTimeout);
   if (!s.ok()) {
     Fail(res, 503, s.message());

@@ -60,6 +60,8 @@ struct MetricsSample {
   std::optional<double> last_closedown_s;  // request to Z of the newest closed day
   std::string last_closedown_day;
   bool broker_connected = false;
+  // (topic, reason) -> requests refused since the fog started (access.h).
+  std::map<std::pair<std::string, std::string>, uint64_t> requests_refused;
 };
 
 // Prometheus text format (version 0.0.4) of `now`; with `prev` (the sample

@@ -100,7 +100,7 @@ Status Fog::Start() {
   for (const char* leaf : {"journal", "status", "catalog_req"}) {
     SN_RETURN_IF_ERROR(f.client->Subscribe(topics::AllDevices(store, leaf), 1));
   }
-  SN_RETURN_IF_ERROR(f.client->Subscribe(topics::FogRequest(store), 1));
+  SN_RETURN_IF_ERROR(f.client->Subscribe(topics::AllFogRequests(store), 1));
   f.worker = std::thread([&f] { f.Run(); });
   f.client->Start();
   f.forwarder->Start([&f](const mqtt::Message& m) { f.Enqueue(m); },
@@ -223,6 +223,7 @@ void Fog::Impl::Run() {
       if (greeted.insert(till).second) SendOwedSeals(till);
     };
     std::vector<mqtt::Message> journals, requests;
+    std::vector<std::pair<std::string, std::string>> fetches;
     for (mqtt::Message& m : batch) {
       auto t = topics::ParseDevice(config.store_id, m.topic);
       if (t && t->leaf == "journal") {
@@ -242,10 +243,8 @@ void Fog::Impl::Run() {
           spdlog::warn("ignored unparsable status from {}", t->device);
         }
       } else if (t && t->leaf == "catalog_req") {
-        for (mqtt::Message& chunk : catalog->OnFetch(t->device, m.payload)) {
-          Publish(std::move(chunk));
-        }
-      } else if (m.topic == topics::FogRequest(config.store_id)) {
+        fetches.emplace_back(t->device, std::move(m.payload));
+      } else if (topics::ParseFogRequest(config.store_id, m.topic)) {
         requests.push_back(std::move(m));
       } else if (forwarder->IsAnswer(m)) {
         forwarder->OnAnswer(m);
@@ -267,6 +266,8 @@ void Fog::Impl::Run() {
       for (const auto& [id, seen] : tills) ingest->OnTillStatus(id, seen.status);
     }
     ProcessJournals(journals);
+    // After the journals: a new till's first fetch may follow its genesis.
+    ServeCatalogFetches(fetches);
     for (const mqtt::Message& m : requests) HandleRequest(m);
     // Like fog/req: after the journals that came before them.
     for (auto& call : calls) call();

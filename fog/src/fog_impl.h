@@ -1,5 +1,6 @@
 // The fog daemon's internals, shared by the files that implement it:
-// daemon.cc (MQTT wiring and the worker loop) and requests.cc (fog/req).
+// daemon.cc (MQTT wiring and the worker loop) and requests.cc (fog/req and
+// catalog fetches).
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "access.h"
 #include "catalog.h"
 #include "console.h"
 #include "forwarder.h"
@@ -29,7 +31,7 @@ namespace storenode::fog {
 class Fog::Impl {
  public:
   Impl(const Config& c, const Env& env)
-      : config(c), clock(env.clock ? *env.clock : *SystemClock::Default()) {}
+      : config(c), clock(env.clock ? *env.clock : *SystemClock::Default()), gate(config.requests) {}
 
   Config config;
   const Clock& clock;
@@ -60,6 +62,7 @@ class Fog::Impl {
   std::deque<mqtt::Message> unsent;  // publishes refused while the client was busy
   int64_t last_reassert_us = 0;
   std::set<std::string> greeted;  // tills sent their owed seals since they connected
+  RequestGate gate;               // rate limits and refusal counts of the request topics
 
   mutable std::mutex counters_mu;
   Fog::Counters counters;
@@ -75,8 +78,16 @@ class Fog::Impl {
   void QuarantineOversized(const std::vector<mqtt::Oversized>& messages);
   void Publish(mqtt::Message m);
   void FlushUnsent();
+  // fog/req/{identity} (requests.cc): through the gate, answered on the
+  // requester's reply topic.
   void HandleRequest(const mqtt::Message& m);
-  v1::FogResponse Answer(const v1::FogRequest& request);
+  // Catalog fetches (device, payload), after the journals that came with
+  // them: only known tills, within their rate, coalesced (access.h).
+  void ServeCatalogFetches(const std::vector<std::pair<std::string, std::string>>& fetches);
+  // Runs `request` for `actor`, the authenticated identity (access.h,
+  // invariant 1), if its role allows; a refusal is logged with the actor.
+  v1::FogResponse Answer(const v1::FogRequest& request, const std::string& actor);
+  v1::FogResponse Dispatch(const v1::FogRequest& request, const std::string& actor);
   // The store's status; an error (not an exception) if fog.db fails.
   Result<v1::StoreStatus> BuildStatus();
   mqtt::Message FogStatusMessage(bool online) const;
@@ -95,7 +106,7 @@ class Fog::Impl {
   Status RestoreZ(const v1::SignedZ& z);
   uint32_t PartOfDay(const std::string& day) const;
   std::vector<std::string> ExpectedTills() const;
-  v1::FogResponse CloseDown(const v1::FogRequest& request);
+  v1::FogResponse CloseDown(const v1::FogRequest& request, const std::string& actor);
   // Closes waiting days whose tills have all sealed, and issues supplements.
   void PollCloseDowns();
   Result<bool> TryClose(const std::string& day, const v1::CloseDownRequest& request,

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "storenode/common/topics.h"
@@ -81,6 +82,14 @@ std::vector<std::string> Ingest::RegisteredTills() const {
 bool Ingest::Revoked(const std::string& device_id) const {
   const RegisteredIdentity* t = registry_.Till(device_id);
   return t != nullptr && t->revoked;
+}
+
+Ingest::Standing Ingest::StandingOf(const std::string& device_id) const {
+  if (Revoked(device_id)) return Standing::kRevoked;
+  const auto& expected = config_.expected_tills;
+  const bool known = registry_.Till(device_id) != nullptr || devices_.count(device_id) > 0 ||
+                     std::find(expected.begin(), expected.end(), device_id) != expected.end();
+  return known ? Standing::kKnown : Standing::kUnknown;
 }
 
 const crypto::PublicKey* Ingest::ProvisionedKey(const std::string& device_id) const {

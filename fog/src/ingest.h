@@ -152,6 +152,11 @@ class Ingest {
   // Registered tills that are not revoked: the fog expects them at close-down.
   std::vector<std::string> RegisteredTills() const;
   bool Revoked(const std::string& device_id) const;
+  // Whether the fog answers a device's requests (catalog fetches): only a
+  // till it knows (in the registry, expected in fog.toml, or with a stored
+  // journal) that is not revoked.
+  enum class Standing { kKnown, kUnknown, kRevoked };
+  Standing StandingOf(const std::string& device_id) const;
 
  private:
   struct Held {

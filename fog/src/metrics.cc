@@ -13,6 +13,7 @@ Result<MetricsSample> Fog::Impl::SampleMetrics() {
   SN_ASSIGN_OR_RETURN(m.status, BuildStatus());
   m.counters = ingest->counters();
   m.now_us = clock.NowMicros();
+  m.requests_refused = gate.refused();
   // The newest Z: from the manager's first request for its day to the Z.
   auto q = db->Prepare(
       "SELECT c.business_day, c.requested_us, z.z FROM closedowns c JOIN zreports z "
@@ -49,6 +50,11 @@ class Family {
   void Add(double value) { *out_ += fmt::format("{} {}\n", name_, value); }
   void Add(const std::string& label, const std::string& label_value, double value) {
     *out_ += fmt::format("{}{{{}=\"{}\"}} {}\n", name_, label, Escape(label_value), value);
+  }
+  void Add(const std::string& label1, const std::string& value1, const std::string& label2,
+           const std::string& value2, double value) {
+    *out_ += fmt::format("{}{{{}=\"{}\",{}=\"{}\"}} {}\n", name_, label1, Escape(value1), label2,
+                         Escape(value2), value);
   }
 
  private:
@@ -119,6 +125,16 @@ std::string FormatMetrics(const MetricsSample& now, const MetricsSample* prev) {
     Family(&out, "storenode_fog_closedown_duration_seconds", "gauge",
            "The newest close-down: from the first request for its day to its Z.")
         .Add("business_day", now.last_closedown_day, *now.last_closedown_s);
+  }
+  {
+    Family f(&out, "storenode_fog_requests_refused_total", "counter",
+             "Requests refused before any work: over the sender's rate, from an unknown or "
+             "revoked till, coalesced with an answer just sent, or with a foreign reply topic.");
+    auto refused = now.requests_refused;
+    for (const char* topic : {kCatalogReq, kFogReq}) refused.try_emplace({topic, "rate"}, 0);
+    for (const auto& [key, n] : refused) {
+      f.Add("topic", key.first, "reason", key.second, static_cast<double>(n));
+    }
   }
   const v1::LedgerStatus& l = s.ledger();
   Family(&out, "storenode_fog_ledger_backlog", "gauge",

@@ -31,7 +31,7 @@ class RateLimiter {
     size_t max_senders = 4096;
     int64_t log_interval_us = 60'000'000;
   };
-  // `what` names the topic in log lines ("catalog fetch", "fog/req").
+  // `what` names the topic in log lines ("catalog_req", "fog_req").
   RateLimiter(std::string what, Limits limits);
 
   // True if `sender` may be served now; false (counted, maybe logged) if not.

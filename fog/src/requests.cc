@@ -1,5 +1,7 @@
-// Manager requests on fog/req: one FogRequest in, one FogResponse out on the
-// requester's response topic, with its correlation data.
+// Requests to the fog: a manager's FogRequest on fog/req/{identity}, one
+// FogResponse out on the requester's reply topic with its correlation data;
+// and the tills' catalog fetches. Both pass the RequestGate first, and a
+// request runs only within its actor's role (access.h says why that holds).
 #include <spdlog/spdlog.h>
 
 #include "fog_impl.h"
@@ -7,25 +9,52 @@
 
 namespace storenode::fog {
 
+void Fog::Impl::ServeCatalogFetches(
+    const std::vector<std::pair<std::string, std::string>>& fetches) {
+  if (fetches.empty()) return;
+  ingest->RefreshRegistry();  // a revocation counts from the next fetch on
+  const int64_t now = clock.NowMicros();
+  for (const auto& [device, payload] : fetches) {
+    const Ingest::Standing standing = ingest->StandingOf(device);
+    if (standing != Ingest::Standing::kKnown) {
+      gate.Refuse(kCatalogReq,
+                  standing == Ingest::Standing::kRevoked ? "revoked" : "unknown_device", device,
+                  now);
+      continue;
+    }
+    if (!gate.Admit(kCatalogReq, device, now)) continue;
+    Catalog::FetchAnswer answer = catalog->OnFetch(device, payload);
+    if (answer.coalesced) gate.Count(kCatalogReq, "coalesced");
+    for (mqtt::Message& chunk : answer.chunks) Publish(std::move(chunk));
+  }
+}
+
 void Fog::Impl::HandleRequest(const mqtt::Message& m) {
-  // Answers go only under reply/: a requester must not make the fog publish
-  // on a till's cmd or ack topic (the broker lets the fog publish there).
-  if (!m.response_topic.empty() &&
-      !m.response_topic.starts_with(topics::Reply(config.store_id, ""))) {
-    spdlog::warn("request refused: response topic '{}' is not under {}", m.response_topic,
-                 topics::Reply(config.store_id, ""));
+  const int64_t now = clock.NowMicros();
+  // The topic names the actor; the broker's ACL vouches for it.
+  const std::optional<std::string> actor = topics::ParseFogRequest(config.store_id, m.topic);
+  if (!actor) return;
+  if (!gate.Admit(kFogReq, *actor, now)) return;
+  // Answers go only under the actor's own reply/ topics: a requester must
+  // not make the fog publish on a till's cmd or ack topic (the broker lets
+  // the fog publish there), nor on another manager's replies.
+  const std::string replies = topics::Reply(config.store_id, *actor, "");
+  if (!m.response_topic.empty() && !m.response_topic.starts_with(replies)) {
+    gate.Count(kFogReq, "reply_topic");
+    spdlog::warn("request of {} refused: response topic '{}' is not under {}", *actor,
+                 m.response_topic, replies);
     return;
   }
   v1::FogRequest request;
   v1::FogResponse response;
   if (!request.ParseFromString(m.payload)) {
     response.set_error("request does not parse as a FogRequest");
+    spdlog::warn("request of {} refused: {}", *actor, response.error());
   } else {
-    response = Answer(request);
+    response = Answer(request, *actor);
   }
-  if (!response.ok()) spdlog::warn("request refused: {}", response.error());
   if (m.response_topic.empty()) {
-    spdlog::warn("request without a response topic: done, but nobody to answer");
+    spdlog::warn("request of {} without a response topic: done, but nobody to answer", *actor);
     return;
   }
   mqtt::Message reply;
@@ -35,7 +64,18 @@ void Fog::Impl::HandleRequest(const mqtt::Message& m) {
   Publish(std::move(reply));
 }
 
-v1::FogResponse Fog::Impl::Answer(const v1::FogRequest& request) {
+v1::FogResponse Fog::Impl::Answer(const v1::FogRequest& request, const std::string& actor) {
+  v1::FogResponse r;
+  if (std::string why = Refusal(config.roles, actor, request); !why.empty()) {
+    r.set_error(why);
+  } else {
+    r = Dispatch(request, actor);
+  }
+  if (!r.ok()) spdlog::warn("request of {} refused: {}", actor, r.error());
+  return r;
+}
+
+v1::FogResponse Fog::Impl::Dispatch(const v1::FogRequest& request, const std::string& actor) {
   // Status and close-down list the registry's tills: show the current one
   // even when no journal arrived since it changed.
   ingest->RefreshRegistry();
@@ -65,7 +105,7 @@ v1::FogResponse Fog::Impl::Answer(const v1::FogRequest& request) {
         break;
       }
       ingest->Committed();
-      spdlog::info("{} accepted the replacement journal {} of {}", request.manager(),
+      spdlog::info("{} accepted the replacement journal {} of {}", actor,
                    crypto::ToHex(crypto::AsBytes(accepted.journal_id)), device);
       auto* a = r.mutable_device_accept();
       a->set_device_id(device);
@@ -75,14 +115,14 @@ v1::FogResponse Fog::Impl::Answer(const v1::FogRequest& request) {
       break;
     }
     case v1::FogRequest::kClosedown:
-      r = CloseDown(request);
+      r = CloseDown(request, actor);
       break;
     case v1::FogRequest::kReport:
       r = Report(request.report());
       break;
     case v1::FogRequest::kCatalogImport:
       r = catalog->Import(
-          request.catalog_import(), request.manager().empty() ? "manager" : request.manager(),
+          request.catalog_import(), actor,
           [this](const std::string& manager, const std::string& kind, const std::string& detail) {
             return AppendAction(manager, kind, detail);
           });

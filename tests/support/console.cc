@@ -9,9 +9,12 @@
 
 namespace storenode::testing {
 
-ConsoleStore::ConsoleStore(int tills, const std::string& console_extra) : store(tills) {
+ConsoleStore::ConsoleStore(int tills, const std::string& console_extra,
+                           const std::string& fog_extra)
+    : store(tills) {
   port = FreePort();
-  store.fog->extra_config = "\n[console]\nbind = \"127.0.0.1\"\nport = " + std::to_string(port) +
+  store.fog->extra_config = fog_extra +
+                            "\n[console]\nbind = \"127.0.0.1\"\nport = " + std::to_string(port) +
                             "\n" + console_extra + "\n[console.managers]\n" + kConsoleManager +
                             " = \"" + fog::HashPassword(kConsolePassword) + "\"\n";
   Status s = store.fog->Start();

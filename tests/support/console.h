@@ -17,9 +17,10 @@ inline constexpr char kConsolePassword[] = "4711-pin";
 
 class ConsoleStore {
  public:
-  // `console_extra`: more lines for the [console] section. The fog is
-  // started; its tills are not opened.
-  explicit ConsoleStore(int tills, const std::string& console_extra = "");
+  // `console_extra`: more lines for the [console] section; `fog_extra`:
+  // more sections of fog.toml. The fog is started; its tills are not opened.
+  explicit ConsoleStore(int tills, const std::string& console_extra = "",
+                        const std::string& fog_extra = "");
   Store store;
   int port = 0;
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }

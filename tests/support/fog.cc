@@ -33,7 +33,10 @@ Status FogProcess::Start() {
   out << "\n[data]\ndir = \"" << data_dir() << "\"\n\n[tills]\nexpected = [";
   for (size_t i = 0; i < expected_.size(); ++i)
     out << (i ? ", " : "") << '"' << expected_[i] << '"';
-  out << "]\n" << tills_config << "\n\n[log]\nlevel = \"info\"\n" << extra_config << "\n";
+  out << "]\n"
+      << tills_config << "\n\n[roles]\n"
+      << roles_config << "\n[log]\nlevel = \"info\"\n"
+      << extra_config << "\n";
   out.close();
   if (!crash_at.empty()) setenv("STORENODE_CRASH_AT", crash_at.c_str(), 1);
   auto p = Process::Spawn({std::string(SN_BIN_DIR) + "/storenode-fogd", "--config", config_path()},
@@ -85,6 +88,8 @@ FogClientOptions FogProcess::client_options() const {
     o.ca_file = tls->ca_file;
     o.cert_file = tls->manager_cert;
     o.key_file = tls->manager_key;
+  } else {
+    o.identity = identity;
   }
   return o;
 }

@@ -45,6 +45,10 @@ class FogProcess {
   std::string broker_config;
   // Extra lines for the [tills] section (registry, trust_on_first_use).
   std::string tills_config;
+  // The [roles] section. Tests act as supervisors unless they test roles.
+  std::string roles_config = "default = \"supervisor\"\n";
+  // Who Ask() asks as without TLS (with it: the manager certificate's CN).
+  std::string identity = "test";
   // Set STORENODE_CRASH_AT for the next Start() (see common/fault.h); the
   // fog then dies at that point, so Start() does not wait for it to answer.
   std::string crash_at;

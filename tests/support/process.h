@@ -53,6 +53,10 @@ std::string MakeTempDir(std::string_view prefix);
 // A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0).
 int FreePort();
 
+// The peak resident set (VmHWM of /proc/PID/status) of a process, in bytes;
+// -1 if it cannot be read.
+int64_t PeakRss(pid_t pid);
+
 // True once a TCP connect to 127.0.0.1:port succeeds.
 bool PortAccepts(int port);
 

@@ -132,7 +132,6 @@ std::string FogStateOutsideQuarantine(const std::string& db_path) {
 v1::CloseDownResponse Store::CloseDay(const std::string& day, std::map<std::string, int64_t> counts,
                                       bool force, std::chrono::seconds wait) {
   v1::FogRequest req;
-  req.set_manager("test");
   req.mutable_closedown()->set_business_day(day);
   for (const auto& [d, c] : counts) (*req.mutable_closedown()->mutable_counted_cash())[d] = c;
   v1::CloseDownResponse out;

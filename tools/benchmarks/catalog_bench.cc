@@ -100,7 +100,6 @@ Result<double> WaitApplied(const std::string& dir, const Config& c, uint64_t ver
 
 Result<v1::CatalogImportResponse> Import(const FogClientOptions& o, const std::string& csv) {
   v1::FogRequest req;
-  req.set_manager("bench");
   req.mutable_catalog_import()->set_csv(csv);
   req.mutable_catalog_import()->set_file_name("bench.csv");
   SN_ASSIGN_OR_RETURN(v1::FogResponse r, AskFog(o, req));
@@ -128,6 +127,7 @@ Status Run(const Config& c, v1::CatalogBenchResult* out) {
   FogClientOptions o;
   o.broker_uri = broker->uri();
   o.store_id = std::string(kStore);
+  o.identity = "bench";  // a supervisor (WriteFogConfig)
   o.timeout = std::chrono::seconds(60);
   v1::FogRequest ping;
   ping.mutable_status();

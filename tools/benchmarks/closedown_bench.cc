@@ -62,6 +62,8 @@ namespace storenode::bench {
 namespace {
 
 constexpr std::string_view kStore = "bench";
+// Who the bench asks the fog as (no certificates: the name in the topic).
+constexpr std::string_view kBenchIdentity = "bench";
 
 constexpr std::string_view kUsage =
     "usage: bench closedown [--tills N] [--lines N] [--runs N] [--keep DIR] [--fogd PATH]\n"
@@ -275,7 +277,7 @@ class FogAsker {
     mqtt::Options options;
     options.uri = uri;
     options.client_id = mqtt::NewClientId("bench-ask");
-    asker->reply_topic_ = topics::Reply(kStore, options.client_id);
+    asker->reply_topic_ = topics::Reply(kStore, kBenchIdentity, options.client_id);
     asker->client_ = mqtt::Client::Create(options);
     FogAsker* self = asker.get();
     asker->client_->OnConnected([self] {
@@ -305,7 +307,7 @@ class FogAsker {
   // misses the first copy) and waits up to `timeout` for the answer.
   Result<Answer> Ask(const v1::FogRequest& request, std::chrono::milliseconds timeout) {
     mqtt::Message m;
-    m.topic = topics::FogRequest(kStore);
+    m.topic = topics::FogRequest(kStore, kBenchIdentity);
     m.payload = request.SerializeAsString();
     m.response_topic = reply_topic_;
     m.correlation_data = std::to_string(++next_id_);
@@ -346,7 +348,6 @@ class FogAsker {
 
 Result<FogAsker::Answer> AskStatus(FogAsker& asker, std::chrono::milliseconds timeout) {
   v1::FogRequest request;
-  request.set_manager("bench");
   request.mutable_status();
   SN_ASSIGN_OR_RETURN(FogAsker::Answer answer, asker.Ask(request, timeout));
   if (!answer.response.ok()) return Status::Unavailable("status: " + answer.response.error());
@@ -355,7 +356,6 @@ Result<FogAsker::Answer> AskStatus(FogAsker& asker, std::chrono::milliseconds ti
 
 Result<FogAsker::Answer> AskCloseDown(FogAsker& asker, const std::string& day) {
   v1::FogRequest request;
-  request.set_manager("bench");
   request.mutable_closedown()->set_business_day(day);
   SN_ASSIGN_OR_RETURN(
       FogAsker::Answer answer,

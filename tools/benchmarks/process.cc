@@ -185,7 +185,10 @@ Status WriteFogConfig(const std::string& path, std::string_view store,
   std::ofstream out(path, std::ios::trunc);
   out << "[store]\nid = \"" << store << "\"\n\n"
       << "[broker]\nuri = \"" << broker_uri << "\"\ninsecure = true\n\n"
-      << "[data]\ndir = \"" << data_dir << "\"\n\n"
+      << "[data]\ndir = \"" << data_dir
+      << "\"\n\n"
+      // The benches ask as "bench", which imports catalogs.
+      << "[roles]\nsupervisor = [\"bench\"]\n\n"
       << "[log]\nlevel = \"warn\"\n";
   out.close();
   if (!out) return Status::Io("cannot write " + path);

@@ -39,13 +39,15 @@ struct FogFlags {
   std::string store;
   tools::BrokerFlags broker;
   double timeout_s = 10;
-  std::string manager;  // default: $USER
+  // --manager: the name to ask as without a certificate (default $USER);
+  // with one the fog records its CN, and a different name is an error.
+  std::string manager;
 };
 
 // Adds the options above to `cmd`.
 void AddFogOptions(CLI::App* cmd, FogFlags* flags);
 
-// Sends `request` (its manager filled in from the flags) and stores the fog's
+// Sends `request` as the flags' identity and stores the fog's
 // answer in `response` (also when the fog refuses, so the caller can print
 // the details). Returns kExitOk, or what Fail() returned: kExitUsage
 // for bad flags or config, kExitFailed when the broker or the fog does not

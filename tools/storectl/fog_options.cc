@@ -44,7 +44,9 @@ Result<FogFlags> Merged(const FogFlags& flags) {
     return Status::Invalid("give --broker URI (or broker.uri in --config FILE)");
   }
   SN_RETURN_IF_ERROR(tools::CheckBrokerFlags(m.broker));
-  if (m.manager.empty()) {
+  // With a certificate the identity is its CN (AskFog refuses a different
+  // --manager); only a development broker without certificates takes a name.
+  if (m.manager.empty() && m.broker.cert_file.empty()) {
     const char* user = std::getenv("USER");
     m.manager = user != nullptr && *user != '\0' ? user : "storectl";
   }
@@ -66,7 +68,10 @@ void AddFogOptions(CLI::App* cmd, FogFlags* flags) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str()
       ->group(group);
-  cmd->add_option("--manager", flags->manager, "who asks, for the fog's records (default: $USER)")
+  cmd->add_option("--manager", flags->manager,
+                  "who asks, on a development broker without certificates (default: $USER); "
+                  "with --cert the certificate's name is who asks, and a different one is an "
+                  "error")
       ->type_name("NAME")
       ->group(group);
   tools::AddBrokerOptions(cmd, &flags->broker);
@@ -82,11 +87,14 @@ int AskFogOrFail(const FogFlags& flags, v1::FogRequest request, v1::FogResponse*
   options.cert_file = merged->broker.cert_file;
   options.key_file = merged->broker.key_file;
   options.timeout = std::chrono::milliseconds(static_cast<int64_t>(merged->timeout_s * 1000));
-  request.set_manager(merged->manager);
+  options.identity = merged->manager;
   // The MQTT adapter warns about every failed connect; the answer (or the
   // one-line reason there is none) is all a manager should see.
   (void)log::Init("storectl", "off");
   auto answer = AskFog(options, request);
+  if (answer.status().code() == Code::kInvalidArgument) {
+    return Fail(kExitUsage, answer.status().message());
+  }
   if (!answer.ok()) return Fail(kExitFailed, answer.status().message());
   *response = std::move(*answer);
   if (!response->ok()) return Fail(kExitFailed, "the fog refused: " + response->error());

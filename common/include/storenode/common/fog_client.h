@@ -1,6 +1,11 @@
-// Request/reply with the fog over MQTT v5 (fog/req), for storectl, tests and
-// tools: one connection, one FogRequest, the FogResponse with the matching
-// correlation data. Blocking; do not call it from an MQTT callback.
+// Request/reply with the fog over MQTT v5 (fog/req/{identity}), for
+// storectl, tests and tools: one connection, one FogRequest, the FogResponse
+// with the matching correlation data. Blocking; do not call it from an MQTT
+// callback.
+//
+// The fog acts in the name of the identity in the request topic, and the
+// store broker lets a client publish only under the CN of its certificate
+// (fog/src/access.h): with a certificate that CN is the identity.
 #pragma once
 
 #include <chrono>
@@ -15,6 +20,9 @@ struct FogClientOptions {
   std::string broker_uri;
   std::string store_id;
   std::string ca_file, cert_file, key_file;
+  // Without a certificate (a development broker, which authenticates
+  // nobody): the name to ask as. With one it must be empty or its CN.
+  std::string identity;
   std::chrono::milliseconds timeout{10000};
 };
 

@@ -1,9 +1,11 @@
 // The MQTT topic layout, in one place for tills, fog and tools:
 //   sn/v1/{store}/dev/{device}/{journal|ack|status|cmd|catalog_req|catalog}
 //   sn/v1/{store}/catalog/manifest
-//   sn/v1/{store}/fog/{status|req}
-//   sn/v1/{store}/reply/{client}, or reply/{manager}/{client} with TLS,
-//   where {manager} is the CN of the requester's certificate (broker ACL)
+//   sn/v1/{store}/fog/status
+//   sn/v1/{store}/fog/req/{identity}
+//   sn/v1/{store}/reply/{identity}/{client}
+// where {identity} is the requester's: the CN of its certificate, which the
+// store broker's ACL enforces (fog/src/access.h)
 #pragma once
 
 #include <cstddef>
@@ -40,8 +42,14 @@ inline std::string AllDevices(std::string_view s, std::string_view leaf) {
 std::string FogStatus(std::string_view store);
 // Retained: the fog's current catalog version (catalog.proto).
 std::string CatalogManifest(std::string_view store);
-std::string FogRequest(std::string_view store);
-std::string Reply(std::string_view store, std::string_view client);
+// Requests of `identity` to the fog, and all of them ("+" wildcard).
+std::string FogRequest(std::string_view store, std::string_view identity);
+inline std::string AllFogRequests(std::string_view store) { return FogRequest(store, "+"); }
+// The identity of a request topic of `store`; nullopt if it is not one.
+std::optional<std::string> ParseFogRequest(std::string_view store, std::string_view topic);
+// Where `identity` reads answers: reply/{identity}/{client}; with an empty
+// client, the prefix every such topic starts with (ending in '/').
+std::string Reply(std::string_view store, std::string_view identity, std::string_view client);
 
 struct DeviceTopic {
   std::string device;

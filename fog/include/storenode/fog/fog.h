@@ -46,6 +46,27 @@ struct LedgerLink {
 inline constexpr IntRange kMaxMessageBytesRange{16 * 1024, 32 * 1024 * 1024};
 inline constexpr uint32_t kMaxPacketBytes = 48 * 1024 * 1024;
 
+// [roles]: what each manager may ask the fog, by authenticated identity
+// (fog/src/access.h). Role names: "supervisor", "manager", "none".
+struct RolesConfig {
+  std::vector<std::string> supervisors;  // roles.supervisor
+  std::vector<std::string> managers;     // roles.manager
+  std::string default_role = "manager";  // roles.default: anybody else
+};
+
+// [requests]: per-sender limits of the request topics (fog/src/access.h).
+// Rates are per minute: fog.toml takes no floating-point values.
+struct RequestLimits {
+  int catalog_per_minute = 60;  // catalog fetches of one till
+  int catalog_burst = 10;
+  // The same answer (from version, to version) goes to a till at most once
+  // in this many ms; the till asks again after catalog_fetch_timeout_ms
+  // (10 s) when its chunks went missing, so keep this below that.
+  int catalog_answer_interval_ms = 5000;
+  int fog_req_per_minute = 600;  // fog/req requests of one identity
+  int fog_req_burst = 50;
+};
+
 struct Config {
   std::string source;  // the file it came from, for messages
   std::string store_id;
@@ -74,6 +95,8 @@ struct Config {
   // [catalog] tax_codes: the codes an imported item may carry (the tills'
   // tax tables must know them). Empty: every catalog import is refused.
   std::vector<std::string> catalog_tax_codes;
+  RolesConfig roles;
+  RequestLimits requests;
 };
 
 // Loads and checks a fog TOML config; the Status names file, key and reason.
