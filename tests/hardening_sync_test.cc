@@ -78,13 +78,7 @@ TEST_CASE("a broker crash at any step of a forced close-down loses no seal and n
       REQUIRE(z.missing_tills_size() == 1);
       REQUIRE(z.missing_tills(0) == "till-2");
 
-      v1::CloseDownResponse after;
-      REQUIRE(WaitFor(
-          [&] {
-            after = store.CloseDay(day, {}, false, std::chrono::seconds(0));
-            return after.supplements_size() >= 1;
-          },
-          std::chrono::seconds(60)));
+      v1::CloseDownResponse after = store.WaitSupplements(day, 1, std::chrono::seconds(60));
       REQUIRE(store.WaitSynced());
       REQUIRE(after.supplements_size() == 1);
       v1::ZReport sup = DecodeZ(after.supplements(0));

@@ -639,13 +639,7 @@ TEST_CASE("a fog rebuilt from an empty disk with only its key recovers its Zs fr
   // to Z 1; till-1's resent journal, already in Z 1, is counted once.
   store.tills[1].sync = std::move(
       edge::SyncEngine::Start(store.tills[1].journal.get(), store.SyncOptionsFor()).value());
-  v1::CloseDownResponse after;
-  REQUIRE(WaitFor(
-      [&] {
-        after = store.CloseDay(day, {}, false, std::chrono::seconds(0));
-        return after.supplements_size() >= 1;
-      },
-      std::chrono::seconds(60)));
+  v1::CloseDownResponse after = store.WaitSupplements(day, 1, std::chrono::seconds(60));
   REQUIRE(store.WaitSynced());
   REQUIRE(after.supplements_size() == 1);
   v1::ZReport z = DecodeZ(z1);
@@ -699,13 +693,8 @@ TEST_CASE("a fog restored from a backup recovers the Zs made after it from the l
   // the ledger keeps once the disk is lost.
   store.tills[1].sync = std::move(
       edge::SyncEngine::Start(store.tills[1].journal.get(), store.SyncOptionsFor()).value());
-  v1::CloseDownResponse after;
-  REQUIRE(WaitFor(
-      [&] {
-        after = store.CloseDay(day, {}, false, std::chrono::seconds(0));
-        return after.supplements_size() == 1;
-      },
-      std::chrono::seconds(60)));
+  v1::CloseDownResponse after = store.WaitSupplements(day, 1, std::chrono::seconds(60));
+  REQUIRE(after.supplements_size() == 1);
   const v1::SignedZ z2 = after.supplements(0);
   REQUIRE(WaitBacklog(store, 0));
 
@@ -718,13 +707,8 @@ TEST_CASE("a fog restored from a backup recovers the Zs made after it from the l
     std::filesystem::copy_file(backup + "/" + f, data + "/" + f);
   }
   REQUIRE(store.fog->Start().ok());
-  v1::CloseDownResponse restored;
-  REQUIRE(WaitFor(
-      [&] {
-        restored = store.CloseDay(day, {}, false, std::chrono::seconds(0));
-        return restored.supplements_size() == 1;
-      },
-      std::chrono::seconds(30)));
+  v1::CloseDownResponse restored = store.WaitSupplements(day, 1, std::chrono::seconds(30));
+  REQUIRE(restored.supplements_size() == 1);
   CHECK(restored.z().SerializeAsString() == closed.z().SerializeAsString());
   CHECK(restored.supplements(0).SerializeAsString() == z2.SerializeAsString());
   CHECK_FALSE(LedgerStatusOf(store).recovering());

@@ -3,13 +3,14 @@
 #include <cstring>
 
 namespace storenode {
-namespace {
 
 void PutLengthPrefixed(crypto::Sha256& h, std::string_view s) {
   uint8_t len[4] = {static_cast<uint8_t>(s.size() >> 24), static_cast<uint8_t>(s.size() >> 16),
                     static_cast<uint8_t>(s.size() >> 8), static_cast<uint8_t>(s.size())};
   h.Update(crypto::Bytes(len, 4)).Update(s);
 }
+
+namespace {
 
 // The body member that each kind must carry.
 v1::EventBody::BodyCase BodyCaseFor(v1::EventKind kind) {

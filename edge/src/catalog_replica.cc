@@ -76,6 +76,7 @@ class CatalogReplica::Impl {
   uint64_t version = 0;
   std::string content_hash;
   uint64_t item_count = 0;
+  uint64_t snapshots_applied = 0, deltas_applied = 0;  // since Open
 
   Status LoadMeta();
   Result<Item> LookupLocked(std::string_view code) const;
@@ -126,6 +127,11 @@ std::string CatalogReplica::content_hash() const {
 uint64_t CatalogReplica::item_count() const {
   std::lock_guard lock(impl_->state_mu);
   return impl_->item_count;
+}
+
+CatalogReplica::Applied CatalogReplica::applied() const {
+  std::lock_guard lock(impl_->state_mu);
+  return {impl_->snapshots_applied, impl_->deltas_applied};
 }
 
 Result<std::string> CatalogReplica::ComputeContentHash() const {
@@ -280,6 +286,9 @@ Status CatalogReplica::Apply(const catalog::Assembler& payload) {
   r.version = header.to_version();
   r.content_hash = hash;
   r.item_count = count;
+  // Counted with the version it made visible: whoever sees the version sees
+  // the count.
+  ++(snapshot ? r.snapshots_applied : r.deltas_applied);
   return Status::Ok();
 }
 

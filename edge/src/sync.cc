@@ -73,7 +73,6 @@ class SyncEngine::Impl {
   std::atomic<uint64_t> acked{0};
   std::atomic<int> inflight{0};
   std::atomic<int64_t> last_progress_ns{0};
-  std::atomic<uint64_t> catalog_snapshots{0}, catalog_deltas{0};
 
   uint64_t next = 1;  // engine thread only
 
@@ -259,7 +258,6 @@ void SyncEngine::Impl::CatalogWork(SteadyClock::time_point now) {
     if (s.ok()) {
       spdlog::info("sync: catalog version {} applied ({} items)", replica.version(),
                    replica.item_count());
-      ++(payload->from_version() == 0 ? catalog_snapshots : catalog_deltas);
       fetch_snapshot = false;
       if (client->connected()) PublishStatus(true);
     } else {
@@ -402,9 +400,11 @@ SyncState SyncEngine::state() const {
   st.head_seq = s.journal->head_seq();
   st.acked_seq = std::min(s.acked.load(), st.head_seq);
   st.backlog = st.head_seq - st.acked_seq;
+  // Counted with the version they made visible (CatalogReplica::applied).
+  const CatalogReplica::Applied applied = s.journal->catalog().applied();
   st.catalog_version = s.journal->catalog().version();
-  st.catalog_snapshots = s.catalog_snapshots.load();
-  st.catalog_deltas = s.catalog_deltas.load();
+  st.catalog_snapshots = applied.snapshots;
+  st.catalog_deltas = applied.deltas;
   {
     std::lock_guard lock(s.mu);
     if (s.manifest) st.catalog_available = s.manifest->version();

@@ -32,6 +32,7 @@
 #include "fog_impl.h"
 #include "storenode/common/fault.h"
 #include "storenode/common/files.h"
+#include "storenode/common/journal_format.h"
 #include "storenode/common/merkle.h"
 #include "storenode/common/money.h"
 #include "storenode/common/topics.h"
@@ -153,10 +154,7 @@ Status Fog::Impl::AppendAction(const std::string& manager, const std::string& ki
   crypto::Sha256 h;
   h.Update(crypto::Bytes(prev.data(), prev.size()));
   for (const std::string& field : {std::to_string(at), manager, kind, detail}) {
-    uint8_t len[4] = {static_cast<uint8_t>(field.size() >> 24),
-                      static_cast<uint8_t>(field.size() >> 16),
-                      static_cast<uint8_t>(field.size() >> 8), static_cast<uint8_t>(field.size())};
-    h.Update(crypto::Bytes(len, 4)).Update(field);
+    PutLengthPrefixed(h, field);
   }
   crypto::Hash hash = h.Final();
   crypto::Signature sig = fog_key.Sign(crypto::Bytes(hash.data(), hash.size()));

@@ -155,6 +155,18 @@ v1::CloseDownResponse Store::CloseDay(const std::string& day, std::map<std::stri
   return out;
 }
 
+v1::CloseDownResponse Store::WaitSupplements(const std::string& day, int supplements,
+                                             std::chrono::seconds timeout) {
+  v1::CloseDownResponse answer;
+  REQUIRE(WaitFor(
+      [&] {
+        answer = CloseDay(day, {}, false, std::chrono::seconds(0));
+        return answer.supplements_size() >= supplements;
+      },
+      timeout));
+  return answer;
+}
+
 void Store::WaitSignaturesChecked() {
   REQUIRE(WaitFor(
       [&] {

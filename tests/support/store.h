@@ -40,6 +40,10 @@ class Store {
   void OpenTill(size_t i, bool sync = true, int day_offset_minutes = 0);
   void CloseTill(size_t i);
   void Sell(size_t i, uint64_t sales);
+  // Asks for `day` until the answer holds at least `supplements`
+  // supplementary close-downs; REQUIREs that within `timeout`.
+  v1::CloseDownResponse WaitSupplements(const std::string& day, int supplements,
+                                        std::chrono::seconds timeout = std::chrono::seconds(60));
   // Waits until the fog has checked every stored signature (its idle work,
   // which moves devices.verified_seq); REQUIREs it within 10 s.
   void WaitSignaturesChecked();

@@ -116,6 +116,13 @@ class CatalogReplica {
   uint64_t version() const;
   std::string content_hash() const;  // 32 raw bytes, empty before the first version
   uint64_t item_count() const;
+  // Payloads applied since Open, counted together with the version each
+  // made visible (so a reader that sees version N sees N's count too).
+  struct Applied {
+    uint64_t snapshots = 0;
+    uint64_t deltas = 0;
+  };
+  Applied applied() const;
   // Recomputes the content hash from the stored items (audits and tests).
   Result<std::string> ComputeContentHash() const;
 
@@ -265,7 +272,7 @@ struct SyncState {
   int64_t oldest_unacked_age_us = 0;  // 0 when nothing is waiting
   uint64_t catalog_version = 0;       // the replica's
   uint64_t catalog_available = 0;     // the fog's manifest, 0 if not seen
-  uint64_t catalog_snapshots = 0;     // applied by this engine
+  uint64_t catalog_snapshots = 0;     // applied to the replica since it was opened
   uint64_t catalog_deltas = 0;
 };
 

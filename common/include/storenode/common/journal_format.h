@@ -29,6 +29,10 @@ crypto::Hash GenesisPrevHash(const std::string& store_id, const std::string& dev
 crypto::Hash EventHash(const crypto::Hash& prev_hash, std::string_view header,
                        std::string_view body);
 
+// The framing every storenode hash uses for a variable-length field:
+// be32(len(s)) || s. Also the fog's action journal (fog/src/closedown.cc).
+void PutLengthPrefixed(crypto::Sha256& h, std::string_view s);
+
 // Builds a signed event from header and body.
 v1::JournalEvent SealEvent(const v1::EventHeader& header, const v1::EventBody& body,
                            const crypto::Hash& prev_hash, const crypto::SigningKey& key);
