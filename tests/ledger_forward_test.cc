@@ -2,6 +2,7 @@
 // broker and a cloud broker (two real mosquittos), the real fogd, the real
 // ledger-sink or a scripted ledger, and storectl verify on the results.
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -722,4 +723,62 @@ TEST_CASE("a fog restored from a backup recovers the Zs made after it from the l
   CHECK(LedgerLeaves(s.sink->db_path()) ==
         std::vector<std::pair<std::string, int64_t>>{{"store-1", 1}, {"store-1", 2}});
   CHECK(FogReceiptLeaves(store.fog->db_path()) == std::vector<int64_t>{0, 1});
+}
+
+TEST_CASE("a recovery from the ledger cut short by SIGKILL goes on at the next start",
+          "[ledger][integration][hardening-state][crash]") {
+  CloudStore s(2);
+  s.sink->Start();
+  Store& store = s.store;
+  store.fog->extra_config = LedgerConfig(s.cloud.uri(), s.SinkKey());
+  REQUIRE(store.fog->Start().ok());
+  for (size_t i = 0; i < 2; ++i) store.OpenTill(i);
+  for (size_t i = 0; i < 2; ++i) store.Sell(i, 30);
+  const std::string day = store.tills[0].journal->business_day();
+  REQUIRE(store.WaitSynced());
+  store.tills[1].sync.reset();
+  store.Sell(1, 20);
+  v1::CloseDownResponse closed = store.CloseDay(day, {}, true, std::chrono::seconds(1));
+  REQUIRE(closed.closed());
+  store.tills[1].sync = std::move(
+      edge::SyncEngine::Start(store.tills[1].journal.get(), store.SyncOptionsFor()).value());
+  v1::CloseDownResponse two = store.WaitSupplements(day, 1);
+  REQUIRE(two.supplements_size() == 1);
+  REQUIRE(WaitBacklog(store, 0));
+
+  // The disk is lost; fog.key alone comes back. The first start dies right
+  // after it restored Z 1 of the two.
+  REQUIRE(store.fog->Stop() == 0);
+  const std::string data = store.fog->data_dir();
+  const std::string key = testing::ReadFile(data + "/fog.key");
+  std::filesystem::remove_all(data);
+  std::filesystem::create_directories(data);
+  std::ofstream(data + "/fog.key", std::ios::binary) << key;
+  std::filesystem::permissions(
+      data + "/fog.key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  store.fog->crash_at = "recovery-after-restore";
+  REQUIRE(store.fog->Start().ok());
+  REQUIRE(store.fog->Wait() == -SIGKILL);
+  {
+    sql::OpenOptions ro;
+    ro.read_only = true;
+    auto db = sql::Db::Open(store.fog->db_path(), ro).value();
+    REQUIRE(db->QueryInt("SELECT COUNT(*) FROM zreports").value() == 1);
+    REQUIRE(
+        db->QueryInt("SELECT COUNT(*) FROM counters WHERE name = 'recover_from_ledger'").value() ==
+        1);
+  }
+  // The next start asks for the rest: Z 2 comes back, nothing is issued anew.
+  REQUIRE(store.fog->Start().ok());
+  v1::CloseDownResponse back = store.WaitSupplements(day, 1, std::chrono::seconds(30));
+  REQUIRE(back.supplements_size() == 1);
+  CHECK(back.z().SerializeAsString() == closed.z().SerializeAsString());
+  CHECK(back.supplements(0).SerializeAsString() == two.supplements(0).SerializeAsString());
+  REQUIRE(store.WaitSynced());
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  CHECK(store.CloseDay(day, {}, false, std::chrono::seconds(0)).supplements_size() == 1);
+  REQUIRE(WaitBacklog(store, 0));
+  s.sink->Stop();
+  CHECK(LedgerLeaves(s.sink->db_path()) ==
+        std::vector<std::pair<std::string, int64_t>>{{"store-1", 1}, {"store-1", 2}});
 }

@@ -431,6 +431,7 @@ Status Fog::Impl::RestoreZ(const v1::SignedZ& signed_z) {
   SN_RETURN_IF_ERROR(AppendAction(
       "fog", "z-recovered", day + " Z " + std::to_string(z.z_number()) + " from the cloud ledger"));
   SN_RETURN_IF_ERROR(txn.Commit());
+  CrashPoint("recovery-after-restore");  // tests: a recovery cut short
   ingest->CoveredCommitted(covered);
   open_parts[day] = std::max(open_parts[day], z.part() + 1);
   waiting_days.erase(day);

@@ -55,9 +55,16 @@ Status Forwarder::Load() {
   if (!config_.ledger.link.uri.empty()) {
     SN_ASSIGN_OR_RETURN(int64_t last,
                         db_.QueryInt("SELECT IFNULL(MAX(z_number), 0) FROM zreports"));
-    SN_ASSIGN_OR_RETURN(int64_t restored, db_.QueryInt("SELECT COUNT(*) FROM counters WHERE name = "
-                                                       "'restored_from_backup'"));
-    if (last == 0 || restored > 0) recover_from_ = static_cast<uint64_t>(last) + 1;
+    SN_ASSIGN_OR_RETURN(int64_t marked, db_.QueryInt("SELECT COUNT(*) FROM counters WHERE name = "
+                                                     "'recover_from_ledger'"));
+    if (last == 0 || marked > 0) {
+      recover_from_ = static_cast<uint64_t>(last) + 1;
+      // Marked until the ledger's answer is complete: a recovery cut short
+      // (a crash after some Zs) goes on at the next start.
+      SN_RETURN_IF_ERROR(
+          db_.Exec("INSERT OR REPLACE INTO counters(name, value) "
+                   "VALUES('recover_from_ledger', 1)"));
+    }
   }
   return Status::Ok();
 }
@@ -237,7 +244,7 @@ void Forwarder::OnHistory(const v1::LedgerAnswer& answer, const std::string& raw
     resend_now_ = true;  // the next page at once
     return;
   }
-  if (Status s = db_.Exec("DELETE FROM counters WHERE name = 'restored_from_backup'"); !s.ok()) {
+  if (Status s = db_.Exec("DELETE FROM counters WHERE name = 'recover_from_ledger'"); !s.ok()) {
     spdlog::error("recovery: {}; asking the ledger again", s.ToString());
     return;
   }

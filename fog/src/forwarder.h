@@ -26,7 +26,9 @@
 //  6. Recovery. A fog.db without any Z, with a ledger configured, may be a
 //     fog rebuilt from an empty disk with only its key; one restored from a
 //     backup (storectl backup marks the copy: counters row
-//     'restored_from_backup') may lack the Zs made after it. Before anything
+//     'recover_from_ledger') may lack the Zs made after it. The row stays
+//     until the ledger's answer is complete, so a recovery cut short by a
+//     crash goes on at the next start. Before anything
 //     else the forwarder asks the ledger for this store's records after its
 //     last Z (History, page by page) and hands each, in Z order, to
 //     `restore` (the close-down,

@@ -86,7 +86,7 @@ int Backup(const BackupArgs& a) {
     auto marked = sql::Db::Open(copy, o);
     Status s = marked.ok() ? (*marked)->Exec(
                                  "INSERT OR REPLACE INTO counters(name, value) "
-                                 "VALUES('restored_from_backup', 1)")
+                                 "VALUES('recover_from_ledger', 1)")
                            : marked.status();
     if (!s.ok()) return Fail(kExitFailed, "cannot mark the copy " + copy + ": " + s.message());
   }
