@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "storenode/common/fog_client.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/topics.h"
@@ -221,4 +222,50 @@ TEST_CASE("every ack the fog sent survives a power cut at every sync point of on
       }
     }
   }
+}
+
+TEST_CASE("a failed close-down COMMIT issues no Z and consumes no Z number", "[fog][fault]") {
+  FogRig rig;
+  rig.StartFog(FaultVfs::kName);
+  rig.Send(1, kSales + 1);
+  REQUIRE(rig.WaitAcked(kSales + 1));
+  FogClientOptions ask;
+  ask.broker_uri = rig.broker.uri();
+  ask.store_id = "store-1";
+  ask.identity = "anna";
+  // The fog is idle: its signature checks are done (they commit too).
+  REQUIRE(WaitFor(
+      [&] {
+        v1::FogRequest status;
+        status.mutable_status();
+        auto r = AskFog(ask, status);
+        return r.ok() && r->ok() && r->status().unverified_signatures() == 0;
+      },
+      15s));
+  std::this_thread::sleep_for(300ms);
+  v1::FogRequest close;
+  close.mutable_closedown()->set_business_day("2026-11-26");
+  close.mutable_closedown()->set_force(true);
+  FaultVfs::Get().FailNthSync(1);
+  auto failed = AskFog(ask, close);
+  REQUIRE(failed.ok());
+  CHECK_FALSE(failed->ok());
+  CHECK_THAT(failed->error(), Catch::StartsWith("close-down of 2026-11-26 failed: "));
+  // The disk is fine again: the same request makes Z 1, not Z 2.
+  auto closed = AskFog(ask, close);
+  REQUIRE(closed.ok());
+  INFO(closed->error());
+  REQUIRE(closed->ok());
+  REQUIRE(closed->closedown().closed());
+  v1::ZReport z;
+  REQUIRE(z.ParseFromString(closed->closedown().z().z()));
+  CHECK(z.z_number() == 1);
+  CHECK(z.totals().gross_sales() == GrossOfFirst(kSales + 1));
+  rig.StopFog();
+  auto db = sql::Db::Open(rig.config.data_dir + "/fog.db").value();
+  CHECK(db->QueryInt("SELECT COUNT(*) FROM zreports").value() == 1);
+  CHECK(db->QueryInt("SELECT MAX(z_number) FROM zreports").value() == 1);
+  // One request and one Z in the action journal: nothing of the failed try.
+  CHECK(db->QueryInt("SELECT COUNT(*) FROM actions WHERE kind = 'z-issued'").value() == 1);
+  CHECK(db->QueryInt("SELECT COUNT(*) FROM actions WHERE kind = 'closedown-request'").value() == 1);
 }
