@@ -15,6 +15,7 @@
 #include "storenode/schemas/closedown.pb.h"
 #include "support/broker.h"
 #include "support/client.h"
+#include "support/fault_vfs.h"
 #include "support/fog.h"
 #include "support/process.h"
 #include "support/run.h"
@@ -504,4 +505,85 @@ TEST_CASE("storectl verify ledger and ledger-sink refuse what they cannot use", 
     CHECK(bad.code == 1);
     CHECK(bad.err.find("tree head of size 2") != std::string::npos);
   }
+}
+
+TEST_CASE("a failed ledger append makes the ledger's failure sticky and answers unavailable",
+          "[ledger][fault]") {
+  const std::string dir = MakeTempDir("sn-ledger-fault-");
+  const crypto::SigningKey key = crypto::SigningKey::Generate();
+  FakeFog fog("store-1");
+  const v1::SignedZ z1 = fog.Next(100), z2 = fog.Next(200);
+  FaultVfs::Get().Reset();
+  {
+    ledger::LedgerOptions o;
+    o.sqlite_vfs = FaultVfs::kName;
+    auto ledger = OpenLedger(dir + "/ledger.db", key, o);
+    CHECK(
+        CheckAccepted(ledger->Handle("store-1", SubmitOf(z1)), z1, key.public_key()).leaf_index() ==
+        0);
+    // The disk fails the commit of Z 2's record: nothing is answered as
+    // stored, and from then on every request is "unavailable", even once
+    // the disk is fine: memory may no longer match the file.
+    FaultVfs::Get().FailNthSync(1);
+    v1::LedgerAnswer failed = ledger->Handle("store-1", SubmitOf(z2));
+    REQUIRE(failed.has_rejected());
+    CHECK(failed.rejected().code() == ledger::kUnavailable);
+    CHECK_FALSE(ledger->failed().ok());
+    FaultVfs::Get().Reset();
+    for (const v1::LedgerRequest& again : {SubmitOf(z2), SubmitOf(z1)}) {
+      v1::LedgerAnswer a = ledger->Handle("store-1", again);
+      REQUIRE(a.has_rejected());
+      CHECK(a.rejected().code() == ledger::kUnavailable);
+      CHECK_THAT(a.rejected().reason(),
+                 Catch::StartsWith("the ledger stopped after a write failed"));
+    }
+  }
+  // Reopened (the daemon exits and is restarted): Z 2 was not stored, and
+  // is appended now as leaf 1.
+  auto ledger = OpenLedger(dir + "/ledger.db", key);
+  CHECK(ledger->tree_size() == 1);
+  const v1::LedgerReceipt r2 =
+      CheckAccepted(ledger->Handle("store-1", SubmitOf(z2)), z2, key.public_key());
+  CHECK(r2.leaf_index() == 1);
+  CHECK(r2.tree_size() == 2);
+  auto audit = ledger::VerifyLedgerDb(dir + "/ledger.db");
+  INFO(audit.status().ToString());
+  CHECK(audit.ok());
+}
+
+TEST_CASE("the ledger answers a store's history page by page, its records as submitted",
+          "[ledger]") {
+  const std::string dir = MakeTempDir("sn-ledger-history-");
+  const crypto::SigningKey key = crypto::SigningKey::Generate();
+  auto ledger = OpenLedger(dir + "/ledger.db", key);
+  FakeFog a("store-1"), b("store-2");
+  std::vector<v1::SignedZ> mine;
+  for (int i = 0; i < ledger::kHistoryPage + 6; ++i) {
+    mine.push_back(a.Next(i));
+    REQUIRE(ledger->Handle("store-1", SubmitOf(mine.back())).has_accepted());
+    REQUIRE(ledger->Handle("store-2", SubmitOf(b.Next(i))).has_accepted());
+  }
+  auto ask = [&](const std::string& store, uint64_t from) {
+    v1::LedgerRequest r;
+    r.set_request_id(7);
+    r.mutable_history()->set_from_z_number(from);
+    v1::LedgerAnswer answer = ledger->Handle(store, r);
+    REQUIRE(answer.has_history());
+    CHECK(answer.request_id() == 7);
+    CHECK(answer.z_number() == from);
+    return answer.history();
+  };
+  v1::LedgerAnswer::History first = ask("store-1", 1);
+  REQUIRE(first.records_size() == ledger::kHistoryPage);
+  CHECK(first.more());
+  v1::LedgerAnswer::History rest = ask("store-1", ledger::kHistoryPage + 1);
+  REQUIRE(rest.records_size() == 6);
+  CHECK_FALSE(rest.more());
+  for (int i = 0; i < ledger::kHistoryPage + 6; ++i) {
+    const v1::SignedZ& got =
+        i < ledger::kHistoryPage ? first.records(i) : rest.records(i - ledger::kHistoryPage);
+    CHECK(got.SerializeAsString() == mine[i].SerializeAsString());
+  }
+  CHECK(ask("store-1", ledger::kHistoryPage + 7).records_size() == 0);
+  CHECK(ask("store-3", 1).records_size() == 0);  // a store the ledger never saw
 }

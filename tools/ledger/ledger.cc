@@ -195,6 +195,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& db_path,
   sql::OpenOptions o;
   o.wal = true;
   o.sync = sql::Sync::kFull;
+  o.vfs = impl->options.sqlite_vfs;
   SN_ASSIGN_OR_RETURN(impl->db, sql::Db::Open(db_path, o));
   SN_RETURN_IF_ERROR(sql::Migrate(*impl->db, "ledger.db", kMigrations).status());
   SN_RETURN_IF_ERROR(impl->Load());

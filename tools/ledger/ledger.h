@@ -30,6 +30,9 @@ struct LedgerOptions {
   // false: a store not in pinned_stores is refused ("unknown-key").
   bool accept_unknown_stores = true;
   Clock* clock = SystemClock::Default();  // appended_us and tree head timestamps
+  // The SQLite VFS of ledger.db; empty: SQLite's default (tests pass a
+  // failing one, tests/support/fault_vfs.h).
+  std::string sqlite_vfs = "";
 };
 
 // Rejected.code values; "unavailable" alone means "try again later".
