@@ -349,12 +349,15 @@ TEST_CASE(
       std::chrono::seconds(10)));
   const std::string day2 = store.tills[0].journal->business_day();
 
-  // The tills sell and sync all through the backup.
+  // The tills sell and sync all through the backup. Catch2's assertions
+  // are not thread-safe: the seller keeps its first failure for the main
+  // thread to check.
   std::atomic<bool> selling{true};
   std::atomic<int> rounds{0};
+  Status sold;
   std::thread seller([&] {
-    while (selling) {
-      for (size_t i = 0; i < 2; ++i) store.Sell(i, 5);
+    while (selling && sold.ok()) {
+      for (size_t i = 0; i < 2 && sold.ok(); ++i) sold = store.tills[i].sim->RunSales(5);
       ++rounds;
     }
   });
@@ -363,6 +366,8 @@ TEST_CASE(
                        {"backup", "--fog-config", store.fog->config_path(), "--out", backup_dir});
   selling = false;
   seller.join();
+  INFO(sold.ToString());
+  REQUIRE(sold.ok());
   INFO(backup.err);
   REQUIRE(backup.code == 0);
   CHECK(rounds > 0);
