@@ -1,7 +1,8 @@
 // The close-down's typed interface: its stored Zs, as the other stages read them.
 //
 // The close-down owns zreports and closedowns (store.h): closedown.cc alone
-// writes them, and only closedown.cc names them. The forwarder (the ledger
+// writes them, and only its files (closedown.cc, this header) name them. The
+// forwarder (the ledger
 // outbox), metrics and audit read them through these typed functions,
 // implemented in closedown.cc. Each is one query.
 #pragma once
