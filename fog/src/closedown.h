@@ -2,9 +2,8 @@
 //
 // The close-down owns zreports and closedowns (store.h): closedown.cc alone
 // writes them, and only its files (closedown.cc, this header) name them. The
-// forwarder (the ledger
-// outbox), metrics and audit read them through these typed functions,
-// implemented in closedown.cc. Each is one query.
+// forwarder (the ledger outbox), metrics and audit read them through these
+// typed functions, implemented in closedown.cc. Each is one query.
 #pragma once
 
 #include <cstdint>
