@@ -3,6 +3,7 @@
 #include <fstream>
 #include <functional>
 
+#include "closedown.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/ledger.h"
 #include "storenode/common/merkle.h"
@@ -104,17 +105,13 @@ Status CheckEvent(sql::Db& db, const ReceiptQuery& q, const StoredEvent& e, std:
 // leaf in its Merkle root. Sets `z_number`.
 Status CheckInZ(sql::Db& db, const ReceiptQuery& q, const StoredEvent& e, uint64_t* z_number,
                 std::string* detail) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db.Prepare("SELECT z_number, z FROM zreports WHERE "
-                                                 "business_day = ? ORDER BY part"));
-  stmt.Bind(1, e.business_day);
+  SN_ASSIGN_OR_RETURN(std::vector<StoredZ> zs, ZsOf(db, e.business_day));
   const std::string journal_hex = Hex(e.journal_id);
   v1::ZReport z;
   bool found = false;
-  while (!found) {
-    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    if (!z.ParseFromString(stmt.Blob(1))) {
-      return Status::Corruption("Z " + std::to_string(stmt.Int(0)) + " does not parse");
+  for (size_t i = 0; i < zs.size() && !found; ++i) {
+    if (!z.ParseFromString(zs[i].z.z())) {
+      return Status::Corruption("Z " + std::to_string(zs[i].z_number) + " does not parse");
     }
     for (const v1::ZTill& t : z.tills()) {
       found = found || (t.device_id() == q.device_id && t.journal_id() == journal_hex &&
@@ -154,20 +151,15 @@ Status CheckInZ(sql::Db& db, const ReceiptQuery& q, const StoredEvent& e, uint64
 // Sets `z_bytes` to Z `z_number`'s.
 Status CheckZChain(sql::Db& db, const crypto::PublicKey& fog_key, uint64_t z_number,
                    std::string* z_bytes, std::string* detail) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db.Prepare("SELECT z_number, z, hash, signature FROM "
-                                                 "zreports WHERE z_number <= ? ORDER BY z_number"));
-  stmt.Bind(1, static_cast<int64_t>(z_number));
   std::string prev_hash(32, '\0');
   uint64_t expected = 1;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
+  SN_RETURN_IF_ERROR(ForEachZ(db, z_number, [&](StoredZ& stored) -> Status {
     const std::string n = "Z " + std::to_string(expected);
-    std::string z = stmt.Blob(1), hash = stmt.Blob(2), sig = stmt.Blob(3);
+    std::string z = std::move(*stored.z.mutable_z()), hash = stored.z.hash(),
+                sig = stored.z.signature();
     crypto::Hash computed = crypto::Sha256Of(z);
     v1::ZReport parsed;
-    if (static_cast<uint64_t>(stmt.Int(0)) != expected)
-      return Status::Corruption(n + " is missing");
+    if (stored.z_number != expected) return Status::Corruption(n + " is missing");
     if (hash != std::string_view(reinterpret_cast<const char*>(computed.data()), 32)) {
       return Status::Corruption(n + ": its bytes do not hash to its stored hash (altered)");
     }
@@ -184,7 +176,8 @@ Status CheckZChain(sql::Db& db, const crypto::PublicKey& fog_key, uint64_t z_num
     prev_hash = hash;
     *z_bytes = std::move(z);
     ++expected;
-  }
+    return Status::Ok();
+  }));
   if (expected != z_number + 1) {
     return Status::Corruption("Z " + std::to_string(z_number) + " is not stored");
   }

@@ -3,8 +3,8 @@
 // Promise: each business day gets exactly one Z, numbered gaplessly per
 // store, hash-chained to the previous Z and signed by the fog, whatever
 // crashes; late events of a closed day never change its Z but produce a
-// supplementary close-down (same numbering, same chain) when their till
-// seals the day.
+// supplementary close-down (same numbering, same chain) once their till
+// has sealed the day.
 //
 // Invariants:
 //  1. A Z is written in one transaction with its close-down row's state and
@@ -18,18 +18,22 @@
 //  3. A till is sealed for day D when its DAY_SEALED event for D is stored;
 //     ingest stores events only in chain order, so everything before the
 //     seal is stored too.
-//  4. Seal commands are retained per till, so a till offline now seals when
-//     it returns; "seal up to D" also seals earlier unsealed days. The fog
+//  4. Seal commands are retained per till, so a till offline now obeys when
+//     it returns; "seal up to D" also covers earlier unsealed days. The fog
 //     never relies on the broker keeping them: after every (re)connect, every
 //     config.reassert_ms, and when a till connects (its online status or its
 //     first journal), it publishes again every seal a till still owes
-//     (OwedSeals: derived from closedowns and seals, nothing else to lose).
+//     (OwedSeals: derived from closedowns and the stored DAY_SEALED events,
+//     read_models.h; nothing else to lose).
+#include "closedown.h"
+
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <cstring>
 
 #include "fog_impl.h"
+#include "read_models.h"
 #include "storenode/common/fault.h"
 #include "storenode/common/files.h"
 #include "storenode/common/journal_format.h"
@@ -45,6 +49,91 @@ namespace {
 std::string Hex(std::string_view raw) { return crypto::ToHex(crypto::AsBytes(raw)); }
 
 }  // namespace
+
+Result<std::vector<StoredZ>> ZsOf(sql::Db& db, const std::string& day) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db.Prepare("SELECT z_number, z, hash, signature FROM "
+                                                 "zreports WHERE business_day = ? ORDER BY part"));
+  stmt.Bind(1, day);
+  std::vector<StoredZ> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    StoredZ& z = out.emplace_back();
+    z.z_number = static_cast<uint64_t>(stmt.Int(0));
+    z.z.set_z(stmt.Blob(1));
+    z.z.set_hash(stmt.Blob(2));
+    z.z.set_signature(stmt.Blob(3));
+  }
+  return out;
+}
+
+Status ForEachZ(sql::Db& db, uint64_t up_to, const std::function<Status(StoredZ&)>& visit) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db.Prepare("SELECT z_number, z, hash, signature FROM "
+                                                 "zreports WHERE z_number <= ? ORDER BY z_number"));
+  stmt.Bind(1, static_cast<int64_t>(up_to));
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    StoredZ z;
+    z.z_number = static_cast<uint64_t>(stmt.Int(0));
+    z.z.set_z(stmt.Blob(1));
+    z.z.set_hash(stmt.Blob(2));
+    z.z.set_signature(stmt.Blob(3));
+    SN_RETURN_IF_ERROR(visit(z));
+  }
+  return Status::Ok();
+}
+
+Result<uint64_t> LastZNumber(sql::Db& db) {
+  SN_ASSIGN_OR_RETURN(int64_t last, db.QueryInt("SELECT IFNULL(MAX(z_number), 0) FROM zreports"));
+  return static_cast<uint64_t>(last);
+}
+
+Result<std::optional<std::string>> ZBytes(sql::Db& db, uint64_t z_number) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt z, db.Prepare("SELECT z FROM zreports WHERE z_number = ?"));
+  z.Bind(1, static_cast<int64_t>(z_number));
+  SN_ASSIGN_OR_RETURN(bool row, z.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(z.Blob(0));
+}
+
+Result<std::optional<NewestCloseDown>> LastCloseDown(sql::Db& db) {
+  SN_ASSIGN_OR_RETURN(
+      sql::Stmt q,
+      db.Prepare("SELECT c.business_day, c.requested_us, z.z FROM closedowns c JOIN zreports z "
+                 "ON z.business_day = c.business_day AND z.part = 0 ORDER BY z.z_number DESC "
+                 "LIMIT 1"));
+  SN_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<NewestCloseDown>();
+  NewestCloseDown out;
+  out.business_day = q.Text(0);
+  out.requested_us = q.Int(1);
+  out.z = q.Blob(2);
+  return std::optional<NewestCloseDown>(std::move(out));
+}
+
+// These two read the forwarder's ledger_receipts (closedown.h).
+Result<std::optional<StoredZ>> NextUndelivered(sql::Db& db) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt next,
+                      db.Prepare("SELECT z_number, z, hash, signature FROM zreports WHERE "
+                                 "z_number = (SELECT IFNULL(MAX(z_number), 0) + 1 FROM "
+                                 "ledger_receipts)"));
+  SN_ASSIGN_OR_RETURN(bool row, next.Step());
+  if (!row) return std::optional<StoredZ>();
+  StoredZ z;
+  z.z_number = static_cast<uint64_t>(next.Int(0));
+  z.z.set_z(next.Blob(1));
+  z.z.set_hash(next.Blob(2));
+  z.z.set_signature(next.Blob(3));
+  return std::optional<StoredZ>(std::move(z));
+}
+
+Result<uint64_t> UndeliveredCount(sql::Db& db) {
+  SN_ASSIGN_OR_RETURN(int64_t n,
+                      db.QueryInt("SELECT COUNT(*) FROM zreports WHERE z_number > "
+                                  "(SELECT IFNULL(MAX(z_number), 0) FROM ledger_receipts)"));
+  return static_cast<uint64_t>(n);
+}
 
 Status Fog::Impl::LoadFogKey() {
   std::string key_path = config.data_dir + "/fog.key";
@@ -113,30 +202,14 @@ std::vector<std::string> Fog::Impl::ExpectedTills() const {
 }
 
 Result<std::set<std::string>> Fog::Impl::SealedTills(const std::string& day) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
-                      db->Prepare("SELECT DISTINCT device_id FROM seals WHERE business_day = ?"));
-  stmt.Bind(1, day);
-  std::set<std::string> out;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    out.insert(stmt.Text(0));
-  }
-  return out;
+  return SealedDevices(*db, day);
 }
 
 Result<std::vector<v1::SignedZ>> Fog::Impl::StoredZs(const std::string& day) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare("SELECT z, hash, signature FROM zreports "
-                                                  "WHERE business_day = ? ORDER BY part"));
-  stmt.Bind(1, day);
+  SN_ASSIGN_OR_RETURN(std::vector<StoredZ> stored, ZsOf(*db, day));
   std::vector<v1::SignedZ> out;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    v1::SignedZ& z = out.emplace_back();
-    z.set_z(stmt.Blob(0));
-    z.set_hash(stmt.Blob(1));
-    z.set_signature(stmt.Blob(2));
+  for (StoredZ& s : stored) {
+    v1::SignedZ& z = out.emplace_back(std::move(s.z));
     z.set_fog_public_key(fog_key.public_key().data(), 32);
   }
   return out;
@@ -180,11 +253,10 @@ void Fog::Impl::SendSealCommands(const std::string& day) {
 }
 
 Result<std::vector<std::string>> Fog::Impl::OwedSeals(const std::string& till) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
-                      db->Prepare("SELECT business_day, state FROM closedowns c WHERE NOT EXISTS "
-                                  "(SELECT 1 FROM seals s WHERE s.business_day = c.business_day "
-                                  "AND s.device_id = ?) ORDER BY business_day"));
-  stmt.Bind(1, till);
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare("SELECT business_day, state FROM closedowns "
+                                                  "ORDER BY business_day"));
+  // Days the till has sealed are not owed (read_models.h).
+  SN_ASSIGN_OR_RETURN(std::set<std::string> sealed_days, DaysSealedBy(*db, till));
   // A till first seen after a closed day never sold on it.
   auto d = ingest->devices().find(till);
   std::string first_day = d == ingest->devices().end() ? "" : DayOf(d->second.first_seen_us);
@@ -194,6 +266,7 @@ Result<std::vector<std::string>> Fog::Impl::OwedSeals(const std::string& till) {
     SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
     std::string day = stmt.Text(0);
+    if (sealed_days.count(day)) continue;
     if (stmt.Text(1) == "waiting") {
       owed.push_back(day);
     } else if (day >= first_day) {
@@ -208,7 +281,7 @@ Result<std::vector<std::string>> Fog::Impl::OwedSeals(const std::string& till) {
 void Fog::Impl::SendOwedSeals(const std::string& till) {
   auto owed = OwedSeals(till);
   if (!owed.ok()) {
-    spdlog::error("owed seals of {}: {}", till, owed.status().ToString());
+    spdlog::error("owed seal commands of {}: {}", till, owed.status().ToString());
     return;
   }
   for (const std::string& day : *owed) {
@@ -261,18 +334,11 @@ Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
 
   // Figures: the read models of (day, part), per till and merged.
   std::map<std::string, v1::DayTotals> per_till;
-  SN_ASSIGN_OR_RETURN(sql::Stmt totals, db->Prepare("SELECT device_id, totals FROM day_totals "
-                                                    "WHERE business_day = ? AND part = ?"));
-  totals.Bind(1, day).Bind(2, int64_t{part});
+  SN_ASSIGN_OR_RETURN(auto totals, DayTotalsOf(*db, day, part));
   v1::DayTotals& all = *z.mutable_totals();
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, totals.Step());
-    if (!row) break;
-    v1::DayTotals& t = per_till[totals.Text(0)];
-    if (!t.ParseFromString(std::string(totals.BlobView(1)))) {
-      return Status::Corruption("day_totals of " + totals.Text(0) + " do not parse");
-    }
+  for (auto& [device, t] : totals) {
     MergeTotals(t, &all);
+    per_till[device] = std::move(t);
   }
   all.set_store_id(config.store_id);
   all.set_business_day(day);
@@ -291,22 +357,16 @@ Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
   // Tills and the Merkle tree over the covered event hashes.
   std::set<std::string> sealed;
   SN_ASSIGN_OR_RETURN(sealed, SealedTills(day));
-  SN_ASSIGN_OR_RETURN(sql::Stmt ranges,
-                      db->Prepare("SELECT device_id, journal_id, first_seq, last_seq, "
-                                  "event_count FROM day_ranges WHERE business_day = ? AND "
-                                  "part = ? ORDER BY device_id, journal_id"));
-  ranges.Bind(1, day).Bind(2, int64_t{part});
+  SN_ASSIGN_OR_RETURN(std::vector<DayRange> ranges, DayRangesOf(*db, day, part));
   std::set<std::string> listed;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, ranges.Step());
-    if (!row) break;
-    std::string device = ranges.Text(0), journal = ranges.Blob(1);
+  for (const DayRange& range : ranges) {
+    const std::string &device = range.device_id, &journal = range.journal_id;
     v1::ZTill* till = z.add_tills();
     till->set_device_id(device);
     till->set_journal_id(Hex(journal));
-    till->set_first_seq(static_cast<uint64_t>(ranges.Int(2)));
-    till->set_last_seq(static_cast<uint64_t>(ranges.Int(3)));
-    till->set_event_count(static_cast<uint64_t>(ranges.Int(4)));
+    till->set_first_seq(range.first_seq);
+    till->set_last_seq(range.last_seq);
+    till->set_event_count(range.event_count);
     till->set_sealed(sealed.count(device) > 0);
     const v1::DayTotals& t = per_till[device];
     till->set_first_receipt_no(t.first_receipt_no());
@@ -624,16 +684,7 @@ void Fog::Impl::PollCloseDowns() {
     Status s = [&]() -> Status {
       sql::Transaction txn(*db);
       SN_RETURN_IF_ERROR(txn.begin_status());
-      SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
-                          db->Prepare("SELECT DISTINCT device_id FROM day_ranges WHERE "
-                                      "business_day = ? AND part = ?"));
-      stmt.Bind(1, day).Bind(2, int64_t{part});
-      std::vector<std::string> devices;
-      while (true) {
-        SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-        if (!row) break;
-        devices.push_back(stmt.Text(0));
-      }
+      SN_ASSIGN_OR_RETURN(std::vector<std::string> devices, DevicesWithEvents(*db, day, part));
       if (devices.empty()) return Status::Ok();
       SN_ASSIGN_OR_RETURN(std::set<std::string> sealed, SealedTills(day));
       SN_RETURN_IF_ERROR(ingest->VerifyAll());

@@ -61,7 +61,7 @@ class Fog::Impl {
   std::map<std::string, TillSeen> tills;
   std::deque<mqtt::Message> unsent;  // publishes refused while the client was busy
   int64_t last_reassert_us = 0;
-  std::set<std::string> greeted;  // tills sent their owed seals since they connected
+  std::set<std::string> greeted;  // tills sent their owed seal commands since they connected
   RequestGate gate;               // rate limits and refusal counts of the request topics
 
   mutable std::mutex counters_mu;
@@ -95,7 +95,7 @@ class Fog::Impl {
   // Close-down (closedown.cc).
   crypto::SigningKey fog_key;
   std::map<std::string, uint32_t> open_parts;  // day -> part new events go to
-  std::set<std::string> waiting_days;          // close-downs waiting for seals
+  std::set<std::string> waiting_days;          // close-downs waiting for tills to seal
   std::set<std::string> late_days;             // closed days with late events
   // Loads fog.key, or makes one for a new store; refuses a missing key when
   // fog.db already holds what it signed.
@@ -121,7 +121,7 @@ class Fog::Impl {
   void SendSealCommands(const std::string& day);
   // The seal commands `till` still owes, ascending: every waiting day it has
   // not sealed and the newest closed day it has not sealed ("seal up to D"
-  // seals the earlier days it sold on).
+  // covers the earlier days it sold on).
   Result<std::vector<std::string>> OwedSeals(const std::string& till);
   void SendOwedSeals(const std::string& till);
   // Publishes again everything the fog keeps retained on the broker.

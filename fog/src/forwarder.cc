@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "closedown.h"
 #include "storenode/common/fault.h"
 #include "storenode/common/ledger.h"
 
@@ -53,12 +54,11 @@ Status Forwarder::Load() {
     ledger_key_ = stored;
   }
   if (!config_.ledger.link.uri.empty()) {
-    SN_ASSIGN_OR_RETURN(int64_t last,
-                        db_.QueryInt("SELECT IFNULL(MAX(z_number), 0) FROM zreports"));
+    SN_ASSIGN_OR_RETURN(uint64_t last, LastZNumber(db_));
     SN_ASSIGN_OR_RETURN(int64_t marked, db_.QueryInt("SELECT COUNT(*) FROM counters WHERE name = "
                                                      "'recover_from_ledger'"));
     if (last == 0 || marked > 0) {
-      recover_from_ = static_cast<uint64_t>(last) + 1;
+      recover_from_ = last + 1;
       // Marked until the ledger's answer is complete: a recovery cut short
       // (a crash after some Zs) goes on at the next start.
       SN_RETURN_IF_ERROR(
@@ -123,28 +123,23 @@ void Forwarder::Poll() {
     Backoff();
     return;
   }
-  auto next = db_.Prepare(
-      "SELECT z_number, z, hash, signature FROM zreports WHERE z_number = "
-      "(SELECT IFNULL(MAX(z_number), 0) + 1 FROM ledger_receipts)");
+  auto next = NextUndelivered(db_);  // the outbox (invariant 1)
   if (!next.ok()) {
     spdlog::error("ledger outbox: {}", next.status().ToString());
     return;
   }
-  auto row = next->Step();
-  if (!row.ok() || !*row) {
+  if (!*next) {
     in_flight_ = 0;
     return;
   }
   v1::LedgerRequest request;
   request.set_request_id(++request_id_);
   v1::LedgerSubmit* submit = request.mutable_submit();
-  submit->mutable_z()->set_z(next->Blob(1));
-  submit->mutable_z()->set_hash(next->Blob(2));
-  submit->mutable_z()->set_signature(next->Blob(3));
+  *submit->mutable_z() = (*next)->z;
   submit->set_known_tree_size(trusted_.tree_size());
   // The fog's public key travels with every Z; the ledger pins the first.
   submit->mutable_z()->set_fog_public_key(KeyBytes(fog_key_));
-  uint64_t z_number = static_cast<uint64_t>(next->Int(0));
+  uint64_t z_number = (*next)->z_number;
   mqtt::Message m;
   m.topic = ledger::SubmitTopic(config_.store_id);
   m.payload = request.SerializeAsString();
@@ -204,12 +199,9 @@ void Forwarder::OnAnswer(const mqtt::Message& m) {
     Alert(in_flight_, "answer is neither a receipt nor a rejection", m.payload);
     return;
   }
-  auto z = db_.Prepare("SELECT z FROM zreports WHERE z_number = ?");
-  if (!z.ok()) return;
-  z->Bind(1, static_cast<int64_t>(in_flight_));
-  auto row = z->Step();
-  if (!row.ok() || !*row) return;
-  Status s = Accept(in_flight_, z->Blob(0), answer);
+  auto z = ZBytes(db_, in_flight_);
+  if (!z.ok() || !*z) return;
+  Status s = Accept(in_flight_, **z, answer);
   if (!s.ok()) {
     Alert(in_flight_, "receipt not accepted: " + s.message(), m.payload);
     return;
@@ -336,10 +328,7 @@ v1::LedgerStatus Forwarder::GetStatus() {
   s.set_last_error(last_error_);
   s.set_recovering(recovering());
   if (ledger_key_) s.set_ledger_key_fingerprint(crypto::Fingerprint(*ledger_key_));
-  s.set_backlog(
-      static_cast<uint64_t>(db_.QueryInt("SELECT COUNT(*) FROM zreports WHERE z_number > "
-                                         "(SELECT IFNULL(MAX(z_number), 0) FROM ledger_receipts)")
-                                .value_or(0)));
+  s.set_backlog(UndeliveredCount(db_).value_or(0));
   if (s.backlog() > 0) {
     s.set_next_z_number(static_cast<uint64_t>(
         db_.QueryInt("SELECT IFNULL(MAX(z_number), 0) + 1 FROM ledger_receipts").value_or(0)));

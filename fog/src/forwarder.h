@@ -7,9 +7,12 @@
 // however long the cloud is away.
 //
 // Invariants:
-//  1. The outbox is zreports itself: a Z enters it in the transaction that
+//  1. The outbox is the close-down's table of Zs itself, which the
+//     forwarder reads only through closedown.h (NextUndelivered,
+//     UndeliveredCount, ZBytes): a Z enters it in the transaction that
 //     issues it (closedown.cc), so no Z is issued without being queued. The
-//     Zs without a row in ledger_receipts are the backlog.
+//     Zs without a row in ledger_receipts (the forwarder's own) are the
+//     backlog.
 //  2. Only the lowest undelivered Z is ever in flight, so delivery is in Z
 //     order (the ledger refuses gaps anyway). Receipts form a prefix of the
 //     Z numbers: the next Z is MAX(ledger_receipts.z_number) + 1.

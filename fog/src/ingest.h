@@ -80,7 +80,8 @@ class Ingest {
  public:
   Ingest(sql::Db& db, const Config& config, const Clock& clock);
   Status Load();
-  // Which part of a business day new events go to (see store.h, day_totals).
+  // Which part of a business day new events go to (store.h: the read models
+  // count per part).
   void SetPartOfDay(std::function<uint32_t(const std::string& day)> part_of) {
     part_of_ = std::move(part_of);
   }

@@ -4,6 +4,7 @@
 // too for Prometheus' own rate().
 #include <fmt/format.h>
 
+#include "closedown.h"
 #include "fog_impl.h"
 
 namespace storenode::fog {
@@ -15,16 +16,11 @@ Result<MetricsSample> Fog::Impl::SampleMetrics() {
   m.now_us = clock.NowMicros();
   m.requests_refused = gate.refused();
   // The newest Z: from the manager's first request for its day to the Z.
-  auto q = db->Prepare(
-      "SELECT c.business_day, c.requested_us, z.z FROM closedowns c JOIN zreports z "
-      "ON z.business_day = c.business_day AND z.part = 0 ORDER BY z.z_number DESC LIMIT 1");
-  if (q.ok()) {
-    auto row = q->Step();
-    v1::ZReport z;
-    if (row.ok() && *row && z.ParseFromString(q->Blob(2))) {
-      m.last_closedown_day = q->Text(0);
-      m.last_closedown_s = static_cast<double>(z.created_us() - q->Int(1)) / 1e6;
-    }
+  auto last = LastCloseDown(*db);
+  v1::ZReport z;
+  if (last.ok() && *last && z.ParseFromString((*last)->z)) {
+    m.last_closedown_day = (*last)->business_day;
+    m.last_closedown_s = static_cast<double>(z.created_us() - (*last)->requested_us) / 1e6;
   }
   return m;
 }

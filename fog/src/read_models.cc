@@ -123,6 +123,161 @@ Result<v1::DayTotals> LoadDayTotals(sql::Db& db, const std::string& day, uint32_
   return t;
 }
 
+Result<std::vector<std::pair<std::string, v1::DayTotals>>> DayTotalsOf(sql::Db& db,
+                                                                       const std::string& day,
+                                                                       uint32_t part) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt totals, db.Prepare("SELECT device_id, totals FROM day_totals "
+                                                   "WHERE business_day = ? AND part = ?"));
+  totals.Bind(1, day).Bind(2, int64_t{part});
+  std::vector<std::pair<std::string, v1::DayTotals>> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, totals.Step());
+    if (!row) break;
+    auto& [device, t] = out.emplace_back(totals.Text(0), v1::DayTotals());
+    if (!t.ParseFromString(std::string(totals.BlobView(1)))) {
+      return Status::Corruption("day_totals of " + device + " do not parse");
+    }
+  }
+  return out;
+}
+
+Result<std::vector<v1::DayTotals>> DayTotalsOfDay(sql::Db& db, const std::string& day) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt totals,
+                      db.Prepare("SELECT totals FROM day_totals WHERE business_day = ?"));
+  totals.Bind(1, day);
+  std::vector<v1::DayTotals> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, totals.Step());
+    if (!row) break;
+    if (!out.emplace_back().ParseFromString(std::string(totals.BlobView(0)))) {
+      return Status::Corruption("day_totals do not parse");
+    }
+  }
+  return out;
+}
+
+Result<std::vector<DayRange>> DayRangesOf(sql::Db& db, const std::string& day, uint32_t part) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt ranges,
+                      db.Prepare("SELECT device_id, journal_id, first_seq, last_seq, "
+                                 "event_count FROM day_ranges WHERE business_day = ? AND "
+                                 "part = ? ORDER BY device_id, journal_id"));
+  ranges.Bind(1, day).Bind(2, int64_t{part});
+  std::vector<DayRange> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, ranges.Step());
+    if (!row) break;
+    DayRange& r = out.emplace_back();
+    r.device_id = ranges.Text(0);
+    r.journal_id = ranges.Blob(1);
+    r.first_seq = static_cast<uint64_t>(ranges.Int(2));
+    r.last_seq = static_cast<uint64_t>(ranges.Int(3));
+    r.event_count = static_cast<uint64_t>(ranges.Int(4));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> DevicesWithEvents(sql::Db& db, const std::string& day,
+                                                   uint32_t part) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db.Prepare("SELECT DISTINCT device_id FROM day_ranges WHERE "
+                                                 "business_day = ? AND part = ?"));
+  stmt.Bind(1, day).Bind(2, int64_t{part});
+  std::vector<std::string> devices;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    devices.push_back(stmt.Text(0));
+  }
+  return devices;
+}
+
+Result<std::set<std::string>> SealedDevices(sql::Db& db, const std::string& day) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                      db.Prepare("SELECT DISTINCT device_id FROM seals WHERE business_day = ?"));
+  stmt.Bind(1, day);
+  std::set<std::string> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.insert(stmt.Text(0));
+  }
+  return out;
+}
+
+Result<std::set<std::string>> DaysSealedBy(sql::Db& db, const std::string& device) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                      db.Prepare("SELECT DISTINCT business_day FROM seals WHERE device_id = ?"));
+  stmt.Bind(1, device);
+  std::set<std::string> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.insert(stmt.Text(0));
+  }
+  return out;
+}
+
+Result<std::vector<v1::HourTotal>> HourTotalsOf(sql::Db& db, const std::string& day) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt s, db.Prepare("SELECT hour, receipts, sales, refunds FROM "
+                                              "hour_totals WHERE business_day = ? "
+                                              "ORDER BY hour"));
+  s.Bind(1, day);
+  std::vector<v1::HourTotal> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    v1::HourTotal* h = &out.emplace_back();
+    h->set_hour(static_cast<uint32_t>(s.Int(0)));
+    h->set_receipts(static_cast<uint64_t>(s.Int(1)));
+    h->set_sales(s.Int(2));
+    h->set_refunds(s.Int(3));
+  }
+  return out;
+}
+
+Result<std::vector<v1::ItemTotal>> ItemTotalsOf(sql::Db& db, const std::string& day, uint32_t top) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt s,
+                      db.Prepare("SELECT sku, name, qty, revenue, refund_qty, refund_amount "
+                                 "FROM item_totals WHERE business_day = ? ORDER BY "
+                                 "revenue DESC, sku LIMIT ?"));
+  s.Bind(1, day).Bind(2, top == 0 ? int64_t{-1} : int64_t{top});
+  std::vector<v1::ItemTotal> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    v1::ItemTotal* i = &out.emplace_back();
+    i->set_sku(s.Text(0));
+    i->set_name(s.Text(1));
+    i->set_qty(s.Int(2));
+    i->set_revenue(s.Int(3));
+    i->set_refund_qty(s.Int(4));
+    i->set_refund_amount(s.Int(5));
+  }
+  return out;
+}
+
+Result<std::vector<v1::CashierTotal>> CashierTotalsOf(sql::Db& db, const std::string& day) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt s,
+                      db.Prepare("SELECT cashier, receipts, sales, refund_count, refunds, "
+                                 "void_count, voids, no_sale_count FROM cashier_totals "
+                                 "WHERE business_day = ? ORDER BY cashier"));
+  s.Bind(1, day);
+  std::vector<v1::CashierTotal> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    v1::CashierTotal* c = &out.emplace_back();
+    c->set_cashier(s.Text(0));
+    c->set_receipts(static_cast<uint64_t>(s.Int(1)));
+    c->set_sales(s.Int(2));
+    c->set_refund_count(static_cast<uint64_t>(s.Int(3)));
+    c->set_refunds(s.Int(4));
+    c->set_void_count(static_cast<uint64_t>(s.Int(5)));
+    c->set_voids(s.Int(6));
+    c->set_no_sale_count(static_cast<uint64_t>(s.Int(7)));
+  }
+  return out;
+}
+
 Status ReadModels::Flush(sql::Db& db) {
   SN_ASSIGN_OR_RETURN(sql::Stmt put, db.Prepare("INSERT OR REPLACE INTO day_totals(business_day, "
                                                 "part, device_id, totals) VALUES(?,?,?,?)"));

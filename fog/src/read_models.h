@@ -4,6 +4,9 @@
 // Events are staged in memory while a transaction is open and merged into
 // the tables by Flush() inside the same transaction, so a read model can
 // never count an event that was not stored, nor miss one that was.
+//
+// This file owns the read-model tables (store.h): it alone names them. The
+// close-down and the reports read them through the typed readers below.
 #pragma once
 
 #include <map>
@@ -11,6 +14,7 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "storenode/common/journal_format.h"
 #include "storenode/common/sqlite.h"
@@ -51,5 +55,34 @@ class ReadModels {
 // The stored totals of one (day, part, device) (empty totals if none).
 Result<v1::DayTotals> LoadDayTotals(sql::Db& db, const std::string& day, uint32_t part,
                                     const std::string& device);
+
+// Typed readers, each one query.
+// The stored totals of every till of (day, part), as (device, totals) in
+// the table's order.
+Result<std::vector<std::pair<std::string, v1::DayTotals>>> DayTotalsOf(sql::Db& db,
+                                                                       const std::string& day,
+                                                                       uint32_t part);
+// The stored totals of every part and till of a day.
+Result<std::vector<v1::DayTotals>> DayTotalsOfDay(sql::Db& db, const std::string& day);
+// The seqs of one journal that a (day, part, device) covers.
+struct DayRange {
+  std::string device_id;
+  std::string journal_id;  // raw bytes
+  uint64_t first_seq = 0, last_seq = 0, event_count = 0;
+};
+// Ordered by device, then journal.
+Result<std::vector<DayRange>> DayRangesOf(sql::Db& db, const std::string& day, uint32_t part);
+// The tills with events in (day, part).
+Result<std::vector<std::string>> DevicesWithEvents(sql::Db& db, const std::string& day,
+                                                   uint32_t part);
+// The tills whose DAY_SEALED event for `day` is stored.
+Result<std::set<std::string>> SealedDevices(sql::Db& db, const std::string& day);
+// The days whose DAY_SEALED event `device` has stored.
+Result<std::set<std::string>> DaysSealedBy(sql::Db& db, const std::string& device);
+// The report models of a day: hours in order; items by revenue (highest
+// first, then sku), at most `top` (0: all); cashiers in order.
+Result<std::vector<v1::HourTotal>> HourTotalsOf(sql::Db& db, const std::string& day);
+Result<std::vector<v1::ItemTotal>> ItemTotalsOf(sql::Db& db, const std::string& day, uint32_t top);
+Result<std::vector<v1::CashierTotal>> CashierTotalsOf(sql::Db& db, const std::string& day);
 
 }  // namespace storenode::fog

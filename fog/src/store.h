@@ -34,6 +34,15 @@
 //                but not booked again (forwarder.h, invariant 6).
 //   ledger_alerts    the ledger's rejections and answers that failed
 //                verification, with the reason and the raw answer.
+//
+// Ownership: a table is written by one component, and besides this schema
+// only that component's files name it; the other stages read it through the
+// owner's typed functions, never by SQL of their own. The read models
+// (day_totals, day_ranges, seals, hour_totals, item_totals, cashier_totals)
+// belong to read_models.h/.cc; closedowns and zreports to the close-down
+// (closedown.cc, read through closedown.h); ledger_receipts, ledger_state and
+// ledger_alerts to the forwarder. The outbox queries that join zreports with
+// ledger_receipts live with the close-down (closedown.h).
 #pragma once
 
 #include <iterator>
