@@ -124,6 +124,40 @@ struct CloudStore {
     for (size_t i = 0; i < store.tills.size(); ++i) store.OpenTill(i, true, -days_back * 24 * 60);
   }
   std::string SinkKey() const { return KeyHex(sink->key_path()); }
+
+  // The recovery tests' day: the sink and a fog pinning its key start, two
+  // tills sell `sales` each and sync, then till-2 goes offline and sells
+  // `late` more, and the day is closed by force without it (Z 1).
+  v1::CloseDownResponse SellAndForceCloseWithoutTill2(uint64_t sales, uint64_t late) {
+    sink->Start();
+    store.fog->extra_config = LedgerConfig(cloud.uri(), SinkKey());
+    REQUIRE(store.fog->Start().ok());
+    for (size_t i = 0; i < 2; ++i) store.OpenTill(i);
+    for (size_t i = 0; i < 2; ++i) store.Sell(i, sales);
+    day = store.tills[0].journal->business_day();
+    REQUIRE(store.WaitSynced());
+    store.tills[1].sync.reset();
+    store.Sell(1, late);
+    v1::CloseDownResponse closed = store.CloseDay(day, {}, true, std::chrono::seconds(1));
+    REQUIRE(closed.closed());
+    return closed;
+  }
+  void BringBackTill2() {
+    store.tills[1].sync = std::move(
+        edge::SyncEngine::Start(store.tills[1].journal.get(), store.SyncOptionsFor()).value());
+  }
+  // The disk is lost; fog.key alone comes back (it was kept apart).
+  void LoseDiskButKey() {
+    REQUIRE(store.fog->Stop() == 0);
+    const std::string data = store.fog->data_dir();
+    const std::string key = testing::ReadFile(data + "/fog.key");
+    std::filesystem::remove_all(data);
+    std::filesystem::create_directories(data);
+    std::ofstream(data + "/fog.key", std::ios::binary) << key;
+    std::filesystem::permissions(data + "/fog.key", std::filesystem::perms::owner_read |
+                                                        std::filesystem::perms::owner_write);
+  }
+  std::string day;
 };
 
 }  // namespace
@@ -595,35 +629,13 @@ TEST_CASE("the ledger link runs over TLS with client certificates on both sides"
 TEST_CASE("a fog rebuilt from an empty disk with only its key recovers its Zs from the ledger",
           "[ledger][integration][hardening-state]") {
   CloudStore s(2);
-  s.sink->Start();
   Store& store = s.store;
-  store.fog->extra_config = LedgerConfig(s.cloud.uri(), s.SinkKey());
-  REQUIRE(store.fog->Start().ok());
-  for (size_t i = 0; i < 2; ++i) store.OpenTill(i);
-  for (size_t i = 0; i < 2; ++i) store.Sell(i, 50);
-  const std::string day = store.tills[0].journal->business_day();
-  REQUIRE(store.WaitSynced());
-  // till-2 goes offline and keeps selling; the day is closed without it.
-  store.tills[1].sync.reset();
-  store.Sell(1, 40);
-  v1::CloseDownResponse closed = store.CloseDay(day, {}, true, std::chrono::seconds(1));
-  REQUIRE(closed.closed());
+  v1::CloseDownResponse closed = s.SellAndForceCloseWithoutTill2(50, 40);
+  const std::string day = s.day;
   const v1::SignedZ z1 = closed.z();
   REQUIRE(DecodeZ(z1).missing_tills_size() == 1);
   REQUIRE(WaitBacklog(store, 0));
-
-  // The disk is lost; fog.key alone survives (it was backed up apart).
-  REQUIRE(store.fog->Stop() == 0);
-  const std::string data = store.fog->data_dir();
-  const std::string key = testing::ReadFile(data + "/fog.key");
-  std::filesystem::remove_all(data);
-  std::filesystem::create_directories(data);
-  {
-    std::ofstream out(data + "/fog.key", std::ios::binary);
-    out << key;
-  }
-  std::filesystem::permissions(
-      data + "/fog.key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  s.LoseDiskButKey();
   REQUIRE(store.fog->Start().ok());
   // Z 1 comes back byte for byte; asked again, the fog answers it.
   v1::CloseDownResponse again;
@@ -638,8 +650,7 @@ TEST_CASE("a fog rebuilt from an empty disk with only its key recovers its Zs fr
 
   // till-2 returns: its late sales reach a supplement numbered 2 and chained
   // to Z 1; till-1's resent journal, already in Z 1, is counted once.
-  store.tills[1].sync = std::move(
-      edge::SyncEngine::Start(store.tills[1].journal.get(), store.SyncOptionsFor()).value());
+  s.BringBackTill2();
   v1::CloseDownResponse after = store.WaitSupplements(day, 1, std::chrono::seconds(60));
   REQUIRE(store.WaitSynced());
   REQUIRE(after.supplements_size() == 1);
@@ -672,18 +683,9 @@ TEST_CASE("a fog rebuilt from an empty disk with only its key recovers its Zs fr
 TEST_CASE("a fog restored from a backup recovers the Zs made after it from the ledger",
           "[ledger][integration][hardening-state]") {
   CloudStore s(2);
-  s.sink->Start();
   Store& store = s.store;
-  store.fog->extra_config = LedgerConfig(s.cloud.uri(), s.SinkKey());
-  REQUIRE(store.fog->Start().ok());
-  for (size_t i = 0; i < 2; ++i) store.OpenTill(i);
-  for (size_t i = 0; i < 2; ++i) store.Sell(i, 50);
-  const std::string day = store.tills[0].journal->business_day();
-  REQUIRE(store.WaitSynced());
-  store.tills[1].sync.reset();
-  store.Sell(1, 40);
-  v1::CloseDownResponse closed = store.CloseDay(day, {}, true, std::chrono::seconds(1));
-  REQUIRE(closed.closed());
+  v1::CloseDownResponse closed = s.SellAndForceCloseWithoutTill2(50, 40);
+  const std::string day = s.day;
   REQUIRE(WaitBacklog(store, 0));
   // The nightly backup, after Z 1.
   const std::string backup = store.dir + "/backup";
@@ -692,8 +694,7 @@ TEST_CASE("a fog restored from a backup recovers the Zs made after it from the l
   REQUIRE(made.code == 0);
   // Then till-2 returns and its late sales make supplement Z 2, which only
   // the ledger keeps once the disk is lost.
-  store.tills[1].sync = std::move(
-      edge::SyncEngine::Start(store.tills[1].journal.get(), store.SyncOptionsFor()).value());
+  s.BringBackTill2();
   v1::CloseDownResponse after = store.WaitSupplements(day, 1, std::chrono::seconds(60));
   REQUIRE(after.supplements_size() == 1);
   const v1::SignedZ z2 = after.supplements(0);
@@ -728,34 +729,17 @@ TEST_CASE("a fog restored from a backup recovers the Zs made after it from the l
 TEST_CASE("a recovery from the ledger cut short by SIGKILL goes on at the next start",
           "[ledger][integration][hardening-state][crash]") {
   CloudStore s(2);
-  s.sink->Start();
   Store& store = s.store;
-  store.fog->extra_config = LedgerConfig(s.cloud.uri(), s.SinkKey());
-  REQUIRE(store.fog->Start().ok());
-  for (size_t i = 0; i < 2; ++i) store.OpenTill(i);
-  for (size_t i = 0; i < 2; ++i) store.Sell(i, 30);
-  const std::string day = store.tills[0].journal->business_day();
-  REQUIRE(store.WaitSynced());
-  store.tills[1].sync.reset();
-  store.Sell(1, 20);
-  v1::CloseDownResponse closed = store.CloseDay(day, {}, true, std::chrono::seconds(1));
-  REQUIRE(closed.closed());
-  store.tills[1].sync = std::move(
-      edge::SyncEngine::Start(store.tills[1].journal.get(), store.SyncOptionsFor()).value());
+  v1::CloseDownResponse closed = s.SellAndForceCloseWithoutTill2(30, 20);
+  const std::string day = s.day;
+  s.BringBackTill2();
   v1::CloseDownResponse two = store.WaitSupplements(day, 1);
   REQUIRE(two.supplements_size() == 1);
   REQUIRE(WaitBacklog(store, 0));
 
-  // The disk is lost; fog.key alone comes back. The first start dies right
-  // after it restored Z 1 of the two.
-  REQUIRE(store.fog->Stop() == 0);
-  const std::string data = store.fog->data_dir();
-  const std::string key = testing::ReadFile(data + "/fog.key");
-  std::filesystem::remove_all(data);
-  std::filesystem::create_directories(data);
-  std::ofstream(data + "/fog.key", std::ios::binary) << key;
-  std::filesystem::permissions(
-      data + "/fog.key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // The disk is lost but fog.key. The first start dies right after it
+  // restored Z 1 of the two.
+  s.LoseDiskButKey();
   store.fog->crash_at = "recovery-after-restore";
   REQUIRE(store.fog->Start().ok());
   REQUIRE(store.fog->Wait() == -SIGKILL);

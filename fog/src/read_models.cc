@@ -176,44 +176,42 @@ Result<std::vector<DayRange>> DayRangesOf(sql::Db& db, const std::string& day, u
   return out;
 }
 
+namespace {
+
+// The text of the first column of every row of `stmt`, as a set.
+Result<std::set<std::string>> FirstColumn(sql::Stmt& stmt) {
+  std::set<std::string> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.insert(stmt.Text(0));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<std::string>> DevicesWithEvents(sql::Db& db, const std::string& day,
                                                    uint32_t part) {
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db.Prepare("SELECT DISTINCT device_id FROM day_ranges WHERE "
                                                  "business_day = ? AND part = ?"));
   stmt.Bind(1, day).Bind(2, int64_t{part});
-  std::vector<std::string> devices;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    devices.push_back(stmt.Text(0));
-  }
-  return devices;
+  SN_ASSIGN_OR_RETURN(std::set<std::string> devices, FirstColumn(stmt));
+  return std::vector<std::string>(devices.begin(), devices.end());
 }
 
 Result<std::set<std::string>> SealedDevices(sql::Db& db, const std::string& day) {
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
                       db.Prepare("SELECT DISTINCT device_id FROM seals WHERE business_day = ?"));
   stmt.Bind(1, day);
-  std::set<std::string> out;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    out.insert(stmt.Text(0));
-  }
-  return out;
+  return FirstColumn(stmt);
 }
 
 Result<std::set<std::string>> DaysSealedBy(sql::Db& db, const std::string& device) {
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
                       db.Prepare("SELECT DISTINCT business_day FROM seals WHERE device_id = ?"));
   stmt.Bind(1, device);
-  std::set<std::string> out;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    out.insert(stmt.Text(0));
-  }
-  return out;
+  return FirstColumn(stmt);
 }
 
 Result<std::vector<v1::HourTotal>> HourTotalsOf(sql::Db& db, const std::string& day) {
