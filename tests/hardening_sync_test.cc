@@ -16,6 +16,7 @@
 #include "storenode/common/totals.h"
 #include "storenode/schemas/sync.pb.h"
 #include "support/client.h"
+#include "support/process.h"
 #include "support/store.h"
 
 using namespace storenode;
@@ -179,6 +180,15 @@ TEST_CASE("a bad signature in the middle of a batch is replaced by the till's co
   auto status = store.fog->GetStatus();
   REQUIRE(status.ok());
   CHECK(status->unverified_signatures() == 6);  // seq 25, and 26..30 behind it
+
+  // The tampered batch a thousand times more: duplicates by hash, so
+  // nothing is stored or quarantined again, and the fog's memory stays small.
+  for (int i = 0; i < 1000; ++i) client.Publish(topic, Batch(tampered, 20, 30));
+  status = store.fog->GetStatus();  // answered after the 1000 batches
+  REQUIRE(status.ok());
+  CHECK(status->events_stored() == 30);
+  CHECK(store.FogQuarantined() == 1);
+  CHECK(PeakRss(store.fog->pid()) < 100 * 1024 * 1024);
 
   // No Z may cover it, not even a forced one.
   v1::FogRequest forced;

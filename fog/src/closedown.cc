@@ -516,8 +516,8 @@ Result<bool> Fog::Impl::TryClose(const std::string& day, const v1::CloseDownRequ
   SN_ASSIGN_OR_RETURN(std::set<std::string> sealed, SealedTills(day));
   // Nothing a Z covers may fail a signature check (ingest.h, invariant 7):
   // a till with an event awaiting its repaired signature is not done, and
-  // not even a forced Z may cover that event.
-  SN_RETURN_IF_ERROR(ingest->VerifyAll());
+  // not even a forced Z may cover that event. (CheckPendingSignatures ran
+  // before this transaction.)
   std::map<std::string, std::string> unproven = ingest->Unproven(day);
   if (!unproven.empty() && request.force()) {
     std::string which;
@@ -574,6 +574,11 @@ v1::FogResponse Fog::Impl::CloseDown(const v1::FogRequest& fog_request,
   }
   v1::CloseDownResponse* out = r.mutable_closedown();
   out->set_business_day(day);
+  if (Status checked = CheckPendingSignatures(); !checked.ok()) {
+    r.clear_closedown();
+    r.set_error("close-down of " + day + " failed: " + checked.message());
+    return r;
+  }
   bool closed_now = false;
   Status s = [&]() -> Status {
     sql::Transaction txn(*db);
@@ -639,9 +644,19 @@ v1::FogResponse Fog::Impl::CloseDown(const v1::FogRequest& fog_request,
   return r;
 }
 
+Status Fog::Impl::CheckPendingSignatures() {
+  // Outside any transaction: a signature that fails is quarantined for good
+  // even when the close-down that found it does not commit (it waits).
+  return ingest->VerifyAll();
+}
+
 void Fog::Impl::PollCloseDowns() {
   for (const std::string& d : ingest->TakeLateDays()) late_days.insert(d);
   if (waiting_days.empty() && late_days.empty()) return;
+  if (Status s = CheckPendingSignatures(); !s.ok()) {
+    spdlog::error("close-downs wait: checking stored signatures: {}", s.ToString());
+    return;
+  }
   std::vector<std::string> waiting(waiting_days.begin(), waiting_days.end());
   for (const std::string& day : waiting) {
     v1::CloseDownResponse response;
@@ -687,7 +702,6 @@ void Fog::Impl::PollCloseDowns() {
       SN_ASSIGN_OR_RETURN(std::vector<std::string> devices, DevicesWithEvents(*db, day, part));
       if (devices.empty()) return Status::Ok();
       SN_ASSIGN_OR_RETURN(std::set<std::string> sealed, SealedTills(day));
-      SN_RETURN_IF_ERROR(ingest->VerifyAll());
       for (const auto& [till, what] : ingest->Unproven(day)) sealed.erase(till);
       for (const std::string& d : devices) {
         if (!sealed.count(d)) {

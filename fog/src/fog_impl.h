@@ -101,6 +101,9 @@ class Fog::Impl {
   // fog.db already holds what it signed.
   Status LoadFogKey();
   Status LoadCloseDowns();
+  // Checks every stored signature still pending before a close-down relies
+  // on them (ingest.h, invariant 7), outside any transaction.
+  Status CheckPendingSignatures();
   // Recovery from the ledger (forwarder.h, invariant 6): stores one of this
   // fog's own Zs, the next in number and chain, with what it covered.
   Status RestoreZ(const v1::SignedZ& z);

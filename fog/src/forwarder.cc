@@ -233,7 +233,9 @@ void Forwarder::OnHistory(const v1::LedgerAnswer& answer, const std::string& raw
     ++recover_from_;
   }
   if (answer.history().more()) {
-    resend_now_ = true;  // the next page at once
+    // The next page at once; a "more" without records is asked again only
+    // after the backoff, so a broken ledger cannot make the fog spin.
+    resend_now_ = answer.history().records_size() > 0;
     return;
   }
   if (Status s = db_.Exec("DELETE FROM counters WHERE name = 'recover_from_ledger'"); !s.ok()) {

@@ -646,9 +646,9 @@ Result<bool> Ingest::VerifySome(int64_t budget_us) {
   if (advanced && !pending) {
     sql::Transaction txn(db_);
     SN_RETURN_IF_ERROR(txn.begin_status());
+    SN_ASSIGN_OR_RETURN(sql::Stmt upd, db_.Prepare("UPDATE devices SET verified_seq = ? WHERE "
+                                                   "device_id = ? AND journal_id = ?"));
     for (const auto& [id, d] : devices_) {
-      SN_ASSIGN_OR_RETURN(sql::Stmt upd, db_.Prepare("UPDATE devices SET verified_seq = ? WHERE "
-                                                     "device_id = ? AND journal_id = ?"));
       upd.Bind(1, static_cast<int64_t>(d.verified_seq)).Bind(2, d.device_id);
       upd.BindBlob(3, d.journal_id);
       SN_RETURN_IF_ERROR(upd.Run());

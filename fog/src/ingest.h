@@ -117,7 +117,8 @@ class Ingest {
   // Invariant 7. Outside any transaction: checks stored signatures for about
   // `budget_us`; true while some remain unchecked.
   Result<bool> VerifySome(int64_t budget_us);
-  // Inside the caller's transaction: checks every pending signature.
+  // Checks every pending signature, outside any transaction (a failure's
+  // quarantine row commits on its own).
   Status VerifyAll();
   // The events of `day` (or earlier) awaiting a repaired signature, as
   // "till-1 seq 25", by device.
