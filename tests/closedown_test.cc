@@ -17,52 +17,6 @@ using namespace storenode::testing;
 
 namespace {
 
-// The day's figures and Merkle root from the journal files alone.
-struct Oracle {
-  v1::DayTotals totals;
-  crypto::Hash root{};
-  uint64_t leaves = 0;
-};
-
-Oracle FromJournals(const std::vector<std::string>& paths, const std::string& day,
-                    std::map<std::string, uint64_t> from_seq = {},
-                    std::map<std::string, uint64_t> to_seq = {}) {
-  Oracle o;
-  // (device, journal id, seq) order, as the Z promises.
-  std::map<std::pair<std::string, std::string>, std::vector<crypto::Hash>> by_journal;
-  for (const std::string& path : paths) {
-    for (const v1::JournalEvent& ev : edge::ReadJournalFile(path).value()) {
-      DecodedEvent d;
-      REQUIRE(DecodeEvent(ev, &d).ok());
-      const auto& h = d.header;
-      if (h.business_day() != day) continue;
-      if (from_seq.count(h.device_id()) && h.seq() < from_seq[h.device_id()]) continue;
-      if (to_seq.count(h.device_id()) && h.seq() > to_seq[h.device_id()]) continue;
-      AddToTotals(d, &o.totals);
-      by_journal[{h.device_id(), h.journal_id()}].push_back(
-          merkle::LeafHash(crypto::AsBytes(ev.hash())));
-    }
-  }
-  std::vector<crypto::Hash> leaves;
-  for (auto& [k, v] : by_journal) leaves.insert(leaves.end(), v.begin(), v.end());
-  o.root = merkle::Root(leaves);
-  o.leaves = leaves.size();
-  FinishTotals(&o.totals);
-  return o;
-}
-
-void RequireSameFigures(v1::DayTotals got, v1::DayTotals want) {
-  for (auto* t : {&got, &want}) {
-    t->clear_store_id();
-    t->clear_device_id();
-    t->clear_business_day();
-    t->clear_sealed();
-  }
-  INFO("Z:      " << got.ShortDebugString());
-  INFO("oracle: " << want.ShortDebugString());
-  REQUIRE(google::protobuf::util::MessageDifferencer::Equals(got, want));
-}
-
 void RequireSigned(const v1::SignedZ& s) {
   crypto::Hash h = crypto::Sha256Of(s.z());
   REQUIRE(s.hash() == std::string(h.begin(), h.end()));

@@ -51,11 +51,11 @@ TEST_CASE("the shipped till profile loads into the journal and sync options", "[
   CHECK(p->journal.cash_rounding == 1);
   CHECK(p->journal.tax_rates_bp ==
         std::map<std::string, int32_t>{{"A", 2000}, {"B", 1000}, {"C", 550}, {"Z", 0}});
-  CHECK(p->sync.broker_uri == "ssl://fog.store-042.lan:8883");
-  CHECK_FALSE(p->sync.insecure);
-  CHECK(p->sync.ca_file == dir + "/ca.crt");
-  CHECK(p->sync.cert_file == dir + "/till.crt");
-  CHECK(p->sync.key_file == dir + "/till.key");
+  CHECK(p->sync.broker.uri == "ssl://fog.store-042.lan:8883");
+  CHECK_FALSE(p->sync.broker.insecure);
+  CHECK(p->sync.broker.ca_file == dir + "/ca.crt");
+  CHECK(p->sync.broker.cert_file == dir + "/till.crt");
+  CHECK(p->sync.broker.key_file == dir + "/till.key");
   CHECK(p->sync.batch_events == 100);
   CHECK(p->sync.window_events == 4000);
   CHECK(p->sync.ack_timeout_ms == 3000);

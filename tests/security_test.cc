@@ -51,8 +51,8 @@ TEST_CASE("the generated TLS broker config starts without warnings and refuses p
   s.ProvisionTill("till-1");
   Till& t = s.OpenJournal("till-1");
   edge::SyncOptions plain;
-  plain.broker_uri = "tcp://127.0.0.1:" + std::to_string(s.port);
-  plain.insecure = true;
+  plain.broker.uri = "tcp://127.0.0.1:" + std::to_string(s.port);
+  plain.broker.insecure = true;
   auto engine = edge::SyncEngine::Start(t.journal.get(), plain);
   REQUIRE(engine.ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));

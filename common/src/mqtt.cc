@@ -119,20 +119,35 @@ Message FromPaho(const ::mqtt::message& pm) {
   return m;
 }
 
-Status CheckTopic(const std::string& topic) {
-  if (topic.empty()) return Status::Invalid("mqtt: empty topic");
-  if (topic.find_first_of("+#") != std::string::npos) {
-    return Status::Invalid("mqtt: wildcard in publish topic '" + topic + "'");
+}  // namespace
+
+Status CheckPublish(const Message& m) {
+  if (m.topic.empty()) return Status::Invalid("mqtt: empty topic");
+  if (m.topic.find_first_of("+#") != std::string::npos) {
+    return Status::Invalid("mqtt: wildcard in publish topic '" + m.topic + "'");
   }
+  if (m.qos < 0 || m.qos > 2) return Status::Invalid("mqtt: bad qos " + std::to_string(m.qos));
   return Status::Ok();
 }
 
-Status CheckQos(int qos) {
+Status CheckSubscribe(const std::string& filter, int qos) {
+  if (filter.empty()) return Status::Invalid("mqtt: empty topic filter");
   if (qos < 0 || qos > 2) return Status::Invalid("mqtt: bad qos " + std::to_string(qos));
   return Status::Ok();
 }
 
-}  // namespace
+Oversized DescribeOversized(std::string topic, std::string_view payload) {
+  Oversized o;
+  o.topic = std::move(topic);
+  o.size = payload.size();
+  o.sha256 = crypto::Sha256Of(payload);
+  o.prefix.assign(payload.substr(0, kOversizedPrefixBytes));
+  return o;
+}
+
+Connector PahoConnector() {
+  return [](Options o) -> std::unique_ptr<Transport> { return Client::Create(std::move(o)); };
+}
 
 std::string NewClientId(std::string_view prefix) {
   std::random_device rd;
@@ -495,11 +510,8 @@ void Client::Impl::OnPahoMessage(::mqtt::const_message_ptr pm) {
   if (!pm) return;
   const ::mqtt::binary_ref& payload = pm->get_payload_ref();
   if (options_.max_payload_bytes > 0 && payload.size() > options_.max_payload_bytes) {
-    Oversized o;
-    o.topic = pm->get_topic();
-    o.size = payload.size();
-    o.sha256 = crypto::Sha256Of(std::string_view(payload.data(), payload.size()));
-    o.prefix.assign(payload.data(), std::min(payload.size(), kOversizedPrefixBytes));
+    Oversized o =
+        DescribeOversized(pm->get_topic(), std::string_view(payload.data(), payload.size()));
     if (on_oversized_) {
       Guarded([&] { on_oversized_(o); });
     } else {
@@ -514,8 +526,7 @@ void Client::Impl::OnPahoMessage(::mqtt::const_message_ptr pm) {
 
 Status Client::Impl::Publish(const Message& m, std::function<void(Status)> on_done) {
   SN_RETURN_IF_ERROR(config_error_);
-  SN_RETURN_IF_ERROR(CheckTopic(m.topic));
-  SN_RETURN_IF_ERROR(CheckQos(m.qos));
+  SN_RETURN_IF_ERROR(CheckPublish(m));
   uint64_t id;
   {
     std::lock_guard lk(mu_);
@@ -548,8 +559,7 @@ Status Client::Impl::Publish(const Message& m, std::function<void(Status)> on_do
 
 Status Client::Impl::Subscribe(std::string filter, int qos) {
   SN_RETURN_IF_ERROR(config_error_);
-  if (filter.empty()) return Status::Invalid("mqtt: empty topic filter");
-  SN_RETURN_IF_ERROR(CheckQos(qos));
+  SN_RETURN_IF_ERROR(CheckSubscribe(filter, qos));
   {
     std::lock_guard lk(mu_);
     for (const auto& [f, q] : subscriptions_) {
@@ -629,7 +639,7 @@ size_t Client::inflight() const {
   return impl_->inflight_;
 }
 
-Status PublishAndWait(Client& client, const Message& m, std::chrono::milliseconds timeout) {
+Status PublishAndWait(Transport& client, const Message& m, std::chrono::milliseconds timeout) {
   auto done = std::make_shared<std::promise<Status>>();
   auto result = done->get_future();
   SN_RETURN_IF_ERROR(client.Publish(m, [done](Status s) { done->set_value(std::move(s)); }));

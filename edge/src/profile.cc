@@ -24,13 +24,7 @@ Result<Profile> LoadProfile(const std::string& path) {
   j.day_offset_minutes =
       static_cast<int>(r.Int("day.offset_minutes", j.day_offset_minutes, {-1440, 1440}));
   SyncOptions& s = p.sync;
-  const BrokerLink link = ReadBrokerLink(r, "broker");
-  s.broker_uri = link.uri;
-  s.insecure = link.insecure;
-  s.client_id = link.client_id;
-  s.ca_file = link.ca_file;
-  s.cert_file = link.cert_file;
-  s.key_file = link.key_file;
+  s.broker = ReadBrokerLink(r, "broker");
   // sync.batch_events' top is what topics::kDefaultMaxMessageBytes is sized from.
   constexpr int64_t kHourMs = 3600 * 1000;
   s.batch_events = static_cast<size_t>(r.Int("sync.batch_events", 100, {1, 1000}));
@@ -52,7 +46,7 @@ Result<Profile> LoadProfile(const std::string& path) {
   if (!topics::ValidId(j.device_id)) return bad("device.id", "must be non-empty without / + #");
   if (j.journal_path.empty()) return bad("journal.path", "must not be empty");
   if (j.currency.size() != 3) return bad("money.currency", "want an ISO 4217 code like EUR");
-  SN_RETURN_IF_ERROR(CheckBrokerLink(path, "broker", link));
+  SN_RETURN_IF_ERROR(CheckBrokerLink(path, "broker", s.broker));
   return p;
 }
 

@@ -52,7 +52,7 @@ class SyncEngine::Impl {
 
   Journal* journal;
   SyncOptions options;
-  std::unique_ptr<mqtt::Client> client;
+  std::unique_ptr<mqtt::Transport> client;
   std::thread thread;
 
   std::mutex mu;
@@ -335,27 +335,24 @@ void SyncEngine::Impl::Run() {
 
 Result<std::unique_ptr<SyncEngine>> SyncEngine::Start(Journal* journal, SyncOptions options) {
   const Options& o = journal->options();
-  bool tls = options.broker_uri.rfind("ssl://", 0) == 0;
-  if (!tls && !options.insecure) {
-    return Status::Invalid("plain " + options.broker_uri + " needs insecure = true");
+  const BrokerLink& link = options.broker;
+  bool tls = link.uri.starts_with("ssl://");
+  if (!tls && !link.insecure) {
+    return Status::Invalid("plain " + link.uri + " needs insecure = true");
   }
-  if (!tls) spdlog::warn("sync: plain TCP to {}: journals travel unencrypted", options.broker_uri);
+  if (!tls) spdlog::warn("sync: plain TCP to {}: journals travel unencrypted", link.uri);
   if (options.batch_events == 0 || options.max_inflight_batches == 0) {
     return Status::Invalid("batch_events and max_inflight_batches must be positive");
   }
   auto impl = std::make_unique<Impl>(journal, options);
   impl->acked = journal->acked_seq();
   impl->next = journal->acked_seq() + 1;
-  mqtt::Options mo;
-  mo.uri = options.broker_uri;
-  mo.client_id =
-      options.client_id.empty() ? "sn-" + o.store_id + "-" + o.device_id : options.client_id;
-  mo.ca_file = options.ca_file;
-  mo.cert_file = options.cert_file;
-  mo.key_file = options.key_file;
+  mqtt::Options mo = ToMqttOptions(link);
+  if (mo.client_id.empty()) mo.client_id = "sn-" + o.store_id + "-" + o.device_id;
   mo.max_inflight = static_cast<int>(options.max_inflight_batches) + 4;
   mo.will = impl->StatusMessage(false);
-  impl->client = mqtt::Client::Create(mo);
+  const mqtt::Connector connect = options.connect ? options.connect : mqtt::PahoConnector();
+  impl->client = connect(mo);
   Impl* p = impl.get();
   p->client->OnMessage([p](const mqtt::Message& m) { p->OnMessage(m); });
   p->client->OnConnected([p] {

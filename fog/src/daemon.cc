@@ -46,7 +46,8 @@ Result<std::unique_ptr<Fog>> Fog::Open(const Config& config, Env env) {
   SN_RETURN_IF_ERROR(impl->ingest->Load());
   SN_RETURN_IF_ERROR(impl->LoadCloseDowns());
   impl->forwarder =
-      std::make_unique<Forwarder>(*impl->db, impl->config, impl->clock, impl->fog_key.public_key());
+      std::make_unique<Forwarder>(*impl->db, impl->config, impl->clock, impl->fog_key.public_key(),
+                                  impl->connect_ledger);
   SN_RETURN_IF_ERROR(impl->forwarder->Load());
   impl->catalog = std::make_unique<Catalog>(*impl->db, impl->config, impl->clock);
   SN_RETURN_IF_ERROR(impl->catalog->Load());
@@ -80,7 +81,7 @@ Status Fog::Start() {
   o.will = f.FogStatusMessage(false);
   o.max_payload_bytes = f.config.max_message_bytes;
   o.max_packet_bytes = kMaxPacketBytes;
-  f.client = mqtt::Client::Create(o);
+  f.client = f.connect_store(o);
   f.client->OnMessage([&f](const mqtt::Message& m) { f.Enqueue(m); });
   f.client->OnOversized([&f](const mqtt::Oversized& m) {
     {

@@ -31,13 +31,18 @@ namespace storenode::fog {
 class Fog::Impl {
  public:
   Impl(const Config& c, const Env& env)
-      : config(c), clock(env.clock ? *env.clock : *SystemClock::Default()), gate(config.requests) {}
+      : config(c),
+        clock(env.clock ? *env.clock : *SystemClock::Default()),
+        connect_store(env.store_broker ? env.store_broker : mqtt::PahoConnector()),
+        connect_ledger(env.ledger_broker ? env.ledger_broker : mqtt::PahoConnector()),
+        gate(config.requests) {}
 
   Config config;
   const Clock& clock;
+  const mqtt::Connector connect_store, connect_ledger;  // Env, resolved
   std::unique_ptr<sql::Db> db;
   std::unique_ptr<Ingest> ingest;
-  std::unique_ptr<mqtt::Client> client;
+  std::unique_ptr<mqtt::Transport> client;
   std::unique_ptr<Forwarder> forwarder;  // to the cloud ledger
   std::unique_ptr<Catalog> catalog;      // the catalog master (catalog.h)
 

@@ -18,11 +18,12 @@ std::string KeyBytes(const crypto::PublicKey& k) {
 }  // namespace
 
 Forwarder::Forwarder(sql::Db& db, const Config& config, const Clock& clock,
-                     const crypto::PublicKey& fog_key)
+                     const crypto::PublicKey& fog_key, mqtt::Connector connect)
     : db_(db),
       config_(config),
       clock_(clock),
       fog_key_(fog_key),
+      connect_(std::move(connect)),
       delay_ms_(config.ledger.retry_min_ms) {}
 
 Status Forwarder::Load() {
@@ -82,7 +83,7 @@ void Forwarder::Start(std::function<void(const mqtt::Message&)> deliver, Restore
   mqtt::Options o = ToMqttOptions(link);
   // The cloud may be away for days: reconnect attempts settle at one a minute.
   o.max_backoff = std::chrono::milliseconds(std::min(config_.ledger.retry_max_ms, 60000));
-  client_ = mqtt::Client::Create(o);
+  client_ = connect_(o);
   client_->OnMessage(std::move(deliver));
   client_->OnConnected([this] {
     spdlog::info("connected to the ledger broker {}", config_.ledger.link.uri);

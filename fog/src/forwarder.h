@@ -63,8 +63,9 @@ namespace storenode::fog {
 
 class Forwarder {
  public:
+  // `connect` makes the connection to the ledger's broker (fog.h, Env).
   Forwarder(sql::Db& db, const Config& config, const Clock& clock,
-            const crypto::PublicKey& fog_key);
+            const crypto::PublicKey& fog_key, mqtt::Connector connect);
   // Reads the pinned ledger key and the trusted tree head from fog.db.
   Status Load();
   // Invariant 6: what restores one recovered Z (in Z order).
@@ -97,7 +98,8 @@ class Forwarder {
   const Config& config_;
   const Clock& clock_;
   const crypto::PublicKey fog_key_;
-  std::unique_ptr<mqtt::Client> client_;
+  const mqtt::Connector connect_;
+  std::unique_ptr<mqtt::Transport> client_;
   std::atomic<bool> resend_now_{false};
 
   std::optional<crypto::PublicKey> ledger_key_;

@@ -2,11 +2,13 @@
 // in-process simulated tills that sync over MQTT.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "sim/sim.h"
+#include "storenode/common/crypto.h"
 #include "storenode/edge.h"
 #include "storenode/schemas/closedown.pb.h"
 #include "support/broker.h"
@@ -61,6 +63,23 @@ class Store {
 
 // The whole day's figures from the tills' journal files alone.
 v1::DayTotals DayFromJournals(const Store& store, const std::string& day);
+
+// What a Z of `day` must hold, from the journal files alone: its figures,
+// and the Merkle root over its events' hashes in (device, journal id, seq)
+// order, as the Z promises. from_seq / to_seq limit a device's events to a
+// seq range (a Z that covers part of a till, its supplement the rest).
+struct Oracle {
+  v1::DayTotals totals;
+  crypto::Hash root{};
+  uint64_t leaves = 0;
+};
+Oracle FromJournals(const std::vector<std::string>& paths, const std::string& day,
+                    std::map<std::string, uint64_t> from_seq = {},
+                    std::map<std::string, uint64_t> to_seq = {});
+
+// REQUIREs (Catch2) that two DayTotals hold the same figures, whatever their
+// store, device, day and sealed fields.
+void RequireSameFigures(v1::DayTotals got, v1::DayTotals want);
 
 // Every row of every table of a fog.db but the quarantine, as text: equal
 // before and after a refused message when it changed nothing else.

@@ -100,10 +100,10 @@ struct TlsStore {
   }
   edge::SyncOptions SyncOptionsFor(const std::string& device, const std::string& cert_dir) const {
     edge::SyncOptions o;
-    o.broker_uri = broker.tls_uri();
-    o.ca_file = cert_dir + "/ca.crt";
-    o.cert_file = cert_dir + "/till.crt";
-    o.key_file = cert_dir + "/till.key";
+    o.broker.uri = broker.tls_uri();
+    o.broker.ca_file = cert_dir + "/ca.crt";
+    o.broker.cert_file = cert_dir + "/till.crt";
+    o.broker.key_file = cert_dir + "/till.key";
     o.ack_timeout_ms = 1500;
     o.status_interval_ms = 500;
     (void)device;
@@ -116,7 +116,7 @@ struct TlsStore {
     INFO(profile.status().ToString());
     REQUIRE(profile.ok());
     REQUIRE(profile->journal.device_id == device);
-    REQUIRE(profile->sync.broker_uri == broker.tls_uri());
+    REQUIRE(profile->sync.broker.uri == broker.tls_uri());
     profile->sync.ack_timeout_ms = 1500;
     profile->sync.status_interval_ms = 500;
     auto engine = edge::SyncEngine::Start(t.journal.get(), profile->sync);

@@ -218,8 +218,8 @@ Status RunTill(const TillConfig& c) {
   SN_ASSIGN_OR_RETURN(std::unique_ptr<edge::Journal> journal,
                       edge::Journal::Open(sim::SimTillOptions(c.dir, c.store, c.device)));
   edge::SyncOptions options;
-  options.broker_uri = c.broker;
-  options.insecure = true;
+  options.broker.uri = c.broker;
+  options.broker.insecure = true;
   SN_ASSIGN_OR_RETURN(std::unique_ptr<edge::SyncEngine> engine,
                       edge::SyncEngine::Start(journal.get(), options));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);

@@ -225,8 +225,8 @@ Result<std::vector<Till>> StartTills(const Config& config, const Paths& paths,
     Till till;
     SN_ASSIGN_OR_RETURN(till.journal, edge::Journal::Open(options));
     edge::SyncOptions sync;
-    sync.broker_uri = broker_uri;
-    sync.insecure = true;
+    sync.broker.uri = broker_uri;
+    sync.broker.insecure = true;
     SN_ASSIGN_OR_RETURN(till.engine, edge::SyncEngine::Start(till.journal.get(), sync));
     tills.push_back(std::move(till));
   }

@@ -41,8 +41,8 @@ Status Run(const TillConfig& config) {
       std::unique_ptr<edge::Journal> journal,
       edge::Journal::Open(sim::SimTillOptions(config.dir, config.store, config.device)));
   edge::SyncOptions options;
-  options.broker_uri = config.broker;
-  options.insecure = true;
+  options.broker.uri = config.broker;
+  options.broker.insecure = true;
   SN_ASSIGN_OR_RETURN(std::unique_ptr<edge::SyncEngine> engine,
                       edge::SyncEngine::Start(journal.get(), options));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.timeout_s);

@@ -163,11 +163,11 @@ int Fail(int code, const std::string& message) {
 
 edge::SyncOptions SyncOptionsFor(const tools::BrokerFlags& broker) {
   edge::SyncOptions o;
-  o.broker_uri = broker.uri;
-  o.insecure = broker.insecure;
-  o.ca_file = broker.ca_file;
-  o.cert_file = broker.cert_file;
-  o.key_file = broker.key_file;
+  o.broker = {.uri = broker.uri,
+              .insecure = broker.insecure,
+              .ca_file = broker.ca_file,
+              .cert_file = broker.cert_file,
+              .key_file = broker.key_file};
   return o;
 }
 

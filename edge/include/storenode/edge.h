@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "storenode/common/broker_link.h"
 #include "storenode/common/catalog.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
@@ -250,10 +251,13 @@ class Journal {
 //
 // Thread-safe. Destroying the engine stops it.
 struct SyncOptions {
-  std::string broker_uri;                    // "tcp://host:1883" or "ssl://host:8883"
-  std::string ca_file, cert_file, key_file;  // TLS: CA, this till's cert and key
-  bool insecure = false;                     // allow plain tcp:// (warns)
-  std::string client_id;                     // default "sn-{store}-{device}"
+  // The store broker: "ssl://host:8883" with the CA and this till's cert and
+  // key, or plain "tcp://host:1883" only with insecure (warns); client_id
+  // default "sn-{store}-{device}".
+  BrokerLink broker{};
+  // What connects to it; default: a Paho client (mqtt::PahoConnector).
+  // Tests pass tests/support/memory_broker.h's.
+  mqtt::Connector connect{};
   size_t batch_events = 100;                 // events per message
   size_t max_inflight_batches = 8;           // unconfirmed publishes
   size_t window_events = 4000;               // events sent but not yet acked

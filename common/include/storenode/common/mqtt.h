@@ -1,15 +1,18 @@
-// A thin MQTT v5 client: one broker connection that connects in the
-// background and reconnects forever with capped, jittered exponential backoff.
+// MQTT v5 for storenode: the Transport every component talks through, and
+// its real implementation, a thin client over Paho (Client) with one broker
+// connection that connects in the background and reconnects forever with
+// capped, jittered exponential backoff. Tests put tests/support/memory_broker.h
+// behind the same interface (a Connector makes the Transports).
 //
 // Sessions are clean (MQTT v5 clean start) and nothing is persisted or
 // buffered while offline: a publish either goes to the broker now or fails at
 // once, so callers keep their own outbox (the journal) and resend from it.
 // Subscriptions are remembered and restored after every reconnect.
 //
-// A Client is safe to use from several threads. Callbacks run on the client's
-// internal threads; they must return quickly, must not block and must not call
-// Stop() or destroy the client. Publish() and Subscribe() may be called from a
-// callback.
+// A Transport is safe to use from several threads. Callbacks run on the
+// transport's internal threads; they must return quickly, must not block and
+// must not call Stop() or destroy the transport. Publish() and Subscribe()
+// may be called from a callback.
 #pragma once
 
 #include <array>
@@ -77,48 +80,85 @@ struct Options {
 // A random client id: prefix, '-', 16 hex digits.
 std::string NewClientId(std::string_view prefix);
 
-class Client {
+// Checks a message before it is published: a topic without wildcards, QoS
+// 0 to 2. InvalidArgument names what is wrong.
+Status CheckPublish(const Message& m);
+// Checks a subscription: a non-empty filter, QoS 0 to 2.
+Status CheckSubscribe(const std::string& filter, int qos);
+// What a receiver hands on instead of a payload over its limit
+// (Options::max_payload_bytes): size, SHA-256 and prefix, not the bytes.
+Oversized DescribeOversized(std::string topic, std::string_view payload);
+
+// One broker connection, as every storenode component uses it. The contract
+// below binds every implementation (Client, the tests' memory broker).
+class Transport {
  public:
-  // Never null. When Paho refuses the options (e.g. a malformed uri) the
-  // client never connects and Publish()/Subscribe() return that error.
-  static std::unique_ptr<Client> Create(Options options);
   // Stop()s: a clean disconnect, so the broker does not send the will.
-  virtual ~Client();
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
+  virtual ~Transport() = default;
 
   // Register callbacks before Start().
-  void OnMessage(std::function<void(const Message&)> f);
+  virtual void OnMessage(std::function<void(const Message&)> f) = 0;
   // For each message over Options::max_payload_bytes.
-  void OnOversized(std::function<void(const Oversized&)> f);
+  virtual void OnOversized(std::function<void(const Oversized&)> f) = 0;
   // After every (re)connect, once the remembered subscriptions are acked.
-  void OnConnected(std::function<void()> f);
+  virtual void OnConnected(std::function<void()> f) = 0;
   // When an established connection is lost; not on Stop().
-  void OnDisconnected(std::function<void(const std::string& cause)> f);
+  virtual void OnDisconnected(std::function<void(const std::string& cause)> f) = 0;
 
   // Remembered and re-sent on every reconnect; sent at once when connected.
   // Does not wait for the broker's ack.
-  Status Subscribe(std::string filter, int qos = 1);
+  virtual Status Subscribe(std::string filter, int qos = 1) = 0;
 
   // Starts connecting in the background and returns at once.
-  void Start();
+  virtual void Start() = 0;
   // Silences all callbacks (waiting for any that is running), disconnects
   // cleanly and stops reconnecting. Outstanding publishes get no on_done.
-  // Idempotent; a stopped client cannot be started again.
-  void Stop();
+  // Idempotent; a stopped transport cannot be started again.
+  virtual void Stop() = 0;
 
   // Connected and the subscriptions restored.
-  bool connected() const;
+  virtual bool connected() const = 0;
 
   // Non-blocking. Fails at once with Unavailable when not connected or when
   // max_inflight QoS>0 publishes are outstanding, and with InvalidArgument for
   // a bad topic or QoS; on_done is then never called. Otherwise on_done runs
-  // exactly once (on a client thread) when the broker acked (QoS 1/2), the
+  // exactly once (on a transport thread) when the broker acked (QoS 1/2), the
   // message was written (QoS 0), or the publish failed (e.g. connection lost).
-  Status Publish(const Message& m, std::function<void(Status)> on_done = {});
+  virtual Status Publish(const Message& m, std::function<void(Status)> on_done = {}) = 0;
 
   // QoS>0 publishes awaiting their ack.
-  size_t inflight() const;
+  virtual size_t inflight() const = 0;
+
+ protected:
+  Transport() = default;
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+};
+
+// Makes a Transport for the given options; never returns null. What a
+// component that connects takes, so that tests can hand it another broker.
+using Connector = std::function<std::unique_ptr<Transport>(Options)>;
+// The real one: a Client (Paho) per call.
+Connector PahoConnector();
+
+// The Paho implementation of Transport.
+class Client final : public Transport {
+ public:
+  // Never null. When Paho refuses the options (e.g. a malformed uri) the
+  // client never connects and Publish()/Subscribe() return that error.
+  static std::unique_ptr<Client> Create(Options options);
+  ~Client() override;
+
+  void OnMessage(std::function<void(const Message&)> f) override;
+  void OnOversized(std::function<void(const Oversized&)> f) override;
+  void OnConnected(std::function<void()> f) override;
+  void OnDisconnected(std::function<void(const std::string& cause)> f) override;
+  Status Subscribe(std::string filter, int qos = 1) override;
+  void Start() override;
+  void Stop() override;
+  bool connected() const override;
+  Status Publish(const Message& m, std::function<void(Status)> on_done = {}) override;
+  size_t inflight() const override;
 
  private:
   struct Impl;
@@ -129,6 +169,6 @@ class Client {
 // Publishes and waits (up to `timeout`) for the broker's ack. For shutdown
 // paths that must say "offline" before a clean disconnect, which does not
 // fire the will. Blocks: never call it from a callback.
-Status PublishAndWait(Client& client, const Message& m, std::chrono::milliseconds timeout);
+Status PublishAndWait(Transport& transport, const Message& m, std::chrono::milliseconds timeout);
 
 }  // namespace storenode::mqtt

@@ -15,6 +15,7 @@
 
 #include "storenode/common/broker_link.h"
 #include "storenode/common/clock.h"
+#include "storenode/common/mqtt.h"
 #include "storenode/common/status.h"
 #include "storenode/common/topics.h"
 #include "storenode/fog/console.h"
@@ -109,6 +110,11 @@ struct Env {
   // The SQLite VFS fog.db is opened through; empty = SQLite's default.
   // Tests pass tests/support/fault_vfs.h's to fail commits or cut the power.
   std::string sqlite_vfs;
+  // What connects to the store broker ([broker]) and to the ledger's
+  // ([ledger]); default: Paho clients (mqtt::PahoConnector). Tests pass
+  // tests/support/memory_broker.h's.
+  mqtt::Connector store_broker{};
+  mqtt::Connector ledger_broker{};
 };
 
 class Fog {
