@@ -2,10 +2,11 @@
 // queue, the worker, topic routing and the wiring of the components, each
 // of which owns its tables (store.h, "Ownership"):
 //   Trust         the till registry: pinned keys, revocations (trust.h)
-//   Ingest        devices, journals, events, quarantine (ingest.h), with
-//                 the read models it books into (read_models.h)
+//   Ingest        the tills' journals, their events and what was refused
+//                 (ingest.h), with the read models it books (read_models.h)
 //   ActionJournal the signed record of manager actions (action_journal.h)
-//   CloseDown     closedowns, zreports, fog.key (closedown.h)
+//   CloseDown     close-down requests, Zs and supplements, fog.key
+//                 (closedown.h)
 //   Forwarder     Zs to the cloud ledger, through the close-down's
 //                 LedgerOutbox (forwarder.h)
 //   Catalog       the catalog master and its distribution (catalog.h)

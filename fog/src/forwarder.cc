@@ -352,4 +352,21 @@ v1::LedgerStatus Forwarder::GetStatus() {
   return s;
 }
 
+Result<v1::LedgerReceipt> StoredReceipt(sql::Db& db, uint64_t z_number) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                      db.Prepare("SELECT receipt FROM ledger_receipts WHERE z_number = ?"));
+  stmt.Bind(1, static_cast<int64_t>(z_number));
+  SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) {
+    return Status::NotFound("Z " + std::to_string(z_number) +
+                            " has no ledger receipt yet (still in the ledger backlog)");
+  }
+  v1::LedgerReceipt receipt;
+  if (!receipt.ParseFromString(stmt.Blob(0))) {
+    return Status::Corruption("the stored ledger receipt does not parse");
+  }
+  return receipt;
+}
+
+
 }  // namespace storenode::fog

@@ -62,6 +62,10 @@
 
 namespace storenode::fog {
 
+// The verified receipt stored for Z `z_number` (for `storectl verify
+// receipt`, which opens fog.db itself); NotFound while it is in the backlog.
+Result<v1::LedgerReceipt> StoredReceipt(sql::Db& db, uint64_t z_number);
+
 class Forwarder {
  public:
   Forwarder(sql::Db& db, const Config& config, const Clock& clock,

@@ -38,7 +38,9 @@
 // Ownership: a table is written by one component, and besides this schema
 // only that component's files name it; the other stages read it through the
 // owner's typed functions, never by SQL of their own (fog/src/daemon.cc
-// lists the components):
+// lists the components). One reader is exempt on purpose: audit.cc (storectl
+// verify receipt) reads the stored events themselves and checks them from
+// their bytes, so a proof never rests on the daemon's own bookkeeping.
 //   devices, journals, events, quarantine, covered_ranges: Ingest
 //     (ingest.h);
 //   counters: by row, each name its writer's: events_stored Ingest's,
