@@ -307,13 +307,7 @@ Result<std::vector<v1::JournalEvent>> Journal::Impl::ReadEventsLocked(uint64_t f
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare(std::string(kSelectEvents) +
                                                   " WHERE seq >= ? ORDER BY seq LIMIT ?"));
   stmt.Bind(1, static_cast<int64_t>(from)).Bind(2, static_cast<int64_t>(max));
-  std::vector<v1::JournalEvent> out;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    out.push_back(EventFromRow(stmt));
-  }
-  return out;
+  return EventsOf(stmt);
 }
 
 Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventBody& body) {
