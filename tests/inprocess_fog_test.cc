@@ -9,8 +9,8 @@
 // published, against what the fog stored, acked and closed.
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <filesystem>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -248,8 +248,9 @@ struct Till {
 
 }  // namespace
 
-TEST_CASE("in process: batches out of order, twice, tampered and foreign are stored once or quarantined",
-          "[inprocess][sync][fog]") {
+TEST_CASE(
+    "in process: batches out of order, twice, tampered and foreign are stored once or quarantined",
+    "[inprocess][sync][fog]") {
   const std::string dir = MakeTempDir("inproc-ingest");
   ManualClock clock(At("2026-03-10", 9));
   MemoryBroker broker;
@@ -318,8 +319,11 @@ TEST_CASE("in process: batches out of order, twice, tampered and foreign are sto
 
   // The acks: only watermarks the fog had stored, never backwards, one for
   // every batch of the known till (duplicates included), the last the head.
-  REQUIRE(WaitFor([&] { return !Acks(net, "till-1").empty() && Acks(net, "till-1").back().acked_seq() == head; },
-                  kWait));
+  REQUIRE(WaitFor(
+      [&] {
+        return !Acks(net, "till-1").empty() && Acks(net, "till-1").back().acked_seq() == head;
+      },
+      kWait));
   std::vector<v1::SyncAck> acks = Acks(net, "till-1");
   std::map<uint64_t, int> by_seq;
   uint64_t last = 0;
@@ -338,8 +342,10 @@ TEST_CASE("in process: batches out of order, twice, tampered and foreign are sto
   CHECK(Acks(net, "till-2").empty());  // nothing of the foreign journal was taken
 }
 
-TEST_CASE("in process: the clock crosses midnight; the Z holds day 1 only and a late sale makes a supplement",
-          "[inprocess][closedown][fog]") {
+TEST_CASE(
+    "in process: the clock crosses midnight; the Z holds day 1 only and a late sale makes a "
+    "supplement",
+    "[inprocess][closedown][fog]") {
   const std::string dir = MakeTempDir("inproc-closedown");
   const std::string day1 = "2026-03-10", day2 = "2026-03-11";
   ManualClock clock(At(day1, 9));
@@ -433,8 +439,7 @@ TEST_CASE("in process: the clock crosses midnight; the Z holds day 1 only and a 
   CHECK(sup.z_number() == 2);
   CHECK(sup.supplements_z_number() == 1);
   CHECK(sup.prev_z_hash() == closed.z().hash());
-  Oracle late_part =
-      FromJournals(paths, day1, {{"till-2", t2_at_cut + 1}}, {{"till-1", 0}});
+  Oracle late_part = FromJournals(paths, day1, {{"till-2", t2_at_cut + 1}}, {{"till-1", 0}});
   // Exactly the late sale: till-2 seals day 1 after midnight, so its seal is
   // booked on day 2 (Journal::SealDay), outside both.
   CHECK(late_part.leaves == 1);

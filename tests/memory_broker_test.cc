@@ -3,9 +3,9 @@
 // drop and partition switches and its bounds. No mosquitto, no sockets.
 #include "support/memory_broker.h"
 
-#include <catch2/catch.hpp>
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -189,14 +189,18 @@ TEST_CASE("each publisher's messages arrive in order, on the broker's thread, be
       // QoS alternates: order holds across both.
       Message m = Msg(p == p1.get() ? "o/1" : "o/2", name, i % 2);
       // Catch's macros are not for other threads: record, check below.
-      REQUIRE(p->t->Publish(m, [&, name](Status s) {
-        std::lock_guard lk(mu);
-        if (!s.ok()) failed_dones++;
-        done_order.push_back(name);
-        std::vector<std::string> got = sub->r.payloads();
-        if (std::find(got.begin(), got.end(), name) == got.end()) done_before_delivery = true;
-        if (std::this_thread::get_id() == publishing_thread) done_on_caller = true;
-      }).ok());
+      REQUIRE(p->t->Publish(m,
+                            [&, name](Status s) {
+                              std::lock_guard lk(mu);
+                              if (!s.ok()) failed_dones++;
+                              done_order.push_back(name);
+                              std::vector<std::string> got = sub->r.payloads();
+                              if (std::find(got.begin(), got.end(), name) == got.end())
+                                done_before_delivery = true;
+                              if (std::this_thread::get_id() == publishing_thread)
+                                done_on_caller = true;
+                            })
+                  .ok());
     }
   }
   REQUIRE(broker.WaitIdle());

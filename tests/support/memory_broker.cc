@@ -56,7 +56,8 @@ std::vector<std::string_view> Levels(std::string_view s) {
 
 bool TopicMatches(std::string_view filter, std::string_view topic) {
   // Wildcards do not match topics starting with '$' (MQTT 4.7.2).
-  if (!topic.empty() && topic[0] == '$' && !filter.empty() && (filter[0] == '+' || filter[0] == '#')) {
+  if (!topic.empty() && topic[0] == '$' && !filter.empty() &&
+      (filter[0] == '+' || filter[0] == '#')) {
     return false;
   }
   std::vector<std::string_view> f = Levels(filter), t = Levels(topic);
@@ -489,7 +490,8 @@ void MemoryBroker::Drop(const std::string& filter, int count) {
 void MemoryBroker::Undrop(const std::string& filter) {
   std::lock_guard lock(core_->mu);
   auto& d = core_->drops;
-  d.erase(std::remove_if(d.begin(), d.end(), [&](const Core::DropRule& r) { return r.filter == filter; }),
+  d.erase(std::remove_if(d.begin(), d.end(),
+                         [&](const Core::DropRule& r) { return r.filter == filter; }),
           d.end());
 }
 

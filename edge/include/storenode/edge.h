@@ -258,13 +258,13 @@ struct SyncOptions {
   // What connects to it; default: a Paho client (mqtt::PahoConnector).
   // Tests pass tests/support/memory_broker.h's.
   mqtt::Connector connect{};
-  size_t batch_events = 100;                 // events per message
-  size_t max_inflight_batches = 8;           // unconfirmed publishes
-  size_t window_events = 4000;               // events sent but not yet acked
-  int ack_timeout_ms = 3000;                 // resend from the watermark after this silence
-  int retention_days = 14;                   // prune acked events older than this
-  int status_interval_ms = 5000;             // status heartbeat
-  int catalog_fetch_timeout_ms = 10000;      // ask again when a fetch stalls this long
+  size_t batch_events = 100;             // events per message
+  size_t max_inflight_batches = 8;       // unconfirmed publishes
+  size_t window_events = 4000;           // events sent but not yet acked
+  int ack_timeout_ms = 3000;             // resend from the watermark after this silence
+  int retention_days = 14;               // prune acked events older than this
+  int status_interval_ms = 5000;         // status heartbeat
+  int catalog_fetch_timeout_ms = 10000;  // ask again when a fetch stalls this long
 };
 
 struct SyncState {
