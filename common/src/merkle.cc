@@ -67,24 +67,6 @@ Hasher& ThreadHasher() {
   return hasher;
 }
 
-// MTH over leaf hashes. Scans left to right keeping the roots of the perfect
-// subtrees seen so far, largest first, one per set bit of the count: leaf i
-// completes as many subtrees as i has trailing one bits. The RFC's split at
-// the largest power of two makes the root the right fold of those subtrees.
-Hash RootOf(Hasher& hasher, std::span<const Hash> leaves) {
-  if (leaves.empty()) return crypto::Sha256Of(Bytes{});
-  std::array<Hash, 64> stack;
-  size_t depth = 0;
-  for (uint64_t i = 0; i < leaves.size(); ++i) {
-    Hash h = leaves[i];
-    for (uint64_t done = i; (done & 1) != 0; done >>= 1) h = hasher.Node(stack[--depth], h);
-    stack[depth++] = h;
-  }
-  Hash root = stack[--depth];
-  while (depth > 0) root = hasher.Node(stack[--depth], root);
-  return root;
-}
-
 // The size of the left subtree of a tree of n >= 2 leaves.
 uint64_t SplitPoint(uint64_t n) { return std::bit_floor(n - 1); }
 
@@ -145,22 +127,42 @@ Hash LeafHash(Bytes data) { return ThreadHasher().Leaf(data); }
 
 Hash NodeHash(const Hash& l, const Hash& r) { return ThreadHasher().Node(l, r); }
 
-Hash Root(std::span<const Hash> leaf_hashes) { return RootOf(ThreadHasher(), leaf_hashes); }
+void CompactRange::Append(const Hash& leaf_hash) {
+  Hasher& hasher = ThreadHasher();
+  Hash h = leaf_hash;
+  for (uint64_t done = size_; (done & 1) != 0; done >>= 1) h = hasher.Node(subtrees_[--depth_], h);
+  subtrees_[depth_++] = h;
+  ++size_;
+}
+
+Hash CompactRange::Root() const {
+  if (depth_ == 0) return crypto::Sha256Of(Bytes{});
+  Hasher& hasher = ThreadHasher();
+  size_t i = depth_ - 1;
+  Hash root = subtrees_[i];
+  while (i > 0) root = hasher.Node(subtrees_[--i], root);
+  return root;
+}
+
+Hash Root(std::span<const Hash> leaf_hashes) {
+  CompactRange range;
+  for (const Hash& h : leaf_hashes) range.Append(h);
+  return range.Root();
+}
 
 std::vector<Hash> InclusionProof(std::span<const Hash> leaf_hashes, uint64_t index) {
   std::vector<Hash> proof;
   if (index >= leaf_hashes.size()) return proof;
-  Hasher& hasher = ThreadHasher();
   // Walk down from the root to the leaf, taking the other subtree's root at
   // each split; each level costs the size of the subtree left behind, O(n) in all.
   std::span<const Hash> tree = leaf_hashes;
   while (tree.size() > 1) {
     const uint64_t k = SplitPoint(tree.size());
     if (index < k) {
-      proof.push_back(RootOf(hasher, tree.subspan(k)));
+      proof.push_back(Root(tree.subspan(k)));
       tree = tree.first(k);
     } else {
-      proof.push_back(RootOf(hasher, tree.first(k)));
+      proof.push_back(Root(tree.first(k)));
       tree = tree.subspan(k);
       index -= k;
     }
@@ -172,7 +174,6 @@ std::vector<Hash> InclusionProof(std::span<const Hash> leaf_hashes, uint64_t ind
 std::vector<Hash> ConsistencyProof(std::span<const Hash> leaf_hashes, uint64_t old_size) {
   std::vector<Hash> proof;
   if (old_size == 0 || old_size > leaf_hashes.size()) return proof;
-  Hasher& hasher = ThreadHasher();
   // SUBPROOF(m, D[n], b), unrolled from the root down; `whole_old_tree` is b:
   // it stays true while the subtree holding the old tree's right edge starts
   // at leaf 0, where the verifier knows that subtree's root as root1.
@@ -182,16 +183,16 @@ std::vector<Hash> ConsistencyProof(std::span<const Hash> leaf_hashes, uint64_t o
   while (m != tree.size()) {
     const uint64_t k = SplitPoint(tree.size());
     if (m <= k) {
-      proof.push_back(RootOf(hasher, tree.subspan(k)));
+      proof.push_back(Root(tree.subspan(k)));
       tree = tree.first(k);
     } else {
-      proof.push_back(RootOf(hasher, tree.first(k)));
+      proof.push_back(Root(tree.first(k)));
       tree = tree.subspan(k);
       m -= k;
       whole_old_tree = false;
     }
   }
-  if (!whole_old_tree) proof.push_back(RootOf(hasher, tree));
+  if (!whole_old_tree) proof.push_back(Root(tree));
   std::reverse(proof.begin(), proof.end());
   return proof;
 }
