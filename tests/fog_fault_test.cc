@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "storenode/common/fog_client.h"
+#include "storenode/fog/client.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/topics.h"

@@ -11,7 +11,7 @@
 #include "fog/src/access.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/config.h"
-#include "storenode/common/fog_client.h"
+#include "storenode/fog/client.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/till_registry.h"

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "ledger/ledger.h"
-#include "storenode/common/fog_client.h"
+#include "storenode/fog/client.h"
 #include "storenode/common/ledger.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/totals.h"

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "storenode/common/fog_client.h"
+#include "storenode/fog/client.h"
 #include "storenode/schemas/fog.pb.h"
 #include "support/process.h"
 

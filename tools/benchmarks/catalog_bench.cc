@@ -16,7 +16,7 @@
 #include "bench.h"
 #include "process.h"
 #include "sim/sim.h"
-#include "storenode/common/fog_client.h"
+#include "storenode/fog/client.h"
 #include "storenode/edge.h"
 #include "storenode/schemas/bench.pb.h"
 #include "storenode/schemas/fog.pb.h"
