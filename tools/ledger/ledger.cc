@@ -137,7 +137,7 @@ struct Ledger::Impl {
   crypto::SigningKey key;
   std::unique_ptr<sql::Db> db;
   std::vector<crypto::Hash> leaves;  // leaf hashes, for proofs
-  merkle::CompactRange frontier;  // of `leaves`: the root after each append in O(log n)
+  merkle::CompactRange frontier;     // of `leaves`: the root after each append in O(log n)
   std::map<std::string, StoreRow> stores;
   v1::SignedTreeHead head;  // of the current size; empty while the log is
   Status failed;
