@@ -8,7 +8,7 @@
 
 #include "storenode/fog/client.h"
 #include "storenode/schemas/fog.pb.h"
-#include "support/process.h"
+#include "support/harness.h"
 
 namespace storenode::testing {
 

@@ -9,8 +9,8 @@
 #include "sim/sim.h"
 #include "storenode/edge.h"
 #include "storenode/schemas/closedown.pb.h"
-#include "support/broker.h"
 #include "support/fog.h"
+#include "support/harness.h"
 
 namespace storenode::testing {
 
