@@ -1,3 +1,4 @@
+// The tests' REQUIRE wrappers over the harness (harness.h).
 #include "support/harness.h"
 
 #include <catch2/catch.hpp>

@@ -1,6 +1,10 @@
 // The harness (tests/support/harness/: processes, ports, mosquitto) as the
 // tests use it: its names in storenode::testing, and wrappers that fail the
 // test case with REQUIRE where the harness returns a Status.
+//
+// Promise: a set-up that did not happen fails the test case there, with the
+// harness's reason, instead of handing the test an empty path or a -1.
+// Only for the thread that runs the test case (REQUIRE).
 #pragma once
 
 #include <sys/types.h>

@@ -1,3 +1,4 @@
+// The harness's mosquitto (broker.h): written config, start, restart, pause, reload.
 #include "harness/broker.h"
 
 #include <pwd.h>

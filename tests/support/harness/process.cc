@@ -1,3 +1,4 @@
+// Child processes, /proc figures, scratch directories and ports (process.h).
 #include "harness/process.h"
 
 #include <arpa/inet.h>
