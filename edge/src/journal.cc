@@ -160,8 +160,7 @@ Status Journal::Impl::CreateGenesis() {
 }
 
 std::string Journal::Impl::CurrentDay() const {
-  const Clock* clock = options.clock ? options.clock : SystemClock::Default();
-  std::string day = DayOf(clock->NowMicros() + int64_t{options.day_offset_minutes} * 60'000'000);
+  std::string day = DayOf(options.clock->NowMicros() + int64_t{options.day_offset_minutes} * 60'000'000);
   day = std::max({day, head.business_day, opened_day});
   if (!head.last_sealed_day.empty()) day = std::max(day, NextDay(head.last_sealed_day));
   return day;
@@ -308,13 +307,7 @@ Result<std::vector<v1::JournalEvent>> Journal::Impl::ReadEventsLocked(uint64_t f
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare(std::string(kSelectEvents) +
                                                   " WHERE seq >= ? ORDER BY seq LIMIT ?"));
   stmt.Bind(1, static_cast<int64_t>(from)).Bind(2, static_cast<int64_t>(max));
-  std::vector<v1::JournalEvent> out;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    out.push_back(EventFromRow(stmt));
-  }
-  return out;
+  return EventsOf(stmt);
 }
 
 Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventBody& body) {
@@ -355,7 +348,7 @@ Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventB
 
 Result<Recorded> Journal::Impl::Append(v1::EventKind kind, v1::EventBody body,
                                        const std::string& day) {
-  const Clock* clock = options.clock ? options.clock : SystemClock::Default();
+  const Clock* clock = options.clock;
   bool receipt = kind == v1::SALE || kind == v1::REFUND || kind == v1::VOID;
   v1::EventHeader h;
   h.set_schema_version(kSchemaVersion);
@@ -454,6 +447,8 @@ Result<std::unique_ptr<Journal>> Journal::Open(const Options& options) {
   if (options.tax_rates_bp.empty()) return Status::Invalid("no tax rates configured");
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  // The clock fallback, once: options().clock is never null after Open.
+  if (impl->options.clock == nullptr) impl->options.clock = SystemClock::Default();
   SN_RETURN_IF_ERROR(impl->Init());
   return std::unique_ptr<Journal>(new Journal(std::move(impl)));
 }
@@ -647,8 +642,7 @@ uint64_t Journal::acked_seq() const {
 Result<uint64_t> Journal::Prune(int retention_days) {
   std::lock_guard lock(impl_->mu);
   Impl& j = *impl_;
-  const Clock* clock = j.options.clock ? j.options.clock : SystemClock::Default();
-  int64_t cutoff = clock->NowMicros() - int64_t{retention_days} * 86'400'000'000;
+  int64_t cutoff = j.options.clock->NowMicros() - int64_t{retention_days} * 86'400'000'000;
   // The newest event that is both acked and old enough; everything from 2 up
   // to it goes. Genesis stays: it carries the key.
   SN_ASSIGN_OR_RETURN(sql::Stmt last,

@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "closedown.h"
+#include "forwarder.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/ledger.h"
 #include "storenode/common/merkle.h"
@@ -186,22 +187,6 @@ Status CheckZChain(sql::Db& db, const crypto::PublicKey& fog_key, uint64_t z_num
   return Status::Ok();
 }
 
-Result<v1::LedgerReceipt> LoadReceipt(sql::Db& db, uint64_t z_number) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
-                      db.Prepare("SELECT receipt FROM ledger_receipts WHERE z_number = ?"));
-  stmt.Bind(1, static_cast<int64_t>(z_number));
-  SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  if (!row) {
-    return Status::NotFound("Z " + std::to_string(z_number) +
-                            " has no ledger receipt yet (still in the ledger backlog)");
-  }
-  v1::LedgerReceipt receipt;
-  if (!receipt.ParseFromString(stmt.Blob(0))) {
-    return Status::Corruption("the stored ledger receipt does not parse");
-  }
-  return receipt;
-}
-
 }  // namespace
 
 Result<std::vector<crypto::Hash>> ZLeafHashes(sql::Db& fog_db, const v1::ZReport& z, bool rehash) {
@@ -283,7 +268,7 @@ Result<std::vector<ProofStep>> ProveReceipt(const ReceiptQuery& q) {
       [&](std::string* d) { return CheckInZ(*db, q, sale, &z_number, d); },
       [&](std::string* d) { return CheckZChain(*db, fog_key, z_number, &z_bytes, d); },
       [&](std::string* d) -> Status {
-        SN_ASSIGN_OR_RETURN(receipt, LoadReceipt(*db, z_number));
+        SN_ASSIGN_OR_RETURN(receipt, StoredReceipt(*db, z_number));
         SN_RETURN_IF_ERROR(ledger::VerifyZInclusion(receipt, z_bytes));
         *d = "leaf " + std::to_string(receipt.leaf_index()) + " of " +
              std::to_string(receipt.tree_size()) + ", root " + Short(receipt.root());

@@ -20,8 +20,8 @@ constexpr uint64_t kDeltaMaxShare = 2;
 
 }  // namespace
 
-Catalog::Catalog(sql::Db& db, const Config& config, const Clock& clock)
-    : db_(db), config_(config), clock_(clock) {}
+Catalog::Catalog(sql::Db& db, const Config& config, const Clock& clock, ActionJournal& actions)
+    : db_(db), config_(config), clock_(clock), actions_(actions) {}
 
 Status Catalog::Load() {
   SN_RETURN_IF_ERROR(db_.Exec(kCatalogSchema));
@@ -52,10 +52,10 @@ std::optional<mqtt::Message> Catalog::Manifest() const {
   return msg;
 }
 
-v1::FogResponse Catalog::Import(const v1::CatalogImportRequest& request, const std::string& manager,
-                                const RecordAction& record_action) {
+v1::FogResponse Catalog::Import(const v1::CatalogImportRequest& request,
+                                const std::string& manager) {
   v1::FogResponse r;
-  auto applied = Apply(request, manager, record_action);
+  auto applied = Apply(request, manager);
   if (!applied.ok()) {
     r.set_error(applied.status().message());
     return r;
@@ -72,8 +72,7 @@ v1::FogResponse Catalog::Import(const v1::CatalogImportRequest& request, const s
 }
 
 Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest& request,
-                                                 const std::string& manager,
-                                                 const RecordAction& record_action) {
+                                                 const std::string& manager) {
   if (config_.catalog_tax_codes.empty()) {
     return Status::Precondition("no tax codes configured ([catalog] tax_codes in " +
                                 config_.source + "): every import is refused");
@@ -197,7 +196,7 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
   ins.Bind(6, static_cast<int64_t>(by_sku.size())).Bind(7, static_cast<int64_t>(count));
   ins.BindBlob(8, content_hash).BindBlob(9, file_sha.data(), file_sha.size());
   SN_RETURN_IF_ERROR(ins.Run());
-  SN_RETURN_IF_ERROR(record_action(
+  SN_RETURN_IF_ERROR(actions_.Append(
       manager, "catalog-import",
       "version " + std::to_string(version) + ": " + std::to_string(parsed.rows.size()) + " rows, " +
           std::to_string(by_sku.size()) + " items changed, " + std::to_string(count) +

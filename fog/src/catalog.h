@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "action_journal.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/mqtt.h"
@@ -72,17 +73,13 @@ CREATE TABLE IF NOT EXISTS catalog_barcodes(
 
 class Catalog {
  public:
-  // Appends one entry to the fog's action journal (Fog::Impl::AppendAction).
-  using RecordAction = std::function<Status(const std::string& manager, const std::string& kind,
-                                            const std::string& detail)>;
-
-  Catalog(sql::Db& db, const Config& config, const Clock& clock);
+  // Imports are recorded in `actions`, in their transaction.
+  Catalog(sql::Db& db, const Config& config, const Clock& clock, ActionJournal& actions);
   Status Load();
 
   // Validates and applies an import. `r.ok` false with the reason (and the
   // rows' errors in r.catalog_import) when nothing was applied.
-  v1::FogResponse Import(const v1::CatalogImportRequest& request, const std::string& manager,
-                         const RecordAction& record_action);
+  v1::FogResponse Import(const v1::CatalogImportRequest& request, const std::string& manager);
   v1::FogResponse Show(const v1::CatalogShowRequest& request);
   v1::FogResponse Versions();
 
@@ -100,13 +97,13 @@ class Catalog {
 
  private:
   Result<v1::CatalogImportResponse> Apply(const v1::CatalogImportRequest& request,
-                                          const std::string& manager,
-                                          const RecordAction& record_action);
+                                          const std::string& manager);
   Result<std::vector<std::string>> BuildChunks(uint64_t from_version);
 
   sql::Db& db_;
   const Config& config_;
   const Clock& clock_;
+  ActionJournal& actions_;
   uint64_t version_ = 0;
   std::string content_hash_;
   uint64_t item_count_ = 0;

@@ -21,7 +21,7 @@
 //  4. Seal commands are retained per till, so a till offline now obeys when
 //     it returns; "seal up to D" also covers earlier unsealed days. The fog
 //     never relies on the broker keeping them: after every (re)connect, every
-//     config.reassert_ms, and when a till connects (its online status or its
+//     config_.reassert_ms, and when a till connects (its online status or its
 //     first journal), it publishes again every seal a till still owes
 //     (OwedSeals: derived from closedowns and the stored DAY_SEALED events,
 //     read_models.h; nothing else to lose).
@@ -32,7 +32,7 @@
 
 #include <cstring>
 
-#include "fog_impl.h"
+#include "action_journal.h"
 #include "read_models.h"
 #include "storenode/common/fault.h"
 #include "storenode/common/files.h"
@@ -48,6 +48,16 @@ namespace {
 
 std::string Hex(std::string_view raw) { return crypto::ToHex(crypto::AsBytes(raw)); }
 
+// A row of "SELECT z_number, z, hash, signature FROM zreports".
+StoredZ ZOfRow(sql::Stmt& row) {
+  StoredZ z;
+  z.z_number = static_cast<uint64_t>(row.Int(0));
+  z.z.set_z(row.Blob(1));
+  z.z.set_hash(row.Blob(2));
+  z.z.set_signature(row.Blob(3));
+  return z;
+}
+
 }  // namespace
 
 Result<std::vector<StoredZ>> ZsOf(sql::Db& db, const std::string& day) {
@@ -58,11 +68,7 @@ Result<std::vector<StoredZ>> ZsOf(sql::Db& db, const std::string& day) {
   while (true) {
     SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    StoredZ& z = out.emplace_back();
-    z.z_number = static_cast<uint64_t>(stmt.Int(0));
-    z.z.set_z(stmt.Blob(1));
-    z.z.set_hash(stmt.Blob(2));
-    z.z.set_signature(stmt.Blob(3));
+    out.push_back(ZOfRow(stmt));
   }
   return out;
 }
@@ -74,11 +80,7 @@ Status ForEachZ(sql::Db& db, uint64_t up_to, const std::function<Status(StoredZ&
   while (true) {
     SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    StoredZ z;
-    z.z_number = static_cast<uint64_t>(stmt.Int(0));
-    z.z.set_z(stmt.Blob(1));
-    z.z.set_hash(stmt.Blob(2));
-    z.z.set_signature(stmt.Blob(3));
+    StoredZ z = ZOfRow(stmt);
     SN_RETURN_IF_ERROR(visit(z));
   }
   return Status::Ok();
@@ -89,18 +91,18 @@ Result<uint64_t> LastZNumber(sql::Db& db) {
   return static_cast<uint64_t>(last);
 }
 
-Result<std::optional<std::string>> ZBytes(sql::Db& db, uint64_t z_number) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt z, db.Prepare("SELECT z FROM zreports WHERE z_number = ?"));
+Result<std::optional<std::string>> CloseDown::ZBytes(uint64_t z_number) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt z, db_.Prepare("SELECT z FROM zreports WHERE z_number = ?"));
   z.Bind(1, static_cast<int64_t>(z_number));
   SN_ASSIGN_OR_RETURN(bool row, z.Step());
   if (!row) return std::optional<std::string>();
   return std::optional<std::string>(z.Blob(0));
 }
 
-Result<std::optional<NewestCloseDown>> LastCloseDown(sql::Db& db) {
+Result<std::optional<NewestCloseDown>> CloseDown::Newest() {
   SN_ASSIGN_OR_RETURN(
       sql::Stmt q,
-      db.Prepare("SELECT c.business_day, c.requested_us, z.z FROM closedowns c JOIN zreports z "
+      db_.Prepare("SELECT c.business_day, c.requested_us, z.z FROM closedowns c JOIN zreports z "
                  "ON z.business_day = c.business_day AND z.part = 0 ORDER BY z.z_number DESC "
                  "LIMIT 1"));
   SN_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -113,153 +115,129 @@ Result<std::optional<NewestCloseDown>> LastCloseDown(sql::Db& db) {
 }
 
 // These two read the forwarder's ledger_receipts (closedown.h).
-Result<std::optional<StoredZ>> NextUndelivered(sql::Db& db) {
+Result<std::optional<StoredZ>> CloseDown::NextUndelivered() {
   SN_ASSIGN_OR_RETURN(sql::Stmt next,
-                      db.Prepare("SELECT z_number, z, hash, signature FROM zreports WHERE "
+                      db_.Prepare("SELECT z_number, z, hash, signature FROM zreports WHERE "
                                  "z_number = (SELECT IFNULL(MAX(z_number), 0) + 1 FROM "
                                  "ledger_receipts)"));
   SN_ASSIGN_OR_RETURN(bool row, next.Step());
   if (!row) return std::optional<StoredZ>();
-  StoredZ z;
-  z.z_number = static_cast<uint64_t>(next.Int(0));
-  z.z.set_z(next.Blob(1));
-  z.z.set_hash(next.Blob(2));
-  z.z.set_signature(next.Blob(3));
-  return std::optional<StoredZ>(std::move(z));
+  return std::optional<StoredZ>(ZOfRow(next));
 }
 
-Result<uint64_t> UndeliveredCount(sql::Db& db) {
+Result<uint64_t> CloseDown::UndeliveredCount() {
   SN_ASSIGN_OR_RETURN(int64_t n,
-                      db.QueryInt("SELECT COUNT(*) FROM zreports WHERE z_number > "
+                      db_.QueryInt("SELECT COUNT(*) FROM zreports WHERE z_number > "
                                   "(SELECT IFNULL(MAX(z_number), 0) FROM ledger_receipts)"));
   return static_cast<uint64_t>(n);
 }
 
-Status Fog::Impl::LoadFogKey() {
-  std::string key_path = config.data_dir + "/fog.key";
+Result<crypto::SigningKey> LoadFogKey(sql::Db& db, const std::string& data_dir) {
+  const std::string key_path = data_dir + "/fog.key";
+  crypto::SigningKey key;
   struct stat st {};
   if (stat(key_path.c_str(), &st) != 0) {
     // A new key is only right for a new store: a fog.db that already signed
     // Zs or actions would continue its chain under a key no auditor pinned,
     // so the operator must restore the key instead (docs/DEPLOY.md).
-    SN_ASSIGN_OR_RETURN(int64_t signed_rows,
-                        db->QueryInt("SELECT (SELECT COUNT(*) FROM zreports) + "
-                                     "(SELECT COUNT(*) FROM actions)"));
+    SN_ASSIGN_OR_RETURN(uint64_t zs, LastZNumber(db));
+    SN_ASSIGN_OR_RETURN(int64_t actions, ActionJournal::Count(db));
+    const int64_t signed_rows = static_cast<int64_t>(zs) + actions;
     if (signed_rows > 0) {
       return Status::Precondition(
-          key_path + " is missing but " + config.data_dir + "/fog.db holds " +
+          key_path + " is missing but " + data_dir + "/fog.db holds " +
           std::to_string(signed_rows) +
           " Zs and actions signed with it: restore fog.key from the backup "
           "(storectl backup, docs/DEPLOY.md) instead of starting with a new key");
     }
-    fog_key = crypto::SigningKey::Generate();
-    SN_RETURN_IF_ERROR(fog_key.Save(key_path));
+    key = crypto::SigningKey::Generate();
+    SN_RETURN_IF_ERROR(key.Save(key_path));
     spdlog::info("made the fog's signing key {}: {}", key_path,
-                 crypto::Fingerprint(fog_key.public_key()));
+                 crypto::Fingerprint(key.public_key()));
   } else {
-    SN_ASSIGN_OR_RETURN(fog_key, crypto::SigningKey::Load(key_path));
+    SN_ASSIGN_OR_RETURN(key, crypto::SigningKey::Load(key_path));
   }
   // The public half, for auditors and `storectl verify receipt`.
-  return files::WriteAtomic(config.data_dir + "/fog.pub",
-                            crypto::ToHex(fog_key.public_key()) + "\n", 0644);
+  SN_RETURN_IF_ERROR(
+      files::WriteAtomic(data_dir + "/fog.pub", crypto::ToHex(key.public_key()) + "\n", 0644));
+  return key;
 }
 
-Status Fog::Impl::LoadCloseDowns() {
-  SN_RETURN_IF_ERROR(LoadFogKey());
-  SN_ASSIGN_OR_RETURN(sql::Stmt parts, db->Prepare("SELECT business_day, MAX(part) + 1 FROM "
+CloseDown::CloseDown(sql::Db& db, const Config& config, const Clock& clock,
+                     const crypto::SigningKey& key, Ingest& ingest, const Trust& trust,
+                     ActionJournal& actions, std::function<bool()> recovering)
+    : db_(db),
+      config_(config),
+      clock_(clock),
+      key_(key),
+      ingest_(ingest),
+      trust_(trust),
+      actions_(actions),
+      recovering_(std::move(recovering)) {}
+
+Status CloseDown::Load() {
+  SN_ASSIGN_OR_RETURN(sql::Stmt parts, db_.Prepare("SELECT business_day, MAX(part) + 1 FROM "
                                                    "zreports GROUP BY business_day"));
   while (true) {
     SN_ASSIGN_OR_RETURN(bool row, parts.Step());
     if (!row) break;
-    open_parts[parts.Text(0)] = static_cast<uint32_t>(parts.Int(1));
-    late_days.insert(parts.Text(0));  // re-checked once at start
+    open_parts_[parts.Text(0)] = static_cast<uint32_t>(parts.Int(1));
+    late_days_.insert(parts.Text(0));  // re-checked once at start
   }
   SN_ASSIGN_OR_RETURN(sql::Stmt waiting,
-                      db->Prepare("SELECT business_day FROM closedowns WHERE state = 'waiting'"));
+                      db_.Prepare("SELECT business_day FROM closedowns WHERE state = 'waiting'"));
   while (true) {
     SN_ASSIGN_OR_RETURN(bool row, waiting.Step());
     if (!row) break;
-    waiting_days.insert(waiting.Text(0));
+    waiting_days_.insert(waiting.Text(0));
   }
-  ingest->SetPartOfDay([this](const std::string& day) { return PartOfDay(day); });
+  ingest_.SetPartOfDay([this](const std::string& day) { return PartOfDay(day); });
   return Status::Ok();
 }
 
-uint32_t Fog::Impl::PartOfDay(const std::string& day) const {
-  auto it = open_parts.find(day);
-  return it == open_parts.end() ? 0 : it->second;
+uint32_t CloseDown::PartOfDay(const std::string& day) const {
+  auto it = open_parts_.find(day);
+  return it == open_parts_.end() ? 0 : it->second;
 }
 
-std::vector<std::string> Fog::Impl::ExpectedTills() const {
-  std::set<std::string> out(config.expected_tills.begin(), config.expected_tills.end());
-  // Provisioned tills are expected too, unless revoked: `storectl provision
-  // till` registers a till without anyone editing fog.toml.
-  for (const std::string& id : ingest->RegisteredTills()) out.insert(id);
-  if (config.expected_tills.empty()) {
-    for (const auto& [id, d] : ingest->devices()) out.insert(id);
-  }
-  return {out.begin(), out.end()};
+std::vector<std::string> CloseDown::ExpectedTills() const {
+  return trust_.ExpectedTills(ingest_.devices());
 }
 
-Result<std::set<std::string>> Fog::Impl::SealedTills(const std::string& day) {
-  return SealedDevices(*db, day);
+Result<std::set<std::string>> CloseDown::SealedTills(const std::string& day) {
+  return SealedDevices(db_, day);
 }
 
-Result<std::vector<v1::SignedZ>> Fog::Impl::StoredZs(const std::string& day) {
-  SN_ASSIGN_OR_RETURN(std::vector<StoredZ> stored, ZsOf(*db, day));
+Result<std::vector<v1::SignedZ>> CloseDown::StoredZs(const std::string& day) {
+  SN_ASSIGN_OR_RETURN(std::vector<StoredZ> stored, ZsOf(db_, day));
   std::vector<v1::SignedZ> out;
   for (StoredZ& s : stored) {
     v1::SignedZ& z = out.emplace_back(std::move(s.z));
-    z.set_fog_public_key(fog_key.public_key().data(), 32);
+    z.set_fog_public_key(key_.public_key().data(), 32);
   }
   return out;
 }
 
-Status Fog::Impl::AppendAction(const std::string& manager, const std::string& kind,
-                               const std::string& detail) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt last,
-                      db->Prepare("SELECT hash FROM actions ORDER BY seq DESC LIMIT 1"));
-  SN_ASSIGN_OR_RETURN(bool any, last.Step());
-  crypto::Hash prev = any ? crypto::HashFromBytes(last.BlobView(0)).value()
-                          : crypto::Sha256Of("storenode-actions-v1/" + config.store_id);
-  int64_t at = clock.NowMicros();
-  // Same framing as journal events: prev || be32 length-prefixed fields.
-  crypto::Sha256 h;
-  h.Update(crypto::Bytes(prev.data(), prev.size()));
-  for (const std::string& field : {std::to_string(at), manager, kind, detail}) {
-    PutLengthPrefixed(h, field);
-  }
-  crypto::Hash hash = h.Final();
-  crypto::Signature sig = fog_key.Sign(crypto::Bytes(hash.data(), hash.size()));
-  SN_ASSIGN_OR_RETURN(sql::Stmt ins, db->Prepare("INSERT INTO actions(at_us, manager, kind, "
-                                                 "detail, prev_hash, hash, signature) "
-                                                 "VALUES(?,?,?,?,?,?,?)"));
-  ins.Bind(1, at).Bind(2, manager).Bind(3, kind).Bind(4, detail);
-  ins.BindBlob(5, prev.data(), 32).BindBlob(6, hash.data(), 32).BindBlob(7, sig.data(), 64);
-  spdlog::info("action by {}: {} {}", manager, kind, detail);
-  return ins.Run();
-}
-
-void Fog::Impl::SendSealCommands(const std::string& day) {
+void CloseDown::SendSealCommands(const std::string& day) {
   v1::DeviceCommand cmd;
   cmd.mutable_seal_day()->set_day(day);
   for (const std::string& till : ExpectedTills()) {
     mqtt::Message m;
-    m.topic = topics::Cmd(config.store_id, till);
+    m.topic = topics::Cmd(config_.store_id, till);
     m.payload = cmd.SerializeAsString();
     m.retained = true;  // a till that is offline gets it when it returns
-    Publish(std::move(m));
+    outgoing_.push_back(std::move(m));
   }
 }
 
-Result<std::vector<std::string>> Fog::Impl::OwedSeals(const std::string& till) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare("SELECT business_day, state FROM closedowns "
+Result<std::vector<std::string>> CloseDown::OwedSeals(const std::string& till) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare("SELECT business_day, state FROM closedowns "
                                                   "ORDER BY business_day"));
   // Days the till has sealed are not owed (read_models.h).
-  SN_ASSIGN_OR_RETURN(std::set<std::string> sealed_days, DaysSealedBy(*db, till));
+  SN_ASSIGN_OR_RETURN(std::set<std::string> sealed_days, DaysSealedBy(db_, till));
   // A till first seen after a closed day never sold on it.
-  auto d = ingest->devices().find(till);
-  std::string first_day = d == ingest->devices().end() ? "" : DayOf(d->second.first_seen_us);
+  auto d = ingest_.devices().find(till);
+  std::string first_day = d == ingest_.devices().end() ? "" : DayOf(d->second.first_seen_us);
   std::vector<std::string> owed;
   std::string newest_closed;
   while (true) {
@@ -278,7 +256,7 @@ Result<std::vector<std::string>> Fog::Impl::OwedSeals(const std::string& till) {
   return owed;
 }
 
-void Fog::Impl::SendOwedSeals(const std::string& till) {
+void CloseDown::SendOwedSeals(const std::string& till) {
   auto owed = OwedSeals(till);
   if (!owed.ok()) {
     spdlog::error("owed seal commands of {}: {}", till, owed.status().ToString());
@@ -288,30 +266,34 @@ void Fog::Impl::SendOwedSeals(const std::string& till) {
     v1::DeviceCommand cmd;
     cmd.mutable_seal_day()->set_day(day);
     mqtt::Message m;
-    m.topic = topics::Cmd(config.store_id, till);
+    m.topic = topics::Cmd(config_.store_id, till);
     m.payload = cmd.SerializeAsString();
     m.retained = true;  // the newest one stays for when the till returns
-    Publish(std::move(m));
+    outgoing_.push_back(std::move(m));
   }
 }
 
-Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
+void CloseDown::ReassertSeals() {
+  for (const std::string& till : ExpectedTills()) SendOwedSeals(till);
+}
+
+Result<v1::SignedZ> CloseDown::BuildZ(const std::string& day, uint32_t part,
                                       const v1::CloseDownRequest& request,
                                       const std::string& requested_by,
                                       const std::vector<std::string>& missing) {
   v1::ZReport z;
-  z.set_store_id(config.store_id);
+  z.set_store_id(config_.store_id);
   z.set_business_day(day);
   z.set_part(part);
   z.set_kind(part == 0 ? "Z" : "SUPPLEMENT");
   z.set_software_version(STORENODE_VERSION);
-  z.set_created_us(clock.NowMicros());
+  z.set_created_us(clock_.NowMicros());
   z.set_requested_by(requested_by);
   z.set_forced(!missing.empty());
   for (const std::string& m : missing) z.add_missing_tills(m);
 
   // The previous Z: number, hash, grand totals.
-  SN_ASSIGN_OR_RETURN(sql::Stmt prev, db->Prepare("SELECT z_number, hash, z FROM zreports "
+  SN_ASSIGN_OR_RETURN(sql::Stmt prev, db_.Prepare("SELECT z_number, hash, z FROM zreports "
                                                   "ORDER BY z_number DESC LIMIT 1"));
   SN_ASSIGN_OR_RETURN(bool has_prev, prev.Step());
   v1::GrandTotals grand;
@@ -327,20 +309,20 @@ Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
   }
   if (part > 0) {
     SN_ASSIGN_OR_RETURN(int64_t original,
-                        db->QueryInt("SELECT z_number FROM zreports WHERE business_day = '" + day +
+                        db_.QueryInt("SELECT z_number FROM zreports WHERE business_day = '" + day +
                                      "' AND part = 0"));
     z.set_supplements_z_number(static_cast<uint64_t>(original));
   }
 
   // Figures: the read models of (day, part), per till and merged.
   std::map<std::string, v1::DayTotals> per_till;
-  SN_ASSIGN_OR_RETURN(auto totals, DayTotalsOf(*db, day, part));
+  SN_ASSIGN_OR_RETURN(auto totals, DayTotalsOf(db_, day, part));
   v1::DayTotals& all = *z.mutable_totals();
   for (auto& [device, t] : totals) {
     MergeTotals(t, &all);
     per_till[device] = std::move(t);
   }
-  all.set_store_id(config.store_id);
+  all.set_store_id(config_.store_id);
   all.set_business_day(day);
   // A counted drawer without cash activity still gets a row.
   for (const auto& [device, counted] : request.counted_cash()) {
@@ -357,7 +339,7 @@ Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
   // Tills and the Merkle tree over the covered event hashes.
   std::set<std::string> sealed;
   SN_ASSIGN_OR_RETURN(sealed, SealedTills(day));
-  SN_ASSIGN_OR_RETURN(std::vector<DayRange> ranges, DayRangesOf(*db, day, part));
+  SN_ASSIGN_OR_RETURN(std::vector<DayRange> ranges, DayRangesOf(db_, day, part));
   std::set<std::string> listed;
   for (const DayRange& range : ranges) {
     const std::string &device = range.device_id, &journal = range.journal_id;
@@ -372,8 +354,8 @@ Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
     till->set_first_receipt_no(t.first_receipt_no());
     till->set_last_receipt_no(t.last_receipt_no());
     till->set_receipt_count(t.receipt_count());
-    auto d = ingest->devices().find(device);
-    if (d != ingest->devices().end() && d->second.journal_id == journal) {
+    auto d = ingest_.devices().find(device);
+    if (d != ingest_.devices().end() && d->second.journal_id == journal) {
       till->set_head_seq(d->second.acked_seq);
       till->set_head_hash(d->second.head_hash.data(), 32);
     }
@@ -389,7 +371,7 @@ Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
     till.set_missing(std::find(missing.begin(), missing.end(), till.device_id()) != missing.end());
   }
   z.set_leaf_count(all.event_count());  // a capacity hint for ZLeafHashes
-  SN_ASSIGN_OR_RETURN(std::vector<crypto::Hash> leaves, ZLeafHashes(*db, z, false));
+  SN_ASSIGN_OR_RETURN(std::vector<crypto::Hash> leaves, ZLeafHashes(db_, z, false));
   crypto::Hash root = merkle::Root(leaves);
   z.set_merkle_root(root.data(), root.size());
   z.set_leaf_count(leaves.size());
@@ -421,41 +403,41 @@ Result<v1::SignedZ> Fog::Impl::BuildZ(const std::string& day, uint32_t part,
   v1::SignedZ signed_z;
   z.SerializeToString(signed_z.mutable_z());
   crypto::Hash hash = crypto::Sha256Of(signed_z.z());
-  crypto::Signature sig = fog_key.Sign(crypto::Bytes(hash.data(), hash.size()));
+  crypto::Signature sig = key_.Sign(crypto::Bytes(hash.data(), hash.size()));
   signed_z.set_hash(hash.data(), hash.size());
   signed_z.set_signature(sig.data(), sig.size());
-  signed_z.set_fog_public_key(fog_key.public_key().data(), 32);
-  SN_ASSIGN_OR_RETURN(sql::Stmt ins, db->Prepare("INSERT INTO zreports(z_number, business_day, "
+  signed_z.set_fog_public_key(key_.public_key().data(), 32);
+  SN_ASSIGN_OR_RETURN(sql::Stmt ins, db_.Prepare("INSERT INTO zreports(z_number, business_day, "
                                                  "part, z, hash, signature) VALUES(?,?,?,?,?,?)"));
   ins.Bind(1, static_cast<int64_t>(z.z_number())).Bind(2, day).Bind(3, int64_t{part});
   ins.BindBlob(4, signed_z.z()).BindBlob(5, signed_z.hash()).BindBlob(6, signed_z.signature());
   SN_RETURN_IF_ERROR(ins.Run());
-  SN_RETURN_IF_ERROR(AppendAction(
+  SN_RETURN_IF_ERROR(actions_.Append(
       requested_by, part == 0 ? "z-issued" : "supplement-issued",
       day + " Z " + std::to_string(z.z_number()) + " net " + Money(all.net_sales()).ToString() +
           (missing.empty() ? "" : " forced, missing " + std::to_string(missing.size()))));
   return signed_z;
 }
 
-Status Fog::Impl::RestoreZ(const v1::SignedZ& signed_z) {
+Status CloseDown::Restore(const v1::SignedZ& signed_z) {
   // Only this fog's own next Z: its key, its signature, its store, the next
   // number, chained to the Z before.
   if (signed_z.fog_public_key() !=
-      std::string(reinterpret_cast<const char*>(fog_key.public_key().data()), 32)) {
+      std::string(reinterpret_cast<const char*>(key_.public_key().data()), 32)) {
     return Status::Corruption("signed by another fog key");
   }
   const crypto::Hash hash = crypto::Sha256Of(signed_z.z());
   if (signed_z.hash() != std::string(reinterpret_cast<const char*>(hash.data()), 32) ||
-      !crypto::Verify(fog_key.public_key(), crypto::Bytes(hash.data(), 32),
+      !crypto::Verify(key_.public_key(), crypto::Bytes(hash.data(), 32),
                       crypto::AsBytes(signed_z.signature()))) {
     return Status::Corruption("hash or signature does not verify under this fog's key");
   }
   v1::ZReport z;
   if (!z.ParseFromString(signed_z.z())) return Status::Corruption("the Z does not parse");
-  if (z.store_id() != config.store_id) return Status::Corruption("a Z of store " + z.store_id());
-  sql::Transaction txn(*db);
+  if (z.store_id() != config_.store_id) return Status::Corruption("a Z of store " + z.store_id());
+  sql::Transaction txn(db_);
   SN_RETURN_IF_ERROR(txn.begin_status());
-  SN_ASSIGN_OR_RETURN(sql::Stmt prev, db->Prepare("SELECT z_number, hash FROM zreports ORDER BY "
+  SN_ASSIGN_OR_RETURN(sql::Stmt prev, db_.Prepare("SELECT z_number, hash FROM zreports ORDER BY "
                                                   "z_number DESC LIMIT 1"));
   SN_ASSIGN_OR_RETURN(bool has_prev, prev.Step());
   const uint64_t want = has_prev ? static_cast<uint64_t>(prev.Int(0)) + 1 : 1;
@@ -466,14 +448,14 @@ Status Fog::Impl::RestoreZ(const v1::SignedZ& signed_z) {
                               std::to_string(want) + ", chained to the one before)");
   }
   const std::string& day = z.business_day();
-  SN_ASSIGN_OR_RETURN(sql::Stmt ins, db->Prepare("INSERT INTO zreports(z_number, business_day, "
+  SN_ASSIGN_OR_RETURN(sql::Stmt ins, db_.Prepare("INSERT INTO zreports(z_number, business_day, "
                                                  "part, z, hash, signature) VALUES(?,?,?,?,?,?)"));
   ins.Bind(1, static_cast<int64_t>(z.z_number())).Bind(2, day).Bind(3, int64_t{z.part()});
   ins.BindBlob(4, signed_z.z()).BindBlob(5, signed_z.hash()).BindBlob(6, signed_z.signature());
   SN_RETURN_IF_ERROR(ins.Run());
   v1::CloseDownRequest request;
   request.set_business_day(day);
-  SN_ASSIGN_OR_RETURN(sql::Stmt closed, db->Prepare("INSERT INTO closedowns("
+  SN_ASSIGN_OR_RETURN(sql::Stmt closed, db_.Prepare("INSERT INTO closedowns("
                                                     "business_day, state, request, requested_by, "
                                                     "requested_us) VALUES(?, 'closed', ?, ?, ?) "
                                                     "ON CONFLICT DO UPDATE SET state = 'closed'"));
@@ -487,29 +469,29 @@ Status Fog::Impl::RestoreZ(const v1::SignedZ& signed_z) {
     SN_ASSIGN_OR_RETURN(std::string journal, crypto::FromHex(t.journal_id()));
     covered.push_back({t.device_id(), journal, day, t.first_seq(), t.last_seq()});
   }
-  SN_RETURN_IF_ERROR(ingest->AddCovered(covered));
-  SN_RETURN_IF_ERROR(AppendAction(
+  SN_RETURN_IF_ERROR(ingest_.AddCovered(covered));
+  SN_RETURN_IF_ERROR(actions_.Append(
       "fog", "z-recovered", day + " Z " + std::to_string(z.z_number()) + " from the cloud ledger"));
   SN_RETURN_IF_ERROR(txn.Commit());
   CrashPoint("recovery-after-restore");  // tests: a recovery cut short
-  ingest->CoveredCommitted(covered);
-  open_parts[day] = std::max(open_parts[day], z.part() + 1);
-  waiting_days.erase(day);
+  ingest_.CoveredCommitted(covered);
+  open_parts_[day] = std::max(open_parts_[day], z.part() + 1);
+  waiting_days_.erase(day);
   return Status::Ok();
 }
 
 // Inside a transaction: closes `day` if every expected till sealed it (or the
 // request forces it). Fills `response` either way.
-Result<bool> Fog::Impl::TryClose(const std::string& day, const v1::CloseDownRequest& request,
+Result<bool> CloseDown::TryClose(const std::string& day, const v1::CloseDownRequest& request,
                                  const std::string& requested_by, v1::CloseDownResponse* response) {
-  if (forwarder->recovering()) {
+  if (recovering_()) {
     // forwarder.h, invariant 6: a Z numbered before the ledger's history is
     // known would fork it.
     if (request.force()) {
       return Status::Unavailable(
           "fog.db holds no Z and the cloud ledger has not yet answered with this store's Zs; "
           "no Z is issued before it does (ledger " +
-          config.ledger.link.uri + ")");
+          config_.ledger.link.uri + ")");
     }
     return false;
   }
@@ -518,7 +500,7 @@ Result<bool> Fog::Impl::TryClose(const std::string& day, const v1::CloseDownRequ
   // a till with an event awaiting its repaired signature is not done, and
   // not even a forced Z may cover that event. (CheckPendingSignatures ran
   // before this transaction.)
-  std::map<std::string, std::string> unproven = ingest->Unproven(day);
+  std::map<std::string, std::string> unproven = ingest_.Unproven(day);
   if (!unproven.empty() && request.force()) {
     std::string which;
     for (const auto& [till, what] : unproven) which += (which.empty() ? "" : ", ") + what;
@@ -538,7 +520,7 @@ Result<bool> Fog::Impl::TryClose(const std::string& day, const v1::CloseDownRequ
   }
   if (!missing.empty() && !request.force()) return false;
   SN_ASSIGN_OR_RETURN(v1::SignedZ z, BuildZ(day, 0, request, requested_by, missing));
-  SN_ASSIGN_OR_RETURN(sql::Stmt upd, db->Prepare("UPDATE closedowns SET state = 'closed' "
+  SN_ASSIGN_OR_RETURN(sql::Stmt upd, db_.Prepare("UPDATE closedowns SET state = 'closed' "
                                                  "WHERE business_day = ?"));
   upd.Bind(1, day);
   SN_RETURN_IF_ERROR(upd.Run());
@@ -547,7 +529,7 @@ Result<bool> Fog::Impl::TryClose(const std::string& day, const v1::CloseDownRequ
   return true;
 }
 
-v1::FogResponse Fog::Impl::CloseDown(const v1::FogRequest& fog_request,
+v1::FogResponse CloseDown::Request(const v1::FogRequest& fog_request,
                                      const std::string& manager) {
   v1::FogResponse r;
   const v1::CloseDownRequest& req = fog_request.closedown();
@@ -556,7 +538,7 @@ v1::FogResponse Fog::Impl::CloseDown(const v1::FogRequest& fog_request,
     r.set_error("'" + day + "' is not a business day (want YYYY-MM-DD)");
     return r;
   }
-  std::string today = DayOf(clock.NowMicros());
+  std::string today = DayOf(clock_.NowMicros());
   if (day > today) {
     r.set_error("business day " + day + " is in the future (today is " + today + ")");
     return r;
@@ -581,7 +563,7 @@ v1::FogResponse Fog::Impl::CloseDown(const v1::FogRequest& fog_request,
   }
   bool closed_now = false;
   Status s = [&]() -> Status {
-    sql::Transaction txn(*db);
+    sql::Transaction txn(db_);
     SN_RETURN_IF_ERROR(txn.begin_status());
     SN_ASSIGN_OR_RETURN(std::vector<v1::SignedZ> zs, StoredZs(day));
     if (!zs.empty()) {  // asked again: the same Z
@@ -593,7 +575,7 @@ v1::FogResponse Fog::Impl::CloseDown(const v1::FogRequest& fog_request,
       return Status::Ok();
     }
     // The first request is kept; a repeat may add counts or force.
-    SN_ASSIGN_OR_RETURN(sql::Stmt prev, db->Prepare("SELECT request FROM closedowns WHERE "
+    SN_ASSIGN_OR_RETURN(sql::Stmt prev, db_.Prepare("SELECT request FROM closedowns WHERE "
                                                     "business_day = ?"));
     prev.Bind(1, day);
     SN_ASSIGN_OR_RETURN(bool exists, prev.Step());
@@ -606,12 +588,12 @@ v1::FogResponse Fog::Impl::CloseDown(const v1::FogRequest& fog_request,
     merged.set_force(req.force());
     v1::CloseDownRequest stored = merged;
     stored.set_force(false);
-    SN_ASSIGN_OR_RETURN(sql::Stmt put, db->Prepare("INSERT INTO closedowns(business_day, state, "
+    SN_ASSIGN_OR_RETURN(sql::Stmt put, db_.Prepare("INSERT INTO closedowns(business_day, state, "
                                                    "request, requested_by, requested_us) "
                                                    "VALUES(?, 'waiting', ?, ?, ?) ON CONFLICT DO "
                                                    "UPDATE SET request = excluded.request"));
     put.Bind(1, day).BindBlob(2, stored.SerializeAsString()).Bind(3, manager);
-    put.Bind(4, clock.NowMicros());
+    put.Bind(4, clock_.NowMicros());
     SN_RETURN_IF_ERROR(put.Run());
     if (!exists || req.counted_cash_size() > 0 || req.force()) {
       std::string detail = day;
@@ -620,7 +602,7 @@ v1::FogResponse Fog::Impl::CloseDown(const v1::FogRequest& fog_request,
       }
       if (req.force()) detail += " force";
       SN_RETURN_IF_ERROR(
-          AppendAction(manager, exists ? "closedown-update" : "closedown-request", detail));
+          actions_.Append(manager, exists ? "closedown-update" : "closedown-request", detail));
     }
     CrashPoint("closedown-after-request");
     SN_ASSIGN_OR_RETURN(closed_now, TryClose(day, merged, manager, out));
@@ -633,38 +615,38 @@ v1::FogResponse Fog::Impl::CloseDown(const v1::FogRequest& fog_request,
     return r;
   }
   if (closed_now) {
-    open_parts[day] = 1;
-    waiting_days.erase(day);
+    open_parts_[day] = 1;
+    waiting_days_.erase(day);
     CrashPoint("closedown-after-commit");
   } else if (!out->closed()) {
-    waiting_days.insert(day);
+    waiting_days_.insert(day);
     SendSealCommands(day);
   }
   r.set_ok(true);
   return r;
 }
 
-Status Fog::Impl::CheckPendingSignatures() {
+Status CloseDown::CheckPendingSignatures() const {
   // Outside any transaction: a signature that fails is quarantined for good
   // even when the close-down that found it does not commit (it waits).
-  return ingest->VerifyAll();
+  return ingest_.VerifyAll();
 }
 
-void Fog::Impl::PollCloseDowns() {
-  for (const std::string& d : ingest->TakeLateDays()) late_days.insert(d);
-  if (waiting_days.empty() && late_days.empty()) return;
+void CloseDown::Poll() {
+  for (const std::string& d : ingest_.TakeLateDays()) late_days_.insert(d);
+  if (waiting_days_.empty() && late_days_.empty()) return;
   if (Status s = CheckPendingSignatures(); !s.ok()) {
     spdlog::error("close-downs wait: checking stored signatures: {}", s.ToString());
     return;
   }
-  std::vector<std::string> waiting(waiting_days.begin(), waiting_days.end());
+  std::vector<std::string> waiting(waiting_days_.begin(), waiting_days_.end());
   for (const std::string& day : waiting) {
     v1::CloseDownResponse response;
     bool closed = false;
     Status s = [&]() -> Status {
-      sql::Transaction txn(*db);
+      sql::Transaction txn(db_);
       SN_RETURN_IF_ERROR(txn.begin_status());
-      SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare("SELECT request, requested_by FROM "
+      SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare("SELECT request, requested_by FROM "
                                                       "closedowns WHERE business_day = ?"));
       stmt.Bind(1, day);
       SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -680,8 +662,8 @@ void Fog::Impl::PollCloseDowns() {
     if (!s.ok()) {
       spdlog::error("close-down of {}: {}", day, s.ToString());
     } else if (closed) {
-      open_parts[day] = 1;
-      waiting_days.erase(day);
+      open_parts_[day] = 1;
+      waiting_days_.erase(day);
       spdlog::info("business day {} closed: every till sealed", day);
     }
   }
@@ -689,23 +671,23 @@ void Fog::Impl::PollCloseDowns() {
   // has events in it has sealed the day.
   // No supplement either before the ledger's Zs are recovered (forwarder.h,
   // invariant 6): the ledger may hold this very supplement already.
-  if (forwarder->recovering()) return;
-  std::vector<std::string> late(late_days.begin(), late_days.end());
-  late_days.clear();
+  if (recovering_()) return;
+  std::vector<std::string> late(late_days_.begin(), late_days_.end());
+  late_days_.clear();
   for (const std::string& day : late) {
     uint32_t part = PartOfDay(day);
     if (part == 0) continue;
     bool issued = false;
     Status s = [&]() -> Status {
-      sql::Transaction txn(*db);
+      sql::Transaction txn(db_);
       SN_RETURN_IF_ERROR(txn.begin_status());
-      SN_ASSIGN_OR_RETURN(std::vector<std::string> devices, DevicesWithEvents(*db, day, part));
+      SN_ASSIGN_OR_RETURN(std::vector<std::string> devices, DevicesWithEvents(db_, day, part));
       if (devices.empty()) return Status::Ok();
       SN_ASSIGN_OR_RETURN(std::set<std::string> sealed, SealedTills(day));
-      for (const auto& [till, what] : ingest->Unproven(day)) sealed.erase(till);
+      for (const auto& [till, what] : ingest_.Unproven(day)) sealed.erase(till);
       for (const std::string& d : devices) {
         if (!sealed.count(d)) {
-          late_days.insert(day);  // look again when more arrives
+          late_days_.insert(day);  // look again when more arrives
           return Status::Ok();
         }
       }
@@ -717,9 +699,9 @@ void Fog::Impl::PollCloseDowns() {
     }();
     if (!s.ok()) {
       spdlog::error("supplement of {}: {}", day, s.ToString());
-      late_days.insert(day);
+      late_days_.insert(day);
     } else if (issued) {
-      open_parts[day] = part + 1;
+      open_parts_[day] = part + 1;
       spdlog::info("supplementary close-down of {} issued (part {})", day, part);
     }
   }

@@ -1,19 +1,33 @@
-// The close-down's typed interface: its stored Zs, as the other stages read them.
+// The close-down: each business day's Z, its supplements, and the seal
+// commands that wait for them. NOTES ON THE DESIGN are at the top of
+// closedown.cc.
 //
-// The close-down owns zreports and closedowns (store.h): closedown.cc alone
-// writes them, and only its files (closedown.cc, this header) name them. The
-// forwarder (the ledger outbox), metrics and audit read them through these
-// typed functions, implemented in closedown.cc. Each is one query.
+// Owns `closedowns`, `zreports` and the fog's signing key (fog.key, its
+// public half fog.pub): closedown.cc alone writes them, and only its files
+// name them (store.h, "Ownership"). The other stages read them through what
+// is declared here: the forwarder through the LedgerOutbox interface, the
+// reports and metrics through CloseDown's typed reads, and `storectl audit`
+// (which opens fog.db itself) through ZsOf and ForEachZ.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "action_journal.h"
+#include "ingest.h"
+#include "storenode/common/clock.h"
+#include "storenode/common/crypto.h"
+#include "storenode/common/mqtt.h"
 #include "storenode/common/sqlite.h"
+#include "storenode/fog/fog.h"
 #include "storenode/schemas/closedown.pb.h"
+#include "storenode/schemas/fog.pb.h"
+#include "trust.h"
 
 namespace storenode::fog {
 
@@ -24,6 +38,7 @@ struct StoredZ {
   v1::SignedZ z;
 };
 
+// Typed reads of a fog.db, each one query.
 // The Zs of a business day, by part (the Z, then its supplements).
 Result<std::vector<StoredZ>> ZsOf(sql::Db& db, const std::string& day);
 // Zs 1 to `up_to` as stored, in Z order, one at a time to `visit` (stops at
@@ -31,8 +46,27 @@ Result<std::vector<StoredZ>> ZsOf(sql::Db& db, const std::string& day);
 Status ForEachZ(sql::Db& db, uint64_t up_to, const std::function<Status(StoredZ&)>& visit);
 // The highest Z number, 0 if none.
 Result<uint64_t> LastZNumber(sql::Db& db);
-// The bytes of Z `z_number`, if stored.
-Result<std::optional<std::string>> ZBytes(sql::Db& db, uint64_t z_number);
+
+// Loads data_dir/fog.key, or makes one for a new store (and writes fog.pub
+// either way); refuses a missing key when fog.db already holds Zs or actions
+// it signed.
+Result<crypto::SigningKey> LoadFogKey(sql::Db& db, const std::string& data_dir);
+
+// The ledger outbox (forwarder.h, invariant 1): the Zs after the highest one
+// with a verified receipt. The forwarder sees the close-down only as this.
+class LedgerOutbox {
+ public:
+  virtual ~LedgerOutbox() = default;
+  // The lowest undelivered Z, if any.
+  virtual Result<std::optional<StoredZ>> NextUndelivered() = 0;
+  virtual Result<uint64_t> UndeliveredCount() = 0;
+  virtual Result<uint64_t> LastZNumber() = 0;
+  // The bytes of Z `z_number`, if stored.
+  virtual Result<std::optional<std::string>> ZBytes(uint64_t z_number) = 0;
+  // Recovery (forwarder.h, invariant 6): stores one of this fog's own Zs,
+  // the next in number and chain, with what it covered.
+  virtual Status Restore(const v1::SignedZ& z) = 0;
+};
 
 // The newest Z (part 0) with its close-down's first request time.
 struct NewestCloseDown {
@@ -40,14 +74,71 @@ struct NewestCloseDown {
   int64_t requested_us = 0;
   std::string z;  // its bytes
 };
-Result<std::optional<NewestCloseDown>> LastCloseDown(sql::Db& db);
 
-// The ledger outbox (forwarder.h, invariant 1): the Zs after the highest one
-// with a row in ledger_receipts. These two queries join the forwarder's
-// ledger_receipts, so they live here, with the table they read the Zs from.
-// The lowest undelivered Z, if any.
-Result<std::optional<StoredZ>> NextUndelivered(sql::Db& db);
-// How many Zs are undelivered.
-Result<uint64_t> UndeliveredCount(sql::Db& db);
+class CloseDown : public LedgerOutbox {
+ public:
+  // `recovering`: whether the forwarder still recovers the ledger's Zs
+  // (forwarder.h, invariant 6); no Z or supplement is issued until it is
+  // done.
+  CloseDown(sql::Db& db, const Config& config, const Clock& clock, const crypto::SigningKey& key,
+            Ingest& ingest, const Trust& trust, ActionJournal& actions,
+            std::function<bool()> recovering);
+  // Reads the open parts and waiting days, and tells ingest which part new
+  // events of a day go to.
+  Status Load();
+
+  // A manager's close-down request: a Z now, or the day waits for seals.
+  v1::FogResponse Request(const v1::FogRequest& request, const std::string& actor);
+  // Closes waiting days whose tills have all sealed, and issues supplements.
+  void Poll();
+  // The Zs of `day` with the fog's public key.
+  Result<std::vector<v1::SignedZ>> StoredZs(const std::string& day);
+  Result<std::optional<NewestCloseDown>> Newest();
+  // Queues the seal commands `till` still owes, ascending: every waiting
+  // day it has not sealed and the newest closed day it has not sealed
+  // ("seal up to D" covers the earlier days it sold on).
+  void SendOwedSeals(const std::string& till);
+  // Queues every expected till's owed seals again (retained messages may
+  // be lost by the broker).
+  void ReassertSeals();
+  // Seal commands to publish now.
+  std::vector<mqtt::Message> TakeOutgoing() { return std::exchange(outgoing_, {}); }
+  // The tills a close-down waits for (Trust::ExpectedTills).
+  std::vector<std::string> ExpectedTills() const;
+
+  // LedgerOutbox.
+  Result<std::optional<StoredZ>> NextUndelivered() override;
+  Result<uint64_t> UndeliveredCount() override;
+  Result<uint64_t> LastZNumber() override { return fog::LastZNumber(db_); }
+  Result<std::optional<std::string>> ZBytes(uint64_t z_number) override;
+  Status Restore(const v1::SignedZ& z) override;
+
+ private:
+  // Checks every stored signature still pending before a close-down relies
+  // on them (ingest.h, invariant 7), outside any transaction.
+  Status CheckPendingSignatures() const;
+  uint32_t PartOfDay(const std::string& day) const;
+  Result<bool> TryClose(const std::string& day, const v1::CloseDownRequest& request,
+                        const std::string& requested_by, v1::CloseDownResponse* response);
+  Result<v1::SignedZ> BuildZ(const std::string& day, uint32_t part,
+                             const v1::CloseDownRequest& request, const std::string& requested_by,
+                             const std::vector<std::string>& missing);
+  Result<std::set<std::string>> SealedTills(const std::string& day);
+  void SendSealCommands(const std::string& day);
+  Result<std::vector<std::string>> OwedSeals(const std::string& till);
+
+  sql::Db& db_;
+  const Config& config_;
+  const Clock& clock_;
+  const crypto::SigningKey& key_;
+  Ingest& ingest_;
+  const Trust& trust_;
+  ActionJournal& actions_;
+  std::function<bool()> recovering_;
+  std::map<std::string, uint32_t> open_parts_;  // day -> part new events go to
+  std::set<std::string> waiting_days_;          // close-downs waiting for tills to seal
+  std::set<std::string> late_days_;             // closed days with late events
+  std::vector<mqtt::Message> outgoing_;
+};
 
 }  // namespace storenode::fog

@@ -13,7 +13,6 @@
 #include <cctype>
 #include <iterator>
 
-#include "fog_impl.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/report_text.h"
 #include "storenode/schemas/console.pb.h"
@@ -21,7 +20,6 @@
 namespace storenode::fog {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
 using google::protobuf::util::JsonStringToMessage;
 
 constexpr char kCookieName[] = "sn_session";
@@ -108,7 +106,8 @@ bool SameToken(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-Console::Console(Fog::Impl& fog) : fog_(fog), config_(fog.config.console) {
+Console::Console(const ConsoleConfig& config, const Clock& clock, ConsoleBackend& backend)
+    : backend_(backend), config_(config), clock_(clock) {
   std::vector<std::string> hosts = config_.allowed_hosts;
   if (hosts.empty()) hosts = {config_.bind, "localhost"};
   for (const std::string& h : hosts) allowed_hosts_.push_back(HostName(h));
@@ -206,6 +205,10 @@ std::string Console::ClientOf(const httplib::Request& req) const {
   return req.remote_addr;
 }
 
+bool Console::Idle(const Session& s, int64_t now_us) const {
+  return now_us - s.last_used_us > int64_t{config_.session_idle_s} * 1'000'000;
+}
+
 bool Console::LockedOut(const std::string& key, int limit, int64_t now_us) {
   auto it = failures_.find(key);
   if (it == failures_.end()) return false;
@@ -216,8 +219,7 @@ bool Console::LockedOut(const std::string& key, int limit, int64_t now_us) {
 }
 
 void Console::Login(const httplib::Request& req, httplib::Response& res) {
-  const auto now = SteadyClock::now();
-  const int64_t now_us = fog_.clock.NowMicros();
+  const int64_t now_us = clock_.NowMicros();
   const std::string client = ClientOf(req);
   if (!SameOrigin(req)) {
     Fail(res, 403, "cross-origin request refused");
@@ -272,7 +274,7 @@ void Console::Login(const httplib::Request& req, httplib::Response& res) {
     Fail(res, 401, "wrong manager name or password");
     return;
   }
-  Session session{login.manager(), RandomToken(), now};
+  Session session{login.manager(), RandomToken(), now_us};
   const std::string id = RandomToken();
   {
     std::lock_guard lock(mu_);
@@ -282,9 +284,7 @@ void Console::Login(const httplib::Request& req, httplib::Response& res) {
     if (auto f = std::find(account.rbegin(), account.rend(), now_us); f != account.rend()) {
       account.erase(std::next(f).base());
     }
-    std::erase_if(sessions_, [&](const auto& s) {
-      return now - s.second.last_used > std::chrono::seconds(config_.session_idle_s);
-    });
+    std::erase_if(sessions_, [&](const auto& s) { return Idle(s.second, now_us); });
     sessions_[id] = session;
   }
   spdlog::info("console: {} logged in from {}", login.manager(), client);
@@ -302,16 +302,15 @@ void Console::Login(const httplib::Request& req, httplib::Response& res) {
 std::optional<Console::Session> Console::Authenticate(const httplib::Request& req,
                                                       httplib::Response& res) {
   const std::string id = CookieValue(req, kCookieName);
-  const auto now = SteadyClock::now();
+  const int64_t now_us = clock_.NowMicros();
   std::lock_guard lock(mu_);
   auto it = sessions_.find(id);
-  if (id.empty() || it == sessions_.end() ||
-      now - it->second.last_used > std::chrono::seconds(config_.session_idle_s)) {
+  if (id.empty() || it == sessions_.end() || Idle(it->second, now_us)) {
     if (it != sessions_.end()) sessions_.erase(it);
     Fail(res, 401, "not logged in");
     return std::nullopt;
   }
-  it->second.last_used = now;
+  it->second.last_used_us = now_us;
   return it->second;
 }
 
@@ -361,12 +360,9 @@ void Console::Request(const httplib::Request& req, httplib::Response& res) {
     return;
   }
   // The actor is who logged in, whatever the body says (access.h).
-  auto response = std::make_shared<v1::FogResponse>();
-  Status s = fog_.RunOnWorker([&fog = fog_, request, manager = session->manager,
-                               response] { *response = fog.Answer(request, manager); },
-                              kAnswerTimeout);
-  if (!s.ok()) {
-    Fail(res, 503, s.message());
+  auto response = backend_.Answer(request, session->manager, kAnswerTimeout);
+  if (!response.ok()) {
+    Fail(res, 503, response.status().message());
     return;
   }
   // ?format=text: a report as storectl prints it (common/report_text.h), so
@@ -387,22 +383,12 @@ void Console::Request(const httplib::Request& req, httplib::Response& res) {
 }
 
 void Console::Metrics(httplib::Response& res) {
-  auto sample = std::make_shared<MetricsSample>();
-  auto sampled = std::make_shared<Status>(Status::Unavailable("not sampled"));
-  Status s = fog_.RunOnWorker(
-      [&fog = fog_, sample, sampled] {
-        auto m = fog.SampleMetrics();
-        *sampled = m.status();
-        if (m.ok()) *sample = std::move(*m);
-      },
-      kAnswerTimeout);
-  if (s.ok()) s = *sampled;
-  if (!s.ok()) {
+  auto sample = backend_.Sample(kAnswerTimeout);
+  if (!sample.ok()) {
     res.status = 503;
-    res.set_content(s.message() + "\n", "text/plain");
+    res.set_content(sample.status().message() + "\n", "text/plain");
     return;
   }
-  sample->broker_connected = fog_.client && fog_.client->connected();
   std::string text;
   {
     std::lock_guard lock(mu_);
@@ -413,18 +399,11 @@ void Console::Metrics(httplib::Response& res) {
 }
 
 void Console::Health(httplib::Response& res) {
-  auto db = std::make_shared<Status>(Status::Unavailable("not checked"));
-  Status s = fog_.RunOnWorker(
-      [&fog = fog_, db] {
-        // Reads a page of fog.db: a missing or corrupt file fails here.
-        *db = fog.db->QueryInt("SELECT COUNT(*) FROM devices").status();
-      },
-      kHealthTimeout);
-  if (!s.ok()) *db = s;
-  const bool broker = fog_.client && fog_.client->connected();
-  std::string body = std::string("database: ") + (db->ok() ? "ok" : db->message()) + "\n" +
-                     "broker: " + (broker ? "connected" : "disconnected") + "\n";
-  res.status = db->ok() && broker ? 200 : 503;
+  const ConsoleBackend::Health h = backend_.CheckHealth(kHealthTimeout);
+  std::string body = std::string("database: ") + (h.database.ok() ? "ok" : h.database.message()) +
+                     "\n" + "broker: " + (h.broker_connected ? "connected" : "disconnected") +
+                     "\n";
+  res.status = h.database.ok() && h.broker_connected ? 200 : 503;
   res.set_content(body, "text/plain");
 }
 

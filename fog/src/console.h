@@ -3,9 +3,11 @@
 // /healthz.
 //
 // The API is fog/req over HTTP: POST /api/request takes a FogRequest as JSON
-// and answers its FogResponse, computed by Fog::Impl::Answer on the worker
-// thread, the only one that touches fog.db. The HTTP threads never do; they
-// hand work over with Fog::Impl::RunOnWorker and wait.
+// and answers its FogResponse. The console sees the fog only as a
+// ConsoleBackend (answer, sample, health): the daemon implements it by
+// running the work on its worker thread, the only one that touches fog.db,
+// while the HTTP thread waits; tests implement it with a fake. Failed logins
+// and idle sessions are timed by the Clock it is given.
 //
 // Thread-safety: Start() and Stop() from the thread that owns the Fog; the
 // handlers run on httplib's pool and share only the mutex-guarded state here.
@@ -23,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include "metrics.h"
+#include "storenode/common/clock.h"
 #include "storenode/common/config.h"
 #include "storenode/common/status.h"
 #include "storenode/fog/console.h"
@@ -52,25 +56,26 @@ extern const size_t kConsoleAssetCount;
 // reason naming the key if a value is wrong.
 Status ReadConsoleConfig(ConfigReader& r, ConsoleConfig* out);
 
-// What /metrics reports, sampled on the worker thread (metrics.cc).
-struct MetricsSample {
-  v1::StoreStatus status;
-  Fog::Counters counters;
-  int64_t now_us = 0;
-  std::optional<double> last_closedown_s;  // request to Z of the newest closed day
-  std::string last_closedown_day;
-  bool broker_connected = false;
-  // (topic, reason) -> requests refused since the fog started (access.h).
-  std::map<std::pair<std::string, std::string>, uint64_t> requests_refused;
+// What the console asks of the fog. Each call may block up to `timeout`
+// and then fails with Unavailable; called from the HTTP threads.
+class ConsoleBackend {
+ public:
+  virtual ~ConsoleBackend() = default;
+  // The fog's answer to `request` made by `actor` (the session's manager).
+  virtual Result<v1::FogResponse> Answer(const v1::FogRequest& request, const std::string& actor,
+                                         std::chrono::milliseconds timeout) = 0;
+  virtual Result<MetricsSample> Sample(std::chrono::milliseconds timeout) = 0;
+  struct Health {
+    Status database;  // a page of fog.db read
+    bool broker_connected = false;
+  };
+  virtual Health CheckHealth(std::chrono::milliseconds timeout) = 0;
 };
-
-// Prometheus text format (version 0.0.4) of `now`; with `prev` (the sample
-// of the previous scrape) the ingest rate in events per second too.
-std::string FormatMetrics(const MetricsSample& now, const MetricsSample* prev);
 
 class Console {
  public:
-  explicit Console(Fog::Impl& fog);
+  // `config` and `backend` must outlive the console.
+  Console(const ConsoleConfig& config, const Clock& clock, ConsoleBackend& backend);
   ~Console();
   // Binds config.console.bind:port (an error if it cannot) and serves.
   Status Start();
@@ -80,7 +85,7 @@ class Console {
   struct Session {
     std::string manager;
     std::string csrf_token;
-    std::chrono::steady_clock::time_point last_used;
+    int64_t last_used_us = 0;
   };
   void Route();
   void Login(const httplib::Request& req, httplib::Response& res);
@@ -93,6 +98,7 @@ class Console {
   std::optional<Session> Authenticate(const httplib::Request& req, httplib::Response& res);
   // An action also needs its CSRF token and a same-origin Origin header.
   std::optional<Session> AuthenticateAction(const httplib::Request& req, httplib::Response& res);
+  bool Idle(const Session& s, int64_t now_us) const;
   // Whether `key` ("client ADDR" or "account NAME") has `limit` failed
   // logins within lockout_s before `now_us`; drops the older ones. Under mu_.
   bool LockedOut(const std::string& key, int limit, int64_t now_us);
@@ -102,8 +108,9 @@ class Console {
   // Whether the Host header names this console (allowed_hosts).
   bool HostAllowed(const httplib::Request& req) const;
 
-  Fog::Impl& fog_;
+  ConsoleBackend& backend_;
   const ConsoleConfig& config_;
+  const Clock& clock_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 

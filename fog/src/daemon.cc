@@ -1,32 +1,153 @@
-// The fog daemon: MQTT in, one worker thread, MQTT out.
+// The fog daemon: MQTT in, one worker thread, MQTT out. It keeps only the
+// queue, the worker, topic routing and the wiring of the components, each
+// of which owns its tables (store.h, "Ownership"):
+//   Trust         the till registry: pinned keys, revocations (trust.h)
+//   Ingest        the tills' journals, their events and what was refused
+//                 (ingest.h), with the read models it books (read_models.h)
+//   ActionJournal the signed record of manager actions (action_journal.h)
+//   CloseDown     close-down requests, Zs and supplements, fog.key
+//                 (closedown.h)
+//   Forwarder     Zs to the cloud ledger, through the close-down's
+//                 LedgerOutbox (forwarder.h)
+//   Catalog       the catalog master and its distribution (catalog.h)
+//   Reports       reports from the read models and Zs (reports.h)
+//   Requests      fog/req and catalog fetches, across them (requests.h)
+//   Console       HTTP, seeing the daemon only as a ConsoleBackend
+//                 (console.h; metrics.h formats its /metrics)
 //
-// Size: a message over config.max_message_bytes is never copied, parsed or
-// queued whole. The MQTT client hands on only its size, SHA-256 and first
-// bytes (mqtt::Oversized), which the worker quarantines; and the fog's
-// CONNECT tells the broker the largest packet it takes at all
-// (kMaxPacketBytes, fog.h), so that whatever is published the fog's memory
-// stays bounded (Paho holds a packet whole, about three times, before any
-// callback runs).
+// Failure policy. Every piece of state has a source that outlives a failure
+// (the tills' journals, fog.db, the ledger), so the fog's one answer to a
+// failure is to drop what is in flight and do it again from that source;
+// it never guesses, and it keeps serving what still works.
+//  - A commit fails (I/O error, full disk, power cut): the transaction rolls
+//    back, the components forget what they staged (Ingest::Aborted; the
+//    close-down keeps its day waiting), and nothing is acked or announced.
+//    The tills resend from their watermark and the next poll builds the Z
+//    again with the same number (MAX + 1 read inside the transaction). The
+//    fog keeps running: a full disk is the operator's to fix, and stopping
+//    would only cut off every till.
+//  - The ledger fails (its broker is away, it refuses, or its answer does
+//    not verify): the Z stays in the outbox and is resent with backoff; a
+//    bad answer is an alert, never a receipt. The store keeps selling and
+//    closing its days; only the ledger backlog grows (status, /metrics).
+//  - The store broker goes: the client reconnects forever with backoff. On
+//    every reconnect the fog announces every watermark and publishes again
+//    everything it keeps retained (its status, owed seal commands, the
+//    catalog manifest), since a broker may lose retained messages; publishes
+//    refused while the client was busy wait in a bounded queue, and those
+//    lost with the connection are made again from fog.db.
 //
-// The MQTT client's callback only parks messages on a queue; the worker
-// drains it, runs up to config.max_batch_events events through Ingest in one
-// transaction, commits, and only then publishes the acks (ingest.h says
-// why that keeps exactly-once). Requests are answered by the same worker
-// after the journals that arrived before them, so a status answer never
-// lags behind an ack already sent.
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
 
-#include "fog_impl.h"
+#include "action_journal.h"
+#include "catalog.h"
+#include "closedown.h"
+#include "console.h"
+#include "forwarder.h"
+#include "ingest.h"
+#include "metrics.h"
+#include "reports.h"
+#include "requests.h"
 #include "storenode/common/fault.h"
+#include "storenode/common/mqtt.h"
+#include "storenode/common/sqlite.h"
 #include "storenode/common/topics.h"
+#include "storenode/fog/fog.h"
+#include "trust.h"
 
 namespace storenode::fog {
 
+class Fog::Impl : public ConsoleBackend {
+ public:
+  Impl(const Config& c, const Env& env)
+      : config(c), clock(env.clock ? *env.clock : *SystemClock::Default()) {}
+
+  Status Open(const Env& env);
+
+  Config config;
+  const Clock& clock;
+  // The components, in the order they are made (each may use the ones
+  // before it) and destroyed in reverse.
+  std::unique_ptr<sql::Db> db;
+  crypto::SigningKey fog_key;  // loaded by the close-down's LoadFogKey
+  std::unique_ptr<Trust> trust;
+  std::unique_ptr<Ingest> ingest;
+  std::unique_ptr<ActionJournal> actions;
+  std::unique_ptr<CloseDown> closedown;
+  std::unique_ptr<Forwarder> forwarder;  // to the cloud ledger
+  std::unique_ptr<Catalog> catalog;      // the catalog master
+  std::unique_ptr<Reports> reports;
+  std::unique_ptr<Requests> requests;
+  std::unique_ptr<mqtt::Client> client;
+
+  // Messages from the MQTT thread to the worker.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<mqtt::Message> queue;
+  std::deque<mqtt::Oversized> oversized;  // over config.max_message_bytes
+  bool stopping = false;
+  std::thread worker;
+  std::atomic<bool> just_connected{false};
+  // Work from other threads (the console) for the worker, under mu.
+  std::deque<std::function<void()>> tasks;
+  std::unique_ptr<Console> console;
+
+  // Worker thread only.
+  std::deque<mqtt::Message> unsent;  // publishes refused while the client was busy
+  int64_t last_reassert_us = 0;
+  std::set<std::string> greeted;  // tills sent their owed seal commands since they connected
+
+  mutable std::mutex counters_mu;
+  Fog::Counters counters;
+
+  void Enqueue(const mqtt::Message& m);
+  // Runs `task` on the worker, which owns fog.db, and waits up to `timeout`
+  // for it. Unavailable if the fog stops first or the wait runs out; the
+  // task may then still run later, so it must own what it touches.
+  Status RunOnWorker(std::function<void()> task, std::chrono::milliseconds timeout);
+  void Run();
+  // Routes one drained batch of messages, in arrival order by kind.
+  void Route(std::vector<mqtt::Message>& batch);
+  void ProcessJournals(std::vector<mqtt::Message>& journals);
+  // Quarantines messages too large to receive, in one transaction.
+  void QuarantineOversized(const std::vector<mqtt::Oversized>& messages);
+  void Publish(mqtt::Message m);
+  // Publishes what the components queued.
+  void PublishOutgoing();
+  void FlushUnsent();
+  mqtt::Message FogStatusMessage(bool online) const;
+  // Publishes again everything the fog keeps retained on the broker.
+  void Reassert();
+
+  // ConsoleBackend, from the console's threads.
+  Result<v1::FogResponse> Answer(const v1::FogRequest& request, const std::string& actor,
+                                 std::chrono::milliseconds timeout) override;
+  Result<MetricsSample> Sample(std::chrono::milliseconds timeout) override;
+  Health CheckHealth(std::chrono::milliseconds timeout) override;
+
+  bool dropped_while_recovering = false;
+};
+
 Result<std::unique_ptr<Fog>> Fog::Open(const Config& config, Env env) {
   auto impl = std::make_unique<Impl>(config, env);
+  SN_RETURN_IF_ERROR(impl->Open(env));
+  return std::unique_ptr<Fog>(new Fog(std::move(impl)));
+}
+
+Status Fog::Impl::Open(const Env& env) {
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   // LoadConfig checked that it could be made; failing now is still the
@@ -40,17 +161,26 @@ Result<std::unique_ptr<Fog>> Fog::Open(const Config& config, Env env) {
   // WITHOUT ROWID events table (tools/bench sync).
   options.page_size = 8192;
   options.vfs = env.sqlite_vfs;
-  SN_ASSIGN_OR_RETURN(impl->db, sql::Db::Open(config.data_dir + "/fog.db", options));
-  SN_RETURN_IF_ERROR(sql::Migrate(*impl->db, "fog.db", kFogMigrations).status());
-  impl->ingest = std::make_unique<Ingest>(*impl->db, impl->config, impl->clock);
-  SN_RETURN_IF_ERROR(impl->ingest->Load());
-  SN_RETURN_IF_ERROR(impl->LoadCloseDowns());
-  impl->forwarder =
-      std::make_unique<Forwarder>(*impl->db, impl->config, impl->clock, impl->fog_key.public_key());
-  SN_RETURN_IF_ERROR(impl->forwarder->Load());
-  impl->catalog = std::make_unique<Catalog>(*impl->db, impl->config, impl->clock);
-  SN_RETURN_IF_ERROR(impl->catalog->Load());
-  return std::unique_ptr<Fog>(new Fog(std::move(impl)));
+  SN_ASSIGN_OR_RETURN(db, sql::Db::Open(config.data_dir + "/fog.db", options));
+  SN_RETURN_IF_ERROR(sql::Migrate(*db, "fog.db", kFogMigrations).status());
+  trust = std::make_unique<Trust>(config);
+  SN_RETURN_IF_ERROR(trust->Load());
+  ingest = std::make_unique<Ingest>(*db, config, clock, *trust);
+  SN_RETURN_IF_ERROR(ingest->Load());
+  SN_ASSIGN_OR_RETURN(fog_key, LoadFogKey(*db, config.data_dir));
+  actions = std::make_unique<ActionJournal>(*db, clock, config.store_id, fog_key);
+  closedown = std::make_unique<CloseDown>(*db, config, clock, fog_key, *ingest, *trust, *actions,
+                                          [this] { return forwarder->recovering(); });
+  SN_RETURN_IF_ERROR(closedown->Load());
+  forwarder = std::make_unique<Forwarder>(*db, config, clock, fog_key.public_key(), *closedown);
+  SN_RETURN_IF_ERROR(forwarder->Load());
+  catalog = std::make_unique<Catalog>(*db, config, clock, *actions);
+  SN_RETURN_IF_ERROR(catalog->Load());
+  reports = std::make_unique<Reports>(*db, config.store_id, *closedown);
+  requests = std::make_unique<Requests>(
+      config, clock,
+      Requests::Components{*db, *trust, *ingest, *closedown, *reports, *catalog, *forwarder});
+  return Status::Ok();
 }
 
 Fog::Fog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -103,10 +233,9 @@ Status Fog::Start() {
   SN_RETURN_IF_ERROR(f.client->Subscribe(topics::AllFogRequests(store), 1));
   f.worker = std::thread([&f] { f.Run(); });
   f.client->Start();
-  f.forwarder->Start([&f](const mqtt::Message& m) { f.Enqueue(m); },
-                     [&f](const v1::SignedZ& z) { return f.RestoreZ(z); });
+  f.forwarder->Start([&f](const mqtt::Message& m) { f.Enqueue(m); });
   if (f.config.console.enabled) {
-    f.console = std::make_unique<Console>(f);
+    f.console = std::make_unique<Console>(f.config.console, f.clock, f);
     SN_RETURN_IF_ERROR(f.console->Start());
   }
   spdlog::info("fog for store {} started, data in {}", store, f.config.data_dir);
@@ -192,7 +321,6 @@ void Fog::Impl::Run() {
   // batch by at most this much.
   constexpr int64_t kVerifySliceUs = 3000;
   bool verifying = true;
-  bool dropped_while_recovering = false;
   while (true) {
     std::vector<mqtt::Message> batch;
     std::vector<mqtt::Oversized> too_big;
@@ -218,68 +346,19 @@ void Fog::Impl::Run() {
     } else if (clock.NowMicros() - last_reassert_us >= int64_t{config.reassert_ms} * 1000) {
       Reassert();
     }
-    // A till that connects gets every seal it owes, whatever the broker kept.
-    auto greet = [this](const std::string& till) {
-      if (greeted.insert(till).second) SendOwedSeals(till);
-    };
-    std::vector<mqtt::Message> journals, requests;
-    std::vector<std::pair<std::string, std::string>> fetches;
-    for (mqtt::Message& m : batch) {
-      auto t = topics::ParseDevice(config.store_id, m.topic);
-      if (t && t->leaf == "journal") {
-        greet(t->device);
-        journals.push_back(std::move(m));
-      } else if (t && t->leaf == "status") {
-        v1::DeviceStatus s;
-        if (s.ParseFromString(m.payload)) {
-          ingest->OnTillStatus(t->device, s);
-          if (s.online()) {
-            greet(t->device);
-          } else {
-            greeted.erase(t->device);
-          }
-          tills[t->device] = TillSeen{s, clock.NowMicros()};
-        } else {
-          spdlog::warn("ignored unparsable status from {}", t->device);
-        }
-      } else if (t && t->leaf == "catalog_req") {
-        fetches.emplace_back(t->device, std::move(m.payload));
-      } else if (topics::ParseFogRequest(config.store_id, m.topic)) {
-        requests.push_back(std::move(m));
-      } else if (forwarder->IsAnswer(m)) {
-        forwarder->OnAnswer(m);
-      }
-    }
     QuarantineOversized(too_big);
-    if (forwarder->recovering()) {
-      // forwarder.h, invariant 6: nothing is booked before the ledger's Zs
-      // are back, or an event could land in a part a recovered Z already
-      // closed. The tills keep their journals and are asked again below.
-      if (!journals.empty() && !dropped_while_recovering) {
-        spdlog::warn("journals are not stored until the ledger's Zs are recovered");
-      }
-      dropped_while_recovering = dropped_while_recovering || !journals.empty();
-      journals.clear();
-    } else if (dropped_while_recovering) {
-      dropped_while_recovering = false;
-      ingest->AskEveryTillToResend("the ledger's Zs are recovered");
-      for (const auto& [id, seen] : tills) ingest->OnTillStatus(id, seen.status);
-    }
-    ProcessJournals(journals);
-    // After the journals: a new till's first fetch may follow its genesis.
-    ServeCatalogFetches(fetches);
-    for (const mqtt::Message& m : requests) HandleRequest(m);
+    Route(batch);
     // Like fog/req: after the journals that came before them.
     for (auto& call : calls) call();
-    PollCloseDowns();
+    closedown->Poll();
     forwarder->Poll();
     ingest->CheckGaps();
-    for (mqtt::Message& m : ingest->TakeOutgoing()) Publish(std::move(m));
+    PublishOutgoing();
     if (batch.empty() && calls.empty()) {
       auto more = ingest->VerifySome(kVerifySliceUs);
       if (!more.ok()) spdlog::error("checking stored signatures: {}", more.status().ToString());
       verifying = more.ok() && *more;
-      for (mqtt::Message& m : ingest->TakeOutgoing()) Publish(std::move(m));
+      PublishOutgoing();
     }
     FlushUnsent();
     std::lock_guard lock(counters_mu);
@@ -287,11 +366,114 @@ void Fog::Impl::Run() {
   }
 }
 
+void Fog::Impl::Route(std::vector<mqtt::Message>& batch) {
+  // A till that connects gets every seal it owes, whatever the broker kept.
+  auto greet = [this](const std::string& till) {
+    if (greeted.insert(till).second) closedown->SendOwedSeals(till);
+  };
+  std::vector<mqtt::Message> journals, fog_requests;
+  std::vector<std::pair<std::string, std::string>> fetches;
+  for (mqtt::Message& m : batch) {
+    auto t = topics::ParseDevice(config.store_id, m.topic);
+    if (t && t->leaf == "journal") {
+      greet(t->device);
+      journals.push_back(std::move(m));
+    } else if (t && t->leaf == "status") {
+      v1::DeviceStatus s;
+      if (s.ParseFromString(m.payload)) {
+        ingest->OnTillStatus(t->device, s);
+        if (s.online()) {
+          greet(t->device);
+        } else {
+          greeted.erase(t->device);
+        }
+        requests->OnTillStatus(t->device, s);
+      } else {
+        spdlog::warn("ignored unparsable status from {}", t->device);
+      }
+    } else if (t && t->leaf == "catalog_req") {
+      fetches.emplace_back(t->device, std::move(m.payload));
+    } else if (topics::ParseFogRequest(config.store_id, m.topic)) {
+      fog_requests.push_back(std::move(m));
+    } else if (forwarder->IsAnswer(m)) {
+      forwarder->OnAnswer(m);
+    }
+  }
+  if (forwarder->recovering()) {
+    // forwarder.h, invariant 6: nothing is booked before the ledger's Zs
+    // are back, or an event could land in a part a recovered Z already
+    // closed. The tills keep their journals and are asked again below.
+    if (!journals.empty() && !dropped_while_recovering) {
+      spdlog::warn("journals are not stored until the ledger's Zs are recovered");
+    }
+    dropped_while_recovering = dropped_while_recovering || !journals.empty();
+    journals.clear();
+  } else if (dropped_while_recovering) {
+    dropped_while_recovering = false;
+    ingest->AskEveryTillToResend("the ledger's Zs are recovered");
+    for (const auto& [id, seen] : requests->tills()) ingest->OnTillStatus(id, seen.status);
+  }
+  ProcessJournals(journals);
+  // After the journals: a new till's first fetch may follow its genesis.
+  requests->ServeCatalogFetches(fetches);
+  for (const mqtt::Message& m : fog_requests) requests->Handle(m);
+}
+
+void Fog::Impl::PublishOutgoing() {
+  for (mqtt::Message& m : ingest->TakeOutgoing()) Publish(std::move(m));
+  for (mqtt::Message& m : closedown->TakeOutgoing()) Publish(std::move(m));
+  for (mqtt::Message& m : requests->TakeOutgoing()) Publish(std::move(m));
+}
+
+Result<v1::FogResponse> Fog::Impl::Answer(const v1::FogRequest& request, const std::string& actor,
+                                          std::chrono::milliseconds timeout) {
+  auto response = std::make_shared<v1::FogResponse>();
+  SN_RETURN_IF_ERROR(RunOnWorker(
+      [this, request, actor, response] { *response = requests->Answer(request, actor); },
+      timeout));
+  return *response;
+}
+
+Result<MetricsSample> Fog::Impl::Sample(std::chrono::milliseconds timeout) {
+  auto sample = std::make_shared<Result<MetricsSample>>(Status::Unavailable("not sampled"));
+  SN_RETURN_IF_ERROR(RunOnWorker(
+      [this, sample] {
+        *sample = [&]() -> Result<MetricsSample> {
+          MetricsSample m;
+          SN_ASSIGN_OR_RETURN(m.status, requests->StoreStatus());
+          m.counters = ingest->counters();
+          m.now_us = clock.NowMicros();
+          m.requests_refused = requests->refused();
+          // The newest Z: from the manager's first request for its day to the Z.
+          auto newest = closedown->Newest();
+          if (newest.ok() && *newest) NoteCloseDown(**newest, &m);
+          return m;
+        }();
+      },
+      timeout));
+  if (sample->ok()) (*sample)->broker_connected = client && client->connected();
+  return std::move(*sample);
+}
+
+ConsoleBackend::Health Fog::Impl::CheckHealth(std::chrono::milliseconds timeout) {
+  auto db_status = std::make_shared<Status>(Status::Unavailable("not checked"));
+  Status s = RunOnWorker(
+      [this, db_status] {
+        // Reads a page of fog.db: a missing or corrupt file fails here.
+        *db_status = db->QueryInt("SELECT COUNT(*) FROM sqlite_master").status();
+      },
+      timeout);
+  Health h;
+  h.database = s.ok() ? *db_status : s;
+  h.broker_connected = client && client->connected();
+  return h;
+}
+
 void Fog::Impl::Reassert() {
   last_reassert_us = clock.NowMicros();
   Publish(FogStatusMessage(true));
   if (auto manifest = catalog->Manifest()) Publish(std::move(*manifest));
-  for (const std::string& till : ExpectedTills()) SendOwedSeals(till);
+  closedown->ReassertSeals();
 }
 
 void Fog::Impl::QuarantineOversized(const std::vector<mqtt::Oversized>& messages) {
@@ -331,7 +513,7 @@ void Fog::Impl::ProcessJournals(std::vector<mqtt::Message>& journals) {
       ingest->Committed();
       // Ack now, not after the whole queue: the tills refill their window
       // while the next transaction runs.
-      for (mqtt::Message& m : ingest->TakeOutgoing()) Publish(std::move(m));
+      PublishOutgoing();
     } else {
       // Nothing of these messages was acked; the tills will send them again.
       spdlog::error("ingest transaction of {} messages failed: {}", i - start, s.ToString());

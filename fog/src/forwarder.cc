@@ -18,8 +18,9 @@ std::string KeyBytes(const crypto::PublicKey& k) {
 }  // namespace
 
 Forwarder::Forwarder(sql::Db& db, const Config& config, const Clock& clock,
-                     const crypto::PublicKey& fog_key)
+                     const crypto::PublicKey& fog_key, LedgerOutbox& outbox)
     : db_(db),
+      outbox_(outbox),
       config_(config),
       clock_(clock),
       fog_key_(fog_key),
@@ -54,7 +55,7 @@ Status Forwarder::Load() {
     ledger_key_ = stored;
   }
   if (!config_.ledger.link.uri.empty()) {
-    SN_ASSIGN_OR_RETURN(uint64_t last, LastZNumber(db_));
+    SN_ASSIGN_OR_RETURN(uint64_t last, outbox_.LastZNumber());
     SN_ASSIGN_OR_RETURN(int64_t marked, db_.QueryInt("SELECT COUNT(*) FROM counters WHERE name = "
                                                      "'recover_from_ledger'"));
     if (last == 0 || marked > 0) {
@@ -69,8 +70,7 @@ Status Forwarder::Load() {
   return Status::Ok();
 }
 
-void Forwarder::Start(std::function<void(const mqtt::Message&)> deliver, Restore restore) {
-  restore_ = std::move(restore);
+void Forwarder::Start(std::function<void(const mqtt::Message&)> deliver) {
   const BrokerLink& link = config_.ledger.link;
   if (link.uri.empty()) {
     spdlog::info("no [ledger] uri: close-downs stay in the ledger outbox");
@@ -123,7 +123,7 @@ void Forwarder::Poll() {
     Backoff();
     return;
   }
-  auto next = NextUndelivered(db_);  // the outbox (invariant 1)
+  auto next = outbox_.NextUndelivered();  // the outbox (invariant 1)
   if (!next.ok()) {
     spdlog::error("ledger outbox: {}", next.status().ToString());
     return;
@@ -199,7 +199,7 @@ void Forwarder::OnAnswer(const mqtt::Message& m) {
     Alert(in_flight_, "answer is neither a receipt nor a rejection", m.payload);
     return;
   }
-  auto z = ZBytes(db_, in_flight_);
+  auto z = outbox_.ZBytes(in_flight_);
   if (!z.ok() || !*z) return;
   Status s = Accept(in_flight_, **z, answer);
   if (!s.ok()) {
@@ -222,7 +222,7 @@ void Forwarder::OnHistory(const v1::LedgerAnswer& answer, const std::string& raw
     return;  // an answer to something else, or refused: asked again after the backoff
   }
   for (const v1::SignedZ& z : answer.history().records()) {
-    Status s = restore_(z);
+    Status s = outbox_.Restore(z);
     if (!s.ok()) {
       // Not this fog's next Z: nothing more can be restored safely. The fog
       // stays recovering (no Z is issued) and asks again after the backoff.
@@ -330,7 +330,7 @@ v1::LedgerStatus Forwarder::GetStatus() {
   s.set_last_error(last_error_);
   s.set_recovering(recovering());
   if (ledger_key_) s.set_ledger_key_fingerprint(crypto::Fingerprint(*ledger_key_));
-  s.set_backlog(UndeliveredCount(db_).value_or(0));
+  s.set_backlog(outbox_.UndeliveredCount().value_or(0));
   if (s.backlog() > 0) {
     s.set_next_z_number(static_cast<uint64_t>(
         db_.QueryInt("SELECT IFNULL(MAX(z_number), 0) + 1 FROM ledger_receipts").value_or(0)));
@@ -351,5 +351,22 @@ v1::LedgerStatus Forwarder::GetStatus() {
   }
   return s;
 }
+
+Result<v1::LedgerReceipt> StoredReceipt(sql::Db& db, uint64_t z_number) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                      db.Prepare("SELECT receipt FROM ledger_receipts WHERE z_number = ?"));
+  stmt.Bind(1, static_cast<int64_t>(z_number));
+  SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) {
+    return Status::NotFound("Z " + std::to_string(z_number) +
+                            " has no ledger receipt yet (still in the ledger backlog)");
+  }
+  v1::LedgerReceipt receipt;
+  if (!receipt.ParseFromString(stmt.Blob(0))) {
+    return Status::Corruption("the stored ledger receipt does not parse");
+  }
+  return receipt;
+}
+
 
 }  // namespace storenode::fog

@@ -8,7 +8,7 @@
 //
 // Invariants:
 //  1. The outbox is the close-down's table of Zs itself, which the
-//     forwarder reads only through closedown.h (NextUndelivered,
+//     forwarder sees only as closedown.h's LedgerOutbox (NextUndelivered,
 //     UndeliveredCount, ZBytes): a Z enters it in the transaction that
 //     issues it (closedown.cc), so no Z is issued without being queued. The
 //     Zs without a row in ledger_receipts (the forwarder's own) are the
@@ -34,8 +34,8 @@
 //     crash goes on at the next start. Before anything
 //     else the forwarder asks the ledger for this store's records after its
 //     last Z (History, page by page) and hands each, in Z order, to
-//     `restore` (the close-down,
-//     which checks the fog's own signature, the numbering and the chain).
+//     LedgerOutbox::Restore (the close-down, which checks the fog's own
+//     signature, the numbering and the chain).
 //     Until the ledger has answered, recovering() is true and no Z is
 //     issued: a Z numbered without the ledger's history would fork it.
 //     The restored Zs then enter the outbox like any other and are resent;
@@ -51,6 +51,7 @@
 #include <optional>
 #include <string>
 
+#include "closedown.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/mqtt.h"
@@ -61,17 +62,19 @@
 
 namespace storenode::fog {
 
+// The verified receipt stored for Z `z_number` (for `storectl verify
+// receipt`, which opens fog.db itself); NotFound while it is in the backlog.
+Result<v1::LedgerReceipt> StoredReceipt(sql::Db& db, uint64_t z_number);
+
 class Forwarder {
  public:
   Forwarder(sql::Db& db, const Config& config, const Clock& clock,
-            const crypto::PublicKey& fog_key);
+            const crypto::PublicKey& fog_key, LedgerOutbox& outbox);
   // Reads the pinned ledger key and the trusted tree head from fog.db.
   Status Load();
-  // Invariant 6: what restores one recovered Z (in Z order).
-  using Restore = std::function<Status(const v1::SignedZ&)>;
   // Connects to the cloud broker when a [ledger] uri is configured.
   // `deliver` receives the ledger's answers on an MQTT thread.
-  void Start(std::function<void(const mqtt::Message&)> deliver, Restore restore);
+  void Start(std::function<void(const mqtt::Message&)> deliver);
   // Invariant 6: true until the ledger answered the recovery of a fog.db
   // that held no Z.
   bool recovering() const { return recover_from_ > 0; }
@@ -93,7 +96,8 @@ class Forwarder {
   void Backoff();
   void OnHistory(const v1::LedgerAnswer& answer, const std::string& raw);
 
-  sql::Db& db_;
+  sql::Db& db_;  // ledger_receipts, ledger_state, ledger_alerts
+  LedgerOutbox& outbox_;
   const Config& config_;
   const Clock& clock_;
   const crypto::PublicKey fog_key_;
@@ -104,7 +108,6 @@ class Forwarder {
   v1::TreeHead trusted_;       // tree_size 0: none yet
   uint64_t in_flight_ = 0;     // the Z number sent and not yet answered, 0 if none
   uint64_t recover_from_ = 0;  // invariant 6: the next Z number to ask for, 0 if none
-  Restore restore_;
   uint64_t request_id_ = 0;
   int64_t next_try_us_ = 0;
   int64_t delay_ms_ = 0;

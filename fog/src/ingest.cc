@@ -22,83 +22,30 @@ bool SameHash(std::string_view a, const crypto::Hash& b) {
   return a.size() == 32 && std::memcmp(a.data(), b.data(), 32) == 0;
 }
 
-// Identifies one version of a file without reading it: a rename (how
-// storectl writes the registry) gives a new inode, an edit in place a new
-// mtime or size.
-std::string FileStamp(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) return "missing";
-  return std::to_string(st.st_ino) + "/" + std::to_string(st.st_size) + "/" +
-         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
-}
-
 }  // namespace
 
-Ingest::Ingest(sql::Db& db, const Config& config, const Clock& clock)
-    : db_(db),
-      config_(config),
-      clock_(clock),
-      registry_path_(config.tills_registry.empty() ? config.data_dir + "/tills.toml"
-                                                   : config.tills_registry) {}
+Ingest::Ingest(sql::Db& db, const Config& config, const Clock& clock, Trust& trust)
+    : db_(db), config_(config), clock_(clock), trust_(trust) {}
 
-Status Ingest::LoadRegistry() {
-  registry_stamp_ = FileStamp(registry_path_);
-  auto loaded = TillRegistry::Load(registry_path_);
-  if (loaded.status().code() == Code::kNotFound) {
-    registry_ = TillRegistry{};
-    return Status::Ok();
-  }
-  SN_RETURN_IF_ERROR(loaded.status());
-  if (loaded->store_id != config_.store_id) {
-    return Status::Invalid(registry_path_ + ": registry of store '" + loaded->store_id +
-                           "', this fog serves '" + config_.store_id + "'");
-  }
-  registry_ = std::move(*loaded);
-  size_t revoked = 0;
-  for (const auto& [id, t] : registry_.tills) revoked += t.revoked ? 1 : 0;
-  spdlog::info("till registry {}: {} tills ({} revoked)", registry_path_, registry_.tills.size(),
-               revoked);
-  return Status::Ok();
+Ingest::Standing Ingest::StandingOf(const std::string& device_id) const {
+  if (trust_.Revoked(device_id)) return Standing::kRevoked;
+  const bool known = trust_.Known(device_id) || devices_.count(device_id) > 0;
+  return known ? Standing::kKnown : Standing::kUnknown;
 }
 
-void Ingest::RefreshRegistry() {
-  if (FileStamp(registry_path_) == registry_stamp_) return;
-  TillRegistry previous = registry_;
-  Status s = LoadRegistry();
-  if (!s.ok()) {
-    registry_ = std::move(previous);
-    spdlog::error("till registry not reloaded, the previous one stays in force: {}", s.message());
-  }
-}
-
-std::vector<std::string> Ingest::RegisteredTills() const {
-  std::vector<std::string> out;
-  for (const auto& [id, t] : registry_.tills) {
-    if (!t.revoked) out.push_back(id);
+Result<std::map<std::string, uint64_t>> Ingest::QuarantinedByDevice() const {
+  SN_ASSIGN_OR_RETURN(
+      sql::Stmt q, db_.Prepare("SELECT device_id, COUNT(*) FROM quarantine GROUP BY device_id"));
+  std::map<std::string, uint64_t> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out[q.Text(0)] = static_cast<uint64_t>(q.Int(1));
   }
   return out;
 }
 
-bool Ingest::Revoked(const std::string& device_id) const {
-  const RegisteredIdentity* t = registry_.Till(device_id);
-  return t != nullptr && t->revoked;
-}
-
-Ingest::Standing Ingest::StandingOf(const std::string& device_id) const {
-  if (Revoked(device_id)) return Standing::kRevoked;
-  const auto& expected = config_.expected_tills;
-  const bool known = registry_.Till(device_id) != nullptr || devices_.count(device_id) > 0 ||
-                     std::find(expected.begin(), expected.end(), device_id) != expected.end();
-  return known ? Standing::kKnown : Standing::kUnknown;
-}
-
-const crypto::PublicKey* Ingest::ProvisionedKey(const std::string& device_id) const {
-  const RegisteredIdentity* t = registry_.Till(device_id);
-  return t != nullptr && t->public_key ? &*t->public_key : nullptr;
-}
-
 Status Ingest::Load() {
-  SN_RETURN_IF_ERROR(LoadRegistry());
   SN_ASSIGN_OR_RETURN(devices_, LoadDevices(db_));
   SN_ASSIGN_OR_RETURN(insert_event_,
                       db_.Prepare("INSERT INTO events(device_id, journal_id, seq, business_day, "
@@ -194,17 +141,9 @@ void Ingest::QueueAck(const Device& d, bool resend, const std::string& reason,
 bool Ingest::PinNewDevice(const std::string& device_id, const Held& genesis, std::string* why) {
   const v1::EventHeader& h = genesis.decoded.header;
   const std::string& pk = genesis.decoded.body.genesis().public_key();
-  std::string source = "genesis (trust on first use)";
-  if (const crypto::PublicKey* provisioned = ProvisionedKey(device_id)) {
-    if (pk.size() != 32 || std::memcmp(pk.data(), provisioned->data(), 32) != 0) {
-      *why = "key does not match the provisioned key (" + crypto::Fingerprint(*provisioned) + ")";
-      return false;
-    }
-    source = "provisioned";
-  } else if (registry_.Till(device_id) != nullptr) {
-    source = "genesis of a provisioned till (no key registered)";
-  } else if (!config_.trust_on_first_use) {
-    *why = "unknown till and trust_on_first_use is off (provision it first)";
+  Result<std::string> source = trust_.PinSource(device_id, pk);
+  if (!source.ok()) {
+    *why = source.status().message();
     return false;
   }
   ChainVerifier chain;
@@ -218,13 +157,13 @@ bool Ingest::PinNewDevice(const std::string& device_id, const Held& genesis, std
   d.device_id = device_id;
   d.journal_id = h.journal_id();
   std::memcpy(d.key.data(), pk.data(), 32);
-  d.key_source = source;
+  d.key_source = *source;
   d.acked_seq = 0;
   d.head_hash = GenesisPrevHash(h.store_id(), h.device_id(), h.journal_id());
   d.first_seen_us = clock_.NowMicros();
   staged_[device_id] = d;
   spdlog::info("new till {}: journal {}, key {} pinned ({})", device_id, Hex(d.journal_id),
-               crypto::Fingerprint(d.key), source);
+               crypto::Fingerprint(d.key), *source);
   return true;
 }
 
@@ -232,8 +171,8 @@ Status Ingest::HandleJournal(const mqtt::Message& m) {
   auto topic = topics::ParseDevice(config_.store_id, m.topic);
   std::string device = topic ? topic->device : "";
   ++staged_counters_.batches;
-  RefreshRegistry();
-  if (Revoked(device)) return Quarantine(device, m.topic, "device revoked", m.payload);
+  trust_.Refresh();
+  if (trust_.Revoked(device)) return Quarantine(device, m.topic, "device revoked", m.payload);
   v1::JournalBatch batch;
   if (!batch.ParseFromString(m.payload)) {
     return Quarantine(device, m.topic, "payload does not parse as a JournalBatch", m.payload);
@@ -326,7 +265,7 @@ Status Ingest::HandleJournal(const mqtt::Message& m) {
                           m.payload);
       }
       const std::string& new_key = run.front().decoded.body.genesis().public_key();
-      if (const crypto::PublicKey* provisioned = ProvisionedKey(device);
+      if (const crypto::PublicKey* provisioned = trust_.ProvisionedKey(device);
           provisioned != nullptr &&
           (new_key.size() != 32 || std::memcmp(new_key.data(), provisioned->data(), 32) != 0)) {
         return Quarantine(device, m.topic,
@@ -345,7 +284,7 @@ Status Ingest::HandleJournal(const mqtt::Message& m) {
                             device,
                         m.payload);
     }
-    if (const crypto::PublicKey* provisioned = ProvisionedKey(device);
+    if (const crypto::PublicKey* provisioned = trust_.ProvisionedKey(device);
         d != nullptr && provisioned != nullptr && *provisioned != d->key) {
       // Pinned before the till was provisioned (trust on first use), and not
       // with the key the operator registered: someone else got there first.
@@ -693,7 +632,7 @@ void Ingest::AskEveryTillToResend(const std::string& reason) {
 }
 
 void Ingest::OnTillStatus(const std::string& device_id, const v1::DeviceStatus& status) {
-  if (!status.online() || status.head_seq() == 0 || Revoked(device_id)) return;
+  if (!status.online() || status.head_seq() == 0 || trust_.Revoked(device_id)) return;
   auto it = devices_.find(device_id);
   if (it == devices_.end()) {
     Device unknown;
@@ -727,7 +666,7 @@ Status Ingest::AcceptReplacement(const std::string& device_id, Device* accepted)
     return Status::Precondition("device '" + device_id + "' has no replacement journal waiting");
   }
   if (d->pending_key.size() != 32) return Status::Corruption("pending key is malformed");
-  if (const crypto::PublicKey* provisioned = ProvisionedKey(device_id);
+  if (const crypto::PublicKey* provisioned = trust_.ProvisionedKey(device_id);
       provisioned != nullptr && std::memcmp(d->pending_key.data(), provisioned->data(), 32) != 0) {
     return Status::Precondition("the new journal's key does not match the provisioned key (" +
                                 crypto::Fingerprint(*provisioned) +

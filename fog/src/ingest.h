@@ -34,15 +34,10 @@
 //     acked seq is behind it: an ack lost in a crash between commit and
 //     publish, or while the till was offline, is repeated on the till's
 //     next resend or heartbeat, so no till stays "behind" forever.
-//  5. Keys come from the till registry (config.tills_registry) when it holds
-//     one for the till: a genesis or pinned key that differs is quarantined
-//     ("key does not match the provisioned key"). A registered till without
-//     a key is pinned from its genesis: on the TLS broker only the holder of
-//     its certificate can publish on its topic. Trust on first use
-//     (config.trust_on_first_use) covers only tills not in the registry.
-//     Nothing of a revoked till is stored ("device revoked"). The registry is
-//     re-checked before every journal message, so a revocation takes effect
-//     on the next message after the file changed.
+//  5. Keys come from Trust (trust.h): a genesis or pinned key that differs
+//     from the provisioned one is quarantined ("key does not match the
+//     provisioned key"), and nothing of a revoked till is stored ("device
+//     revoked"). Trust is refreshed before every journal message.
 //  7. Signatures are checked off the ingest path. Invariant 2 proves each
 //     stored event's bytes (the chain ends in a checked signature), but a
 //     receipt is proven by its own signature, which is not covered by any
@@ -68,9 +63,9 @@
 
 #include "read_models.h"
 #include "store.h"
+#include "trust.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/mqtt.h"
-#include "storenode/common/till_registry.h"
 #include "storenode/fog/fog.h"
 #include "storenode/schemas/sync.pb.h"
 
@@ -78,7 +73,7 @@ namespace storenode::fog {
 
 class Ingest {
  public:
-  Ingest(sql::Db& db, const Config& config, const Clock& clock);
+  Ingest(sql::Db& db, const Config& config, const Clock& clock, Trust& trust);
   Status Load();
   // Which part of a business day new events go to (store.h: the read models
   // count per part).
@@ -142,18 +137,13 @@ class Ingest {
   Fog::Counters counters() const { return counters_; }
   Status Quarantine(const std::string& device, const std::string& topic, const std::string& reason,
                     const std::string& payload);
+  // Quarantine rows by device ("" for messages on no device's topic).
+  Result<std::map<std::string, uint64_t>> QuarantinedByDevice() const;
   // Inside an open transaction: a message too large to receive (its size,
   // SHA-256 and first bytes), with the limit in the reason. `device` is
   // empty when the topic is not a device's.
   Status QuarantineOversized(const std::string& device, const mqtt::Oversized& message);
 
-  // Re-reads the till registry if its file changed since the last look. A
-  // registry that cannot be read keeps the last good one in force (a broken
-  // edit must not lift revocations) and is logged once per change.
-  void RefreshRegistry();
-  // Registered tills that are not revoked: the fog expects them at close-down.
-  std::vector<std::string> RegisteredTills() const;
-  bool Revoked(const std::string& device_id) const;
   // Whether the fog answers a device's requests (catalog fetches): only a
   // till it knows (in the registry, expected in fog.toml, or with a stored
   // journal) that is not revoked.
@@ -181,19 +171,16 @@ class Ingest {
   // Replaces a stored signature that failed by the till's copy of the event.
   Status Repair(Device& d, const Held& e);
   bool PinNewDevice(const std::string& device_id, const Held& genesis, std::string* why);
-  // The provisioned key of a till, if the registry holds one.
-  const crypto::PublicKey* ProvisionedKey(const std::string& device_id) const;
   // The quarantine row: `kept` is the payload or its prefix, `size` and
   // `sha256` are of the whole payload.
   Status RecordQuarantine(const std::string& device, const std::string& topic,
                           const std::string& reason, std::string_view kept, size_t size,
                           const crypto::Hash& sha256);
-  // Loads the registry; NotFound is an empty registry, other errors return.
-  Status LoadRegistry();
 
   sql::Db& db_;
   const Config& config_;
   const Clock& clock_;
+  Trust& trust_;
   std::map<std::string, Device> devices_;                 // committed state
   std::map<std::string, Device> staged_;                  // changed in the open transaction
   std::map<std::string, std::map<uint64_t, Held>> held_;  // out-of-order events
@@ -214,9 +201,6 @@ class Ingest {
   uint64_t events_in_txn_ = 0;
   Fog::Counters counters_;
   Fog::Counters staged_counters_;
-  std::string registry_path_;
-  TillRegistry registry_;
-  std::string registry_stamp_;  // inode, size and mtime of the file last read
 };
 
 }  // namespace storenode::fog

@@ -1,28 +1,16 @@
-// /metrics: the fog's state in the Prometheus text format (version 0.0.4).
-// Sampled on the worker thread, formatted on the console's; the ingest rate
-// is the difference between two scrapes, and events_stored_total is there
-// too for Prometheus' own rate().
+#include "metrics.h"
+
 #include <fmt/format.h>
 
-#include "closedown.h"
-#include "fog_impl.h"
+#include "access.h"
 
 namespace storenode::fog {
 
-Result<MetricsSample> Fog::Impl::SampleMetrics() {
-  MetricsSample m;
-  SN_ASSIGN_OR_RETURN(m.status, BuildStatus());
-  m.counters = ingest->counters();
-  m.now_us = clock.NowMicros();
-  m.requests_refused = gate.refused();
-  // The newest Z: from the manager's first request for its day to the Z.
-  auto last = LastCloseDown(*db);
+void NoteCloseDown(const NewestCloseDown& newest, MetricsSample* m) {
   v1::ZReport z;
-  if (last.ok() && *last && z.ParseFromString((*last)->z)) {
-    m.last_closedown_day = (*last)->business_day;
-    m.last_closedown_s = static_cast<double>(z.created_us() - (*last)->requested_us) / 1e6;
-  }
-  return m;
+  if (!z.ParseFromString(newest.z)) return;
+  m->last_closedown_day = newest.business_day;
+  m->last_closedown_s = static_cast<double>(z.created_us() - newest.requested_us) / 1e6;
 }
 
 namespace {

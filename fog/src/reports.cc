@@ -1,13 +1,14 @@
-// Reports from the read models: x (the day so far), z (stored), hourly,
-// items, cashiers, tenders. Nothing here parses stored events.
-#include "fog_impl.h"
+#include "reports.h"
+
+#include <set>
+
 #include "read_models.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/totals.h"
 
 namespace storenode::fog {
 
-v1::FogResponse Fog::Impl::Report(const v1::ReportRequest& req) {
+v1::FogResponse Reports::Report(const v1::ReportRequest& req) {
   v1::FogResponse r;
   const std::string& day = req.business_day();
   const std::string& kind = req.kind();
@@ -22,21 +23,21 @@ v1::FogResponse Fog::Impl::Report(const v1::ReportRequest& req) {
   }
   v1::Report* out = r.mutable_report();
   out->set_kind(kind);
-  out->set_store_id(config.store_id);
+  out->set_store_id(store_id_);
   out->set_business_day(day);
 
   Status s = [&]() -> Status {
     // x and tenders: every part and till of the day.
-    SN_ASSIGN_OR_RETURN(std::vector<v1::DayTotals> totals, DayTotalsOfDay(*db, day));
+    SN_ASSIGN_OR_RETURN(std::vector<v1::DayTotals> totals, DayTotalsOfDay(db_, day));
     v1::DayTotals* x = out->mutable_x();
     for (const v1::DayTotals& t : totals) MergeTotals(t, x);
     if (totals.empty())
       return Status::NotFound("no sales or events recorded for business day " + day);
-    x->set_store_id(config.store_id);
+    x->set_store_id(store_id_);
     x->set_business_day(day);
     FinishTotals(x);
     if (kind == "z") {
-      SN_ASSIGN_OR_RETURN(std::vector<v1::SignedZ> zs, StoredZs(day));
+      SN_ASSIGN_OR_RETURN(std::vector<v1::SignedZ> zs, closedown_.StoredZs(day));
       if (zs.empty()) {
         return Status::Precondition("business day " + day +
                                     " is not closed yet (see storectl closedown, or report x)");
@@ -46,13 +47,13 @@ v1::FogResponse Fog::Impl::Report(const v1::ReportRequest& req) {
         out->add_z_decoded()->ParseFromString(z.z());
       }
     } else if (kind == "hourly") {
-      SN_ASSIGN_OR_RETURN(std::vector<v1::HourTotal> hours, HourTotalsOf(*db, day));
+      SN_ASSIGN_OR_RETURN(std::vector<v1::HourTotal> hours, HourTotalsOf(db_, day));
       for (v1::HourTotal& h : hours) *out->add_hours() = std::move(h);
     } else if (kind == "items") {
-      SN_ASSIGN_OR_RETURN(std::vector<v1::ItemTotal> items, ItemTotalsOf(*db, day, req.top()));
+      SN_ASSIGN_OR_RETURN(std::vector<v1::ItemTotal> items, ItemTotalsOf(db_, day, req.top()));
       for (v1::ItemTotal& i : items) *out->add_items() = std::move(i);
     } else if (kind == "cashiers") {
-      SN_ASSIGN_OR_RETURN(std::vector<v1::CashierTotal> cashiers, CashierTotalsOf(*db, day));
+      SN_ASSIGN_OR_RETURN(std::vector<v1::CashierTotal> cashiers, CashierTotalsOf(db_, day));
       for (v1::CashierTotal& c : cashiers) *out->add_cashiers() = std::move(c);
     }
     return Status::Ok();

@@ -37,12 +37,21 @@
 //
 // Ownership: a table is written by one component, and besides this schema
 // only that component's files name it; the other stages read it through the
-// owner's typed functions, never by SQL of their own. The read models
-// (day_totals, day_ranges, seals, hour_totals, item_totals, cashier_totals)
-// belong to read_models.h/.cc; closedowns and zreports to the close-down
-// (closedown.cc, read through closedown.h); ledger_receipts, ledger_state and
-// ledger_alerts to the forwarder. The outbox queries that join zreports with
-// ledger_receipts live with the close-down (closedown.h).
+// owner's typed functions, never by SQL of their own (fog/src/daemon.cc
+// lists the components). One reader is exempt on purpose: audit.cc (storectl
+// verify receipt) reads the stored events themselves and checks them from
+// their bytes, so a proof never rests on the daemon's own bookkeeping.
+//   devices, journals, events, quarantine, covered_ranges: Ingest
+//     (ingest.h);
+//   counters: by row, each name its writer's: events_stored Ingest's,
+//     recover_from_ledger the forwarder's (set too by `storectl backup`);
+//   day_totals, day_ranges, seals, hour_totals, item_totals,
+//     cashier_totals: the read models (read_models.h), which Ingest books;
+//   closedowns, zreports: the close-down (closedown.h), whose LedgerOutbox
+//     queries join the forwarder's ledger_receipts;
+//   actions: the action journal (action_journal.h);
+//   ledger_receipts, ledger_state, ledger_alerts: the forwarder;
+//   catalog_*: the catalog master (catalog.h).
 #pragma once
 
 #include <iterator>

@@ -1,0 +1,174 @@
+// The console on its own, in process: a fake ConsoleBackend instead of the
+// fog, and a ManualClock, so lockouts and idle sessions are tested by moving
+// the clock, never by sleeping; no broker and no fogd.
+#include <httplib.h>
+
+#include <google/protobuf/util/json_util.h>
+
+#include <catch2/catch.hpp>
+#include <mutex>
+
+#include "fog/src/console.h"
+#include "storenode/common/clock.h"
+#include "storenode/fog/console.h"
+#include "storenode/schemas/console.pb.h"
+#include "support/process.h"
+
+namespace storenode::fog {
+namespace {
+
+constexpr char kRight[] = R"({"manager":"alice","password":"4711-pin"})";
+constexpr char kWrong[] = R"({"manager":"alice","password":"guess"})";
+constexpr int64_t kSecond = 1'000'000;
+
+// Records what the console asked and answers what the test set.
+class FakeBackend : public ConsoleBackend {
+ public:
+  Result<v1::FogResponse> Answer(const v1::FogRequest& request, const std::string& actor,
+                                 std::chrono::milliseconds) override {
+    std::lock_guard lock(mu);
+    actors.push_back(actor);
+    asked.push_back(request);
+    v1::FogResponse r;
+    r.set_ok(true);
+    r.mutable_status()->set_store_id("store-1");
+    return r;
+  }
+  Result<MetricsSample> Sample(std::chrono::milliseconds) override {
+    std::lock_guard lock(mu);
+    if (!sample_error.ok()) return sample_error;
+    return sample;
+  }
+  Health CheckHealth(std::chrono::milliseconds) override {
+    std::lock_guard lock(mu);
+    return health;
+  }
+
+  std::mutex mu;
+  std::vector<std::string> actors;
+  std::vector<v1::FogRequest> asked;
+  MetricsSample sample;
+  Status sample_error;
+  Health health{Status::Ok(), true};
+};
+
+struct Fixture {
+  explicit Fixture(int lockout_s = 600) {
+    config.enabled = true;
+    config.port = testing::FreePort();
+    config.managers["alice"] = HashPassword("4711-pin");
+    config.max_failed_logins = 3;
+    config.max_failed_logins_per_account = 100;
+    config.lockout_s = lockout_s;
+    config.session_idle_s = 3600;
+    console = std::make_unique<Console>(config, clock, backend);
+    REQUIRE(console->Start().ok());
+    client = std::make_unique<httplib::Client>("127.0.0.1", config.port);
+  }
+  int Login(const char* body) { return client->Post("/api/login", body, "application/json")->status; }
+
+  ConsoleConfig config;
+  ManualClock clock{1'800'000'000 * kSecond};
+  FakeBackend backend;
+  std::unique_ptr<Console> console;
+  std::unique_ptr<httplib::Client> client;
+};
+
+std::string SessionCookie(const httplib::Result& res) {
+  const std::string set = res->get_header_value("Set-Cookie");
+  return set.substr(0, set.find(';'));
+}
+
+}  // namespace
+
+TEST_CASE("console in process: a lockout ends when the clock passes lockout_s, not before",
+          "[inprocess][console]") {
+  Fixture f(/*lockout_s=*/600);
+  for (int i = 0; i < 3; ++i) REQUIRE(f.Login(kWrong) == 401);
+  auto locked = f.client->Post("/api/login", kRight, "application/json");
+  REQUIRE(locked->status == 429);
+  REQUIRE(locked->get_header_value("Retry-After") == "600");
+  REQUIRE(locked->body.find("too many failed logins from this computer") != std::string::npos);
+  // One second before the first failure leaves the window: still locked.
+  f.clock.Advance(599 * kSecond);
+  REQUIRE(f.Login(kRight) == 429);
+  // Past it: the right password is checked again, and works.
+  f.clock.Advance(2 * kSecond);
+  REQUIRE(f.Login(kRight) == 200);
+  // A success forgets the client's failures: three more are needed again.
+  for (int i = 0; i < 2; ++i) REQUIRE(f.Login(kWrong) == 401);
+  REQUIRE(f.Login(kRight) == 200);
+  // The backend was never asked anything: logins are the console's own.
+  REQUIRE(f.backend.asked.empty());
+}
+
+TEST_CASE("console in process: a session idle longer than session_idle_s is logged out",
+          "[inprocess][console]") {
+  Fixture f;
+  auto login = f.client->Post("/api/login", kRight, "application/json");
+  REQUIRE(login->status == 200);
+  const std::string cookie = SessionCookie(login);
+  v1::ConsoleSession session;
+  REQUIRE(google::protobuf::util::JsonStringToMessage(login->body, &session).ok());
+  REQUIRE(session.manager() == "alice");
+  const std::string csrf = session.csrf_token();
+  REQUIRE(!csrf.empty());
+  const httplib::Headers headers = {{"Cookie", cookie}, {"X-CSRF-Token", csrf}};
+  // The actor is who logged in, whatever the body says.
+  const char* request = R"({"status":{},"manager":"mallory"})";
+  REQUIRE(f.client->Post("/api/request", headers, request, "application/json")->status == 200);
+  REQUIRE(f.backend.actors == std::vector<std::string>{"alice"});
+  // Used within the idle time, the session lives on from its last use.
+  f.clock.Advance(3000 * kSecond);
+  REQUIRE(f.client->Post("/api/request", headers, request, "application/json")->status == 200);
+  f.clock.Advance(3599 * kSecond);
+  REQUIRE(f.client->Post("/api/request", headers, request, "application/json")->status == 200);
+  f.clock.Advance(3601 * kSecond);
+  REQUIRE(f.client->Post("/api/request", headers, request, "application/json")->status == 401);
+  REQUIRE(f.backend.actors.size() == 2 + 1);
+}
+
+TEST_CASE("console in process: /healthz and /metrics say what the backend says",
+          "[inprocess][console]") {
+  Fixture f;
+  REQUIRE(f.client->Get("/healthz")->status == 200);
+  {
+    std::lock_guard lock(f.backend.mu);
+    f.backend.health = {Status::Io("disk I/O error"), true};
+  }
+  auto sick = f.client->Get("/healthz");
+  REQUIRE(sick->status == 503);
+  REQUIRE(sick->body == "database: disk I/O error\nbroker: connected\n");
+  {
+    std::lock_guard lock(f.backend.mu);
+    f.backend.health = {Status::Ok(), false};
+  }
+  REQUIRE(f.client->Get("/healthz")->body == "database: ok\nbroker: disconnected\n");
+
+  // Two scrapes 10 s apart with 500 events stored between them: 50 per s.
+  {
+    std::lock_guard lock(f.backend.mu);
+    f.backend.sample.now_us = f.clock.NowMicros();
+    f.backend.sample.counters.events_stored = 1000;
+  }
+  auto first = f.client->Get("/metrics");
+  REQUIRE(first->status == 200);
+  REQUIRE(first->body.find("storenode_fog_events_stored_total 1000\n") != std::string::npos);
+  REQUIRE(first->body.find("storenode_fog_ingest_events_per_second") == std::string::npos);
+  {
+    std::lock_guard lock(f.backend.mu);
+    f.backend.sample.now_us += 10 * kSecond;
+    f.backend.sample.counters.events_stored = 1500;
+  }
+  auto second = f.client->Get("/metrics");
+  REQUIRE(second->body.find("storenode_fog_ingest_events_per_second 50\n") != std::string::npos);
+  {
+    std::lock_guard lock(f.backend.mu);
+    f.backend.sample_error = Status::Unavailable("the fog is busy: no answer within 15000 ms");
+  }
+  auto busy = f.client->Get("/metrics");
+  REQUIRE(busy->status == 503);
+  REQUIRE(busy->body == "the fog is busy: no answer within 15000 ms\n");
+}
+
+}  // namespace storenode::fog
