@@ -12,7 +12,7 @@
 #include "storenode/common/clock.h"
 #include "storenode/fog/console.h"
 #include "storenode/schemas/console.pb.h"
-#include "support/process.h"
+#include "support/harness.h"
 
 namespace storenode::fog {
 namespace {

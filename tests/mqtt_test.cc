@@ -1,4 +1,4 @@
-// The MQTT adapter against a real mosquitto (tests/support/broker.h).
+// The MQTT adapter against a real mosquitto (tests/support/harness/broker.h).
 //
 // Paho makes every client after the first in a process wait ~2 s for its
 // connection (paho.mqtt.c #1430), so each test creates its clients first and
