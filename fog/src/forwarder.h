@@ -68,8 +68,8 @@ Result<v1::LedgerReceipt> StoredReceipt(sql::Db& db, uint64_t z_number);
 
 class Forwarder {
  public:
-  Forwarder(sql::Db& db, const Config& config, const Clock& clock,
-            const crypto::PublicKey& fog_key, LedgerOutbox& outbox);
+  Forwarder(sql::Db& db, const Config& config, const Clock& clock, const crypto::PublicKey& fog_key,
+            LedgerOutbox& outbox);
   // Reads the pinned ledger key and the trusted tree head from fog.db.
   Status Load();
   // Connects to the cloud broker when a [ledger] uri is configured.
