@@ -13,7 +13,7 @@
 #include <fstream>
 
 #include "storenode/common/clock.h"
-#include "support/process.h"
+#include "support/harness.h"
 #include "support/run.h"
 #include "support/store.h"
 #include "support/till.h"

@@ -67,7 +67,7 @@ TEST_CASE("console e2e: log in, tills online, close-down, over/short, till offli
   if (asked && std::filesystem::exists(control + "/kill-till-3")) sims[2].Kill(SIGKILL);
   WaitFor([&] { return !browser->Running(); }, std::chrono::seconds(60));
   if (browser->Running()) browser->Kill(SIGKILL);
-  const int code = browser->Wait();
+  const int code = browser->Wait().code;
   for (size_t i = 0; i < 2; ++i) sims[i].Kill(SIGTERM);
   for (Process& p : sims) p.Wait();
   INFO("browser test output:\n"

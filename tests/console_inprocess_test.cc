@@ -1,9 +1,8 @@
 // The console on its own, in process: a fake ConsoleBackend instead of the
 // fog, and a ManualClock, so lockouts and idle sessions are tested by moving
 // the clock, never by sleeping; no broker and no fogd.
-#include <httplib.h>
-
 #include <google/protobuf/util/json_util.h>
+#include <httplib.h>
 
 #include <catch2/catch.hpp>
 #include <mutex>
@@ -12,7 +11,7 @@
 #include "storenode/common/clock.h"
 #include "storenode/fog/console.h"
 #include "storenode/schemas/console.pb.h"
-#include "support/process.h"
+#include "support/harness.h"
 
 namespace storenode::fog {
 namespace {
@@ -65,7 +64,9 @@ struct Fixture {
     REQUIRE(console->Start().ok());
     client = std::make_unique<httplib::Client>("127.0.0.1", config.port);
   }
-  int Login(const char* body) { return client->Post("/api/login", body, "application/json")->status; }
+  int Login(const char* body) {
+    return client->Post("/api/login", body, "application/json")->status;
+  }
 
   ConsoleConfig config;
   ManualClock clock{1'800'000'000 * kSecond};

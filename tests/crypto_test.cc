@@ -26,6 +26,41 @@ TEST_CASE("SHA-256 matches the FIPS 180-2 vectors", "[crypto]") {
   REQUIRE(ToHex(h.Final()) == ToHex(Sha256Of("abc")));
 }
 
+TEST_CASE("SHA-256 matches the long FIPS 180-2 vectors, fed in any pieces", "[crypto]") {
+  const std::string two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  REQUIRE(ToHex(Sha256Of(two_blocks)) ==
+          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  // A million 'a's, in pieces of 1000 that straddle the 64-byte blocks.
+  Sha256 million;
+  const std::string piece(1000, 'a');
+  for (int i = 0; i < 1000; ++i) million.Update(piece);
+  REQUIRE(ToHex(million.Final()) ==
+          "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST_CASE("SHA-256 hashes alive at once on one thread do not mix", "[crypto]") {
+  // Each Sha256 borrows a digest context from its thread's spares: two live
+  // ones must hold two contexts, and a finished one must give its context back clean.
+  Sha256 a;
+  Sha256 b;
+  a.Update("a");
+  b.Update("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq");
+  a.Update("bc");
+  REQUIRE(ToHex(a.Final()) == ToHex(Sha256Of("abc")));
+  REQUIRE(ToHex(b.Final()) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  for (int i = 0; i < 20; ++i) {
+    Sha256 c;
+    c.Update("abc");
+    REQUIRE(ToHex(c.Final()) == ToHex(Sha256Of("abc")));
+  }
+  {
+    Sha256 unfinished;  // given back without Final: the next hash starts afresh
+    unfinished.Update("garbage");
+  }
+  REQUIRE(ToHex(Sha256Of("")) ==
+          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 TEST_CASE("Ed25519 signs as RFC 8032 says and OpenSSL agrees", "[crypto]") {
   // RFC 8032 section 7.1, TEST 2.
   std::string seed = Unhex("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb");

@@ -6,18 +6,17 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "storenode/common/fog_client.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/topics.h"
 #include "storenode/edge.h"
+#include "storenode/fog/client.h"
 #include "storenode/fog/fog.h"
 #include "storenode/schemas/fog.pb.h"
 #include "storenode/schemas/sync.pb.h"
-#include "support/broker.h"
 #include "support/client.h"
 #include "support/fault_vfs.h"
-#include "support/process.h"
+#include "support/harness.h"
 #include "support/till.h"
 
 using namespace storenode;

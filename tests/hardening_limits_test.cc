@@ -20,7 +20,7 @@
 #include "storenode/fog/fog.h"
 #include "support/client.h"
 #include "support/fog.h"
-#include "support/process.h"
+#include "support/harness.h"
 #include "support/run.h"
 #include "support/store.h"
 

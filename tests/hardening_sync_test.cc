@@ -16,7 +16,7 @@
 #include "storenode/common/totals.h"
 #include "storenode/schemas/sync.pb.h"
 #include "support/client.h"
-#include "support/process.h"
+#include "support/harness.h"
 #include "support/store.h"
 
 using namespace storenode;

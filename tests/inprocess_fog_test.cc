@@ -29,7 +29,7 @@
 #include "storenode/schemas/fog.pb.h"
 #include "storenode/schemas/sync.pb.h"
 #include "support/memory_broker.h"
-#include "support/process.h"
+#include "support/harness.h"
 #include "support/store.h"
 #include "support/till.h"
 
@@ -78,7 +78,8 @@ class Observer {
 };
 
 // Asks the fog as `identity` over fog/req/{identity}, with a v5 response
-// topic and correlation data, as common/fog_client.h does over Paho.
+// topic and correlation data, as fog/include/storenode/fog/client.h does over
+// Paho.
 class Asker {
  public:
   Asker(MemoryBroker& broker, std::string identity)

@@ -12,7 +12,7 @@
 #include "storenode/common/journal_format.h"
 #include "storenode/edge.h"
 #include "storenode/schemas/fog.pb.h"
-#include "support/process.h"
+#include "support/harness.h"
 #include "support/run.h"
 #include "support/store.h"
 
@@ -138,7 +138,7 @@ TEST_CASE(
   REQUIRE(closed.closed());
   lingering->Kill(SIGTERM);
   INFO(ReadFile(log + ".err"));
-  REQUIRE(lingering->Wait() == 0);
+  REQUIRE(lingering->Wait().code == 0);
 
   // D+1 on till-1, through the real journal and sync engine: a refund of a
   // D receipt is the first line of its item on D+1 (an item only refunded,

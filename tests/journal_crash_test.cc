@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "storenode/edge.h"
-#include "support/process.h"
+#include "support/harness.h"
 #include "support/till.h"
 
 using namespace storenode;

@@ -9,7 +9,7 @@
 #include "storenode/common/sqlite.h"
 #include "storenode/edge.h"
 #include "support/fault_vfs.h"
-#include "support/process.h"
+#include "support/harness.h"
 #include "support/till.h"
 
 using namespace storenode;

@@ -5,7 +5,7 @@
 
 #include "storenode/common/sqlite.h"
 #include "storenode/edge.h"
-#include "support/process.h"
+#include "support/harness.h"
 #include "support/till.h"
 
 using namespace storenode;

@@ -8,10 +8,10 @@
 #include <thread>
 
 #include "ledger/ledger.h"
-#include "storenode/common/fog_client.h"
 #include "storenode/common/ledger.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/totals.h"
+#include "storenode/fog/client.h"
 #include "support/client.h"
 #include "support/ledger_sink.h"
 #include "support/run.h"

@@ -13,11 +13,10 @@
 #include "ledger/ledger.h"
 #include "storenode/common/ledger.h"
 #include "storenode/schemas/closedown.pb.h"
-#include "support/broker.h"
 #include "support/client.h"
 #include "support/fault_vfs.h"
 #include "support/fog.h"
-#include "support/process.h"
+#include "support/harness.h"
 #include "support/run.h"
 
 using namespace storenode;

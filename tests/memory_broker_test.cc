@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "storenode/common/crypto.h"
-#include "support/process.h"
+#include "support/harness.h"
 
 namespace storenode::testing {
 namespace {

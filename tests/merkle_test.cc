@@ -245,6 +245,29 @@ TEST_CASE("merkle Root matches the RFC's recursive definition", "[merkle]") {
   }
 }
 
+TEST_CASE("merkle CompactRange gives the root of every prefix, and a copy leaves it as it was",
+          "[merkle]") {
+  const KnownTree& k = Known();
+  CompactRange known;
+  CHECK(known.Root() == k.roots[0]);
+  for (size_t n = 1; n <= 8; ++n) {
+    INFO("roots.json size " << n);
+    known.Append(k.leaves[n - 1]);
+    CHECK(known.size() == n);
+    CHECK(known.Root() == k.roots[n]);
+  }
+  const std::vector<Hash> leaves = LeavesNamed(300);
+  CompactRange range;
+  for (size_t n = 1; n <= leaves.size(); ++n) {
+    INFO("size " << n);
+    const CompactRange before = range;
+    range.Append(leaves[n - 1]);
+    CHECK(range.Root() == ReferenceRoot(std::span(leaves).first(n)));
+    CHECK(before.size() == n - 1);
+    CHECK(before.Root() == ReferenceRoot(std::span(leaves).first(n - 1)));
+  }
+}
+
 TEST_CASE("merkle inclusion vectors", "[merkle]") {
   int happy = 0;
   int regenerated = 0;

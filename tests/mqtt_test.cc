@@ -1,4 +1,4 @@
-// The MQTT adapter against a real mosquitto (tests/support/broker.h).
+// The MQTT adapter against a real mosquitto (tests/support/harness/broker.h).
 //
 // Paho makes every client after the first in a process wait ~2 s for its
 // connection (paho.mqtt.c #1430), so each test creates its clients first and
@@ -18,8 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "support/broker.h"
-#include "support/process.h"
+#include "support/harness.h"
 
 namespace storenode::mqtt {
 namespace {
@@ -336,7 +335,7 @@ TEST_CASE("mqtt: the will is published when a client process dies, not on a clea
   REQUIRE(ro.WaitForMessage(topic, "online", kConnectTimeout));
   REQUIRE(child->Running());
   child->Kill(SIGKILL);
-  CHECK(child->Wait() == -SIGKILL);
+  CHECK(child->Wait().code == -SIGKILL);
   REQUIRE(ro.WaitForMessage(topic, "offline", 5s));
 
   // A later subscriber finds till-1's will as its retained status, and no

@@ -91,7 +91,7 @@ TEST_CASE("A till is SIGKILLed and restarted", "[sync][integration][crash]") {
                   std::chrono::seconds(20)));
   REQUIRE(first->Running());
   first->Kill(SIGKILL);
-  REQUIRE(first->Wait() == -SIGKILL);
+  REQUIRE(first->Wait().code == -SIGKILL);
   const uint64_t acked_at_kill = store.FogAcked("till-1") + store.FogAcked("till-2");
 
   // Same journals, same devices: the restarted tills continue their chains

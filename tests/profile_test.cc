@@ -8,7 +8,7 @@
 #include <regex>
 
 #include "support/fog.h"
-#include "support/process.h"
+#include "support/harness.h"
 
 using namespace storenode;
 using namespace storenode::testing;

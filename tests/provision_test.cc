@@ -8,7 +8,7 @@
 #include "storenode/common/till_registry.h"
 #include "storenode/common/x509.h"
 #include "support/fog.h"
-#include "support/process.h"
+#include "support/harness.h"
 #include "support/run.h"
 
 using namespace storenode;

@@ -14,7 +14,7 @@
 #include "storenode/common/clock.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/edge.h"
-#include "support/process.h"
+#include "support/harness.h"
 
 using namespace storenode;
 using google::protobuf::util::MessageDifferencer;

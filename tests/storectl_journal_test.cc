@@ -15,7 +15,7 @@
 #include "storenode/common/sqlite.h"
 #include "storenode/edge.h"
 #include "storenode/schemas/tools.pb.h"
-#include "support/process.h"
+#include "support/harness.h"
 #include "support/run.h"
 
 using namespace storenode;

@@ -88,7 +88,7 @@ TEST_CASE("storectl status shows the tills pos-sim synced, online then offline",
   // SIGTERM ends the lingering cleanly: each till says it is offline.
   sim->Kill(SIGTERM);
   INFO(ReadFile(log + ".err"));
-  REQUIRE(sim->Wait() == 0);
+  REQUIRE(sim->Wait().code == 0);
   v1::SimReport report;
   REQUIRE(JsonStringToMessage(ReadFile(log + ".out"), &report).ok());
   REQUIRE(report.tills_size() == 3);

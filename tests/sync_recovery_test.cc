@@ -199,7 +199,7 @@ TEST_CASE("a broken fog config is refused with file, key and reason, exit code 2
         Process::Spawn({std::string(SN_BIN_DIR) + "/storenode-fogd", "--config", dir + "/fog.toml"},
                        dir + "/out", dir + "/err");
     REQUIRE(p.ok());
-    REQUIRE(p->Wait() == 2);
+    REQUIRE(p->Wait().code == 2);
     std::string err = ReadFile(dir + "/err");
     std::filesystem::remove(dir + "/err");
     INFO(err);

@@ -1,6 +1,7 @@
 #include "storenode/common/crypto.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <stdexcept>
+#include <vector>
 
 namespace storenode::crypto {
 namespace {
@@ -23,24 +25,76 @@ void EnsureSodium() {
 
 }  // namespace
 
-static_assert(sizeof(crypto_hash_sha256_state) <= 128);
-
 namespace {
-crypto_hash_sha256_state* State(unsigned char* raw) {
-  return reinterpret_cast<crypto_hash_sha256_state*>(raw);
+
+// Fetched explicitly once: with an implicit fetch OpenSSL 3 looks the
+// algorithm up again on every init, which costs as much as hashing a node.
+// Never freed, so no static destructor can run after OpenSSL's atexit cleanup.
+const EVP_MD* Sha256Md() {
+  static const EVP_MD* const md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (m == nullptr) throw std::runtime_error("OpenSSL SHA-256 unavailable");
+    return m;
+  }();
+  return md;
 }
+
+// The digest contexts of finished hashes, for the next ones on this thread.
+// A thread's spares are freed when it ends (the main thread's before any
+// atexit handler, OpenSSL's cleanup included). Contexts are not tied to a
+// thread: a Sha256 finished elsewhere gives its context to that thread.
+class SpareContexts {
+ public:
+  ~SpareContexts() {
+    for (EVP_MD_CTX* c : spares_) EVP_MD_CTX_free(c);
+  }
+  EVP_MD_CTX* Take() {
+    if (spares_.empty()) {
+      EVP_MD_CTX* c = EVP_MD_CTX_new();
+      if (c == nullptr) throw std::runtime_error("OpenSSL digest context allocation failed");
+      return c;
+    }
+    EVP_MD_CTX* c = spares_.back();
+    spares_.pop_back();
+    return c;
+  }
+  void Give(EVP_MD_CTX* c) {
+    // A few live hashes at once are the most any caller has.
+    if (spares_.size() >= 8) return EVP_MD_CTX_free(c);
+    spares_.push_back(c);
+  }
+
+ private:
+  std::vector<EVP_MD_CTX*> spares_;
+};
+
+SpareContexts& ThreadSpares() {
+  thread_local SpareContexts spares;
+  return spares;
+}
+
+void Check(int rc) {
+  if (rc != 1) throw std::runtime_error("OpenSSL SHA-256 failed");
+}
+
 }  // namespace
 
-Sha256::Sha256() { crypto_hash_sha256_init(State(state_)); }
+Sha256::Sha256() : ctx_(ThreadSpares().Take()) {
+  Check(EVP_DigestInit_ex2(ctx_, Sha256Md(), nullptr));
+}
+
+Sha256::~Sha256() { ThreadSpares().Give(ctx_); }
 
 Sha256& Sha256::Update(Bytes data) {
-  crypto_hash_sha256_update(State(state_), data.data(), data.size());
+  Check(EVP_DigestUpdate(ctx_, data.data(), data.size()));
   return *this;
 }
 
 Hash Sha256::Final() {
   Hash out{};
-  crypto_hash_sha256_final(State(state_), out.data());
+  unsigned int len = 0;
+  Check(EVP_DigestFinal_ex(ctx_, out.data(), &len));
+  if (len != out.size()) throw std::runtime_error("OpenSSL SHA-256 gave the wrong length");
   return out;
 }
 

@@ -1,12 +1,8 @@
 #include "storenode/common/merkle.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <memory>
-#include <stdexcept>
 #include <string>
 
 namespace storenode::merkle {
@@ -18,72 +14,12 @@ using crypto::Hash;
 constexpr uint8_t kLeafPrefix = 0x00;
 constexpr uint8_t kNodePrefix = 0x01;
 
-// Fetched explicitly once: with an implicit fetch OpenSSL 3 looks the
-// algorithm up again on every init, which costs as much as hashing a node.
-// Never freed, so no static destructor can run after OpenSSL's atexit cleanup.
-const EVP_MD* Sha256Md() {
-  static const EVP_MD* const md = [] {
-    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    if (m == nullptr) throw std::runtime_error("OpenSSL SHA-256 unavailable");
-    return m;
-  }();
-  return md;
+// RFC 6962's domain separation: a leaf and a node never hash alike.
+Hash Digest(uint8_t prefix, Bytes a, Bytes b) {
+  return crypto::Sha256().Update(Bytes(&prefix, 1)).Update(a).Update(b).Final();
 }
 
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-
-// Re-initialises one digest context for every hash, so a tree over a million
-// leaves costs a million hashes and no allocation. One per thread.
-class Hasher {
- public:
-  Hasher() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_) throw std::runtime_error("OpenSSL digest context allocation failed");
-  }
-
-  Hash Leaf(Bytes data) { return Digest(kLeafPrefix, data, {}); }
-  Hash Node(const Hash& l, const Hash& r) { return Digest(kNodePrefix, l, r); }
-
- private:
-  Hash Digest(uint8_t prefix, Bytes a, Bytes b) {
-    Hash out{};
-    unsigned int len = 0;
-    EVP_MD_CTX* ctx = ctx_.get();
-    if (EVP_DigestInit_ex2(ctx, Sha256Md(), nullptr) != 1 ||
-        EVP_DigestUpdate(ctx, &prefix, 1) != 1 || EVP_DigestUpdate(ctx, a.data(), a.size()) != 1 ||
-        EVP_DigestUpdate(ctx, b.data(), b.size()) != 1 ||
-        EVP_DigestFinal_ex(ctx, out.data(), &len) != 1 || len != out.size()) {
-      throw std::runtime_error("OpenSSL SHA-256 failed");
-    }
-    return out;
-  }
-
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx_;
-};
-
-Hasher& ThreadHasher() {
-  thread_local Hasher hasher;
-  return hasher;
-}
-
-// MTH over leaf hashes. Scans left to right keeping the roots of the perfect
-// subtrees seen so far, largest first, one per set bit of the count: leaf i
-// completes as many subtrees as i has trailing one bits. The RFC's split at
-// the largest power of two makes the root the right fold of those subtrees.
-Hash RootOf(Hasher& hasher, std::span<const Hash> leaves) {
-  if (leaves.empty()) return crypto::Sha256Of(Bytes{});
-  std::array<Hash, 64> stack;
-  size_t depth = 0;
-  for (uint64_t i = 0; i < leaves.size(); ++i) {
-    Hash h = leaves[i];
-    for (uint64_t done = i; (done & 1) != 0; done >>= 1) h = hasher.Node(stack[--depth], h);
-    stack[depth++] = h;
-  }
-  Hash root = stack[--depth];
-  while (depth > 0) root = hasher.Node(stack[--depth], root);
-  return root;
-}
+Hash Node(const Hash& l, const Hash& r) { return Digest(kNodePrefix, l, r); }
 
 // The size of the left subtree of a tree of n >= 2 leaves.
 uint64_t SplitPoint(uint64_t n) { return std::bit_floor(n - 1); }
@@ -105,24 +41,24 @@ ProofShape Shape(uint64_t index, uint64_t size) {
 }
 
 // Bit i of `index` says whether the sibling at level i is on the left.
-Hash ChainInner(Hasher& hasher, Hash seed, std::span<const Hash> proof, uint64_t index) {
+Hash ChainInner(Hash seed, std::span<const Hash> proof, uint64_t index) {
   for (size_t i = 0; i < proof.size(); ++i) {
-    seed = ((index >> i) & 1) == 0 ? hasher.Node(seed, proof[i]) : hasher.Node(proof[i], seed);
+    seed = ((index >> i) & 1) == 0 ? Node(seed, proof[i]) : Node(proof[i], seed);
   }
   return seed;
 }
 
 // As ChainInner, but only the left siblings: the right ones lie beyond the
 // old tree when recomputing its root from a consistency proof.
-Hash ChainInnerRight(Hasher& hasher, Hash seed, std::span<const Hash> proof, uint64_t index) {
+Hash ChainInnerRight(Hash seed, std::span<const Hash> proof, uint64_t index) {
   for (size_t i = 0; i < proof.size(); ++i) {
-    if (((index >> i) & 1) != 0) seed = hasher.Node(proof[i], seed);
+    if (((index >> i) & 1) != 0) seed = Node(proof[i], seed);
   }
   return seed;
 }
 
-Hash ChainBorderRight(Hasher& hasher, Hash seed, std::span<const Hash> proof) {
-  for (const Hash& h : proof) seed = hasher.Node(h, seed);
+Hash ChainBorderRight(Hash seed, std::span<const Hash> proof) {
+  for (const Hash& h : proof) seed = Node(h, seed);
   return seed;
 }
 
@@ -141,26 +77,44 @@ Status WrongLength(const char* what, size_t got, uint64_t want) {
 
 }  // namespace
 
-Hash LeafHash(Bytes data) { return ThreadHasher().Leaf(data); }
+Hash LeafHash(Bytes data) { return Digest(kLeafPrefix, data, {}); }
 
-Hash NodeHash(const Hash& l, const Hash& r) { return ThreadHasher().Node(l, r); }
+Hash NodeHash(const Hash& l, const Hash& r) { return Node(l, r); }
 
-Hash Root(std::span<const Hash> leaf_hashes) { return RootOf(ThreadHasher(), leaf_hashes); }
+void CompactRange::Append(const Hash& leaf_hash) {
+  Hash h = leaf_hash;
+  for (uint64_t done = size_; (done & 1) != 0; done >>= 1) h = Node(subtrees_[--depth_], h);
+  subtrees_[depth_++] = h;
+  ++size_;
+}
+
+Hash CompactRange::Root() const {
+  if (depth_ == 0) return crypto::Sha256Of(Bytes{});
+  size_t i = depth_ - 1;
+  Hash root = subtrees_[i];
+  while (i > 0) root = Node(subtrees_[--i], root);
+  return root;
+}
+
+Hash Root(std::span<const Hash> leaf_hashes) {
+  CompactRange range;
+  for (const Hash& h : leaf_hashes) range.Append(h);
+  return range.Root();
+}
 
 std::vector<Hash> InclusionProof(std::span<const Hash> leaf_hashes, uint64_t index) {
   std::vector<Hash> proof;
   if (index >= leaf_hashes.size()) return proof;
-  Hasher& hasher = ThreadHasher();
   // Walk down from the root to the leaf, taking the other subtree's root at
   // each split; each level costs the size of the subtree left behind, O(n) in all.
   std::span<const Hash> tree = leaf_hashes;
   while (tree.size() > 1) {
     const uint64_t k = SplitPoint(tree.size());
     if (index < k) {
-      proof.push_back(RootOf(hasher, tree.subspan(k)));
+      proof.push_back(Root(tree.subspan(k)));
       tree = tree.first(k);
     } else {
-      proof.push_back(RootOf(hasher, tree.first(k)));
+      proof.push_back(Root(tree.first(k)));
       tree = tree.subspan(k);
       index -= k;
     }
@@ -172,7 +126,6 @@ std::vector<Hash> InclusionProof(std::span<const Hash> leaf_hashes, uint64_t ind
 std::vector<Hash> ConsistencyProof(std::span<const Hash> leaf_hashes, uint64_t old_size) {
   std::vector<Hash> proof;
   if (old_size == 0 || old_size > leaf_hashes.size()) return proof;
-  Hasher& hasher = ThreadHasher();
   // SUBPROOF(m, D[n], b), unrolled from the root down; `whole_old_tree` is b:
   // it stays true while the subtree holding the old tree's right edge starts
   // at leaf 0, where the verifier knows that subtree's root as root1.
@@ -182,16 +135,16 @@ std::vector<Hash> ConsistencyProof(std::span<const Hash> leaf_hashes, uint64_t o
   while (m != tree.size()) {
     const uint64_t k = SplitPoint(tree.size());
     if (m <= k) {
-      proof.push_back(RootOf(hasher, tree.subspan(k)));
+      proof.push_back(Root(tree.subspan(k)));
       tree = tree.first(k);
     } else {
-      proof.push_back(RootOf(hasher, tree.first(k)));
+      proof.push_back(Root(tree.first(k)));
       tree = tree.subspan(k);
       m -= k;
       whole_old_tree = false;
     }
   }
-  if (!whole_old_tree) proof.push_back(RootOf(hasher, tree));
+  if (!whole_old_tree) proof.push_back(Root(tree));
   std::reverse(proof.begin(), proof.end());
   return proof;
 }
@@ -206,9 +159,8 @@ Status VerifyInclusion(uint64_t index, uint64_t tree_size, const Hash& leaf_hash
   if (proof.size() != shape.inner + shape.border) {
     return WrongLength("inclusion", proof.size(), shape.inner + shape.border);
   }
-  Hasher& hasher = ThreadHasher();
-  Hash computed = ChainInner(hasher, leaf_hash, proof.first(shape.inner), index);
-  computed = ChainBorderRight(hasher, computed, proof.subspan(shape.inner));
+  Hash computed = ChainInner(leaf_hash, proof.first(shape.inner), index);
+  computed = ChainBorderRight(computed, proof.subspan(shape.inner));
   return Match(computed, root, "root");
 }
 
@@ -245,12 +197,11 @@ Status VerifyConsistency(uint64_t size1, uint64_t size2, const Hash& root1, cons
   const std::span<const Hash> border = proof.subspan(start + shape.inner);
   const uint64_t mask = (size1 - 1) >> shift;
 
-  Hasher& hasher = ThreadHasher();
-  Hash old_root = ChainInnerRight(hasher, seed, inner, mask);
-  old_root = ChainBorderRight(hasher, old_root, border);
+  Hash old_root = ChainInnerRight(seed, inner, mask);
+  old_root = ChainBorderRight(old_root, border);
   SN_RETURN_IF_ERROR(Match(old_root, root1, "root1"));
-  Hash new_root = ChainInner(hasher, seed, inner, mask);
-  new_root = ChainBorderRight(hasher, new_root, border);
+  Hash new_root = ChainInner(seed, inner, mask);
+  new_root = ChainBorderRight(new_root, border);
   return Match(new_root, root2, "root2");
 }
 

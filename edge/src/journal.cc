@@ -160,7 +160,8 @@ Status Journal::Impl::CreateGenesis() {
 }
 
 std::string Journal::Impl::CurrentDay() const {
-  std::string day = DayOf(options.clock->NowMicros() + int64_t{options.day_offset_minutes} * 60'000'000);
+  std::string day =
+      DayOf(options.clock->NowMicros() + int64_t{options.day_offset_minutes} * 60'000'000);
   day = std::max({day, head.business_day, opened_day});
   if (!head.last_sealed_day.empty()) day = std::max(day, NextDay(head.last_sealed_day));
   return day;

@@ -103,8 +103,8 @@ Result<std::optional<NewestCloseDown>> CloseDown::Newest() {
   SN_ASSIGN_OR_RETURN(
       sql::Stmt q,
       db_.Prepare("SELECT c.business_day, c.requested_us, z.z FROM closedowns c JOIN zreports z "
-                 "ON z.business_day = c.business_day AND z.part = 0 ORDER BY z.z_number DESC "
-                 "LIMIT 1"));
+                  "ON z.business_day = c.business_day AND z.part = 0 ORDER BY z.z_number DESC "
+                  "LIMIT 1"));
   SN_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<NewestCloseDown>();
   NewestCloseDown out;
@@ -118,8 +118,8 @@ Result<std::optional<NewestCloseDown>> CloseDown::Newest() {
 Result<std::optional<StoredZ>> CloseDown::NextUndelivered() {
   SN_ASSIGN_OR_RETURN(sql::Stmt next,
                       db_.Prepare("SELECT z_number, z, hash, signature FROM zreports WHERE "
-                                 "z_number = (SELECT IFNULL(MAX(z_number), 0) + 1 FROM "
-                                 "ledger_receipts)"));
+                                  "z_number = (SELECT IFNULL(MAX(z_number), 0) + 1 FROM "
+                                  "ledger_receipts)"));
   SN_ASSIGN_OR_RETURN(bool row, next.Step());
   if (!row) return std::optional<StoredZ>();
   return std::optional<StoredZ>(ZOfRow(next));
@@ -128,7 +128,7 @@ Result<std::optional<StoredZ>> CloseDown::NextUndelivered() {
 Result<uint64_t> CloseDown::UndeliveredCount() {
   SN_ASSIGN_OR_RETURN(int64_t n,
                       db_.QueryInt("SELECT COUNT(*) FROM zreports WHERE z_number > "
-                                  "(SELECT IFNULL(MAX(z_number), 0) FROM ledger_receipts)"));
+                                   "(SELECT IFNULL(MAX(z_number), 0) FROM ledger_receipts)"));
   return static_cast<uint64_t>(n);
 }
 
@@ -529,8 +529,7 @@ Result<bool> CloseDown::TryClose(const std::string& day, const v1::CloseDownRequ
   return true;
 }
 
-v1::FogResponse CloseDown::Request(const v1::FogRequest& fog_request,
-                                     const std::string& manager) {
+v1::FogResponse CloseDown::Request(const v1::FogRequest& fog_request, const std::string& manager) {
   v1::FogResponse r;
   const v1::CloseDownRequest& req = fog_request.closedown();
   const std::string& day = req.business_day();

@@ -401,8 +401,7 @@ void Console::Metrics(httplib::Response& res) {
 void Console::Health(httplib::Response& res) {
   const ConsoleBackend::Health h = backend_.CheckHealth(kHealthTimeout);
   std::string body = std::string("database: ") + (h.database.ok() ? "ok" : h.database.message()) +
-                     "\n" + "broker: " + (h.broker_connected ? "connected" : "disconnected") +
-                     "\n";
+                     "\n" + "broker: " + (h.broker_connected ? "connected" : "disconnected") + "\n";
   res.status = h.database.ok() && h.broker_connected ? 200 : 503;
   res.set_content(body, "text/plain");
 }

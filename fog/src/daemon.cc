@@ -434,8 +434,7 @@ Result<v1::FogResponse> Fog::Impl::Answer(const v1::FogRequest& request, const s
                                           std::chrono::milliseconds timeout) {
   auto response = std::make_shared<v1::FogResponse>();
   SN_RETURN_IF_ERROR(RunOnWorker(
-      [this, request, actor, response] { *response = requests->Answer(request, actor); },
-      timeout));
+      [this, request, actor, response] { *response = requests->Answer(request, actor); }, timeout));
   return *response;
 }
 

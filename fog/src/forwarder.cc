@@ -370,5 +370,4 @@ Result<v1::LedgerReceipt> StoredReceipt(sql::Db& db, uint64_t z_number) {
   return receipt;
 }
 
-
 }  // namespace storenode::fog

@@ -34,8 +34,8 @@ Ingest::Standing Ingest::StandingOf(const std::string& device_id) const {
 }
 
 Result<std::map<std::string, uint64_t>> Ingest::QuarantinedByDevice() const {
-  SN_ASSIGN_OR_RETURN(
-      sql::Stmt q, db_.Prepare("SELECT device_id, COUNT(*) FROM quarantine GROUP BY device_id"));
+  SN_ASSIGN_OR_RETURN(sql::Stmt q,
+                      db_.Prepare("SELECT device_id, COUNT(*) FROM quarantine GROUP BY device_id"));
   std::map<std::string, uint64_t> out;
   while (true) {
     SN_ASSIGN_OR_RETURN(bool row, q.Step());

@@ -63,11 +63,11 @@
 
 #include "read_models.h"
 #include "store.h"
-#include "trust.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/fog/fog.h"
 #include "storenode/schemas/sync.pb.h"
+#include "trust.h"
 
 namespace storenode::fog {
 

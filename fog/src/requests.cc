@@ -15,8 +15,8 @@ void Requests::ServeCatalogFetches(
     const Ingest::Standing standing = c_.ingest.StandingOf(device);
     if (standing != Ingest::Standing::kKnown) {
       gate_.Refuse(kCatalogReq,
-                  standing == Ingest::Standing::kRevoked ? "revoked" : "unknown_device", device,
-                  now);
+                   standing == Ingest::Standing::kRevoked ? "revoked" : "unknown_device", device,
+                   now);
       continue;
     }
     if (!gate_.Admit(kCatalogReq, device, now)) continue;
@@ -153,13 +153,14 @@ Result<v1::StoreStatus> Requests::StoreStatus() {
   s.set_events_stored(c_.ingest.events_total());
   s.set_unverified_signatures(c_.ingest.unverified());
   std::map<std::string, v1::TillStatus> rows;
-  for (const std::string& id : c_.closedown.ExpectedTills()) rows[id].set_state("expected, never seen");
+  for (const std::string& id : c_.closedown.ExpectedTills())
+    rows[id].set_state("expected, never seen");
   for (const auto& [id, d] : c_.ingest.devices()) {
     v1::TillStatus& t = rows[id];
     t.set_acked_seq(d.acked_seq);
     t.set_key_fingerprint(crypto::Fingerprint(d.key));
     t.set_journal_id(crypto::ToHex(crypto::AsBytes(d.journal_id)));
-    t.set_state(c_.trust.Revoked(id)            ? "revoked"
+    t.set_state(c_.trust.Revoked(id)           ? "revoked"
                 : d.pending_journal_id.empty() ? "active"
                                                : "replacement pending");
     t.set_last_seen_us(d.last_event_us);

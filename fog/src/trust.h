@@ -42,8 +42,7 @@ class Trust {
   const crypto::PublicKey* ProvisionedKey(const std::string& device_id) const;
   // Whether a new till's genesis key may be pinned: how it is trusted
   // ("provisioned", "genesis (trust on first use)", ...), or why not.
-  Result<std::string> PinSource(const std::string& device_id,
-                                const std::string& genesis_key) const;
+  Result<std::string> PinSource(const std::string& device_id, const std::string& genesis_key) const;
   // The tills a close-down waits for: fog.toml's expected tills and the
   // registered ones that are not revoked (`storectl provision till`
   // registers a till without anyone editing fog.toml); when fog.toml names

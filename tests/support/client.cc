@@ -3,7 +3,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 
-#include "support/process.h"
+#include "support/harness.h"
 
 namespace storenode::testing {
 

@@ -64,7 +64,7 @@ void FogProcess::Kill() {
 
 int FogProcess::Wait() {
   if (!process_) return -1;
-  int code = process_->Wait();
+  int code = process_->Wait().code;
   process_.reset();
   return code;
 }
@@ -72,7 +72,7 @@ int FogProcess::Wait() {
 int FogProcess::Stop() {
   if (!process_) return -1;
   process_->Kill(SIGTERM);
-  int code = process_->Wait();
+  int code = process_->Wait().code;
   process_.reset();
   return code;
 }

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "storenode/common/fog_client.h"
+#include "storenode/fog/client.h"
 #include "storenode/schemas/fog.pb.h"
-#include "support/process.h"
+#include "support/harness.h"
 
 namespace storenode::testing {
 

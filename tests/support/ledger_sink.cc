@@ -36,11 +36,11 @@ void LedgerSinkProcess::Start(const std::string& crash_at) {
   REQUIRE(ready);
 }
 
-int LedgerSinkProcess::Wait() { return process_->Wait(); }
+int LedgerSinkProcess::Wait() { return process_->Wait().code; }
 
 int LedgerSinkProcess::Stop() {
   process_->Kill(SIGTERM);
-  return process_->Wait();
+  return process_->Wait().code;
 }
 
 std::string LedgerSinkProcess::Log() const { return ReadFile(log_path_); }

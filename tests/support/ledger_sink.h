@@ -7,7 +7,7 @@
 
 #include "storenode/schemas/ledger.pb.h"
 #include "support/client.h"
-#include "support/process.h"
+#include "support/harness.h"
 
 namespace storenode::testing {
 

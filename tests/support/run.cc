@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "support/fog.h"
-#include "support/process.h"
+#include "support/harness.h"
 
 namespace storenode::testing {
 
@@ -14,7 +14,7 @@ Ran RunArgv(const std::string& dir, std::vector<std::string> argv) {
   auto p = Process::Spawn(std::move(argv), base + ".out", base + ".err");
   REQUIRE(p.ok());
   Ran r;
-  r.code = p->Wait();
+  r.code = p->Wait().code;
   r.out = ReadFile(base + ".out");
   r.err = ReadFile(base + ".err");
   return r;

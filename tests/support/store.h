@@ -11,8 +11,8 @@
 #include "storenode/common/crypto.h"
 #include "storenode/edge.h"
 #include "storenode/schemas/closedown.pb.h"
-#include "support/broker.h"
 #include "support/fog.h"
+#include "support/harness.h"
 
 namespace storenode::testing {
 

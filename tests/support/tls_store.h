@@ -18,9 +18,8 @@
 #include "storenode/common/sqlite.h"
 #include "storenode/edge.h"
 #include "storenode/profile.h"
-#include "support/broker.h"
 #include "support/fog.h"
-#include "support/process.h"
+#include "support/harness.h"
 #include "support/run.h"
 
 namespace storenode::testing {

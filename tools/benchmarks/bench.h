@@ -7,9 +7,11 @@
 // A mode may start threads and processes of its own (bench sync does).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -102,7 +104,8 @@ double Round(double value, int decimals);
 // nanoseconds.
 int64_t ThreadCpuNanos();
 
-// A fresh directory under /tmp, removed with its content on destruction.
+// A fresh directory /tmp/<prefix>-XXXXXX, removed with its content on
+// destruction.
 class TempDir {
  public:
   static Result<TempDir> Create(std::string_view prefix);
@@ -116,9 +119,35 @@ class TempDir {
   std::string path_;
 };
 
+// Records the journals of tills 1..`tills` in `dir` (created), one thread
+// per till: every event is a durable commit, so the tills overlap their waits
+// for the disk. record(till, recorded) adds what it recorded to *recorded;
+// every 10 s "bench <mode>: recorded N/<total> <unit>" goes to stderr. The
+// first failure in till order, once every thread has ended.
+using RecordFn = std::function<Status(int till, std::atomic<uint64_t>* recorded)>;
+Status RecordTills(std::string_view mode, const std::string& dir, uint32_t tills, uint64_t total,
+                   std::string_view unit, const RecordFn& record);
+
+// The directory of a run of `mode` with --keep `keep`: `keep` itself when
+// given, which must then be absent or empty (it is created), else a fresh
+// TempDir storenode-bench-<mode>, held in *temp.
+Result<std::string> PrepareRunDir(std::string_view mode, const std::string& keep,
+                                  std::optional<TempDir>* temp);
+
 // Host facts for the result messages.
 uint32_t HostCores();
-std::string HostKernel();  // "Linux 6.1.0-18-amd64 x86_64"
-std::string NowIso();      // "2026-11-26T15:00:00Z"
+std::string HostKernel();     // "Linux 6.1.0-18-amd64 x86_64"
+std::string NowIso();         // "2026-11-26T15:00:00Z"
+std::string SqliteVersion();  // of the linked library, "3.40.1"
+
+// The facts every result message but catalog's ends with: the host, SQLite
+// and the directory the run worked in.
+template <typename ResultMsg>
+void SetRunFacts(const std::string& dir, ResultMsg* result) {
+  result->set_cores(HostCores());
+  result->set_kernel(HostKernel());
+  result->set_sqlite_version(SqliteVersion());
+  result->set_dir(dir);
+}
 
 }  // namespace storenode::bench

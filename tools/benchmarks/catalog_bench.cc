@@ -14,10 +14,10 @@
 #include <thread>
 
 #include "bench.h"
-#include "process.h"
+#include "host.h"
 #include "sim/sim.h"
-#include "storenode/common/fog_client.h"
 #include "storenode/edge.h"
+#include "storenode/fog/client.h"
 #include "storenode/schemas/bench.pb.h"
 #include "storenode/schemas/fog.pb.h"
 #include "sync_bench.h"
@@ -72,7 +72,7 @@ int64_t ReadMarker(const std::string& path) {
 // Waits until every till applied `version`; the time from the first
 // manifest seen to the last apply, in seconds.
 Result<double> WaitApplied(const std::string& dir, const Config& c, uint64_t version,
-                           std::vector<Child>& tills) {
+                           std::vector<Process>& tills) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   int64_t last = 0;
   for (uint32_t i = 1; i <= c.tills; ++i) {
@@ -116,14 +116,14 @@ Status Run(const Config& c, v1::CatalogBenchResult* out) {
   out->set_kernel(HostKernel());
   SN_ASSIGN_OR_RETURN(TempDir dir, TempDir::Create("sn-bench-catalog"));
   const std::string d = dir.path();
-  SN_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, Broker::Start(d));
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, StartBroker(d));
   SN_ASSIGN_OR_RETURN(std::string self, SelfExe());
-  const std::string fogd = std::filesystem::path(self).parent_path() / "storenode-fogd";
+  SN_ASSIGN_OR_RETURN(const std::string fogd, FogdBesideSelf());
   SN_RETURN_IF_ERROR(WriteFogConfig(d + "/fog.toml", kStore, broker->uri(), d + "/fog"));
   std::ofstream(d + "/fog.toml", std::ios::app)
       << "\n[catalog]\ntax_codes = [\"A\", \"B\", \"C\"]\n";
-  SN_ASSIGN_OR_RETURN(Child fog,
-                      Child::Spawn({fogd, "--config", d + "/fog.toml"}, d + "/fogd.log"));
+  SN_ASSIGN_OR_RETURN(Process fog, Process::Spawn({fogd, "--config", d + "/fog.toml"},
+                                                  d + "/fogd.log", d + "/fogd.log"));
   FogClientOptions o;
   o.broker_uri = broker->uri();
   o.store_id = std::string(kStore);
@@ -133,13 +133,13 @@ Status Run(const Config& c, v1::CatalogBenchResult* out) {
   ping.mutable_status();
   SN_RETURN_IF_ERROR(AskFog(o, ping).status());
 
-  std::vector<Child> tills;
+  std::vector<Process> tills;
   for (uint32_t i = 1; i <= c.tills; ++i) {
     SN_ASSIGN_OR_RETURN(
-        Child t, Child::Spawn({self, "catalog-till", "--dir", d, "--store", std::string(kStore),
-                               "--device", sim::SimDeviceId(static_cast<int>(i)), "--broker",
-                               broker->uri(), "--versions", "2"},
-                              d + "/tills.log"));
+        Process t, Process::Spawn({self, "catalog-till", "--dir", d, "--store", std::string(kStore),
+                                   "--device", sim::SimDeviceId(static_cast<int>(i)), "--broker",
+                                   broker->uri(), "--versions", "2"},
+                                  d + "/tills.log", d + "/tills.log"));
     tills.push_back(std::move(t));
   }
   // Every till connected (its status reached the fog) before timing.
@@ -170,8 +170,8 @@ Status Run(const Config& c, v1::CatalogBenchResult* out) {
   out->set_delta_s(delta_s);
 
   double till_rss = 0;
-  for (Child& t : tills) {
-    Child::Exit e = t.Wait();
+  for (Process& t : tills) {
+    Process::Exit e = t.Wait();
     if (e.code != 0) return Status::Unavailable("a till exited with " + std::to_string(e.code));
     till_rss = std::max(till_rss, e.peak_rss_mb);
   }
@@ -198,7 +198,7 @@ Status Run(const Config& c, v1::CatalogBenchResult* out) {
       RawMqttMessagesPerSecond(broker->uri(), payloads, std::max<uint32_t>(chunks * 2, 50), 10));
   out->set_raw_chunk_msgs_per_s(rate);
   out->set_raw_snapshot_transfer_s(chunks * c.tills / rate);
-  fog.Signal(SIGTERM);
+  fog.Kill(SIGTERM);
   fog.Wait();
 
   auto miss = [&](const std::string& m) { out->add_missed_targets(m); };

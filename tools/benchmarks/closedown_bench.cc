@@ -31,7 +31,6 @@
 #include "closedown_bench.h"
 
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -45,7 +44,7 @@
 #include <thread>
 
 #include "bench.h"
-#include "process.h"
+#include "host.h"
 #include "sim/json.h"
 #include "sim/sim.h"
 #include "storenode/common/clock.h"
@@ -122,10 +121,6 @@ struct Paths {
 
 using SteadyClock = std::chrono::steady_clock;
 
-double SecondsBetween(int64_t from_ns, int64_t to_ns) {
-  return static_cast<double>(to_ns - from_ns) / 1e9;
-}
-
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
@@ -169,40 +164,18 @@ Status RecordTill(const Paths& paths, int index, uint64_t lines, int64_t start_u
   return Status::Ok();
 }
 
-// One thread per till: every event is a durable commit, so the tills
-// overlap their waits for the disk.
+// The day's lines spread over the tills: the first lines % tills take one
+// line more.
 Status RecordJournals(const Config& config, const Paths& paths, const std::string& day) {
-  std::error_code ec;
-  std::filesystem::create_directories(paths.tills(), ec);
-  if (ec) return Status::Io("cannot create " + paths.tills() + ": " + ec.message());
   const int64_t day_start = DayStartMicros(day);
-  std::atomic<uint64_t> recorded{0};
-  std::vector<Status> results(config.tills);
-  std::vector<std::thread> threads;
-  for (uint32_t i = 0; i < config.tills; ++i) {
-    // The first lines % tills tills take one line more.
-    const uint64_t share = config.lines / config.tills + (i < config.lines % config.tills ? 1 : 0);
-    threads.emplace_back([&, i, share] {
-      results[i] = RecordTill(paths, static_cast<int>(i) + 1, share, day_start + 7 * kHourUs,
-                              day_start + 22 * kHourUs, &recorded);
-    });
-  }
-  std::atomic<bool> done{false};
-  std::thread progress([&] {
-    auto next = SteadyClock::now() + std::chrono::seconds(10);
-    while (!done) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (SteadyClock::now() < next) continue;
-      next += std::chrono::seconds(10);
-      std::fprintf(stderr, "bench closedown: recorded %llu/%u sale lines\n",
-                   static_cast<unsigned long long>(recorded.load()), config.lines);
-    }
-  });
-  for (std::thread& t : threads) t.join();
-  done = true;
-  progress.join();
-  for (const Status& s : results) SN_RETURN_IF_ERROR(s);
-  return Status::Ok();
+  return RecordTills("closedown", paths.tills(), config.tills, config.lines, "sale lines",
+                     [&](int till, std::atomic<uint64_t>* recorded) {
+                       const uint32_t i = static_cast<uint32_t>(till) - 1;
+                       const uint64_t share =
+                           config.lines / config.tills + (i < config.lines % config.tills ? 1 : 0);
+                       return RecordTill(paths, till, share, day_start + 7 * kHourUs,
+                                         day_start + 22 * kHourUs, recorded);
+                     });
 }
 
 // ---------------------------------------------------------------------------
@@ -247,13 +220,13 @@ Result<std::unique_ptr<sql::Db>> OpenFogDb(const std::string& dir) {
   return sql::Db::Open(dir + "/fog.db", options);
 }
 
-Result<Child> StartFog(const Config& config, const Paths& paths, const std::string& fog_config) {
-  return Child::Spawn({config.fogd, "--config", fog_config}, paths.fog_log());
+Result<Process> StartFog(const Config& config, const Paths& paths, const std::string& fog_config) {
+  return Process::Spawn({config.fogd, "--config", fog_config}, paths.fog_log(), paths.fog_log());
 }
 
-Status StopFog(Child& fog, const Paths& paths) {
-  fog.Signal(SIGTERM);
-  Child::Exit e = fog.Wait();
+Status StopFog(Process& fog, const Paths& paths) {
+  fog.Kill(SIGTERM);
+  Process::Exit e = fog.Wait();
   if (e.code != 0) {
     return Status::Unavailable("the fog exited with code " + std::to_string(e.code) +
                                " on SIGTERM (see " + paths.fog_log() + ")");
@@ -499,7 +472,7 @@ struct Waiting {
 
 Result<Waiting> RunWaitingCloseDown(const Config& config, const Paths& paths, FogAsker& asker,
                                     const std::vector<Till>& tills, const std::string& day) {
-  SN_ASSIGN_OR_RETURN(Child fog, StartFog(config, paths, paths.fog_config()));
+  SN_ASSIGN_OR_RETURN(Process fog, StartFog(config, paths, paths.fog_config()));
   SN_RETURN_IF_ERROR(AskStatus(asker, std::chrono::seconds(30)).status());
   SN_RETURN_IF_ERROR(WaitFogHolds(paths.fog_dir(), tills, kStartTimeout, "restart"));
   // The tills have seen the restarted fog's watermarks: nothing is in flight.
@@ -556,7 +529,7 @@ struct Requested {
 
 Result<Requested> RunRequestCloseDown(const Config& config, const Paths& paths, FogAsker& asker,
                                       const std::vector<Till>& tills, const std::string& day) {
-  SN_ASSIGN_OR_RETURN(Child fog, StartFog(config, paths, paths.fog_copy_config()));
+  SN_ASSIGN_OR_RETURN(Process fog, StartFog(config, paths, paths.fog_copy_config()));
   SN_RETURN_IF_ERROR(AskStatus(asker, std::chrono::seconds(30)).status());
   // The copy predates the seals: the tills send them again.
   SN_RETURN_IF_ERROR(WaitFogHolds(paths.fog_copy_dir(), tills, kStartTimeout, "seals"));
@@ -615,30 +588,11 @@ void CheckTargets(v1::ClosedownBenchResult* r) {
   r->set_target_met(r->missed_targets_size() == 0);
 }
 
-Status PrepareDir(const Config& config, std::optional<TempDir>* temp, Paths* paths) {
-  if (config.keep.empty()) {
-    SN_ASSIGN_OR_RETURN(TempDir created, TempDir::Create("storenode-bench-closedown"));
-    temp->emplace(std::move(created));
-    paths->dir = (*temp)->path();
-    return Status::Ok();
-  }
-  paths->dir = config.keep;
-  std::error_code ec;
-  if (std::filesystem::exists(paths->dir, ec) && !std::filesystem::is_empty(paths->dir, ec)) {
-    return Status::Precondition(paths->dir +
-                                " is not empty; bench closedown wants a fresh directory "
-                                "(remove it or pick another --keep)");
-  }
-  std::filesystem::create_directories(paths->dir, ec);
-  if (ec) return Status::Io("cannot create " + paths->dir + ": " + ec.message());
-  return Status::Ok();
-}
-
 Status Run(const Config& config, v1::ClosedownBenchResult* result) {
   result->set_date(NowIso());
   std::optional<TempDir> temp;
   Paths paths;
-  SN_RETURN_IF_ERROR(PrepareDir(config, &temp, &paths));
+  SN_ASSIGN_OR_RETURN(paths.dir, PrepareRunDir("closedown", config.keep, &temp));
   // Yesterday (UTC): closable now, and the recording cannot cross midnight.
   const std::string day = DayOf(SystemClock::Default()->NowMicros() - 24 * kHourUs);
 
@@ -666,7 +620,7 @@ Status Run(const Config& config, v1::ClosedownBenchResult* result) {
 
   // 3. Ingest. Declared in this order: the tills stop before the broker
   // goes, the broker before the directory.
-  SN_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, Broker::Start(paths.dir));
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, StartBroker(paths.dir));
   SN_RETURN_IF_ERROR(WriteFogConfig(paths.fog_config(), kStore, broker->uri(), paths.fog_dir()));
   SN_RETURN_IF_ERROR(
       WriteFogConfig(paths.fog_copy_config(), kStore, broker->uri(), paths.fog_copy_dir()));
@@ -677,7 +631,7 @@ Status Run(const Config& config, v1::ClosedownBenchResult* result) {
                broker->uri().c_str(), static_cast<unsigned long long>(HeadsTotal(tills)));
   {
     const int64_t start = MonotonicNanos();
-    SN_ASSIGN_OR_RETURN(Child fog, StartFog(config, paths, paths.fog_config()));
+    SN_ASSIGN_OR_RETURN(Process fog, StartFog(config, paths, paths.fog_config()));
     SN_RETURN_IF_ERROR(
         WaitFogHolds(paths.fog_dir(), tills,
                      std::chrono::duration_cast<std::chrono::seconds>(kIngestTimeout), "ingest"));
@@ -765,10 +719,7 @@ Status Run(const Config& config, v1::ClosedownBenchResult* result) {
       Round(FileMb(paths.fog_dir() + "/fog.db") + FileMb(paths.fog_dir() + "/fog.db-wal"), 1));
   result->set_host_load_1m(Round(waiting.host_load_1m, 2));
   CheckTargets(result);
-  result->set_cores(HostCores());
-  result->set_kernel(HostKernel());
-  result->set_sqlite_version(sqlite3_libversion());
-  result->set_dir(paths.dir);
+  SetRunFacts(paths.dir, result);
   return Status::Ok();
 }
 
@@ -788,8 +739,7 @@ int RunClosedown(const std::vector<std::string>& args) {
           return Status::Invalid("--tills and --runs must be at least 1, --lines at least --tills");
         }
         if (config.fogd.empty()) {
-          SN_ASSIGN_OR_RETURN(std::string self, SelfExe());
-          config.fogd = std::filesystem::path(self).parent_path() / "storenode-fogd";
+          SN_ASSIGN_OR_RETURN(config.fogd, FogdBesideSelf());
         }
         // The engines log through spdlog: to stderr, errors only, so that
         // stdout holds the JSON alone.

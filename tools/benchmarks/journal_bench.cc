@@ -15,7 +15,6 @@
 // The sales are pseudo-random with a fixed seed, so every run records the
 // same sales. Target (from the issue): record p50 <= 2x raw p50 and record
 // p99 <= 3x raw p99.
-#include <sqlite3.h>
 
 #include <chrono>
 #include <cstdio>
@@ -286,10 +285,7 @@ Status Run(const Config& config, v1::JournalBenchResult* result) {
   result->set_ratio_p50(Round(ratio_p50, 2));
   result->set_ratio_p99(Round(ratio_p99, 2));
   result->set_target_met(ratio_p50 <= kTargetRatioP50 && ratio_p99 <= kTargetRatioP99);
-  result->set_cores(HostCores());
-  result->set_kernel(HostKernel());
-  result->set_sqlite_version(sqlite3_libversion());
-  result->set_dir(dir);
+  SetRunFacts(dir, result);
   return Status::Ok();
 }
 

@@ -23,7 +23,6 @@
 
 #include <google/protobuf/util/json_util.h>
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -38,7 +37,7 @@
 #include <thread>
 
 #include "bench.h"
-#include "process.h"
+#include "host.h"
 #include "sim/json.h"
 #include "sim/sim.h"
 #include "storenode/common/journal_format.h"
@@ -99,10 +98,6 @@ struct Paths {
   std::string raw_db() const { return dir + "/raw.db"; }
 };
 
-double SecondsBetween(int64_t from_ns, int64_t to_ns) {
-  return static_cast<double>(to_ns - from_ns) / 1e9;
-}
-
 // Records `events` events after genesis into a fresh journal of till `index`.
 Status RecordTill(const std::string& dir, int index, uint32_t events,
                   std::atomic<uint64_t>* recorded) {
@@ -121,38 +116,12 @@ Status RecordTill(const std::string& dir, int index, uint32_t events,
   return Status::Ok();
 }
 
-// Step 1, one thread per till: each event is a durable commit, so the tills
-// overlap their waits for the disk.
+// Step 1.
 Status RecordJournals(const Config& config, const Paths& paths) {
-  std::error_code ec;
-  std::filesystem::create_directories(paths.tills(), ec);
-  if (ec) return Status::Io("cannot create " + paths.tills() + ": " + ec.message());
-  std::atomic<uint64_t> recorded{0};
-  std::vector<Status> results(config.tills);
-  std::vector<std::thread> threads;
-  for (uint32_t i = 0; i < config.tills; ++i) {
-    threads.emplace_back([&, i] {
-      results[i] = RecordTill(paths.tills(), static_cast<int>(i) + 1, config.events, &recorded);
-    });
-  }
-  const uint64_t total = uint64_t{config.tills} * config.events;
-  std::atomic<bool> done{false};
-  std::thread progress([&] {
-    auto next = SteadyClock::now() + std::chrono::seconds(10);
-    while (!done) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (SteadyClock::now() < next) continue;
-      next += std::chrono::seconds(10);
-      std::fprintf(stderr, "bench sync: recorded %llu/%llu events\n",
-                   static_cast<unsigned long long>(recorded.load()),
-                   static_cast<unsigned long long>(total));
-    }
-  });
-  for (std::thread& t : threads) t.join();
-  done = true;
-  progress.join();
-  for (const Status& s : results) SN_RETURN_IF_ERROR(s);
-  return Status::Ok();
+  return RecordTills("sync", paths.tills(), config.tills, uint64_t{config.tills} * config.events,
+                     "events", [&](int till, std::atomic<uint64_t>* recorded) {
+                       return RecordTill(paths.tills(), till, config.events, recorded);
+                     });
 }
 
 // What the tills hold after recording: the head of every journal, the
@@ -192,7 +161,7 @@ Result<Recorded> ReadRecorded(const Config& config, const Paths& paths, size_t b
 
 // Waits until every till has published its retained status as online: then
 // all are connected and publishing, and the fog's start is the only change.
-Status WaitTillsOnline(const std::string& uri, uint32_t tills, std::vector<Child>& children) {
+Status WaitTillsOnline(const std::string& uri, uint32_t tills, std::vector<Process>& children) {
   std::mutex mu;
   std::set<std::string> online;
   mqtt::Options options;
@@ -213,8 +182,8 @@ Status WaitTillsOnline(const std::string& uri, uint32_t tills, std::vector<Child
       std::lock_guard lock(mu);
       if (online.size() == tills) break;
     }
-    for (Child& child : children) {
-      if (std::optional<Child::Exit> e = child.Poll()) {
+    for (Process& child : children) {
+      if (std::optional<Process::Exit> e = child.Poll()) {
         return Status::Unavailable("a till process exited early (code " + std::to_string(e->code) +
                                    ")");
       }
@@ -269,18 +238,18 @@ struct Drain {
 Result<Drain> RunDrain(const Config& config, const Paths& paths, const Broker& broker,
                        uint64_t events_total) {
   SN_ASSIGN_OR_RETURN(std::string self, SelfExe());
-  std::vector<Child> tills;
+  std::vector<Process> tills;
   std::vector<std::string> devices;
   for (uint32_t i = 1; i <= config.tills; ++i) {
     const std::string device = sim::SimDeviceId(static_cast<int>(i));
     devices.push_back(device);
     SN_ASSIGN_OR_RETURN(
-        Child child,
-        Child::Spawn(
+        Process child,
+        Process::Spawn(
             {self, "sync-till", "--dir", paths.tills(), "--store", std::string(kSyncStore),
              "--device", device, "--broker", broker.uri(), "--report", paths.till_report(device),
              "--timeout-s", std::to_string(std::chrono::seconds(kDrainTimeout).count())},
-            paths.till_log(device)));
+            paths.till_log(device), paths.till_log(device)));
     tills.push_back(std::move(child));
   }
   SN_RETURN_IF_ERROR(WaitTillsOnline(broker.uri(), config.tills, tills));
@@ -291,15 +260,15 @@ Result<Drain> RunDrain(const Config& config, const Paths& paths, const Broker& b
   // CPU used before the fog starts (connecting, publishing into the void)
   // is not the drain's.
   SN_ASSIGN_OR_RETURN(ProcUsage broker_before, ReadProcUsage(broker.pid()));
-  for (const Child& till : tills) {
+  for (const Process& till : tills) {
     SN_ASSIGN_OR_RETURN(ProcUsage usage, ReadProcUsage(till.pid()));
     drain.tills_cpu_s -= usage.cpu_seconds;
   }
   SN_ASSIGN_OR_RETURN(double host_before, HostBusySeconds());
 
   const int64_t start_ns = MonotonicNanos();
-  SN_ASSIGN_OR_RETURN(Child fog,
-                      Child::Spawn({config.fogd, "--config", paths.fog_config()}, paths.fog_log()));
+  SN_ASSIGN_OR_RETURN(Process fog, Process::Spawn({config.fogd, "--config", paths.fog_config()},
+                                                  paths.fog_log(), paths.fog_log()));
   std::fprintf(stderr, "bench sync: fog pid %d\n", static_cast<int>(fog.pid()));
   size_t running = tills.size();
   auto next_progress = SteadyClock::now() + std::chrono::seconds(1);
@@ -308,7 +277,7 @@ Result<Drain> RunDrain(const Config& config, const Paths& paths, const Broker& b
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     running = 0;
     for (size_t i = 0; i < tills.size(); ++i) {
-      std::optional<Child::Exit> e = tills[i].Poll();
+      std::optional<Process::Exit> e = tills[i].Poll();
       if (!e) {
         ++running;
       } else if (e->code != 0) {
@@ -316,7 +285,7 @@ Result<Drain> RunDrain(const Config& config, const Paths& paths, const Broker& b
                                    "; see " + paths.till_log(devices[i]) + ")");
       }
     }
-    if (std::optional<Child::Exit> e = fog.Poll()) {
+    if (std::optional<Process::Exit> e = fog.Poll()) {
       return Status::Unavailable("the fog exited during the drain (code " +
                                  std::to_string(e->code) + "; see " + paths.fog_log() + ")");
     }
@@ -331,8 +300,8 @@ Result<Drain> RunDrain(const Config& config, const Paths& paths, const Broker& b
   SN_ASSIGN_OR_RETURN(ProcUsage fog_usage, ReadProcUsage(fog.pid()));
   SN_ASSIGN_OR_RETURN(ProcUsage broker_after, ReadProcUsage(broker.pid()));
   SN_ASSIGN_OR_RETURN(double host_after, HostBusySeconds());
-  fog.Signal(SIGTERM);
-  Child::Exit fog_exit = fog.Wait();
+  fog.Kill(SIGTERM);
+  Process::Exit fog_exit = fog.Wait();
   if (fog_exit.code != 0) {
     return Status::Unavailable("the fog exited with code " + std::to_string(fog_exit.code) +
                                " on SIGTERM (see " + paths.fog_log() + ")");
@@ -404,21 +373,7 @@ Status Run(const Config& config, v1::SyncBenchResult* result) {
   result->set_date(NowIso());
   std::optional<TempDir> temp;
   Paths paths;
-  if (config.keep.empty()) {
-    SN_ASSIGN_OR_RETURN(TempDir created, TempDir::Create("storenode-bench-sync"));
-    temp.emplace(std::move(created));
-    paths.dir = temp->path();
-  } else {
-    paths.dir = config.keep;
-    std::error_code ec;
-    if (std::filesystem::exists(paths.dir, ec) && !std::filesystem::is_empty(paths.dir, ec)) {
-      return Status::Precondition(paths.dir +
-                                  " is not empty; bench sync wants a fresh directory "
-                                  "(remove it or pick another --keep)");
-    }
-    std::filesystem::create_directories(paths.dir, ec);
-    if (ec) return Status::Io("cannot create " + paths.dir + ": " + ec.message());
-  }
+  SN_ASSIGN_OR_RETURN(paths.dir, PrepareRunDir("sync", config.keep, &temp));
   const size_t batch_events = edge::SyncOptions{}.batch_events;
 
   std::fprintf(stderr, "bench sync: recording %u tills x %u events in %s\n", config.tills,
@@ -429,7 +384,7 @@ Status Run(const Config& config, v1::SyncBenchResult* result) {
   SN_ASSIGN_OR_RETURN(Recorded recorded, ReadRecorded(config, paths, batch_events));
 
   // Declared after `temp`: the broker is killed before the directory goes.
-  SN_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, Broker::Start(paths.dir));
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, StartBroker(paths.dir));
   std::fprintf(stderr, "bench sync: broker at %s; starting %u tills\n", broker->uri().c_str(),
                config.tills);
   SN_ASSIGN_OR_RETURN(Drain drain, RunDrain(config, paths, *broker, recorded.events_total));
@@ -478,10 +433,7 @@ Status Run(const Config& config, v1::SyncBenchResult* result) {
   result->set_other_cpu_s(Round(drain.other_cpu_s, 2));
   result->set_host_load_1m(Round(drain.host_load_1m, 2));
   CheckTargets(result);
-  result->set_cores(HostCores());
-  result->set_kernel(HostKernel());
-  result->set_sqlite_version(sqlite3_libversion());
-  result->set_dir(paths.dir);
+  SetRunFacts(paths.dir, result);
   return Status::Ok();
 }
 
@@ -500,8 +452,7 @@ int RunSync(const std::vector<std::string>& args) {
           return Status::Invalid("--tills and --events must be at least 1");
         }
         if (config.fogd.empty()) {
-          SN_ASSIGN_OR_RETURN(std::string self, SelfExe());
-          config.fogd = std::filesystem::path(self).parent_path() / "storenode-fogd";
+          SN_ASSIGN_OR_RETURN(config.fogd, FogdBesideSelf());
         }
         return Status::Ok();
       },

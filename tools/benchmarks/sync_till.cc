@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "bench.h"
-#include "process.h"
+#include "host.h"
 #include "sim/json.h"
 #include "sim/sim.h"
 #include "storenode/edge.h"

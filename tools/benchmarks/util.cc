@@ -1,20 +1,20 @@
 // Helpers shared by the bench modes: flags, latency figures, the temporary
 // directory and host facts.
-#include <stdlib.h>
+#include <sqlite3.h>
 #include <sys/utsname.h>
 #include <time.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <numeric>
 #include <thread>
+#include <vector>
 
 #include "bench.h"
+#include "harness/process.h"
 #include "storenode/common/clock.h"
 
 namespace storenode::bench {
@@ -91,11 +91,8 @@ int64_t ThreadCpuNanos() {
 }
 
 Result<TempDir> TempDir::Create(std::string_view prefix) {
-  std::string templ = "/tmp/" + std::string(prefix) + "-XXXXXX";
-  if (mkdtemp(templ.data()) == nullptr) {
-    return Status::Io("cannot create a directory " + templ + ": " + std::strerror(errno));
-  }
-  return TempDir(templ);
+  SN_ASSIGN_OR_RETURN(std::string path, harness::MakeTempDir(std::string(prefix) + "-"));
+  return TempDir(std::move(path));
 }
 
 TempDir::~TempDir() {
@@ -106,6 +103,54 @@ TempDir::~TempDir() {
     std::fprintf(stderr, "bench: cannot remove %s: %s\n", path_.c_str(), ec.message().c_str());
 }
 
+Status RecordTills(std::string_view mode, const std::string& dir, uint32_t tills, uint64_t total,
+                   std::string_view unit, const RecordFn& record) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::Io("cannot create " + dir + ": " + ec.message());
+  std::atomic<uint64_t> recorded{0};
+  std::vector<Status> results(tills);
+  std::vector<std::thread> threads;
+  for (uint32_t i = 0; i < tills; ++i) {
+    threads.emplace_back([&, i] { results[i] = record(static_cast<int>(i) + 1, &recorded); });
+  }
+  std::atomic<bool> done{false};
+  std::thread progress([&] {
+    auto next = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (std::chrono::steady_clock::now() < next) continue;
+      next += std::chrono::seconds(10);
+      std::fprintf(stderr, "bench %.*s: recorded %llu/%llu %.*s\n", static_cast<int>(mode.size()),
+                   mode.data(), static_cast<unsigned long long>(recorded.load()),
+                   static_cast<unsigned long long>(total), static_cast<int>(unit.size()),
+                   unit.data());
+    }
+  });
+  for (std::thread& t : threads) t.join();
+  done = true;
+  progress.join();
+  for (const Status& s : results) SN_RETURN_IF_ERROR(s);
+  return Status::Ok();
+}
+
+Result<std::string> PrepareRunDir(std::string_view mode, const std::string& keep,
+                                  std::optional<TempDir>* temp) {
+  if (keep.empty()) {
+    SN_ASSIGN_OR_RETURN(TempDir created, TempDir::Create("storenode-bench-" + std::string(mode)));
+    temp->emplace(std::move(created));
+    return (*temp)->path();
+  }
+  std::error_code ec;
+  if (std::filesystem::exists(keep, ec) && !std::filesystem::is_empty(keep, ec)) {
+    return Status::Precondition(keep + " is not empty; bench " + std::string(mode) +
+                                " wants a fresh directory (remove it or pick another --keep)");
+  }
+  std::filesystem::create_directories(keep, ec);
+  if (ec) return Status::Io("cannot create " + keep + ": " + ec.message());
+  return keep;
+}
+
 uint32_t HostCores() { return std::thread::hardware_concurrency(); }
 
 std::string HostKernel() {
@@ -113,6 +158,8 @@ std::string HostKernel() {
   if (uname(&u) != 0) return "";
   return std::string(u.sysname) + " " + u.release + " " + u.machine;
 }
+
+std::string SqliteVersion() { return sqlite3_libversion(); }
 
 std::string NowIso() { return IsoTime(SystemClock::Default()->NowMicros()); }
 

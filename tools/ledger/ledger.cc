@@ -76,35 +76,6 @@ std::string_view View(const crypto::Hash& h) {
   return {reinterpret_cast<const char*>(h.data()), h.size()};
 }
 
-// The roots of the perfect subtrees that make up a tree of n leaves, largest
-// first (one per set bit of n). Pushing a leaf and taking the root cost
-// O(log n), where merkle::Root is O(n): the ledger needs the root after every
-// append, and the audit the root of every size, which would be O(n^2).
-// Receipts prove it against merkle.h: their inclusion proofs come from
-// merkle::InclusionProof and only verify against the right root.
-class Frontier {
- public:
-  void Push(const crypto::Hash& leaf_hash) {
-    crypto::Hash h = leaf_hash;
-    for (uint64_t n = size_; n & 1; n >>= 1) {
-      h = merkle::NodeHash(subtrees_.back(), h);
-      subtrees_.pop_back();
-    }
-    subtrees_.push_back(h);
-    ++size_;
-  }
-  crypto::Hash Root() const {
-    if (subtrees_.empty()) return merkle::Root({});
-    crypto::Hash r = subtrees_.back();
-    for (size_t i = subtrees_.size() - 1; i-- > 0;) r = merkle::NodeHash(subtrees_[i], r);
-    return r;
-  }
-
- private:
-  std::vector<crypto::Hash> subtrees_;
-  uint64_t size_ = 0;
-};
-
 struct StoreRow {
   crypto::PublicKey key{};
   std::string pinned_by;
@@ -166,7 +137,7 @@ struct Ledger::Impl {
   crypto::SigningKey key;
   std::unique_ptr<sql::Db> db;
   std::vector<crypto::Hash> leaves;  // leaf hashes, for proofs
-  Frontier frontier;
+  merkle::CompactRange frontier;     // of `leaves`: the root after each append in O(log n)
   std::map<std::string, StoreRow> stores;
   v1::SignedTreeHead head;  // of the current size; empty while the log is
   Status failed;
@@ -244,7 +215,7 @@ Status Ledger::Impl::Load() {
                                 ": missing or without a leaf hash (run storectl verify ledger)");
     }
     leaves.push_back(*h);
-    frontier.Push(*h);
+    frontier.Append(*h);
   }
   SN_ASSIGN_OR_RETURN(stores, LoadStores(*db));
   for (const auto& [store, pinned] : options.pinned_stores) {
@@ -433,8 +404,8 @@ Status Ledger::Impl::Append(const std::string& store, const v1::SignedZ& signed_
                             const v1::ZReport& z, int64_t now_us) {
   const uint64_t index = leaves.size();
   const crypto::Hash leaf = ZLeafHash(signed_z.z());
-  Frontier next = frontier;
-  next.Push(leaf);
+  merkle::CompactRange next = frontier;
+  next.Append(leaf);
   v1::TreeHead th;
   th.set_ledger_id(options.ledger_id);
   th.set_tree_size(index + 1);
@@ -580,7 +551,7 @@ Result<v1::LedgerAudit> VerifyLedgerDb(const std::string& path) {
   };
   std::map<std::string, Chain> chains;
   std::vector<crypto::Hash> roots;  // roots[k] = root of the first k + 1 leaves
-  Frontier frontier;
+  merkle::CompactRange frontier;
   SN_ASSIGN_OR_RETURN(sql::Stmt q, db->Prepare("SELECT idx, store_id, z_number, z, z_hash, "
                                                "signature, fog_public_key, leaf_hash "
                                                "FROM leaves ORDER BY idx"));
@@ -627,7 +598,7 @@ Result<v1::LedgerAudit> VerifyLedgerDb(const std::string& path) {
     }
     chain.last = number;
     chain.last_hash = q.Blob(4);
-    frontier.Push(leaf);
+    frontier.Append(leaf);
     roots.push_back(frontier.Root());
   }
   for (const auto& [store, row] : stores) {

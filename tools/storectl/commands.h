@@ -6,7 +6,7 @@
 #include <string>
 
 #include "sim/broker_flags.h"
-#include "storenode/common/fog_client.h"
+#include "storenode/fog/client.h"
 #include "storenode/schemas/fog.pb.h"
 
 namespace storenode::storectl {

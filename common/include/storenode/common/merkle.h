@@ -15,9 +15,11 @@
 // (tests/vectors/rfc6962). One guard is stricter than verify.go: a
 // consistency proof from size 0 is always rejected, even to size 0.
 //
-// All functions are pure and thread-safe.
+// All functions are pure and thread-safe. A CompactRange is a value: safe to
+// use from one thread at a time, and to copy.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -32,8 +34,33 @@ crypto::Hash LeafHash(crypto::Bytes data);
 // SHA-256(0x01 || l || r).
 crypto::Hash NodeHash(const crypto::Hash& l, const crypto::Hash& r);
 
+// The compact range [0, n) of a tree, as transparency-dev/merkle's
+// compact.Range starting at 0: the roots of the perfect subtrees that make up
+// the first n leaves, largest first, one per set bit of n. Leaf i completes
+// as many subtrees as i has trailing one bits, so Append costs O(1) hashes
+// amortised (at most log2 n) and Root O(log n), where Root(span) over all
+// leaves is O(n): the ledger takes the root after every append, and its
+// audit the root of every size. It holds no allocation; copy it to compute
+// the root after an append that may not commit.
+class CompactRange {
+ public:
+  // Adds the next leaf, given as its leaf hash (LeafHash of the entry).
+  void Append(const crypto::Hash& leaf_hash);
+  // The Merkle tree hash of all leaves appended so far; SHA-256("") when none.
+  crypto::Hash Root() const;
+  uint64_t size() const { return size_; }
+
+ private:
+  // RFC 6962 splits a tree at the largest power of two below its size, so
+  // its root is the right fold of these subtrees.
+  std::array<crypto::Hash, 64> subtrees_{};
+  size_t depth_ = 0;  // subtrees_ in use: the popcount of size_
+  uint64_t size_ = 0;
+};
+
 // The Merkle tree hash of a list of leaf hashes; SHA-256("") when empty.
-// O(n) hashes, no allocation; fit for millions of leaves.
+// A CompactRange over the list: O(n) hashes, no allocation; fit for millions
+// of leaves.
 crypto::Hash Root(std::span<const crypto::Hash> leaf_hashes);
 
 // The audit path PATH(index, D[n]) of RFC 6962 2.1.1, leaf level first, for

@@ -1,25 +1,25 @@
-// Child processes, /proc figures and ports for the bench (process.h).
-#include "process.h"
+// Child processes, /proc figures, scratch directories and ports (process.h).
+#include "harness/process.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 extern char** environ;
 
-namespace storenode::bench {
+namespace storenode::harness {
 namespace {
 
 double Seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; }
@@ -34,40 +34,71 @@ std::string ProcPath(pid_t pid, const char* leaf) {
   return "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid)) + "/" + leaf;
 }
 
+sockaddr_in Loopback(int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  return addr;
+}
+
 }  // namespace
 
-Result<Child> Child::Spawn(const std::vector<std::string>& argv, const std::string& log_path) {
+Result<Process> Process::Spawn(std::vector<std::string> argv, std::string stdout_path,
+                               std::string stderr_path) {
   if (argv.empty()) return Status::Invalid("spawn: empty argv");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  // No O_CLOEXEC: the opened fd becomes the child's stdout/stderr and must survive exec.
+  const int flags = O_WRONLY | O_CREAT | O_APPEND;
+  if (!stdout_path.empty()) {
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_path.c_str(), flags, 0644);
+  }
+  if (!stderr_path.empty() && stderr_path == stdout_path) {
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  } else if (!stderr_path.empty()) {
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(), flags, 0644);
+  }
   std::vector<char*> args;
-  std::vector<std::string> copy = argv;
-  for (std::string& a : copy) args.push_back(a.data());
+  for (std::string& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   pid_t pid = -1;
   int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return Status::Io("cannot start " + argv[0] + ": " + std::strerror(rc));
-  return Child(pid);
+  return Process(pid);
 }
 
-Child::Child(Child&& other) noexcept : pid_(other.pid_), exit_(other.exit_) { other.pid_ = -1; }
+Process::Process(Process&& other) noexcept : pid_(other.pid_), exit_(other.exit_) {
+  other.pid_ = -1;
+}
 
-Child::~Child() {
+Process& Process::operator=(Process&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    pid_ = other.pid_;
+    exit_ = other.exit_;
+    other.pid_ = -1;
+  }
+  return *this;
+}
+
+Process::~Process() { Reset(); }
+
+void Process::Reset() {
   if (pid_ > 0 && !exit_) {
-    Signal(SIGKILL);
+    Kill(SIGKILL);
     Wait();
   }
+  pid_ = -1;
+  exit_.reset();
 }
 
-void Child::Signal(int sig) {
+void Process::Kill(int sig) {
   if (pid_ > 0 && !exit_) ::kill(pid_, sig);
 }
 
-std::optional<Child::Exit> Child::Reap(bool block) {
+std::optional<Process::Exit> Process::Reap(bool block) {
   if (exit_ || pid_ <= 0) return exit_;
   int status = 0;
   rusage usage{};
@@ -86,9 +117,9 @@ std::optional<Child::Exit> Child::Reap(bool block) {
   return exit_;
 }
 
-std::optional<Child::Exit> Child::Poll() { return Reap(/*block=*/false); }
+std::optional<Process::Exit> Process::Poll() { return Reap(/*block=*/false); }
 
-Child::Exit Child::Wait() {
+Process::Exit Process::Wait() {
   std::optional<Exit> e = Reap(/*block=*/true);
   return e ? *e : Exit{};
 }
@@ -99,7 +130,7 @@ Result<ProcUsage> ReadProcUsage(pid_t pid) {
   std::string line;
   bool found = false;
   while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) {
+    if (line.starts_with("VmHWM:")) {
       usage.peak_rss_mb = std::stod(line.substr(6)) / 1024.0;  // "VmHWM:   12345 kB"
       found = true;
       break;
@@ -124,40 +155,18 @@ Result<ProcUsage> ReadProcUsage(pid_t pid) {
   return usage;
 }
 
-Result<double> HostBusySeconds() {
-  std::ifstream in("/proc/stat");
-  std::string cpu;
-  // cpu user nice system idle iowait irq softirq steal ...
-  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
-      cpu != "cpu") {
-    return Status::Io("cannot parse /proc/stat");
+Result<std::string> MakeTempDir(std::string_view prefix) {
+  std::string tmpl = "/tmp/" + std::string(prefix) + "XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    return Status::Io("cannot create a directory " + tmpl + ": " + std::strerror(errno));
   }
-  return static_cast<double>(user + nice + system + irq + softirq + steal) /
-         static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double HostLoad1m() {
-  std::ifstream in("/proc/loadavg");
-  double load = 0;
-  in >> load;
-  return load;
-}
-
-Result<std::string> SelfExe() {
-  std::string path(4096, '\0');
-  ssize_t n = ::readlink("/proc/self/exe", path.data(), path.size());
-  if (n <= 0) return Status::Io(std::string("cannot read /proc/self/exe: ") + std::strerror(errno));
-  path.resize(static_cast<size_t>(n));
-  return path;
+  return tmpl;
 }
 
 int FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in addr = Loopback(0);
   socklen_t len = sizeof(addr);
   int port = -1;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
@@ -171,34 +180,19 @@ int FreePort() {
 bool PortAccepts(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
+  sockaddr_in addr = Loopback(port);
   bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   ::close(fd);
   return ok;
 }
 
-Status WriteFogConfig(const std::string& path, std::string_view store,
-                      const std::string& broker_uri, const std::string& data_dir) {
-  std::ofstream out(path, std::ios::trunc);
-  out << "[store]\nid = \"" << store << "\"\n\n"
-      << "[broker]\nuri = \"" << broker_uri << "\"\ninsecure = true\n\n"
-      << "[data]\ndir = \"" << data_dir
-      << "\"\n\n"
-      // The benches ask as "bench", which imports catalogs.
-      << "[roles]\nsupervisor = [\"bench\"]\n\n"
-      << "[log]\nlevel = \"warn\"\n";
-  out.close();
-  if (!out) return Status::Io("cannot write " + path);
-  return Status::Ok();
+bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (cond()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
-int64_t MonotonicNanos() {
-  timespec t{};
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1'000'000'000LL + t.tv_nsec;
-}
-
-}  // namespace storenode::bench
+}  // namespace storenode::harness

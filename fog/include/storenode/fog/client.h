@@ -1,7 +1,11 @@
 // Request/reply with the fog over MQTT v5 (fog/req/{identity}), for
 // storectl, tests and tools: one connection, one FogRequest, the FogResponse
 // with the matching correlation data. Blocking; do not call it from an MQTT
-// callback.
+// callback; calls on different threads are independent.
+//
+// Library sn_fog_client (fog/CMakeLists.txt): it speaks only the wire
+// (schemas/fog.proto, common/'s MQTT client and topics) and links none of the
+// daemon's internals, so a tool can ask a fog without carrying one.
 //
 // The fog acts in the name of the identity in the request topic, and the
 // store broker lets a client publish only under the CN of its certificate

@@ -1,4 +1,4 @@
-#include "storenode/common/fog_client.h"
+#include "storenode/fog/client.h"
 
 #include <algorithm>
 #include <condition_variable>

@@ -1,4 +1,5 @@
-#include "support/broker.h"
+// The harness's mosquitto (broker.h): written config, start, restart, pause, reload.
+#include "harness/broker.h"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -8,7 +9,7 @@
 #include <fstream>
 #include <thread>
 
-namespace storenode::testing {
+namespace storenode::harness {
 namespace {
 
 constexpr char kMosquitto[] = "/usr/sbin/mosquitto";
@@ -16,8 +17,9 @@ constexpr auto kStartTimeout = std::chrono::seconds(5);
 
 }  // namespace
 
-Broker::Broker(std::string dir)
+Broker::Broker(std::string dir, BrokerOptions options)
     : dir_(std::move(dir)),
+      options_(options),
       conf_path_(dir_ + "/mosquitto.conf"),
       log_path_(dir_ + "/mosquitto.log") {
   std::filesystem::create_directories(dir_);
@@ -34,14 +36,14 @@ Status Broker::WriteConfig() const {
   out << "listener " << port_ << " 127.0.0.1\n"
       << "allow_anonymous true\n"
       << "persistence false\n"
-      // The default (1000) silently drops the rest of a burst.
-      << "max_queued_messages 100000\n"
+      << "max_queued_messages " << options_.max_queued_messages << "\n"
       << "max_inflight_messages 100\n"
       << "set_tcp_nodelay true\n"
       << "log_dest file " << log_path_ << "\n"
-      << "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+      << "log_type error\nlog_type warning\nlog_type notice\n"
       << "connection_messages true\n"
       << "log_timestamp_format %H:%M:%S\n";
+  if (options_.log_information) out << "log_type information\n";
   if (pw != nullptr) out << "user " << pw->pw_name << "\n";
   out.close();
   if (!out) return Status::Io("cannot write " + conf_path_);
@@ -135,4 +137,4 @@ Status Broker::Restart() {
 
 std::string Broker::uri() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
 
-}  // namespace storenode::testing
+}  // namespace storenode::harness

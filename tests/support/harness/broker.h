@@ -1,20 +1,38 @@
-// A real mosquitto broker for integration tests, on a free 127.0.0.1 port.
+// A real mosquitto on a free 127.0.0.1 port, for the integration tests and
+// the benches (tests/support/harness/, library sn_harness).
 //
-// Not thread-safe. The destructor kills the broker.
+// Promise: Start() returns only once the broker accepts connections, or with
+// the reason it does not; the destructor kills it, so a broker never outlives
+// its object.
+//
+// Not thread-safe.
 #pragma once
+
+#include <sys/types.h>
 
 #include <optional>
 #include <string>
 
+#include "harness/process.h"
 #include "storenode/common/status.h"
-#include "support/process.h"
 
-namespace storenode::testing {
+namespace storenode::harness {
+
+// What the written config (Start) says besides the port.
+struct BrokerOptions {
+  // Messages mosquitto queues per client before it drops the rest. Its
+  // default (1000) silently drops the rest of a burst; a bench drain queues
+  // up to a window of every till for the fog.
+  int max_queued_messages = 100000;
+  // Log information messages too, for a test's post-mortem; a bench keeps
+  // errors, warnings, notices and connections.
+  bool log_information = true;
+};
 
 class Broker {
  public:
   // dir holds the broker's config and log (mosquitto.conf, mosquitto.log).
-  explicit Broker(std::string dir);
+  explicit Broker(std::string dir, BrokerOptions options = {});
   ~Broker();
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
@@ -43,6 +61,7 @@ class Broker {
   std::string uri() const;  // "tcp://127.0.0.1:PORT"
   std::string tls_uri() const { return "ssl://127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
   const std::string& log_path() const { return log_path_; }
 
  private:
@@ -51,6 +70,7 @@ class Broker {
   Status Launch();
 
   std::string dir_;
+  BrokerOptions options_;
   std::string conf_path_;
   std::string log_path_;
   int port_ = -1;
@@ -58,4 +78,4 @@ class Broker {
   std::string given_config_;  // StartWithConfig's file, copied instead of WriteConfig()
 };
 
-}  // namespace storenode::testing
+}  // namespace storenode::harness
