@@ -9,11 +9,9 @@
 // published, against what the fog stored, acked and closed.
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,11 +23,13 @@
 #include "storenode/common/topics.h"
 #include "storenode/common/totals.h"
 #include "storenode/edge.h"
+#include "storenode/fog/client.h"
 #include "storenode/fog/fog.h"
 #include "storenode/schemas/fog.pb.h"
 #include "storenode/schemas/sync.pb.h"
-#include "support/memory_broker.h"
+#include "support/client.h"
 #include "support/harness.h"
+#include "support/memory_broker.h"
 #include "support/store.h"
 #include "support/till.h"
 
@@ -42,100 +42,23 @@ namespace {
 constexpr char kStore[] = "store-1";
 constexpr auto kWait = 10s;  // for asynchronous delivery only; no test waits for time to pass
 
-// Records every message on its filters.
-class Observer {
- public:
-  Observer(MemoryBroker& broker, const std::vector<std::string>& filters)
-      : t_(broker.Connect({.client_id = mqtt::NewClientId("observer")})) {
-    t_->OnMessage([this](const mqtt::Message& m) {
-      std::lock_guard lock(mu_);
-      received_.push_back(m);
-    });
-    for (const std::string& f : filters) REQUIRE(t_->Subscribe(f, 1).ok());
-    t_->Start();
-    REQUIRE(WaitFor([&] { return t_->connected(); }, kWait));
-  }
-  std::vector<mqtt::Message> Received(const std::string& topic) const {
-    std::lock_guard lock(mu_);
-    std::vector<mqtt::Message> out;
-    for (const mqtt::Message& m : received_) {
-      if (m.topic == topic) out.push_back(m);
-    }
-    return out;
-  }
-  // Publishes at QoS 1 and waits for the broker's ack.
-  void Publish(const std::string& topic, const std::string& payload) {
-    mqtt::Message m;
-    m.topic = topic;
-    m.payload = payload;
-    REQUIRE(mqtt::PublishAndWait(*t_, m, kWait).ok());
-  }
-
- private:
-  std::unique_ptr<mqtt::Transport> t_;
-  mutable std::mutex mu_;
-  std::vector<mqtt::Message> received_;
-};
-
-// Asks the fog as `identity` over fog/req/{identity}, with a v5 response
-// topic and correlation data, as fog/include/storenode/fog/client.h does over
-// Paho.
-class Asker {
- public:
-  Asker(MemoryBroker& broker, std::string identity)
-      : identity_(std::move(identity)),
-        t_(broker.Connect({.client_id = mqtt::NewClientId("asker")})) {
-    reply_topic_ = topics::Reply(kStore, identity_, mqtt::NewClientId("c"));
-    t_->OnMessage([this](const mqtt::Message& m) {
-      std::lock_guard lock(mu_);
-      answers_[m.correlation_data] = m.payload;
-      cv_.notify_all();
-    });
-    REQUIRE(t_->Subscribe(reply_topic_, 1).ok());
-    t_->Start();
-    REQUIRE(WaitFor([&] { return t_->connected(); }, kWait));
-  }
-
-  // REQUIREs an answer within kWait; resent every second meanwhile (the fog
-  // treats a repeated request as the same request).
-  v1::FogResponse Ask(const v1::FogRequest& request) {
-    mqtt::Message m;
-    m.topic = topics::FogRequest(kStore, identity_);
-    m.payload = request.SerializeAsString();
-    m.response_topic = reply_topic_;
-    m.correlation_data = std::to_string(++asked_);
-    auto deadline = std::chrono::steady_clock::now() + kWait;
-    std::unique_lock lock(mu_);
-    while (!answers_.count(m.correlation_data) && std::chrono::steady_clock::now() < deadline) {
-      lock.unlock();
-      (void)t_->Publish(m);
-      lock.lock();
-      cv_.wait_for(lock, 1s, [&] { return answers_.count(m.correlation_data) > 0; });
-    }
-    REQUIRE(answers_.count(m.correlation_data) == 1);
-    v1::FogResponse r;
-    REQUIRE(r.ParseFromString(answers_[m.correlation_data]));
-    return r;
-  }
-
-  v1::CloseDownResponse CloseDown(const std::string& day, bool force = false) {
+// Asks the fog as `identity` over fog/req/{identity} on the memory broker,
+// with the client storectl uses (fog/client.h); REQUIREs an answer.
+struct Asker {
+  v1::CloseDownResponse CloseDown(const std::string& day, bool force = false) const {
     v1::FogRequest req;
     req.mutable_closedown()->set_business_day(day);
     req.mutable_closedown()->set_force(force);
-    v1::FogResponse r = Ask(req);
-    INFO(r.error());
+    auto r = AskFog(
+        {.store_id = kStore, .identity = identity, .timeout = kWait, .connect = broker.Connector()},
+        req);
     REQUIRE(r.ok());
-    return r.closedown();
+    INFO(r->error());
+    REQUIRE(r->ok());
+    return r->closedown();
   }
-
- private:
-  const std::string identity_;
-  std::string reply_topic_;
-  std::unique_ptr<mqtt::Transport> t_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<std::string, std::string> answers_;
-  uint64_t asked_ = 0;
+  MemoryBroker& broker;
+  std::string identity;
 };
 
 int64_t At(const std::string& day, int hour, int minute = 0) {
@@ -195,7 +118,7 @@ v1::JournalEvent Forged(const v1::JournalEvent& ev) {
                    crypto::SigningKey::Generate());
 }
 
-std::vector<v1::SyncAck> Acks(const Observer& o, const std::string& device) {
+std::vector<v1::SyncAck> Acks(const TestClient& o, const std::string& device) {
   std::vector<v1::SyncAck> out;
   for (const mqtt::Message& m : o.Received(topics::Ack(kStore, device))) {
     REQUIRE(out.emplace_back().ParseFromString(m.payload));
@@ -261,7 +184,7 @@ TEST_CASE(
   const auto events = till.journal->ReadEvents(1, 100000).value();
   REQUIRE(events.size() > 31);
   const uint64_t head = events.size();
-  Observer net(broker, {topics::Ack(kStore, "till-1")});
+  TestClient net("memory", {topics::Ack(kStore, "till-1")}, broker.Connector());
   const std::string topic = topics::Journal(kStore, "till-1");
   // One batch at a time, each handled (in its own transaction) before the
   // next is sent, so that the acks below can be counted exactly.
@@ -382,7 +305,7 @@ TEST_CASE(
 
   // The close-down of day 1 waits for till-2 (till-1 seals on command),
   // then is forced without it.
-  Asker anna(broker, "anna");
+  const Asker anna{broker, "anna"};
   v1::CloseDownResponse waiting = anna.CloseDown(day1);
   CHECK_FALSE(waiting.closed());
   REQUIRE(WaitFor(

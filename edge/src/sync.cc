@@ -104,8 +104,7 @@ mqtt::Message SyncEngine::Impl::StatusMessage(bool online) const {
   if (head > a) s.set_oldest_unacked_us(journal->WallTimeOf(a + 1));
   s.set_catalog_version(journal->catalog().version());
   s.set_software_version(STORENODE_VERSION);
-  const Clock* clock = journal->options().clock ? journal->options().clock : SystemClock::Default();
-  s.set_time_us(clock->NowMicros());
+  s.set_time_us(journal->options().clock->NowMicros());
   s.set_business_day(journal->business_day());
   mqtt::Message m;
   m.topic = Topic("status");
@@ -407,10 +406,8 @@ SyncState SyncEngine::state() const {
     if (s.manifest) st.catalog_available = s.manifest->version();
   }
   if (st.backlog > 0) {
-    const Clock* clock =
-        s.journal->options().clock ? s.journal->options().clock : SystemClock::Default();
     int64_t t = s.journal->WallTimeOf(st.acked_seq + 1);
-    if (t > 0) st.oldest_unacked_age_us = clock->NowMicros() - t;
+    if (t > 0) st.oldest_unacked_age_us = s.journal->options().clock->NowMicros() - t;
   }
   return st;
 }

@@ -42,7 +42,7 @@ Result<v1::FogResponse> AskFog(const FogClientOptions& options, const v1::FogReq
   std::condition_variable cv;
   bool connected = false;
   std::optional<std::string> answer;
-  auto client = mqtt::Client::Create(o);
+  auto client = (options.connect ? options.connect : mqtt::PahoConnector())(o);
   client->OnConnected([&] {
     std::lock_guard lock(mu);
     connected = true;

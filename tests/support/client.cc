@@ -7,11 +7,12 @@
 
 namespace storenode::testing {
 
-TestClient::TestClient(const std::string& uri, std::vector<std::string> filters) {
+TestClient::TestClient(const std::string& uri, std::vector<std::string> filters,
+                       mqtt::Connector connect) {
   mqtt::Options o;
   o.uri = uri;
   o.client_id = mqtt::NewClientId("test-");
-  client_ = mqtt::Client::Create(o);
+  client_ = (connect ? connect : mqtt::PahoConnector())(o);
   client_->OnMessage([this](const mqtt::Message& m) {
     std::lock_guard lock(mu_);
     received_.push_back(m);
@@ -37,7 +38,7 @@ void TestClient::Publish(const mqtt::Message& m) {
   REQUIRE(WaitFor([&] { return done->load(); }, std::chrono::seconds(10)));
 }
 
-std::vector<mqtt::Message> TestClient::Received(const std::string& topic) {
+std::vector<mqtt::Message> TestClient::Received(const std::string& topic) const {
   std::lock_guard lock(mu_);
   std::vector<mqtt::Message> out;
   for (const auto& m : received_) {

@@ -70,7 +70,9 @@ struct Options {
   // earlier than the last recorded day and always after the last sealed day.
   // E.g. -240 books sales until 04:00 UTC on the previous day.
   int day_offset_minutes = 0;
-  const Clock* clock = nullptr;  // default (set by Open): the system clock
+  // Default: the system clock. Journal::Open resolves it, so options().clock
+  // of an open journal is never null.
+  const Clock* clock = nullptr;
   // The catalog replica's SQLite file; default journal_path + ".catalog".
   std::string catalog_path;
   // The SQLite VFS the journal is opened through; empty = SQLite's default.

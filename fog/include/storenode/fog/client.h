@@ -15,19 +15,23 @@
 #include <chrono>
 #include <string>
 
+#include "storenode/common/mqtt.h"
 #include "storenode/common/status.h"
 #include "storenode/schemas/fog.pb.h"
 
 namespace storenode {
 
 struct FogClientOptions {
-  std::string broker_uri;
-  std::string store_id;
-  std::string ca_file, cert_file, key_file;
+  std::string broker_uri{};
+  std::string store_id{};
+  std::string ca_file{}, cert_file{}, key_file{};
   // Without a certificate (a development broker, which authenticates
   // nobody): the name to ask as. With one it must be empty or its CN.
-  std::string identity;
+  std::string identity{};
   std::chrono::milliseconds timeout{10000};
+  // What connects to the broker; default: a Paho client. Tests pass the
+  // memory broker's.
+  mqtt::Connector connect{};
 };
 
 // Sends `request` and waits for the answer. Unavailable when the broker or
