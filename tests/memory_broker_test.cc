@@ -119,8 +119,9 @@ Message Msg(std::string topic, std::string payload, int qos = 1, bool retained =
 
 }  // namespace
 
-TEST_CASE("topic filters match as MQTT says: + is one level, # is the rest and the parent",
-          "[memory_broker][inprocess]") {
+TEST_CASE(
+    "memory broker: topic filters match as MQTT says: + is one level, # is the rest and the parent",
+    "[memory_broker][inprocess]") {
   CHECK(TopicMatches("a/b/c", "a/b/c"));
   CHECK_FALSE(TopicMatches("a/b/c", "a/b"));
   CHECK_FALSE(TopicMatches("a/b", "a/b/c"));
@@ -136,8 +137,10 @@ TEST_CASE("topic filters match as MQTT says: + is one level, # is the rest and t
   CHECK_FALSE(TopicMatches("+/uptime", "$SYS/uptime"));
 }
 
-TEST_CASE("a publish reaches each matching client once, at the lower QoS, with its v5 properties",
-          "[memory_broker][inprocess]") {
+TEST_CASE(
+    "memory broker: a publish reaches each matching client once, at the lower QoS, with its v5 "
+    "properties",
+    "[memory_broker][inprocess]") {
   MemoryBroker broker;
   auto both = Join(broker, "both", {{"s/+/x", 1}, {"s/#", 0}});
   auto qos0 = Join(broker, "qos0", {{"s/a/x", 0}});
@@ -168,8 +171,10 @@ TEST_CASE("a publish reaches each matching client once, at the lower QoS, with i
   CHECK(pub->t->Subscribe("", 1).code() == Code::kInvalidArgument);
 }
 
-TEST_CASE("each publisher's messages arrive in order, on the broker's thread, before on_done",
-          "[memory_broker][inprocess]") {
+TEST_CASE(
+    "memory broker: each publisher's messages arrive in order, on the broker's thread, before "
+    "on_done",
+    "[memory_broker][inprocess]") {
   MemoryBroker broker;
   auto sub = Join(broker, "sub", {{"o/#", 1}});
   mqtt::Options many;
@@ -221,8 +226,10 @@ TEST_CASE("each publisher's messages arrive in order, on the broker's thread, be
   for (std::thread::id t : sub->r.threads()) REQUIRE(t != publishing_thread);
 }
 
-TEST_CASE("retained messages reach later subscribers; an empty retained payload clears them",
-          "[memory_broker][inprocess]") {
+TEST_CASE(
+    "memory broker: retained messages reach later subscribers; an empty retained payload clears "
+    "them",
+    "[memory_broker][inprocess]") {
   MemoryBroker broker;
   auto pub = Join(broker, "pub");
   REQUIRE(pub->t->Publish(Msg("r/one", "v1", 1, true)).ok());
@@ -261,7 +268,7 @@ TEST_CASE("retained messages reach later subscribers; an empty retained payload 
   CHECK(last->r.messages()[0].topic == "r/two");
 }
 
-TEST_CASE("a will is published when a client is partitioned, never on a clean Stop",
+TEST_CASE("memory broker: a will is published when a client is partitioned, never on a clean Stop",
           "[memory_broker][inprocess]") {
   MemoryBroker broker;
   auto watcher = Join(broker, "watcher", {{"status/#", 1}});
@@ -286,8 +293,10 @@ TEST_CASE("a will is published when a client is partitioned, never on a clean St
   CHECK(a->r.disconnects() == 1);
 }
 
-TEST_CASE("a payload over max_payload_bytes reaches OnOversized with its size, hash and prefix",
-          "[memory_broker][inprocess]") {
+TEST_CASE(
+    "memory broker: a payload over max_payload_bytes reaches OnOversized with its size, hash and "
+    "prefix",
+    "[memory_broker][inprocess]") {
   MemoryBroker broker;
   mqtt::Options small;
   small.max_payload_bytes = 1000;
@@ -310,7 +319,7 @@ TEST_CASE("a payload over max_payload_bytes reaches OnOversized with its size, h
   CHECK(big[0].prefix == over.substr(0, mqtt::kOversizedPrefixBytes));
 }
 
-TEST_CASE("drop discards the next N publishes on a filter, or all until undropped",
+TEST_CASE("memory broker: drop discards the next N publishes on a filter, or all until undropped",
           "[memory_broker][inprocess]") {
   MemoryBroker broker;
   auto sub = Join(broker, "sub", {{"d/#", 1}});
@@ -346,8 +355,9 @@ TEST_CASE("drop discards the next N publishes on a filter, or all until undroppe
   CHECK(broker.counts().dropped == 4);
 }
 
-TEST_CASE("a partitioned client is cut off until healed, then has its subscriptions back",
-          "[memory_broker][inprocess]") {
+TEST_CASE(
+    "memory broker: a partitioned client is cut off until healed, then has its subscriptions back",
+    "[memory_broker][inprocess]") {
   MemoryBroker broker;
   auto pub = Join(broker, "pub");
   auto till = Join(broker, "till", {{"cmd/till", 1}});
@@ -388,8 +398,9 @@ TEST_CASE("a partitioned client is cut off until healed, then has its subscripti
   REQUIRE(WaitFor([&] { return fresh->connected(); }, 5s));
 }
 
-TEST_CASE("a second client with the same id takes the session over; its will goes out",
-          "[memory_broker][inprocess]") {
+TEST_CASE(
+    "memory broker: a second client with the same id takes the session over; its will goes out",
+    "[memory_broker][inprocess]") {
   MemoryBroker broker;
   auto watcher = Join(broker, "watcher", {{"status/#", 1}});
   mqtt::Options o;
@@ -403,7 +414,7 @@ TEST_CASE("a second client with the same id takes the session over; its will goe
   CHECK(watcher->r.payloads() == std::vector<std::string>{"offline"});
 }
 
-TEST_CASE("the broker's queue and a client's in-flight publishes are bounded",
+TEST_CASE("memory broker: the broker's queue and a client's in-flight publishes are bounded",
           "[memory_broker][inprocess]") {
   MemoryBroker broker(/*max_queued=*/10);
   // A subscriber that holds the broker thread, so that publishes queue up.
@@ -447,7 +458,7 @@ TEST_CASE("the broker's queue and a client's in-flight publishes are bounded",
   CHECK(pub->t->Publish(Msg("q", "again", 1)).ok());
 }
 
-TEST_CASE("no callback runs after Stop(), and outstanding publishes get no on_done",
+TEST_CASE("memory broker: no callback runs after Stop(), and outstanding publishes get no on_done",
           "[memory_broker][inprocess]") {
   MemoryBroker broker;
   auto sub = Join(broker, "sub", {{"s/#", 1}});
