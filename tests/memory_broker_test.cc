@@ -16,78 +16,13 @@
 
 #include "storenode/common/crypto.h"
 #include "support/harness.h"
+#include "support/recorder.h"
 
 namespace storenode::testing {
 namespace {
 
 using namespace std::chrono_literals;
 using mqtt::Message;
-
-// Collects what a transport's callbacks report, and on which thread.
-class Recorder {
- public:
-  void Attach(mqtt::Transport& t) {
-    t.OnMessage([this](const Message& m) {
-      std::lock_guard lk(mu_);
-      messages_.push_back(m);
-      threads_.push_back(std::this_thread::get_id());
-    });
-    t.OnOversized([this](const mqtt::Oversized& o) {
-      std::lock_guard lk(mu_);
-      oversized_.push_back(o);
-    });
-    t.OnConnected([this] {
-      std::lock_guard lk(mu_);
-      ++connects_;
-    });
-    t.OnDisconnected([this](const std::string& cause) {
-      std::lock_guard lk(mu_);
-      ++disconnects_;
-      cause_ = cause;
-    });
-  }
-  std::vector<Message> messages() const {
-    std::lock_guard lk(mu_);
-    return messages_;
-  }
-  std::vector<std::string> payloads() const {
-    std::vector<std::string> out;
-    for (const Message& m : messages()) out.push_back(m.payload);
-    return out;
-  }
-  size_t count() const {
-    std::lock_guard lk(mu_);
-    return messages_.size();
-  }
-  std::vector<mqtt::Oversized> oversized() const {
-    std::lock_guard lk(mu_);
-    return oversized_;
-  }
-  std::vector<std::thread::id> threads() const {
-    std::lock_guard lk(mu_);
-    return threads_;
-  }
-  int connects() const {
-    std::lock_guard lk(mu_);
-    return connects_;
-  }
-  int disconnects() const {
-    std::lock_guard lk(mu_);
-    return disconnects_;
-  }
-  std::string cause() const {
-    std::lock_guard lk(mu_);
-    return cause_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<Message> messages_;
-  std::vector<std::thread::id> threads_;
-  std::vector<mqtt::Oversized> oversized_;
-  int connects_ = 0, disconnects_ = 0;
-  std::string cause_;
-};
 
 struct Peer {
   std::unique_ptr<mqtt::Transport> t;

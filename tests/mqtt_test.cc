@@ -19,75 +19,17 @@
 #include <vector>
 
 #include "support/harness.h"
+#include "support/recorder.h"
 
 namespace storenode::mqtt {
 namespace {
 
 using namespace std::chrono_literals;
 using testing::Broker;
+using testing::Recorder;
 using testing::WaitFor;
 
 constexpr auto kConnectTimeout = 10s;
-
-// Collects what a client's callbacks report.
-class Recorder {
- public:
-  void Attach(Client& c) {
-    c.OnMessage([this](const Message& m) {
-      std::lock_guard lk(mu_);
-      messages_.push_back(m);
-    });
-    c.OnConnected([this] {
-      std::lock_guard lk(mu_);
-      ++connects_;
-    });
-    c.OnDisconnected([this](const std::string& cause) {
-      std::lock_guard lk(mu_);
-      ++disconnects_;
-      last_cause_ = cause;
-    });
-  }
-  std::vector<Message> messages() const {
-    std::lock_guard lk(mu_);
-    return {messages_.begin(), messages_.end()};
-  }
-  size_t message_count() const {
-    std::lock_guard lk(mu_);
-    return messages_.size();
-  }
-  int connects() const {
-    std::lock_guard lk(mu_);
-    return connects_;
-  }
-  int disconnects() const {
-    std::lock_guard lk(mu_);
-    return disconnects_;
-  }
-  std::string last_cause() const {
-    std::lock_guard lk(mu_);
-    return last_cause_;
-  }
-  // Waits for a message on topic with the given payload.
-  bool WaitForMessage(const std::string& topic, const std::string& payload,
-                      std::chrono::milliseconds timeout = 5s) const {
-    return WaitFor(
-        [&] {
-          std::lock_guard lk(mu_);
-          for (const auto& m : messages_) {
-            if (m.topic == topic && m.payload == payload) return true;
-          }
-          return false;
-        },
-        timeout);
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::deque<Message> messages_;
-  int connects_ = 0;
-  int disconnects_ = 0;
-  std::string last_cause_;
-};
 
 std::unique_ptr<Client> NewClient(const Broker& broker, std::string_view name) {
   Options o;
@@ -155,7 +97,7 @@ TEST_CASE("mqtt: binary payloads and v5 request properties survive the trip", "[
   REQUIRE(pub->Publish(plain, on_done).ok());
   REQUIRE(pub->Publish(request, on_done).ok());
 
-  REQUIRE(WaitFor([&] { return rs.message_count() == 2; }, 5s));
+  REQUIRE(WaitFor([&] { return rs.count() == 2; }, 5s));
   REQUIRE(WaitFor(
       [&] {
         std::lock_guard lk(mu);
@@ -269,7 +211,7 @@ TEST_CASE("mqtt: 5000 QoS 1 messages within the inflight limit arrive exactly on
   CHECK(max_inflight_seen <= static_cast<size_t>(kMaxInflight));
   CHECK(pub->inflight() == 0);
 
-  REQUIRE(WaitFor([&] { return rs.message_count() >= kCount; }, 10s));
+  REQUIRE(WaitFor([&] { return rs.count() >= kCount; }, 10s));
   std::this_thread::sleep_for(100ms);  // a duplicate would show up now
   auto got = rs.messages();
   REQUIRE(got.size() == static_cast<size_t>(kCount));
@@ -340,9 +282,9 @@ TEST_CASE("mqtt: the will is published when a client process dies, not on a clea
 
   // A later subscriber finds till-1's will as its retained status, and no
   // status at all for till-2.
-  const size_t before = ro.message_count();
+  const size_t before = ro.count();
   REQUIRE(observer->Subscribe("sn/test/will/+/status", 1).ok());
-  REQUIRE(WaitFor([&] { return ro.message_count() > before; }, 5s));
+  REQUIRE(WaitFor([&] { return ro.count() > before; }, 5s));
   std::this_thread::sleep_for(200ms);
   auto got = ro.messages();
   REQUIRE(got.size() == before + 1);
@@ -404,7 +346,7 @@ TEST_CASE("mqtt: reconnects after a broker restart and restores subscriptions", 
   tb.broker.Kill();
   REQUIRE(WaitFor([&] { return r.disconnects() == 1; }, 5s));
   CHECK_FALSE(c->connected());
-  CHECK_FALSE(r.last_cause().empty());
+  CHECK_FALSE(r.cause().empty());
   CHECK(c->Publish({.topic = "sn/test/rc", .payload = "offline"}).code() == Code::kUnavailable);
 
   Status s = tb.broker.Restart();
