@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +21,7 @@
 
 #include "sim/json.h"
 #include "storenode/common/status.h"
+#include "storenode/edge.h"
 
 namespace storenode::bench {
 
@@ -131,6 +133,16 @@ Status RecordTills(std::string_view mode, const std::string& dir, uint32_t tills
 // The directory of a run of `mode` with --keep `keep`: `keep` itself when
 // given, which must then be absent or empty (it is created), else a fresh
 // TempDir storenode-bench-<mode>, held in *temp.
+// A simulated till in this process (a till subprocess of the sync and
+// catalog benches): its journal in `dir` and a SyncEngine on `broker_uri`
+// (plain TCP, as the benches' mosquitto).
+struct SimTill {
+  std::unique_ptr<edge::Journal> journal;
+  std::unique_ptr<edge::SyncEngine> engine;
+};
+Result<SimTill> StartSimTill(const std::string& dir, const std::string& store,
+                             const std::string& device, const std::string& broker_uri);
+
 Result<std::string> PrepareRunDir(std::string_view mode, const std::string& keep,
                                   std::optional<TempDir>* temp);
 

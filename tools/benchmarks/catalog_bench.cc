@@ -215,20 +215,14 @@ struct TillConfig {
 };
 
 Status RunTill(const TillConfig& c) {
-  SN_ASSIGN_OR_RETURN(std::unique_ptr<edge::Journal> journal,
-                      edge::Journal::Open(sim::SimTillOptions(c.dir, c.store, c.device)));
-  edge::SyncOptions options;
-  options.broker.uri = c.broker;
-  options.broker.insecure = true;
-  SN_ASSIGN_OR_RETURN(std::unique_ptr<edge::SyncEngine> engine,
-                      edge::SyncEngine::Start(journal.get(), options));
+  SN_ASSIGN_OR_RETURN(SimTill till, StartSimTill(c.dir, c.store, c.device, c.broker));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
-  uint64_t applied = journal->catalog().version(), announced = 0;
+  uint64_t applied = till.journal->catalog().version(), announced = 0;
   const std::string prefix = c.dir + "/" + c.device;
   while (applied < c.versions) {
     if (std::chrono::steady_clock::now() > deadline) return Status::Unavailable("timeout");
     std::this_thread::sleep_for(std::chrono::microseconds(500));
-    edge::SyncState st = engine->state();
+    edge::SyncState st = till.engine->state();
     if (st.catalog_available != announced) {
       announced = st.catalog_available;
       WriteMarker(prefix + ".m" + std::to_string(announced));
@@ -238,7 +232,7 @@ Status RunTill(const TillConfig& c) {
       WriteMarker(prefix + ".v" + std::to_string(applied));
     }
   }
-  engine->Stop();
+  till.engine->Stop();
   return Status::Ok();
 }
 

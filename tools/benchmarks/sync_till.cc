@@ -37,16 +37,10 @@ struct TillConfig {
 };
 
 Status Run(const TillConfig& config) {
-  SN_ASSIGN_OR_RETURN(
-      std::unique_ptr<edge::Journal> journal,
-      edge::Journal::Open(sim::SimTillOptions(config.dir, config.store, config.device)));
-  edge::SyncOptions options;
-  options.broker.uri = config.broker;
-  options.broker.insecure = true;
-  SN_ASSIGN_OR_RETURN(std::unique_ptr<edge::SyncEngine> engine,
-                      edge::SyncEngine::Start(journal.get(), options));
+  SN_ASSIGN_OR_RETURN(SimTill till,
+                      StartSimTill(config.dir, config.store, config.device, config.broker));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.timeout_s);
-  edge::SyncState state = engine->state();
+  edge::SyncState state = till.engine->state();
   while (state.backlog > 0) {
     if (std::chrono::steady_clock::now() > deadline) {
       return Status::Unavailable(config.device + ": fog acked " + std::to_string(state.acked_seq) +
@@ -54,7 +48,7 @@ Status Run(const TillConfig& config) {
                                  std::to_string(config.timeout_s) + " s");
     }
     std::this_thread::sleep_for(kPollInterval);
-    state = engine->state();
+    state = till.engine->state();
   }
   v1::SyncTillReport report;
   report.set_drained_monotonic_ns(MonotonicNanos());
@@ -64,7 +58,7 @@ Status Run(const TillConfig& config) {
   report.set_acked_seq(state.acked_seq);
   report.set_peak_rss_mb(usage.peak_rss_mb);
   report.set_cpu_s(usage.cpu_seconds);
-  engine->Stop();
+  till.engine->Stop();
   std::ofstream out(config.report, std::ios::trunc);
   out << tools::JsonLine(report) << "\n";
   out.close();

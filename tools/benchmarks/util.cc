@@ -15,6 +15,7 @@
 
 #include "bench.h"
 #include "harness/process.h"
+#include "sim/sim.h"
 #include "storenode/common/clock.h"
 
 namespace storenode::bench {
@@ -132,6 +133,17 @@ Status RecordTills(std::string_view mode, const std::string& dir, uint32_t tills
   progress.join();
   for (const Status& s : results) SN_RETURN_IF_ERROR(s);
   return Status::Ok();
+}
+
+Result<SimTill> StartSimTill(const std::string& dir, const std::string& store,
+                             const std::string& device, const std::string& broker_uri) {
+  SimTill till;
+  SN_ASSIGN_OR_RETURN(till.journal, edge::Journal::Open(sim::SimTillOptions(dir, store, device)));
+  edge::SyncOptions options;
+  options.broker.uri = broker_uri;
+  options.broker.insecure = true;
+  SN_ASSIGN_OR_RETURN(till.engine, edge::SyncEngine::Start(till.journal.get(), options));
+  return till;
 }
 
 Result<std::string> PrepareRunDir(std::string_view mode, const std::string& keep,
