@@ -113,6 +113,9 @@ class Fog::Impl : public ConsoleBackend {
   std::deque<mqtt::Message> unsent;  // publishes refused while the client was busy
   int64_t last_reassert_us = 0;
   std::set<std::string> greeted;  // tills sent their owed seal commands since they connected
+  // Journals were dropped while the ledger's Zs were recovered (forwarder.h,
+  // invariant 6): every till is asked to resend once it is done.
+  bool dropped_while_recovering = false;
 
   mutable std::mutex counters_mu;
   Fog::Counters counters;
@@ -141,8 +144,6 @@ class Fog::Impl : public ConsoleBackend {
                                  std::chrono::milliseconds timeout) override;
   Result<MetricsSample> Sample(std::chrono::milliseconds timeout) override;
   Health CheckHealth(std::chrono::milliseconds timeout) override;
-
-  bool dropped_while_recovering = false;
 };
 
 Result<std::unique_ptr<Fog>> Fog::Open(const Config& config, Env env) {
