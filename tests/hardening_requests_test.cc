@@ -77,6 +77,25 @@ std::string Refused(const std::string& topic, const std::string& reason) {
   return "storenode_fog_requests_refused_total{topic=\"" + topic + "\",reason=\"" + reason + "\"}";
 }
 
+// After `sent` requests on `topic` from `sender` since `started`, with a
+// burst of 5 and 60 per minute: the burst and one a second after it are
+// answered (`answered()` counts them), every other one is counted as
+// refused for its rate, and the refusal is logged.
+void RequireRateLimited(const ConsoleStore& cs, const std::string& topic, const std::string& sender,
+                        int sent, std::chrono::steady_clock::time_point started,
+                        const std::function<double()>& answered) {
+  REQUIRE(WaitFor([&] { return Metric(cs, Refused(topic, "rate")) + answered() >= sent; },
+                  std::chrono::seconds(60)));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  INFO("answered " << answered() << " in " << seconds << " s");
+  CHECK(answered() >= 5);
+  CHECK(answered() <= 5 + seconds + 1);
+  CHECK(Metric(cs, Refused(topic, "rate")) == sent - answered());
+  CHECK_THAT(cs.store.fog->Log(), Catch::Contains(topic + ": rate limit for " + sender));
+}
+
 // A fetch as a till without a catalog sends it: three bytes.
 std::string EmptyFetch() {
   v1::CatalogFetch f;
@@ -248,17 +267,9 @@ TEST_CASE("requests can be amplified: a known till's fetches beyond its rate are
   for (int i = 0; i < 300; ++i) {
     flood.Publish(topics::Device(cs.store.store_id, "till-1", "catalog_req"), EmptyFetch());
   }
-  auto answered = [&] { return static_cast<double>(Answers(spy, answers)[{0, 1}]); };
-  REQUIRE(WaitFor([&] { return Metric(cs, Refused("catalog_req", "rate")) + answered() >= 300; },
-                  std::chrono::seconds(30)));
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  INFO("answered " << answered() << " in " << seconds << " s");
-  CHECK(answered() >= 5);
-  CHECK(answered() <= 5 + seconds + 1);
-  CHECK(Metric(cs, Refused("catalog_req", "rate")) == 300 - answered());
-  CHECK_THAT(cs.store.fog->Log(), Catch::Contains("catalog_req: rate limit for till-1"));
+  RequireRateLimited(cs, "catalog_req", "till-1", 300, started, [&] {
+    return static_cast<double>(Answers(spy, answers)[{0, 1}]);
+  });
 }
 
 TEST_CASE(
@@ -279,18 +290,8 @@ TEST_CASE(
     m.correlation_data = std::to_string(i);
     flooder.Publish(m);
   }
-  auto answered = [&] { return static_cast<double>(flooder.Received(replies).size()); };
-  REQUIRE(WaitFor([&] { return Metric(cs, Refused("fog_req", "rate")) + answered() >= 2000; },
-                  std::chrono::seconds(60)));
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  INFO("answered " << answered() << " in " << seconds << " s");
-  // The burst, and one a second after it.
-  CHECK(answered() >= 5);
-  CHECK(answered() <= 5 + seconds + 1);
-  CHECK(Metric(cs, Refused("fog_req", "rate")) == 2000 - answered());
-  CHECK_THAT(cs.store.fog->Log(), Catch::Contains("fog_req: rate limit for flooder"));
+  RequireRateLimited(cs, "fog_req", "flooder", 2000, started,
+                     [&] { return static_cast<double>(flooder.Received(replies).size()); });
   // Somebody else is answered at once.
   auto other = cs.store.fog->GetStatus();
   INFO(other.status().ToString());
