@@ -308,7 +308,7 @@ Result<std::vector<v1::JournalEvent>> Journal::Impl::ReadEventsLocked(uint64_t f
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare(std::string(kSelectEvents) +
                                                   " WHERE seq >= ? ORDER BY seq LIMIT ?"));
   stmt.Bind(1, static_cast<int64_t>(from)).Bind(2, static_cast<int64_t>(max));
-  return EventsOf(stmt);
+  return sql::Rows(stmt, EventFromRow);
 }
 
 Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventBody& body) {

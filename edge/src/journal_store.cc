@@ -122,17 +122,7 @@ Result<std::vector<v1::JournalEvent>> ReadJournalFile(const std::string& path) {
   options.read_only = true;
   SN_ASSIGN_OR_RETURN(auto db, sql::Db::Open(path, options));
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare(std::string(kSelectEvents) + " ORDER BY seq"));
-  return EventsOf(stmt);
-}
-
-Result<std::vector<v1::JournalEvent>> EventsOf(sql::Stmt& stmt) {
-  std::vector<v1::JournalEvent> out;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    out.push_back(EventFromRow(stmt));
-  }
-  return out;
+  return sql::Rows(stmt, EventFromRow);
 }
 
 Result<std::vector<v1::DayTotals>> TotalsFromFile(const std::string& path) {

@@ -80,8 +80,6 @@ inline constexpr const char* kEventsOfDay =
 
 // Reads the row the statement is on (columns as in kSelectEvents).
 v1::JournalEvent EventFromRow(const sql::Stmt& stmt);
-// Every row `stmt` (a kSelectEvents query) yields, in its order.
-Result<std::vector<v1::JournalEvent>> EventsOf(sql::Stmt& stmt);
 
 // Verifies every kept event of an open journal database.
 VerifyReport VerifyDb(sql::Db& db);

@@ -49,7 +49,7 @@ namespace {
 std::string Hex(std::string_view raw) { return crypto::ToHex(crypto::AsBytes(raw)); }
 
 // A row of "SELECT z_number, z, hash, signature FROM zreports".
-StoredZ ZOfRow(sql::Stmt& row) {
+StoredZ ZOfRow(const sql::Stmt& row) {
   StoredZ z;
   z.z_number = static_cast<uint64_t>(row.Int(0));
   z.z.set_z(row.Blob(1));
@@ -64,13 +64,7 @@ Result<std::vector<StoredZ>> ZsOf(sql::Db& db, const std::string& day) {
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db.Prepare("SELECT z_number, z, hash, signature FROM "
                                                  "zreports WHERE business_day = ? ORDER BY part"));
   stmt.Bind(1, day);
-  std::vector<StoredZ> out;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    out.push_back(ZOfRow(stmt));
-  }
-  return out;
+  return sql::Rows(stmt, ZOfRow);
 }
 
 Status ForEachZ(sql::Db& db, uint64_t up_to, const std::function<Status(StoredZ&)>& visit) {

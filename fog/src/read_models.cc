@@ -219,17 +219,14 @@ Result<std::vector<v1::HourTotal>> HourTotalsOf(sql::Db& db, const std::string& 
                                               "hour_totals WHERE business_day = ? "
                                               "ORDER BY hour"));
   s.Bind(1, day);
-  std::vector<v1::HourTotal> out;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    v1::HourTotal* h = &out.emplace_back();
-    h->set_hour(static_cast<uint32_t>(s.Int(0)));
-    h->set_receipts(static_cast<uint64_t>(s.Int(1)));
-    h->set_sales(s.Int(2));
-    h->set_refunds(s.Int(3));
-  }
-  return out;
+  return sql::Rows(s, [](const sql::Stmt& r) {
+    v1::HourTotal h;
+    h.set_hour(static_cast<uint32_t>(r.Int(0)));
+    h.set_receipts(static_cast<uint64_t>(r.Int(1)));
+    h.set_sales(r.Int(2));
+    h.set_refunds(r.Int(3));
+    return h;
+  });
 }
 
 Result<std::vector<v1::ItemTotal>> ItemTotalsOf(sql::Db& db, const std::string& day, uint32_t top) {
@@ -238,19 +235,16 @@ Result<std::vector<v1::ItemTotal>> ItemTotalsOf(sql::Db& db, const std::string& 
                                  "FROM item_totals WHERE business_day = ? ORDER BY "
                                  "revenue DESC, sku LIMIT ?"));
   s.Bind(1, day).Bind(2, top == 0 ? int64_t{-1} : int64_t{top});
-  std::vector<v1::ItemTotal> out;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    v1::ItemTotal* i = &out.emplace_back();
-    i->set_sku(s.Text(0));
-    i->set_name(s.Text(1));
-    i->set_qty(s.Int(2));
-    i->set_revenue(s.Int(3));
-    i->set_refund_qty(s.Int(4));
-    i->set_refund_amount(s.Int(5));
-  }
-  return out;
+  return sql::Rows(s, [](const sql::Stmt& r) {
+    v1::ItemTotal i;
+    i.set_sku(r.Text(0));
+    i.set_name(r.Text(1));
+    i.set_qty(r.Int(2));
+    i.set_revenue(r.Int(3));
+    i.set_refund_qty(r.Int(4));
+    i.set_refund_amount(r.Int(5));
+    return i;
+  });
 }
 
 Result<std::vector<v1::CashierTotal>> CashierTotalsOf(sql::Db& db, const std::string& day) {
@@ -259,21 +253,18 @@ Result<std::vector<v1::CashierTotal>> CashierTotalsOf(sql::Db& db, const std::st
                                  "void_count, voids, no_sale_count FROM cashier_totals "
                                  "WHERE business_day = ? ORDER BY cashier"));
   s.Bind(1, day);
-  std::vector<v1::CashierTotal> out;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    v1::CashierTotal* c = &out.emplace_back();
-    c->set_cashier(s.Text(0));
-    c->set_receipts(static_cast<uint64_t>(s.Int(1)));
-    c->set_sales(s.Int(2));
-    c->set_refund_count(static_cast<uint64_t>(s.Int(3)));
-    c->set_refunds(s.Int(4));
-    c->set_void_count(static_cast<uint64_t>(s.Int(5)));
-    c->set_voids(s.Int(6));
-    c->set_no_sale_count(static_cast<uint64_t>(s.Int(7)));
-  }
-  return out;
+  return sql::Rows(s, [](const sql::Stmt& r) {
+    v1::CashierTotal c;
+    c.set_cashier(r.Text(0));
+    c.set_receipts(static_cast<uint64_t>(r.Int(1)));
+    c.set_sales(r.Int(2));
+    c.set_refund_count(static_cast<uint64_t>(r.Int(3)));
+    c.set_refunds(r.Int(4));
+    c.set_void_count(static_cast<uint64_t>(r.Int(5)));
+    c.set_voids(r.Int(6));
+    c.set_no_sale_count(static_cast<uint64_t>(r.Int(7)));
+    return c;
+  });
 }
 
 Status ReadModels::Flush(sql::Db& db) {

@@ -14,6 +14,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 #include "storenode/common/status.h"
 
@@ -99,6 +101,18 @@ class Stmt {
   sqlite3_stmt* stmt_;
   Db* db_;
 };
+
+// Steps `stmt` to its end and returns `read(stmt)` of every row, in order:
+// the one loop of every typed reader.
+template <typename Read>
+auto Rows(Stmt& stmt, Read read) -> Result<std::vector<std::invoke_result_t<Read, Stmt&>>> {
+  std::vector<std::invoke_result_t<Read, Stmt&>> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return out;
+    out.push_back(read(stmt));
+  }
+}
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit()
 // succeeded. Use it for every multi-statement write.
