@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <cstring>
 #include <regex>
 
 #include "support/fog.h"
@@ -26,6 +27,11 @@ std::string ShippedProfile(const std::string& dir) {
                                  {"@TLS_DIR@", dir.c_str()}}) {
     text = std::regex_replace(text, std::regex(from), to);
   }
+  // What `storectl provision till --settings` writes: the fog's document.
+  std::ofstream(dir + "/settings.pb") << sim::SimSettings("store-042");
+  const std::string keys = "file = \"" + dir + "/settings.pb\"\nfog_key = \"" +
+                           std::string(64, 'a') + "\"";
+  text.replace(text.find("@SETTINGS_KEYS@"), std::strlen("@SETTINGS_KEYS@"), keys);
   return text;
 }
 
@@ -47,10 +53,8 @@ TEST_CASE("the shipped till profile loads into the journal and sync options", "[
   CHECK(p->journal.journal_path == "/var/lib/storenode/till/journal.db");
   CHECK(p->journal.key_path == "/var/lib/storenode/till/journal.db.key");
   CHECK(p->journal.catalog_path == "/var/lib/storenode/till/journal.db.catalog");
-  CHECK(p->journal.currency == "EUR");
-  CHECK(p->journal.cash_rounding == 1);
-  CHECK(p->journal.tax_rates_bp ==
-        std::map<std::string, int32_t>{{"A", 2000}, {"B", 1000}, {"C", 550}, {"Z", 0}});
+  CHECK(p->journal.settings == sim::SimSettings("store-042"));
+  CHECK(p->journal.settings_issuer == std::string(32, '\xaa'));
   CHECK(p->sync.broker.uri == "ssl://fog.store-042.lan:8883");
   CHECK_FALSE(p->sync.broker.insecure);
   CHECK(p->sync.broker.ca_file == dir + "/ca.crt");
@@ -80,9 +84,11 @@ TEST_CASE("a broken till profile is refused with the key and the reason", "[prof
            {"batch_events = 100", "batch_events = 4294967297",
             "key 'sync.batch_events': 4294967297 is out of range 1..1000"},
            {"id = \"till-7\"", "id = \"till/7\"", "key 'device.id'"},
-           {"cash_rounding = 1", "cash_rounding = 1\nrounding = 5",
-            "key 'money.rounding': unknown key"},
-           {"A = 2000", "A = \"20%\"", "key 'tax_rates.A'"},
+           // A profile from before store settings says where they went.
+           {"[settings]", "[tax_rates]\nA = 2000\n\n[settings]",
+            "section [tax_rates] moved to the store settings the fog issues"},
+           {"fog_key = \"aaaa", "fog_key = \"zzzz", "key 'settings.fog_key': want 64 hex digits"},
+           {"/settings.pb\"", "/missing.pb\"", "key 'settings.file': cannot open"},
        }) {
     INFO(c.to);
     std::string text = good;

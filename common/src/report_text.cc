@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/money.h"
+#include "storenode/common/store_settings.h"
 
 namespace storenode {
 namespace {
@@ -20,8 +22,52 @@ using Repeated = google::protobuf::RepeatedPtrField<T>;
 constexpr size_t kGutter = 16;  // width of a header field's label
 constexpr size_t kShortHash = 12;
 
-std::string Amount(int64_t minor) { return Money(minor).ToString(); }
-std::string Negated(int64_t minor) { return Money(-minor).ToString(); }
+// How amounts and times read in the report being formatted: the store's
+// currency (its minor units and code) and its zone. Each public Format*
+// function sets them from what it formats for its own duration (UseTerms),
+// so the sections below need no parameter for them. Default: two decimals,
+// no code, UTC.
+struct Terms {
+  int decimals = 2;
+  std::string currency;
+  std::optional<settings::Zone> zone;
+};
+thread_local Terms terms;
+
+class UseTerms {
+ public:
+  UseTerms(const std::string& currency, int decimals, const std::string& zone) : saved_(terms) {
+    if (!currency.empty()) {
+      terms.currency = currency;
+      terms.decimals = decimals;
+    }
+    if (auto z = settings::Zone::Find(zone); !zone.empty() && z.ok()) terms.zone = *z;
+  }
+  explicit UseTerms(const v1::ZReport& z)
+      : UseTerms(z.currency(), z.currency_decimals(), z.time_zone()) {}
+  explicit UseTerms(const v1::Report& r)
+      : UseTerms(r.currency(), r.currency_decimals(), r.time_zone()) {}
+  ~UseTerms() { terms = saved_; }
+  UseTerms(const UseTerms&) = delete;
+  UseTerms& operator=(const UseTerms&) = delete;
+
+ private:
+  Terms saved_;
+};
+
+std::string Amount(int64_t minor) { return Money(minor).ToString(terms.decimals); }
+std::string Negated(int64_t minor) { return Money(-minor).ToString(terms.decimals); }
+// An instant as the store reads it: local with the offset, else UTC.
+std::string Time(int64_t us) { return terms.zone ? terms.zone->Format(us) : IsoTime(us); }
+// A CSV column of amounts names their currency: "sales_EUR".
+std::string MoneyColumn(std::string_view name) {
+  return std::string(name) + (terms.currency.empty() ? "" : "_" + terms.currency);
+}
+// The currency field of a report head ("" when unknown).
+std::string CurrencyNote() {
+  if (terms.currency.empty()) return "";
+  return terms.currency + " (amounts in " + std::to_string(terms.decimals) + " decimals)";
+}
 // 550 basis points -> "5.50%".
 std::string Percent(int32_t rate_bp) { return Money(rate_bp).ToString() + "%"; }
 std::string Hex(const std::string& bytes) { return crypto::ToHex(crypto::AsBytes(bytes)); }
@@ -89,13 +135,15 @@ void Banner(Page& p, std::string_view title) {
 // Banner, store and day: the head of every report cut from a Report.
 void ReportHead(Page& p, std::string_view title, const v1::Report& r) {
   Banner(p, title);
-  p.Field("Store", r.store_id());
+  if (!r.store_name().empty()) p.Field("Store", r.store_name() + " (" + r.store_id() + ")");
+  if (r.store_name().empty()) p.Field("Store", r.store_id());
   p.Field("Business day", r.business_day());
+  if (!CurrencyNote().empty()) p.Field("Currency", CurrencyNote());
 }
 
 std::string Period(int64_t first_us, int64_t last_us) {
   if (first_us == 0 && last_us == 0) return "no events";
-  return IsoTime(first_us) + " .. " + IsoTime(last_us);
+  return Time(first_us) + " .. " + Time(last_us);
 }
 
 std::string ReceiptRange(const v1::DayTotals& t) {
@@ -112,7 +160,9 @@ void DayHeaderFields(Page& p, const v1::DayTotals& t) {
   p.Field("Business day", t.business_day() + (t.sealed() ? " (sealed)" : " (open)"));
   p.Field("Period", t.event_count() == 0 ? "no events"
                                          : Period(t.first_event_time_us(), t.last_event_time_us()));
-  p.Field("Receipt numbers", ReceiptRange(t));
+  // Receipt numbers are per till: a range across tills would mislead.
+  p.Field("Receipt numbers", t.device_id().empty() ? "per till (see each till's report)"
+                                                   : ReceiptRange(t));
   p.Field("Sales receipts", Count(t.receipt_count()));
   p.Field("Events", Count(t.event_count()));
 }
@@ -132,8 +182,9 @@ void TaxSection(Page& p, const v1::DayTotals& t) {
   p.Row({"TAX", "Rate", "Net", "Tax", "Gross"});
   int64_t net = 0, tax = 0, gross = 0;
   for (const v1::TaxTotal& x : t.taxes()) {
-    p.Row({"  " + x.tax_code(), Percent(x.rate_bp()), Amount(x.net()), Amount(x.tax()),
-           Amount(x.gross())});
+    // A code has two rows only when its rate changed during the day.
+    p.Row({"  " + x.tax_code() + (x.name().empty() ? "" : " " + x.name()), Percent(x.rate_bp()),
+           Amount(x.net()), Amount(x.tax()), Amount(x.gross())});
     net += x.net();
     tax += x.tax();
     gross += x.gross();
@@ -218,14 +269,22 @@ void ZHeader(Page& p, const v1::ZReport& z) {
   const bool supplement = z.kind() == "SUPPLEMENT";
   Banner(p, supplement ? fmt::format("SUPPLEMENTARY Z-REPORT {}", z.z_number())
                        : fmt::format("Z-REPORT {}", z.z_number()));
+  if (!z.store_name().empty()) {
+    p.Centered(z.store_name());
+    if (!z.store_address().empty()) p.Centered(z.store_address());
+    if (!z.store_tax_id().empty()) p.Centered("Tax id " + z.store_tax_id());
+    p.Rule('-');
+  }
   p.Field("Store", z.store_id());
+  if (!CurrencyNote().empty()) p.Field("Currency", CurrencyNote());
+  if (!z.time_zone().empty()) p.Field("Time zone", z.time_zone());
   p.Field("Business day", z.business_day());
   p.Field("Z number", Count(z.z_number()));
   p.Field("Kind", supplement ? fmt::format("{}, part {}", z.kind(), z.part()) : z.kind());
   if (supplement) p.Field("Supplements", fmt::format("Z {}", z.supplements_z_number()));
   p.Field("Period", Period(z.period_start_us(), z.period_end_us()));
   p.Field("Software", z.software_version());
-  if (z.created_us() != 0) p.Field("Created", IsoTime(z.created_us()));
+  if (z.created_us() != 0) p.Field("Created", Time(z.created_us()));
   if (!z.requested_by().empty()) p.Field("Requested by", z.requested_by());
   p.Field("Close-down", z.forced() ? "FORCED before every till had sealed" : "every till sealed");
   if (!z.missing_tills().empty()) p.ListField("Missing tills", z.missing_tills());
@@ -253,7 +312,7 @@ void TillsSection(Page& p, const v1::ZReport& z) {
   for (const v1::ZTill& t : z.tills()) {
     id_width = std::clamp(t.device_id().size(), id_width, kMaxIdWidth);
   }
-  p.Line(TillRow("TILLS", id_width, "STATE", "RECEIPTS", "SALES", "HEAD SEQ", "HEAD HASH"));
+  p.Line(TillRow("TILLS", id_width, "STATE", "RECEIPT NOS", "SALES", "HEAD SEQ", "HEAD HASH"));
   for (const v1::ZTill& t : z.tills()) {
     // An id too long for its column gets a line of its own.
     const bool long_id = t.device_id().size() > id_width;
@@ -465,7 +524,6 @@ void ZRows(Csv& c, const v1::ZReport& z) {
   c.Add("integrity", "prev_z_hash", Hex(z.prev_z_hash()));
 }
 
-std::string HourLabel(uint32_t hour) { return fmt::format("{:02}:00-{:02}:00", hour, hour + 1); }
 
 std::string ItemRow(std::string_view sku, size_t sku_width, std::string_view name,
                     std::string_view qty, std::string_view revenue, std::string_view refund_qty,
@@ -519,6 +577,7 @@ std::string FormatDayTotalsCsv(const v1::DayTotals& t) {
 }
 
 std::string FormatZText(const v1::ZReport& z, const v1::SignedZ* signed_z) {
+  UseTerms use(z);
   Page p;
   ZHeader(p, z);
   p.Blank();
@@ -543,6 +602,7 @@ std::string FormatZText(const v1::ZReport& z, const v1::SignedZ* signed_z) {
 }
 
 std::string FormatZCsv(const v1::ZReport& z) {
+  UseTerms use(z);
   Csv c(kZHeader);
   ZRows(c, z);
   return c.Take();
@@ -551,13 +611,17 @@ std::string FormatZCsv(const v1::ZReport& z) {
 std::string FormatHourlyText(const v1::Report& r) {
   Page p;
   ReportHead(p, "HOURLY SALES", r);
-  p.Field("Hours", "UTC, by the tills' clocks");
+  std::string zone = r.time_zone().empty() ? "UTC" : r.time_zone();
+  p.Field("Hours", r.hours_in_day() == 24 || r.hours_in_day() == 0
+                       ? "local (" + zone + ")"
+                       : fmt::format("local ({}); this day has {} hours (clock change)", zone,
+                                     r.hours_in_day()));
   p.Blank();
   p.Row({"HOUR", "Receipts", "Sales", "Refunds", "Net"});
   uint64_t receipts = 0;
   int64_t sales = 0, refunds = 0;
   for (const v1::HourTotal& h : r.hours()) {
-    p.Row({"  " + HourLabel(h.hour()), Count(h.receipts()), Amount(h.sales()), Negated(h.refunds()),
+    p.Row({"  " + h.label(), Count(h.receipts()), Amount(h.sales()), Negated(h.refunds()),
            Amount(h.sales() - h.refunds())});
     receipts += h.receipts();
     sales += h.sales();
@@ -569,9 +633,10 @@ std::string FormatHourlyText(const v1::Report& r) {
 }
 
 std::string FormatHourlyCsv(const v1::Report& r) {
-  Csv c("hour,receipts,sales,refunds,net");
+  Csv c("hour,start,receipts," + MoneyColumn("sales") + "," + MoneyColumn("refunds") + "," +
+        MoneyColumn("net"));
   for (const v1::HourTotal& h : r.hours()) {
-    c.Row({Count(h.hour()), Count(h.receipts()), Amount(h.sales()), Amount(h.refunds()),
+    c.Row({Count(h.hour()), h.label(), Count(h.receipts()), Amount(h.sales()), Amount(h.refunds()),
            Amount(h.sales() - h.refunds())});
   }
   return c.Take();
@@ -669,6 +734,7 @@ std::string FormatTendersCsv(const v1::Report& r) {
 }
 
 Result<std::string> FormatReportText(const v1::Report& r) {
+  UseTerms use(r);
   const std::string& kind = r.kind();
   if (kind == "z") {
     const std::vector<v1::ZReport> parts = ZParts(r);
@@ -689,6 +755,7 @@ Result<std::string> FormatReportText(const v1::Report& r) {
 }
 
 Result<std::string> FormatReportCsv(const v1::Report& r) {
+  UseTerms use(r);
   const std::string& kind = r.kind();
   if (kind == "z") {
     Csv c(kZHeader);

@@ -13,6 +13,7 @@ std::string Device(std::string_view store, std::string_view device, std::string_
 
 std::string FogStatus(std::string_view store) { return Prefix(store) + "fog/status"; }
 std::string CatalogManifest(std::string_view store) { return Prefix(store) + "catalog/manifest"; }
+std::string Settings(std::string_view store) { return Prefix(store) + "settings"; }
 std::string FogRequest(std::string_view store, std::string_view identity) {
   return Prefix(store) + "fog/req/" + std::string(identity);
 }

@@ -6,13 +6,20 @@
 namespace storenode {
 namespace {
 
-v1::TaxTotal* TaxRow(v1::DayTotals* t, const std::string& code, int32_t rate_bp) {
-  for (auto& row : *t->mutable_taxes()) {
-    if (row.tax_code() == code && row.rate_bp() == rate_bp) return &row;
+// One row per (code, rate); the name is the first one seen (lines of
+// journals from before store settings have none).
+v1::TaxTotal* TaxRow(v1::DayTotals* t, const std::string& code, int32_t rate_bp,
+                     const std::string& name) {
+  v1::TaxTotal* row = nullptr;
+  for (auto& r : *t->mutable_taxes()) {
+    if (r.tax_code() == code && r.rate_bp() == rate_bp) row = &r;
   }
-  v1::TaxTotal* row = t->add_taxes();
-  row->set_tax_code(code);
-  row->set_rate_bp(rate_bp);
+  if (row == nullptr) {
+    row = t->add_taxes();
+    row->set_tax_code(code);
+    row->set_rate_bp(rate_bp);
+  }
+  if (row->name().empty()) row->set_name(name);
   return row;
 }
 
@@ -38,7 +45,7 @@ v1::DrawerTotal* DrawerRow(v1::DayTotals* t, const std::string& device) {
 void AddLines(const google::protobuf::RepeatedPtrField<v1::SaleLine>& lines, int sign,
               v1::DayTotals* t) {
   for (const v1::SaleLine& line : lines) {
-    v1::TaxTotal* row = TaxRow(t, line.tax_code(), line.tax_rate_bp());
+    v1::TaxTotal* row = TaxRow(t, line.tax_code(), line.tax_rate_bp(), line.tax_name());
     row->set_gross(row->gross() + sign * line.gross());
     row->set_tax(row->tax() + sign * line.tax());
     row->set_net(row->gross() - row->tax());
@@ -175,7 +182,7 @@ void MergeTotals(const v1::DayTotals& f, v1::DayTotals* t) {
   }
   t->set_last_event_time_us(std::max(t->last_event_time_us(), f.last_event_time_us()));
   for (const auto& x : f.taxes()) {
-    v1::TaxTotal* row = TaxRow(t, x.tax_code(), x.rate_bp());
+    v1::TaxTotal* row = TaxRow(t, x.tax_code(), x.rate_bp(), x.name());
     row->set_gross(row->gross() + x.gross());
     row->set_tax(row->tax() + x.tax());
     row->set_net(row->gross() - row->tax());

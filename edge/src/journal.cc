@@ -15,6 +15,11 @@
 //     the file.
 //  5. The business day never goes backwards and is always after the last
 //     sealed day.
+//  6. Every event is dated and priced by the store settings in force when
+//     it is appended, and records their version; one clock reading (`now`)
+//     gives both its wall time and the rates its lines were taxed at.
+//     Receipts, cash movements and no-sales are refused while the journal
+//     holds no settings; settings change only under mu_, between events.
 //
 // Validation happens before the transaction; nothing is written for a
 // rejected call.
@@ -28,6 +33,7 @@
 #include "storenode/common/journal_format.h"
 #include "storenode/common/money.h"
 #include "storenode/common/sqlite.h"
+#include "storenode/common/store_settings.h"
 #include "storenode/edge.h"
 
 namespace storenode::edge {
@@ -43,6 +49,10 @@ struct Head {
 };
 
 std::string Amount(int64_t minor) { return Money(minor).ToString(); }
+
+constexpr const char* kNoSettings =
+    "no store settings: this till has neither received them from the fog nor been "
+    "provisioned with them (storectl provision till writes them; pos-sim takes --settings)";
 
 bool ValidTender(v1::TenderType t) { return t >= v1::CASH && t <= v1::OTHER; }
 
@@ -61,20 +71,32 @@ class Journal::Impl {
   uint64_t anchor_seq = 0;
   crypto::Hash anchor_hash{};
   std::unique_ptr<CatalogReplica> catalog;
+  v1::StoreSettings settings;  // version 0: none yet
+  settings::Calendar calendar = settings::Calendar::Utc();
+  std::string issuer;  // the pinned settings key, 32 bytes; empty until the first
 
   Status Init();
+  Status LoadSettings();
+  Status ApplySettings(std::string_view signed_settings);
+  Status Ready() const {
+    return settings.version() == 0 ? Status::Precondition(kNoSettings) : Status::Ok();
+  }
   Status LoadHead();
   Status CreateGenesis();
-  std::string CurrentDay() const;
-  Status PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine>* lines, int64_t* total) const;
+  int64_t Now() const { return options.clock->NowMicros(); }
+  std::string CurrentDay(int64_t now) const;
+  // `keep_rates`: the lines carry the rates of the receipt they refund.
+  Status PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine>* lines, int64_t* total,
+                    int64_t now, bool keep_rates = false) const;
   Result<std::vector<v1::JournalEvent>> ReadEventsLocked(uint64_t from, size_t max) const;
   // Statements of the hot path, prepared once.
   std::optional<sql::Stmt> insert_event, write_head, insert_line;
   Status CheckTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders,
                       int64_t due) const;
-  Status PriceSale(v1::Sale* sale) const;
-  Status PriceRefund(v1::Refund* refund) const;
-  Result<Recorded> Append(v1::EventKind kind, v1::EventBody body, const std::string& day);
+  Status PriceSale(v1::Sale* sale, int64_t now) const;
+  Status PriceRefund(v1::Refund* refund, int64_t now) const;
+  Result<Recorded> Append(v1::EventKind kind, v1::EventBody body, const std::string& day,
+                          int64_t now);
   Status WriteSideTables(const v1::EventHeader& h, const v1::EventBody& body);
 };
 
@@ -86,6 +108,8 @@ Status Journal::Impl::Init() {
   if (options.key_path.empty()) options.key_path = options.journal_path + ".key";
   if (options.catalog_path.empty()) options.catalog_path = options.journal_path + ".catalog";
   SN_ASSIGN_OR_RETURN(catalog, CatalogReplica::Open(options.catalog_path, options.clock));
+  SN_RETURN_IF_ERROR(LoadSettings());
+  if (!options.settings.empty()) SN_RETURN_IF_ERROR(ApplySettings(options.settings));
 
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare("SELECT value FROM meta WHERE key = ?"));
   stmt.Bind(1, std::string_view("journal_id"));
@@ -122,6 +146,67 @@ Status Journal::Impl::Init() {
   return Status::Ok();
 }
 
+Status Journal::Impl::LoadSettings() {
+  issuer = options.settings_issuer;
+  if (issuer.empty()) {
+    SN_ASSIGN_OR_RETURN(sql::Stmt pin,
+                        db->Prepare("SELECT value FROM meta WHERE key = 'settings_issuer'"));
+    SN_ASSIGN_OR_RETURN(bool pinned, pin.Step());
+    if (pinned) issuer = pin.Blob(0);
+  }
+  SN_ASSIGN_OR_RETURN(sql::Stmt newest,
+                      db->Prepare("SELECT doc FROM settings ORDER BY version DESC LIMIT 1"));
+  SN_ASSIGN_OR_RETURN(bool any, newest.Step());
+  if (!any) return Status::Ok();
+  // Stored only after it verified; opened again so a damaged file says so.
+  SN_ASSIGN_OR_RETURN(settings, settings::Open(newest.BlobView(0)));
+  SN_ASSIGN_OR_RETURN(calendar, settings::Calendar::Of(settings));
+  return Status::Ok();
+}
+
+Status Journal::Impl::ApplySettings(std::string_view signed_settings) {
+  v1::SignedSettings parsed;
+  v1::StoreSettings peek;
+  if (!parsed.ParseFromArray(signed_settings.data(), static_cast<int>(signed_settings.size())) ||
+      !peek.ParseFromString(parsed.settings())) {
+    return Status::Invalid("store settings: the document does not parse");
+  }
+  // Nothing newer: nothing to check (the fog republishes what the till has).
+  if (settings.version() != 0 && peek.version() <= settings.version()) return Status::Ok();
+  crypto::PublicKey pin{};
+  if (issuer.size() == pin.size()) std::copy(issuer.begin(), issuer.end(), pin.begin());
+  SN_ASSIGN_OR_RETURN(v1::StoreSettings next,
+                      settings::Open(signed_settings, issuer.empty() ? nullptr : &pin));
+  if (next.store_id() != options.store_id) {
+    return Status::Precondition("store settings are for store '" + next.store_id() +
+                                "', this till is in '" + options.store_id + "'");
+  }
+  if (settings.version() != 0 && next.currency() != settings.currency()) {
+    return Status::Precondition("store settings version " + std::to_string(next.version()) +
+                                " changes the currency from " + settings.currency() + " to " +
+                                next.currency() + "; a journal keeps one currency");
+  }
+  // This till's tzdata must know the zone before anything is dated by it.
+  SN_ASSIGN_OR_RETURN(settings::Calendar next_calendar, settings::Calendar::Of(next));
+  sql::Transaction txn(*db);
+  SN_RETURN_IF_ERROR(txn.begin_status());
+  SN_ASSIGN_OR_RETURN(sql::Stmt ins,
+                      db->Prepare("INSERT OR REPLACE INTO settings(version, doc) VALUES(?, ?)"));
+  ins.Bind(1, static_cast<int64_t>(next.version())).BindBlob(2, signed_settings);
+  SN_RETURN_IF_ERROR(ins.Run());
+  if (issuer.empty()) {
+    SN_ASSIGN_OR_RETURN(sql::Stmt meta, db->Prepare("INSERT OR REPLACE INTO meta(key, value) "
+                                                    "VALUES('settings_issuer', ?)"));
+    meta.BindBlob(1, parsed.public_key());
+    SN_RETURN_IF_ERROR(meta.Run());
+  }
+  SN_RETURN_IF_ERROR(txn.Commit());
+  if (issuer.empty()) issuer = parsed.public_key();
+  settings = std::move(next);
+  calendar = std::move(next_calendar);
+  return Status::Ok();
+}
+
 Status Journal::Impl::LoadHead() {
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
                       db->Prepare("SELECT seq, hash, receipt_no, business_day, last_sealed_day "
@@ -154,14 +239,14 @@ Status Journal::Impl::CreateGenesis() {
   v1::Genesis* g = body.mutable_genesis();
   g->set_public_key(key.public_key().data(), key.public_key().size());
   g->set_software_version(STORENODE_VERSION);
-  g->set_currency(options.currency);
-  auto rec = Append(v1::GENESIS, std::move(body), CurrentDay());
+  g->set_currency(settings.currency());
+  int64_t now = Now();
+  auto rec = Append(v1::GENESIS, std::move(body), CurrentDay(now), now);
   return rec.status();
 }
 
-std::string Journal::Impl::CurrentDay() const {
-  std::string day =
-      DayOf(options.clock->NowMicros() + int64_t{options.day_offset_minutes} * 60'000'000);
+std::string Journal::Impl::CurrentDay(int64_t now) const {
+  std::string day = calendar.BusinessDay(now);
   day = std::max({day, head.business_day, opened_day});
   if (!head.last_sealed_day.empty()) day = std::max(day, NextDay(head.last_sealed_day));
   return day;
@@ -169,7 +254,7 @@ std::string Journal::Impl::CurrentDay() const {
 
 // Fills gross, tax and rate of each line; `total` gets the sum of gross.
 Status Journal::Impl::PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine>* lines,
-                                 int64_t* total) const {
+                                 int64_t* total, int64_t now, bool keep_rates) const {
   if (lines->empty()) return Status::Invalid("a receipt needs at least one line");
   Money sum;
   for (int i = 0; i < lines->size(); ++i) {
@@ -180,10 +265,18 @@ Status Journal::Impl::PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine
       return Status::Invalid(at + "quantity must be positive, got " + std::to_string(line.qty()));
     }
     if (line.unit_price() < 0) return Status::Invalid(at + "negative unit price");
-    auto rate = options.tax_rates_bp.find(line.tax_code());
-    if (rate == options.tax_rates_bp.end()) {
-      return Status::Invalid(at + "unknown tax code '" + line.tax_code() + "'");
+    const v1::TaxRateEntry* rate = settings::RateAt(settings, line.tax_code(), now);
+    if (rate == nullptr) {
+      return Status::Invalid(at + "tax code '" + line.tax_code() +
+                             "' is not in force in store settings version " +
+                             std::to_string(settings.version()));
     }
+    if (keep_rates && !settings::RateKnownBy(settings, line.tax_code(), line.tax_rate_bp(), now)) {
+      return Status::Invalid(at + "tax " + line.tax_code() + " at " +
+                             std::to_string(line.tax_rate_bp()) +
+                             " bp is no rate of the store settings");
+    }
+    int32_t rate_bp = keep_rates ? line.tax_rate_bp() : rate->rate_bp();
     Money extended;
     try {
       extended = Money(line.unit_price()) * line.qty();
@@ -196,8 +289,9 @@ Status Journal::Impl::PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine
     }
     Money gross = extended - Money(line.discount());
     line.set_gross(gross.minor());
-    line.set_tax(TaxIncluded(gross, TaxRate{rate->second}).minor());
-    line.set_tax_rate_bp(rate->second);
+    line.set_tax(TaxIncluded(gross, TaxRate{rate_bp}).minor());
+    line.set_tax_rate_bp(rate_bp);
+    line.set_tax_name(rate->name());
     sum += gross;
   }
   *total = sum.minor();
@@ -225,24 +319,26 @@ Status Journal::Impl::CheckTenders(const google::protobuf::RepeatedPtrField<v1::
   return Status::Ok();
 }
 
-Status Journal::Impl::PriceSale(v1::Sale* sale) const {
+Status Journal::Impl::PriceSale(v1::Sale* sale, int64_t now) const {
+  SN_RETURN_IF_ERROR(Ready());
   int64_t lines_total = 0;
-  SN_RETURN_IF_ERROR(PriceLines(sale->mutable_lines(), &lines_total));
+  SN_RETURN_IF_ERROR(PriceLines(sale->mutable_lines(), &lines_total, now));
   bool cash = std::any_of(sale->tenders().begin(), sale->tenders().end(),
                           [](const v1::Tender& t) { return t.type() == v1::CASH; });
   int64_t due = lines_total;
-  if (cash) due = CashRound(Money(lines_total), options.cash_rounding).minor();
+  if (cash) due = CashRound(Money(lines_total), settings.cash_rounding()).minor();
   sale->set_rounding(due - lines_total);
   sale->set_total(due);
   return Status::Ok();
 }
 
-Status Journal::Impl::PriceRefund(v1::Refund* refund) const {
+Status Journal::Impl::PriceRefund(v1::Refund* refund, int64_t now) const {
+  SN_RETURN_IF_ERROR(Ready());
   if (refund->original_device_id().empty()) refund->set_original_device_id(options.device_id);
   if (refund->original_device_id() != options.device_id) {
     // Another till's receipt: take the given prices, checked like a sale.
     int64_t total = 0;
-    SN_RETURN_IF_ERROR(PriceLines(refund->mutable_lines(), &total));
+    SN_RETURN_IF_ERROR(PriceLines(refund->mutable_lines(), &total, now));
     refund->set_total(total);
     return Status::Ok();
   }
@@ -259,8 +355,8 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund) const {
   }
   SN_ASSIGN_OR_RETURN(sql::Stmt lines_stmt,
                       db->Prepare("SELECT line_no, qty, unit_price, discount, tax_code, "
-                                  "refunded_qty FROM receipt_lines WHERE receipt_no = ? "
-                                  "AND sku = ? ORDER BY line_no"));
+                                  "refunded_qty, tax_rate_bp FROM receipt_lines WHERE "
+                                  "receipt_no = ? AND sku = ? ORDER BY line_no"));
   // Quantities already taken by earlier lines of this same refund.
   std::map<std::pair<std::string, int64_t>, int64_t> taken;
   google::protobuf::RepeatedPtrField<v1::SaleLine> priced;
@@ -285,6 +381,13 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund) const {
       line->set_unit_price(lines_stmt.Int(2));
       line->set_discount(share(before + qty) - share(before));
       line->set_tax_code(lines_stmt.Text(4));
+      // The sale's rate; a line sold before settings existed has none.
+      const v1::TaxRateEntry* now_rate = settings::RateAt(settings, line->tax_code(), now);
+      if (!lines_stmt.IsNull(6)) {
+        line->set_tax_rate_bp(static_cast<int32_t>(lines_stmt.Int(6)));
+      } else if (now_rate != nullptr) {
+        line->set_tax_rate_bp(now_rate->rate_bp());
+      }
       line->set_name(want.name());
       already += qty;
       left -= qty;
@@ -298,7 +401,7 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund) const {
   }
   *refund->mutable_lines() = std::move(priced);
   int64_t total = 0;
-  SN_RETURN_IF_ERROR(PriceLines(refund->mutable_lines(), &total));
+  SN_RETURN_IF_ERROR(PriceLines(refund->mutable_lines(), &total, now, /*keep_rates=*/true));
   refund->set_total(total);
   return Status::Ok();
 }
@@ -316,14 +419,15 @@ Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventB
     if (!insert_line) {
       SN_ASSIGN_OR_RETURN(insert_line,
                           db->Prepare("INSERT INTO receipt_lines(receipt_no, line_no, sku, qty, "
-                                      "unit_price, discount, tax_code) VALUES(?,?,?,?,?,?,?)"));
+                                      "unit_price, discount, tax_code, tax_rate_bp) "
+                                      "VALUES(?,?,?,?,?,?,?,?)"));
     }
     sql::Stmt& ins = *insert_line;
     int line_no = 0;
     for (const v1::SaleLine& l : body.sale().lines()) {
       ins.Bind(1, static_cast<int64_t>(h.receipt_no())).Bind(2, int64_t{++line_no});
       ins.Bind(3, l.sku()).Bind(4, l.qty()).Bind(5, l.unit_price()).Bind(6, l.discount());
-      ins.Bind(7, l.tax_code());
+      ins.Bind(7, l.tax_code()).Bind(8, int64_t{l.tax_rate_bp()});
       SN_RETURN_IF_ERROR(ins.Run());
     }
   } else if (h.kind() == v1::REFUND && body.refund().original_device_id() == options.device_id) {
@@ -348,8 +452,7 @@ Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventB
 }
 
 Result<Recorded> Journal::Impl::Append(v1::EventKind kind, v1::EventBody body,
-                                       const std::string& day) {
-  const Clock* clock = options.clock;
+                                       const std::string& day, int64_t now) {
   bool receipt = kind == v1::SALE || kind == v1::REFUND || kind == v1::VOID;
   v1::EventHeader h;
   h.set_schema_version(kSchemaVersion);
@@ -358,8 +461,9 @@ Result<Recorded> Journal::Impl::Append(v1::EventKind kind, v1::EventBody body,
   h.set_device_id(options.device_id);
   h.set_seq(head.seq + 1);
   h.set_business_day(day);
-  h.set_wall_time_us(clock->NowMicros());
+  h.set_wall_time_us(now);
   h.set_kind(kind);
+  h.set_settings_version(settings.version());
   if (receipt) h.set_receipt_no(head.receipt_no + 1);
   v1::JournalEvent ev = SealEvent(h, body, head.hash, key);
 
@@ -445,7 +549,6 @@ Result<std::unique_ptr<Journal>> Journal::Open(const Options& options) {
   if (options.store_id.empty() || options.device_id.empty()) {
     return Status::Invalid("store_id and device_id are required");
   }
-  if (options.tax_rates_bp.empty()) return Status::Invalid("no tax rates configured");
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   // The clock fallback, once: options().clock is never null after Open.
@@ -462,9 +565,10 @@ Result<Recorded> Journal::RecordSale(const v1::Sale& sale) {
   v1::EventBody body;
   v1::Sale* s = body.mutable_sale();
   *s = sale;
-  SN_RETURN_IF_ERROR(impl_->PriceSale(s));
+  int64_t now = impl_->Now();
+  SN_RETURN_IF_ERROR(impl_->PriceSale(s, now));
   SN_RETURN_IF_ERROR(impl_->CheckTenders(s->tenders(), s->total()));
-  return impl_->Append(v1::SALE, std::move(body), impl_->CurrentDay());
+  return impl_->Append(v1::SALE, std::move(body), impl_->CurrentDay(now), now);
 }
 
 Result<Recorded> Journal::RecordRefund(const v1::Refund& refund) {
@@ -472,9 +576,10 @@ Result<Recorded> Journal::RecordRefund(const v1::Refund& refund) {
   v1::EventBody body;
   v1::Refund* r = body.mutable_refund();
   *r = refund;
-  SN_RETURN_IF_ERROR(impl_->PriceRefund(r));
+  int64_t now = impl_->Now();
+  SN_RETURN_IF_ERROR(impl_->PriceRefund(r, now));
   SN_RETURN_IF_ERROR(impl_->CheckTenders(r->tenders(), r->total()));
-  return impl_->Append(v1::REFUND, std::move(body), impl_->CurrentDay());
+  return impl_->Append(v1::REFUND, std::move(body), impl_->CurrentDay(now), now);
 }
 
 Result<Recorded> Journal::RecordVoid(const v1::Void& void_receipt) {
@@ -482,10 +587,11 @@ Result<Recorded> Journal::RecordVoid(const v1::Void& void_receipt) {
   v1::EventBody body;
   v1::Void* v = body.mutable_void_receipt();
   *v = void_receipt;
-  int64_t total = 0;
-  SN_RETURN_IF_ERROR(impl_->PriceLines(v->mutable_lines(), &total));
+  SN_RETURN_IF_ERROR(impl_->Ready());
+  int64_t now = impl_->Now(), total = 0;
+  SN_RETURN_IF_ERROR(impl_->PriceLines(v->mutable_lines(), &total, now));
   v->set_total(total);
-  return impl_->Append(v1::VOID, std::move(body), impl_->CurrentDay());
+  return impl_->Append(v1::VOID, std::move(body), impl_->CurrentDay(now), now);
 }
 
 Result<Recorded> Journal::RecordCashMovement(const v1::CashMovement& movement) {
@@ -496,14 +602,18 @@ Result<Recorded> Journal::RecordCashMovement(const v1::CashMovement& movement) {
   std::lock_guard lock(impl_->mu);
   v1::EventBody body;
   *body.mutable_cash_movement() = movement;
-  return impl_->Append(v1::CASH_MOVEMENT, std::move(body), impl_->CurrentDay());
+  SN_RETURN_IF_ERROR(impl_->Ready());
+  int64_t now = impl_->Now();
+  return impl_->Append(v1::CASH_MOVEMENT, std::move(body), impl_->CurrentDay(now), now);
 }
 
 Result<Recorded> Journal::RecordNoSale(const v1::NoSale& no_sale) {
   std::lock_guard lock(impl_->mu);
   v1::EventBody body;
   *body.mutable_no_sale() = no_sale;
-  return impl_->Append(v1::NO_SALE, std::move(body), impl_->CurrentDay());
+  SN_RETURN_IF_ERROR(impl_->Ready());
+  int64_t now = impl_->Now();
+  return impl_->Append(v1::NO_SALE, std::move(body), impl_->CurrentDay(now), now);
 }
 
 Result<Recorded> Journal::SealDay(const std::string& day, const std::string& requested_by) {
@@ -526,7 +636,8 @@ Result<Recorded> Journal::SealDay(const std::string& day, const std::string& req
     return rec;
   }
   // The seal is booked on the day it closes, unless the till has moved on.
-  std::string book_on = std::max(day, impl_->CurrentDay());
+  int64_t now = impl_->Now();
+  std::string book_on = std::max(day, impl_->CurrentDay(now));
   SN_ASSIGN_OR_RETURN(sql::Stmt stats,
                       db.Prepare(std::string("SELECT COUNT(*), MIN(receipt_no), MAX(receipt_no) "
                                              "FROM events") +
@@ -541,7 +652,7 @@ Result<Recorded> Journal::SealDay(const std::string& day, const std::string& req
   s->set_last_receipt_no(static_cast<uint64_t>(stats.Int(2)));
   s->set_event_count(static_cast<uint64_t>(stats.Int(0)) + (book_on == day ? 1 : 0));
   s->set_requested_by(requested_by);
-  return impl_->Append(v1::DAY_SEALED, std::move(body), book_on);
+  return impl_->Append(v1::DAY_SEALED, std::move(body), book_on, now);
 }
 
 Result<std::vector<Recorded>> Journal::SealDaysUpTo(const std::string& day,
@@ -572,7 +683,7 @@ Result<std::vector<Recorded>> Journal::SealDaysUpTo(const std::string& day,
 Status Journal::OpenDay(const std::string& day) {
   if (!IsValidDay(day)) return Status::Invalid("'" + day + "' is not a day (want YYYY-MM-DD)");
   std::lock_guard lock(impl_->mu);
-  std::string current = impl_->CurrentDay();
+  std::string current = impl_->CurrentDay(impl_->Now());
   if (day < current) {
     return Status::Invalid("business day cannot go backwards from " + current + " to " + day);
   }
@@ -580,7 +691,10 @@ Status Journal::OpenDay(const std::string& day) {
   return Status::Ok();
 }
 
-Status Journal::PriceSale(v1::Sale* sale) const { return impl_->PriceSale(sale); }
+Status Journal::PriceSale(v1::Sale* sale) const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->PriceSale(sale, impl_->Now());
+}
 
 Result<v1::Sale> Journal::SaleFromCatalog(const std::vector<ScannedLine>& lines) const {
   if (lines.empty()) return Status::Invalid("a receipt needs at least one line");
@@ -599,7 +713,8 @@ Result<v1::Sale> Journal::SaleFromCatalog(const std::vector<ScannedLine>& lines)
     line->set_discount(lines[i].discount);
     line->set_tax_code(items[i].tax_code);
   }
-  SN_RETURN_IF_ERROR(impl_->PriceSale(&sale));
+  std::lock_guard lock(impl_->mu);
+  SN_RETURN_IF_ERROR(impl_->PriceSale(&sale, impl_->Now()));
   return sale;
 }
 
@@ -611,7 +726,7 @@ CatalogReplica& Journal::catalog() const { return *impl_->catalog; }
 
 Result<v1::DayTotals> Journal::XReport(const std::string& day) const {
   std::lock_guard lock(impl_->mu);
-  return TotalsOfDay(*impl_->db, day.empty() ? impl_->CurrentDay() : day);
+  return TotalsOfDay(*impl_->db, day.empty() ? impl_->CurrentDay(impl_->Now()) : day);
 }
 
 Result<std::vector<v1::JournalEvent>> Journal::ReadEvents(uint64_t from, size_t max_events) const {
@@ -692,7 +807,17 @@ int64_t Journal::WallTimeOf(uint64_t seq) const {
 
 std::string Journal::business_day() const {
   std::lock_guard lock(impl_->mu);
-  return impl_->CurrentDay();
+  return impl_->CurrentDay(impl_->Now());
+}
+
+Status Journal::ApplySettings(std::string_view signed_settings) {
+  std::lock_guard lock(impl_->mu);
+  return impl_->ApplySettings(signed_settings);
+}
+
+v1::StoreSettings Journal::settings() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->settings;
 }
 
 uint64_t Journal::head_seq() const {

@@ -66,7 +66,18 @@ CREATE TABLE IF NOT EXISTS receipt_lines(
 // Its schema versions, oldest first (sqlite.h, "Schema versions"): version
 // 1 is the schema above, which also adopts files made before versions
 // existed. A change is one more entry, e.g. {2, "ALTER TABLE ..."}.
-inline constexpr sql::Migration kJournalMigrations[] = {{1, kJournalSchema}};
+// Version 2 (store settings): every settings document the till was given
+// (SignedSettings bytes, by version), and the rate each sold line was taxed
+// at, which its refunds take (NULL on lines sold before settings existed:
+// they are refunded at the rate in force).
+inline constexpr const char* kJournalSettings = R"sql(
+CREATE TABLE IF NOT EXISTS settings(
+  version INTEGER PRIMARY KEY,
+  doc BLOB NOT NULL);
+ALTER TABLE receipt_lines ADD COLUMN tax_rate_bp INTEGER;
+)sql";
+inline constexpr sql::Migration kJournalMigrations[] = {{1, kJournalSchema},
+                                                        {2, kJournalSettings}};
 
 inline constexpr const char* kSelectEvents =
     "SELECT seq, business_day, kind, receipt_no, header, body, prev_hash, hash, signature "

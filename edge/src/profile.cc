@@ -1,6 +1,7 @@
 #include "storenode/profile.h"
 
 #include "storenode/common/broker_link.h"
+#include "storenode/common/files.h"
 #include "storenode/common/topics.h"
 
 namespace storenode::edge {
@@ -16,13 +17,17 @@ Result<Profile> LoadProfile(const std::string& path) {
   j.journal_path = r.String("journal.path");
   j.key_path = r.String("journal.key_path", "");
   j.catalog_path = r.String("journal.catalog_path", "");
-  j.currency = r.String("money.currency", j.currency);
-  j.cash_rounding = r.Int("money.cash_rounding", j.cash_rounding, {1, 1000000});
-  for (const auto& [code, bp] : r.IntTable("tax_rates", {0, 10000})) {
-    j.tax_rates_bp[code] = static_cast<int32_t>(bp);
+  // The store settings a till is provisioned with (storectl provision till
+  // writes settings.pb and the fog's key); the fog sends newer ones.
+  std::string settings_file = r.Path("settings.file", PathUse::kReadFile, "");
+  std::string fog_key = r.String("settings.fog_key", "");
+  for (const char* moved : {"money", "tax_rates", "day"}) {
+    if (r.Has(moved)) {
+      return Status::Invalid(path + ": section [" + std::string(moved) +
+                             "] moved to the store settings the fog issues (fog.toml [store]); "
+                             "see docs/DEPLOY.md, \"Upgrading to store settings\"");
+    }
   }
-  j.day_offset_minutes =
-      static_cast<int>(r.Int("day.offset_minutes", j.day_offset_minutes, {-1440, 1440}));
   SyncOptions& s = p.sync;
   s.broker = ReadBrokerLink(r, "broker");
   // sync.batch_events' top is what topics::kDefaultMaxMessageBytes is sized from.
@@ -45,7 +50,14 @@ Result<Profile> LoadProfile(const std::string& path) {
   if (!topics::ValidId(j.store_id)) return bad("store.id", "must be non-empty without / + #");
   if (!topics::ValidId(j.device_id)) return bad("device.id", "must be non-empty without / + #");
   if (j.journal_path.empty()) return bad("journal.path", "must not be empty");
-  if (j.currency.size() != 3) return bad("money.currency", "want an ISO 4217 code like EUR");
+  if (!settings_file.empty()) {
+    SN_ASSIGN_OR_RETURN(j.settings, files::Read(settings_file));
+  }
+  if (!fog_key.empty()) {
+    auto key = crypto::FromHex(fog_key);
+    if (!key.ok() || key->size() != 32) return bad("settings.fog_key", "want 64 hex digits");
+    j.settings_issuer = *key;
+  }
   SN_RETURN_IF_ERROR(CheckBrokerLink(path, "broker", s.broker));
   return p;
 }

@@ -24,6 +24,10 @@
 // (CatalogReplica::Apply: hash checked, one transaction). A failed apply
 // asks again, for a snapshot when the content did not match.
 //
+// The store settings ride on it too: the fog's retained settings document
+// is handed to Journal::ApplySettings (signature, store and version checked
+// there) on the engine's thread; a till offline keeps the newest it has.
+//
 // Threads: Paho's callback thread only records what arrived (atomics and a
 // small command queue) and wakes the engine's thread, which does all reading,
 // publishing and journal writes (seals).
@@ -63,6 +67,7 @@ class SyncEngine::Impl {
   std::optional<v1::CatalogManifest> manifest;
   catalog::Assembler chunks;
   SteadyClock::time_point last_chunk{};
+  std::optional<std::string> settings;  // the fog's newest document, not yet applied
   // Engine thread only.
   SteadyClock::time_point last_fetch{};
   uint64_t fetched_for = 0;     // the manifest version last asked about
@@ -106,6 +111,7 @@ mqtt::Message SyncEngine::Impl::StatusMessage(bool online) const {
   s.set_software_version(STORENODE_VERSION);
   s.set_time_us(journal->options().clock->NowMicros());
   s.set_business_day(journal->business_day());
+  s.set_settings_version(journal->settings().version());
   mqtt::Message m;
   m.topic = Topic("status");
   m.payload = s.SerializeAsString();
@@ -145,6 +151,15 @@ void SyncEngine::Impl::OnMessage(const mqtt::Message& m) {
     }
     std::lock_guard lock(mu);
     this->manifest = std::move(manifest);
+    Wake();
+  } else if (m.topic == topics::Settings(o.store_id)) {
+    if (m.payload.size() > topics::kMaxSettingsBytes) {
+      spdlog::warn("sync: ignored a settings document of {} bytes (at most {})", m.payload.size(),
+                   topics::kMaxSettingsBytes);
+      return;
+    }
+    std::lock_guard lock(mu);
+    settings = m.payload;
     Wake();
   } else if (m.topic == Topic("catalog")) {
     v1::CatalogChunk chunk;
@@ -222,9 +237,21 @@ void SyncEngine::Impl::PublishSome() {
 
 void SyncEngine::Impl::RunCommands() {
   std::deque<v1::DeviceCommand> todo;
+  std::optional<std::string> doc;
   {
     std::lock_guard lock(mu);
     todo.swap(commands);
+    doc.swap(settings);
+  }
+  if (doc) {
+    uint64_t before = journal->settings().version();
+    Status s = journal->ApplySettings(*doc);
+    if (!s.ok()) {
+      spdlog::error("sync: store settings not applied: {}", s.ToString());
+    } else if (journal->settings().version() != before) {
+      spdlog::info("sync: store settings version {} applied", journal->settings().version());
+      if (client->connected()) PublishStatus(true);
+    }
   }
   for (const v1::DeviceCommand& cmd : todo) {
     if (cmd.has_seal_day()) {
@@ -362,6 +389,7 @@ Result<std::unique_ptr<SyncEngine>> SyncEngine::Start(Journal* journal, SyncOpti
   SN_RETURN_IF_ERROR(p->client->Subscribe(p->Topic("cmd"), 1));
   SN_RETURN_IF_ERROR(p->client->Subscribe(topics::FogStatus(o.store_id), 1));
   SN_RETURN_IF_ERROR(p->client->Subscribe(topics::CatalogManifest(o.store_id), 1));
+  SN_RETURN_IF_ERROR(p->client->Subscribe(topics::Settings(o.store_id), 1));
   SN_RETURN_IF_ERROR(p->client->Subscribe(p->Topic("catalog"), 1));
   p->thread = std::thread([p] { p->Run(); });
   p->client->Start();

@@ -73,10 +73,6 @@ v1::FogResponse Catalog::Import(const v1::CatalogImportRequest& request,
 
 Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest& request,
                                                  const std::string& manager) {
-  if (config_.catalog_tax_codes.empty()) {
-    return Status::Precondition("no tax codes configured ([catalog] tax_codes in " +
-                                config_.source + "): every import is refused");
-  }
   // storectl resends a request every second until answered, and a large
   // import takes longer than that: the same file again right after it was
   // applied is that resend, answered with the version it made.
@@ -97,8 +93,8 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
       return again;
     }
   }
-  std::set<std::string> tax_codes(config_.catalog_tax_codes.begin(),
-                                  config_.catalog_tax_codes.end());
+  std::set<std::string> tax_codes;  // the store's tax table's
+  for (const v1::TaxRateEntry& e : config_.store.tax_rates) tax_codes.insert(e.code());
   catalog::ParsedCsv parsed = catalog::ParseCsv(request.csv(), tax_codes);
   v1::CatalogImportResponse out;
   std::map<std::string, std::vector<const catalog::Row*>> by_sku;

@@ -231,7 +231,7 @@ Result<std::vector<std::string>> CloseDown::OwedSeals(const std::string& till) {
   SN_ASSIGN_OR_RETURN(std::set<std::string> sealed_days, DaysSealedBy(db_, till));
   // A till first seen after a closed day never sold on it.
   auto d = ingest_.devices().find(till);
-  std::string first_day = d == ingest_.devices().end() ? "" : DayOf(d->second.first_seen_us);
+  std::string first_day = d == ingest_.devices().end() ? "" : DayOfInstant(d->second.first_seen_us);
   std::vector<std::string> owed;
   std::string newest_closed;
   while (true) {
@@ -283,6 +283,16 @@ Result<v1::SignedZ> CloseDown::BuildZ(const std::string& day, uint32_t part,
   z.set_software_version(STORENODE_VERSION);
   z.set_created_us(clock_.NowMicros());
   z.set_requested_by(requested_by);
+  if (settings_ != nullptr) {
+    const v1::StoreSettings& s = settings_->current();
+    z.set_settings_version(s.version());
+    z.set_store_name(s.name());
+    z.set_store_address(s.address());
+    z.set_store_tax_id(s.tax_id());
+    z.set_currency(s.currency());
+    z.set_currency_decimals(s.currency_decimals());
+    z.set_time_zone(s.time_zone());
+  }
   z.set_forced(!missing.empty());
   for (const std::string& m : missing) z.add_missing_tills(m);
 
@@ -531,7 +541,7 @@ v1::FogResponse CloseDown::Request(const v1::FogRequest& fog_request, const std:
     r.set_error("'" + day + "' is not a business day (want YYYY-MM-DD)");
     return r;
   }
-  std::string today = DayOf(clock_.NowMicros());
+  std::string today = DayOfInstant(clock_.NowMicros());
   if (day > today) {
     r.set_error("business day " + day + " is in the future (today is " + today + ")");
     return r;

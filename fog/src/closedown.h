@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "action_journal.h"
+#include "settings.h"
 #include "ingest.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
@@ -86,6 +87,9 @@ class CloseDown : public LedgerOutbox {
   // Reads the open parts and waiting days, and tells ingest which part new
   // events of a day go to.
   Status Load();
+  // The store's terms: its calendar says what today is, and every Z carries
+  // its name, address, tax id, currency and zone (default: UTC, none).
+  void SetSettings(const SettingsIssuer* settings) { settings_ = settings; }
 
   // A manager's close-down request: a Z now, or the day waits for seals.
   v1::FogResponse Request(const v1::FogRequest& request, const std::string& actor);
@@ -130,6 +134,10 @@ class CloseDown : public LedgerOutbox {
   sql::Db& db_;
   const Config& config_;
   const Clock& clock_;
+  const SettingsIssuer* settings_ = nullptr;
+  std::string DayOfInstant(int64_t us) const {
+    return settings_ ? settings_->calendar().BusinessDay(us) : DayOf(us);
+  }
   const crypto::SigningKey& key_;
   Ingest& ingest_;
   const Trust& trust_;

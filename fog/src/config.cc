@@ -3,12 +3,87 @@
 #include "access.h"
 #include "console.h"
 #include "storenode/common/crypto.h"
+#include "storenode/common/money.h"
+#include "storenode/common/store_settings.h"
+#include "storenode/common/topics.h"
 #include "storenode/fog/fog.h"
 
 namespace storenode::fog {
 namespace {
 
 constexpr int64_t kHourMs = 3600 * 1000;
+
+// "19%", "5.5%", "7.25%" -> basis points; at most two decimals, 0..100%.
+Result<int32_t> ParsePercent(std::string_view text) {
+  auto bad = Status::Invalid("rate '" + std::string(text) + "' is not a percentage like 19% or 5.5%");
+  if (text.size() < 2 || text.back() != '%') return bad;
+  auto value = Money::Parse(text.substr(0, text.size() - 1), 2);
+  if (!value.ok() || value->minor() < 0 || value->minor() > 10000) return bad;
+  return static_cast<int32_t>(value->minor());
+}
+
+// [store]: the store's terms. Tax entries are "YYYY-MM-DDTHH:MM RATE%",
+// local time, resolved in the store's zone.
+Status ReadStoreTerms(ConfigReader& r, const std::string& path, StoreTerms* t) {
+  auto bad = [&](const std::string& key, const std::string& why) {
+    return Status::Invalid(path + ": key '" + key + "': " + why);
+  };
+  t->name = r.String("store.name", "");
+  t->address = r.String("store.address", "");
+  t->tax_id = r.String("store.tax_id", "");
+  t->time_zone = r.String("store.time_zone");
+  std::string day_start = r.String("store.day_start", "00:00");
+  t->currency = r.String("store.currency");
+  t->cash_rounding = r.Int("store.cash_rounding", t->cash_rounding, {1, 1000000});
+  t->locale = r.String("store.locale", t->locale);
+  if (r.Has("catalog.tax_codes")) {
+    return bad("catalog.tax_codes",
+               "moved: the tax codes are the store's tax table, [store.tax.CODE] "
+               "(docs/DEPLOY.md, \"Upgrading to store settings\")");
+  }
+  std::vector<std::string> codes = r.TableKeys("store.tax");
+  std::map<std::string, std::vector<std::string>> rates;
+  std::map<std::string, std::string> names;
+  for (const std::string& code : codes) {
+    names[code] = r.String("store.tax." + code + ".name");
+    rates[code] = r.StringList("store.tax." + code + ".rates");
+  }
+  SN_RETURN_IF_ERROR(r.status());
+  auto zone = settings::Zone::Find(t->time_zone);
+  if (!zone.ok()) return bad("store.time_zone", zone.status().message());
+  auto start = settings::ParseClockTime(day_start);
+  if (!start.ok()) return bad("store.day_start", start.status().message());
+  t->day_start_minutes = *start;
+  t->currency_decimals = settings::CurrencyDecimals(t->currency);
+  if (t->currency_decimals < 0) {
+    return bad("store.currency", "'" + t->currency + "' is not an ISO 4217 code this fog knows");
+  }
+  if (codes.empty()) return bad("store.tax", "the store needs a tax table: [store.tax.CODE]");
+  for (const std::string& code : codes) {
+    std::string key = "store.tax." + code + ".rates";
+    if (!topics::ValidId(code) || code.size() > 8) return bad("store.tax." + code, "bad code");
+    if (rates[code].empty()) return bad(key, "no rates (want [\"2026-01-01T00:00 19%\"])");
+    int64_t last = INT64_MIN;
+    for (const std::string& entry : rates[code]) {
+      size_t space = entry.find(' ');
+      auto local = settings::ParseLocalTime(entry.substr(0, space));
+      if (space == std::string::npos || !local.ok()) {
+        return bad(key, "'" + entry + "': want \"YYYY-MM-DDTHH:MM RATE%\"");
+      }
+      auto bp = ParsePercent(entry.substr(space + 1));
+      if (!bp.ok()) return bad(key, bp.status().message());
+      v1::TaxRateEntry& e = t->tax_rates.emplace_back();
+      e.set_code(code);
+      e.set_name(names[code]);
+      e.set_rate_bp(*bp);
+      e.set_effective_from(entry.substr(0, space));
+      e.set_effective_from_us(zone->FromLocal(*local));
+      if (e.effective_from_us() <= last) return bad(key, "entries must be in time order");
+      last = e.effective_from_us();
+    }
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -17,6 +92,8 @@ Result<Config> LoadConfig(const std::string& path) {
   Config c;
   c.source = path;
   c.store_id = r.String("store.id");
+  SN_RETURN_IF_ERROR(ReadStoreTerms(r, path, &c.store));
+  if (c.store.name.empty()) c.store.name = c.store_id;
   c.broker = ReadBrokerLink(r, "broker", c.broker);
   c.data_dir = r.Path("data.dir", PathUse::kDirectory);
   c.expected_tills = r.StringList("tills.expected");
@@ -30,7 +107,6 @@ Result<Config> LoadConfig(const std::string& path) {
   c.max_batch_events =
       static_cast<int>(r.Int("ingest.max_batch_events", c.max_batch_events, {1, 1000000}));
   c.reassert_ms = static_cast<int>(r.Int("sync.reassert_ms", c.reassert_ms, {100, kHourMs}));
-  c.catalog_tax_codes = r.StringList("catalog.tax_codes");
   LedgerLink& l = c.ledger;
   if (r.Has("ledger")) {  // optional, but with a uri when present
     l.link = ReadBrokerLink(r, "ledger", {.client_id = c.store_id + "-fog-ledger"});

@@ -10,6 +10,7 @@
 //   Forwarder     Zs to the cloud ledger, through the close-down's
 //                 LedgerOutbox (forwarder.h)
 //   Catalog       the catalog master and its distribution (catalog.h)
+//   SettingsIssuer  the store settings, issued to the tills (settings.h)
 //   Reports       reports from the read models and Zs (reports.h)
 //   Requests      fog/req and catalog fetches, across them (requests.h)
 //   Console       HTTP, seeing the daemon only as a ConsoleBackend
@@ -33,7 +34,7 @@
 //  - The store broker goes: the client reconnects forever with backoff. On
 //    every reconnect the fog announces every watermark and publishes again
 //    everything it keeps retained (its status, owed seal commands, the
-//    catalog manifest), since a broker may lose retained messages; publishes
+//    catalog manifest, the store settings), since a broker may lose retained messages; publishes
 //    refused while the client was busy wait in a bounded queue, and those
 //    lost with the connection are made again from fog.db.
 //
@@ -55,6 +56,7 @@
 #include "action_journal.h"
 #include "catalog.h"
 #include "closedown.h"
+#include "settings.h"
 #include "console.h"
 #include "forwarder.h"
 #include "ingest.h"
@@ -93,6 +95,7 @@ class Fog::Impl : public ConsoleBackend {
   std::unique_ptr<CloseDown> closedown;
   std::unique_ptr<Forwarder> forwarder;  // to the cloud ledger
   std::unique_ptr<Catalog> catalog;      // the catalog master
+  std::unique_ptr<SettingsIssuer> settings;  // the store settings the tills get
   std::unique_ptr<Reports> reports;
   std::unique_ptr<Requests> requests;
   std::unique_ptr<mqtt::Transport> client;
@@ -174,15 +177,20 @@ Status Fog::Impl::Open(const Env& env) {
   SN_RETURN_IF_ERROR(ingest->Load());
   SN_ASSIGN_OR_RETURN(fog_key, LoadFogKey(*db, config.data_dir));
   actions = std::make_unique<ActionJournal>(*db, clock, config.store_id, fog_key);
+  settings = std::make_unique<SettingsIssuer>(*db, config, clock, *actions, fog_key);
+  SN_RETURN_IF_ERROR(settings->Load());
+  ingest->SetEventCheck([this](const DecodedEvent& e) { return settings->CheckEvent(e); });
+  ingest->SetZone(settings->calendar().zone());
   closedown = std::make_unique<CloseDown>(*db, config, clock, fog_key, *ingest, *trust, *actions,
                                           [this] { return forwarder->recovering(); });
+  closedown->SetSettings(settings.get());
   SN_RETURN_IF_ERROR(closedown->Load());
   forwarder = std::make_unique<Forwarder>(*db, config, clock, fog_key.public_key(), *closedown,
                                           connect_ledger);
   SN_RETURN_IF_ERROR(forwarder->Load());
   catalog = std::make_unique<Catalog>(*db, config, clock, *actions);
   SN_RETURN_IF_ERROR(catalog->Load());
-  reports = std::make_unique<Reports>(*db, config.store_id, *closedown);
+  reports = std::make_unique<Reports>(*db, config.store_id, *closedown, *settings);
   requests = std::make_unique<Requests>(
       config, clock,
       Requests::Components{*db, *trust, *ingest, *closedown, *reports, *catalog, *forwarder});
@@ -478,6 +486,7 @@ void Fog::Impl::Reassert() {
   last_reassert_us = clock.NowMicros();
   Publish(FogStatusMessage(true));
   if (auto manifest = catalog->Manifest()) Publish(std::move(*manifest));
+  Publish(settings->Retained());
   closedown->ReassertSeals();
 }
 

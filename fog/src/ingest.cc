@@ -211,6 +211,10 @@ Status Ingest::HandleJournal(const mqtt::Message& m) {
     if (s.ok() && !run.empty() && h.journal_id() != run.front().decoded.header.journal_id()) {
       s = Status::Invalid("seq " + std::to_string(h.seq()) + " is from another journal");
     }
+    if (s.ok() && check_) {
+      std::string why = check_(e.decoded);
+      if (!why.empty()) s = Status::Invalid(why);
+    }
     if (!s.ok()) {
       bad_reason = s.message();
       break;

@@ -80,6 +80,14 @@ class Ingest {
   void SetPartOfDay(std::function<uint32_t(const std::string& day)> part_of) {
     part_of_ = std::move(part_of);
   }
+  // Judges each decoded event before it is taken (the store settings,
+  // settings.h): a non-empty reason quarantines it like a malformed one,
+  // and the events after it wait, as for any refused event.
+  void SetEventCheck(std::function<std::string(const DecodedEvent&)> check) {
+    check_ = std::move(check);
+  }
+  // The store's zone, which the hour read model buckets by.
+  void SetZone(settings::Zone zone) { read_models_.SetZone(std::move(zone)); }
   // Days that got late events (a closed day's next part) since the last call.
   std::set<std::string> TakeLateDays() { return read_models_.TakeLateDays(); }
 
@@ -191,6 +199,7 @@ class Ingest {
   std::vector<mqtt::Message> outgoing_;
   ReadModels read_models_;
   std::function<uint32_t(const std::string&)> part_of_ = [](const std::string&) { return 0u; };
+  std::function<std::string(const DecodedEvent&)> check_;
   std::optional<sql::Stmt> insert_event_, find_hash_, unchecked_;
   std::map<std::string, int64_t> last_repair_us_;
   uint64_t events_total_ = 0;

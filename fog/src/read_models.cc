@@ -49,7 +49,12 @@ void ReadModels::Add(const DecodedEvent& event, uint32_t part, bool covered) {
   }
 
   const v1::EventBody& b = event.body;
-  uint32_t hour = static_cast<uint32_t>((h.wall_time_us() / 3'600'000'000) % 24);
+  // The start of the event's local hour, as an instant (seconds): in a zone
+  // whose offset is whole or half hours, wall time minus the local minutes.
+  constexpr int64_t kHourUs = 3'600'000'000;
+  int64_t local = zone_.ToLocal(h.wall_time_us());
+  int64_t into_hour = ((local % kHourUs) + kHourUs) % kHourUs;
+  int64_t hour = (h.wall_time_us() - into_hour) / 1'000'000;
   switch (h.kind()) {
     case v1::SALE: {
       v1::HourTotal& ht = hours_[{day, hour}];
@@ -221,7 +226,7 @@ Result<std::vector<v1::HourTotal>> HourTotalsOf(sql::Db& db, const std::string& 
   s.Bind(1, day);
   return sql::Rows(s, [](const sql::Stmt& r) {
     v1::HourTotal h;
-    h.set_hour(static_cast<uint32_t>(r.Int(0)));
+    h.set_start_us(r.Int(0) * 1'000'000);
     h.set_receipts(static_cast<uint64_t>(r.Int(1)));
     h.set_sales(r.Int(2));
     h.set_refunds(r.Int(3));

@@ -18,6 +18,7 @@
 
 #include "storenode/common/journal_format.h"
 #include "storenode/common/sqlite.h"
+#include "storenode/common/store_settings.h"
 #include "storenode/schemas/closedown.pb.h"
 #include "storenode/schemas/xreport.pb.h"
 
@@ -30,6 +31,8 @@ class ReadModels {
   // figures; only the reports' models (hours, items, cashiers) and seals
   // take it.
   void Add(const DecodedEvent& event, uint32_t part, bool covered = false);
+  // The store's zone: report hours are its local hours (default UTC).
+  void SetZone(settings::Zone zone) { zone_ = std::move(zone); }
   // Merges everything staged into fog.db; call inside the ingest transaction.
   Status Flush(sql::Db& db);
   // Forgets what is staged (the transaction rolled back).
@@ -46,7 +49,9 @@ class ReadModels {
   std::map<DayPartDevice, v1::DayTotals> day_totals_;
   std::map<std::tuple<std::string, uint32_t, std::string, std::string>, Range> ranges_;
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> seals_;
-  std::map<std::pair<std::string, uint32_t>, v1::HourTotal> hours_;
+  settings::Zone zone_ = settings::Zone::Utc();
+  // (day, the hour's start instant in seconds) -> its totals.
+  std::map<std::pair<std::string, int64_t>, v1::HourTotal> hours_;
   std::map<std::pair<std::string, std::string>, v1::ItemTotal> items_;
   std::map<std::pair<std::string, std::string>, v1::CashierTotal> cashiers_;
   std::set<std::string> late_days_;

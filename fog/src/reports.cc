@@ -1,5 +1,6 @@
 #include "reports.h"
 
+#include <map>
 #include <set>
 
 #include "read_models.h"
@@ -25,6 +26,11 @@ v1::FogResponse Reports::Report(const v1::ReportRequest& req) {
   out->set_kind(kind);
   out->set_store_id(store_id_);
   out->set_business_day(day);
+  const v1::StoreSettings& terms = settings_.current();
+  out->set_store_name(terms.name());
+  out->set_time_zone(terms.time_zone());
+  out->set_currency(terms.currency());
+  out->set_currency_decimals(terms.currency_decimals());
 
   Status s = [&]() -> Status {
     // x and tenders: every part and till of the day.
@@ -47,8 +53,23 @@ v1::FogResponse Reports::Report(const v1::ReportRequest& req) {
         out->add_z_decoded()->ParseFromString(z.z());
       }
     } else if (kind == "hourly") {
-      SN_ASSIGN_OR_RETURN(std::vector<v1::HourTotal> hours, HourTotalsOf(db_, day));
-      for (v1::HourTotal& h : hours) *out->add_hours() = std::move(h);
+      SN_ASSIGN_OR_RETURN(std::vector<v1::HourTotal> stored, HourTotalsOf(db_, day));
+      // Every local hour of the day, empty ones too; an hour outside it (a
+      // till that sealed ahead of the clock) is listed after them.
+      const settings::Calendar& cal = settings_.calendar();
+      constexpr int64_t kHourUs = 3'600'000'000;
+      const int64_t start = cal.DayStart(day);
+      const int hours = cal.HoursIn(day);
+      out->set_hours_in_day(static_cast<uint32_t>(hours));
+      std::map<int64_t, v1::HourTotal> by_start;
+      for (int i = 0; i < hours; ++i) by_start[start + i * kHourUs].set_start_us(start + i * kHourUs);
+      for (v1::HourTotal& h : stored) by_start[h.start_us()] = std::move(h);
+      uint32_t index = 0;
+      for (auto& [at, h] : by_start) {
+        h.set_hour(index++);
+        h.set_label(cal.zone().FormatTime(at));
+        *out->add_hours() = std::move(h);
+      }
     } else if (kind == "items") {
       SN_ASSIGN_OR_RETURN(std::vector<v1::ItemTotal> items, ItemTotalsOf(db_, day, req.top()));
       for (v1::ItemTotal& i : items) *out->add_items() = std::move(i);

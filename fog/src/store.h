@@ -34,6 +34,8 @@
 //                but not booked again (forwarder.h, invariant 6).
 //   ledger_alerts    the ledger's rejections and answers that failed
 //                verification, with the reason and the raw answer.
+//   settings_versions  every store settings document the fog issued
+//                (SignedSettings bytes), by version.
 //
 // Ownership: a table is written by one component, and besides this schema
 // only that component's files name it; the other stages read it through the
@@ -51,7 +53,8 @@
 //     queries join the forwarder's ledger_receipts;
 //   actions: the action journal (action_journal.h);
 //   ledger_receipts, ledger_state, ledger_alerts: the forwarder;
-//   catalog_*: the catalog master (catalog.h).
+//   catalog_*: the catalog master (catalog.h);
+//   settings_versions: the store settings (settings.h).
 #pragma once
 
 #include <iterator>
@@ -224,6 +227,13 @@ inline constexpr sql::Migration kFogMigrations[] = {
      "ALTER TABLE quarantine ADD COLUMN payload_sha256 BLOB;"
      "UPDATE quarantine SET payload_size = length(payload);"},
     {3, kFogSchemaV3},
+    // Store settings; hour_totals.hour becomes the hour's start instant
+    // (seconds) instead of its UTC hour of the day.
+    {4,
+     "CREATE TABLE settings_versions(version INTEGER PRIMARY KEY, issued_us INTEGER NOT NULL, "
+     "doc BLOB NOT NULL);"
+     "UPDATE hour_totals SET hour = CAST(strftime('%s', business_day) AS INTEGER) + hour * 3600 "
+     "WHERE hour < 24;"},
 };
 // The schema version this software writes (the last migration's).
 inline constexpr int64_t kFogVersion = std::size(kFogMigrations);

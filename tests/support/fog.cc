@@ -22,7 +22,8 @@ FogProcess::FogProcess(std::string dir, std::string store, std::string broker_ur
 
 Status FogProcess::Start() {
   std::ofstream out(config_path(), std::ios::trunc);
-  out << "[store]\nid = \"" << store_ << "\"\n\n[broker]\nuri = \"" << broker_uri_ << "\"\n";
+  out << "[store]\nid = \"" << store_ << "\"\n"
+      << store_config << "\n[broker]\nuri = \"" << broker_uri_ << "\"\n";
   if (tls) {
     out << "ca_file = \"" << tls->ca_file << "\"\ncert_file = \"" << tls->cert_file
         << "\"\nkey_file = \"" << tls->key_file << "\"\n";

@@ -8,6 +8,7 @@
 
 #include "storenode/fog/client.h"
 #include "storenode/schemas/fog.pb.h"
+#include "sim/sim.h"
 #include "support/harness.h"
 
 namespace storenode::testing {
@@ -35,6 +36,9 @@ class FogProcess {
   FogClientOptions client_options() const;
   // Extra TOML appended to the config before Start().
   std::string extra_config;
+  // [store] after its id: the store's terms (default the simulated store's,
+  // sim::SimStoreConfig, so tills with sim::SimSettings agree with it).
+  std::string store_config = sim::SimStoreConfig();
   // TLS instead of plain TCP: the fog's CA, certificate and key, and the
   // manager certificate that Ask() and Start() use for their requests.
   struct Tls {

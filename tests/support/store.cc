@@ -48,7 +48,8 @@ void Store::OpenTill(size_t i, bool sync, int day_offset_minutes) {
   SimTill& t = tills[i];
   edge::Options options =
       sim::SimTillOptions(dir, store_id, sim::SimDeviceId(static_cast<int>(i + 1)));
-  options.day_offset_minutes = day_offset_minutes;
+  t.clock = std::make_unique<ShiftedClock>(int64_t{day_offset_minutes} * 60'000'000);
+  options.clock = t.clock.get();
   auto journal = edge::Journal::Open(options);
   INFO(journal.status().ToString());
   REQUIRE(journal.ok());

@@ -16,7 +16,19 @@
 
 namespace storenode::testing {
 
+// The system clock moved by a fixed offset: a till whose business days lie
+// in the past.
+class ShiftedClock final : public Clock {
+ public:
+  explicit ShiftedClock(int64_t offset_us) : offset_us_(offset_us) {}
+  int64_t NowMicros() const override { return SystemClock::Default()->NowMicros() + offset_us_; }
+
+ private:
+  int64_t offset_us_;
+};
+
 struct SimTill {
+  std::unique_ptr<ShiftedClock> clock;
   std::unique_ptr<edge::Journal> journal;
   std::unique_ptr<sim::TillSim> sim;
   std::unique_ptr<edge::SyncEngine> sync;
@@ -37,8 +49,9 @@ class Store {
 
   edge::SyncOptions SyncOptionsFor() const;
   // Opens till i's journal (index from 0) and, if `sync`, starts its engine.
-  // A negative `day_offset_minutes` books its sales on earlier days, so a
-  // test can close several business days today.
+  // A negative `day_offset_minutes` sets the till's clock back by as much,
+  // which books its sales on earlier days, so a test can close several
+  // business days today.
   void OpenTill(size_t i, bool sync = true, int day_offset_minutes = 0);
   void CloseTill(size_t i);
   void Sell(size_t i, uint64_t sales);

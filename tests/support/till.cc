@@ -1,5 +1,7 @@
 #include "support/till.h"
 
+#include "sim/sim.h"
+
 namespace storenode::testing {
 
 edge::Options TillOptions(const std::string& dir, const std::string& device, const Clock* clock) {
@@ -7,7 +9,7 @@ edge::Options TillOptions(const std::string& dir, const std::string& device, con
   o.journal_path = dir + "/" + device + ".db";
   o.store_id = "store-1";
   o.device_id = device;
-  o.tax_rates_bp = {{"A", 2000}, {"B", 550}, {"C", 0}};
+  o.settings = sim::SimSettings(o.store_id);
   o.clock = clock;
   return o;
 }

@@ -1,6 +1,8 @@
 // The bench's host facts and its children's set-up (host.h).
 #include "host.h"
 
+#include "sim/sim.h"
+
 #include <time.h>
 #include <unistd.h>
 
@@ -54,7 +56,8 @@ Result<std::string> FogdBesideSelf() {
 Status WriteFogConfig(const std::string& path, std::string_view store,
                       const std::string& broker_uri, const std::string& data_dir) {
   std::ofstream out(path, std::ios::trunc);
-  out << "[store]\nid = \"" << store << "\"\n\n"
+  out << "[store]\nid = \"" << store << "\"\n"
+      << sim::SimStoreConfig() << "\n"
       << "[broker]\nuri = \"" << broker_uri << "\"\ninsecure = true\n\n"
       << "[data]\ndir = \"" << data_dir
       << "\"\n\n"

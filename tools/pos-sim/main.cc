@@ -37,6 +37,7 @@
 #include "sim/broker_flags.h"
 #include "sim/json.h"
 #include "sim/sim.h"
+#include "storenode/common/files.h"
 #include "storenode/common/log.h"
 #include "storenode/edge.h"
 
@@ -56,6 +57,7 @@ struct Args {
   uint64_t seed = 1;
   std::string data;
   std::string store = "store-1";
+  std::string settings;  // a store settings file (the fog's settings.pb)
   double rate = 0;      // sales per second per till; 0 = as fast as possible
   double duration = 0;  // seconds; 0 = until --sales
   tools::BrokerFlags broker;
@@ -229,8 +231,13 @@ int Run(const Args& args) {
   for (int i = 0; i < args.tills; ++i) {
     const int k = args.first_till + i;
     Till& till = tills[static_cast<size_t>(i)];
-    auto journal =
-        edge::Journal::Open(sim::SimTillOptions(args.data, args.store, sim::SimDeviceId(k)));
+    edge::Options options = sim::SimTillOptions(args.data, args.store, sim::SimDeviceId(k));
+    if (!args.settings.empty()) {
+      auto doc = files::Read(args.settings);
+      if (!doc.ok()) return Fail(kExitUsage, doc.status().ToString());
+      options.settings = *doc;
+    }
+    auto journal = edge::Journal::Open(options);
     if (!journal.ok()) return Fail(kExitUsage, journal.status().ToString());
     till.journal = std::move(*journal);
     till.sim = std::make_unique<sim::TillSim>(till.journal.get(), args.seed, k);
@@ -310,6 +317,10 @@ int main(int argc, char** argv) {
   app.add_option("--seed", args.seed, "seed of the simulation");
   app.add_option("--data", args.data, "directory of the journals (DIR/till-K.db)")->required();
   app.add_option("--store", args.store, "store id")->capture_default_str();
+  app.add_option("--settings", args.settings,
+                 "the store settings the tills date and price by: the fog's data dir "
+                 "settings.pb (default: the simulated store's, UTC, sim::SimSettings)")
+      ->type_name("FILE");
   app.add_option("--rate", args.rate, "sales per second per till, 0 = as fast as possible")
       ->type_name("R")
       ->check(CLI::NonNegativeNumber);

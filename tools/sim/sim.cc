@@ -6,6 +6,7 @@
 
 #include "storenode/common/journal_format.h"
 #include "storenode/common/money.h"
+#include "storenode/common/store_settings.h"
 
 namespace storenode::sim {
 namespace {
@@ -112,7 +113,53 @@ const std::vector<CatalogItem>& Catalog() {
   return kCatalog;
 }
 
-std::map<std::string, int32_t> SimTaxRates() { return {{"A", 2000}, {"B", 550}, {"C", 0}}; }
+namespace {
+
+struct SimTax {
+  const char* code;
+  const char* name;
+  int32_t rate_bp;
+  const char* percent;
+};
+constexpr SimTax kSimTaxes[] = {
+    {"A", "Standard", 2000, "20%"}, {"B", "Reduced", 550, "5.5%"}, {"C", "Zero", 0, "0%"}};
+constexpr const char* kSimTaxFrom = "2000-01-01T00:00";
+
+}  // namespace
+
+std::string SimStoreConfig(const std::string& zone) {
+  std::string out = "name = \"Simulated store\"\ntime_zone = \"" + zone +
+                    "\"\ncurrency = \"EUR\"\ncash_rounding = 5\n";
+  for (const SimTax& t : kSimTaxes) {
+    out += std::string("\n[store.tax.") + t.code + "]\nname = \"" + t.name + "\"\nrates = [\"" +
+           kSimTaxFrom + " " + t.percent + "\"]\n";
+  }
+  return out;
+}
+
+std::string SimSettings(const std::string& store, const std::string& zone) {
+  v1::StoreSettings s;
+  s.set_store_id(store);
+  s.set_version(1);
+  s.set_name("Simulated store");
+  s.set_time_zone(zone);
+  s.set_currency("EUR");
+  s.set_currency_decimals(2);
+  s.set_cash_rounding(5);
+  s.set_locale("en-GB");
+  const settings::Zone z = settings::Zone::Find(zone).value();
+  for (const SimTax& t : kSimTaxes) {
+    v1::TaxRateEntry* e = s.add_tax_rates();
+    e->set_code(t.code);
+    e->set_name(t.name);
+    e->set_rate_bp(t.rate_bp);
+    e->set_effective_from(kSimTaxFrom);
+    e->set_effective_from_us(z.FromLocal(settings::ParseLocalTime(kSimTaxFrom).value()));
+  }
+  const std::array<uint8_t, 32> seed{'s', 'i', 'm'};
+  crypto::SigningKey key = crypto::SigningKey::FromSeed(seed).value();
+  return settings::Sign(s, key).SerializeAsString();
+}
 
 std::string SimDeviceId(int till_index) { return "till-" + std::to_string(till_index); }
 
@@ -122,9 +169,7 @@ edge::Options SimTillOptions(const std::string& dir, const std::string& store,
   o.journal_path = dir + "/" + device + ".db";
   o.store_id = store;
   o.device_id = device;
-  o.currency = "EUR";
-  o.tax_rates_bp = SimTaxRates();
-  o.cash_rounding = 5;
+  o.settings = SimSettings(store);
   return o;
 }
 

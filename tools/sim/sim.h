@@ -40,14 +40,19 @@ struct CatalogItem {
 // The simulator's fixed catalog (60 items, 0.19 .. 49.99).
 const std::vector<CatalogItem>& Catalog();
 
-// Tax codes of the catalog: A = 20%, B = 5.5%, C = 0%.
-std::map<std::string, int32_t> SimTaxRates();
+// The simulated store's terms: EUR with cash rounded to 0.05 (so that the
+// rounding figure is exercised), the day starting at midnight in `zone`, and
+// the catalog's tax codes A = 20% "Standard", B = 5.5% "Reduced", C = 0%
+// "Zero", all in force since 2000-01-01. As a fog.toml [store] body (after
+// its id), and as the settings document a fog so configured issues as its
+// version 1, signed here by a fixed key: what a till uses without a fog.
+std::string SimStoreConfig(const std::string& zone = "UTC");
+std::string SimSettings(const std::string& store, const std::string& zone = "UTC");
 
 // "till-K" for till index K (from 1).
 std::string SimDeviceId(int till_index);
 
-// Journal options of a simulated till: DIR/DEVICE.db, SimTaxRates(), EUR,
-// cash rounded to 0.05 so that the rounding figure is exercised.
+// Journal options of a simulated till: DIR/DEVICE.db with SimSettings().
 edge::Options SimTillOptions(const std::string& dir, const std::string& store,
                              const std::string& device);
 

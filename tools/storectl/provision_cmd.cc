@@ -46,6 +46,7 @@
 #include "storenode/common/config.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/files.h"
+#include "storenode/common/store_settings.h"
 #include "storenode/common/till_registry.h"
 #include "storenode/common/topics.h"
 #include "storenode/common/x509.h"
@@ -256,7 +257,7 @@ struct Args {
   int port = 8883;
   std::string bind, data_dir = "/var/lib/storenode-broker", key_type = "ec";
   int days = 1825;
-  std::string journal_key, public_key, install_dir;
+  std::string journal_key, public_key, install_dir, settings;
   bool force = false;
 };
 
@@ -393,8 +394,26 @@ int ProvisionIdentity(const Args& a, bool till) {
   std::vector<Output> outputs{{out + "/" + base + ".key", issued->key_pem, true},
                               {out + "/" + base + ".crt", issued->cert_pem},
                               {out + "/ca.crt", ca->cert_pem()}};
+  std::string settings_keys = "# (provisioned without settings: the till waits for the fog's)";
+  if (till && !a.settings.empty()) {
+    // The fog's current settings (data.dir/settings.pb), as the till's own.
+    auto doc = files::Read(a.settings);
+    if (!doc.ok()) return Fail(kExitUsage, doc.status().message());
+    auto opened = settings::Open(*doc);
+    if (!opened.ok()) return Fail(kExitFailed, a.settings + ": " + opened.status().message());
+    if (opened->store_id() != d->store_id) {
+      return Fail(kExitFailed, a.settings + " is for store '" + opened->store_id() + "'");
+    }
+    v1::SignedSettings signed_settings;
+    signed_settings.ParseFromString(*doc);
+    outputs.push_back({out + "/settings.pb", *doc});
+    settings_keys = "file = \"" + (a.install_dir.empty() ? out : a.install_dir) +
+                    "/settings.pb\"\nfog_key = \"" +
+                    crypto::ToHex(crypto::AsBytes(signed_settings.public_key())) + "\"";
+  }
   if (till) {
     auto profile = Fill("till.toml", {{"STORE", d->store_id},
+                                      {"SETTINGS_KEYS", settings_keys},
                                       {"DEVICE", id},
                                       {"HOST", d->host},
                                       {"PORT", std::to_string(d->port)},
@@ -511,6 +530,10 @@ void AddProvisionCommands(CLI::App& app, int* exit_code) {
   till->add_option("--install-dir", a->install_dir,
                    "where the TLS files will be on the till, for its profile (default: --out)")
       ->type_name("DIR");
+  till->add_option("--settings", a->settings,
+                   "the fog's current store settings (its data dir's settings.pb), copied for "
+                   "the till; without it the till refuses to sell until the fog sends them")
+      ->type_name("FILE");
   force(till);
   till->callback([a, exit_code] { *exit_code = ProvisionIdentity(*a, /*till=*/true); });
 

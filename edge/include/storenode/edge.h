@@ -17,7 +17,7 @@
 //   options.journal_path = "/var/lib/pos/journal.db";
 //   options.store_id = "store-042";
 //   options.device_id = "till-1";
-//   options.tax_rates_bp = {{"A", 2000}, {"B", 550}};
+//   options.settings = ReadFile("/etc/storenode/till/settings.pb");  // provisioned
 //   auto journal = storenode::edge::Journal::Open(options);
 //   if (!journal.ok()) { /* journal.status().ToString() says why */ }
 //
@@ -37,7 +37,10 @@
 //   auto rec = (*journal)->RecordSale(*sale);  // records the catalog version used
 //
 // Money is always int64 minor units (cents), prices tax inclusive. Tax is
-// computed per line: tax = round_half_away(gross * rate / (1 + rate)).
+// computed per line: tax = round_half_away(gross * rate / (1 + rate)), with
+// the rate of the line's tax code in force at the sale's time in the store
+// settings; the business day is derived from the settings' time zone and day
+// start (common/store_settings.h). Every event records the settings version.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +55,7 @@
 #include "storenode/common/crypto.h"
 #include "storenode/common/status.h"
 #include "storenode/schemas/journal.pb.h"
+#include "storenode/schemas/settings.pb.h"
 #include "storenode/schemas/xreport.pb.h"
 
 namespace storenode::edge {
@@ -61,15 +65,17 @@ struct Options {
   std::string key_path;      // Ed25519 device key; default journal_path + ".key" (mode 0600)
   std::string store_id;
   std::string device_id;
-  std::string currency = "EUR";
-  std::map<std::string, int32_t> tax_rates_bp;  // tax code -> rate in basis points (2000 = 20%)
-  // Cash rounding increment in minor units (5 rounds cash totals to 0.05).
-  // 1 means no rounding. It applies to sales that have a cash tender.
-  int64_t cash_rounding = 1;
-  // The business day is the UTC date of (now + day_offset_minutes), never
-  // earlier than the last recorded day and always after the last sealed day.
-  // E.g. -240 books sales until 04:00 UTC on the previous day.
-  int day_offset_minutes = 0;
+  // The store's settings (schemas/settings.proto, common/store_settings.h):
+  // time zone and day start, currency and cash rounding, the tax table. A
+  // signed document (SignedSettings bytes) as `storectl provision till`
+  // writes it; the journal keeps the newest version it has been given, here
+  // or by the fog later (ApplySettings), in its own file. A journal that has
+  // none refuses to record, saying why. Empty: what the journal holds.
+  std::string settings;
+  // The fog's Ed25519 key (32 raw bytes) every settings document must be
+  // signed with. Empty: the key of the first document the journal accepted
+  // is pinned (it came with the provisioning).
+  std::string settings_issuer;
   // Default: the system clock. Journal::Open resolves it, so options().clock
   // of an open journal is never null.
   const Clock* clock = nullptr;
@@ -225,6 +231,14 @@ class Journal {
   crypto::Hash anchor_hash() const;
   // Wall time of event `seq`, 0 if not kept.
   int64_t WallTimeOf(uint64_t seq) const;
+
+  // Takes a newer store settings document (SignedSettings bytes), signed by
+  // the pinned issuer, for this store and in the journal's currency; it
+  // applies from the next event on. An older or the same version changes
+  // nothing and is OK.
+  Status ApplySettings(std::string_view signed_settings);
+  // The settings in force; version 0 when the journal has none.
+  v1::StoreSettings settings() const;
 
   std::string business_day() const;
   uint64_t head_seq() const;

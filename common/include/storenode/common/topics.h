@@ -1,6 +1,7 @@
 // The MQTT topic layout, in one place for tills, fog and tools:
 //   sn/v1/{store}/dev/{device}/{journal|ack|status|cmd|catalog_req|catalog}
 //   sn/v1/{store}/catalog/manifest
+//   sn/v1/{store}/settings
 //   sn/v1/{store}/fog/status
 //   sn/v1/{store}/fog/req/{identity}
 //   sn/v1/{store}/reply/{identity}/{client}
@@ -42,6 +43,11 @@ inline std::string AllDevices(std::string_view s, std::string_view leaf) {
 std::string FogStatus(std::string_view store);
 // Retained: the fog's current catalog version (catalog.proto).
 std::string CatalogManifest(std::string_view store);
+// Retained: the fog's current store settings (settings.proto, SignedSettings).
+std::string Settings(std::string_view store);
+// The largest settings document a till takes (a tax table of a few dozen
+// entries is ~2 KB).
+inline constexpr size_t kMaxSettingsBytes = 64 * 1024;
 // Requests of `identity` to the fog, and all of them ("+" wildcard).
 std::string FogRequest(std::string_view store, std::string_view identity);
 inline std::string AllFogRequests(std::string_view store) { return FogRequest(store, "+"); }

@@ -19,6 +19,7 @@
 #include "storenode/common/status.h"
 #include "storenode/common/topics.h"
 #include "storenode/fog/console.h"
+#include "storenode/schemas/settings.pb.h"
 #include "storenode/schemas/xreport.pb.h"
 
 namespace storenode::fog {
@@ -68,9 +69,25 @@ struct RequestLimits {
   int fog_req_burst = 50;
 };
 
+// [store] besides its id: who the store is and its terms, which the fog
+// issues to the tills as the store settings (fog/src/settings.h).
+struct StoreTerms {
+  std::string name, address, tax_id;  // printed on every Z; name default: the id
+  std::string time_zone;              // IANA, required
+  int day_start_minutes = 0;          // day_start "04:00" -> 240
+  std::string currency;               // ISO 4217, required
+  int currency_decimals = 2;          // from the currency
+  int64_t cash_rounding = 1;
+  std::string locale = "en-GB";       // BCP 47, for the console's numbers
+  // [store.tax.CODE]: name and rates, each resolved in time_zone
+  // (common/store_settings.h rule 2), by code then time.
+  std::vector<v1::TaxRateEntry> tax_rates;
+};
+
 struct Config {
   std::string source;  // the file it came from, for messages
   std::string store_id;
+  StoreTerms store;
   // The store broker ([broker]); client_id default "storenode-fog",
   // plain TCP only with insecure (warns at start-up).
   BrokerLink broker{.client_id = "storenode-fog"};
@@ -93,9 +110,6 @@ struct Config {
   // till is provisioned. Default: data_dir + "/tills.toml".
   std::string tills_registry;
   ConsoleConfig console;  // the manager console (fog/src/console.h)
-  // [catalog] tax_codes: the codes an imported item may carry (the tills'
-  // tax tables must know them). Empty: every catalog import is refused.
-  std::vector<std::string> catalog_tax_codes;
   RolesConfig roles;
   RequestLimits requests;
 };
