@@ -21,7 +21,6 @@
 namespace storenode::testing {
 namespace {
 
-constexpr const char* kTaxConfig = "[catalog]\ntax_codes = [\"A\", \"B\", \"C\"]\n";
 constexpr const char* kHeader =
     "sku,barcodes,name,price,tax_code,department,active,effective_from\n";
 
@@ -61,7 +60,6 @@ v1::CatalogImportResponse Import(Store& store, const std::string& csv) {
 }
 
 void StartFog(Store& store) {
-  store.fog->extra_config = kTaxConfig;
   REQUIRE(store.fog->Start().ok());
 }
 

@@ -344,6 +344,7 @@ TEST_CASE("console: a port that is taken stops the fog at start-up", "[console]"
   REQUIRE(port > 0);
   fog::Config config;
   config.store_id = "s";
+  config.store = SimStoreTerms();
   config.broker.uri = "tcp://127.0.0.1:1";  // never reached: the console fails first
   config.broker.insecure = true;
   config.data_dir = MakeTempDir("console-port") + "/data";

@@ -16,6 +16,7 @@
 #include "storenode/schemas/sync.pb.h"
 #include "support/client.h"
 #include "support/fault_vfs.h"
+#include "support/fog.h"
 #include "support/harness.h"
 #include "support/till.h"
 
@@ -53,6 +54,7 @@ struct FogRig {
     events = journal->ReadEvents(1, 1000).value();
     REQUIRE(events.size() == kSales + 1);
     config.store_id = "store-1";
+    config.store = SimStoreTerms();
     config.broker.uri = broker.uri();
     config.broker.insecure = true;
     config.data_dir = dir + "/fog";

@@ -29,7 +29,6 @@ using namespace storenode::testing;
 
 namespace {
 
-constexpr char kTaxConfig[] = "\n[catalog]\ntax_codes = [\"A\", \"B\", \"C\"]\n";
 constexpr int64_t kMaxRssKb = 200 * 1024;
 
 // A catalog file of `n` items priced base + i.
@@ -146,7 +145,7 @@ std::map<std::pair<uint64_t, uint64_t>, int> Answers(TestClient& spy, const std:
 
 TEST_CASE("requests can be amplified: 5,000 catalog fetches of an unknown device get no answer",
           "[hardening-requests][integration]") {
-  ConsoleStore cs(1, "", kTaxConfig);
+  ConsoleStore cs(1);
   Import(*cs.store.fog, CatalogCsv(5000, 100));
   const std::string ghost_answers = topics::Device(cs.store.store_id, "ghost", "catalog");
   TestClient spy(cs.store.broker.uri(), {ghost_answers});
@@ -182,7 +181,7 @@ TEST_CASE("requests can be amplified: 5,000 catalog fetches of an unknown device
 
 TEST_CASE("requests can be amplified: a revoked till's catalog fetches get no answer",
           "[hardening-requests][integration]") {
-  ConsoleStore cs(1, "", kTaxConfig);
+  ConsoleStore cs(1);
   TillRegistry registry;
   registry.store_id = cs.store.store_id;
   registry.tills["till-1"] = RegisteredIdentity{};
@@ -210,9 +209,8 @@ TEST_CASE(
   // An interval longer than the test, and no rate limit to speak of: every
   // repeat is coalesced, none refused for its rate.
   ConsoleStore cs(1, "",
-                  std::string(kTaxConfig) +
-                      "\n[requests]\ncatalog_answer_interval_ms = 600000\n"
-                      "catalog_per_minute = 60000\ncatalog_burst = 10000\n");
+                  "\n[requests]\ncatalog_answer_interval_ms = 600000\n"
+                  "catalog_per_minute = 60000\ncatalog_burst = 10000\n");
   const std::string answers = topics::Device(cs.store.store_id, "till-1", "catalog");
   const std::string fetches = topics::Device(cs.store.store_id, "till-1", "catalog_req");
   TestClient spy(cs.store.broker.uri(), {answers});
@@ -256,9 +254,8 @@ TEST_CASE("requests can be amplified: a known till's fetches beyond its rate are
   // No coalescing: only the rate limit stands between the flood and the
   // snapshots.
   ConsoleStore cs(1, "",
-                  std::string(kTaxConfig) +
-                      "\n[requests]\ncatalog_answer_interval_ms = 0\n"
-                      "catalog_per_minute = 60\ncatalog_burst = 5\n");
+                  "\n[requests]\ncatalog_answer_interval_ms = 0\n"
+                  "catalog_per_minute = 60\ncatalog_burst = 5\n");
   const std::string answers = topics::Device(cs.store.store_id, "till-1", "catalog");
   TestClient spy(cs.store.broker.uri(), {answers});
   TestClient flood(cs.store.broker.uri());
@@ -314,7 +311,7 @@ struct RolesStore {
              {"provision", "manager", "--name", "bob", "--ca", s.pki, "--out", s.dir + "/bob"});
     std::ofstream(csv_path) << CatalogCsv(50, 100);
     s.StartBroker();
-    s.StartFog(kTlsRoles, kTaxConfig);
+    s.StartFog(kTlsRoles);
   }
   FogClientOptions As(const std::string& manager) const {
     FogClientOptions o = s.fog->client_options();
@@ -458,7 +455,7 @@ TEST_CASE(
     "that manager's role",
     "[hardening-requests][integration]") {
   // The harness itself asks as "test"; the console's manager is alice.
-  ConsoleStore cs(1, "", kTaxConfig);
+  ConsoleStore cs(1);
   FogProcess& fog = *cs.store.fog;
   auto restart_with_roles = [&](const std::string& roles) {
     REQUIRE(fog.Stop() == 0);

@@ -28,6 +28,7 @@
 #include "storenode/schemas/fog.pb.h"
 #include "storenode/schemas/sync.pb.h"
 #include "support/client.h"
+#include "support/fog.h"
 #include "support/harness.h"
 #include "support/memory_broker.h"
 #include "support/store.h"
@@ -70,6 +71,7 @@ struct InProcessFog {
   InProcessFog(const std::string& dir, MemoryBroker& broker, const Clock& clock,
                std::vector<std::string> expected_tills) {
     config.store_id = kStore;
+    config.store = SimStoreTerms();
     config.broker = {.uri = "mem://store-broker", .client_id = "storenode-fog", .insecure = true};
     config.data_dir = dir + "/fog";
     config.expected_tills = std::move(expected_tills);

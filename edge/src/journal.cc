@@ -267,9 +267,9 @@ Status Journal::Impl::PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine
     if (line.unit_price() < 0) return Status::Invalid(at + "negative unit price");
     const v1::TaxRateEntry* rate = settings::RateAt(settings, line.tax_code(), now);
     if (rate == nullptr) {
-      return Status::Invalid(at + "tax code '" + line.tax_code() +
-                             "' is not in force in store settings version " +
-                             std::to_string(settings.version()));
+      return Status::Invalid(at + "unknown tax code '" + line.tax_code() +
+                             "' (none in force in store settings version " +
+                             std::to_string(settings.version()) + ")");
     }
     if (keep_rates && !settings::RateKnownBy(settings, line.tax_code(), line.tax_rate_bp(), now)) {
       return Status::Invalid(at + "tax " + line.tax_code() + " at " +

@@ -110,4 +110,16 @@ Result<v1::StoreStatus> FogProcess::GetStatus() {
 
 std::string FogProcess::Log() const { return ReadFile(log_path()); }
 
+fog::StoreTerms SimStoreTerms() {
+  const v1::StoreSettings s = sim::SimStoreSettings("");
+  fog::StoreTerms t;
+  t.name = s.name();
+  t.time_zone = s.time_zone();
+  t.currency = s.currency();
+  t.currency_decimals = s.currency_decimals();
+  t.cash_rounding = s.cash_rounding();
+  t.tax_rates.assign(s.tax_rates().begin(), s.tax_rates().end());
+  return t;
+}
+
 }  // namespace storenode::testing

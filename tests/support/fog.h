@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "storenode/fog/client.h"
+#include "storenode/fog/fog.h"
 #include "storenode/schemas/fog.pb.h"
 #include "sim/sim.h"
 #include "support/harness.h"
@@ -62,6 +63,10 @@ class FogProcess {
   std::vector<std::string> expected_;
   std::optional<Process> process_;
 };
+
+// The simulated store's terms for a fog::Config made in code (the terms
+// sim::SimStoreConfig writes).
+fog::StoreTerms SimStoreTerms();
 
 std::string ReadFile(const std::string& path);
 

@@ -9,7 +9,7 @@ edge::Options TillOptions(const std::string& dir, const std::string& device, con
   o.journal_path = dir + "/" + device + ".db";
   o.store_id = "store-1";
   o.device_id = device;
-  o.settings = sim::SimSettings(o.store_id);
+  o.settings = sim::SimSettings(o.store_id, "UTC", /*cash_rounding=*/1);
   o.clock = clock;
   return o;
 }

@@ -8,7 +8,8 @@
 namespace storenode::testing {
 
 // Options for a test journal in `dir` of store "store-1" with the simulated
-// store's settings (sim::SimSettings: UTC, EUR, A=20%, B=5.5%, C=0%).
+// store's settings (sim::SimSettings: UTC, EUR, A=20%, B=5.5%, C=0%) but
+// no cash rounding.
 edge::Options TillOptions(const std::string& dir, const std::string& device,
                           const Clock* clock = nullptr);
 

@@ -120,8 +120,6 @@ Status Run(const Config& c, v1::CatalogBenchResult* out) {
   SN_ASSIGN_OR_RETURN(std::string self, SelfExe());
   SN_ASSIGN_OR_RETURN(const std::string fogd, FogdBesideSelf());
   SN_RETURN_IF_ERROR(WriteFogConfig(d + "/fog.toml", kStore, broker->uri(), d + "/fog"));
-  std::ofstream(d + "/fog.toml", std::ios::app)
-      << "\n[catalog]\ntax_codes = [\"A\", \"B\", \"C\"]\n";
   SN_ASSIGN_OR_RETURN(Process fog, Process::Spawn({fogd, "--config", d + "/fog.toml"},
                                                   d + "/fogd.log", d + "/fogd.log"));
   FogClientOptions o;

@@ -123,7 +123,7 @@ struct SimTax {
 };
 constexpr SimTax kSimTaxes[] = {
     {"A", "Standard", 2000, "20%"}, {"B", "Reduced", 550, "5.5%"}, {"C", "Zero", 0, "0%"}};
-constexpr const char* kSimTaxFrom = "2000-01-01T00:00";
+constexpr const char* kSimTaxFrom = "1970-01-01T00:00";
 
 }  // namespace
 
@@ -137,7 +137,8 @@ std::string SimStoreConfig(const std::string& zone) {
   return out;
 }
 
-std::string SimSettings(const std::string& store, const std::string& zone) {
+v1::StoreSettings SimStoreSettings(const std::string& store, const std::string& zone,
+                                   int64_t cash_rounding) {
   v1::StoreSettings s;
   s.set_store_id(store);
   s.set_version(1);
@@ -145,7 +146,7 @@ std::string SimSettings(const std::string& store, const std::string& zone) {
   s.set_time_zone(zone);
   s.set_currency("EUR");
   s.set_currency_decimals(2);
-  s.set_cash_rounding(5);
+  s.set_cash_rounding(cash_rounding);
   s.set_locale("en-GB");
   const settings::Zone z = settings::Zone::Find(zone).value();
   for (const SimTax& t : kSimTaxes) {
@@ -156,6 +157,11 @@ std::string SimSettings(const std::string& store, const std::string& zone) {
     e->set_effective_from(kSimTaxFrom);
     e->set_effective_from_us(z.FromLocal(settings::ParseLocalTime(kSimTaxFrom).value()));
   }
+  return s;
+}
+
+std::string SimSettings(const std::string& store, const std::string& zone, int64_t cash_rounding) {
+  v1::StoreSettings s = SimStoreSettings(store, zone, cash_rounding);
   const std::array<uint8_t, 32> seed{'s', 'i', 'm'};
   crypto::SigningKey key = crypto::SigningKey::FromSeed(seed).value();
   return settings::Sign(s, key).SerializeAsString();

@@ -46,8 +46,12 @@ const std::vector<CatalogItem>& Catalog();
 // "Zero", all in force since 2000-01-01. As a fog.toml [store] body (after
 // its id), and as the settings document a fog so configured issues as its
 // version 1, signed here by a fixed key: what a till uses without a fog.
+// `cash_rounding` 1 turns the rounding off (tests that tender exact amounts).
 std::string SimStoreConfig(const std::string& zone = "UTC");
-std::string SimSettings(const std::string& store, const std::string& zone = "UTC");
+v1::StoreSettings SimStoreSettings(const std::string& store, const std::string& zone = "UTC",
+                                   int64_t cash_rounding = 5);
+std::string SimSettings(const std::string& store, const std::string& zone = "UTC",
+                        int64_t cash_rounding = 5);
 
 // "till-K" for till index K (from 1).
 std::string SimDeviceId(int till_index);
