@@ -59,9 +59,7 @@ v1::CatalogImportResponse Import(Store& store, const std::string& csv) {
   return r->catalog_import();
 }
 
-void StartFog(Store& store) {
-  REQUIRE(store.fog->Start().ok());
-}
+void StartFog(Store& store) { REQUIRE(store.fog->Start().ok()); }
 
 bool WaitVersion(Store& store, size_t till, uint64_t version,
                  std::chrono::seconds timeout = std::chrono::seconds(60)) {

@@ -4,8 +4,8 @@
 #include "storenode/profile.h"
 
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <cstring>
+#include <fstream>
 #include <regex>
 
 #include "support/fog.h"
@@ -29,8 +29,8 @@ std::string ShippedProfile(const std::string& dir) {
   }
   // What `storectl provision till --settings` writes: the fog's document.
   std::ofstream(dir + "/settings.pb") << sim::SimSettings("store-042");
-  const std::string keys = "file = \"" + dir + "/settings.pb\"\nfog_key = \"" +
-                           std::string(64, 'a') + "\"";
+  const std::string keys =
+      "file = \"" + dir + "/settings.pb\"\nfog_key = \"" + std::string(64, 'a') + "\"";
   text.replace(text.find("@SETTINGS_KEYS@"), std::strlen("@SETTINGS_KEYS@"), keys);
   return text;
 }
@@ -88,7 +88,7 @@ TEST_CASE("a broken till profile is refused with the key and the reason", "[prof
            {"[settings]", "[tax_rates]\nA = 2000\n\n[settings]",
             "section [tax_rates] moved to the store settings the fog issues"},
            {"fog_key = \"aaaa", "fog_key = \"zzzz", "key 'settings.fog_key': want 64 hex digits"},
-           {"/settings.pb\"", "/missing.pb\"", "key 'settings.file': cannot open"},
+           {dir + "/settings.pb\"", dir + "/missing.pb\"", "key 'settings.file': cannot open"},
        }) {
     INFO(c.to);
     std::string text = good;

@@ -211,7 +211,7 @@ TEST_CASE("Z-report text fits the page and shows the close-down", "[report]") {
 
   SECTION("one row per till") {
     CHECK(LineStarting(text, "TILLS") ==
-          "TILLS   STATE      RECEIPTS            SALES  HEAD SEQ  HEAD HASH");
+          "TILLS   STATE      RECEIPT NOS         SALES  HEAD SEQ  HEAD HASH");
     CHECK(LineStarting(text, "till-1") ==
           "till-1  sealed     #1..#80                80       312  abababababab");
     CHECK(LineStarting(text, "till-3") ==
@@ -378,11 +378,13 @@ TEST_CASE("hourly report: receipts, sales, refunds and net per hour", "[report]"
   v1::Report r = SampleReport("hourly");
   v1::HourTotal* nine = r.add_hours();
   nine->set_hour(9);
+  nine->set_label("09:00 +01:00");
   nine->set_receipts(12);
   nine->set_sales(15235);
   nine->set_refunds(500);
   v1::HourTotal* ten = r.add_hours();
   ten->set_hour(10);
+  ten->set_label("10:00 +01:00");
   ten->set_receipts(3);
   ten->set_sales(1000);
 
@@ -391,18 +393,18 @@ TEST_CASE("hourly report: receipts, sales, refunds and net per hour", "[report]"
   CHECK(LineStarting(text, "HOUR") ==
         "HOUR                       Receipts          Sales        Refunds            Net");
   CHECK(LineStarting(text, "  09:00") ==
-        "  09:00-10:00                    12         152.35          -5.00         147.35");
+        "  09:00 +01:00                   12         152.35          -5.00         147.35");
   CHECK(LineStarting(text, "  10:00") ==
-        "  10:00-11:00                     3          10.00           0.00          10.00");
+        "  10:00 +01:00                    3          10.00           0.00          10.00");
   CHECK(LineStarting(text, "  Total") ==
         "  Total                          15         162.35          -5.00         157.35");
 
   const std::string csv = FormatHourlyCsv(r);
   CHECK(csv ==
-        "hour,receipts,sales,refunds,net\n"
-        "9,12,152.35,5.00,147.35\n"
-        "10,3,10.00,0.00,10.00\n");
-  CHECK(FormatHourlyCsv(SampleReport("hourly")) == "hour,receipts,sales,refunds,net\n");
+        "hour,start,receipts,sales,refunds,net\n"
+        "9,09:00 +01:00,12,152.35,5.00,147.35\n"
+        "10,10:00 +01:00,3,10.00,0.00,10.00\n");
+  CHECK(FormatHourlyCsv(SampleReport("hourly")) == "hour,start,receipts,sales,refunds,net\n");
 }
 
 TEST_CASE("items report: quantity, revenue and refunds per item", "[report]") {

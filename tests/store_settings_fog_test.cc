@@ -60,9 +60,10 @@ v1::Report AskReport(Store& store, const std::string& kind, const std::string& d
 
 }  // namespace
 
-TEST_CASE("store settings: a Berlin store's fog issues them, tills sell by them offline, the Z "
-          "and hours are local",
-          "[settings][integration]") {
+TEST_CASE(
+    "store settings: a Berlin store's fog issues them, tills sell by them offline, the Z "
+    "and hours are local",
+    "[settings][integration]") {
   Store store(1);
   store.fog->store_config = kBerlinStore;
   REQUIRE(store.fog->Start().ok());

@@ -1,12 +1,13 @@
 // Store settings: business days and report hours in the store's zone, the
 // DST rule for local times, tax rates by effective time, and a till that
 // dates and prices by them offline (common/store_settings.h, edge.h).
+#include "storenode/common/store_settings.h"
+
 #include <catch2/catch.hpp>
 
 #include "sim/sim.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/journal_format.h"
-#include "storenode/common/store_settings.h"
 #include "storenode/edge.h"
 #include "support/harness.h"
 #include "support/till.h"
@@ -175,9 +176,9 @@ TEST_CASE("store settings: a till refuses to sell without them, then dates and p
   CHECK((*journal)->head_seq() == 1);  // genesis only
 
   // New York, day from 04:00; A 20% until local midnight of 16 July, then 10%.
-  v1::StoreSettings ny = Terms("America/New_York", 4 * 60,
-                               {{"A", "Standard", 2000, "2000-01-01T00:00"},
-                                {"A", "Standard", 1000, "2026-07-16T00:00"}});
+  v1::StoreSettings ny = Terms(
+      "America/New_York", 4 * 60,
+      {{"A", "Standard", 2000, "2000-01-01T00:00"}, {"A", "Standard", 1000, "2026-07-16T00:00"}});
   REQUIRE((*journal)->ApplySettings(Signed(ny)).ok());
   // 03:59 EDT: still the 14th, at 20%.
   clock.Set(Utc("2026-07-15T07:59"));

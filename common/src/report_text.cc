@@ -41,7 +41,8 @@ class UseTerms {
       terms.currency = currency;
       terms.decimals = decimals;
     }
-    if (auto z = settings::Zone::Find(zone); !zone.empty() && z.ok()) terms.zone = *z;
+    if (zone.empty()) return;
+    if (auto z = settings::Zone::Find(zone); z.ok()) terms.zone = *z;
   }
   explicit UseTerms(const v1::ZReport& z)
       : UseTerms(z.currency(), z.currency_decimals(), z.time_zone()) {}
@@ -135,8 +136,8 @@ void Banner(Page& p, std::string_view title) {
 // Banner, store and day: the head of every report cut from a Report.
 void ReportHead(Page& p, std::string_view title, const v1::Report& r) {
   Banner(p, title);
-  if (!r.store_name().empty()) p.Field("Store", r.store_name() + " (" + r.store_id() + ")");
-  if (r.store_name().empty()) p.Field("Store", r.store_id());
+  p.Field("Store",
+          r.store_name().empty() ? r.store_id() : r.store_name() + " (" + r.store_id() + ")");
   p.Field("Business day", r.business_day());
   if (!CurrencyNote().empty()) p.Field("Currency", CurrencyNote());
 }
@@ -161,8 +162,8 @@ void DayHeaderFields(Page& p, const v1::DayTotals& t) {
   p.Field("Period", t.event_count() == 0 ? "no events"
                                          : Period(t.first_event_time_us(), t.last_event_time_us()));
   // Receipt numbers are per till: a range across tills would mislead.
-  p.Field("Receipt numbers", t.device_id().empty() ? "per till (see each till's report)"
-                                                   : ReceiptRange(t));
+  p.Field("Receipt numbers",
+          t.device_id().empty() ? "per till (see each till's report)" : ReceiptRange(t));
   p.Field("Sales receipts", Count(t.receipt_count()));
   p.Field("Events", Count(t.event_count()));
 }
@@ -523,7 +524,6 @@ void ZRows(Csv& c, const v1::ZReport& z) {
   c.Count("integrity", "leaf_count", z.leaf_count());
   c.Add("integrity", "prev_z_hash", Hex(z.prev_z_hash()));
 }
-
 
 std::string ItemRow(std::string_view sku, size_t sku_width, std::string_view name,
                     std::string_view qty, std::string_view revenue, std::string_view refund_qty,

@@ -103,8 +103,7 @@ int64_t Zone::FromLocal(int64_t local_us) const {
   auto info = tz_->get_info(date::local_seconds{std::chrono::seconds{s}});
   if (info.result == date::local_info::nonexistent) {
     // Rule 2: the instant the clocks jump.
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               info.first.end.time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::microseconds>(info.first.end.time_since_epoch())
         .count();
   }
   // Unique, or the first of two occurrences.
@@ -129,7 +128,8 @@ Result<int> ParseClockTime(std::string_view text) {
   int h = 0, m = 0;
   if (text.size() != 5 || text[2] != ':' || !Digits(text, 0, 2, 23, &h) ||
       !Digits(text, 3, 2, 59, &m)) {
-    return Status::Invalid("bad time of day '" + std::string(text) + "' (want HH:MM, 00:00..23:59)");
+    return Status::Invalid("bad time of day '" + std::string(text) +
+                           "' (want HH:MM, 00:00..23:59)");
   }
   return h * 60 + m;
 }
@@ -143,8 +143,8 @@ Result<int64_t> ParseLocalTime(std::string_view text) {
   if (text.size() == 10) return day;
   int h = 0, m = 0, s = 0;
   bool seconds = text.size() == 19;
-  if ((text.size() != 16 && !seconds) || (text[10] != 'T' && text[10] != ' ') ||
-      text[13] != ':' || !Digits(text, 11, 2, 23, &h) || !Digits(text, 14, 2, 59, &m) ||
+  if ((text.size() != 16 && !seconds) || (text[10] != 'T' && text[10] != ' ') || text[13] != ':' ||
+      !Digits(text, 11, 2, 23, &h) || !Digits(text, 14, 2, 59, &m) ||
       (seconds && (text[16] != ':' || !Digits(text, 17, 2, 59, &s)))) {
     return bad;
   }
@@ -168,8 +168,7 @@ int Calendar::HoursIn(const std::string& day) const {
   return static_cast<int>((DayStart(NextDay(day)) - DayStart(day)) / kHourUs);
 }
 
-const v1::TaxRateEntry* RateAt(const v1::StoreSettings& s, std::string_view code,
-                               int64_t utc_us) {
+const v1::TaxRateEntry* RateAt(const v1::StoreSettings& s, std::string_view code, int64_t utc_us) {
   const v1::TaxRateEntry* best = nullptr;
   for (const v1::TaxRateEntry& e : s.tax_rates()) {
     if (e.code() != code || e.effective_from_us() > utc_us) continue;
@@ -192,7 +191,8 @@ Status Check(const v1::StoreSettings& s) {
   if (s.version() == 0) return bad("version 0");
   SN_RETURN_IF_ERROR(Zone::Find(s.time_zone()).status());
   if (s.day_start_minutes() < 0 || s.day_start_minutes() >= 24 * 60) {
-    return bad("day start " + std::to_string(s.day_start_minutes()) + " minutes is not 00:00..23:59");
+    return bad("day start " + std::to_string(s.day_start_minutes()) +
+               " minutes is not 00:00..23:59");
   }
   int decimals = CurrencyDecimals(s.currency());
   if (decimals < 0) return bad("unknown currency '" + s.currency() + "' (want ISO 4217)");
@@ -243,8 +243,8 @@ v1::SignedSettings Sign(const v1::StoreSettings& s, const crypto::SigningKey& ke
   v1::SignedSettings out;
   out.set_settings(s.SerializeAsString());
   std::string message = SignedMessage(out.settings());
-  crypto::Signature sig = key.Sign(
-      crypto::Bytes(reinterpret_cast<const uint8_t*>(message.data()), message.size()));
+  crypto::Signature sig =
+      key.Sign(crypto::Bytes(reinterpret_cast<const uint8_t*>(message.data()), message.size()));
   out.set_public_key(key.public_key().data(), key.public_key().size());
   out.set_signature(sig.data(), sig.size());
   return out;
@@ -258,7 +258,7 @@ Result<v1::StoreSettings> Open(const v1::SignedSettings& signed_settings,
   std::copy(key.begin(), key.end(), issuer.begin());
   if (pinned != nullptr && issuer != *pinned) {
     return Status::Corruption("store settings signed by " + crypto::Fingerprint(issuer) +
-                                   ", not by the pinned fog key " + crypto::Fingerprint(*pinned));
+                              ", not by the pinned fog key " + crypto::Fingerprint(*pinned));
   }
   std::string message = SignedMessage(signed_settings.settings());
   const std::string& sig = signed_settings.signature();

@@ -12,7 +12,10 @@ v1::TaxTotal* TaxRow(v1::DayTotals* t, const std::string& code, int32_t rate_bp,
                      const std::string& name) {
   v1::TaxTotal* row = nullptr;
   for (auto& r : *t->mutable_taxes()) {
-    if (r.tax_code() == code && r.rate_bp() == rate_bp) row = &r;
+    if (r.tax_code() == code && r.rate_bp() == rate_bp) {
+      row = &r;
+      break;
+    }
   }
   if (row == nullptr) {
     row = t->add_taxes();

@@ -76,8 +76,7 @@ CREATE TABLE IF NOT EXISTS settings(
   doc BLOB NOT NULL);
 ALTER TABLE receipt_lines ADD COLUMN tax_rate_bp INTEGER;
 )sql";
-inline constexpr sql::Migration kJournalMigrations[] = {{1, kJournalSchema},
-                                                        {2, kJournalSettings}};
+inline constexpr sql::Migration kJournalMigrations[] = {{1, kJournalSchema}, {2, kJournalSettings}};
 
 inline constexpr const char* kSelectEvents =
     "SELECT seq, business_day, kind, receipt_no, header, body, prev_hash, hash, signature "

@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "action_journal.h"
-#include "settings.h"
 #include "ingest.h"
+#include "settings.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/mqtt.h"

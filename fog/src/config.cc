@@ -15,7 +15,8 @@ constexpr int64_t kHourMs = 3600 * 1000;
 
 // "19%", "5.5%", "7.25%" -> basis points; at most two decimals, 0..100%.
 Result<int32_t> ParsePercent(std::string_view text) {
-  auto bad = Status::Invalid("rate '" + std::string(text) + "' is not a percentage like 19% or 5.5%");
+  auto bad =
+      Status::Invalid("rate '" + std::string(text) + "' is not a percentage like 19% or 5.5%");
   if (text.size() < 2 || text.back() != '%') return bad;
   auto value = Money::Parse(text.substr(0, text.size() - 1), 2);
   if (!value.ok() || value->minor() < 0 || value->minor() > 10000) return bad;

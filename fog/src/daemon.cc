@@ -56,13 +56,13 @@
 #include "action_journal.h"
 #include "catalog.h"
 #include "closedown.h"
-#include "settings.h"
 #include "console.h"
 #include "forwarder.h"
 #include "ingest.h"
 #include "metrics.h"
 #include "reports.h"
 #include "requests.h"
+#include "settings.h"
 #include "storenode/common/fault.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/common/sqlite.h"
@@ -93,8 +93,8 @@ class Fog::Impl : public ConsoleBackend {
   std::unique_ptr<Ingest> ingest;
   std::unique_ptr<ActionJournal> actions;
   std::unique_ptr<CloseDown> closedown;
-  std::unique_ptr<Forwarder> forwarder;  // to the cloud ledger
-  std::unique_ptr<Catalog> catalog;      // the catalog master
+  std::unique_ptr<Forwarder> forwarder;      // to the cloud ledger
+  std::unique_ptr<Catalog> catalog;          // the catalog master
   std::unique_ptr<SettingsIssuer> settings;  // the store settings the tills get
   std::unique_ptr<Reports> reports;
   std::unique_ptr<Requests> requests;

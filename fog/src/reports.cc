@@ -62,7 +62,8 @@ v1::FogResponse Reports::Report(const v1::ReportRequest& req) {
       const int hours = cal.HoursIn(day);
       out->set_hours_in_day(static_cast<uint32_t>(hours));
       std::map<int64_t, v1::HourTotal> by_start;
-      for (int i = 0; i < hours; ++i) by_start[start + i * kHourUs].set_start_us(start + i * kHourUs);
+      for (int i = 0; i < hours; ++i)
+        by_start[start + i * kHourUs].set_start_us(start + i * kHourUs);
       for (v1::HourTotal& h : stored) by_start[h.start_us()] = std::move(h);
       uint32_t index = 0;
       for (auto& [at, h] : by_start) {

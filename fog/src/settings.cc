@@ -47,8 +47,7 @@ Status SettingsIssuer::Load() {
     if (!row) break;
     Issued issued;
     issued.signed_bytes = all.Blob(1);
-    SN_ASSIGN_OR_RETURN(issued.settings,
-                        settings::Open(issued.signed_bytes, &key_.public_key()));
+    SN_ASSIGN_OR_RETURN(issued.settings, settings::Open(issued.signed_bytes, &key_.public_key()));
     versions_[issued.settings.version()] = std::move(issued);
   }
   v1::StoreSettings next = FromConfig();
@@ -69,9 +68,9 @@ Status SettingsIssuer::Load() {
     ins.Bind(1, static_cast<int64_t>(version)).Bind(2, next.issued_us());
     ins.BindBlob(3, issued.signed_bytes);
     SN_RETURN_IF_ERROR(ins.Run());
-    SN_RETURN_IF_ERROR(actions_.Append("fog.toml", "settings",
-                                       "store settings version " + std::to_string(version) +
-                                           " from " + config_.source));
+    SN_RETURN_IF_ERROR(actions_.Append(
+        "fog.toml", "settings",
+        "store settings version " + std::to_string(version) + " from " + config_.source));
     SN_RETURN_IF_ERROR(txn.Commit());
     spdlog::info("store settings version {} issued from {}", version, config_.source);
     versions_[version] = std::move(issued);
@@ -118,13 +117,12 @@ std::string SettingsIssuer::CheckEvent(const DecodedEvent& event) const {
   for (int i = 0; i < lines->size(); ++i) {
     const v1::SaleLine& l = (*lines)[i];
     const v1::TaxRateEntry* e = settings::RateAt(s, l.tax_code(), h.wall_time_us());
-    bool rate_ok = e != nullptr &&
-                   (refund ? settings::RateKnownBy(s, l.tax_code(), l.tax_rate_bp(),
-                                                   h.wall_time_us())
-                           : e->rate_bp() == l.tax_rate_bp());
+    bool rate_ok = e != nullptr && (refund ? settings::RateKnownBy(s, l.tax_code(), l.tax_rate_bp(),
+                                                                   h.wall_time_us())
+                                           : e->rate_bp() == l.tax_rate_bp());
     if (!rate_ok || e->name() != l.tax_name()) {
-      return at + "line " + std::to_string(i + 1) + ": tax " + l.tax_code() + " '" +
-             l.tax_name() + "' at " + Percent(l.tax_rate_bp()) + ", but store settings version " +
+      return at + "line " + std::to_string(i + 1) + ": tax " + l.tax_code() + " '" + l.tax_name() +
+             "' at " + Percent(l.tax_rate_bp()) + ", but store settings version " +
              std::to_string(s.version()) + " have " +
              (e ? "'" + e->name() + "' at " + Percent(e->rate_bp()) : std::string("no such code")) +
              " at " + calendar_->zone().Format(h.wall_time_us());

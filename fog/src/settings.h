@@ -39,7 +39,7 @@ namespace storenode::fog {
 class SettingsIssuer {
  public:
   SettingsIssuer(sql::Db& db, const Config& config, const Clock& clock, ActionJournal& actions,
-                const crypto::SigningKey& key)
+                 const crypto::SigningKey& key)
       : db_(db), config_(config), clock_(clock), actions_(actions), key_(key) {}
   // Loads every issued version and issues the config's terms when they
   // changed (invariant 1).

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "sim/sim.h"
 #include "storenode/fog/client.h"
 #include "storenode/fog/fog.h"
 #include "storenode/schemas/fog.pb.h"
-#include "sim/sim.h"
 #include "support/harness.h"
 
 namespace storenode::testing {

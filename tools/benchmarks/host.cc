@@ -1,8 +1,6 @@
 // The bench's host facts and its children's set-up (host.h).
 #include "host.h"
 
-#include "sim/sim.h"
-
 #include <time.h>
 #include <unistd.h>
 
@@ -10,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+
+#include "sim/sim.h"
 
 namespace storenode::bench {
 

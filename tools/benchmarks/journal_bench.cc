@@ -232,7 +232,8 @@ Status Run(const Config& config, v1::JournalBenchResult* result) {
   options.journal_path = dir + "/till-1.db";
   options.store_id = "bench";
   options.device_id = "till-1";
-  options.settings = sim::SimSettings(options.store_id);  // A=20%, B=5.5%, C=0%, as the catalog needs
+  options.settings =
+      sim::SimSettings(options.store_id);  // A=20%, B=5.5%, C=0%, as the catalog needs
   const std::string raw_path = dir + "/raw.db";
   for (const std::string& path : {options.journal_path, options.journal_path + ".key", raw_path}) {
     SN_RETURN_IF_ERROR(CheckFresh(path));

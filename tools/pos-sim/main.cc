@@ -58,8 +58,8 @@ struct Args {
   std::string data;
   std::string store = "store-1";
   std::string settings;  // a store settings file (the fog's settings.pb)
-  double rate = 0;      // sales per second per till; 0 = as fast as possible
-  double duration = 0;  // seconds; 0 = until --sales
+  double rate = 0;       // sales per second per till; 0 = as fast as possible
+  double duration = 0;   // seconds; 0 = until --sales
   tools::BrokerFlags broker;
   double wait_synced = -1;  // seconds; < 0 = do not wait
   double linger = 0;        // seconds

@@ -100,8 +100,7 @@ class Calendar {
 };
 
 // The entry in force for `code` at `utc_us` (rule 3); nullptr if none is.
-const v1::TaxRateEntry* RateAt(const v1::StoreSettings& s, std::string_view code,
-                               int64_t utc_us);
+const v1::TaxRateEntry* RateAt(const v1::StoreSettings& s, std::string_view code, int64_t utc_us);
 // Whether `rate_bp` is some entry of `code` in force at or before `utc_us`:
 // what a refund may carry (the rate of the sale it refunds).
 bool RateKnownBy(const v1::StoreSettings& s, std::string_view code, int32_t rate_bp,

@@ -78,7 +78,7 @@ struct StoreTerms {
   std::string currency;               // ISO 4217, required
   int currency_decimals = 2;          // from the currency
   int64_t cash_rounding = 1;
-  std::string locale = "en-GB";       // BCP 47, for the console's numbers
+  std::string locale = "en-GB";  // BCP 47, for the console's numbers
   // [store.tax.CODE]: name and rates, each resolved in time_zone
   // (common/store_settings.h rule 2), by code then time.
   std::vector<v1::TaxRateEntry> tax_rates;
