@@ -10,6 +10,7 @@
 #include <fstream>
 #include <thread>
 
+#include "sim/sim.h"
 #include "storenode/common/clock.h"
 #include "storenode/fog/fog.h"
 #include "support/run.h"
@@ -292,7 +293,8 @@ TEST_CASE("console: config keys are checked, storectl makes the hash", "[console
   const std::string dir = MakeTempDir("console-config");
   auto load = [&](const std::string& console) {
     std::ofstream(dir + "/fog.toml", std::ios::trunc)
-        << "[store]\nid = \"s\"\n[broker]\nuri = \"tcp://127.0.0.1:1\"\ninsecure = true\n"
+        << "[store]\nid = \"s\"\n"
+        << sim::SimStoreConfig() << "\n[broker]\nuri = \"tcp://127.0.0.1:1\"\ninsecure = true\n"
         << "[data]\ndir = \"" << dir << "/data\"\n"
         << console;
     return fog::LoadConfig(dir + "/fog.toml");

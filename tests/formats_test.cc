@@ -205,8 +205,10 @@ TEST_CASE("FORMATS section 8.1 holds for a forced Z and its supplement", "[forma
                              crypto::AsBytes(stmt->Blob(7))));
       kinds.emplace_back(stmt->Text(2), stmt->Text(3));
     }
-    REQUIRE(kinds.size() >= 3);
-    REQUIRE(kinds.front() == std::make_pair(std::string("test"), std::string("closedown-request")));
+    REQUIRE(kinds.size() >= 4);
+    // The fog's first entry is its store settings version 1, from fog.toml.
+    REQUIRE(kinds[0] == std::make_pair(std::string("fog.toml"), std::string("settings")));
+    REQUIRE(kinds[1] == std::make_pair(std::string("test"), std::string("closedown-request")));
     REQUIRE(std::find(kinds.begin(), kinds.end(),
                       std::make_pair(std::string("test"), std::string("z-issued"))) != kinds.end());
     REQUIRE(kinds.back() == std::make_pair(std::string("fog"), std::string("supplement-issued")));

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "sim/sim.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/common/sqlite.h"
@@ -38,7 +39,8 @@ std::string WriteFogConfig(const std::string& dir, const std::string& data_dir,
                            const std::string& extra = "") {
   const std::string path = dir + "/fog.toml";
   std::ofstream(path, std::ios::trunc)
-      << "[store]\nid = \"store-1\"\n\n[broker]\nuri = \"tcp://127.0.0.1:9\"\ninsecure = true\n\n"
+      << "[store]\nid = \"store-1\"\n\n"
+      << sim::SimStoreConfig() << "\n[broker]\nuri = \"tcp://127.0.0.1:9\"\ninsecure = true\n\n"
       << "[data]\ndir = \"" << data_dir << "\"\n\n"
       << extra;
   return path;
@@ -198,7 +200,8 @@ TEST_CASE("a ledger-sink or storectl config path that cannot be used is exit 2 n
   {
     // storectl's --config: a missing client key.
     const std::string path = dir + "/storectl.toml";
-    std::ofstream(path) << "[store]\nid = \"store-1\"\n\n[broker]\nuri = \"ssl://127.0.0.1:9\"\n"
+    std::ofstream(path) << "[store]\nid = \"store-1\"\n\n"
+                        << sim::SimStoreConfig() << "\n[broker]\nuri = \"ssl://127.0.0.1:9\"\n"
                         << "ca_file = \"" << dir << "/plain\"\ncert_file = \"" << dir
                         << "/plain\"\nkey_file = \"" << dir << "/manager.key\"\n";
     Ran r = RunTool(dir, "storectl", {"status", "--config", path});

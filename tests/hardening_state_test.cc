@@ -17,6 +17,7 @@
 
 #include "fog/src/store.h"
 #include "ledger/ledger.h"
+#include "sim/sim.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/status.h"
@@ -74,7 +75,8 @@ void SetUserVersion(const std::string& path, int v) {
 // A fog.toml that needs no broker to get as far as opening its files.
 std::string WriteFogConfig(const std::string& dir, const std::string& data_dir) {
   std::string path = dir + "/fog.toml";
-  std::ofstream(path) << "[store]\nid = \"store-1\"\n\n[broker]\nuri = \"tcp://127.0.0.1:9\"\n"
+  std::ofstream(path) << "[store]\nid = \"store-1\"\n\n"
+                      << sim::SimStoreConfig() << "\n[broker]\nuri = \"tcp://127.0.0.1:9\"\n"
                       << "insecure = true\n\n[data]\ndir = \"" << data_dir << "\"\n";
   return path;
 }
@@ -165,9 +167,14 @@ TEST_CASE("a till journal and its catalog replica made before schema versions ar
     edge::VerifyReport v = (*j)->Verify();
     CHECK(v.ok);
     CHECK(v.events_checked == 44);
+    // Upgraded to store settings (schema 2): it sells by them from now on.
+    auto sale = (*j)->RecordSale(storenode::testing::SimpleSale("SKU-1", 1, 250));
+    REQUIRE(sale.ok());
+    CHECK(sale->seq == 45);
+    CHECK((*j)->settings().version() == 1);
   }
-  CHECK(QueryInt(journal_path, "PRAGMA user_version") == 1);
-  CHECK(QueryInt(journal_path, "SELECT COUNT(*) FROM events") == 44);
+  CHECK(QueryInt(journal_path, "PRAGMA user_version") == 2);
+  CHECK(QueryInt(journal_path, "SELECT COUNT(*) FROM events") == 45);
   CHECK(QueryInt(journal_path + ".catalog", "PRAGMA user_version") == 1);
   CHECK(QueryInt(journal_path + ".catalog", "SELECT COUNT(*) FROM items") == 20);
   {
@@ -179,16 +186,16 @@ TEST_CASE("a till journal and its catalog replica made before schema versions ar
   }
   Ran verify = RunTool(dir, "storectl", {"journal", "verify", "--db", journal_path});
   CHECK(verify.code == 0);
-  CHECK(verify.out == "ok: 44 events, seq 1..44\n");
+  CHECK(verify.out == "ok: 45 events, seq 1..45\n");
 
   // Newer than this software: refused, and the file is left as it was.
-  SetUserVersion(journal_path, 2);
+  SetUserVersion(journal_path, 3);
   auto refused = edge::Journal::Open(storenode::testing::TillOptions(dir, "till-1"));
   REQUIRE_FALSE(refused.ok());
   CHECK_THAT(refused.status().message(), Catch::Contains("till journal " + journal_path +
-                                                         " has schema version 2, newer "
-                                                         "than this software's 1"));
-  CHECK(QueryInt(journal_path, "PRAGMA user_version") == 2);
+                                                         " has schema version 3, newer "
+                                                         "than this software's 2"));
+  CHECK(QueryInt(journal_path, "PRAGMA user_version") == 3);
 }
 
 TEST_CASE("a ledger made before schema versions is adopted intact and still audits",

@@ -177,21 +177,33 @@ TEST_CASE("the fog's retained status says offline when it dies", "[sync][integra
 TEST_CASE("a broken fog config is refused with file, key and reason, exit code 2",
           "[fog][config]") {
   std::string dir = MakeTempDir("fogcfg");
+  // The store's terms, so that each case fails on its own key.
+  const std::string terms =
+      "time_zone = \"UTC\"\ncurrency = \"EUR\"\n[store.tax.A]\nname = \"Standard\"\n"
+      "rates = [\"2000-01-01T00:00 20%\"]\n";
   struct Case {
-    const char* text;
+    std::string text;
     const char* message;
   } cases[] = {
-      {"[store]\nid = \"s\"\n[broker]\nuri = \"tcp://127.0.0.1:1\"\ninsecure = true\n"
-       "[data]\ndir = \"/tmp/x\"\ncolour = 3\n",
+      {"[store]\nid = \"s\"\n" + terms +
+           "[broker]\nuri = \"tcp://127.0.0.1:1\"\ninsecure = true\n"
+           "[data]\ndir = \"/tmp/x\"\ncolour = 3\n",
        "key 'data.colour': unknown key"},
-      {"[store]\nid = 7\n[broker]\nuri = \"tcp://127.0.0.1:1\"\ninsecure = true\n[data]\n"
-       "dir = \"/tmp/x\"\n",
+      {"[store]\nid = 7\n" + terms +
+           "[broker]\nuri = \"tcp://127.0.0.1:1\"\ninsecure = true\n[data]\n"
+           "dir = \"/tmp/x\"\n",
        "key 'store.id': expected a string, got integer"},
-      {"[store]\nid = \"s\"\n[data]\ndir = \"/tmp/x\"\n",
+      {"[store]\nid = \"s\"\n" + terms + "[data]\ndir = \"/tmp/x\"\n",
        "key 'broker.uri': required key is missing"},
-      {"[store]\nid = \"s\"\n[broker]\nuri = \"tcp://127.0.0.1:1\"\n[data]\ndir = \"/tmp/x\"\n",
+      {"[store]\nid = \"s\"\n" + terms +
+           "[broker]\nuri = \"tcp://127.0.0.1:1\"\n[data]\ndir = \"/tmp/x\"\n",
        "plain tcp:// needs broker.insecure = true"},
       {"[store]\nid = \"s\"\n[broker\n", "fog.toml:3"},
+      {"[store]\nid = \"s\"\n[data]\ndir = \"/tmp/x\"\n",
+       "key 'store.time_zone': required key is missing"},
+      {"[store]\nid = \"s\"\ntime_zone = \"Europe/Atlantis\"\ncurrency = \"EUR\"\n"
+       "[data]\ndir = \"/tmp/x\"\n",
+       "key 'store.time_zone': unknown time zone 'Europe/Atlantis'"},
   };
   for (const Case& c : cases) {
     std::ofstream(dir + "/fog.toml", std::ios::trunc) << c.text;
