@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "sim/sim.h"
 #include "storenode/common/crypto.h"
 #include "storenode/edge.h"
 #include "storenode/schemas/fog.pb.h"
@@ -137,9 +136,8 @@ TEST_CASE("storectl status shows the tills pos-sim synced, online then offline",
 
   {  // --config supplies the store and broker; flags override it
     const std::string config = store.dir + "/storectl.toml";
-    std::ofstream(config) << "[store]\nid = \"another-store\"\n\n"
-                          << sim::SimStoreConfig() << "\n[broker]\nuri = \"" << store.broker.uri()
-                          << "\"\ninsecure = true\n";
+    std::ofstream(config) << "[store]\nid = \"another-store\"\n\n[broker]\nuri = \""
+                          << store.broker.uri() << "\"\ninsecure = true\n";
     Ran r = RunTool(store.dir, "storectl",
                     {"status", "--json", "--config", config, "--store", "store-1"});
     INFO(r.err);
