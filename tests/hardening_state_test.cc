@@ -31,6 +31,7 @@
 
 using namespace storenode;
 using storenode::testing::Broker;
+using storenode::testing::CopyV0Fixtures;
 using storenode::testing::DecodeZ;
 using storenode::testing::FogProcess;
 using storenode::testing::MakeTempDir;
@@ -42,21 +43,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kV0 = fs::path(SN_SOURCE_DIR) / "tests/fixtures/v0";
 // The schema version this fog.db code makes (fog/src/store.h).
 const int kFogVersion = static_cast<int>(std::size(fog::kFogMigrations));
-
-// A copy of fixture files in `dir`, so a test never changes the committed ones.
-void CopyFixtures(const std::string& dir, const std::vector<std::string>& names) {
-  fs::create_directories(dir);
-  for (const std::string& n : names) {
-    fs::copy_file(kV0 / n, fs::path(dir) / n, fs::copy_options::overwrite_existing);
-    // Git keeps files 0644; a key must be 0600 to be loaded.
-    if (n.ends_with(".key")) {
-      fs::permissions(fs::path(dir) / n, fs::perms::owner_read | fs::perms::owner_write);
-    }
-  }
-}
 
 int64_t QueryInt(const std::string& path, const std::string& sql) {
   auto db = sql::Db::Open(path, sql::OpenOptions{.create = false, .read_only = true});
@@ -87,7 +75,7 @@ TEST_CASE("fogd refuses to start with a new key when fog.key is missing beside a
           "[hardening-state][integration]") {
   const std::string dir = MakeTempDir("state-key");
   const std::string data = dir + "/data";
-  CopyFixtures(data, {"fog.db"});  // a Z and three actions signed by the lost key
+  CopyV0Fixtures(data, {"fog.db"});  // a Z and three actions signed by the lost key
   Ran r = RunTool(dir, "storenode-fogd", {"--config", WriteFogConfig(dir, data)});
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains(data + "/fog.key is missing"));
@@ -155,7 +143,7 @@ TEST_CASE("sql Migrate runs each new step once and in order and refuses a newer 
 TEST_CASE("a till journal and its catalog replica made before schema versions are adopted intact",
           "[hardening-state][integration]") {
   const std::string dir = MakeTempDir("state-till");
-  CopyFixtures(dir, {"till-1.db", "till-1.db.key", "till-1.db.catalog"});
+  CopyV0Fixtures(dir, {"till-1.db", "till-1.db.key", "till-1.db.catalog"});
   const std::string journal_path = dir + "/till-1.db";
   REQUIRE(QueryInt(journal_path, "PRAGMA user_version") == 0);
   {
@@ -201,7 +189,7 @@ TEST_CASE("a till journal and its catalog replica made before schema versions ar
 TEST_CASE("a ledger made before schema versions is adopted intact and still audits",
           "[hardening-state][integration]") {
   const std::string dir = MakeTempDir("state-ledger");
-  CopyFixtures(dir, {"ledger.db", "ledger.key"});
+  CopyV0Fixtures(dir, {"ledger.db", "ledger.key"});
   const std::string path = dir + "/ledger.db";
   auto key = crypto::SigningKey::Load(dir + "/ledger.key");
   REQUIRE(key.ok());
@@ -236,7 +224,7 @@ TEST_CASE("a fog.db made before schema versions is adopted intact and its receip
   Broker broker(dir + "/broker");
   REQUIRE(broker.Start().ok());
   FogProcess fog(dir + "/fog", "store-1", broker.uri(), {"till-1", "till-2"});
-  CopyFixtures(fog.data_dir(), {"fog.db", "fog.key", "fog.pub"});
+  CopyV0Fixtures(fog.data_dir(), {"fog.db", "fog.key", "fog.pub"});
   REQUIRE(QueryInt(fog.db_path(), "PRAGMA user_version") == 0);
   {
     // A quarantine row as the fog of that time wrote it (no size, no hash).

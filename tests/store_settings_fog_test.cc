@@ -188,3 +188,63 @@ TEST_CASE("store settings: a sale whose rates disagree with its settings version
   CHECK(store.FogAcked("till-1") == 1);  // genesis only: the sale is not counted
   CHECK(store.FogEventCount("till-1") == 1);
 }
+
+TEST_CASE("store settings: New York at 04:00 and Kolkata at +05:30 through a real fog",
+          "[settings][integration]") {
+  struct Case {
+    std::string zone, day_start;
+    std::string before_utc, after_utc;  // one minute before and at the day start
+    std::string first_label, last_label;
+  };
+  const Case cases[] = {
+      {"America/New_York", "04:00", "2026-07-15T07:59", "2026-07-15T08:00", "04:00 -04:00",
+       "03:00 -04:00"},
+      {"Asia/Kolkata", "00:00", "2026-07-14T18:29", "2026-07-14T18:30", "00:00 +05:30",
+       "23:00 +05:30"},
+  };
+  for (const Case& c : cases) {
+    DYNAMIC_SECTION(c.zone) {
+      Store store(1);
+      store.fog->store_config = "time_zone = \"" + c.zone + "\"\nday_start = \"" + c.day_start +
+                                "\"\ncurrency = \"USD\"\n\n[store.tax.A]\nname = \"Sales tax\"\n"
+                                "rates = [\"2000-01-01T00:00 8%\"]\n";
+      REQUIRE(store.fog->Start().ok());
+      auto doc = files::Read(store.fog->data_dir() + "/settings.pb");
+      REQUIRE(doc.ok());
+      ManualClock clock(Utc(c.before_utc));
+      edge::Options o = sim::SimTillOptions(store.dir, store.store_id, "till-1");
+      o.settings = *doc;
+      o.clock = &clock;
+      SimTill& till = store.tills[0];
+      till.journal = edge::Journal::Open(o).value();
+      auto before = till.journal->RecordSale(Sale(1080));
+      REQUIRE(before.ok());
+      CHECK(before->business_day == "2026-07-14");
+      clock.Set(Utc(c.after_utc));
+      auto after = till.journal->RecordSale(Sale(540));
+      REQUIRE(after.ok());
+      CHECK(after->business_day == "2026-07-15");
+      till.sync = edge::SyncEngine::Start(till.journal.get(), store.SyncOptionsFor()).value();
+      REQUIRE(store.WaitSynced());
+      CHECK(store.FogQuarantined() == 0);
+
+      v1::CloseDownResponse closed = store.CloseDay("2026-07-14");
+      REQUIRE(closed.closed());
+      v1::ZReport z = DecodeZ(closed.z());
+      CHECK(z.time_zone() == c.zone);
+      CHECK(z.currency() == "USD");
+      CHECK(z.totals().receipt_count() == 1);
+      CHECK(z.totals().gross_sales() == 1080);
+      REQUIRE(z.totals().taxes_size() == 1);
+      CHECK(z.totals().taxes(0).tax() == 80);  // 10.80 incl. 8%
+      CHECK(z.totals().taxes(0).name() == "Sales tax");
+      v1::Report hourly = AskReport(store, "hourly", "2026-07-14");
+      REQUIRE(hourly.hours_size() == 24);
+      CHECK(hourly.hours(0).label() == c.first_label);
+      CHECK(hourly.hours(23).label() == c.last_label);
+      CHECK(hourly.hours(23).receipts() == 1);  // the sale a minute before the day start
+      CHECK(hourly.hours(23).sales() == 1080);
+      CHECK(AskReport(store, "hourly", "2026-07-15").hours(0).receipts() == 1);
+    }
+  }
+}

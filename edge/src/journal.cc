@@ -34,6 +34,7 @@
 #include "storenode/common/money.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/store_settings.h"
+#include "storenode/common/topics.h"
 #include "storenode/edge.h"
 
 namespace storenode::edge {
@@ -165,6 +166,11 @@ Status Journal::Impl::LoadSettings() {
 }
 
 Status Journal::Impl::ApplySettings(std::string_view signed_settings) {
+  if (signed_settings.size() > topics::kMaxSettingsBytes) {
+    return Status::Invalid("store settings: the document is " +
+                           std::to_string(signed_settings.size()) + " bytes, at most " +
+                           std::to_string(topics::kMaxSettingsBytes));
+  }
   v1::SignedSettings parsed;
   v1::StoreSettings peek;
   if (!parsed.ParseFromArray(signed_settings.data(), static_cast<int>(signed_settings.size())) ||

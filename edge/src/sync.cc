@@ -67,11 +67,20 @@ class SyncEngine::Impl {
   std::optional<v1::CatalogManifest> manifest;
   catalog::Assembler chunks;
   SteadyClock::time_point last_chunk{};
-  std::optional<std::string> settings;  // the fog's newest document, not yet applied
+  std::optional<std::string> settings;          // the fog's newest document, not yet applied
+  std::optional<std::string> settings_refused;  // why the newest was dropped unread
   // Engine thread only.
   SteadyClock::time_point last_fetch{};
   uint64_t fetched_for = 0;     // the manifest version last asked about
   bool fetch_snapshot = false;  // the last apply failed: start from nothing
+
+  // Engine thread only: refused settings documents are logged when the
+  // reason changes and otherwise once a minute with a count, so a sender
+  // repeating one cannot flood the POS's log.
+  std::string refusal;
+  SteadyClock::time_point refusal_logged{};
+  uint64_t refusals_unlogged = 0;
+  void LogRefusal(const std::string& reason);
 
   std::atomic<bool> rewind{true};
   std::atomic<bool> fog_online{false};
@@ -153,13 +162,15 @@ void SyncEngine::Impl::OnMessage(const mqtt::Message& m) {
     this->manifest = std::move(manifest);
     Wake();
   } else if (m.topic == topics::Settings(o.store_id)) {
-    if (m.payload.size() > topics::kMaxSettingsBytes) {
-      spdlog::warn("sync: ignored a settings document of {} bytes (at most {})", m.payload.size(),
-                   topics::kMaxSettingsBytes);
-      return;
-    }
+    // Only the newest is kept; one over the cap is not even copied.
     std::lock_guard lock(mu);
-    settings = m.payload;
+    if (m.payload.size() > topics::kMaxSettingsBytes) {
+      settings.reset();
+      settings_refused = "a document of " + std::to_string(m.payload.size()) + " bytes (at most " +
+                         std::to_string(topics::kMaxSettingsBytes) + ")";
+    } else {
+      settings = m.payload;
+    }
     Wake();
   } else if (m.topic == Topic("catalog")) {
     v1::CatalogChunk chunk;
@@ -235,19 +246,37 @@ void SyncEngine::Impl::PublishSome() {
   }
 }
 
+void SyncEngine::Impl::LogRefusal(const std::string& reason) {
+  const auto now = SteadyClock::now();
+  if (reason == refusal && now - refusal_logged < std::chrono::minutes(1)) {
+    ++refusals_unlogged;
+    return;
+  }
+  constexpr size_t kMaxReason = 300;  // a reason may quote the document
+  spdlog::error("sync: store settings not applied: {}{}", reason.substr(0, kMaxReason),
+                refusals_unlogged == 0
+                    ? ""
+                    : " (" + std::to_string(refusals_unlogged) + " more refused since)");
+  refusal = reason;
+  refusal_logged = now;
+  refusals_unlogged = 0;
+}
+
 void SyncEngine::Impl::RunCommands() {
   std::deque<v1::DeviceCommand> todo;
-  std::optional<std::string> doc;
+  std::optional<std::string> doc, refused;
   {
     std::lock_guard lock(mu);
     todo.swap(commands);
     doc.swap(settings);
+    refused.swap(settings_refused);
   }
+  if (refused) LogRefusal(*refused);
   if (doc) {
     uint64_t before = journal->settings().version();
     Status s = journal->ApplySettings(*doc);
     if (!s.ok()) {
-      spdlog::error("sync: store settings not applied: {}", s.ToString());
+      LogRefusal(s.ToString());
     } else if (journal->settings().version() != before) {
       spdlog::info("sync: store settings version {} applied", journal->settings().version());
       if (client->connected()) PublishStatus(true);

@@ -191,9 +191,10 @@ Status Fog::Impl::Open(const Env& env) {
   catalog = std::make_unique<Catalog>(*db, config, clock, *actions);
   SN_RETURN_IF_ERROR(catalog->Load());
   reports = std::make_unique<Reports>(*db, config.store_id, *closedown, *settings);
-  requests = std::make_unique<Requests>(
-      config, clock,
-      Requests::Components{*db, *trust, *ingest, *closedown, *reports, *catalog, *forwarder});
+  requests =
+      std::make_unique<Requests>(config, clock,
+                                 Requests::Components{*db, *trust, *ingest, *closedown, *reports,
+                                                      *catalog, *forwarder, *settings});
   return Status::Ok();
 }
 

@@ -172,11 +172,13 @@ Result<v1::StoreStatus> Requests::StoreStatus() {
     t.set_backlog(seen.status.backlog());
     t.set_oldest_unacked_us(seen.status.oldest_unacked_us());
     t.set_catalog_version(seen.status.catalog_version());
+    t.set_settings_version(seen.status.settings_version());
     t.set_last_seen_us(std::max(t.last_seen_us(), seen.received_us));
     if (t.state().empty()) t.set_state("online, no journal received yet");
   }
   *s.mutable_ledger() = c_.forwarder.GetStatus();
   s.set_catalog_version(c_.catalog.version());
+  s.set_settings_version(c_.settings.current().version());
   for (auto& [id, t] : rows) {
     t.set_device_id(id);
     t.set_quarantined(quarantined[id]);

@@ -25,6 +25,7 @@
 #include "forwarder.h"
 #include "ingest.h"
 #include "reports.h"
+#include "settings.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/schemas/fog.pb.h"
 #include "storenode/schemas/sync.pb.h"
@@ -43,6 +44,7 @@ class Requests {
     Reports& reports;
     Catalog& catalog;
     Forwarder& forwarder;
+    SettingsIssuer& settings;
   };
   Requests(const Config& config, const Clock& clock, Components c)
       : config_(config), clock_(clock), c_(c), gate_(config.requests) {}

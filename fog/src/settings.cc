@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "storenode/common/fault.h"
 #include "storenode/common/files.h"
 #include "storenode/common/money.h"
 #include "storenode/common/topics.h"
@@ -61,6 +62,12 @@ Status SettingsIssuer::Load() {
       if (!edit.ok()) return Status::Invalid(config_.source + ": [store]: " + edit.message());
     }
     Issued issued{next, settings::Sign(next, key_).SerializeAsString()};
+    if (issued.signed_bytes.size() > topics::kMaxSettingsBytes) {
+      return Status::Invalid(config_.source + ": [store]: the settings document would be " +
+                             std::to_string(issued.signed_bytes.size()) +
+                             " bytes, more than a till takes (" +
+                             std::to_string(topics::kMaxSettingsBytes) + ")");
+    }
     sql::Transaction txn(db_);
     SN_RETURN_IF_ERROR(txn.begin_status());
     SN_ASSIGN_OR_RETURN(sql::Stmt ins, db_.Prepare("INSERT INTO settings_versions(version, "
@@ -71,7 +78,9 @@ Status SettingsIssuer::Load() {
     SN_RETURN_IF_ERROR(actions_.Append(
         "fog.toml", "settings",
         "store settings version " + std::to_string(version) + " from " + config_.source));
+    CrashPoint("settings-before-commit");
     SN_RETURN_IF_ERROR(txn.Commit());
+    CrashPoint("settings-after-commit");
     spdlog::info("store settings version {} issued from {}", version, config_.source);
     versions_[version] = std::move(issued);
   }

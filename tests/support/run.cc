@@ -1,6 +1,7 @@
 #include "support/run.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <sstream>
 
 #include "support/fog.h"
@@ -30,6 +31,18 @@ std::vector<std::string> Lines(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) out.push_back(line);
   return out;
+}
+
+void CopyV0Fixtures(const std::string& dir, const std::vector<std::string>& names) {
+  namespace fs = std::filesystem;
+  const fs::path from = fs::path(SN_SOURCE_DIR) / "tests/fixtures/v0";
+  fs::create_directories(dir);
+  for (const std::string& n : names) {
+    fs::copy_file(from / n, fs::path(dir) / n, fs::copy_options::overwrite_existing);
+    if (n.ends_with(".key")) {
+      fs::permissions(fs::path(dir) / n, fs::perms::owner_read | fs::perms::owner_write);
+    }
+  }
 }
 
 }  // namespace storenode::testing

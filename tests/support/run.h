@@ -20,4 +20,9 @@ Ran RunTool(const std::string& dir, const std::string& tool, std::vector<std::st
 // The lines of a text, without their newlines.
 std::vector<std::string> Lines(const std::string& text);
 
+// Copies files of tests/fixtures/v0 (made by the software of before schema
+// versions) into `dir`, so a test never changes the committed ones; keys
+// get mode 0600, as a key must have to be loaded.
+void CopyV0Fixtures(const std::string& dir, const std::vector<std::string>& names);
+
 }  // namespace storenode::testing

@@ -74,19 +74,21 @@ std::string FormatLedger(const v1::LedgerStatus& l, int64_t now_us) {
 }
 
 // "Catalog: version 7 at the fog, 2 of 3 tills current; behind: till-3 (v5)."
-std::string FormatCatalog(const v1::StoreStatus& s) {
-  if (s.catalog_version() == 0) return "Catalog: none imported yet.\n";
+// `of` is the version a till reports of the same document.
+std::string FormatVersions(const std::string& what, uint64_t fog_version, const v1::StoreStatus& s,
+                           uint64_t (v1::TillStatus::*of)() const) {
+  if (fog_version == 0) return what + ": none imported yet.\n";
   std::string behind;
   int current = 0;
   for (const v1::TillStatus& t : s.tills()) {
-    if (t.catalog_version() == s.catalog_version()) {
+    if ((t.*of)() == fog_version) {
       ++current;
     } else {
-      behind += (behind.empty() ? "" : ", ") + t.device_id() + " (v" +
-                std::to_string(t.catalog_version()) + ")";
+      behind +=
+          (behind.empty() ? "" : ", ") + t.device_id() + " (v" + std::to_string((t.*of)()) + ")";
     }
   }
-  return "Catalog: version " + std::to_string(s.catalog_version()) + " at the fog, " +
+  return what + ": version " + std::to_string(fog_version) + " at the fog, " +
          std::to_string(current) + " of " + std::to_string(s.tills_size()) + " tills current" +
          (behind.empty() ? "" : "; behind: " + behind) + ".\n";
 }
@@ -125,7 +127,8 @@ std::string FormatStatus(const v1::StoreStatus& s) {
     }
     out += std::string(id_width + 2, ' ') + detail + "\n";
   }
-  out += FormatCatalog(s);
+  out += FormatVersions("Settings", s.settings_version(), s, &v1::TillStatus::settings_version);
+  out += FormatVersions("Catalog", s.catalog_version(), s, &v1::TillStatus::catalog_version);
   out += "Quarantine: " + std::to_string(s.quarantine_count()) +
          " entries. Events stored: " + std::to_string(s.events_stored()) + ".\n";
   return out + FormatLedger(s.ledger(), s.time_us());
