@@ -6,6 +6,7 @@
 #include <set>
 
 #include "storenode/common/catalog.h"
+#include "storenode/common/store_settings.h"
 #include "storenode/common/topics.h"
 
 namespace storenode::fog {
@@ -93,9 +94,14 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
       return again;
     }
   }
-  std::set<std::string> tax_codes;  // the store's tax table's
-  for (const v1::TaxRateEntry& e : config_.store.tax_rates) tax_codes.insert(e.code());
-  catalog::ParsedCsv parsed = catalog::ParseCsv(request.csv(), tax_codes);
+  SN_ASSIGN_OR_RETURN(char delimiter, catalog::DelimiterOf(request.delimiter()));
+  SN_ASSIGN_OR_RETURN(settings::Zone zone, settings::Zone::Find(config_.store.time_zone));
+  catalog::CsvOptions options{.tax_codes = {},
+                              .delimiter = delimiter,
+                              .currency = config_.store.currency,
+                              .zone = std::move(zone)};
+  for (const v1::TaxRateEntry& e : config_.store.tax_rates) options.tax_codes.insert(e.code());
+  catalog::ParsedCsv parsed = catalog::ParseCsv(request.csv(), options);
   v1::CatalogImportResponse out;
   std::map<std::string, std::vector<const catalog::Row*>> by_sku;
   for (const catalog::Row& row : parsed.rows) by_sku[row.sku].push_back(&row);
