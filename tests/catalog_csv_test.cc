@@ -24,13 +24,17 @@ int64_t Utc(const std::string& text) { return settings::ParseLocalTime(text).val
 
 settings::Zone ZoneOf(const std::string& name) { return settings::Zone::Find(name).value(); }
 
-catalog::CsvOptions Berlin() {
-  return {.tax_codes = {"A", "B"}, .currency = "EUR", .zone = ZoneOf("Europe/Berlin")};
+catalog::CsvOptions Options(std::set<std::string> tax_codes, std::string currency,
+                            const std::string& zone = "UTC") {
+  catalog::CsvOptions o;
+  o.tax_codes = std::move(tax_codes);
+  o.currency = std::move(currency);
+  o.zone = ZoneOf(zone);
+  return o;
 }
 
-catalog::CsvOptions London() {
-  return {.tax_codes = {"A", "B"}, .currency = "GBP", .zone = ZoneOf("Europe/London")};
-}
+catalog::CsvOptions Berlin() { return Options({"A", "B"}, "EUR", "Europe/Berlin"); }
+catalog::CsvOptions London() { return Options({"A", "B"}, "GBP", "Europe/London"); }
 
 std::string Errors(const catalog::ParsedCsv& p) {
   std::string out;
@@ -54,7 +58,7 @@ std::string Refused(std::string_view csv, const catalog::CsvOptions& options) {
 // One row's price in a file with the given header price column.
 std::string PriceError(const std::string& column, const std::string& price,
                        const std::string& currency = "EUR") {
-  catalog::CsvOptions o{.tax_codes = {"A"}, .currency = currency};
+  catalog::CsvOptions o = Options({"A"}, currency);
   return Refused(
       "sku;barcodes;name;" + column + ";tax_code;department;active\nS-1;;N;" + price + ";A;d;1\n",
       o);
@@ -62,7 +66,7 @@ std::string PriceError(const std::string& column, const std::string& price,
 
 int64_t Price(const std::string& column, const std::string& price,
               const std::string& currency = "EUR") {
-  catalog::CsvOptions o{.tax_codes = {"A"}, .currency = currency};
+  catalog::CsvOptions o = Options({"A"}, currency);
   auto rows = Good(
       "sku;barcodes;name;" + column + ";tax_code;department;active\nS-1;;N;" + price + ";A;d;1\n",
       o);
@@ -145,15 +149,15 @@ TEST_CASE("catalog csv: Calc's English file reads with ',', price_GBP and CRLF",
 
 TEST_CASE("catalog csv: Calc's bad files are refused naming the physical line", "[catalog][csv]") {
   CHECK(Refused(Fixture("calc-de-bad-decimals.csv"), Berlin()) ==
-        "6: price '2,499' has 3 decimals, EUR has 2\n");
+        "5: price '2,499' has 3 decimals, EUR has 2\n");
   CHECK(Refused(Fixture("calc-de-bad-thousands.csv"), Berlin()) ==
-        "6: price '1.234,50' has a thousands separator\n");
+        "5: price '1.234,50' has a thousands separator\n");
   CHECK(Refused(Fixture("bad-unterminated-quote.csv"), Berlin()) ==
         "5: unterminated quoted field\n");
 }
 
 TEST_CASE("catalog csv: the delimiter comes from the header line or is given", "[catalog][csv]") {
-  catalog::CsvOptions o{.tax_codes = {"A"}, .currency = "EUR"};
+  catalog::CsvOptions o = Options({"A"}, "EUR");
   // ';' file: barcodes separated by ','.
   auto semi =
       Good("sku;barcodes;name;price;tax_code;department;active\nS-1;111,222;N;5;A;d;1\n", o);
@@ -184,7 +188,7 @@ TEST_CASE("catalog csv: the delimiter comes from the header line or is given", "
 }
 
 TEST_CASE("catalog csv: quoted fields hold delimiters, quotes and line breaks", "[catalog][csv]") {
-  catalog::CsvOptions o{.tax_codes = {"A"}, .currency = "EUR"};
+  catalog::CsvOptions o = Options({"A"}, "EUR");
   const std::string csv =
       "sku;barcodes;name;price;tax_code;department;active\r\n"
       "S-1;;\"one;\r\ntwo \"\"2\"\"\r\nthree\";1;A;d;1\r\n"  // lines 2-4
@@ -222,7 +226,7 @@ TEST_CASE("catalog csv: a price column reads whole minor units or decimal major 
   CHECK(Price("price", "1.250", "KWD") == 1250);
   CHECK(Price("price", "1,2", "KWD") == 1200);
   // A decimal comma in a ',' file is quoted.
-  catalog::CsvOptions eur{.tax_codes = {"A"}, .currency = "EUR"};
+  catalog::CsvOptions eur = Options({"A"}, "EUR");
   auto quoted =
       Good("sku,barcodes,name,price,tax_code,department,active\nS-1,,N,\"2,49\",A,d,1\n", eur);
   REQUIRE(quoted.size() == 1);
@@ -264,7 +268,7 @@ TEST_CASE("catalog csv: a price column reads whole minor units or decimal major 
 
 TEST_CASE("catalog csv: a whole price beside decimal ones is refused, not guessed",
           "[catalog][csv]") {
-  catalog::CsvOptions eur{.tax_codes = {"A"}, .currency = "EUR"};
+  catalog::CsvOptions eur = Options({"A"}, "EUR");
   // "3" next to "2,49" would be 3 cents to the parser and 3.00 to its author.
   catalog::ParsedCsv p = catalog::ParseCsv(
       "sku;barcodes;name;price;tax_code;department;active\n"
@@ -400,8 +404,8 @@ TEST_CASE(
 
   // One bad row: refused whole with its line, nothing applied.
   for (const auto& [file, line] : std::vector<std::pair<std::string, std::string>>{
-           {"calc-de-bad-thousands.csv", ":6: price '1.234,50' has a thousands separator"},
-           {"calc-de-bad-decimals.csv", ":6: price '2,499' has 3 decimals, EUR has 2"},
+           {"calc-de-bad-thousands.csv", ":5: price '1.234,50' has a thousands separator"},
+           {"calc-de-bad-decimals.csv", ":5: price '2,499' has 3 decimals, EUR has 2"},
            {"bad-unterminated-quote.csv", ":5: unterminated quoted field"}}) {
     INFO(file);
     Ran bad = ImportWithStorectl(store, file);
@@ -410,14 +414,20 @@ TEST_CASE(
     CHECK(bad.err.find(kFixtures + file + line + "\n") != std::string::npos);
     CHECK(bad.err.find("1 bad row(s), nothing applied") != std::string::npos);
   }
-  // --delimiter reaches the fog: ',' does not split this file's header.
-  Ran forced = ImportWithStorectl(store, "calc-de.csv", {"--delimiter", ","});
+  // --delimiter reaches the fog: ';' does not split the English file's
+  // header (detected, ',' would, and refuse its price_GBP column).
+  Ran forced = ImportWithStorectl(store, "calc-en.csv", {"--delimiter", ";"});
   INFO(forced.err);
   CHECK(forced.code == 1);
   CHECK(forced.err.find(kFixtures +
-                        "calc-de.csv:1: text after a quoted field in the header line\n") !=
+                        "calc-en.csv:1: text after a quoted field in the header line\n") !=
         std::string::npos);
-  CHECK(forced.err.find("1 bad row(s), nothing applied") != std::string::npos);
+  Ran detected = ImportWithStorectl(store, "calc-en.csv");
+  INFO(detected.err);
+  CHECK(detected.code == 1);
+  CHECK(detected.err.find(kFixtures +
+                          "calc-en.csv:1: column 'price_GBP' is in GBP, the store's currency "
+                          "is EUR\n") != std::string::npos);
   Ran wrong = ImportWithStorectl(store, "calc-de.csv", {"--delimiter", "|"});
   CHECK(wrong.code != 0);
   CHECK(wrong.err.find("--delimiter") != std::string::npos);

@@ -96,10 +96,10 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
   }
   SN_ASSIGN_OR_RETURN(char delimiter, catalog::DelimiterOf(request.delimiter()));
   SN_ASSIGN_OR_RETURN(settings::Zone zone, settings::Zone::Find(config_.store.time_zone));
-  catalog::CsvOptions options{.tax_codes = {},
-                              .delimiter = delimiter,
-                              .currency = config_.store.currency,
-                              .zone = std::move(zone)};
+  catalog::CsvOptions options;
+  options.delimiter = delimiter;
+  options.currency = config_.store.currency;
+  options.zone = std::move(zone);
   for (const v1::TaxRateEntry& e : config_.store.tax_rates) options.tax_codes.insert(e.code());
   catalog::ParsedCsv parsed = catalog::ParseCsv(request.csv(), options);
   v1::CatalogImportResponse out;
