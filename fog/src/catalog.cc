@@ -76,7 +76,8 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
                                                  const std::string& manager) {
   // storectl resends a request every second until answered, and a large
   // import takes longer than that: the same file again right after it was
-  // applied is that resend, answered with the version it made.
+  // applied is that resend, answered with the version it made (whatever
+  // delimiter it names: those bytes are what the catalog holds).
   const crypto::Hash file_sha = crypto::Sha256Of(request.csv());
   if (version_ > 0) {
     SN_ASSIGN_OR_RETURN(sql::Stmt last, db_.Prepare("SELECT file_sha256, rows, items_changed "

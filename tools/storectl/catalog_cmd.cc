@@ -35,6 +35,11 @@ std::string ShortHash(const std::string& raw) {
   return crypto::ToHex(crypto::AsBytes(raw)).substr(0, 16);
 }
 
+// A CLI11 check: the empty string when `d` may be a delimiter.
+std::string CheckDelimiter(const std::string& d) {
+  return d == "," || d == ";" ? std::string() : "is ';' or ',', not '" + d + "'";
+}
+
 int Import(const CatalogArgs& a) {
   std::ifstream in(a.file, std::ios::binary);
   if (!in) return Fail(kExitUsage, "cannot read " + a.file);
@@ -129,8 +134,8 @@ void AddCatalogCommands(CLI::App& app, int* exit_code) {
       ->add_option("--delimiter", args->delimiter,
                    "';' or ','; default: the one the header line uses. Barcodes are "
                    "separated by the other one: ';' in a ','-file, ',' in a ';'-file")
-      ->check(CLI::IsMember({",", ";"}))
-      ->type_name("D");
+      ->check(CheckDelimiter)
+      ->type_name("';'|','");
   import->add_flag("--json", args->json, "print the CatalogImportResponse as JSON");
   AddFogOptions(import, &args->fog);
   import->callback([args, exit_code] { *exit_code = Import(*args);
