@@ -258,6 +258,13 @@ TEST_CASE("catalog csv: a price column reads whole minor units or decimal major 
           "2: price '" + std::string(grouped) + "' has a thousands separator\n");
   }
   CHECK(PriceError("price", "abc") == "2: price 'abc' is not a number\n");
+  CHECK(PriceError("price", "2,49 \xE2\x82\xAC") ==
+        "2: price '2,49 \xE2\x82\xAC' is not a number\n");
+  CHECK(PriceError("price",
+                   "\xC2\xA3"
+                   "2.49") ==
+        "2: price '\xC2\xA3"
+        "2.49' is not a number\n");
   CHECK(PriceError("price", "2,") == "2: price '2,' is not a number\n");
   CHECK(PriceError("price", ",5") == "2: price ',5' is not a number\n");
   CHECK(PriceError("price", "") == "2: price is empty\n");

@@ -134,16 +134,15 @@ int64_t Pow10(int n) {
   return p;
 }
 
-// A price field, in minor units of `currency` (`decimals` of them, -1 when
-// the currency is unknown).
 struct Price {
   int64_t minor = 0;
   bool decimal = false;  // written with a decimal separator
 };
 
-// `major`: the column is in major units (price_EUR), so "2" is 2.00 EUR;
-// otherwise a whole number is minor units, as it always was, and only a
-// value with a decimal separator is in major units.
+// A price field in minor units of `currency`, which has `decimals` of them
+// (-1: unknown). `major`: the column is in major units (price_EUR), so "2"
+// is 2.00 EUR; otherwise a whole number is minor units, as it always was,
+// and only a value with a decimal separator is in major units.
 Result<Price> ParsePrice(const std::string& text, bool major, const std::string& currency,
                          int decimals) {
   const std::string quoted = "price '" + text + "'";
@@ -152,9 +151,14 @@ Result<Price> ParsePrice(const std::string& text, bool major, const std::string&
   std::string_view body = std::string_view(text).substr(negative ? 1 : 0);
   // A blank, an apostrophe or a (narrow) no-break space between digits, or
   // a second separator, groups thousands: "1.234,50", "1,234.50", "1 234".
+  // ("2,49 €" is not a number: its blank is not between digits.)
+  auto digit = [&](size_t i) { return i < body.size() && body[i] >= '0' && body[i] <= '9'; };
   for (std::string_view group : {" ", "'", "\xC2\xA0", "\xE2\x80\xAF"}) {
-    if (body.find(group) != std::string_view::npos) {
-      return Status::Invalid(quoted + " has a thousands separator");
+    for (size_t at = body.find(group); at != std::string_view::npos;
+         at = body.find(group, at + 1)) {
+      if (at > 0 && digit(at - 1) && digit(at + group.size())) {
+        return Status::Invalid(quoted + " has a thousands separator");
+      }
     }
   }
   const size_t separators =
