@@ -80,7 +80,9 @@ TEST_CASE("catalog: CSV validation reports every bad row and keeps the good ones
                     ",Dup code,5,A,d,1,\n"                            // line 7
                     "SKU-12,114,Time,5,A,d,1,2026-13-01T00:00:00Z\n"  // line 8
                     "SKU-13,115,\"Quoted, name\",5,A,d,yes,2026-12-01T06:30:00Z\n";
-  catalog::ParsedCsv p = catalog::ParseCsv(csv, {"A", "B", "C"});
+  catalog::CsvOptions options;
+  options.tax_codes = {"A", "B", "C"};
+  catalog::ParsedCsv p = catalog::ParseCsv(csv, options);
   REQUIRE(p.errors.size() == 5);
   CHECK(p.errors[0].line() == 4);
   CHECK(p.errors[0].reason() == "negative price -5");

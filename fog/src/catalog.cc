@@ -6,6 +6,7 @@
 #include <set>
 
 #include "storenode/common/catalog.h"
+#include "storenode/common/store_settings.h"
 #include "storenode/common/topics.h"
 
 namespace storenode::fog {
@@ -75,7 +76,8 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
                                                  const std::string& manager) {
   // storectl resends a request every second until answered, and a large
   // import takes longer than that: the same file again right after it was
-  // applied is that resend, answered with the version it made.
+  // applied is that resend, answered with the version it made (whatever
+  // delimiter it names: those bytes are what the catalog holds).
   const crypto::Hash file_sha = crypto::Sha256Of(request.csv());
   if (version_ > 0) {
     SN_ASSIGN_OR_RETURN(sql::Stmt last, db_.Prepare("SELECT file_sha256, rows, items_changed "
@@ -93,9 +95,14 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
       return again;
     }
   }
-  std::set<std::string> tax_codes;  // the store's tax table's
-  for (const v1::TaxRateEntry& e : config_.store.tax_rates) tax_codes.insert(e.code());
-  catalog::ParsedCsv parsed = catalog::ParseCsv(request.csv(), tax_codes);
+  SN_ASSIGN_OR_RETURN(char delimiter, catalog::DelimiterOf(request.delimiter()));
+  SN_ASSIGN_OR_RETURN(settings::Zone zone, settings::Zone::Find(config_.store.time_zone));
+  catalog::CsvOptions options;
+  options.delimiter = delimiter;
+  options.currency = config_.store.currency;
+  options.zone = std::move(zone);
+  for (const v1::TaxRateEntry& e : config_.store.tax_rates) options.tax_codes.insert(e.code());
+  catalog::ParsedCsv parsed = catalog::ParseCsv(request.csv(), options);
   v1::CatalogImportResponse out;
   std::map<std::string, std::vector<const catalog::Row*>> by_sku;
   for (const catalog::Row& row : parsed.rows) by_sku[row.sku].push_back(&row);

@@ -1,6 +1,6 @@
 // storectl catalog: the store's master catalog at the fog.
 //
-//   storectl catalog import FILE.csv [--json]
+//   storectl catalog import FILE.csv [--delimiter ';'] [--json]
 //   storectl catalog show [--sku S] [--json]
 //   storectl catalog versions [--json]
 //
@@ -27,11 +27,17 @@ struct CatalogArgs {
   FogFlags fog;
   std::string file;
   std::string sku;
+  std::string delimiter;  // empty: the fog detects it from the header line
   bool json = false;
 };
 
 std::string ShortHash(const std::string& raw) {
   return crypto::ToHex(crypto::AsBytes(raw)).substr(0, 16);
+}
+
+// A CLI11 check: the empty string when `d` may be a delimiter.
+std::string CheckDelimiter(const std::string& d) {
+  return d == "," || d == ";" ? std::string() : "is ';' or ',', not '" + d + "'";
 }
 
 int Import(const CatalogArgs& a) {
@@ -42,6 +48,7 @@ int Import(const CatalogArgs& a) {
   v1::FogRequest request;
   request.mutable_catalog_import()->set_csv(csv.str());
   request.mutable_catalog_import()->set_file_name(a.file);
+  request.mutable_catalog_import()->set_delimiter(a.delimiter);
   v1::FogResponse response;
   int code = AskFogOrFail(a.fog, request, &response);
   const v1::CatalogImportResponse& r = response.catalog_import();
@@ -120,9 +127,15 @@ void AddCatalogCommands(CLI::App& app, int* exit_code) {
       "import", "validate a CSV file and make it the next catalog version (all rows or none)");
   import
       ->add_option("file", args->file,
-                   "CSV: sku,barcodes,name,price,tax_code,department,"
-                   "active[,effective_from]")
+                   "CSV (',' or ';'): sku,barcodes,name,price|price_<currency>,tax_code,"
+                   "department,active[,effective_from]; docs/FORMATS.md 10.1")
       ->required();
+  import
+      ->add_option("--delimiter", args->delimiter,
+                   "';' or ','; default: the one the header line uses. Barcodes are "
+                   "separated by the other one: ';' in a ','-file, ',' in a ';'-file")
+      ->check(CheckDelimiter)
+      ->type_name("';'|','");
   import->add_flag("--json", args->json, "print the CatalogImportResponse as JSON");
   AddFogOptions(import, &args->fog);
   import->callback([args, exit_code] { *exit_code = Import(*args);

@@ -16,6 +16,7 @@
 
 #include "storenode/common/crypto.h"
 #include "storenode/common/status.h"
+#include "storenode/common/store_settings.h"
 #include "storenode/schemas/catalog.pb.h"
 
 namespace storenode::catalog {
@@ -37,17 +38,46 @@ struct ParsedCsv {
   std::vector<v1::CatalogRowError> errors;  // every bad row, by line
 };
 
-// Parses and checks a whole import file. The header line names the columns,
-// in any order: sku, barcodes, name, price, tax_code, department, active and
-// optionally effective_from. Checks each row on its own (price a whole,
-// non-negative number of minor units; tax code in `tax_codes`; active
-// 1/0/true/false/yes/no or empty for true; effective_from empty or
-// YYYY-MM-DDTHH:MM:SSZ) and across the file (a sku twice with the same
-// effective_from, a barcode on two skus). Barcodes are separated by ';'.
-ParsedCsv ParseCsv(std::string_view csv, const std::set<std::string>& tax_codes);
+// How to read an import file: the store's terms and the file's dialect.
+struct CsvOptions {
+  std::set<std::string> tax_codes;              // the codes of the store's tax table
+  char delimiter = '\0';                        // ',' or ';'; '\0': the one the header line uses
+  std::string currency;                         // ISO 4217; empty: prices with decimals are refused
+  settings::Zone zone = settings::Zone::Utc();  // of an effective_from without offset
+};
 
-// "2026-12-01T06:00:00Z" or "2026-12-01" (midnight UTC) -> UTC micros.
-Result<int64_t> ParseTime(std::string_view text);
+// Parses and checks a whole import file (docs/FORMATS.md 10.1). A leading
+// byte order mark is skipped; fields are separated by `delimiter`, quoted
+// fields may hold it, doubled quotes and line breaks, and every error names
+// the physical line its record starts on. The header names the columns, in
+// any order: sku, barcodes, name, price (or price_<currency>), tax_code,
+// department, active and optionally effective_from.
+//
+// Each row is checked on its own:
+//  - price: in a `price` column a whole number is minor units ("249") and a
+//    number with one decimal separator, '.' or ',', is major units
+//    ("2,49"); in a `price_EUR` column every number is major units ("2" is
+//    2.00). No more decimals than the currency has, no thousands
+//    separator, not negative, and in a `price` column not a whole number
+//    (but 0) beside decimal ones: "2" next to "2,49" would be a guess.
+//  - tax code in `tax_codes`; active 1/0/true/false/yes/no or empty (true);
+//  - effective_from empty, or as ParseTime reads it in `zone`;
+//  - barcodes separated by ';' in a ','-file and by ',' in a ';'-file.
+// and across the file: a sku twice with the same effective_from, a barcode
+// on two skus. Blank records (a spreadsheet's ";;;;;;") are skipped.
+ParsedCsv ParseCsv(std::string_view csv, const CsvOptions& options);
+
+// The delimiter of a request: "" (detect), "," or ";".
+Result<char> DelimiterOf(std::string_view text);
+
+// An effective_from as UTC micros. With Z or an offset it is that instant:
+// "2026-12-01T06:00:00Z", "2026-12-01T07:00+01:00". Without, it is local
+// time in `zone`: "2026-12-01 06:00", "2026-12-01T06:00:00", and a bare
+// date "2026-12-01" is the start of that local day. A local time that does
+// not exist or exists twice at a DST change is resolved by
+// settings::Zone::FromLocal (common/store_settings.h rule 2).
+Result<int64_t> ParseTime(std::string_view text,
+                          const settings::Zone& zone = settings::Zone::Utc());
 
 // Applies the rows of one sku (any order) to `item`: the file's schedule
 // replaces the item's entries from the earliest effective_from in the file
