@@ -13,6 +13,7 @@
 #include "sim/sim.h"
 #include "storenode/common/clock.h"
 #include "storenode/fog/fog.h"
+#include "storenode/schemas/console.pb.h"
 #include "support/run.h"
 
 using namespace storenode;

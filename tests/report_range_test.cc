@@ -10,6 +10,7 @@
 #include "storenode/common/files.h"
 #include "storenode/common/report_text.h"
 #include "storenode/common/store_settings.h"
+#include "support/run.h"
 #include "support/store.h"
 
 using namespace storenode;
@@ -149,6 +150,12 @@ void RequireDepartmentsAddUp(Store& store, const std::string& from, const std::s
   CHECK(refunds == deps.x().refunds());
   CHECK(gross - refunds == deps.x().net_sales());
   CHECK(tax == TaxOf(deps.x()));
+}
+
+std::vector<std::string> FogArgs(const Store& store, std::vector<std::string> args) {
+  args.insert(args.end(),
+              {"--broker", store.broker.uri(), "--insecure", "--store", store.store_id});
+  return args;
 }
 
 }  // namespace
@@ -355,7 +362,8 @@ TEST_CASE(
     };
     CHECK(refused(Range("x", "2025-06-01", "2026-06-02")) ==
           "a report covers at most 366 days; 2025-06-01 .. 2026-06-02 is 367");
-    CHECK(Report(store, "x", "2025-06-02", "2026-06-02").x().receipt_count() == 1);
+    // 366 days are fine: the year up to 2 June holds Monday's 2 receipts and Tuesday's 1.
+    CHECK(Report(store, "x", "2025-06-02", "2026-06-02").x().receipt_count() == 3);
     CHECK(refused(Range("items", "2026-06-03", "2026-06-01")) ==
           "from_day 2026-06-03 is after to_day 2026-06-01");
     CHECK(refused(Range("items", "2026-06-01", "")) == "a range needs both from_day and to_day");
@@ -388,6 +396,37 @@ TEST_CASE(
     auto status = store.fog->GetStatus();
     REQUIRE(status.ok());
     CHECK(status->business_day() == cal.BusinessDay(SystemClock::Default()->NowMicros()));
+  }
+
+  SECTION("storectl report: --from/--to, --week-to-date, and the days named once") {
+    Ran csv = RunTool(store.dir, "storectl",
+                      FogArgs(store, {"report", "departments", "--from", "2026-06-01", "--to",
+                                      "2026-06-03", "--format", "csv"}));
+    INFO(csv.err);
+    REQUIRE(csv.code == 0);
+    CHECK(csv.out ==
+          "department,items,qty,lines,gross_EUR,refund_qty,refunds_EUR,net_EUR,tax_EUR\n"
+          "Bakery,2,4,3,5.35,1,2.14,3.21,0.21\n"
+          "Dairy,1,4,2,12.84,0,0.00,12.84,0.84\n"
+          "(none),2,4,3,5.95,0,0.00,5.95,0.95\n");
+    Ran text =
+        RunTool(store.dir, "storectl",
+                FogArgs(store, {"report", "x", "--from", "2026-06-01", "--to", "2026-06-03"}));
+    REQUIRE(text.code == 0);
+    CHECK(text.out.find("2026-06-01 .. 2026-06-03") != std::string::npos);
+    // The fog's reason, as it says it.
+    Ran week = RunTool(store.dir, "storectl", FogArgs(store, {"report", "x", "--week-to-date"}));
+    CHECK(week.code != 0);
+    CHECK(week.err.find("no sales or events recorded") != std::string::npos);
+    Ran both = RunTool(store.dir, "storectl",
+                       FogArgs(store, {"report", "x", "--day", "2026-06-01", "--month-to-date"}));
+    CHECK(both.code == 2);
+    CHECK(both.err.find("name the days once: --day D, --from D --to D, --week-to-date or "
+                        "--month-to-date") != std::string::npos);
+    Ran half =
+        RunTool(store.dir, "storectl", FogArgs(store, {"report", "x", "--from", "2026-06-01"}));
+    CHECK(half.code == 2);
+    CHECK(half.err.find("--from and --to go together") != std::string::npos);
   }
 
   SECTION("z over a range lists the Zs of the closed days and names the open one") {

@@ -629,6 +629,7 @@ std::string FormatZCsv(const v1::ZReport& z) {
 }
 
 std::string FormatHourlyText(const v1::Report& r) {
+  UseTerms use(r);
   Page p;
   ReportHead(p, "HOURLY SALES", r);
   std::string zone = r.time_zone().empty() ? "UTC" : r.time_zone();
@@ -657,6 +658,7 @@ std::string FormatHourlyText(const v1::Report& r) {
 }
 
 std::string FormatHourlyCsv(const v1::Report& r) {
+  UseTerms use(r);
   Csv c("hour,start,receipts," + MoneyColumn("sales") + "," + MoneyColumn("refunds") + "," +
         MoneyColumn("net"));
   for (const v1::HourTotal& h : r.hours()) {
@@ -667,6 +669,7 @@ std::string FormatHourlyCsv(const v1::Report& r) {
 }
 
 std::string FormatItemsText(const v1::Report& r) {
+  UseTerms use(r);
   constexpr size_t kMinSkuWidth = 3;
   constexpr size_t kMaxSkuWidth = 16;
   size_t sku_width = kMinSkuWidth;
@@ -694,6 +697,7 @@ std::string FormatItemsText(const v1::Report& r) {
 }
 
 std::string FormatItemsCsv(const v1::Report& r) {
+  UseTerms use(r);
   Csv c("sku,name,qty," + MoneyColumn("revenue") + ",refund_qty," + MoneyColumn("refund_amount"));
   for (const v1::ItemTotal& i : r.items()) {
     c.Row({i.sku(), i.name(), std::to_string(i.qty()), Amount(i.revenue()),
@@ -703,6 +707,7 @@ std::string FormatItemsCsv(const v1::Report& r) {
 }
 
 std::string FormatDepartmentsText(const v1::Report& r) {
+  UseTerms use(r);
   Page p;
   ReportHead(p, "DEPARTMENTS", r);
   p.Blank();
@@ -727,6 +732,7 @@ std::string FormatDepartmentsText(const v1::Report& r) {
 }
 
 std::string FormatDepartmentsCsv(const v1::Report& r) {
+  UseTerms use(r);
   Csv c("department,items,qty,lines," + MoneyColumn("gross") + ",refund_qty," +
         MoneyColumn("refunds") + "," + MoneyColumn("net") + "," + MoneyColumn("tax"));
   for (const v1::DepartmentTotal& d : r.departments()) {
@@ -738,6 +744,7 @@ std::string FormatDepartmentsCsv(const v1::Report& r) {
 }
 
 std::string FormatCashiersText(const v1::Report& r) {
+  UseTerms use(r);
   Page p;
   ReportHead(p, "CASHIERS", r);
   p.Blank();
@@ -765,6 +772,7 @@ std::string FormatCashiersText(const v1::Report& r) {
 }
 
 std::string FormatCashiersCsv(const v1::Report& r) {
+  UseTerms use(r);
   Csv c("cashier,receipts," + MoneyColumn("sales") + ",refund_count," + MoneyColumn("refunds") +
         ",void_count," + MoneyColumn("voids") + ",no_sale_count");
   for (const v1::CashierTotal& x : r.cashiers()) {
@@ -776,6 +784,7 @@ std::string FormatCashiersCsv(const v1::Report& r) {
 }
 
 std::string FormatTendersText(const v1::Report& r) {
+  UseTerms use(r);
   Page p;
   ReportHead(p, "TENDERS", r);
   p.Blank();
@@ -785,6 +794,7 @@ std::string FormatTendersText(const v1::Report& r) {
 }
 
 std::string FormatTendersCsv(const v1::Report& r) {
+  UseTerms use(r);
   Csv c("type,count," + MoneyColumn("sales") + "," + MoneyColumn("refunds") + "," +
         MoneyColumn("net"));
   for (const v1::TenderTotal& x : r.x().tenders()) {

@@ -504,7 +504,10 @@ async function showReport(days) {
     }
   } catch (e) {
     $('report-days').textContent = '';
-    $('r-error').textContent = e.message;
+    // The fog's reason for an open day names storectl; here the day is
+    // closed on the Close-down page.
+    $('r-error').textContent = e.message.replace(/\(see storectl closedown, or report x\)/,
+                                                 '(close it on the Close-down page)');
   }
 }
 
