@@ -134,6 +134,9 @@ void Banner(Page& p, std::string_view title) {
   p.Rule('=');
 }
 
+// Whether `r` covers a range of days (business_day is then empty).
+bool IsRange(const v1::Report& r) { return r.business_day().empty() && !r.from_day().empty(); }
+
 // The days of a ranged report: "2026-11-30 .. 2026-12-06 (7 days)".
 std::string DaysOf(const v1::Report& r) {
   const int days = DaysBetween(r.from_day(), r.to_day()) + 1;
@@ -145,7 +148,7 @@ void ReportHead(Page& p, std::string_view title, const v1::Report& r) {
   Banner(p, title);
   p.Field("Store",
           r.store_name().empty() ? r.store_id() : r.store_name() + " (" + r.store_id() + ")");
-  if (r.business_day().empty() && !r.from_day().empty()) {
+  if (IsRange(r)) {
     p.Field("Business days", DaysOf(r));
   } else {
     p.Field("Business day", r.business_day());
@@ -633,7 +636,7 @@ std::string FormatHourlyText(const v1::Report& r) {
   Page p;
   ReportHead(p, "HOURLY SALES", r);
   std::string zone = r.time_zone().empty() ? "UTC" : r.time_zone();
-  if (r.business_day().empty() && !r.from_day().empty()) {
+  if (IsRange(r)) {
     p.Field("Hours", "local (" + zone + "), each summed over the days");
   } else {
     p.Field("Hours", r.hours_in_day() == 24 || r.hours_in_day() == 0
@@ -838,7 +841,7 @@ Result<std::string> FormatReportText(const v1::Report& r) {
   const std::string& kind = r.kind();
   if (kind == "z") {
     const std::vector<v1::ZReport> parts = ZParts(r);
-    const bool range = r.business_day().empty() && !r.from_day().empty();
+    const bool range = IsRange(r);
     std::string out = range ? ZSummaryText(r, parts) : "";
     for (size_t i = 0; i < parts.size(); ++i) {
       if (i > 0 || range) out += "\n";
