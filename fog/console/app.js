@@ -218,7 +218,7 @@ async function prepareCloseDown() {
       const input = document.createElement('input');
       input.className = 'count';
       input.inputMode = 'decimal';
-      input.placeholder = '0.00';
+      input.placeholder = decimalOf(0);
       input.dataset.device = t.deviceId;
       row.insertCell().append(input);
     }
@@ -243,7 +243,8 @@ function closeDownRequest() {
     if (minor === null || minor < 0) {
       input.classList.add('bad');
       throw new Error('Counted cash for ' + input.dataset.device + ' must be an amount of ' +
-                      '0.00 or more, e.g. 152.35 (got "' + input.value + '").');
+                      decimalOf(0) + ' or more, e.g. ' + decimalOf(15235) + ' (got "' +
+                      input.value + '").');
     }
     counted[input.dataset.device] = String(minor);
   }
@@ -380,35 +381,36 @@ async function showZ(ev) {
       await post('/api/request?format=text', {report: {kind: 'z', businessDay: day}}, 'text');
 }
 
+// One bar per hour the fog lists (every local hour of the day, 23 to 25),
+// labelled with its local hour.
 function drawHourly(hours) {
   const svgNs = 'http://www.w3.org/2000/svg';
-  const w = 24 * 22 + 40, h = 160, base = 130;
+  const w = hours.length * 22 + 40, h = 160, base = 130;
   const svg = document.createElementNS(svgNs, 'svg');
   svg.setAttribute('width', w);
   svg.setAttribute('height', h);
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', 'Net sales per hour');
-  const byHour = new Map(hours.map((x) => [x.hour || 0, Number(x.sales) - Number(x.refunds)]));
-  const max = Math.max(1, ...byHour.values());
-  for (let hr = 0; hr < 24; ++hr) {
-    const v = Math.max(0, byHour.get(hr) || 0);
-    const bh = Math.round((v / max) * (base - 10));
+  const net = hours.map((x) => Math.max(0, Number(x.sales) - Number(x.refunds)));
+  const max = Math.max(1, ...net);
+  hours.forEach((x, i) => {
+    const bh = Math.round((net[i] / max) * (base - 10));
     const rect = document.createElementNS(svgNs, 'rect');
     rect.setAttribute('class', 'bar');
-    rect.setAttribute('x', 30 + hr * 22);
+    rect.setAttribute('x', 30 + i * 22);
     rect.setAttribute('y', base - bh);
     rect.setAttribute('width', 18);
     rect.setAttribute('height', bh);
     const title = document.createElementNS(svgNs, 'title');
-    title.textContent = hr + ':00 ' + money(v);
+    title.textContent = (x.label || '') + ' ' + money(net[i]);
     rect.append(title);
     svg.append(rect);
     const label = document.createElementNS(svgNs, 'text');
-    label.setAttribute('x', 30 + hr * 22);
+    label.setAttribute('x', 30 + i * 22);
     label.setAttribute('y', base + 14);
-    label.textContent = String(hr);
+    label.textContent = (x.label || String(i)).slice(0, 2);
     svg.append(label);
-  }
+  });
   const top = document.createElementNS(svgNs, 'text');
   top.setAttribute('x', 0);
   top.setAttribute('y', 10);
