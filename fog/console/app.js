@@ -485,6 +485,7 @@ async function prepareReport(kind) {
 
 async function showReport(days) {
   $('r-error').textContent = '';
+  $('report-days').textContent = '';  // until the fog says which days it covers
   lastDays = days;
   const box = $('report-table');
   box.replaceChildren();
