@@ -75,7 +75,8 @@ TEST_CASE("console e2e: log in, tills online, close-down, over/short, till offli
        << ReadFile(cs.store.dir + "/e2e.err"));
   INFO("fog log:\n" << cs.store.fog->Log());
   REQUIRE(code == 0);
-  for (const char* shot : {"1-tills", "3-closedown", "4-z-report", "5-ledger", "6-till-offline"}) {
+  for (const char* shot :
+       {"1-tills", "3-closedown", "4-z-report", "5-ledger", "6-till-offline", "7-phone"}) {
     REQUIRE(std::filesystem::file_size(artifacts + "/" + shot + ".png") > 1000);
   }
 }

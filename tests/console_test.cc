@@ -13,6 +13,7 @@
 #include "sim/sim.h"
 #include "storenode/common/clock.h"
 #include "storenode/fog/fog.h"
+#include "storenode/schemas/console.pb.h"
 #include "support/run.h"
 
 using namespace storenode;
@@ -113,6 +114,13 @@ TEST_CASE("console: pages are embedded, the API needs a login and a CSRF token",
   auto session = c->Get("/api/session", {{"Cookie", s.cookie}});
   REQUIRE(session->status == 200);
   REQUIRE(session->body.find(s.csrf) != std::string::npos);
+  // With the store's terms, for the pages' Intl.NumberFormat (fog.toml [store]).
+  v1::ConsoleSession terms;
+  REQUIRE(JsonStringToMessage(session->body, &terms).ok());
+  CHECK(terms.store_name() == "Simulated store");
+  CHECK(terms.currency() == "EUR");
+  CHECK(terms.currency_decimals() == 2);
+  CHECK(terms.locale() == "en-GB");
 
   // An action without the token, with a wrong one, or from another origin.
   auto no_csrf =
@@ -239,6 +247,59 @@ TEST_CASE("console: every action, and bad input refused with the fog's reason", 
     auto [k_code, unknown] = Ask(*c, s, ReportRequest("weekly", today));
     REQUIRE(k_code == 422);
     REQUIRE(!unknown.error().empty());
+  }
+
+  SECTION("every report downloads as a CSV file whose money columns name the currency") {
+    auto [st_code, st] = Ask(*c, s, StatusRequest());
+    REQUIRE(st_code == 200);
+    const std::string day = st.status().business_day();  // the store's, not the browser's
+    REQUIRE(IsValidDay(day));
+    const std::map<std::string, std::string> headers = {
+        {"x", "section,key,value"},
+        {"hourly", "hour,start,receipts,sales_EUR,refunds_EUR,net_EUR"},
+        {"items", "sku,name,qty,revenue_EUR,refund_qty,refund_amount_EUR"},
+        {"departments",
+         "department,items,qty,lines,gross_EUR,refund_qty,refunds_EUR,net_EUR,tax_EUR"},
+        {"cashiers",
+         "cashier,receipts,sales_EUR,refund_count,refunds_EUR,void_count,voids_EUR,"
+         "no_sale_count"},
+        {"tenders", "type,count,sales_EUR,refunds_EUR,net_EUR"},
+    };
+    for (const auto& [kind, header] : headers) {
+      INFO(kind);
+      auto csv = c->Post("/api/request?format=csv", s.Headers(), Json(ReportRequest(kind, day)),
+                         "application/json");
+      REQUIRE(csv);
+      REQUIRE(csv->status == 200);
+      CHECK(csv->get_header_value("Content-Type") == "text/csv; charset=utf-8");
+      CHECK(csv->get_header_value("Content-Disposition") ==
+            "attachment; filename=\"" + cs.store.store_id + "-" + kind + "-" + day + ".csv\"");
+      CHECK(csv->body.substr(0, csv->body.find('\n')) == header);
+      CHECK(csv->body.find('\n') + 1 < csv->body.size());  // rows after the header
+    }
+    auto x = c->Post("/api/request?format=csv", s.Headers(), Json(ReportRequest("x", day)),
+                     "application/json");
+    CHECK(x->body.find("\nheader,currency,EUR\n") != std::string::npos);
+    // A range names both days in the file name.
+    v1::FogRequest range = ReportRequest("departments", "");
+    range.mutable_report()->set_from_day(AddDays(day, -2));
+    range.mutable_report()->set_to_day(day);
+    auto ranged = c->Post("/api/request?format=csv", s.Headers(), Json(range), "application/json");
+    REQUIRE(ranged->status == 200);
+    CHECK(ranged->get_header_value("Content-Disposition") ==
+          "attachment; filename=\"" + cs.store.store_id + "-departments-" + AddDays(day, -2) + "_" +
+              day + ".csv\"");
+    // Refused the same way as JSON: the fog's reason, and no file.
+    range.mutable_report()->set_from_day(AddDays(day, 1));
+    auto late = c->Post("/api/request?format=csv", s.Headers(), Json(range), "application/json");
+    REQUIRE(late->status == 422);
+    CHECK(late->body.find("is after to_day") != std::string::npos);
+    CHECK(late->get_header_value("Content-Disposition").empty());
+    // A file is an action like any other: without the CSRF token, none.
+    auto no_csrf = c->Post("/api/request?format=csv", {{"Cookie", s.cookie}},
+                           Json(ReportRequest("items", day)), "application/json");
+    REQUIRE(no_csrf->status == 403);
+    CHECK(no_csrf->get_header_value("Content-Disposition").empty());
   }
 
   SECTION("device accept of a till without a replacement journal is refused") {

@@ -493,6 +493,71 @@ TEST_CASE("tenders report: from the day's totals", "[report]") {
   CHECK(lines[2] == "CARD,85,841.40,10.00,831.40");
 }
 
+TEST_CASE("departments report: per department and the total, money columns name the currency",
+          "[report]") {
+  v1::Report r = SampleReport("departments");
+  r.set_currency("EUR");
+  r.set_currency_decimals(2);
+  auto add = [&](const std::string& name, int64_t qty, uint64_t lines, int64_t gross,
+                 int64_t refunds, int64_t tax) {
+    v1::DepartmentTotal* d = r.add_departments();
+    d->set_department(name);
+    d->set_items(1);
+    d->set_qty(qty);
+    d->set_lines(lines);
+    d->set_gross(gross);
+    d->set_refunds(refunds);
+    d->set_net(gross - refunds);
+    d->set_tax(tax);
+  };
+  add("Bakery", 4, 3, 535, 214, 21);
+  add("(none)", 4, 3, 595, 0, 95);
+
+  const std::string text = FormatDepartmentsText(r);
+  CheckFitsPage(text);
+  CHECK(LineStarting(text, "Currency") == "Currency        EUR (amounts in 2 decimals)");
+  CHECK(LineStarting(text, "DEPARTMENT") ==
+        "DEPARTMENT              QTY  LINES       GROSS     REFUNDS        NET        TAX");
+  CHECK(LineStarting(text, "Bakery") ==
+        "Bakery                    4      3        5.35       -2.14       3.21       0.21");
+  CHECK(LineStarting(text, "Total") ==
+        "Total                     8      6       11.30       -2.14       9.16       1.16");
+
+  const std::vector<std::string> lines = Lines(FormatDepartmentsCsv(r));
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == "department,items,qty,lines,gross_EUR,refund_qty,refunds_EUR,net_EUR,tax_EUR");
+  CHECK(lines[1] == "Bakery,1,4,3,5.35,0,2.14,3.21,0.21");
+  CHECK(lines[2] == "(none),1,4,3,5.95,0,0.00,5.95,0.95");
+}
+
+TEST_CASE("reports in yen: no decimals, and every CSV header names JPY", "[report]") {
+  v1::Report r = SampleReport("items");
+  r.set_currency("JPY");
+  r.set_currency_decimals(0);
+  v1::ItemTotal* i = r.add_items();
+  i->set_sku("TEA");
+  i->set_name("Tea");
+  i->set_qty(2);
+  i->set_revenue(1308);
+  CHECK(Lines(FormatItemsCsv(r))[0] == "sku,name,qty,revenue_JPY,refund_qty,refund_amount_JPY");
+  CHECK(Lines(FormatItemsCsv(r))[1] == "TEA,Tea,2,1308,0,0");
+  CHECK(Lines(FormatCashiersCsv(r))[0] ==
+        "cashier,receipts,sales_JPY,refund_count,refunds_JPY,void_count,voids_JPY,no_sale_count");
+  CHECK(Lines(FormatTendersCsv(r))[0] == "type,count,sales_JPY,refunds_JPY,net_JPY");
+  CHECK(Lines(FormatHourlyCsv(r))[0] == "hour,start,receipts,sales_JPY,refunds_JPY,net_JPY");
+  r.set_kind("x");
+  const std::vector<std::string> x = Lines(FormatReportCsv(r).value());
+  CHECK(x[0] == "section,key,value");
+  CHECK(std::find(x.begin(), x.end(), "header,currency,JPY") != x.end());
+  // A range says so in the head.
+  r.set_kind("items");
+  r.set_business_day("");
+  r.set_from_day("2026-11-30");
+  r.set_to_day("2026-12-06");
+  CHECK(LineStarting(FormatItemsText(r), "Business days") ==
+        "Business days   2026-11-30 .. 2026-12-06 (7 days)");
+}
+
 TEST_CASE("reports by kind: x and the others, unknown kinds refused", "[report]") {
   v1::Report x = SampleReport("x");
   *x.mutable_x() = SampleZ().totals();

@@ -119,6 +119,40 @@ TEST_CASE("store settings: Asia/Kolkata, half-hour offset") {
         "unknown time zone 'Mars/Olympus' (not in this system's tzdata)");
 }
 
+TEST_CASE(
+    "store settings: week and month to date follow the business day, so Sunday 02:00 in Berlin "
+    "with a 04:00 day start is still Saturday's week") {
+  Calendar berlin = CalendarOf("Europe/Berlin", 4 * 60);
+  // Sunday 2026-12-06 02:00 CET (01:00 UTC): business day Saturday the 5th,
+  // in the ISO week that began on Monday 30 November.
+  Calendar::Days week = berlin.WeekToDate(Utc("2026-12-06T01:00"));
+  CHECK(week.from == "2026-11-30");
+  CHECK(week.to == "2026-12-05");
+  // Monday 03:59 local is still Sunday's business day: the old week.
+  week = berlin.WeekToDate(Utc("2026-12-07T02:59"));
+  CHECK(week.from == "2026-11-30");
+  CHECK(week.to == "2026-12-06");
+  // Monday 04:00 local starts the new week.
+  week = berlin.WeekToDate(Utc("2026-12-07T03:00"));
+  CHECK(week.from == "2026-12-07");
+  CHECK(week.to == "2026-12-07");
+  // Tuesday 1 December 03:00 local is still 30 November: November to date.
+  Calendar::Days month = berlin.MonthToDate(Utc("2026-12-01T02:00"));
+  CHECK(month.from == "2026-11-01");
+  CHECK(month.to == "2026-11-30");
+  month = berlin.MonthToDate(Utc("2026-12-01T03:00"));
+  CHECK(month.from == "2026-12-01");
+  CHECK(month.to == "2026-12-01");
+  // A week across a year: Thursday 2026-01-01 belongs to the week of Monday
+  // 29 December 2025.
+  CHECK(WeekStartOf("2026-01-01") == "2025-12-29");
+  CHECK(WeekStartOf("2026-11-30") == "2026-11-30");
+  CHECK(AddDays("2026-02-28", 1) == "2026-03-01");
+  CHECK(AddDays("2024-03-01", -1) == "2024-02-29");
+  CHECK(DaysBetween("2025-01-01", "2026-01-01") == 365);
+  CHECK(DaysBetween("2026-12-03", "2026-12-01") == -2);
+}
+
 TEST_CASE("store settings: rates by effective time, money by minor units, only additions") {
   v1::StoreSettings s = Terms("Europe/Berlin", 0,
                               {{"A", "Standard", 1900, "2007-01-01T00:00"},

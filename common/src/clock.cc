@@ -55,6 +55,32 @@ std::string NextDay(const std::string& day) {
   return Format(year_month_day(sys_days(ymd) + days(1)));
 }
 
+std::string AddDays(const std::string& day, int n) {
+  year_month_day ymd;
+  if (!Parse(day, &ymd)) return "";
+  return Format(year_month_day(sys_days(ymd) + days(n)));
+}
+
+int DaysBetween(const std::string& from, const std::string& to) {
+  year_month_day a, b;
+  if (!Parse(from, &a) || !Parse(to, &b)) return 0;
+  return static_cast<int>((sys_days(b) - sys_days(a)).count());
+}
+
+std::string WeekStartOf(const std::string& day) {
+  year_month_day ymd;
+  if (!Parse(day, &ymd)) return "";
+  const sys_days d(ymd);
+  // iso_encoding: Monday 1 .. Sunday 7.
+  return Format(year_month_day(d - days(weekday(d).iso_encoding() - 1)));
+}
+
+std::string MonthStartOf(const std::string& day) {
+  year_month_day ymd;
+  if (!Parse(day, &ymd)) return "";
+  return Format(ymd.year() / ymd.month() / std::chrono::day(1));
+}
+
 int64_t DayStartMicros(const std::string& day) {
   year_month_day ymd;
   if (!Parse(day, &ymd)) return -1;

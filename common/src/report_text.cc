@@ -12,6 +12,7 @@
 #include "storenode/common/crypto.h"
 #include "storenode/common/money.h"
 #include "storenode/common/store_settings.h"
+#include "storenode/common/totals.h"
 
 namespace storenode {
 namespace {
@@ -133,12 +134,25 @@ void Banner(Page& p, std::string_view title) {
   p.Rule('=');
 }
 
+// Whether `r` covers a range of days (business_day is then empty).
+bool IsRange(const v1::Report& r) { return r.business_day().empty() && !r.from_day().empty(); }
+
+// The days of a ranged report: "2026-11-30 .. 2026-12-06 (7 days)".
+std::string DaysOf(const v1::Report& r) {
+  const int days = DaysBetween(r.from_day(), r.to_day()) + 1;
+  return fmt::format("{} .. {} ({} day{})", r.from_day(), r.to_day(), days, days == 1 ? "" : "s");
+}
+
 // Banner, store and day: the head of every report cut from a Report.
 void ReportHead(Page& p, std::string_view title, const v1::Report& r) {
   Banner(p, title);
   p.Field("Store",
           r.store_name().empty() ? r.store_id() : r.store_name() + " (" + r.store_id() + ")");
-  p.Field("Business day", r.business_day());
+  if (IsRange(r)) {
+    p.Field("Business days", DaysOf(r));
+  } else {
+    p.Field("Business day", r.business_day());
+  }
   if (!CurrencyNote().empty()) p.Field("Currency", CurrencyNote());
 }
 
@@ -428,6 +442,8 @@ constexpr std::string_view kZHeader = "z_number,part,section,key,value";
 
 void DayTotalsRows(Csv& c, const v1::DayTotals& t) {
   c.Add("header", "store_id", t.store_id());
+  // The value column mixes counts and amounts: the amounts' currency is a row.
+  if (!terms.currency.empty()) c.Add("header", "currency", terms.currency);
   c.Add("header", "device_id", t.device_id());
   c.Add("header", "business_day", t.business_day());
   c.Bool("header", "sealed", t.sealed());
@@ -534,6 +550,13 @@ std::string ItemRow(std::string_view sku, size_t sku_width, std::string_view nam
                      name_width, name_width, qty, revenue, refund_qty, refunds);
 }
 
+std::string DepartmentRow(std::string_view department, std::string_view qty, std::string_view lines,
+                          std::string_view gross, std::string_view refunds, std::string_view net,
+                          std::string_view tax) {
+  return fmt::format("{:<20.20}{:>7}{:>7}{:>12}{:>12}{:>11}{:>11}", department, qty, lines, gross,
+                     refunds, net, tax);
+}
+
 std::string CashierRow(std::string_view cashier, std::string_view receipts, std::string_view sales,
                        std::string_view refund_count, std::string_view refunds,
                        std::string_view void_count, std::string_view voids,
@@ -609,13 +632,18 @@ std::string FormatZCsv(const v1::ZReport& z) {
 }
 
 std::string FormatHourlyText(const v1::Report& r) {
+  UseTerms use(r);
   Page p;
   ReportHead(p, "HOURLY SALES", r);
   std::string zone = r.time_zone().empty() ? "UTC" : r.time_zone();
-  p.Field("Hours", r.hours_in_day() == 24 || r.hours_in_day() == 0
-                       ? "local (" + zone + ")"
-                       : fmt::format("local ({}); this day has {} hours (clock change)", zone,
-                                     r.hours_in_day()));
+  if (IsRange(r)) {
+    p.Field("Hours", "local (" + zone + "), each summed over the days");
+  } else {
+    p.Field("Hours", r.hours_in_day() == 24 || r.hours_in_day() == 0
+                         ? "local (" + zone + ")"
+                         : fmt::format("local ({}); this day has {} hours (clock change)", zone,
+                                       r.hours_in_day()));
+  }
   p.Blank();
   p.Row({"HOUR", "Receipts", "Sales", "Refunds", "Net"});
   uint64_t receipts = 0;
@@ -633,6 +661,7 @@ std::string FormatHourlyText(const v1::Report& r) {
 }
 
 std::string FormatHourlyCsv(const v1::Report& r) {
+  UseTerms use(r);
   Csv c("hour,start,receipts," + MoneyColumn("sales") + "," + MoneyColumn("refunds") + "," +
         MoneyColumn("net"));
   for (const v1::HourTotal& h : r.hours()) {
@@ -643,6 +672,7 @@ std::string FormatHourlyCsv(const v1::Report& r) {
 }
 
 std::string FormatItemsText(const v1::Report& r) {
+  UseTerms use(r);
   constexpr size_t kMinSkuWidth = 3;
   constexpr size_t kMaxSkuWidth = 16;
   size_t sku_width = kMinSkuWidth;
@@ -670,7 +700,8 @@ std::string FormatItemsText(const v1::Report& r) {
 }
 
 std::string FormatItemsCsv(const v1::Report& r) {
-  Csv c("sku,name,qty,revenue,refund_qty,refund_amount");
+  UseTerms use(r);
+  Csv c("sku,name,qty," + MoneyColumn("revenue") + ",refund_qty," + MoneyColumn("refund_amount"));
   for (const v1::ItemTotal& i : r.items()) {
     c.Row({i.sku(), i.name(), std::to_string(i.qty()), Amount(i.revenue()),
            std::to_string(i.refund_qty()), Amount(i.refund_amount())});
@@ -678,7 +709,45 @@ std::string FormatItemsCsv(const v1::Report& r) {
   return c.Take();
 }
 
+std::string FormatDepartmentsText(const v1::Report& r) {
+  UseTerms use(r);
+  Page p;
+  ReportHead(p, "DEPARTMENTS", r);
+  p.Blank();
+  p.Line(DepartmentRow("DEPARTMENT", "QTY", "LINES", "GROSS", "REFUNDS", "NET", "TAX"));
+  v1::DepartmentTotal total;
+  for (const v1::DepartmentTotal& d : r.departments()) {
+    p.Line(DepartmentRow(d.department(), std::to_string(d.qty()), Count(d.lines()),
+                         Amount(d.gross()), Negated(d.refunds()), Amount(d.net()),
+                         Amount(d.tax())));
+    total.set_qty(total.qty() + d.qty());
+    total.set_lines(total.lines() + d.lines());
+    total.set_gross(total.gross() + d.gross());
+    total.set_refunds(total.refunds() + d.refunds());
+    total.set_net(total.net() + d.net());
+    total.set_tax(total.tax() + d.tax());
+  }
+  p.Line(DepartmentRow("Total", std::to_string(total.qty()), Count(total.lines()),
+                       Amount(total.gross()), Negated(total.refunds()), Amount(total.net()),
+                       Amount(total.tax())));
+  p.Rule('=');
+  return p.Take();
+}
+
+std::string FormatDepartmentsCsv(const v1::Report& r) {
+  UseTerms use(r);
+  Csv c("department,items,qty,lines," + MoneyColumn("gross") + ",refund_qty," +
+        MoneyColumn("refunds") + "," + MoneyColumn("net") + "," + MoneyColumn("tax"));
+  for (const v1::DepartmentTotal& d : r.departments()) {
+    c.Row({d.department(), Count(d.items()), std::to_string(d.qty()), Count(d.lines()),
+           Amount(d.gross()), std::to_string(d.refund_qty()), Amount(d.refunds()), Amount(d.net()),
+           Amount(d.tax())});
+  }
+  return c.Take();
+}
+
 std::string FormatCashiersText(const v1::Report& r) {
+  UseTerms use(r);
   Page p;
   ReportHead(p, "CASHIERS", r);
   p.Blank();
@@ -706,7 +775,9 @@ std::string FormatCashiersText(const v1::Report& r) {
 }
 
 std::string FormatCashiersCsv(const v1::Report& r) {
-  Csv c("cashier,receipts,sales,refund_count,refunds,void_count,voids,no_sale_count");
+  UseTerms use(r);
+  Csv c("cashier,receipts," + MoneyColumn("sales") + ",refund_count," + MoneyColumn("refunds") +
+        ",void_count," + MoneyColumn("voids") + ",no_sale_count");
   for (const v1::CashierTotal& x : r.cashiers()) {
     c.Row({x.cashier(), Count(x.receipts()), Amount(x.sales()), Count(x.refund_count()),
            Amount(x.refunds()), Count(x.void_count()), Amount(x.voids()),
@@ -716,6 +787,7 @@ std::string FormatCashiersCsv(const v1::Report& r) {
 }
 
 std::string FormatTendersText(const v1::Report& r) {
+  UseTerms use(r);
   Page p;
   ReportHead(p, "TENDERS", r);
   p.Blank();
@@ -725,7 +797,9 @@ std::string FormatTendersText(const v1::Report& r) {
 }
 
 std::string FormatTendersCsv(const v1::Report& r) {
-  Csv c("type,count,sales,refunds,net");
+  UseTerms use(r);
+  Csv c("type,count," + MoneyColumn("sales") + "," + MoneyColumn("refunds") + "," +
+        MoneyColumn("net"));
   for (const v1::TenderTotal& x : r.x().tenders()) {
     c.Row({x.type(), Count(x.count()), Amount(x.sales()), Amount(x.refunds()),
            Amount(x.sales() - x.refunds())});
@@ -733,14 +807,44 @@ std::string FormatTendersCsv(const v1::Report& r) {
   return c.Take();
 }
 
+// A range's Zs on one page: one line each, their sum and the days not
+// closed; the Zs themselves follow it.
+std::string ZSummaryText(const v1::Report& r, const std::vector<v1::ZReport>& parts) {
+  Page p;
+  ReportHead(p, "Z-REPORTS OF THE DAYS", r);
+  p.Field("Z-reports", Count(parts.size()) + " (each in full below)");
+  if (!r.open_days().empty()) p.ListField("Not closed", r.open_days());
+  p.Blank();
+  p.Row({"Z  DAY", "Receipts", "Net sales", "Tax", "Voids"});
+  v1::DayTotals sum;
+  auto tax_of = [](const v1::DayTotals& t) {
+    int64_t tax = 0;
+    for (const v1::TaxTotal& x : t.taxes()) tax += x.tax();
+    return tax;
+  };
+  for (const v1::ZReport& z : parts) {
+    const std::string label =
+        fmt::format("{}{} {}", z.z_number(), z.kind() == "SUPPLEMENT" ? "s" : "", z.business_day());
+    p.Row({label, Count(z.totals().receipt_count()), Amount(z.totals().net_sales()),
+           Amount(tax_of(z.totals())), Amount(z.totals().voids())});
+    MergeTotals(z.totals(), &sum);
+  }
+  FinishTotals(&sum);
+  p.Row({"Total of the Zs", Count(sum.receipt_count()), Amount(sum.net_sales()),
+         Amount(tax_of(sum)), Amount(sum.voids())});
+  p.Rule('=');
+  return p.Take();
+}
+
 Result<std::string> FormatReportText(const v1::Report& r) {
   UseTerms use(r);
   const std::string& kind = r.kind();
   if (kind == "z") {
     const std::vector<v1::ZReport> parts = ZParts(r);
-    std::string out;
+    const bool range = IsRange(r);
+    std::string out = range ? ZSummaryText(r, parts) : "";
     for (size_t i = 0; i < parts.size(); ++i) {
-      if (i > 0) out += "\n";
+      if (i > 0 || range) out += "\n";
       const v1::SignedZ* signed_z = static_cast<int>(i) < r.z_size() ? &r.z(i) : nullptr;
       out += FormatZText(parts[i], signed_z);
     }
@@ -749,6 +853,7 @@ Result<std::string> FormatReportText(const v1::Report& r) {
   if (kind == "x") return FormatDayTotalsText(r.x(), "X-REPORT");
   if (kind == "hourly") return FormatHourlyText(r);
   if (kind == "items") return FormatItemsText(r);
+  if (kind == "departments") return FormatDepartmentsText(r);
   if (kind == "cashiers") return FormatCashiersText(r);
   if (kind == "tenders") return FormatTendersText(r);
   return Status::Invalid("no text form for a report of kind '" + kind + "'");
@@ -765,6 +870,7 @@ Result<std::string> FormatReportCsv(const v1::Report& r) {
   if (kind == "x") return FormatDayTotalsCsv(r.x());
   if (kind == "hourly") return FormatHourlyCsv(r);
   if (kind == "items") return FormatItemsCsv(r);
+  if (kind == "departments") return FormatDepartmentsCsv(r);
   if (kind == "cashiers") return FormatCashiersCsv(r);
   if (kind == "tenders") return FormatTendersCsv(r);
   return Status::Invalid("no CSV form for a report of kind '" + kind + "'");

@@ -168,6 +168,16 @@ int Calendar::HoursIn(const std::string& day) const {
   return static_cast<int>((DayStart(NextDay(day)) - DayStart(day)) / kHourUs);
 }
 
+Calendar::Days Calendar::WeekToDate(int64_t utc_us) const {
+  const std::string today = BusinessDay(utc_us);
+  return {WeekStartOf(today), today};
+}
+
+Calendar::Days Calendar::MonthToDate(int64_t utc_us) const {
+  const std::string today = BusinessDay(utc_us);
+  return {MonthStartOf(today), today};
+}
+
 const v1::TaxRateEntry* RateAt(const v1::StoreSettings& s, std::string_view code, int64_t utc_us) {
   const v1::TaxRateEntry* best = nullptr;
   for (const v1::TaxRateEntry& e : s.tax_rates()) {

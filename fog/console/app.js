@@ -4,26 +4,60 @@
 // requests storectl sends on fog/req) and the CSRF token of the session in
 // X-CSRF-Token. Errors come back as a FogResponse with ok false and error
 // set; they are shown as they are. Money is in minor units (int64 arrives as
-// a string in protobuf JSON), shown with two decimals.
+// a string in protobuf JSON), shown in the store's currency and locale
+// (fog.toml [store], sent with the session) by Intl.NumberFormat. "Today" is
+// the store's business day as the fog computes it (StoreStatus.businessDay,
+// in the store's zone and day start), never the browser's date.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
 let csrf = '';
 let tillsTimer = null;
 let lastStatus = null;
+// The store's terms from the session; amountFormat is built from them.
+let store = {locale: 'en-GB', currency: '', decimals: 2};
+let amountFormat = null;
 
-function money(minor) {
-  const n = Number(minor || 0);
-  const sign = n < 0 ? '-' : '';
-  const a = Math.abs(n);
-  return sign + Math.floor(a / 100) + '.' + String(a % 100).padStart(2, '0');
+function useStoreTerms(session) {
+  store = {
+    locale: session.locale || 'en-GB',
+    currency: session.currency || '',
+    decimals: Number(session.currencyDecimals ?? 2),
+  };
+  const digits = {minimumFractionDigits: store.decimals, maximumFractionDigits: store.decimals};
+  try {
+    amountFormat = new Intl.NumberFormat(store.locale, store.currency ?
+        {style: 'currency', currency: store.currency, ...digits} : digits);
+  } catch (e) {
+    amountFormat = new Intl.NumberFormat('en-GB', digits);  // an unknown locale
+  }
 }
 
-// "152.35" -> 15235; null when it is not an amount.
+// Minor units (a number or protobuf's int64 string) as a decimal string,
+// exactly: "-1234" with 2 decimals -> "-12.34".
+function decimalOf(minor) {
+  const n = BigInt(minor || 0);
+  const a = n < 0n ? -n : n;
+  const d = store.decimals;
+  const unit = 10n ** BigInt(d);
+  const frac = d > 0 ? '.' + String(a % unit).padStart(d, '0') : '';
+  return (n < 0n ? '-' : '') + String(a / unit) + frac;
+}
+
+// Intl formats a decimal string without rounding it through a double.
+function money(minor) {
+  const text = decimalOf(minor);
+  return amountFormat ? amountFormat.format(text) : text;
+}
+
+// "152.35" (or "152,35") -> 15235 with 2 decimals; null when it is not an
+// amount of the store's currency.
 function parseMoney(text) {
-  const m = /^\s*(-?)(\d+)(?:[.,](\d{1,2}))?\s*$/.exec(text);
+  const d = store.decimals;
+  const frac = d > 0 ? '(?:[.,](\\d{1,' + d + '}))?' : '';
+  const m = new RegExp('^\\s*(-?)(\\d+)' + frac + '\\s*$').exec(text);
   if (!m) return null;
-  const minor = Number(m[2]) * 100 + Number((m[3] || '0').padEnd(2, '0'));
+  const minor = Number(m[2]) * 10 ** d + Number((m[3] || '').padEnd(d, '0') || '0');
   return m[1] ? -minor : minor;
 }
 
@@ -36,15 +70,37 @@ function age(us, nowUs) {
   return Math.round(s / 3600) + ' h ago';
 }
 
-function dayOf(us) {
-  return new Date(Number(us) / 1000).toISOString().slice(0, 10);
-}
-
 function cell(row, text, cls) {
   const td = row.insertCell();
   td.textContent = text;
   if (cls) td.className = cls;
   return td;
+}
+
+// A POST answered with a file: saved under the name the fog gives it.
+async function download(url, body) {
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf},
+    body: JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+  if (r.status === 401) {
+    showLogin();
+    throw new Error('logged out: log in again');
+  }
+  if (!r.ok) {
+    const answer = await r.json().catch(() => ({}));
+    throw new Error(answer.error || 'HTTP ' + r.status);
+  }
+  const name = /filename="([^"]+)"/.exec(r.headers.get('Content-Disposition') || '');
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(await r.blob());
+  a.download = name ? name[1] : 'report.csv';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 }
 
 async function post(url, body, accept) {
@@ -73,10 +129,11 @@ const ask = (request) => post('/api/request', request);
 
 // Views -----------------------------------------------------------------
 
-const views = ['login', 'tills', 'closedown', 'z', 'ledger'];
+const views = ['login', 'tills', 'closedown', 'z', 'report', 'ledger'];
 
-function show(name) {
+function show(name, arg) {
   for (const v of views) $(v + '-view').hidden = v !== name;
+  document.body.classList.remove('nav-open');
   clearInterval(tillsTimer);
   tillsTimer = null;
   if (name === 'tills') {
@@ -86,6 +143,8 @@ function show(name) {
     prepareCloseDown();
   } else if (name === 'z') {
     prepareReports();
+  } else if (name === 'report') {
+    prepareReport(arg);
   } else if (name === 'ledger') {
     refreshLedger();
   }
@@ -93,8 +152,9 @@ function show(name) {
 
 function route() {
   if (!csrf) return showLogin();
-  const name = (location.hash || '#tills').slice(1);
-  show(views.includes(name) && name !== 'login' ? name : 'tills');
+  // "#report/departments": a view and its argument.
+  const [name, arg] = (location.hash || '#tills').slice(1).split('/');
+  show(views.includes(name) && name !== 'login' ? name : 'tills', arg);
 }
 
 function showLogin() {
@@ -147,7 +207,7 @@ async function prepareCloseDown() {
   clearTimeout(closeDownPoll);
   try {
     const s = await status();
-    if (!$('cd-day').value) $('cd-day').value = dayOf(s.timeUs);
+    if (!$('cd-day').value) $('cd-day').value = s.businessDay;
     const body = $('cd-drawers').tBodies[0];
     body.replaceChildren();
     for (const t of s.tills) {
@@ -158,7 +218,7 @@ async function prepareCloseDown() {
       const input = document.createElement('input');
       input.className = 'count';
       input.inputMode = 'decimal';
-      input.placeholder = '0.00';
+      input.placeholder = decimalOf(0);
       input.dataset.device = t.deviceId;
       row.insertCell().append(input);
     }
@@ -171,7 +231,7 @@ async function prepareCloseDown() {
 function closeDownRequest() {
   const day = $('cd-day').value;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error('Pick the business day to close.');
-  if (lastStatus && day > dayOf(lastStatus.timeUs)) {
+  if (lastStatus && day > lastStatus.businessDay) {
     throw new Error('Business day ' + day + ' is in the future: only today or an earlier day ' +
                     'can be closed.');
   }
@@ -183,7 +243,8 @@ function closeDownRequest() {
     if (minor === null || minor < 0) {
       input.classList.add('bad');
       throw new Error('Counted cash for ' + input.dataset.device + ' must be an amount of ' +
-                      '0.00 or more, e.g. 152.35 (got "' + input.value + '").');
+                      decimalOf(0) + ' or more, e.g. ' + decimalOf(15235) + ' (got "' +
+                      input.value + '").');
     }
     counted[input.dataset.device] = String(minor);
   }
@@ -260,7 +321,7 @@ async function prepareReports() {
   let today;
   try {
     const s = lastStatus || await status();
-    today = dayOf(s.timeUs);
+    today = s.businessDay;
   } catch (e) {
     $('z-error').textContent = e.message;
     return;
@@ -311,7 +372,7 @@ async function showZ(ev) {
       cell(row, money(d.expectedCash), 'num');
       cell(row, d.counted ? money(d.countedCash) : 'not counted', 'num');
       const os = Number(d.overShort);
-      cell(row, !d.counted ? 'unknown' : os === 0 ? '0.00' : (os > 0 ? 'over ' : 'short ') +
+      cell(row, !d.counted ? 'unknown' : os === 0 ? money(0) : (os > 0 ? 'over ' : 'short ') +
            money(Math.abs(os)), 'num over-short');
     }
   }
@@ -320,41 +381,164 @@ async function showZ(ev) {
       await post('/api/request?format=text', {report: {kind: 'z', businessDay: day}}, 'text');
 }
 
+// One bar per hour the fog lists (every local hour of the day, 23 to 25),
+// labelled with its local hour.
 function drawHourly(hours) {
   const svgNs = 'http://www.w3.org/2000/svg';
-  const w = 24 * 22 + 40, h = 160, base = 130;
+  const w = hours.length * 22 + 40, h = 160, base = 130;
   const svg = document.createElementNS(svgNs, 'svg');
   svg.setAttribute('width', w);
   svg.setAttribute('height', h);
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', 'Net sales per hour');
-  const byHour = new Map(hours.map((x) => [x.hour || 0, Number(x.sales) - Number(x.refunds)]));
-  const max = Math.max(1, ...byHour.values());
-  for (let hr = 0; hr < 24; ++hr) {
-    const v = Math.max(0, byHour.get(hr) || 0);
-    const bh = Math.round((v / max) * (base - 10));
+  const net = hours.map((x) => Math.max(0, Number(x.sales) - Number(x.refunds)));
+  const max = Math.max(1, ...net);
+  hours.forEach((x, i) => {
+    const bh = Math.round((net[i] / max) * (base - 10));
     const rect = document.createElementNS(svgNs, 'rect');
     rect.setAttribute('class', 'bar');
-    rect.setAttribute('x', 30 + hr * 22);
+    rect.setAttribute('x', 30 + i * 22);
     rect.setAttribute('y', base - bh);
     rect.setAttribute('width', 18);
     rect.setAttribute('height', bh);
     const title = document.createElementNS(svgNs, 'title');
-    title.textContent = hr + ':00 ' + money(v);
+    title.textContent = (x.label || '') + ' ' + money(net[i]);
     rect.append(title);
     svg.append(rect);
     const label = document.createElementNS(svgNs, 'text');
-    label.setAttribute('x', 30 + hr * 22);
+    label.setAttribute('x', 30 + i * 22);
     label.setAttribute('y', base + 14);
-    label.textContent = String(hr);
+    label.textContent = (x.label || String(i)).slice(0, 2);
     svg.append(label);
-  }
+  });
   const top = document.createElementNS(svgNs, 'text');
   top.setAttribute('x', 0);
   top.setAttribute('y', 10);
   top.textContent = money(max);
   svg.append(top);
   $('hourly-chart').replaceChildren(svg);
+}
+
+// Any report, of a day or a range -------------------------------------------
+
+// Each kind's table: column titles, the cells of a row, which cells are
+// amounts (summed into the total row) or counts (summed too).
+const reportKinds = {
+  x: {title: 'X-report (totals so far)'},
+  z: {title: 'Z-reports'},
+  hourly: {
+    title: 'Sales per hour', rows: (r) => r.hours,
+    columns: ['Hour', 'Receipts', 'Sales', 'Refunds', 'Net'],
+    cells: (h) => [h.label, h.receipts, h.sales, h.refunds, Number(h.sales) - Number(h.refunds)],
+    sums: [null, 'count', 'money', 'money', 'money'],
+  },
+  items: {
+    title: 'Items by revenue', rows: (r) => r.items,
+    columns: ['SKU', 'Name', 'Qty', 'Revenue', 'Refund qty', 'Refunds'],
+    cells: (i) => [i.sku, i.name, i.qty, i.revenue, i.refundQty, i.refundAmount],
+    sums: [null, null, 'count', 'money', 'count', 'money'],
+  },
+  departments: {
+    title: 'Departments', rows: (r) => r.departments,
+    columns: ['Department', 'Items', 'Qty', 'Lines', 'Gross', 'Refunds', 'Net', 'Tax'],
+    cells: (d) => [d.department, d.items, d.qty, d.lines, d.gross, d.refunds, d.net, d.tax],
+    sums: [null, 'count', 'count', 'count', 'money', 'money', 'money', 'money'],
+  },
+  cashiers: {
+    title: 'Cashiers', rows: (r) => r.cashiers,
+    columns: ['Cashier', 'Receipts', 'Sales', 'Refunds', 'Refunded', 'Voids', 'Voided',
+              'No-sale'],
+    cells: (c) => [c.cashier, c.receipts, c.sales, c.refundCount, c.refunds, c.voidCount, c.voids,
+                   c.noSaleCount],
+    sums: [null, 'count', 'money', 'count', 'money', 'count', 'money', 'count'],
+  },
+  tenders: {
+    title: 'Tenders', rows: (r) => r.x.tenders,
+    columns: ['Tender', 'Count', 'Sales', 'Refunds', 'Net'],
+    cells: (t) => [t.type, t.count, t.sales, t.refunds, Number(t.sales) - Number(t.refunds)],
+    sums: [null, 'count', 'money', 'money', 'money'],
+  },
+};
+let reportKind = 'x';
+let lastDays = null;  // {fromDay, toDay} or {period}
+
+function reportRequest(days) {
+  return {kind: reportKind, ...days};
+}
+
+async function prepareReport(kind) {
+  reportKind = reportKinds[kind] ? kind : 'x';
+  for (const a of document.querySelectorAll('#report-kinds a')) {
+    a.classList.toggle('current', a.getAttribute('href') === '#report/' + reportKind);
+  }
+  $('report-title').textContent = reportKinds[reportKind].title;
+  try {
+    const s = await status();
+    if (!$('r-from').value) $('r-from').value = s.businessDay;
+    if (!$('r-to').value) $('r-to').value = s.businessDay;
+  } catch (e) {
+    $('r-error').textContent = e.message;
+    return;
+  }
+  await showReport(lastDays || {fromDay: $('r-from').value, toDay: $('r-to').value});
+}
+
+async function showReport(days) {
+  $('r-error').textContent = '';
+  $('report-days').textContent = '';  // until the fog says which days it covers
+  lastDays = days;
+  const box = $('report-table');
+  box.replaceChildren();
+  $('report-text').textContent = '';
+  const spec = reportKinds[reportKind];
+  try {
+    const r = (await ask({report: reportRequest(days)})).report;
+    // A period resolves to days in the store's calendar: show which.
+    $('r-from').value = r.fromDay;
+    $('r-to').value = r.toDay;
+    $('report-days').textContent = r.fromDay === r.toDay ? 'Business day ' + r.fromDay :
+        'Business days ' + r.fromDay + ' to ' + r.toDay +
+        (r.openDays && r.openDays.length ? ' (not closed: ' + r.openDays.join(', ') + ')' : '');
+    if (spec.rows) {
+      box.append(reportTable(spec, spec.rows(r) || []));
+    } else {
+      $('report-text').textContent =
+          await post('/api/request?format=text', {report: reportRequest(days)}, 'text');
+    }
+  } catch (e) {
+    $('report-days').textContent = '';
+    // The fog's reason for an open day names storectl; here the day is
+    // closed on the Close-down page.
+    $('r-error').textContent = e.message.replace(/\(see storectl closedown, or report x\)/,
+                                                 '(close it on the Close-down page)');
+  }
+}
+
+function reportTable(spec, rows) {
+  const table = document.createElement('table');
+  table.className = 'report-table';
+  const head = table.createTHead().insertRow();
+  for (const h of spec.columns) {
+    const th = document.createElement('th');
+    th.textContent = h;
+    head.append(th);
+  }
+  const body = table.createTBody();
+  const totals = spec.sums.map(() => 0n);
+  const show = (v, sum) => (sum === 'money' ? money(v) : String(v ?? ''));
+  for (const x of rows) {
+    const row = body.insertRow();
+    spec.cells(x).forEach((v, i) => {
+      const sum = spec.sums[i];
+      if (sum) totals[i] += BigInt(v || 0);
+      cell(row, show(v, sum), sum ? 'num' : '');
+    });
+  }
+  const foot = table.createTFoot().insertRow();
+  spec.sums.forEach((sum, i) => {
+    cell(foot, i === 0 ? 'Total' : sum ? show(totals[i], sum) : '', sum ? 'num' : '');
+  });
+  return table;
 }
 
 // Ledger ----------------------------------------------------------------
@@ -405,6 +589,7 @@ async function login(ev) {
 
 function loggedIn(session) {
   csrf = session.csrfToken;
+  useStoreTerms(session);
   $('who').textContent = session.manager;
   $('nav').hidden = false;
   route();
@@ -428,6 +613,19 @@ window.addEventListener('DOMContentLoaded', async () => {
     $('z-error').textContent = e.message;
   }));
   $('z-print').addEventListener('click', () => window.print());
+  $('nav-toggle').addEventListener('click', () => document.body.classList.toggle('nav-open'));
+  $('report-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    showReport({fromDay: $('r-from').value, toDay: $('r-to').value});
+  });
+  $('r-week').addEventListener('click', () => showReport({period: 'week_to_date'}));
+  $('r-month').addEventListener('click', () => showReport({period: 'month_to_date'}));
+  $('r-csv').addEventListener('click', () => {
+    $('r-error').textContent = '';
+    download('/api/request?format=csv', {report: reportRequest(lastDays)})
+        .catch((e) => { $('r-error').textContent = e.message; });
+  });
+  $('r-print').addEventListener('click', () => window.print());
   window.addEventListener('hashchange', route);
   const r = await fetch('/api/session', {credentials: 'same-origin'});
   if (r.ok) {

@@ -255,6 +255,24 @@ v1::FogResponse Catalog::Show(const v1::CatalogShowRequest& request) {
   return r;
 }
 
+Result<std::map<std::string, std::string>> Catalog::Departments() {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare("SELECT sku, item FROM catalog_items"));
+  const int64_t now = clock_.NowMicros();
+  std::map<std::string, std::string> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    v1::CatalogItem item;
+    if (!item.ParseFromString(stmt.Blob(1))) {
+      return Status::Corruption("catalog item " + stmt.Text(0) + " in fog.db does not parse");
+    }
+    const v1::CatalogEntry* entry = catalog::EntryAt(item, now);
+    if (entry == nullptr && item.entries_size() > 0) entry = &item.entries(0);
+    out[item.sku()] = entry == nullptr ? "" : entry->department();
+  }
+  return out;
+}
+
 v1::FogResponse Catalog::Versions() {
   v1::FogResponse r;
   auto stmt = db_.Prepare(

@@ -94,6 +94,10 @@ class Catalog {
   FetchAnswer OnFetch(const std::string& device, const std::string& payload);
 
   uint64_t version() const { return version_; }
+  // sku -> the department of its entry in force now (or of its first entry
+  // when none is yet), for the department report; items without one map
+  // to "".
+  Result<std::map<std::string, std::string>> Departments();
 
  private:
   Result<v1::CatalogImportResponse> Apply(const v1::CatalogImportRequest& request,

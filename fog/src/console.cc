@@ -104,10 +104,22 @@ bool SameToken(const std::string& a, const std::string& b) {
   return a.size() == b.size() && !a.empty() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+// "store-1-departments-2026-11-30_2026-12-06.csv": only characters that
+// need no quoting in a header (a store id is the operator's text).
+std::string CsvFileName(const v1::Report& r) {
+  std::string name = r.store_id() + "-" + r.kind() + "-" + r.from_day();
+  if (r.to_day() != r.from_day()) name += "_" + r.to_day();
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+  }
+  return name + ".csv";
+}
+
 }  // namespace
 
-Console::Console(const ConsoleConfig& config, const Clock& clock, ConsoleBackend& backend)
-    : backend_(backend), config_(config), clock_(clock) {
+Console::Console(const ConsoleConfig& config, const Clock& clock, ConsoleBackend& backend,
+                 StoreTerms store)
+    : backend_(backend), config_(config), clock_(clock), store_(std::move(store)) {
   std::vector<std::string> hosts = config_.allowed_hosts;
   if (hosts.empty()) hosts = {config_.bind, "localhost"};
   for (const std::string& h : hosts) allowed_hosts_.push_back(HostName(h));
@@ -293,10 +305,19 @@ void Console::Login(const httplib::Request& req, httplib::Response& res) {
   // HTTP on the back-office host; see fog/README.md.)
   res.set_header("Set-Cookie",
                  std::string(kCookieName) + "=" + id + "; Path=/; HttpOnly; SameSite=Strict");
+  res.set_content(SessionJson(session), "application/json");
+}
+
+std::string Console::SessionJson(const Session& s) const {
   v1::ConsoleSession answer;
-  answer.set_manager(session.manager);
-  answer.set_csrf_token(session.csrf_token);
-  res.set_content(ToJson(answer), "application/json");
+  answer.set_manager(s.manager);
+  answer.set_csrf_token(s.csrf_token);
+  answer.set_store_name(store_.name);
+  answer.set_locale(store_.locale);
+  answer.set_currency(store_.currency);
+  answer.set_currency_decimals(store_.currency_decimals);
+  answer.set_time_zone(store_.time_zone);
+  return ToJson(answer);
 }
 
 std::optional<Console::Session> Console::Authenticate(const httplib::Request& req,
@@ -345,10 +366,7 @@ void Console::Logout(const httplib::Request& req, httplib::Response& res) {
 void Console::GetSession(const httplib::Request& req, httplib::Response& res) {
   auto session = Authenticate(req, res);
   if (!session) return;
-  v1::ConsoleSession answer;
-  answer.set_manager(session->manager);
-  answer.set_csrf_token(session->csrf_token);
-  res.set_content(ToJson(answer), "application/json");
+  res.set_content(SessionJson(*session), "application/json");
 }
 
 void Console::Request(const httplib::Request& req, httplib::Response& res) {
@@ -365,15 +383,22 @@ void Console::Request(const httplib::Request& req, httplib::Response& res) {
     Fail(res, 503, response.status().message());
     return;
   }
-  // ?format=text: a report as storectl prints it (common/report_text.h), so
-  // the printed Z reads the same from either.
-  if (req.get_param_value("format") == "text" && response->ok() && response->has_report()) {
-    auto text = FormatReportText(response->report());
-    if (!text.ok()) {
-      Fail(res, 400, text.status().message());
+  // ?format=text or csv: a report as storectl prints it (common/report_text.h),
+  // so the printed Z reads the same from either; csv as a file to save.
+  const std::string format = req.get_param_value("format");
+  if ((format == "text" || format == "csv") && response->ok() && response->has_report()) {
+    const v1::Report& report = response->report();
+    auto printed = format == "csv" ? FormatReportCsv(report) : FormatReportText(report);
+    if (!printed.ok()) {
+      Fail(res, 400, printed.status().message());
       return;
     }
-    res.set_content(*text, "text/plain; charset=utf-8");
+    if (format == "csv") {
+      res.set_header("Content-Disposition", "attachment; filename=\"" + CsvFileName(report) + "\"");
+      res.set_content(*printed, "text/csv; charset=utf-8");
+    } else {
+      res.set_content(*printed, "text/plain; charset=utf-8");
+    }
     return;
   }
   // 422: the fog understood and refused (e.g. a day in the future); the

@@ -74,8 +74,10 @@ class ConsoleBackend {
 
 class Console {
  public:
-  // `config` and `backend` must outlive the console.
-  Console(const ConsoleConfig& config, const Clock& clock, ConsoleBackend& backend);
+  // `config` and `backend` must outlive the console; `store` (fog.toml
+  // [store]) tells the pages how to print amounts.
+  Console(const ConsoleConfig& config, const Clock& clock, ConsoleBackend& backend,
+          StoreTerms store = {});
   ~Console();
   // Binds config.console.bind:port (an error if it cannot) and serves.
   Status Start();
@@ -99,6 +101,8 @@ class Console {
   // An action also needs its CSRF token and a same-origin Origin header.
   std::optional<Session> AuthenticateAction(const httplib::Request& req, httplib::Response& res);
   bool Idle(const Session& s, int64_t now_us) const;
+  // What login and GET /api/session answer: the session and the store's terms.
+  std::string SessionJson(const Session& s) const;
   // Whether `key` ("client ADDR" or "account NAME") has `limit` failed
   // logins within lockout_s before `now_us`; drops the older ones. Under mu_.
   bool LockedOut(const std::string& key, int limit, int64_t now_us);
@@ -111,6 +115,7 @@ class Console {
   ConsoleBackend& backend_;
   const ConsoleConfig& config_;
   const Clock& clock_;
+  const StoreTerms store_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 

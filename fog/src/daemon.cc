@@ -190,7 +190,7 @@ Status Fog::Impl::Open(const Env& env) {
   SN_RETURN_IF_ERROR(forwarder->Load());
   catalog = std::make_unique<Catalog>(*db, config, clock, *actions);
   SN_RETURN_IF_ERROR(catalog->Load());
-  reports = std::make_unique<Reports>(*db, config.store_id, *closedown, *settings);
+  reports = std::make_unique<Reports>(*db, config.store_id, *closedown, *settings, *catalog, clock);
   requests =
       std::make_unique<Requests>(config, clock,
                                  Requests::Components{*db, *trust, *ingest, *closedown, *reports,
@@ -250,7 +250,7 @@ Status Fog::Start() {
   f.client->Start();
   f.forwarder->Start([&f](const mqtt::Message& m) { f.Enqueue(m); });
   if (f.config.console.enabled) {
-    f.console = std::make_unique<Console>(f.config.console, f.clock, f);
+    f.console = std::make_unique<Console>(f.config.console, f.clock, f, f.config.store);
     SN_RETURN_IF_ERROR(f.console->Start());
   }
   spdlog::info("fog for store {} started, data in {}", store, f.config.data_dir);

@@ -64,6 +64,8 @@ void ReadModels::Add(const DecodedEvent& event, uint32_t part, bool covered) {
         v1::ItemTotal& it = NoteItem(&items_, day, l);
         it.set_qty(it.qty() + l.qty());
         it.set_revenue(it.revenue() + l.gross());
+        it.set_lines(it.lines() + 1);
+        it.set_tax(it.tax() + l.tax());
       }
       v1::CashierTotal& c = cashiers_[{day, CashierOf(event)}];
       c.set_receipts(c.receipts() + 1);
@@ -77,6 +79,7 @@ void ReadModels::Add(const DecodedEvent& event, uint32_t part, bool covered) {
         v1::ItemTotal& it = NoteItem(&items_, day, l);
         it.set_refund_qty(it.refund_qty() + l.qty());
         it.set_refund_amount(it.refund_amount() + l.gross());
+        it.set_refund_tax(it.refund_tax() + l.tax());
       }
       v1::CashierTotal& c = cashiers_[{day, CashierOf(event)}];
       c.set_refund_count(c.refund_count() + 1);
@@ -146,17 +149,20 @@ Result<std::vector<std::pair<std::string, v1::DayTotals>>> DayTotalsOf(sql::Db& 
   return out;
 }
 
-Result<std::vector<v1::DayTotals>> DayTotalsOfDay(sql::Db& db, const std::string& day) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt totals,
-                      db.Prepare("SELECT totals FROM day_totals WHERE business_day = ?"));
-  totals.Bind(1, day);
+Result<std::vector<v1::DayTotals>> DayTotalsOfDays(sql::Db& db, const std::string& from,
+                                                   const std::string& to) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt totals, db.Prepare("SELECT business_day, totals FROM day_totals "
+                                                   "WHERE business_day BETWEEN ? AND ? "
+                                                   "ORDER BY business_day, part, device_id"));
+  totals.Bind(1, from).Bind(2, to);
   std::vector<v1::DayTotals> out;
   while (true) {
     SN_ASSIGN_OR_RETURN(bool row, totals.Step());
     if (!row) break;
-    if (!out.emplace_back().ParseFromString(std::string(totals.BlobView(0)))) {
+    if (!out.emplace_back().ParseFromString(std::string(totals.BlobView(1)))) {
       return Status::Corruption("day_totals do not parse");
     }
+    out.back().set_business_day(totals.Text(0));
   }
   return out;
 }
@@ -234,12 +240,16 @@ Result<std::vector<v1::HourTotal>> HourTotalsOf(sql::Db& db, const std::string& 
   });
 }
 
-Result<std::vector<v1::ItemTotal>> ItemTotalsOf(sql::Db& db, const std::string& day, uint32_t top) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt s,
-                      db.Prepare("SELECT sku, name, qty, revenue, refund_qty, refund_amount "
-                                 "FROM item_totals WHERE business_day = ? ORDER BY "
-                                 "revenue DESC, sku LIMIT ?"));
-  s.Bind(1, day).Bind(2, top == 0 ? int64_t{-1} : int64_t{top});
+Result<std::vector<v1::ItemTotal>> ItemTotalsOf(sql::Db& db, const std::string& from,
+                                                const std::string& to, uint32_t top) {
+  // A name may differ between days (a catalog rename): the greatest one.
+  SN_ASSIGN_OR_RETURN(
+      sql::Stmt s,
+      db.Prepare("SELECT sku, MAX(name), SUM(qty), SUM(revenue) AS r, SUM(refund_qty), "
+                 "SUM(refund_amount), SUM(lines), SUM(tax), SUM(refund_tax) FROM item_totals "
+                 "WHERE business_day BETWEEN ? AND ? GROUP BY sku ORDER BY r DESC, sku "
+                 "LIMIT ?"));
+  s.Bind(1, from).Bind(2, to).Bind(3, top == 0 ? int64_t{-1} : int64_t{top});
   return sql::Rows(s, [](const sql::Stmt& r) {
     v1::ItemTotal i;
     i.set_sku(r.Text(0));
@@ -248,16 +258,21 @@ Result<std::vector<v1::ItemTotal>> ItemTotalsOf(sql::Db& db, const std::string& 
     i.set_revenue(r.Int(3));
     i.set_refund_qty(r.Int(4));
     i.set_refund_amount(r.Int(5));
+    i.set_lines(static_cast<uint64_t>(r.Int(6)));
+    i.set_tax(r.Int(7));
+    i.set_refund_tax(r.Int(8));
     return i;
   });
 }
 
-Result<std::vector<v1::CashierTotal>> CashierTotalsOf(sql::Db& db, const std::string& day) {
+Result<std::vector<v1::CashierTotal>> CashierTotalsOf(sql::Db& db, const std::string& from,
+                                                      const std::string& to) {
   SN_ASSIGN_OR_RETURN(sql::Stmt s,
-                      db.Prepare("SELECT cashier, receipts, sales, refund_count, refunds, "
-                                 "void_count, voids, no_sale_count FROM cashier_totals "
-                                 "WHERE business_day = ? ORDER BY cashier"));
-  s.Bind(1, day);
+                      db.Prepare("SELECT cashier, SUM(receipts), SUM(sales), SUM(refund_count), "
+                                 "SUM(refunds), SUM(void_count), SUM(voids), SUM(no_sale_count) "
+                                 "FROM cashier_totals WHERE business_day BETWEEN ? AND ? "
+                                 "GROUP BY cashier ORDER BY cashier"));
+  s.Bind(1, from).Bind(2, to);
   return sql::Rows(s, [](const sql::Stmt& r) {
     v1::CashierTotal c;
     c.set_cashier(r.Text(0));
@@ -315,15 +330,20 @@ Status ReadModels::Flush(sql::Db& db) {
     SN_RETURN_IF_ERROR(hour.Run());
   }
   SN_ASSIGN_OR_RETURN(sql::Stmt item,
-                      db.Prepare("INSERT INTO item_totals VALUES(?,?,?,?,?,?,?) ON CONFLICT DO "
+                      db.Prepare("INSERT INTO item_totals(business_day, sku, name, qty, revenue, "
+                                 "refund_qty, refund_amount, lines, tax, refund_tax) "
+                                 "VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO "
                                  "UPDATE SET name = IIF(name = '', excluded.name, name), "
                                  "qty = qty + excluded.qty, "
                                  "revenue = revenue + excluded.revenue, "
                                  "refund_qty = refund_qty + excluded.refund_qty, "
-                                 "refund_amount = refund_amount + excluded.refund_amount"));
+                                 "refund_amount = refund_amount + excluded.refund_amount, "
+                                 "lines = lines + excluded.lines, tax = tax + excluded.tax, "
+                                 "refund_tax = refund_tax + excluded.refund_tax"));
   for (const auto& [key, i] : items_) {
     item.Bind(1, key.first).Bind(2, key.second).Bind(3, i.name()).Bind(4, i.qty());
     item.Bind(5, i.revenue()).Bind(6, i.refund_qty()).Bind(7, i.refund_amount());
+    item.Bind(8, static_cast<int64_t>(i.lines())).Bind(9, i.tax()).Bind(10, i.refund_tax());
     SN_RETURN_IF_ERROR(item.Run());
   }
   SN_ASSIGN_OR_RETURN(sql::Stmt cashier,

@@ -67,8 +67,10 @@ Result<v1::DayTotals> LoadDayTotals(sql::Db& db, const std::string& day, uint32_
 Result<std::vector<std::pair<std::string, v1::DayTotals>>> DayTotalsOf(sql::Db& db,
                                                                        const std::string& day,
                                                                        uint32_t part);
-// The stored totals of every part and till of a day.
-Result<std::vector<v1::DayTotals>> DayTotalsOfDay(sql::Db& db, const std::string& day);
+// The stored totals of every part and till of the days from..to
+// (inclusive), in day order.
+Result<std::vector<v1::DayTotals>> DayTotalsOfDays(sql::Db& db, const std::string& from,
+                                                   const std::string& to);
 // The seqs of one journal that a (day, part, device) covers.
 struct DayRange {
   std::string device_id;
@@ -84,10 +86,13 @@ Result<std::vector<std::string>> DevicesWithEvents(sql::Db& db, const std::strin
 Result<std::set<std::string>> SealedDevices(sql::Db& db, const std::string& day);
 // The days whose DAY_SEALED event `device` has stored.
 Result<std::set<std::string>> DaysSealedBy(sql::Db& db, const std::string& device);
-// The report models of a day: hours in order; items by revenue (highest
-// first, then sku), at most `top` (0: all); cashiers in order.
+// The report models: a day's hours in order; items of the days from..to
+// (inclusive), summed per sku, by revenue (highest first, then sku), at
+// most `top` (0: all); cashiers of those days, summed, in order.
 Result<std::vector<v1::HourTotal>> HourTotalsOf(sql::Db& db, const std::string& day);
-Result<std::vector<v1::ItemTotal>> ItemTotalsOf(sql::Db& db, const std::string& day, uint32_t top);
-Result<std::vector<v1::CashierTotal>> CashierTotalsOf(sql::Db& db, const std::string& day);
+Result<std::vector<v1::ItemTotal>> ItemTotalsOf(sql::Db& db, const std::string& from,
+                                                const std::string& to, uint32_t top);
+Result<std::vector<v1::CashierTotal>> CashierTotalsOf(sql::Db& db, const std::string& from,
+                                                      const std::string& to);
 
 }  // namespace storenode::fog

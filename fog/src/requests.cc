@@ -148,6 +148,7 @@ Result<v1::StoreStatus> Requests::StoreStatus() {
   s.set_store_id(config_.store_id);
   s.set_software_version(STORENODE_VERSION);
   s.set_time_us(clock_.NowMicros());
+  s.set_business_day(c_.reports.Today());
   SN_ASSIGN_OR_RETURN(auto quarantined, c_.ingest.QuarantinedByDevice());
   for (const auto& [device, n] : quarantined) s.set_quarantine_count(s.quarantine_count() + n);
   s.set_events_stored(c_.ingest.events_total());

@@ -234,6 +234,13 @@ inline constexpr sql::Migration kFogMigrations[] = {
      "doc BLOB NOT NULL);"
      "UPDATE hour_totals SET hour = CAST(strftime('%s', business_day) AS INTEGER) + hour * 3600 "
      "WHERE hour < 24;"},
+    // The department report: sale lines and tax per item. Days booked
+    // before this version count 0 lines and 0 tax (their events are not
+    // booked again).
+    {5,
+     "ALTER TABLE item_totals ADD COLUMN lines INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE item_totals ADD COLUMN tax INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE item_totals ADD COLUMN refund_tax INTEGER NOT NULL DEFAULT 0;"},
 };
 // The schema version this software writes (the last migration's).
 inline constexpr int64_t kFogVersion = std::size(kFogMigrations);

@@ -4,11 +4,15 @@
 //   node console.mjs URL MANAGER PASSWORD ARTIFACT_DIR CONTROL_DIR
 // 1. log in; 2. see the three tills online; 3. run a close-down with counted
 // cash (after the page refused a negative count); 4. read the over/short on
-// the Z-report page; 5. ask the test (CONTROL_DIR/kill-till-3) to kill
-// till-3's simulator and see it go offline. A screenshot of each page goes to
-// ARTIFACT_DIR. Exit code 0 only if every step passed; the reason otherwise.
+// the Z-report page, amounts in the store's currency (en-GB, EUR: "€100.00");
+// 5. the department report week to date, and its CSV download; 6. every page
+// at 375 px wide: no horizontal page scroll, the nav folded behind Menu,
+// wide reports scrolling inside their box; 7. ask the test
+// (CONTROL_DIR/kill-till-3) to kill till-3's simulator and see it go offline.
+// A screenshot of each page goes to ARTIFACT_DIR. Exit code 0 only if every
+// step passed; the reason otherwise.
 import {chromium} from 'playwright-core';
-import {mkdirSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 
 const [url, manager, password, artifacts, control] = process.argv.slice(2);
 mkdirSync(artifacts, {recursive: true});
@@ -88,18 +92,75 @@ try {
   for (const d of ['till-1', 'till-2', 'till-3']) {
     rows[d] = await page.locator(`#over-short tr[data-device="${d}"] td`).allTextContents();
   }
-  const cents = (t) => Math.round(Number(t.replace(/^(over|short) /, '')) * 100);
+  // "€1,234.56", "short €1.25" -> minor units.
+  const cents = (t) => Math.round(Number(t.replace(/^(over|short) /, '').replace(/[€,]/g, '')) * 100);
   const [, , expected1, counted1, overShort1] = rows['till-1'];
-  if (counted1 !== '100.00') fail('till-1 counted ' + counted1);
+  if (counted1 !== '€100.00') fail('till-1 counted ' + counted1 + ', want €100.00');
   const want = 10000 - cents(expected1);
   const got = overShort1.startsWith('short') ? -cents(overShort1) : cents(overShort1);
   if (got !== want) fail(`till-1 over/short ${overShort1}, want ${want / 100}`);
-  if (!rows['till-2'][4].startsWith('short') && rows['till-2'][2] !== '0.00') {
+  if (!rows['till-2'][4].startsWith('short') && rows['till-2'][2] !== '€0.00') {
     fail('till-2 counted 0 but is not short: ' + rows['till-2']);
   }
   if (rows['till-3'][4] !== 'unknown') fail('till-3 was not counted: ' + rows['till-3']);
   console.log('over/short: ' + JSON.stringify(rows));
   await shot(page, '4-z-report');
+
+  step('departments, week to date, and its CSV download');
+  await page.click('a[href="#report/departments"]');
+  await page.locator('#report-table table tbody tr').first().waitFor();
+  const heads = await page.locator('#report-table th').allTextContents();
+  if (heads.join() !== 'Department,Items,Qty,Lines,Gross,Refunds,Net,Tax') {
+    fail('department columns: ' + heads);
+  }
+  await page.click('#r-week');
+  await page.locator('#report-days', {hasText: 'Business day'}).waitFor();
+  const from = await page.inputValue('#r-from');
+  const to = await page.inputValue('#r-to');
+  const today = await page.evaluate(() => lastStatus.businessDay);
+  if (to !== today) fail(`week to date ends ${to}, the store's business day is ${today}`);
+  if (new Date(from + 'T00:00:00Z').getUTCDay() !== 1) fail(`week to date starts ${from}: no Monday`);
+  const gross = await page.locator('#report-table tfoot td').nth(4).textContent();
+  if (!/^€\d{1,3}(,\d{3})*\.\d{2}$/.test(gross)) fail('gross total not in EUR, en-GB: ' + gross);
+  const [file] = await Promise.all([page.waitForEvent('download'), page.click('#r-csv')]);
+  const name = file.suggestedFilename();
+  if (!/-departments-\d{4}-\d{2}-\d{2}(_\d{4}-\d{2}-\d{2})?\.csv$/.test(name)) {
+    fail('CSV file name ' + name);
+  }
+  const csv = readFileSync(await file.path(), 'utf8').split('\n');
+  if (csv[0] !== 'department,items,qty,lines,gross_EUR,refund_qty,refunds_EUR,net_EUR,tax_EUR') {
+    fail('CSV header ' + csv[0]);
+  }
+  // The file's gross total is the page's: "12.34" there, "€12.34" here.
+  const fileGross = csv.slice(1).filter((l) => l).reduce((a, l) => a + cents(l.split(',')[4]), 0);
+  if (fileGross !== cents(gross)) fail(`CSV gross ${fileGross} cents, page ${gross}`);
+  await shot(page, '6b-departments');
+
+  step('a phone, 375 px wide: no page scroll sideways, nav folded, reports scroll in place');
+  await page.setViewportSize({width: 375, height: 740});
+  const sideways = () => page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  for (const view of ['#tills', '#closedown', '#z', '#report/departments', '#report/x',
+                      '#report/hourly', '#ledger']) {
+    await page.evaluate((h) => { location.hash = h; }, view);
+    await page.waitForTimeout(700);
+    const over = await sideways();
+    if (over > 0) fail(`${view} scrolls sideways by ${over} px at 375 px`);
+  }
+  if (await page.locator('nav#nav a[href="#tills"]').isVisible()) fail('the nav is not folded');
+  await page.click('#nav-toggle');
+  await page.locator('nav#nav a[href="#tills"]').waitFor({state: 'visible'});
+  await page.click('nav#nav a[href="#report/x"]');
+  await page.locator('#report-text', {hasText: 'X-REPORT'}).waitFor();
+  if (await page.locator('nav#nav a[href="#tills"]').isVisible()) fail('the nav stays open');
+  const inPlace = await page.evaluate(() => {
+    const pre = document.getElementById('report-text');
+    return pre.scrollWidth > pre.clientWidth && pre.clientWidth <= 375;
+  });
+  if (!inPlace) fail('the 80-column X-report does not scroll inside its box');
+  if (await sideways() > 0) fail('the X-report makes the page scroll sideways');
+  await shot(page, '7-phone');
+  await page.setViewportSize({width: 1100, height: 800});
 
   step('ledger page');
   await page.click('a[href="#ledger"]');

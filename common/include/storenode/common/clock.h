@@ -37,6 +37,15 @@ class ManualClock final : public Clock {
 std::string DayOf(int64_t micros);
 bool IsValidDay(const std::string& day);
 std::string NextDay(const std::string& day);
+// `day` moved by `n` days (negative: back); "" if the day is malformed.
+std::string AddDays(const std::string& day, int n);
+// Days from `from` to `to` (0 for the same day, negative when `to` is
+// earlier); both must be valid days.
+int DaysBetween(const std::string& from, const std::string& to);
+// The Monday of the ISO week of `day` (weeks start on Monday), and the 1st
+// of its month; "" if the day is malformed.
+std::string WeekStartOf(const std::string& day);
+std::string MonthStartOf(const std::string& day);
 // Micros at 00:00 UTC of the day; -1 if the day is malformed.
 int64_t DayStartMicros(const std::string& day);
 // "2026-11-26T15:00:00Z"

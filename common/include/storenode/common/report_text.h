@@ -6,7 +6,11 @@
 // Text fits an 80-column printer page, amounts right-aligned with two
 // decimals (Money::ToString); discounts and refunds read negative, voids
 // positive (they are not in net sales). CSV starts with a header row; amounts
-// are decimals ("12.34", refunds positive as stored), counts integers. Pure
+// are decimals ("12.34", refunds positive as stored), counts integers. A
+// header names the currency of its amount columns when the report knows it
+// ("sales_EUR"); the key-value forms (x, z) have a row "header,currency,EUR"
+// instead. A report of a range of days (Report from_day..to_day) says so in
+// its head ("Business days 2026-11-30 .. 2026-12-06 (7 days)"). Pure
 // functions, thread-safe.
 #pragma once
 
@@ -48,27 +52,36 @@ std::string FormatZText(const v1::ZReport& z, const v1::SignedZ* signed_z = null
 std::string FormatZCsv(const v1::ZReport& z);
 
 // Receipts, sales, refunds and net per hour of report.hours().
-// CSV header: hour,receipts,sales,refunds,net
+// CSV header: hour,start,receipts,sales_EUR,refunds_EUR,net_EUR
 std::string FormatHourlyText(const v1::Report& report);
 std::string FormatHourlyCsv(const v1::Report& report);
 
 // Quantity, revenue and refunds per item of report.items(), in their order.
-// CSV header: sku,name,qty,revenue,refund_qty,refund_amount
+// CSV header: sku,name,qty,revenue_EUR,refund_qty,refund_amount_EUR
 std::string FormatItemsText(const v1::Report& report);
 std::string FormatItemsCsv(const v1::Report& report);
 
 // Receipts, sales, refunds, voids and no-sale opens per cashier.
-// CSV header: cashier,receipts,sales,refund_count,refunds,void_count,voids,no_sale_count
+// CSV header:
+// cashier,receipts,sales_EUR,refund_count,refunds_EUR,void_count,voids_EUR,no_sale_count
 std::string FormatCashiersText(const v1::Report& report);
 std::string FormatCashiersCsv(const v1::Report& report);
 
 // Count, sales, refunds and net per tender of report.x().tenders().
-// CSV header: type,count,sales,refunds,net
+// CSV header: type,count,sales_EUR,refunds_EUR,net_EUR
 std::string FormatTendersText(const v1::Report& report);
 std::string FormatTendersCsv(const v1::Report& report);
 
-// Any Report by its kind ("z", "x", "hourly", "items", "cashiers", "tenders"):
-// for "z" every part (the Z, then its supplements) under one CSV header row.
+// Quantity, sale lines, gross, refunds, net and tax per department of
+// report.departments(), then their total.
+// CSV header: department,items,qty,lines,gross_EUR,refund_qty,refunds_EUR,net_EUR,tax_EUR
+std::string FormatDepartmentsText(const v1::Report& report);
+std::string FormatDepartmentsCsv(const v1::Report& report);
+
+// Any Report by its kind ("z", "x", "hourly", "items", "departments",
+// "cashiers", "tenders"): for "z" every part (the Zs, then their
+// supplements) under one CSV header row; the text of a range's z starts with
+// a page that lists its Zs, their sum and the days not closed.
 // InvalidArgument for another kind.
 Result<std::string> FormatReportText(const v1::Report& report);
 Result<std::string> FormatReportCsv(const v1::Report& report);

@@ -93,6 +93,14 @@ class Calendar {
   int64_t DayStart(const std::string& day) const;
   // How many report hours `day` has: 23, 24 or 25.
   int HoursIn(const std::string& day) const;
+  // The business days up to and including the one of `utc_us` (rule 1)
+  // since the Monday of its ISO week, or since the 1st of its month: on a
+  // Sunday at 02:00 with day_start 04:00 it is still Saturday's week.
+  struct Days {
+    std::string from, to;
+  };
+  Days WeekToDate(int64_t utc_us) const;
+  Days MonthToDate(int64_t utc_us) const;
 
  private:
   Zone zone_;
