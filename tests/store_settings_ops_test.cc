@@ -283,8 +283,30 @@ TEST_CASE("a fog refuses to issue store settings no till would take", "[settings
             "\"\nrates = [\"2026-01-01T00:00 1%\"]\n";
   }
   store.fog->store_config = many;
-  REQUIRE_FALSE(store.fog->Start().ok());
-  CHECK(WaitFor([&] { return !store.fog->Running(); }, std::chrono::seconds(10)));
+  // A crash point that is never reached: Start() returns without waiting
+  // for an answer that will not come.
+  store.fog->crash_at = "not-a-crash-point";
+  REQUIRE(store.fog->Start().ok());
+  CHECK(store.fog->Wait() == 2);
   CHECK_THAT(store.fog->Log(), Catch::Contains("[store]: the settings document would be "));
   CHECK_THAT(store.fog->Log(), Catch::Contains(" bytes, more than a till takes (65536)"));
+}
+
+TEST_CASE("a fog refuses to start with a rate edited in place, and issues nothing",
+          "[settings][integration]") {
+  Store store(1);
+  REQUIRE(store.fog->Start().ok());
+  REQUIRE(store.fog->Stop() == 0);
+  const std::string base = store.fog->store_config;
+  const size_t at = base.find("20%");
+  REQUIRE(at != std::string::npos);
+  store.fog->store_config = base.substr(0, at) + "21%" + base.substr(at + 3);
+  store.fog->crash_at = "not-a-crash-point";  // Start() does not wait for an answer
+  REQUIRE(store.fog->Start().ok());
+  CHECK(store.fog->Wait() == 2);
+  CHECK_THAT(store.fog->Log(), Catch::Contains("was edited or removed; a rate change is a new "
+                                               "entry"));
+  CHECK(QueryInt(store.fog->db_path(), "SELECT COUNT(*) FROM settings_versions") == 1);
+  CHECK(QueryInt(store.fog->db_path(), "SELECT COUNT(*) FROM actions WHERE kind = 'settings'") ==
+        1);
 }

@@ -59,14 +59,15 @@ Status SettingsIssuer::Load() {
     SN_RETURN_IF_ERROR(settings::Check(next));
     if (!versions_.empty()) {
       Status edit = settings::CheckOnlyAdds(current(), next);
-      if (!edit.ok()) return Status::Invalid(config_.source + ": [store]: " + edit.message());
+      // Both are the operator's to fix in fog.toml: exit 2, like a bad config.
+      if (!edit.ok()) return Status::Precondition(config_.source + ": [store]: " + edit.message());
     }
     Issued issued{next, settings::Sign(next, key_).SerializeAsString()};
     if (issued.signed_bytes.size() > topics::kMaxSettingsBytes) {
-      return Status::Invalid(config_.source + ": [store]: the settings document would be " +
-                             std::to_string(issued.signed_bytes.size()) +
-                             " bytes, more than a till takes (" +
-                             std::to_string(topics::kMaxSettingsBytes) + ")");
+      return Status::Precondition(config_.source + ": [store]: the settings document would be " +
+                                  std::to_string(issued.signed_bytes.size()) +
+                                  " bytes, more than a till takes (" +
+                                  std::to_string(topics::kMaxSettingsBytes) + ")");
     }
     sql::Transaction txn(db_);
     SN_RETURN_IF_ERROR(txn.begin_status());
