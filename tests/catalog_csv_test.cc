@@ -368,8 +368,6 @@ TEST_CASE(
   Store store(1);
   store.fog->store_config = kBerlinStore;
   REQUIRE(store.fog->Start().ok());
-  auto doc = files::Read(store.fog->data_dir() + "/settings.pb");
-  REQUIRE(doc.ok());
 
   Ran r = ImportWithStorectl(store, "calc-de.csv");
   INFO(r.err);
@@ -378,14 +376,8 @@ TEST_CASE(
 
   // A till of the store, at its own clock, the evening before the change.
   ManualClock clock(Utc("2026-11-30T18:00"));
+  store.OpenTillOnFogSettings(0, &clock);
   SimTill& till = store.tills[0];
-  edge::Options o;
-  o.journal_path = store.dir + "/till-1.db";
-  o.store_id = store.store_id;
-  o.device_id = "till-1";
-  o.settings = *doc;
-  o.clock = &clock;
-  till.journal = edge::Journal::Open(o).value();
   till.sync = edge::SyncEngine::Start(till.journal.get(), store.SyncOptionsFor()).value();
   REQUIRE(
       WaitFor([&] { return till.journal->catalog().version() == 1; }, std::chrono::seconds(30)));

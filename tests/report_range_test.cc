@@ -176,20 +176,12 @@ TEST_CASE(
     INFO(r->error());
     REQUIRE(r->ok());
   }
-  auto doc = files::Read(store.fog->data_dir() + "/settings.pb");
-  REQUIRE(doc.ok());
 
   // Monday 1 June to Wednesday 3 June 2026, CEST (+02:00): 10:00 local is
   // 08:00 UTC; 03:30 on Tuesday is still Monday's business day.
   ManualClock clock(Utc("2026-06-01T07:00"));
+  store.OpenTillOnFogSettings(0, &clock);
   SimTill& till = store.tills[0];
-  edge::Options o;
-  o.journal_path = store.dir + "/till-1.db";
-  o.store_id = store.store_id;
-  o.device_id = "till-1";
-  o.settings = *doc;
-  o.clock = &clock;
-  till.journal = edge::Journal::Open(o).value();
   auto sell = [&](const std::string& utc, const std::vector<Line>& lines, const std::string& day) {
     clock.Set(Utc(utc));
     auto rec = till.journal->RecordSale(SaleOf(lines));

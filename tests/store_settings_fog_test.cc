@@ -80,14 +80,8 @@ TEST_CASE(
 
   // The till is provisioned with the fog's document and its own clock.
   ManualClock clock(Utc("2026-06-30T10:00"));
+  store.OpenTillOnFogSettings(0, &clock);
   SimTill& till = store.tills[0];
-  edge::Options o;
-  o.journal_path = store.dir + "/till-1.db";
-  o.store_id = store.store_id;
-  o.device_id = "till-1";
-  o.settings = *doc;
-  o.clock = &clock;
-  till.journal = edge::Journal::Open(o).value();
 
   // Offline: 23:59 CEST at 19%, 00:00 at 16% (still the 30th: the day
   // starts at 04:00), 03:59 the 30th, 04:00 the 1st.
@@ -209,14 +203,9 @@ TEST_CASE("store settings: New York at 04:00 and Kolkata at +05:30 through a rea
                                 "\"\ncurrency = \"USD\"\n\n[store.tax.A]\nname = \"Sales tax\"\n"
                                 "rates = [\"2000-01-01T00:00 8%\"]\n";
       REQUIRE(store.fog->Start().ok());
-      auto doc = files::Read(store.fog->data_dir() + "/settings.pb");
-      REQUIRE(doc.ok());
       ManualClock clock(Utc(c.before_utc));
-      edge::Options o = sim::SimTillOptions(store.dir, store.store_id, "till-1");
-      o.settings = *doc;
-      o.clock = &clock;
+      store.OpenTillOnFogSettings(0, &clock);
       SimTill& till = store.tills[0];
-      till.journal = edge::Journal::Open(o).value();
       auto before = till.journal->RecordSale(Sale(1080));
       REQUIRE(before.ok());
       CHECK(before->business_day == "2026-07-14");

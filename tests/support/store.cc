@@ -7,6 +7,7 @@
 #include <map>
 #include <thread>
 
+#include "storenode/common/files.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/merkle.h"
 #include "storenode/common/sqlite.h"
@@ -60,6 +61,18 @@ void Store::OpenTill(size_t i, bool sync, int day_offset_minutes) {
     REQUIRE(engine.ok());
     t.sync = std::move(*engine);
   }
+}
+
+void Store::OpenTillOnFogSettings(size_t i, const Clock* clock) {
+  auto doc = files::Read(fog->data_dir() + "/settings.pb");
+  REQUIRE(doc.ok());
+  edge::Options o = sim::SimTillOptions(dir, store_id, sim::SimDeviceId(static_cast<int>(i + 1)));
+  o.settings = *doc;
+  o.clock = clock;
+  auto journal = edge::Journal::Open(o);
+  INFO(journal.status().ToString());
+  REQUIRE(journal.ok());
+  tills[i].journal = std::move(*journal);
 }
 
 void Store::CloseTill(size_t i) {

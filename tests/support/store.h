@@ -53,6 +53,10 @@ class Store {
   // which books its sales on earlier days, so a test can close several
   // business days today.
   void OpenTill(size_t i, bool sync = true, int day_offset_minutes = 0);
+  // Opens till i's journal as `storectl provision till --settings` would
+  // leave it: the fog's issued settings (data.dir/settings.pb), `clock`,
+  // no sync engine.
+  void OpenTillOnFogSettings(size_t i, const Clock* clock);
   void CloseTill(size_t i);
   void Sell(size_t i, uint64_t sales);
   // Asks for `day` until the answer holds at least `supplements`
