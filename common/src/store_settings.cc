@@ -89,8 +89,22 @@ Zone Zone::Utc() { return Zone(nullptr, "UTC"); }
 
 int Zone::OffsetMinutes(int64_t utc_us) const {
   if (tz_ == nullptr) return 0;
-  auto info = tz_->get_info(SysSeconds(SplitSeconds(utc_us).first));
-  return static_cast<int>(info.offset.count() / 60);
+  // The fog asks this for every event, mostly within one offset period:
+  // the last period looked up, per thread, spares date's search and the
+  // string it makes for the abbreviation.
+  thread_local struct {
+    const date::time_zone* tz = nullptr;
+    int64_t begin = 0, end = 0;  // seconds, [begin, end)
+    int minutes = 0;
+  } last;
+  const int64_t s = SplitSeconds(utc_us).first;
+  if (last.tz == tz_ && s >= last.begin && s < last.end) return last.minutes;
+  auto info = tz_->get_info(SysSeconds(s));
+  last.tz = tz_;
+  last.begin = info.begin.time_since_epoch().count();
+  last.end = info.end.time_since_epoch().count();
+  last.minutes = static_cast<int>(info.offset.count() / 60);
+  return last.minutes;
 }
 
 int64_t Zone::ToLocal(int64_t utc_us) const {

@@ -102,9 +102,9 @@ std::string SettingsIssuer::CheckEvent(const DecodedEvent& event) const {
   const v1::EventHeader& h = event.header;
   if (h.settings_version() == 0) return "";
   auto issued = versions_.find(h.settings_version());
-  std::string at = "seq " + std::to_string(h.seq()) + ": ";
+  auto at = [&] { return "seq " + std::to_string(h.seq()) + ": "; };  // only for a reason
   if (issued == versions_.end()) {
-    return at + "store settings version " + std::to_string(h.settings_version()) +
+    return at() + "store settings version " + std::to_string(h.settings_version()) +
            " was never issued by this fog";
   }
   const v1::StoreSettings& s = issued->second.settings;
@@ -131,8 +131,8 @@ std::string SettingsIssuer::CheckEvent(const DecodedEvent& event) const {
                                                                    h.wall_time_us())
                                            : e->rate_bp() == l.tax_rate_bp());
     if (!rate_ok || e->name() != l.tax_name()) {
-      return at + "line " + std::to_string(i + 1) + ": tax " + l.tax_code() + " '" + l.tax_name() +
-             "' at " + Percent(l.tax_rate_bp()) + ", but store settings version " +
+      return at() + "line " + std::to_string(i + 1) + ": tax " + l.tax_code() + " '" +
+             l.tax_name() + "' at " + Percent(l.tax_rate_bp()) + ", but store settings version " +
              std::to_string(s.version()) + " have " +
              (e ? "'" + e->name() + "' at " + Percent(e->rate_bp()) : std::string("no such code")) +
              " at " + calendar_->zone().Format(h.wall_time_us());
