@@ -337,20 +337,6 @@ TEST_CASE("catalog csv: effective_from without an offset is the store's local ti
 
 namespace {
 
-// A Berlin store whose tax table has the German fixture's codes.
-constexpr const char* kBerlinStore = R"(name = "Käseladen"
-time_zone = "Europe/Berlin"
-currency = "EUR"
-
-[store.tax.A]
-name = "Standard"
-rates = ["2000-01-01T00:00 19%"]
-
-[store.tax.B]
-name = "Reduced"
-rates = ["2000-01-01T00:00 7%"]
-)";
-
 Ran ImportWithStorectl(Store& store, const std::string& file, std::vector<std::string> extra = {}) {
   std::vector<std::string> args = {"catalog",  "import",           kFixtures + file,
                                    "--broker", store.broker.uri(), "--insecure",
@@ -366,7 +352,7 @@ TEST_CASE(
     "a till; a bad file is refused whole",
     "[catalog][csv][integration]") {
   Store store(1);
-  store.fog->store_config = kBerlinStore;
+  store.fog->store_config = BerlinStoreConfig("Käseladen");  // the fixture's codes
   REQUIRE(store.fog->Start().ok());
 
   Ran r = ImportWithStorectl(store, "calc-de.csv");

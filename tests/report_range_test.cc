@@ -20,20 +20,6 @@ namespace {
 
 int64_t Utc(const std::string& text) { return settings::ParseLocalTime(text).value(); }
 
-constexpr const char* kBerlinStore = R"(name = "Musterladen Mitte"
-time_zone = "Europe/Berlin"
-day_start = "04:00"
-currency = "EUR"
-
-[store.tax.A]
-name = "Standard"
-rates = ["2000-01-01T00:00 19%"]
-
-[store.tax.B]
-name = "Reduced"
-rates = ["2000-01-01T00:00 7%"]
-)";
-
 // GIFT is sold but not in the catalog; SOAP has no department: both are
 // "(none)". Catalog prices do not matter here: the sales name theirs.
 constexpr const char* kCatalog =
@@ -165,7 +151,7 @@ TEST_CASE(
     "days; bad ranges are refused with the reason",
     "[reports][integration]") {
   Store store(1);
-  store.fog->store_config = kBerlinStore;
+  store.fog->store_config = BerlinStoreConfig("Musterladen Mitte", "04:00");
   REQUIRE(store.fog->Start().ok());
   {
     v1::FogRequest req;

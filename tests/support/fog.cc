@@ -122,4 +122,11 @@ fog::StoreTerms SimStoreTerms() {
   return t;
 }
 
+std::string BerlinStoreConfig(const std::string& name, const std::string& day_start) {
+  return "name = \"" + name + "\"\ntime_zone = \"Europe/Berlin\"\nday_start = \"" + day_start +
+         "\"\ncurrency = \"EUR\"\n\n[store.tax.A]\nname = \"Standard\"\n"
+         "rates = [\"2000-01-01T00:00 19%\"]\n\n[store.tax.B]\nname = \"Reduced\"\n"
+         "rates = [\"2000-01-01T00:00 7%\"]\n";
+}
+
 }  // namespace storenode::testing

@@ -68,6 +68,10 @@ class FogProcess {
 // sim::SimStoreConfig writes).
 fog::StoreTerms SimStoreTerms();
 
+// [store] terms (after the id) of a store in Europe/Berlin in EUR with the
+// German rates since 2000: A "Standard" 19%, B "Reduced" 7%.
+std::string BerlinStoreConfig(const std::string& name, const std::string& day_start = "00:00");
+
 std::string ReadFile(const std::string& path);
 
 }  // namespace storenode::testing
