@@ -90,64 +90,76 @@ ChainRows RowsOf(const v1::ZReport& z);
 //   chain_tax            (store_id, business_day, currency, tax_code, rate_bp)
 //   chain_tenders        (store_id, business_day, currency, tender)
 //   chain_missing_tills  (store_id, business_day, device_id)
-// One text serves both: they differ only in the integer type and SQLite's
-// WITHOUT ROWID.
-#define SN_CHAIN_SCHEMA(INT, WITHOUT_ROWID)                                            \
-  "CREATE TABLE IF NOT EXISTS chain_stores ("                                          \
-  " store_id TEXT NOT NULL PRIMARY KEY, store_name TEXT NOT NULL,"                     \
-  " first_day TEXT NOT NULL, last_day TEXT NOT NULL, last_closed_day TEXT NOT NULL,"   \
-  " parts " INT " NOT NULL)" WITHOUT_ROWID                                             \
-  ";\n"                                                                                \
-  "CREATE TABLE IF NOT EXISTS chain_days ("                                            \
-  " store_id TEXT NOT NULL, business_day TEXT NOT NULL, currency TEXT NOT NULL,"       \
-  " currency_decimals " INT " NOT NULL, z_number " INT " NOT NULL, closed " INT        \
-  " NOT NULL,"                                                                         \
-  " supplements " INT " NOT NULL, receipts " INT " NOT NULL, gross_sales " INT         \
-  " NOT NULL,"                                                                         \
-  " discounts " INT " NOT NULL, refund_count " INT " NOT NULL, refunds " INT           \
-  " NOT NULL,"                                                                         \
-  " net_sales " INT " NOT NULL, tax " INT " NOT NULL, rounding " INT                   \
-  " NOT NULL,"                                                                         \
-  " void_count " INT " NOT NULL, voids " INT " NOT NULL, drawers_counted " INT         \
-  " NOT NULL,"                                                                         \
-  " drawers_not_counted " INT " NOT NULL, cash_counted " INT                           \
-  " NOT NULL,"                                                                         \
-  " over_short " INT " NOT NULL, forced " INT " NOT NULL, missing_tills " INT          \
-  " NOT NULL,"                                                                         \
-  " PRIMARY KEY (store_id, business_day, currency))" WITHOUT_ROWID                     \
-  ";\n"                                                                                \
-  "CREATE INDEX IF NOT EXISTS chain_days_by_day ON chain_days (business_day);\n"       \
-  "CREATE TABLE IF NOT EXISTS chain_tax ("                                             \
-  " store_id TEXT NOT NULL, business_day TEXT NOT NULL, currency TEXT NOT NULL,"       \
-  " currency_decimals " INT " NOT NULL, tax_code TEXT NOT NULL, rate_bp " INT          \
-  " NOT NULL,"                                                                         \
-  " name TEXT NOT NULL,"                                                               \
-  " net " INT " NOT NULL, tax " INT " NOT NULL, gross " INT                            \
-  " NOT NULL,"                                                                         \
-  " PRIMARY KEY (store_id, business_day, currency, tax_code, rate_bp))" WITHOUT_ROWID  \
-  ";\n"                                                                                \
-  "CREATE INDEX IF NOT EXISTS chain_tax_by_day ON chain_tax (business_day);\n"         \
-  "CREATE TABLE IF NOT EXISTS chain_tenders ("                                         \
-  " store_id TEXT NOT NULL, business_day TEXT NOT NULL, currency TEXT NOT NULL,"       \
-  " currency_decimals " INT                                                            \
-  " NOT NULL, tender TEXT NOT NULL,"                                                   \
-  " tender_count " INT " NOT NULL, sales " INT                                         \
-  " NOT NULL,"                                                                         \
-  " refunds " INT                                                                      \
-  " NOT NULL,"                                                                         \
-  " PRIMARY KEY (store_id, business_day, currency, tender))" WITHOUT_ROWID             \
-  ";\n"                                                                                \
-  "CREATE INDEX IF NOT EXISTS chain_tenders_by_day ON chain_tenders (business_day);\n" \
-  "CREATE TABLE IF NOT EXISTS chain_missing_tills ("                                   \
-  " store_id TEXT NOT NULL, business_day TEXT NOT NULL, device_id TEXT NOT NULL,"      \
-  " z_number " INT                                                                     \
-  " NOT NULL,"                                                                         \
-  " PRIMARY KEY (store_id, business_day, device_id))" WITHOUT_ROWID                    \
-  ";\n"                                                                                \
-  "CREATE INDEX IF NOT EXISTS chain_missing_tills_by_day ON chain_missing_tills (business_day);\n"
-inline constexpr std::string_view kChainSchemaSqlite = SN_CHAIN_SCHEMA("INTEGER", " WITHOUT ROWID");
-inline constexpr std::string_view kChainSchemaPg = SN_CHAIN_SCHEMA("BIGINT", "");
-#undef SN_CHAIN_SCHEMA
+// The two texts differ only in SQLite's WITHOUT ROWID (a test holds them to
+// that); BIGINT has INTEGER affinity in SQLite.
+inline constexpr std::string_view kChainSchemaPg = R"sql(
+CREATE TABLE IF NOT EXISTS chain_stores (
+  store_id TEXT NOT NULL PRIMARY KEY, store_name TEXT NOT NULL,
+  first_day TEXT NOT NULL, last_day TEXT NOT NULL, last_closed_day TEXT NOT NULL,
+  parts BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS chain_days (
+  store_id TEXT NOT NULL, business_day TEXT NOT NULL, currency TEXT NOT NULL,
+  currency_decimals BIGINT NOT NULL, z_number BIGINT NOT NULL, closed BIGINT NOT NULL,
+  supplements BIGINT NOT NULL, receipts BIGINT NOT NULL, gross_sales BIGINT NOT NULL,
+  discounts BIGINT NOT NULL, refund_count BIGINT NOT NULL, refunds BIGINT NOT NULL,
+  net_sales BIGINT NOT NULL, tax BIGINT NOT NULL, rounding BIGINT NOT NULL,
+  void_count BIGINT NOT NULL, voids BIGINT NOT NULL, drawers_counted BIGINT NOT NULL,
+  drawers_not_counted BIGINT NOT NULL, cash_counted BIGINT NOT NULL,
+  over_short BIGINT NOT NULL, forced BIGINT NOT NULL, missing_tills BIGINT NOT NULL,
+  PRIMARY KEY (store_id, business_day, currency));
+CREATE INDEX IF NOT EXISTS chain_days_by_day ON chain_days (business_day);
+CREATE TABLE IF NOT EXISTS chain_tax (
+  store_id TEXT NOT NULL, business_day TEXT NOT NULL, currency TEXT NOT NULL,
+  currency_decimals BIGINT NOT NULL, tax_code TEXT NOT NULL, rate_bp BIGINT NOT NULL,
+  name TEXT NOT NULL, net BIGINT NOT NULL, tax BIGINT NOT NULL, gross BIGINT NOT NULL,
+  PRIMARY KEY (store_id, business_day, currency, tax_code, rate_bp));
+CREATE INDEX IF NOT EXISTS chain_tax_by_day ON chain_tax (business_day);
+CREATE TABLE IF NOT EXISTS chain_tenders (
+  store_id TEXT NOT NULL, business_day TEXT NOT NULL, currency TEXT NOT NULL,
+  currency_decimals BIGINT NOT NULL, tender TEXT NOT NULL, tender_count BIGINT NOT NULL,
+  sales BIGINT NOT NULL, refunds BIGINT NOT NULL,
+  PRIMARY KEY (store_id, business_day, currency, tender));
+CREATE INDEX IF NOT EXISTS chain_tenders_by_day ON chain_tenders (business_day);
+CREATE TABLE IF NOT EXISTS chain_missing_tills (
+  store_id TEXT NOT NULL, business_day TEXT NOT NULL, device_id TEXT NOT NULL,
+  z_number BIGINT NOT NULL,
+  PRIMARY KEY (store_id, business_day, device_id));
+CREATE INDEX IF NOT EXISTS chain_missing_tills_by_day ON chain_missing_tills (business_day);
+)sql";
+inline constexpr std::string_view kChainSchemaSqlite = R"sql(
+CREATE TABLE IF NOT EXISTS chain_stores (
+  store_id TEXT NOT NULL PRIMARY KEY, store_name TEXT NOT NULL,
+  first_day TEXT NOT NULL, last_day TEXT NOT NULL, last_closed_day TEXT NOT NULL,
+  parts BIGINT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chain_days (
+  store_id TEXT NOT NULL, business_day TEXT NOT NULL, currency TEXT NOT NULL,
+  currency_decimals BIGINT NOT NULL, z_number BIGINT NOT NULL, closed BIGINT NOT NULL,
+  supplements BIGINT NOT NULL, receipts BIGINT NOT NULL, gross_sales BIGINT NOT NULL,
+  discounts BIGINT NOT NULL, refund_count BIGINT NOT NULL, refunds BIGINT NOT NULL,
+  net_sales BIGINT NOT NULL, tax BIGINT NOT NULL, rounding BIGINT NOT NULL,
+  void_count BIGINT NOT NULL, voids BIGINT NOT NULL, drawers_counted BIGINT NOT NULL,
+  drawers_not_counted BIGINT NOT NULL, cash_counted BIGINT NOT NULL,
+  over_short BIGINT NOT NULL, forced BIGINT NOT NULL, missing_tills BIGINT NOT NULL,
+  PRIMARY KEY (store_id, business_day, currency)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS chain_days_by_day ON chain_days (business_day);
+CREATE TABLE IF NOT EXISTS chain_tax (
+  store_id TEXT NOT NULL, business_day TEXT NOT NULL, currency TEXT NOT NULL,
+  currency_decimals BIGINT NOT NULL, tax_code TEXT NOT NULL, rate_bp BIGINT NOT NULL,
+  name TEXT NOT NULL, net BIGINT NOT NULL, tax BIGINT NOT NULL, gross BIGINT NOT NULL,
+  PRIMARY KEY (store_id, business_day, currency, tax_code, rate_bp)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS chain_tax_by_day ON chain_tax (business_day);
+CREATE TABLE IF NOT EXISTS chain_tenders (
+  store_id TEXT NOT NULL, business_day TEXT NOT NULL, currency TEXT NOT NULL,
+  currency_decimals BIGINT NOT NULL, tender TEXT NOT NULL, tender_count BIGINT NOT NULL,
+  sales BIGINT NOT NULL, refunds BIGINT NOT NULL,
+  PRIMARY KEY (store_id, business_day, currency, tender)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS chain_tenders_by_day ON chain_tenders (business_day);
+CREATE TABLE IF NOT EXISTS chain_missing_tills (
+  store_id TEXT NOT NULL, business_day TEXT NOT NULL, device_id TEXT NOT NULL,
+  z_number BIGINT NOT NULL,
+  PRIMARY KEY (store_id, business_day, device_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS chain_missing_tills_by_day ON chain_missing_tills (business_day);
+)sql";
 
 // A parameter or a column: an integer or a text (blob: bytes, not text).
 // SQL NULL never occurs in these tables or queries.
@@ -179,9 +191,10 @@ inline constexpr int kMaxChainReportDays = 366;
 enum class ChainBy { kStore, kDay, kTax, kTender };
 
 struct ChainQuery {
-  std::string from_day, to_day;  // YYYY-MM-DD, inclusive
-  std::string store_id;          // "" for every store
-  std::string by = "store";      // "store", "day", "tax" or "tender"
+  // (Initializers, so that designated ChainQuery{...} may omit any.)
+  std::string from_day = "", to_day = "";  // YYYY-MM-DD, inclusive
+  std::string store_id = "";               // "" for every store
+  std::string by = "store";                // "store", "day", "tax" or "tender"
 };
 
 // Checks a query: days valid, from <= to, at most 366 days, a known
