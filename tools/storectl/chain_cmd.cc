@@ -13,7 +13,8 @@
 // interrupted, or once: then exit 0 when every store has closed the day, 1
 // when some have not. Both only read; the file is opened read-only, also
 // while ledger-sink writes it. Exit 2 for bad arguments or a file without
-// the read models.
+// the read models (or that cannot be reached). --pg takes a libpq connection string
+// ("host=... dbname=ledger user=headoffice") and reads in a read-only session.
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -23,6 +24,7 @@
 
 #include "commands.h"
 #include "ledger/chain_models.h"
+#include "ledger/chain_pg.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/sqlite.h"
 
@@ -57,12 +59,36 @@ void AddSourceOptions(CLI::App* cmd, ChainSource* source) {
   db->excludes(pg);
 }
 
-// The read models' connection, read-only; Fail()'s code on failure.
-int OpenSource(const ChainSource& s, std::unique_ptr<sql::Db>* db) {
-  if (!s.pg.empty()) {
-    return Fail(kExitUsage, "--pg is not yet supported by storectl chain; use --db LEDGER.db");
+// The read models, opened read-only: a SQLite file or a PostgreSQL database.
+struct OpenedSource {
+  std::unique_ptr<sql::Db> db;
+  std::unique_ptr<ledger::PgChainConnection> pg;
+  ledger::SqlQuery query;
+  std::string name;  // for messages
+};
+
+// Fail()'s code on failure.
+int OpenSource(const ChainSource& s, OpenedSource* out) {
+  if (s.db.empty() == s.pg.empty()) {
+    return Fail(kExitUsage, "name the ledger once: --db LEDGER.db or --pg CONNINFO");
   }
-  if (s.db.empty()) return Fail(kExitUsage, "name the ledger: --db LEDGER.db or --pg CONNINFO");
+  if (!s.pg.empty()) {
+    out->name = "PostgreSQL";
+    auto pg = ledger::PgChainConnection::Connect(s.pg, /*read_only=*/true);
+    if (!pg.ok()) return Fail(kExitUsage, pg.status().message());
+    out->pg = std::move(pg).value();
+    out->query = out->pg->Query();
+    int64_t tables = 0;
+    Status st = out->query(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'chain_days'"
+        " AND table_schema = current_schema()",
+        {}, [&](std::span<const ledger::SqlArg> row) { tables = std::get<int64_t>(row[0].v); });
+    if (!st.ok()) return Fail(kExitUsage, st.message());
+    if (tables == 0)
+      return Fail(kExitUsage, "the database holds no chain read models (table chain_days)");
+    return kExitOk;
+  }
+  out->name = s.db;
   std::error_code ec;
   // SQLite would quietly open nothing; say the file is missing instead.
   if (!std::filesystem::is_regular_file(s.db, ec))
@@ -78,7 +104,8 @@ int OpenSource(const ChainSource& s, std::unique_ptr<sql::Db>* db) {
   if (!has.ok() || *has == 0) {
     return Fail(kExitUsage, s.db + " holds no chain read models (table chain_days)");
   }
-  *db = std::move(opened).value();
+  out->db = std::move(opened).value();
+  out->query = ledger::SqliteQuery(*out->db);
   return kExitOk;
 }
 
@@ -86,10 +113,10 @@ int ChainReport(const ChainReportArgs& a) {
   if (auto checked = ledger::CheckChainQuery(a.query); !checked.ok()) {
     return Fail(kExitUsage, checked.status().message());
   }
-  std::unique_ptr<sql::Db> db;
-  if (int code = OpenSource(a.source, &db); code != kExitOk) return code;
-  auto report = ledger::QueryChainReport(a.query, ledger::SqliteQuery(*db));
-  if (!report.ok()) return Fail(kExitFailed, a.source.db + ": " + report.status().message());
+  OpenedSource source;
+  if (int code = OpenSource(a.source, &source); code != kExitOk) return code;
+  auto report = ledger::QueryChainReport(a.query, source.query);
+  if (!report.ok()) return Fail(kExitFailed, source.name + ": " + report.status().message());
   if (a.format == "json") {
     std::cout << ledger::FormatChainReportJson(*report);
   } else if (a.format == "csv") {
@@ -105,15 +132,15 @@ volatile std::sig_atomic_t interrupted = 0;
 int ChainWatch(const ChainWatchArgs& a) {
   if (!IsValidDay(a.day))
     return Fail(kExitUsage, "--day '" + a.day + "' is not a day (YYYY-MM-DD)");
-  std::unique_ptr<sql::Db> db;
-  if (int code = OpenSource(a.source, &db); code != kExitOk) return code;
+  OpenedSource source;
+  if (int code = OpenSource(a.source, &source); code != kExitOk) return code;
   if (!a.once) {
     std::signal(SIGINT, [](int) { interrupted = 1; });
     std::signal(SIGTERM, [](int) { interrupted = 1; });
   }
   while (true) {
-    auto watch = ledger::QueryChainWatch(a.day, ledger::SqliteQuery(*db));
-    if (!watch.ok()) return Fail(kExitFailed, a.source.db + ": " + watch.status().message());
+    auto watch = ledger::QueryChainWatch(a.day, source.query);
+    if (!watch.ok()) return Fail(kExitFailed, source.name + ": " + watch.status().message());
     if (a.once) {
       std::cout << (a.format == "json" ? ledger::FormatChainWatchJson(*watch)
                                        : ledger::FormatChainWatchText(*watch));
