@@ -22,6 +22,7 @@
 #include "support/fog.h"
 #include "support/harness.h"
 #include "support/run.h"
+#include "support/store.h"
 
 namespace storenode::testing {
 namespace {
@@ -755,6 +756,146 @@ TEST_CASE("PostgreSQL keeps the same read models and answers the same reports as
       dir, "storectl",
       {"chain", "watch", "--pg", pg.conninfo(), "--db", sqlite, "--day", "2026-12-02", "--once"});
   CHECK(both.code == 2);
+}
+
+}  // namespace storenode::testing
+
+namespace storenode::testing {
+
+TEST_CASE(
+    "a real store's forced Z and its supplement add up in the chain report to the day its "
+    "journals hold",
+    "[chain-report][integration]") {
+  Store store(3, "store-real");
+  REQUIRE(store.fog->Start().ok());
+  for (size_t i = 0; i < 3; ++i) store.OpenTill(i);
+  for (size_t i = 0; i < 3; ++i) store.Sell(i, 60);
+  const std::string day = store.tills[0].journal->business_day();
+  REQUIRE(store.WaitSynced());
+  store.tills[2].sync.reset();  // till-3 goes offline and keeps selling
+  store.Sell(2, 25);
+
+  // till-1 counted 1.25 over; till-2 and till-3 not counted.
+  v1::FogRequest xreq;
+  xreq.mutable_report()->set_kind("x");
+  xreq.mutable_report()->set_business_day(day);
+  const v1::DayTotals x = store.fog->Ask(xreq).value().report().x();
+  int64_t till1_expected = 0;
+  for (const auto& d : x.drawers()) {
+    if (d.device_id() == "till-1") till1_expected = d.expected();
+  }
+  auto closed = store.CloseDay(day, {{"till-1", till1_expected + 125}}, /*force=*/true,
+                               std::chrono::seconds(3));
+  REQUIRE(closed.closed());
+  store.tills[2].sync = std::move(
+      edge::SyncEngine::Start(store.tills[2].journal.get(), store.SyncOptionsFor()).value());
+  const v1::CloseDownResponse after = store.WaitSupplements(day, 1);
+
+  const std::string dir = MakeTempDir("chain");
+  const std::string path = dir + "/ledger.db";
+  {
+    auto db = sql::Db::Open(path);
+    REQUIRE(db.ok());
+    REQUIRE(ledger::CreateChainSchemaSqlite(**db).ok());
+    // The verbatim Z bytes, as the ledger stores them.
+    for (const v1::SignedZ& s : {after.z(), after.supplements(0)}) {
+      v1::ZReport z;
+      REQUIRE(z.ParseFromString(s.z()));
+      REQUIRE(ledger::ApplyChainRows(ledger::RowsOf(z), ledger::SqliteExec(**db)).ok());
+    }
+  }
+  const v1::ZReport z = DecodeZ(after.z());
+  REQUIRE(z.forced());
+  const v1::DayTotals want = DayFromJournals(store, day);  // every event of the day, all tills
+
+  const ChainQuery q{.from_day = day, .to_day = day};
+  const v1::ChainReport by_store = Report(path, q);
+  REQUIRE(by_store.currencies_size() == 1);
+  CHECK(by_store.currencies(0).currency() == z.currency());
+  const v1::ChainFigures& f = by_store.currencies(0).rows(0).figures();
+  CHECK(by_store.currencies(0).rows(0).store_id() == "store-real");
+  CHECK(f.closed() == 1);
+  CHECK(f.supplements() == 1);
+  CHECK(f.receipts() == want.receipt_count());
+  CHECK(f.receipts() > 0);
+  CHECK(f.gross_sales() == want.gross_sales());
+  CHECK(f.discounts() == want.discounts());
+  CHECK(f.refunds() == want.refunds());
+  CHECK(f.voids() == want.voids());
+  CHECK(f.net_sales() == want.net_sales());
+  CHECK(f.rounding() == want.rounding());
+  int64_t tax = 0;
+  for (const v1::TaxTotal& t : want.taxes()) tax += t.tax();
+  CHECK(f.tax() == tax);
+  CHECK(f.drawers_counted() == 1);
+  CHECK(f.over_short() == 125);
+  CHECK(f.forced() == 1);
+  CHECK(f.missing_tills() == 1);
+
+  const v1::ChainReport by_tax = Report(path, By("tax", q));
+  REQUIRE(by_tax.currencies(0).rows_size() == want.taxes_size());
+  for (int i = 0; i < want.taxes_size(); ++i) {
+    const v1::TaxTotal& got = by_tax.currencies(0).rows(i).tax();
+    CHECK(got.tax_code() == want.taxes(i).tax_code());
+    CHECK(got.rate_bp() == want.taxes(i).rate_bp());
+    CHECK(got.gross() == want.taxes(i).gross());
+    CHECK(got.tax() == want.taxes(i).tax());
+  }
+  const v1::ChainReport by_tender = Report(path, By("tender", q));
+  REQUIRE(by_tender.currencies(0).rows_size() == want.tenders_size());
+  for (int i = 0; i < want.tenders_size(); ++i) {
+    const v1::TenderTotal& got = by_tender.currencies(0).rows(i).tender();
+    CHECK(got.type() == want.tenders(i).type());
+    CHECK(got.count() == want.tenders(i).count());
+    CHECK(got.sales() == want.tenders(i).sales());
+    CHECK(got.refunds() == want.tenders(i).refunds());
+  }
+
+  const v1::ChainWatch w = Watch(path, day);
+  CHECK(w.stores() == 1);
+  CHECK(w.closed() == 1);
+  REQUIRE(w.forced_size() == 1);
+  CHECK(w.forced(0).z_number() == z.z_number());
+  CHECK(w.forced(0).missing_tills_size() == 1);
+  CHECK(w.forced(0).missing_tills(0) == "till-3");
+}
+
+}  // namespace storenode::testing
+
+namespace storenode::testing {
+
+TEST_CASE(
+    "storectl chain watch re-prints until interrupted and shows a close-down stored "
+    "meanwhile",
+    "[chain-report]") {
+  const std::string dir = MakeTempDir("chain");
+  const std::string path = LedgerWith(dir, Chain());
+  auto watch = Process::Spawn({std::string(SN_BIN_DIR) + "/storectl", "chain", "watch", "--db",
+                               path, "--day", "2026-12-03", "--every", "0.2"},
+                              dir + "/watch.out", dir + "/watch.err");
+  REQUIRE(watch.ok());
+  auto printed = [&](const std::string& what) {
+    return harness::WaitFor(
+        [&] { return ReadFile(dir + "/watch.out").find(what) != std::string::npos; },
+        std::chrono::seconds(10));
+  };
+  REQUIRE(printed("Business day 2026-12-03: 2 of 3 stores closed"));
+
+  // store-a closes 12-03 while the watch reads the file.
+  {
+    auto db = sql::Db::Open(path);
+    REQUIRE(db.ok());
+    ZIn a4{.store = "store-a", .day = "2026-12-03", .z = 4, .receipts = 1, .gross = 100};
+    sql::Transaction tx(**db);
+    REQUIRE(ledger::ApplyChainRows(ledger::RowsOf(MakeZ(a4)), ledger::SqliteExec(**db)).ok());
+    REQUIRE(tx.Commit().ok());
+  }
+  REQUIRE(printed("Business day 2026-12-03: 3 of 3 stores closed"));
+  watch->Kill(SIGINT);
+  CHECK(watch->Wait().code == 0);
+  const std::string out = ReadFile(dir + "/watch.out");
+  CHECK(out.starts_with("as of "));
+  CHECK(ReadFile(dir + "/watch.err").empty());
 }
 
 }  // namespace storenode::testing

@@ -11,10 +11,11 @@
 // or tender, each currency on its own. watch names the stores that have not
 // closed the day yet and the day's forced close-downs, every SECONDS until
 // interrupted, or once: then exit 0 when every store has closed the day, 1
-// when some have not. Both only read; the file is opened read-only, also
-// while ledger-sink writes it. Exit 2 for bad arguments or a file without
-// the read models (or that cannot be reached). --pg takes a libpq connection string
-// ("host=... dbname=ledger user=headoffice") and reads in a read-only session.
+// when some have not. Both only read: the file is opened read-only (also
+// while ledger-sink writes it); --pg takes a libpq connection string
+// ("host=... dbname=ledger user=headoffice") and reads in a read-only
+// session. Exit 2 for bad arguments or a ledger without the read models, 1
+// when PostgreSQL cannot be reached or a query fails.
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -75,7 +76,7 @@ int OpenSource(const ChainSource& s, OpenedSource* out) {
   if (!s.pg.empty()) {
     out->name = "PostgreSQL";
     auto pg = ledger::PgChainConnection::Connect(s.pg, /*read_only=*/true);
-    if (!pg.ok()) return Fail(kExitUsage, pg.status().message());
+    if (!pg.ok()) return Fail(kExitFailed, pg.status().message());
     out->pg = std::move(pg).value();
     out->query = out->pg->Query();
     int64_t tables = 0;
@@ -83,7 +84,7 @@ int OpenSource(const ChainSource& s, OpenedSource* out) {
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'chain_days'"
         " AND table_schema = current_schema()",
         {}, [&](std::span<const ledger::SqlArg> row) { tables = std::get<int64_t>(row[0].v); });
-    if (!st.ok()) return Fail(kExitUsage, st.message());
+    if (!st.ok()) return Fail(kExitFailed, st.message());
     if (tables == 0)
       return Fail(kExitUsage, "the database holds no chain read models (table chain_days)");
     return kExitOk;
