@@ -178,8 +178,10 @@ using SqlQuery =
 // Adds a Z's rows: the caller's transaction, the caller's exactly-once.
 Status ApplyChainRows(const ChainRows& rows, const SqlExec& exec);
 
-// The seams over one SQLite connection (which must outlive them). A query's
-// integer columns come back as int64, the others as text.
+// The seams over one SQLite connection (which must outlive them), for the
+// ledger's SQLite backend and storectl. A query's integer columns come back
+// as int64, blobs as blobs, the others as text. Each call prepares its
+// statement afresh.
 SqlExec SqliteExec(sql::Db& db);
 SqlQuery SqliteQuery(sql::Db& db);
 

@@ -54,7 +54,8 @@ Result<std::unique_ptr<PgChainConnection>> PgChainConnection::Connect(const std:
   }
   // Notices ("relation ... already exists, skipping") are not errors and
   // must not reach a report's stderr.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   std::unique_ptr<PgChainConnection> c(new PgChainConnection(conn));
   if (read_only) SN_RETURN_IF_ERROR(c->Script("SET default_transaction_read_only = on"));
   return c;
