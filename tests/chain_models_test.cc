@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "harness/postgres.h"
-#include "ledger/chain_pg.h"
+#include "ledger/sql_conn.h"
 #include "storenode/common/money.h"
 #include "storenode/common/sqlite.h"
 #include "support/fog.h"
@@ -176,14 +176,13 @@ std::vector<ZIn> Chain() {
 // own transaction as the ledger stores it.
 std::string LedgerWith(const std::string& dir, const std::vector<ZIn>& zs) {
   const std::string path = dir + "/ledger.db";
-  auto db = sql::Db::Open(path);
+  auto db = ledger::OpenSqlite(path, {});
   REQUIRE(db.ok());
-  REQUIRE(ledger::CreateChainSchemaSqlite(**db).ok());
-  const ledger::SqlExec exec = ledger::SqliteExec(**db);
+  REQUIRE((*db)->Script(ledger::kChainSchemaSqlite).ok());
   for (const ZIn& in : zs) {
-    sql::Transaction tx(**db);
+    ledger::SqlTxn tx(**db);
     REQUIRE(tx.begin_status().ok());
-    const Status s = ledger::ApplyChainRows(ledger::RowsOf(MakeZ(in)), exec);
+    const Status s = ledger::ApplyChainRows(ledger::RowsOf(MakeZ(in)), **db);
     INFO(s.ToString());
     REQUIRE(s.ok());
     REQUIRE(tx.Commit().ok());
@@ -192,21 +191,18 @@ std::string LedgerWith(const std::string& dir, const std::vector<ZIn>& zs) {
 }
 
 v1::ChainReport Report(const std::string& path, ChainQuery q) {
-  sql::OpenOptions o;
-  o.create = false;
-  o.read_only = true;
-  auto db = sql::Db::Open(path, o);
+  auto db = ledger::OpenSqlite(path, {.read_only = true});
   REQUIRE(db.ok());
-  auto r = ledger::QueryChainReport(q, ledger::SqliteQuery(**db));
+  auto r = ledger::QueryChainReport(q, **db);
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return *r;
 }
 
 v1::ChainWatch Watch(const std::string& path, const std::string& day) {
-  auto db = sql::Db::Open(path);
+  auto db = ledger::OpenSqlite(path, {});
   REQUIRE(db.ok());
-  auto w = ledger::QueryChainWatch(day, ledger::SqliteQuery(**db));
+  auto w = ledger::QueryChainWatch(day, **db);
   INFO(w.status().ToString());
   REQUIRE(w.ok());
   return *w;
@@ -606,9 +602,9 @@ TEST_CASE(
         "unknown grouping 'week' (store, day, tax or tender)");
   CHECK(ledger::CheckChainQuery({.from_day = "2025-06-02", .to_day = "2026-06-02"}).ok());
 
-  auto db = sql::Db::Open(MakeTempDir("chain") + "/ledger.db");
+  auto db = ledger::OpenSqlite(MakeTempDir("chain") + "/ledger.db", {});
   REQUIRE(db.ok());
-  auto watch = ledger::QueryChainWatch("12/02/2026", ledger::SqliteQuery(**db));
+  auto watch = ledger::QueryChainWatch("12/02/2026", **db);
   REQUIRE_FALSE(watch.ok());
   CHECK(watch.status().message() == "'12/02/2026' is not a business day (want YYYY-MM-DD)");
 }
@@ -667,7 +663,7 @@ TEST_CASE("storectl chain report and watch print the read models of a ledger fil
   CHECK(missing.code == 2);
   CHECK(missing.err == "storectl: no ledger file at " + dir + "/none.db\n");
   const std::string plain = dir + "/plain.db";
-  REQUIRE(sql::Db::Open(plain).ok());
+  REQUIRE(ledger::OpenSqlite(plain, {}).ok());
   Ran no_models =
       RunTool(dir, "storectl", {"chain", "watch", "--db", plain, "--day", "2026-12-01", "--once"});
   CHECK(no_models.code == 2);
@@ -686,15 +682,14 @@ TEST_CASE("PostgreSQL keeps the same read models and answers the same reports as
   const Status started = pg.Start();
   INFO(started.ToString() << "\n" << ReadFile(pg.log_path()));
   REQUIRE(started.ok());
-  auto conn = ledger::PgChainConnection::Connect(pg.conninfo(), /*read_only=*/false);
+  auto conn = ledger::OpenPostgres(pg.conninfo());
   INFO(conn.status().ToString());
   REQUIRE(conn.ok());
   REQUIRE((*conn)->Script(ledger::kChainSchemaPg).ok());
   REQUIRE((*conn)->Script(ledger::kChainSchemaPg).ok());  // IF NOT EXISTS: again is a no-op
-  const ledger::SqlExec exec = (*conn)->Exec();
   for (const ZIn& in : Chain()) {
     REQUIRE((*conn)->Script("BEGIN").ok());
-    const Status s = ledger::ApplyChainRows(ledger::RowsOf(MakeZ(in)), exec);
+    const Status s = ledger::ApplyChainRows(ledger::RowsOf(MakeZ(in)), **conn);
     INFO(s.ToString());
     REQUIRE(s.ok());
     REQUIRE((*conn)->Script("COMMIT").ok());
@@ -703,7 +698,7 @@ TEST_CASE("PostgreSQL keeps the same read models and answers the same reports as
   const std::string sqlite = LedgerWith(dir, Chain());
 
   auto pg_report = [&](const ChainQuery& q) {
-    auto r = ledger::QueryChainReport(q, (*conn)->Query());
+    auto r = ledger::QueryChainReport(q, **conn);
     INFO(r.status().ToString());
     REQUIRE(r.ok());
     return *r;
@@ -717,15 +712,16 @@ TEST_CASE("PostgreSQL keeps the same read models and answers the same reports as
     CHECK(from_pg.SerializeAsString() == Report(sqlite, q).SerializeAsString());
   }
   for (const std::string day : {"2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04"}) {
-    auto w = ledger::QueryChainWatch(day, (*conn)->Query());
+    auto w = ledger::QueryChainWatch(day, **conn);
     REQUIRE(w.ok());
     CHECK(w->SerializeAsString() == Watch(sqlite, day).SerializeAsString());
   }
 
   // A read-only session refuses to write.
-  auto reader = ledger::PgChainConnection::Connect(pg.conninfo(), /*read_only=*/true);
+  auto reader = ledger::OpenPostgres(pg.conninfo());
   REQUIRE(reader.ok());
-  const Status write = ledger::ApplyChainRows(ledger::RowsOf(MakeZ(Chain()[0])), (*reader)->Exec());
+  REQUIRE((*reader)->Script("SET default_transaction_read_only = on").ok());
+  const Status write = ledger::ApplyChainRows(ledger::RowsOf(MakeZ(Chain()[0])), **reader);
   CHECK_FALSE(write.ok());
   CHECK(write.message().find("read-only transaction") != std::string::npos);
 
@@ -794,14 +790,14 @@ TEST_CASE(
   const std::string dir = MakeTempDir("chain");
   const std::string path = dir + "/ledger.db";
   {
-    auto db = sql::Db::Open(path);
+    auto db = ledger::OpenSqlite(path, {});
     REQUIRE(db.ok());
-    REQUIRE(ledger::CreateChainSchemaSqlite(**db).ok());
+    REQUIRE((*db)->Script(ledger::kChainSchemaSqlite).ok());
     // The verbatim Z bytes, as the ledger stores them.
     for (const v1::SignedZ& s : {after.z(), after.supplements(0)}) {
       v1::ZReport z;
       REQUIRE(z.ParseFromString(s.z()));
-      REQUIRE(ledger::ApplyChainRows(ledger::RowsOf(z), ledger::SqliteExec(**db)).ok());
+      REQUIRE(ledger::ApplyChainRows(ledger::RowsOf(z), **db).ok());
     }
   }
   const v1::ZReport z = DecodeZ(after.z());
@@ -883,11 +879,11 @@ TEST_CASE(
 
   // store-a closes 12-03 while the watch reads the file.
   {
-    auto db = sql::Db::Open(path);
+    auto db = ledger::OpenSqlite(path, {});
     REQUIRE(db.ok());
     ZIn a4{.store = "store-a", .day = "2026-12-03", .z = 4, .receipts = 1, .gross = 100};
-    sql::Transaction tx(**db);
-    REQUIRE(ledger::ApplyChainRows(ledger::RowsOf(MakeZ(a4)), ledger::SqliteExec(**db)).ok());
+    ledger::SqlTxn tx(**db);
+    REQUIRE(ledger::ApplyChainRows(ledger::RowsOf(MakeZ(a4)), **db).ok());
     REQUIRE(tx.Commit().ok());
   }
   REQUIRE(printed("Business day 2026-12-03: 3 of 3 stores closed"));

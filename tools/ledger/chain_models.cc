@@ -88,24 +88,10 @@ constexpr std::string_view kInsertMissingTill =
     "INSERT INTO chain_missing_tills (store_id, business_day, device_id, z_number)"
     " VALUES (?, ?, ?, ?) ON CONFLICT (store_id, business_day, device_id) DO NOTHING";
 
-SqlArg Text(std::string s) { return SqlArg{std::move(s)}; }
-SqlArg Int(int64_t n) { return SqlArg{n}; }
-SqlArg Int(uint64_t n) { return SqlArg{static_cast<int64_t>(n)}; }
-SqlArg Int(Money m) { return SqlArg{m.minor()}; }
-
-// A column as an integer: SQLite answers int64, a PostgreSQL layer may
-// answer the text of a bigint or a numeric sum.
-int64_t AsInt(const SqlArg& a) {
-  if (const int64_t* n = std::get_if<int64_t>(&a.v)) return *n;
-  const std::string& s = std::get<std::string>(a.v);
-  int64_t n = 0;
-  std::from_chars(s.data(), s.data() + s.size(), n);
-  return n;
-}
-std::string AsText(const SqlArg& a) {
-  if (const std::string* s = std::get_if<std::string>(&a.v)) return *s;
-  return std::to_string(std::get<int64_t>(a.v));
-}
+SqlValue Text(std::string s) { return SqlValue(std::move(s)); }
+SqlValue Num(int64_t n) { return SqlValue(n); }
+SqlValue Num(uint64_t n) { return SqlValue(static_cast<int64_t>(n)); }
+SqlValue Num(Money m) { return SqlValue(m.minor()); }
 
 }  // namespace
 
@@ -177,122 +163,45 @@ ChainRows RowsOf(const v1::ZReport& z) {
   return r;
 }
 
-Status ApplyChainRows(const ChainRows& rows, const SqlExec& exec) {
+Status ApplyChainRows(const ChainRows& rows, SqlConn& db) {
   const ChainDayRow& d = rows.day;
   const std::string closed_day = d.closed != 0 ? d.business_day : "";
-  const SqlArg store[] = {Text(d.store_id), Text(rows.store_name), Text(d.business_day),
-                          Text(d.business_day), Text(closed_day)};
-  SN_RETURN_IF_ERROR(exec(kUpsertStore, store));
+  const SqlValue store[] = {Text(d.store_id), Text(rows.store_name), Text(d.business_day),
+                            Text(d.business_day), Text(closed_day)};
+  SN_RETURN_IF_ERROR(db.Run(kUpsertStore, store));
 
-  const SqlArg day[] = {Text(d.store_id), Text(d.business_day), Text(d.currency),
-                        Int(static_cast<int64_t>(d.currency_decimals)), Int(d.z_number),
-                        // kDayFigures order
-                        Int(d.closed), Int(d.supplements), Int(d.receipts), Int(d.gross_sales),
-                        Int(d.discounts), Int(d.refund_count), Int(d.refunds), Int(d.net_sales),
-                        Int(d.tax), Int(d.rounding), Int(d.void_count), Int(d.voids),
-                        Int(d.drawers_counted), Int(d.drawers_not_counted), Int(d.cash_counted),
-                        Int(d.over_short), Int(d.forced), Int(d.missing_tills)};
+  const SqlValue day[] = {Text(d.store_id), Text(d.business_day), Text(d.currency),
+                          Num(static_cast<int64_t>(d.currency_decimals)), Num(d.z_number),
+                          // kDayFigures order
+                          Num(d.closed), Num(d.supplements), Num(d.receipts), Num(d.gross_sales),
+                          Num(d.discounts), Num(d.refund_count), Num(d.refunds), Num(d.net_sales),
+                          Num(d.tax), Num(d.rounding), Num(d.void_count), Num(d.voids),
+                          Num(d.drawers_counted), Num(d.drawers_not_counted), Num(d.cash_counted),
+                          Num(d.over_short), Num(d.forced), Num(d.missing_tills)};
   static_assert(std::size(day) == 5 + std::size(kDayFigures));
-  SN_RETURN_IF_ERROR(exec(UpsertDay(), day));
+  SN_RETURN_IF_ERROR(db.Run(UpsertDay(), day));
 
   for (const ChainTaxRow& x : rows.taxes) {
-    const SqlArg tax[] = {Text(d.store_id), Text(d.business_day),
-                          Text(d.currency), Int(static_cast<int64_t>(d.currency_decimals)),
-                          Text(x.tax_code), Int(static_cast<int64_t>(x.rate_bp)),
-                          Text(x.name),     Int(x.net),
-                          Int(x.tax),       Int(x.gross)};
-    SN_RETURN_IF_ERROR(exec(kUpsertTax, tax));
+    const SqlValue tax[] = {Text(d.store_id), Text(d.business_day),
+                            Text(d.currency), Num(static_cast<int64_t>(d.currency_decimals)),
+                            Text(x.tax_code), Num(static_cast<int64_t>(x.rate_bp)),
+                            Text(x.name),     Num(x.net),
+                            Num(x.tax),       Num(x.gross)};
+    SN_RETURN_IF_ERROR(db.Run(kUpsertTax, tax));
   }
   for (const ChainTenderRow& x : rows.tenders) {
-    const SqlArg tender[] = {Text(d.store_id), Text(d.business_day),
-                             Text(d.currency), Int(static_cast<int64_t>(d.currency_decimals)),
-                             Text(x.type),     Int(x.count),
-                             Int(x.sales),     Int(x.refunds)};
-    SN_RETURN_IF_ERROR(exec(kUpsertTender, tender));
+    const SqlValue tender[] = {Text(d.store_id), Text(d.business_day),
+                               Text(d.currency), Num(static_cast<int64_t>(d.currency_decimals)),
+                               Text(x.type),     Num(x.count),
+                               Num(x.sales),     Num(x.refunds)};
+    SN_RETURN_IF_ERROR(db.Run(kUpsertTender, tender));
   }
   for (const std::string& device : rows.missing_tills) {
-    const SqlArg till[] = {Text(d.store_id), Text(d.business_day), Text(device), Int(d.z_number)};
-    SN_RETURN_IF_ERROR(exec(kInsertMissingTill, till));
+    const SqlValue till[] = {Text(d.store_id), Text(d.business_day), Text(device), Num(d.z_number)};
+    SN_RETURN_IF_ERROR(db.Run(kInsertMissingTill, till));
   }
   return Status::Ok();
 }
-
-// SQLite.
-
-namespace {
-
-struct Finalize {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using RawStmt = std::unique_ptr<sqlite3_stmt, Finalize>;
-
-Result<RawStmt> PrepareBound(sql::Db& db, std::string_view sql, std::span<const SqlArg> args) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db.raw(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr) !=
-      SQLITE_OK) {
-    return db.Error("prepare chain statement");
-  }
-  RawStmt stmt(raw);
-  for (size_t i = 0; i < args.size(); ++i) {
-    const int at = static_cast<int>(i) + 1;
-    int rc;
-    if (const int64_t* n = std::get_if<int64_t>(&args[i].v)) {
-      rc = sqlite3_bind_int64(raw, at, *n);
-    } else {
-      const std::string& s = std::get<std::string>(args[i].v);
-      rc = args[i].blob
-               ? sqlite3_bind_blob(raw, at, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT)
-               : sqlite3_bind_text(raw, at, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    }
-    if (rc != SQLITE_OK) return db.Error("bind chain statement");
-  }
-  return stmt;
-}
-
-}  // namespace
-
-SqlExec SqliteExec(sql::Db& db) {
-  return [&db](std::string_view sql, std::span<const SqlArg> args) -> Status {
-    SN_ASSIGN_OR_RETURN(RawStmt stmt, PrepareBound(db, sql, args));
-    if (sqlite3_step(stmt.get()) != SQLITE_DONE) return db.Error("chain statement");
-    return Status::Ok();
-  };
-}
-
-SqlQuery SqliteQuery(sql::Db& db) {
-  return [&db](std::string_view sql, std::span<const SqlArg> args,
-               const std::function<void(std::span<const SqlArg>)>& on_row) -> Status {
-    SN_ASSIGN_OR_RETURN(RawStmt stmt, PrepareBound(db, sql, args));
-    std::vector<SqlArg> row;
-    while (true) {
-      const int rc = sqlite3_step(stmt.get());
-      if (rc == SQLITE_DONE) return Status::Ok();
-      if (rc != SQLITE_ROW) return db.Error("chain query");
-      const int n = sqlite3_column_count(stmt.get());
-      row.assign(n, SqlArg{});
-      for (int c = 0; c < n; ++c) {
-        switch (sqlite3_column_type(stmt.get(), c)) {
-          case SQLITE_INTEGER:
-            row[c].v = static_cast<int64_t>(sqlite3_column_int64(stmt.get(), c));
-            break;
-          case SQLITE_BLOB: {
-            const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt.get(), c));
-            row[c].v = std::string(p == nullptr ? "" : p, sqlite3_column_bytes(stmt.get(), c));
-            row[c].blob = true;
-            break;
-          }
-          default: {
-            const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), c));
-            row[c].v = std::string(p == nullptr ? "" : p, sqlite3_column_bytes(stmt.get(), c));
-          }
-        }
-      }
-      on_row(row);
-    }
-  };
-}
-
-Status CreateChainSchemaSqlite(sql::Db& db) { return db.Exec(kChainSchemaSqlite); }
 
 // Queries.
 
@@ -351,16 +260,16 @@ std::string GroupQuery(ChainBy by, bool with_key, bool one_store) {
          (with_key ? ", " + key : "");
 }
 
-void ReadFigures(std::span<const SqlArg> row, size_t at, v1::ChainFigures* f) {
-  f->set_days(AsInt(row[at]));
-  f->set_stores(AsInt(row[at + 1]));
+void ReadFigures(const SqlRow& row, int at, v1::ChainFigures* f) {
+  f->set_days(row.Int(at));
+  f->set_stores(row.Int(at + 1));
   const google::protobuf::Descriptor* desc = f->GetDescriptor();
   const google::protobuf::Reflection* refl = f->GetReflection();
   // ChainFigures fields 3.. are kDayFigures, in order and with the same names.
   for (size_t i = 0; i < std::size(kDayFigures); ++i) {
     const google::protobuf::FieldDescriptor* field =
         desc->FindFieldByName(std::string(kDayFigures[i]));
-    const int64_t v = AsInt(row[at + 2 + i]);
+    const int64_t v = row.Int(at + 2 + static_cast<int>(i));
     if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_UINT64) {
       refl->SetUInt64(f, field, static_cast<uint64_t>(v));
     } else {
@@ -370,36 +279,36 @@ void ReadFigures(std::span<const SqlArg> row, size_t at, v1::ChainFigures* f) {
 }
 
 // A row of a GroupQuery(by, with_key): its currency and decimals, into `out`.
-void ReadRow(ChainBy by, bool with_key, std::span<const SqlArg> row, v1::ChainRow* out) {
-  size_t at = 2;
+void ReadRow(ChainBy by, bool with_key, const SqlRow& row, v1::ChainRow* out) {
+  int at = 2;
   switch (by) {
     case ChainBy::kStore:
     case ChainBy::kDay:
       if (with_key) {
         (by == ChainBy::kStore ? out->mutable_store_id() : out->mutable_business_day())
-            ->assign(AsText(row[at++]));
+            ->assign(row.Str(at++));
       }
       ReadFigures(row, at, out->mutable_figures());
       break;
     case ChainBy::kTax: {
       v1::TaxTotal* t = out->mutable_tax();
       if (with_key) {
-        t->set_tax_code(AsText(row[at++]));
-        t->set_rate_bp(static_cast<int32_t>(AsInt(row[at++])));
+        t->set_tax_code(row.Str(at++));
+        t->set_rate_bp(static_cast<int32_t>(row.Int(at++)));
       }
-      const std::string name = AsText(row[at++]);
+      const std::string name = row.Str(at++);
       if (with_key) t->set_name(name);
-      t->set_net(AsInt(row[at++]));
-      t->set_tax(AsInt(row[at++]));
-      t->set_gross(AsInt(row[at++]));
+      t->set_net(row.Int(at++));
+      t->set_tax(row.Int(at++));
+      t->set_gross(row.Int(at++));
       break;
     }
     case ChainBy::kTender: {
       v1::TenderTotal* t = out->mutable_tender();
-      if (with_key) t->set_type(AsText(row[at++]));
-      t->set_count(AsInt(row[at++]));
-      t->set_sales(AsInt(row[at++]));
-      t->set_refunds(AsInt(row[at++]));
+      if (with_key) t->set_type(row.Str(at++));
+      t->set_count(row.Int(at++));
+      t->set_sales(row.Int(at++));
+      t->set_refunds(row.Int(at++));
       break;
     }
   }
@@ -413,7 +322,7 @@ std::tuple<std::string, std::string, std::string, int32_t, std::string> KeyOf(
 
 }  // namespace
 
-Result<v1::ChainReport> QueryChainReport(const ChainQuery& q, const SqlQuery& query) {
+Result<v1::ChainReport> QueryChainReport(const ChainQuery& q, SqlConn& db) {
   SN_ASSIGN_OR_RETURN(const ChainBy by, CheckChainQuery(q));
   v1::ChainReport report;
   report.set_from_day(q.from_day);
@@ -421,17 +330,17 @@ Result<v1::ChainReport> QueryChainReport(const ChainQuery& q, const SqlQuery& qu
   report.set_store_id(q.store_id);
   report.set_by(q.by);
   const bool one_store = !q.store_id.empty();
-  std::vector<SqlArg> args = {Text(q.from_day), Text(q.to_day)};
+  std::vector<SqlValue> args = {Text(q.from_day), Text(q.to_day)};
   if (one_store) args.push_back(Text(q.store_id));
 
   std::map<std::string, v1::ChainCurrency> currencies;  // bytewise by code
   for (const bool with_key : {true, false}) {
     const std::string sql = GroupQuery(by, with_key, one_store);
-    SN_RETURN_IF_ERROR(query(sql, args, [&](std::span<const SqlArg> row) {
-      const std::string code = AsText(row[0]);
+    SN_RETURN_IF_ERROR(db.Run(sql, args, [&](const SqlRow& row) {
+      const std::string code = row.Str(0);
       v1::ChainCurrency& c = currencies[code];
       c.set_currency(code);
-      c.set_currency_decimals(static_cast<int32_t>(AsInt(row[1])));
+      c.set_currency_decimals(static_cast<int32_t>(row.Int(1)));
       ReadRow(by, with_key, row, with_key ? c.add_rows() : c.mutable_total());
     }));
   }
@@ -443,27 +352,27 @@ Result<v1::ChainReport> QueryChainReport(const ChainQuery& q, const SqlQuery& qu
   return report;
 }
 
-Result<v1::ChainWatch> QueryChainWatch(const std::string& business_day, const SqlQuery& query) {
+Result<v1::ChainWatch> QueryChainWatch(const std::string& business_day, SqlConn& db) {
   if (!IsValidDay(business_day)) {
     return Status::Invalid("'" + business_day + "' is not a business day (want YYYY-MM-DD)");
   }
   v1::ChainWatch watch;
   watch.set_business_day(business_day);
-  const SqlArg day[] = {Text(business_day)};
+  const SqlValue day[] = {Text(business_day)};
   std::vector<v1::ChainStoreState> open;
-  SN_RETURN_IF_ERROR(query(
+  SN_RETURN_IF_ERROR(db.Run(
       "SELECT s.store_id, s.store_name, s.last_closed_day, (SELECT COUNT(*) FROM chain_days d"
       " WHERE d.store_id = s.store_id AND d.business_day = ? AND d.closed > 0) FROM chain_stores s",
-      day, [&](std::span<const SqlArg> row) {
+      day, [&](const SqlRow& row) {
         watch.set_stores(watch.stores() + 1);
-        if (AsInt(row[3]) > 0) {
+        if (row.Int(3) > 0) {
           watch.set_closed(watch.closed() + 1);
           return;
         }
         v1::ChainStoreState& s = open.emplace_back();
-        s.set_store_id(AsText(row[0]));
-        s.set_store_name(AsText(row[1]));
-        s.set_last_closed_day(AsText(row[2]));
+        s.set_store_id(row.Str(0));
+        s.set_store_name(row.Str(1));
+        s.set_last_closed_day(row.Str(2));
       }));
   std::sort(open.begin(), open.end(),
             [](const auto& a, const auto& b) { return a.store_id() < b.store_id(); });
@@ -471,16 +380,16 @@ Result<v1::ChainWatch> QueryChainWatch(const std::string& business_day, const Sq
 
   std::map<std::string, v1::ChainForcedClose> forced;
   SN_RETURN_IF_ERROR(
-      query("SELECT store_id, z_number FROM chain_days WHERE business_day = ? AND forced > 0", day,
-            [&](std::span<const SqlArg> row) {
-              v1::ChainForcedClose& f = forced[AsText(row[0])];
-              f.set_store_id(AsText(row[0]));
-              f.set_z_number(AsInt(row[1]));
-            }));
+      db.Run("SELECT store_id, z_number FROM chain_days WHERE business_day = ? AND forced > 0", day,
+             [&](const SqlRow& row) {
+               v1::ChainForcedClose& f = forced[row.Str(0)];
+               f.set_store_id(row.Str(0));
+               f.set_z_number(row.Int(1));
+             }));
   std::map<std::string, std::set<std::string>> missing;
   SN_RETURN_IF_ERROR(
-      query("SELECT store_id, device_id FROM chain_missing_tills WHERE business_day = ?", day,
-            [&](std::span<const SqlArg> row) { missing[AsText(row[0])].insert(AsText(row[1])); }));
+      db.Run("SELECT store_id, device_id FROM chain_missing_tills WHERE business_day = ?", day,
+             [&](const SqlRow& row) { missing[row.Str(0)].insert(row.Str(1)); }));
   for (auto& [store, f] : forced) {
     for (const std::string& till : missing[store]) f.add_missing_tills(till);
     *watch.add_forced() = std::move(f);

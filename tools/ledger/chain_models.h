@@ -19,12 +19,13 @@
 //  4. The SQL is written once for SQLite and PostgreSQL, with `?`
 //     placeholders (no `?` inside literals) that a PostgreSQL layer rewrites
 //     to $1, $2...; only the DDL differs (kChainSchemaSqlite, kChainSchemaPg).
-//     Nothing here depends on either engine: the caller passes SqlExec and
-//     SqlQuery, and SqliteExec()/SqliteQuery() make them for a sql::Db.
+//     Both run on the ledger's SqlConn (sql_conn.h); the ledger creates the
+//     tables with its own (schema.h) and applies a Z's rows in the
+//     transaction that stores it (ledger.cc, Store).
 //  5. Reports sort their rows in C++, bytewise, so both engines answer the
 //     same bytes whatever their collation.
 //
-// Pure functions, thread-safe; the seams are called on the caller's thread.
+// Pure functions, thread-safe; the SqlConn is the caller's, on its thread.
 #pragma once
 
 #include <cstdint>
@@ -35,8 +36,8 @@
 #include <variant>
 #include <vector>
 
+#include "ledger/sql_conn.h"
 #include "storenode/common/money.h"
-#include "storenode/common/sqlite.h"
 #include "storenode/common/status.h"
 #include "storenode/schemas/chain.pb.h"
 #include "storenode/schemas/closedown.pb.h"
@@ -161,32 +162,8 @@ CREATE TABLE IF NOT EXISTS chain_missing_tills (
 CREATE INDEX IF NOT EXISTS chain_missing_tills_by_day ON chain_missing_tills (business_day);
 )sql";
 
-// A parameter or a column: an integer or a text (blob: bytes, not text).
-// SQL NULL never occurs in these tables or queries.
-struct SqlArg {
-  std::variant<int64_t, std::string> v;
-  bool blob = false;
-};
-
-// Runs one statement with its `?` parameters bound in order.
-using SqlExec = std::function<Status(std::string_view sql, std::span<const SqlArg> args)>;
-// Runs one query and calls on_row with each row's columns, in order.
-using SqlQuery =
-    std::function<Status(std::string_view sql, std::span<const SqlArg> args,
-                         const std::function<void(std::span<const SqlArg> row)>& on_row)>;
-
 // Adds a Z's rows: the caller's transaction, the caller's exactly-once.
-Status ApplyChainRows(const ChainRows& rows, const SqlExec& exec);
-
-// The seams over one SQLite connection (which must outlive them), for the
-// ledger's SQLite backend and storectl. A query's integer columns come back
-// as int64, blobs as blobs, the others as text. Each call prepares its
-// statement afresh.
-SqlExec SqliteExec(sql::Db& db);
-SqlQuery SqliteQuery(sql::Db& db);
-
-// Creates the tables in a SQLite file (kChainSchemaSqlite).
-Status CreateChainSchemaSqlite(sql::Db& db);
+Status ApplyChainRows(const ChainRows& rows, SqlConn& db);
 
 inline constexpr int kMaxChainReportDays = 366;
 
@@ -207,11 +184,11 @@ Result<ChainBy> CheckChainQuery(const ChainQuery& q);
 // The report of q's days: per currency, one row per store, day, tax rate or
 // tender, and their total. No Z in the range is an empty report, not an
 // error.
-Result<v1::ChainReport> QueryChainReport(const ChainQuery& q, const SqlQuery& query);
+Result<v1::ChainReport> QueryChainReport(const ChainQuery& q, SqlConn& db);
 
 // Which stores (of every store with a Z in the read models) have no Z of
 // `business_day`, and the day's forced close-downs with their missing tills.
-Result<v1::ChainWatch> QueryChainWatch(const std::string& business_day, const SqlQuery& query);
+Result<v1::ChainWatch> QueryChainWatch(const std::string& business_day, SqlConn& db);
 
 // The printable forms (docs/FORMATS.md 13.3). Text fits 80 columns, amounts
 // in each currency's minor units with its code; CSV has a header row and a

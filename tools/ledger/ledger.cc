@@ -47,6 +47,7 @@
 #include <optional>
 #include <vector>
 
+#include "ledger/chain_models.h"
 #include "ledger/schema.h"
 #include "ledger/sql_conn.h"
 #include "ledger/tiles.h"
@@ -463,6 +464,8 @@ Result<std::optional<uint64_t>> Ledger::Impl::Store(const std::string& store,
               std::vector<SqlValue>{store, Blob(signed_z.fog_public_key()),
                                     std::string(pinned ? "config" : "first record"),
                                     Int(z.z_number()), Blob(signed_z.hash())}));
+  // Head office's read models, in the transaction that first stores the Z.
+  SN_RETURN_IF_ERROR(ApplyChainRows(RowsOf(z), *db));
   *stored = true;
   spdlog::info("store {} Z {}: stored", store, n);
   return std::optional<uint64_t>();

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/chain_models.h"
 #include "ledger/tiles.h"
 
 namespace storenode::ledger {
@@ -98,6 +99,7 @@ Status MigrateLedger(SqlConn& db) {
     SN_RETURN_IF_ERROR(db.Script(Dialect(kVersion1, d)));
     SN_RETURN_IF_ERROR(db.Script(Dialect(kVersion2, d)));
     SN_RETURN_IF_ERROR(db.Script(kHeadSizePg));
+    SN_RETURN_IF_ERROR(db.Script(kChainSchemaPg));
   } else {
     SN_ASSIGN_OR_RETURN(int64_t version, db.QueryInt("PRAGMA user_version", {}));
     if (version > kVersion) {
@@ -108,6 +110,7 @@ Status MigrateLedger(SqlConn& db) {
     if (version < 2) {
       SN_RETURN_IF_ERROR(db.Script(Dialect(kVersion2, d)));
       SN_RETURN_IF_ERROR(db.Script(kHeadSizeSqlite));
+      SN_RETURN_IF_ERROR(db.Script(kChainSchemaSqlite));
     }
     SN_RETURN_IF_ERROR(db.Script("PRAGMA user_version = " + std::to_string(kVersion)));
   }

@@ -25,7 +25,7 @@
 
 #include "commands.h"
 #include "ledger/chain_models.h"
-#include "ledger/chain_pg.h"
+#include "ledger/sql_conn.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/sqlite.h"
 
@@ -62,9 +62,7 @@ void AddSourceOptions(CLI::App* cmd, ChainSource* source) {
 
 // The read models, opened read-only: a SQLite file or a PostgreSQL database.
 struct OpenedSource {
-  std::unique_ptr<sql::Db> db;
-  std::unique_ptr<ledger::PgChainConnection> pg;
-  ledger::SqlQuery query;
+  std::unique_ptr<ledger::SqlConn> db;
   std::string name;  // for messages
 };
 
@@ -73,40 +71,37 @@ int OpenSource(const ChainSource& s, OpenedSource* out) {
   if (s.db.empty() == s.pg.empty()) {
     return Fail(kExitUsage, "name the ledger once: --db LEDGER.db or --pg CONNINFO");
   }
+  const char* has_tables;
   if (!s.pg.empty()) {
     out->name = "PostgreSQL";
-    auto pg = ledger::PgChainConnection::Connect(s.pg, /*read_only=*/true);
+    auto pg = ledger::OpenPostgres(s.pg);
     if (!pg.ok()) return Fail(kExitFailed, pg.status().message());
-    out->pg = std::move(pg).value();
-    out->query = out->pg->Query();
-    int64_t tables = 0;
-    Status st = out->query(
+    out->db = std::move(pg).value();
+    // A report only reads: the session refuses any write.
+    if (Status st = out->db->Script("SET default_transaction_read_only = on"); !st.ok()) {
+      return Fail(kExitFailed, st.message());
+    }
+    has_tables =
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'chain_days'"
-        " AND table_schema = current_schema()",
-        {}, [&](std::span<const ledger::SqlArg> row) { tables = std::get<int64_t>(row[0].v); });
-    if (!st.ok()) return Fail(kExitFailed, st.message());
-    if (tables == 0)
-      return Fail(kExitUsage, "the database holds no chain read models (table chain_days)");
-    return kExitOk;
+        " AND table_schema = current_schema()";
+  } else {
+    out->name = s.db;
+    std::error_code ec;
+    // SQLite would quietly open nothing; say the file is missing instead.
+    if (!std::filesystem::is_regular_file(s.db, ec)) {
+      return Fail(kExitUsage, "no ledger file at " + s.db);
+    }
+    auto opened = ledger::OpenSqlite(s.db, {.read_only = true});
+    if (!opened.ok()) {
+      return Fail(kExitUsage, "cannot open " + s.db + ": " + opened.status().message());
+    }
+    out->db = std::move(opened).value();
+    has_tables = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'chain_days'";
   }
-  out->name = s.db;
-  std::error_code ec;
-  // SQLite would quietly open nothing; say the file is missing instead.
-  if (!std::filesystem::is_regular_file(s.db, ec))
-    return Fail(kExitUsage, "no ledger file at " + s.db);
-  sql::OpenOptions o;
-  o.create = false;
-  o.read_only = true;
-  auto opened = sql::Db::Open(s.db, o);
-  if (!opened.ok())
-    return Fail(kExitUsage, "cannot open " + s.db + ": " + opened.status().message());
-  auto has = (*opened)->QueryInt(
-      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'chain_days'");
-  if (!has.ok() || *has == 0) {
-    return Fail(kExitUsage, s.db + " holds no chain read models (table chain_days)");
-  }
-  out->db = std::move(opened).value();
-  out->query = ledger::SqliteQuery(*out->db);
+  auto has = out->db->QueryInt(has_tables, {});
+  if (!has.ok()) return Fail(kExitFailed, has.status().message());
+  if (*has == 0)
+    return Fail(kExitUsage, out->name + " holds no chain read models (table chain_days)");
   return kExitOk;
 }
 
@@ -116,7 +111,7 @@ int ChainReport(const ChainReportArgs& a) {
   }
   OpenedSource source;
   if (int code = OpenSource(a.source, &source); code != kExitOk) return code;
-  auto report = ledger::QueryChainReport(a.query, source.query);
+  auto report = ledger::QueryChainReport(a.query, *source.db);
   if (!report.ok()) return Fail(kExitFailed, source.name + ": " + report.status().message());
   if (a.format == "json") {
     std::cout << ledger::FormatChainReportJson(*report);
@@ -140,7 +135,7 @@ int ChainWatch(const ChainWatchArgs& a) {
     std::signal(SIGTERM, [](int) { interrupted = 1; });
   }
   while (true) {
-    auto watch = ledger::QueryChainWatch(a.day, source.query);
+    auto watch = ledger::QueryChainWatch(a.day, *source.db);
     if (!watch.ok()) return Fail(kExitFailed, source.name + ": " + watch.status().message());
     if (a.once) {
       std::cout << (a.format == "json" ? ledger::FormatChainWatchJson(*watch)
