@@ -17,11 +17,20 @@ LedgerSinkProcess::LedgerSinkProcess(std::string dir, std::string broker_uri)
 }
 
 void LedgerSinkProcess::Start(const std::string& crash_at) {
-  std::ofstream(config_path(), std::ios::trunc)
-      << "[ledger]\nid = \"chain-test\"\nkey_file = \"" << key_path() << "\"\n\n[broker]\nuri = \""
-      << broker_uri_ << "\"\n"
-      << (broker_uri_.starts_with("tcp://") ? "insecure = true\n" : broker_tls)
-      << "\n[data]\ndir = \"" << dir_ << "/data\"\n\n[log]\nlevel = \"info\"\n";
+  std::ofstream config(config_path(), std::ios::trunc);
+  config << "[ledger]\nid = \"chain-test\"\nkey_file = \"" << key_path() << "\"\n\n";
+  if (nats.empty()) {
+    config << "[broker]\nuri = \"" << broker_uri_ << "\"\nclient_id = \"ledger-sink-"
+           << std::filesystem::path(dir_).filename().string() << "\"\n"
+           << (broker_uri_.starts_with("tcp://") ? "insecure = true\n" : broker_tls);
+  } else {
+    config << "[nats]\nservers = [";
+    for (size_t i = 0; i < nats.size(); ++i) config << (i ? ", \"" : "\"") << nats[i] << "\"";
+    config << "]\n";
+  }
+  if (!postgres.empty()) config << "\n[storage]\npostgres = \"" << postgres << "\"\n";
+  config << "\n[data]\ndir = \"" << dir_ << "/data\"\n\n[log]\nlevel = \"info\"\n";
+  config.close();
   log_path_ = dir_ + "/sink" + std::to_string(++starts_) + ".log";
   if (!crash_at.empty()) setenv("STORENODE_CRASH_AT", crash_at.c_str(), 1);
   auto p = Process::Spawn({std::string(SN_BIN_DIR) + "/ledger-sink", "--config", config_path()},
@@ -29,6 +38,7 @@ void LedgerSinkProcess::Start(const std::string& crash_at) {
   unsetenv("STORENODE_CRASH_AT");
   REQUIRE(p.ok());
   process_.emplace(std::move(*p));
+  exit_.reset();
   const bool ready =
       WaitFor([&] { return ReadFile(log_path_).find("ledger-sink ready") != std::string::npos; },
               std::chrono::seconds(20));
@@ -36,11 +46,21 @@ void LedgerSinkProcess::Start(const std::string& crash_at) {
   REQUIRE(ready);
 }
 
-int LedgerSinkProcess::Wait() { return process_->Wait().code; }
+int LedgerSinkProcess::Wait() {
+  if (!exit_) exit_ = process_->Wait().code;
+  return *exit_;
+}
+
+std::optional<int> LedgerSinkProcess::Exited() {
+  if (!exit_) {
+    if (auto e = process_->Poll()) exit_ = e->code;
+  }
+  return exit_;
+}
 
 int LedgerSinkProcess::Stop() {
-  process_->Kill(SIGTERM);
-  return process_->Wait().code;
+  if (!exit_) process_->Kill(SIGTERM);
+  return Wait();
 }
 
 std::string LedgerSinkProcess::Log() const { return ReadFile(log_path_); }

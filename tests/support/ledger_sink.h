@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "storenode/schemas/ledger.pb.h"
 #include "support/client.h"
@@ -22,12 +23,18 @@ class LedgerSinkProcess {
   // TOML lines for the [broker] section (ca_file, cert_file, key_file) when
   // the broker uri is ssl://.
   std::string broker_tls;
+  // The PostgreSQL backend's conninfo; empty: SQLite at db_path().
+  std::string postgres;
+  // The JetStream transport's servers (nats://...); empty: MQTT on the broker.
+  std::vector<std::string> nats;
 
   // Starts it and waits for its "ledger-sink ready" line (connected and
   // subscribed); REQUIREs it. With `crash_at`, STORENODE_CRASH_AT is set for
   // this run only (common/fault.h). Each start logs to a new file.
   void Start(const std::string& crash_at = "");
   int Wait();  // until it exits by itself; the exit code (-signal)
+  // The exit code once it has exited, without waiting.
+  std::optional<int> Exited();
   int Stop();  // SIGTERM, waits; the exit code
   std::string Log() const;
 
@@ -35,6 +42,7 @@ class LedgerSinkProcess {
   std::string dir_, broker_uri_, log_path_;
   int starts_ = 0;
   std::optional<Process> process_;
+  std::optional<int> exit_;  // of the current run, once reaped
 };
 
 // Publishes `request` on the store's submit topic and waits for the answer

@@ -415,15 +415,14 @@ Result<std::optional<uint64_t>> Ledger::Impl::Store(const std::string& store,
   const std::string n = std::to_string(z.z_number());
   const uint64_t last = row ? row->last_z_number : 0;
   if (z.z_number() >= 1 && z.z_number() <= last) {
+    // One statement, one snapshot: the sequencer moves rows from pending to
+    // leaves in one transaction, so two statements could miss the row in both.
     std::optional<std::pair<int64_t, std::string>> found;  // leaf (-1: pending), hash
-    const std::vector<SqlValue> key_args{store, Int(z.z_number())};
-    SN_RETURN_IF_ERROR(db->Run("SELECT idx, z_hash FROM leaves WHERE store_id = ? AND z_number = ?",
-                               key_args,
-                               [&](const SqlRow& r) { found.emplace(r.Int(0), r.Str(1)); }));
-    if (!found) {
-      SN_RETURN_IF_ERROR(db->Run("SELECT z_hash FROM pending WHERE store_id = ? AND z_number = ?",
-                                 key_args, [&](const SqlRow& r) { found.emplace(-1, r.Str(0)); }));
-    }
+    SN_RETURN_IF_ERROR(
+        db->Run("SELECT idx, z_hash FROM leaves WHERE store_id = ? AND z_number = ? UNION ALL "
+                "SELECT -1, z_hash FROM pending WHERE store_id = ? AND z_number = ?",
+                std::vector<SqlValue>{store, Int(z.z_number()), store, Int(z.z_number())},
+                [&](const SqlRow& r) { found.emplace(r.Int(0), r.Str(1)); }));
     if (!found)
       return Status::Corruption("store " + store + " Z " + n + " is neither a leaf nor stored");
     if (found->second != signed_z.hash()) {

@@ -111,12 +111,14 @@ constexpr Oid kBoolOid = 16, kByteaOid = 17, kInt8Oid = 20, kInt2Oid = 21, kInt4
 
 // SQLSTATEs that mean "try again": the connection (class 08), the server
 // shutting down (57P01..3), serialization and deadlock (40001, 40P01), a lock
-// not available (55P03), an idle transaction ended (25P03).
+// not available (55P03), an idle transaction ended (25P03), and a unique
+// key another transaction committed meanwhile (23505: two workers storing a
+// new store's first Z at once; the batch is stored again and then finds it).
 bool Transient(const char* state) {
   if (state == nullptr) return true;  // no result at all: the connection is gone
   const std::string_view s(state);
   return s.starts_with("08") || s.starts_with("57P") || s == "40001" || s == "40P01" ||
-         s == "55P03" || s == "25P03";
+         s == "55P03" || s == "25P03" || s == "23505";
 }
 
 class PgConn final : public SqlConn {
