@@ -377,7 +377,8 @@ TEST_CASE("mqtt: a client that never reaches its broker stops at once", "[mqtt]"
   CHECK(std::chrono::steady_clock::now() - t0 < 1s);
 }
 
-TEST_CASE("mqtt: a 3.1.1 link refuses v5 properties and QoS 2; v5 takes them as before", "[mqtt]") {
+TEST_CASE("mqtt: a 3.1.1 link refuses v5 properties and QoS 2, which v5 takes as before",
+          "[mqtt]") {
   Message m{.topic = "sn/v1/ledger/store-1/submit", .payload = "z", .qos = 2};
   CHECK(CheckPublish(m).ok());
   CHECK(CheckPublish(m, Protocol::kV3_1_1).message() ==
