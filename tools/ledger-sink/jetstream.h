@@ -11,15 +11,24 @@
 // only after its transaction committed (Ack waits for the server).
 //
 // What the cluster does not promise, and callers must live with:
-//  1. Fogs publish over MQTT. The MQTT PUBACK says the server took the
-//     message, not that the stream stored it: while the stream has no
-//     leader (a few seconds after its leader's node dies) such a message is
-//     acked and lost. The fog resends until it holds a verified receipt.
+//  1. Fogs publish over MQTT. nats-server 2.9 sends the PUBACK of a QoS 1
+//     PUBLISH once its own $MQTT_msgs stream stored it; this stream gets the
+//     message as a core publish, stored only if it has a leader. While it
+//     has none (a few seconds after its leader's node died) a message is
+//     PUBACKed and lost here. The fog resends until it holds a verified
+//     receipt.
 //  2. After a node's death the consumer may have no leader for a while (up
-//     to ~30 s seen with nats-server 2.9.10): Fetch then returns
-//     Unavailable; call it again.
+//     to 26 s seen with nats-server 2.9.10, usually ~5 s): Fetch then
+//     returns Unavailable or nothing; after an Unavailable sleep a little
+//     before the next call, it may come at once. An Ack that times out in
+//     that window may still have been applied, or the message comes again
+//     after ack_wait.
 //  3. An answer (Publish) is core NATS, at most once: the fog subscribes at
-//     MQTT QoS 0 and resends what stays unanswered.
+//     MQTT QoS 0 and resends what stays unanswered. While the connection is
+//     down libnats buffers publishes (up to 8 MB) and sends them on
+//     reconnect.
+//  4. Fetch(max, wait) may return fewer than max before `wait` when the
+//     server says nothing more is pending; an empty vector is a timeout.
 //
 // Thread contract: Fetch from one thread at a time; Ack, Nak, Publish,
 // JsPublish and Flush from any thread, also while a Fetch runs. A Msg
