@@ -179,7 +179,7 @@ TEST_CASE("the ledger link speaks MQTT 3.1.1 to a NATS cluster and fails over wh
         std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
     WARN("reconnected to " << client->server() << " " << failover_s << " s after node " << dead + 1
                            << "'s death");
-    CHECK(answers.connects() == 2);
+    CHECK(answers.connects() >= 2);  // at least the first connection and this one
 
     std::vector<std::string> sent_again;
     const auto deadline = std::chrono::steady_clock::now() + 20s;
