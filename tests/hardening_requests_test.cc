@@ -103,16 +103,6 @@ std::string EmptyFetch() {
   return f.SerializeAsString();
 }
 
-int64_t QueryInt(const std::string& db_path, const std::string& sql) {
-  sql::OpenOptions ro;
-  ro.read_only = true;
-  auto db = sql::Db::Open(db_path, ro);
-  REQUIRE(db.ok());
-  auto v = (*db)->QueryInt(sql);
-  REQUIRE(v.ok());
-  return *v;
-}
-
 // Every row of the tables an action can change, as text.
 std::string ActionState(const std::string& db_path) {
   sql::OpenOptions ro;

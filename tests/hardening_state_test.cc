@@ -35,6 +35,7 @@ using storenode::testing::CopyV0Fixtures;
 using storenode::testing::DecodeZ;
 using storenode::testing::FogProcess;
 using storenode::testing::MakeTempDir;
+using storenode::testing::QueryInt;
 using storenode::testing::Ran;
 using storenode::testing::RunTool;
 using storenode::testing::Store;
@@ -45,14 +46,6 @@ namespace {
 
 // The schema version this fog.db code makes (fog/src/store.h).
 const int kFogVersion = static_cast<int>(std::size(fog::kFogMigrations));
-
-int64_t QueryInt(const std::string& path, const std::string& sql) {
-  auto db = sql::Db::Open(path, sql::OpenOptions{.create = false, .read_only = true});
-  REQUIRE(db.ok());
-  auto v = (*db)->QueryInt(sql, -1);
-  REQUIRE(v.ok());
-  return *v;
-}
 
 void SetUserVersion(const std::string& path, int v) {
   auto db = sql::Db::Open(path, sql::OpenOptions{.create = false});
@@ -201,7 +194,7 @@ TEST_CASE("a ledger made before schema versions is adopted intact and still audi
     REQUIRE(l.ok());
     CHECK((*l)->tree_size() == 1);
   }
-  CHECK(QueryInt(path, "PRAGMA user_version") == 1);
+  CHECK(QueryInt(path, "PRAGMA user_version") == 2);  // the tiles of issue 15
   CHECK(QueryInt(path, "SELECT COUNT(*) FROM leaves") == 1);
   CHECK(QueryInt(path, "SELECT COUNT(*) FROM tree_heads") == 1);
   Ran audit = RunTool(dir, "storectl", {"verify", "ledger", "--db", path});

@@ -402,8 +402,9 @@ TEST_CASE("ledger-sink answers over MQTT and keeps its promise across crashes at
   CHECK(sink.Stop() == 0);
 
   // Starts the sink to die at `point` on the next Z, submits it, and checks
-  // that the killed file audits clean with `records` records.
-  auto submit_and_die = [&](const char* point, uint64_t records) {
+  // that the killed file audits clean with `records` leaves and `stored`
+  // submits stored and not yet leaves.
+  auto submit_and_die = [&](const char* point, uint64_t records, uint64_t stored = 0) {
     sink.Start(point);
     const v1::SignedZ z = fog.Next();
     client.Publish(ledger::SubmitTopic("store-1"), SubmitOf(z, 0, ++id).SerializeAsString());
@@ -412,6 +413,7 @@ TEST_CASE("ledger-sink answers over MQTT and keeps its promise across crashes at
     INFO(audit.status().ToString());
     REQUIRE(audit.ok());
     CHECK(audit->records() == records);
+    CHECK(audit->stored() == stored);
     return z;
   };
   SECTION("killed before the commit: the record is absent, a resend appends it once") {
@@ -429,8 +431,40 @@ TEST_CASE("ledger-sink answers over MQTT and keeps its promise across crashes at
     CHECK(sink.Stop() == 0);
     CHECK(ledger::VerifyLedgerDb(sink.db_path())->records() == 2);
   }
-  SECTION("killed after the commit: the resend is a duplicate of the same leaf") {
-    const v1::SignedZ z2 = submit_and_die("ledger-after-commit", 2);
+  // Stored, not a leaf yet: the restarted sink integrates it before it
+  // listens, so the resend is a duplicate of leaf 1.
+  SECTION("killed after the store's commit: the resend is a duplicate of the same leaf") {
+    const v1::SignedZ z2 = submit_and_die("ledger-after-commit", 1, 1);
+
+    sink.Start();
+    auto a2 = AskLedger(client, "store-1", SubmitOf(z2, 1, ++id));
+    REQUIRE(a2);
+    CHECK(a2->accepted().duplicate());
+    const v1::LedgerReceipt r = CheckAccepted(*a2, z2, ledger_key);
+    CHECK(r.leaf_index() == 1);
+    CHECK(r.tree_size() == 2);
+    REQUIRE(a2->accepted().has_consistency());
+    CHECK(a2->accepted().consistency().from_size() == 1);
+    CHECK(sink.Stop() == 0);
+  }
+  // The sequencer dies with the leaf uncommitted: the submit stays stored.
+  SECTION("sequencer killed before its commit: stored, then leaf 1 at the restart") {
+    const v1::SignedZ z2 = submit_and_die("sequencer-before-commit", 1, 1);
+
+    sink.Start();
+    auto a2 = AskLedger(client, "store-1", SubmitOf(z2, 1, ++id));
+    REQUIRE(a2);
+    CHECK(a2->accepted().duplicate());
+    const v1::LedgerReceipt r = CheckAccepted(*a2, z2, ledger_key);
+    CHECK(r.leaf_index() == 1);
+    CHECK(r.tree_size() == 2);
+    REQUIRE(a2->accepted().has_consistency());
+    CHECK(a2->accepted().consistency().from_size() == 1);
+    CHECK(sink.Stop() == 0);
+  }
+  // The leaf committed, its answer was lost with the process.
+  SECTION("sequencer killed after its commit: the resend is a duplicate of leaf 1") {
+    const v1::SignedZ z2 = submit_and_die("sequencer-after-commit", 2, 0);
 
     sink.Start();
     auto a2 = AskLedger(client, "store-1", SubmitOf(z2, 1, ++id));

@@ -18,6 +18,7 @@
 #include "storenode/common/topics.h"
 #include "support/client.h"
 #include "support/fault_vfs.h"
+#include "support/run.h"
 #include "support/store.h"
 #include "support/till.h"
 
@@ -55,12 +56,6 @@ int64_t LastRateBp(const std::string& journal_path) {
       ->QueryInt(
           "SELECT tax_rate_bp FROM receipt_lines ORDER BY receipt_no DESC, line_no DESC LIMIT 1")
       .value();
-}
-
-int64_t QueryInt(const std::string& path, const std::string& sql) {
-  auto db = sql::Db::Open(path, sql::OpenOptions{.create = false, .read_only = true});
-  REQUIRE(db.ok());
-  return (*db)->QueryInt(sql, -1).value();
 }
 
 // A till journal with settings version 1 and one sale, reopened through

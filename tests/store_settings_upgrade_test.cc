@@ -23,12 +23,6 @@ using namespace storenode::testing;
 
 namespace {
 
-int64_t QueryInt(const std::string& path, const std::string& sql) {
-  auto db = sql::Db::Open(path, sql::OpenOptions{.create = false, .read_only = true});
-  REQUIRE(db.ok());
-  return (*db)->QueryInt(sql, -1).value();
-}
-
 std::string Profile(const std::string& dir, const std::string& broker, const std::string& terms) {
   return "[store]\nid = \"store-1\"\n[device]\nid = \"till-1\"\n[journal]\npath = \"" + dir +
          "/till-1.db\"\n" + terms + "[broker]\nuri = \"" + broker + "\"\ninsecure = true\n";

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "storenode/common/sqlite.h"
 #include "support/fog.h"
 #include "support/harness.h"
 
@@ -43,6 +44,14 @@ void CopyV0Fixtures(const std::string& dir, const std::vector<std::string>& name
       fs::permissions(fs::path(dir) / n, fs::perms::owner_read | fs::perms::owner_write);
     }
   }
+}
+
+int64_t QueryInt(const std::string& path, const std::string& sql) {
+  auto db = sql::Db::Open(path, sql::OpenOptions{.create = false, .read_only = true});
+  REQUIRE(db.ok());
+  auto v = (*db)->QueryInt(sql, -1);
+  REQUIRE(v.ok());
+  return *v;
 }
 
 }  // namespace storenode::testing

@@ -2,6 +2,7 @@
 // command-line tools.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,9 @@ std::vector<std::string> Lines(const std::string& text);
 // versions) into `dir`, so a test never changes the committed ones; keys
 // get mode 0600, as a key must have to be loaded.
 void CopyV0Fixtures(const std::string& dir, const std::vector<std::string>& names);
+
+// The first column of the first row of `sql` on the SQLite file at `path`,
+// opened read-only; -1 without a row. Fails the test if the query fails.
+int64_t QueryInt(const std::string& path, const std::string& sql);
 
 }  // namespace storenode::testing

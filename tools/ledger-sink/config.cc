@@ -2,7 +2,8 @@
 // every key).
 #include "storenode/common/config.h"
 
-#include "sink.h"
+#include "ledger-sink/sink.h"
+#include "ledger/sql_conn.h"
 #include "storenode/common/topics.h"
 
 namespace storenode::ledger {
@@ -12,7 +13,12 @@ Result<SinkConfig> LoadSinkConfig(const std::string& path) {
   SinkConfig c;
   c.source = path;
   c.ledger_id = r.String("ledger.id");
-  c.broker = ReadBrokerLink(r, "broker", c.broker);
+  c.nats_servers = r.StringList("nats.servers");
+  if (c.nats_servers.empty()) c.broker = ReadBrokerLink(r, "broker", c.broker);
+  c.nats_stream = r.String("nats.stream", c.nats_stream);
+  c.nats_durable = r.String("nats.durable", c.nats_durable);
+  c.nats_replicas = static_cast<int>(r.Int("nats.replicas", c.nats_replicas, {1, 5}));
+  c.postgres = r.String("storage.postgres", "");
   c.ledger_key_file = r.Path("ledger.key_file", PathUse::kCreateFile);
   c.data_dir = r.Path("data.dir", PathUse::kDirectory);
   c.accept_unknown = r.Bool("stores.accept_unknown", c.accept_unknown);
@@ -32,7 +38,21 @@ Result<SinkConfig> LoadSinkConfig(const std::string& path) {
   if (c.ledger_id.empty()) return bad("ledger.id", "must not be empty");
   if (c.ledger_key_file.empty()) return bad("ledger.key_file", "must not be empty");
   if (c.data_dir.empty()) return bad("data.dir", "must not be empty");
-  SN_RETURN_IF_ERROR(CheckBrokerLink(path, "broker", c.broker));
+  if (c.nats_servers.empty()) {
+    SN_RETURN_IF_ERROR(CheckBrokerLink(path, "broker", c.broker));
+  } else if (r.Has("broker.uri")) {
+    return bad("broker.uri", "give [broker] (MQTT) or nats.servers (JetStream), not both");
+  }
+  if (c.nats_servers.size() > 16) return bad("nats.servers", "at most 16 servers");
+  for (const std::string& s : c.nats_servers) {
+    if (!s.starts_with("nats://") && !s.starts_with("tls://")) {
+      return bad("nats.servers", "'" + s + "' must start with nats:// or tls://");
+    }
+  }
+  if (!c.postgres.empty() && !IsPostgres(c.postgres)) {
+    return bad("storage.postgres",
+               "want a libpq conninfo (host=... dbname=...) or postgresql:// URI");
+  }
   for (const auto& [store, hex] : pinned_hex) {
     const std::string key = "stores.pinned." + store;
     if (!topics::ValidId(store)) return bad(key, "not a store id");

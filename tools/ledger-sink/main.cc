@@ -10,7 +10,7 @@
 #include <ctime>
 #include <string>
 
-#include "sink.h"
+#include "ledger-sink/sink.h"
 #include "storenode/common/log.h"
 
 int main(int argc, char** argv) {

@@ -1,4 +1,4 @@
-#include "sink.h"
+#include "ledger-sink/sink.h"
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -10,10 +10,10 @@
 namespace storenode::ledger {
 namespace {
 
-// Answers the worker could not publish because the client was busy (too many
-// in flight). Bounded: a lost answer only costs the fog a resend, which gets
-// the duplicate receipt.
-constexpr size_t kMaxUnsent = 10000;
+// Submits taken as one batch (one transaction), and the longest wait for
+// the first of them before the worker integrates anyway.
+constexpr size_t kBatch = 256;
+constexpr auto kRound = std::chrono::milliseconds(250);
 
 Result<crypto::SigningKey> LoadOrCreateKey(const std::string& path) {
   struct stat st {};
@@ -41,11 +41,14 @@ Result<std::unique_ptr<Sink>> Sink::Open(const SinkConfig& config) {
   options.ledger_id = config.ledger_id;
   options.pinned_stores = config.pinned;
   options.accept_unknown_stores = config.accept_unknown;
+  options.max_batch = kBatch;
+  const std::string target =
+      config.postgres.empty() ? config.data_dir + "/ledger.db" : config.postgres;
   SN_ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger,
-                      Ledger::Open(config.data_dir + "/ledger.db", key, std::move(options)));
-  spdlog::info("ledger {} in {}/ledger.db: {} records, key {} ({})", config.ledger_id,
-               config.data_dir, ledger->tree_size(), crypto::Fingerprint(key.public_key()),
-               crypto::ToHex(key.public_key()));
+                      Ledger::Open(target, key, std::move(options)));
+  spdlog::info("ledger {} in {}: {} records, key {} ({})", config.ledger_id,
+               config.postgres.empty() ? target : "PostgreSQL", ledger->tree_size(),
+               crypto::Fingerprint(key.public_key()), crypto::ToHex(key.public_key()));
   return std::unique_ptr<Sink>(new Sink(config, std::move(ledger)));
 }
 
@@ -55,104 +58,101 @@ Sink::Sink(SinkConfig config, std::unique_ptr<Ledger> ledger)
 Sink::~Sink() { Stop(); }
 
 Status Sink::Start() {
-  if (config_.broker.uri.starts_with("tcp://")) {
-    spdlog::warn(
-        "broker connection is plain TCP (broker.insecure = true): Zs and receipts travel "
-        "unencrypted");
+  if (config_.nats_servers.empty()) {
+    transport_ = MqttTransport(config_.broker);
+  } else {
+    transport_ = NatsTransport(
+        {config_.nats_servers, config_.nats_stream, config_.nats_durable, config_.nats_replicas});
   }
-  client_ = mqtt::Client::Create(ToMqttOptions(config_.broker));
-  client_->OnMessage([this](const mqtt::Message& m) { Enqueue(m); });
-  client_->OnConnected([this] {
-    spdlog::info("connected to broker {}", config_.broker.uri);
+  // What an earlier worker stored and did not integrate becomes leaves first;
+  // their fogs resend and get the receipts as duplicates.
+  std::vector<Outbound> dropped;
+  Integrate(&dropped);
+  SN_RETURN_IF_ERROR(transport_->Start([name = transport_->name()] {
     // Tests and operators wait for this line: from here on, submits are heard.
-    if (!ready_logged_.exchange(true)) {
-      spdlog::info("ledger-sink ready, subscribed to {}", AllSubmitsTopic());
-    }
-  });
-  client_->OnDisconnected(
-      [](const std::string& cause) { spdlog::warn("broker connection lost: {}", cause); });
-  SN_RETURN_IF_ERROR(client_->Subscribe(AllSubmitsTopic(), 1));
+    spdlog::info("ledger-sink ready, subscribed to {} on {}", AllSubmitsTopic(), name);
+  }));
   worker_ = std::thread([this] { Run(); });
-  client_->Start();
   return Status::Ok();
 }
 
 void Sink::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  cv_.notify_one();
+  if (stopping_.exchange(true)) return;
   if (worker_.joinable()) worker_.join();
-  if (client_) client_->Stop();
-}
-
-void Sink::Enqueue(const mqtt::Message& m) {
-  {
-    std::lock_guard lock(mu_);
-    queue_.push_back(m);
-  }
-  cv_.notify_one();
+  if (transport_) transport_->Stop();
 }
 
 void Sink::Run() {
+  auto next_round = std::chrono::steady_clock::now();
   while (true) {
-    std::deque<mqtt::Message> batch;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(50),
-                   [&] { return stopping_ || !queue_.empty(); });
-      if (stopping_ && queue_.empty()) break;
-      batch.swap(queue_);
+    const bool stopping = stopping_;
+    std::vector<Inbound> batch = transport_->Next(
+        kBatch, stopping ? std::chrono::milliseconds(0) : std::chrono::milliseconds(50));
+    if (stopping && batch.empty()) break;
+    std::vector<Outbound> out = Store(batch);
+    if (!batch.empty() || std::chrono::steady_clock::now() >= next_round) {
+      Integrate(&out);
+      next_round = std::chrono::steady_clock::now() + kRound;
     }
-    FlushUnsent();
-    for (const mqtt::Message& m : batch) Answer(m);
+    transport_->Publish(std::move(out));
     if (!ledger_->failed().ok()) failed_ = true;
   }
 }
 
-void Sink::Answer(const mqtt::Message& m) {
-  const std::string store = StoreOfSubmit(m.topic);
-  if (store.empty()) {
-    spdlog::warn("ignored a message on {}: not a ledger submit topic", m.topic);
-    return;
+std::vector<Outbound> Sink::Store(std::vector<Inbound>& batch) {
+  std::vector<Outbound> out;
+  std::vector<LedgerRequestIn> requests;
+  for (const Inbound& m : batch) {
+    const std::string store = StoreOfSubmit(m.topic);
+    if (store.empty()) {
+      spdlog::warn("ignored a message on {}: not a ledger submit topic", m.topic);
+      continue;
+    }
+    LedgerRequestIn in{store, {}};
+    if (!in.request.ParseFromString(m.payload)) {
+      spdlog::warn("store {}: rejected malformed: {} bytes that do not parse as a LedgerRequest",
+                   store, m.payload.size());
+      v1::LedgerAnswer answer;
+      answer.set_store_id(store);
+      answer.mutable_rejected()->set_code(kMalformed);
+      answer.mutable_rejected()->set_reason("the request does not parse as a LedgerRequest");
+      out.push_back({AnswerTopic(store), answer.SerializeAsString()});
+      continue;
+    }
+    requests.push_back(std::move(in));
   }
-  v1::LedgerRequest request;
-  v1::LedgerAnswer answer;
-  if (request.ParseFromString(m.payload)) {
-    answer = ledger_->Handle(store, request);
-  } else {
-    spdlog::warn("store {}: rejected malformed: {} bytes that do not parse as a LedgerRequest",
-                 store, m.payload.size());
-    answer.set_store_id(store);
-    answer.mutable_rejected()->set_code(kMalformed);
-    answer.mutable_rejected()->set_reason("the request does not parse as a LedgerRequest");
+  auto answers = requests.empty()
+                     ? Result<std::vector<v1::LedgerAnswer>>(std::vector<v1::LedgerAnswer>())
+                     : ledger_->Accept(std::move(requests));
+  // Invariant of transport.h: acknowledged only once stored.
+  for (Inbound& m : batch) {
+    auto& done = answers.ok() ? m.ack : m.nak;
+    if (done) {
+      if (Status s = done(); !s.ok()) spdlog::warn("acknowledging a submit: {}", s.ToString());
+    }
   }
-  mqtt::Message out;
-  out.topic = AnswerTopic(store);
-  out.payload = answer.SerializeAsString();
-  out.qos = 1;
-  Publish(std::move(out));
+  if (!answers.ok()) {
+    spdlog::warn("{} submits not stored, to be delivered again: {}", batch.size(),
+                 answers.status().ToString());
+    return out;
+  }
+  for (const v1::LedgerAnswer& a : *answers) {
+    out.push_back({AnswerTopic(a.store_id()), a.SerializeAsString()});
+  }
+  return out;
 }
 
-void Sink::Publish(mqtt::Message m) {
-  // Keep the order of answers: nothing jumps the ones already waiting.
-  if (unsent_.empty()) {
-    Status s = client_->Publish(m);
-    if (s.ok() || s.code() != Code::kUnavailable || !client_->connected()) return;
-  }
-  if (unsent_.size() < kMaxUnsent) unsent_.push_back(std::move(m));
-}
-
-void Sink::FlushUnsent() {
-  while (!unsent_.empty()) {
-    if (!client_->Publish(unsent_.front()).ok()) {
-      // Offline: the fogs resend once it is back, and get their receipts then.
-      if (!client_->connected()) unsent_.clear();
+void Sink::Integrate(std::vector<Outbound>* out) {
+  while (true) {
+    auto answers = ledger_->Integrate();
+    if (!answers.ok()) {
+      spdlog::warn("integration: {}", answers.status().ToString());
       return;
     }
-    unsent_.pop_front();
+    for (const v1::LedgerAnswer& a : *answers) {
+      out->push_back({AnswerTopic(a.store_id()), a.SerializeAsString()});
+    }
+    if (answers->size() < kBatch) return;
   }
 }
 

@@ -1,22 +1,28 @@
-// ledger-sink's daemon: the cloud broker in, one worker thread, answers out.
+// ledger-sink's daemon: submits in, one worker thread, answers out.
 //
-// The MQTT callback only parks messages on a queue (callbacks must not
-// block); one worker thread owns the Ledger, answers each submit after its
-// commit and publishes the answer at QoS 1. Start(), Stop() and failed() are
-// called from one controlling thread.
+// The submits come from one of two transports (transport.h): the cloud
+// broker over MQTT (mosquitto; the embedded setup, SQLite) or a JetStream
+// stream on a NATS cluster through a durable pull consumer that every
+// worker shares (the chain setup, PostgreSQL, any number of workers).
+//
+// The worker takes what arrived as one batch, stores it (Ledger::Accept, one
+// transaction), acknowledges it to the transport only after that commit
+// (a batch that could not be stored is left to be delivered again), then
+// integrates (Ledger::Integrate) and publishes every answer. It integrates
+// at least every 250 ms even with nothing new, so that a stored submit of a
+// dead worker becomes a leaf, and a fresh head is signed every second.
+// Start(), Stop() and failed() are called from one controlling thread.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "ledger-sink/transport.h"
 #include "ledger/ledger.h"
 #include "storenode/common/broker_link.h"
-#include "storenode/common/mqtt.h"
 
 namespace storenode::ledger {
 
@@ -24,8 +30,16 @@ struct SinkConfig {
   std::string source;  // the config file, for messages
   std::string ledger_id;
   std::string ledger_key_file;
+  // MQTT transport (when nats.servers is empty).
   BrokerLink broker{.client_id = "storenode-ledger-sink"};
+  // JetStream transport.
+  std::vector<std::string> nats_servers;
+  std::string nats_stream = "SN_LEDGER";
+  std::string nats_durable = "ledger-workers";
+  int nats_replicas = 3;
   std::string data_dir;
+  // PostgreSQL conninfo; empty: SQLite <data.dir>/ledger.db.
+  std::string postgres;
   bool accept_unknown = true;
   std::map<std::string, crypto::PublicKey> pinned;
   std::string log_level = "info";
@@ -37,40 +51,34 @@ Result<SinkConfig> LoadSinkConfig(const std::string& path);
 
 class Sink {
  public:
-  // Loads (or, on first start, creates) the signing key and opens
-  // <data.dir>/ledger.db.
+  // Loads (or, on first start, creates) the signing key and opens the
+  // ledger (PostgreSQL, or <data.dir>/ledger.db).
   static Result<std::unique_ptr<Sink>> Open(const SinkConfig& config);
   ~Sink();  // Stop()s
   Sink(const Sink&) = delete;
   Sink& operator=(const Sink&) = delete;
 
-  // Subscribes and starts the worker; logs "ledger-sink ready" once the
-  // first connection's subscription is acked.
+  // Connects the transport and starts the worker; logs "ledger-sink ready"
+  // once submits are heard.
   Status Start();
   // Answers what is queued, then disconnects. Idempotent.
   void Stop();
   // True once the ledger stopped after a failed write (Ledger::failed()):
-  // the process should exit so that a restart reloads the file.
+  // the process should exit so that a restart reloads the stored truth.
   bool failed() const { return failed_; }
 
  private:
   Sink(SinkConfig config, std::unique_ptr<Ledger> ledger);
-  void Enqueue(const mqtt::Message& m);
   void Run();
-  void Answer(const mqtt::Message& m);
-  void Publish(mqtt::Message m);
-  void FlushUnsent();
+  // Parses, stores and acknowledges one batch; its immediate answers.
+  std::vector<Outbound> Store(std::vector<Inbound>& batch);
+  void Integrate(std::vector<Outbound>* out);
 
   const SinkConfig config_;
   std::unique_ptr<Ledger> ledger_;  // worker thread only
-  std::unique_ptr<mqtt::Client> client_;
+  std::unique_ptr<Transport> transport_;
   std::thread worker_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<mqtt::Message> queue_;   // guarded by mu_
-  bool stopping_ = false;             // guarded by mu_
-  std::deque<mqtt::Message> unsent_;  // worker thread only
-  std::atomic<bool> ready_logged_{false};
+  std::atomic<bool> stopping_{false};
   std::atomic<bool> failed_{false};
 };
 

@@ -1,127 +1,69 @@
 // NOTES ON THE DESIGN
 //
 // The ledger promises the fog that a receipt, once sent, proves its Z is in
-// the log for good, and promises an auditor that the file alone proves every
-// receipt it ever sent. The invariants that keep those promises:
+// the log for good, and promises an auditor that the stored ledger alone
+// proves every receipt it ever sent. The invariants that keep those promises:
 //
-//  1. Append only. Leaf i is row idx = i of `leaves`; rows are only ever
-//     inserted, at idx = the current size. A rejected record is written
-//     nowhere.
-//  2. One transaction per record: the leaf, its store's row (last Z number
-//     and hash) and the signed tree head of the new size commit together
-//     (Append). So for every size 1..n there is exactly one signed head, and
-//     a receipt names a head that stays in the file (tree_heads).
-//  3. Answer after commit: Handle() builds the receipt only once the commit
-//     returned. A crash before it loses the record and the answer (the fog
-//     resends); a crash after it loses at most the answer, and the resend
-//     gets the same leaf back as a duplicate. CrashPoint "ledger-before-commit"
-//     and "ledger-after-commit" let tests kill the process at both moments.
-//  4. Memory follows the file: the leaf hashes, the stores and the latest
-//     head in Impl change only after a commit. If a write fails the ledger
-//     cannot know what the file holds, so it stops (failed(), sticky) instead
-//     of guessing; reopening reloads the truth.
-//  5. One key per store for the life of the file: the key of its first
+//  1. Two phases. Accept stores a checked submit in `pending` (and moves its
+//     store's row on); Integrate makes stored submits leaves. A rejected
+//     record is written nowhere. A submit is keyed by (store, Z number),
+//     which covers its part: a resend finds its row, in `pending` or in
+//     `leaves`, and is a duplicate (same hash) or a fork (another hash).
+//  2. Append only. Leaf i is row idx = i of `leaves`; rows are only ever
+//     inserted, at idx = the current size, by the sequencer.
+//  3. One sequencer. Integrate runs in a transaction that holds the row lock
+//     on `tree_state` (PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED, so a
+//     second worker skips instead of waiting; SQLite: the file lock). It moves
+//     at most max_batch submits, in `pending` id order, into `leaves`, writes
+//     the tiles they change (tiles.h), one signed head of the new size in
+//     `tree_heads` and the same head in `tree_state`, and commits them
+//     together. So every head names a prefix of `leaves` whose tiles are
+//     stored. A worker that dies loses its connection and with it the lock
+//     (idle_in_transaction_session_timeout also ends a frozen one), so
+//     another takes over at its next Integrate, within one 250 ms round.
+//  4. Per-store order. A store's row is locked (FOR UPDATE) while its next
+//     Z is checked and stored, so Z n+1 is stored only after Z n committed,
+//     with a larger pending id; the sequencer therefore appends each store's
+//     Zs in their order, and the chain checks of the audit hold in leaf order.
+//     A batch is checked in (store, Z number) order, which is also the lock
+//     order, so two workers never deadlock.
+//  5. Answer after commit. Receipts are built only after the commit that
+//     makes their leaves returned. A crash before it loses the batch and its
+//     answers (the fog resends; the stream redelivers); a crash after it
+//     loses at most the answers, and the resend gets the same leaf back as a
+//     duplicate. Crash points: "ledger-before-commit", "ledger-after-commit"
+//     (Accept), "sequencer-before-commit", "sequencer-after-commit".
+//  6. Nothing is cached but full tiles, which never change; every check
+//     reads the stored state in its transaction. A failed write that is not
+//     "try again" stops the Ledger (failed(), sticky); reopening reloads.
+//  7. One key per store for the life of the ledger: the key of its first
 //     record, or the one pinned in the options, which must then agree with
 //     the records already accepted (Open checks).
 #include "ledger/ledger.h"
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <optional>
-#include <span>
 #include <vector>
 
+#include "ledger/schema.h"
+#include "ledger/sql_conn.h"
+#include "ledger/tiles.h"
 #include "storenode/common/fault.h"
 #include "storenode/common/ledger.h"
-#include "storenode/common/merkle.h"
-#include "storenode/common/sqlite.h"
 #include "storenode/schemas/closedown.pb.h"
 
 namespace storenode::ledger {
 namespace {
 
-constexpr std::string_view kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS meta(
-  key TEXT PRIMARY KEY,
-  value BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS leaves(
-  idx INTEGER PRIMARY KEY,
-  store_id TEXT NOT NULL,
-  z_number INTEGER NOT NULL,
-  z BLOB NOT NULL,
-  z_hash BLOB NOT NULL,
-  signature BLOB NOT NULL,
-  fog_public_key BLOB NOT NULL,
-  leaf_hash BLOB NOT NULL,
-  appended_us INTEGER NOT NULL,
-  UNIQUE(store_id, z_number));
-CREATE TABLE IF NOT EXISTS stores(
-  store_id TEXT PRIMARY KEY,
-  fog_public_key BLOB NOT NULL,
-  pinned_by TEXT NOT NULL CHECK(pinned_by IN ('first record', 'config')),
-  last_z_number INTEGER NOT NULL,
-  last_z_hash BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS tree_heads(
-  tree_size INTEGER PRIMARY KEY,
-  head BLOB NOT NULL,
-  signature BLOB NOT NULL,
-  ledger_public_key BLOB NOT NULL);
-)sql";
-// Its schema versions, oldest first (sqlite.h, "Schema versions"): version
-// 1 is the schema above, which also adopts files made before versions
-// existed. A change is one more entry, e.g. {2, "ALTER TABLE ..."}.
-constexpr sql::Migration kMigrations[] = {{1, kSchema}};
-
 std::string_view View(const crypto::Hash& h) {
   return {reinterpret_cast<const char*>(h.data()), h.size()};
 }
 
-struct StoreRow {
-  crypto::PublicKey key{};
-  std::string pinned_by;
-  uint64_t last_z_number = 0;
-  std::string last_z_hash;
-};
-
 Result<crypto::PublicKey> KeyFromBytes(std::string_view raw) {
   SN_ASSIGN_OR_RETURN(crypto::Hash h, crypto::HashFromBytes(raw));
   return crypto::PublicKey(h);
-}
-
-Result<std::map<std::string, StoreRow>> LoadStores(sql::Db& db) {
-  std::map<std::string, StoreRow> stores;
-  SN_ASSIGN_OR_RETURN(sql::Stmt q, db.Prepare("SELECT store_id, fog_public_key, pinned_by, "
-                                              "last_z_number, last_z_hash FROM stores"));
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    StoreRow s;
-    auto key = KeyFromBytes(q.BlobView(1));
-    if (!key.ok()) return Status::Corruption("store " + q.Text(0) + ": fog key is not 32 bytes");
-    s.key = *key;
-    s.pinned_by = q.Text(2);
-    s.last_z_number = static_cast<uint64_t>(q.Int(3));
-    s.last_z_hash = q.Blob(4);
-    stores.emplace(q.Text(0), std::move(s));
-  }
-  return stores;
-}
-
-// The meta row `key`, empty if absent.
-Result<std::string> Meta(sql::Db& db, std::string_view key) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt q, db.Prepare("SELECT value FROM meta WHERE key = ?"));
-  q.Bind(1, key);
-  SN_ASSIGN_OR_RETURN(bool row, q.Step());
-  return row ? q.Blob(0) : std::string();
-}
-
-// A stored head as it travels.
-v1::SignedTreeHead HeadFromRow(const sql::Stmt& q, int first_col) {
-  v1::SignedTreeHead sth;
-  sth.set_head(q.Blob(first_col));
-  sth.set_signature(q.Blob(first_col + 1));
-  sth.set_ledger_public_key(q.Blob(first_col + 2));
-  return sth;
 }
 
 // Why a submit is refused: a Rejected code and a one-line reason.
@@ -130,45 +72,89 @@ struct Refusal {
   std::string reason;
 };
 
+struct StoreRow {
+  crypto::PublicKey key{};
+  uint64_t last_z_number = 0;
+  std::string last_z_hash;
+};
+
+// The tree as tree_state says: its size and newest head.
+struct TreeState {
+  uint64_t size = 0;
+  v1::SignedTreeHead head;
+};
+
+// A submit stored and not yet a leaf.
+struct Pending {
+  int64_t id = 0;
+  std::string store;
+  uint64_t z_number = 0;
+  std::string z_hash;
+  crypto::Hash leaf{};
+  uint64_t request_id = 0;
+  uint64_t known_tree_size = 0;
+};
+
+v1::SignedTreeHead HeadOf(const SqlRow& r, int first_col) {
+  v1::SignedTreeHead sth;
+  sth.set_head(r.Str(first_col));
+  sth.set_signature(r.Str(first_col + 1));
+  sth.set_ledger_public_key(r.Str(first_col + 2));
+  return sth;
+}
+
 }  // namespace
 
 struct Ledger::Impl {
   LedgerOptions options;
   crypto::SigningKey key;
-  std::unique_ptr<sql::Db> db;
-  std::vector<crypto::Hash> leaves;  // leaf hashes, for proofs
-  merkle::CompactRange frontier;     // of `leaves`: the root after each append in O(log n)
-  std::map<std::string, StoreRow> stores;
-  v1::SignedTreeHead head;  // of the current size; empty while the log is
+  std::unique_ptr<SqlConn> db;
+  FullTileCache tiles;
   Status failed;
 
   Status Load();
-  void Submit(const std::string& store, const v1::LedgerSubmit& submit, v1::LedgerAnswer* answer);
-  // The checks of a submit, in order; nullopt when it may be appended.
-  // Sets *duplicate_of to the leaf of an identical record already in the log.
-  std::optional<Refusal> Check(const std::string& store, const v1::SignedZ& signed_z,
-                               const v1::ZReport& z, std::optional<uint64_t>* duplicate_of);
-  Status Append(const std::string& store, const v1::SignedZ& signed_z, const v1::ZReport& z,
-                int64_t now_us);
-  Result<v1::LedgerReceipt> Receipt(uint64_t index);
-  // A store's records from Z number `from`, at most kHistoryPage.
+  TileLoader Loader() {
+    return [this](const TileId& id) -> Result<std::string> {
+      std::string bytes;
+      SN_RETURN_IF_ERROR(db->Run("SELECT hashes FROM tiles WHERE level = ? AND idx = ?",
+                                 std::vector<SqlValue>{Int(id.level), Int(id.index)},
+                                 [&](const SqlRow& r) { bytes = r.Str(0); }));
+      return bytes;
+    };
+  }
+  Result<TreeState> State(bool lock_skip);
+  // The checks and the insert of one submit, inside Accept's transaction.
+  // Returns the leaf of a duplicate already integrated, if any.
+  Result<std::optional<uint64_t>> Store(const std::string& store, const v1::LedgerRequest& request,
+                                        const v1::ZReport& z, v1::LedgerAnswer* answer,
+                                        bool* stored);
+  std::optional<Refusal> CheckSignature(const std::string& store, const v1::SignedZ& signed_z,
+                                        const v1::ZReport& z);
+  Result<v1::LedgerReceipt> Receipt(TileTree& tree, const TreeState& state, uint64_t index);
+  Status ReceiptAnswer(TileTree& tree, const TreeState& state, uint64_t index, uint64_t known,
+                       bool duplicate, v1::LedgerAnswer* answer);
   Status History(const std::string& store, uint64_t from, v1::LedgerAnswer::History* out);
   Result<v1::ConsistencyProof> Consistency(uint64_t from, uint64_t to);
   Result<v1::SignedTreeHead> HeadOfSize(uint64_t size);
+  void Fail(const Status& s, const std::string& what) {
+    if (s.code() == Code::kUnavailable) return;
+    failed = s;
+    spdlog::error("ledger stops answering: {}: {}", what, s.ToString());
+  }
 };
 
-Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& db_path,
+Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& target,
                                              const crypto::SigningKey& key, LedgerOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   impl->key = key;
   if (impl->options.ledger_id.empty()) return Status::Invalid("ledger id must not be empty");
-  sql::OpenOptions o;
-  o.wal = true;
-  o.sync = sql::Sync::kFull;
-  o.vfs = impl->options.sqlite_vfs;
-  SN_ASSIGN_OR_RETURN(impl->db, sql::Db::Open(db_path, o));
-  SN_RETURN_IF_ERROR(sql::Migrate(*impl->db, "ledger.db", kMigrations).status());
+  if (IsPostgres(target)) {
+    SN_ASSIGN_OR_RETURN(impl->db, OpenPostgres(target));
+  } else {
+    SN_ASSIGN_OR_RETURN(impl->db, OpenSqlite(target, {.vfs = impl->options.sqlite_vfs}));
+  }
+  SN_RETURN_IF_ERROR(MigrateLedger(*impl->db));
   SN_RETURN_IF_ERROR(impl->Load());
   return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
 }
@@ -176,176 +162,204 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& db_path,
 Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Ledger::~Ledger() = default;
 
-uint64_t Ledger::tree_size() const { return impl_->leaves.size(); }
+uint64_t Ledger::tree_size() const {
+  auto n = impl_->db->QueryInt("SELECT tree_size FROM tree_state WHERE id = 1", {});
+  return n.ok() ? static_cast<uint64_t>(*n) : 0;
+}
 const crypto::PublicKey& Ledger::public_key() const { return impl_->key.public_key(); }
 const Status& Ledger::failed() const { return impl_->failed; }
 
 Status Ledger::Impl::Load() {
   const std::string pub(View(key.public_key()));
-  {
-    sql::Transaction txn(*db);
-    SN_RETURN_IF_ERROR(txn.begin_status());
-    SN_ASSIGN_OR_RETURN(std::string id, Meta(*db, "ledger_id"));
-    SN_ASSIGN_OR_RETURN(std::string stored_key, Meta(*db, "ledger_public_key"));
-    if (id.empty()) {
-      SN_ASSIGN_OR_RETURN(sql::Stmt ins, db->Prepare("INSERT INTO meta(key, value) VALUES (?, ?)"));
-      ins.Bind(1, "ledger_id").BindBlob(2, options.ledger_id);
-      SN_RETURN_IF_ERROR(ins.Run());
-      ins.Reset();
-      ins.Bind(1, "ledger_public_key").BindBlob(2, pub);
-      SN_RETURN_IF_ERROR(ins.Run());
-      SN_RETURN_IF_ERROR(txn.Commit());
-    } else if (id != options.ledger_id) {
-      return Status::Precondition(db->path() + " is the ledger '" + id + "', not '" +
-                                  options.ledger_id + "'");
-    } else if (stored_key != pub) {
-      auto k = KeyFromBytes(stored_key);
-      return Status::Precondition(db->path() + " was signed with ledger key " +
-                                  (k.ok() ? crypto::Fingerprint(*k) : "?") + ", not " +
-                                  crypto::Fingerprint(key.public_key()));
-    }
+  SqlConn& c = *db;
+  // Every worker may start at once: the first one's meta rows win, the
+  // others compare against them.
+  const char* ins = c.dialect() == SqlDialect::kPostgres
+                        ? "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"
+                        : "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)";
+  SN_RETURN_IF_ERROR(
+      c.Run(ins, std::vector<SqlValue>{std::string("ledger_id"), Blob(options.ledger_id)}));
+  SN_RETURN_IF_ERROR(
+      c.Run(ins, std::vector<SqlValue>{std::string("ledger_public_key"), Blob(pub)}));
+  std::map<std::string, std::string> meta;
+  SN_RETURN_IF_ERROR(c.Run("SELECT key, value FROM meta", {},
+                           [&](const SqlRow& r) { meta[r.Str(0)] = r.Str(1); }));
+  if (meta["ledger_id"] != options.ledger_id) {
+    return Status::Precondition(c.name() + " is the ledger '" + meta["ledger_id"] + "', not '" +
+                                options.ledger_id + "'");
   }
-  SN_ASSIGN_OR_RETURN(sql::Stmt q, db->Prepare("SELECT idx, leaf_hash FROM leaves ORDER BY idx"));
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    auto h = crypto::HashFromBytes(q.BlobView(1));
-    if (q.Int(0) != static_cast<int64_t>(leaves.size()) || !h.ok()) {
-      return Status::Corruption("leaf " + std::to_string(leaves.size()) +
-                                ": missing or without a leaf hash (run storectl verify ledger)");
-    }
-    leaves.push_back(*h);
-    frontier.Append(*h);
+  if (meta["ledger_public_key"] != pub) {
+    auto k = KeyFromBytes(meta["ledger_public_key"]);
+    return Status::Precondition(c.name() + " was signed with ledger key " +
+                                (k.ok() ? crypto::Fingerprint(*k) : "?") + ", not " +
+                                crypto::Fingerprint(key.public_key()));
   }
-  SN_ASSIGN_OR_RETURN(stores, LoadStores(*db));
   for (const auto& [store, pinned] : options.pinned_stores) {
-    auto it = stores.find(store);
-    if (it != stores.end() && it->second.key != pinned) {
+    std::string stored;
+    SN_RETURN_IF_ERROR(c.Run("SELECT fog_public_key FROM stores WHERE store_id = ?",
+                             std::vector<SqlValue>{store},
+                             [&](const SqlRow& r) { stored = r.Str(0); }));
+    if (!stored.empty() && stored != View(pinned)) {
+      auto k = KeyFromBytes(stored);
       return Status::Precondition("store " + store + ": pinned key " + crypto::Fingerprint(pinned) +
-                                  " differs from key " + crypto::Fingerprint(it->second.key) +
+                                  " differs from key " + (k.ok() ? crypto::Fingerprint(*k) : "?") +
                                   " its records were accepted under");
     }
   }
-  if (leaves.empty()) return Status::Ok();
-  SN_ASSIGN_OR_RETURN(head, HeadOfSize(leaves.size()));
-  auto verified = VerifyTreeHead(head, key.public_key());
-  if (!verified.ok() || verified->root() != View(frontier.Root())) {
-    return Status::Corruption("tree head of size " + std::to_string(leaves.size()) +
+  SN_ASSIGN_OR_RETURN(TreeState state, State(false));
+  if (state.size == 0) return Status::Ok();
+  TileTree tree(state.size, Loader(), &tiles);
+  auto root = tree.Root(state.size);
+  auto verified = VerifyTreeHead(state.head, key.public_key());
+  if (!root.ok() || !verified.ok() || verified->tree_size() != state.size ||
+      verified->root() != View(*root)) {
+    return Status::Corruption("tree head of size " + std::to_string(state.size) +
                               " does not match the leaves (run storectl verify ledger)");
   }
   return Status::Ok();
 }
 
-Result<v1::SignedTreeHead> Ledger::Impl::HeadOfSize(uint64_t size) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt q,
-                      db->Prepare("SELECT head, signature, ledger_public_key FROM tree_heads "
-                                  "WHERE tree_size = ?"));
-  q.Bind(1, static_cast<int64_t>(size));
-  SN_ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return Status::Corruption("no tree head of size " + std::to_string(size));
-  return HeadFromRow(q, 0);
+Result<TreeState> Ledger::Impl::State(bool lock_skip) {
+  std::string sql =
+      "SELECT tree_size, head, signature, ledger_public_key FROM tree_state WHERE id = 1";
+  if (lock_skip && db->dialect() == SqlDialect::kPostgres) sql += " FOR UPDATE SKIP LOCKED";
+  std::optional<TreeState> state;
+  SN_RETURN_IF_ERROR(db->Run(sql, {}, [&](const SqlRow& r) {
+    state = TreeState{static_cast<uint64_t>(r.Int(0)), HeadOf(r, 1)};
+  }));
+  if (!state) return Status::Unavailable("the sequencer's lock is held by another worker");
+  return *state;
 }
 
-v1::LedgerAnswer Ledger::Handle(const std::string& topic_store, const v1::LedgerRequest& request) {
+Result<v1::SignedTreeHead> Ledger::Impl::HeadOfSize(uint64_t size) {
+  std::optional<v1::SignedTreeHead> sth;
+  SN_RETURN_IF_ERROR(
+      db->Run("SELECT head, signature, ledger_public_key FROM tree_heads WHERE tree_size = ?",
+              std::vector<SqlValue>{Int(size)}, [&](const SqlRow& r) { sth = HeadOf(r, 0); }));
+  if (!sth) return Status::Invalid("no tree head of size " + std::to_string(size));
+  return *sth;
+}
+
+Result<std::vector<v1::LedgerAnswer>> Ledger::Accept(std::vector<LedgerRequestIn> batch) {
   Impl& l = *impl_;
-  v1::LedgerAnswer answer;
-  answer.set_request_id(request.request_id());
-  answer.set_store_id(topic_store);
-  auto reject = [&](const char* code, const std::string& reason) {
-    answer.mutable_rejected()->set_code(code);
-    answer.mutable_rejected()->set_reason(reason);
+  std::vector<v1::LedgerAnswer> answers;
+  auto reject = [](v1::LedgerAnswer* a, const char* code, const std::string& reason) {
+    a->mutable_rejected()->set_code(code);
+    a->mutable_rejected()->set_reason(reason);
   };
   if (!l.failed.ok()) {
-    reject(kUnavailable, "the ledger stopped after a write failed: " + l.failed.message());
-  } else if (request.has_submit()) {
-    l.Submit(topic_store, request.submit(), &answer);
-  } else if (request.has_consistency()) {
-    auto proof = l.Consistency(request.consistency().from_size(), request.consistency().to_size());
-    if (proof.ok()) {
-      *answer.mutable_consistency() = std::move(*proof);
-    } else {
-      reject(kBadRequest, proof.status().message());
+    for (const LedgerRequestIn& in : batch) {
+      v1::LedgerAnswer& a = answers.emplace_back();
+      a.set_request_id(in.request.request_id());
+      a.set_store_id(in.store);
+      reject(&a, kUnavailable, "the ledger stopped after a write failed: " + l.failed.message());
     }
-  } else if (request.has_history()) {
-    answer.set_z_number(request.history().from_z_number());
-    Status s = l.History(topic_store, request.history().from_z_number(), answer.mutable_history());
-    if (!s.ok()) {
-      answer.clear_history();
-      reject(kUnavailable, s.message());
-    }
-  } else {
-    reject(kBadRequest, "the request is neither a submit, a consistency nor a history request");
+    return answers;
   }
-  if (answer.has_rejected()) {
-    // One line per refusal, naming what an operator looks for: store and Z.
-    const std::string what = request.has_submit()
-                                 ? "Z " + std::to_string(answer.z_number())
-                                 : "request " + std::to_string(request.request_id());
-    spdlog::warn("store {} {}: rejected {}: {}", topic_store, what, answer.rejected().code(),
-                 answer.rejected().reason());
-  }
-  return answer;
-}
-
-void Ledger::Impl::Submit(const std::string& store, const v1::LedgerSubmit& submit,
-                          v1::LedgerAnswer* answer) {
-  auto refuse = [&](const char* code, std::string reason) {
-    answer->mutable_rejected()->set_code(code);
-    answer->mutable_rejected()->set_reason(std::move(reason));
+  // Invariant 4: submits in (store, Z number) order, the lock order.
+  struct Item {
+    LedgerRequestIn* in;
+    v1::ZReport z;
+    bool parsed = false;
   };
-  const v1::SignedZ& signed_z = submit.z();
-  v1::ZReport z;
-  if (!z.ParseFromString(signed_z.z())) return refuse(kMalformed, "the Z bytes do not parse");
-  answer->set_z_number(z.z_number());
-  std::optional<uint64_t> index;
-  if (auto refusal = Check(store, signed_z, z, &index)) {
-    return refuse(refusal->code, std::move(refusal->reason));
+  std::vector<Item> items;
+  for (LedgerRequestIn& in : batch) {
+    Item& it = items.emplace_back(Item{&in, {}, false});
+    if (in.request.has_submit()) it.parsed = it.z.ParseFromString(in.request.submit().z().z());
   }
-  const bool duplicate = index.has_value();
-  if (!duplicate) {
-    Status s = Append(store, signed_z, z, options.clock->NowMicros());
-    if (!s.ok()) {
-      failed = s;
-      spdlog::error("ledger stops answering: append of store {} Z {} failed: {}", store,
-                    z.z_number(), s.ToString());
-      return refuse(kUnavailable, "the ledger could not append the record: " + s.message());
+  std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    return std::pair(a.in->store, a.z.z_number()) < std::pair(b.in->store, b.z.z_number());
+  });
+  // Duplicates of leaves get their receipt after the commit.
+  std::vector<std::pair<size_t, uint64_t>> receipts;  // answer index, leaf
+  std::vector<v1::LedgerAnswer> out(items.size());
+  bool wrote = false;
+  {
+    SqlTxn txn(*l.db);
+    SN_RETURN_IF_ERROR(txn.begin_status());
+    for (size_t i = 0; i < items.size(); ++i) {
+      const LedgerRequestIn& in = *items[i].in;
+      v1::LedgerAnswer& a = out[i];
+      a.set_request_id(in.request.request_id());
+      a.set_store_id(in.store);
+      if (!in.request.has_submit()) continue;  // answered after the commit
+      if (!items[i].parsed) {
+        reject(&a, kMalformed, "the Z bytes do not parse");
+        continue;
+      }
+      bool stored = false;
+      auto dup = l.Store(in.store, in.request, items[i].z, &a, &stored);
+      if (!dup.ok()) {
+        l.Fail(dup.status(), "store of store " + in.store);
+        return dup.status();
+      }
+      if (*dup) receipts.emplace_back(i, **dup);
+      if (stored) a.Clear();  // the sequencer answers
+      wrote |= stored;
     }
-    index = leaves.size() - 1;
-    spdlog::info("store {} Z {}: appended as leaf {}", store, z.z_number(), *index);
-  } else {
-    spdlog::info("store {} Z {}: already leaf {}, answered again", store, z.z_number(), *index);
+    if (wrote) CrashPoint("ledger-before-commit");
+    if (Status s = txn.Commit(); !s.ok()) {
+      l.Fail(s, "commit");
+      return s;
+    }
+    if (wrote) CrashPoint("ledger-after-commit");
   }
-  auto receipt = Receipt(*index);
-  std::optional<v1::ConsistencyProof> consistency;
-  const uint64_t known = submit.known_tree_size();
-  // A known size beyond the log gets no proof: the fog trusts a head this
-  // ledger never signed, and finds out when it checks the answer's head.
-  if (receipt.ok() && known > 0 && known <= leaves.size()) {
-    auto proof = Consistency(known, 0);
-    if (proof.ok()) {
-      consistency = std::move(*proof);
-    } else {
-      receipt = proof.status();
+  std::optional<TreeState> state;
+  std::optional<TileTree> tree;
+  for (auto [i, leaf] : receipts) {
+    if (!state) {
+      SN_ASSIGN_OR_RETURN(state, l.State(false));
+      tree.emplace(state->size, l.Loader(), &l.tiles);
+    }
+    const uint64_t known = items[i].in->request.submit().known_tree_size();
+    if (Status s = l.ReceiptAnswer(*tree, *state, leaf, known, true, &out[i]); !s.ok()) {
+      out[i].clear_accepted();
+      reject(&out[i], kUnavailable, "the ledger could not read its storage: " + s.message());
     }
   }
-  if (!receipt.ok()) {
-    failed = receipt.status();
-    spdlog::error("ledger stops answering: {}", receipt.status().ToString());
-    return refuse(kUnavailable, "the ledger could not read its file: " + failed.message());
+  for (size_t i = 0; i < items.size(); ++i) {
+    const v1::LedgerRequest& request = items[i].in->request;
+    v1::LedgerAnswer& a = out[i];
+    if (request.has_consistency()) {
+      auto proof =
+          l.Consistency(request.consistency().from_size(), request.consistency().to_size());
+      if (proof.ok()) {
+        *a.mutable_consistency() = std::move(*proof);
+      } else {
+        reject(&a, proof.status().code() == Code::kInvalidArgument ? kBadRequest : kUnavailable,
+               proof.status().message());
+      }
+    } else if (request.has_history()) {
+      a.set_z_number(request.history().from_z_number());
+      Status s = l.History(a.store_id(), request.history().from_z_number(), a.mutable_history());
+      if (!s.ok()) {
+        a.clear_history();
+        reject(&a, kUnavailable, s.message());
+      }
+    } else if (!request.has_submit()) {
+      reject(&a, kBadRequest,
+             "the request is neither a submit, a consistency nor a history request");
+    }
+    if (a.has_rejected()) {
+      // One line per refusal, naming what an operator looks for: store and Z.
+      const std::string what = request.has_submit()
+                                   ? "Z " + std::to_string(a.z_number())
+                                   : "request " + std::to_string(request.request_id());
+      spdlog::warn("store {} {}: rejected {}: {}", a.store_id(), what, a.rejected().code(),
+                   a.rejected().reason());
+    }
+    if (a.answer_case() != v1::LedgerAnswer::ANSWER_NOT_SET) answers.push_back(std::move(a));
   }
-  v1::LedgerAnswer::Accepted* accepted = answer->mutable_accepted();
-  *accepted->mutable_receipt() = std::move(*receipt);
-  accepted->set_duplicate(duplicate);
-  if (consistency) *accepted->mutable_consistency() = std::move(*consistency);
+  return answers;
 }
 
-std::optional<Refusal> Ledger::Impl::Check(const std::string& store, const v1::SignedZ& signed_z,
-                                           const v1::ZReport& z,
-                                           std::optional<uint64_t>* duplicate_of) {
-  const std::string n = std::to_string(z.z_number());
+std::optional<Refusal> Ledger::Impl::CheckSignature(const std::string& store,
+                                                    const v1::SignedZ& signed_z,
+                                                    const v1::ZReport& z) {
   if (z.store_id() != store) {
-    return Refusal{kMalformed, "Z " + n + " is of store '" + z.store_id() +
-                                   "', submitted on the topic of store '" + store + "'"};
+    return Refusal{kMalformed, "Z " + std::to_string(z.z_number()) + " is of store '" +
+                                   z.store_id() + "', submitted on the topic of store '" + store +
+                                   "'"};
   }
   if (signed_z.hash() != View(crypto::Sha256Of(signed_z.z()))) {
     return Refusal{kBadHash, "hash is not SHA-256 of the Z bytes"};
@@ -357,161 +371,326 @@ std::optional<Refusal> Ledger::Impl::Check(const std::string& store, const v1::S
     return Refusal{kBadSignature, "signature does not verify with the Z's fog key " +
                                       crypto::Fingerprint(*fog_key)};
   }
-  const auto row = stores.find(store);
-  std::optional<crypto::PublicKey> expected;
-  if (auto pin = options.pinned_stores.find(store); pin != options.pinned_stores.end()) {
-    expected = pin->second;
-  } else if (row != stores.end()) {
-    expected = row->second.key;
-  } else if (!options.accept_unknown_stores) {
-    return Refusal{kUnknownKey, "store " + store +
-                                    " has no pinned key and unknown stores are "
-                                    "not accepted"};
-  }
-  if (expected && *expected != *fog_key) {
-    return Refusal{kUnknownKey, "signed by fog key " + crypto::Fingerprint(*fog_key) +
-                                    ", the store's key is " + crypto::Fingerprint(*expected)};
-  }
-  const uint64_t last = row == stores.end() ? 0 : row->second.last_z_number;
-  if (z.z_number() >= 1 && z.z_number() <= last) {
-    auto q = db->Prepare("SELECT idx, z_hash FROM leaves WHERE store_id = ? AND z_number = ?");
-    Result<bool> found = q.ok()
-                             ? q->Bind(1, store).Bind(2, static_cast<int64_t>(z.z_number())).Step()
-                             : Result<bool>(q.status());
-    if (!found.ok() || !*found) {
-      return Refusal{kUnavailable, "cannot read Z " + n + " of the log: " +
-                                       (found.ok() ? "missing" : found.status().message())};
-    }
-    if (q->BlobView(1) != signed_z.hash()) {
-      return Refusal{kFork, "Z " + n + " is already in the log with another hash"};
-    }
-    *duplicate_of = static_cast<uint64_t>(q->Int(0));
-    return std::nullopt;
-  }
-  if (z.z_number() != last + 1) {
-    return Refusal{kGap, last == 0 ? "the first Z of a store must be Z 1, got Z " + n
-                                   : "Z " + n + " after Z " + std::to_string(last)};
-  }
-  const std::string prev = last == 0 ? std::string(32, '\0') : row->second.last_z_hash;
-  if (z.prev_z_hash() != prev) {
-    return Refusal{kChain, last == 0 ? "Z 1 must have 32 zero bytes as prev_z_hash"
-                                     : "prev_z_hash is not the hash of Z " + std::to_string(last)};
-  }
   return std::nullopt;
 }
 
-Status Ledger::Impl::Append(const std::string& store, const v1::SignedZ& signed_z,
-                            const v1::ZReport& z, int64_t now_us) {
-  const uint64_t index = leaves.size();
-  const crypto::Hash leaf = ZLeafHash(signed_z.z());
-  merkle::CompactRange next = frontier;
-  next.Append(leaf);
-  v1::TreeHead th;
-  th.set_ledger_id(options.ledger_id);
-  th.set_tree_size(index + 1);
-  const crypto::Hash root = next.Root();
-  th.set_root(root.data(), root.size());
-  th.set_timestamp_us(now_us);
-  v1::SignedTreeHead sth = SignTreeHead(key, th);
-  const bool pinned = options.pinned_stores.contains(store);
-
-  sql::Transaction txn(*db);
-  SN_RETURN_IF_ERROR(txn.begin_status());
-  SN_ASSIGN_OR_RETURN(sql::Stmt leaf_ins,
-                      db->Prepare("INSERT INTO leaves(idx, store_id, z_number, z, z_hash, "
-                                  "signature, fog_public_key, leaf_hash, appended_us) "
-                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  leaf_ins.Bind(1, static_cast<int64_t>(index))
-      .Bind(2, store)
-      .Bind(3, static_cast<int64_t>(z.z_number()))
-      .BindBlob(4, signed_z.z())
-      .BindBlob(5, signed_z.hash())
-      .BindBlob(6, signed_z.signature())
-      .BindBlob(7, signed_z.fog_public_key())
-      .BindBlob(8, View(leaf))
-      .Bind(9, now_us);
-  SN_RETURN_IF_ERROR(leaf_ins.Run());
-  SN_ASSIGN_OR_RETURN(
-      sql::Stmt store_up,
-      db->Prepare("INSERT INTO stores(store_id, fog_public_key, pinned_by, last_z_number, "
-                  "last_z_hash) VALUES (?, ?, ?, ?, ?) ON CONFLICT(store_id) DO UPDATE SET "
-                  "last_z_number = excluded.last_z_number, last_z_hash = excluded.last_z_hash"));
-  store_up.Bind(1, store)
-      .BindBlob(2, signed_z.fog_public_key())
-      .Bind(3, pinned ? "config" : "first record")
-      .Bind(4, static_cast<int64_t>(z.z_number()))
-      .BindBlob(5, signed_z.hash());
-  SN_RETURN_IF_ERROR(store_up.Run());
-  SN_ASSIGN_OR_RETURN(sql::Stmt head_ins,
-                      db->Prepare("INSERT INTO tree_heads(tree_size, head, signature, "
-                                  "ledger_public_key) VALUES (?, ?, ?, ?)"));
-  head_ins.Bind(1, static_cast<int64_t>(index + 1))
-      .BindBlob(2, sth.head())
-      .BindBlob(3, sth.signature())
-      .BindBlob(4, sth.ledger_public_key());
-  SN_RETURN_IF_ERROR(head_ins.Run());
-  CrashPoint("ledger-before-commit");
-  SN_RETURN_IF_ERROR(txn.Commit());
-  CrashPoint("ledger-after-commit");
-
-  leaves.push_back(leaf);
-  frontier = std::move(next);
-  StoreRow& row = stores[store];
-  if (row.pinned_by.empty()) {
-    row.key = *KeyFromBytes(signed_z.fog_public_key());
-    row.pinned_by = pinned ? "config" : "first record";
+Result<std::optional<uint64_t>> Ledger::Impl::Store(const std::string& store,
+                                                    const v1::LedgerRequest& request,
+                                                    const v1::ZReport& z, v1::LedgerAnswer* answer,
+                                                    bool* stored) {
+  auto refuse = [&](Refusal r) -> Result<std::optional<uint64_t>> {
+    answer->mutable_rejected()->set_code(r.code);
+    answer->mutable_rejected()->set_reason(std::move(r.reason));
+    return std::optional<uint64_t>();
+  };
+  const v1::SignedZ& signed_z = request.submit().z();
+  answer->set_z_number(z.z_number());
+  if (auto refusal = CheckSignature(store, signed_z, z)) return refuse(std::move(*refusal));
+  const crypto::PublicKey fog_key = *KeyFromBytes(signed_z.fog_public_key());
+  std::optional<StoreRow> row;
+  SN_RETURN_IF_ERROR(db->Run(std::string("SELECT fog_public_key, last_z_number, last_z_hash FROM "
+                                         "stores WHERE store_id = ?") +
+                                 db->lock_suffix(),
+                             std::vector<SqlValue>{store}, [&](const SqlRow& r) {
+                               auto k = KeyFromBytes(r.Str(0));
+                               row = StoreRow{k.ok() ? *k : crypto::PublicKey{},
+                                              static_cast<uint64_t>(r.Int(1)), r.Str(2)};
+                             }));
+  std::optional<crypto::PublicKey> expected;
+  const auto pin = options.pinned_stores.find(store);
+  if (pin != options.pinned_stores.end()) {
+    expected = pin->second;
+  } else if (row) {
+    expected = row->key;
+  } else if (!options.accept_unknown_stores) {
+    return refuse({kUnknownKey, "store " + store +
+                                    " has no pinned key and unknown stores are "
+                                    "not accepted"});
   }
-  row.last_z_number = z.z_number();
-  row.last_z_hash = signed_z.hash();
-  head = std::move(sth);
+  if (expected && *expected != fog_key) {
+    return refuse({kUnknownKey, "signed by fog key " + crypto::Fingerprint(fog_key) +
+                                    ", the store's key is " + crypto::Fingerprint(*expected)});
+  }
+  const std::string n = std::to_string(z.z_number());
+  const uint64_t last = row ? row->last_z_number : 0;
+  if (z.z_number() >= 1 && z.z_number() <= last) {
+    std::optional<std::pair<int64_t, std::string>> found;  // leaf (-1: pending), hash
+    const std::vector<SqlValue> key_args{store, Int(z.z_number())};
+    SN_RETURN_IF_ERROR(db->Run("SELECT idx, z_hash FROM leaves WHERE store_id = ? AND z_number = ?",
+                               key_args,
+                               [&](const SqlRow& r) { found.emplace(r.Int(0), r.Str(1)); }));
+    if (!found) {
+      SN_RETURN_IF_ERROR(db->Run("SELECT z_hash FROM pending WHERE store_id = ? AND z_number = ?",
+                                 key_args, [&](const SqlRow& r) { found.emplace(-1, r.Str(0)); }));
+    }
+    if (!found)
+      return Status::Corruption("store " + store + " Z " + n + " is neither a leaf nor stored");
+    if (found->second != signed_z.hash()) {
+      return refuse({kFork, "Z " + n + " is already in the log with another hash"});
+    }
+    if (found->first < 0) {
+      spdlog::info("store {} Z {}: already stored, its receipt follows its integration", store, n);
+      *stored = true;
+      return std::optional<uint64_t>();
+    }
+    spdlog::info("store {} Z {}: already leaf {}, answered again", store, n, found->first);
+    return std::optional<uint64_t>(static_cast<uint64_t>(found->first));
+  }
+  if (z.z_number() != last + 1) {
+    return refuse({kGap, last == 0 ? "the first Z of a store must be Z 1, got Z " + n
+                                   : "Z " + n + " after Z " + std::to_string(last)});
+  }
+  const std::string prev = last == 0 ? std::string(32, '\0') : row->last_z_hash;
+  if (z.prev_z_hash() != prev) {
+    return refuse({kChain, last == 0 ? "Z 1 must have 32 zero bytes as prev_z_hash"
+                                     : "prev_z_hash is not the hash of Z " + std::to_string(last)});
+  }
+  const crypto::Hash leaf = ZLeafHash(signed_z.z());
+  SN_RETURN_IF_ERROR(
+      db->Run("INSERT INTO pending(store_id, z_number, part, z, z_hash, signature, fog_public_key, "
+              "leaf_hash, received_us, request_id, known_tree_size) VALUES (?, ?, ?, ?, ?, ?, ?, "
+              "?, ?, ?, ?)",
+              std::vector<SqlValue>{store, Int(z.z_number()), Int(z.part()), Blob(signed_z.z()),
+                                    Blob(signed_z.hash()), Blob(signed_z.signature()),
+                                    Blob(signed_z.fog_public_key()), Blob(View(leaf)),
+                                    options.clock->NowMicros(), Int(request.request_id()),
+                                    Int(request.submit().known_tree_size())}));
+  const bool pinned = pin != options.pinned_stores.end();
+  SN_RETURN_IF_ERROR(
+      db->Run("INSERT INTO stores(store_id, fog_public_key, pinned_by, last_z_number, last_z_hash) "
+              "VALUES (?, ?, ?, ?, ?) ON CONFLICT(store_id) DO UPDATE SET last_z_number = "
+              "excluded.last_z_number, last_z_hash = excluded.last_z_hash",
+              std::vector<SqlValue>{store, Blob(signed_z.fog_public_key()),
+                                    std::string(pinned ? "config" : "first record"),
+                                    Int(z.z_number()), Blob(signed_z.hash())}));
+  *stored = true;
+  spdlog::info("store {} Z {}: stored", store, n);
+  return std::optional<uint64_t>();
+}
+
+Result<std::vector<v1::LedgerAnswer>> Ledger::Integrate() {
+  Impl& l = *impl_;
+  std::vector<v1::LedgerAnswer> answers;
+  if (!l.failed.ok()) return answers;
+  SqlTxn txn(*l.db);
+  SN_RETURN_IF_ERROR(txn.begin_status());
+  auto state = l.State(true);
+  if (!state.ok()) {
+    if (state.status().code() == Code::kUnavailable &&
+        state.status().message().find("another worker") != std::string::npos) {
+      return answers;  // another worker is the sequencer
+    }
+    return state.status();
+  }
+  std::vector<Pending> batch;
+  SN_RETURN_IF_ERROR(l.db->Run(
+      "SELECT id, store_id, z_number, z_hash, leaf_hash, request_id, known_tree_size FROM pending "
+      "ORDER BY id LIMIT ?",
+      std::vector<SqlValue>{Int(l.options.max_batch)}, [&](const SqlRow& r) {
+        Pending p{r.Int(0), r.Str(1), static_cast<uint64_t>(r.Int(2)), r.Str(3)};
+        auto h = crypto::HashFromBytes(r.Str(4));
+        if (h.ok()) p.leaf = *h;
+        p.request_id = static_cast<uint64_t>(r.Int(5));
+        p.known_tree_size = static_cast<uint64_t>(r.Int(6));
+        batch.push_back(std::move(p));
+      }));
+  const int64_t now = l.options.clock->NowMicros();
+  auto sign = [&](uint64_t size, const crypto::Hash& root) {
+    v1::TreeHead th;
+    th.set_ledger_id(l.options.ledger_id);
+    th.set_tree_size(size);
+    th.set_root(root.data(), root.size());
+    th.set_timestamp_us(now);
+    return SignTreeHead(l.key, th);
+  };
+  auto put_state = [&](uint64_t size, const v1::SignedTreeHead& sth) {
+    return l.db->Run(
+        "UPDATE tree_state SET tree_size = ?, head = ?, signature = ?, ledger_public_key = ? "
+        "WHERE id = 1",
+        std::vector<SqlValue>{Int(size), Blob(sth.head()), Blob(sth.signature()),
+                              Blob(sth.ledger_public_key())});
+  };
+  TileTree tree(state->size, l.Loader(), &l.tiles);
+  if (batch.empty()) {
+    // Invariant 3's "at least once a second": the same size, a fresh time.
+    v1::TreeHead last;
+    if (state->size == 0 || !last.ParseFromString(state->head.head()) ||
+        now - last.timestamp_us() < l.options.head_interval_us) {
+      return answers;
+    }
+    SN_ASSIGN_OR_RETURN(crypto::Hash root, tree.Root(state->size));
+    SN_RETURN_IF_ERROR(put_state(state->size, sign(state->size, root)));
+    SN_RETURN_IF_ERROR(txn.Commit());
+    return answers;
+  }
+  std::vector<crypto::Hash> hashes;
+  for (const Pending& p : batch) hashes.push_back(p.leaf);
+  auto fail = [&](const Status& s) {
+    l.Fail(s, "integration of " + std::to_string(batch.size()) + " leaves");
+    return s;
+  };
+  if (Status s = tree.Append(hashes); !s.ok()) return fail(s);
+  const uint64_t size = tree.size();
+  auto root = tree.Root(size);
+  if (!root.ok()) return fail(root.status());
+  const v1::SignedTreeHead sth = sign(size, *root);
+  for (size_t k = 0; k < batch.size(); ++k) {
+    const Pending& p = batch[k];
+    Status s = l.db->Run(
+        "INSERT INTO leaves(idx, store_id, z_number, z, z_hash, signature, fog_public_key, "
+        "leaf_hash, appended_us, head_size) SELECT ?, store_id, z_number, z, z_hash, signature, "
+        "fog_public_key, leaf_hash, ?, ? FROM pending WHERE id = ?",
+        std::vector<SqlValue>{Int(state->size + k), now, Int(size), p.id});
+    if (s.ok()) s = l.db->Run("DELETE FROM pending WHERE id = ?", std::vector<SqlValue>{p.id});
+    if (!s.ok()) return fail(s);
+  }
+  for (const auto& [id, bytes] : tree.Dirty()) {
+    Status s = l.db->Run(
+        "INSERT INTO tiles(level, idx, hashes) VALUES (?, ?, ?) ON CONFLICT(level, idx) DO "
+        "UPDATE SET hashes = excluded.hashes",
+        std::vector<SqlValue>{Int(id.level), Int(id.index), Blob(bytes)});
+    if (!s.ok()) return fail(s);
+  }
+  Status s = l.db->Run(
+      "INSERT INTO tree_heads(tree_size, head, signature, ledger_public_key) VALUES (?, ?, ?, ?)",
+      std::vector<SqlValue>{Int(size), Blob(sth.head()), Blob(sth.signature()),
+                            Blob(sth.ledger_public_key())});
+  if (s.ok()) s = put_state(size, sth);
+  if (!s.ok()) return fail(s);
+  CrashPoint("sequencer-before-commit");
+  if (s = txn.Commit(); !s.ok()) return fail(s);
+  CrashPoint("sequencer-after-commit");
+  spdlog::info("leaves {}..{} appended, tree head of size {} signed", state->size, size - 1, size);
+
+  const TreeState next{size, sth};
+  for (size_t k = 0; k < batch.size(); ++k) {
+    const Pending& p = batch[k];
+    v1::LedgerAnswer& a = answers.emplace_back();
+    a.set_request_id(p.request_id);
+    a.set_store_id(p.store);
+    a.set_z_number(p.z_number);
+    if (Status r = l.ReceiptAnswer(tree, next, state->size + k, p.known_tree_size, false, &a);
+        !r.ok()) {
+      a.clear_accepted();
+      a.mutable_rejected()->set_code(kUnavailable);
+      a.mutable_rejected()->set_reason("the ledger could not build the receipt: " + r.message());
+    }
+  }
+  return answers;
+}
+
+v1::LedgerAnswer Ledger::Handle(const std::string& topic_store, const v1::LedgerRequest& request) {
+  auto unavailable = [&](const std::string& why) {
+    v1::LedgerAnswer a;
+    a.set_request_id(request.request_id());
+    a.set_store_id(topic_store);
+    a.mutable_rejected()->set_code(kUnavailable);
+    a.mutable_rejected()->set_reason(why);
+    spdlog::warn("store {} request {}: rejected {}: {}", topic_store, request.request_id(),
+                 kUnavailable, why);
+    return a;
+  };
+  auto accepted = Accept({LedgerRequestIn{topic_store, request}});
+  if (!accepted.ok())
+    return unavailable("the ledger could not store the record: " + accepted.status().message());
+  if (!accepted->empty()) return std::move(accepted->front());
+  v1::ZReport z;  // parsed by Accept, which stored it
+  z.ParseFromString(request.submit().z().z());
+  // Stored: integrate until it is a leaf (one worker: at most a few rounds).
+  for (int round = 0; round < 1000; ++round) {
+    auto integrated = Integrate();
+    if (!integrated.ok()) {
+      return unavailable("the ledger could not append the record: " +
+                         integrated.status().message());
+    }
+    if (integrated->empty()) break;
+    for (v1::LedgerAnswer& a : *integrated) {
+      if (a.store_id() == topic_store && a.z_number() == z.z_number()) {
+        a.set_request_id(request.request_id());
+        return std::move(a);
+      }
+    }
+  }
+  return unavailable("the record is stored; its receipt follows its integration");
+}
+
+Status Ledger::Impl::ReceiptAnswer(TileTree& tree, const TreeState& state, uint64_t index,
+                                   uint64_t known, bool duplicate, v1::LedgerAnswer* answer) {
+  SN_ASSIGN_OR_RETURN(v1::LedgerReceipt receipt, Receipt(tree, state, index));
+  v1::LedgerAnswer::Accepted* accepted = answer->mutable_accepted();
+  answer->set_z_number(receipt.z_number());
+  // A known size beyond the log gets no proof: the fog trusts a head this
+  // ledger never signed, and finds out when it checks the answer's head.
+  if (known > 0 && known <= state.size) {
+    SN_ASSIGN_OR_RETURN(std::vector<crypto::Hash> proof, tree.Consistency(known, state.size));
+    v1::ConsistencyProof* c = accepted->mutable_consistency();
+    c->set_from_size(known);
+    c->set_to_size(state.size);
+    *c->mutable_to_head() = state.head;
+    ProofToWire(proof, c->mutable_proof());
+  }
+  *accepted->mutable_receipt() = std::move(receipt);
+  accepted->set_duplicate(duplicate);
   return Status::Ok();
+}
+
+Result<v1::LedgerReceipt> Ledger::Impl::Receipt(TileTree& tree, const TreeState& state,
+                                                uint64_t index) {
+  v1::LedgerReceipt r;
+  bool found = false;
+  SN_RETURN_IF_ERROR(
+      db->Run("SELECT store_id, z_number, z_hash, appended_us FROM leaves WHERE idx = ?",
+              std::vector<SqlValue>{Int(index)}, [&](const SqlRow& row) {
+                r.set_store_id(row.Str(0));
+                r.set_z_number(static_cast<uint64_t>(row.Int(1)));
+                r.set_z_hash(row.Str(2));
+                r.set_appended_us(row.Int(3));
+                found = true;
+              }));
+  if (!found) return Status::Corruption("leaf " + std::to_string(index) + " is missing");
+  r.set_leaf_index(index);
+  r.set_tree_size(state.size);
+  SN_ASSIGN_OR_RETURN(crypto::Hash root, tree.Root(state.size));
+  r.set_root(root.data(), root.size());
+  *r.mutable_tree_head() = state.head;
+  SN_ASSIGN_OR_RETURN(std::vector<crypto::Hash> proof, tree.Inclusion(index, state.size));
+  ProofToWire(proof, r.mutable_inclusion_proof());
+  return r;
 }
 
 Status Ledger::Impl::History(const std::string& store, uint64_t from,
                              v1::LedgerAnswer::History* out) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt q, db->Prepare("SELECT z, z_hash, signature, fog_public_key FROM "
-                                               "leaves WHERE store_id = ? AND z_number >= ? "
-                                               "ORDER BY z_number LIMIT ?"));
-  q.Bind(1, store).Bind(2, static_cast<int64_t>(std::max<uint64_t>(from, 1)));
-  q.Bind(3, int64_t{kHistoryPage} + 1);
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
+  // Stored submits count: a fog rebuilt from an empty disk must not number a
+  // Z the ledger already holds.
+  std::vector<v1::SignedZ> records;
+  const std::vector<SqlValue> args{store, Int(std::max<uint64_t>(from, 1)), Int(kHistoryPage + 1)};
+  for (const char* table : {"leaves", "pending"}) {
+    SN_RETURN_IF_ERROR(
+        db->Run(std::string("SELECT z, z_hash, signature, fog_public_key, z_number "
+                            "FROM ") +
+                    table + " WHERE store_id = ? AND z_number >= ? ORDER BY z_number LIMIT ?",
+                args, [&](const SqlRow& r) {
+                  v1::SignedZ& z = records.emplace_back();
+                  z.set_z(r.Str(0));
+                  z.set_hash(r.Str(1));
+                  z.set_signature(r.Str(2));
+                  z.set_fog_public_key(r.Str(3));
+                }));
+  }
+  // Leaves come first and pending after them: Z numbers stay in order.
+  for (v1::SignedZ& z : records) {
     if (out->records_size() == kHistoryPage) {
       out->set_more(true);
       break;
     }
-    v1::SignedZ* z = out->add_records();
-    z->set_z(q.Blob(0));
-    z->set_hash(q.Blob(1));
-    z->set_signature(q.Blob(2));
-    z->set_fog_public_key(q.Blob(3));
+    *out->add_records() = std::move(z);
   }
   return Status::Ok();
 }
 
-Result<v1::LedgerReceipt> Ledger::Impl::Receipt(uint64_t index) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt q, db->Prepare("SELECT store_id, z_number, z_hash, appended_us "
-                                               "FROM leaves WHERE idx = ?"));
-  q.Bind(1, static_cast<int64_t>(index));
-  SN_ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return Status::Corruption("leaf " + std::to_string(index) + " is missing");
-  v1::LedgerReceipt r;
-  r.set_store_id(q.Text(0));
-  r.set_z_number(static_cast<uint64_t>(q.Int(1)));
-  r.set_z_hash(q.Blob(2));
-  r.set_appended_us(q.Int(3));
-  r.set_leaf_index(index);
-  r.set_tree_size(leaves.size());
-  const crypto::Hash root = frontier.Root();
-  r.set_root(root.data(), root.size());
-  *r.mutable_tree_head() = head;
-  ProofToWire(merkle::InclusionProof(leaves, index), r.mutable_inclusion_proof());
-  return r;
-}
-
 Result<v1::ConsistencyProof> Ledger::Impl::Consistency(uint64_t from, uint64_t to) {
-  const uint64_t size = leaves.size();
+  SN_ASSIGN_OR_RETURN(TreeState state, State(false));
+  const uint64_t size = state.size;
   if (to == 0) to = size;
   if (to == 0) return Status::Invalid("the log is empty: no tree head to prove against");
   if (to > size || from > to) {
@@ -523,137 +702,14 @@ Result<v1::ConsistencyProof> Ledger::Impl::Consistency(uint64_t from, uint64_t t
   proof.set_from_size(from);
   proof.set_to_size(to);
   if (to == size) {
-    *proof.mutable_to_head() = head;
+    *proof.mutable_to_head() = state.head;
   } else {
     SN_ASSIGN_OR_RETURN(*proof.mutable_to_head(), HeadOfSize(to));
   }
-  ProofToWire(merkle::ConsistencyProof(std::span(leaves).first(to), from), proof.mutable_proof());
+  TileTree tree(size, Loader(), &tiles);
+  SN_ASSIGN_OR_RETURN(std::vector<crypto::Hash> p, tree.Consistency(from, to));
+  ProofToWire(p, proof.mutable_proof());
   return proof;
-}
-
-Result<v1::LedgerAudit> VerifyLedgerDb(const std::string& path) {
-  sql::OpenOptions o;
-  o.create = false;
-  o.read_only = true;
-  SN_ASSIGN_OR_RETURN(std::unique_ptr<sql::Db> db, sql::Db::Open(path, o));
-  SN_ASSIGN_OR_RETURN(std::string ledger_id, Meta(*db, "ledger_id"));
-  SN_ASSIGN_OR_RETURN(std::string key_bytes, Meta(*db, "ledger_public_key"));
-  auto ledger_key = KeyFromBytes(key_bytes);
-  if (ledger_id.empty() || !ledger_key.ok()) {
-    return Status::Invalid(path + " has no ledger id or ledger key: not a ledger file");
-  }
-  SN_ASSIGN_OR_RETURN(auto stores, LoadStores(*db));
-
-  // Per store, what the next record must be, as the leaves so far say.
-  struct Chain {
-    uint64_t last = 0;
-    std::string last_hash = std::string(32, '\0');
-  };
-  std::map<std::string, Chain> chains;
-  std::vector<crypto::Hash> roots;  // roots[k] = root of the first k + 1 leaves
-  merkle::CompactRange frontier;
-  SN_ASSIGN_OR_RETURN(sql::Stmt q, db->Prepare("SELECT idx, store_id, z_number, z, z_hash, "
-                                               "signature, fog_public_key, leaf_hash "
-                                               "FROM leaves ORDER BY idx"));
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    const uint64_t i = roots.size();
-    auto bad = [&](const std::string& why) {
-      return Status::Corruption("leaf " + std::to_string(i) + ": " + why);
-    };
-    if (q.Int(0) != static_cast<int64_t>(i)) {
-      return bad("missing (the next stored leaf is " + std::to_string(q.Int(0)) + ")");
-    }
-    const std::string store = q.Text(1);
-    const uint64_t number = static_cast<uint64_t>(q.Int(2));
-    const std::string_view z_bytes = q.BlobView(3);
-    const crypto::Hash leaf = ZLeafHash(z_bytes);
-    if (q.BlobView(7) != View(leaf)) return bad("leaf_hash is not SHA-256(0x00 || z)");
-    if (q.BlobView(4) != View(crypto::Sha256Of(z_bytes))) return bad("z_hash is not SHA-256(z)");
-    v1::ZReport z;
-    if (!z.ParseFromString(std::string(z_bytes))) return bad("z does not parse as a ZReport");
-    if (z.store_id() != store || z.z_number() != number) {
-      return bad("z is Z " + std::to_string(z.z_number()) + " of store '" + z.store_id() +
-                 "', the row says Z " + std::to_string(number) + " of '" + store + "'");
-    }
-    const auto pinned = stores.find(store);
-    if (pinned == stores.end()) return bad("store " + store + " has no row in stores");
-    if (q.BlobView(6) != View(pinned->second.key)) {
-      return bad("signed by another fog key than store " + store + "'s " +
-                 crypto::Fingerprint(pinned->second.key));
-    }
-    if (!crypto::Verify(pinned->second.key, crypto::AsBytes(q.BlobView(4)),
-                        crypto::AsBytes(q.BlobView(5)))) {
-      return bad("the fog signature does not verify");
-    }
-    Chain& chain = chains[store];
-    if (number != chain.last + 1) {
-      return bad("store " + store + " Z " + std::to_string(number) + " follows Z " +
-                 std::to_string(chain.last));
-    }
-    if (z.prev_z_hash() != chain.last_hash) {
-      return bad("store " + store + " Z " + std::to_string(number) +
-                 ": prev_z_hash is not the hash of the store's previous Z");
-    }
-    chain.last = number;
-    chain.last_hash = q.Blob(4);
-    frontier.Append(leaf);
-    roots.push_back(frontier.Root());
-  }
-  for (const auto& [store, row] : stores) {
-    const Chain& chain = chains[store];
-    if (chain.last == 0) return Status::Corruption("store " + store + ": a row without records");
-    if (row.last_z_number != chain.last || row.last_z_hash != chain.last_hash) {
-      return Status::Corruption("store " + store + ": its row says last Z " +
-                                std::to_string(row.last_z_number) + ", the leaves end at Z " +
-                                std::to_string(chain.last) + " (or its hash differs)");
-    }
-    if (row.pinned_by != "first record" && row.pinned_by != "config") {
-      return Status::Corruption("store " + store + ": pinned_by '" + row.pinned_by + "'");
-    }
-  }
-
-  SN_ASSIGN_OR_RETURN(sql::Stmt h, db->Prepare("SELECT tree_size, head, signature, "
-                                               "ledger_public_key FROM tree_heads "
-                                               "ORDER BY tree_size"));
-  uint64_t heads = 0;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, h.Step());
-    if (!row) break;
-    const uint64_t size = heads + 1;
-    auto bad = [&](const std::string& why) {
-      return Status::Corruption("tree head of size " + std::to_string(size) + ": " + why);
-    };
-    if (h.Int(0) != static_cast<int64_t>(size)) {
-      return bad("missing (the next stored head is of size " + std::to_string(h.Int(0)) + ")");
-    }
-    if (size > roots.size()) return bad("the log has only " + std::to_string(roots.size()));
-    const v1::SignedTreeHead sth = HeadFromRow(h, 1);
-    if (sth.ledger_public_key() != key_bytes) return bad("carries another ledger key");
-    auto th = VerifyTreeHead(sth, *ledger_key);
-    if (!th.ok()) return bad(th.status().message());
-    if (th->tree_size() != size || th->ledger_id() != ledger_id) {
-      return bad("signed for size " + std::to_string(th->tree_size()) + " of ledger '" +
-                 th->ledger_id() + "'");
-    }
-    if (th->root() != View(roots[size - 1])) return bad("root is not the root of its leaves");
-    ++heads;
-  }
-  if (heads != roots.size()) {
-    return Status::Corruption("tree head of size " + std::to_string(heads + 1) + ": missing");
-  }
-
-  v1::LedgerAudit audit;
-  audit.set_ledger_id(ledger_id);
-  audit.set_ledger_public_key(crypto::ToHex(*ledger_key));
-  audit.set_ledger_key_fingerprint(crypto::Fingerprint(*ledger_key));
-  audit.set_records(roots.size());
-  audit.set_stores(stores.size());
-  audit.set_tree_heads(heads);
-  audit.set_tree_size(roots.size());
-  audit.set_root(crypto::ToHex(frontier.Root()));
-  return audit;
 }
 
 }  // namespace storenode::ledger

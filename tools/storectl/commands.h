@@ -85,6 +85,10 @@ void AddCatalogCommands(CLI::App& app, int* exit_code);
 // storectl provision store|till|manager|revoke: the store PKI, broker configs, till registry.
 void AddProvisionCommands(CLI::App& app, int* exit_code);
 
+// storectl chain report|watch: head office's chain-wide read models in the
+// cloud ledger.
+void AddChainCommands(CLI::App& app, int* exit_code);
+
 // storectl backup: an online copy of fog.db, the keys, registry and config.
 void AddBackupCommand(CLI::App& app, int* exit_code);
 

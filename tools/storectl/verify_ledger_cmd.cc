@@ -1,6 +1,6 @@
 // storectl verify ledger: an offline audit of a whole cloud ledger file.
 //
-//   storectl verify ledger --db LEDGER.db [--json]
+//   storectl verify ledger --db LEDGER.db|CONNINFO [--json]
 //
 // Re-derives every record, store and signed tree head from the stored bytes
 // (ledger::VerifyLedgerDb, read-only). Exit 0 "ledger OK", 1 with the first
@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "ledger/ledger.h"
+#include "ledger/sql_conn.h"
 #include "sim/json.h"
 
 namespace storenode::storectl {
@@ -25,7 +26,7 @@ struct VerifyLedgerArgs {
 int VerifyLedger(const VerifyLedgerArgs& a) {
   std::error_code ec;
   // SQLite would quietly open nothing; say the file is missing instead.
-  if (!std::filesystem::is_regular_file(a.db, ec)) {
+  if (!ledger::IsPostgres(a.db) && !std::filesystem::is_regular_file(a.db, ec)) {
     return Fail(kExitUsage, "no ledger file at " + a.db);
   }
   auto audit = ledger::VerifyLedgerDb(a.db);
@@ -41,7 +42,8 @@ int VerifyLedger(const VerifyLedgerArgs& a) {
   std::cout << "ledger " << audit->ledger_id() << ", key " << audit->ledger_key_fingerprint()
             << "\n"
             << "records " << audit->records() << ", stores " << audit->stores() << ", tree heads "
-            << audit->tree_heads() << "\n"
+            << audit->tree_heads() << ", stored not yet leaves " << audit->stored() << ", tiles "
+            << audit->tiles() << "\n"
             << "size " << audit->tree_size() << ", root " << audit->root() << "\n"
             << "ledger OK\n";
   return kExitOk;
@@ -53,7 +55,8 @@ void AddVerifyLedgerCommand(CLI::App* verify, int* exit_code) {
   auto args = std::make_shared<VerifyLedgerArgs>();
   CLI::App* cmd = verify->add_subcommand(
       "ledger", "check a whole ledger file: every record, store chain and signed tree head");
-  cmd->add_option("--db", args->db, "the ledger's SQLite file (ledger.db)")
+  cmd->add_option("--db", args->db,
+                  "the ledger: its SQLite file (ledger.db) or a PostgreSQL conninfo")
       ->type_name("PATH")
       ->required();
   cmd->add_flag("--json", args->json, "print the audit's figures as JSON");

@@ -1,0 +1,491 @@
+// The chain's read models: a Z's rows, the UPSERTs that add them, the
+// queries of the report and the watch. See chain_models.h for the promises
+// (deterministic rows, additive figures, currency in every key) and
+// docs/FORMATS.md section 13 for the tables.
+#include "ledger/chain_models.h"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <memory>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "storenode/common/clock.h"
+
+namespace storenode::ledger {
+namespace {
+
+// The figure columns of chain_days in ChainFigures order (after days and
+// stores, which are counted): the report sums each.
+constexpr std::string_view kDayFigures[] = {"closed",
+                                            "supplements",
+                                            "receipts",
+                                            "gross_sales",
+                                            "discounts",
+                                            "refund_count",
+                                            "refunds",
+                                            "net_sales",
+                                            "tax",
+                                            "rounding",
+                                            "void_count",
+                                            "voids",
+                                            "drawers_counted",
+                                            "drawers_not_counted",
+                                            "cash_counted",
+                                            "over_short",
+                                            "forced",
+                                            "missing_tills"};
+
+constexpr std::string_view kUpsertStore =
+    "INSERT INTO chain_stores (store_id, store_name, first_day, last_day, last_closed_day, parts)"
+    " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (store_id) DO UPDATE SET"
+    " store_name = excluded.store_name,"
+    " first_day = CASE WHEN excluded.first_day < chain_stores.first_day"
+    " THEN excluded.first_day ELSE chain_stores.first_day END,"
+    " last_day = CASE WHEN excluded.last_day > chain_stores.last_day"
+    " THEN excluded.last_day ELSE chain_stores.last_day END,"
+    " last_closed_day = CASE WHEN excluded.last_closed_day > chain_stores.last_closed_day"
+    " THEN excluded.last_closed_day ELSE chain_stores.last_closed_day END,"
+    " parts = chain_stores.parts + 1";
+
+// INSERT INTO chain_days (keys, decimals, z_number, figures...) with every
+// figure added on conflict; built once from kDayFigures.
+const std::string& UpsertDay() {
+  static const std::string sql = [] {
+    std::string columns = "store_id, business_day, currency, currency_decimals, z_number";
+    std::string values = "?, ?, ?, ?, ?";
+    std::string sets = "z_number = chain_days.z_number + excluded.z_number";
+    for (std::string_view f : kDayFigures) {
+      const std::string name(f);
+      columns += ", " + name;
+      values += ", ?";
+      sets += ", " + name + " = chain_days." + name + " + excluded." + name;
+    }
+    return "INSERT INTO chain_days (" + columns + ") VALUES (" + values +
+           ") ON CONFLICT (store_id, business_day, currency) DO UPDATE SET " + sets;
+  }();
+  return sql;
+}
+
+constexpr std::string_view kUpsertTax =
+    "INSERT INTO chain_tax (store_id, business_day, currency, currency_decimals, tax_code, rate_bp,"
+    " name, net, tax, gross) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (store_id, business_day, currency, tax_code, rate_bp) DO UPDATE SET"
+    " net = chain_tax.net + excluded.net, tax = chain_tax.tax + excluded.tax,"
+    " gross = chain_tax.gross + excluded.gross";
+
+constexpr std::string_view kUpsertTender =
+    "INSERT INTO chain_tenders (store_id, business_day, currency, currency_decimals, tender,"
+    " tender_count, sales, refunds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (store_id, business_day, currency, tender) DO UPDATE SET"
+    " tender_count = chain_tenders.tender_count + excluded.tender_count,"
+    " sales = chain_tenders.sales + excluded.sales,"
+    " refunds = chain_tenders.refunds + excluded.refunds";
+
+constexpr std::string_view kInsertMissingTill =
+    "INSERT INTO chain_missing_tills (store_id, business_day, device_id, z_number)"
+    " VALUES (?, ?, ?, ?) ON CONFLICT (store_id, business_day, device_id) DO NOTHING";
+
+SqlArg Text(std::string s) { return SqlArg{std::move(s)}; }
+SqlArg Int(int64_t n) { return SqlArg{n}; }
+SqlArg Int(uint64_t n) { return SqlArg{static_cast<int64_t>(n)}; }
+SqlArg Int(Money m) { return SqlArg{m.minor()}; }
+
+// A column as an integer: SQLite answers int64, a PostgreSQL layer may
+// answer the text of a bigint or a numeric sum.
+int64_t AsInt(const SqlArg& a) {
+  if (const int64_t* n = std::get_if<int64_t>(&a.v)) return *n;
+  const std::string& s = std::get<std::string>(a.v);
+  int64_t n = 0;
+  std::from_chars(s.data(), s.data() + s.size(), n);
+  return n;
+}
+std::string AsText(const SqlArg& a) {
+  if (const std::string* s = std::get_if<std::string>(&a.v)) return *s;
+  return std::to_string(std::get<int64_t>(a.v));
+}
+
+}  // namespace
+
+ChainRows RowsOf(const v1::ZReport& z) {
+  ChainRows r;
+  ChainDayRow& d = r.day;
+  const v1::DayTotals& t = z.totals();
+  d.store_id = z.store_id();
+  d.business_day = z.business_day();
+  d.currency = z.currency();
+  // A Z made without store settings names no currency; reports then print
+  // two decimals, as report_text.h does.
+  d.currency_decimals = z.currency().empty() ? 2 : z.currency_decimals();
+  const bool part0 = z.part() == 0;
+  d.z_number = part0 ? z.z_number() : 0;
+  d.closed = part0 ? 1 : 0;
+  d.supplements = part0 ? 0 : 1;
+  d.receipts = t.receipt_count();
+  d.refund_count = t.refund_count();
+  d.void_count = t.void_count();
+  d.gross_sales = Money(t.gross_sales());
+  d.discounts = Money(t.discounts());
+  d.refunds = Money(t.refunds());
+  d.voids = Money(t.voids());
+  d.net_sales = Money(t.net_sales());
+  d.rounding = Money(t.rounding());
+
+  std::map<std::pair<std::string, int32_t>, ChainTaxRow> taxes;
+  for (const v1::TaxTotal& x : t.taxes()) {
+    ChainTaxRow& row = taxes[{x.tax_code(), x.rate_bp()}];
+    row.tax_code = x.tax_code();
+    row.rate_bp = x.rate_bp();
+    if (row.name.empty()) row.name = x.name();
+    row.net += Money(x.net());
+    row.tax += Money(x.tax());
+    row.gross += Money(x.gross());
+    d.tax += Money(x.tax());  // as the Z's grand totals sum it (FORMATS.md 8.1)
+  }
+  for (auto& [key, row] : taxes) r.taxes.push_back(std::move(row));
+
+  std::map<std::string, ChainTenderRow> tenders;
+  for (const v1::TenderTotal& x : t.tenders()) {
+    ChainTenderRow& row = tenders[x.type()];
+    row.type = x.type();
+    row.count += x.count();
+    row.sales += Money(x.sales());
+    row.refunds += Money(x.refunds());
+  }
+  for (auto& [key, row] : tenders) r.tenders.push_back(std::move(row));
+
+  // Counts belong to the Z; a supplement's drawers are never counted.
+  if (part0) {
+    for (const v1::DrawerCount& c : z.drawer_counts()) {
+      if (!c.counted()) {
+        ++d.drawers_not_counted;
+        continue;
+      }
+      ++d.drawers_counted;
+      d.cash_counted += Money(c.counted_cash());
+      d.over_short += Money(c.over_short());
+    }
+  }
+
+  const std::set<std::string> missing(z.missing_tills().begin(), z.missing_tills().end());
+  r.missing_tills.assign(missing.begin(), missing.end());
+  d.forced = z.forced() ? 1 : 0;
+  d.missing_tills = r.missing_tills.size();
+  r.store_name = z.store_name();
+  return r;
+}
+
+Status ApplyChainRows(const ChainRows& rows, const SqlExec& exec) {
+  const ChainDayRow& d = rows.day;
+  const std::string closed_day = d.closed != 0 ? d.business_day : "";
+  const SqlArg store[] = {Text(d.store_id), Text(rows.store_name), Text(d.business_day),
+                          Text(d.business_day), Text(closed_day)};
+  SN_RETURN_IF_ERROR(exec(kUpsertStore, store));
+
+  const SqlArg day[] = {Text(d.store_id), Text(d.business_day), Text(d.currency),
+                        Int(static_cast<int64_t>(d.currency_decimals)), Int(d.z_number),
+                        // kDayFigures order
+                        Int(d.closed), Int(d.supplements), Int(d.receipts), Int(d.gross_sales),
+                        Int(d.discounts), Int(d.refund_count), Int(d.refunds), Int(d.net_sales),
+                        Int(d.tax), Int(d.rounding), Int(d.void_count), Int(d.voids),
+                        Int(d.drawers_counted), Int(d.drawers_not_counted), Int(d.cash_counted),
+                        Int(d.over_short), Int(d.forced), Int(d.missing_tills)};
+  static_assert(std::size(day) == 5 + std::size(kDayFigures));
+  SN_RETURN_IF_ERROR(exec(UpsertDay(), day));
+
+  for (const ChainTaxRow& x : rows.taxes) {
+    const SqlArg tax[] = {Text(d.store_id), Text(d.business_day),
+                          Text(d.currency), Int(static_cast<int64_t>(d.currency_decimals)),
+                          Text(x.tax_code), Int(static_cast<int64_t>(x.rate_bp)),
+                          Text(x.name),     Int(x.net),
+                          Int(x.tax),       Int(x.gross)};
+    SN_RETURN_IF_ERROR(exec(kUpsertTax, tax));
+  }
+  for (const ChainTenderRow& x : rows.tenders) {
+    const SqlArg tender[] = {Text(d.store_id), Text(d.business_day),
+                             Text(d.currency), Int(static_cast<int64_t>(d.currency_decimals)),
+                             Text(x.type),     Int(x.count),
+                             Int(x.sales),     Int(x.refunds)};
+    SN_RETURN_IF_ERROR(exec(kUpsertTender, tender));
+  }
+  for (const std::string& device : rows.missing_tills) {
+    const SqlArg till[] = {Text(d.store_id), Text(d.business_day), Text(device), Int(d.z_number)};
+    SN_RETURN_IF_ERROR(exec(kInsertMissingTill, till));
+  }
+  return Status::Ok();
+}
+
+// SQLite.
+
+namespace {
+
+struct Finalize {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using RawStmt = std::unique_ptr<sqlite3_stmt, Finalize>;
+
+Result<RawStmt> PrepareBound(sql::Db& db, std::string_view sql, std::span<const SqlArg> args) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db.raw(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr) !=
+      SQLITE_OK) {
+    return db.Error("prepare chain statement");
+  }
+  RawStmt stmt(raw);
+  for (size_t i = 0; i < args.size(); ++i) {
+    const int at = static_cast<int>(i) + 1;
+    int rc;
+    if (const int64_t* n = std::get_if<int64_t>(&args[i].v)) {
+      rc = sqlite3_bind_int64(raw, at, *n);
+    } else {
+      const std::string& s = std::get<std::string>(args[i].v);
+      rc = args[i].blob
+               ? sqlite3_bind_blob(raw, at, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT)
+               : sqlite3_bind_text(raw, at, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    }
+    if (rc != SQLITE_OK) return db.Error("bind chain statement");
+  }
+  return stmt;
+}
+
+}  // namespace
+
+SqlExec SqliteExec(sql::Db& db) {
+  return [&db](std::string_view sql, std::span<const SqlArg> args) -> Status {
+    SN_ASSIGN_OR_RETURN(RawStmt stmt, PrepareBound(db, sql, args));
+    if (sqlite3_step(stmt.get()) != SQLITE_DONE) return db.Error("chain statement");
+    return Status::Ok();
+  };
+}
+
+SqlQuery SqliteQuery(sql::Db& db) {
+  return [&db](std::string_view sql, std::span<const SqlArg> args,
+               const std::function<void(std::span<const SqlArg>)>& on_row) -> Status {
+    SN_ASSIGN_OR_RETURN(RawStmt stmt, PrepareBound(db, sql, args));
+    std::vector<SqlArg> row;
+    while (true) {
+      const int rc = sqlite3_step(stmt.get());
+      if (rc == SQLITE_DONE) return Status::Ok();
+      if (rc != SQLITE_ROW) return db.Error("chain query");
+      const int n = sqlite3_column_count(stmt.get());
+      row.assign(n, SqlArg{});
+      for (int c = 0; c < n; ++c) {
+        switch (sqlite3_column_type(stmt.get(), c)) {
+          case SQLITE_INTEGER:
+            row[c].v = static_cast<int64_t>(sqlite3_column_int64(stmt.get(), c));
+            break;
+          case SQLITE_BLOB: {
+            const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt.get(), c));
+            row[c].v = std::string(p == nullptr ? "" : p, sqlite3_column_bytes(stmt.get(), c));
+            row[c].blob = true;
+            break;
+          }
+          default: {
+            const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), c));
+            row[c].v = std::string(p == nullptr ? "" : p, sqlite3_column_bytes(stmt.get(), c));
+          }
+        }
+      }
+      on_row(row);
+    }
+  };
+}
+
+Status CreateChainSchemaSqlite(sql::Db& db) { return db.Exec(kChainSchemaSqlite); }
+
+// Queries.
+
+Result<ChainBy> CheckChainQuery(const ChainQuery& q) {
+  for (const std::string& day : {q.from_day, q.to_day}) {
+    if (!IsValidDay(day))
+      return Status::Invalid("'" + day + "' is not a business day (want YYYY-MM-DD)");
+  }
+  const int days = DaysBetween(q.from_day, q.to_day) + 1;
+  if (days < 1) return Status::Invalid("from_day " + q.from_day + " is after to_day " + q.to_day);
+  if (days > kMaxChainReportDays) {
+    return Status::Invalid("a report covers at most " + std::to_string(kMaxChainReportDays) +
+                           " days; " + q.from_day + " .. " + q.to_day + " is " +
+                           std::to_string(days));
+  }
+  if (q.by == "store") return ChainBy::kStore;
+  if (q.by == "day") return ChainBy::kDay;
+  if (q.by == "tax") return ChainBy::kTax;
+  if (q.by == "tender") return ChainBy::kTender;
+  return Status::Invalid("unknown grouping '" + q.by + "' (store, day, tax or tender)");
+}
+
+namespace {
+
+std::string Sum(std::string_view column) {
+  return "CAST(SUM(" + std::string(column) + ") AS BIGINT)";
+}
+
+// SELECT currency, MAX(currency_decimals), [key...], figures... FROM table
+// WHERE the days [AND the store] GROUP BY currency[, key...]. Without `key`,
+// a currency's total.
+std::string GroupQuery(ChainBy by, bool with_key, bool one_store) {
+  std::string table, key, figures;
+  switch (by) {
+    case ChainBy::kStore:
+    case ChainBy::kDay:
+      table = "chain_days";
+      key = by == ChainBy::kStore ? "store_id" : "business_day";
+      figures = "COUNT(*), COUNT(DISTINCT store_id)";
+      for (std::string_view f : kDayFigures) figures += ", " + Sum(f);
+      break;
+    case ChainBy::kTax:
+      table = "chain_tax";
+      key = "tax_code, rate_bp";
+      figures = "MIN(name), " + Sum("net") + ", " + Sum("tax") + ", " + Sum("gross");
+      break;
+    case ChainBy::kTender:
+      table = "chain_tenders";
+      key = "tender";
+      figures = Sum("tender_count") + ", " + Sum("sales") + ", " + Sum("refunds");
+      break;
+  }
+  return "SELECT currency, MAX(currency_decimals), " + (with_key ? key + ", " : "") + figures +
+         " FROM " + table + " WHERE business_day >= ? AND business_day <= ?" +
+         (one_store ? " AND store_id = ?" : "") + " GROUP BY currency" +
+         (with_key ? ", " + key : "");
+}
+
+void ReadFigures(std::span<const SqlArg> row, size_t at, v1::ChainFigures* f) {
+  f->set_days(AsInt(row[at]));
+  f->set_stores(AsInt(row[at + 1]));
+  const google::protobuf::Descriptor* desc = f->GetDescriptor();
+  const google::protobuf::Reflection* refl = f->GetReflection();
+  // ChainFigures fields 3.. are kDayFigures, in order and with the same names.
+  for (size_t i = 0; i < std::size(kDayFigures); ++i) {
+    const google::protobuf::FieldDescriptor* field =
+        desc->FindFieldByName(std::string(kDayFigures[i]));
+    const int64_t v = AsInt(row[at + 2 + i]);
+    if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_UINT64) {
+      refl->SetUInt64(f, field, static_cast<uint64_t>(v));
+    } else {
+      refl->SetInt64(f, field, v);
+    }
+  }
+}
+
+// A row of a GroupQuery(by, with_key): its currency and decimals, into `out`.
+void ReadRow(ChainBy by, bool with_key, std::span<const SqlArg> row, v1::ChainRow* out) {
+  size_t at = 2;
+  switch (by) {
+    case ChainBy::kStore:
+    case ChainBy::kDay:
+      if (with_key) {
+        (by == ChainBy::kStore ? out->mutable_store_id() : out->mutable_business_day())
+            ->assign(AsText(row[at++]));
+      }
+      ReadFigures(row, at, out->mutable_figures());
+      break;
+    case ChainBy::kTax: {
+      v1::TaxTotal* t = out->mutable_tax();
+      if (with_key) {
+        t->set_tax_code(AsText(row[at++]));
+        t->set_rate_bp(static_cast<int32_t>(AsInt(row[at++])));
+      }
+      const std::string name = AsText(row[at++]);
+      if (with_key) t->set_name(name);
+      t->set_net(AsInt(row[at++]));
+      t->set_tax(AsInt(row[at++]));
+      t->set_gross(AsInt(row[at++]));
+      break;
+    }
+    case ChainBy::kTender: {
+      v1::TenderTotal* t = out->mutable_tender();
+      if (with_key) t->set_type(AsText(row[at++]));
+      t->set_count(AsInt(row[at++]));
+      t->set_sales(AsInt(row[at++]));
+      t->set_refunds(AsInt(row[at++]));
+      break;
+    }
+  }
+}
+
+// Bytewise order of a row's key.
+std::tuple<std::string, std::string, std::string, int32_t, std::string> KeyOf(
+    const v1::ChainRow& r) {
+  return {r.store_id(), r.business_day(), r.tax().tax_code(), r.tax().rate_bp(), r.tender().type()};
+}
+
+}  // namespace
+
+Result<v1::ChainReport> QueryChainReport(const ChainQuery& q, const SqlQuery& query) {
+  SN_ASSIGN_OR_RETURN(const ChainBy by, CheckChainQuery(q));
+  v1::ChainReport report;
+  report.set_from_day(q.from_day);
+  report.set_to_day(q.to_day);
+  report.set_store_id(q.store_id);
+  report.set_by(q.by);
+  const bool one_store = !q.store_id.empty();
+  std::vector<SqlArg> args = {Text(q.from_day), Text(q.to_day)};
+  if (one_store) args.push_back(Text(q.store_id));
+
+  std::map<std::string, v1::ChainCurrency> currencies;  // bytewise by code
+  for (const bool with_key : {true, false}) {
+    const std::string sql = GroupQuery(by, with_key, one_store);
+    SN_RETURN_IF_ERROR(query(sql, args, [&](std::span<const SqlArg> row) {
+      const std::string code = AsText(row[0]);
+      v1::ChainCurrency& c = currencies[code];
+      c.set_currency(code);
+      c.set_currency_decimals(static_cast<int32_t>(AsInt(row[1])));
+      ReadRow(by, with_key, row, with_key ? c.add_rows() : c.mutable_total());
+    }));
+  }
+  for (auto& [code, c] : currencies) {
+    std::sort(c.mutable_rows()->begin(), c.mutable_rows()->end(),
+              [](const v1::ChainRow& a, const v1::ChainRow& b) { return KeyOf(a) < KeyOf(b); });
+    *report.add_currencies() = std::move(c);
+  }
+  return report;
+}
+
+Result<v1::ChainWatch> QueryChainWatch(const std::string& business_day, const SqlQuery& query) {
+  if (!IsValidDay(business_day)) {
+    return Status::Invalid("'" + business_day + "' is not a business day (want YYYY-MM-DD)");
+  }
+  v1::ChainWatch watch;
+  watch.set_business_day(business_day);
+  const SqlArg day[] = {Text(business_day)};
+  std::vector<v1::ChainStoreState> open;
+  SN_RETURN_IF_ERROR(query(
+      "SELECT s.store_id, s.store_name, s.last_closed_day, (SELECT COUNT(*) FROM chain_days d"
+      " WHERE d.store_id = s.store_id AND d.business_day = ? AND d.closed > 0) FROM chain_stores s",
+      day, [&](std::span<const SqlArg> row) {
+        watch.set_stores(watch.stores() + 1);
+        if (AsInt(row[3]) > 0) {
+          watch.set_closed(watch.closed() + 1);
+          return;
+        }
+        v1::ChainStoreState& s = open.emplace_back();
+        s.set_store_id(AsText(row[0]));
+        s.set_store_name(AsText(row[1]));
+        s.set_last_closed_day(AsText(row[2]));
+      }));
+  std::sort(open.begin(), open.end(),
+            [](const auto& a, const auto& b) { return a.store_id() < b.store_id(); });
+  for (v1::ChainStoreState& s : open) *watch.add_not_closed() = std::move(s);
+
+  std::map<std::string, v1::ChainForcedClose> forced;
+  SN_RETURN_IF_ERROR(
+      query("SELECT store_id, z_number FROM chain_days WHERE business_day = ? AND forced > 0", day,
+            [&](std::span<const SqlArg> row) {
+              v1::ChainForcedClose& f = forced[AsText(row[0])];
+              f.set_store_id(AsText(row[0]));
+              f.set_z_number(AsInt(row[1]));
+            }));
+  std::map<std::string, std::set<std::string>> missing;
+  SN_RETURN_IF_ERROR(
+      query("SELECT store_id, device_id FROM chain_missing_tills WHERE business_day = ?", day,
+            [&](std::span<const SqlArg> row) { missing[AsText(row[0])].insert(AsText(row[1])); }));
+  for (auto& [store, f] : forced) {
+    for (const std::string& till : missing[store]) f.add_missing_tills(till);
+    *watch.add_forced() = std::move(f);
+  }
+  return watch;
+}
+
+}  // namespace storenode::ledger
