@@ -81,13 +81,47 @@ std::set<std::string> Drain(natsSubscription* sub, std::set<std::string>* seen, 
   return fresh;
 }
 
+// Waits until `stream` and its `consumer` each have a leader again; the
+// seconds it took, or -1 after `timeout`.
+double WaitLeaders(jsCtx* js, const char* stream, const char* consumer,
+                   std::chrono::seconds timeout) {
+  const auto start = std::chrono::steady_clock::now();
+  auto has_leader = [](jsClusterInfo* c) { return c != nullptr && c->Leader != nullptr; };
+  while (std::chrono::steady_clock::now() - start < timeout) {
+    jsStreamInfo* si = nullptr;
+    jsConsumerInfo* ci = nullptr;
+    bool ok = js_GetStreamInfo(&si, js, stream, nullptr, nullptr) == NATS_OK &&
+              has_leader(si->Cluster) &&
+              js_GetConsumerInfo(&ci, js, stream, consumer, nullptr, nullptr) == NATS_OK &&
+              has_leader(ci->Cluster);
+    jsStreamInfo_Destroy(si);
+    jsConsumerInfo_Destroy(ci);
+    if (ok) return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return -1;
+}
+
 }  // namespace
 
-// Hidden ([.]) from the default run until it is stable: about one run in
-// five still fails after the node's death (issue 15 finishes it). Run it
-// with `sn_tests "[nats]"`.
+// It failed about one run in five while it published right after the
+// node's death. The failed runs' nats-server logs (harness dir, nN/nats.log)
+// and stores show two causes, both the cluster's, not the test's:
+//  - nats-server 2.9's MQTT QoS 1 PUBLISH is a core NATS publish (which a
+//    stream stores only if it has a leader) plus a store into the MQTT
+//    layer's own $MQTT_msgs stream, and the PUBACK waits for the latter only
+//    (server/mqtt.go, mqttProcessPub). When the dead node led SUBMIT,
+//    $MQTT_msgs had a new leader ~2 s before SUBMIT did, and the 100 "b"
+//    publishes of that window were PUBACKed and are in no node's SUBMIT
+//    store files.
+//  - the durable consumer, when it lost its leader too, stalled ("has NO
+//    quorum, stalled") for 26 s before the two survivors elected one,
+//    longer than the drain's 20 s.
+// So the test waits for both leaders before it publishes again (a fog's
+// resend until it holds a verified receipt has that effect) and gives the
+// election up to 45 s.
 TEST_CASE("a three-node NATS cluster takes MQTT into an R3 stream through a node's death",
-          "[.][nats][chain][integration]") {
+          "[nats][chain][integration]") {
   NatsCluster cluster(MakeTempDir("nats"));
   Status started = cluster.Start();
   INFO(started.ToString());
@@ -143,6 +177,9 @@ TEST_CASE("a three-node NATS cluster takes MQTT into an R3 stream through a node
   // least once (an MQTT resend, an ack lost to a leader change): a payload
   // may come twice, which is why the ledger stores idempotently.
   cluster.Kill(1);
+  const double elected_s = WaitLeaders(c.js, "SUBMIT", "workers", std::chrono::seconds(45));
+  INFO("leaders of SUBMIT and its consumer back after " << elected_s << " s");
+  REQUIRE(elected_s >= 0);
   PublishMqtt(cluster.mqtt_uri(2), "sn/v1/chain/submit/store-2", "b", 100);
   Drain(c.sub, &seen, 200);
   CHECK(seen.size() == 200);

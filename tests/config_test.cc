@@ -11,7 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "sim/sim.h"
+#include "storenode/common/broker_link.h"
 #include "storenode/common/log.h"
+#include "storenode/fog/fog.h"
 
 namespace storenode {
 namespace {
@@ -329,6 +332,108 @@ TEST_CASE("ConfigReader::Path refuses a path it cannot use, naming key, path and
   ConfigReader empty = Parse("f = \"\"\n");
   CHECK(empty.Path("f", PathUse::kReadFile, "").empty());
   CHECK(empty.Finish().ok());
+  std::filesystem::remove_all(dir);
+}
+
+// [ledger] of `text` (line 1 is "[ledger]") as ReadBrokerLink and
+// CheckBrokerLink take it: the first error, or OK with `*link` filled.
+Status ReadLedgerLink(const std::string& text, BrokerLink* link = nullptr) {
+  ConfigReader r = Parse("[ledger]\n" + text);
+  BrokerLink l = ReadBrokerLink(r, "ledger");
+  SN_RETURN_IF_ERROR(r.Finish());
+  SN_RETURN_IF_ERROR(CheckBrokerLink("fog.toml", "ledger", l));
+  if (link != nullptr) *link = l;
+  return Status::Ok();
+}
+
+TEST_CASE("a [ledger] link names a cluster with uris and speaks mqtt3.1.1 or mqtt5", "[config]") {
+  BrokerLink link;
+  Status s = ReadLedgerLink(
+      "uris = [\"tcp://a:1\", \"tcp://b:2\", \"tcp://c:3\"]\n"
+      "protocol = \"mqtt3.1.1\"\ninsecure = true\n",
+      &link);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  CHECK(link.uri == "tcp://a:1");
+  CHECK(link.failover_uris == std::vector<std::string>{"tcp://b:2", "tcp://c:3"});
+  CHECK(link.protocol == mqtt::Protocol::kV3_1_1);
+  mqtt::Options o = ToMqttOptions(link);
+  CHECK(mqtt::Servers(o) == std::vector<std::string>{"tcp://a:1", "tcp://b:2", "tcp://c:3"});
+  CHECK(o.protocol == mqtt::Protocol::kV3_1_1);
+
+  // A single uri, as before: mqtt5 and no failover.
+  REQUIRE(ReadLedgerLink("uri = \"tcp://a:1\"\ninsecure = true\n", &link).ok());
+  CHECK(link.uri == "tcp://a:1");
+  CHECK(link.failover_uris.empty());
+  CHECK(link.protocol == mqtt::Protocol::kV5);
+  REQUIRE(ReadLedgerLink("uris = [\"tcp://a:1\"]\nprotocol = \"mqtt5\"\ninsecure = true\n", &link)
+              .ok());
+  CHECK(link.uri == "tcp://a:1");
+  CHECK(link.failover_uris.empty());
+  CHECK(link.protocol == mqtt::Protocol::kV5);
+
+  // Each wrong form, with the file's line and the key.
+  CHECK(
+      ReadLedgerLink("uri = \"tcp://a:1\"\nuris = [\"tcp://b:2\"]\ninsecure = true\n").message() ==
+      "fog.toml:3: key 'ledger.uris': give ledger.uri or ledger.uris, not both");
+  CHECK(ReadLedgerLink("insecure = true\nuris = []\n").message() ==
+        "fog.toml:3: key 'ledger.uris': must list at least one server");
+  std::string seventeen = "uris = [";
+  for (int i = 0; i < 17; ++i) seventeen += "\"tcp://n" + std::to_string(i) + ":1\", ";
+  seventeen += "]\ninsecure = true\n";
+  CHECK(ReadLedgerLink(seventeen).message() ==
+        "fog.toml:2: key 'ledger.uris': lists 17 servers, at most 16");
+  CHECK(ReadLedgerLink("uris = [\"ssl://a:1\", \"tcp://b:2\"]\nca_file = \"\"\n").message() ==
+        "fog.toml:2: key 'ledger.uris': tcp://b:2: plain tcp:// needs ledger.insecure = true");
+  CHECK(ReadLedgerLink("uris = [\"http://a:1\"]\ninsecure = true\n").message() ==
+        "fog.toml:2: key 'ledger.uris': http://a:1: must start with tcp:// or ssl://");
+  CHECK(ReadLedgerLink("uris = [\"tcp://a:1\", \"tcp://a:1\"]\ninsecure = true\n").message() ==
+        "fog.toml:2: key 'ledger.uris': tcp://a:1 is listed twice");
+  CHECK(ReadLedgerLink("uris = [\"tcp://a:1\", 2]\ninsecure = true\n").message() ==
+        "fog.toml:2: key 'ledger.uris[1]': expected a string, got integer");
+  CHECK(ReadLedgerLink("uri = \"tcp://a:1\"\ninsecure = true\nprotocol = \"mqtt3\"\n").message() ==
+        "fog.toml:4: key 'ledger.protocol': want \"mqtt5\" or \"mqtt3.1.1\"");
+  CHECK(ReadLedgerLink("uris = [\"ssl://a:1\", \"ssl://b:2\"]\n").message() ==
+        "fog.toml: key 'ledger.ca_file': required with ssl://");
+  CHECK(ReadLedgerLink("insecure = true\n").message() ==
+        "fog.toml: key 'ledger.uri': required key is missing");
+  // A link made in code is checked by CheckBrokerLink alone.
+  BrokerLink coded{.uri = "ssl://a:1", .failover_uris = {"tcp://b:2"}, .ca_file = "ca.crt"};
+  CHECK(CheckBrokerLink("fog.toml", "ledger", coded).message() ==
+        "fog.toml: key 'ledger.uris': tcp://b:2: plain tcp:// needs ledger.insecure = true");
+}
+
+TEST_CASE("the fog takes a NATS cluster as its [ledger] and refuses mqtt3.1.1 for the store broker",
+          "[config]") {
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("sn_config_fog_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto load = [&](const std::string& broker_extra, const std::string& ledger) {
+    const std::string path = dir + "/fog.toml";
+    std::ofstream(path) << "[store]\nid = \"s\"\n"
+                        << sim::SimStoreConfig() << "\n[broker]\nuri = \"tcp://127.0.0.1:1\"\n"
+                        << "insecure = true\n"
+                        << broker_extra << "[data]\ndir = \"" << dir << "\"\n"
+                        << ledger;
+    return fog::LoadConfig(path);
+  };
+  auto c = load("",
+                "[ledger]\nuris = [\"ssl://n1:8883\", \"ssl://n2:8883\"]\n"
+                "protocol = \"mqtt3.1.1\"\nca_file = \"" +
+                    dir + "/fog.toml\"\n");
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  CHECK(c->ledger.link.uri == "ssl://n1:8883");
+  CHECK(c->ledger.link.failover_uris == std::vector<std::string>{"ssl://n2:8883"});
+  CHECK(c->ledger.link.protocol == mqtt::Protocol::kV3_1_1);
+  CHECK(c->ledger.link.client_id == "s-fog-ledger");
+  CHECK(c->broker.protocol == mqtt::Protocol::kV5);
+
+  CHECK(load("protocol = \"mqtt5\"\n", "").ok());
+  auto refused = load("protocol = \"mqtt3.1.1\"\n", "");
+  CHECK_THAT(refused.status().message(),
+             Catch::Matches(".*/fog\\.toml:[0-9]+: key 'broker\\.protocol': the store broker "
+                            "link needs mqtt5"));
   std::filesystem::remove_all(dir);
 }
 

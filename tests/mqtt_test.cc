@@ -377,5 +377,36 @@ TEST_CASE("mqtt: a client that never reaches its broker stops at once", "[mqtt]"
   CHECK(std::chrono::steady_clock::now() - t0 < 1s);
 }
 
+TEST_CASE("mqtt: a 3.1.1 link refuses v5 properties and QoS 2, which v5 takes as before",
+          "[mqtt]") {
+  Message m{.topic = "sn/v1/ledger/store-1/submit", .payload = "z", .qos = 2};
+  CHECK(CheckPublish(m).ok());
+  CHECK(CheckPublish(m, Protocol::kV3_1_1).message() ==
+        "mqtt: QoS 2 publish on sn/v1/ledger/store-1/submit refused: MQTT 3.1.1 link (QoS 0 or 1 "
+        "only)");
+  m.qos = 1;
+  m.response_topic = "sn/v1/ledger/store-1/answer";
+  CHECK(CheckPublish(m).ok());
+  CHECK(CheckPublish(m, Protocol::kV3_1_1).code() == Code::kInvalidArgument);
+  m.response_topic.clear();
+  CHECK(CheckPublish(m, Protocol::kV3_1_1).ok());
+  CHECK(CheckSubscribe("a/b", 2).ok());
+  CHECK_FALSE(CheckSubscribe("a/b", 2, Protocol::kV3_1_1).ok());
+  CHECK(CheckSubscribe("a/b", 1, Protocol::kV3_1_1).ok());
+  CHECK(std::string(ProtocolName(Protocol::kV5)) == "mqtt5");
+  CHECK(std::string(ProtocolName(Protocol::kV3_1_1)) == "mqtt3.1.1");
+
+  // Options that need v5 make a client that never connects and says why.
+  Options o{.uri = "tcp://127.0.0.1:1",
+            .failover_uris = {"tcp://127.0.0.1:2"},
+            .protocol = Protocol::kV3_1_1};
+  o.will = Message{.topic = "s/status", .payload = "offline", .qos = 2};
+  auto c = Client::Create(o);
+  c->Start();
+  CHECK(c->Publish(m).message() ==
+        "mqtt: bad options for tcp://127.0.0.1:1,tcp://127.0.0.1:2: a QoS 2 will on MQTT 3.1.1 "
+        "(QoS 0 or 1 only)");
+  CHECK(Servers(o) == std::vector<std::string>{"tcp://127.0.0.1:1", "tcp://127.0.0.1:2"});
+}
 }  // namespace
 }  // namespace storenode::mqtt

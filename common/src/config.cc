@@ -366,6 +366,10 @@ bool ConfigReader::Has(std::string_view key) const {
   return Resolve(impl_->root, key).node != nullptr;
 }
 
+void ConfigReader::Reject(std::string_view key, std::string_view reason) {
+  impl_->Fail(impl_->Locate(key, /*required=*/false), key, std::string(reason));
+}
+
 Status ConfigReader::Finish() const {
   if (!impl_->error.ok()) return impl_->error;
   std::vector<std::tuple<uint32_t, uint32_t, std::string>> unknown;

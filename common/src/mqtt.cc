@@ -12,8 +12,15 @@
 // (ActionListener); the listener records it under mu_ and wakes the
 // supervisor. The supervisor waits on the condition variable, never on a Paho
 // token, so Stop() can interrupt any step. Paho's own automatic reconnect is
-// not used: with clean start the broker forgets subscriptions, and we want
-// OnConnected to fire only after they are restored.
+// not used: with a clean session the broker forgets subscriptions, and we
+// want OnConnected to fire only after they are restored.
+//
+// Several servers (Options::failover_uris): each connect hands Paho the list
+// rotated to start at `first_server_`, and Paho tries them in that order
+// within the one attempt. The first attempt starts at uri; after a lost
+// connection the next starts at the server after the lost one, after a
+// failed attempt at the next one, so no dead node is always tried first
+// (a paused one costs a whole connect timeout).
 //
 // Invariants:
 //  1. `connected_` is true only between "subscriptions acked" and the first
@@ -33,6 +40,10 @@
 //  6. A received payload over Options::max_payload_bytes never reaches
 //     OnMessage and is never copied whole: OnOversized gets its size,
 //     SHA-256 and first kOversizedPrefixBytes (OnPahoMessage).
+//  7. On MQTT 3.1.1 nothing v5-only reaches Paho: Publish() and Subscribe()
+//     refuse v5 properties and QoS 2 (CheckPublish, CheckSubscribe), and the
+//     options are refused at Create() when they need v5 (max_packet_bytes,
+//     a QoS 2 will), so nothing is dropped in silence.
 #include "storenode/common/mqtt.h"
 
 #include <mqtt/async_client.h>
@@ -92,6 +103,18 @@ bool IsTls(const std::string& uri) {
   return uri.starts_with("ssl://") || uri.starts_with("mqtts://") || uri.starts_with("wss://");
 }
 
+int PahoVersion(Protocol p) { return p == Protocol::kV5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1; }
+
+// Why `options` cannot be used with its protocol; empty when they can.
+std::string ProtocolProblem(const Options& o) {
+  if (o.protocol == Protocol::kV5) return {};
+  if (o.max_packet_bytes > 0) {
+    return "max_packet_bytes needs MQTT v5 (3.1.1 has no Maximum Packet Size)";
+  }
+  if (o.will && o.will->qos > 1) return "a QoS 2 will on MQTT 3.1.1 (QoS 0 or 1 only)";
+  return {};
+}
+
 ::mqtt::properties ToProperties(const Message& m) {
   ::mqtt::properties props;
   if (!m.response_topic.empty()) {
@@ -121,19 +144,44 @@ Message FromPaho(const ::mqtt::message& pm) {
 
 }  // namespace
 
-Status CheckPublish(const Message& m) {
+const char* ProtocolName(Protocol protocol) {
+  return protocol == Protocol::kV5 ? "mqtt5" : "mqtt3.1.1";
+}
+
+Status CheckPublish(const Message& m, Protocol protocol) {
   if (m.topic.empty()) return Status::Invalid("mqtt: empty topic");
   if (m.topic.find_first_of("+#") != std::string::npos) {
     return Status::Invalid("mqtt: wildcard in publish topic '" + m.topic + "'");
   }
   if (m.qos < 0 || m.qos > 2) return Status::Invalid("mqtt: bad qos " + std::to_string(m.qos));
+  if (protocol == Protocol::kV3_1_1) {
+    if (m.qos == 2) {
+      return Status::Invalid("mqtt: QoS 2 publish on " + m.topic + " refused: MQTT 3.1.1 link " +
+                             "(QoS 0 or 1 only)");
+    }
+    if (!m.response_topic.empty() || !m.correlation_data.empty()) {
+      return Status::Invalid("mqtt: publish on " + m.topic + " refused: " +
+                             (m.response_topic.empty() ? "correlation data" : "a response topic") +
+                             " needs MQTT v5, the link speaks 3.1.1");
+    }
+  }
   return Status::Ok();
 }
 
-Status CheckSubscribe(const std::string& filter, int qos) {
+Status CheckSubscribe(const std::string& filter, int qos, Protocol protocol) {
   if (filter.empty()) return Status::Invalid("mqtt: empty topic filter");
   if (qos < 0 || qos > 2) return Status::Invalid("mqtt: bad qos " + std::to_string(qos));
+  if (protocol == Protocol::kV3_1_1 && qos == 2) {
+    return Status::Invalid("mqtt: QoS 2 subscription to " + filter +
+                           " refused: MQTT 3.1.1 link (QoS 0 or 1 only)");
+  }
   return Status::Ok();
+}
+
+std::vector<std::string> Servers(const Options& options) {
+  std::vector<std::string> servers{options.uri};
+  servers.insert(servers.end(), options.failover_uris.begin(), options.failover_uris.end());
+  return servers;
 }
 
 Oversized DescribeOversized(std::string topic, std::string_view payload) {
@@ -185,7 +233,9 @@ struct Client::Impl {
   void Stop();
 
   const Options options_;
-  Status config_error_;  // sticky: Paho refused the options
+  const std::vector<std::string> servers_;  // Servers(options_)
+  const std::string label_;                 // the servers, for log lines
+  Status config_error_;                     // sticky: Paho refused the options
   ::mqtt::connect_options connect_options_;
 
   // Set before Start(), read-only afterwards.
@@ -218,6 +268,8 @@ struct Client::Impl {
   std::optional<bool> subscribe_result_;
   bool lost_ = false;
   std::string lost_cause_;
+  size_t first_server_ = 0;  // where the next attempt starts in servers_
+  std::string server_;       // of the link up (link_up_), as Paho names it
   std::vector<std::pair<std::string, int>> subscriptions_;
   std::map<uint64_t, Pending> pending_;
   uint64_t next_publish_id_ = 1;
@@ -232,10 +284,27 @@ struct Client::Impl {
   std::unique_ptr<::mqtt::async_client> cli_;
 };
 
-Client::Impl::Impl(Options o) : options_(std::move(o)) {
+namespace {
+
+std::string Label(const std::vector<std::string>& servers) {
+  std::string label;
+  for (const std::string& s : servers) label += (label.empty() ? "" : ",") + s;
+  return label;
+}
+
+}  // namespace
+
+Client::Impl::Impl(Options o)
+    : options_(std::move(o)), servers_(Servers(options_)), label_(Label(servers_)) {
   std::string client_id = options_.client_id.empty() ? NewClientId("sn") : options_.client_id;
+  if (std::string why = ProtocolProblem(options_); !why.empty()) {
+    config_error_ = Status::Invalid("mqtt: bad options for " + label_ + ": " + why);
+    spdlog::error("{}", config_error_.message());
+    return;
+  }
+  const int version = PahoVersion(options_.protocol);
   try {
-    ::mqtt::create_options create(MQTTVERSION_5);
+    ::mqtt::create_options create(version);
     // Paho counts commands not yet written to the socket against this limit
     // even while connected (default 100). Our inflight limit bounds QoS>0
     // publishes; the margin is for QoS 0 ones.
@@ -245,9 +314,10 @@ Client::Impl::Impl(Options o) : options_(std::move(o)) {
                                                   /*persistence=*/nullptr);
 
     ::mqtt::connect_options& c = connect_options_;
-    c.set_mqtt_version(MQTTVERSION_5);
-    c.set_clean_session(false);  // v3 flag; Paho rejects it with v5
-    c.set_clean_start(true);
+    c.set_mqtt_version(version);
+    // Each version has its own flag and Paho rejects the other one's.
+    c.set_clean_session(options_.protocol == Protocol::kV3_1_1);
+    c.set_clean_start(options_.protocol == Protocol::kV5);
     c.set_keep_alive_interval(std::max(options_.keepalive_s, 1));
     c.set_connect_timeout(std::max(options_.keepalive_s, 1));
     c.set_max_inflight(std::max(options_.max_inflight, 1));
@@ -260,7 +330,7 @@ Client::Impl::Impl(Options o) : options_(std::move(o)) {
       ::mqtt::will_options will(w.topic, ::mqtt::binary_ref(w.payload), w.qos, w.retained);
       c.set_will(std::move(will));
     }
-    if (IsTls(options_.uri)) {
+    if (std::any_of(servers_.begin(), servers_.end(), IsTls)) {
       ::mqtt::ssl_options ssl;
       if (!options_.ca_file.empty()) ssl.set_trust_store(options_.ca_file);
       if (!options_.cert_file.empty()) ssl.set_key_store(options_.cert_file);
@@ -279,7 +349,7 @@ Client::Impl::Impl(Options o) : options_(std::move(o)) {
       OnLost(std::string("disconnected by broker: ") + (r ? r : std::to_string(int(reason))));
     });
   } catch (const std::exception& e) {
-    config_error_ = Status::Invalid("mqtt: bad options for " + options_.uri + ": " + e.what());
+    config_error_ = Status::Invalid("mqtt: bad options for " + label_ + ": " + e.what());
     spdlog::error("{}", config_error_.message());
     cli_.reset();
   }
@@ -327,6 +397,18 @@ void Client::Impl::SleepLocked(std::unique_lock<std::mutex>& lk, std::chrono::mi
 
 bool Client::Impl::IssueConnect(uint64_t attempt) {
   try {
+    if (servers_.size() > 1) {
+      size_t first;
+      {
+        std::lock_guard lk(mu_);
+        first = first_server_;
+      }
+      std::vector<std::string> rotated;
+      for (size_t i = 0; i < servers_.size(); ++i) {
+        rotated.push_back(servers_[(first + i) % servers_.size()]);
+      }
+      connect_options_.set_servers(::mqtt::string_collection::create(std::move(rotated)));
+    }
     cli_->connect(connect_options_, AsContext(attempt), connect_listener_);
     return true;
   } catch (const std::exception& e) {
@@ -348,7 +430,7 @@ bool Client::Impl::IssueSubscribe(uint64_t attempt, std::vector<std::pair<std::s
                     subscribe_listener_);
     return true;
   } catch (const std::exception& e) {
-    spdlog::warn("mqtt {}: subscribe failed: {}", options_.uri, e.what());
+    spdlog::warn("mqtt {}: subscribe failed: {}", label_, e.what());
     return false;
   }
 }
@@ -371,13 +453,15 @@ void Client::Impl::Run() {
     if (issued) cv_.wait(lk, [&] { return stop_ || connect_result_.has_value(); });
     if (stop_) break;
     if (!issued || !*connect_result_) {
-      if (!warned) spdlog::warn("mqtt {}: connect failed: {}", options_.uri, connect_error_);
+      if (!warned) spdlog::warn("mqtt {}: connect failed: {}", label_, connect_error_);
       warned = true;
+      first_server_ = (first_server_ + 1) % servers_.size();
       SleepLocked(lk, Jittered(backoff));
       next_backoff();
       continue;
     }
     warned = false;
+    if (servers_.size() > 1) spdlog::info("mqtt {}: connected to {}", label_, server_);
     const auto up_since = Clock::now();
 
     // Restore subscriptions (invariant 5).
@@ -409,6 +493,9 @@ void Client::Impl::Run() {
       if (on_disconnected_) Guarded([&] { on_disconnected_(cause); });
       lk.lock();
     }
+    // The next attempt starts after the server just lost.
+    auto at = std::find(servers_.begin(), servers_.end(), server_);
+    if (at != servers_.end()) first_server_ = (size_t(at - servers_.begin()) + 1) % servers_.size();
     if (Clock::now() - up_since >= options_.max_backoff) backoff = options_.min_backoff;
     SleepLocked(lk, Jittered(backoff));
     next_backoff();
@@ -425,17 +512,26 @@ void Client::Impl::Disconnect() {
     ::mqtt::token_ptr tok = cli_->disconnect(::mqtt::disconnect_options(0));
     tok->wait_for(std::chrono::seconds(2));
   } catch (const std::exception& e) {
-    spdlog::debug("mqtt {}: disconnect: {}", options_.uri, e.what());
+    spdlog::debug("mqtt {}: disconnect: {}", label_, e.what());
   }
 }
 
 void Client::Impl::OnConnectResult(const ::mqtt::token& tok, bool ok) {
+  std::string server = options_.uri;
+  if (ok) {
+    try {
+      server = tok.get_connect_response().get_server_uri();
+    } catch (const std::exception&) {
+      // No response attached: a single server, the first.
+    }
+  }
   {
     std::lock_guard lk(mu_);
     if (ContextId(tok) != attempt_ || connect_result_) return;  // invariant 3
     connect_result_ = ok;
     if (ok) {
       link_up_ = true;
+      server_ = std::move(server);
     } else {
       connect_error_ = DescribeFailure(tok);
     }
@@ -445,14 +541,14 @@ void Client::Impl::OnConnectResult(const ::mqtt::token& tok, bool ok) {
 
 void Client::Impl::OnSubscribeResult(const ::mqtt::token& tok, bool ok) {
   if (!ok) {
-    spdlog::warn("mqtt {}: subscribe failed: {}", options_.uri, DescribeFailure(tok));
+    spdlog::warn("mqtt {}: subscribe failed: {}", label_, DescribeFailure(tok));
   } else {
     try {
       const ::mqtt::subscribe_response rsp = tok.get_subscribe_response();
       for (::mqtt::ReasonCode rc : rsp.get_reason_codes()) {
         if (static_cast<int>(rc) >= 0x80) {
           const char* r = ::MQTTReasonCode_toString(static_cast<MQTTReasonCodes>(rc));
-          spdlog::warn("mqtt {}: broker refused a subscription: {}", options_.uri,
+          spdlog::warn("mqtt {}: broker refused a subscription: {}", label_,
                        r ? r : std::to_string(int(rc)));
         }
       }
@@ -526,11 +622,11 @@ void Client::Impl::OnPahoMessage(::mqtt::const_message_ptr pm) {
 
 Status Client::Impl::Publish(const Message& m, std::function<void(Status)> on_done) {
   SN_RETURN_IF_ERROR(config_error_);
-  SN_RETURN_IF_ERROR(CheckPublish(m));
+  SN_RETURN_IF_ERROR(CheckPublish(m, options_.protocol));
   uint64_t id;
   {
     std::lock_guard lk(mu_);
-    if (!connected_) return Status::Unavailable("mqtt: not connected to " + options_.uri);
+    if (!connected_) return Status::Unavailable("mqtt: not connected to " + label_);
     const bool counted = m.qos > 0;
     if (counted && inflight_ >= static_cast<size_t>(std::max(options_.max_inflight, 1))) {
       return Status::Unavailable("mqtt: " + std::to_string(inflight_) + " publishes in flight");
@@ -559,7 +655,7 @@ Status Client::Impl::Publish(const Message& m, std::function<void(Status)> on_do
 
 Status Client::Impl::Subscribe(std::string filter, int qos) {
   SN_RETURN_IF_ERROR(config_error_);
-  SN_RETURN_IF_ERROR(CheckSubscribe(filter, qos));
+  SN_RETURN_IF_ERROR(CheckSubscribe(filter, qos, options_.protocol));
   {
     std::lock_guard lk(mu_);
     for (const auto& [f, q] : subscriptions_) {
@@ -637,6 +733,11 @@ Status Client::Publish(const Message& m, std::function<void(Status)> on_done) {
 size_t Client::inflight() const {
   std::lock_guard lk(impl_->mu_);
   return impl_->inflight_;
+}
+
+std::string Client::server() const {
+  std::lock_guard lk(impl_->mu_);
+  return impl_->link_up_ ? impl_->server_ : std::string();
 }
 
 Status PublishAndWait(Transport& client, const Message& m, std::chrono::milliseconds timeout) {

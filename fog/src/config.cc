@@ -96,6 +96,11 @@ Result<Config> LoadConfig(const std::string& path) {
   SN_RETURN_IF_ERROR(ReadStoreTerms(r, path, &c.store));
   if (c.store.name.empty()) c.store.name = c.store_id;
   c.broker = ReadBrokerLink(r, "broker", c.broker);
+  if (c.broker.protocol != mqtt::Protocol::kV5) {
+    // The store link bounds what it takes with a Maximum Packet Size, and the
+    // console's requests come with response topics: both v5 only.
+    r.Reject("broker.protocol", "the store broker link needs mqtt5");
+  }
   c.data_dir = r.Path("data.dir", PathUse::kDirectory);
   c.expected_tills = r.StringList("tills.expected");
   c.trust_on_first_use = r.Bool("tills.trust_on_first_use", c.trust_on_first_use);

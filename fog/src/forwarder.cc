@@ -78,21 +78,29 @@ void Forwarder::Start(std::function<void(const mqtt::Message&)> deliver) {
     spdlog::info("no [ledger] uri: close-downs stay in the ledger outbox");
     return;
   }
-  if (link.insecure && link.uri.rfind("tcp://", 0) == 0) {
+  mqtt::Options o = ToMqttOptions(link);
+  const std::vector<std::string> servers = mqtt::Servers(o);
+  if (link.insecure && std::any_of(servers.begin(), servers.end(), [](const std::string& uri) {
+        return uri.starts_with("tcp://");
+      })) {
     spdlog::warn("ledger connection is plain TCP (ledger.insecure = true)");
   }
-  mqtt::Options o = ToMqttOptions(link);
   // The cloud may be away for days: reconnect attempts settle at one a minute.
   o.max_backoff = std::chrono::milliseconds(std::min(config_.ledger.retry_max_ms, 60000));
   client_ = connect_(o);
   client_->OnMessage(std::move(deliver));
   client_->OnConnected([this] {
-    spdlog::info("connected to the ledger broker {}", config_.ledger.link.uri);
+    const BrokerLink& l = config_.ledger.link;
+    spdlog::info("connected to the ledger broker {}{} ({})", l.uri,
+                 l.failover_uris.empty() ? "" : " or a failover server",
+                 mqtt::ProtocolName(l.protocol));
     resend_now_ = true;
   });
   client_->OnDisconnected(
       [](const std::string& cause) { spdlog::warn("ledger connection lost: {}", cause); });
-  (void)client_->Subscribe(ledger::AnswerTopic(config_.store_id), 1);
+  // Invariant 7.
+  const int answer_qos = link.protocol == mqtt::Protocol::kV3_1_1 ? 0 : 1;
+  (void)client_->Subscribe(ledger::AnswerTopic(config_.store_id), answer_qos);
   client_->Start();
 }
 

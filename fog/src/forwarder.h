@@ -40,6 +40,14 @@
 //     issued: a Z numbered without the ledger's history would fork it.
 //     The restored Zs then enter the outbox like any other and are resent;
 //     the ledger answers each as a duplicate, with its receipt.
+//  7. QoS. Submits go at QoS 1. The answers are subscribed at QoS 1 on an
+//     MQTT v5 link (mosquitto, as before) and at QoS 0 on a 3.1.1 link (the
+//     chain's NATS cluster, where every QoS 1 subscription is a JetStream
+//     consumer: one per store would not scale). QoS 0 is safe because the
+//     answer is not the delivery guarantee: a lost answer leaves the Z in
+//     flight, and invariant 4 resends it until a receipt verifies (the
+//     ledger answers a duplicate with the same leaf). With clean sessions a
+//     QoS 1 subscription keeps nothing across a reconnect either.
 //
 // Runs on the fog's worker thread, except the MQTT client's callbacks, which
 // only hand messages to the worker (the `deliver` function).

@@ -50,6 +50,8 @@ class NatsCluster {
   // "tcp://127.0.0.1:PORT" of node i's MQTT listener.
   std::string mqtt_uri(int i) const;
   pid_t pid(int i) const;
+  // Node i's server_name ("n1" for node 0), as JetStream names leaders.
+  const std::string& name(int i) const { return nodes_[i].name; }
   const std::string& log_path(int i) const { return nodes_[i].log_path; }
 
  private:

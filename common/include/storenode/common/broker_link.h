@@ -1,10 +1,13 @@
 // A broker connection as a config file names it: a [broker] or [ledger]
-// section with uri, client_id, insecure and the TLS files. Read, checked
-// and turned into mqtt::Options the same way by the fog, ledger-sink and a
-// till profile. Pure functions; thread-safe.
+// section with uri (or uris, a cluster's nodes), protocol, client_id,
+// insecure and the TLS files. Read, checked and turned into mqtt::Options
+// the same way by the fog, ledger-sink and a till profile. Pure functions;
+// thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "storenode/common/config.h"
 #include "storenode/common/mqtt.h"
@@ -12,21 +15,33 @@
 
 namespace storenode {
 
+// The most servers a `uris` list may name.
+inline constexpr size_t kMaxBrokerUris = 16;
+
 struct BrokerLink {
-  std::string uri{};        // tcp://HOST:PORT or ssl://HOST:PORT
+  // tcp://HOST:PORT or ssl://HOST:PORT: `uri`, or the first of `uris`.
+  std::string uri{};
+  // The rest of `uris`: the cluster's other nodes, tried in this order
+  // after uri (mqtt::Options::failover_uris).
+  std::vector<std::string> failover_uris{};
+  // `protocol = "mqtt5" | "mqtt3.1.1"`, default mqtt5.
+  mqtt::Protocol protocol = mqtt::Protocol::kV5;
   std::string client_id{};  // empty: the client's default
   bool insecure = false;    // plain tcp:// allowed (warns)
   std::string ca_file{}, cert_file{}, key_file{};
 };
 
-// Reads `section`.{uri, client_id, insecure, ca_file, cert_file, key_file};
-// uri is required, the rest default to `defaults`. The TLS files must open
-// for reading now rather than at the first connect (ConfigReader::Path).
+// Reads `section`.{uri | uris, protocol, client_id, insecure, ca_file,
+// cert_file, key_file}. One of uri and uris is required (both is an
+// error); uris lists 1 to kMaxBrokerUris distinct servers, each checked as
+// CheckBrokerLink checks uri, with the file's line. The rest default to
+// `defaults`. The TLS files must open for reading now rather than at the
+// first connect (ConfigReader::Path). Errors are recorded in `r`.
 BrokerLink ReadBrokerLink(ConfigReader& r, const std::string& section,
                           const BrokerLink& defaults = {});
 
-// ssl:// with a CA, or tcp:// only with insecure; client cert and key
-// together.
+// Every server ssl:// (then with a CA), or tcp:// only with insecure;
+// client cert and key together.
 // Errors are one line: "<source>: key '<section>.<key>': <reason>".
 Status CheckBrokerLink(const std::string& source, const std::string& section,
                        const BrokerLink& link);

@@ -83,6 +83,10 @@ class ConfigReader {
   // entries with the getters above.
   std::vector<std::string> TableKeys(std::string_view key);
   bool Has(std::string_view key) const;
+  // Records `reason` as the error at `key`'s line ("<file>:<line>: key
+  // '<key>': <reason>"; the first error wins), for a rule the caller checks
+  // across keys while reading, e.g. two keys that exclude each other.
+  void Reject(std::string_view key, std::string_view reason);
 
   // The first recorded error, else the first key in the file (by position)
   // that no getter asked for, else OK. Errors are kInvalidArgument.

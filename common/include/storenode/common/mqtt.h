@@ -1,13 +1,21 @@
-// MQTT v5 for storenode: the Transport every component talks through, and
-// its real implementation, a thin client over Paho (Client) with one broker
+// MQTT for storenode: the Transport every component talks through, and its
+// real implementation, a thin client over Paho (Client) with one broker
 // connection that connects in the background and reconnects forever with
 // capped, jittered exponential backoff. Tests put tests/support/memory_broker.h
 // behind the same interface (a Connector makes the Transports).
 //
-// Sessions are clean (MQTT v5 clean start) and nothing is persisted or
-// buffered while offline: a publish either goes to the broker now or fails at
-// once, so callers keep their own outbox (the journal) and resend from it.
-// Subscriptions are remembered and restored after every reconnect.
+// A connection speaks MQTT v5 (the store broker, mosquitto) or MQTT 3.1.1
+// (the chain's NATS cluster, Options::protocol); v5 is the default. On 3.1.1
+// the v5-only parts are refused up front, never dropped in silence: a
+// message with a response topic or correlation data, QoS 2 (NATS refuses
+// it) and a Maximum Packet Size. A client may be given several servers (a
+// cluster): it tries them in order and fails over to the next.
+//
+// Sessions are clean (v5 clean start, 3.1.1 clean session) and nothing is
+// persisted or buffered while offline: a publish either goes to the broker
+// now or fails at once, so callers keep their own outbox (the journal) and
+// resend from it. Subscriptions are remembered and restored after every
+// reconnect.
 //
 // A Transport is safe to use from several threads. Callbacks run on the
 // transport's internal threads; they must return quickly, must not block and
@@ -24,17 +32,27 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storenode/common/status.h"
 
 namespace storenode::mqtt {
+
+// The MQTT version a connection speaks.
+enum class Protocol {
+  kV5,      // request/response properties, Maximum Packet Size, QoS 0..2
+  kV3_1_1,  // none of those properties; QoS 0 and 1 only (NATS's MQTT listener)
+};
+// "mqtt5" or "mqtt3.1.1", as config files spell them.
+const char* ProtocolName(Protocol protocol);
 
 struct Message {
   std::string topic{};
   std::string payload{};  // any bytes, including zeros
   int qos = 1;
   bool retained = false;
-  // MQTT v5 request/response properties; empty means absent.
+  // MQTT v5 request/response properties; empty means absent. A 3.1.1
+  // connection refuses to publish a message that sets them.
   std::string response_topic{};
   std::string correlation_data{};
 };
@@ -52,7 +70,13 @@ struct Oversized {
 };
 
 struct Options {
-  std::string uri{};        // "tcp://127.0.0.1:1883" or "ssl://host:8883"
+  std::string uri{};  // "tcp://127.0.0.1:1883" or "ssl://host:8883"
+  // Further servers of the same cluster, tried in this order after `uri`
+  // when it cannot be reached (Paho's server list). A reconnect after a lost
+  // connection starts at the server after the one that was lost, so a dead
+  // node is tried last, not first.
+  std::vector<std::string> failover_uris{};
+  Protocol protocol = Protocol::kV5;
   std::string client_id{};  // empty: a random one (see NewClientId)
   // Published by the broker when the connection dies without a clean
   // disconnect (e.g. a retained "offline" status). Its v5 properties are not
@@ -73,7 +97,7 @@ struct Options {
   // Sent as the MQTT v5 Maximum Packet Size of the connection: the broker
   // never delivers a larger packet to this client, so the client never has
   // to hold one (Paho holds a whole packet, about three times, before any
-  // callback runs). 0: none.
+  // callback runs). 0: none. Must be 0 on 3.1.1, which cannot say it.
   uint32_t max_packet_bytes = 0;
 };
 
@@ -81,10 +105,14 @@ struct Options {
 std::string NewClientId(std::string_view prefix);
 
 // Checks a message before it is published: a topic without wildcards, QoS
-// 0 to 2. InvalidArgument names what is wrong.
-Status CheckPublish(const Message& m);
-// Checks a subscription: a non-empty filter, QoS 0 to 2.
-Status CheckSubscribe(const std::string& filter, int qos);
+// 0 to 2; on 3.1.1 QoS 0 or 1 and no v5 property. InvalidArgument names
+// what is wrong.
+Status CheckPublish(const Message& m, Protocol protocol = Protocol::kV5);
+// Checks a subscription: a non-empty filter, QoS 0 to 2 (0 or 1 on 3.1.1).
+Status CheckSubscribe(const std::string& filter, int qos, Protocol protocol = Protocol::kV5);
+// The servers of `options` in the order they are tried: uri, then
+// failover_uris.
+std::vector<std::string> Servers(const Options& options);
 // What a receiver hands on instead of a payload over its limit
 // (Options::max_payload_bytes): size, SHA-256 and prefix, not the bytes.
 Oversized DescribeOversized(std::string topic, std::string_view payload);
@@ -159,6 +187,9 @@ class Client final : public Transport {
   bool connected() const override;
   Status Publish(const Message& m, std::function<void(Status)> on_done = {}) override;
   size_t inflight() const override;
+  // The server of the current connection (uri or one of failover_uris, as
+  // Paho names it); empty while none is up.
+  std::string server() const;
 
  private:
   struct Impl;
