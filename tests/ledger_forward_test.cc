@@ -100,10 +100,6 @@ std::string SellAndClose(Store& store, uint64_t sales) {
   return day;
 }
 
-std::string KeyHex(const std::string& key_path) {
-  return crypto::ToHex(crypto::SigningKey::Load(key_path).value().public_key());
-}
-
 // A store (its broker, fogd and tills) whose fog forwards to a cloud broker
 // with ledger-sink behind it; the sink is started by the test.
 struct CloudStore {

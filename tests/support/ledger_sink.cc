@@ -65,6 +65,10 @@ int LedgerSinkProcess::Stop() {
 
 std::string LedgerSinkProcess::Log() const { return ReadFile(log_path_); }
 
+std::string KeyHex(const std::string& key_path) {
+  return crypto::ToHex(crypto::SigningKey::Load(key_path).value().public_key());
+}
+
 std::optional<v1::LedgerAnswer> AskLedger(TestClient& client, const std::string& store,
                                           const v1::LedgerRequest& request,
                                           std::chrono::milliseconds timeout) {

@@ -45,6 +45,10 @@ class LedgerSinkProcess {
   std::optional<int> exit_;  // of the current run, once reaped
 };
 
+// The public key of the signing key at `key_path`, in hex (a ledger key
+// as fog.toml [ledger] public_key pins it).
+std::string KeyHex(const std::string& key_path);
+
 // Publishes `request` on the store's submit topic and waits for the answer
 // with its request id (nullopt after `timeout`). `client` must subscribe to
 // the store's answer topic.
