@@ -6,6 +6,7 @@
 
 #include "closedown.h"
 #include "storenode/common/fault.h"
+#include "storenode/common/head_office.h"
 #include "storenode/common/ledger.h"
 
 namespace storenode::fog {
@@ -101,6 +102,17 @@ void Forwarder::Start(std::function<void(const mqtt::Message&)> deliver) {
   // Invariant 7.
   const int answer_qos = link.protocol == mqtt::Protocol::kV3_1_1 ? 0 : 1;
   (void)client_->Subscribe(ledger::AnswerTopic(config_.store_id), answer_qos);
+  // Head office's releases (head_office.h) share the link, at QoS 0 on
+  // either protocol: they are retained, and the fog takes the newest again
+  // on every reconnect, so a lost one costs only the wait for it.
+  if (config_.head_office.public_key.empty()) {
+    spdlog::info("no head_office.public_key: head-office releases are not taken");
+  } else {
+    for (const std::string& topic :
+         head_office::SubscriptionsFor(config_.store_id, config_.head_office.groups)) {
+      (void)client_->Subscribe(topic, 0);
+    }
+  }
   client_->Start();
 }
 

@@ -1,0 +1,302 @@
+// Head office's catalog releases, end to end: a cloud broker (a real
+// mosquitto) with ledger-sink behind it, two stores (each its broker, the
+// real fogd and a till), and `storectl chain release` signing and publishing
+// from head office. The prices are read from real sales on the tills.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "storenode/common/sqlite.h"
+#include "support/ledger_sink.h"
+#include "support/run.h"
+#include "support/store.h"
+
+using namespace storenode;
+using namespace storenode::testing;
+
+namespace {
+
+constexpr const char* kHeader =
+    "sku,barcodes,name,price,tax_code,department,active,effective_from\n";
+
+// Two items at the given prices.
+std::string Csv(int64_t price1, int64_t price2) {
+  return std::string(kHeader) + "SKU-1,4000000000011,Coffee," + std::to_string(price1) +
+         ",A,food,1,\nSKU-2,4000000000028,Tea," + std::to_string(price2) + ",A,food,1,\n";
+}
+
+struct HeadOfficeKey {
+  std::string path, hex;
+};
+
+// A key made by `storectl chain keygen`, in `dir`.
+HeadOfficeKey Keygen(const std::string& dir, const std::string& name) {
+  HeadOfficeKey k{dir + "/" + name + ".key", ""};
+  Ran r = RunTool(dir, "storectl", {"chain", "keygen", "--out", k.path});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  k.hex = Lines(r.out).at(0);
+  REQUIRE(k.hex.size() == 64);
+  return k;
+}
+
+// The fog's side of the chain: the ledger link and the pinned head-office key.
+std::string ChainConfig(const std::string& cloud_uri, const std::string& ledger_key,
+                        const std::string& head_office_key, const std::string& groups) {
+  return "\n[ledger]\nuri = \"" + cloud_uri +
+         "\"\ninsecure = true\nretry_min_ms = 200\nretry_max_ms = 1000\npublic_key = \"" +
+         ledger_key + "\"\n\n[head_office]\npublic_key = \"" + head_office_key + "\"\ngroups = [" +
+         groups + "]\n";
+}
+
+void ImportLocally(Store& store, const std::string& csv) {
+  v1::FogRequest req;
+  req.mutable_catalog_import()->set_csv(csv);
+  req.mutable_catalog_import()->set_file_name("local.csv");
+  auto r = store.fog->Ask(req);
+  REQUIRE(r.ok());
+  INFO(r->error());
+  REQUIRE(r->ok());
+}
+
+bool WaitTillVersion(Store& store, uint64_t version,
+                     std::chrono::seconds timeout = std::chrono::seconds(30)) {
+  return WaitFor([&] { return store.tills[0].journal->catalog().version() == version; }, timeout);
+}
+
+// Sells one `sku` on the store's till from its catalog replica; the unit
+// price of the recorded sale's line, read back from the journal.
+int64_t SoldPrice(Store& store, const std::string& sku) {
+  edge::Journal& j = *store.tills[0].journal;
+  auto sale = j.SaleFromCatalog({{sku, 1}});
+  INFO(sale.status().ToString());
+  REQUIRE(sale.ok());
+  v1::Tender* t = sale->add_tenders();
+  t->set_type(v1::CARD);
+  t->set_amount(sale->total());
+  auto rec = j.RecordSale(*sale);
+  REQUIRE(rec.ok());
+  auto events = j.ReadEvents(rec->seq, 1);
+  REQUIRE(events.ok());
+  v1::EventBody body;
+  REQUIRE(body.ParseFromString((*events)[0].body()));
+  REQUIRE(body.sale().lines_size() == 1);
+  CHECK(body.sale().catalog_version() == j.catalog().version());
+  return body.sale().lines(0).unit_price();
+}
+
+std::unique_ptr<sql::Db> ReadOnly(const std::string& path) {
+  sql::OpenOptions o;
+  o.read_only = true;
+  return sql::Db::Open(path, o).value();
+}
+
+// (version, manager, file_name) of every catalog version of a fog.
+std::vector<std::tuple<int64_t, std::string, std::string>> Versions(Store& store) {
+  auto db = ReadOnly(store.fog->db_path());
+  auto stmt =
+      db->Prepare("SELECT version, manager, file_name FROM catalog_versions ORDER BY version")
+          .value();
+  std::vector<std::tuple<int64_t, std::string, std::string>> out;
+  while (stmt.Step().value()) out.emplace_back(stmt.Int(0), stmt.Text(1), stmt.Text(2));
+  return out;
+}
+
+std::vector<std::string> Alerts(Store& store) {
+  auto db = ReadOnly(store.fog->db_path());
+  auto stmt = db->Prepare("SELECT reason FROM head_office_alerts ORDER BY rowid").value();
+  std::vector<std::string> out;
+  while (stmt.Step().value()) out.push_back(stmt.Text(0));
+  return out;
+}
+
+// The action journal's entries of `kind`: "manager: detail".
+std::vector<std::string> Actions(Store& store, const std::string& kind) {
+  auto db = ReadOnly(store.fog->db_path());
+  auto stmt =
+      db->Prepare("SELECT manager, detail FROM actions WHERE kind = ? ORDER BY seq").value();
+  stmt.Bind(1, kind);
+  std::vector<std::string> out;
+  while (stmt.Step().value()) out.push_back(stmt.Text(0) + ": " + stmt.Text(1));
+  return out;
+}
+
+// Head office: the cloud broker, ledger-sink, its key and `storectl chain
+// release`.
+struct Chain {
+  std::string dir = MakeTempDir("head-office");
+  Broker cloud{dir + "/cloud"};
+  std::unique_ptr<LedgerSinkProcess> sink;
+  HeadOfficeKey key;
+
+  Chain() {
+    REQUIRE(cloud.Start().ok());
+    sink = std::make_unique<LedgerSinkProcess>(dir + "/sink", cloud.uri());
+    sink->Start();
+    key = Keygen(dir, "head-office");
+  }
+  // Starts the store's fog on the chain, in `groups` (TOML strings), and its
+  // till.
+  void StartStore(Store& store, const std::string& groups) {
+    store.fog->extra_config = ChainConfig(cloud.uri(), KeyHex(sink->key_path()), key.hex, groups);
+    REQUIRE(store.fog->Start().ok());
+    store.OpenTill(0);
+  }
+  // `storectl chain release catalog` of `csv` with `targets`.
+  Ran Release(uint64_t id, const std::string& csv, std::vector<std::string> targets,
+              const std::string& key_path = "") {
+    const std::string file = dir + "/release-" + std::to_string(id) + ".csv";
+    std::ofstream(file) << csv;
+    std::vector<std::string> args = {"chain",    "release",
+                                     "catalog",  file,
+                                     "--key",    key_path.empty() ? key.path : key_path,
+                                     "--id",     std::to_string(id),
+                                     "--broker", cloud.uri()};
+    args.insert(args.end(), targets.begin(), targets.end());
+    Ran r = RunTool(dir, "storectl", args);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    return r;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("head-office catalog releases reach the stores they name, and only those",
+          "[head-office][integration]") {
+  Chain chain;
+  Store south(1, "store-1"), north(1, "store-2");
+  chain.StartStore(south, "\"south\"");
+  chain.StartStore(north, "\"north\", \"outlets\"");
+  ImportLocally(south, Csv(100, 200));
+  ImportLocally(north, Csv(100, 200));
+  REQUIRE(WaitTillVersion(south, 1));
+  REQUIRE(WaitTillVersion(north, 1));
+
+  // Release 1, for store-1 alone: coffee at 150 there.
+  Ran published = chain.Release(1, Csv(150, 200), {"--stores", "store-1"});
+  CHECK_THAT(published.out, Catch::Contains("on sn/v1/chain/release/catalog/store/store-1"));
+  REQUIRE(WaitTillVersion(south, 2));
+  CHECK(SoldPrice(south, "SKU-1") == 150);
+
+  // Release 2, for the group north: tea at 250 in store-2 only. Store-1 never
+  // sees it (not subscribed); store-2 has not moved since release 1.
+  chain.Release(2, Csv(100, 250), {"--groups", "north"});
+  REQUIRE(WaitTillVersion(north, 2));
+  CHECK(SoldPrice(north, "SKU-2") == 250);
+  CHECK(SoldPrice(north, "SKU-1") == 100);
+  CHECK(SoldPrice(south, "SKU-1") == 150);
+  CHECK(SoldPrice(south, "SKU-2") == 200);
+  CHECK(south.fog->GetStatus().value().catalog_version() == 2);
+
+  CHECK(Versions(south) ==
+        std::vector<std::tuple<int64_t, std::string, std::string>>{
+            {1, "test", "local.csv"}, {2, "head-office", "head-office release 1 (release-1.csv)"}});
+  CHECK(Versions(north) ==
+        std::vector<std::tuple<int64_t, std::string, std::string>>{
+            {1, "test", "local.csv"}, {2, "head-office", "head-office release 2 (release-2.csv)"}});
+  auto north_actions = Actions(north, "catalog-release");
+  REQUIRE(north_actions.size() == 1);
+  CHECK_THAT(north_actions[0],
+             Catch::StartsWith("head-office: version 2: 2 rows, 2 items changed, 2 items, file "
+                               "head-office release 2 (release-2.csv)"));
+
+  SECTION("a release signed with another key is refused and changes nothing") {
+    HeadOfficeKey other = Keygen(chain.dir, "other");
+    chain.Release(3, Csv(1, 1), {"--all"}, other.path);
+    REQUIRE(WaitFor([&] { return Alerts(south).size() == 1 && Alerts(north).size() == 1; },
+                    std::chrono::seconds(20)));
+    CHECK_THAT(Alerts(south)[0],
+               Catch::StartsWith(
+                   "unknown key: signed by " +
+                   crypto::Fingerprint(crypto::HashFromBytes(*crypto::FromHex(other.hex)).value()) +
+                   ", head_office.public_key is "));
+    CHECK(Versions(south).size() == 2);
+    CHECK(Versions(north).size() == 2);
+    CHECK(SoldPrice(south, "SKU-1") == 150);
+    CHECK(SoldPrice(north, "SKU-2") == 250);
+    CHECK_THAT(south.fog->Log(), Catch::Contains("head-office release 0 on "
+                                                 "sn/v1/chain/release/catalog/all refused: "
+                                                 "unknown key"));
+  }
+
+  SECTION("an older release id is ignored, and a restart takes nothing twice") {
+    chain.Release(1, Csv(999, 999), {"--stores", "store-1,store-2"});
+    REQUIRE(WaitFor(
+        [&] {
+          return south.fog->Log().find(
+                     "ignored head-office catalog release 1: release 1 is "
+                     "applied already") != std::string::npos;
+        },
+        std::chrono::seconds(20)));
+    // store-2 applied release 2: release 1 is older there too.
+    REQUIRE(WaitFor(
+        [&] {
+          return north.fog->Log().find(
+                     "ignored head-office catalog release 1: release 2 is "
+                     "applied already") != std::string::npos;
+        },
+        std::chrono::seconds(20)));
+    CHECK(SoldPrice(south, "SKU-1") == 150);
+    CHECK(SoldPrice(north, "SKU-1") == 100);
+    // The retained releases come again after a restart: old, ignored.
+    REQUIRE(south.fog->Stop() == 0);
+    REQUIRE(south.fog->Start().ok());
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    CHECK(Versions(south).size() == 2);
+    CHECK(Alerts(south).empty());
+  }
+
+  SECTION("the newest version wins: a local import after a release, a release after that") {
+    ImportLocally(south, Csv(170, 200));
+    REQUIRE(WaitTillVersion(south, 3));
+    CHECK(SoldPrice(south, "SKU-1") == 170);  // the store's own price, after head office's
+    // Head office publishes again, for all: it becomes the next version
+    // everywhere, over the local import.
+    chain.Release(4, Csv(180, 260), {"--all"});
+    REQUIRE(WaitTillVersion(south, 4));
+    REQUIRE(WaitTillVersion(north, 3));
+    CHECK(SoldPrice(south, "SKU-1") == 180);
+    CHECK(SoldPrice(north, "SKU-1") == 180);
+    CHECK(SoldPrice(north, "SKU-2") == 260);
+    CHECK(std::get<1>(Versions(south).at(2)) == "test");
+    CHECK(std::get<1>(Versions(south).at(3)) == "head-office");
+    // And a local import after that is the next version again.
+    ImportLocally(north, Csv(180, 240));
+    REQUIRE(WaitTillVersion(north, 4));
+    CHECK(SoldPrice(north, "SKU-2") == 240);
+  }
+}
+
+TEST_CASE("a fog SIGKILLed just before or after it commits a release holds the version once",
+          "[head-office][integration]") {
+  const std::string crash = GENERATE("release-before-commit", "release-after-commit");
+  INFO(crash);
+  Chain chain;
+  Store store(1, "store-1");
+  chain.StartStore(store, "\"south\"");
+  ImportLocally(store, Csv(100, 200));
+  REQUIRE(WaitTillVersion(store, 1));
+  REQUIRE(store.fog->Stop() == 0);
+  store.fog->crash_at = crash;
+  REQUIRE(store.fog->Start().ok());
+  REQUIRE(WaitFor([&] { return store.fog->GetStatus().ok(); }, std::chrono::seconds(20)));
+
+  chain.Release(7, Csv(130, 200), {"--groups", "south"});
+  CHECK(store.fog->Wait() == -SIGKILL);
+  const size_t before = Versions(store).size();
+  CHECK(before == (crash == std::string("release-before-commit") ? 1u : 2u));
+
+  // Restarted: the retained release comes again; applied now if it was not.
+  REQUIRE(store.fog->Start().ok());
+  REQUIRE(WaitTillVersion(store, 2));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto versions = Versions(store);
+  REQUIRE(versions.size() == 2);
+  CHECK(std::get<2>(versions[1]) == "head-office release 7 (release-7.csv)");
+  CHECK(Actions(store, "catalog-release").size() == 1);
+  auto db = ReadOnly(store.fog->db_path());
+  CHECK(db->QueryInt("SELECT COUNT(*) FROM head_office_releases").value() == 1);
+  CHECK(SoldPrice(store, "SKU-1") == 130);
+}
