@@ -7,7 +7,9 @@
 #include <fstream>
 #include <thread>
 
+#include "storenode/common/head_office.h"
 #include "storenode/common/sqlite.h"
+#include "support/client.h"
 #include "support/ledger_sink.h"
 #include "support/run.h"
 #include "support/store.h"
@@ -43,11 +45,12 @@ HeadOfficeKey Keygen(const std::string& dir, const std::string& name) {
 
 // The fog's side of the chain: the ledger link and the pinned head-office key.
 std::string ChainConfig(const std::string& cloud_uri, const std::string& ledger_key,
-                        const std::string& head_office_key, const std::string& groups) {
+                        const std::string& head_office_key, const std::string& groups,
+                        const std::string& extra) {
   return "\n[ledger]\nuri = \"" + cloud_uri +
          "\"\ninsecure = true\nretry_min_ms = 200\nretry_max_ms = 1000\npublic_key = \"" +
          ledger_key + "\"\n\n[head_office]\npublic_key = \"" + head_office_key + "\"\ngroups = [" +
-         groups + "]\n";
+         groups + "]\n" + extra;
 }
 
 void ImportLocally(Store& store, const std::string& csv) {
@@ -138,8 +141,9 @@ struct Chain {
   }
   // Starts the store's fog on the chain, in `groups` (TOML strings), and its
   // till.
-  void StartStore(Store& store, const std::string& groups) {
-    store.fog->extra_config = ChainConfig(cloud.uri(), KeyHex(sink->key_path()), key.hex, groups);
+  void StartStore(Store& store, const std::string& groups, const std::string& extra = "") {
+    store.fog->extra_config =
+        ChainConfig(cloud.uri(), KeyHex(sink->key_path()), key.hex, groups, extra);
     REQUIRE(store.fog->Start().ok());
     store.OpenTill(0);
   }
@@ -221,6 +225,21 @@ TEST_CASE("head-office catalog releases reach the stores they name, and only tho
                                                  "unknown key"));
   }
 
+  SECTION("a release moved to another store's topic is refused: not for this store") {
+    // Release 2 was for the group north; its bytes, verbatim, on store-1's topic.
+    TestClient sniff(chain.cloud.uri(), {"sn/v1/chain/release/catalog/group/north"});
+    REQUIRE(
+        WaitFor([&] { return !sniff.Received("sn/v1/chain/release/catalog/group/north").empty(); },
+                std::chrono::seconds(10)));
+    const std::string bytes = sniff.Received("sn/v1/chain/release/catalog/group/north")[0].payload;
+    sniff.Publish("sn/v1/chain/release/catalog/store/store-1", bytes, true);
+    REQUIRE(WaitFor([&] { return Alerts(south).size() == 1; }, std::chrono::seconds(20)));
+    CHECK(Alerts(south)[0] ==
+          "not for this store: its target names neither store store-1 nor one of its groups");
+    CHECK(Versions(south).size() == 2);
+    CHECK(SoldPrice(south, "SKU-2") == 200);
+  }
+
   SECTION("an older release id is ignored, and a restart takes nothing twice") {
     chain.Release(1, Csv(999, 999), {"--stores", "store-1,store-2"});
     REQUIRE(WaitFor(
@@ -299,4 +318,66 @@ TEST_CASE("a fog SIGKILLed just before or after it commits a release holds the v
   auto db = ReadOnly(store.fog->db_path());
   CHECK(db->QueryInt("SELECT COUNT(*) FROM head_office_releases").value() == 1);
   CHECK(SoldPrice(store, "SKU-1") == 130);
+}
+
+TEST_CASE("head-office releases past the per-minute limit wait and are not applied at once",
+          "[head-office][integration]") {
+  Chain chain;
+  Store store(1, "store-1");
+  chain.StartStore(store, "\"south\"", "releases_per_minute = 1\n");
+  chain.Release(1, Csv(110, 200), {"--all"});
+  REQUIRE(WaitTillVersion(store, 1));
+  chain.Release(2, Csv(120, 200), {"--stores", "store-1"});
+  REQUIRE(WaitFor(
+      [&] {
+        return store.fog->Log().find(
+                   "head-office catalog release 2 waits: 1 applied in the last "
+                   "minute (limit 1)") != std::string::npos;
+      },
+      std::chrono::seconds(20)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK(Versions(store).size() == 1);
+  CHECK(SoldPrice(store, "SKU-1") == 110);
+}
+
+TEST_CASE("head_office::Open refuses what head office did not sign as it is", "[head-office]") {
+  crypto::SigningKey key = crypto::SigningKey::Generate();
+  crypto::SigningKey other = crypto::SigningKey::Generate();
+  v1::HeadOfficeRelease r;
+  r.set_release_id(5);
+  r.set_kind(v1::RELEASE_CATALOG);
+  r.mutable_target()->add_groups("north");
+  r.mutable_catalog()->set_csv(Csv(1, 2));
+  const std::string good = head_office::Sign(r, key).SerializeAsString();
+  auto opened = head_office::Open(good, key.public_key());
+  REQUIRE(opened.ok());
+  CHECK(opened->release_id() == 5);
+  CHECK(head_office::Targets(opened->target(), "store-9", {"south", "north"}));
+  CHECK_FALSE(head_office::Targets(opened->target(), "store-9", {"south"}));
+  CHECK(head_office::ReleaseTopics(r) ==
+        std::vector<std::string>{"sn/v1/chain/release/catalog/group/north"});
+
+  CHECK_THAT(head_office::Open(good, other.public_key()).status().message(),
+             Catch::StartsWith("unknown key: signed by " + crypto::Fingerprint(key.public_key())));
+  v1::SignedHeadOfficeRelease tampered = head_office::Sign(r, key);
+  tampered.mutable_release()->back() ^= 1;
+  CHECK(head_office::Open(tampered.SerializeAsString(), key.public_key()).status().message() ==
+        "bad signature: not head office's signature over the release");
+  CHECK(head_office::Open("not a release", key.public_key()).status().message() ==
+        "malformed: not a SignedHeadOfficeRelease");
+  CHECK_THAT(head_office::Open(std::string(head_office::kMaxCatalogReleaseBytes + 1, 'x'),
+                               key.public_key())
+                 .status()
+                 .message(),
+             Catch::StartsWith("too large: 8388609 bytes"));
+  r.set_kind(v1::RELEASE_SETTINGS);
+  r.mutable_catalog()->set_csv(std::string(70000, 'a'));
+  CHECK_THAT(head_office::Open(head_office::Sign(r, key).SerializeAsString(), key.public_key())
+                 .status()
+                 .message(),
+             Catch::StartsWith("too large: settings release of "));
+  r.set_release_id(0);
+  CHECK(head_office::Open(head_office::Sign(r, key).SerializeAsString(), key.public_key())
+            .status()
+            .message() == "malformed: release id 0");
 }
