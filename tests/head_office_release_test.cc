@@ -5,8 +5,10 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <thread>
 
+#include "harness/nats.h"
 #include "storenode/common/head_office.h"
 #include "storenode/common/sqlite.h"
 #include "support/client.h"
@@ -130,20 +132,41 @@ std::vector<std::string> Actions(Store& store, const std::string& kind) {
 struct Chain {
   std::string dir = MakeTempDir("head-office");
   Broker cloud{dir + "/cloud"};
+  // On NATS instead (its MQTT 3.1.1 listeners), with ledger-sink on
+  // JetStream: the chain's own cloud.
+  std::unique_ptr<harness::NatsCluster> nats;
   std::unique_ptr<LedgerSinkProcess> sink;
   HeadOfficeKey key;
 
-  Chain() {
-    REQUIRE(cloud.Start().ok());
-    sink = std::make_unique<LedgerSinkProcess>(dir + "/sink", cloud.uri());
+  explicit Chain(bool on_nats = false) {
+    if (on_nats) {
+      nats = std::make_unique<harness::NatsCluster>(dir + "/nats");
+      Status s = nats->Start();
+      INFO(s.ToString());
+      REQUIRE(s.ok());
+      sink = std::make_unique<LedgerSinkProcess>(dir + "/sink", "");
+      for (int i = 0; i < nats->nodes(); ++i) sink->nats.push_back(nats->nats_url(i));
+    } else {
+      REQUIRE(cloud.Start().ok());
+      sink = std::make_unique<LedgerSinkProcess>(dir + "/sink", cloud.uri());
+    }
     sink->Start();
     key = Keygen(dir, "head-office");
   }
+  std::string uri() const { return nats ? nats->mqtt_uri(0) : cloud.uri(); }
   // Starts the store's fog on the chain, in `groups` (TOML strings), and its
   // till.
   void StartStore(Store& store, const std::string& groups, const std::string& extra = "") {
-    store.fog->extra_config =
-        ChainConfig(cloud.uri(), KeyHex(sink->key_path()), key.hex, groups, extra);
+    std::string config = ChainConfig(uri(), KeyHex(sink->key_path()), key.hex, groups, extra);
+    if (nats) {
+      std::string uris;
+      for (int i = 0; i < nats->nodes(); ++i) {
+        uris += std::string(i ? ", " : "") + "\"" + nats->mqtt_uri(i) + "\"";
+      }
+      config = std::regex_replace(config, std::regex("uri = \"[^\"]*\""),
+                                  "uris = [" + uris + "]\nprotocol = \"mqtt3.1.1\"");
+    }
+    store.fog->extra_config = config;
     REQUIRE(store.fog->Start().ok());
     store.OpenTill(0);
   }
@@ -156,7 +179,8 @@ struct Chain {
                                      "catalog",  file,
                                      "--key",    key_path.empty() ? key.path : key_path,
                                      "--id",     std::to_string(id),
-                                     "--broker", cloud.uri()};
+                                     "--broker", uri()};
+    if (nats) args.insert(args.end(), {"--protocol", "mqtt3.1.1"});
     args.insert(args.end(), targets.begin(), targets.end());
     Ran r = RunTool(dir, "storectl", args);
     INFO(r.err);
@@ -380,4 +404,38 @@ TEST_CASE("head_office::Open refuses what head office did not sign as it is", "[
   CHECK(head_office::Open(head_office::Sign(r, key).SerializeAsString(), key.public_key())
             .status()
             .message() == "malformed: release id 0");
+}
+
+TEST_CASE("on a NATS cluster over MQTT 3.1.1, a release reaches the store it names and only it",
+          "[head-office][nats][integration]") {
+  Chain chain(/*on_nats=*/true);
+  Store south(1, "store-1"), north(1, "store-2");
+  chain.StartStore(south, "\"south\"");
+  chain.StartStore(north, "\"north\"");
+  ImportLocally(south, Csv(100, 200));
+  ImportLocally(north, Csv(100, 200));
+  REQUIRE(WaitTillVersion(south, 1));
+  REQUIRE(WaitTillVersion(north, 1));
+  chain.Release(1, Csv(150, 200), {"--stores", "store-1"});
+  REQUIRE(WaitTillVersion(south, 2));
+  CHECK(SoldPrice(south, "SKU-1") == 150);
+  chain.Release(2, Csv(100, 250), {"--groups", "north"});
+  REQUIRE(WaitTillVersion(north, 2));
+  CHECK(SoldPrice(north, "SKU-2") == 250);
+  CHECK(SoldPrice(north, "SKU-1") == 100);
+  CHECK(SoldPrice(south, "SKU-2") == 200);
+  CHECK(Versions(south).size() == 2);
+  // NATS retains them too: a restarted fog finds release 1 again, and
+  // ignores it.
+  REQUIRE(south.fog->Stop() == 0);
+  REQUIRE(south.fog->Start().ok());
+  REQUIRE(WaitFor(
+      [&] {
+        return south.fog->Log().find(
+                   "ignored head-office catalog release 1: release 1 is "
+                   "applied already") != std::string::npos;
+      },
+      std::chrono::seconds(30)));
+  CHECK(Versions(south).size() == 2);
+  CHECK(Alerts(south).empty());
 }
