@@ -247,6 +247,22 @@ TEST_CASE("head-office catalog releases reach the stores they name, and only tho
     CHECK_THAT(south.fog->Log(), Catch::Contains("head-office release 0 on "
                                                  "sn/v1/chain/release/catalog/all refused: "
                                                  "unknown key"));
+    // Retained, it comes again after a restart: still refused, one alert.
+    REQUIRE(south.fog->Stop() == 0);
+    REQUIRE(south.fog->Start().ok());
+    REQUIRE(WaitFor(
+        [&] {
+          const std::string log = south.fog->Log();
+          size_t n = 0;
+          for (size_t at = log.find("refused: unknown key"); at != std::string::npos;
+               at = log.find("refused: unknown key", at + 1)) {
+            ++n;
+          }
+          return n >= 2;
+        },
+        std::chrono::seconds(20)));
+    CHECK(Alerts(south).size() == 1);
+    CHECK(Versions(south).size() == 2);
   }
 
   SECTION("a release moved to another store's topic is refused: not for this store") {

@@ -32,11 +32,18 @@ Result<uint64_t> HeadOffice::LastApplied(v1::ReleaseKind kind) {
 void HeadOffice::Refuse(const std::string& topic, uint64_t release_id, const std::string& payload,
                         const std::string& reason) {
   spdlog::error("head-office release {} on {} refused: {}", release_id, topic, reason);
+  // A refused release stays retained and comes again on every reconnect:
+  // one row per distinct message and topic, not one per delivery.
+  crypto::Hash sha = crypto::Sha256Of(payload);
+  auto seen = db_.Prepare("SELECT COUNT(*) FROM head_office_alerts WHERE sha256 = ? AND topic = ?");
+  if (!seen.ok()) return;
+  seen->BindBlob(1, sha.data(), sha.size()).Bind(2, topic);
+  auto row = seen->Step();
+  if (row.ok() && *row && seen->Int(0) > 0) return;
   auto ins = db_.Prepare(
       "INSERT INTO head_office_alerts(at_us, topic, release_id, reason, sha256) "
       "VALUES(?,?,?,?,?)");
   if (!ins.ok()) return;
-  crypto::Hash sha = crypto::Sha256Of(payload);
   ins->Bind(1, clock_.NowMicros()).Bind(2, topic).Bind(3, static_cast<int64_t>(release_id));
   ins->Bind(4, reason).BindBlob(5, sha.data(), sha.size());
   if (Status s = ins->Run(); !s.ok()) spdlog::error("head_office_alerts: {}", s.ToString());

@@ -20,7 +20,8 @@
 //     (`ignored`), which is what every reconnect's retained copies are.
 //  3. Refused (unknown key, bad signature, too large, malformed, not for
 //     this store, a catalog that does not validate): a head_office_alerts
-//     row with a one-line reason; nothing else changes.
+//     row with a one-line reason (once per distinct message and topic: a
+//     retained one comes again on every reconnect); nothing else changes.
 //  4. Which wins, a local import or head office: the newest version, whoever
 //     made it. Both are imports: a version rewrites the items it names, so
 //     each item is as the last version that named it (docs/FORMATS.md 10.6).
