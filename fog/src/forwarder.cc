@@ -77,6 +77,9 @@ void Forwarder::Start(std::function<void(const mqtt::Message&)> deliver) {
   const BrokerLink& link = config_.ledger.link;
   if (link.uri.empty()) {
     spdlog::info("no [ledger] uri: close-downs stay in the ledger outbox");
+    if (!config_.head_office.public_key.empty()) {
+      spdlog::warn("head_office.public_key is set, but without a [ledger] uri no release comes");
+    }
     return;
   }
   mqtt::Options o = ToMqttOptions(link);
