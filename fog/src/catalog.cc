@@ -72,14 +72,21 @@ v1::FogResponse Catalog::Import(const v1::CatalogImportRequest& request,
   return r;
 }
 
-Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest& request,
-                                                 const std::string& manager) {
+Result<v1::CatalogImportResponse> Catalog::ApplyRelease(
+    const v1::CatalogImportRequest& request, const std::string& actor, const std::string& action,
+    const std::function<Status(uint64_t version)>& in_transaction) {
+  return Apply(request, actor, action, &in_transaction);
+}
+
+Result<v1::CatalogImportResponse> Catalog::Apply(
+    const v1::CatalogImportRequest& request, const std::string& manager, const std::string& action,
+    const std::function<Status(uint64_t)>* in_transaction) {
   // storectl resends a request every second until answered, and a large
   // import takes longer than that: the same file again right after it was
   // applied is that resend, answered with the version it made (whatever
   // delimiter it names: those bytes are what the catalog holds).
   const crypto::Hash file_sha = crypto::Sha256Of(request.csv());
-  if (version_ > 0) {
+  if (version_ > 0 && in_transaction == nullptr) {
     SN_ASSIGN_OR_RETURN(sql::Stmt last, db_.Prepare("SELECT file_sha256, rows, items_changed "
                                                     "FROM catalog_versions WHERE version = ?"));
     last.Bind(1, static_cast<int64_t>(version_));
@@ -200,12 +207,13 @@ Result<v1::CatalogImportResponse> Catalog::Apply(const v1::CatalogImportRequest&
   ins.BindBlob(8, content_hash).BindBlob(9, file_sha.data(), file_sha.size());
   SN_RETURN_IF_ERROR(ins.Run());
   SN_RETURN_IF_ERROR(actions_.Append(
-      manager, "catalog-import",
+      manager, action,
       "version " + std::to_string(version) + ": " + std::to_string(parsed.rows.size()) + " rows, " +
           std::to_string(by_sku.size()) + " items changed, " + std::to_string(count) +
           " items, file " + request.file_name() + " sha256 " +
           crypto::ToHex(crypto::Bytes(file_sha)) + ", content " +
           crypto::ToHex(crypto::AsBytes(content_hash))));
+  if (in_transaction != nullptr) SN_RETURN_IF_ERROR((*in_transaction)(version));
   SN_RETURN_IF_ERROR(txn.Commit());
   version_ = version;
   content_hash_ = content_hash;

@@ -80,6 +80,13 @@ class Catalog {
   // Validates and applies an import. `r.ok` false with the reason (and the
   // rows' errors in r.catalog_import) when nothing was applied.
   v1::FogResponse Import(const v1::CatalogImportRequest& request, const std::string& manager);
+  // A head-office release (head_office.h): applied as an import by `actor`,
+  // journaled as `action`, with `in_transaction(version)` run inside the
+  // import's transaction before it commits. Never taken for a resend of the
+  // last import: each release is a version of its own.
+  Result<v1::CatalogImportResponse> ApplyRelease(
+      const v1::CatalogImportRequest& request, const std::string& actor, const std::string& action,
+      const std::function<Status(uint64_t version)>& in_transaction);
   v1::FogResponse Show(const v1::CatalogShowRequest& request);
   v1::FogResponse Versions();
 
@@ -100,8 +107,10 @@ class Catalog {
   Result<std::map<std::string, std::string>> Departments();
 
  private:
-  Result<v1::CatalogImportResponse> Apply(const v1::CatalogImportRequest& request,
-                                          const std::string& manager);
+  Result<v1::CatalogImportResponse> Apply(
+      const v1::CatalogImportRequest& request, const std::string& manager,
+      const std::string& action = "catalog-import",
+      const std::function<Status(uint64_t)>* in_transaction = nullptr);
   Result<std::vector<std::string>> BuildChunks(uint64_t from_version);
 
   sql::Db& db_;

@@ -121,6 +121,10 @@ Result<Config> LoadConfig(const std::string& path) {
   l.retry_min_ms = static_cast<int>(r.Int("ledger.retry_min_ms", l.retry_min_ms, {1, kHourMs}));
   l.retry_max_ms =
       static_cast<int>(r.Int("ledger.retry_max_ms", l.retry_max_ms, {1, 24 * kHourMs}));
+  c.head_office.public_key = r.String("head_office.public_key", "");
+  c.head_office.groups = r.StringList("head_office.groups");
+  c.head_office.releases_per_minute = static_cast<int>(
+      r.Int("head_office.releases_per_minute", c.head_office.releases_per_minute, {1, 10000}));
   SN_RETURN_IF_ERROR(ReadConsoleConfig(r, &c.console));
   SN_RETURN_IF_ERROR(ReadAccessConfig(r, &c.roles, &c.requests));
   SN_RETURN_IF_ERROR(r.Finish());
@@ -132,6 +136,17 @@ Result<Config> LoadConfig(const std::string& path) {
     return bad("store.id", "must not contain '/', '+' or '#'");
   }
   SN_RETURN_IF_ERROR(CheckBrokerLink(path, "broker", c.broker));
+  if (!c.head_office.public_key.empty()) {
+    auto key = crypto::FromHex(c.head_office.public_key);
+    if (!key.ok() || key->size() != 32) {
+      return bad("head_office.public_key", "want 64 hex digits (an Ed25519 public key)");
+    }
+  }
+  for (const std::string& g : c.head_office.groups) {
+    if (g.empty() || g.find_first_of("/+#") != std::string::npos) {
+      return bad("head_office.groups", "a group name must not be empty or contain '/', '+' or '#'");
+    }
+  }
   if (!l.link.uri.empty()) {
     SN_RETURN_IF_ERROR(CheckBrokerLink(path, "ledger", l.link));
     if (!l.public_key.empty()) {

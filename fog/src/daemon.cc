@@ -10,6 +10,8 @@
 //   Forwarder     Zs to the cloud ledger, through the close-down's
 //                 LedgerOutbox (forwarder.h)
 //   Catalog       the catalog master and its distribution (catalog.h)
+//   HeadOffice    head office's signed releases, applied to the catalog
+//                 (head_office.h)
 //   SettingsIssuer  the store settings, issued to the tills (settings.h)
 //   Reports       reports from the read models and Zs (reports.h)
 //   Requests      fog/req and catalog fetches, across them (requests.h)
@@ -58,6 +60,7 @@
 #include "closedown.h"
 #include "console.h"
 #include "forwarder.h"
+#include "head_office.h"
 #include "ingest.h"
 #include "metrics.h"
 #include "reports.h"
@@ -95,6 +98,7 @@ class Fog::Impl : public ConsoleBackend {
   std::unique_ptr<CloseDown> closedown;
   std::unique_ptr<Forwarder> forwarder;      // to the cloud ledger
   std::unique_ptr<Catalog> catalog;          // the catalog master
+  std::unique_ptr<HeadOffice> head_office;   // head office's releases
   std::unique_ptr<SettingsIssuer> settings;  // the store settings the tills get
   std::unique_ptr<Reports> reports;
   std::unique_ptr<Requests> requests;
@@ -190,6 +194,8 @@ Status Fog::Impl::Open(const Env& env) {
   SN_RETURN_IF_ERROR(forwarder->Load());
   catalog = std::make_unique<Catalog>(*db, config, clock, *actions);
   SN_RETURN_IF_ERROR(catalog->Load());
+  head_office = std::make_unique<HeadOffice>(*db, config, clock, *catalog);
+  SN_RETURN_IF_ERROR(head_office->Load());
   reports = std::make_unique<Reports>(*db, config.store_id, *closedown, *settings, *catalog, clock);
   requests =
       std::make_unique<Requests>(config, clock,
@@ -367,6 +373,7 @@ void Fog::Impl::Run() {
     for (auto& call : calls) call();
     closedown->Poll();
     forwarder->Poll();
+    head_office->Poll();
     ingest->CheckGaps();
     PublishOutgoing();
     if (batch.empty() && calls.empty()) {
@@ -412,6 +419,8 @@ void Fog::Impl::Route(std::vector<mqtt::Message>& batch) {
       fog_requests.push_back(std::move(m));
     } else if (forwarder->IsAnswer(m)) {
       forwarder->OnAnswer(m);
+    } else if (HeadOffice::IsRelease(m)) {
+      head_office->OnRelease(m);
     }
   }
   if (forwarder->recovering()) {
@@ -438,6 +447,7 @@ void Fog::Impl::PublishOutgoing() {
   for (mqtt::Message& m : ingest->TakeOutgoing()) Publish(std::move(m));
   for (mqtt::Message& m : closedown->TakeOutgoing()) Publish(std::move(m));
   for (mqtt::Message& m : requests->TakeOutgoing()) Publish(std::move(m));
+  for (mqtt::Message& m : head_office->TakeOutgoing()) Publish(std::move(m));
 }
 
 Result<v1::FogResponse> Fog::Impl::Answer(const v1::FogRequest& request, const std::string& actor,

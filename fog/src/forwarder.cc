@@ -6,6 +6,7 @@
 
 #include "closedown.h"
 #include "storenode/common/fault.h"
+#include "storenode/common/head_office.h"
 #include "storenode/common/ledger.h"
 
 namespace storenode::fog {
@@ -76,6 +77,9 @@ void Forwarder::Start(std::function<void(const mqtt::Message&)> deliver) {
   const BrokerLink& link = config_.ledger.link;
   if (link.uri.empty()) {
     spdlog::info("no [ledger] uri: close-downs stay in the ledger outbox");
+    if (!config_.head_office.public_key.empty()) {
+      spdlog::warn("head_office.public_key is set, but without a [ledger] uri no release comes");
+    }
     return;
   }
   mqtt::Options o = ToMqttOptions(link);
@@ -101,6 +105,17 @@ void Forwarder::Start(std::function<void(const mqtt::Message&)> deliver) {
   // Invariant 7.
   const int answer_qos = link.protocol == mqtt::Protocol::kV3_1_1 ? 0 : 1;
   (void)client_->Subscribe(ledger::AnswerTopic(config_.store_id), answer_qos);
+  // Head office's releases (head_office.h) share the link, at QoS 0 on
+  // either protocol: they are retained, and the fog takes the newest again
+  // on every reconnect, so a lost one costs only the wait for it.
+  if (config_.head_office.public_key.empty()) {
+    spdlog::info("no head_office.public_key: head-office releases are not taken");
+  } else {
+    for (const std::string& topic :
+         head_office::SubscriptionsFor(config_.store_id, config_.head_office.groups)) {
+      (void)client_->Subscribe(topic, 0);
+    }
+  }
   client_->Start();
 }
 

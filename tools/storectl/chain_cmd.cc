@@ -206,6 +206,8 @@ void AddChainCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   watch->callback([w, exit_code] { *exit_code = ChainWatch(*w); });
+
+  AddChainReleaseCommands(chain, exit_code);
 }
 
 }  // namespace storenode::storectl

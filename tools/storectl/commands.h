@@ -88,6 +88,8 @@ void AddProvisionCommands(CLI::App& app, int* exit_code);
 // storectl chain report|watch: head office's chain-wide read models in the
 // cloud ledger.
 void AddChainCommands(CLI::App& app, int* exit_code);
+// storectl chain keygen|release: head office's releases to the stores.
+void AddChainReleaseCommands(CLI::App* chain, int* exit_code);
 
 // storectl backup: an online copy of fog.db, the keys, registry and config.
 void AddBackupCommand(CLI::App& app, int* exit_code);

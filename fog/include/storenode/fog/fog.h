@@ -37,6 +37,14 @@ struct LedgerLink {
   int retry_max_ms = 300000;  // doubling up to this cap
 };
 
+// [head_office]: head office's releases over the [ledger] link
+// (fog/src/head_office.h). Without a public_key releases are ignored.
+struct HeadOfficeConfig {
+  std::string public_key;           // Ed25519, 64 hex digits: pinned
+  std::vector<std::string> groups;  // the groups this store is in
+  int releases_per_minute = 10;     // applied per kind; more wait
+};
+
 // [broker] max_message_bytes: the range of the fog's message size limit;
 // and kMaxPacketBytes, the largest packet the fog takes from the broker at
 // all (its MQTT v5 Maximum Packet Size, whatever the limit). Paho holds about
@@ -105,6 +113,7 @@ struct Config {
   // besides after every (re)connect: a broker may lose retained messages.
   int reassert_ms = 30000;
   LedgerLink ledger;
+  HeadOfficeConfig head_office;
   // Provisioned tills and managers (common/till_registry.h): pinned keys and
   // revocations. Re-read whenever the file changes; a missing file means no
   // till is provisioned. Default: data_dir + "/tills.toml".

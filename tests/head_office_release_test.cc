@@ -1,0 +1,457 @@
+// Head office's catalog releases, end to end: a cloud broker (a real
+// mosquitto) with ledger-sink behind it, two stores (each its broker, the
+// real fogd and a till), and `storectl chain release` signing and publishing
+// from head office. The prices are read from real sales on the tills.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "harness/nats.h"
+#include "storenode/common/head_office.h"
+#include "storenode/common/sqlite.h"
+#include "support/client.h"
+#include "support/ledger_sink.h"
+#include "support/run.h"
+#include "support/store.h"
+
+using namespace storenode;
+using namespace storenode::testing;
+
+namespace {
+
+constexpr const char* kHeader =
+    "sku,barcodes,name,price,tax_code,department,active,effective_from\n";
+
+// Two items at the given prices.
+std::string Csv(int64_t price1, int64_t price2) {
+  return std::string(kHeader) + "SKU-1,4000000000011,Coffee," + std::to_string(price1) +
+         ",A,food,1,\nSKU-2,4000000000028,Tea," + std::to_string(price2) + ",A,food,1,\n";
+}
+
+struct HeadOfficeKey {
+  std::string path, hex;
+};
+
+// A key made by `storectl chain keygen`, in `dir`.
+HeadOfficeKey Keygen(const std::string& dir, const std::string& name) {
+  HeadOfficeKey k{dir + "/" + name + ".key", ""};
+  Ran r = RunTool(dir, "storectl", {"chain", "keygen", "--out", k.path});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  k.hex = Lines(r.out).at(0);
+  REQUIRE(k.hex.size() == 64);
+  return k;
+}
+
+// The fog's side of the chain: the ledger link and the pinned head-office key.
+std::string ChainConfig(const std::string& cloud_uri, const std::string& ledger_key,
+                        const std::string& head_office_key, const std::string& groups,
+                        const std::string& extra) {
+  return "\n[ledger]\nuri = \"" + cloud_uri +
+         "\"\ninsecure = true\nretry_min_ms = 200\nretry_max_ms = 1000\npublic_key = \"" +
+         ledger_key + "\"\n\n[head_office]\npublic_key = \"" + head_office_key + "\"\ngroups = [" +
+         groups + "]\n" + extra;
+}
+
+void ImportLocally(Store& store, const std::string& csv) {
+  v1::FogRequest req;
+  req.mutable_catalog_import()->set_csv(csv);
+  req.mutable_catalog_import()->set_file_name("local.csv");
+  auto r = store.fog->Ask(req);
+  REQUIRE(r.ok());
+  INFO(r->error());
+  REQUIRE(r->ok());
+}
+
+bool WaitTillVersion(Store& store, uint64_t version,
+                     std::chrono::seconds timeout = std::chrono::seconds(30)) {
+  return WaitFor([&] { return store.tills[0].journal->catalog().version() == version; }, timeout);
+}
+
+// Sells one `sku` on the store's till from its catalog replica; the unit
+// price of the recorded sale's line, read back from the journal.
+int64_t SoldPrice(Store& store, const std::string& sku) {
+  edge::Journal& j = *store.tills[0].journal;
+  auto sale = j.SaleFromCatalog({{sku, 1}});
+  INFO(sale.status().ToString());
+  REQUIRE(sale.ok());
+  v1::Tender* t = sale->add_tenders();
+  t->set_type(v1::CARD);
+  t->set_amount(sale->total());
+  auto rec = j.RecordSale(*sale);
+  REQUIRE(rec.ok());
+  auto events = j.ReadEvents(rec->seq, 1);
+  REQUIRE(events.ok());
+  v1::EventBody body;
+  REQUIRE(body.ParseFromString((*events)[0].body()));
+  REQUIRE(body.sale().lines_size() == 1);
+  CHECK(body.sale().catalog_version() == j.catalog().version());
+  return body.sale().lines(0).unit_price();
+}
+
+std::unique_ptr<sql::Db> ReadOnly(const std::string& path) {
+  sql::OpenOptions o;
+  o.read_only = true;
+  return sql::Db::Open(path, o).value();
+}
+
+// (version, manager, file_name) of every catalog version of a fog.
+std::vector<std::tuple<int64_t, std::string, std::string>> Versions(Store& store) {
+  auto db = ReadOnly(store.fog->db_path());
+  auto stmt =
+      db->Prepare("SELECT version, manager, file_name FROM catalog_versions ORDER BY version")
+          .value();
+  std::vector<std::tuple<int64_t, std::string, std::string>> out;
+  while (stmt.Step().value()) out.emplace_back(stmt.Int(0), stmt.Text(1), stmt.Text(2));
+  return out;
+}
+
+std::vector<std::string> Alerts(Store& store) {
+  auto db = ReadOnly(store.fog->db_path());
+  auto stmt = db->Prepare("SELECT reason FROM head_office_alerts ORDER BY rowid").value();
+  std::vector<std::string> out;
+  while (stmt.Step().value()) out.push_back(stmt.Text(0));
+  return out;
+}
+
+// The action journal's entries of `kind`: "manager: detail".
+std::vector<std::string> Actions(Store& store, const std::string& kind) {
+  auto db = ReadOnly(store.fog->db_path());
+  auto stmt =
+      db->Prepare("SELECT manager, detail FROM actions WHERE kind = ? ORDER BY seq").value();
+  stmt.Bind(1, kind);
+  std::vector<std::string> out;
+  while (stmt.Step().value()) out.push_back(stmt.Text(0) + ": " + stmt.Text(1));
+  return out;
+}
+
+// Head office: the cloud broker, ledger-sink, its key and `storectl chain
+// release`.
+struct Chain {
+  std::string dir = MakeTempDir("head-office");
+  Broker cloud{dir + "/cloud"};
+  // On NATS instead (its MQTT 3.1.1 listeners), with ledger-sink on
+  // JetStream: the chain's own cloud.
+  std::unique_ptr<harness::NatsCluster> nats;
+  std::unique_ptr<LedgerSinkProcess> sink;
+  HeadOfficeKey key;
+
+  explicit Chain(bool on_nats = false) {
+    if (on_nats) {
+      nats = std::make_unique<harness::NatsCluster>(dir + "/nats");
+      Status s = nats->Start();
+      INFO(s.ToString());
+      REQUIRE(s.ok());
+      sink = std::make_unique<LedgerSinkProcess>(dir + "/sink", "");
+      for (int i = 0; i < nats->nodes(); ++i) sink->nats.push_back(nats->nats_url(i));
+    } else {
+      REQUIRE(cloud.Start().ok());
+      sink = std::make_unique<LedgerSinkProcess>(dir + "/sink", cloud.uri());
+    }
+    sink->Start();
+    key = Keygen(dir, "head-office");
+  }
+  std::string uri() const { return nats ? nats->mqtt_uri(0) : cloud.uri(); }
+  // Starts the store's fog on the chain, in `groups` (TOML strings), and its
+  // till.
+  void StartStore(Store& store, const std::string& groups, const std::string& extra = "") {
+    std::string config = ChainConfig(uri(), KeyHex(sink->key_path()), key.hex, groups, extra);
+    if (nats) {
+      std::string uris;
+      for (int i = 0; i < nats->nodes(); ++i) {
+        uris += std::string(i ? ", " : "") + "\"" + nats->mqtt_uri(i) + "\"";
+      }
+      config = std::regex_replace(config, std::regex("uri = \"[^\"]*\""),
+                                  "uris = [" + uris + "]\nprotocol = \"mqtt3.1.1\"");
+    }
+    store.fog->extra_config = config;
+    REQUIRE(store.fog->Start().ok());
+    store.OpenTill(0);
+  }
+  // `storectl chain release catalog` of `csv` with `targets`.
+  Ran Release(uint64_t id, const std::string& csv, std::vector<std::string> targets,
+              const std::string& key_path = "") {
+    const std::string file = dir + "/release-" + std::to_string(id) + ".csv";
+    std::ofstream(file) << csv;
+    std::vector<std::string> args = {"chain",    "release",
+                                     "catalog",  file,
+                                     "--key",    key_path.empty() ? key.path : key_path,
+                                     "--id",     std::to_string(id),
+                                     "--broker", uri()};
+    if (nats) args.insert(args.end(), {"--protocol", "mqtt3.1.1"});
+    args.insert(args.end(), targets.begin(), targets.end());
+    Ran r = RunTool(dir, "storectl", args);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    return r;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("head-office catalog releases reach the stores they name, and only those",
+          "[head-office][integration]") {
+  Chain chain;
+  Store south(1, "store-1"), north(1, "store-2");
+  chain.StartStore(south, "\"south\"");
+  chain.StartStore(north, "\"north\", \"outlets\"");
+  ImportLocally(south, Csv(100, 200));
+  ImportLocally(north, Csv(100, 200));
+  REQUIRE(WaitTillVersion(south, 1));
+  REQUIRE(WaitTillVersion(north, 1));
+
+  // Release 1, for store-1 alone: coffee at 150 there.
+  Ran published = chain.Release(1, Csv(150, 200), {"--stores", "store-1"});
+  CHECK_THAT(published.out, Catch::Contains("on sn/v1/chain/release/catalog/store/store-1"));
+  REQUIRE(WaitTillVersion(south, 2));
+  CHECK(SoldPrice(south, "SKU-1") == 150);
+
+  // Release 2, for the group north: tea at 250 in store-2 only. Store-1 never
+  // sees it (not subscribed); store-2 has not moved since release 1.
+  chain.Release(2, Csv(100, 250), {"--groups", "north"});
+  REQUIRE(WaitTillVersion(north, 2));
+  CHECK(SoldPrice(north, "SKU-2") == 250);
+  CHECK(SoldPrice(north, "SKU-1") == 100);
+  CHECK(SoldPrice(south, "SKU-1") == 150);
+  CHECK(SoldPrice(south, "SKU-2") == 200);
+  CHECK(south.fog->GetStatus().value().catalog_version() == 2);
+
+  CHECK(Versions(south) ==
+        std::vector<std::tuple<int64_t, std::string, std::string>>{
+            {1, "test", "local.csv"}, {2, "head-office", "head-office release 1 (release-1.csv)"}});
+  CHECK(Versions(north) ==
+        std::vector<std::tuple<int64_t, std::string, std::string>>{
+            {1, "test", "local.csv"}, {2, "head-office", "head-office release 2 (release-2.csv)"}});
+  auto north_actions = Actions(north, "catalog-release");
+  REQUIRE(north_actions.size() == 1);
+  CHECK_THAT(north_actions[0],
+             Catch::StartsWith("head-office: version 2: 2 rows, 2 items changed, 2 items, file "
+                               "head-office release 2 (release-2.csv)"));
+
+  SECTION("a release signed with another key is refused and changes nothing") {
+    HeadOfficeKey other = Keygen(chain.dir, "other");
+    chain.Release(3, Csv(1, 1), {"--all"}, other.path);
+    REQUIRE(WaitFor([&] { return Alerts(south).size() == 1 && Alerts(north).size() == 1; },
+                    std::chrono::seconds(20)));
+    CHECK_THAT(Alerts(south)[0],
+               Catch::StartsWith(
+                   "unknown key: signed by " +
+                   crypto::Fingerprint(crypto::HashFromBytes(*crypto::FromHex(other.hex)).value()) +
+                   ", head_office.public_key is "));
+    CHECK(Versions(south).size() == 2);
+    CHECK(Versions(north).size() == 2);
+    CHECK(SoldPrice(south, "SKU-1") == 150);
+    CHECK(SoldPrice(north, "SKU-2") == 250);
+    CHECK_THAT(south.fog->Log(), Catch::Contains("head-office release 0 on "
+                                                 "sn/v1/chain/release/catalog/all refused: "
+                                                 "unknown key"));
+    // Retained, it comes again after a restart: still refused, one alert.
+    REQUIRE(south.fog->Stop() == 0);
+    REQUIRE(south.fog->Start().ok());
+    REQUIRE(WaitFor(
+        [&] {
+          const std::string log = south.fog->Log();
+          size_t n = 0;
+          for (size_t at = log.find("refused: unknown key"); at != std::string::npos;
+               at = log.find("refused: unknown key", at + 1)) {
+            ++n;
+          }
+          return n >= 2;
+        },
+        std::chrono::seconds(20)));
+    CHECK(Alerts(south).size() == 1);
+    CHECK(Versions(south).size() == 2);
+  }
+
+  SECTION("a release moved to another store's topic is refused: not for this store") {
+    // Release 2 was for the group north; its bytes, verbatim, on store-1's topic.
+    TestClient sniff(chain.cloud.uri(), {"sn/v1/chain/release/catalog/group/north"});
+    REQUIRE(
+        WaitFor([&] { return !sniff.Received("sn/v1/chain/release/catalog/group/north").empty(); },
+                std::chrono::seconds(10)));
+    const std::string bytes = sniff.Received("sn/v1/chain/release/catalog/group/north")[0].payload;
+    sniff.Publish("sn/v1/chain/release/catalog/store/store-1", bytes, true);
+    REQUIRE(WaitFor([&] { return Alerts(south).size() == 1; }, std::chrono::seconds(20)));
+    CHECK(Alerts(south)[0] ==
+          "not for this store: its target names neither store store-1 nor one of its groups");
+    CHECK(Versions(south).size() == 2);
+    CHECK(SoldPrice(south, "SKU-2") == 200);
+  }
+
+  SECTION("an older release id is ignored, and a restart takes nothing twice") {
+    chain.Release(1, Csv(999, 999), {"--stores", "store-1,store-2"});
+    REQUIRE(WaitFor(
+        [&] {
+          return south.fog->Log().find(
+                     "ignored head-office catalog release 1: release 1 is "
+                     "applied already") != std::string::npos;
+        },
+        std::chrono::seconds(20)));
+    // store-2 applied release 2: release 1 is older there too.
+    REQUIRE(WaitFor(
+        [&] {
+          return north.fog->Log().find(
+                     "ignored head-office catalog release 1: release 2 is "
+                     "applied already") != std::string::npos;
+        },
+        std::chrono::seconds(20)));
+    CHECK(SoldPrice(south, "SKU-1") == 150);
+    CHECK(SoldPrice(north, "SKU-1") == 100);
+    // The retained releases come again after a restart: old, ignored.
+    REQUIRE(south.fog->Stop() == 0);
+    REQUIRE(south.fog->Start().ok());
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    CHECK(Versions(south).size() == 2);
+    CHECK(Alerts(south).empty());
+  }
+
+  SECTION("the newest version wins: a local import after a release, a release after that") {
+    ImportLocally(south, Csv(170, 200));
+    REQUIRE(WaitTillVersion(south, 3));
+    CHECK(SoldPrice(south, "SKU-1") == 170);  // the store's own price, after head office's
+    // Head office publishes again, for all: it becomes the next version
+    // everywhere, over the local import.
+    chain.Release(4, Csv(180, 260), {"--all"});
+    REQUIRE(WaitTillVersion(south, 4));
+    REQUIRE(WaitTillVersion(north, 3));
+    CHECK(SoldPrice(south, "SKU-1") == 180);
+    CHECK(SoldPrice(north, "SKU-1") == 180);
+    CHECK(SoldPrice(north, "SKU-2") == 260);
+    CHECK(std::get<1>(Versions(south).at(2)) == "test");
+    CHECK(std::get<1>(Versions(south).at(3)) == "head-office");
+    // And a local import after that is the next version again.
+    ImportLocally(north, Csv(180, 240));
+    REQUIRE(WaitTillVersion(north, 4));
+    CHECK(SoldPrice(north, "SKU-2") == 240);
+  }
+}
+
+TEST_CASE("a fog SIGKILLed just before or after it commits a release holds the version once",
+          "[head-office][integration]") {
+  const std::string crash = GENERATE("release-before-commit", "release-after-commit");
+  INFO(crash);
+  Chain chain;
+  Store store(1, "store-1");
+  chain.StartStore(store, "\"south\"");
+  ImportLocally(store, Csv(100, 200));
+  REQUIRE(WaitTillVersion(store, 1));
+  REQUIRE(store.fog->Stop() == 0);
+  store.fog->crash_at = crash;
+  REQUIRE(store.fog->Start().ok());
+  REQUIRE(WaitFor([&] { return store.fog->GetStatus().ok(); }, std::chrono::seconds(20)));
+
+  chain.Release(7, Csv(130, 200), {"--groups", "south"});
+  CHECK(store.fog->Wait() == -SIGKILL);
+  const size_t before = Versions(store).size();
+  CHECK(before == (crash == std::string("release-before-commit") ? 1u : 2u));
+
+  // Restarted: the retained release comes again; applied now if it was not.
+  REQUIRE(store.fog->Start().ok());
+  REQUIRE(WaitTillVersion(store, 2));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto versions = Versions(store);
+  REQUIRE(versions.size() == 2);
+  CHECK(std::get<2>(versions[1]) == "head-office release 7 (release-7.csv)");
+  CHECK(Actions(store, "catalog-release").size() == 1);
+  auto db = ReadOnly(store.fog->db_path());
+  CHECK(db->QueryInt("SELECT COUNT(*) FROM head_office_releases").value() == 1);
+  CHECK(SoldPrice(store, "SKU-1") == 130);
+}
+
+TEST_CASE("head-office releases past the per-minute limit wait and are not applied at once",
+          "[head-office][integration]") {
+  Chain chain;
+  Store store(1, "store-1");
+  chain.StartStore(store, "\"south\"", "releases_per_minute = 1\n");
+  chain.Release(1, Csv(110, 200), {"--all"});
+  REQUIRE(WaitTillVersion(store, 1));
+  chain.Release(2, Csv(120, 200), {"--stores", "store-1"});
+  REQUIRE(WaitFor(
+      [&] {
+        return store.fog->Log().find(
+                   "head-office catalog release 2 waits: 1 applied in the last "
+                   "minute (limit 1)") != std::string::npos;
+      },
+      std::chrono::seconds(20)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK(Versions(store).size() == 1);
+  CHECK(SoldPrice(store, "SKU-1") == 110);
+}
+
+TEST_CASE("head_office::Open refuses what head office did not sign as it is", "[head-office]") {
+  crypto::SigningKey key = crypto::SigningKey::Generate();
+  crypto::SigningKey other = crypto::SigningKey::Generate();
+  v1::HeadOfficeRelease r;
+  r.set_release_id(5);
+  r.set_kind(v1::RELEASE_CATALOG);
+  r.mutable_target()->add_groups("north");
+  r.mutable_catalog()->set_csv(Csv(1, 2));
+  const std::string good = head_office::Sign(r, key).SerializeAsString();
+  auto opened = head_office::Open(good, key.public_key());
+  REQUIRE(opened.ok());
+  CHECK(opened->release_id() == 5);
+  CHECK(head_office::Targets(opened->target(), "store-9", {"south", "north"}));
+  CHECK_FALSE(head_office::Targets(opened->target(), "store-9", {"south"}));
+  CHECK(head_office::ReleaseTopics(r) ==
+        std::vector<std::string>{"sn/v1/chain/release/catalog/group/north"});
+
+  CHECK_THAT(head_office::Open(good, other.public_key()).status().message(),
+             Catch::StartsWith("unknown key: signed by " + crypto::Fingerprint(key.public_key())));
+  v1::SignedHeadOfficeRelease tampered = head_office::Sign(r, key);
+  tampered.mutable_release()->back() ^= 1;
+  CHECK(head_office::Open(tampered.SerializeAsString(), key.public_key()).status().message() ==
+        "bad signature: not head office's signature over the release");
+  CHECK(head_office::Open("not a release", key.public_key()).status().message() ==
+        "malformed: not a SignedHeadOfficeRelease");
+  CHECK_THAT(head_office::Open(std::string(head_office::kMaxCatalogReleaseBytes + 1, 'x'),
+                               key.public_key())
+                 .status()
+                 .message(),
+             Catch::StartsWith("too large: 8388609 bytes"));
+  r.set_kind(v1::RELEASE_SETTINGS);
+  r.mutable_catalog()->set_csv(std::string(70000, 'a'));
+  CHECK_THAT(head_office::Open(head_office::Sign(r, key).SerializeAsString(), key.public_key())
+                 .status()
+                 .message(),
+             Catch::StartsWith("too large: settings release of "));
+  r.set_release_id(0);
+  CHECK(head_office::Open(head_office::Sign(r, key).SerializeAsString(), key.public_key())
+            .status()
+            .message() == "malformed: release id 0");
+}
+
+TEST_CASE("on a NATS cluster over MQTT 3.1.1, a release reaches the store it names and only it",
+          "[head-office][nats][integration]") {
+  Chain chain(/*on_nats=*/true);
+  Store south(1, "store-1"), north(1, "store-2");
+  chain.StartStore(south, "\"south\"");
+  chain.StartStore(north, "\"north\"");
+  ImportLocally(south, Csv(100, 200));
+  ImportLocally(north, Csv(100, 200));
+  REQUIRE(WaitTillVersion(south, 1));
+  REQUIRE(WaitTillVersion(north, 1));
+  chain.Release(1, Csv(150, 200), {"--stores", "store-1"});
+  REQUIRE(WaitTillVersion(south, 2));
+  CHECK(SoldPrice(south, "SKU-1") == 150);
+  chain.Release(2, Csv(100, 250), {"--groups", "north"});
+  REQUIRE(WaitTillVersion(north, 2));
+  CHECK(SoldPrice(north, "SKU-2") == 250);
+  CHECK(SoldPrice(north, "SKU-1") == 100);
+  CHECK(SoldPrice(south, "SKU-2") == 200);
+  CHECK(Versions(south).size() == 2);
+  // NATS retains them too: a restarted fog finds release 1 again, and
+  // ignores it.
+  REQUIRE(south.fog->Stop() == 0);
+  REQUIRE(south.fog->Start().ok());
+  REQUIRE(WaitFor(
+      [&] {
+        return south.fog->Log().find(
+                   "ignored head-office catalog release 1: release 1 is "
+                   "applied already") != std::string::npos;
+      },
+      std::chrono::seconds(30)));
+  CHECK(Versions(south).size() == 2);
+  CHECK(Alerts(south).empty());
+}

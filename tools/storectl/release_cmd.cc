@@ -1,0 +1,123 @@
+// storectl chain keygen|release: head office's side of its releases to the
+// stores (common/head_office.h, docs/FORMATS.md 10.6).
+//
+//   storectl chain keygen --out FILE
+//   storectl chain release catalog FILE.csv --key FILE --id N
+//                          (--all | --groups g,h | --stores a,b)...
+//                          --broker URI [--protocol mqtt5|mqtt3.1.1]
+//
+// keygen writes a new Ed25519 key (0600, never over an existing file) and
+// prints its public key in hex, for each fog.toml's [head_office]
+// public_key. release signs the file as release N (ids must grow: a fog
+// ignores one not above the last it applied) and publishes it, retained at
+// QoS 1, on the topic of each target. Exit 2 for bad arguments or files, 1
+// when the broker does not take it.
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "commands.h"
+#include "storenode/common/clock.h"
+#include "storenode/common/files.h"
+#include "storenode/common/head_office.h"
+#include "storenode/common/mqtt.h"
+
+namespace storenode::storectl {
+namespace {
+
+struct ReleaseArgs {
+  std::string file, key, broker, protocol = "mqtt5";
+  uint64_t id = 0;
+  bool all = false;
+  std::vector<std::string> groups, stores;
+};
+
+int Keygen(const std::string& out) {
+  crypto::SigningKey key = crypto::SigningKey::Generate();
+  if (Status s = key.Save(out); !s.ok()) return Fail(kExitUsage, s.message());
+  std::cout << crypto::ToHex(key.public_key()) << "\n";
+  return kExitOk;
+}
+
+int ReleaseCatalog(const ReleaseArgs& a) {
+  if (!a.all && a.groups.empty() && a.stores.empty()) {
+    return Fail(kExitUsage, "name the release's targets: --all, --groups or --stores");
+  }
+  auto key = crypto::SigningKey::Load(a.key);
+  if (!key.ok()) return Fail(kExitUsage, key.status().message());
+  auto csv = files::Read(a.file);
+  if (!csv.ok()) return Fail(kExitUsage, csv.status().message());
+  v1::HeadOfficeRelease r;
+  r.set_release_id(a.id);
+  r.set_kind(v1::RELEASE_CATALOG);
+  r.set_created_us(SystemClock::Default()->NowMicros());
+  r.mutable_target()->set_all(a.all);
+  for (const std::string& g : a.groups) r.mutable_target()->add_groups(g);
+  for (const std::string& s : a.stores) r.mutable_target()->add_stores(s);
+  r.mutable_catalog()->set_csv(*csv);
+  r.mutable_catalog()->set_file_name(std::filesystem::path(a.file).filename().string());
+  const std::string bytes = head_office::Sign(r, *key).SerializeAsString();
+  if (bytes.size() > head_office::kMaxCatalogReleaseBytes) {
+    return Fail(kExitUsage, "the release would be " + std::to_string(bytes.size()) +
+                                " bytes, more than a fog takes (" +
+                                std::to_string(head_office::kMaxCatalogReleaseBytes) + ")");
+  }
+  mqtt::Options o;
+  o.uri = a.broker;
+  o.protocol = a.protocol == "mqtt3.1.1" ? mqtt::Protocol::kV3_1_1 : mqtt::Protocol::kV5;
+  o.client_id = mqtt::NewClientId("storectl-release");
+  std::unique_ptr<mqtt::Transport> client = mqtt::PahoConnector()(o);
+  client->Start();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!client->connected() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!client->connected()) {
+    client->Stop();
+    return Fail(kExitFailed, "cannot reach the broker " + a.broker);
+  }
+  for (const std::string& topic : head_office::ReleaseTopics(r)) {
+    mqtt::Message m{.topic = topic, .payload = bytes, .qos = 1, .retained = true};
+    if (Status s = mqtt::PublishAndWait(*client, m, std::chrono::seconds(10)); !s.ok()) {
+      client->Stop();
+      return Fail(kExitFailed, topic + ": " + s.message());
+    }
+    std::cout << "release " << a.id << " (catalog, " << csv->size() << " bytes of CSV) on " << topic
+              << "\n";
+  }
+  client->Stop();
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddChainReleaseCommands(CLI::App* chain, int* exit_code) {
+  auto out = std::make_shared<std::string>();
+  CLI::App* keygen =
+      chain->add_subcommand("keygen", "make head office's release key; prints its public key");
+  keygen->add_option("--out", *out, "the key file to write (0600)")->required();
+  keygen->callback([out, exit_code] { *exit_code = Keygen(*out); });
+
+  CLI::App* release = chain->add_subcommand(
+      "release", "sign and publish a head-office release to the stores on the cloud broker");
+  release->require_subcommand(1);
+  auto a = std::make_shared<ReleaseArgs>();
+  CLI::App* catalog = release->add_subcommand("catalog", "a catalog CSV, applied as an import");
+  catalog->add_option("file", a->file, "the catalog CSV (docs/FORMATS.md 10.1)")->required();
+  catalog->add_option("--key", a->key, "head office's key (storectl chain keygen)")->required();
+  catalog->add_option("--id", a->id, "the release id; must grow with every release")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  catalog->add_flag("--all", a->all, "for every store");
+  catalog->add_option("--groups", a->groups, "for the stores in these groups")->delimiter(',');
+  catalog->add_option("--stores", a->stores, "for these stores")->delimiter(',');
+  catalog->add_option("--broker", a->broker, "the chain's cloud broker")->required();
+  catalog->add_option("--protocol", a->protocol, "mqtt5 (mosquitto) or mqtt3.1.1 (NATS)")
+      ->check(CLI::IsMember({"mqtt5", "mqtt3.1.1"}))
+      ->capture_default_str();
+  catalog->callback([a, exit_code] { *exit_code = ReleaseCatalog(*a); });
+}
+
+}  // namespace storenode::storectl
