@@ -312,22 +312,27 @@ size_t StoresProcess::SendDue(const std::vector<Store*>& stores) {
   size_t in_flight = 0;
   const auto now = Clock::now();
   for (Store* s : stores) {
-    std::lock_guard lock(s->mu);
-    if (!s->in_flight) continue;
-    ++in_flight;
-    if (now < s->next_send) continue;
-    v1::LedgerRequest r;
-    r.set_request_id(++request_id_);
-    *r.mutable_submit()->mutable_z() = s->z;
-    r.mutable_submit()->set_known_tree_size(s->trusted.tree_size());
     mqtt::Message m;
-    m.topic = ledger::SubmitTopic(s->fog.store);
-    m.payload = r.SerializeAsString();
-    m.qos = 1;
-    if (!s->client->Publish(m).ok()) {
-      s->next_send = now + std::chrono::milliseconds(100);  // not connected, or its window full
-      continue;
+    {
+      std::lock_guard lock(s->mu);
+      if (!s->in_flight) continue;
+      ++in_flight;
+      if (now < s->next_send) continue;
+      v1::LedgerRequest r;
+      r.set_request_id(++request_id_);
+      *r.mutable_submit()->mutable_z() = s->z;
+      r.mutable_submit()->set_known_tree_size(s->trusted.tree_size());
+      m.topic = ledger::SubmitTopic(s->fog.store);
+      m.payload = r.SerializeAsString();
+      m.qos = 1;
+      // Due again unless the publish goes out (below).
+      s->next_send = now + std::chrono::milliseconds(100);
     }
+    // Published without the store's lock: Paho calls OnAnswer with its own
+    // lock held, which a publish waits for.
+    if (!s->client->Publish(m).ok()) continue;  // not connected, or its window full
+    std::lock_guard lock(s->mu);
+    if (!s->in_flight) continue;  // receipted meanwhile
     if (s->sent_once) ++resends_;
     s->sent_once = true;
     s->next_send = now + s->delay;
