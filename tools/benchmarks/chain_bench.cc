@@ -113,8 +113,9 @@ Status WaitForFile(const std::string& path, std::vector<Process>& children,
   const auto deadline = Clock::now() + timeout;
   while (!std::filesystem::exists(path)) {
     for (Process& child : children) {
-      if (std::optional<Process::Exit> e = child.Poll()) {
-        return Status::Unavailable("a store process exited early (code " + std::to_string(e->code) +
+      // One that ended well wrote its last file first: the others' are awaited.
+      if (std::optional<Process::Exit> e = child.Poll(); e && e->code != 0) {
+        return Status::Unavailable("a store process failed (code " + std::to_string(e->code) +
                                    ")");
       }
     }
