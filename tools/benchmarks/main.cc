@@ -23,7 +23,9 @@ constexpr Mode kModes[] = {
     {"sync", "drain of 10 tills' offline backlog against raw SQLite and MQTT limits", RunSync},
     {"closedown", "close-down of a 1,000,000-line day against a plain SQL GROUP BY", RunClosedown},
     {"catalog", "a 100,000-item catalog snapshot and a 1,000-item delta to 10 tills", RunCatalog},
+    {"chain", "the chain's cloud (NATS, PostgreSQL, ledger workers) under 2,000 stores", RunChain},
     {"sync-till", "", RunSyncTill},
+    {"chain-stores", "", RunChainStores},
     {"catalog-till", "", RunCatalogTill},
 };
 
