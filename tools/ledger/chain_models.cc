@@ -17,27 +17,6 @@
 namespace storenode::ledger {
 namespace {
 
-// The figure columns of chain_days in ChainFigures order (after days and
-// stores, which are counted): the report sums each.
-constexpr std::string_view kDayFigures[] = {"closed",
-                                            "supplements",
-                                            "receipts",
-                                            "gross_sales",
-                                            "discounts",
-                                            "refund_count",
-                                            "refunds",
-                                            "net_sales",
-                                            "tax",
-                                            "rounding",
-                                            "void_count",
-                                            "voids",
-                                            "drawers_counted",
-                                            "drawers_not_counted",
-                                            "cash_counted",
-                                            "over_short",
-                                            "forced",
-                                            "missing_tills"};
-
 constexpr std::string_view kUpsertStore =
     "INSERT INTO chain_stores (store_id, store_name, first_day, last_day, last_closed_day, parts)"
     " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (store_id) DO UPDATE SET"

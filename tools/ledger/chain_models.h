@@ -165,6 +165,27 @@ CREATE INDEX IF NOT EXISTS chain_missing_tills_by_day ON chain_missing_tills (bu
 // Adds a Z's rows: the caller's transaction, the caller's exactly-once.
 Status ApplyChainRows(const ChainRows& rows, SqlConn& db);
 
+// The figure columns of chain_days in ChainFigures order (after days and
+// stores, which are counted): the report sums each.
+inline constexpr std::string_view kDayFigures[] = {"closed",
+                                                   "supplements",
+                                                   "receipts",
+                                                   "gross_sales",
+                                                   "discounts",
+                                                   "refund_count",
+                                                   "refunds",
+                                                   "net_sales",
+                                                   "tax",
+                                                   "rounding",
+                                                   "void_count",
+                                                   "voids",
+                                                   "drawers_counted",
+                                                   "drawers_not_counted",
+                                                   "cash_counted",
+                                                   "over_short",
+                                                   "forced",
+                                                   "missing_tills"};
+
 inline constexpr int kMaxChainReportDays = 366;
 
 enum class ChainBy { kStore, kDay, kTax, kTender };

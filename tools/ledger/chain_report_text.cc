@@ -194,30 +194,12 @@ std::string FormatChainReportCsv(const v1::ChainReport& r) {
   std::string out;
   switch (by) {
     case ChainBy::kStore:
-    case ChainBy::kDay:
-      out = CsvRow({"currency",
-                    by == ChainBy::kStore ? "store_id" : "business_day",
-                    "days",
-                    "stores",
-                    "closed",
-                    "supplements",
-                    "receipts",
-                    "gross_sales",
-                    "discounts",
-                    "refund_count",
-                    "refunds",
-                    "net_sales",
-                    "tax",
-                    "rounding",
-                    "void_count",
-                    "voids",
-                    "drawers_counted",
-                    "drawers_not_counted",
-                    "cash_counted",
-                    "over_short",
-                    "forced",
-                    "missing_tills"});
-      break;
+    case ChainBy::kDay: {
+      std::vector<std::string> header = {
+          "currency", by == ChainBy::kStore ? "store_id" : "business_day", "days", "stores"};
+      for (std::string_view f : kDayFigures) header.emplace_back(f);
+      out = CsvRow(header);
+    } break;
     case ChainBy::kTax:
       out = CsvRow({"currency", "tax_code", "rate_bp", "name", "net", "tax", "gross"});
       break;
