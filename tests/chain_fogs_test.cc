@@ -8,9 +8,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "harness/nats.h"
-#include "harness/postgres.h"
 #include "ledger/ledger.h"
+#include "support/chain_cloud.h"
 #include "support/fog.h"
 #include "support/harness.h"
 #include "support/ledger_sink.h"
@@ -51,26 +50,14 @@ v1::ZReport SellAndClose(Store& store, uint64_t sales) {
 TEST_CASE("three real fogs on NATS and PostgreSQL: every Z once, every receipt verified",
           "[chain][nats][integration]") {
   const std::string dir = MakeTempDir("sn-chain-fogs-");
-  harness::NatsCluster nats(dir + "/nats");
-  {
-    const Status s = nats.Start();
-    INFO(s.ToString());
-    REQUIRE(s.ok());
-  }
-  harness::PgCluster pg(dir + "/pg");
-  REQUIRE(pg.Start().ok());
-  std::vector<std::string> servers;
+  ChainCloud cloud(dir);
+  harness::NatsCluster& nats = cloud.nats;
+  harness::PgCluster& pg = cloud.pg;
+  LedgerSinkProcess &a = cloud.a, &b = cloud.b;
   std::string uris;
   for (int i = 0; i < nats.nodes(); ++i) {
-    servers.push_back(nats.nats_url(i));
     uris += std::string(i ? ", " : "") + "\"" + nats.mqtt_uri(i) + "\"";
   }
-  LedgerSinkProcess a(dir + "/worker-a", ""), b(dir + "/worker-b", "");
-  a.nats = b.nats = servers;
-  a.postgres = b.postgres = pg.conninfo();
-  a.Start();
-  std::filesystem::copy_file(a.key_path(), b.key_path());
-  b.Start();
   const std::string ledger_key = KeyHex(a.key_path());
 
   std::vector<std::unique_ptr<Store>> stores;

@@ -14,11 +14,10 @@
 #include <map>
 #include <mutex>
 
-#include "harness/nats.h"
-#include "harness/postgres.h"
 #include "ledger/ledger.h"
 #include "storenode/common/ledger.h"
 #include "storenode/common/mqtt.h"
+#include "support/chain_cloud.h"
 #include "support/fog.h"
 #include "support/harness.h"
 #include "support/ledger_sink.h"
@@ -148,26 +147,10 @@ TEST_CASE(
     "chain: NATS node, worker, sequencer and PostgreSQL failures lose no Z and count none twice",
     "[chain][nats][integration]") {
   const std::string dir = MakeTempDir("sn-chain-");
-  harness::NatsCluster nats(dir + "/nats");
-  {
-    const Status s = nats.Start();
-    INFO(s.ToString());
-    REQUIRE(s.ok());
-  }
-  harness::PgCluster pg(dir + "/pg");
-  {
-    const Status s = pg.Start();
-    INFO(s.ToString());
-    REQUIRE(s.ok());
-  }
-  std::vector<std::string> servers;
-  for (int i = 0; i < nats.nodes(); ++i) servers.push_back(nats.nats_url(i));
-  LedgerSinkProcess a(dir + "/worker-a", ""), b(dir + "/worker-b", "");
-  a.nats = b.nats = servers;
-  a.postgres = b.postgres = pg.conninfo();
-  a.Start();
-  std::filesystem::copy_file(a.key_path(), b.key_path());
-  b.Start();
+  ChainCloud cloud(dir);
+  harness::NatsCluster& nats = cloud.nats;
+  harness::PgCluster& pg = cloud.pg;
+  LedgerSinkProcess &a = cloud.a, &b = cloud.b;
   auto key = crypto::SigningKey::Load(a.key_path());
   REQUIRE(key.ok());
 

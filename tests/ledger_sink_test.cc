@@ -368,51 +368,29 @@ TEST_CASE("ledger-sink answers over MQTT and keeps its promise across crashes at
     CHECK(sink.Stop() == 0);
     CHECK(ledger::VerifyLedgerDb(sink.db_path())->records() == 2);
   }
-  // Stored, not a leaf yet: the restarted sink integrates it before it
-  // listens, so the resend is a duplicate of leaf 1.
-  SECTION("killed after the store's commit: the resend is a duplicate of the same leaf") {
-    const v1::SignedZ z2 = submit_and_die("ledger-after-commit", 1, 1);
+  // Killed after a commit: the Z is stored (not a leaf yet: the restarted
+  // sink integrates it before it listens) or already a leaf whose answer was
+  // lost; either way the resend is a duplicate of leaf 1.
+  struct Kill {
+    const char* point;
+    uint64_t leaves, stored;
+  };
+  for (const Kill& k : {Kill{"ledger-after-commit", 1, 1}, Kill{"sequencer-before-commit", 1, 1},
+                        Kill{"sequencer-after-commit", 2, 0}}) {
+    DYNAMIC_SECTION("killed at " << k.point << ": the resend is a duplicate of leaf 1") {
+      const v1::SignedZ z2 = submit_and_die(k.point, k.leaves, k.stored);
 
-    sink.Start();
-    auto a2 = AskLedger(client, "store-1", SubmitOf(z2, 1, ++id));
-    REQUIRE(a2);
-    CHECK(a2->accepted().duplicate());
-    const v1::LedgerReceipt r = CheckAccepted(*a2, z2, ledger_key);
-    CHECK(r.leaf_index() == 1);
-    CHECK(r.tree_size() == 2);
-    REQUIRE(a2->accepted().has_consistency());
-    CHECK(a2->accepted().consistency().from_size() == 1);
-    CHECK(sink.Stop() == 0);
-  }
-  // The sequencer dies with the leaf uncommitted: the submit stays stored.
-  SECTION("sequencer killed before its commit: stored, then leaf 1 at the restart") {
-    const v1::SignedZ z2 = submit_and_die("sequencer-before-commit", 1, 1);
-
-    sink.Start();
-    auto a2 = AskLedger(client, "store-1", SubmitOf(z2, 1, ++id));
-    REQUIRE(a2);
-    CHECK(a2->accepted().duplicate());
-    const v1::LedgerReceipt r = CheckAccepted(*a2, z2, ledger_key);
-    CHECK(r.leaf_index() == 1);
-    CHECK(r.tree_size() == 2);
-    REQUIRE(a2->accepted().has_consistency());
-    CHECK(a2->accepted().consistency().from_size() == 1);
-    CHECK(sink.Stop() == 0);
-  }
-  // The leaf committed, its answer was lost with the process.
-  SECTION("sequencer killed after its commit: the resend is a duplicate of leaf 1") {
-    const v1::SignedZ z2 = submit_and_die("sequencer-after-commit", 2, 0);
-
-    sink.Start();
-    auto a2 = AskLedger(client, "store-1", SubmitOf(z2, 1, ++id));
-    REQUIRE(a2);
-    CHECK(a2->accepted().duplicate());
-    const v1::LedgerReceipt r = CheckAccepted(*a2, z2, ledger_key);
-    CHECK(r.leaf_index() == 1);
-    CHECK(r.tree_size() == 2);
-    REQUIRE(a2->accepted().has_consistency());
-    CHECK(a2->accepted().consistency().from_size() == 1);
-    CHECK(sink.Stop() == 0);
+      sink.Start();
+      auto a2 = AskLedger(client, "store-1", SubmitOf(z2, 1, ++id));
+      REQUIRE(a2);
+      CHECK(a2->accepted().duplicate());
+      const v1::LedgerReceipt r = CheckAccepted(*a2, z2, ledger_key);
+      CHECK(r.leaf_index() == 1);
+      CHECK(r.tree_size() == 2);
+      REQUIRE(a2->accepted().has_consistency());
+      CHECK(a2->accepted().consistency().from_size() == 1);
+      CHECK(sink.Stop() == 0);
+    }
   }
 
   const Ran verify = RunTool(dir, "storectl", {"verify", "ledger", "--db", sink.db_path()});
