@@ -3,19 +3,24 @@
 //   storectl journal verify  --db PATH
 //   storectl journal dump    --db PATH [--json]
 //   storectl journal xreport --db PATH [--day YYYY-MM-DD] [--json | --csv]
+//   storectl journal catalog --db PATH [--sku S]...
 //
-// All of them open the file read-only and need no key: the public key
-// travels in the journal's genesis event.
+// All of them read the file and need no key: the public key travels in the
+// journal's genesis event. catalog reads the till's catalog replica next to
+// the journal (PATH.catalog): its version and item count, and each --sku
+// (or barcode) priced at this machine's clock, as the till would sell it.
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "commands.h"
 #include "sim/json.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/journal_format.h"
+#include "storenode/common/money.h"
 #include "storenode/common/report_text.h"
 #include "storenode/edge.h"
 #include "storenode/schemas/tools.pb.h"
@@ -26,6 +31,7 @@ namespace {
 struct JournalArgs {
   std::string db;
   std::string day;
+  std::vector<std::string> skus;
   bool json = false;
   bool csv = false;
 };
@@ -133,6 +139,31 @@ int XReport(const JournalArgs& a) {
   return kExitOk;
 }
 
+int Catalog(const JournalArgs& a) {
+  int code = kExitOk;
+  const std::string path = a.db + ".catalog";
+  if (!JournalExists(a.db, &code)) return code;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return Fail(kExitFailed, "no catalog replica at " + path + " (the till never took one)");
+  }
+  auto replica = edge::CatalogReplica::Open(path);
+  if (!replica.ok()) return Fail(kExitUsage, replica.status().ToString());
+  std::cout << "till catalog version " << (*replica)->version() << ", " << (*replica)->item_count()
+            << " items\n";
+  for (const std::string& sku : a.skus) {
+    auto item = (*replica)->Lookup(sku);
+    if (!item.ok()) {
+      std::cout << sku << "  " << item.status().message() << "\n";
+      code = kExitFailed;
+      continue;
+    }
+    std::cout << item->sku << "  " << Money(item->price).ToString() << "  tax " << item->tax_code
+              << "  " << item->name << "  (version " << item->catalog_version << ")\n";
+  }
+  return code;
+}
+
 }  // namespace
 
 void AddJournalCommands(CLI::App& app, int* exit_code) {
@@ -157,6 +188,12 @@ void AddJournalCommands(CLI::App& app, int* exit_code) {
   CLI::Option* json = xreport->add_flag("--json", args->json, "print DayTotals as JSON");
   xreport->add_flag("--csv", args->csv, "print section,key,value rows")->excludes(json);
   xreport->callback([args, exit_code] { *exit_code = XReport(*args); });
+
+  CLI::App* catalog =
+      journal->add_subcommand("catalog", "the till's catalog replica: version, and items' prices");
+  catalog->add_option("--db", args->db, "journal file (the replica is FILE.catalog)")->required();
+  catalog->add_option("--sku", args->skus, "a sku or barcode to price (repeatable)");
+  catalog->callback([args, exit_code] { *exit_code = Catalog(*args); });
 }
 
 }  // namespace storenode::storectl
