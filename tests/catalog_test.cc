@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "storenode/common/clock.h"
+#include "support/catalog_payload.h"
 #include "support/harness.h"
 #include "support/run.h"
 #include "support/store.h"
@@ -23,17 +24,6 @@ namespace {
 
 constexpr const char* kHeader =
     "sku,barcodes,name,price,tax_code,department,active,effective_from\n";
-
-std::string Sku(int i) {
-  char b[32];
-  std::snprintf(b, sizeof b, "SKU-%06d", i);
-  return b;
-}
-std::string Barcode(int i) {
-  char b[32];
-  std::snprintf(b, sizeof b, "400%010d", i);
-  return b;
-}
 
 // Rows for items [from, to) at price base + i, optionally effective later.
 std::string Rows(int from, int to, int64_t base, const std::string& effective = "") {
@@ -284,41 +274,6 @@ TEST_CASE("catalog: an effective-dated price switches on time on an offline till
   CHECK(inactive.status().message() == "item '777' (Old thing) is inactive");
   CHECK((*journal)->head_seq() == rec->seq);
 }
-
-namespace {
-
-// A payload the way the fog builds one, for tests without a fog.
-std::pair<catalog::Assembler, std::string> MakePayload(uint64_t from, uint64_t to, int items,
-                                                       int64_t base) {
-  v1::CatalogPayload p;
-  p.set_from_version(from);
-  p.set_to_version(to);
-  p.set_snapshot(from == 0);
-  catalog::ContentHasher hasher;
-  for (int i = 0; i < items; ++i) {
-    v1::CatalogItem item;
-    item.set_sku(Sku(i));
-    item.add_barcodes(Barcode(i));
-    item.set_version(to);
-    v1::CatalogEntry* e = item.add_entries();
-    e->set_price(base + i);
-    e->set_name("Item");
-    e->set_tax_code("A");
-    e->set_active(true);
-    std::string bytes = item.SerializeAsString();
-    hasher.Add(catalog::ItemDigest(bytes));
-    p.add_items(bytes);
-  }
-  crypto::Hash h = hasher.Final();
-  std::string hash(h.begin(), h.end());
-  p.set_content_hash(hash);
-  p.set_item_count(items);
-  catalog::Assembler a;
-  for (const auto& c : catalog::Split(p.SerializeAsString(), from, to, 64 * 1024)) a.Add(c);
-  return {std::move(a), hash};
-}
-
-}  // namespace
 
 TEST_CASE("catalog: a till killed during apply holds the old or the new version and never a mix",
           "[catalog]") {

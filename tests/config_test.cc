@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -344,6 +345,52 @@ Status ReadLedgerLink(const std::string& text, BrokerLink* link = nullptr) {
   SN_RETURN_IF_ERROR(CheckBrokerLink("fog.toml", "ledger", l));
   if (link != nullptr) *link = l;
   return Status::Ok();
+}
+
+TEST_CASE("a chain's fogs spread over the cloud's nodes by store id, keeping the failover order",
+          "[config]") {
+  const std::vector<std::string> nodes{"tcp://a:1", "tcp://b:2", "tcp://c:3"};
+  std::map<std::string, int> first;
+  std::map<std::pair<std::string, std::string>, int> then;  // (first, second) node
+  for (int i = 1; i <= 3000; ++i) {
+    BrokerLink link{.uri = nodes[0], .failover_uris = {nodes[1], nodes[2]}};
+    SpreadOverServers(link, "store-" + std::to_string(i));
+    std::vector<std::string> servers{link.uri};
+    servers.insert(servers.end(), link.failover_uris.begin(), link.failover_uris.end());
+    // Every node once, walking the configured cycle forward or backward.
+    const size_t at = size_t(std::find(nodes.begin(), nodes.end(), link.uri) - nodes.begin());
+    REQUIRE(at < nodes.size());
+    const bool forward = servers[1] == nodes[(at + 1) % 3];
+    for (size_t k = 0; k < nodes.size(); ++k) {
+      CHECK(servers[k] == nodes[forward ? (at + k) % 3 : (at + 3 - k) % 3]);
+    }
+    ++first[link.uri];
+    ++then[{servers[0], servers[1]}];
+  }
+  // 3,000 stores: each node first for about a third (binomial sd ~26), and
+  // when it is lost its stores go half to each survivor (sd ~18 of 500).
+  for (const std::string& n : nodes) {
+    INFO(n << " first for " << first[n]);
+    CHECK(first[n] > 850);
+    CHECK(first[n] < 1150);
+    for (const std::string& m : nodes) {
+      if (m == n) continue;
+      const int count = then[std::make_pair(n, m)];
+      INFO(n << " then " << m << ": " << count);
+      CHECK(count > 400);
+      CHECK(count < 600);
+    }
+  }
+  // The same store always starts at the same node; one server stays as it is.
+  BrokerLink again{.uri = nodes[0], .failover_uris = {nodes[1], nodes[2]}};
+  BrokerLink twice = again;
+  SpreadOverServers(again, "store-42");
+  SpreadOverServers(twice, "store-42");
+  CHECK(again.uri == twice.uri);
+  BrokerLink single{.uri = nodes[0]};
+  SpreadOverServers(single, "store-42");
+  CHECK(single.uri == nodes[0]);
+  CHECK(single.failover_uris.empty());
 }
 
 TEST_CASE("a [ledger] link names a cluster with uris and speaks mqtt3.1.1 or mqtt5", "[config]") {

@@ -1,4 +1,4 @@
-// storectl journal verify|dump|xreport, run as a real process on a journal
+// storectl journal verify|dump|xreport|catalog, run as a real process on a journal
 // that pos-sim (also a real process) recorded.
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
@@ -15,6 +15,7 @@
 #include "storenode/common/sqlite.h"
 #include "storenode/edge.h"
 #include "storenode/schemas/tools.pb.h"
+#include "support/catalog_payload.h"
 #include "support/harness.h"
 #include "support/run.h"
 
@@ -118,6 +119,30 @@ TEST_CASE("storectl journal checks, dumps and reports a pos-sim journal", "[stor
     REQUIRE(JsonStringToMessage(lines[16], &dumped).ok());
     CHECK(dumped.seq() == 17);
     CHECK_FALSE(dumped.problem().empty());
+  }
+
+  SECTION("catalog shows the till's replica version and prices a sku or barcode") {
+    Ran empty = RunTool(dir, "storectl", {"journal", "catalog", "--db", db, "--sku", "SKU-000003"});
+    CHECK(empty.code == 1);
+    CHECK(empty.out == "till catalog version 0, 0 items\nSKU-000003  unknown item 'SKU-000003'\n");
+    {
+      auto replica = edge::CatalogReplica::Open(db + ".catalog");
+      REQUIRE(replica.ok());
+      auto [payload, hash] = testing::MakePayload(0, 4, 10, 1200);
+      REQUIRE((*replica)->Apply(payload).ok());
+    }
+    Ran r = RunTool(
+        dir, "storectl",
+        {"journal", "catalog", "--db", db, "--sku", "SKU-000003", "--sku", testing::Barcode(7)});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out ==
+          "till catalog version 4, 10 items\n"
+          "SKU-000003  12.03  tax A  Item  (version 4)\n"
+          "SKU-000007  12.07  tax A  Item  (version 4)\n");
+    Ran missing = RunTool(dir, "storectl", {"journal", "catalog", "--db", dir + "/nope.db"});
+    CHECK(missing.code == 2);
+    CHECK(missing.err.find("no journal file at " + dir + "/nope.db") != std::string::npos);
   }
 
   SECTION("xreport --json equals the journal's own totals") {

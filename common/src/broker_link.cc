@@ -68,6 +68,19 @@ BrokerLink ReadBrokerLink(ConfigReader& r, const std::string& section, const Bro
   return l;
 }
 
+void SpreadOverServers(BrokerLink& link, std::string_view who) {
+  if (link.failover_uris.empty()) return;
+  uint64_t h = 14695981039346656037ull;  // FNV-1a, 64 bits
+  for (unsigned char c : who) h = (h ^ c) * 1099511628211ull;
+  std::vector<std::string> servers{link.uri};
+  servers.insert(servers.end(), link.failover_uris.begin(), link.failover_uris.end());
+  const size_t n = servers.size();
+  std::rotate(servers.begin(), servers.begin() + static_cast<ptrdiff_t>(h % n), servers.end());
+  if ((h / n) % 2 == 1) std::reverse(servers.begin() + 1, servers.end());
+  link.uri = servers.front();
+  link.failover_uris.assign(servers.begin() + 1, servers.end());
+}
+
 Status CheckBrokerLink(const std::string& source, const std::string& section,
                        const BrokerLink& link) {
   auto bad = [&](const std::string& key, const std::string& why) {

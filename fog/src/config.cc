@@ -116,6 +116,7 @@ Result<Config> LoadConfig(const std::string& path) {
   LedgerLink& l = c.ledger;
   if (r.Has("ledger")) {  // optional, but with a uri when present
     l.link = ReadBrokerLink(r, "ledger", {.client_id = c.store_id + "-fog-ledger"});
+    SpreadOverServers(l.link, c.store_id);
   }
   l.public_key = r.String("ledger.public_key", "");
   l.retry_min_ms = static_cast<int>(r.Int("ledger.retry_min_ms", l.retry_min_ms, {1, kHourMs}));

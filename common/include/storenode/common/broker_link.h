@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "storenode/common/config.h"
@@ -45,6 +46,14 @@ BrokerLink ReadBrokerLink(ConfigReader& r, const std::string& section,
 // Errors are one line: "<source>: key '<section>.<key>': <reason>".
 Status CheckBrokerLink(const std::string& source, const std::string& section,
                        const BrokerLink& link);
+
+// The link's servers (uri, then failover_uris) in an order `who` picks:
+// rotated to start at FNV-1a(who) mod n, then the rest walked forward or
+// backward from there by the next bit of the hash. A chain's fogs list the
+// same nodes; this spreads their connections evenly over all of them, and
+// a lost node's stores evenly over the survivors, instead of piling every
+// store on the first node (and then all on the second).
+void SpreadOverServers(BrokerLink& link, std::string_view who);
 
 // The connection options of a link; the rest of Options stays default.
 mqtt::Options ToMqttOptions(const BrokerLink& link);

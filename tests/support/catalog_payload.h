@@ -1,0 +1,58 @@
+// Catalog payloads the way the fog builds them, for tests of a till's
+// replica without a fog: items SKU-000000.. with barcodes 4000000000000..
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "storenode/common/catalog.h"
+#include "storenode/schemas/catalog.pb.h"
+
+namespace storenode::testing {
+
+inline std::string Sku(int i) {
+  char b[32];
+  std::snprintf(b, sizeof b, "SKU-%06d", i);
+  return b;
+}
+
+inline std::string Barcode(int i) {
+  char b[32];
+  std::snprintf(b, sizeof b, "400%010d", i);
+  return b;
+}
+
+// Version `to` built on `from` (a snapshot when from is 0): `items` items,
+// item i at price base + i, tax A; and its content hash.
+inline std::pair<catalog::Assembler, std::string> MakePayload(uint64_t from, uint64_t to, int items,
+                                                              int64_t base) {
+  v1::CatalogPayload p;
+  p.set_from_version(from);
+  p.set_to_version(to);
+  p.set_snapshot(from == 0);
+  catalog::ContentHasher hasher;
+  for (int i = 0; i < items; ++i) {
+    v1::CatalogItem item;
+    item.set_sku(Sku(i));
+    item.add_barcodes(Barcode(i));
+    item.set_version(to);
+    v1::CatalogEntry* e = item.add_entries();
+    e->set_price(base + i);
+    e->set_name("Item");
+    e->set_tax_code("A");
+    e->set_active(true);
+    std::string bytes = item.SerializeAsString();
+    hasher.Add(catalog::ItemDigest(bytes));
+    p.add_items(bytes);
+  }
+  crypto::Hash h = hasher.Final();
+  std::string hash(h.begin(), h.end());
+  p.set_content_hash(hash);
+  p.set_item_count(items);
+  catalog::Assembler a;
+  for (const auto& c : catalog::Split(p.SerializeAsString(), from, to, 64 * 1024)) a.Add(c);
+  return {std::move(a), hash};
+}
+
+}  // namespace storenode::testing
