@@ -161,8 +161,10 @@ Result<X509Ptr> BuildCert(const CertRequest& r, bool ca, EVP_PKEY* key, X509* is
   } else {
     SN_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_basic_constraints, "critical,CA:FALSE"));
     SN_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_key_usage, "critical,digitalSignature"));
-    SN_RETURN_IF_ERROR(
-        AddExtension(cert.get(), &ctx, NID_ext_key_usage, r.server ? "serverAuth" : "clientAuth"));
+    SN_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_ext_key_usage,
+                                    !r.server      ? "clientAuth"
+                                    : r.client_too ? "serverAuth,clientAuth"
+                                                   : "serverAuth"));
   }
   SN_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
   if (!ca) {

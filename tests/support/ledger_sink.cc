@@ -26,7 +26,7 @@ void LedgerSinkProcess::Start(const std::string& crash_at) {
   } else {
     config << "[nats]\nservers = [";
     for (size_t i = 0; i < nats.size(); ++i) config << (i ? ", \"" : "\"") << nats[i] << "\"";
-    config << "]\n";
+    config << "]\n" << nats_tls;
   }
   if (!postgres.empty()) config << "\n[storage]\npostgres = \"" << postgres << "\"\n";
   config << "\n[data]\ndir = \"" << dir_ << "/data\"\n\n[log]\nlevel = \"info\"\n";

@@ -27,6 +27,9 @@ class LedgerSinkProcess {
   std::string postgres;
   // The JetStream transport's servers (nats://...); empty: MQTT on the broker.
   std::vector<std::string> nats;
+  // TOML lines for the [nats] section (ca_file, cert_file, key_file) when
+  // the servers are tls://.
+  std::string nats_tls;
 
   // Starts it and waits for its "ledger-sink ready" line (connected and
   // subscribed); REQUIREs it. With `crash_at`, STORENODE_CRASH_AT is set for

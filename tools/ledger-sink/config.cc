@@ -13,11 +13,15 @@ Result<SinkConfig> LoadSinkConfig(const std::string& path) {
   SinkConfig c;
   c.source = path;
   c.ledger_id = r.String("ledger.id");
-  c.nats_servers = r.StringList("nats.servers");
-  if (c.nats_servers.empty()) c.broker = ReadBrokerLink(r, "broker", c.broker);
-  c.nats_stream = r.String("nats.stream", c.nats_stream);
-  c.nats_durable = r.String("nats.durable", c.nats_durable);
-  c.nats_replicas = static_cast<int>(r.Int("nats.replicas", c.nats_replicas, {1, 5}));
+  NatsLink& n = c.nats;
+  n.servers = r.StringList("nats.servers");
+  if (n.servers.empty()) c.broker = ReadBrokerLink(r, "broker", c.broker);
+  n.stream = r.String("nats.stream", n.stream);
+  n.durable = r.String("nats.durable", n.durable);
+  n.replicas = static_cast<int>(r.Int("nats.replicas", n.replicas, {1, 5}));
+  n.ca_file = r.Path("nats.ca_file", PathUse::kReadFile, "");
+  n.cert_file = r.Path("nats.cert_file", PathUse::kReadFile, "");
+  n.key_file = r.Path("nats.key_file", PathUse::kReadFile, "");
   c.postgres = r.String("storage.postgres", "");
   c.ledger_key_file = r.Path("ledger.key_file", PathUse::kCreateFile);
   c.data_dir = r.Path("data.dir", PathUse::kDirectory);
@@ -38,16 +42,26 @@ Result<SinkConfig> LoadSinkConfig(const std::string& path) {
   if (c.ledger_id.empty()) return bad("ledger.id", "must not be empty");
   if (c.ledger_key_file.empty()) return bad("ledger.key_file", "must not be empty");
   if (c.data_dir.empty()) return bad("data.dir", "must not be empty");
-  if (c.nats_servers.empty()) {
+  if (n.servers.empty()) {
     SN_RETURN_IF_ERROR(CheckBrokerLink(path, "broker", c.broker));
   } else if (r.Has("broker.uri")) {
     return bad("broker.uri", "give [broker] (MQTT) or nats.servers (JetStream), not both");
   }
-  if (c.nats_servers.size() > 16) return bad("nats.servers", "at most 16 servers");
-  for (const std::string& s : c.nats_servers) {
+  if (n.servers.size() > 16) return bad("nats.servers", "at most 16 servers");
+  bool tls = false;
+  for (const std::string& s : n.servers) {
     if (!s.starts_with("nats://") && !s.starts_with("tls://")) {
       return bad("nats.servers", "'" + s + "' must start with nats:// or tls://");
     }
+    tls = tls || s.starts_with("tls://");
+  }
+  if (tls && n.ca_file.empty()) return bad("nats.ca_file", "tls:// needs the chain CA");
+  if (n.cert_file.empty() != n.key_file.empty()) {
+    return bad(n.cert_file.empty() ? "nats.cert_file" : "nats.key_file",
+               "give the worker's certificate and key together");
+  }
+  if (!tls && !n.ca_file.empty()) {
+    return bad("nats.ca_file", "set, but no server is tls://");
   }
   if (!c.postgres.empty() && !IsPostgres(c.postgres)) {
     return bad("storage.postgres",

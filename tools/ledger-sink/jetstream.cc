@@ -219,6 +219,14 @@ Result<std::unique_ptr<JetStream>> JetStream::Connect(const JetStreamOptions& op
   // Connect is retried below with a deadline, not by libnats (which would
   // block forever with an unlimited reconnect count).
   if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(opts, false, nullptr, nullptr);
+  if (s == NATS_OK && !options.ca_file.empty()) {
+    s = natsOptions_SetSecure(opts, true);
+    if (s == NATS_OK) s = natsOptions_LoadCATrustedCertificates(opts, options.ca_file.c_str());
+    if (s == NATS_OK && !options.cert_file.empty()) {
+      s = natsOptions_LoadCertificatesChain(opts, options.cert_file.c_str(),
+                                            options.key_file.c_str());
+    }
+  }
   if (s != NATS_OK) {
     natsOptions_Destroy(opts);
     return Status::Invalid(Describe("jetstream: options", s));

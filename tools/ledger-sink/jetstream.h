@@ -59,6 +59,9 @@ struct JetStreamOptions {
   int max_ack_pending = 20000;
   int64_t max_msg_bytes = 256 * 1024;          // stream's max message size (size cap)
   std::string name = "storenode-ledger-sink";  // connection name
+  // TLS: the CA that signed the servers' certificates (required for TLS),
+  // and this client's certificate and key (optional, together).
+  std::string ca_file, cert_file, key_file;
   // Connect() gives up after this: no server answers, or the stream or the
   // consumer cannot be made (the meta leader is still being elected).
   std::chrono::milliseconds connect_timeout{30000};

@@ -29,6 +29,9 @@ class Nats final : public Transport {
     o.stream = link_.stream;
     o.durable = link_.durable;
     o.replicas = link_.replicas;
+    o.ca_file = link_.ca_file;
+    o.cert_file = link_.cert_file;
+    o.key_file = link_.key_file;
     SN_ASSIGN_OR_RETURN(js_, JetStream::Connect(o));
     spdlog::info("connected to NATS, stream {} consumer {}", link_.stream, link_.durable);
     ready();

@@ -58,11 +58,10 @@ Sink::Sink(SinkConfig config, std::unique_ptr<Ledger> ledger)
 Sink::~Sink() { Stop(); }
 
 Status Sink::Start() {
-  if (config_.nats_servers.empty()) {
+  if (config_.nats.servers.empty()) {
     transport_ = MqttTransport(config_.broker);
   } else {
-    transport_ = NatsTransport(
-        {config_.nats_servers, config_.nats_stream, config_.nats_durable, config_.nats_replicas});
+    transport_ = NatsTransport(config_.nats);
   }
   // What an earlier worker stored and did not integrate becomes leaves first;
   // their fogs resend and get the receipts as duplicates.

@@ -32,11 +32,8 @@ struct SinkConfig {
   std::string ledger_key_file;
   // MQTT transport (when nats.servers is empty).
   BrokerLink broker{.client_id = "storenode-ledger-sink"};
-  // JetStream transport.
-  std::vector<std::string> nats_servers;
-  std::string nats_stream = "SN_LEDGER";
-  std::string nats_durable = "ledger-workers";
-  int nats_replicas = 3;
+  // JetStream transport (when nats.servers is set).
+  NatsLink nats;
   std::string data_dir;
   // PostgreSQL conninfo; empty: SQLite <data.dir>/ledger.db.
   std::string postgres;

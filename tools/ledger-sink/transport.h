@@ -51,10 +51,13 @@ class Transport {
 std::unique_ptr<Transport> MqttTransport(const BrokerLink& broker);
 
 struct NatsLink {
-  std::vector<std::string> servers;
-  std::string stream;
-  std::string durable;
+  std::vector<std::string> servers;  // nats:// or tls://, every node
+  std::string stream = "SN_LEDGER";
+  std::string durable = "ledger-workers";
   int replicas = 3;
+  // TLS (every tls:// server): the chain CA, and the worker's certificate
+  // and key, which the cluster maps to its user (DEPLOY.md 10).
+  std::string ca_file, cert_file, key_file;
 };
 std::unique_ptr<Transport> NatsTransport(const NatsLink& link);
 

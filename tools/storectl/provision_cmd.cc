@@ -8,6 +8,8 @@
 //                              [--force]
 //   storectl provision manager --store S --name N [--ca DIR] --out OUT [--force]
 //   storectl provision revoke  (--device D | --manager N) [--ca DIR]
+//   storectl provision chain   --out DIR [--node HOST]... [--store S]... [--worker W]...
+//                              [--key-type ec|ed25519] [--days N] [--force]
 //
 // The store directory (`store --out`, `--ca` of the others, default
 // /etc/storenode):
@@ -20,6 +22,20 @@
 //   mosquitto/store-broker.conf TLS-only broker config (firmware-configs template)
 //   mosquitto/store-acl.conf    one block per identity, from tills.toml
 //   tills.toml                  the registry (common/till_registry.h), read by the fog
+//
+// The chain directory (`chain --out`), head office's side (DEPLOY.md 10):
+//   chain.toml                    key type and validity, for later runs
+//   ca/ca.crt, ca/ca.key          the chain CA, apart from every store CA
+//   nodes/HOST.crt, .key          a NATS node's certificate (SAN HOST), for its
+//                                 client, MQTT and cluster listeners and routes
+//   stores/S.crt, .key            a store's fog on the [ledger] link, CN S
+//   workers/W.crt, .key           a ledger worker on NATS, CN W
+//   head-office/head-office.crt   storectl chain release, CN head-office
+//   nats/authorization.conf       every node's users and permissions, from
+//                                 the certificates in stores/ and workers/
+// Run it again with more --store/--node/--worker to add them: existing
+// identities keep their keys (--force issues them again), and
+// authorization.conf is rewritten from every certificate there is.
 //
 // Every command that changes the registry rewrites the ACL and the CRL from
 // it, so the three always agree; the broker applies them on SIGHUP
@@ -253,7 +269,7 @@ void PrintWritten(const std::vector<std::string>& paths, const std::string& next
 
 struct Args {
   std::string store, out, ca = "/etc/storenode", device, manager, name;
-  std::vector<std::string> hosts;
+  std::vector<std::string> hosts, nodes, stores, workers;
   int port = 8883;
   std::string bind, data_dir = "/var/lib/storenode-broker", key_type = "ec";
   int days = 1825;
@@ -474,6 +490,154 @@ int Revoke(const Args& a) {
   return kExitOk;
 }
 
+// --- The chain ------------------------------------------------------------------
+
+constexpr char kHeadOffice[] = "head-office";
+
+// The NATS users of the chain: each store may publish only its own submit
+// subject and read only its own answers and the releases meant for all,
+// a group or itself; head office may publish releases; a worker may use
+// JetStream and answer any store. A user is its certificate's subject, as
+// nats-server's verify_and_map names it ("CN=store-1").
+std::string ChainAuthorization(const std::vector<std::string>& stores,
+                               const std::vector<std::string>& workers) {
+  std::string out =
+      "# Written by `storectl provision chain` from the certificates in stores/ and\n"
+      "# workers/: do not edit; run it again to add stores. Each NATS node's\n"
+      "# config includes it (include \"authorization.conf\").\n"
+      "authorization {\n  users = [\n";
+  for (const std::string& s : stores) {
+    out += "    { user: \"CN=" + s + "\", allowed_connection_types: [\"MQTT\"],\n" +
+           "      permissions: { publish: [\"sn.v1.ledger." + s + ".submit\"],\n" +
+           "                     subscribe: [\"sn.v1.ledger." + s +
+           ".answer\", \"sn.v1.chain.release.*.all\",\n" +
+           "                                 \"sn.v1.chain.release.*.group.*\", "
+           "\"sn.v1.chain.release.*.store." +
+           s + "\"] } }\n";
+  }
+  out += std::string("    { user: \"CN=") + kHeadOffice +
+         "\", allowed_connection_types: [\"MQTT\"],\n"
+         "      permissions: { publish: [\"sn.v1.chain.release.>\"], subscribe: [] } }\n";
+  for (const std::string& w : workers) {
+    out += "    { user: \"CN=" + w + "\", allowed_connection_types: [\"STANDARD\"],\n" +
+           "      permissions: { publish: [\"sn.v1.ledger.*.answer\", \"$JS.API.>\", "
+           "\"$JS.ACK.>\"],\n" +
+           "                     subscribe: [\"_INBOX.>\"] } }\n";
+  }
+  return out + "  ]\n}\n";
+}
+
+// The identities with a certificate in `dir` (NAME.crt), sorted.
+std::vector<std::string> Identities(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".crt") out.push_back(e.path().stem().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+int ProvisionChain(const Args& a) {
+  const std::string dir = Absolute(a.out);
+  auto file = [&](const std::string& rel) { return dir + "/" + rel; };
+  for (const std::string& id : a.stores) {
+    if (!topics::ValidId(id)) return Fail(kExitUsage, "--store '" + id + "' is not valid");
+  }
+  for (const std::string& id : a.workers) {
+    if (!topics::ValidId(id)) return Fail(kExitUsage, "--worker '" + id + "' is not valid");
+  }
+  for (const std::string& h : a.nodes) {
+    if (h.empty() || h.find('/') != std::string::npos) {
+      return Fail(kExitUsage, "--node '" + h + "' is not a host name or address");
+    }
+  }
+  std::vector<Output> outputs;
+  auto type = x509::ParseKeyType(a.key_type);
+  if (!type.ok()) return Fail(kExitUsage, type.status().message());
+  int days = a.days;
+  std::optional<x509::Authority> ca;
+  if (files::Exists(file("ca/ca.key"))) {
+    // Issue alike: the key type and validity chosen when the CA was made.
+    auto r = ConfigReader::Open(file("chain.toml"));
+    if (!r.ok()) return Fail(kExitUsage, r.status().message());
+    auto kept = x509::ParseKeyType(r->String("pki.key_type", "ec"));
+    days = static_cast<int>(r->Int("pki.cert_days", days, kCertDays));
+    if (Status s = r->Finish(); !s.ok()) return Fail(kExitUsage, s.message());
+    if (!kept.ok()) return Fail(kExitUsage, kept.status().message());
+    type = kept;
+    auto cert = files::Read(file("ca/ca.crt"));
+    auto key = files::Read(file("ca/ca.key"));
+    if (!cert.ok() || !key.ok()) {
+      return Fail(kExitFailed, (cert.ok() ? key : cert).status().message());
+    }
+    auto loaded = x509::Authority::FromPem(*cert, *key);
+    if (!loaded.ok()) return Fail(kExitFailed, loaded.status().message());
+    ca.emplace(std::move(*loaded));
+  } else {
+    auto made = x509::Authority::Create("storenode chain CA", *type, kCaDays);
+    if (!made.ok()) return Fail(kExitFailed, made.status().message());
+    ca.emplace(std::move(*made));
+    outputs.push_back({file("ca/ca.key"), ca->key_pem(), true});
+    outputs.push_back({file("ca/ca.crt"), ca->cert_pem()});
+    outputs.push_back({file("chain.toml"), "[pki]\nkey_type = \"" +
+                                               std::string(x509::KeyTypeName(*type)) +
+                                               "\"\ncert_days = " + std::to_string(days) + "\n"});
+  }
+  // One certificate per identity; an existing one is kept unless --force.
+  std::vector<std::string> kept;
+  auto issue = [&](const std::string& rel, x509::CertRequest req) -> Status {
+    if (files::Exists(file(rel + ".crt")) && !a.force) {
+      kept.push_back(file(rel + ".crt"));
+      return Status::Ok();
+    }
+    req.days = days;
+    req.key_type = *type;
+    SN_ASSIGN_OR_RETURN(x509::Issued got, ca->Issue(req));
+    outputs.push_back({file(rel + ".key"), got.key_pem, true});
+    outputs.push_back({file(rel + ".crt"), got.cert_pem});
+    return Status::Ok();
+  };
+  auto client = [](const std::string& cn) {
+    x509::CertRequest r;
+    r.common_name = cn;
+    return r;
+  };
+  Status s = issue(std::string("head-office/") + kHeadOffice, client(kHeadOffice));
+  for (const std::string& h : a.nodes) {
+    x509::CertRequest node = client(h);
+    node.hosts = {h};
+    node.server = node.client_too = true;
+    if (s.ok()) s = issue("nodes/" + h, node);
+  }
+  for (const std::string& id : a.stores) {
+    if (s.ok()) s = issue("stores/" + id, client(id));
+  }
+  for (const std::string& id : a.workers) {
+    if (s.ok()) s = issue("workers/" + id, client(id));
+  }
+  if (!s.ok()) return Fail(kExitFailed, s.message());
+  // Every store and worker there will be: those on disk and those just made.
+  auto all = [&](const std::string& sub, const std::vector<std::string>& added) {
+    std::vector<std::string> ids = Identities(file(sub));
+    ids.insert(ids.end(), added.begin(), added.end());
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+  };
+  const std::vector<std::string> stores = all("stores", a.stores);
+  outputs.push_back(
+      {file("nats/authorization.conf"), ChainAuthorization(stores, all("workers", a.workers))});
+  // Kept identities keep their keys: WriteAll never sees them.
+  if (Status w = WriteAll(outputs, a.force); !w.ok()) return Fail(kExitFailed, w.message());
+  std::vector<std::string> paths;
+  for (const Output& o : outputs) paths.push_back(o.path);
+  for (const std::string& k : kept) std::cout << "kept " << k << "\n";
+  PrintWritten(paths, "chain CA " + file("ca/ca.crt") + ": " + std::to_string(stores.size()) +
+                          " stores in nats/authorization.conf\n");
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddProvisionCommands(CLI::App& app, int* exit_code) {
@@ -549,6 +713,25 @@ void AddProvisionCommands(CLI::App& app, int* exit_code) {
       ->required();
   force(manager);
   manager->callback([a, exit_code] { *exit_code = ProvisionIdentity(*a, /*till=*/false); });
+
+  CLI::App* chain = p->add_subcommand(
+      "chain",
+      "head office: the chain CA, certificates for NATS nodes, stores and workers, "
+      "and the NATS users and permissions");
+  chain->add_option("--out", a->out, "the chain directory (created, or added to)")
+      ->type_name("DIR")
+      ->required();
+  chain->add_option("--node", a->nodes, "a NATS node's host name or address (repeat)")
+      ->type_name("HOST");
+  chain->add_option("--store", a->stores, "a store id (repeat)")->type_name("S");
+  chain->add_option("--worker", a->workers, "a ledger worker's name (repeat)")->type_name("W");
+  chain->add_option("--key-type", a->key_type, "ec (P-256) or ed25519, for a new chain CA")
+      ->capture_default_str();
+  chain->add_option("--days", a->days, "validity of issued certificates, for a new chain CA")
+      ->check(CLI::Range(kCertDays.min, kCertDays.max))
+      ->capture_default_str();
+  force(chain);
+  chain->callback([a, exit_code] { *exit_code = ProvisionChain(*a); });
 
   CLI::App* revoke = p->add_subcommand(
       "revoke", "revoke a till or manager: CRL, broker ACL and the fog's registry");

@@ -35,18 +35,33 @@ Status NatsCluster::WriteConfig(const Node& n) const {
   std::filesystem::create_directories(n.dir + "/js", ec);
   if (ec) return Status::Io("cannot make " + n.dir + ": " + ec.message());
   std::ofstream out(n.conf_path, std::ios::trunc);
+  std::string tls_block, route_tls;
+  if (tls) {
+    const size_t i = size_t(&n - nodes_.data());
+    const std::string files = "cert_file: \"" + tls->cert_files.at(i) + "\", key_file: \"" +
+                              tls->key_files.at(i) + "\", ca_file: \"" + tls->ca_file + "\"";
+    tls_block = "  tls { " + files + ", verify_and_map: true }\n";
+    route_tls = "  tls { " + files + ", verify: true }\n";
+    // nats-server resolves an include relative to the config's directory
+    // only: the users go next to it.
+    std::filesystem::copy_file(tls->authorization_file, n.dir + "/authorization.conf",
+                               std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) return Status::Io("cannot copy " + tls->authorization_file + ": " + ec.message());
+    out << "include \"authorization.conf\"\n";
+  }
   out << "server_name: " << n.name << "\n"
       << "listen: 127.0.0.1:" << n.client_port << "\n"
       << "http: 127.0.0.1:" << n.http_port << "\n"
-      << "jetstream {\n  store_dir: \"" << n.dir << "/js\"\n"
+      << tls_block << "jetstream {\n  store_dir: \"" << n.dir << "/js\"\n"
       << "  max_memory_store: 256MB\n  max_file_store: 4GB\n}\n"
       // MQTT's own session and retained streams at R3 on a 3-node cluster
       // (it picks fewer when it starts before all nodes are routed, and an
       // R2 sessions stream that loses a node refuses every connect).
       << "mqtt {\n  listen: 127.0.0.1:" << n.mqtt_port
-      << "\n  stream_replicas: " << std::min<size_t>(3, nodes_.size()) << "\n}\n"
-      << "cluster {\n  name: storenode\n  listen: 127.0.0.1:" << n.cluster_port
-      << "\n  routes: [\n";
+      << "\n  stream_replicas: " << std::min<size_t>(3, nodes_.size()) << "\n"
+      << tls_block << "}\n"
+      << "cluster {\n  name: storenode\n  listen: 127.0.0.1:" << n.cluster_port << "\n"
+      << route_tls << "  routes: [\n";
   for (const Node& other : nodes_) {
     if (other.name != n.name) out << "    nats-route://127.0.0.1:" << other.cluster_port << "\n";
   }
@@ -132,11 +147,12 @@ void NatsCluster::Resume(int i) {
 }
 
 std::string NatsCluster::nats_url(int i) const {
-  return "nats://127.0.0.1:" + std::to_string(nodes_[i].client_port);
+  return (tls ? "tls" : "nats") + std::string("://127.0.0.1:") +
+         std::to_string(nodes_[i].client_port);
 }
 
 std::string NatsCluster::mqtt_uri(int i) const {
-  return "tcp://127.0.0.1:" + std::to_string(nodes_[i].mqtt_port);
+  return (tls ? "ssl" : "tcp") + std::string("://127.0.0.1:") + std::to_string(nodes_[i].mqtt_port);
 }
 
 pid_t NatsCluster::pid(int i) const { return nodes_[i].process ? nodes_[i].process->pid() : -1; }

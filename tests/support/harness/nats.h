@@ -31,6 +31,17 @@ class NatsCluster {
   NatsCluster(const NatsCluster&) = delete;
   NatsCluster& operator=(const NatsCluster&) = delete;
 
+  // TLS for every listener and route, set before Start(): node i uses
+  // cert_files[i] / key_files[i] (certificates of `storectl provision
+  // chain`), clients are verified against ca_file and mapped to the users
+  // of `authorization_file` (included by every node). Then nats_url() is
+  // tls:// and mqtt_uri() ssl://.
+  struct Tls {
+    std::string ca_file, authorization_file;
+    std::vector<std::string> cert_files, key_files;
+  };
+  std::optional<Tls> tls;
+
   // Picks free ports, writes the configs, starts every node and waits until
   // the cluster is healthy (up to `timeout`).
   Status Start(std::chrono::seconds timeout = std::chrono::seconds(30));
@@ -47,7 +58,7 @@ class NatsCluster {
   int nodes() const { return static_cast<int>(nodes_.size()); }
   // "nats://127.0.0.1:PORT" of node i (for natsOptions_SetServers).
   std::string nats_url(int i) const;
-  // "tcp://127.0.0.1:PORT" of node i's MQTT listener.
+  // "tcp://127.0.0.1:PORT" of node i's MQTT listener (ssl:// with tls).
   std::string mqtt_uri(int i) const;
   pid_t pid(int i) const;
   // Node i's server_name ("n1" for node 0), as JetStream names leaders.

@@ -1,5 +1,6 @@
-// X.509 for the store's own small PKI: a store CA, TLS certificates for the
-// broker, the fog, the tills and the managers, and the CA's revocation list.
+// X.509 for storenode's small PKIs: a store CA, TLS certificates for the
+// broker, the fog, the tills and the managers, and the CA's revocation list;
+// and the chain CA's certificates for the cloud's nodes, stores and workers.
 // OpenSSL 3 underneath; PEM in and out. storectl provisions with it, and the
 // fog client reads a manager's identity (the certificate's CN) from it.
 //
@@ -36,6 +37,9 @@ struct CertRequest {
   bool server = false;  // extended key usage serverAuth, else clientAuth
   int days = 1825;
   KeyType key_type = KeyType::kEcP256;
+  // A server that also connects to its peers as a client (a NATS node's
+  // cluster routes): both usages.
+  bool client_too = false;
 };
 
 struct RevokedCert {
