@@ -259,6 +259,21 @@ TEST_CASE("an unacked submit comes again after ack_wait, a nak'd one after its d
   more.subjects = {"sn.v1.ledger.*.submit", "sn.v1.chain.*.submit"};
   auto w2 = c.Worker(more);
   CHECK(w2->JsPublish("sn.v1.chain.store-1.submit", "chain").ok());
+  auto taken = w2->Fetch(5, 2000ms);
+  REQUIRE(taken.ok());
+  REQUIRE(taken->size() == 1);
+  REQUIRE(w2->Ack(taken->front()).ok());
+
+  // A worker with a shorter keep updates the stream's MaxAge: a submit
+  // nobody took in time is gone, and the stream's disk stays bounded.
+  JetStreamOptions brief = more;
+  brief.keep = 1500ms;
+  auto w3 = c.Worker(brief);
+  REQUIRE(w3->JsPublish(SubmitTopicSubject("store-1"), "stale").ok());
+  std::this_thread::sleep_for(3s);
+  auto aged = w3->Fetch(5, 1000ms);
+  REQUIRE(aged.ok());
+  CHECK(aged->empty());
 }
 
 TEST_CASE("a node SIGKILLed while two workers drain loses no submit",

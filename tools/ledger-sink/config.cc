@@ -19,6 +19,7 @@ Result<SinkConfig> LoadSinkConfig(const std::string& path) {
   n.stream = r.String("nats.stream", n.stream);
   n.durable = r.String("nats.durable", n.durable);
   n.replicas = static_cast<int>(r.Int("nats.replicas", n.replicas, {1, 5}));
+  n.keep_days = static_cast<int>(r.Int("nats.keep_days", n.keep_days, {1, 3650}));
   n.ca_file = r.Path("nats.ca_file", PathUse::kReadFile, "");
   n.cert_file = r.Path("nats.cert_file", PathUse::kReadFile, "");
   n.key_file = r.Path("nats.key_file", PathUse::kReadFile, "");

@@ -97,6 +97,7 @@ Status JetStream::Impl::EnsureStream(std::chrono::steady_clock::time_point deadl
   want.Retention = js_LimitsPolicy;
   want.Replicas = o.replicas;
   want.MaxMsgSize = int32_t(std::min<int64_t>(o.max_msg_bytes, INT32_MAX));
+  want.MaxAge = Nanos(o.keep);
   jsOptions api = ApiOptions();
 
   jsStreamInfo* info = nullptr;
@@ -125,7 +126,7 @@ Status JetStream::Impl::EnsureStream(std::chrono::steady_clock::time_point deadl
   if (have.Storage != js_FileStorage) refusal = "it has memory storage, not file storage";
   if (have.Retention != js_LimitsPolicy) refusal = "its retention is not limits";
   const bool differs = SubjectsOf(have) != o.subjects || have.Replicas != o.replicas ||
-                       have.MaxMsgSize != want.MaxMsgSize;
+                       have.MaxMsgSize != want.MaxMsgSize || have.MaxAge != want.MaxAge;
   jsStreamInfo_Destroy(info);
   if (!refusal.empty()) {
     return Status::Precondition("jetstream: stream " + o.stream + " exists and " + refusal);
@@ -139,7 +140,7 @@ Status JetStream::Impl::EnsureStream(std::chrono::steady_clock::time_point deadl
         return s;
       });
   if (updated.ok()) {
-    spdlog::warn("jetstream: stream {} updated to the configured subjects, R{} and size cap",
+    spdlog::warn("jetstream: stream {} updated to the configured subjects, R{}, size cap and age",
                  o.stream, o.replicas);
   }
   return updated;

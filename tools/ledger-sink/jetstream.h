@@ -57,7 +57,11 @@ struct JetStreamOptions {
   int replicas = 3;
   std::chrono::milliseconds ack_wait{30000};
   int max_ack_pending = 20000;
-  int64_t max_msg_bytes = 256 * 1024;          // stream's max message size (size cap)
+  int64_t max_msg_bytes = 256 * 1024;  // stream's max message size (size cap)
+  // How long the stream keeps a submit (its MaxAge): the ledger is the
+  // record, the stream only the way in, so its disk stays bounded; long
+  // enough to replay a few days' submits after a bad deploy.
+  std::chrono::milliseconds keep{std::chrono::hours(24 * 7)};
   std::string name = "storenode-ledger-sink";  // connection name
   // TLS: the CA that signed the servers' certificates (required for TLS),
   // and this client's certificate and key (optional, together).
@@ -73,10 +77,10 @@ class JetStream {
  public:
   // Connects (natsOptions_SetServers, retry on failed connect, reconnect forever with a wait of
   // ~250 ms), makes sure the stream exists (creates it with the options' subjects, file storage,
-  // R=replicas, limits retention, max_msg_size; an existing stream whose subjects, replicas or
-  // max_msg_size differ is updated, one with other storage or retention refused with a reason)
-  // and the durable pull consumer (AckExplicit, DeliverAll, ack_wait, max_ack_pending; updated
-  // when those differ).
+  // R=replicas, limits retention, max_msg_size, MaxAge keep; an existing stream whose subjects,
+  // replicas, max_msg_size or MaxAge differ is updated, one with other storage or retention refused
+  // with a reason) and the durable pull consumer (AckExplicit, DeliverAll, ack_wait,
+  // max_ack_pending; updated when those differ).
   static Result<std::unique_ptr<JetStream>> Connect(const JetStreamOptions& options);
   ~JetStream();
   JetStream(const JetStream&) = delete;

@@ -29,6 +29,7 @@ class Nats final : public Transport {
     o.stream = link_.stream;
     o.durable = link_.durable;
     o.replicas = link_.replicas;
+    o.keep = std::chrono::hours(24 * link_.keep_days);
     o.ca_file = link_.ca_file;
     o.cert_file = link_.cert_file;
     o.key_file = link_.key_file;

@@ -55,6 +55,7 @@ struct NatsLink {
   std::string stream = "SN_LEDGER";
   std::string durable = "ledger-workers";
   int replicas = 3;
+  int keep_days = 7;  // the stream's MaxAge
   // TLS (every tls:// server): the chain CA, and the worker's certificate
   // and key, which the cluster maps to its user (DEPLOY.md 10).
   std::string ca_file, cert_file, key_file;
