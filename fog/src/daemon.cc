@@ -40,6 +40,12 @@
 //    refused while the client was busy wait in a bounded queue, and those
 //    lost with the connection are made again from fog.db.
 //
+// Under systemd (Type=notify, common/service.h): READY once fog.db is open
+// and the store broker connected the first time (a broker outage later
+// makes the fog unready on /readyz, never un-READY); the watchdog is fed by
+// the worker on every turn of Run() (at least every 50 ms), so a worker
+// wedged in a call stops feeding it and systemd restarts the daemon.
+//
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -68,6 +74,7 @@
 #include "settings.h"
 #include "storenode/common/fault.h"
 #include "storenode/common/mqtt.h"
+#include "storenode/common/service.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/topics.h"
 #include "storenode/fog/fog.h"
@@ -272,6 +279,7 @@ void Fog::Stop() {
     if (f.stopping) return;
     f.stopping = true;
   }
+  service::NotifyStopping();
   f.cv.notify_one();
   if (f.worker.joinable()) f.worker.join();
   f.forwarder->Stop();
@@ -342,7 +350,9 @@ void Fog::Impl::Run() {
   // batch by at most this much.
   constexpr int64_t kVerifySliceUs = 3000;
   bool verifying = true;
+  bool ready = false;
   while (true) {
+    service::FeedWatchdog();
     std::vector<mqtt::Message> batch;
     std::vector<mqtt::Oversized> too_big;
     std::deque<std::function<void()>> calls;
@@ -361,6 +371,10 @@ void Fog::Impl::Run() {
       calls.swap(tasks);
     }
     if (just_connected.exchange(false)) {
+      if (!ready) {
+        ready = true;
+        service::NotifyReady("store " + config.store_id + ": connected to " + config.broker.uri);
+      }
       ingest->AnnounceWatermarks();
       greeted.clear();  // the broker may have lost every retained message
       Reassert();

@@ -1,32 +1,34 @@
 // storenode-fogd: the store daemon.
-//   storenode-fogd --config /etc/storenode/fog.toml
+//   storenode-fogd --config /etc/storenode/fog.toml [--check-config]
+//   storenode-fogd --version
+// --check-config reads and checks the config as a start would, prints one
+// line and exits (0 good, 2 bad), like `nginx -t`; nothing is opened.
 // Exit codes: 0 after SIGTERM/SIGINT, 1 on a runtime failure, 2 for a bad
 // command line or config, a missing fog.key beside a used fog.db or a data
 // file from newer software (nothing was started).
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "storenode/common/log.h"
 #include "storenode/fog/fog.h"
 
 int main(int argc, char** argv) {
+  CLI::App app{"storenode-fogd: the store's fog daemon.", "storenode-fogd"};
   std::string config_path;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-      config_path = argv[++i];
-    } else if (std::strcmp(argv[i], "--version") == 0) {
-      std::printf("storenode-fogd %s\n", STORENODE_VERSION);
-      return 0;
-    } else {
-      std::fprintf(stderr, "usage: storenode-fogd --config FILE\n");
-      return 2;
-    }
-  }
-  if (config_path.empty()) {
-    std::fprintf(stderr, "storenode-fogd: --config FILE is required\n");
+  bool check_only = false;
+  app.add_option("--config", config_path, "the daemon's TOML config")
+      ->type_name("FILE")
+      ->required();
+  app.add_flag("--check-config", check_only, "check the config, print one line, exit 0 or 2");
+  app.set_version_flag("--version", std::string("storenode-fogd ") + STORENODE_VERSION);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "storenode-fogd: %s (see --help)\n", e.what());
     return 2;
   }
   auto config = storenode::fog::LoadConfig(config_path);
@@ -38,6 +40,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "storenode-fogd: bad config: %s: key 'log.level': %s\n",
                  config_path.c_str(), s.message().c_str());
     return 2;
+  }
+  if (check_only) {
+    std::printf("storenode-fogd: config %s is good (store %s)\n", config_path.c_str(),
+                config->store_id.c_str());
+    return 0;
   }
   // Block the stop signals before any thread starts, then wait for them here.
   sigset_t stop;

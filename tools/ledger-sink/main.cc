@@ -1,5 +1,8 @@
 // ledger-sink: the reference cloud ledger as a daemon (see README.md).
-//   ledger-sink --config /etc/storenode/ledger-sink.toml
+//   ledger-sink --config /etc/storenode/ledger-sink.toml [--check-config]
+//   ledger-sink --version
+// --check-config reads and checks the config as a start would, prints one
+// line and exits (0 good, 2 bad), like `nginx -t`; nothing is opened.
 // Exit codes: 0 after SIGTERM/SIGINT, 1 on a runtime failure (cannot open
 // the ledger, or a write to it failed), 2 for a bad command line or config
 // (nothing was started).
@@ -20,6 +23,8 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_path, "the daemon's TOML config")
       ->type_name("FILE")
       ->required();
+  bool check_only = false;
+  app.add_flag("--check-config", check_only, "check the config, print one line, exit 0 or 2");
   app.set_version_flag("--version", std::string("ledger-sink ") + STORENODE_VERSION);
   try {
     app.parse(argc, argv);
@@ -37,6 +42,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ledger-sink: bad config: %s: key 'log.level': %s\n", config_path.c_str(),
                  s.message().c_str());
     return 2;
+  }
+  if (check_only) {
+    std::printf("ledger-sink: config %s is good (ledger %s, %s)\n", config_path.c_str(),
+                config->ledger_id.c_str(),
+                config->nats.servers.empty() ? "MQTT" : "NATS JetStream");
+    return 0;
   }
   // Block the stop signals before any thread starts, then wait for them here.
   sigset_t stop;

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "storenode/common/ledger.h"
+#include "storenode/common/service.h"
 
 namespace storenode::ledger {
 namespace {
@@ -70,6 +71,7 @@ Status Sink::Start() {
   SN_RETURN_IF_ERROR(transport_->Start([name = transport_->name()] {
     // Tests and operators wait for this line: from here on, submits are heard.
     spdlog::info("ledger-sink ready, subscribed to {} on {}", AllSubmitsTopic(), name);
+    service::NotifyReady("subscribed to " + AllSubmitsTopic() + " on " + name);
   }));
   worker_ = std::thread([this] { Run(); });
   return Status::Ok();
@@ -77,6 +79,7 @@ Status Sink::Start() {
 
 void Sink::Stop() {
   if (stopping_.exchange(true)) return;
+  service::NotifyStopping();
   if (worker_.joinable()) worker_.join();
   if (transport_) transport_->Stop();
 }
@@ -84,6 +87,7 @@ void Sink::Stop() {
 void Sink::Run() {
   auto next_round = std::chrono::steady_clock::now();
   while (true) {
+    service::FeedWatchdog();  // a wedged worker stops feeding it
     const bool stopping = stopping_;
     std::vector<Inbound> batch = transport_->Next(
         kBatch, stopping ? std::chrono::milliseconds(0) : std::chrono::milliseconds(50));
