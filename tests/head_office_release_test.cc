@@ -630,6 +630,47 @@ TEST_CASE("a head-office settings release reaches the tills of the stores it nam
     CHECK(south.tills[0].journal->settings().version() == 2);
     CHECK(SoldLine(south, "SKU-1").tax_rate_bp() == 2500);
     CHECK(south.tills[0].journal->settings().currency() == "EUR");
+
+    // Signed by head office for store-1, but naming store-2 inside: storectl
+    // would not send it; the fog refuses it the same.
+    v1::HeadOfficeRelease r;
+    r.set_release_id(5);
+    r.set_kind(v1::RELEASE_SETTINGS);
+    r.mutable_target()->add_stores("store-1");
+    *r.mutable_settings() = sim::SimStoreSettings("store-2");
+    r.mutable_settings()->clear_version();
+    TestClient(chain.uri())
+        .Publish("sn/v1/chain/release/settings/store/store-1",
+                 head_office::Sign(r, crypto::SigningKey::Load(chain.key.path).value())
+                     .SerializeAsString(),
+                 true);
+    REQUIRE(WaitFor([&] { return Alerts(south).size() == 3; }, std::chrono::seconds(20)));
+    CHECK(Alerts(south)[2] ==
+          "settings not applied: store_id 'store-2' is not this store's ('store-1')");
+    CHECK(SettingsVersions(south) == 2);
+  }
+
+  SECTION("a tax code a release adds is one the store's catalog imports may use") {
+    const std::string deposit =
+        std::string(kHeader) + "SKU-3,4000000000035,Bottle,100,D,drinks,1,\n";
+    v1::FogRequest req;
+    req.mutable_catalog_import()->set_csv(deposit);
+    auto refused = south.fog->Ask(req);
+    REQUIRE(refused.ok());
+    CHECK_FALSE(refused->ok());
+    CHECK_THAT(refused->error(), Catch::EndsWith("line 2: unknown tax code 'D'"));
+    chain.ReleaseSettings(
+        3,
+        ReleaseFile({kA20, kA25}) +
+            "\n[store.tax.D]\nname = \"Deposit\"\nrates = [\"2000-01-01T00:00 10%\"]\n",
+        {"--stores", "store-1"});
+    REQUIRE(WaitTillSettings(south, 3));
+    ImportLocally(south, deposit);
+    REQUIRE(WaitTillVersion(south, 2));
+    v1::SaleLine bottle = SoldLine(south, "SKU-3");
+    CHECK(bottle.tax_rate_bp() == 1000);
+    CHECK(bottle.tax_name() == "Deposit");
+    CHECK(SoldLine(south, "SKU-1").tax_rate_bp() == 2500);
   }
 
   SECTION("an older settings release id is ignored, and a restart takes nothing twice") {
@@ -745,6 +786,28 @@ TEST_CASE(
         1);
   CHECK(ProvisionedVersion(store) == 2);
   CHECK(SoldLine(store, "SKU-1").tax_rate_bp() == 2500);
+}
+
+TEST_CASE(
+    "head-office settings releases past the per-minute limit wait and are not applied at once",
+    "[head-office][settings][integration]") {
+  Chain chain;
+  Store store(1, "store-1");
+  chain.StartStore(store, "\"south\"", "releases_per_minute = 1\n", /*fog_settings=*/true);
+  chain.ReleaseSettings(1, ReleaseFile({kA20, kA25}), {"--all"});
+  REQUIRE(WaitTillSettings(store, 2));
+  chain.ReleaseSettings(2, ReleaseFile({kA20, kA25, "2021-01-01T00:00 23%"}),
+                        {"--stores", "store-1"});
+  REQUIRE(WaitFor(
+      [&] {
+        return store.fog->Log().find(
+                   "head-office settings release 2 waits: 1 applied in the "
+                   "last minute (limit 1)") != std::string::npos;
+      },
+      std::chrono::seconds(20)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK(SettingsVersions(store) == 2);
+  CHECK(store.tills[0].journal->settings().version() == 2);
 }
 
 TEST_CASE(
