@@ -108,6 +108,19 @@ size_t Count(const std::string& text, const std::string& needle) {
   return n;
 }
 
+// Waits until the fog's log holds `text`.
+bool WaitForLog(Store& store, const std::string& text, std::chrono::seconds timeout) {
+  return WaitFor([&] { return store.fog->Log().find(text) != std::string::npos; }, timeout);
+}
+
+// Restarts the fog to die at `crash` (common/fault.h) once it gets there.
+void RestartToCrashAt(Store& store, const std::string& crash) {
+  REQUIRE(store.fog->Stop() == 0);
+  store.fog->crash_at = crash;
+  REQUIRE(store.fog->Start().ok());
+  REQUIRE(WaitFor([&] { return store.fog->GetStatus().ok(); }, std::chrono::seconds(20)));
+}
+
 std::unique_ptr<sql::Db> ReadOnly(const std::string& path) {
   sql::OpenOptions o;
   o.read_only = true;
@@ -308,21 +321,15 @@ TEST_CASE("head-office catalog releases reach the stores they name, and only tho
 
   SECTION("an older release id is ignored, and a restart takes nothing twice") {
     chain.Release(1, Csv(999, 999), {"--stores", "store-1,store-2"});
-    REQUIRE(WaitFor(
-        [&] {
-          return south.fog->Log().find(
-                     "ignored head-office catalog release 1: release 1 is "
-                     "applied already") != std::string::npos;
-        },
-        std::chrono::seconds(20)));
+    REQUIRE(WaitForLog(south,
+                       "ignored head-office catalog release 1: release 1 is "
+                       "applied already",
+                       std::chrono::seconds(20)));
     // store-2 applied release 2: release 1 is older there too.
-    REQUIRE(WaitFor(
-        [&] {
-          return north.fog->Log().find(
-                     "ignored head-office catalog release 1: release 2 is "
-                     "applied already") != std::string::npos;
-        },
-        std::chrono::seconds(20)));
+    REQUIRE(WaitForLog(north,
+                       "ignored head-office catalog release 1: release 2 is "
+                       "applied already",
+                       std::chrono::seconds(20)));
     CHECK(SoldPrice(south, "SKU-1") == 150);
     CHECK(SoldPrice(north, "SKU-1") == 100);
     // The retained releases come again after a restart: old, ignored.
@@ -363,10 +370,7 @@ TEST_CASE("a fog SIGKILLed just before or after it commits a release holds the v
   chain.StartStore(store, "\"south\"");
   ImportLocally(store, Csv(100, 200));
   REQUIRE(WaitTillVersion(store, 1));
-  REQUIRE(store.fog->Stop() == 0);
-  store.fog->crash_at = crash;
-  REQUIRE(store.fog->Start().ok());
-  REQUIRE(WaitFor([&] { return store.fog->GetStatus().ok(); }, std::chrono::seconds(20)));
+  RestartToCrashAt(store, crash);
 
   chain.Release(7, Csv(130, 200), {"--groups", "south"});
   CHECK(store.fog->Wait() == -SIGKILL);
@@ -394,13 +398,10 @@ TEST_CASE("head-office releases past the per-minute limit wait and are not appli
   chain.Release(1, Csv(110, 200), {"--all"});
   REQUIRE(WaitTillVersion(store, 1));
   chain.Release(2, Csv(120, 200), {"--stores", "store-1"});
-  REQUIRE(WaitFor(
-      [&] {
-        return store.fog->Log().find(
-                   "head-office catalog release 2 waits: 1 applied in the last "
-                   "minute (limit 1)") != std::string::npos;
-      },
-      std::chrono::seconds(20)));
+  REQUIRE(WaitForLog(store,
+                     "head-office catalog release 2 waits: 1 applied in the last "
+                     "minute (limit 1)",
+                     std::chrono::seconds(20)));
   std::this_thread::sleep_for(std::chrono::seconds(2));
   CHECK(Versions(store).size() == 1);
   CHECK(SoldPrice(store, "SKU-1") == 110);
@@ -471,13 +472,10 @@ TEST_CASE("on a NATS cluster over MQTT 3.1.1, a release reaches the store it nam
   // ignores it.
   REQUIRE(south.fog->Stop() == 0);
   REQUIRE(south.fog->Start().ok());
-  REQUIRE(WaitFor(
-      [&] {
-        return south.fog->Log().find(
-                   "ignored head-office catalog release 1: release 1 is "
-                   "applied already") != std::string::npos;
-      },
-      std::chrono::seconds(30)));
+  REQUIRE(WaitForLog(south,
+                     "ignored head-office catalog release 1: release 1 is "
+                     "applied already",
+                     std::chrono::seconds(30)));
   CHECK(Versions(south).size() == 2);
   CHECK(Alerts(south).empty());
 }
@@ -675,13 +673,10 @@ TEST_CASE("a head-office settings release reaches the tills of the stores it nam
 
   SECTION("an older settings release id is ignored, and a restart takes nothing twice") {
     chain.ReleaseSettings(1, ReleaseFile({kA20, "2020-01-01T00:00 30%"}), {"--stores", "store-1"});
-    REQUIRE(WaitFor(
-        [&] {
-          return south.fog->Log().find(
-                     "ignored head-office settings release 1: release 1 is "
-                     "applied already") != std::string::npos;
-        },
-        std::chrono::seconds(20)));
+    REQUIRE(WaitForLog(south,
+                       "ignored head-office settings release 1: release 1 is "
+                       "applied already",
+                       std::chrono::seconds(20)));
     CHECK(SettingsVersions(south) == 2);
     CHECK(SoldLine(south, "SKU-1").tax_rate_bp() == 2500);
     REQUIRE(south.fog->Stop() == 0);
@@ -765,10 +760,7 @@ TEST_CASE(
   chain.StartStore(store, "\"south\"", "", /*fog_settings=*/true);
   ImportLocally(store, Csv(1000, 200));
   REQUIRE(WaitTillVersion(store, 1));
-  REQUIRE(store.fog->Stop() == 0);
-  store.fog->crash_at = crash;
-  REQUIRE(store.fog->Start().ok());
-  REQUIRE(WaitFor([&] { return store.fog->GetStatus().ok(); }, std::chrono::seconds(20)));
+  RestartToCrashAt(store, crash);
 
   chain.ReleaseSettings(7, ReleaseFile({kA20, kA25}), {"--groups", "south"});
   CHECK(store.fog->Wait() == -SIGKILL);
@@ -798,13 +790,10 @@ TEST_CASE(
   REQUIRE(WaitTillSettings(store, 2));
   chain.ReleaseSettings(2, ReleaseFile({kA20, kA25, "2021-01-01T00:00 23%"}),
                         {"--stores", "store-1"});
-  REQUIRE(WaitFor(
-      [&] {
-        return store.fog->Log().find(
-                   "head-office settings release 2 waits: 1 applied in the "
-                   "last minute (limit 1)") != std::string::npos;
-      },
-      std::chrono::seconds(20)));
+  REQUIRE(WaitForLog(store,
+                     "head-office settings release 2 waits: 1 applied in the "
+                     "last minute (limit 1)",
+                     std::chrono::seconds(20)));
   std::this_thread::sleep_for(std::chrono::seconds(2));
   CHECK(SettingsVersions(store) == 2);
   CHECK(store.tills[0].journal->settings().version() == 2);
