@@ -865,3 +865,32 @@ TEST_CASE("settings::CheckNext: the same store, the same currency, tax entries o
         "tax C from 1970-01-01T00:00 was edited or removed; a rate change is a new entry with its "
         "effective time, never an edit");
 }
+
+TEST_CASE(
+    "a fog.db from before settings_fog_toml issues nothing at start, and then tracks fog.toml",
+    "[settings][integration]") {
+  Store store(1);
+  REQUIRE(store.fog->Start().ok());
+  REQUIRE(store.fog->Stop() == 0);
+  auto marker = [&] {
+    return ReadOnly(store.fog->db_path())
+        ->QueryInt("SELECT version FROM settings_fog_toml")
+        .value();
+  };
+  CHECK(marker() == 1);
+  REQUIRE(
+      sql::Db::Open(store.fog->db_path(), {}).value()->Exec("DROP TABLE settings_fog_toml").ok());
+
+  // The newest version is fog.toml's, the same terms: nothing is issued,
+  // the terms are remembered.
+  REQUIRE(store.fog->Start().ok());
+  CHECK(SettingsVersions(store) == 1);
+  CHECK(marker() == 1);
+  REQUIRE(store.fog->Stop() == 0);
+  store.fog->store_config = FogStoreTerms({kA20, "2019-01-01T00:00 22%"});
+  REQUIRE(store.fog->Start().ok());
+  CHECK(SettingsVersions(store) == 2);
+  CHECK(marker() == 2);
+  CHECK(SettingsLog(store) ==
+        std::vector<std::string>{FromFogToml(store, 1), FromFogToml(store, 2)});
+}
