@@ -263,6 +263,18 @@ Status CheckOnlyAdds(const v1::StoreSettings& before, const v1::StoreSettings& a
   return Status::Ok();
 }
 
+Status CheckNext(const v1::StoreSettings& before, const v1::StoreSettings& after) {
+  if (after.store_id() != before.store_id()) {
+    return Status::Invalid("store_id '" + after.store_id() + "' is not this store's ('" +
+                           before.store_id() + "')");
+  }
+  if (after.currency() != before.currency()) {
+    return Status::Invalid("currency " + after.currency() + " is not the store's " +
+                           before.currency() + "; a journal keeps one currency for life");
+  }
+  return CheckOnlyAdds(before, after);
+}
+
 v1::SignedSettings Sign(const v1::StoreSettings& s, const crypto::SigningKey& key) {
   v1::SignedSettings out;
   out.set_settings(s.SerializeAsString());

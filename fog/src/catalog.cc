@@ -21,8 +21,9 @@ constexpr uint64_t kDeltaMaxShare = 2;
 
 }  // namespace
 
-Catalog::Catalog(sql::Db& db, const Config& config, const Clock& clock, ActionJournal& actions)
-    : db_(db), config_(config), clock_(clock), actions_(actions) {}
+Catalog::Catalog(sql::Db& db, const Config& config, const Clock& clock, ActionJournal& actions,
+                 const SettingsIssuer& settings)
+    : db_(db), config_(config), clock_(clock), actions_(actions), settings_(settings) {}
 
 Status Catalog::Load() {
   SN_RETURN_IF_ERROR(db_.Exec(kCatalogSchema));
@@ -103,12 +104,12 @@ Result<v1::CatalogImportResponse> Catalog::Apply(
     }
   }
   SN_ASSIGN_OR_RETURN(char delimiter, catalog::DelimiterOf(request.delimiter()));
-  SN_ASSIGN_OR_RETURN(settings::Zone zone, settings::Zone::Find(config_.store.time_zone));
+  const v1::StoreSettings& terms = settings_.current();
   catalog::CsvOptions options;
   options.delimiter = delimiter;
-  options.currency = config_.store.currency;
-  options.zone = std::move(zone);
-  for (const v1::TaxRateEntry& e : config_.store.tax_rates) options.tax_codes.insert(e.code());
+  options.currency = terms.currency();
+  options.zone = settings_.calendar().zone();
+  for (const v1::TaxRateEntry& e : terms.tax_rates()) options.tax_codes.insert(e.code());
   catalog::ParsedCsv parsed = catalog::ParseCsv(request.csv(), options);
   v1::CatalogImportResponse out;
   std::map<std::string, std::vector<const catalog::Row*>> by_sku;

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "action_journal.h"
+#include "settings.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/mqtt.h"
@@ -73,8 +74,10 @@ CREATE TABLE IF NOT EXISTS catalog_barcodes(
 
 class Catalog {
  public:
-  // Imports are recorded in `actions`, in their transaction.
-  Catalog(sql::Db& db, const Config& config, const Clock& clock, ActionJournal& actions);
+  // Imports are recorded in `actions`, in their transaction, and checked
+  // against the store settings in force (currency, zone, tax codes).
+  Catalog(sql::Db& db, const Config& config, const Clock& clock, ActionJournal& actions,
+          const SettingsIssuer& settings);
   Status Load();
 
   // Validates and applies an import. `r.ok` false with the reason (and the
@@ -117,6 +120,7 @@ class Catalog {
   const Config& config_;
   const Clock& clock_;
   ActionJournal& actions_;
+  const SettingsIssuer& settings_;
   uint64_t version_ = 0;
   std::string content_hash_;
   uint64_t item_count_ = 0;

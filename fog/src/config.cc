@@ -88,6 +88,31 @@ Status ReadStoreTerms(ConfigReader& r, const std::string& path, StoreTerms* t) {
 
 }  // namespace
 
+v1::StoreSettings TermsDocument(const std::string& store_id, const StoreTerms& t) {
+  v1::StoreSettings s;
+  s.set_store_id(store_id);
+  s.set_name(t.name);
+  s.set_address(t.address);
+  s.set_tax_id(t.tax_id);
+  s.set_time_zone(t.time_zone);
+  s.set_day_start_minutes(t.day_start_minutes);
+  s.set_currency(t.currency);
+  s.set_currency_decimals(t.currency_decimals);
+  s.set_cash_rounding(t.cash_rounding);
+  s.set_locale(t.locale);
+  for (const v1::TaxRateEntry& e : t.tax_rates) *s.add_tax_rates() = e;
+  return s;
+}
+
+Result<v1::StoreSettings> LoadStoreTermsFile(const std::string& path) {
+  SN_ASSIGN_OR_RETURN(ConfigReader r, ConfigReader::Open(path));
+  const std::string store_id = r.String("store.id", "");
+  StoreTerms terms;
+  SN_RETURN_IF_ERROR(ReadStoreTerms(r, path, &terms));
+  SN_RETURN_IF_ERROR(r.Finish());
+  return TermsDocument(store_id, terms);
+}
+
 Result<Config> LoadConfig(const std::string& path) {
   SN_ASSIGN_OR_RETURN(ConfigReader r, ConfigReader::Open(path));
   Config c;

@@ -11,7 +11,7 @@
 //                 LedgerOutbox (forwarder.h)
 //   Catalog       the catalog master and its distribution (catalog.h)
 //   HeadOffice    head office's signed releases, applied to the catalog
-//                 (head_office.h)
+//                 and the store settings (head_office.h)
 //   SettingsIssuer  the store settings, issued to the tills (settings.h)
 //   Reports       reports from the read models and Zs (reports.h)
 //   Requests      fog/req and catalog fetches, across them (requests.h)
@@ -130,6 +130,8 @@ class Fog::Impl : public ConsoleBackend {
   // Journals were dropped while the ledger's Zs were recovered (forwarder.h,
   // invariant 6): every till is asked to resend once it is done.
   bool dropped_while_recovering = false;
+  // The settings version whose zone ingest books hours in.
+  uint64_t zoned_settings_version = 0;
 
   mutable std::mutex counters_mu;
   Fog::Counters counters;
@@ -199,9 +201,9 @@ Status Fog::Impl::Open(const Env& env) {
   forwarder = std::make_unique<Forwarder>(*db, config, clock, fog_key.public_key(), *closedown,
                                           connect_ledger);
   SN_RETURN_IF_ERROR(forwarder->Load());
-  catalog = std::make_unique<Catalog>(*db, config, clock, *actions);
+  catalog = std::make_unique<Catalog>(*db, config, clock, *actions, *settings);
   SN_RETURN_IF_ERROR(catalog->Load());
-  head_office = std::make_unique<HeadOffice>(*db, config, clock, *catalog);
+  head_office = std::make_unique<HeadOffice>(*db, config, clock, *catalog, *settings);
   SN_RETURN_IF_ERROR(head_office->Load());
   reports = std::make_unique<Reports>(*db, config.store_id, *closedown, *settings, *catalog, clock);
   requests =
@@ -388,6 +390,11 @@ void Fog::Impl::Run() {
     closedown->Poll();
     forwarder->Poll();
     head_office->Poll();
+    if (settings->current().version() != zoned_settings_version) {
+      // A settings release may have moved the store's zone: the hours follow.
+      zoned_settings_version = settings->current().version();
+      ingest->SetZone(settings->calendar().zone());
+    }
     ingest->CheckGaps();
     PublishOutgoing();
     if (batch.empty() && calls.empty()) {

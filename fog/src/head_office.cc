@@ -7,8 +7,9 @@
 
 namespace storenode::fog {
 
-HeadOffice::HeadOffice(sql::Db& db, const Config& config, const Clock& clock, Catalog& catalog)
-    : db_(db), config_(config), clock_(clock), catalog_(catalog) {}
+HeadOffice::HeadOffice(sql::Db& db, const Config& config, const Clock& clock, Catalog& catalog,
+                       SettingsIssuer& settings)
+    : db_(db), config_(config), clock_(clock), catalog_(catalog), settings_(settings) {}
 
 Status HeadOffice::Load() {
   SN_RETURN_IF_ERROR(db_.Exec(kHeadOfficeSchema));
@@ -68,12 +69,6 @@ void HeadOffice::OnRelease(const mqtt::Message& m) {
                " nor one of its groups");
     return;
   }
-  if (release->kind() != v1::RELEASE_CATALOG) {
-    Refuse(m.topic, id, m.payload,
-           "settings releases are not applied by this fog yet: the store's terms come from " +
-               config_.source);
-    return;
-  }
   auto last = LastApplied(release->kind());
   if (!last.ok()) {
     spdlog::error("head-office release {}: {}", id, last.status().ToString());
@@ -101,39 +96,69 @@ void HeadOffice::OnRelease(const mqtt::Message& m) {
   Apply(m.topic, *release, m.payload);
 }
 
+Status HeadOffice::Record(v1::ReleaseKind kind, uint64_t release_id, uint64_t version) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt ins,
+                      db_.Prepare("INSERT INTO head_office_releases(kind, release_id, "
+                                  "applied_us, version) VALUES(?,?,?,?)"));
+  ins.Bind(1, head_office::KindName(kind)).Bind(2, static_cast<int64_t>(release_id));
+  ins.Bind(3, clock_.NowMicros()).Bind(4, static_cast<int64_t>(version));
+  SN_RETURN_IF_ERROR(ins.Run());
+  // The catalog's crash point keeps its name from before settings releases.
+  CrashPoint(kind == v1::RELEASE_CATALOG ? "release-before-commit"
+                                         : "settings-release-before-commit");
+  return Status::Ok();
+}
+
 void HeadOffice::Apply(const std::string& topic, const v1::HeadOfficeRelease& release,
                        const std::string& payload) {
+  const bool applied = release.kind() == v1::RELEASE_CATALOG
+                           ? ApplyCatalog(topic, release, payload)
+                           : ApplySettings(topic, release, payload);
+  if (!applied) return;
+  CrashPoint(release.kind() == v1::RELEASE_CATALOG ? "release-after-commit"
+                                                   : "settings-release-after-commit");
+  applied_us_[release.kind()].push_back(clock_.NowMicros());
+}
+
+bool HeadOffice::ApplyCatalog(const std::string& topic, const v1::HeadOfficeRelease& release,
+                              const std::string& payload) {
   const uint64_t id = release.release_id();
   v1::CatalogImportRequest request = release.catalog();
   request.set_file_name("head-office release " + std::to_string(id) +
                         (request.file_name().empty() ? "" : " (" + request.file_name() + ")"));
   auto applied = catalog_.ApplyRelease(
-      request, head_office::kActor, "catalog-release", [&](uint64_t version) -> Status {
-        SN_ASSIGN_OR_RETURN(sql::Stmt ins,
-                            db_.Prepare("INSERT INTO head_office_releases(kind, release_id, "
-                                        "applied_us, version) VALUES(?,?,?,?)"));
-        ins.Bind(1, "catalog").Bind(2, static_cast<int64_t>(id)).Bind(3, clock_.NowMicros());
-        ins.Bind(4, static_cast<int64_t>(version));
-        SN_RETURN_IF_ERROR(ins.Run());
-        CrashPoint("release-before-commit");
-        return Status::Ok();
-      });
+      request, head_office::kActor, "catalog-release",
+      [&](uint64_t version) { return Record(v1::RELEASE_CATALOG, id, version); });
   if (!applied.ok()) {
     Refuse(topic, id, payload, "catalog not applied: " + applied.status().message());
-    return;
+    return false;
   }
   if (!applied->applied()) {
     const auto& e = applied->errors(0);
     Refuse(topic, id, payload,
            "catalog not applied: " + std::to_string(applied->errors_size()) +
                " bad row(s); first: line " + std::to_string(e.line()) + ": " + e.reason());
-    return;
+    return false;
   }
-  CrashPoint("release-after-commit");
-  applied_us_[release.kind()].push_back(clock_.NowMicros());
   if (auto manifest = catalog_.Manifest()) outgoing_.push_back(std::move(*manifest));
   spdlog::info("head-office catalog release {} applied as catalog version {} ({} items changed)",
                id, applied->version(), applied->items_changed());
+  return true;
+}
+
+bool HeadOffice::ApplySettings(const std::string& topic, const v1::HeadOfficeRelease& release,
+                               const std::string& payload) {
+  const uint64_t id = release.release_id();
+  auto version = settings_.IssueRelease(
+      release.settings(), id, [&](uint64_t v) { return Record(v1::RELEASE_SETTINGS, id, v); });
+  if (!version.ok()) {
+    Refuse(topic, id, payload, "settings not applied: " + version.status().message());
+    return false;
+  }
+  outgoing_.push_back(settings_.Retained());
+  spdlog::info("head-office settings release {} applied as store settings version {}", id,
+               *version);
+  return true;
 }
 
 void HeadOffice::Poll() {

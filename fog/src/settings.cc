@@ -4,43 +4,37 @@
 
 #include "storenode/common/fault.h"
 #include "storenode/common/files.h"
+#include "storenode/common/head_office.h"
 #include "storenode/common/money.h"
 #include "storenode/common/topics.h"
 
 namespace storenode::fog {
 namespace {
 
+// Invariant 2: one row, the fog.toml terms the fog last issued from.
+constexpr const char* kFogTomlSchema = R"sql(
+CREATE TABLE IF NOT EXISTS settings_fog_toml(
+  id INTEGER PRIMARY KEY CHECK(id = 1),
+  terms_sha256 BLOB NOT NULL,
+  version INTEGER NOT NULL);
+)sql";
+
 // Two documents say the same when they differ at most in version and time.
-bool SameTerms(v1::StoreSettings a, v1::StoreSettings b) {
-  for (v1::StoreSettings* s : {&a, &b}) {
-    s->clear_version();
-    s->clear_issued_us();
-  }
-  return a.SerializeAsString() == b.SerializeAsString();
+v1::StoreSettings Terms(v1::StoreSettings s) {
+  s.clear_version();
+  s.clear_issued_us();
+  return s;
+}
+bool SameTerms(const v1::StoreSettings& a, const v1::StoreSettings& b) {
+  return Terms(a).SerializeAsString() == Terms(b).SerializeAsString();
 }
 
 std::string Percent(int32_t bp) { return Money(bp).ToString(2) + "%"; }
 
 }  // namespace
 
-v1::StoreSettings SettingsIssuer::FromConfig() const {
-  const StoreTerms& t = config_.store;
-  v1::StoreSettings s;
-  s.set_store_id(config_.store_id);
-  s.set_name(t.name);
-  s.set_address(t.address);
-  s.set_tax_id(t.tax_id);
-  s.set_time_zone(t.time_zone);
-  s.set_day_start_minutes(t.day_start_minutes);
-  s.set_currency(t.currency);
-  s.set_currency_decimals(t.currency_decimals);
-  s.set_cash_rounding(t.cash_rounding);
-  s.set_locale(t.locale);
-  for (const v1::TaxRateEntry& e : t.tax_rates) *s.add_tax_rates() = e;
-  return s;
-}
-
 Status SettingsIssuer::Load() {
+  SN_RETURN_IF_ERROR(db_.Exec(kFogTomlSchema));
   SN_ASSIGN_OR_RETURN(sql::Stmt all,
                       db_.Prepare("SELECT version, doc FROM settings_versions ORDER BY version"));
   while (true) {
@@ -51,43 +45,95 @@ Status SettingsIssuer::Load() {
     SN_ASSIGN_OR_RETURN(issued.settings, settings::Open(issued.signed_bytes, &key_.public_key()));
     versions_[issued.settings.version()] = std::move(issued);
   }
-  v1::StoreSettings next = FromConfig();
-  if (versions_.empty() || !SameTerms(current(), next)) {
-    uint64_t version = versions_.empty() ? 1 : current().version() + 1;
-    next.set_version(version);
-    next.set_issued_us(clock_.NowMicros());
-    SN_RETURN_IF_ERROR(settings::Check(next));
-    if (!versions_.empty()) {
-      Status edit = settings::CheckOnlyAdds(current(), next);
-      // Both are the operator's to fix in fog.toml: exit 2, like a bad config.
-      if (!edit.ok()) return Status::Precondition(config_.source + ": [store]: " + edit.message());
-    }
-    Issued issued{next, settings::Sign(next, key_).SerializeAsString()};
-    if (issued.signed_bytes.size() > topics::kMaxSettingsBytes) {
-      return Status::Precondition(config_.source + ": [store]: the settings document would be " +
-                                  std::to_string(issued.signed_bytes.size()) +
-                                  " bytes, more than a till takes (" +
-                                  std::to_string(topics::kMaxSettingsBytes) + ")");
-    }
-    sql::Transaction txn(db_);
-    SN_RETURN_IF_ERROR(txn.begin_status());
-    SN_ASSIGN_OR_RETURN(sql::Stmt ins, db_.Prepare("INSERT INTO settings_versions(version, "
-                                                   "issued_us, doc) VALUES(?, ?, ?)"));
-    ins.Bind(1, static_cast<int64_t>(version)).Bind(2, next.issued_us());
-    ins.BindBlob(3, issued.signed_bytes);
-    SN_RETURN_IF_ERROR(ins.Run());
-    SN_RETURN_IF_ERROR(actions_.Append(
-        "fog.toml", "settings",
-        "store settings version " + std::to_string(version) + " from " + config_.source));
-    CrashPoint("settings-before-commit");
-    SN_RETURN_IF_ERROR(txn.Commit());
-    CrashPoint("settings-after-commit");
-    spdlog::info("store settings version {} issued from {}", version, config_.source);
-    versions_[version] = std::move(issued);
+  const v1::StoreSettings terms = TermsDocument(config_.store_id, config_.store);
+  const crypto::Hash hash = crypto::Sha256Of(terms.SerializeAsString());
+  const std::string digest(hash.begin(), hash.end());
+  bool changed = true;
+  {
+    SN_ASSIGN_OR_RETURN(sql::Stmt marker,
+                        db_.Prepare("SELECT terms_sha256 FROM settings_fog_toml WHERE id = 1"));
+    SN_ASSIGN_OR_RETURN(bool marked, marker.Step());
+    changed = !marked || marker.Blob(0) != digest;
   }
+  auto mark = [&](uint64_t version) -> Status {
+    SN_ASSIGN_OR_RETURN(sql::Stmt put,
+                        db_.Prepare("INSERT OR REPLACE INTO settings_fog_toml(id, terms_sha256, "
+                                    "version) VALUES(1, ?, ?)"));
+    put.BindBlob(1, digest).Bind(2, static_cast<int64_t>(version));
+    return put.Run();
+  };
+  if (versions_.empty() || (changed && !SameTerms(current(), terms))) {
+    auto issued = Issue(terms, "fog.toml", "settings", config_.source, [&](uint64_t version) {
+      SN_RETURN_IF_ERROR(mark(version));
+      CrashPoint("settings-before-commit");
+      return Status::Ok();
+    });
+    // The operator's to fix in fog.toml: exit 2, like a bad config.
+    if (!issued.ok() && issued.status().code() == Code::kInvalidArgument) {
+      return Status::Precondition(config_.source + ": [store]: " + issued.status().message());
+    }
+    SN_RETURN_IF_ERROR(issued.status());
+    CrashPoint("settings-after-commit");
+    spdlog::info("store settings version {} issued from {}", *issued, config_.source);
+  } else if (changed) {
+    // Already in force (made by head office, or a fog.db from before the
+    // marker): nothing to issue, only the terms to remember.
+    SN_RETURN_IF_ERROR(mark(current().version()));
+  }
+  return TakeNewest();
+}
+
+Status SettingsIssuer::TakeNewest() {
   SN_ASSIGN_OR_RETURN(calendar_, settings::Calendar::Of(current()));
   return files::WriteAtomic(config_.data_dir + "/settings.pb",
                             versions_.rbegin()->second.signed_bytes, 0644);
+}
+
+Result<uint64_t> SettingsIssuer::IssueRelease(
+    v1::StoreSettings terms, uint64_t release_id,
+    const std::function<Status(uint64_t version)>& in_transaction) {
+  const v1::StoreSettings& now = current();
+  if (terms.store_id().empty()) terms.set_store_id(now.store_id());
+  if (terms.name().empty()) terms.set_name(now.name());
+  if (terms.address().empty()) terms.set_address(now.address());
+  if (terms.tax_id().empty()) terms.set_tax_id(now.tax_id());
+  SN_ASSIGN_OR_RETURN(uint64_t version,
+                      Issue(std::move(terms), head_office::kActor, "settings-release",
+                            "head-office release " + std::to_string(release_id), in_transaction));
+  // Committed: a failure now is not a refusal. Load() does it again at start.
+  if (Status s = TakeNewest(); !s.ok()) {
+    spdlog::error("store settings version {}: {}", version, s.ToString());
+  }
+  return version;
+}
+
+Result<uint64_t> SettingsIssuer::Issue(
+    v1::StoreSettings next, const std::string& actor, const std::string& action,
+    const std::string& from, const std::function<Status(uint64_t version)>& in_transaction) {
+  const uint64_t version = versions_.empty() ? 1 : current().version() + 1;
+  next.set_version(version);
+  next.set_issued_us(clock_.NowMicros());
+  SN_RETURN_IF_ERROR(settings::Check(next));
+  if (!versions_.empty()) SN_RETURN_IF_ERROR(settings::CheckNext(current(), next));
+  Issued issued{next, settings::Sign(next, key_).SerializeAsString()};
+  if (issued.signed_bytes.size() > topics::kMaxSettingsBytes) {
+    return Status::Invalid(
+        "the settings document would be " + std::to_string(issued.signed_bytes.size()) +
+        " bytes, more than a till takes (" + std::to_string(topics::kMaxSettingsBytes) + ")");
+  }
+  sql::Transaction txn(db_);
+  SN_RETURN_IF_ERROR(txn.begin_status());
+  SN_ASSIGN_OR_RETURN(sql::Stmt ins, db_.Prepare("INSERT INTO settings_versions(version, "
+                                                 "issued_us, doc) VALUES(?, ?, ?)"));
+  ins.Bind(1, static_cast<int64_t>(version)).Bind(2, next.issued_us());
+  ins.BindBlob(3, issued.signed_bytes);
+  SN_RETURN_IF_ERROR(ins.Run());
+  SN_RETURN_IF_ERROR(actions_.Append(
+      actor, action, "store settings version " + std::to_string(version) + " from " + from));
+  SN_RETURN_IF_ERROR(in_transaction(version));
+  SN_RETURN_IF_ERROR(txn.Commit());
+  versions_[version] = std::move(issued);
+  return version;
 }
 
 mqtt::Message SettingsIssuer::Retained() const {

@@ -163,7 +163,9 @@ int ChainWatch(const ChainWatchArgs& a) {
 
 void AddChainCommands(CLI::App& app, int* exit_code) {
   CLI::App* chain = app.add_subcommand(
-      "chain", "head office: chain-wide reports and the day's close-downs, from the cloud ledger");
+      "chain",
+      "head office: chain-wide reports and the day's close-downs from the cloud ledger, and "
+      "catalog and settings releases to the stores");
   chain->require_subcommand(1);
 
   auto r = std::make_shared<ChainReportArgs>();

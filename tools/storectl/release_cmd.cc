@@ -1,8 +1,11 @@
 // storectl chain keygen|release: head office's side of its releases to the
-// stores (common/head_office.h, docs/FORMATS.md 10.6).
+// stores (common/head_office.h, docs/FORMATS.md 10.4 and 11.5).
 //
 //   storectl chain keygen --out FILE
 //   storectl chain release catalog FILE.csv --key FILE --id N
+//                          (--all | --groups g,h | --stores a,b)...
+//                          --broker URI [--protocol mqtt5|mqtt3.1.1]
+//   storectl chain release settings FILE.toml --key FILE --id N
 //                          (--all | --groups g,h | --stores a,b)...
 //                          --broker URI [--protocol mqtt5|mqtt3.1.1]
 //
@@ -10,8 +13,10 @@
 // prints its public key in hex, for each fog.toml's [head_office]
 // public_key. release signs the file as release N (ids must grow: a fog
 // ignores one not above the last it applied) and publishes it, retained at
-// QoS 1, on the topic of each target. Exit 2 for bad arguments or files, 1
-// when the broker does not take it.
+// QoS 1, on the topic of each target. A settings file is a [store] section
+// in fog.toml's syntax, read by the fog's own reader (fog::LoadStoreTermsFile);
+// its store.id, when given, must be the one store of --stores. Exit 2 for
+// bad arguments or files, 1 when the broker does not take it.
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -23,6 +28,7 @@
 #include "storenode/common/files.h"
 #include "storenode/common/head_office.h"
 #include "storenode/common/mqtt.h"
+#include "storenode/fog/fog.h"
 
 namespace storenode::storectl {
 namespace {
@@ -41,28 +47,25 @@ int Keygen(const std::string& out) {
   return kExitOk;
 }
 
-int ReleaseCatalog(const ReleaseArgs& a) {
+// Signs `r` (its id and targets from `a`) and publishes it on every topic
+// of its targets; `what` describes the payload on each line printed.
+int Publish(const ReleaseArgs& a, v1::HeadOfficeRelease r, const std::string& what) {
   if (!a.all && a.groups.empty() && a.stores.empty()) {
     return Fail(kExitUsage, "name the release's targets: --all, --groups or --stores");
   }
   auto key = crypto::SigningKey::Load(a.key);
   if (!key.ok()) return Fail(kExitUsage, key.status().message());
-  auto csv = files::Read(a.file);
-  if (!csv.ok()) return Fail(kExitUsage, csv.status().message());
-  v1::HeadOfficeRelease r;
   r.set_release_id(a.id);
-  r.set_kind(v1::RELEASE_CATALOG);
   r.set_created_us(SystemClock::Default()->NowMicros());
   r.mutable_target()->set_all(a.all);
   for (const std::string& g : a.groups) r.mutable_target()->add_groups(g);
   for (const std::string& s : a.stores) r.mutable_target()->add_stores(s);
-  r.mutable_catalog()->set_csv(*csv);
-  r.mutable_catalog()->set_file_name(std::filesystem::path(a.file).filename().string());
   const std::string bytes = head_office::Sign(r, *key).SerializeAsString();
-  if (bytes.size() > head_office::kMaxCatalogReleaseBytes) {
+  const size_t limit = r.kind() == v1::RELEASE_SETTINGS ? head_office::kMaxSettingsReleaseBytes
+                                                        : head_office::kMaxCatalogReleaseBytes;
+  if (bytes.size() > limit) {
     return Fail(kExitUsage, "the release would be " + std::to_string(bytes.size()) +
-                                " bytes, more than a fog takes (" +
-                                std::to_string(head_office::kMaxCatalogReleaseBytes) + ")");
+                                " bytes, more than a fog takes (" + std::to_string(limit) + ")");
   }
   mqtt::Options o;
   o.uri = a.broker;
@@ -84,11 +87,36 @@ int ReleaseCatalog(const ReleaseArgs& a) {
       client->Stop();
       return Fail(kExitFailed, topic + ": " + s.message());
     }
-    std::cout << "release " << a.id << " (catalog, " << csv->size() << " bytes of CSV) on " << topic
-              << "\n";
+    std::cout << "release " << a.id << " (" << what << ") on " << topic << "\n";
   }
   client->Stop();
   return kExitOk;
+}
+
+int ReleaseCatalog(const ReleaseArgs& a) {
+  auto csv = files::Read(a.file);
+  if (!csv.ok()) return Fail(kExitUsage, csv.status().message());
+  v1::HeadOfficeRelease r;
+  r.set_kind(v1::RELEASE_CATALOG);
+  r.mutable_catalog()->set_csv(*csv);
+  r.mutable_catalog()->set_file_name(std::filesystem::path(a.file).filename().string());
+  return Publish(a, std::move(r), "catalog, " + std::to_string(csv->size()) + " bytes of CSV");
+}
+
+int ReleaseSettings(const ReleaseArgs& a) {
+  auto terms = fog::LoadStoreTermsFile(a.file);
+  if (!terms.ok()) return Fail(kExitUsage, terms.status().message());
+  if (!terms->store_id().empty() &&
+      (a.all || !a.groups.empty() || a.stores != std::vector<std::string>{terms->store_id()})) {
+    return Fail(kExitUsage, a.file + ": store.id '" + terms->store_id() +
+                                "' names one store: release it with --stores " + terms->store_id() +
+                                " alone, or leave store.id out");
+  }
+  v1::HeadOfficeRelease r;
+  r.set_kind(v1::RELEASE_SETTINGS);
+  *r.mutable_settings() = *terms;
+  return Publish(a, std::move(r),
+                 "settings, " + std::to_string(terms->tax_rates_size()) + " tax entries");
 }
 
 }  // namespace
@@ -103,21 +131,29 @@ void AddChainReleaseCommands(CLI::App* chain, int* exit_code) {
   CLI::App* release = chain->add_subcommand(
       "release", "sign and publish a head-office release to the stores on the cloud broker");
   release->require_subcommand(1);
-  auto a = std::make_shared<ReleaseArgs>();
-  CLI::App* catalog = release->add_subcommand("catalog", "a catalog CSV, applied as an import");
-  catalog->add_option("file", a->file, "the catalog CSV (docs/FORMATS.md 10.1)")->required();
-  catalog->add_option("--key", a->key, "head office's key (storectl chain keygen)")->required();
-  catalog->add_option("--id", a->id, "the release id; must grow with every release")
-      ->required()
-      ->check(CLI::PositiveNumber);
-  catalog->add_flag("--all", a->all, "for every store");
-  catalog->add_option("--groups", a->groups, "for the stores in these groups")->delimiter(',');
-  catalog->add_option("--stores", a->stores, "for these stores")->delimiter(',');
-  catalog->add_option("--broker", a->broker, "the chain's cloud broker")->required();
-  catalog->add_option("--protocol", a->protocol, "mqtt5 (mosquitto) or mqtt3.1.1 (NATS)")
-      ->check(CLI::IsMember({"mqtt5", "mqtt3.1.1"}))
-      ->capture_default_str();
-  catalog->callback([a, exit_code] { *exit_code = ReleaseCatalog(*a); });
+  // One ReleaseArgs per subcommand: CLI11 parses only the one given.
+  auto add = [&](const char* kind, const char* about, const char* file_about,
+                 int (*run)(const ReleaseArgs&)) {
+    auto a = std::make_shared<ReleaseArgs>();
+    CLI::App* cmd = release->add_subcommand(kind, about);
+    cmd->add_option("file", a->file, file_about)->required();
+    cmd->add_option("--key", a->key, "head office's key (storectl chain keygen)")->required();
+    cmd->add_option("--id", a->id, "the release id; must grow with every release")
+        ->required()
+        ->check(CLI::PositiveNumber);
+    cmd->add_flag("--all", a->all, "for every store");
+    cmd->add_option("--groups", a->groups, "for the stores in these groups")->delimiter(',');
+    cmd->add_option("--stores", a->stores, "for these stores")->delimiter(',');
+    cmd->add_option("--broker", a->broker, "the chain's cloud broker")->required();
+    cmd->add_option("--protocol", a->protocol, "mqtt5 (mosquitto) or mqtt3.1.1 (NATS)")
+        ->check(CLI::IsMember({"mqtt5", "mqtt3.1.1"}))
+        ->capture_default_str();
+    cmd->callback([a, exit_code, run] { *exit_code = run(*a); });
+  };
+  add("catalog", "a catalog CSV, applied as an import", "the catalog CSV (docs/FORMATS.md 10.1)",
+      ReleaseCatalog);
+  add("settings", "the store settings, applied as the next settings version",
+      "a TOML file with a [store] section as in fog.toml (docs/FORMATS.md 11.5)", ReleaseSettings);
 }
 
 }  // namespace storenode::storectl

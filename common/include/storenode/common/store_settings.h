@@ -122,6 +122,11 @@ Status Check(const v1::StoreSettings& s);
 // in `after` unchanged. The reason names the first entry that was edited or
 // removed.
 Status CheckOnlyAdds(const v1::StoreSettings& before, const v1::StoreSettings& after);
+// What makes `after` a valid next version of `before`, whoever issues it
+// (fog.toml or head office): the same store, the same currency (a journal
+// keeps one currency for life), and CheckOnlyAdds. The reason names the
+// field or the entry.
+Status CheckNext(const v1::StoreSettings& before, const v1::StoreSettings& after);
 
 // The issuer signs the serialized document (schemas/settings.proto).
 v1::SignedSettings Sign(const v1::StoreSettings& s, const crypto::SigningKey& key);

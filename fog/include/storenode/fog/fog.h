@@ -126,6 +126,16 @@ struct Config {
 // Loads and checks a fog TOML config; the Status names file, key and reason.
 Result<Config> LoadConfig(const std::string& path);
 
+// The settings document that `terms` of `store_id` make, without version
+// or issue time: what the fog issues from fog.toml (fog/src/settings.h) and
+// what head office releases (`storectl chain release settings`).
+v1::StoreSettings TermsDocument(const std::string& store_id, const StoreTerms& terms);
+// The terms of a file holding only a [store] section in fog.toml's syntax,
+// read by LoadConfig's own [store] reader: a head-office settings release.
+// store.id is optional there ("": whichever store takes it); name, address
+// and tax_id left out keep the store's own (fog/src/head_office.h).
+Result<v1::StoreSettings> LoadStoreTermsFile(const std::string& path);
+
 // What the fog runs on, as LevelDB's Env: the seams tests replace. The
 // defaults are the real ones, resolved once in Open().
 struct Env {
