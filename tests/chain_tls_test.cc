@@ -8,9 +8,11 @@
 // ledger.
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 
 #include "harness/nats.h"
+#include "storenode/common/head_office.h"
 #include "storenode/common/ledger.h"
 #include "storenode/common/mqtt.h"
 #include "support/fog.h"
@@ -84,6 +86,15 @@ class StoreLink {
       if (m.topic == ledger::AnswerTopic(store) && a.ParseFromString(m.payload)) return a;
     }
     return std::nullopt;
+  }
+
+  std::vector<mqtt::Message> Received(const std::string& topic) {
+    std::lock_guard lock(mu_);
+    std::vector<mqtt::Message> out;
+    for (const mqtt::Message& m : received_) {
+      if (m.topic == topic) out.push_back(m);
+    }
+    return out;
   }
 
   size_t received_on(const std::string& topic) {
@@ -199,6 +210,56 @@ TEST_CASE("a TLS chain cloud maps certificates to users; a store may use only it
     CHECK(AnyLogHas(nats,
                     "Subscription Violation - User \"CN=store-1\", Subject "
                     "\"sn.v1.ledger.store-2.answer\""));
+  }
+
+  SECTION("only head office's certificate publishes releases; the stores receive them") {
+    const std::string topic = "sn/v1/chain/release/catalog/all";
+    StoreLink two(nats, pki, "store-2", {topic});
+    REQUIRE(WaitFor([&] { return two.connected(); }, 30s));
+    const std::string csv = dir + "/prices.csv";
+    {
+      std::ofstream f(csv);
+      f << "sku,barcodes,name,price,tax_code,department,active\nSKU-1,,Milk,119,A,dairy,1\n";
+    }
+    auto release = [&](const std::string& id, const std::string& cert) {
+      return RunTool(dir, "storectl",
+                     {"chain", "release", "catalog", csv, "--key", dir + "/ho.key", "--id", id,
+                      "--all", "--broker", nats.mqtt_uri(0), "--protocol", "mqtt3.1.1", "--tls-ca",
+                      pki + "/ca/ca.crt", "--tls-cert", cert + ".crt", "--tls-key", cert + ".key"});
+    };
+    REQUIRE(RunTool(dir, "storectl", {"chain", "keygen", "--out", dir + "/ho.key"}).code == 0);
+    // A store's certificate: NATS drops the publish (the PUBACK comes all
+    // the same), so no store ever sees it.
+    Ran forged = release("7", pki + "/stores/store-1");
+    INFO(forged.out << forged.err);
+    CHECK(WaitFor(
+        [&] {
+          return AnyLogHas(nats,
+                           "Publish Violation - User \"CN=store-1\", Subject "
+                           "\"sn.v1.chain.release.catalog.all\"");
+        },
+        10s));
+    Ran published = release("8", pki + "/head-office/head-office");
+    INFO(published.out << published.err);
+    REQUIRE(published.code == 0);
+    CHECK_THAT(published.out, Catch::Contains("release 8 (catalog, "));
+    REQUIRE(WaitFor([&] { return two.received_on(topic) > 0; }, 10s));
+    std::this_thread::sleep_for(500ms);
+    CHECK(two.received_on(topic) == 1);
+    auto got = two.Received(topic);
+    REQUIRE(got.size() == 1);
+    const crypto::PublicKey ho = crypto::SigningKey::Load(dir + "/ho.key").value().public_key();
+    auto opened = head_office::Open(got[0].payload, ho);
+    INFO(opened.status().ToString());
+    REQUIRE(opened.ok());
+    CHECK(opened->release_id() == 8);
+    // Without a certificate the release cannot even connect.
+    Ran anonymous = RunTool(
+        dir, "storectl",
+        {"chain", "release", "catalog", csv, "--key", dir + "/ho.key", "--id", "9", "--all",
+         "--broker", nats.mqtt_uri(0), "--protocol", "mqtt3.1.1", "--tls-ca", pki + "/ca/ca.crt"});
+    CHECK(anonymous.code == 1);
+    CHECK_THAT(anonymous.err, Catch::Contains("cannot reach the broker"));
   }
 
   SECTION("a client without a chain certificate, or a worker's over MQTT, is refused") {

@@ -1,6 +1,7 @@
 #include "support/fog.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -18,7 +19,9 @@ FogProcess::FogProcess(std::string dir, std::string store, std::string broker_ur
     : dir_(std::move(dir)),
       store_(std::move(store)),
       broker_uri_(std::move(broker_uri)),
-      expected_(std::move(expected_tills)) {}
+      expected_(std::move(expected_tills)) {
+  std::filesystem::create_directories(dir_);
+}
 
 Status FogProcess::Start() {
   std::ofstream out(config_path(), std::ios::trunc);
@@ -39,13 +42,15 @@ Status FogProcess::Start() {
       << roles_config << "\n[log]\nlevel = \"info\"\n"
       << extra_config << "\n";
   out.close();
-  if (!crash_at.empty()) setenv("STORENODE_CRASH_AT", crash_at.c_str(), 1);
+  if (!crash_at.empty()) env["STORENODE_CRASH_AT"] = crash_at;
+  for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
   auto p = Process::Spawn({std::string(SN_BIN_DIR) + "/storenode-fogd", "--config", config_path()},
                           log_path(), log_path());
-  unsetenv("STORENODE_CRASH_AT");
+  for (const auto& [name, value] : env) unsetenv(name.c_str());
+  env.clear();
   if (!p.ok()) return p.status();
   process_.emplace(std::move(*p));
-  if (!crash_at.empty()) {
+  if (!crash_at.empty() || !wait_ready) {
     crash_at.clear();
     return Status::Ok();
   }

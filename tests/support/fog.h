@@ -2,6 +2,7 @@
 // and data dir, that can be SIGKILLed and restarted.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,10 @@ class FogProcess {
   // Set STORENODE_CRASH_AT for the next Start() (see common/fault.h); the
   // fog then dies at that point, so Start() does not wait for it to answer.
   std::string crash_at;
+  // Environment for the next Start() only (NOTIFY_SOCKET, JOURNAL_STREAM...).
+  std::map<std::string, std::string> env;
+  // false: Start() returns once the process is spawned, without asking.
+  bool wait_ready = true;
 
  private:
   std::string dir_, store_, broker_uri_;

@@ -5,9 +5,8 @@
 //   storectl chain release catalog FILE.csv --key FILE --id N
 //                          (--all | --groups g,h | --stores a,b)...
 //                          --broker URI [--protocol mqtt5|mqtt3.1.1]
-//   storectl chain release settings FILE.toml --key FILE --id N
-//                          (--all | --groups g,h | --stores a,b)...
-//                          --broker URI [--protocol mqtt5|mqtt3.1.1]
+//                          [--tls-ca F --tls-cert F --tls-key F]
+//   storectl chain release settings FILE.toml ... (the same options)
 //
 // keygen writes a new Ed25519 key (0600, never over an existing file) and
 // prints its public key in hex, for each fog.toml's [head_office]
@@ -16,7 +15,10 @@
 // QoS 1, on the topic of each target. A settings file is a [store] section
 // in fog.toml's syntax, read by the fog's own reader (fog::LoadStoreTermsFile);
 // its store.id, when given, must be the one store of --stores. Exit 2 for
-// bad arguments or files, 1 when the broker does not take it.
+// bad arguments or files, 1 when the broker does not take it. On the
+// chain's TLS cluster (ssl://) head office connects with its certificate
+// from `storectl provision chain` (head-office/head-office.crt), the only
+// user allowed to publish releases (DEPLOY.md 10).
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -35,6 +37,7 @@ namespace {
 
 struct ReleaseArgs {
   std::string file, key, broker, protocol = "mqtt5";
+  std::string tls_ca, tls_cert, tls_key;
   uint64_t id = 0;
   bool all = false;
   std::vector<std::string> groups, stores;
@@ -52,6 +55,12 @@ int Keygen(const std::string& out) {
 int Publish(const ReleaseArgs& a, v1::HeadOfficeRelease r, const std::string& what) {
   if (!a.all && a.groups.empty() && a.stores.empty()) {
     return Fail(kExitUsage, "name the release's targets: --all, --groups or --stores");
+  }
+  if (a.broker.starts_with("ssl://") && a.tls_ca.empty()) {
+    return Fail(kExitUsage, "ssl:// needs --tls-ca (the chain CA)");
+  }
+  if (a.tls_cert.empty() != a.tls_key.empty()) {
+    return Fail(kExitUsage, "give --tls-cert and --tls-key together");
   }
   auto key = crypto::SigningKey::Load(a.key);
   if (!key.ok()) return Fail(kExitUsage, key.status().message());
@@ -71,6 +80,9 @@ int Publish(const ReleaseArgs& a, v1::HeadOfficeRelease r, const std::string& wh
   o.uri = a.broker;
   o.protocol = a.protocol == "mqtt3.1.1" ? mqtt::Protocol::kV3_1_1 : mqtt::Protocol::kV5;
   o.client_id = mqtt::NewClientId("storectl-release");
+  o.ca_file = a.tls_ca;
+  o.cert_file = a.tls_cert;
+  o.key_file = a.tls_key;
   std::unique_ptr<mqtt::Transport> client = mqtt::PahoConnector()(o);
   client->Start();
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -148,6 +160,11 @@ void AddChainReleaseCommands(CLI::App* chain, int* exit_code) {
     cmd->add_option("--protocol", a->protocol, "mqtt5 (mosquitto) or mqtt3.1.1 (NATS)")
         ->check(CLI::IsMember({"mqtt5", "mqtt3.1.1"}))
         ->capture_default_str();
+    cmd->add_option("--tls-ca", a->tls_ca, "the chain CA, for an ssl:// broker")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--tls-cert", a->tls_cert, "head office's client certificate")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--tls-key", a->tls_key, "its private key")->check(CLI::ExistingFile);
     cmd->callback([a, exit_code, run] { *exit_code = run(*a); });
   };
   add("catalog", "a catalog CSV, applied as an import", "the catalog CSV (docs/FORMATS.md 10.1)",
