@@ -351,7 +351,7 @@ TEST_CASE("the broker configs limit messages to the fog's default max_message_by
   CHECK_THAT(ReadFile(dir + "/p/mosquitto/store-broker.conf"), Catch::Contains(line));
   CHECK_THAT(ReadFile(std::string(SN_SOURCE_DIR) + "/firmware-configs/mosquitto/dev-broker.conf"),
              Catch::Contains(line));
-  CHECK_THAT(ReadFile(std::string(SN_SOURCE_DIR) + "/tools/demo"), Catch::Contains(line));
+  CHECK_THAT(ReadFile(std::string(SN_SOURCE_DIR) + "/tools/demo_lib.sh"), Catch::Contains(line));
   // The fog's default is that limit.
   const std::string path = WriteFogConfig(dir, dir + "/data");
   auto config = fog::LoadConfig(path);

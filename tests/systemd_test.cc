@@ -78,7 +78,7 @@ size_t CountWith(const std::vector<std::string>& messages, const std::string& wh
 
 }  // namespace
 
-TEST_CASE("--check-config answers 0 or 2 with one line, and starts nothing", "[systemd]") {
+TEST_CASE("the daemons check a config with one line, exit 0 or 2, and start nothing", "[systemd]") {
   const std::string dir = MakeTempDir("checkcfg");
   Broker broker(dir);
   REQUIRE(broker.Start().ok());
