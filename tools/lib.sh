@@ -5,11 +5,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${STORENODE_BUILD_DIR:-$ROOT/build}"
 
+# What building and running storenode needs (tools/demo, tools/bench), and
+# what only the test suite needs on top (tools/test: the console's browser
+# tests).
 PACKAGES=(g++ cmake ninja-build pkg-config libsqlite3-dev sqlite3 libpaho-mqttpp-dev
   libpaho-mqtt-dev mosquitto mosquitto-clients libprotobuf-dev protobuf-compiler libfmt-dev
   catch2 libssl-dev openssl libsodium-dev libtomlplusplus-dev libspdlog-dev libcli11-dev libcpp-httplib-dev libhowardhinnant-date-dev tzdata
-  nats-server libnats-dev postgresql-15 libpq-dev libsystemd-dev
-  chromium nodejs npm)
+  nats-server libnats-dev postgresql-15 libpq-dev libsystemd-dev)
+TEST_PACKAGES=(chromium nodejs npm)
 
 # Packages that may come from elsewhere than Debian count as installed when
 # their command is on PATH: NodeSource's nodejs ships npm, and Debian's npm
@@ -21,9 +24,11 @@ present() {
   [ -n "${PACKAGE_COMMANDS[$1]:-}" ] && command -v "${PACKAGE_COMMANDS[$1]}" >/dev/null 2>&1
 }
 
+# install_missing [--tests]: the packages, with --tests the test suite's too.
 install_missing() {
-  local missing=()
-  for p in "${PACKAGES[@]}"; do
+  local missing=() wanted=("${PACKAGES[@]}")
+  [ "${1:-}" = --tests ] && wanted+=("${TEST_PACKAGES[@]}")
+  for p in "${wanted[@]}"; do
     present "$p" || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -33,7 +38,7 @@ install_missing() {
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
   fi
-  install_e2e
+  [ "${1:-}" = --tests ] && install_e2e
   # The store broker is started by the tests and the demo themselves; the
   # Debian service would hold port 1883 for nothing.
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
@@ -55,6 +60,7 @@ install_e2e() {
 # Extra cmake arguments (tools/test --sanitize sets the sanitizers); ccache
 # is used when it is installed.
 BUILD_ARGS=()
+# build [TARGET...]: everything, or only the named targets (and what they need).
 build() {
   local launcher=()
   if command -v ccache >/dev/null 2>&1; then
@@ -62,5 +68,7 @@ build() {
   fi
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTORENODE_WERROR=ON \
     "${launcher[@]}" "${BUILD_ARGS[@]}" >/dev/null
-  cmake --build "$BUILD" --parallel "$(nproc)"
+  local targets=()
+  for t in "$@"; do targets+=(--target "$t"); done
+  cmake --build "$BUILD" --parallel "$(nproc)" "${targets[@]}"
 }
