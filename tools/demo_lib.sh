@@ -4,7 +4,15 @@
 # (port 0 does not work for mosquitto, and a port can be taken between the
 # pick and the bind) and exits the demo with one line when it cannot.
 
-section() { printf '\n=== %s ===\n\n' "$*"; }
+STEP=0
+# step NAME TEXT: one numbered line; more lines of the step with `more`.
+step() { STEP=$((STEP + 1)); printf '%2d %-12s %s\n' "$STEP" "$1" "$2"; }
+more() { printf '   %-12s %s\n' "" "$*"; }
+# csv FILE SECTION KEY: the value of a section,key,value report row.
+csv() { awk -F, -v s="$2" -v k="$3" '$1 == s && $2 == k {print $3}' "$1"; }
+# tax FILE: the sum of the tax of every rate.
+tax() { awk -F, '$1 ~ /^tax:/ && $2 == "tax" {t += $3} END {printf "%.2f", t}' "$1"; }
+
 
 WORK="$(mktemp -d /tmp/storenode-demo.XXXXXX)"
 PIDS=()
