@@ -299,12 +299,10 @@ Result<std::vector<JetStream::Msg>> JetStream::Fetch(int max, std::chrono::milli
 
 Status JetStream::Ack(Msg& m) {
   if (m.msg_ == nullptr) return Status::Invalid("jetstream: ack of an empty message");
-  jsOptions api = impl_->ApiOptions();
-  jsErrCode jerr = jsErrCode(0);
-  natsStatus s = natsMsg_AckSync(m.msg_, &api, &jerr);
+  natsStatus s = natsMsg_Ack(m.msg_, nullptr);
   if (s != NATS_OK) {
     return Status::Unavailable(
-        Describe("jetstream: ack of stream seq " + std::to_string(m.stream_seq()), s, jerr));
+        Describe("jetstream: ack of stream seq " + std::to_string(m.stream_seq()), s));
   }
   return Status::Ok();
 }

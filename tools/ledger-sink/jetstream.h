@@ -8,7 +8,10 @@
 // it (at least once). Duplicates are normal, not errors: a redelivery after
 // ack_wait, an ack lost to a leader change, a fog's resend. The ledger
 // stores idempotently, keyed by (store, Z number, part), so a worker acks
-// only after its transaction committed (Ack waits for the server).
+// only after its transaction committed. An Ack is not confirmed by the
+// server (natsMsg_Ack, one publish; AckSync would be a round trip per
+// message): one lost with a connection or a leader change is a redelivery
+// after ack_wait, which the idempotent store absorbs like any duplicate.
 //
 // What the cluster does not promise, and callers must live with:
 //  1. Fogs publish over MQTT. nats-server 2.9 sends the PUBACK of a QoS 1
@@ -104,8 +107,9 @@ class JetStream {
   // errors (no leader during a node's death, timeouts) are returned as Status::Unavailable with
   // the reason, never a crash.
   Result<std::vector<Msg>> Fetch(int max, std::chrono::milliseconds wait);
-  // natsMsg_AckSync: returns only once the server confirmed. Unavailable when it did not (the
-  // message comes again after ack_wait).
+  // natsMsg_Ack: queued on the connection and sent by libnats's flusher or the next Flush, not
+  // confirmed. Unavailable when it cannot be queued (the connection is closed: the message comes
+  // again after ack_wait).
   Status Ack(Msg& m);
   // Asks for redelivery after `delay`.
   Status Nak(Msg& m, std::chrono::milliseconds delay);

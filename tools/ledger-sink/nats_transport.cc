@@ -53,21 +53,28 @@ class Nats final : public Transport {
       Inbound in;
       in.topic = Swap(held->subject(), '.', '/');
       in.payload = std::string(held->data());
-      JetStream* js = js_.get();
-      in.ack = [js, held] { return js->Ack(*held); };
-      in.nak = [js, held] { return js->Nak(*held, std::chrono::milliseconds(1000)); };
+      in.ack = [this, held] {
+        unflushed_ = true;
+        return js_->Ack(*held);
+      };
+      in.nak = [this, held] {
+        unflushed_ = true;
+        return js_->Nak(*held, std::chrono::milliseconds(1000));
+      };
       out.push_back(std::move(in));
     }
     return out;
   }
 
+  // The batch's answers, and with them its acks, go out in one flush.
   void Publish(std::vector<Outbound> answers) override {
-    if (answers.empty()) return;
+    if (answers.empty() && !unflushed_) return;
     for (const Outbound& a : answers) {
       if (Status s = js_->Publish(Swap(a.topic, '/', '.'), a.payload); !s.ok()) {
         spdlog::warn("answer on {} not sent (the fog resends): {}", a.topic, s.ToString());
       }
     }
+    unflushed_ = false;
     (void)js_->Flush(std::chrono::milliseconds(1000));
   }
 
@@ -82,6 +89,7 @@ class Nats final : public Transport {
   const NatsLink link_;
   std::unique_ptr<JetStream> js_;
   std::chrono::steady_clock::time_point last_warn_{};
+  bool unflushed_ = false;  // acks queued since the last flush (worker thread)
 };
 
 }  // namespace
