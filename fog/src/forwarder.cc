@@ -27,9 +27,9 @@ Forwarder::Forwarder(sql::Db& db, const Config& config, const Clock& clock,
       clock_(clock),
       fog_key_(fog_key),
       connect_(std::move(connect)),
-      backoff_(config.ledger.retry_min_ms, config.ledger.retry_max_ms,
-               std::hash<std::string>()(config.store_id) ^
-                   static_cast<uint64_t>(clock.NowMicros())) {}
+      backoff_(
+          config.ledger.retry_min_ms, config.ledger.retry_max_ms,
+          std::hash<std::string>()(config.store_id) ^ static_cast<uint64_t>(clock.NowMicros())) {}
 
 Status Forwarder::Load() {
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare("SELECT ledger_public_key, key_source, "
@@ -129,9 +129,7 @@ bool Forwarder::IsAnswer(const mqtt::Message& m) const {
   return m.topic == ledger::AnswerTopic(config_.store_id);
 }
 
-void Forwarder::Backoff() {
-  next_try_us_ = clock_.NowMicros() + backoff_.NextMs() * 1000;
-}
+void Forwarder::Backoff() { next_try_us_ = clock_.NowMicros() + backoff_.NextMs() * 1000; }
 
 void Forwarder::Poll() {
   if (!client_ || !client_->connected()) return;

@@ -304,7 +304,8 @@ void StoresProcess::Issue(Store& s, int64_t now_ns) {
   s.sent_once = false;
   s.next_send = Clock::now();
   if (!s.backoff) {
-    s.backoff.emplace(config_.resend_ms, ledger::kRetryMaxMs, std::hash<std::string>()(s.fog.store));
+    s.backoff.emplace(config_.resend_ms, ledger::kRetryMaxMs,
+                      std::hash<std::string>()(s.fog.store));
   }
   s.backoff->Reset();
   std::lock_guard lock(samples_mu_);

@@ -35,7 +35,10 @@
 //
 // Thread contract: Fetch from one thread at a time; Ack, Nak, Publish,
 // JsPublish and Flush from any thread, also while a Fetch runs. A Msg
-// belongs to the thread that holds it.
+// belongs to the thread that holds it and must go before its JetStream (it
+// acks through the JetStream's subscription). The last JetStream of a
+// process to be destroyed closes libnats and waits for its threads
+// (nats_CloseAndWait), so that none runs into the process's exit.
 #pragma once
 
 #include <chrono>

@@ -78,7 +78,12 @@ class Nats final : public Transport {
     (void)js_->Flush(std::chrono::milliseconds(1000));
   }
 
-  void Stop() override { js_.reset(); }
+  // After the worker's last batch (Sink::Stop): its acks go out before the
+  // connection closes (one lost is a redelivery, nothing worse).
+  void Stop() override {
+    if (js_ && unflushed_) (void)js_->Flush(std::chrono::milliseconds(1000));
+    js_.reset();
+  }
   std::string name() const override {
     std::string s = "NATS";
     for (const std::string& server : link_.servers) s += " " + server;

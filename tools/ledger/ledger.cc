@@ -325,8 +325,7 @@ Result<std::vector<v1::LedgerAnswer>> Ledger::Accept(std::vector<LedgerRequestIn
   }
   if (stored + receipts.size() > 0) {
     spdlog::info("stored {} Zs; {} resends of Zs already stored, {} of leaves answered again",
-                 stored,
-                 static_cast<size_t>(std::count(later.begin(), later.end(), true)) - stored,
+                 stored, static_cast<size_t>(std::count(later.begin(), later.end(), true)) - stored,
                  receipts.size());
   }
   std::optional<TreeState> state;
@@ -426,12 +425,13 @@ Result<size_t> Ledger::Impl::StoreBatch(std::vector<Item>& items,
   // The stores' rows, locked in store order (invariant 4), in one statement.
   std::map<std::string, StoreRow> rows;
   SN_RETURN_IF_ERROR(db->RunOnce(
-      "SELECT store_id, fog_public_key, last_z_number, last_z_hash FROM stores WHERE store_id IN (" +
+      "SELECT store_id, fog_public_key, last_z_number, last_z_hash FROM stores WHERE store_id IN "
+      "(" +
           Placeholders(stores.size(), 1) + ") ORDER BY store_id" + db->lock_suffix(),
       stores, [&](const SqlRow& r) {
         auto k = KeyFromBytes(r.Str(1));
-        rows[r.Str(0)] = StoreRow{k.ok() ? *k : crypto::PublicKey{},
-                                  static_cast<uint64_t>(r.Int(2)), r.Str(3)};
+        rows[r.Str(0)] =
+            StoreRow{k.ok() ? *k : crypto::PublicKey{}, static_cast<uint64_t>(r.Int(2)), r.Str(3)};
       }));
 
   // What the log already holds of the Zs numbered at or below their store's
