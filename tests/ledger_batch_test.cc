@@ -8,11 +8,13 @@
 #include <catch2/catch.hpp>
 #include <map>
 #include <optional>
+#include <set>
 #include <tuple>
 
 #include "ledger/chain_models.h"
 #include "ledger/ledger.h"
 #include "ledger/sql_conn.h"
+#include "storenode/common/ledger.h"
 #include "support/harness.h"
 #include "support/harness/postgres.h"
 #include "support/ledger_zs.h"
@@ -180,4 +182,28 @@ TEST_CASE("RunRows puts the rows of one key into separate statements, in their o
   CHECK(got == Rows{{"a", {7, "a3"}}, {"b", {10, "b1"}}});
   CHECK(ledger::Placeholders(2, 3) == "(?, ?, ?), (?, ?, ?)");
   CHECK(ledger::Placeholders(3, 1) == "?, ?, ?");
+}
+
+TEST_CASE("a fog's resend waits double from retry_min_ms to retry_max_ms, each up to half longer",
+          "[ledger][forwarder]") {
+  ledger::ResendBackoff backoff(1000, 8000, 42);
+  const int64_t bases[] = {1000, 2000, 4000, 8000, 8000};
+  for (int64_t base : bases) {
+    const int64_t wait = backoff.NextMs();
+    CHECK(wait >= base);
+    CHECK(wait < base + base / 2);
+  }
+  backoff.Reset();
+  const int64_t again = backoff.NextMs();
+  CHECK(again >= 1000);
+  CHECK(again < 1500);
+  // Fogs that closed together spread their first resends over [min, 1.5 min).
+  std::set<int64_t> firsts;
+  for (uint64_t seed = 0; seed < 100; ++seed)
+    firsts.insert(ledger::ResendBackoff(5000, 300000, seed).NextMs());
+  CHECK(firsts.size() > 90);
+  CHECK(*firsts.begin() >= 5000);
+  CHECK(*firsts.rbegin() < 7500);
+  CHECK(ledger::kRetryMinMs == 5000);
+  CHECK(ledger::kRetryMaxMs == 300000);
 }
