@@ -45,9 +45,11 @@ bool Transient(natsStatus s, jsErrCode jerr) {
 
 // libnats starts threads of its own (timers, garbage collector, async
 // callbacks) with its first object and keeps them until nats_Close. A
-// process that exits while they run races libnats's exit-time cleanup and
-// the freeing of the last connection's messages against them: ledger-sink
-// died of SIGSEGV now and then on SIGTERM after a heavy run. So every
+// process that exits while they run races libnats's exit-time cleanup
+// against them: ledger-sink died now and then on SIGTERM after a heavy run
+// with a SIGSEGV in pthread_mutex_trylock on a thread's stack (the kernel's
+// log; libnats's natsMutex_Lock spins on trylock), a libnats thread taking a
+// lock that exit had already freed. So every
 // JetStream counts itself here, and the last one to go closes the library
 // and waits for its threads; the next Connect opens it again.
 std::mutex g_lib_mu;
