@@ -49,6 +49,17 @@
 //     SELECT and one DELETE and builds the receipts from what it wrote. The
 //     answers are those of the same submits one at a time
 //     (tests/ledger_batch_test.cc).
+//  9. A store's first Z. A store without a row in `stores` has no row to
+//     lock, and two workers could both find it new: the second's INSERT
+//     into pending no longer conflicts once the sequencer moved the first's
+//     row to leaves, and Z 1 would be stored twice. So on PostgreSQL Accept
+//     takes a transaction-scoped advisory lock (6962, hashtext(store_id))
+//     for each store it found without a row, in key order, and reads those
+//     rows again: the second worker then sees the first's commit and answers
+//     a duplicate. (SQLite has one writer.) A wait in a circle with another
+//     worker's row locks, possible only while a third one creates the same
+//     store, is a deadlock PostgreSQL ends (40P01, "try again"): that batch
+//     is delivered again.
 #include "ledger/ledger.h"
 
 #include <spdlog/spdlog.h>
@@ -435,15 +446,36 @@ Result<size_t> Ledger::Impl::StoreBatch(std::vector<Item>& items,
 
   // The stores' rows, locked in store order (invariant 4), in one statement.
   std::map<std::string, StoreRow> rows;
-  SN_RETURN_IF_ERROR(db->RunOnce(
-      "SELECT store_id, fog_public_key, last_z_number, last_z_hash FROM stores WHERE store_id IN "
-      "(" +
-          Placeholders(stores.size(), 1) + ") ORDER BY store_id" + db->lock_suffix(),
-      stores, [&](const SqlRow& r) {
-        auto k = KeyFromBytes(r.Str(1));
-        rows[r.Str(0)] =
-            StoreRow{k.ok() ? *k : crypto::PublicKey{}, static_cast<uint64_t>(r.Int(2)), r.Str(3)};
-      }));
+  auto read_rows = [&](const std::vector<SqlValue>& names) {
+    return db->RunOnce(
+        "SELECT store_id, fog_public_key, last_z_number, last_z_hash FROM stores WHERE store_id "
+        "IN (" +
+            Placeholders(names.size(), 1) + ") ORDER BY store_id" + db->lock_suffix(),
+        names, [&](const SqlRow& r) {
+          auto k = KeyFromBytes(r.Str(1));
+          rows[r.Str(0)] = StoreRow{k.ok() ? *k : crypto::PublicKey{},
+                                    static_cast<uint64_t>(r.Int(2)), r.Str(3)};
+        });
+  };
+  SN_RETURN_IF_ERROR(read_rows(stores));
+  // A store without a row yet has no row to lock (invariant 9).
+  if (db->dialect() == SqlDialect::kPostgres) {
+    std::vector<SqlValue> unlocked;
+    for (const SqlValue& v : stores) {
+      if (!rows.contains(std::get<std::string>(v))) unlocked.push_back(v);
+    }
+    if (!unlocked.empty()) {
+      std::string values;
+      for (size_t k = 0; k < unlocked.size(); ++k) values += k ? ", (?)" : "(?)";
+      // Taken in key order (OFFSET 0 keeps the sort below the locks), so
+      // two workers never wait for each other in a circle.
+      SN_RETURN_IF_ERROR(db->RunOnce(
+          "SELECT pg_advisory_xact_lock(6962, k) FROM (SELECT hashtext(s) AS k FROM (VALUES " +
+              values + ") AS v(s) ORDER BY k OFFSET 0) AS t",
+          unlocked));
+      SN_RETURN_IF_ERROR(read_rows(unlocked));
+    }
+  }
 
   // What the log already holds of the Zs numbered at or below their store's
   // last: one statement, one snapshot (the sequencer moves rows from pending
