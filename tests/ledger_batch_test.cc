@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "ledger/chain_models.h"
@@ -155,6 +156,64 @@ TEST_CASE("a ledger batch answers as its submits one by one would, on PostgreSQL
   INFO(s.ToString());
   REQUIRE(s.ok());
   BatchesAnswerAsOneByOne(pg.conninfo());
+}
+
+// Invariant 9 of ledger.cc. Worker A is held (by a lock on pending) after it
+// found store-x new and before its INSERT; worker B then finds store-x new
+// too, before A commits. B must wait for A and answer the resend as stored,
+// not store Z 1 a second time (nor fail on A's row).
+TEST_CASE("two workers that both find a store new store its first Z once", "[ledger][chain][pg]") {
+  harness::PgCluster pg(MakeTempDir("pg"));
+  const Status started = pg.Start();
+  INFO(started.ToString());
+  REQUIRE(started.ok());
+  const crypto::SigningKey key = crypto::SigningKey::Generate();
+  ledger::LedgerOptions o;
+  o.ledger_id = "batch-test";
+  auto a = ledger::Ledger::Open(pg.conninfo(), key, o);
+  auto b = ledger::Ledger::Open(pg.conninfo(), key, o);
+  auto holder = ledger::OpenPostgres(pg.conninfo());
+  auto watch = ledger::OpenPostgres(pg.conninfo());
+  REQUIRE((a.ok() && b.ok() && holder.ok() && watch.ok()));
+  // Lock requests waiting: A's for pending, then B's as well (on store-x's
+  // advisory lock, or without invariant 9 on pending too).
+  auto waiting = [&] {
+    return (*watch)->QueryInt("SELECT COUNT(*) FROM pg_locks WHERE NOT granted", {}).value_or(-1);
+  };
+  FakeFog x("store-x");
+  const v1::SignedZ z1 = x.Next(100);
+
+  REQUIRE((*holder)->Begin().ok());
+  REQUIRE((*holder)->Script("LOCK TABLE pending IN SHARE MODE").ok());
+  std::optional<Result<std::vector<v1::LedgerAnswer>>> first, second;
+  std::thread worker_a([&] { first = (*a)->Accept({In("store-x", z1, 1)}); });
+  REQUIRE(WaitFor([&] { return waiting() == 1; }, std::chrono::seconds(20)));
+  std::thread worker_b([&] { second = (*b)->Accept({In("store-x", z1, 2)}); });
+  REQUIRE(WaitFor([&] { return waiting() == 2; }, std::chrono::seconds(20)));
+  REQUIRE((*holder)->Commit().ok());
+  worker_a.join();
+  worker_b.join();
+  INFO((first->ok() ? "" : first->status().ToString()) +
+       (second->ok() ? "" : second->status().ToString()));
+  REQUIRE((first->ok() && second->ok()));
+  CHECK((*first)->empty());
+  CHECK((*second)->empty());
+
+  auto leaves = (*a)->Integrate();
+  REQUIRE(leaves.ok());
+  REQUIRE(leaves->size() == 1);
+  CheckLeaf(leaves->at(0), "store-x", 1, 1, 0, z1, key.public_key());
+  auto audit = ledger::VerifyLedgerDb(pg.conninfo());
+  INFO(audit.status().ToString());
+  REQUIRE(audit.ok());
+  CHECK(audit->records() == 1);
+  CHECK(audit->stored() == 0);
+  auto report = ledger::QueryChainReport(
+      {.from_day = "2026-11-01", .to_day = "2026-11-30", .by = "store"}, **watch);
+  REQUIRE(report.ok());
+  REQUIRE(report->currencies_size() == 1);
+  REQUIRE(report->currencies(0).rows_size() == 1);
+  CHECK(report->currencies(0).rows(0).figures().closed() == 1);
 }
 
 TEST_CASE("RunRows puts the rows of one key into separate statements, in their order", "[ledger]") {
