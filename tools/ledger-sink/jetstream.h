@@ -23,9 +23,8 @@
 //  2. After a node's death the consumer may have no leader for a while (up
 //     to 26 s seen with nats-server 2.9.10, usually ~5 s): Fetch then
 //     returns Unavailable or nothing; after an Unavailable sleep a little
-//     before the next call, it may come at once. An Ack that times out in
-//     that window may still have been applied, or the message comes again
-//     after ack_wait.
+//     before the next call, it may come at once. An Ack sent in that window
+//     may be lost: the message comes again after ack_wait.
 //  3. An answer (Publish) is core NATS, at most once: the fog subscribes at
 //     MQTT QoS 0 and resends what stays unanswered. While the connection is
 //     down libnats buffers publishes (up to 8 MB) and sends them on
