@@ -57,16 +57,31 @@ class Stores {
 
   // Sends what is due: each store's next Z, or a resend after 2 s.
   void Poll() {
-    std::lock_guard lock(mu_);
-    const auto now = std::chrono::steady_clock::now();
-    for (State& st : state_) {
-      if (st.done == st.zs.size() || now - st.sent_at < 2s) continue;
-      v1::LedgerRequest r = SubmitOf(st.zs[st.done], st.trusted.tree_size(), ++request_id_);
+    struct Due {
+      size_t store, done;
       mqtt::Message m;
-      m.topic = ledger::SubmitTopic(st.fog.store);
-      m.payload = r.SerializeAsString();
-      m.qos = 1;
-      if (client_->Publish(m).ok()) st.sent_at = now;
+    };
+    std::vector<Due> due;
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(mu_);
+      for (size_t i = 0; i < state_.size(); ++i) {
+        State& st = state_[i];
+        if (st.done == st.zs.size() || now - st.sent_at < 2s) continue;
+        v1::LedgerRequest r = SubmitOf(st.zs[st.done], st.trusted.tree_size(), ++request_id_);
+        Due& d = due.emplace_back(Due{i, st.done, {}});
+        d.m.topic = ledger::SubmitTopic(st.fog.store);
+        d.m.payload = r.SerializeAsString();
+        d.m.qos = 1;
+      }
+    }
+    // Published without mu_: Paho calls OnAnswer, which takes mu_, with its
+    // own lock held, and a publish waits for that lock (holding mu_ here
+    // hung the test now and then).
+    for (Due& d : due) {
+      if (!client_->Publish(d.m).ok()) continue;
+      std::lock_guard lock(mu_);
+      if (state_[d.store].done == d.done) state_[d.store].sent_at = now;
     }
   }
   size_t receipted() {

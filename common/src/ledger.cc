@@ -1,5 +1,7 @@
 #include "storenode/common/ledger.h"
 
+#include <algorithm>
+
 #include "storenode/common/merkle.h"
 
 namespace storenode::ledger {
@@ -18,6 +20,19 @@ std::string SubmitTopic(std::string_view store) {
 std::string AnswerTopic(std::string_view store) {
   return std::string(kPrefix) + std::string(store) + "/answer";
 }
+int64_t ResendBackoff::NextMs() {
+  // splitmix64: well spread from any seed, also consecutive ones.
+  state_ += 0x9e3779b97f4a7c15;
+  uint64_t z = state_;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+  z ^= z >> 31;
+  const int64_t base = base_ms_;
+  base_ms_ = std::min(base_ms_ * 2, max_ms_);
+  const uint64_t half = static_cast<uint64_t>(base / 2);
+  return base + (half == 0 ? 0 : static_cast<int64_t>(z % half));
+}
+
 std::string AllSubmitsTopic() { return std::string(kPrefix) + "+/submit"; }
 
 std::string StoreOfSubmit(std::string_view topic) {

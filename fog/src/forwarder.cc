@@ -27,7 +27,9 @@ Forwarder::Forwarder(sql::Db& db, const Config& config, const Clock& clock,
       clock_(clock),
       fog_key_(fog_key),
       connect_(std::move(connect)),
-      delay_ms_(config.ledger.retry_min_ms) {}
+      backoff_(
+          config.ledger.retry_min_ms, config.ledger.retry_max_ms,
+          std::hash<std::string>()(config.store_id) ^ static_cast<uint64_t>(clock.NowMicros())) {}
 
 Status Forwarder::Load() {
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db_.Prepare("SELECT ledger_public_key, key_source, "
@@ -127,10 +129,7 @@ bool Forwarder::IsAnswer(const mqtt::Message& m) const {
   return m.topic == ledger::AnswerTopic(config_.store_id);
 }
 
-void Forwarder::Backoff() {
-  next_try_us_ = clock_.NowMicros() + delay_ms_ * 1000;
-  delay_ms_ = std::min<int64_t>(delay_ms_ * 2, config_.ledger.retry_max_ms);
-}
+void Forwarder::Backoff() { next_try_us_ = clock_.NowMicros() + backoff_.NextMs() * 1000; }
 
 void Forwarder::Poll() {
   if (!client_ || !client_->connected()) return;
@@ -233,7 +232,7 @@ void Forwarder::OnAnswer(const mqtt::Message& m) {
   }
   in_flight_ = 0;
   next_try_us_ = 0;  // the next Z at once
-  delay_ms_ = config_.ledger.retry_min_ms;
+  backoff_.Reset();
   last_error_.clear();
 }
 
@@ -271,7 +270,7 @@ void Forwarder::OnHistory(const v1::LedgerAnswer& answer, const std::string& raw
                recover_from_ - 1, recover_from_);
   recover_from_ = 0;
   resend_now_ = true;  // resend them: the ledger's receipts, as duplicates
-  delay_ms_ = config_.ledger.retry_min_ms;
+  backoff_.Reset();
   last_error_.clear();
 }
 

@@ -22,7 +22,14 @@
 //     committed together. A crash before that commit resends the Z; the
 //     ledger answers a duplicate with the same leaf, not a second entry.
 //  4. An unanswered or refused Z is resent after a delay that doubles from
-//     retry_min_ms up to retry_max_ms; a (re)connect resends at once.
+//     retry_min_ms up to retry_max_ms, each wait up to half again longer at
+//     random (ledger::ResendBackoff, common/ledger.h); a (re)connect resends
+//     at once. The defaults, 5 s and 5 min (ledger::kRetryMinMs,
+//     kRetryMaxMs), are sized for the chain's midnight peak: 10,000 stores
+//     close together and a receipt then takes seconds, so a first resend
+//     within a second would send each Z several times to a ledger that
+//     already stored it, and without the jitter the fogs that closed
+//     together would resend together.
 //  5. An answer that fails verification is never trusted: it is logged and
 //     kept in ledger_alerts, the Z stays in the backlog. A head that is not
 //     an extension of the trusted one means the ledger rewrote its history.
@@ -62,6 +69,7 @@
 #include "closedown.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
+#include "storenode/common/ledger.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/fog/fog.h"
@@ -120,7 +128,7 @@ class Forwarder {
   uint64_t recover_from_ = 0;  // invariant 6: the next Z number to ask for, 0 if none
   uint64_t request_id_ = 0;
   int64_t next_try_us_ = 0;
-  int64_t delay_ms_ = 0;
+  ledger::ResendBackoff backoff_;
   std::string last_error_;
 };
 

@@ -72,8 +72,8 @@ constexpr std::string_view kUsage =
     "  --rate-s S         length of the open-loop phase (default 20)\n"
     "  --max-s S          length of the closed-loop phase (default 30)\n"
     "  --burst-stores N   stores of the burst, a multiple of --stores (default 10000)\n"
-    "  --resend-ms MS     a store resends an unanswered Z after MS, doubling (default\n"
-    "                     1000, the fog's retry_min_ms)\n"
+    "  --resend-ms MS     a store resends an unanswered Z after MS, doubling, with the\n"
+    "                     fog's jitter (default: the fog's retry_min_ms default)\n"
     "  --keep DIR         work in DIR and keep it (logs, configs, the stores' reports)\n";
 
 constexpr double kTargetZsPerSecond = 1000;
@@ -98,7 +98,7 @@ struct Config {
   uint32_t rate_s = 20;
   uint32_t max_s = 30;
   uint32_t burst_stores = 10000;
-  uint32_t resend_ms = 1000;
+  uint32_t resend_ms = ledger::kRetryMinMs;
   std::string keep;
 };
 

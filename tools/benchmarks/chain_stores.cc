@@ -5,8 +5,9 @@
 // and in the burst also stores g + k * total (k = 1 .. per-connection - 1).
 //
 // Each store follows the fog's protocol (fog/src/forwarder.h): one Z in
-// flight, published at QoS 1 on its submit topic, resent after
-// --resend-ms doubling (the fog's retry_min_ms) until an answer on its
+// flight, published at QoS 1 on its submit topic, resent on the fog's own
+// schedule (ledger::ResendBackoff from --resend-ms, by default the fog's
+// retry_min_ms, up to its retry_max_ms, with its jitter) until an answer on its
 // answer topic (subscribed at QoS 0) verifies: the inclusion proof and the
 // head's signature against the pinned ledger key, and the consistency proof
 // from the head it trusted before. Only then is the Z receipted and the
@@ -23,6 +24,7 @@
 #include <deque>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
@@ -187,7 +189,7 @@ constexpr int kMaxErrors = 10;
 struct Config {
   std::string dir, mqtt, ledger_key;
   uint32_t first = 0, connections = 0, total_connections = 0, per_connection = 5;
-  uint32_t rate = 500, rate_s = 20, max_s = 30, resend_ms = 1000, drain_s = 120;
+  uint32_t rate = 500, rate_s = 20, max_s = 30, resend_ms = ledger::kRetryMinMs, drain_s = 120;
 };
 
 // One simulated store. Guarded by mu: the pacing thread issues and sends,
@@ -202,7 +204,7 @@ struct Store {
   size_t sample = 0;  // its index in the phase's samples
   bool sent_once = false;
   Clock::time_point next_send{};
-  std::chrono::milliseconds delay{};
+  std::optional<ledger::ResendBackoff> backoff;
   v1::TreeHead trusted;
 };
 
@@ -301,7 +303,11 @@ void StoresProcess::Issue(Store& s, int64_t now_ns) {
   s.in_flight = true;
   s.sent_once = false;
   s.next_send = Clock::now();
-  s.delay = std::chrono::milliseconds(config_.resend_ms);
+  if (!s.backoff) {
+    s.backoff.emplace(config_.resend_ms, ledger::kRetryMaxMs,
+                      std::hash<std::string>()(s.fog.store));
+  }
+  s.backoff->Reset();
   std::lock_guard lock(samples_mu_);
   s.sample = submit_ns_.size();
   submit_ns_.push_back(now_ns);
@@ -335,8 +341,7 @@ size_t StoresProcess::SendDue(const std::vector<Store*>& stores) {
     if (!s->in_flight) continue;  // receipted meanwhile
     if (s->sent_once) ++resends_;
     s->sent_once = true;
-    s->next_send = now + s->delay;
-    s->delay = std::min(s->delay * 2, std::chrono::milliseconds(300'000));
+    s->next_send = now + std::chrono::milliseconds(s->backoff->NextMs());
   }
   return in_flight;
 }

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -42,14 +43,43 @@ bool Transient(natsStatus s, jsErrCode jerr) {
          (s == NATS_ERR && jerr == 0);
 }
 
+// libnats starts threads of its own (timers, garbage collector, async
+// callbacks) with its first object and keeps them until nats_Close. A
+// process that exits while they run races libnats's exit-time cleanup
+// against them: ledger-sink died now and then on SIGTERM after a heavy run
+// with a SIGSEGV in pthread_mutex_trylock on a thread's stack (the kernel's
+// log; libnats's natsMutex_Lock spins on trylock), a libnats thread taking a
+// lock that exit had already freed. So every
+// JetStream counts itself here, and the last one to go closes the library
+// and waits for its threads; the next Connect opens it again.
+std::mutex g_lib_mu;
+int g_lib_users = 0;  // guarded by g_lib_mu
+
+void RetainLibrary() {
+  std::lock_guard lock(g_lib_mu);
+  ++g_lib_users;
+}
+
+void ReleaseLibrary() {
+  std::lock_guard lock(g_lib_mu);  // also keeps a Connect from opening it meanwhile
+  if (--g_lib_users > 0) return;
+  if (natsStatus s = nats_CloseAndWait(5000); s != NATS_OK) {
+    spdlog::warn("{}", Describe("nats: closing the library", s));
+  }
+}
+
 }  // namespace
 
 struct JetStream::Impl {
+  Impl() { RetainLibrary(); }
   ~Impl() {
     natsSubscription_Destroy(sub);  // not Unsubscribe: the durable stays
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
+    ReleaseLibrary();
   }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
   // Runs `call` (a JetStream API call) until it succeeds, fails for good or
   // `deadline` passes.
   template <typename Call>
@@ -308,12 +338,10 @@ Result<std::vector<JetStream::Msg>> JetStream::Fetch(int max, std::chrono::milli
 
 Status JetStream::Ack(Msg& m) {
   if (m.msg_ == nullptr) return Status::Invalid("jetstream: ack of an empty message");
-  jsOptions api = impl_->ApiOptions();
-  jsErrCode jerr = jsErrCode(0);
-  natsStatus s = natsMsg_AckSync(m.msg_, &api, &jerr);
+  natsStatus s = natsMsg_Ack(m.msg_, nullptr);
   if (s != NATS_OK) {
     return Status::Unavailable(
-        Describe("jetstream: ack of stream seq " + std::to_string(m.stream_seq()), s, jerr));
+        Describe("jetstream: ack of stream seq " + std::to_string(m.stream_seq()), s));
   }
   return Status::Ok();
 }

@@ -8,7 +8,10 @@
 // it (at least once). Duplicates are normal, not errors: a redelivery after
 // ack_wait, an ack lost to a leader change, a fog's resend. The ledger
 // stores idempotently, keyed by (store, Z number, part), so a worker acks
-// only after its transaction committed (Ack waits for the server).
+// only after its transaction committed. An Ack is not confirmed by the
+// server (natsMsg_Ack, one publish; AckSync would be a round trip per
+// message): one lost with a connection or a leader change is a redelivery
+// after ack_wait, which the idempotent store absorbs like any duplicate.
 //
 // What the cluster does not promise, and callers must live with:
 //  1. Fogs publish over MQTT. nats-server 2.9 sends the PUBACK of a QoS 1
@@ -20,9 +23,8 @@
 //  2. After a node's death the consumer may have no leader for a while (up
 //     to 26 s seen with nats-server 2.9.10, usually ~5 s): Fetch then
 //     returns Unavailable or nothing; after an Unavailable sleep a little
-//     before the next call, it may come at once. An Ack that times out in
-//     that window may still have been applied, or the message comes again
-//     after ack_wait.
+//     before the next call, it may come at once. An Ack sent in that window
+//     may be lost: the message comes again after ack_wait.
 //  3. An answer (Publish) is core NATS, at most once: the fog subscribes at
 //     MQTT QoS 0 and resends what stays unanswered. While the connection is
 //     down libnats buffers publishes (up to 8 MB) and sends them on
@@ -32,7 +34,10 @@
 //
 // Thread contract: Fetch from one thread at a time; Ack, Nak, Publish,
 // JsPublish and Flush from any thread, also while a Fetch runs. A Msg
-// belongs to the thread that holds it.
+// belongs to the thread that holds it and must go before its JetStream (it
+// acks through the JetStream's subscription). The last JetStream of a
+// process to be destroyed closes libnats and waits for its threads
+// (nats_CloseAndWait), so that none runs into the process's exit.
 #pragma once
 
 #include <chrono>
@@ -111,8 +116,9 @@ class JetStream {
   // errors (no leader during a node's death, timeouts) are returned as Status::Unavailable with
   // the reason, never a crash.
   Result<std::vector<Msg>> Fetch(int max, std::chrono::milliseconds wait);
-  // natsMsg_AckSync: returns only once the server confirmed. Unavailable when it did not (the
-  // message comes again after ack_wait).
+  // natsMsg_Ack: queued on the connection and sent by libnats's flusher or the next Flush, not
+  // confirmed. Unavailable when it cannot be queued (the connection is closed: the message comes
+  // again after ack_wait).
   Status Ack(Msg& m);
   // Asks for redelivery after `delay`.
   Status Nak(Msg& m, std::chrono::milliseconds delay);

@@ -57,25 +57,37 @@ class Nats final : public Transport {
       Inbound in;
       in.topic = Swap(held->subject(), '.', '/');
       in.payload = std::string(held->data());
-      JetStream* js = js_.get();
-      in.ack = [js, held] { return js->Ack(*held); };
-      in.nak = [js, held] { return js->Nak(*held, std::chrono::milliseconds(1000)); };
+      in.ack = [this, held] {
+        unflushed_ = true;
+        return js_->Ack(*held);
+      };
+      in.nak = [this, held] {
+        unflushed_ = true;
+        return js_->Nak(*held, std::chrono::milliseconds(1000));
+      };
       out.push_back(std::move(in));
     }
     return out;
   }
 
+  // The batch's answers, and with them its acks, go out in one flush.
   void Publish(std::vector<Outbound> answers) override {
-    if (answers.empty()) return;
+    if (answers.empty() && !unflushed_) return;
     for (const Outbound& a : answers) {
       if (Status s = js_->Publish(Swap(a.topic, '/', '.'), a.payload); !s.ok()) {
         spdlog::warn("answer on {} not sent (the fog resends): {}", a.topic, s.ToString());
       }
     }
+    unflushed_ = false;
     (void)js_->Flush(std::chrono::milliseconds(1000));
   }
 
-  void Stop() override { js_.reset(); }
+  // After the worker's last batch (Sink::Stop): its acks go out before the
+  // connection closes (one lost is a redelivery, nothing worse).
+  void Stop() override {
+    if (js_ && unflushed_) (void)js_->Flush(std::chrono::milliseconds(1000));
+    js_.reset();
+  }
   std::string name() const override {
     std::string s = "NATS";
     for (const std::string& server : link_.servers) s += " " + server;
@@ -86,6 +98,7 @@ class Nats final : public Transport {
   const NatsLink link_;
   std::unique_ptr<JetStream> js_;
   std::chrono::steady_clock::time_point last_warn_{};
+  bool unflushed_ = false;  // acks queued since the last flush (worker thread)
 };
 
 }  // namespace

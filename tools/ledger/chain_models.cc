@@ -17,9 +17,13 @@
 namespace storenode::ledger {
 namespace {
 
-constexpr std::string_view kUpsertStore =
+// Each statement is a head (up to VALUES) and a tail (the ON CONFLICT), with
+// the rows of a batch in between (RunRows).
+constexpr std::string_view kStoreHead =
     "INSERT INTO chain_stores (store_id, store_name, first_day, last_day, last_closed_day, parts)"
-    " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (store_id) DO UPDATE SET"
+    " VALUES";
+constexpr std::string_view kStoreTail =
+    "ON CONFLICT (store_id) DO UPDATE SET"
     " store_name = excluded.store_name,"
     " first_day = CASE WHEN excluded.first_day < chain_stores.first_day"
     " THEN excluded.first_day ELSE chain_stores.first_day END,"
@@ -27,45 +31,57 @@ constexpr std::string_view kUpsertStore =
     " THEN excluded.last_day ELSE chain_stores.last_day END,"
     " last_closed_day = CASE WHEN excluded.last_closed_day > chain_stores.last_closed_day"
     " THEN excluded.last_closed_day ELSE chain_stores.last_closed_day END,"
-    " parts = chain_stores.parts + 1";
+    " parts = chain_stores.parts + excluded.parts";
 
 // INSERT INTO chain_days (keys, decimals, z_number, figures...) with every
 // figure added on conflict; built once from kDayFigures.
-const std::string& UpsertDay() {
-  static const std::string sql = [] {
+struct DaySql {
+  std::string head, tail;
+};
+const DaySql& UpsertDay() {
+  static const DaySql sql = [] {
     std::string columns = "store_id, business_day, currency, currency_decimals, z_number";
-    std::string values = "?, ?, ?, ?, ?";
     std::string sets = "z_number = chain_days.z_number + excluded.z_number";
     for (std::string_view f : kDayFigures) {
       const std::string name(f);
       columns += ", " + name;
-      values += ", ?";
       sets += ", " + name + " = chain_days." + name + " + excluded." + name;
     }
-    return "INSERT INTO chain_days (" + columns + ") VALUES (" + values +
-           ") ON CONFLICT (store_id, business_day, currency) DO UPDATE SET " + sets;
+    return DaySql{"INSERT INTO chain_days (" + columns + ") VALUES",
+                  "ON CONFLICT (store_id, business_day, currency) DO UPDATE SET " + sets};
   }();
   return sql;
 }
 
-constexpr std::string_view kUpsertTax =
+constexpr std::string_view kTaxHead =
     "INSERT INTO chain_tax (store_id, business_day, currency, currency_decimals, tax_code, rate_bp,"
-    " name, net, tax, gross) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (store_id, business_day, currency, tax_code, rate_bp) DO UPDATE SET"
+    " name, net, tax, gross) VALUES";
+constexpr std::string_view kTaxTail =
+    "ON CONFLICT (store_id, business_day, currency, tax_code, rate_bp) DO UPDATE SET"
     " net = chain_tax.net + excluded.net, tax = chain_tax.tax + excluded.tax,"
     " gross = chain_tax.gross + excluded.gross";
 
-constexpr std::string_view kUpsertTender =
+constexpr std::string_view kTenderHead =
     "INSERT INTO chain_tenders (store_id, business_day, currency, currency_decimals, tender,"
-    " tender_count, sales, refunds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (store_id, business_day, currency, tender) DO UPDATE SET"
+    " tender_count, sales, refunds) VALUES";
+constexpr std::string_view kTenderTail =
+    "ON CONFLICT (store_id, business_day, currency, tender) DO UPDATE SET"
     " tender_count = chain_tenders.tender_count + excluded.tender_count,"
     " sales = chain_tenders.sales + excluded.sales,"
     " refunds = chain_tenders.refunds + excluded.refunds";
 
-constexpr std::string_view kInsertMissingTill =
-    "INSERT INTO chain_missing_tills (store_id, business_day, device_id, z_number)"
-    " VALUES (?, ?, ?, ?) ON CONFLICT (store_id, business_day, device_id) DO NOTHING";
+constexpr std::string_view kMissingTillHead =
+    "INSERT INTO chain_missing_tills (store_id, business_day, device_id, z_number) VALUES";
+constexpr std::string_view kMissingTillTail =
+    "ON CONFLICT (store_id, business_day, device_id) DO NOTHING";
+
+// A conflict key for RunRows: the parts, each followed by a NUL.
+template <typename... Parts>
+std::string ConflictKey(const Parts&... parts) {
+  std::string key;
+  ((key += parts, key += '\0'), ...);
+  return key;
+}
 
 SqlValue Text(std::string s) { return SqlValue(std::move(s)); }
 SqlValue Num(int64_t n) { return SqlValue(n); }
@@ -143,43 +159,55 @@ ChainRows RowsOf(const v1::ZReport& z) {
 }
 
 Status ApplyChainRows(const ChainRows& rows, SqlConn& db) {
-  const ChainDayRow& d = rows.day;
-  const std::string closed_day = d.closed != 0 ? d.business_day : "";
-  const SqlValue store[] = {Text(d.store_id), Text(rows.store_name), Text(d.business_day),
-                            Text(d.business_day), Text(closed_day)};
-  SN_RETURN_IF_ERROR(db.Run(kUpsertStore, store));
+  return ApplyChainRows(std::span<const ChainRows>(&rows, 1), db);
+}
 
-  const SqlValue day[] = {Text(d.store_id), Text(d.business_day), Text(d.currency),
-                          Num(static_cast<int64_t>(d.currency_decimals)), Num(d.z_number),
-                          // kDayFigures order
-                          Num(d.closed), Num(d.supplements), Num(d.receipts), Num(d.gross_sales),
-                          Num(d.discounts), Num(d.refund_count), Num(d.refunds), Num(d.net_sales),
-                          Num(d.tax), Num(d.rounding), Num(d.void_count), Num(d.voids),
-                          Num(d.drawers_counted), Num(d.drawers_not_counted), Num(d.cash_counted),
-                          Num(d.over_short), Num(d.forced), Num(d.missing_tills)};
-  static_assert(std::size(day) == 5 + std::size(kDayFigures));
-  SN_RETURN_IF_ERROR(db.Run(UpsertDay(), day));
-
-  for (const ChainTaxRow& x : rows.taxes) {
-    const SqlValue tax[] = {Text(d.store_id), Text(d.business_day),
-                            Text(d.currency), Num(static_cast<int64_t>(d.currency_decimals)),
-                            Text(x.tax_code), Num(static_cast<int64_t>(x.rate_bp)),
-                            Text(x.name),     Num(x.net),
-                            Num(x.tax),       Num(x.gross)};
-    SN_RETURN_IF_ERROR(db.Run(kUpsertTax, tax));
+Status ApplyChainRows(std::span<const ChainRows> batch, SqlConn& db) {
+  if (batch.empty()) return Status::Ok();
+  SqlRows stores(6), days(5 + std::size(kDayFigures)), taxes(10), tenders(8), tills(4);
+  for (const ChainRows& rows : batch) {
+    const ChainDayRow& d = rows.day;
+    const std::string closed_day = d.closed != 0 ? d.business_day : "";
+    const SqlValue store[] = {Text(d.store_id),     Text(rows.store_name), Text(d.business_day),
+                              Text(d.business_day), Text(closed_day),      Num(int64_t{1})};
+    stores.Add(ConflictKey(d.store_id), store);
+    const std::string day_key = ConflictKey(d.store_id, d.business_day, d.currency);
+    const SqlValue day[] = {Text(d.store_id), Text(d.business_day), Text(d.currency),
+                            Num(static_cast<int64_t>(d.currency_decimals)), Num(d.z_number),
+                            // kDayFigures order
+                            Num(d.closed), Num(d.supplements), Num(d.receipts), Num(d.gross_sales),
+                            Num(d.discounts), Num(d.refund_count), Num(d.refunds), Num(d.net_sales),
+                            Num(d.tax), Num(d.rounding), Num(d.void_count), Num(d.voids),
+                            Num(d.drawers_counted), Num(d.drawers_not_counted), Num(d.cash_counted),
+                            Num(d.over_short), Num(d.forced), Num(d.missing_tills)};
+    static_assert(std::size(day) == 5 + std::size(kDayFigures));
+    days.Add(day_key, day);
+    for (const ChainTaxRow& x : rows.taxes) {
+      const SqlValue tax[] = {Text(d.store_id), Text(d.business_day),
+                              Text(d.currency), Num(static_cast<int64_t>(d.currency_decimals)),
+                              Text(x.tax_code), Num(static_cast<int64_t>(x.rate_bp)),
+                              Text(x.name),     Num(x.net),
+                              Num(x.tax),       Num(x.gross)};
+      taxes.Add(day_key + ConflictKey(x.tax_code, std::to_string(x.rate_bp)), tax);
+    }
+    for (const ChainTenderRow& x : rows.tenders) {
+      const SqlValue tender[] = {Text(d.store_id), Text(d.business_day),
+                                 Text(d.currency), Num(static_cast<int64_t>(d.currency_decimals)),
+                                 Text(x.type),     Num(x.count),
+                                 Num(x.sales),     Num(x.refunds)};
+      tenders.Add(day_key + ConflictKey(x.type), tender);
+    }
+    for (const std::string& device : rows.missing_tills) {
+      const SqlValue till[] = {Text(d.store_id), Text(d.business_day), Text(device),
+                               Num(d.z_number)};
+      tills.Add(ConflictKey(d.store_id, d.business_day, device), till);
+    }
   }
-  for (const ChainTenderRow& x : rows.tenders) {
-    const SqlValue tender[] = {Text(d.store_id), Text(d.business_day),
-                               Text(d.currency), Num(static_cast<int64_t>(d.currency_decimals)),
-                               Text(x.type),     Num(x.count),
-                               Num(x.sales),     Num(x.refunds)};
-    SN_RETURN_IF_ERROR(db.Run(kUpsertTender, tender));
-  }
-  for (const std::string& device : rows.missing_tills) {
-    const SqlValue till[] = {Text(d.store_id), Text(d.business_day), Text(device), Num(d.z_number)};
-    SN_RETURN_IF_ERROR(db.Run(kInsertMissingTill, till));
-  }
-  return Status::Ok();
+  SN_RETURN_IF_ERROR(RunRows(db, kStoreHead, stores, kStoreTail));
+  SN_RETURN_IF_ERROR(RunRows(db, UpsertDay().head, days, UpsertDay().tail));
+  SN_RETURN_IF_ERROR(RunRows(db, kTaxHead, taxes, kTaxTail));
+  SN_RETURN_IF_ERROR(RunRows(db, kTenderHead, tenders, kTenderTail));
+  return RunRows(db, kMissingTillHead, tills, kMissingTillTail);
 }
 
 // Queries.

@@ -164,6 +164,8 @@ CREATE INDEX IF NOT EXISTS chain_missing_tills_by_day ON chain_missing_tills (bu
 
 // Adds a Z's rows: the caller's transaction, the caller's exactly-once.
 Status ApplyChainRows(const ChainRows& rows, SqlConn& db);
+// The same for a batch of Zs, a few multi-row statements in all.
+Status ApplyChainRows(std::span<const ChainRows> batch, SqlConn& db);
 
 // The figure columns of chain_days in ChainFigures order (after days and
 // stores, which are counted): the report sums each.

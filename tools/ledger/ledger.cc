@@ -23,10 +23,11 @@
 //     another takes over at its next Integrate, within one 250 ms round.
 //  4. Per-store order. A store's row is locked (FOR UPDATE) while its next
 //     Z is checked and stored, so Z n+1 is stored only after Z n committed,
-//     with a larger pending id; the sequencer therefore appends each store's
-//     Zs in their order, and the chain checks of the audit hold in leaf order.
-//     A batch is checked in (store, Z number) order, which is also the lock
-//     order, so two workers never deadlock.
+//     or in the same multi-row INSERT after it, with a larger pending id; the
+//     sequencer therefore appends each store's Zs in their order, and the
+//     chain checks of the audit hold in leaf order. A batch locks the rows
+//     of all its stores in one statement, ORDER BY store_id, and writes its
+//     rows in (store, Z number) order, so two workers never deadlock.
 //  5. Answer after commit. Receipts are built only after the commit that
 //     makes their leaves returned. A crash before it loses the batch and its
 //     answers (the fog resends; the stream redelivers); a crash after it
@@ -39,6 +40,26 @@
 //  7. One key per store for the life of the ledger: the key of its first
 //     record, or the one pinned in the options, which must then agree with
 //     the records already accepted (Open checks).
+//  8. Batches cost statements, not rows. Accept reads the batch's store rows
+//     (one statement) and what the log holds of its resent Zs (one, over
+//     leaves and pending: one snapshot), then checks every submit in
+//     memory, each seeing the ones before it in the batch as stored, and
+//     writes pending, stores and the read models as multi-row statements
+//     (RunRows, sql_conn.h). Integrate moves its batch with one INSERT ...
+//     SELECT and one DELETE and builds the receipts from what it wrote. The
+//     answers are those of the same submits one at a time
+//     (tests/ledger_batch_test.cc).
+//  9. A store's first Z. A store without a row in `stores` has no row to
+//     lock, and two workers could both find it new: the second's INSERT
+//     into pending no longer conflicts once the sequencer moved the first's
+//     row to leaves, and Z 1 would be stored twice. So on PostgreSQL Accept
+//     takes a transaction-scoped advisory lock (6962, hashtext(store_id))
+//     for each store it found without a row, in key order, and reads those
+//     rows again: the second worker then sees the first's commit and answers
+//     a duplicate. (SQLite has one writer.) A wait in a circle with another
+//     worker's row locks, possible only while a third one creates the same
+//     store, is a deadlock PostgreSQL ends (40P01, "try again"): that batch
+//     is delivered again.
 #include "ledger/ledger.h"
 
 #include <spdlog/spdlog.h>
@@ -96,6 +117,22 @@ struct Pending {
   uint64_t known_tree_size = 0;
 };
 
+// A leaf a receipt is built for, as its row in `leaves` says.
+struct LeafRef {
+  uint64_t index = 0;
+  std::string store;
+  uint64_t z_number = 0;
+  std::string z_hash;
+  int64_t appended_us = 0;
+};
+
+// A request of an Accept batch, with its Z parsed.
+struct Item {
+  LedgerRequestIn* in;
+  v1::ZReport z;
+  bool parsed = false;
+};
+
 v1::SignedTreeHead HeadOf(const SqlRow& r, int first_col) {
   v1::SignedTreeHead sth;
   sth.set_head(r.Str(first_col));
@@ -124,15 +161,18 @@ struct Ledger::Impl {
     };
   }
   Result<TreeState> State(bool lock_skip);
-  // The checks and the insert of one submit, inside Accept's transaction.
-  // Returns the leaf of a duplicate already integrated, if any.
-  Result<std::optional<uint64_t>> Store(const std::string& store, const v1::LedgerRequest& request,
-                                        const v1::ZReport& z, v1::LedgerAnswer* answer,
-                                        bool* stored);
+  // The checks and the writes of a batch's submits (`submits`: indices into
+  // `items`, in (store, Z number) order), inside Accept's transaction.
+  // Refusals go into `out`; `later[i]` is set for a submit stored now or
+  // before and not yet a leaf (the sequencer answers it), `dups` gets the
+  // duplicates of leaves. Returns the number of Zs stored.
+  Result<size_t> StoreBatch(std::vector<Item>& items, const std::vector<size_t>& submits,
+                            std::vector<v1::LedgerAnswer>& out, std::vector<bool>& later,
+                            std::vector<std::pair<size_t, LeafRef>>* dups);
   std::optional<Refusal> CheckSignature(const std::string& store, const v1::SignedZ& signed_z,
                                         const v1::ZReport& z);
-  Result<v1::LedgerReceipt> Receipt(TileTree& tree, const TreeState& state, uint64_t index);
-  Status ReceiptAnswer(TileTree& tree, const TreeState& state, uint64_t index, uint64_t known,
+  Result<v1::LedgerReceipt> Receipt(TileTree& tree, const TreeState& state, const LeafRef& leaf);
+  Status ReceiptAnswer(TileTree& tree, const TreeState& state, const LeafRef& leaf, uint64_t known,
                        bool duplicate, v1::LedgerAnswer* answer);
   Status History(const std::string& store, uint64_t from, v1::LedgerAnswer::History* out);
   Result<v1::ConsistencyProof> Consistency(uint64_t from, uint64_t to);
@@ -258,11 +298,6 @@ Result<std::vector<v1::LedgerAnswer>> Ledger::Accept(std::vector<LedgerRequestIn
     return answers;
   }
   // Invariant 4: submits in (store, Z number) order, the lock order.
-  struct Item {
-    LedgerRequestIn* in;
-    v1::ZReport z;
-    bool parsed = false;
-  };
   std::vector<Item> items;
   for (LedgerRequestIn& in : batch) {
     Item& it = items.emplace_back(Item{&in, {}, false});
@@ -272,12 +307,14 @@ Result<std::vector<v1::LedgerAnswer>> Ledger::Accept(std::vector<LedgerRequestIn
     return std::pair(a.in->store, a.z.z_number()) < std::pair(b.in->store, b.z.z_number());
   });
   // Duplicates of leaves get their receipt after the commit.
-  std::vector<std::pair<size_t, uint64_t>> receipts;  // answer index, leaf
+  std::vector<std::pair<size_t, LeafRef>> receipts;  // answer index, leaf
   std::vector<v1::LedgerAnswer> out(items.size());
-  bool wrote = false;
+  std::vector<bool> later(items.size(), false);
+  size_t stored = 0;
   {
     SqlTxn txn(*l.db);
     SN_RETURN_IF_ERROR(txn.begin_status());
+    std::vector<size_t> submits;
     for (size_t i = 0; i < items.size(); ++i) {
       const LedgerRequestIn& in = *items[i].in;
       v1::LedgerAnswer& a = out[i];
@@ -288,16 +325,15 @@ Result<std::vector<v1::LedgerAnswer>> Ledger::Accept(std::vector<LedgerRequestIn
         reject(&a, kMalformed, "the Z bytes do not parse");
         continue;
       }
-      bool stored = false;
-      auto dup = l.Store(in.store, in.request, items[i].z, &a, &stored);
-      if (!dup.ok()) {
-        l.Fail(dup.status(), "store of store " + in.store);
-        return dup.status();
-      }
-      if (*dup) receipts.emplace_back(i, **dup);
-      if (stored) a.Clear();  // the sequencer answers
-      wrote |= stored;
+      submits.push_back(i);
     }
+    auto n = l.StoreBatch(items, submits, out, later, &receipts);
+    if (!n.ok()) {
+      l.Fail(n.status(), "store of " + std::to_string(submits.size()) + " submits");
+      return n.status();
+    }
+    stored = *n;
+    const bool wrote = std::find(later.begin(), later.end(), true) != later.end();
     if (wrote) CrashPoint("ledger-before-commit");
     if (Status s = txn.Commit(); !s.ok()) {
       l.Fail(s, "commit");
@@ -305,9 +341,18 @@ Result<std::vector<v1::LedgerAnswer>> Ledger::Accept(std::vector<LedgerRequestIn
     }
     if (wrote) CrashPoint("ledger-after-commit");
   }
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (later[i]) out[i].Clear();  // the sequencer answers
+  }
+  // One line per batch, not per Z: at the chain's peak that is thousands a second.
+  const size_t resent = static_cast<size_t>(std::count(later.begin(), later.end(), true)) - stored;
+  if (stored + resent + receipts.size() > 0) {
+    spdlog::info("stored {} Zs; {} resends of Zs already stored, {} of leaves answered again",
+                 stored, resent, receipts.size());
+  }
   std::optional<TreeState> state;
   std::optional<TileTree> tree;
-  for (auto [i, leaf] : receipts) {
+  for (const auto& [i, leaf] : receipts) {
     if (!state) {
       SN_ASSIGN_OR_RETURN(state, l.State(false));
       tree.emplace(state->size, l.Loader(), &l.tiles);
@@ -375,99 +420,201 @@ std::optional<Refusal> Ledger::Impl::CheckSignature(const std::string& store,
   return std::nullopt;
 }
 
-Result<std::optional<uint64_t>> Ledger::Impl::Store(const std::string& store,
-                                                    const v1::LedgerRequest& request,
-                                                    const v1::ZReport& z, v1::LedgerAnswer* answer,
-                                                    bool* stored) {
-  auto refuse = [&](Refusal r) -> Result<std::optional<uint64_t>> {
-    answer->mutable_rejected()->set_code(r.code);
-    answer->mutable_rejected()->set_reason(std::move(r.reason));
-    return std::optional<uint64_t>();
+Result<size_t> Ledger::Impl::StoreBatch(std::vector<Item>& items,
+                                        const std::vector<size_t>& submits,
+                                        std::vector<v1::LedgerAnswer>& out,
+                                        std::vector<bool>& later,
+                                        std::vector<std::pair<size_t, LeafRef>>* dups) {
+  auto refuse = [&](size_t i, Refusal r) {
+    out[i].mutable_rejected()->set_code(r.code);
+    out[i].mutable_rejected()->set_reason(std::move(r.reason));
   };
-  const v1::SignedZ& signed_z = request.submit().z();
-  answer->set_z_number(z.z_number());
-  if (auto refusal = CheckSignature(store, signed_z, z)) return refuse(std::move(*refusal));
-  const crypto::PublicKey fog_key = *KeyFromBytes(signed_z.fog_public_key());
-  std::optional<StoreRow> row;
-  SN_RETURN_IF_ERROR(db->Run(std::string("SELECT fog_public_key, last_z_number, last_z_hash FROM "
-                                         "stores WHERE store_id = ?") +
-                                 db->lock_suffix(),
-                             std::vector<SqlValue>{store}, [&](const SqlRow& r) {
-                               auto k = KeyFromBytes(r.Str(0));
-                               row = StoreRow{k.ok() ? *k : crypto::PublicKey{},
-                                              static_cast<uint64_t>(r.Int(1)), r.Str(2)};
-                             }));
-  std::optional<crypto::PublicKey> expected;
-  const auto pin = options.pinned_stores.find(store);
-  if (pin != options.pinned_stores.end()) {
-    expected = pin->second;
-  } else if (row) {
-    expected = row->key;
-  } else if (!options.accept_unknown_stores) {
-    return refuse({kUnknownKey, "store " + store +
-                                    " has no pinned key and unknown stores are "
-                                    "not accepted"});
-  }
-  if (expected && *expected != fog_key) {
-    return refuse({kUnknownKey, "signed by fog key " + crypto::Fingerprint(fog_key) +
-                                    ", the store's key is " + crypto::Fingerprint(*expected)});
-  }
-  const std::string n = std::to_string(z.z_number());
-  const uint64_t last = row ? row->last_z_number : 0;
-  if (z.z_number() >= 1 && z.z_number() <= last) {
-    // One statement, one snapshot: the sequencer moves rows from pending to
-    // leaves in one transaction, so two statements could miss the row in both.
-    std::optional<std::pair<int64_t, std::string>> found;  // leaf (-1: pending), hash
-    SN_RETURN_IF_ERROR(
-        db->Run("SELECT idx, z_hash FROM leaves WHERE store_id = ? AND z_number = ? UNION ALL "
-                "SELECT -1, z_hash FROM pending WHERE store_id = ? AND z_number = ?",
-                std::vector<SqlValue>{store, Int(z.z_number()), store, Int(z.z_number())},
-                [&](const SqlRow& r) { found.emplace(r.Int(0), r.Str(1)); }));
-    if (!found)
-      return Status::Corruption("store " + store + " Z " + n + " is neither a leaf nor stored");
-    if (found->second != signed_z.hash()) {
-      return refuse({kFork, "Z " + n + " is already in the log with another hash"});
+  // The checks that need no storage.
+  std::vector<size_t> checked;
+  std::vector<SqlValue> stores;  // distinct, in order
+  for (size_t i : submits) {
+    const std::string& store = items[i].in->store;
+    out[i].set_z_number(items[i].z.z_number());
+    if (auto refusal = CheckSignature(store, items[i].in->request.submit().z(), items[i].z)) {
+      refuse(i, std::move(*refusal));
+      continue;
     }
-    if (found->first < 0) {
-      spdlog::info("store {} Z {}: already stored, its receipt follows its integration", store, n);
-      *stored = true;
-      return std::optional<uint64_t>();
+    checked.push_back(i);
+    if (stores.empty() || std::get<std::string>(stores.back()) != store) stores.push_back(store);
+  }
+  if (checked.empty()) return size_t{0};
+
+  // The stores' rows, locked in store order (invariant 4), in one statement.
+  std::map<std::string, StoreRow> rows;
+  auto read_rows = [&](const std::vector<SqlValue>& names) {
+    return db->RunOnce(
+        "SELECT store_id, fog_public_key, last_z_number, last_z_hash FROM stores WHERE store_id "
+        "IN (" +
+            Placeholders(names.size(), 1) + ") ORDER BY store_id" + db->lock_suffix(),
+        names, [&](const SqlRow& r) {
+          auto k = KeyFromBytes(r.Str(1));
+          rows[r.Str(0)] = StoreRow{k.ok() ? *k : crypto::PublicKey{},
+                                    static_cast<uint64_t>(r.Int(2)), r.Str(3)};
+        });
+  };
+  SN_RETURN_IF_ERROR(read_rows(stores));
+  // A store without a row yet has no row to lock (invariant 9).
+  if (db->dialect() == SqlDialect::kPostgres) {
+    std::vector<SqlValue> unlocked;
+    for (const SqlValue& v : stores) {
+      if (!rows.contains(std::get<std::string>(v))) unlocked.push_back(v);
     }
-    spdlog::info("store {} Z {}: already leaf {}, answered again", store, n, found->first);
-    return std::optional<uint64_t>(static_cast<uint64_t>(found->first));
+    if (!unlocked.empty()) {
+      std::string values;
+      for (size_t k = 0; k < unlocked.size(); ++k) values += k ? ", (?)" : "(?)";
+      // Taken in key order (OFFSET 0 keeps the sort below the locks), so
+      // two workers never wait for each other in a circle.
+      SN_RETURN_IF_ERROR(db->RunOnce(
+          "SELECT pg_advisory_xact_lock(6962, k) FROM (SELECT hashtext(s) AS k FROM (VALUES " +
+              values + ") AS v(s) ORDER BY k OFFSET 0) AS t",
+          unlocked));
+      SN_RETURN_IF_ERROR(read_rows(unlocked));
+    }
   }
-  if (z.z_number() != last + 1) {
-    return refuse({kGap, last == 0 ? "the first Z of a store must be Z 1, got Z " + n
-                                   : "Z " + n + " after Z " + std::to_string(last)});
+
+  // What the log already holds of the Zs numbered at or below their store's
+  // last: one statement, one snapshot (the sequencer moves rows from pending
+  // to leaves in one transaction, so two statements could miss a row in both).
+  struct Held {
+    int64_t idx;  // -1: pending
+    std::string hash;
+    int64_t appended_us;
+  };
+  std::map<std::pair<std::string, uint64_t>, Held> held;
+  std::vector<SqlValue> keys;
+  for (size_t i : checked) {
+    const auto row = rows.find(items[i].in->store);
+    const uint64_t n = items[i].z.z_number();
+    if (row != rows.end() && n >= 1 && n <= row->second.last_z_number) {
+      keys.push_back(items[i].in->store);
+      keys.push_back(Int(n));
+    }
   }
-  const std::string prev = last == 0 ? std::string(32, '\0') : row->last_z_hash;
-  if (z.prev_z_hash() != prev) {
-    return refuse({kChain, last == 0 ? "Z 1 must have 32 zero bytes as prev_z_hash"
-                                     : "prev_z_hash is not the hash of Z " + std::to_string(last)});
+  if (!keys.empty()) {
+    const std::string in = Placeholders(keys.size() / 2, 2);
+    std::vector<SqlValue> args = keys;
+    args.insert(args.end(), keys.begin(), keys.end());
+    SN_RETURN_IF_ERROR(db->RunOnce(
+        "SELECT store_id, z_number, idx, z_hash, appended_us FROM leaves WHERE (store_id, "
+        "z_number) IN (" +
+            in +
+            ") UNION ALL SELECT store_id, z_number, -1, z_hash, 0 FROM pending WHERE (store_id, "
+            "z_number) IN (" +
+            in + ")",
+        args, [&](const SqlRow& r) {
+          held[{r.Str(0), static_cast<uint64_t>(r.Int(1))}] = Held{r.Int(2), r.Str(3), r.Int(4)};
+        }));
   }
-  const crypto::Hash leaf = ZLeafHash(signed_z.z());
-  SN_RETURN_IF_ERROR(
-      db->Run("INSERT INTO pending(store_id, z_number, part, z, z_hash, signature, fog_public_key, "
-              "leaf_hash, received_us, request_id, known_tree_size) VALUES (?, ?, ?, ?, ?, ?, ?, "
-              "?, ?, ?, ?)",
-              std::vector<SqlValue>{store, Int(z.z_number()), Int(z.part()), Blob(signed_z.z()),
-                                    Blob(signed_z.hash()), Blob(signed_z.signature()),
-                                    Blob(signed_z.fog_public_key()), Blob(View(leaf)),
-                                    options.clock->NowMicros(), Int(request.request_id()),
-                                    Int(request.submit().known_tree_size())}));
-  const bool pinned = pin != options.pinned_stores.end();
-  SN_RETURN_IF_ERROR(
-      db->Run("INSERT INTO stores(store_id, fog_public_key, pinned_by, last_z_number, last_z_hash) "
-              "VALUES (?, ?, ?, ?, ?) ON CONFLICT(store_id) DO UPDATE SET last_z_number = "
-              "excluded.last_z_number, last_z_hash = excluded.last_z_hash",
-              std::vector<SqlValue>{store, Blob(signed_z.fog_public_key()),
-                                    std::string(pinned ? "config" : "first record"),
-                                    Int(z.z_number()), Blob(signed_z.hash())}));
-  // Head office's read models, in the transaction that first stores the Z.
-  SN_RETURN_IF_ERROR(ApplyChainRows(RowsOf(z), *db));
-  *stored = true;
-  spdlog::info("store {} Z {}: stored", store, n);
-  return std::optional<uint64_t>();
+
+  // Each submit against its store's row, which moves on with each Z stored.
+  SqlRows pending(11), moved(5);
+  std::map<std::string, std::pair<const v1::SignedZ*, bool>> last_stored;  // store -> Z, pinned
+  std::vector<ChainRows> chain;
+  const int64_t now = options.clock->NowMicros();
+  for (size_t i : checked) {
+    const std::string& store = items[i].in->store;
+    const v1::LedgerRequest& request = items[i].in->request;
+    const v1::SignedZ& signed_z = request.submit().z();
+    const v1::ZReport& z = items[i].z;
+    const crypto::PublicKey fog_key = *KeyFromBytes(signed_z.fog_public_key());
+    auto row = rows.find(store);
+    std::optional<crypto::PublicKey> expected;
+    const auto pin = options.pinned_stores.find(store);
+    if (pin != options.pinned_stores.end()) {
+      expected = pin->second;
+    } else if (row != rows.end()) {
+      expected = row->second.key;
+    } else if (!options.accept_unknown_stores) {
+      refuse(i, {kUnknownKey,
+                 "store " + store + " has no pinned key and unknown stores are not accepted"});
+      continue;
+    }
+    if (expected && *expected != fog_key) {
+      refuse(i, {kUnknownKey, "signed by fog key " + crypto::Fingerprint(fog_key) +
+                                  ", the store's key is " + crypto::Fingerprint(*expected)});
+      continue;
+    }
+    const std::string n = std::to_string(z.z_number());
+    const uint64_t last = row != rows.end() ? row->second.last_z_number : 0;
+    if (z.z_number() >= 1 && z.z_number() <= last) {
+      const auto found = held.find({store, z.z_number()});
+      if (found == held.end())
+        return Status::Corruption("store " + store + " Z " + n + " is neither a leaf nor stored");
+      if (found->second.hash != signed_z.hash()) {
+        refuse(i, {kFork, "Z " + n + " is already in the log with another hash"});
+        continue;
+      }
+      if (found->second.idx < 0) {
+        spdlog::debug("store {} Z {}: already stored, its receipt follows its integration", store,
+                      n);
+        later[i] = true;
+        continue;
+      }
+      spdlog::debug("store {} Z {}: already leaf {}, answered again", store, n, found->second.idx);
+      dups->emplace_back(i, LeafRef{static_cast<uint64_t>(found->second.idx), store, z.z_number(),
+                                    found->second.hash, found->second.appended_us});
+      continue;
+    }
+    if (z.z_number() != last + 1) {
+      refuse(i, {kGap, last == 0 ? "the first Z of a store must be Z 1, got Z " + n
+                                 : "Z " + n + " after Z " + std::to_string(last)});
+      continue;
+    }
+    const std::string prev = last == 0 ? std::string(32, '\0') : row->second.last_z_hash;
+    if (z.prev_z_hash() != prev) {
+      refuse(i, {kChain, last == 0 ? "Z 1 must have 32 zero bytes as prev_z_hash"
+                                   : "prev_z_hash is not the hash of Z " + std::to_string(last)});
+      continue;
+    }
+    const crypto::Hash leaf = ZLeafHash(signed_z.z());
+    const SqlValue values[] = {store,
+                               Int(z.z_number()),
+                               Int(z.part()),
+                               Blob(signed_z.z()),
+                               Blob(signed_z.hash()),
+                               Blob(signed_z.signature()),
+                               Blob(signed_z.fog_public_key()),
+                               Blob(View(leaf)),
+                               now,
+                               Int(request.request_id()),
+                               Int(request.submit().known_tree_size())};
+    pending.Add(store + '\0' + n, values);
+    // Later submits of the batch see this one: a resend finds it held here,
+    // Z n+1 finds its predecessor.
+    rows[store] = StoreRow{fog_key, z.z_number(), signed_z.hash()};
+    held[{store, z.z_number()}] = Held{-1, signed_z.hash(), 0};
+    last_stored[store] = {&signed_z, pin != options.pinned_stores.end()};
+    // Head office's read models, in the transaction that first stores the Z.
+    chain.push_back(RowsOf(z));
+    later[i] = true;
+    spdlog::debug("store {} Z {}: stored", store, n);
+  }
+  if (pending.size() == 0) return size_t{0};
+  SN_RETURN_IF_ERROR(RunRows(*db,
+                             "INSERT INTO pending(store_id, z_number, part, z, z_hash, signature, "
+                             "fog_public_key, leaf_hash, received_us, request_id, "
+                             "known_tree_size) VALUES",
+                             pending));
+  for (const auto& [store, last_z] : last_stored) {
+    const auto& [signed_z, pinned] = last_z;
+    const SqlValue values[] = {store, Blob(signed_z->fog_public_key()),
+                               std::string(pinned ? "config" : "first record"),
+                               Int(rows[store].last_z_number), Blob(signed_z->hash())};
+    moved.Add(store, values);
+  }
+  SN_RETURN_IF_ERROR(RunRows(*db,
+                             "INSERT INTO stores(store_id, fog_public_key, pinned_by, "
+                             "last_z_number, last_z_hash) VALUES",
+                             moved,
+                             "ON CONFLICT(store_id) DO UPDATE SET last_z_number = "
+                             "excluded.last_z_number, last_z_hash = excluded.last_z_hash"));
+  SN_RETURN_IF_ERROR(ApplyChainRows(chain, *db));
+  return pending.size();
 }
 
 Result<std::vector<v1::LedgerAnswer>> Ledger::Integrate() {
@@ -536,24 +683,32 @@ Result<std::vector<v1::LedgerAnswer>> Ledger::Integrate() {
   auto root = tree.Root(size);
   if (!root.ok()) return fail(root.status());
   const v1::SignedTreeHead sth = sign(size, *root);
-  for (size_t k = 0; k < batch.size(); ++k) {
-    const Pending& p = batch[k];
-    Status s = l.db->Run(
-        "INSERT INTO leaves(idx, store_id, z_number, z, z_hash, signature, fog_public_key, "
-        "leaf_hash, appended_us, head_size) SELECT ?, store_id, z_number, z, z_hash, signature, "
-        "fog_public_key, leaf_hash, ?, ? FROM pending WHERE id = ?",
-        std::vector<SqlValue>{Int(state->size + k), now, Int(size), p.id});
-    if (s.ok()) s = l.db->Run("DELETE FROM pending WHERE id = ?", std::vector<SqlValue>{p.id});
-    if (!s.ok()) return fail(s);
-  }
+  // The batch moves in two statements: leaf size + k is the k-th pending
+  // row in id order, the order of `hashes`. Only the sequencer deletes from
+  // pending, so every id of the batch is still there.
+  std::vector<SqlValue> ids;
+  for (const Pending& p : batch) ids.push_back(p.id);
+  const std::string in = Placeholders(ids.size(), 1);
+  std::vector<SqlValue> move{Int(state->size), now, Int(size)};
+  move.insert(move.end(), ids.begin(), ids.end());
+  Status s = l.db->RunOnce(
+      "INSERT INTO leaves(idx, store_id, z_number, z, z_hash, signature, fog_public_key, "
+      "leaf_hash, appended_us, head_size) SELECT ? + ROW_NUMBER() OVER (ORDER BY id) - 1, "
+      "store_id, z_number, z, z_hash, signature, fog_public_key, leaf_hash, ?, ? FROM pending "
+      "WHERE id IN (" +
+          in + ")",
+      move);
+  if (s.ok()) s = l.db->RunOnce("DELETE FROM pending WHERE id IN (" + in + ")", ids);
+  if (!s.ok()) return fail(s);
+  SqlRows tiles(3);
   for (const auto& [id, bytes] : tree.Dirty()) {
-    Status s = l.db->Run(
-        "INSERT INTO tiles(level, idx, hashes) VALUES (?, ?, ?) ON CONFLICT(level, idx) DO "
-        "UPDATE SET hashes = excluded.hashes",
-        std::vector<SqlValue>{Int(id.level), Int(id.index), Blob(bytes)});
-    if (!s.ok()) return fail(s);
+    const SqlValue values[] = {Int(id.level), Int(id.index), Blob(bytes)};
+    tiles.Add(std::to_string(id.level) + "/" + std::to_string(id.index), values);
   }
-  Status s = l.db->Run(
+  s = RunRows(*l.db, "INSERT INTO tiles(level, idx, hashes) VALUES", tiles,
+              "ON CONFLICT(level, idx) DO UPDATE SET hashes = excluded.hashes");
+  if (!s.ok()) return fail(s);
+  s = l.db->Run(
       "INSERT INTO tree_heads(tree_size, head, signature, ledger_public_key) VALUES (?, ?, ?, ?)",
       std::vector<SqlValue>{Int(size), Blob(sth.head()), Blob(sth.signature()),
                             Blob(sth.ledger_public_key())});
@@ -571,8 +726,8 @@ Result<std::vector<v1::LedgerAnswer>> Ledger::Integrate() {
     a.set_request_id(p.request_id);
     a.set_store_id(p.store);
     a.set_z_number(p.z_number);
-    if (Status r = l.ReceiptAnswer(tree, next, state->size + k, p.known_tree_size, false, &a);
-        !r.ok()) {
+    const LeafRef leaf{state->size + k, p.store, p.z_number, p.z_hash, now};
+    if (Status r = l.ReceiptAnswer(tree, next, leaf, p.known_tree_size, false, &a); !r.ok()) {
       a.clear_accepted();
       a.mutable_rejected()->set_code(kUnavailable);
       a.mutable_rejected()->set_reason("the ledger could not build the receipt: " + r.message());
@@ -616,9 +771,9 @@ v1::LedgerAnswer Ledger::Handle(const std::string& topic_store, const v1::Ledger
   return unavailable("the record is stored; its receipt follows its integration");
 }
 
-Status Ledger::Impl::ReceiptAnswer(TileTree& tree, const TreeState& state, uint64_t index,
+Status Ledger::Impl::ReceiptAnswer(TileTree& tree, const TreeState& state, const LeafRef& leaf,
                                    uint64_t known, bool duplicate, v1::LedgerAnswer* answer) {
-  SN_ASSIGN_OR_RETURN(v1::LedgerReceipt receipt, Receipt(tree, state, index));
+  SN_ASSIGN_OR_RETURN(v1::LedgerReceipt receipt, Receipt(tree, state, leaf));
   v1::LedgerAnswer::Accepted* accepted = answer->mutable_accepted();
   answer->set_z_number(receipt.z_number());
   // A known size beyond the log gets no proof: the fog trusts a head this
@@ -637,19 +792,13 @@ Status Ledger::Impl::ReceiptAnswer(TileTree& tree, const TreeState& state, uint6
 }
 
 Result<v1::LedgerReceipt> Ledger::Impl::Receipt(TileTree& tree, const TreeState& state,
-                                                uint64_t index) {
+                                                const LeafRef& leaf) {
   v1::LedgerReceipt r;
-  bool found = false;
-  SN_RETURN_IF_ERROR(
-      db->Run("SELECT store_id, z_number, z_hash, appended_us FROM leaves WHERE idx = ?",
-              std::vector<SqlValue>{Int(index)}, [&](const SqlRow& row) {
-                r.set_store_id(row.Str(0));
-                r.set_z_number(static_cast<uint64_t>(row.Int(1)));
-                r.set_z_hash(row.Str(2));
-                r.set_appended_us(row.Int(3));
-                found = true;
-              }));
-  if (!found) return Status::Corruption("leaf " + std::to_string(index) + " is missing");
+  r.set_store_id(leaf.store);
+  r.set_z_number(leaf.z_number);
+  r.set_z_hash(leaf.z_hash);
+  r.set_appended_us(leaf.appended_us);
+  const uint64_t index = leaf.index;
   r.set_leaf_index(index);
   r.set_tree_size(state.size);
   SN_ASSIGN_OR_RETURN(crypto::Hash root, tree.Root(state.size));

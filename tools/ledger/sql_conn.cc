@@ -3,6 +3,7 @@
 #include <endian.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 #include <vector>
@@ -36,6 +37,36 @@ class SqliteConn final : public SqlConn {
       }
       stmts_.emplace(std::string(sql), st);
     }
+    return Exec(st, args, on_row);
+  }
+
+  Status RunOnce(std::string_view sql, std::span<const SqlValue> args,
+                 const std::function<void(const SqlRow&)>& on_row) override {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_->raw(), sql.data(), static_cast<int>(sql.size()), &st, nullptr) !=
+        SQLITE_OK) {
+      return db_->Error("prepare");
+    }
+    Status s = Exec(st, args, on_row);
+    sqlite3_finalize(st);
+    return s;
+  }
+
+  Status Begin() override { return db_->Exec("BEGIN IMMEDIATE"); }
+  Status Commit() override {
+    Status s = db_->Exec("COMMIT");
+    if (!s.ok()) Rollback();
+    return s;
+  }
+  void Rollback() override {
+    if (!sqlite3_get_autocommit(db_->raw())) (void)db_->Exec("ROLLBACK");
+  }
+  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
+  std::string name() const override { return db_->path(); }
+
+ private:
+  Status Exec(sqlite3_stmt* st, std::span<const SqlValue> args,
+              const std::function<void(const SqlRow&)>& on_row) {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     for (size_t i = 0; i < args.size(); ++i) {
@@ -88,19 +119,6 @@ class SqliteConn final : public SqlConn {
     return Status::Ok();
   }
 
-  Status Begin() override { return db_->Exec("BEGIN IMMEDIATE"); }
-  Status Commit() override {
-    Status s = db_->Exec("COMMIT");
-    if (!s.ok()) Rollback();
-    return s;
-  }
-  void Rollback() override {
-    if (!sqlite3_get_autocommit(db_->raw())) (void)db_->Exec("ROLLBACK");
-  }
-  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
-  std::string name() const override { return db_->path(); }
-
- private:
   std::unique_ptr<sql::Db> db_;
   std::unordered_map<std::string, sqlite3_stmt*> stmts_;
 };
@@ -154,50 +172,11 @@ class PgConn final : public SqlConn {
 
   Status Run(std::string_view sql, std::span<const SqlValue> args,
              const std::function<void(const SqlRow&)>& on_row) override {
-    SN_RETURN_IF_ERROR(Ready());
-    std::vector<const char*> values(args.size());
-    std::vector<int> lengths(args.size()), formats(args.size());
-    std::vector<std::string> ints(args.size());
-    std::vector<Oid> types(args.size(), 0);
-    for (size_t i = 0; i < args.size(); ++i) {
-      const SqlValue& v = args[i];
-      if (auto* x = std::get_if<int64_t>(&v)) {
-        ints[i] = std::to_string(*x);
-        values[i] = ints[i].c_str();
-        types[i] = kInt8Oid;
-      } else if (auto* s = std::get_if<std::string>(&v)) {
-        values[i] = s->c_str();
-        types[i] = kTextOid;
-      } else if (auto* b = std::get_if<SqlBlob>(&v)) {
-        values[i] = b->bytes.data();
-        lengths[i] = static_cast<int>(b->bytes.size());
-        formats[i] = 1;
-        types[i] = kByteaOid;
-      }
-    }
-    auto it = stmts_.find(std::string(sql));
-    if (it == stmts_.end()) {
-      const std::string name = "s" + std::to_string(stmts_.size() + 1);
-      PGresult* r = PQprepare(pg_, name.c_str(), Numbered(sql).c_str(),
-                              static_cast<int>(args.size()), types.data());
-      Status s = Check(r, "prepare");
-      PQclear(r);
-      SN_RETURN_IF_ERROR(s);
-      it = stmts_.emplace(std::string(sql), name).first;
-    }
-    PGresult* r = PQexecPrepared(pg_, it->second.c_str(), static_cast<int>(args.size()),
-                                 values.data(), lengths.data(), formats.data(), 1);
-    Status s = Check(r, "query");
-    if (s.ok() && on_row) {
-      const int rows = PQntuples(r), cols = PQnfields(r);
-      std::vector<SqlValue> row(cols);
-      for (int i = 0; i < rows; ++i) {
-        for (int c = 0; c < cols; ++c) row[c] = Decode(r, i, c);
-        on_row(SqlRow(row));
-      }
-    }
-    PQclear(r);
-    return s;
+    return Exec(sql, args, on_row, true);
+  }
+  Status RunOnce(std::string_view sql, std::span<const SqlValue> args,
+                 const std::function<void(const SqlRow&)>& on_row) override {
+    return Exec(sql, args, on_row, false);
   }
 
   Status Begin() override {
@@ -221,6 +200,62 @@ class PgConn final : public SqlConn {
   }
 
  private:
+  // `prepare`: once per connection (PQprepare), else parsed with this run
+  // (PQexecParams).
+  Status Exec(std::string_view sql, std::span<const SqlValue> args,
+              const std::function<void(const SqlRow&)>& on_row, bool prepare) {
+    SN_RETURN_IF_ERROR(Ready());
+    std::vector<const char*> values(args.size());
+    std::vector<int> lengths(args.size()), formats(args.size());
+    std::vector<std::string> ints(args.size());
+    std::vector<Oid> types(args.size(), 0);
+    for (size_t i = 0; i < args.size(); ++i) {
+      const SqlValue& v = args[i];
+      if (auto* x = std::get_if<int64_t>(&v)) {
+        ints[i] = std::to_string(*x);
+        values[i] = ints[i].c_str();
+        types[i] = kInt8Oid;
+      } else if (auto* s = std::get_if<std::string>(&v)) {
+        values[i] = s->c_str();
+        types[i] = kTextOid;
+      } else if (auto* b = std::get_if<SqlBlob>(&v)) {
+        values[i] = b->bytes.data();
+        lengths[i] = static_cast<int>(b->bytes.size());
+        formats[i] = 1;
+        types[i] = kByteaOid;
+      }
+    }
+    PGresult* r = nullptr;
+    if (prepare) {
+      auto it = stmts_.find(std::string(sql));
+      if (it == stmts_.end()) {
+        const std::string name = "s" + std::to_string(stmts_.size() + 1);
+        PGresult* p = PQprepare(pg_, name.c_str(), Numbered(sql).c_str(),
+                                static_cast<int>(args.size()), types.data());
+        Status s = Check(p, "prepare");
+        PQclear(p);
+        SN_RETURN_IF_ERROR(s);
+        it = stmts_.emplace(std::string(sql), name).first;
+      }
+      r = PQexecPrepared(pg_, it->second.c_str(), static_cast<int>(args.size()), values.data(),
+                         lengths.data(), formats.data(), 1);
+    } else {
+      r = PQexecParams(pg_, Numbered(sql).c_str(), static_cast<int>(args.size()), types.data(),
+                       values.data(), lengths.data(), formats.data(), 1);
+    }
+    Status s = Check(r, "query");
+    if (s.ok() && on_row) {
+      const int rows = PQntuples(r), cols = PQnfields(r);
+      std::vector<SqlValue> row(cols);
+      for (int i = 0; i < rows; ++i) {
+        for (int c = 0; c < cols; ++c) row[c] = Decode(r, i, c);
+        on_row(SqlRow(row));
+      }
+    }
+    PQclear(r);
+    return s;
+  }
+
   static std::string OneLine(std::string s) {
     for (char& c : s) {
       if (c == '\n') c = ' ';
@@ -301,6 +336,53 @@ class PgConn final : public SqlConn {
 };
 
 }  // namespace
+
+std::string Placeholders(size_t rows, size_t width) {
+  std::string group = width == 1 ? "?" : "(?";
+  for (size_t c = 1; c < width; ++c) group += ", ?";
+  if (width != 1) group += ")";
+  std::string out;
+  out.reserve(rows * (group.size() + 2));
+  for (size_t r = 0; r < rows; ++r) {
+    if (r > 0) out += ", ";
+    out += group;
+  }
+  return out;
+}
+
+void SqlRows::Add(std::string key, std::span<const SqlValue> row) {
+  values.insert(values.end(), row.begin(), row.end());
+  keys.push_back(std::move(key));
+}
+
+Status RunRows(SqlConn& db, std::string_view head, const SqlRows& rows, std::string_view tail) {
+  // Under SQLite's default limit of 32766 parameters (PostgreSQL's is 65535).
+  constexpr size_t kMaxParams = 30000;
+  const size_t per_statement = std::max<size_t>(1, kMaxParams / rows.width);
+  // Round k holds the (k+1)-th row of each key.
+  std::vector<std::vector<size_t>> rounds;
+  std::unordered_map<std::string_view, size_t> seen;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const size_t k = seen[rows.keys[i]]++;
+    if (k == rounds.size()) rounds.emplace_back();
+    rounds[k].push_back(i);
+  }
+  std::vector<SqlValue> args;
+  for (const std::vector<size_t>& round : rounds) {
+    for (size_t from = 0; from < round.size(); from += per_statement) {
+      const size_t n = std::min(per_statement, round.size() - from);
+      args.clear();
+      for (size_t j = from; j < from + n; ++j) {
+        const auto row = rows.values.begin() + static_cast<ptrdiff_t>(round[j] * rows.width);
+        args.insert(args.end(), row, row + static_cast<ptrdiff_t>(rows.width));
+      }
+      const std::string sql = std::string(head) + " " + Placeholders(n, rows.width) +
+                              (tail.empty() ? "" : " ") + std::string(tail);
+      SN_RETURN_IF_ERROR(db.RunOnce(sql, args));
+    }
+  }
+  return Status::Ok();
+}
 
 int64_t SqlRow::Int(int col) const {
   const SqlValue& v = cols_[col];

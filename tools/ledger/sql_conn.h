@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "storenode/common/status.h"
 
@@ -59,6 +60,10 @@ class SqlConn {
   // Runs one statement; `on_row` gets each result row (may be empty).
   virtual Status Run(std::string_view sql, std::span<const SqlValue> args,
                      const std::function<void(const SqlRow&)>& on_row = nullptr) = 0;
+  // Run, without keeping the prepared statement: for multi-row statements,
+  // whose text varies with their number of rows.
+  virtual Status RunOnce(std::string_view sql, std::span<const SqlValue> args,
+                         const std::function<void(const SqlRow&)>& on_row = nullptr) = 0;
   virtual Status Begin() = 0;
   virtual Status Commit() = 0;
   virtual void Rollback() = 0;
@@ -73,6 +78,29 @@ class SqlConn {
   Result<int64_t> QueryInt(std::string_view sql, std::span<const SqlValue> args,
                            int64_t fallback = 0);
 };
+
+// Multi-row statements: one statement (a round trip, a plan) for a batch's
+// rows instead of one per row.
+//
+// "(?, ?), (?, ?)": `rows` groups of `width` placeholders (width 1: "?, ?").
+std::string Placeholders(size_t rows, size_t width);
+// Rows of `width` values (row-major) for RunRows; `keys` names each row's
+// conflict key.
+struct SqlRows {
+  explicit SqlRows(size_t w) : width(w) {}
+  // `row` has `width` values.
+  void Add(std::string key, std::span<const SqlValue> row);
+  size_t size() const { return keys.size(); }
+  size_t width;
+  std::vector<SqlValue> values;
+  std::vector<std::string> keys;
+};
+// Runs `head` VALUES (...), (...) `tail` over `rows` (head ends with
+// "VALUES", tail is e.g. an ON CONFLICT clause). Rows of one key go into
+// different statements, in their order: PostgreSQL refuses an upsert that
+// would change a row twice, and the outcome is that of one statement per
+// row. Statements stay under both backends' parameter limits.
+Status RunRows(SqlConn& db, std::string_view head, const SqlRows& rows, std::string_view tail = "");
 
 // Rolls back on destruction unless committed: every multi-statement write.
 class SqlTxn {

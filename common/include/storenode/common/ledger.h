@@ -3,9 +3,11 @@
 // ledger (tools/ledger): signed tree heads, receipts and consistency proofs.
 // See schemas/ledger.proto for the messages and docs/ARCHITECTURE.md "Cloud ledger".
 //
-// All functions are pure and thread-safe.
+// All functions are pure and thread-safe; a ResendBackoff belongs to one
+// thread.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +25,33 @@ std::string AnswerTopic(std::string_view store);
 std::string AllSubmitsTopic();
 // The store of a submit topic; empty if `topic` is not one.
 std::string StoreOfSubmit(std::string_view topic);
+
+// How a fog resends a close-down the ledger has not answered with a valid
+// receipt (fog/src/forwarder.h invariant 4; `[ledger] retry_min_ms` and
+// `retry_max_ms`): the base wait starts at retry_min_ms and doubles up to
+// retry_max_ms; each wait is the base plus a random part of up to half of it.
+// The defaults are sized for 10,000 stores closing at midnight: a receipt
+// under load takes seconds (the 10,000-store burst drains in about 15 s), so
+// a first resend sooner than that only multiplies the submits of Zs already
+// stored, and the jitter keeps fogs that closed together from resending
+// together. The bench's simulated stores (tools/bench chain) use this too.
+inline constexpr int kRetryMinMs = 5000;
+inline constexpr int kRetryMaxMs = 300000;
+
+class ResendBackoff {
+ public:
+  // `seed` spreads the waits of different fogs (a store id's hash, the time).
+  ResendBackoff(int64_t min_ms, int64_t max_ms, uint64_t seed)
+      : min_ms_(min_ms), max_ms_(max_ms), base_ms_(min_ms), state_(seed) {}
+  // The wait before the next send, in [base, 1.5 * base); the base doubles.
+  int64_t NextMs();
+  // After an answer: the next wait is from retry_min_ms again.
+  void Reset() { base_ms_ = min_ms_; }
+
+ private:
+  int64_t min_ms_, max_ms_, base_ms_;
+  uint64_t state_;
+};
 
 // The leaf hash of a Z in the log: SHA-256(0x00 || z bytes).
 crypto::Hash ZLeafHash(std::string_view z_bytes);

@@ -15,6 +15,7 @@
 
 #include "storenode/common/broker_link.h"
 #include "storenode/common/clock.h"
+#include "storenode/common/ledger.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/common/status.h"
 #include "storenode/common/topics.h"
@@ -33,8 +34,10 @@ struct LedgerLink {
   // The ledger's Ed25519 public key, hex. Empty: the first receipt's key is
   // trusted and pinned in fog.db (with a warning).
   std::string public_key;
-  int retry_min_ms = 1000;    // resend an unanswered close-down after this,
-  int retry_max_ms = 300000;  // doubling up to this cap
+  // Resend an unanswered close-down after retry_min_ms, doubling up to
+  // retry_max_ms, with jitter (ledger::ResendBackoff).
+  int retry_min_ms = ledger::kRetryMinMs;
+  int retry_max_ms = ledger::kRetryMaxMs;
 };
 
 // [head_office]: head office's releases over the [ledger] link
