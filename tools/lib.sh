@@ -12,7 +12,7 @@ PACKAGES=(g++ cmake ninja-build pkg-config libsqlite3-dev sqlite3 libpaho-mqttpp
   libpaho-mqtt-dev mosquitto mosquitto-clients libprotobuf-dev protobuf-compiler libfmt-dev
   catch2 libssl-dev openssl libsodium-dev libtomlplusplus-dev libspdlog-dev libcli11-dev libcpp-httplib-dev libhowardhinnant-date-dev tzdata
   nats-server libnats-dev postgresql-15 libpq-dev libsystemd-dev)
-TEST_PACKAGES=(chromium nodejs npm)
+TEST_PACKAGES=(chromium nodejs npm lintian)
 
 # Packages that may come from elsewhere than Debian count as installed when
 # their command is on PATH: NodeSource's nodejs ships npm, and Debian's npm

@@ -308,6 +308,7 @@ int main(int argc, char** argv) {
       "Deterministic simulated tills recording into their own journals, offline or "
       "syncing to the store's fog (--broker).",
       "pos-sim"};
+  app.set_version_flag("--version", std::string("pos-sim ") + STORENODE_VERSION);
   app.add_option("--tills", args.tills, "number of tills (till-1..till-N)")
       ->check(CLI::Range(1, 1000));
   app.add_option("--first-till", args.first_till,

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   namespace sc = storenode::storectl;
   CLI::App app{"storectl: manage a storenode store and inspect its journals.", "storectl"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("storectl ") + STORENODE_VERSION);
   int exit_code = sc::kExitOk;
   sc::AddJournalCommands(app, &exit_code);
   sc::AddStatusCommand(app, &exit_code);
