@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "harness/nats.h"
+#include "storenode/common/config.h"
 #include "storenode/common/head_office.h"
 #include "storenode/common/ledger.h"
 #include "storenode/common/mqtt.h"
@@ -130,6 +131,26 @@ TEST_CASE("a TLS chain cloud maps certificates to users; a store may use only it
   INFO(provisioned.out << provisioned.err);
   REQUIRE(provisioned.code == 0);
   CHECK_THAT(provisioned.out, Catch::Contains("2 stores in nats/authorization.conf"));
+
+  // Each store's [ledger] section, appended to the shipped fog.toml as
+  // DEPLOY.md 7 says: it parses (no table defined twice) and names every node.
+  {
+    Ran more = RunTool(dir, "storectl",
+                       {"provision", "chain", "--out", pki, "--node", "127.0.0.1", "--mqtt-port",
+                        "18883", "--ledger-key", std::string(64, 'a')});
+    INFO(more.out << more.err);
+    REQUIRE(more.code == 0);
+    CHECK_THAT(more.out, Catch::Contains("kept " + pki + "/nodes/127.0.0.1.crt"));
+    const std::string section = ReadFile(pki + "/stores/store-2.fog.toml");
+    CHECK_THAT(section, Catch::Contains("\n[ledger]\nuris = [\"ssl://127.0.0.1:18883\"]\n"
+                                        "protocol = \"mqtt3.1.1\"\n") &&
+                            Catch::Contains("\npublic_key = \"" + std::string(64, 'a') + "\"\n"));
+    auto r = ConfigReader::FromString(
+        ReadFile(std::string(SN_SOURCE_DIR) + "/firmware-configs/fog.toml") + section, "fog.toml");
+    INFO(r.status().ToString());
+    REQUIRE(r.ok());
+    CHECK(r->StringList("ledger.uris") == std::vector<std::string>{"ssl://127.0.0.1:18883"});
+  }
 
   harness::NatsCluster nats(dir + "/nats");
   harness::NatsCluster::Tls tls;

@@ -6,6 +6,7 @@
 // Exit codes: 0 after SIGTERM/SIGINT, 1 on a runtime failure (cannot open
 // the ledger, or a write to it failed), 2 for a bad command line or config
 // (nothing was started).
+#include <openssl/crypto.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +18,13 @@
 #include "storenode/common/log.h"
 
 int main(int argc, char** argv) {
+  // Before anything touches OpenSSL: no exit-time OPENSSL_cleanup. libnats's
+  // nats_Close (jetstream.cc closes the library at the end) frees OpenSSL's
+  // compression-method stack itself with TLS on, and OpenSSL's own atexit
+  // cleanup then freed it again: a SIGSEGV in OPENSSL_sk_pop_free on about
+  // every second SIGTERM over tls:// (tests/chain_tls_test.cc). The process
+  // is exiting; the OS takes the memory back.
+  OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
   namespace ledger = storenode::ledger;
   CLI::App app{"ledger-sink: the reference cloud ledger of storenode close-downs.", "ledger-sink"};
   std::string config_path;

@@ -9,6 +9,7 @@
 //   storectl provision manager --store S --name N [--ca DIR] --out OUT [--force]
 //   storectl provision revoke  (--device D | --manager N) [--ca DIR]
 //   storectl provision chain   --out DIR [--node HOST]... [--store S]... [--worker W]...
+//                              [--mqtt-port 8883] [--ledger-key HEX]
 //                              [--key-type ec|ed25519] [--days N] [--force]
 //
 // The store directory (`store --out`, `--ca` of the others, default
@@ -29,6 +30,9 @@
 //   nodes/HOST.crt, .key          a NATS node's certificate (SAN HOST), for its
 //                                 client, MQTT and cluster listeners and routes
 //   stores/S.crt, .key            a store's fog on the [ledger] link, CN S
+//   stores/S.fog.toml             its fog.toml [ledger] section: every node's
+//                                 MQTT listener, the TLS files as installed
+//                                 in /etc/storenode/ledger/, the ledger key
 //   workers/W.crt, .key           a ledger worker on NATS, CN W
 //   head-office/head-office.crt   storectl chain release, CN head-office
 //   nats/authorization.conf       every node's users and permissions, from
@@ -273,7 +277,8 @@ struct Args {
   int port = 8883;
   std::string bind, data_dir = "/var/lib/storenode-broker", key_type = "ec";
   int days = 1825;
-  std::string journal_key, public_key, install_dir, settings;
+  std::string journal_key, public_key, install_dir, settings, ledger_key;
+  int mqtt_port = 8883;
   bool force = false;
 };
 
@@ -527,6 +532,26 @@ std::string ChainAuthorization(const std::vector<std::string>& stores,
   return out + "  ]\n}\n";
 }
 
+// A store's fog.toml [ledger] section, to append to its fog.toml: the
+// fogs spread over the nodes by store id (common/broker_link.h).
+std::string FogLedgerSection(const std::string& store, const std::vector<std::string>& nodes,
+                             int mqtt_port, const std::string& ledger_key) {
+  std::string uris;
+  for (const std::string& n : nodes) {
+    uris += (uris.empty() ? "" : ", ") + ("\"ssl://" + n + ":" + std::to_string(mqtt_port) + "\"");
+  }
+  return "\n# Written by `storectl provision chain` for " + store +
+         ": the chain's cloud ledger.\n"
+         "[ledger]\nuris = [" +
+         uris +
+         "]\nprotocol = \"mqtt3.1.1\"\n"
+         "ca_file = \"/etc/storenode/ledger/chain-ca.crt\"\n"
+         "cert_file = \"/etc/storenode/ledger/store.crt\"\n"
+         "key_file = \"/etc/storenode/ledger/store.key\"\n" +
+         (ledger_key.empty() ? "# public_key = \"...\"  # the ledger's key, from head office\n"
+                             : "public_key = \"" + ledger_key + "\"\n");
+}
+
 // The identities with a certificate in `dir` (NAME.crt), sorted.
 std::vector<std::string> Identities(const std::string& dir) {
   std::vector<std::string> out;
@@ -548,9 +573,12 @@ int ProvisionChain(const Args& a) {
     if (!topics::ValidId(id)) return Fail(kExitUsage, "--worker '" + id + "' is not valid");
   }
   for (const std::string& h : a.nodes) {
-    if (h.empty() || h.find('/') != std::string::npos) {
+    if (h.empty() || h.find_first_of("/\"\\ ") != std::string::npos) {
       return Fail(kExitUsage, "--node '" + h + "' is not a host name or address");
     }
+  }
+  if (!a.ledger_key.empty() && (a.ledger_key.size() != 64 || !crypto::FromHex(a.ledger_key).ok())) {
+    return Fail(kExitUsage, "--ledger-key wants the ledger's public key as 64 hex digits");
   }
   std::vector<Output> outputs;
   auto type = x509::ParseKeyType(a.key_type);
@@ -626,6 +654,11 @@ int ProvisionChain(const Args& a) {
     return ids;
   };
   const std::vector<std::string> stores = all("stores", a.stores);
+  const std::vector<std::string> nodes = all("nodes", a.nodes);
+  for (const std::string& id : stores) {
+    outputs.push_back({file("stores/" + id + ".fog.toml"),
+                       FogLedgerSection(id, nodes, a.mqtt_port, a.ledger_key)});
+  }
   outputs.push_back(
       {file("nats/authorization.conf"), ChainAuthorization(stores, all("workers", a.workers))});
   // Kept identities keep their keys: WriteAll never sees them.
@@ -725,6 +758,13 @@ void AddProvisionCommands(CLI::App& app, int* exit_code) {
       ->type_name("HOST");
   chain->add_option("--store", a->stores, "a store id (repeat)")->type_name("S");
   chain->add_option("--worker", a->workers, "a ledger worker's name (repeat)")->type_name("W");
+  chain->add_option("--mqtt-port", a->mqtt_port, "the nodes' MQTT TLS port, for stores/S.fog.toml")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  chain
+      ->add_option("--ledger-key", a->ledger_key,
+                   "the ledger's public key (hex), pinned in stores/S.fog.toml")
+      ->type_name("HEX");
   chain->add_option("--key-type", a->key_type, "ec (P-256) or ed25519, for a new chain CA")
       ->capture_default_str();
   chain->add_option("--days", a->days, "validity of issued certificates, for a new chain CA")
