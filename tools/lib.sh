@@ -11,7 +11,7 @@ BUILD="${STORENODE_BUILD_DIR:-$ROOT/build}"
 PACKAGES=(g++ cmake ninja-build pkg-config libsqlite3-dev sqlite3 libpaho-mqttpp-dev
   libpaho-mqtt-dev mosquitto mosquitto-clients libprotobuf-dev protobuf-compiler libfmt-dev
   catch2 libssl-dev openssl libsodium-dev libtomlplusplus-dev libspdlog-dev libcli11-dev libcpp-httplib-dev libhowardhinnant-date-dev tzdata
-  nats-server libnats-dev postgresql-15 libpq-dev libsystemd-dev)
+  nats-server libnats-dev postgresql-15 libpq-dev libsystemd-dev prometheus)
 TEST_PACKAGES=(chromium nodejs npm)
 
 # Packages that may come from elsewhere than Debian count as installed when
@@ -40,10 +40,14 @@ install_missing() {
   fi
   [ "${1:-}" = --tests ] && install_e2e
   # The store broker is started by the tests and the demo themselves; the
-  # Debian service would hold port 1883 for nothing.
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
-    systemctl stop mosquitto || true
-  fi
+  # Debian service would hold port 1883 for nothing. prometheus is installed
+  # for promtool (tests/metrics_test.cc): its server is not ours to run.
+  for service in mosquitto prometheus; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
+      systemctl stop "$service" || true
+      [ "$service" = mosquitto ] || systemctl disable "$service" 2>/dev/null || true
+    fi
+  done
 }
 
 # The console's browser tests (tests/e2e): the npm packages pinned by its
