@@ -1,7 +1,8 @@
 // The manager console's settings and its password hashes (the [console]
-// section of fog.toml) and what its /healthz calls unhealthy ([health]). The console itself is an
-// HTTP server inside the fog (fog/src/console.h); storectl uses HashPassword() to make the strings
-// that go into [console.managers]. Pure functions, thread-safe.
+// section of fog.toml), and what its /healthz calls unhealthy ([health]).
+// The console itself is an HTTP server inside the fog (fog/src/console.h);
+// storectl uses HashPassword() to make the strings that go into
+// [console.managers]. Pure functions, thread-safe.
 #pragma once
 
 #include <cstdint>
