@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -65,7 +66,8 @@ TEST_CASE("metrics: a real fog's /metrics passes promtool and counts what the ti
   cs.store.Sell(0, 12);
   REQUIRE(cs.store.WaitSynced());
   const uint64_t stored = cs.store.FogEventCount("till-1");
-  REQUIRE(stored == 13);  // the genesis and 12 sales
+  REQUIRE(stored >= 13);  // the genesis and 12 sales at least
+  REQUIRE(stored == cs.store.FogAcked("till-1"));
 
   std::string text = Metrics(cs);
   Ran lint = Promtool(cs.store.dir, text);
@@ -105,9 +107,15 @@ TEST_CASE("metrics: a real fog's /metrics passes promtool and counts what the ti
   const double free_mib = Value(text, "storenode_fog_disk_free_bytes") / (1024 * 1024);
   REQUIRE(std::abs(free_mib - static_cast<double>(FreeMib(cs.store.fog->data_dir()))) < 256);
 
-  // More sales and a close-down: the counter and both histograms grow.
+  // More sales: the counter and the commit histogram grow.
   cs.store.Sell(0, 5);
   REQUIRE(cs.store.WaitSynced());
+  text = Metrics(cs);
+  REQUIRE(Value(text, "storenode_fog_events_stored_total") >= stored + 5);
+  REQUIRE(Value(text, "storenode_fog_events_stored_total") == cs.store.FogEventCount("till-1"));
+  REQUIRE(Value(text, "storenode_fog_ingest_commit_duration_seconds_count") > commits);
+
+  // A close-down: one observation, within a day.
   auto z = cs.store.CloseDay(DayOf(SystemClock::Default()->NowMicros()), {}, true,
                              std::chrono::seconds(5));
   REQUIRE(z.closed());
@@ -115,8 +123,6 @@ TEST_CASE("metrics: a real fog's /metrics passes promtool and counts what the ti
   lint = Promtool(cs.store.dir, text);
   INFO(text << "\n" << lint.out << lint.err);
   REQUIRE(lint.code == 0);
-  REQUIRE(Value(text, "storenode_fog_events_stored_total") == stored + 5);
-  REQUIRE(Value(text, "storenode_fog_ingest_commit_duration_seconds_count") > commits);
   REQUIRE(Value(text, "storenode_fog_closedown_duration_seconds_count") == 1);
   REQUIRE(Value(text, "storenode_fog_closedown_duration_seconds_bucket{le=\"+Inf\"}") == 1);
   REQUIRE(Value(text, "storenode_fog_closedown_duration_seconds_bucket{le=\"86400\"}") == 1);
