@@ -311,8 +311,9 @@ TEST_CASE("console: every action, and bad input refused with the fog's reason", 
   }
 }
 
-TEST_CASE("console: /readyz follows the broker link, /healthz does not; /metrics reports the store",
-          "[console]") {
+TEST_CASE(
+    "console: /readyz follows the broker link and /healthz does not, /metrics reports the store",
+    "[console]") {
   ConsoleStore cs(2);
   cs.store.OpenTill(0);
   cs.store.Sell(0, 10);

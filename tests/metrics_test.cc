@@ -12,7 +12,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "fog/src/console.h"
 #include "storenode/common/clock.h"
+#include "storenode/common/config.h"
 #include "storenode/common/topics.h"
 #include "storenode/common/x509.h"
 #include "storenode/fog/fog.h"
@@ -277,4 +279,24 @@ TEST_CASE("health: a write that fails makes /healthz 503 with SQLite's reason",
   fog->Stop();
   fog.reset();
   vfs.Reset();
+}
+
+TEST_CASE("health: the health keys are read from fog.toml and a value out of range names its key",
+          "[health][config]") {
+  auto shipped = ConfigReader::Open(std::string(SN_SOURCE_DIR) + "/firmware-configs/fog.toml");
+  REQUIRE(shipped.ok());
+  fog::HealthConfig health;
+  health.min_free_mib = health.worker_stall_s = 1;
+  REQUIRE(fog::ReadHealthConfig(*shipped, &health).ok());
+  // The shipped file states the defaults.
+  REQUIRE(health.min_free_mib == fog::HealthConfig{}.min_free_mib);
+  REQUIRE(health.min_free_mib == 256);
+  REQUIRE(health.worker_stall_s == fog::HealthConfig{}.worker_stall_s);
+  REQUIRE(health.worker_stall_s == 30);
+
+  auto wrong = ConfigReader::FromString("[health]\nworker_stall_s = 0\n", "fog.toml");
+  REQUIRE(wrong.ok());
+  Status s = fog::ReadHealthConfig(*wrong, &health);
+  REQUIRE(!s.ok());
+  REQUIRE(s.message().find("fog.toml:2: key 'health.worker_stall_s'") != std::string::npos);
 }
