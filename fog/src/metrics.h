@@ -6,9 +6,10 @@
 // per certificate, per refusal reason. Rates are Prometheus' own rate()
 // over the counters; nothing is computed between scrapes.
 //
-// A sample is taken on the worker thread (the daemon gathers it from the
-// components) and formatted on the console's. Pure functions; a sample is
-// a value.
+// A sample's fog.db figures are taken on the worker thread (the daemon
+// gathers them from the components), the rest (histograms, /proc, file
+// sizes, certificates) on the console's, which formats it. Pure functions;
+// a sample is a value.
 #pragma once
 
 #include <cstdint>
