@@ -91,7 +91,6 @@ TEST_CASE("console: /metrics parses as Prometheus text (parse-prometheus-text-fo
   // A close-down too, so its duration is reported.
   cs.store.CloseDay(DayOf(SystemClock::Default()->NowMicros()), {}, true, std::chrono::seconds(5));
   auto c = cs.Client();
-  REQUIRE(c->Get("/metrics")->status == 200);  // the second scrape has the ingest rate
   const std::string path = cs.store.dir + "/metrics.txt";
   std::ofstream(path) << c->Get("/metrics")->body;
   Ran r = RunArgv(cs.store.dir, {node, kE2eDir + "/check-metrics.mjs", path});

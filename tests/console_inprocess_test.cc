@@ -48,7 +48,7 @@ class FakeBackend : public ConsoleBackend {
   std::vector<v1::FogRequest> asked;
   MetricsSample sample;
   Status sample_error;
-  Health health{Status::Ok(), true};
+  Health health{Status::Ok(), Status::Ok(), Status::Ok(), true};
 };
 
 struct Fixture {
@@ -129,24 +129,40 @@ TEST_CASE("console in process: a session idle longer than session_idle_s is logg
   REQUIRE(f.backend.actors.size() == 2 + 1);
 }
 
-TEST_CASE("console in process: /healthz and /metrics say what the backend says",
+TEST_CASE("console in process: /healthz, /readyz and /metrics say what the backend says",
           "[inprocess][console]") {
   Fixture f;
   REQUIRE(f.client->Get("/healthz")->status == 200);
+  REQUIRE(f.client->Get("/readyz")->status == 200);
   {
     std::lock_guard lock(f.backend.mu);
-    f.backend.health = {Status::Io("disk I/O error"), true};
+    f.backend.health = {Status::Io("disk I/O error"), Status::Ok(), Status::Ok(), true};
   }
   auto sick = f.client->Get("/healthz");
   REQUIRE(sick->status == 503);
-  REQUIRE(sick->body == "database: disk I/O error\nbroker: connected\n");
+  REQUIRE(sick->body == "write: disk I/O error\ndisk: ok\nworker: ok\n");
+  REQUIRE(f.client->Get("/readyz")->status == 503);  // dead is not ready either
   {
     std::lock_guard lock(f.backend.mu);
-    f.backend.health = {Status::Ok(), false};
+    f.backend.health = {Status::Ok(), Status::Unavailable("3 MiB free"),
+                        Status::Unavailable("no turn of its loop for 31 s"), true};
   }
-  REQUIRE(f.client->Get("/healthz")->body == "database: ok\nbroker: disconnected\n");
+  auto full = f.client->Get("/healthz");
+  REQUIRE(full->status == 503);
+  REQUIRE(full->body == "write: ok\ndisk: 3 MiB free\nworker: no turn of its loop for 31 s\n");
+  {
+    std::lock_guard lock(f.backend.mu);
+    f.backend.health = {Status::Ok(), Status::Ok(), Status::Ok(), false};
+  }
+  auto alive = f.client->Get("/healthz");
+  REQUIRE(alive->status == 200);
+  REQUIRE(alive->body == "write: ok\ndisk: ok\nworker: ok\n");
+  auto unready = f.client->Get("/readyz");
+  REQUIRE(unready->status == 503);
+  REQUIRE(unready->body == "write: ok\ndisk: ok\nworker: ok\nbroker: disconnected\n");
 
-  // Two scrapes 10 s apart with 500 events stored between them: 50 per s.
+  // Two scrapes 10 s apart with 500 events stored between them: the
+  // counter says so, and no rate is made of it (rate() does that).
   {
     std::lock_guard lock(f.backend.mu);
     f.backend.sample.now_us = f.clock.NowMicros();
@@ -162,7 +178,8 @@ TEST_CASE("console in process: /healthz and /metrics say what the backend says",
     f.backend.sample.counters.events_stored = 1500;
   }
   auto second = f.client->Get("/metrics");
-  REQUIRE(second->body.find("storenode_fog_ingest_events_per_second 50\n") != std::string::npos);
+  REQUIRE(second->body.find("storenode_fog_events_stored_total 1500\n") != std::string::npos);
+  REQUIRE(second->body.find("storenode_fog_ingest_events_per_second") == std::string::npos);
   {
     std::lock_guard lock(f.backend.mu);
     f.backend.sample_error = Status::Unavailable("the fog is busy: no answer within 15000 ms");

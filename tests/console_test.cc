@@ -1,7 +1,7 @@
 // The manager console's HTTP API against a real storenode-fogd, mosquitto
 // and synced tills: login and sessions, CSRF, login rate limiting, every
-// action (status, close-down, reports, device accept), bad input, /metrics
-// and /healthz.
+// action (status, close-down, reports, device accept), bad input, /metrics,
+// /healthz and /readyz (tests/metrics_test.cc checks them further).
 #include "support/console.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -311,7 +311,9 @@ TEST_CASE("console: every action, and bad input refused with the fog's reason", 
   }
 }
 
-TEST_CASE("console: /healthz follows the broker link; /metrics reports the store", "[console]") {
+TEST_CASE(
+    "console: /readyz follows the broker link and /healthz does not, /metrics reports the store",
+    "[console]") {
   ConsoleStore cs(2);
   cs.store.OpenTill(0);
   cs.store.Sell(0, 10);
@@ -319,7 +321,10 @@ TEST_CASE("console: /healthz follows the broker link; /metrics reports the store
   auto c = cs.Client();
   auto health = c->Get("/healthz");
   REQUIRE(health->status == 200);
-  REQUIRE(health->body == "database: ok\nbroker: connected\n");
+  REQUIRE(health->body == "write: ok\ndisk: ok\nworker: ok\n");
+  auto ready = c->Get("/readyz");
+  REQUIRE(ready->status == 200);
+  REQUIRE(ready->body == "write: ok\ndisk: ok\nworker: ok\nbroker: ok\n");
 
   std::string metrics;
   REQUIRE(WaitFor(
@@ -335,18 +340,21 @@ TEST_CASE("console: /healthz follows the broker link; /metrics reports the store
        {"storenode_fog_broker_connected 1", "storenode_fog_till_online{device=\"till-2\"} 0",
         "storenode_fog_till_backlog_events{device=\"till-1\"} ",
         "storenode_fog_till_last_seen_age_seconds{device=\"till-1\"}",
-        "storenode_fog_quarantine_count 0", "storenode_fog_ledger_backlog 0",
+        "storenode_fog_quarantined_batches 0", "storenode_fog_ledger_backlog 0",
         "# TYPE storenode_fog_events_stored_total counter"}) {
     REQUIRE(metrics.find(line) != std::string::npos);
   }
-  // The second scrape has a rate.
-  REQUIRE(c->Get("/metrics")->body.find("storenode_fog_ingest_events_per_second") !=
+  // No rate between scrapes, on the second either: rate() over _total does that.
+  REQUIRE(c->Get("/metrics")->body.find("storenode_fog_ingest_events_per_second") ==
           std::string::npos);
 
   cs.store.CloseTill(0);
   cs.store.broker.Kill();
-  REQUIRE(WaitFor([&] { return c->Get("/healthz")->status == 503; }, std::chrono::seconds(10)));
-  REQUIRE(c->Get("/healthz")->body == "database: ok\nbroker: disconnected\n");
+  REQUIRE(WaitFor([&] { return c->Get("/readyz")->status == 503; }, std::chrono::seconds(10)));
+  REQUIRE(c->Get("/readyz")->body == "write: ok\ndisk: ok\nworker: ok\nbroker: disconnected\n");
+  // Unready, not dead: restarting the fog would not bring the broker back.
+  REQUIRE(c->Get("/healthz")->status == 200);
+  REQUIRE(c->Get("/healthz")->body == "write: ok\ndisk: ok\nworker: ok\n");
   REQUIRE(c->Get("/metrics")->body.find("storenode_fog_broker_connected 0") != std::string::npos);
 }
 

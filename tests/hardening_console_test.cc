@@ -39,7 +39,7 @@ TEST_CASE(
   REQUIRE(login);
   REQUIRE(login->status == 421);
   REQUIRE(login->get_header_value("Set-Cookie").empty());
-  for (const char* path : {"/", "/app.js", "/metrics", "/healthz", "/api/session"}) {
+  for (const char* path : {"/", "/app.js", "/metrics", "/healthz", "/readyz", "/api/session"}) {
     auto r = c->Get(path, rebound);
     REQUIRE(r);
     INFO(path);

@@ -7,12 +7,12 @@ BUILD="${STORENODE_BUILD_DIR:-$ROOT/build}"
 
 # What building and running storenode needs (tools/demo, tools/bench), and
 # what only the test suite needs on top (tools/test: the console's browser
-# tests).
+# tests, and promtool from prometheus for tests/metrics_test.cc).
 PACKAGES=(g++ cmake ninja-build pkg-config libsqlite3-dev sqlite3 libpaho-mqttpp-dev
   libpaho-mqtt-dev mosquitto mosquitto-clients libprotobuf-dev protobuf-compiler libfmt-dev
   catch2 libssl-dev openssl libsodium-dev libtomlplusplus-dev libspdlog-dev libcli11-dev libcpp-httplib-dev libhowardhinnant-date-dev tzdata
   nats-server libnats-dev postgresql-15 libpq-dev libsystemd-dev)
-TEST_PACKAGES=(chromium nodejs npm lintian)
+TEST_PACKAGES=(chromium nodejs npm lintian prometheus)
 
 # Packages that may come from elsewhere than Debian count as installed when
 # their command is on PATH: NodeSource's nodejs ships npm, and Debian's npm
@@ -40,10 +40,14 @@ install_missing() {
   fi
   [ "${1:-}" = --tests ] && install_e2e
   # The store broker is started by the tests and the demo themselves; the
-  # Debian service would hold port 1883 for nothing.
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
-    systemctl stop mosquitto || true
-  fi
+  # Debian service would hold port 1883 for nothing. prometheus is there for
+  # promtool: its server is not ours to run.
+  for service in mosquitto prometheus; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
+      systemctl stop "$service" || true
+      [ "$service" = mosquitto ] || systemctl disable "$service" 2>/dev/null || true
+    fi
+  done
 }
 
 # The console's browser tests (tests/e2e): the npm packages pinned by its

@@ -299,6 +299,17 @@ Result<std::string> CommonNameOfFile(const std::string& cert_path) {
   return cn;
 }
 
+Result<int64_t> NotAfterOfFile(const std::string& cert_path) {
+  SN_ASSIGN_OR_RETURN(std::string pem, files::Read(cert_path));
+  auto cert = ParseCert(pem);
+  if (!cert.ok()) return Status::Invalid(cert_path + ": " + cert.status().message());
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert->get()), &tm) != 1) {
+    return OpenSslError(cert_path + ": unreadable notAfter");
+  }
+  return static_cast<int64_t>(timegm(&tm));
+}
+
 Result<std::string> SerialOf(const std::string& cert_pem) {
   SN_ASSIGN_OR_RETURN(X509Ptr cert, ParseCert(cert_pem));
   return SerialHex(X509_get0_serialNumber(cert.get()));

@@ -93,6 +93,14 @@ Result<std::optional<std::string>> CloseDown::ZBytes(uint64_t z_number) {
   return std::optional<std::string>(z.Blob(0));
 }
 
+void CloseDown::ObserveClosed() {
+  auto newest = Newest();
+  v1::ZReport z;
+  if (newest.ok() && *newest && z.ParseFromString((*newest)->z)) {
+    durations_.Observe(static_cast<double>(z.created_us() - (*newest)->requested_us) / 1e6);
+  }
+}
+
 Result<std::optional<NewestCloseDown>> CloseDown::Newest() {
   SN_ASSIGN_OR_RETURN(
       sql::Stmt q,
@@ -621,6 +629,7 @@ v1::FogResponse CloseDown::Request(const v1::FogRequest& fog_request, const std:
     open_parts_[day] = 1;
     waiting_days_.erase(day);
     CrashPoint("closedown-after-commit");
+    ObserveClosed();
   } else if (!out->closed()) {
     waiting_days_.insert(day);
     SendSealCommands(day);
@@ -667,6 +676,7 @@ void CloseDown::Poll() {
     } else if (closed) {
       open_parts_[day] = 1;
       waiting_days_.erase(day);
+      ObserveClosed();
       spdlog::info("business day {} closed: every till sealed", day);
     }
   }

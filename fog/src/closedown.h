@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "action_journal.h"
+#include "histogram.h"
 #include "ingest.h"
 #include "settings.h"
 #include "storenode/common/clock.h"
@@ -98,6 +99,9 @@ class CloseDown : public LedgerOutbox {
   // The Zs of `day` with the fog's public key.
   Result<std::vector<v1::SignedZ>> StoredZs(const std::string& day);
   Result<std::optional<NewestCloseDown>> Newest();
+  // Close-downs closed since the fog started, from the first request for
+  // the day to its Z (any thread).
+  Histogram::Figures Durations() const { return durations_.Read(); }
   // Queues the seal commands `till` still owes, ascending: every waiting
   // day it has not sealed and the newest closed day it has not sealed
   // ("seal up to D" covers the earlier days it sold on).
@@ -128,10 +132,13 @@ class CloseDown : public LedgerOutbox {
                              const v1::CloseDownRequest& request, const std::string& requested_by,
                              const std::vector<std::string>& missing);
   Result<std::set<std::string>> SealedTills(const std::string& day);
+  // Observes the newest Z's close-down in durations_, after its commit.
+  void ObserveClosed();
   void SendSealCommands(const std::string& day);
   Result<std::vector<std::string>> OwedSeals(const std::string& till);
 
   sql::Db& db_;
+  Histogram durations_{kCloseDownBounds};
   const Config& config_;
   const Clock& clock_;
   const SettingsIssuer* settings_ = nullptr;

@@ -152,6 +152,7 @@ Result<Config> LoadConfig(const std::string& path) {
   c.head_office.releases_per_minute = static_cast<int>(
       r.Int("head_office.releases_per_minute", c.head_office.releases_per_minute, {1, 10000}));
   SN_RETURN_IF_ERROR(ReadConsoleConfig(r, &c.console));
+  SN_RETURN_IF_ERROR(ReadHealthConfig(r, &c.health));
   SN_RETURN_IF_ERROR(ReadAccessConfig(r, &c.roles, &c.requests));
   SN_RETURN_IF_ERROR(r.Finish());
   auto bad = [&](const std::string& key, const std::string& why) {

@@ -1,5 +1,6 @@
 // The manager console's HTTP side: sessions, CSRF, login rate limiting, the
-// embedded pages and the JSON API (console.h says how requests reach fog.db).
+// embedded pages, the JSON API (console.h says how requests reach fog.db),
+// /metrics and the health checks.
 #include "console.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -147,7 +148,7 @@ Status Console::Start() {
       {"Referrer-Policy", "no-referrer"},
       {"Cache-Control", "no-store"},
   });
-  // Before any route, /metrics and /healthz included: a browser that was
+  // Before any route, /metrics, /healthz and /readyz included: a browser that was
   // sent here by a rebound DNS name still says that name in Host.
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (HostAllowed(req)) return httplib::Server::HandlerResponse::Unhandled;
@@ -194,7 +195,8 @@ void Console::Route() {
   server_->Get("/api/session", [this](Req req, Res res) { GetSession(req, res); });
   server_->Post("/api/request", [this](Req req, Res res) { Request(req, res); });
   server_->Get("/metrics", [this](Req, Res res) { Metrics(res); });
-  server_->Get("/healthz", [this](Req, Res res) { Health(res); });
+  server_->Get("/healthz", [this](Req, Res res) { Health(false, res); });
+  server_->Get("/readyz", [this](Req, Res res) { Health(true, res); });
 }
 
 bool Console::HostAllowed(const httplib::Request& req) const {
@@ -414,21 +416,30 @@ void Console::Metrics(httplib::Response& res) {
     res.set_content(sample.status().message() + "\n", "text/plain");
     return;
   }
-  std::string text;
-  {
-    std::lock_guard lock(mu_);
-    text = FormatMetrics(*sample, last_sample_ ? &*last_sample_ : nullptr);
-    last_sample_ = *sample;
-  }
-  res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
+  res.set_content(FormatMetrics(*sample), "text/plain; version=0.0.4; charset=utf-8");
 }
 
-void Console::Health(httplib::Response& res) {
+void Console::Health(bool ready, httplib::Response& res) {
   const ConsoleBackend::Health h = backend_.CheckHealth(kHealthTimeout);
-  std::string body = std::string("database: ") + (h.database.ok() ? "ok" : h.database.message()) +
-                     "\n" + "broker: " + (h.broker_connected ? "connected" : "disconnected") + "\n";
-  res.status = h.database.ok() && h.broker_connected ? 200 : 503;
+  std::string body;
+  for (const auto& [name, s] :
+       {std::pair{"write", &h.write}, {"disk", &h.disk}, {"worker", &h.worker}}) {
+    body += std::string(name) + ": " + (s->ok() ? "ok" : s->message()) + "\n";
+  }
+  bool ok = h.live();
+  if (ready) {
+    body += std::string("broker: ") + (h.broker_connected ? "ok" : "disconnected") + "\n";
+    ok = ok && h.broker_connected;
+  }
+  res.status = ok ? 200 : 503;
   res.set_content(body, "text/plain");
+}
+
+Status ReadHealthConfig(ConfigReader& r, HealthConfig* c) {
+  c->min_free_mib = r.Int("health.min_free_mib", c->min_free_mib, {0, int64_t{1} << 40});
+  c->worker_stall_s =
+      static_cast<int>(r.Int("health.worker_stall_s", c->worker_stall_s, {1, 24 * 3600}));
+  return r.status();
 }
 
 Status ReadConsoleConfig(ConfigReader& r, ConsoleConfig* c) {

@@ -1,6 +1,24 @@
 // The manager console: an HTTP server inside the fog (cpp-httplib) that
-// serves the pages embedded from fog/console/ and a JSON API, /metrics and
-// /healthz.
+// serves the pages embedded from fog/console/ and a JSON API, /metrics,
+// /healthz and /readyz.
+//
+// Health. /healthz says whether the fog is alive, /readyz whether it can
+// serve the store; each answers 200 or 503 and one line per check, "NAME:
+// ok" or "NAME: REASON":
+//   write   a row written to fog.db and committed (fsync'd) on the worker,
+//           at most once a second however often it is asked; while the
+//           worker is busy the last result stands (the worker line says
+//           when it is more than busy)
+//   disk    free space in data.dir at least [health] min_free_mib
+//   worker  the worker turned its loop within [health] worker_stall_s
+//   broker  (/readyz only) connected to the store broker
+// /healthz is 200 when write, disk and worker are; /readyz when those and
+// the broker are. So a broker outage makes the fog unready but not dead
+// (restarting it would not bring the broker back), while a disk that fails
+// or fills, or a wedged worker, make it unhealthy. Both, like /metrics,
+// need no login and count against no login limit: they sit outside the
+// session check, and the write check's once a second keeps a tight probe
+// loop from turning into fsyncs.
 //
 // The API is fog/req over HTTP: POST /api/request takes a FogRequest as JSON
 // and answers its FogResponse. The console sees the fog only as a
@@ -55,6 +73,8 @@ extern const size_t kConsoleAssetCount;
 // Reads the [console] section (keys console.*) into `out`; a one-line
 // reason naming the key if a value is wrong.
 Status ReadConsoleConfig(ConfigReader& r, ConsoleConfig* out);
+// Reads the [health] section (keys health.*) the same way.
+Status ReadHealthConfig(ConfigReader& r, HealthConfig* out);
 
 // What the console asks of the fog. Each call may block up to `timeout`
 // and then fails with Unavailable; called from the HTTP threads.
@@ -65,9 +85,11 @@ class ConsoleBackend {
   virtual Result<v1::FogResponse> Answer(const v1::FogRequest& request, const std::string& actor,
                                          std::chrono::milliseconds timeout) = 0;
   virtual Result<MetricsSample> Sample(std::chrono::milliseconds timeout) = 0;
+  // The checks of /healthz and /readyz (the top of this file).
   struct Health {
-    Status database;  // a page of fog.db read
+    Status write, disk, worker;
     bool broker_connected = false;
+    bool live() const { return write.ok() && disk.ok() && worker.ok(); }
   };
   virtual Health CheckHealth(std::chrono::milliseconds timeout) = 0;
 };
@@ -95,7 +117,8 @@ class Console {
   void GetSession(const httplib::Request& req, httplib::Response& res);
   void Request(const httplib::Request& req, httplib::Response& res);
   void Metrics(httplib::Response& res);
-  void Health(httplib::Response& res);
+  // /healthz (`ready` false) or /readyz.
+  void Health(bool ready, httplib::Response& res);
   // The caller's session, refreshed; nullopt (and `res` set to 401) if none.
   std::optional<Session> Authenticate(const httplib::Request& req, httplib::Response& res);
   // An action also needs its CSRF token and a same-origin Origin header.
@@ -127,7 +150,6 @@ class Console {
   // One password check at a time: an Argon2id check holds 64 MiB, and
   // parallel logins must not add up to more.
   std::mutex verify_mu_;
-  std::optional<MetricsSample> last_sample_;
 };
 
 }  // namespace storenode::fog

@@ -45,11 +45,16 @@
 // makes the fog unready on /readyz, never un-READY); the watchdog is fed by
 // the worker on every turn of Run() (at least every 50 ms), so a worker
 // wedged in a call stops feeding it and systemd restarts the daemon.
+// The same turn marks the time /healthz's worker check reads
+// (console.h, "Health"); its write check runs on the worker like any task.
 //
 #include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -67,6 +72,7 @@
 #include "console.h"
 #include "forwarder.h"
 #include "head_office.h"
+#include "histogram.h"
 #include "ingest.h"
 #include "metrics.h"
 #include "reports.h"
@@ -77,6 +83,7 @@
 #include "storenode/common/service.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/topics.h"
+#include "storenode/common/x509.h"
 #include "storenode/fog/fog.h"
 #include "trust.h"
 
@@ -135,6 +142,25 @@ class Fog::Impl : public ConsoleBackend {
 
   mutable std::mutex counters_mu;
   Fog::Counters counters;
+  Histogram ingest_commit_seconds{kCommitBounds};
+  // When the worker last turned its loop (steady clock, us).
+  std::atomic<int64_t> last_turn_us{SteadyMicros()};
+  // The newest write check and whether one waits on the worker, under
+  // health_mu; the check itself writes only fog.db.
+  std::mutex health_mu;
+  Status write_checked = Status::Unavailable("not checked yet");
+  int64_t write_checked_us = 0;
+  bool write_check_queued = false;
+
+  static int64_t SteadyMicros() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  // Health checks (console.h, "Health"); WriteCheck on the worker.
+  Status WriteCheck();
+  Status DiskCheck() const;
+  Status WorkerCheck() const;
 
   void Enqueue(const mqtt::Message& m);
   // Runs `task` on the worker, which owns fog.db, and waits up to `timeout`
@@ -355,6 +381,8 @@ void Fog::Impl::Run() {
   bool ready = false;
   while (true) {
     service::FeedWatchdog();
+    last_turn_us = SteadyMicros();
+    StallPoint("worker-turn");  // tests: a wedged worker
     std::vector<mqtt::Message> batch;
     std::vector<mqtt::Oversized> too_big;
     std::deque<std::function<void()>> calls;
@@ -489,28 +517,102 @@ Result<MetricsSample> Fog::Impl::Sample(std::chrono::milliseconds timeout) {
           m.counters = ingest->counters();
           m.now_us = clock.NowMicros();
           m.requests_refused = requests->refused();
-          // The newest Z: from the manager's first request for its day to the Z.
-          auto newest = closedown->Newest();
-          if (newest.ok() && *newest) NoteCloseDown(**newest, &m);
           return m;
         }();
       },
       timeout));
-  if (sample->ok()) (*sample)->broker_connected = client && client->connected();
+  if (!sample->ok()) return std::move(*sample);
+  // The rest needs no fog.db: read here, off the worker.
+  MetricsSample& m = **sample;
+  m.broker_connected = client && client->connected();
+  m.ingest_commit_seconds = ingest_commit_seconds.Read();
+  m.closedown_seconds = closedown->Durations();
+  m.process = ReadProcessFigures();
+  std::error_code ec;
+  for (const char* file : {"/fog.db", "/fog.db-wal"}) {
+    const auto bytes = std::filesystem::file_size(config.data_dir + file, ec);
+    if (!ec) m.database_bytes += bytes;
+  }
+  if (struct statvfs fs; statvfs(config.data_dir.c_str(), &fs) == 0) {
+    m.disk_free_bytes = uint64_t{fs.f_bavail} * fs.f_frsize;
+  }
+  for (const auto& [key, file] : {std::pair{"broker.ca_file", &config.broker.ca_file},
+                                  {"broker.cert_file", &config.broker.cert_file},
+                                  {"ledger.ca_file", &config.ledger.link.ca_file},
+                                  {"ledger.cert_file", &config.ledger.link.cert_file}}) {
+    if (file->empty()) continue;
+    auto not_after = x509::NotAfterOfFile(*file);
+    if (not_after.ok()) {
+      m.certificates.push_back({key, *file, *not_after});
+    } else {
+      spdlog::warn("metrics: {}: {}", key, not_after.status().ToString());
+    }
+  }
   return std::move(*sample);
 }
 
+Status Fog::Impl::WriteCheck() {
+  // A row of the counters table the health check owns (store.h), written
+  // and committed like any transaction: sync kFull fsyncs the WAL.
+  sql::Transaction txn(*db);
+  SN_RETURN_IF_ERROR(txn.begin_status());
+  SN_ASSIGN_OR_RETURN(sql::Stmt put, db->Prepare("INSERT INTO counters(name, value) "
+                                                 "VALUES('health_checked_us', ?) ON CONFLICT(name) "
+                                                 "DO UPDATE SET value = excluded.value"));
+  put.Bind(1, clock.NowMicros());
+  SN_RETURN_IF_ERROR(put.Run());
+  return txn.Commit();
+}
+
+Status Fog::Impl::DiskCheck() const {
+  struct statvfs fs;
+  if (statvfs(config.data_dir.c_str(), &fs) != 0) {
+    return Status::Io("cannot stat " + config.data_dir + ": " + std::strerror(errno));
+  }
+  const uint64_t free_mib = uint64_t{fs.f_bavail} * fs.f_frsize / (1024 * 1024);
+  if (free_mib < static_cast<uint64_t>(config.health.min_free_mib)) {
+    return Status::Unavailable(
+        std::to_string(free_mib) + " MiB free in " + config.data_dir +
+        ", under health.min_free_mib = " + std::to_string(config.health.min_free_mib));
+  }
+  return Status::Ok();
+}
+
+Status Fog::Impl::WorkerCheck() const {
+  const int64_t idle_s = (SteadyMicros() - last_turn_us) / 1'000'000;
+  if (idle_s < config.health.worker_stall_s) return Status::Ok();
+  return Status::Unavailable(
+      "no turn of its loop for " + std::to_string(idle_s) +
+      " s (health.worker_stall_s = " + std::to_string(config.health.worker_stall_s) + ")");
+}
+
 ConsoleBackend::Health Fog::Impl::CheckHealth(std::chrono::milliseconds timeout) {
-  auto db_status = std::make_shared<Status>(Status::Unavailable("not checked"));
-  Status s = RunOnWorker(
-      [this, db_status] {
-        // Reads a page of fog.db: a missing or corrupt file fails here.
-        *db_status = db->QueryInt("SELECT COUNT(*) FROM sqlite_master").status();
-      },
-      timeout);
   Health h;
-  h.database = s.ok() ? *db_status : s;
+  h.worker = WorkerCheck();
+  h.disk = DiskCheck();
   h.broker_connected = client && client->connected();
+  // At most one write check a second, and one queued at a time: a wedged
+  // worker must not collect a queue of them.
+  bool run = false;
+  {
+    std::lock_guard lock(health_mu);
+    run = !write_check_queued && SteadyMicros() - write_checked_us >= 1'000'000;
+    write_check_queued = write_check_queued || run;
+  }
+  if (run) {
+    // On a timeout the check stays queued and reports when it runs.
+    (void)RunOnWorker(
+        [this] {
+          Status s = WriteCheck();
+          std::lock_guard lock(health_mu);
+          write_checked = s;
+          write_checked_us = SteadyMicros();
+          write_check_queued = false;
+        },
+        timeout);
+  }
+  std::lock_guard lock(health_mu);
+  h.write = write_checked;
   return h;
 }
 
@@ -551,7 +653,12 @@ void Fog::Impl::ProcessJournals(std::vector<mqtt::Message>& journals) {
     }
     if (s.ok()) s = ingest->Flush();
     const bool storing = s.ok() && ingest->stored_in_txn() > 0;
-    if (s.ok()) s = txn.Commit();
+    if (s.ok()) {
+      const int64_t start_us = SteadyMicros();
+      s = txn.Commit();
+      if (s.ok())
+        ingest_commit_seconds.Observe(static_cast<double>(SteadyMicros() - start_us) / 1e6);
+    }
     if (s.ok()) {
       // Tests: events are committed and the acks below are lost. Only a
       // commit that stored events counts (not one of a held gap alone).

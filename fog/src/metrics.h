@@ -1,8 +1,15 @@
 // Metrics: what /metrics reports, and its Prometheus text format (version
-// 0.0.4). A sample is taken on the worker thread (the daemon gathers it
-// from the components) and formatted on the console's; the ingest rate is
-// the difference between two scrapes, and events_stored_total is there too
-// for Prometheus' own rate(). Pure functions; a sample is a value.
+// 0.0.4), clean under `promtool check metrics` (tests/metrics_test.cc).
+//
+// Base units (seconds, bytes), counters end in _total, and no label takes a
+// new value every day (a business day is not a label): a series per till,
+// per certificate, per refusal reason. Rates are Prometheus' own rate()
+// over the counters; nothing is computed between scrapes.
+//
+// A sample's fog.db figures are taken on the worker thread (the daemon
+// gathers them from the components), the rest (histograms, /proc, file
+// sizes, certificates) on the console's, which formats it. Pure functions;
+// a sample is a value.
 #pragma once
 
 #include <cstdint>
@@ -10,30 +17,48 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
-#include "closedown.h"
+#include "histogram.h"
 #include "storenode/fog/fog.h"
 #include "storenode/schemas/fog.pb.h"
 
 namespace storenode::fog {
 
+// The process' own figures, from /proc/self (Prometheus' process_* names).
+struct ProcessFigures {
+  double resident_bytes = 0;
+  double cpu_seconds = 0;  // user + system
+  double open_fds = 0;
+  double start_time_seconds = 0;  // since the Unix epoch
+};
+// Reads them; what cannot be read stays 0.
+ProcessFigures ReadProcessFigures();
+
+// One TLS certificate the fog uses: the config key naming it, its file, and
+// when it expires.
+struct CertificateExpiry {
+  std::string key;  // "broker.cert_file"
+  std::string file;
+  int64_t not_after_s = 0;  // Unix seconds
+};
+
 struct MetricsSample {
   v1::StoreStatus status;
   Fog::Counters counters;
   int64_t now_us = 0;
-  std::optional<double> last_closedown_s;  // request to Z of the newest closed day
-  std::string last_closedown_day;
   bool broker_connected = false;
   // (topic, reason) -> requests refused since the fog started (access.h).
   std::map<std::pair<std::string, std::string>, uint64_t> requests_refused;
+  Histogram::Figures ingest_commit_seconds;  // ingest batch commits
+  Histogram::Figures closedown_seconds;      // first request to Z, per Z
+  std::string version = STORENODE_VERSION;
+  ProcessFigures process;
+  uint64_t database_bytes = 0;   // fog.db and its WAL
+  uint64_t disk_free_bytes = 0;  // free to the fog in data.dir
+  std::vector<CertificateExpiry> certificates;
 };
 
-// Sets the newest close-down's figures of `sample` (from its first request
-// to its Z).
-void NoteCloseDown(const NewestCloseDown& newest, MetricsSample* sample);
-
-// Prometheus text format of `now`; with `prev` (the sample of the previous
-// scrape) the ingest rate in events per second too.
-std::string FormatMetrics(const MetricsSample& now, const MetricsSample* prev);
+std::string FormatMetrics(const MetricsSample& sample);
 
 }  // namespace storenode::fog

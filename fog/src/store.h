@@ -46,7 +46,8 @@
 //   devices, journals, events, quarantine, covered_ranges: Ingest
 //     (ingest.h);
 //   counters: by row, each name its writer's: events_stored Ingest's,
-//     recover_from_ledger the forwarder's (set too by `storectl backup`);
+//     recover_from_ledger the forwarder's (set too by `storectl backup`),
+//     health_checked_us the daemon's /healthz write check (console.h);
 //   day_totals, day_ranges, seals, hour_totals, item_totals,
 //     cashier_totals: the read models (read_models.h), which Ingest books;
 //   closedowns, zreports: the close-down (closedown.h), whose LedgerOutbox

@@ -10,9 +10,10 @@
 namespace storenode::testing {
 
 ConsoleStore::ConsoleStore(int tills, const std::string& console_extra,
-                           const std::string& fog_extra)
+                           const std::string& fog_extra, std::map<std::string, std::string> env)
     : store(tills) {
   port = FreePort();
+  store.fog->env = std::move(env);
   store.fog->extra_config = fog_extra +
                             "\n[console]\nbind = \"127.0.0.1\"\nport = " + std::to_string(port) +
                             "\n" + console_extra + "\n[console.managers]\n" + kConsoleManager +

@@ -5,6 +5,7 @@
 
 #include <httplib.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -18,9 +19,11 @@ inline constexpr char kConsolePassword[] = "4711-pin";
 class ConsoleStore {
  public:
   // `console_extra`: more lines for the [console] section; `fog_extra`:
-  // more sections of fog.toml. The fog is started; its tills are not opened.
+  // more sections of fog.toml; `env`: the fog's environment (FogProcess::env).
+  // The fog is started; its tills are not opened.
   explicit ConsoleStore(int tills, const std::string& console_extra = "",
-                        const std::string& fog_extra = "");
+                        const std::string& fog_extra = "",
+                        std::map<std::string, std::string> env = {});
   Store store;
   int port = 0;
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }

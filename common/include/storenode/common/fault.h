@@ -9,4 +9,10 @@ namespace storenode {
 
 void CrashPoint(const char* name);
 
+// StallPoint("name") blocks the calling thread while the file named by the
+// environment variable STORENODE_STALL_WHILE exists, when STORENODE_STALL_AT
+// equals "name": a test wedges a thread by creating the file and frees it
+// by removing it. Costs one getenv per call when unset.
+void StallPoint(const char* name);
+
 }  // namespace storenode

@@ -77,6 +77,9 @@ class Authority {
 
 // The subject's Common Name of a PEM certificate file.
 Result<std::string> CommonNameOfFile(const std::string& cert_path);
+// The notAfter of a PEM certificate file (its first certificate, for a CA
+// bundle), in Unix seconds.
+Result<int64_t> NotAfterOfFile(const std::string& cert_path);
 // The serial number of a PEM certificate, lower-case hex.
 Result<std::string> SerialOf(const std::string& cert_pem);
 

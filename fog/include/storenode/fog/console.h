@@ -1,9 +1,11 @@
 // The manager console's settings and its password hashes (the [console]
-// section of fog.toml). The console itself is an HTTP server inside the fog
-// (fog/src/console.h); storectl uses HashPassword() to make the strings that
-// go into [console.managers]. Pure functions, thread-safe.
+// section of fog.toml), and what its /healthz calls unhealthy ([health]).
+// The console itself is an HTTP server inside the fog (fog/src/console.h);
+// storectl uses HashPassword() to make the strings that go into
+// [console.managers]. Pure functions, thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -33,6 +35,16 @@ struct ConsoleConfig {
   int max_failed_logins_per_account = 20;
   int lockout_s = 60;
   int session_idle_s = 8 * 3600;  // a session unused this long is logged out
+};
+
+// [health]: when /healthz calls the fog unhealthy (fog/src/console.h).
+struct HealthConfig {
+  // Free space in data.dir under this is a full disk: a Z, or the next
+  // till's batch, would fail to commit.
+  int64_t min_free_mib = 256;
+  // The worker has not turned its loop (at least every 50 ms when well) for
+  // this long: it is wedged.
+  int worker_stall_s = 30;
 };
 
 // The shortest PIN `storectl console hash-password` accepts by default.

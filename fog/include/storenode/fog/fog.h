@@ -122,6 +122,7 @@ struct Config {
   // till is provisioned. Default: data_dir + "/tills.toml".
   std::string tills_registry;
   ConsoleConfig console;  // the manager console (fog/src/console.h)
+  HealthConfig health;    // [health]: what /healthz checks against
   RolesConfig roles;
   RequestLimits requests;
 };
