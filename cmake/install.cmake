@@ -6,6 +6,10 @@
 #   storenode-ledger  ledger-sink, its unit, /etc/storenode/ledger-sink.toml,
 #                     its system user
 #   storenode-tools   storectl and pos-sim
+#   libstorenode-edge1     libstorenode-edge.so.1, the till library's C ABI
+#   libstorenode-edge-dev  storenode/edge_c.h, the .so link, storenode-edge.pc
+#                          and the CMake package (find_package(storenode):
+#                          storenode::edge_c)
 # Files under /etc are conffiles: an upgrade never overwrites a config the
 # operator changed. The units name the installed binaries (the templates in
 # firmware-configs/systemd/ name /usr/local/bin, for a hand install).
@@ -53,9 +57,33 @@ install(FILES ${SN_UNITS_OUT}/storenode-ledger.sysusers DESTINATION ${SN_SYSUSER
 
 install(TARGETS storectl pos-sim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tools)
 
+# The till library's C ABI, for POS software in any language.
+set(SN_PACKAGES fogd:storenode-fogd ledger:storenode-ledger tools:storenode-tools)
+if(TARGET storenode_edge)
+  include(CMakePackageConfigHelpers)
+  install(TARGETS storenode_edge EXPORT storenodeTargets
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT libedge NAMELINK_COMPONENT libedgedev
+          PUBLIC_HEADER DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/storenode COMPONENT libedgedev
+          INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  set(SN_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/storenode)
+  install(EXPORT storenodeTargets NAMESPACE storenode:: DESTINATION ${SN_CMAKE_DIR}
+          COMPONENT libedgedev)
+  configure_package_config_file(${PROJECT_SOURCE_DIR}/packaging/storenodeConfig.cmake.in
+                                ${SN_UNITS_OUT}/storenodeConfig.cmake INSTALL_DESTINATION ${SN_CMAKE_DIR})
+  write_basic_package_version_file(${SN_UNITS_OUT}/storenodeConfigVersion.cmake
+                                   COMPATIBILITY SameMajorVersion)
+  install(FILES ${SN_UNITS_OUT}/storenodeConfig.cmake ${SN_UNITS_OUT}/storenodeConfigVersion.cmake
+          DESTINATION ${SN_CMAKE_DIR} COMPONENT libedgedev)
+  configure_file(${PROJECT_SOURCE_DIR}/packaging/pkgconfig/storenode-edge.pc.in
+                 ${SN_UNITS_OUT}/storenode-edge.pc @ONLY)
+  install(FILES ${SN_UNITS_OUT}/storenode-edge.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
+          COMPONENT libedgedev)
+  list(APPEND SN_PACKAGES libedge:libstorenode-edge1 libedgedev:libstorenode-edge-dev)
+endif()
+
 # Each package's copyright and changelog (Debian policy 12.5 and 12.7).
 find_program(SN_GZIP gzip REQUIRED)
-foreach(pair fogd:storenode-fogd ledger:storenode-ledger tools:storenode-tools)
+foreach(pair ${SN_PACKAGES})
   string(REPLACE ":" ";" pair ${pair})
   list(GET pair 0 component)
   list(GET pair 1 PKG)
@@ -79,6 +107,23 @@ set(CPACK_DEB_COMPONENT_INSTALL ON)
 # Debug info stays in the build; the packages ship stripped binaries.
 set(CPACK_STRIP_FILES ON)
 set(CPACK_COMPONENTS_ALL fogd ledger tools)
+if(TARGET storenode_edge)
+  list(APPEND CPACK_COMPONENTS_ALL libedge libedgedev)
+  set(CPACK_DEBIAN_LIBEDGE_PACKAGE_NAME libstorenode-edge1)
+  set(CPACK_DEBIAN_LIBEDGE_PACKAGE_SECTION libs)
+  set(CPACK_DEBIAN_LIBEDGE_DESCRIPTION "storenode till library (C ABI)
+The till side of storenode for POS software in any language: a signed,
+hash-chained sales journal that keeps selling offline and syncs to the
+store's fog.")
+  set(CPACK_DEBIAN_LIBEDGEDEV_PACKAGE_NAME libstorenode-edge-dev)
+  set(CPACK_DEBIAN_LIBEDGEDEV_PACKAGE_SECTION libdevel)
+  set(CPACK_DEBIAN_LIBEDGEDEV_PACKAGE_DEPENDS "libstorenode-edge1 (= ${PROJECT_VERSION})")
+  set(CPACK_DEBIAN_LIBEDGEDEV_DESCRIPTION "storenode till library (C ABI), development files
+The C header storenode/edge_c.h, a pkg-config file and a CMake package
+(find_package(storenode), target storenode::edge_c).")
+  set(CPACK_DEBIAN_LIBEDGE_DEBUGINFO_PACKAGE OFF)
+  set(CPACK_DEBIAN_LIBEDGEDEV_DEBUGINFO_PACKAGE OFF)
+endif()
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION misc)
