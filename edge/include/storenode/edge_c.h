@@ -29,10 +29,12 @@
  * integers as strings or numbers). Money is int64 minor units (cents), prices
  * tax inclusive.
  *
- * Cash rounding depends on the tender: a sale paid all in cash is rounded
- * to the store's cash rounding, other sales are not, so the amount due is
- * known once the tenders are: sn_till_price_sale fills in the figures and the
- * total of a sale (with its tenders) exactly as the record call will.
+ * Cash rounding depends on the tender: a sale with a cash tender is rounded
+ * to the store's cash rounding (its rounding field says by how much), a
+ * sale paid otherwise is not. To show the amount due, pass the sale with the
+ * tender type the customer chose (amounts may be 0) to sn_till_price_sale:
+ * it fills in the line figures, tax, rounding and total exactly as the
+ * record call will; then set the tender amounts to that total.
  *
  * Output that is more than a few numbers (X-report, priced sale) comes back
  * in an sn_buffer the library allocates; free it with sn_buffer_free. JSON
@@ -40,7 +42,10 @@
  * zero, and writes 64-bit integers as strings (proto3 JSON).
  *
  * Logging: the library writes nothing to stdout or stderr. Its log lines go
- * to the callback given to sn_set_log_callback, or nowhere.
+ * to the callback given to sn_set_log_callback, or nowhere. (It logs through
+ * spdlog's default logger, which lives in the shared libspdlog: a host
+ * program that uses spdlog itself finds its default logger replaced by the
+ * library's at the first sn_* call.)
  */
 #ifndef STORENODE_EDGE_C_H_
 #define STORENODE_EDGE_C_H_
