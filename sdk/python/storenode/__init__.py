@@ -20,6 +20,7 @@ In the dicts the library returns, 64-bit integers are strings (proto3
 JSON). A Till may be used from several threads, as the C ABI allows.
 """
 
+import atexit
 import ctypes
 import ctypes.util
 import json
@@ -137,6 +138,10 @@ def set_log_callback(fn, min_level=LOG_INFO):
     cb = _LogFn(0) if fn is None else _LogFn(lambda _user, lvl, msg: fn(lvl, msg.decode()))
     _call(_lib.sn_set_log_callback, cb, None, min_level)
     _log_fn = cb
+
+
+# The library's threads must not call into an interpreter that is going away.
+atexit.register(lambda: _log_fn is not None and set_log_callback(None))
 
 
 @dataclass
