@@ -1,7 +1,7 @@
 /* A POS written in C99 against the C ABI only (storenode/edge_c.h and
  * libstorenode-edge.so.1), driven by tests/edge_c_test.cc against a real fog.
  *
- *   edge_c_consumer PROFILE SALES
+ *   edge_c_consumer PROFILE SALES [SETTINGS SCRATCH_DIR]
  *
  * Checks the misuse answers (NULL, forged and closed handles, bad JSON and
  * bytes, tenders that do not add up), opens the till of PROFILE with sync,
@@ -12,7 +12,10 @@
  *   x {...the till's X-report JSON...}
  *   day=YYYY-MM-DD receipts=N net=CENTS head=SEQ acked=SEQ logs=LINES
  *
- * on stdout, nothing else. The library's log lines go to stderr as
+ * on stdout, nothing else. With SETTINGS (the fog's settings.pb) it first
+ * opens a second till from explicit options in SCRATCH_DIR, without sync,
+ * and checks a cash sale's rounding (store cash rounding 5: 2.03 is due as
+ * 2.05) and the refusal of incomplete options. The library's log lines go to stderr as
  * "log LEVEL: message". Exit 0 when every check held, 1 otherwise (the
  * reason on stderr).
  */
@@ -91,6 +94,64 @@ static size_t sale_bytes(int i, long qty, long price, unsigned char* out) {
   return n;
 }
 
+/* A till from explicit options, no sync: 1 if a check failed. */
+static int explicit_till(const char* settings, const char* dir) {
+  sn_error err;
+  sn_till* till = NULL;
+  sn_till_options o;
+  sn_recorded rec;
+  sn_sync_state st;
+  sn_buffer buf = {NULL, 0};
+  char path[512];
+  const char* sale =
+      "{\"lines\":[{\"sku\":\"E\",\"qty\":1,\"unit_price\":203,\"tax_code\":\"A\"}],"
+      "\"tenders\":[{\"type\":\"CASH\"}]}";
+  const char* paid =
+      "{\"lines\":[{\"sku\":\"E\",\"qty\":1,\"unit_price\":203,\"tax_code\":\"A\"}],"
+      "\"tenders\":[{\"type\":\"CASH\",\"amount\":205,\"tendered\":500}]}";
+
+  memset(&o, 0, sizeof o);
+  snprintf(path, sizeof path, "%s/explicit.db", dir);
+  o.journal_path = path;
+  o.store_id = "store-1";
+  o.device_id = "till-9";
+  o.settings_file = settings;
+  if (expect(sn_till_open(&o, &till, &err), SN_INVALID_ARGUMENT, &err, "struct_size",
+             "options without struct_size"))
+    return 1;
+  o.struct_size = sizeof o;
+  o.device_id = NULL;
+  if (expect(sn_till_open(&o, &till, &err), SN_INVALID_ARGUMENT, &err,
+             "options.device_id is required", "options without device"))
+    return 1;
+  o.device_id = "till-9";
+  if (sn_till_open(&o, &till, &err) != SN_OK) return fail("open explicit", &err);
+  if (sn_till_price_sale(till, SN_FORMAT_JSON, sale, strlen(sale), &buf, &err) != SN_OK)
+    return fail("price cash", &err);
+  if (strstr(buf.data, "\"total\":\"205\"") == NULL ||
+      strstr(buf.data, "\"rounding\":\"2\"") == NULL) {
+    fprintf(stderr, "edge_c_consumer: cash sale priced %s, want total 205 rounding 2\n", buf.data);
+    return 1;
+  }
+  sn_buffer_free(&buf);
+  sn_buffer_free(&buf); /* twice is harmless */
+  if (sn_till_record(till, SN_SALE, SN_FORMAT_JSON, paid, strlen(paid), &rec, &err) != SN_OK)
+    return fail("record cash", &err);
+  if (rec.seq != 2 || rec.receipt_no != 1 || rec.total != 205) {
+    fprintf(stderr, "edge_c_consumer: cash sale seq %llu receipt %llu total %lld\n",
+            (unsigned long long)rec.seq, (unsigned long long)rec.receipt_no, (long long)rec.total);
+    return 1;
+  }
+  if (sn_till_sync_state(till, &st, &err) != SN_OK) return fail("explicit state", &err);
+  if (st.syncing != 0 || st.head_seq != 2 || st.acked_seq != 0) {
+    fprintf(stderr, "edge_c_consumer: sync-less till: syncing %d head %llu acked %llu\n",
+            st.syncing, (unsigned long long)st.head_seq, (unsigned long long)st.acked_seq);
+    return 1;
+  }
+  if (sn_till_close(till, &err) != SN_OK) return fail("close explicit", &err);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   sn_error err;
   sn_till* till = NULL;
@@ -103,8 +164,8 @@ int main(int argc, char** argv) {
   const char* bad = "{\"lines\": [";
   const unsigned char junk[] = {0xff, 0xff, 0xff};
 
-  if (argc != 3) {
-    fprintf(stderr, "usage: edge_c_consumer PROFILE SALES\n");
+  if (argc != 3 && argc != 5) {
+    fprintf(stderr, "usage: edge_c_consumer PROFILE SALES [SETTINGS SCRATCH_DIR]\n");
     return 2;
   }
   sales = atoi(argv[2]);
@@ -126,6 +187,7 @@ int main(int argc, char** argv) {
       strstr(err.message, "/nonexistent/till.toml") == NULL)
     return fail("missing profile", &err);
 
+  if (argc == 5 && explicit_till(argv[3], argv[4])) return 1;
   if (sn_till_open_profile(argv[1], 1, &till, &err) != SN_OK) return fail("open", &err);
 
   /* Refused input writes nothing. */

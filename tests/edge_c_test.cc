@@ -130,8 +130,9 @@ TEST_CASE("a C99 POS on libstorenode-edge.so alone records sales that reach a re
   for (int i = 0; i < kSales; ++i) net += (i % 3 + 1) * (100 + 10 * i);
   REQUIRE(net == 10'820);
 
-  Ran r = RunArgv(shop.dir, {std::string(SN_BIN_DIR) + "/edge_c_consumer", shop.profile,
-                             std::to_string(kSales)});
+  Ran r =
+      RunArgv(shop.dir, {std::string(SN_BIN_DIR) + "/edge_c_consumer", shop.profile,
+                         std::to_string(kSales), shop.fog.data_dir() + "/settings.pb", shop.dir});
   Printed p = ReadPrinted(r);
   CHECK(p.summary["receipts"] == std::to_string(kSales));
   CHECK(p.summary["net"] == std::to_string(net));
