@@ -34,32 +34,31 @@ namespace {
 // `storectl provision till` would (the fog's settings.pb and key), on plain
 // TCP.
 struct Shop {
-  explicit Shop(const std::string& name)
-      : dir(MakeTempDir(name)),
-        broker(dir + "/broker"),
-        fog(dir + "/fog", "store-1", broker.uri(), {"till-1"}) {
-    REQUIRE(broker.Start().ok());
+  explicit Shop(const std::string& name) : dir(MakeTempDir(name)), broker(dir + "/broker") {
+    REQUIRE(broker.Start().ok());  // before the fog is made: it is given the broker's port
+    fog = std::make_unique<FogProcess>(dir + "/fog", "store-1", broker.uri(),
+                                       std::vector<std::string>{"till-1"});
     std::filesystem::create_directories(dir + "/fog");
-    Status started = fog.Start();
-    INFO(started.ToString() << "\n" << fog.Log());
+    Status started = fog->Start();
+    INFO(started.ToString() << "\n" << fog->Log());
     REQUIRE(started.ok());
-    std::string fog_key = testing::ReadFile(fog.data_dir() + "/fog.pub");
+    std::string fog_key = testing::ReadFile(fog->data_dir() + "/fog.pub");
     fog_key.erase(fog_key.find_last_not_of('\n') + 1);
     profile = dir + "/till.toml";
     std::ofstream(profile) << "[store]\nid = \"store-1\"\n[device]\nid = \"till-1\"\n"
                            << "[journal]\npath = \"" << dir << "/till-1.db\"\n"
-                           << "[settings]\nfile = \"" << fog.data_dir() << "/settings.pb\"\n"
+                           << "[settings]\nfile = \"" << fog->data_dir() << "/settings.pb\"\n"
                            << "fog_key = \"" << fog_key << "\"\n"
                            << "[broker]\nuri = \"" << broker.uri() << "\"\ninsecure = true\n"
                            << "[sync]\nack_timeout_ms = 1500\nstatus_interval_ms = 500\n";
   }
-  ~Shop() { fog.Stop(); }
+  ~Shop() { fog->Stop(); }
 
   v1::DayTotals FogX(const std::string& day) {
     v1::FogRequest req;
     req.mutable_report()->set_kind("x");
     req.mutable_report()->set_business_day(day);
-    auto answer = fog.Ask(req);
+    auto answer = fog->Ask(req);
     INFO(answer.status().ToString());
     REQUIRE(answer.ok());
     return answer->report().x();
@@ -67,7 +66,7 @@ struct Shop {
 
   std::string dir;
   Broker broker;
-  FogProcess fog;
+  std::unique_ptr<FogProcess> fog;
   std::string profile;
 };
 
@@ -132,7 +131,7 @@ TEST_CASE("a C99 POS on libstorenode-edge.so alone records sales that reach a re
 
   Ran r =
       RunArgv(shop.dir, {std::string(SN_BIN_DIR) + "/edge_c_consumer", shop.profile,
-                         std::to_string(kSales), shop.fog.data_dir() + "/settings.pb", shop.dir});
+                         std::to_string(kSales), shop.fog->data_dir() + "/settings.pb", shop.dir});
   Printed p = ReadPrinted(r);
   CHECK(p.summary["receipts"] == std::to_string(kSales));
   CHECK(p.summary["net"] == std::to_string(net));
