@@ -174,7 +174,9 @@ int main(int argc, char** argv) {
             SN_ABI_VERSION);
     return 1;
   }
-  if (sn_set_log_callback(on_log, NULL, SN_LOG_INFO, &err) != SN_OK) return fail("log", &err);
+  if (getenv("EDGE_C_CONSUMER_NO_LOG") == NULL &&
+      sn_set_log_callback(on_log, NULL, SN_LOG_INFO, &err) != SN_OK)
+    return fail("log", &err);
 
   /* Handles that are not open tills. */
   if (expect(sn_till_record(NULL, SN_SALE, SN_FORMAT_JSON, "{}", 2, &rec, &err), SN_BAD_HANDLE,

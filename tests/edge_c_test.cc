@@ -150,6 +150,17 @@ TEST_CASE("a C99 POS on libstorenode-edge.so alone records sales that reach a re
   CHECK(fog_x.taxes(0).tax() == p.till_x.taxes(0).tax());
 }
 
+TEST_CASE("without a log callback the library writes nothing to stdout or stderr",
+          "[edge-c][integration]") {
+  Shop shop("edge-c-quiet");
+  Ran r = RunArgv(shop.dir, {"/usr/bin/env", "EDGE_C_CONSUMER_NO_LOG=1",
+                             std::string(SN_BIN_DIR) + "/edge_c_consumer", shop.profile, "3"});
+  Printed p = ReadPrinted(r);  // stdout: the consumer's two lines only
+  CHECK(p.summary["logs"] == "0");
+  CHECK(r.err.empty());  // not even the plain-TCP warning
+  RequireSameSales(shop.FogX(p.summary["day"]), 3, 100 + 2 * 110 + 3 * 120);
+}
+
 TEST_CASE("the Python package records sales that reach a real fog's X-report",
           "[edge-c][python][integration]") {
   Shop shop("edge-py");
