@@ -3,7 +3,8 @@
 // package (tests/edge_c_python_consumer.py, sdk/python/storenode) open a
 // till from its profile, record sales that sync to a real mosquitto and
 // storenode-fogd, and the fog's X-report holds exactly those sales. Also:
-// the library exports only the versioned sn_* symbols.
+// the library exports only the versioned sn_* symbols, the C consumer needs
+// nothing else, and without a log callback the library prints nothing.
 #include <google/protobuf/util/json_util.h>
 
 #include <catch2/catch.hpp>
@@ -210,4 +211,11 @@ TEST_CASE("libstorenode-edge.so exports only the C ABI, versioned STORENODE_EDGE
   Ran elf = RunArgv(dir, {"/usr/bin/readelf", "-d", SN_EDGE_LIB});
   REQUIRE(elf.code == 0);
   CHECK_THAT(elf.out, Catch::Contains("Library soname: [libstorenode-edge.so.1]"));
+  // The C consumer needs the library and libc, not the library's dependencies.
+  Ran consumer =
+      RunArgv(dir, {"/usr/bin/readelf", "-d", std::string(SN_BIN_DIR) + "/edge_c_consumer"});
+  REQUIRE(consumer.code == 0);
+  CHECK_THAT(consumer.out, Catch::Contains("Shared library: [libstorenode-edge.so.1]"));
+  CHECK_THAT(consumer.out, !Catch::Contains("libprotobuf"));
+  CHECK_THAT(consumer.out, !Catch::Contains("libstdc++"));
 }

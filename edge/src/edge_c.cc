@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -214,6 +215,10 @@ Status Parse(sn_format format, const void* data, size_t size, google::protobuf::
   const std::string name = m->GetDescriptor()->full_name();
   switch (format) {
     case SN_FORMAT_PROTOBUF:
+      if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+        return Status::Invalid("a " + name + " of " + std::to_string(bytes.size()) +
+                               " bytes is over protobuf's 2 GiB limit");
+      }
       if (!m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
         return Status::Invalid("not the protobuf bytes of a " + name);
       }
