@@ -1,0 +1,221 @@
+// The C ABI (storenode/edge_c.h, libstorenode-edge.so.1) as a POS sees it:
+// a C99 program (tests/edge_c_consumer.c) and a Python one on the ctypes
+// package (tests/edge_c_python_consumer.py, sdk/python/storenode) open a
+// till from its profile, record sales that sync to a real mosquitto and
+// storenode-fogd, and the fog's X-report holds exactly those sales. Also:
+// the library exports only the versioned sn_* symbols, the C consumer needs
+// nothing else, and without a log callback the library prints nothing.
+#include <google/protobuf/util/json_util.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "storenode/schemas/closedown.pb.h"
+#include "storenode/schemas/xreport.pb.h"
+#include "support/fog.h"
+#include "support/harness.h"
+#include "support/run.h"
+
+using namespace storenode;
+using storenode::testing::Broker;
+using storenode::testing::FogProcess;
+using storenode::testing::Lines;
+using storenode::testing::MakeTempDir;
+using storenode::testing::Ran;
+using storenode::testing::RunArgv;
+
+namespace {
+
+// A store (mosquitto and fogd) and the profile of its till-1, written as
+// `storectl provision till` would (the fog's settings.pb and key), on plain
+// TCP.
+struct Shop {
+  explicit Shop(const std::string& name) : dir(MakeTempDir(name)), broker(dir + "/broker") {
+    REQUIRE(broker.Start().ok());  // before the fog is made: it is given the broker's port
+    fog = std::make_unique<FogProcess>(dir + "/fog", "store-1", broker.uri(),
+                                       std::vector<std::string>{"till-1"});
+    std::filesystem::create_directories(dir + "/fog");
+    Status started = fog->Start();
+    INFO(started.ToString() << "\n" << fog->Log());
+    REQUIRE(started.ok());
+    std::string fog_key = testing::ReadFile(fog->data_dir() + "/fog.pub");
+    fog_key.erase(fog_key.find_last_not_of('\n') + 1);
+    profile = dir + "/till.toml";
+    std::ofstream(profile) << "[store]\nid = \"store-1\"\n[device]\nid = \"till-1\"\n"
+                           << "[journal]\npath = \"" << dir << "/till-1.db\"\n"
+                           << "[settings]\nfile = \"" << fog->data_dir() << "/settings.pb\"\n"
+                           << "fog_key = \"" << fog_key << "\"\n"
+                           << "[broker]\nuri = \"" << broker.uri() << "\"\ninsecure = true\n"
+                           << "[sync]\nack_timeout_ms = 1500\nstatus_interval_ms = 500\n";
+  }
+  ~Shop() { fog->Stop(); }
+
+  v1::DayTotals FogX(const std::string& day) {
+    v1::FogRequest req;
+    req.mutable_report()->set_kind("x");
+    req.mutable_report()->set_business_day(day);
+    auto answer = fog->Ask(req);
+    INFO(answer.status().ToString());
+    REQUIRE(answer.ok());
+    return answer->report().x();
+  }
+
+  std::string dir;
+  Broker broker;
+  std::unique_ptr<FogProcess> fog;
+  std::string profile;
+};
+
+// "k=v k=v ..." into a map.
+std::map<std::string, std::string> Fields(const std::string& line) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(line);
+  for (std::string kv; in >> kv;) {
+    const size_t eq = kv.find('=');
+    if (eq != std::string::npos) out[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return out;
+}
+
+// What a consumer printed: its till's X-report and its summary line.
+struct Printed {
+  v1::DayTotals till_x;
+  std::map<std::string, std::string> summary;
+};
+
+Printed ReadPrinted(const Ran& r) {
+  INFO("exit " << r.code << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err);
+  REQUIRE(r.code == 0);
+  const std::vector<std::string> lines = Lines(r.out);
+  // Nothing but its own two lines: the library itself prints nothing.
+  REQUIRE(lines.size() == 2);
+  REQUIRE(lines[0].rfind("x {", 0) == 0);
+  Printed p;
+  REQUIRE(google::protobuf::util::JsonStringToMessage(lines[0].substr(2), &p.till_x).ok());
+  p.summary = Fields(lines[1]);
+  return p;
+}
+
+// The figures a consumer's sales must add up to, in the till's X and the fog's.
+void RequireSameSales(const v1::DayTotals& x, uint64_t receipts, int64_t net) {
+  CHECK(x.receipt_count() == receipts);
+  CHECK(x.first_receipt_no() == 1);
+  CHECK(x.last_receipt_no() == receipts);
+  CHECK(x.gross_sales() == net);
+  CHECK(x.discounts() == 0);
+  CHECK(x.refunds() == 0);
+  CHECK(x.net_sales() == net);
+  REQUIRE(x.tenders_size() == 1);
+  CHECK(x.tenders(0).type() == "CARD");
+  CHECK(x.tenders(0).count() == receipts);
+  CHECK(x.tenders(0).sales() == net);
+  REQUIRE(x.taxes_size() == 1);
+  CHECK(x.taxes(0).tax_code() == "A");
+  CHECK(x.taxes(0).gross() == net);
+}
+
+}  // namespace
+
+TEST_CASE("a C99 POS on libstorenode-edge.so alone records sales that reach a real fog's X-report",
+          "[edge-c][integration]") {
+  Shop shop("edge-c");
+  constexpr int kSales = 25;
+  // Sale i: (i % 3) + 1 at 100 + 10 * i cents (tests/edge_c_consumer.c).
+  int64_t net = 0;
+  for (int i = 0; i < kSales; ++i) net += (i % 3 + 1) * (100 + 10 * i);
+  REQUIRE(net == 10'820);
+
+  Ran r =
+      RunArgv(shop.dir, {std::string(SN_BIN_DIR) + "/edge_c_consumer", shop.profile,
+                         std::to_string(kSales), shop.fog->data_dir() + "/settings.pb", shop.dir});
+  Printed p = ReadPrinted(r);
+  CHECK(p.summary["receipts"] == std::to_string(kSales));
+  CHECK(p.summary["net"] == std::to_string(net));
+  CHECK(p.summary["acked"] == p.summary["head"]);
+  // The engine's warning reached the callback (SN_LOG_WARN), not stdout.
+  CHECK(std::stoi(p.summary["logs"]) >= 1);
+  CHECK_THAT(r.err, Catch::Contains("log 3: sync: plain TCP to " + shop.broker.uri() +
+                                    ": journals travel unencrypted"));
+  RequireSameSales(p.till_x, kSales, net);
+
+  const std::string day = p.summary["day"];
+  REQUIRE(day.size() == 10);
+  v1::DayTotals fog_x = shop.FogX(day);
+  INFO(fog_x.DebugString());
+  RequireSameSales(fog_x, kSales, net);
+  CHECK(fog_x.taxes(0).tax() == p.till_x.taxes(0).tax());
+}
+
+TEST_CASE("without a log callback the library writes nothing to stdout or stderr",
+          "[edge-c][integration]") {
+  Shop shop("edge-c-quiet");
+  Ran r = RunArgv(shop.dir, {"/usr/bin/env", "EDGE_C_CONSUMER_NO_LOG=1",
+                             std::string(SN_BIN_DIR) + "/edge_c_consumer", shop.profile, "3"});
+  Printed p = ReadPrinted(r);  // stdout: the consumer's two lines only
+  CHECK(p.summary["logs"] == "0");
+  CHECK(r.err.empty());  // not even the plain-TCP warning
+  RequireSameSales(shop.FogX(p.summary["day"]), 3, 100 + 2 * 110 + 3 * 120);
+}
+
+TEST_CASE("the Python package records sales that reach a real fog's X-report",
+          "[edge-c][python][integration]") {
+  Shop shop("edge-py");
+  constexpr int kSales = 20;
+  int64_t net = 0;  // sale i: (i % 3) + 1 at 200 + 5 * i (tests/edge_c_python_consumer.py)
+  for (int i = 0; i < kSales; ++i) net += (i % 3 + 1) * (200 + 5 * i);
+  REQUIRE(net == 9'670);
+
+  Ran r = RunArgv(shop.dir, {"/usr/bin/env", "PYTHONPATH=" + std::string(SN_PYTHON_DIR),
+                             "STORENODE_EDGE_LIB=" + std::string(SN_EDGE_LIB), "python3",
+                             std::string(SN_SOURCE_DIR) + "/tests/edge_c_python_consumer.py",
+                             shop.profile, std::to_string(kSales)});
+  Printed p = ReadPrinted(r);
+  CHECK(p.summary["receipts"] == std::to_string(kSales));
+  CHECK(p.summary["net"] == std::to_string(net));
+  CHECK(p.summary["acked"] == p.summary["head"]);
+  RequireSameSales(p.till_x, kSales, net);
+  v1::DayTotals fog_x = shop.FogX(p.summary["day"]);
+  INFO(fog_x.DebugString());
+  RequireSameSales(fog_x, kSales, net);
+}
+
+TEST_CASE("libstorenode-edge.so exports only the C ABI, versioned STORENODE_EDGE_1", "[edge-c]") {
+  const std::string dir = MakeTempDir("edge-c-nm");
+  Ran nm = RunArgv(dir, {"/usr/bin/nm", "-D", "--defined-only", SN_EDGE_LIB});
+  REQUIRE(nm.code == 0);
+  std::vector<std::string> exported;
+  for (const std::string& line : Lines(nm.out)) {
+    std::istringstream in(line);
+    std::string address, type, name;
+    in >> address >> type >> name;
+    if (name == "STORENODE_EDGE_1") continue;  // the version node itself
+    INFO(line);
+    CHECK(type == "T");
+    REQUIRE(name.size() > 18);
+    CHECK(name.rfind("sn_", 0) == 0);
+    CHECK(name.ends_with("@@STORENODE_EDGE_1"));
+    exported.push_back(name.substr(0, name.find('@')));
+  }
+  std::sort(exported.begin(), exported.end());
+  CHECK(exported ==
+        std::vector<std::string>{"sn_abi_version", "sn_buffer_free", "sn_set_log_callback",
+                                 "sn_till_business_day", "sn_till_close", "sn_till_open",
+                                 "sn_till_open_profile", "sn_till_price_sale", "sn_till_record",
+                                 "sn_till_seal_day", "sn_till_sync_state", "sn_till_x_report",
+                                 "sn_version"});
+  Ran elf = RunArgv(dir, {"/usr/bin/readelf", "-d", SN_EDGE_LIB});
+  REQUIRE(elf.code == 0);
+  CHECK_THAT(elf.out, Catch::Contains("Library soname: [libstorenode-edge.so.1]"));
+  // The C consumer needs the library and libc, not the library's dependencies.
+  Ran consumer =
+      RunArgv(dir, {"/usr/bin/readelf", "-d", std::string(SN_BIN_DIR) + "/edge_c_consumer"});
+  REQUIRE(consumer.code == 0);
+  CHECK_THAT(consumer.out, Catch::Contains("Shared library: [libstorenode-edge.so.1]"));
+  CHECK_THAT(consumer.out, !Catch::Contains("libprotobuf"));
+  CHECK_THAT(consumer.out, !Catch::Contains("libstdc++"));
+}
