@@ -177,11 +177,9 @@ TEST_CASE("the Python package records sales that reach a real fog's X-report",
     argv.push_back("LD_PRELOAD=" + std::string(SN_ASAN_RUNTIME));
     argv.push_back("ASAN_OPTIONS=detect_leaks=0");
   }
-  for (std::string a :
-       {std::string("python3"), std::string(SN_SOURCE_DIR) + "/tests/edge_c_python_consumer.py",
-        shop.profile, std::to_string(kSales)}) {
-    argv.push_back(a);
-  }
+  argv.insert(argv.end(),
+              {"python3", std::string(SN_SOURCE_DIR) + "/tests/edge_c_python_consumer.py",
+               shop.profile, std::to_string(kSales)});
   Ran r = RunArgv(shop.dir, argv);
   Printed p = ReadPrinted(r);
   CHECK(p.summary["receipts"] == std::to_string(kSales));
