@@ -174,6 +174,9 @@ int main(int argc, char** argv) {
             SN_ABI_VERSION);
     return 1;
   }
+  if (expect(sn_set_log_callback(on_log, NULL, (sn_log_level)9, &err), SN_INVALID_ARGUMENT, &err,
+             "unknown log level 9", "bad log level"))
+    return 1;
   if (getenv("EDGE_C_CONSUMER_NO_LOG") == NULL &&
       sn_set_log_callback(on_log, NULL, SN_LOG_INFO, &err) != SN_OK)
     return fail("log", &err);

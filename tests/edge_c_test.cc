@@ -170,10 +170,17 @@ TEST_CASE("the Python package records sales that reach a real fog's X-report",
   for (int i = 0; i < kSales; ++i) net += (i % 3 + 1) * (200 + 5 * i);
   REQUIRE(net == 9'670);
 
-  Ran r = RunArgv(shop.dir, {"/usr/bin/env", "PYTHONPATH=" + std::string(SN_PYTHON_DIR),
-                             "STORENODE_EDGE_LIB=" + std::string(SN_EDGE_LIB), "python3",
-                             std::string(SN_SOURCE_DIR) + "/tests/edge_c_python_consumer.py",
-                             shop.profile, std::to_string(kSales)});
+  std::vector<std::string> argv = {"/usr/bin/env", "PYTHONPATH=" + std::string(SN_PYTHON_DIR),
+                                   "STORENODE_EDGE_LIB=" + std::string(SN_EDGE_LIB)};
+  if (!std::string(SN_ASAN_RUNTIME).empty()) {
+    // python3 itself is not built with ASan (and leaks at exit by design).
+    argv.push_back("LD_PRELOAD=" + std::string(SN_ASAN_RUNTIME));
+    argv.push_back("ASAN_OPTIONS=detect_leaks=0");
+  }
+  argv.insert(argv.end(),
+              {"python3", std::string(SN_SOURCE_DIR) + "/tests/edge_c_python_consumer.py",
+               shop.profile, std::to_string(kSales)});
+  Ran r = RunArgv(shop.dir, argv);
   Printed p = ReadPrinted(r);
   CHECK(p.summary["receipts"] == std::to_string(kSales));
   CHECK(p.summary["net"] == std::to_string(net));

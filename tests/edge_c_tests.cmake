@@ -11,3 +11,11 @@ add_dependencies(sn_tests edge_c_consumer storenode_edge)
 target_compile_definitions(sn_tests PRIVATE
   SN_EDGE_LIB="$<TARGET_SONAME_FILE:storenode_edge>"
   SN_PYTHON_DIR="${PROJECT_SOURCE_DIR}/sdk/python")
+# Under ASan (tools/test --sanitize) the library needs the ASan runtime first
+# in python3's library list, which only LD_PRELOAD can do.
+set(SN_ASAN_RUNTIME "")
+if(STORENODE_SANITIZE MATCHES "address")
+  execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libasan.so
+                  OUTPUT_VARIABLE SN_ASAN_RUNTIME OUTPUT_STRIP_TRAILING_WHITESPACE)
+endif()
+target_compile_definitions(sn_tests PRIVATE SN_ASAN_RUNTIME="${SN_ASAN_RUNTIME}")
