@@ -20,6 +20,7 @@ include(GNUInstallDirs)
 set(SN_SYSTEMD_UNIT_DIR lib/systemd/system)
 set(SN_SYSUSERS_DIR lib/sysusers.d)
 set(SN_UNITS_OUT ${PROJECT_BINARY_DIR}/packaging)
+set(SN_MAINT ${PROJECT_SOURCE_DIR}/packaging/debian)  # conffiles, scripts, triggers
 
 # unit NAME BINARY DIR COMPONENT: the template with /usr/local/bin replaced
 # by where the package puts BINARY (under /usr: the units are the
@@ -61,6 +62,7 @@ install(TARGETS storectl pos-sim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COM
 set(SN_PACKAGES fogd:storenode-fogd ledger:storenode-ledger tools:storenode-tools)
 if(TARGET storenode_edge)
   include(CMakePackageConfigHelpers)
+  set_target_properties(storenode_edge PROPERTIES EXPORT_NAME edge_c)
   install(TARGETS storenode_edge EXPORT storenodeTargets
           LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT libedge NAMELINK_COMPONENT libedgedev
           PUBLIC_HEADER DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/storenode COMPONENT libedgedev
@@ -111,6 +113,8 @@ if(TARGET storenode_edge)
   list(APPEND CPACK_COMPONENTS_ALL libedge libedgedev)
   set(CPACK_DEBIAN_LIBEDGE_PACKAGE_NAME libstorenode-edge1)
   set(CPACK_DEBIAN_LIBEDGE_PACKAGE_SECTION libs)
+  # ldconfig by dpkg's trigger (Debian policy 8.1.1), not by scripts.
+  set(CPACK_DEBIAN_LIBEDGE_PACKAGE_CONTROL_EXTRA "${SN_MAINT}/libedge/triggers")
   set(CPACK_DEBIAN_LIBEDGE_DESCRIPTION "storenode till library (C ABI)
 The till side of storenode for POS software in any language: a signed,
 hash-chained sales journal that keeps selling offline and syncs to the
@@ -132,7 +136,6 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 # Maintainer scripts 0755, conffiles 0644, whatever the checkout says.
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
-set(SN_MAINT ${PROJECT_SOURCE_DIR}/packaging/debian)
 foreach(c fogd ledger tools)
   string(TOUPPER ${c} C)
   set(CPACK_DEBIAN_${C}_DEBUGINFO_PACKAGE OFF)

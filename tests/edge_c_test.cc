@@ -226,3 +226,58 @@ TEST_CASE("libstorenode-edge.so exports only the C ABI, versioned STORENODE_EDGE
   CHECK_THAT(consumer.out, !Catch::Contains("libprotobuf"));
   CHECK_THAT(consumer.out, !Catch::Contains("libstdc++"));
 }
+
+TEST_CASE("consumers built against an installed prefix, by pkg-config and by find_package, sell",
+          "[edge-c][packages][integration]") {
+  Shop shop("edge-c-installed");
+  const std::string build = std::filesystem::path(SN_BIN_DIR).parent_path().string();
+  const std::string prefix = shop.dir + "/prefix";
+  for (const char* component : {"libedge", "libedgedev"}) {
+    Ran installed = RunArgv(shop.dir, {"/usr/bin/cmake", "--install", build, "--prefix", prefix,
+                                       "--component", component});
+    INFO(installed.out << installed.err);
+    REQUIRE(installed.code == 0);
+  }
+  CHECK(std::filesystem::exists(prefix + "/include/storenode/edge_c.h"));
+  CHECK(std::filesystem::is_symlink(prefix + "/lib/libstorenode-edge.so"));
+  const std::string source = std::string(SN_SOURCE_DIR) + "/tests/edge_c_consumer.c";
+
+  // A C program through pkg-config, as a Makefile would build it.
+  Ran pc = RunArgv(shop.dir, {"/bin/sh", "-c",
+                              "export PKG_CONFIG_PATH='" + prefix +
+                                  "/lib/pkgconfig'; cc -std=c99 "
+                                  "-pedantic -Werror '" +
+                                  source + "' -o '" + shop.dir +
+                                  "/c-pkgconfig' "
+                                  "$(pkg-config --cflags --libs storenode-edge)"});
+  INFO(pc.out << pc.err);
+  REQUIRE(pc.code == 0);
+  // The same POS through find_package(storenode), as a CMake project would.
+  {
+    std::ofstream cml(shop.dir + "/CMakeLists.txt");
+    cml << "cmake_minimum_required(VERSION 3.25)\nproject(pos LANGUAGES C)\n"
+        << "find_package(storenode 0.1 REQUIRED)\n"
+        << "add_executable(c-cmake \"" << source << "\")\n"
+        << "target_link_libraries(c-cmake PRIVATE storenode::edge_c)\n";
+  }
+  Ran cmake = RunArgv(shop.dir, {"/bin/sh", "-c",
+                                 "cmake -S '" + shop.dir + "' -B '" + shop.dir +
+                                     "/pos' -G Ninja -DCMAKE_PREFIX_PATH='" + prefix +
+                                     "' && cmake --build '" + shop.dir + "/pos'"});
+  INFO(cmake.out << cmake.err);
+  REQUIRE(cmake.code == 0);
+
+  // Each in its own store (a journal continues its receipt numbers), each
+  // finding the library in the prefix, not in the build tree.
+  Shop other("edge-c-installed-2");
+  for (auto [exe, store] : {std::pair{shop.dir + "/c-pkgconfig", &shop},
+                            std::pair{shop.dir + "/pos/c-cmake", &other}}) {
+    INFO(exe);
+    Ran r = RunArgv(
+        shop.dir, {"/usr/bin/env", "LD_LIBRARY_PATH=" + prefix + "/lib", exe, store->profile, "3"});
+    Printed p = ReadPrinted(r);
+    CHECK(p.summary["receipts"] == "3");
+    CHECK(p.summary["acked"] == p.summary["head"]);
+    RequireSameSales(store->FogX(p.summary["day"]), 3, 100 + 2 * 110 + 3 * 120);
+  }
+}

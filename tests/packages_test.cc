@@ -67,6 +67,22 @@ TEST_CASE("the Debian packages hold their files, conffiles, units, users and scr
                                        "/usr/share/doc/storenode-tools/changelog.gz",
                                        "/usr/share/doc/storenode-tools/copyright"});
 
+  CHECK(Contents(dir, deb("libstorenode-edge1")) ==
+        std::set<std::string>{"/usr/lib/libstorenode-edge.so.1",
+                              "/usr/lib/libstorenode-edge.so.1.0.0",
+                              "/usr/share/doc/libstorenode-edge1/changelog.gz",
+                              "/usr/share/doc/libstorenode-edge1/copyright"});
+  const std::set<std::string> dev = Contents(dir, deb("libstorenode-edge-dev"));
+  for (const char* f :
+       {"/usr/include/storenode/edge_c.h", "/usr/lib/libstorenode-edge.so",
+        "/usr/lib/pkgconfig/storenode-edge.pc", "/usr/lib/cmake/storenode/storenodeConfig.cmake",
+        "/usr/lib/cmake/storenode/storenodeConfigVersion.cmake"}) {
+    CHECK(dev.count(f) == 1);
+  }
+  CHECK(dev.count("/usr/include/storenode/edge.h") == 0);  // the C ABI only
+  CHECK_THAT(Field(dir, deb("libstorenode-edge-dev"), "Depends"),
+             Catch::Contains("libstorenode-edge1 (= " + version + ")"));
+
   CHECK(Field(dir, deb("storenode-fogd"), "Package") == "storenode-fogd\n");
   CHECK_THAT(Field(dir, deb("storenode-fogd"), "Depends"), Catch::Contains("mosquitto (>= 2.0)") &&
                                                                Catch::Contains("libsystemd0") &&
@@ -115,7 +131,8 @@ TEST_CASE("the Debian packages hold their files, conffiles, units, users and scr
   }
 
   if (std::filesystem::exists("/usr/bin/lintian")) {
-    for (const char* p : {"storenode-fogd", "storenode-ledger", "storenode-tools"}) {
+    for (const char* p : {"storenode-fogd", "storenode-ledger", "storenode-tools",
+                          "libstorenode-edge1", "libstorenode-edge-dev"}) {
       Ran l = RunArgv(dir, {"/usr/bin/lintian", "--tag-display-limit", "0", deb(p)});
       INFO(p << ": " << l.out << l.err);
       CHECK(l.out.find("\nE: ") == std::string::npos);
