@@ -43,40 +43,14 @@ bool Transient(natsStatus s, jsErrCode jerr) {
          (s == NATS_ERR && jerr == 0);
 }
 
-// libnats starts threads of its own (timers, garbage collector, async
-// callbacks) with its first object and keeps them until nats_Close. A
-// process that exits while they run races libnats's exit-time cleanup
-// against them: ledger-sink died now and then on SIGTERM after a heavy run
-// with a SIGSEGV in pthread_mutex_trylock on a thread's stack (the kernel's
-// log; libnats's natsMutex_Lock spins on trylock), a libnats thread taking a
-// lock that exit had already freed. So every
-// JetStream counts itself here, and the last one to go closes the library
-// and waits for its threads; the next Connect opens it again.
-std::mutex g_lib_mu;
-int g_lib_users = 0;  // guarded by g_lib_mu
-
-void RetainLibrary() {
-  std::lock_guard lock(g_lib_mu);
-  ++g_lib_users;
-}
-
-void ReleaseLibrary() {
-  std::lock_guard lock(g_lib_mu);  // also keeps a Connect from opening it meanwhile
-  if (--g_lib_users > 0) return;
-  if (natsStatus s = nats_CloseAndWait(5000); s != NATS_OK) {
-    spdlog::warn("{}", Describe("nats: closing the library", s));
-  }
-}
-
 }  // namespace
 
 struct JetStream::Impl {
-  Impl() { RetainLibrary(); }
+  Impl() = default;
   ~Impl() {
     natsSubscription_Destroy(sub);  // not Unsubscribe: the durable stays
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
-    ReleaseLibrary();
   }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
@@ -228,6 +202,20 @@ Status JetStream::Impl::EnsureConsumer(std::chrono::steady_clock::time_point dea
     return js_PullSubscribe(&sub, js, o.subjects.front().c_str(), o.durable.c_str(), &api, &so,
                             jerr);
   });
+}
+
+// libnats starts threads of its own (timers, garbage collector, async
+// callbacks) and keeps them until nats_Close: a process that exits while
+// they run races exit-time cleanup against them (ledger-sink died now and
+// then on SIGTERM with a SIGSEGV in a libnats thread's pthread_mutex_trylock).
+// Closing the library when the last JetStream went and opening it again on
+// the next Connect corrupted the heap in a process that does both (the
+// tests: "malloc(): invalid size"), so the library is closed once, by the
+// program, at its end.
+void JetStream::CloseLibrary() {
+  if (natsStatus s = nats_CloseAndWait(5000); s != NATS_OK) {
+    spdlog::warn("{}", Describe("nats: closing the library", s));
+  }
 }
 
 Result<std::unique_ptr<JetStream>> JetStream::Connect(const JetStreamOptions& options) {

@@ -87,6 +87,9 @@ class JetStream {
   // with a reason) and the durable pull consumer (AckExplicit, DeliverAll, ack_wait,
   // max_ack_pending; updated when those differ).
   static Result<std::unique_ptr<JetStream>> Connect(const JetStreamOptions& options);
+  // Stops libnats's own threads; once per process, after every JetStream is
+  // gone, just before exit (jetstream.cc says why).
+  static void CloseLibrary();
   ~JetStream();
   JetStream(const JetStream&) = delete;
   JetStream& operator=(const JetStream&) = delete;

@@ -14,6 +14,7 @@
 #include <ctime>
 #include <string>
 
+#include "ledger-sink/jetstream.h"
 #include "ledger-sink/sink.h"
 #include "storenode/common/log.h"
 
@@ -79,10 +80,14 @@ int main(int argc, char** argv) {
   while (sigtimedwait(&stop, nullptr, &tick) < 0) {
     if ((*sink)->failed()) {
       (*sink)->Stop();
+      sink->reset();
+      ledger::JetStream::CloseLibrary();
       std::fprintf(stderr, "ledger-sink: stopped after a failed write to the ledger\n");
       return 1;
     }
   }
   (*sink)->Stop();
+  sink->reset();
+  ledger::JetStream::CloseLibrary();
   return 0;
 }
