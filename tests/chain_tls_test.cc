@@ -152,6 +152,13 @@ TEST_CASE("a TLS chain cloud maps certificates to users; a store may use only it
     CHECK(r->StringList("ledger.uris") == std::vector<std::string>{"ssl://127.0.0.1:18883"});
   }
 
+  // A node name that would break out of the configs it goes into is refused.
+  Ran evil = RunTool(dir, "storectl",
+                     {"provision", "chain", "--out", dir + "/evil", "--node", "nats-1\n}"});
+  CHECK(evil.code == 2);
+  CHECK_THAT(evil.err, Catch::Contains("is not a host name or address"));
+  CHECK_FALSE(std::filesystem::exists(dir + "/evil/nats/authorization.conf"));
+
   harness::NatsCluster nats(dir + "/nats");
   harness::NatsCluster::Tls tls;
   tls.ca_file = pki + "/ca/ca.crt";
