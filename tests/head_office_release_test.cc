@@ -578,6 +578,11 @@ TEST_CASE("a head-office settings release reaches the tills of the stores it nam
   CHECK(south.tills[0].journal->settings().name() == "Simulated store");
   CHECK(south.tills[0].journal->settings().store_id() == "store-1");
   CHECK(south.fog->GetStatus().value().settings_version() == 2);
+  // The status carries the terms in force (the console's session reads them).
+  const v1::StoreSettings in_force = south.fog->GetStatus().value().settings();
+  CHECK(in_force.version() == 2);
+  CHECK(in_force.tax_rates_size() == 4);
+  CHECK(in_force.name() == "Simulated store");
   CHECK(ProvisionedVersion(south) == 2);
   CHECK(SettingsLog(south) == std::vector<std::string>{FromFogToml(south, 1), FromRelease(2, 1)});
   {

@@ -180,6 +180,7 @@ Result<v1::StoreStatus> Requests::StoreStatus() {
   *s.mutable_ledger() = c_.forwarder.GetStatus();
   s.set_catalog_version(c_.catalog.version());
   s.set_settings_version(c_.settings.current().version());
+  *s.mutable_settings() = c_.settings.current();
   for (auto& [id, t] : rows) {
     t.set_device_id(id);
     t.set_quarantined(quarantined[id]);
