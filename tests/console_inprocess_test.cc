@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <mutex>
+#include <optional>
 
 #include "fog/src/console.h"
 #include "storenode/common/clock.h"
@@ -42,12 +43,18 @@ class FakeBackend : public ConsoleBackend {
     std::lock_guard lock(mu);
     return health;
   }
+  Result<v1::StoreSettings> SettingsInForce(std::chrono::milliseconds) override {
+    std::lock_guard lock(mu);
+    if (!settings) return Status::Unavailable("no store settings");
+    return *settings;
+  }
 
   std::mutex mu;
   std::vector<std::string> actors;
   std::vector<v1::FogRequest> asked;
   MetricsSample sample;
   Status sample_error;
+  std::optional<v1::StoreSettings> settings;
   Health health{Status::Ok(), Status::Ok(), Status::Ok(), true};
 };
 
@@ -127,6 +134,38 @@ TEST_CASE("console in process: a session idle longer than session_idle_s is logg
   f.clock.Advance(3601 * kSecond);
   REQUIRE(f.client->Post("/api/request", headers, request, "application/json")->status == 401);
   REQUIRE(f.backend.actors.size() == 2 + 1);
+}
+
+TEST_CASE("console in process: a session shows the settings in force, else fog.toml's terms",
+          "[inprocess][console]") {
+  Fixture f;
+  auto session_of = [&] {
+    auto login = f.client->Post("/api/login", kRight, "application/json");
+    REQUIRE(login->status == 200);
+    v1::ConsoleSession s;
+    REQUIRE(google::protobuf::util::JsonStringToMessage(login->body, &s).ok());
+    return s;
+  };
+  // No settings from the backend: fog.toml's terms (the fixture's defaults).
+  v1::ConsoleSession before = session_of();
+  REQUIRE(before.locale() == "en-GB");
+  REQUIRE(before.currency_decimals() == 2);
+  {
+    std::lock_guard lock(f.backend.mu);
+    v1::StoreSettings now;
+    now.set_name("Dublin Airport T2");
+    now.set_locale("ga-IE");
+    now.set_currency("EUR");
+    now.set_currency_decimals(2);
+    now.set_time_zone("Europe/Dublin");
+    f.backend.settings = now;
+  }
+  v1::ConsoleSession after = session_of();
+  REQUIRE(after.store_name() == "Dublin Airport T2");
+  REQUIRE(after.locale() == "ga-IE");
+  REQUIRE(after.currency() == "EUR");
+  REQUIRE(after.time_zone() == "Europe/Dublin");
+  REQUIRE(f.backend.asked.empty());
 }
 
 TEST_CASE("console in process: /healthz, /readyz and /metrics say what the backend says",

@@ -319,18 +319,12 @@ std::string Console::SessionJson(const Session& s) const {
   answer.set_currency(store_.currency);
   answer.set_currency_decimals(store_.currency_decimals);
   answer.set_time_zone(store_.time_zone);
-  // The settings in force win over fog.toml's: a head-office release may
-  // have renamed the store or moved its zone since the fog started.
-  v1::FogRequest status;
-  status.mutable_status();
-  if (auto r = backend_.Answer(status, s.manager, kAnswerTimeout);
-      r.ok() && r->status().has_settings()) {
-    const v1::StoreSettings& now = r->status().settings();
-    answer.set_store_name(now.name());
-    answer.set_locale(now.locale());
-    answer.set_currency(now.currency());
-    answer.set_currency_decimals(now.currency_decimals());
-    answer.set_time_zone(now.time_zone());
+  if (auto now = backend_.SettingsInForce(kAnswerTimeout); now.ok()) {
+    answer.set_store_name(now->name());
+    answer.set_locale(now->locale());
+    answer.set_currency(now->currency());
+    answer.set_currency_decimals(now->currency_decimals());
+    answer.set_time_zone(now->time_zone());
   }
   return ToJson(answer);
 }

@@ -92,6 +92,12 @@ class ConsoleBackend {
     bool live() const { return write.ok() && disk.ok() && worker.ok(); }
   };
   virtual Health CheckHealth(std::chrono::milliseconds timeout) = 0;
+  // The store settings in force, which win over fog.toml's terms in a
+  // session (a head-office release may rename the store or move its zone).
+  // A backend without settings leaves fog.toml's terms standing.
+  virtual Result<v1::StoreSettings> SettingsInForce(std::chrono::milliseconds) {
+    return Status::Unavailable("no store settings");
+  }
 };
 
 class Console {

@@ -185,6 +185,7 @@ class Fog::Impl : public ConsoleBackend {
   Result<v1::FogResponse> Answer(const v1::FogRequest& request, const std::string& actor,
                                  std::chrono::milliseconds timeout) override;
   Result<MetricsSample> Sample(std::chrono::milliseconds timeout) override;
+  Result<v1::StoreSettings> SettingsInForce(std::chrono::milliseconds timeout) override;
   Health CheckHealth(std::chrono::milliseconds timeout) override;
 };
 
@@ -505,6 +506,12 @@ Result<v1::FogResponse> Fog::Impl::Answer(const v1::FogRequest& request, const s
   SN_RETURN_IF_ERROR(RunOnWorker(
       [this, request, actor, response] { *response = requests->Answer(request, actor); }, timeout));
   return *response;
+}
+
+Result<v1::StoreSettings> Fog::Impl::SettingsInForce(std::chrono::milliseconds timeout) {
+  auto now = std::make_shared<v1::StoreSettings>();
+  SN_RETURN_IF_ERROR(RunOnWorker([this, now] { *now = settings->current(); }, timeout));
+  return *now;
 }
 
 Result<MetricsSample> Fog::Impl::Sample(std::chrono::milliseconds timeout) {
