@@ -28,6 +28,16 @@ void MergeRows(const std::vector<const Row*>& rows, v1::CatalogItem* item) {
       if (std::find(codes.begin(), codes.end(), c) == codes.end()) codes.push_back(c);
     }
   }
+  for (const Row* r : sorted) {
+    v1::ReorderTerms* t = item->mutable_reorder();
+    if (r->has_supplier) t->set_supplier(r->reorder.supplier());
+    if (r->reorder.has_lead_time_days()) t->set_lead_time_days(r->reorder.lead_time_days());
+    if (r->reorder.has_pack_size()) t->set_pack_size(r->reorder.pack_size());
+    if (r->reorder.has_min_order()) t->set_min_order(r->reorder.min_order());
+  }
+  // An item without reorder columns stays byte-identical to before they
+  // existed (its digest and the content hash do not move).
+  if (item->reorder().ByteSizeLong() == 0) item->clear_reorder();
   item->set_sku(sorted.front()->sku);
   *item->mutable_entries() = std::move(kept);
   if (!codes.empty()) {
@@ -35,6 +45,20 @@ void MergeRows(const std::vector<const Row*>& rows, v1::CatalogItem* item) {
     item->clear_barcodes();
     for (std::string& c : codes) item->add_barcodes(std::move(c));
   }
+}
+
+ItemReorderTerms TermsOf(const v1::CatalogItem& item) {
+  const v1::ReorderTerms& t = item.reorder();
+  ItemReorderTerms out;
+  out.supplier = t.supplier();
+  if (t.has_lead_time_days()) out.lead_time_days = t.lead_time_days();
+  if (t.has_pack_size()) out.pack_size = t.pack_size();
+  if (t.has_min_order()) out.min_order = t.min_order();
+  return out;
+}
+
+std::string SupplierName(const std::string& supplier) {
+  return supplier.empty() ? "(none)" : supplier;
 }
 
 const v1::CatalogEntry* EntryAt(const v1::CatalogItem& item, int64_t now_us) {

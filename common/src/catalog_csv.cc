@@ -223,11 +223,67 @@ std::string Upper(std::string s) {
   return s;
 }
 
-enum Column { kSku, kBarcodes, kName, kPrice, kTaxCode, kDepartment, kActive, kEffective, kCount };
-constexpr const char* kColumnNames[kCount] = {"sku",      "barcodes",   "name",   "price",
-                                              "tax_code", "department", "active", "effective_from"};
+// The columns up to kEffective are required; the rest are optional.
+enum Column {
+  kSku,
+  kBarcodes,
+  kName,
+  kPrice,
+  kTaxCode,
+  kDepartment,
+  kActive,
+  kEffective,
+  kSupplier,
+  kLeadTime,
+  kPackSize,
+  kMinOrder,
+  kCount
+};
+constexpr const char* kColumnNames[kCount] = {
+    "sku",    "barcodes",       "name",     "price",          "tax_code",  "department",
+    "active", "effective_from", "supplier", "lead_time_days", "pack_size", "min_order"};
+
+// A whole number in [min, max], or why not; `what` names the column.
+Result<uint32_t> ParseCount(const std::string& text, const char* what, uint32_t min, uint32_t max) {
+  const std::string quoted = std::string(what) + " '" + text + "'";
+  if (!Digits(text) || text.size() > 9) return Status::Invalid(quoted + " is not a whole number");
+  uint32_t v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  if (v < min || v > max) {
+    return Status::Invalid(quoted + " is not between " + std::to_string(min) + " and " +
+                           std::to_string(max));
+  }
+  return v;
+}
 
 }  // namespace
+
+std::vector<CsvRecord> ReadCsvRecords(std::string_view csv, char delimiter) {
+  if (csv.substr(0, 3) == "\xEF\xBB\xBF") csv.remove_prefix(3);
+  Records records(csv, delimiter ? delimiter : DetectDelimiter(csv));
+  std::vector<CsvRecord> out;
+  while (!records.done()) {
+    CsvRecord r;
+    r.line = records.line();
+    auto fields = records.Next();
+    if (!fields.ok()) {
+      r.error = fields.status().message();
+    } else if (std::all_of(fields->begin(), fields->end(),
+                           [](const auto& f) { return f.empty(); })) {
+      continue;
+    } else {
+      r.fields = std::move(*fields);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<int64_t> ParseAmount(std::string_view text, const std::string& currency) {
+  SN_ASSIGN_OR_RETURN(Price p, ParsePrice(std::string(text), false, currency,
+                                          settings::CurrencyDecimals(currency)));
+  return p.minor;
+}
 
 Result<char> DelimiterOf(std::string_view text) {
   if (text.empty()) return '\0';
@@ -376,6 +432,35 @@ ParsedCsv ParseCsv(std::string_view csv, const CsvOptions& options) {
         e.set_effective_from_us(*t);
       } else {
         error(line_no, t.status().message());
+      }
+    }
+    if (index[kSupplier] >= 0 && !field(kSupplier).empty()) {
+      const std::string& supplier = field(kSupplier);
+      if (supplier.size() > kMaxSupplierBytes ||
+          std::any_of(supplier.begin(), supplier.end(),
+                      [](unsigned char c) { return c < ' ' || c == 0x7f; })) {
+        error(line_no, "supplier '" + supplier.substr(0, kMaxSupplierBytes) + "' is longer than " +
+                           std::to_string(kMaxSupplierBytes) + " bytes or has control characters");
+      }
+      row.has_supplier = true;
+      row.reorder.set_supplier(supplier);
+    }
+    struct Optional {
+      Column column;
+      uint32_t min, max;
+      void (v1::ReorderTerms::*set)(uint32_t);
+    };
+    for (const Optional& o : {Optional{kLeadTime, 0, kMaxLeadTimeDays,
+                                       &v1::ReorderTerms::set_lead_time_days},
+                              Optional{kPackSize, 1, kMaxPackSize, &v1::ReorderTerms::set_pack_size},
+                              Optional{kMinOrder, 0, kMaxMinOrder,
+                                       &v1::ReorderTerms::set_min_order}}) {
+      if (field(o.column).empty()) continue;
+      auto v = ParseCount(field(o.column), kColumnNames[o.column], o.min, o.max);
+      if (v.ok()) {
+        (row.reorder.*o.set)(*v);
+      } else {
+        error(line_no, v.status().message());
       }
     }
     std::string_view codes = field(kBarcodes);

@@ -70,6 +70,18 @@ const char* ActionOf(const v1::FogRequest& request) {
       return "show the catalog";
     case v1::FogRequest::kCatalogVersions:
       return "list the catalog versions";
+    case v1::FogRequest::kStockReceive:
+      return "receive stock";
+    case v1::FogRequest::kStockCount:
+      return "record a stock count";
+    case v1::FogRequest::kStockAdjust:
+      return "adjust stock";
+    case v1::FogRequest::kStockOrder:
+      return "put stock on order";
+    case v1::FogRequest::kStockShow:
+      return "show stock";
+    case v1::FogRequest::kReorder:
+      return "read the reorder suggestions";
     case v1::FogRequest::REQUEST_NOT_SET:
       break;
   }

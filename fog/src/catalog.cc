@@ -54,6 +54,34 @@ std::optional<mqtt::Message> Catalog::Manifest() const {
   return msg;
 }
 
+Result<std::optional<v1::CatalogItem>> CatalogItemOf(sql::Db& db, const std::string& sku) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt get, db.Prepare("SELECT item FROM catalog_items WHERE sku = ?"));
+  get.Bind(1, sku);
+  SN_ASSIGN_OR_RETURN(bool row, get.Step());
+  if (!row) return std::optional<v1::CatalogItem>();
+  v1::CatalogItem item;
+  if (!item.ParseFromString(get.Blob(0))) {
+    return Status::Corruption("catalog item " + sku + " in fog.db does not parse");
+  }
+  return std::optional<v1::CatalogItem>(std::move(item));
+}
+
+Result<std::vector<v1::CatalogItem>> CatalogItemsAfter(sql::Db& db, const std::string& after,
+                                                       size_t limit) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt get, db.Prepare("SELECT item FROM catalog_items WHERE sku > ? "
+                                                "ORDER BY sku LIMIT ?"));
+  get.Bind(1, after).Bind(2, static_cast<int64_t>(limit));
+  std::vector<v1::CatalogItem> out;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, get.Step());
+    if (!row) break;
+    if (!out.emplace_back().ParseFromString(get.Blob(0))) {
+      return Status::Corruption("a catalog item in fog.db does not parse");
+    }
+  }
+  return out;
+}
+
 v1::FogResponse Catalog::Import(const v1::CatalogImportRequest& request,
                                 const std::string& manager) {
   v1::FogResponse r;

@@ -72,6 +72,14 @@ CREATE TABLE IF NOT EXISTS catalog_barcodes(
   sku TEXT NOT NULL) WITHOUT ROWID;
 )sql";
 
+// Typed readers of the catalog tables, on any connection (the reorder job
+// reads on its own, reorder.h).
+// The item of `sku` (not a barcode); nullopt if the catalog has none.
+Result<std::optional<v1::CatalogItem>> CatalogItemOf(sql::Db& db, const std::string& sku);
+// Up to `limit` items with sku > `after`, by sku.
+Result<std::vector<v1::CatalogItem>> CatalogItemsAfter(sql::Db& db, const std::string& after,
+                                                       size_t limit);
+
 class Catalog {
  public:
   // Imports are recorded in `actions`, in their transaction, and checked

@@ -151,6 +151,11 @@ Result<Config> LoadConfig(const std::string& path) {
   c.head_office.groups = r.StringList("head_office.groups");
   c.head_office.releases_per_minute = static_cast<int>(
       r.Int("head_office.releases_per_minute", c.head_office.releases_per_minute, {1, 10000}));
+  c.stock.service_level_permille = static_cast<int>(
+      r.Int("stock.service_level_permille", c.stock.service_level_permille, {500, 999}));
+  c.stock.review_days = static_cast<int>(r.Int("stock.review_days", c.stock.review_days, {1, 90}));
+  c.stock.history_days =
+      static_cast<int>(r.Int("stock.history_days", c.stock.history_days, {28, 1092}));
   SN_RETURN_IF_ERROR(ReadConsoleConfig(r, &c.console));
   SN_RETURN_IF_ERROR(ReadHealthConfig(r, &c.health));
   SN_RETURN_IF_ERROR(ReadAccessConfig(r, &c.roles, &c.requests));

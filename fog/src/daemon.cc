@@ -13,6 +13,10 @@
 //   HeadOffice    head office's signed releases, applied to the catalog
 //                 and the store settings (head_office.h)
 //   SettingsIssuer  the store settings, issued to the tills (settings.h)
+//   Stock         stock on hand, on order, counts (stock.h); sales and
+//                 refunds are booked by the read models
+//   ReorderJob    reorder suggestions, forecast in the background on its
+//                 own thread and read-only connection (reorder.h)
 //   Reports       reports from the read models and Zs (reports.h)
 //   Requests      fog/req and catalog fetches, across them (requests.h)
 //   Console       HTTP, seeing the daemon only as a ConsoleBackend
@@ -75,9 +79,11 @@
 #include "histogram.h"
 #include "ingest.h"
 #include "metrics.h"
+#include "reorder.h"
 #include "reports.h"
 #include "requests.h"
 #include "settings.h"
+#include "stock.h"
 #include "storenode/common/fault.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/common/service.h"
@@ -115,6 +121,8 @@ class Fog::Impl : public ConsoleBackend {
   std::unique_ptr<HeadOffice> head_office;   // head office's releases
   std::unique_ptr<SettingsIssuer> settings;  // the store settings the tills get
   std::unique_ptr<Reports> reports;
+  std::unique_ptr<Stock> stock;
+  std::unique_ptr<ReorderJob> reorder;
   std::unique_ptr<Requests> requests;
   std::unique_ptr<mqtt::Transport> client;
 
@@ -139,6 +147,8 @@ class Fog::Impl : public ConsoleBackend {
   bool dropped_while_recovering = false;
   // The settings version whose zone ingest books hours in.
   uint64_t zoned_settings_version = 0;
+  // Close-downs seen: a new one starts a reorder run (reorder.h, NOTES 3).
+  uint64_t closedowns_seen = 0;
 
   mutable std::mutex counters_mu;
   Fog::Counters counters;
@@ -233,10 +243,21 @@ Status Fog::Impl::Open(const Env& env) {
   head_office = std::make_unique<HeadOffice>(*db, config, clock, *catalog, *settings);
   SN_RETURN_IF_ERROR(head_office->Load());
   reports = std::make_unique<Reports>(*db, config.store_id, *closedown, *settings, *catalog, clock);
-  requests =
-      std::make_unique<Requests>(config, clock,
-                                 Requests::Components{*db, *trust, *ingest, *closedown, *reports,
-                                                      *catalog, *forwarder, *settings});
+  stock = std::make_unique<Stock>(*db, clock, *actions, *settings);
+  reorder = std::make_unique<ReorderJob>(
+      config.data_dir + "/fog.db", config.stock, clock,
+      [this] {
+        auto day = std::make_shared<std::string>();
+        (void)RunOnWorker([this, day] { *day = reports->Today(); }, std::chrono::minutes(1));
+        return *day;
+      },
+      [this](std::function<void(sql::Db&)> write) {
+        return RunOnWorker([this, write] { write(*db); }, std::chrono::minutes(10)).ok();
+      });
+  requests = std::make_unique<Requests>(
+      config, clock,
+      Requests::Components{*db, *trust, *ingest, *closedown, *reports, *catalog, *forwarder,
+                           *settings, *stock, reorder.get()});
   return Status::Ok();
 }
 
@@ -288,7 +309,10 @@ Status Fog::Start() {
     SN_RETURN_IF_ERROR(f.client->Subscribe(topics::AllDevices(store, leaf), 1));
   }
   SN_RETURN_IF_ERROR(f.client->Subscribe(topics::AllFogRequests(store), 1));
+  f.closedowns_seen = f.closedown->Durations().count();
   f.worker = std::thread([&f] { f.Run(); });
+  f.reorder->Start();
+  f.reorder->Trigger();  // reorder.h, NOTES 3: at start-up
   f.client->Start();
   f.forwarder->Start([&f](const mqtt::Message& m) { f.Enqueue(m); });
   if (f.config.console.enabled) {
@@ -301,8 +325,10 @@ Status Fog::Start() {
 
 void Fog::Stop() {
   Impl& f = *impl_;
-  // First the console: its requests in flight still need the worker.
+  // First the console and the reorder job: their work in flight still
+  // needs the worker.
   if (f.console) f.console->Stop();
+  if (f.reorder) f.reorder->Stop();
   {
     std::lock_guard lock(f.mu);
     if (f.stopping) return;
@@ -417,6 +443,10 @@ void Fog::Impl::Run() {
     // Like fog/req: after the journals that came before them.
     for (auto& call : calls) call();
     closedown->Poll();
+    if (const uint64_t closed = closedown->Durations().count(); closed != closedowns_seen) {
+      closedowns_seen = closed;
+      reorder->Trigger();
+    }
     forwarder->Poll();
     head_office->Poll();
     if (settings->current().version() != zoned_settings_version) {

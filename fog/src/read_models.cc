@@ -37,6 +37,7 @@ v1::ItemTotal& NoteItem(std::map<std::pair<std::string, std::string>, v1::ItemTo
 }  // namespace
 
 void ReadModels::Add(const DecodedEvent& event, uint32_t part, bool covered) {
+  stock_.Add(event);
   const v1::EventHeader& h = event.header;
   const std::string& day = h.business_day();
   if (!covered) {
@@ -106,6 +107,7 @@ void ReadModels::Add(const DecodedEvent& event, uint32_t part, bool covered) {
 }
 
 void ReadModels::Clear() {
+  stock_.Clear();
   day_totals_.clear();
   ranges_.clear();
   seals_.clear();
@@ -265,6 +267,24 @@ Result<std::vector<v1::ItemTotal>> ItemTotalsOf(sql::Db& db, const std::string& 
   });
 }
 
+Result<std::vector<ItemDay>> ItemDaysOf(sql::Db& db, const std::string& sku,
+                                        const std::string& from, const std::string& to) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt s, db.Prepare("SELECT business_day, qty, refund_qty FROM "
+                                              "item_totals INDEXED BY item_totals_by_sku WHERE "
+                                              "sku = ? AND business_day BETWEEN ? AND ? "
+                                              "ORDER BY business_day"));
+  s.Bind(1, sku).Bind(2, from).Bind(3, to);
+  return sql::Rows(s, [](const sql::Stmt& r) {
+    return ItemDay{r.Text(0), r.Int(1), r.Int(2)};
+  });
+}
+
+Result<std::string> LatestItemDay(sql::Db& db) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt s, db.Prepare("SELECT MAX(business_day) FROM item_totals"));
+  SN_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Text(0) : std::string();
+}
+
 Result<std::vector<v1::CashierTotal>> CashierTotalsOf(sql::Db& db, const std::string& from,
                                                       const std::string& to) {
   SN_ASSIGN_OR_RETURN(sql::Stmt s,
@@ -362,6 +382,7 @@ Status ReadModels::Flush(sql::Db& db) {
     cashier.Bind(8, c.voids()).Bind(9, static_cast<int64_t>(c.no_sale_count()));
     SN_RETURN_IF_ERROR(cashier.Run());
   }
+  SN_RETURN_IF_ERROR(stock_.Flush(db));
   std::set<std::string> late = std::move(late_days_);
   Clear();
   late_days_ = std::move(late);

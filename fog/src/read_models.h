@@ -1,5 +1,6 @@
 // Read models: figures the fog keeps up to date during ingest so that
-// reports and the close-down never re-parse stored events.
+// reports and the close-down never re-parse stored events, and the stock
+// movements of sales and refunds (booked through stock.h's SaleMoves).
 //
 // Events are staged in memory while a transaction is open and merged into
 // the tables by Flush() inside the same transaction, so a read model can
@@ -16,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "stock.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/store_settings.h"
@@ -55,6 +57,9 @@ class ReadModels {
   std::map<std::pair<std::string, std::string>, v1::ItemTotal> items_;
   std::map<std::pair<std::string, std::string>, v1::CashierTotal> cashiers_;
   std::set<std::string> late_days_;
+  // Stock movements of sales and refunds, booked with the read models
+  // (stock.h owns their table).
+  SaleMoves stock_;
 };
 
 // The stored totals of one (day, part, device) (empty totals if none).
@@ -92,6 +97,17 @@ Result<std::set<std::string>> DaysSealedBy(sql::Db& db, const std::string& devic
 Result<std::vector<v1::HourTotal>> HourTotalsOf(sql::Db& db, const std::string& day);
 Result<std::vector<v1::ItemTotal>> ItemTotalsOf(sql::Db& db, const std::string& from,
                                                 const std::string& to, uint32_t top);
+// One item's sold and refunded quantities per business day, from..to
+// (inclusive), in day order (days without either are left out); for the
+// demand history (stock.h).
+struct ItemDay {
+  std::string day;
+  int64_t qty = 0, refund_qty = 0;
+};
+Result<std::vector<ItemDay>> ItemDaysOf(sql::Db& db, const std::string& sku,
+                                        const std::string& from, const std::string& to);
+// The latest business day with item figures ("" when none).
+Result<std::string> LatestItemDay(sql::Db& db);
 Result<std::vector<v1::CashierTotal>> CashierTotalsOf(sql::Db& db, const std::string& from,
                                                       const std::string& to);
 

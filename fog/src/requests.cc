@@ -109,9 +109,48 @@ v1::FogResponse Requests::Dispatch(const v1::FogRequest& request, const std::str
     case v1::FogRequest::kCatalogVersions:
       r = c_.catalog.Versions();
       break;
+    case v1::FogRequest::kStockReceive:
+      r = c_.stock.Receive(request.stock_receive(), actor);
+      break;
+    case v1::FogRequest::kStockCount:
+      r = c_.stock.Count(request.stock_count(), actor);
+      break;
+    case v1::FogRequest::kStockAdjust:
+      r = c_.stock.Adjust(request.stock_adjust(), actor);
+      break;
+    case v1::FogRequest::kStockOrder:
+      r = c_.stock.Order(request.stock_order(), actor);
+      break;
+    case v1::FogRequest::kStockShow:
+      r = c_.stock.Show(request.stock_show());
+      break;
+    case v1::FogRequest::kReorder:
+      r = Reorder(request.reorder());
+      break;
     default:
       r.set_error("unknown request kind");
   }
+  return r;
+}
+
+v1::FogResponse Requests::Reorder(const v1::ReorderRequest& request) {
+  v1::FogResponse r;
+  if (request.supplier().size() > catalog::kMaxSupplierBytes || request.sku().size() > 256) {
+    r.set_error("supplier or sku is too long");
+    return r;
+  }
+  if (request.refresh() && c_.reorder != nullptr) c_.reorder->Trigger();
+  auto read = ReadReorder(c_.db, request.supplier(), request.sku(), request.all());
+  if (!read.ok()) {
+    r.set_error("cannot read the reorder suggestions: " + read.status().message());
+    return r;
+  }
+  *r.mutable_reorder() = std::move(*read);
+  r.mutable_reorder()->set_refreshing(c_.reorder != nullptr &&
+                                      (request.refresh() || c_.reorder->running()));
+  r.mutable_reorder()->set_service_level(config_.stock.service_level());
+  r.mutable_reorder()->set_review_days(static_cast<uint32_t>(config_.stock.review_days));
+  r.set_ok(true);
   return r;
 }
 

@@ -6,7 +6,7 @@
 // Promise: every request passes the RequestGate (rate per sender) and runs
 // only within its actor's role (access.h says why that holds); the answer
 // is computed across the components that own the data (ingest, close-down,
-// reports, catalog, forwarder), never from tables of its own. Requests are
+// reports, catalog, forwarder, stock, reorder), never from tables of its own. Requests are
 // answered after the journals that arrived before them, so a status answer
 // never lags behind an ack already sent (the daemon's ordering).
 //
@@ -24,8 +24,10 @@
 #include "closedown.h"
 #include "forwarder.h"
 #include "ingest.h"
+#include "reorder.h"
 #include "reports.h"
 #include "settings.h"
+#include "stock.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/schemas/fog.pb.h"
 #include "storenode/schemas/sync.pb.h"
@@ -45,6 +47,8 @@ class Requests {
     Catalog& catalog;
     Forwarder& forwarder;
     SettingsIssuer& settings;
+    Stock& stock;
+    ReorderJob* reorder = nullptr;  // none: suggestions are read, never refreshed
   };
   Requests(const Config& config, const Clock& clock, Components c)
       : config_(config), clock_(clock), c_(c), gate_(config.requests) {}
@@ -77,6 +81,7 @@ class Requests {
 
  private:
   v1::FogResponse Dispatch(const v1::FogRequest& request, const std::string& actor);
+  v1::FogResponse Reorder(const v1::ReorderRequest& request);
   v1::FogResponse AcceptDevice(const std::string& device, const std::string& actor);
 
   const Config& config_;

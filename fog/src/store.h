@@ -37,6 +37,10 @@
 //   settings_versions  every store settings document the fog issued
 //                (SignedSettings bytes), by version.
 //
+//   stock_moves, stock_on_order, stock_requests: stock at the fog
+//                (stock.h); reorder_items, reorder_state: the reorder
+//                suggestions (reorder.h).
+//
 // Ownership: a table is written by one component, and besides this schema
 // only that component's files name it; the other stages read it through the
 // owner's typed functions, never by SQL of their own (fog/src/daemon.cc
@@ -55,7 +59,10 @@
 //   actions: the action journal (action_journal.h);
 //   ledger_receipts, ledger_state, ledger_alerts: the forwarder;
 //   catalog_*: the catalog master (catalog.h);
-//   settings_versions: the store settings (settings.h).
+//   settings_versions: the store settings (settings.h);
+//   stock_moves, stock_on_order, stock_requests: Stock (stock.h), whose
+//     SaleMoves the read models call inside the ingest transaction;
+//   reorder_items, reorder_state: the reorder job (reorder.h).
 #pragma once
 
 #include <iterator>
@@ -221,6 +228,39 @@ CREATE TABLE covered_ranges(
 INSERT INTO counters(name, value) SELECT 'events_stored', COUNT(*) FROM events;
 )sql";
 
+// Version 6: stock at the fog (stock.h) and reorder suggestions
+// (reorder.h); item_totals by sku for the demand history.
+inline constexpr const char* kFogSchemaV6 = R"sql(
+CREATE TABLE stock_moves(
+  id INTEGER PRIMARY KEY,
+  sku TEXT NOT NULL,
+  at_us INTEGER NOT NULL,
+  business_day TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  qty_milli INTEGER NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  unit_cost INTEGER NOT NULL DEFAULT 0,
+  book_milli INTEGER NOT NULL DEFAULT 0,
+  ref TEXT NOT NULL DEFAULT '');
+CREATE INDEX stock_moves_by_sku ON stock_moves(sku, at_us);
+CREATE INDEX stock_counts_by_sku ON stock_moves(sku, at_us) WHERE kind = 'count';
+CREATE TABLE stock_on_order(sku TEXT PRIMARY KEY, qty_milli INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE stock_requests(
+  request_id TEXT PRIMARY KEY,
+  at_us INTEGER NOT NULL,
+  answer BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE reorder_items(
+  sku TEXT PRIMARY KEY,
+  supplier TEXT NOT NULL,
+  run_us INTEGER NOT NULL,
+  item BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE reorder_state(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  computed_us INTEGER NOT NULL,
+  history_to TEXT NOT NULL);
+CREATE INDEX item_totals_by_sku ON item_totals(sku, business_day);
+)sql";
+
 inline constexpr sql::Migration kFogMigrations[] = {
     {1, kFogSchema},
     {2,
@@ -242,6 +282,7 @@ inline constexpr sql::Migration kFogMigrations[] = {
      "ALTER TABLE item_totals ADD COLUMN lines INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE item_totals ADD COLUMN tax INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE item_totals ADD COLUMN refund_tax INTEGER NOT NULL DEFAULT 0;"},
+    {6, kFogSchemaV6},
 };
 // The schema version this software writes (the last migration's).
 inline constexpr int64_t kFogVersion = std::size(kFogMigrations);

@@ -25,13 +25,37 @@ namespace storenode::catalog {
 // under 256 KiB (mosquitto and Paho defaults are far above).
 inline constexpr size_t kChunkBytes = 240 * 1024;
 
+// The defaults of an item's ReorderTerms, and the largest values taken.
+inline constexpr uint32_t kDefaultLeadTimeDays = 7;
+inline constexpr uint32_t kDefaultPackSize = 1;
+inline constexpr uint32_t kDefaultMinOrder = 0;
+inline constexpr uint32_t kMaxLeadTimeDays = 365;
+inline constexpr uint32_t kMaxPackSize = 1'000'000;
+inline constexpr uint32_t kMaxMinOrder = 1'000'000;
+inline constexpr size_t kMaxSupplierBytes = 64;
+
 // One valid row of an import file.
 struct Row {
   uint32_t line = 0;
   std::string sku;
   std::vector<std::string> barcodes;  // empty: keep the item's barcodes
   v1::CatalogEntry entry;
+  // The reorder columns given in this row (a field set only when its cell
+  // is not empty); unset fields keep the item's.
+  v1::ReorderTerms reorder;
+  bool has_supplier = false;
 };
+
+// An item's reorder terms with every default filled in.
+struct ItemReorderTerms {
+  std::string supplier;  // "" : none
+  uint32_t lead_time_days = kDefaultLeadTimeDays;
+  uint32_t pack_size = kDefaultPackSize;
+  uint32_t min_order = kDefaultMinOrder;
+};
+ItemReorderTerms TermsOf(const v1::CatalogItem& item);
+// How a supplier is shown: "(none)" for "".
+std::string SupplierName(const std::string& supplier);
 
 struct ParsedCsv {
   std::vector<Row> rows;
@@ -51,7 +75,9 @@ struct CsvOptions {
 // fields may hold it, doubled quotes and line breaks, and every error names
 // the physical line its record starts on. The header names the columns, in
 // any order: sku, barcodes, name, price (or price_<currency>), tax_code,
-// department, active and optionally effective_from.
+// department, active and optionally effective_from, supplier,
+// lead_time_days, pack_size and min_order (empty cells keep the item's
+// value; the defaults are kDefault* above).
 //
 // Each row is checked on its own:
 //  - price: in a `price` column a whole number is minor units ("249") and a
@@ -66,6 +92,22 @@ struct CsvOptions {
 // and across the file: a sku twice with the same effective_from, a barcode
 // on two skus. Blank records (a spreadsheet's ";;;;;;") are skipped.
 ParsedCsv ParseCsv(std::string_view csv, const CsvOptions& options);
+
+// One record of a ','- or ';'-separated file, as ParseCsv reads records
+// (RFC 4180 quoting, unquoted fields trimmed), with the physical line it
+// starts on; `error` says why it is malformed ("" when it is not).
+struct CsvRecord {
+  uint32_t line = 0;
+  std::vector<std::string> fields;
+  std::string error;
+};
+// Every record of `csv` but blank ones, a leading byte order mark skipped;
+// `delimiter` '\0': the one the header line uses. For other files in the
+// catalog's dialect (stock delivery notes and counts, fog/src/stock.h).
+std::vector<CsvRecord> ReadCsvRecords(std::string_view csv, char delimiter);
+// An amount of money as a `price` cell reads it: a whole number is minor
+// units, one with a decimal separator major units of `currency`; >= 0.
+Result<int64_t> ParseAmount(std::string_view text, const std::string& currency);
 
 // The delimiter of a request: "" (detect), "," or ";".
 Result<char> DelimiterOf(std::string_view text);

@@ -95,6 +95,14 @@ struct StoreTerms {
   std::vector<v1::TaxRateEntry> tax_rates;
 };
 
+// [stock]: the reorder policy (fog/src/reorder.h, docs/FORMATS.md "Stock").
+struct StockConfig {
+  int service_level_permille = 950;  // service_level_permille: S's quantile, 500..999
+  int review_days = 7;               // review_days: days between two orders, 1..90
+  int history_days = 364;            // history_days: the history forecasts see, 28..1092
+  double service_level() const { return service_level_permille / 1000.0; }
+};
+
 struct Config {
   std::string source;  // the file it came from, for messages
   std::string store_id;
@@ -125,6 +133,7 @@ struct Config {
   HealthConfig health;    // [health]: what /healthz checks against
   RolesConfig roles;
   RequestLimits requests;
+  StockConfig stock;
 };
 
 // Loads and checks a fog TOML config; the Status names file, key and reason.
