@@ -515,6 +515,12 @@ TEST_CASE("the actor of an action can be claimed: each role may do exactly its a
       {request([](auto& r) { r.mutable_catalog_versions(); }), false},
       {request([](auto& r) { r.mutable_catalog_import(); }), true},
       {request([](auto& r) { r.mutable_device_accept(); }), true},
+      {request([](auto& r) { r.mutable_stock_receive(); }), false},
+      {request([](auto& r) { r.mutable_stock_count(); }), false},
+      {request([](auto& r) { r.mutable_stock_adjust(); }), false},
+      {request([](auto& r) { r.mutable_stock_order(); }), false},
+      {request([](auto& r) { r.mutable_stock_show(); }), false},
+      {request([](auto& r) { r.mutable_reorder(); }), false},
   };
   for (const auto& [r, supervisor_only] : kinds) {
     INFO(r.ShortDebugString());

@@ -450,11 +450,10 @@ ParsedCsv ParseCsv(std::string_view csv, const CsvOptions& options) {
       uint32_t min, max;
       void (v1::ReorderTerms::*set)(uint32_t);
     };
-    for (const Optional& o : {Optional{kLeadTime, 0, kMaxLeadTimeDays,
-                                       &v1::ReorderTerms::set_lead_time_days},
-                              Optional{kPackSize, 1, kMaxPackSize, &v1::ReorderTerms::set_pack_size},
-                              Optional{kMinOrder, 0, kMaxMinOrder,
-                                       &v1::ReorderTerms::set_min_order}}) {
+    for (const Optional& o :
+         {Optional{kLeadTime, 0, kMaxLeadTimeDays, &v1::ReorderTerms::set_lead_time_days},
+          Optional{kPackSize, 1, kMaxPackSize, &v1::ReorderTerms::set_pack_size},
+          Optional{kMinOrder, 0, kMaxMinOrder, &v1::ReorderTerms::set_min_order}}) {
       if (field(o.column).empty()) continue;
       auto v = ParseCount(field(o.column), kColumnNames[o.column], o.min, o.max);
       if (v.ok()) {

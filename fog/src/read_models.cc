@@ -274,9 +274,7 @@ Result<std::vector<ItemDay>> ItemDaysOf(sql::Db& db, const std::string& sku,
                                               "sku = ? AND business_day BETWEEN ? AND ? "
                                               "ORDER BY business_day"));
   s.Bind(1, sku).Bind(2, from).Bind(3, to);
-  return sql::Rows(s, [](const sql::Stmt& r) {
-    return ItemDay{r.Text(0), r.Int(1), r.Int(2)};
-  });
+  return sql::Rows(s, [](const sql::Stmt& r) { return ItemDay{r.Text(0), r.Int(1), r.Int(2)}; });
 }
 
 Result<std::string> LatestItemDay(sql::Db& db) {

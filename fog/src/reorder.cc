@@ -72,9 +72,9 @@ v1::ReorderItem PlanItem(const Series& history, const v1::CatalogItem& item, con
   const catalog::ItemReorderTerms terms = catalog::TermsOf(item);
   const int cover = static_cast<int>(terms.lead_time_days) + config.review_days;
   const forecast::Classification c = forecast::Classify(history.days);
-  const forecast::Forecast f =
-      forecast::Predict(history.days, FirstWeekday(history),
-                        std::max(forecast::kDefaultHorizon, cover), forecast::DefaultFor(c.demand_class));
+  const forecast::Forecast f = forecast::Predict(history.days, FirstWeekday(history),
+                                                 std::max(forecast::kDefaultHorizon, cover),
+                                                 forecast::DefaultFor(c.demand_class));
   v1::ReorderItem out;
   out.set_sku(item.sku());
   if (const v1::CatalogEntry* e = catalog::EntryAt(item, now_us)) out.set_name(e->name());
@@ -104,8 +104,7 @@ v1::ReorderItem PlanItem(const Series& history, const v1::CatalogItem& item, con
     out.add_history_qty(history.days[i].qty);
     out.add_history_censored(history.days[i].censored);
   }
-  out.set_forecast_from(
-      AddDays(history.first_day, static_cast<int>(history.days.size())));
+  out.set_forecast_from(AddDays(history.first_day, static_cast<int>(history.days.size())));
   for (size_t i = 0; i < f.mean.size(); ++i) {
     out.add_forecast_daily_mean(f.mean[i]);
     out.add_forecast_q50(i < f.q50.size() ? f.q50[i] : 0);
@@ -225,8 +224,7 @@ Status ReorderJob::RunOnce() {
       active.push_back(&item);
       skus.push_back(item.sku());
     }
-    SN_ASSIGN_OR_RETURN(auto series,
-                        DemandHistoryOf(*db, skus, last_day, config_.history_days));
+    SN_ASSIGN_OR_RETURN(auto series, DemandHistoryOf(*db, skus, last_day, config_.history_days));
     auto chunk = std::make_shared<std::vector<v1::ReorderItem>>();
     for (size_t i = 0; i < active.size(); ++i) {
       auto level = levels.find(skus[i]);
@@ -235,7 +233,8 @@ Status ReorderJob::RunOnce() {
     }
     planned += chunk->size();
     auto written = std::make_shared<Status>(Status::Ok());
-    if (!post_([chunk, run_us, written](sql::Db& w) { *written = WriteChunk(w, *chunk, run_us); })) {
+    if (!post_(
+            [chunk, run_us, written](sql::Db& w) { *written = WriteChunk(w, *chunk, run_us); })) {
       return Status::Unavailable("the fog is stopping");
     }
     SN_RETURN_IF_ERROR(*written);

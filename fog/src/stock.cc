@@ -8,6 +8,7 @@
 #include "read_models.h"
 #include "storenode/common/catalog.h"
 #include "storenode/common/clock.h"
+#include "storenode/common/fault.h"
 
 namespace storenode::fog {
 namespace {
@@ -257,8 +258,9 @@ v1::FogResponse Stock::Apply(const std::string& request_id, const std::string& a
     std::sort(change.mutable_errors()->begin(), change.mutable_errors()->end(),
               [](const auto& a, const auto& b) { return a.line() < b.line(); });
     const auto& first = change.errors(0);
-    r.set_error(std::to_string(change.errors_size()) + " bad line(s), nothing applied; first: line " +
-                std::to_string(first.line()) + ": " + first.reason());
+    r.set_error(std::to_string(change.errors_size()) +
+                " bad line(s), nothing applied; first: line " + std::to_string(first.line()) +
+                ": " + first.reason());
     change.clear_moves();
     *r.mutable_stock_change() = std::move(change);
     return r;
@@ -278,7 +280,10 @@ v1::FogResponse Stock::Apply(const std::string& request_id, const std::string& a
                                                     "answer) VALUES(?,?,?)"));
     keep.Bind(1, request_id).Bind(2, clock_.NowMicros()).BindBlob(3, change.SerializeAsString());
     SN_RETURN_IF_ERROR(keep.Run());
-    return txn.Commit();
+    CrashPoint("stock-before-commit");  // tests: every line staged, none committed
+    SN_RETURN_IF_ERROR(txn.Commit());
+    CrashPoint("stock-after-commit");  // tests: committed, the answer lost
+    return Status::Ok();
   }();
   if (!s.ok()) {
     r.set_error("nothing applied: " + s.message());
@@ -313,72 +318,72 @@ Status Stock::Book(const v1::StockMove& m, const std::string& ref) {
 }
 
 v1::FogResponse Stock::Receive(const v1::StockReceiveRequest& request, const std::string& actor) {
-  return Apply(
-      request.request_id(), actor, "stock-receive",
-      "delivery " + request.file_name().substr(0, 200) + " sha256 " +
-          crypto::ToHex(crypto::Bytes(crypto::Sha256Of(request.csv()))),
-      [&]() -> Result<v1::StockChangeResponse> {
-        v1::StockChangeResponse out;
-        SN_ASSIGN_OR_RETURN(auto lines, ReadFile(request.csv(), request.delimiter(),
-                                                 {"sku", "quantity", "cost"}, {"note"}, &out));
-        const int64_t now = clock_.NowMicros();
-        const std::string day = settings_.calendar().BusinessDay(now);
-        const std::string& currency = settings_.current().currency();
-        for (const FileLine& l : lines) {
-          const size_t before = out.errors_size();
-          SN_ASSIGN_OR_RETURN(bool known, KnownSku(db_, l.cells.at("sku"), l.line, &out));
-          auto qty = ParseUnits(l.cells.at("quantity"), "quantity", false, false);
-          if (!qty.ok()) AddError(&out, l.line, qty.status().message());
-          auto cost = catalog::ParseAmount(l.cells.at("cost"), currency);
-          if (!cost.ok()) {
-            std::string why = cost.status().message();
-            if (why.starts_with("price")) why = "cost" + why.substr(5);
-            if (why.starts_with("negative price")) why = "negative cost" + why.substr(14);
-            AddError(&out, l.line, why);
-          }
-          auto note = l.cells.find("note");
-          const std::string text = note == l.cells.end() ? "" : note->second;
-          if (!OneLine(text)) {
-            AddError(&out, l.line, "note is over 200 bytes or has control characters");
-          }
-          if (!known || out.errors_size() > static_cast<int>(before)) continue;
-          v1::StockMove* m = out.add_moves();
-          m->set_sku(l.cells.at("sku"));
-          m->set_kind("receive");
-          m->set_qty_milli(*qty);
-          m->set_at_us(now);
-          m->set_business_day(day);
-          m->set_reason(text);
-          m->set_unit_cost(*cost);
-        }
-        out.set_lines(lines.size());
-        return out;
-      });
-}
-
-v1::FogResponse Stock::Order(const v1::StockOrderRequest& request, const std::string& actor) {
-  return Apply(request.request_id(), actor, "stock-order",
-               "order " + request.file_name().substr(0, 200),
+  return Apply(request.request_id(), actor, "stock-receive",
+               "delivery " + request.file_name().substr(0, 200) + " sha256 " +
+                   crypto::ToHex(crypto::Bytes(crypto::Sha256Of(request.csv()))),
                [&]() -> Result<v1::StockChangeResponse> {
                  v1::StockChangeResponse out;
-                 SN_ASSIGN_OR_RETURN(auto lines, ReadFile(request.csv(), request.delimiter(),
-                                                          {"sku", "qty"}, {}, &out));
+                 SN_ASSIGN_OR_RETURN(auto lines,
+                                     ReadFile(request.csv(), request.delimiter(),
+                                              {"sku", "quantity", "cost"}, {"note"}, &out));
                  const int64_t now = clock_.NowMicros();
+                 const std::string day = settings_.calendar().BusinessDay(now);
+                 const std::string& currency = settings_.current().currency();
                  for (const FileLine& l : lines) {
+                   const size_t before = out.errors_size();
                    SN_ASSIGN_OR_RETURN(bool known, KnownSku(db_, l.cells.at("sku"), l.line, &out));
-                   auto qty = ParseUnits(l.cells.at("qty"), "qty", false, false);
+                   auto qty = ParseUnits(l.cells.at("quantity"), "quantity", false, false);
                    if (!qty.ok()) AddError(&out, l.line, qty.status().message());
-                   if (!known || !qty.ok()) continue;
+                   auto cost = catalog::ParseAmount(l.cells.at("cost"), currency);
+                   if (!cost.ok()) {
+                     std::string why = cost.status().message();
+                     if (why.starts_with("price")) why = "cost" + why.substr(5);
+                     if (why.starts_with("negative price")) why = "negative cost" + why.substr(14);
+                     AddError(&out, l.line, why);
+                   }
+                   auto note = l.cells.find("note");
+                   const std::string text = note == l.cells.end() ? "" : note->second;
+                   if (!OneLine(text)) {
+                     AddError(&out, l.line, "note is over 200 bytes or has control characters");
+                   }
+                   if (!known || out.errors_size() > static_cast<int>(before)) continue;
                    v1::StockMove* m = out.add_moves();
                    m->set_sku(l.cells.at("sku"));
-                   m->set_kind("order");
+                   m->set_kind("receive");
                    m->set_qty_milli(*qty);
                    m->set_at_us(now);
-                   m->set_business_day(settings_.calendar().BusinessDay(now));
+                   m->set_business_day(day);
+                   m->set_reason(text);
+                   m->set_unit_cost(*cost);
                  }
                  out.set_lines(lines.size());
                  return out;
                });
+}
+
+v1::FogResponse Stock::Order(const v1::StockOrderRequest& request, const std::string& actor) {
+  return Apply(
+      request.request_id(), actor, "stock-order", "order " + request.file_name().substr(0, 200),
+      [&]() -> Result<v1::StockChangeResponse> {
+        v1::StockChangeResponse out;
+        SN_ASSIGN_OR_RETURN(auto lines,
+                            ReadFile(request.csv(), request.delimiter(), {"sku", "qty"}, {}, &out));
+        const int64_t now = clock_.NowMicros();
+        for (const FileLine& l : lines) {
+          SN_ASSIGN_OR_RETURN(bool known, KnownSku(db_, l.cells.at("sku"), l.line, &out));
+          auto qty = ParseUnits(l.cells.at("qty"), "qty", false, false);
+          if (!qty.ok()) AddError(&out, l.line, qty.status().message());
+          if (!known || !qty.ok()) continue;
+          v1::StockMove* m = out.add_moves();
+          m->set_sku(l.cells.at("sku"));
+          m->set_kind("order");
+          m->set_qty_milli(*qty);
+          m->set_at_us(now);
+          m->set_business_day(settings_.calendar().BusinessDay(now));
+        }
+        out.set_lines(lines.size());
+        return out;
+      });
 }
 
 v1::FogResponse Stock::Count(const v1::StockCountRequest& request, const std::string& actor) {
@@ -393,12 +398,11 @@ v1::FogResponse Stock::Count(const v1::StockCountRequest& request, const std::st
           return Status::Invalid("the count's time " + IsoTime(at) + " is in the future");
         }
         if (at < now - kMaxCountAgeUs) {
-          return Status::Invalid("the count's time " + IsoTime(at) +
-                                 " is more than 30 days ago");
+          return Status::Invalid("the count's time " + IsoTime(at) + " is more than 30 days ago");
         }
         v1::StockChangeResponse out;
-        SN_ASSIGN_OR_RETURN(auto lines, ReadFile(request.csv(), request.delimiter(),
-                                                 {"sku", "counted"}, {}, &out));
+        SN_ASSIGN_OR_RETURN(
+            auto lines, ReadFile(request.csv(), request.delimiter(), {"sku", "counted"}, {}, &out));
         const std::string day = settings_.calendar().BusinessDay(at);
         std::map<std::string, uint32_t> seen;
         for (const FileLine& l : lines) {
@@ -564,7 +568,8 @@ Result<std::vector<Series>> DemandHistoryOf(sql::Db& db, const std::vector<std::
     for (const ItemDay& d : sold) {
       const int i = DaysBetween(first_day, d.day);
       // More refunded than sold on a day is no demand, not negative demand.
-      s.days[static_cast<size_t>(i)].qty = static_cast<double>(std::max<int64_t>(0, d.qty - d.refund_qty));
+      s.days[static_cast<size_t>(i)].qty =
+          static_cast<double>(std::max<int64_t>(0, d.qty - d.refund_qty));
     }
     // Censoring: walk the movements in time order (invariant 6).
     std::map<std::string, int64_t> day_sum;  // business day -> net movement

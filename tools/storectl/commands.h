@@ -82,6 +82,10 @@ void AddConsoleCommands(CLI::App& app, int* exit_code);
 // storectl catalog import|show|versions: the store's master catalog at the fog.
 void AddCatalogCommands(CLI::App& app, int* exit_code);
 
+// storectl stock receive|count|adjust|order|show and storectl reorder:
+// stock at the fog and the reorder suggestions.
+void AddStockCommands(CLI::App& app, int* exit_code);
+
 // storectl provision store|till|manager|revoke: the store PKI, broker configs, till registry.
 void AddProvisionCommands(CLI::App& app, int* exit_code);
 
