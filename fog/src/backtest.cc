@@ -331,8 +331,8 @@ struct Row {
 
 Result<History> ParseHistoryCsv(std::string_view text, const CsvLimits& limits) {
   if (text.size() > limits.max_bytes) {
-    return Status::Invalid("the history file is larger than " +
-                           std::to_string(limits.max_bytes >> 20) + " MiB");
+    return Status::Invalid("the history file is larger than " + std::to_string(limits.max_bytes) +
+                           " bytes");
   }
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   size_t pos = 0;
