@@ -79,4 +79,8 @@ Forecast Predict(std::span<const Day> history, int first_weekday, int horizon);
 // What the backtest shows best per class (docs/FORECAST.md has the table).
 Method DefaultFor(DemandClass);
 
+// The p-quantile (whole units) of a day's or a period's demand with this
+// mean and variance, as NOTES 3 states: the quantile model of Forecast.
+double CountQuantile(double mean, double variance, double p);
+
 }  // namespace storenode::fog::forecast
