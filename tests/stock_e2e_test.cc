@@ -27,8 +27,8 @@ constexpr const char* kCatalog =
     "SKU-B,2002,Bread,250,B,bakery,1,,,,\n";
 
 std::vector<std::string> FogArgs(const Store& store, std::vector<std::string> args) {
-  args.insert(args.end(), {"--broker", store.broker.uri(), "--insecure", "--store",
-                           store.store_id, "--timeout", "30"});
+  args.insert(args.end(), {"--broker", store.broker.uri(), "--insecure", "--store", store.store_id,
+                           "--timeout", "30"});
   return args;
 }
 
@@ -73,13 +73,15 @@ void ImportCatalog(Store& store) {
 
 }  // namespace
 
-TEST_CASE("stock e2e: tills sell, stock falls by exactly what they sold, and reorder suggests "
-          "the arithmetic of what it shows",
-          "[stock][integration]") {
+TEST_CASE(
+    "stock e2e: tills sell, stock falls by exactly what they sold, and reorder suggests "
+    "the arithmetic of what it shows",
+    "[stock][integration]") {
   Store store(2);
   REQUIRE(store.fog->Start().ok());
   ImportCatalog(store);
-  WriteFile(store.dir + "/delivery.csv", "sku,quantity,cost,note\nSKU-A,40,\"0,60\",\nSKU-B,5,150,\n");
+  WriteFile(store.dir + "/delivery.csv",
+            "sku,quantity,cost,note\nSKU-A,40,\"0,60\",\nSKU-B,5,150,\n");
   Ran received = RunTool(store.dir, "storectl",
                          FogArgs(store, {"stock", "receive", store.dir + "/delivery.csv"}));
   INFO(received.err);
@@ -163,9 +165,10 @@ TEST_CASE("stock e2e: tills sell, stock falls by exactly what they sold, and reo
         "sku,name,supplier,class,method,on_hand,on_order,forecast,order_up_to,suggested");
 }
 
-TEST_CASE("stock e2e: a receive the fog is killed in is booked all or nothing, and exactly once "
-          "after retry",
-          "[stock][integration][crash]") {
+TEST_CASE(
+    "stock e2e: a receive the fog is killed in is booked all or nothing, and exactly once "
+    "after retry",
+    "[stock][integration][crash]") {
   for (const char* point : {"stock-before-commit", "stock-after-commit"}) {
     DYNAMIC_SECTION(point) {
       Store store(1);

@@ -43,6 +43,7 @@ int RunCatalog(const std::vector<std::string>& args);
 int RunCatalogTill(const std::vector<std::string>& args);
 int RunChain(const std::vector<std::string>& args);
 int RunForecast(const std::vector<std::string>& args);
+int RunReorder(const std::vector<std::string>& args);
 // A store process of bench chain (chain_stores.cc); not listed.
 int RunChainStores(const std::vector<std::string>& args);
 

@@ -26,6 +26,8 @@ constexpr Mode kModes[] = {
     {"chain", "the chain's cloud (NATS, PostgreSQL, ledger workers) under 2,000 stores", RunChain},
     {"forecast", "forecasts and order-up-to levels of 100,000 items over a year of history",
      RunForecast},
+    {"reorder", "the fog's reorder job over a fog.db of 10,000 items and a year of sales",
+     RunReorder},
     {"sync-till", "", RunSyncTill},
     {"chain-stores", "", RunChainStores},
     {"catalog-till", "", RunCatalogTill},
