@@ -26,6 +26,7 @@ constexpr double kTsbAlpha = 0.05, kTsbBeta = 0.05;
 // Above this mean the negative binomial / Poisson is replaced by a normal:
 // the exact walk would take ~mean steps, the normal is within a unit there.
 constexpr double kExactMeanLimit = 300;
+constexpr double kMaxWalk = 100'000;
 
 int Weekday(int first_weekday, size_t index) {
   return static_cast<int>((static_cast<size_t>(first_weekday) + index) % 7);
@@ -259,8 +260,8 @@ double NormalQuantile(double p) {
 
 // The p-quantile of a count with this mean and variance (NOTES 3):
 // negative binomial matched on both moments when variance > mean, Poisson
-// otherwise, walked from 0; a normal rounded up and floored at 0 when
-// mean > kExactMeanLimit.
+// otherwise, walked from 0 (at most kMaxWalk steps); a normal rounded up and
+// floored at 0 when mean > kExactMeanLimit.
 double CountQuantile(double mean, double variance, double p) {
   if (mean <= 0) return 0;
   p = std::clamp(p, 1e-9, 1 - 1e-9);
@@ -274,7 +275,9 @@ double CountQuantile(double mean, double variance, double p) {
   const double success = nb ? r / (r + mean) : 0;  // NB's "p"
   pmf = nb ? std::exp(r * std::log(success)) : std::exp(-mean);
   cdf = pmf;
-  const double limit = mean + 50 * std::sqrt(std::max(variance, mean)) + 100;
+  // A hostile history (one huge day) gives a huge variance: the walk stops
+  // at kMaxWalk units, whatever the tail.
+  const double limit = std::min(mean + 50 * std::sqrt(std::max(variance, mean)) + 100, kMaxWalk);
   double k = 0;
   while (cdf < p && k < limit) {
     pmf *= nb ? (k + r) / (k + 1) * (1 - success) : mean / (k + 1);
