@@ -222,8 +222,10 @@ Fit FitMethod(std::span<const Day> h, int first_weekday, int horizon, Method met
       Fit a = FitSmoothingWeekly(h, first_weekday, horizon);
       const Fit b = FitTsb(h, horizon);
       for (int d = 0; d < horizon; ++d) a.mean[d] = (a.mean[d] + b.mean[d]) / 2;
-      a.sse = (a.sse + b.sse) / 2;
-      a.errors = (a.errors + b.errors) / 2;
+      if (a.errors > 0 && b.errors > 0) {
+        a.sse = (a.sse / a.errors + b.sse / b.errors) / 2;
+        a.errors = 1;
+      }
       return a;
     }
   }
