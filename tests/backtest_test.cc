@@ -3,10 +3,14 @@
 // the default methods' standing on pos-sim's demand histories.
 #include "fog/src/backtest.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <catch2/catch.hpp>
-#include <sstream>
+#include <fstream>
 
 #include "sim/demand.h"
+#include "support/harness.h"
+#include "support/run.h"
 
 using namespace storenode;
 using namespace storenode::fog;
@@ -155,19 +159,23 @@ TEST_CASE(
     "on pos-sim's demand histories the defaults are best per class and beat the "
     "baselines",
     "[forecast]") {
-  // 1,000 items x 730 days, seed 1: the figures of docs/FORECAST.md.
+  // 1,000 items x 730 days, seed 1: the figures of docs/FORECAST.md, read
+  // one item at a time as the fog's source would give them.
   sim::demand::Options d;
   d.items = 1000;
   d.days = 730;
   d.seed = 1;
-  backtest::History h{d.start, {}};
-  for (int i = 0; i < d.items; ++i) {
-    const sim::demand::Item item = sim::demand::Generate(d, i);
-    backtest::Series s{item.sku, {}, item.price};
-    for (int t = 0; t < d.days; ++t) s.days.push_back({item.qty[t], item.on_hand[t] <= 0});
-    h.series.push_back(std::move(s));
-  }
-  Result<v1::BacktestReport> r = backtest::Run(h, backtest::Options{});
+  int next = 0;
+  auto source = [&](backtest::Series* s) -> Result<bool> {
+    if (next == d.items) return false;
+    const sim::demand::Item item = sim::demand::Generate(d, next++);
+    s->sku = item.sku;
+    s->price = item.price;
+    s->days.clear();
+    for (int t = 0; t < d.days; ++t) s->days.push_back({item.qty[t], item.on_hand[t] <= 0});
+    return true;
+  };
+  Result<v1::BacktestReport> r = backtest::Run(d.start, d.days, source, backtest::Options{});
   REQUIRE(r.ok());
   REQUIRE(r->choices_size() == 4);
   for (const v1::BacktestClassChoice& c : r->choices()) {
@@ -176,4 +184,44 @@ TEST_CASE(
     REQUIRE(c.default_rmsse() < c.best_baseline_rmsse());
   }
   REQUIRE(r->default_vs_snaive() >= 0.15);
+  REQUIRE(r->series() == 1000);
+  REQUIRE(r->test_days() == 163477);
+  REQUIRE(r->censored_days() == 4523);
+}
+
+TEST_CASE("a source's error ends the backtest with it", "[forecast]") {
+  auto failing = [](backtest::Series*) -> Result<bool> { return Status::Io("fog.db is gone"); };
+  Result<v1::BacktestReport> r = backtest::Run("2025-01-06", 400, failing, backtest::Options{});
+  REQUIRE(r.status().message() == "fog.db is gone");
+}
+
+TEST_CASE("pos-sim demand feeds storectl forecast backtest, and bad files are refused",
+          "[forecast]") {
+  const std::string dir = testing::MakeTempDir("forecast-cli-");
+  const std::string csv = dir + "/d.csv";
+  testing::Ran gen = testing::RunTool(
+      dir, "pos-sim", {"demand", "--items", "200", "--days", "400", "--seed", "3", "--out", csv});
+  REQUIRE(gen.code == 0);
+  REQUIRE(gen.out.starts_with("{\"items\":200,\"days\":400,\"rows\":80000,"));
+  testing::Ran json = testing::RunTool(
+      dir, "storectl", {"forecast", "backtest", "--history", csv, "--format", "json"});
+  REQUIRE(json.code == 0);
+  v1::BacktestReport parsed;
+  REQUIRE(google::protobuf::util::JsonStringToMessage(json.out, &parsed).ok());
+  REQUIRE(parsed.series() == 200);
+  REQUIRE(parsed.days() == 400);
+  REQUIRE(parsed.origins_size() == 6);
+  REQUIRE(parsed.measures_size() == 9 * 5);  // 8 methods and the default, all + 4 classes
+  REQUIRE(parsed.first_date() == "2025-01-06");
+  {
+    std::ofstream bad(dir + "/bad.csv");
+    bad << "date,sku,qty,on_hand\n2025-01-06,A,1,3\n2025-01-07,A,-2,3\n";
+  }
+  testing::Ran refused =
+      testing::RunTool(dir, "storectl", {"forecast", "backtest", "--history", dir + "/bad.csv"});
+  REQUIRE(refused.code == 2);
+  REQUIRE(refused.err ==
+          "storectl: " + dir + "/bad.csv: line 3: qty '-2' is not a number from 0 to 1e9\n");
+  testing::Ran none = testing::RunTool(dir, "storectl", {"forecast", "backtest"});
+  REQUIRE(none.code == 2);
 }

@@ -117,6 +117,8 @@ TEST_CASE("the quantile model: Poisson, negative binomial, normal, and sums", "[
   // Above a mean of 300 a normal, rounded up: 400 + 1.28155 x 20 = 425.6.
   REQUIRE(CountQuantile(400, 400, 0.9) == 426);
   REQUIRE(CountQuantile(0, 5, 0.9) == 0);
+  // A hostile variance: the walk stops at 100,000 units.
+  REQUIRE(CountQuantile(300, 1e7, 1 - 1e-9) == 100000);
   // Two days of mean 1 and variance 1 sum to Poisson(2): cdf(4) = 0.947.
   Forecast f{Method::kNaive, {1, 1, 1}, {1, 1, 1}, {2, 2, 2}, {1, 1, 1}};
   REQUIRE(f.SumQuantile(2, 0.9) == 4);

@@ -179,15 +179,23 @@ Status Check(const Options& o) {
 }
 
 Result<v1::BacktestReport> Run(const History& history, const Options& o) {
+  size_t i = 0;
+  const size_t days = history.series.empty() ? 0 : history.series.front().days.size();
+  return Run(
+      history.first_date, days,
+      [&](Series* s) -> Result<bool> {
+        if (i == history.series.size()) return false;
+        *s = history.series[i++];
+        return true;
+      },
+      o);
+}
+
+Result<v1::BacktestReport> Run(const std::string& first_date, size_t days, const SeriesSource& next,
+                               const Options& o) {
   SN_RETURN_IF_ERROR(Check(o));
   const auto started = std::chrono::steady_clock::now();
-  if (history.series.empty()) return Status::Invalid("the history has no items");
-  if (!IsValidDay(history.first_date))
-    return Status::Invalid("the history has no valid first date");
-  const size_t days = history.series.front().days.size();
-  for (const Series& s : history.series) {
-    if (s.days.size() != days) return Status::Invalid("item " + s.sku + " has a different length");
-  }
+  if (!IsValidDay(first_date)) return Status::Invalid("the history has no valid first date");
   const int64_t first_origin = static_cast<int64_t>(days) - int64_t{o.origins} * o.horizon;
   if (first_origin < kMinTrainingDays) {
     return Status::Invalid("the history has " + std::to_string(days) + " days; " +
@@ -198,24 +206,29 @@ Result<v1::BacktestReport> Run(const History& history, const Options& o) {
   std::vector<Method> methods(o.methods.begin(), o.methods.end());
   if (methods.empty())
     methods.assign(std::begin(forecast::kAllMethods), std::end(forecast::kAllMethods));
-  const int first_weekday = DaysBetween(WeekStartOf(history.first_date), history.first_date);
+  const int first_weekday = DaysBetween(WeekStartOf(first_date), first_date);
 
   v1::BacktestReport report;
-  report.set_first_date(history.first_date);
-  report.set_last_date(AddDays(history.first_date, static_cast<int>(days) - 1));
-  report.set_series(static_cast<uint32_t>(history.series.size()));
+  report.set_first_date(first_date);
+  report.set_last_date(AddDays(first_date, static_cast<int>(days) - 1));
   report.set_days(static_cast<uint32_t>(days));
   report.set_horizon(o.horizon);
   report.set_lead_days(o.lead_days);
   report.set_review_days(o.review_days);
   report.set_service_level(o.service_level);
   for (int k = 0; k < o.origins; ++k) {
-    report.add_origins(AddDays(history.first_date, static_cast<int>(first_origin) + k * o.horizon));
+    report.add_origins(AddDays(first_date, static_cast<int>(first_origin) + k * o.horizon));
   }
   // sums[method index][group]; the last method index is "default".
   std::vector<std::array<Sums, kClasses + 1>> sums(methods.size() + 1);
   uint64_t test_days = 0, censored_days = 0;
-  for (const Series& s : history.series) {
+  uint32_t items = 0;
+  Series s;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(const bool more, next(&s));
+    if (!more) break;
+    if (s.days.size() != days) return Status::Invalid("item " + s.sku + " has a different length");
+    ++items;
     for (int k = 0; k < o.origins; ++k) {
       const size_t origin = static_cast<size_t>(first_origin) + static_cast<size_t>(k) * o.horizon;
       const std::span<const Day> train(s.days.data(), origin);
@@ -250,6 +263,8 @@ Result<v1::BacktestReport> Run(const History& history, const Options& o) {
       }
     }
   }
+  if (items == 0) return Status::Invalid("the history has no items");
+  report.set_series(items);
   report.set_test_days(test_days);
   report.set_censored_days(censored_days);
   for (size_t m = 0; m <= methods.size(); ++m) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,14 @@ Status Check(const Options& options);
 // last test window is the history's last `horizon` days. At least 56 days
 // must precede the first origin, else the call fails with the reason.
 Result<v1::BacktestReport> Run(const History& history, const Options& options);
+
+// The same over items read one at a time, so that only one item's days are
+// in memory (the fog's source): `next` fills *series (days from first_date,
+// `days` of them) and returns true, or false after the last item; an error
+// it returns ends the run with that error.
+using SeriesSource = std::function<Result<bool>(Series* series)>;
+Result<v1::BacktestReport> Run(const std::string& first_date, size_t days, const SeriesSource& next,
+                               const Options& options);
 
 // Limits of a history file.
 struct CsvLimits {

@@ -26,6 +26,7 @@ constexpr double kTsbAlpha = 0.05, kTsbBeta = 0.05;
 // Above this mean the negative binomial / Poisson is replaced by a normal:
 // the exact walk would take ~mean steps, the normal is within a unit there.
 constexpr double kExactMeanLimit = 300;
+constexpr double kMaxWalk = 100'000;
 
 int Weekday(int first_weekday, size_t index) {
   return static_cast<int>((static_cast<size_t>(first_weekday) + index) % 7);
@@ -221,8 +222,10 @@ Fit FitMethod(std::span<const Day> h, int first_weekday, int horizon, Method met
       Fit a = FitSmoothingWeekly(h, first_weekday, horizon);
       const Fit b = FitTsb(h, horizon);
       for (int d = 0; d < horizon; ++d) a.mean[d] = (a.mean[d] + b.mean[d]) / 2;
-      a.sse = (a.sse + b.sse) / 2;
-      a.errors = (a.errors + b.errors) / 2;
+      if (a.errors > 0 && b.errors > 0) {
+        a.sse = (a.sse / a.errors + b.sse / b.errors) / 2;
+        a.errors = 1;
+      }
       return a;
     }
   }
@@ -259,8 +262,8 @@ double NormalQuantile(double p) {
 
 // The p-quantile of a count with this mean and variance (NOTES 3):
 // negative binomial matched on both moments when variance > mean, Poisson
-// otherwise, walked from 0; a normal rounded up and floored at 0 when
-// mean > kExactMeanLimit.
+// otherwise, walked from 0 (at most kMaxWalk steps); a normal rounded up and
+// floored at 0 when mean > kExactMeanLimit.
 double CountQuantile(double mean, double variance, double p) {
   if (mean <= 0) return 0;
   p = std::clamp(p, 1e-9, 1 - 1e-9);
@@ -274,7 +277,9 @@ double CountQuantile(double mean, double variance, double p) {
   const double success = nb ? r / (r + mean) : 0;  // NB's "p"
   pmf = nb ? std::exp(r * std::log(success)) : std::exp(-mean);
   cdf = pmf;
-  const double limit = mean + 50 * std::sqrt(std::max(variance, mean)) + 100;
+  // A hostile history (one huge day) gives a huge variance: the walk stops
+  // at kMaxWalk units, whatever the tail.
+  const double limit = std::min(mean + 50 * std::sqrt(std::max(variance, mean)) + 100, kMaxWalk);
   double k = 0;
   while (cdf < p && k < limit) {
     pmf *= nb ? (k + r) / (k + 1) * (1 - success) : mean / (k + 1);

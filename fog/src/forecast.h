@@ -24,8 +24,9 @@ namespace storenode::fog::forecast {
 
 inline constexpr int kDefaultHorizon = 28;
 
-// One business day's demand of one item. censored = out of stock that day
-// (the true demand is unknown, at least qty).
+// One business day's demand of one item, qty >= 0 and finite (the history
+// file refuses others). censored = out of stock that day (the true demand
+// is unknown, at least qty).
 struct Day {
   double qty = 0;
   bool censored = false;
