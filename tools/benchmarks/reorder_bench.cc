@@ -82,7 +82,7 @@ Status Run(const Config& c, v1::ReorderBenchResult* r) {
   v1::CatalogImportRequest import;
   import.set_csv(csv);
   v1::FogResponse imported = catalog.Import(import, "bench");
-  if (!imported.ok()) return Status::Internal("catalog import: " + imported.error());
+  if (!imported.ok()) return Status::Invalid("catalog import: " + imported.error());
   for (uint32_t from = 0; from < c.items; from += fog::kMaxStockLines) {
     std::string note = "sku,quantity,cost\n";
     for (uint32_t i = from; i < std::min<uint32_t>(c.items, from + fog::kMaxStockLines); ++i) {
@@ -92,7 +92,7 @@ Status Run(const Config& c, v1::ReorderBenchResult* r) {
     receive.set_csv(note);
     receive.set_request_id("bench-" + std::to_string(from));
     v1::FogResponse received = stock.Receive(receive, "bench");
-    if (!received.ok()) return Status::Internal("receive: " + received.error());
+    if (!received.ok()) return Status::Invalid("receive: " + received.error());
   }
   // One SALE event per day with a line for each item that sold: a rate per
   // item (some intermittent), a weekly profile.
