@@ -200,6 +200,9 @@ Status ReorderJob::RunOnce() {
   sql::OpenOptions options;
   options.create = false;
   options.read_only = true;
+  // A bounded page cache of its own (NOTES 2): the history reads revisit
+  // the pages of item_totals and stock_moves for every chunk.
+  options.cache_size_kib = 16 * 1024;
   SN_ASSIGN_OR_RETURN(auto db, sql::Db::Open(db_path_, options));
   const int64_t run_us = clock_.NowMicros();
   const std::string today = today_();

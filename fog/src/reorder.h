@@ -16,7 +16,8 @@
 //  1. It runs on its own thread at the lowest CPU priority (nice 19), with
 //     its own read-only connection to fog.db: WAL readers never block the
 //     worker's writes, and the worker never waits for the job.
-//  2. Memory is bounded by one chunk: it reads kChunkItems catalog items at
+//  2. Memory is bounded by one chunk and a 16 MiB page cache of its own
+//     connection: it reads kChunkItems catalog items at
 //     a time, with their histories, forecasts them and hands the chunk's
 //     results to the worker, which writes them in one short transaction
 //     (reorder_items), and only then reads the next chunk.
