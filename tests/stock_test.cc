@@ -6,6 +6,7 @@
 #include "fog/src/stock.h"
 
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "fog/src/catalog.h"
 #include "storenode/common/catalog.h"
@@ -149,10 +150,18 @@ TEST_CASE("stock: a refused file or request changes nothing and names the line",
           "1 bad line(s), nothing applied; first: line 3: sku SKU-A is counted twice (also on "
           "line 2)");
   refused(f.Count("sku,counted\nSKU-A,3\n", f.clock.NowMicros() + 3'600'000'000),
-          "the count's time 2026-12-01T09:00:00Z is in the future");
+          "the count's time is in the future (the fog's clock is 2026-12-01T08:00:00Z)");
+  refused(f.Count("sku,counted\nSKU-A,3\n", std::numeric_limits<int64_t>::min()),
+          "the count's time is more than 30 days ago");
   refused(f.Adjust("SKU-A", -1, "theft"), "reason 'theft' is not waste, shrink, damage or other");
   refused(f.Adjust("SKU-X", -1, "waste"), "unknown sku 'SKU-X' (not in the catalog)");
   refused(f.Adjust("SKU-A", 0, "waste"), "qty must be a non-zero whole number of units");
+  v1::StockAdjustRequest huge;
+  huge.set_sku("SKU-A");
+  huge.set_qty_milli(std::numeric_limits<int64_t>::min());
+  huge.set_reason("waste");
+  huge.set_request_id("huge");
+  refused(f.stock->Adjust(huge, "alice"), "qty must be a non-zero whole number of units");
   v1::StockAdjustRequest no_id;
   no_id.set_sku("SKU-A");
   no_id.set_qty_milli(-1000);

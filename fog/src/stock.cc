@@ -389,47 +389,47 @@ v1::FogResponse Stock::Order(const v1::StockOrderRequest& request, const std::st
 v1::FogResponse Stock::Count(const v1::StockCountRequest& request, const std::string& actor) {
   const int64_t now = clock_.NowMicros();
   const int64_t at = request.at_us() == 0 ? now : request.at_us();
-  return Apply(
-      request.request_id(), actor, "stock-count",
-      "count " + request.file_name().substr(0, 200) + " at " + IsoTime(at),
-      [&]() -> Result<v1::StockChangeResponse> {
-        // A minute of slack for the clock of the machine storectl runs on.
-        if (at > now + 60'000'000) {
-          return Status::Invalid("the count's time " + IsoTime(at) + " is in the future");
-        }
-        if (at < now - kMaxCountAgeUs) {
-          return Status::Invalid("the count's time " + IsoTime(at) + " is more than 30 days ago");
-        }
-        v1::StockChangeResponse out;
-        SN_ASSIGN_OR_RETURN(
-            auto lines, ReadFile(request.csv(), request.delimiter(), {"sku", "counted"}, {}, &out));
-        const std::string day = settings_.calendar().BusinessDay(at);
-        std::map<std::string, uint32_t> seen;
-        for (const FileLine& l : lines) {
-          const std::string& sku = l.cells.at("sku");
-          SN_ASSIGN_OR_RETURN(bool known, KnownSku(db_, sku, l.line, &out));
-          auto counted = ParseUnits(l.cells.at("counted"), "counted", true, false);
-          if (!counted.ok()) AddError(&out, l.line, counted.status().message());
-          if (auto [it, fresh] = seen.emplace(sku, l.line); !fresh && known) {
-            AddError(&out, l.line,
-                     "sku " + sku + " is counted twice (also on line " +
-                         std::to_string(it->second) + ")");
-            continue;
-          }
-          if (!known || !counted.ok()) continue;
-          SN_ASSIGN_OR_RETURN(int64_t book, BookAt(db_, sku, at));
-          v1::StockMove* m = out.add_moves();
-          m->set_sku(sku);
-          m->set_kind("count");
-          m->set_qty_milli(*counted - book);
-          m->set_at_us(at);
-          m->set_business_day(day);
-          m->set_book_milli(book);
-          m->set_counted_milli(*counted);
-        }
-        out.set_lines(lines.size());
-        return out;
-      });
+  // A minute of slack for the clock of the machine storectl runs on.
+  if (at > now + 60'000'000 || at < now - kMaxCountAgeUs) {
+    v1::FogResponse r;
+    r.set_error(at > now
+                    ? "the count's time is in the future (the fog's clock is " + IsoTime(now) + ")"
+                    : "the count's time is more than 30 days ago");
+    return r;
+  }
+  return Apply(request.request_id(), actor, "stock-count",
+               "count " + request.file_name().substr(0, 200) + " at " + IsoTime(at),
+               [&]() -> Result<v1::StockChangeResponse> {
+                 v1::StockChangeResponse out;
+                 SN_ASSIGN_OR_RETURN(auto lines, ReadFile(request.csv(), request.delimiter(),
+                                                          {"sku", "counted"}, {}, &out));
+                 const std::string day = settings_.calendar().BusinessDay(at);
+                 std::map<std::string, uint32_t> seen;
+                 for (const FileLine& l : lines) {
+                   const std::string& sku = l.cells.at("sku");
+                   SN_ASSIGN_OR_RETURN(bool known, KnownSku(db_, sku, l.line, &out));
+                   auto counted = ParseUnits(l.cells.at("counted"), "counted", true, false);
+                   if (!counted.ok()) AddError(&out, l.line, counted.status().message());
+                   if (auto [it, fresh] = seen.emplace(sku, l.line); !fresh && known) {
+                     AddError(&out, l.line,
+                              "sku " + sku + " is counted twice (also on line " +
+                                  std::to_string(it->second) + ")");
+                     continue;
+                   }
+                   if (!known || !counted.ok()) continue;
+                   SN_ASSIGN_OR_RETURN(int64_t book, BookAt(db_, sku, at));
+                   v1::StockMove* m = out.add_moves();
+                   m->set_sku(sku);
+                   m->set_kind("count");
+                   m->set_qty_milli(*counted - book);
+                   m->set_at_us(at);
+                   m->set_business_day(day);
+                   m->set_book_milli(book);
+                   m->set_counted_milli(*counted);
+                 }
+                 out.set_lines(lines.size());
+                 return out;
+               });
 }
 
 v1::FogResponse Stock::Adjust(const v1::StockAdjustRequest& request, const std::string& actor) {
@@ -442,7 +442,8 @@ v1::FogResponse Stock::Adjust(const v1::StockAdjustRequest& request, const std::
                                           "' is not waste, shrink, damage or other");
                  }
                  if (request.qty_milli() == 0 || request.qty_milli() % kMilli != 0 ||
-                     std::abs(request.qty_milli()) > kMaxUnits * kMilli) {
+                     request.qty_milli() > kMaxUnits * kMilli ||
+                     request.qty_milli() < -kMaxUnits * kMilli) {
                    return Status::Invalid("qty must be a non-zero whole number of units");
                  }
                  if (!OneLine(request.note())) {

@@ -278,7 +278,9 @@ void AddStockCommands(CLI::App& app, int* exit_code) {
 
   CLI::App* adjust = stock->add_subcommand("adjust", "book waste, shrink, damage or another loss");
   adjust->add_option("--sku", args->sku, "the item")->required();
-  adjust->add_option("--qty", args->qty, "units, negative for a loss")->required();
+  adjust->add_option("--qty", args->qty, "units, negative for a loss")
+      ->required()
+      ->check(CLI::Range(int64_t{-1'000'000'000}, int64_t{1'000'000'000}));
   adjust->add_option("--reason", args->reason, "waste, shrink, damage or other")
       ->required()
       ->check(CLI::IsMember({"waste", "shrink", "damage", "other"}));
