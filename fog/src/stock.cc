@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
+#include <optional>
 #include <set>
+#include <tuple>
 
 #include "catalog.h"
 #include "read_models.h"
@@ -192,6 +195,19 @@ void SaleMoves::Add(const DecodedEvent& event) {
 
 Status SaleMoves::Flush(sql::Db& db) {
   if (staged_.empty()) return Status::Ok();
+  // In index order: the (sku, at_us) index takes them as runs, not at random.
+  std::sort(staged_.begin(), staged_.end(), [](const Staged& a, const Staged& b) {
+    return std::tie(a.sku, a.at_us) < std::tie(b.sku, b.at_us);
+  });
+  // Invariant 3 needs a look-up only for a movement at or before some count:
+  // with the newest count's time (one probe of the partial index), the
+  // usual batch, newer than every count, needs none.
+  SN_ASSIGN_OR_RETURN(sql::Stmt newest, db.Prepare("SELECT MAX(at_us) FROM stock_moves INDEXED BY "
+                                                   "stock_counts_by_sku WHERE kind = 'count'"));
+  SN_ASSIGN_OR_RETURN(bool any, newest.Step());
+  // No count: every movement is newer than the smallest time.
+  const int64_t newest_count =
+      any && !newest.IsNull(0) ? newest.Int(0) : std::numeric_limits<int64_t>::min();
   SN_ASSIGN_OR_RETURN(sql::Stmt put, db.Prepare("INSERT INTO stock_moves(sku, at_us, business_day, "
                                                 "kind, qty_milli, ref) VALUES(?,?,?,?,?,?)"));
   SN_ASSIGN_OR_RETURN(sql::Stmt count,
@@ -199,9 +215,10 @@ Status SaleMoves::Flush(sql::Db& db) {
                                  "stock_counts_by_sku WHERE sku = ? AND kind = 'count' AND "
                                  "at_us >= ? ORDER BY at_us LIMIT 1"));
   for (const Staged& s : staged_) {
-    put.Bind(1, s.sku).Bind(2, s.at_us).Bind(3, s.day).Bind(4, s.refund ? "refund" : "sale");
-    put.Bind(5, s.qty_milli).Bind(6, s.ref);
+    put.BindTextRef(1, s.sku).Bind(2, s.at_us).BindTextRef(3, s.day);
+    put.Bind(4, s.refund ? "refund" : "sale").Bind(5, s.qty_milli).BindTextRef(6, s.ref);
     SN_RETURN_IF_ERROR(put.Run());
+    if (s.at_us > newest_count) continue;
     count.Bind(1, s.sku).Bind(2, s.at_us);
     SN_ASSIGN_OR_RETURN(bool counted_after, count.Step());
     if (!counted_after) {
@@ -271,7 +288,10 @@ v1::FogResponse Stock::Apply(const std::string& request_id, const std::string& a
   Status s = [&]() -> Status {
     sql::Transaction txn(db_);
     SN_RETURN_IF_ERROR(txn.begin_status());
-    for (const v1::StockMove& m : change.moves()) SN_RETURN_IF_ERROR(Book(m, request_id));
+    // Each line its own key (stock_moves' primary key).
+    for (int i = 0; i < change.moves_size(); ++i) {
+      SN_RETURN_IF_ERROR(Book(change.moves(i), request_id + ":" + std::to_string(i + 1)));
+    }
     SN_RETURN_IF_ERROR(actions_.Append(actor, action,
                                        detail + ": " + std::to_string(change.moves_size()) +
                                            " lines, net " + Units(units_milli) +
@@ -512,7 +532,7 @@ v1::FogResponse Stock::Show(const v1::StockShowRequest& request) {
       SN_ASSIGN_OR_RETURN(sql::Stmt moves,
                           db_.Prepare("SELECT sku, at_us, business_day, kind, qty_milli, reason, "
                                       "unit_cost, book_milli FROM stock_moves WHERE sku = ? "
-                                      "ORDER BY at_us DESC, id DESC LIMIT ?"));
+                                      "ORDER BY at_us DESC LIMIT ?"));
       moves.Bind(1, request.sku()).Bind(2, int64_t{n});
       SN_ASSIGN_OR_RETURN(auto rows, sql::Rows(moves, MoveOf));
       for (auto& m : rows) *show->mutable_items(0)->add_moves() = std::move(m);
@@ -556,8 +576,7 @@ Result<std::vector<Series>> DemandHistoryOf(sql::Db& db, const std::vector<std::
   const std::string first_day = AddDays(last_day, -(days - 1));
   SN_ASSIGN_OR_RETURN(sql::Stmt moves,
                       db.Prepare("SELECT business_day, kind, qty_milli FROM stock_moves "
-                                 "INDEXED BY stock_moves_by_sku WHERE sku = ? "
-                                 "ORDER BY at_us, id"));
+                                 "WHERE sku = ? ORDER BY at_us"));
   std::vector<Series> out;
   out.reserve(skus.size());
   for (const std::string& sku : skus) {

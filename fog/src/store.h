@@ -232,17 +232,16 @@ INSERT INTO counters(name, value) SELECT 'events_stored', COUNT(*) FROM events;
 // (reorder.h); item_totals by sku for the demand history.
 inline constexpr const char* kFogSchemaV6 = R"sql(
 CREATE TABLE stock_moves(
-  id INTEGER PRIMARY KEY,
   sku TEXT NOT NULL,
   at_us INTEGER NOT NULL,
-  business_day TEXT NOT NULL,
   kind TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  business_day TEXT NOT NULL,
   qty_milli INTEGER NOT NULL,
   reason TEXT NOT NULL DEFAULT '',
   unit_cost INTEGER NOT NULL DEFAULT 0,
   book_milli INTEGER NOT NULL DEFAULT 0,
-  ref TEXT NOT NULL DEFAULT '');
-CREATE INDEX stock_moves_by_sku ON stock_moves(sku, at_us);
+  PRIMARY KEY(sku, at_us, kind, ref)) WITHOUT ROWID;
 CREATE INDEX stock_counts_by_sku ON stock_moves(sku, at_us) WHERE kind = 'count';
 CREATE TABLE stock_on_order(sku TEXT PRIMARY KEY, qty_milli INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE stock_requests(
