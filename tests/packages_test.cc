@@ -73,13 +73,13 @@ TEST_CASE("the Debian packages hold their files, conffiles, units, users and scr
                               "/usr/share/doc/libstorenode-edge1/changelog.gz",
                               "/usr/share/doc/libstorenode-edge1/copyright"});
   const std::set<std::string> dev = Contents(dir, deb("libstorenode-edge-dev"));
-  for (const char* f :
-       {"/usr/include/storenode/edge_c.h", "/usr/lib/libstorenode-edge.so",
-        "/usr/lib/pkgconfig/storenode-edge.pc", "/usr/lib/cmake/storenode/storenodeConfig.cmake",
-        "/usr/lib/cmake/storenode/storenodeConfigVersion.cmake"}) {
+  for (const char* f : {"/usr/include/storenode/edge_c.h", "/usr/include/storenode/till.h",
+                        "/usr/lib/libstorenode-edge.so", "/usr/lib/pkgconfig/storenode-edge.pc",
+                        "/usr/lib/cmake/storenode/storenodeConfig.cmake",
+                        "/usr/lib/cmake/storenode/storenodeConfigVersion.cmake"}) {
     CHECK(dev.count(f) == 1);
   }
-  CHECK(dev.count("/usr/include/storenode/edge.h") == 0);  // the C ABI only
+  CHECK(dev.count("/usr/include/storenode/edge.h") == 0);  // the C ABI and its C++ face only
   CHECK_THAT(Field(dir, deb("libstorenode-edge-dev"), "Depends"),
              Catch::Contains("libstorenode-edge1 (= " + version + ")"));
 

@@ -210,6 +210,18 @@ class Journal {
 
   // The till's X-report: totals of `day` so far (default: current day).
   Result<v1::DayTotals> XReport(const std::string& day = "") const;
+  // The same for the till's printer (storenode/common/report_text.h).
+  Result<std::string> XReportText(const std::string& day = "") const;
+
+  // Receipt `receipt_no` of this till as it prints (FormatReceiptText: lines,
+  // tax per rate, tenders, hash and signature) under the settings it was
+  // recorded with, `width` columns; and its QR code payload
+  // (ReceiptQrPayload), and that code as an SVG image (libqrencode, error
+  // correction M, 4 modules of quiet zone). NotFound for a number not issued
+  // yet or pruned.
+  Result<std::string> ReceiptText(uint64_t receipt_no, int width = 42) const;
+  Result<std::string> ReceiptQr(uint64_t receipt_no) const;
+  Result<std::string> ReceiptQrSvg(uint64_t receipt_no) const;
 
   // Events with seq >= from, ascending, at most max_events.
   Result<std::vector<v1::JournalEvent>> ReadEvents(uint64_t from, size_t max_events) const;
