@@ -101,6 +101,20 @@ foreach(pair ${SN_PACKAGES})
           DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/${PKG} COMPONENT ${component})
 endforeach()
 
+# A manual page per binary (packaging/man/), gzipped like the changelogs.
+foreach(entry storenode-fogd:8:fogd ledger-sink:8:ledger storectl:1:tools pos-sim:1:tools)
+  string(REPLACE ":" ";" entry ${entry})
+  list(GET entry 0 page)
+  list(GET entry 1 section)
+  list(GET entry 2 component)
+  configure_file(${PROJECT_SOURCE_DIR}/packaging/man/${page}.${section}
+                 ${SN_UNITS_OUT}/man/${page}.${section} @ONLY)
+  execute_process(COMMAND ${SN_GZIP} -9nf ${SN_UNITS_OUT}/man/${page}.${section}
+                  COMMAND_ERROR_IS_FATAL ANY)
+  install(FILES ${SN_UNITS_OUT}/man/${page}.${section}.gz
+          DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section} COMPONENT ${component})
+endforeach()
+
 # --- Debian packages ------------------------------------------------------------
 
 set(CPACK_GENERATOR DEB)
