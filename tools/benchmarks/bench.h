@@ -42,6 +42,7 @@ int RunCatalog(const std::vector<std::string>& args);
 // The till process of bench catalog (catalog_bench.cc); not listed.
 int RunCatalogTill(const std::vector<std::string>& args);
 int RunChain(const std::vector<std::string>& args);
+int RunForecast(const std::vector<std::string>& args);
 // A store process of bench chain (chain_stores.cc); not listed.
 int RunChainStores(const std::vector<std::string>& args);
 

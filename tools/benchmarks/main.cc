@@ -24,6 +24,8 @@ constexpr Mode kModes[] = {
     {"closedown", "close-down of a 1,000,000-line day against a plain SQL GROUP BY", RunClosedown},
     {"catalog", "a 100,000-item catalog snapshot and a 1,000-item delta to 10 tills", RunCatalog},
     {"chain", "the chain's cloud (NATS, PostgreSQL, ledger workers) under 2,000 stores", RunChain},
+    {"forecast", "forecasts and order-up-to levels of 100,000 items over a year of history",
+     RunForecast},
     {"sync-till", "", RunSyncTill},
     {"chain-stores", "", RunChainStores},
     {"catalog-till", "", RunCatalogTill},

@@ -16,6 +16,10 @@
 // SIGTERM and SIGINT end selling and lingering early, and the run ends as
 // usual (engines stopped cleanly, so the tills report offline; JSON printed).
 //
+// `pos-sim demand --items N --days D --seed S --out FILE.csv [--start DAY]`
+// writes long daily demand histories instead (tools/sim/demand.h) and
+// prints {"items":N,"days":D,"rows":R,"seconds":T} on stdout.
+//
 // Exit codes: 0 done, 1 a till failed or did not sync in time, 2 bad
 // arguments or configuration.
 #include <signal.h>
@@ -27,6 +31,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -35,6 +40,7 @@
 #include <vector>
 
 #include "sim/broker_flags.h"
+#include "sim/demand.h"
 #include "sim/json.h"
 #include "sim/sim.h"
 #include "storenode/common/files.h"
@@ -299,6 +305,22 @@ int Run(const Args& args) {
   return 0;
 }
 
+int RunDemand(const sim::demand::Options& options, const std::string& out) {
+  if (Status s = sim::demand::Check(options); !s.ok()) return Fail(kExitUsage, s.message());
+  const auto started = SteadyClock::now();
+  std::ofstream file(out, std::ios::binary | std::ios::trunc);
+  if (!file) return Fail(kExitUsage, "cannot write " + out);
+  if (Status s = sim::demand::WriteCsv(options, file); !s.ok()) {
+    return Fail(kExitFailed, out + ": " + s.message());
+  }
+  file.close();
+  if (!file) return Fail(kExitFailed, "cannot write " + out);
+  std::printf("{\"items\":%d,\"days\":%d,\"rows\":%lld,\"seconds\":%.3f}\n", options.items,
+              options.days, static_cast<long long>(options.items) * options.days,
+              Seconds(SteadyClock::now() - started).count());
+  return 0;
+}
+
 }  // namespace
 }  // namespace storenode
 
@@ -316,7 +338,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   app.add_option("--sales", args.sales, "sale receipts per till (other events come on top)");
   app.add_option("--seed", args.seed, "seed of the simulation");
-  app.add_option("--data", args.data, "directory of the journals (DIR/till-K.db)")->required();
+  app.add_option("--data", args.data, "directory of the journals (DIR/till-K.db); required");
   app.add_option("--store", args.store, "store id")->capture_default_str();
   app.add_option("--settings", args.settings,
                  "the store settings the tills date and price by: the fog's data dir "
@@ -341,6 +363,15 @@ int main(int argc, char** argv) {
       ->type_name("SECONDS")
       ->check(CLI::NonNegativeNumber)
       ->group("Broker");
+  storenode::sim::demand::Options demand;
+  std::string demand_out;
+  CLI::App* demand_cmd = app.add_subcommand(
+      "demand", "write daily demand histories (date,sku,qty,on_hand,price) instead of tills");
+  demand_cmd->add_option("--items", demand.items, "items")->capture_default_str();
+  demand_cmd->add_option("--days", demand.days, "days")->capture_default_str();
+  demand_cmd->add_option("--seed", demand.seed, "seed")->capture_default_str();
+  demand_cmd->add_option("--start", demand.start, "first day")->capture_default_str();
+  demand_cmd->add_option("--out", demand_out, "the CSV file to write")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -352,6 +383,8 @@ int main(int argc, char** argv) {
     std::cerr << "pos-sim: " << message << "\n";
     return storenode::kExitUsage;
   };
+  if (demand_cmd->parsed()) return storenode::RunDemand(demand, demand_out);
+  if (args.data.empty()) return usage("--data DIR is required");
   // With --linger, selling nothing is fine: the tills only stay on line.
   if (args.sales == 0 && args.duration == 0 && args.linger == 0) {
     return usage("give --sales M and/or --duration SECONDS (or --linger SECONDS)");

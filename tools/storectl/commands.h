@@ -94,4 +94,7 @@ void AddChainReleaseCommands(CLI::App* chain, int* exit_code);
 // storectl backup: an online copy of fog.db, the keys, registry and config.
 void AddBackupCommand(CLI::App& app, int* exit_code);
 
+// storectl forecast backtest: the demand forecasts judged on a daily history.
+void AddForecastCommands(CLI::App& app, int* exit_code);
+
 }  // namespace storenode::storectl

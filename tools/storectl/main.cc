@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   sc::AddConsoleCommands(app, &exit_code);
   sc::AddBackupCommand(app, &exit_code);
   sc::AddChainCommands(app, &exit_code);
+  sc::AddForecastCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
