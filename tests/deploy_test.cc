@@ -29,10 +29,13 @@ TEST_CASE("DEPLOY.md followed literally installs, runs and removes a store", "[d
   CHECK_THAT(r.out, Catch::Contains("section 1: the build: 5 packages by cpack"));
   CHECK_THAT(r.out, Catch::Contains("checked    section 3: storenode-mosquitto and "
                                     "storenode-fogd running as storenode and storenode-broker"));
+  CHECK_THAT(r.out, Catch::Contains("section 3: by hand: broker and fog as their users, the fog "
+                                    "connected over TLS; stopped, units started again"));
   CHECK_THAT(r.out, Catch::Contains("sold 25 receipts over TLS"));
   CHECK_THAT(r.out, Catch::Contains("the fog acked and stored all"));
   CHECK_THAT(r.out, Catch::Contains("as anna: 25 receipts, gross"));
   CHECK_THAT(r.out, Catch::Contains("section 6: storectl status as anna shows till-3: revoked"));
+  CHECK_THAT(r.out, Catch::Contains("the broker takes till-2's certificate and refuses till-3's"));
   CHECK_THAT(r.out, Catch::Contains("section 7: fog.toml ends with provision chain's [ledger]") &&
                         Catch::Contains("check-config: storenode-fogd: config "
                                         "/etc/storenode/fog.toml is good (store store-042)"));
