@@ -7,9 +7,10 @@
 #                     its system user
 #   storenode-tools   storectl and pos-sim
 #   libstorenode-edge1     libstorenode-edge.so.1, the till library's C ABI
-#   libstorenode-edge-dev  storenode/edge_c.h, the .so link, storenode-edge.pc
-#                          and the CMake package (find_package(storenode):
-#                          storenode::edge_c)
+#   libstorenode-edge-dev  storenode/edge_c.h and storenode/till.h (its C++
+#                          face), the .so link, storenode-edge.pc and the
+#                          CMake package (find_package(storenode):
+#                          storenode::edge_c, storenode::edge)
 # Files under /etc are conffiles: an upgrade never overwrites a config the
 # operator changed. The units name the installed binaries (the templates in
 # firmware-configs/systemd/ name /usr/local/bin, for a hand install).
@@ -67,6 +68,9 @@ if(TARGET storenode_edge)
           LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT libedge NAMELINK_COMPONENT libedgedev
           PUBLIC_HEADER DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/storenode COMPONENT libedgedev
           INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(TARGETS storenode_edge_cxx EXPORT storenodeTargets COMPONENT libedgedev)
+  install(FILES ${PROJECT_SOURCE_DIR}/edge/include/storenode/till.h
+          DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/storenode COMPONENT libedgedev)
   set(SN_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/storenode)
   install(EXPORT storenodeTargets NAMESPACE storenode:: DESTINATION ${SN_CMAKE_DIR}
           COMPONENT libedgedev)
@@ -97,6 +101,20 @@ foreach(pair ${SN_PACKAGES})
           DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/${PKG} COMPONENT ${component})
 endforeach()
 
+# A manual page per binary (packaging/man/), gzipped like the changelogs.
+foreach(entry storenode-fogd:8:fogd ledger-sink:8:ledger storectl:1:tools pos-sim:1:tools)
+  string(REPLACE ":" ";" entry ${entry})
+  list(GET entry 0 page)
+  list(GET entry 1 section)
+  list(GET entry 2 component)
+  configure_file(${PROJECT_SOURCE_DIR}/packaging/man/${page}.${section}
+                 ${SN_UNITS_OUT}/man/${page}.${section} @ONLY)
+  execute_process(COMMAND ${SN_GZIP} -9nf ${SN_UNITS_OUT}/man/${page}.${section}
+                  COMMAND_ERROR_IS_FATAL ANY)
+  install(FILES ${SN_UNITS_OUT}/man/${page}.${section}.gz
+          DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section} COMPONENT ${component})
+endforeach()
+
 # --- Debian packages ------------------------------------------------------------
 
 set(CPACK_GENERATOR DEB)
@@ -123,8 +141,9 @@ store's fog.")
   set(CPACK_DEBIAN_LIBEDGEDEV_PACKAGE_SECTION libdevel)
   set(CPACK_DEBIAN_LIBEDGEDEV_PACKAGE_DEPENDS "libstorenode-edge1 (= ${PROJECT_VERSION})")
   set(CPACK_DEBIAN_LIBEDGEDEV_DESCRIPTION "storenode till library (C ABI), development files
-The C header storenode/edge_c.h, a pkg-config file and a CMake package
-(find_package(storenode), target storenode::edge_c).")
+The C header storenode/edge_c.h, its C++ face storenode/till.h, a pkg-config
+file and a CMake package (find_package(storenode), targets storenode::edge_c
+and storenode::edge).")
   set(CPACK_DEBIAN_LIBEDGE_DEBUGINFO_PACKAGE OFF)
   set(CPACK_DEBIAN_LIBEDGEDEV_DEBUGINFO_PACKAGE OFF)
 endif()

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "edge/src/sync_access.h"
 #include "storenode/common/clock.h"
 #include "support/catalog_payload.h"
 #include "support/harness.h"
@@ -285,7 +286,7 @@ TEST_CASE("catalog: a till killed during apply holds the old or the new version 
   {
     auto replica = edge::CatalogReplica::Open(path);
     REQUIRE(replica.ok());
-    REQUIRE((*replica)->Apply(v1).ok());
+    REQUIRE(edge::SyncAccess::Apply(**replica, v1).ok());
   }
   for (const char* point : {"catalog-apply-before-commit", "catalog-apply-after-commit"}) {
     INFO(point);
@@ -294,7 +295,7 @@ TEST_CASE("catalog: a till killed during apply holds the old or the new version 
     if (pid == 0) {
       setenv("STORENODE_CRASH_AT", point, 1);
       auto replica = edge::CatalogReplica::Open(path);
-      if (replica.ok()) (void)(*replica)->Apply(v2);
+      if (replica.ok()) (void)edge::SyncAccess::Apply(**replica, v2);
       _exit(0);  // not reached when the crash point fires
     }
     int status = 0;
@@ -321,7 +322,7 @@ TEST_CASE("catalog: a till killed during apply holds the old or the new version 
   p.set_content_hash(hash3);  // of other items than it carries
   p.set_item_count(10);
   for (const auto& c : catalog::Split(p.SerializeAsString(), 2, 3)) bad.Add(c);
-  Status s = (*replica)->Apply(bad);
+  Status s = edge::SyncAccess::Apply(**replica, bad);
   CHECK(s.code() == Code::kCorruption);
   CHECK((*replica)->version() == 2);
   CHECK((*replica)->ComputeContentHash().value() == hash2);

@@ -69,6 +69,18 @@ def main(profile, sales):
     if failures or sorted(recorded) != list(range(1, sales + 1)):
         sys.exit(f"concurrent sales: {failures} receipts {sorted(recorded)}")
     net = sum(recorded.values())
+    # The printed forms: a receipt with its total and signature, its QR code, the X.
+    first = till.receipt_text(1)
+    amount = f"{recorded[1] // 100}.{recorded[1] % 100:02d}"
+    if "RECEIPT 1" not in first or amount not in first or "Signature" not in first:
+        sys.exit(f"receipt 1 ({amount}) printed as:\n{first}")
+    if not till.receipt_qr(1).startswith("SN1;s=store-1;d=till-1;r=1;"):
+        sys.exit(f"receipt 1's QR payload: {till.receipt_qr(1)}")
+    if not till.receipt_qr(1, svg=True).startswith("<svg"):
+        sys.exit("receipt 1's QR code is not an SVG")
+    expect_error(storenode.NOT_FOUND, "has not been issued", till.receipt_text, sales + 1)
+    if "X-REPORT" not in till.x_report_text():
+        sys.exit("the X-report text has no title")
     print("x " + json.dumps(till.x_report()))
     deadline = time.monotonic() + 60
     while True:

@@ -151,6 +151,32 @@ TEST_CASE("a C99 POS on libstorenode-edge.so alone records sales that reach a re
   CHECK(fog_x.taxes(0).tax() == p.till_x.taxes(0).tax());
 }
 
+TEST_CASE(
+    "a C++17 POS on storenode/till.h alone records sales, prints receipts, and they reach "
+    "a real fog's X-report",
+    "[edge-c][integration]") {
+  Shop shop("edge-cpp");
+  constexpr int kSales = 7;
+  int64_t net = 0;
+  for (int i = 0; i < kSales; ++i) net += (i % 3 + 1) * (100 + 10 * i);
+  REQUIRE(net == 1'700);
+  // The consumer checks each receipt's text, QR payload and SVG itself.
+  Ran r = RunArgv(shop.dir, {std::string(SN_BIN_DIR) + "/edge_cpp_consumer", shop.profile,
+                             std::to_string(kSales)});
+  Printed p = ReadPrinted(r);
+  CHECK(p.summary["receipts"] == std::to_string(kSales));
+  CHECK(p.summary["net"] == std::to_string(net));
+  CHECK(p.summary["acked"] == p.summary["head"]);
+  RequireSameSales(p.till_x, kSales, net);
+  RequireSameSales(shop.FogX(p.summary["day"]), kSales, net);
+  // What the POS links: the library, not protobuf or the C++ internals.
+  Ran elf =
+      RunArgv(shop.dir, {"/usr/bin/readelf", "-d", std::string(SN_BIN_DIR) + "/edge_cpp_consumer"});
+  REQUIRE(elf.code == 0);
+  CHECK_THAT(elf.out, Catch::Contains("Shared library: [libstorenode-edge.so.1]"));
+  CHECK_THAT(elf.out, !Catch::Contains("libprotobuf"));
+}
+
 TEST_CASE("without a log callback the library writes nothing to stdout or stderr",
           "[edge-c][integration]") {
   Shop shop("edge-c-quiet");
@@ -212,9 +238,9 @@ TEST_CASE("libstorenode-edge.so exports only the C ABI, versioned STORENODE_EDGE
   CHECK(exported ==
         std::vector<std::string>{"sn_abi_version", "sn_buffer_free", "sn_set_log_callback",
                                  "sn_till_business_day", "sn_till_close", "sn_till_open",
-                                 "sn_till_open_profile", "sn_till_price_sale", "sn_till_record",
-                                 "sn_till_seal_day", "sn_till_sync_state", "sn_till_x_report",
-                                 "sn_version"});
+                                 "sn_till_open_profile", "sn_till_price_sale", "sn_till_receipt",
+                                 "sn_till_record", "sn_till_seal_day", "sn_till_sync_state",
+                                 "sn_till_x_report", "sn_version"});
   Ran elf = RunArgv(dir, {"/usr/bin/readelf", "-d", SN_EDGE_LIB});
   REQUIRE(elf.code == 0);
   CHECK_THAT(elf.out, Catch::Contains("Library soname: [libstorenode-edge.so.1]"));
@@ -239,6 +265,10 @@ TEST_CASE("consumers built against an installed prefix, by pkg-config and by fin
     REQUIRE(installed.code == 0);
   }
   CHECK(std::filesystem::exists(prefix + "/include/storenode/edge_c.h"));
+  CHECK(std::filesystem::exists(prefix + "/include/storenode/till.h"));
+  // Only the two public headers: no protobuf, no internals.
+  CHECK(std::distance(std::filesystem::directory_iterator(prefix + "/include/storenode"),
+                      std::filesystem::directory_iterator()) == 2);
   CHECK(std::filesystem::is_symlink(prefix + "/lib/libstorenode-edge.so"));
   const std::string source = std::string(SN_SOURCE_DIR) + "/tests/edge_c_consumer.c";
 
@@ -252,13 +282,18 @@ TEST_CASE("consumers built against an installed prefix, by pkg-config and by fin
                                   "$(pkg-config --cflags --libs storenode-edge)"});
   INFO(pc.out << pc.err);
   REQUIRE(pc.code == 0);
-  // The same POS through find_package(storenode), as a CMake project would.
+  // The same POS through find_package(storenode), as a CMake project would,
+  // and the C++ one on storenode/till.h (storenode::edge).
+  const std::string cpp_source =
+      std::string(SN_SOURCE_DIR) + "/tests/consumers/edge_cpp_consumer.cc";
   {
     std::ofstream cml(shop.dir + "/CMakeLists.txt");
-    cml << "cmake_minimum_required(VERSION 3.25)\nproject(pos LANGUAGES C)\n"
+    cml << "cmake_minimum_required(VERSION 3.25)\nproject(pos LANGUAGES C CXX)\n"
         << "find_package(storenode 0.1 REQUIRED)\n"
         << "add_executable(c-cmake \"" << source << "\")\n"
-        << "target_link_libraries(c-cmake PRIVATE storenode::edge_c)\n";
+        << "target_link_libraries(c-cmake PRIVATE storenode::edge_c)\n"
+        << "add_executable(cpp-cmake \"" << cpp_source << "\")\n"
+        << "target_link_libraries(cpp-cmake PRIVATE storenode::edge)\n";
   }
   Ran cmake = RunArgv(shop.dir, {"/bin/sh", "-c",
                                  "cmake -S '" + shop.dir + "' -B '" + shop.dir +
@@ -270,8 +305,10 @@ TEST_CASE("consumers built against an installed prefix, by pkg-config and by fin
   // Each in its own store (a journal continues its receipt numbers), each
   // finding the library in the prefix, not in the build tree.
   Shop other("edge-c-installed-2");
-  for (auto [exe, store] : {std::pair{shop.dir + "/c-pkgconfig", &shop},
-                            std::pair{shop.dir + "/pos/c-cmake", &other}}) {
+  Shop third("edge-c-installed-3");
+  for (auto [exe, store] :
+       {std::pair{shop.dir + "/c-pkgconfig", &shop}, std::pair{shop.dir + "/pos/c-cmake", &other},
+        std::pair{shop.dir + "/pos/cpp-cmake", &third}}) {
     INFO(exe);
     Ran r = RunArgv(
         shop.dir, {"/usr/bin/env", "LD_LIBRARY_PATH=" + prefix + "/lib", exe, store->profile, "3"});

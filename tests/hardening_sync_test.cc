@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "edge/src/sync_access.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/sqlite.h"
@@ -194,7 +195,7 @@ TEST_CASE("a bad signature in the middle of a batch is replaced by the till's co
 
   // The till got the fog's ack of 30 (say it was online then): its resends
   // start after 30, so only the fog's repair request brings seq 25 back.
-  REQUIRE(till.SetAckedSeq(30).ok());
+  REQUIRE(edge::SyncAccess::SetAckedSeq(till, 30).ok());
   store.tills[0].sync = std::move(edge::SyncEngine::Start(&till, store.SyncOptionsFor()).value());
   REQUIRE(WaitFor(
       [&] { return StoredSignatures(store.fog->db_path()).at(25) == events[24].signature(); },

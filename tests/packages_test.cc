@@ -54,18 +54,22 @@ TEST_CASE("the Debian packages hold their files, conffiles, units, users and scr
                     "/usr/lib/systemd/system/storenode-mosquitto.service",
                     "/usr/lib/sysusers.d/storenode-fogd.conf", "/usr/sbin/storenode-fogd",
                     "/usr/share/doc/storenode-fogd/changelog.gz",
-                    "/usr/share/doc/storenode-fogd/copyright"});
+                    "/usr/share/doc/storenode-fogd/copyright",
+                    "/usr/share/man/man8/storenode-fogd.8.gz"});
   const std::set<std::string> ledger = Contents(dir, deb("storenode-ledger"));
   CHECK(ledger == std::set<std::string>{"/etc/storenode/ledger-sink.toml",
                                         "/usr/lib/systemd/system/storenode-ledger-sink.service",
                                         "/usr/lib/sysusers.d/storenode-ledger.conf",
                                         "/usr/sbin/ledger-sink",
                                         "/usr/share/doc/storenode-ledger/changelog.gz",
-                                        "/usr/share/doc/storenode-ledger/copyright"});
+                                        "/usr/share/doc/storenode-ledger/copyright",
+                                        "/usr/share/man/man8/ledger-sink.8.gz"});
   const std::set<std::string> tools = Contents(dir, deb("storenode-tools"));
   CHECK(tools == std::set<std::string>{"/usr/bin/pos-sim", "/usr/bin/storectl",
                                        "/usr/share/doc/storenode-tools/changelog.gz",
-                                       "/usr/share/doc/storenode-tools/copyright"});
+                                       "/usr/share/doc/storenode-tools/copyright",
+                                       "/usr/share/man/man1/pos-sim.1.gz",
+                                       "/usr/share/man/man1/storectl.1.gz"});
 
   CHECK(Contents(dir, deb("libstorenode-edge1")) ==
         std::set<std::string>{"/usr/lib/libstorenode-edge.so.1",
@@ -73,13 +77,13 @@ TEST_CASE("the Debian packages hold their files, conffiles, units, users and scr
                               "/usr/share/doc/libstorenode-edge1/changelog.gz",
                               "/usr/share/doc/libstorenode-edge1/copyright"});
   const std::set<std::string> dev = Contents(dir, deb("libstorenode-edge-dev"));
-  for (const char* f :
-       {"/usr/include/storenode/edge_c.h", "/usr/lib/libstorenode-edge.so",
-        "/usr/lib/pkgconfig/storenode-edge.pc", "/usr/lib/cmake/storenode/storenodeConfig.cmake",
-        "/usr/lib/cmake/storenode/storenodeConfigVersion.cmake"}) {
+  for (const char* f : {"/usr/include/storenode/edge_c.h", "/usr/include/storenode/till.h",
+                        "/usr/lib/libstorenode-edge.so", "/usr/lib/pkgconfig/storenode-edge.pc",
+                        "/usr/lib/cmake/storenode/storenodeConfig.cmake",
+                        "/usr/lib/cmake/storenode/storenodeConfigVersion.cmake"}) {
     CHECK(dev.count(f) == 1);
   }
-  CHECK(dev.count("/usr/include/storenode/edge.h") == 0);  // the C ABI only
+  CHECK(dev.count("/usr/include/storenode/edge.h") == 0);  // the C ABI and its C++ face only
   CHECK_THAT(Field(dir, deb("libstorenode-edge-dev"), "Depends"),
              Catch::Contains("libstorenode-edge1 (= " + version + ")"));
 
@@ -137,6 +141,7 @@ TEST_CASE("the Debian packages hold their files, conffiles, units, users and scr
       INFO(p << ": " << l.out << l.err);
       CHECK(l.out.find("\nE: ") == std::string::npos);
       CHECK_FALSE(l.out.starts_with("E: "));
+      CHECK(l.out.find("no-manual-page") == std::string::npos);  // packaging/man
     }
   }
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "edge/src/sync_access.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/money.h"
@@ -129,7 +130,7 @@ TEST_CASE("storectl journal checks, dumps and reports a pos-sim journal", "[stor
       auto replica = edge::CatalogReplica::Open(db + ".catalog");
       REQUIRE(replica.ok());
       auto [payload, hash] = testing::MakePayload(0, 4, 10, 1200);
-      REQUIRE((*replica)->Apply(payload).ok());
+      REQUIRE(edge::SyncAccess::Apply(**replica, payload).ok());
     }
     Ran r = RunTool(
         dir, "storectl",

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "edge/src/sync_access.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/topics.h"
 #include "storenode/common/totals.h"
@@ -125,12 +126,12 @@ TEST_CASE("pruning keeps unacked events and an anchor the fog can rebuild from",
   // Acked up to the head; a retention of 0 days prunes everything acked.
   REQUIRE(WaitFor([&] { return j.acked_seq() == j.head_seq(); }, std::chrono::seconds(5)));
   store.tills[0].sync.reset();  // stop the engine so the test drives the journal alone
-  REQUIRE(j.SetAckedSeq(j.head_seq() - 50).ok());
+  REQUIRE(edge::SyncAccess::SetAckedSeq(j, j.head_seq() - 50).ok());
   uint64_t head = j.head_seq();
-  auto pruned = j.Prune(0);
+  auto pruned = edge::SyncAccess::Prune(j, 0);
   REQUIRE(pruned.ok());
   REQUIRE(*pruned == head - 50 - 1);  // 2..head-50; genesis stays
-  REQUIRE(j.anchor_seq() == head - 50);
+  REQUIRE(edge::SyncAccess::AnchorSeq(j) == head - 50);
   edge::VerifyReport v = j.Verify();
   INFO(v.reason);
   REQUIRE(v.ok);
@@ -146,7 +147,7 @@ TEST_CASE("pruning keeps unacked events and an anchor the fog can rebuild from",
   INFO(store.fog->Log());
   REQUIRE(store.WaitSynced());
   RequireFogMatchesJournals(store.fog->db_path(), {j.options().journal_path});
-  REQUIRE(store.FogEventCount("till-1") == 1 + j.head_seq() - j.anchor_seq());
+  REQUIRE(store.FogEventCount("till-1") == 1 + j.head_seq() - edge::SyncAccess::AnchorSeq(j));
 }
 
 TEST_CASE("the fog's retained status says offline when it dies", "[sync][integration]") {

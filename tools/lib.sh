@@ -11,7 +11,7 @@ BUILD="${STORENODE_BUILD_DIR:-$ROOT/build}"
 PACKAGES=(g++ cmake ninja-build pkg-config libsqlite3-dev sqlite3 libpaho-mqttpp-dev
   libpaho-mqtt-dev mosquitto mosquitto-clients libprotobuf-dev protobuf-compiler libfmt-dev
   catch2 libssl-dev openssl libsodium-dev libtomlplusplus-dev libspdlog-dev libcli11-dev libcpp-httplib-dev libhowardhinnant-date-dev tzdata
-  nats-server libnats-dev postgresql-15 libpq-dev libsystemd-dev)
+  nats-server libnats-dev postgresql-15 libpq-dev libsystemd-dev libqrencode-dev)
 TEST_PACKAGES=(chromium nodejs npm lintian prometheus)
 
 # Packages that may come from elsewhere than Debian count as installed when

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -10,6 +11,7 @@
 
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
+#include "storenode/common/journal_format.h"
 #include "storenode/common/money.h"
 #include "storenode/common/store_settings.h"
 #include "storenode/common/totals.h"
@@ -77,12 +79,13 @@ std::string Count(uint64_t n) { return std::to_string(n); }
 
 class Page {
  public:
-  void Rule(char c) { out_ += std::string(kReportWidth, c) + "\n"; }
+  explicit Page(size_t width = kReportWidth) : width_(width) {}
+  void Rule(char c) { out_ += std::string(width_, c) + "\n"; }
   void Blank() { out_ += "\n"; }
   void Heading(std::string_view text) { out_ += std::string(text) + "\n"; }
   void Centered(std::string_view text) {
-    const size_t pad = text.size() < kReportWidth ? (kReportWidth - text.size()) / 2 : 0;
-    out_ += std::string(pad, ' ') + std::string(text.substr(0, kReportWidth)) + "\n";
+    const size_t pad = text.size() < width_ ? (width_ - text.size()) / 2 : 0;
+    out_ += std::string(pad, ' ') + std::string(text.substr(0, width_)) + "\n";
   }
   // A header field: label in a 16-column gutter, value after it.
   void Field(std::string_view label, std::string_view value) {
@@ -91,7 +94,7 @@ class Page {
   // A field whose value is a list: as many items per line as fit the page,
   // continuation lines indented to the gutter.
   void ListField(std::string_view label, const Repeated<std::string>& items) {
-    const size_t room = kReportWidth - kGutter;
+    const size_t room = width_ - kGutter;
     std::string line;
     for (int i = 0; i < items.size(); ++i) {
       std::string item = items[i] + (i + 1 < items.size() ? "," : "");
@@ -107,9 +110,9 @@ class Page {
   // A figure: label indented on the left, value right-aligned to the margin.
   void Figure(std::string_view label, std::string_view value) {
     std::string left = "  " + std::string(label);
-    const size_t room = kReportWidth - 1 - std::min<size_t>(value.size(), kReportWidth - 4);
+    const size_t room = width_ - 1 - std::min<size_t>(value.size(), width_ - 4);
     if (left.size() > room) left.resize(room);
-    out_ += fmt::format("{:<{}}{:>{}}\n", left, kReportWidth - value.size(), value, value.size());
+    out_ += fmt::format("{:<{}}{:>{}}\n", left, width_ - value.size(), value, value.size());
   }
   // A table row: first cell left in 20 columns, the others right in 15 each.
   void Row(const std::vector<std::string>& cells) {
@@ -121,9 +124,14 @@ class Page {
   }
   // A line laid out by the caller.
   void Line(std::string_view text) { out_ += std::string(text) + "\n"; }
+  // `text` cut into lines of the page's width (hashes, signatures).
+  void Wrapped(std::string_view text) {
+    for (size_t i = 0; i < text.size(); i += width_) Line(text.substr(i, width_));
+  }
   std::string Take() { return std::move(out_); }
 
  private:
+  size_t width_;
   std::string out_;
 };
 
@@ -874,6 +882,128 @@ Result<std::string> FormatReportCsv(const v1::Report& r) {
   if (kind == "cashiers") return FormatCashiersCsv(r);
   if (kind == "tenders") return FormatTendersCsv(r);
   return Status::Invalid("no CSV form for a report of kind '" + kind + "'");
+}
+
+std::string FormatTillXText(const v1::DayTotals& totals, const v1::StoreSettings& settings) {
+  UseTerms use(settings.currency(), settings.currency_decimals(), settings.time_zone());
+  return FormatDayTotalsText(totals, "X-REPORT");
+}
+
+namespace {
+
+// The parts of a receipt event FormatReceiptText and ReceiptQrPayload read.
+struct Receipt {
+  DecodedEvent event;
+  std::string title, note;  // note: what a refund or void is of
+  const Repeated<v1::SaleLine>* lines = nullptr;
+  const Repeated<v1::Tender>* tenders = nullptr;  // none on a void
+  std::string cashier;
+  int64_t total = 0, rounding = 0;
+};
+
+Result<Receipt> ReadReceipt(const v1::JournalEvent& event) {
+  Receipt r;
+  SN_RETURN_IF_ERROR(DecodeEvent(event, &r.event));
+  const v1::EventBody& b = r.event.body;
+  if (b.has_sale()) {
+    r.title = "RECEIPT";
+    r.lines = &b.sale().lines();
+    r.tenders = &b.sale().tenders();
+    r.cashier = b.sale().cashier();
+    r.total = b.sale().total();
+    r.rounding = b.sale().rounding();
+  } else if (b.has_refund()) {
+    r.title = "REFUND";
+    r.note = fmt::format("Refund of {} receipt {}",
+                         b.refund().original_device_id().empty()
+                             ? r.event.header.device_id()
+                             : b.refund().original_device_id(),
+                         b.refund().original_receipt_no());
+    r.lines = &b.refund().lines();
+    r.tenders = &b.refund().tenders();
+    r.cashier = b.refund().cashier();
+    r.total = b.refund().total();
+  } else if (b.has_void_receipt()) {
+    r.title = "VOID";
+    r.note = "Voided: not a sale, no money taken";
+    r.lines = &b.void_receipt().lines();
+    r.cashier = b.void_receipt().cashier();
+    r.total = b.void_receipt().total();
+  } else {
+    return Status::Invalid(
+        fmt::format("event {} is not a receipt (a sale, refund or void)", r.event.header.seq()));
+  }
+  return r;
+}
+
+}  // namespace
+
+Result<std::string> FormatReceiptText(const v1::JournalEvent& event,
+                                      const v1::StoreSettings& settings, int width) {
+  if (width < 32 || width > kReportWidth) {
+    return Status::Invalid(
+        fmt::format("a receipt is 32 to {} columns wide, not {}", kReportWidth, width));
+  }
+  SN_ASSIGN_OR_RETURN(Receipt r, ReadReceipt(event));
+  UseTerms use(settings.currency(), settings.currency_decimals(), settings.time_zone());
+  const v1::EventHeader& h = r.event.header;
+  Page p(width);
+  for (const std::string& s : {settings.name(), settings.address()}) {
+    if (!s.empty()) p.Centered(s);
+  }
+  if (!settings.tax_id().empty()) p.Centered("Tax id " + settings.tax_id());
+  p.Rule('-');
+  p.Centered(fmt::format("{} {}", r.title, h.receipt_no()));
+  if (!r.note.empty()) p.Line(r.note);
+  p.Line(Time(h.wall_time_us()));
+  p.Line(
+      fmt::format("Till {}{}", h.device_id(), r.cashier.empty() ? "" : "  Cashier " + r.cashier));
+  p.Rule('-');
+  // Per tax code and rate: gross and tax, for the table below.
+  std::map<std::pair<std::string, int32_t>, std::pair<int64_t, int64_t>> by_rate;
+  for (const v1::SaleLine& l : *r.lines) {
+    p.Line(l.name().empty() ? l.sku() : l.name());
+    p.Figure(fmt::format("{} x {}", l.qty(), Amount(l.unit_price())),
+             fmt::format("{} {}", Amount(l.qty() * l.unit_price()), l.tax_code()));
+    if (l.discount() != 0) p.Figure("discount", Negated(l.discount()) + "  ");
+    auto& [gross, tax] = by_rate[{l.tax_code(), l.tax_rate_bp()}];
+    gross += l.gross();
+    tax += l.tax();
+  }
+  p.Rule('-');
+  if (r.rounding != 0) p.Figure("Rounding", Amount(r.rounding));
+  p.Figure(r.tenders ? "TOTAL" : "VOIDED", Amount(r.total));
+  if (r.tenders) {
+    for (const v1::Tender& t : *r.tenders) {
+      std::string name = v1::TenderType_Name(t.type());
+      if (!t.reference().empty()) name += " " + t.reference();
+      p.Figure(name, Amount(t.tendered() > 0 ? t.tendered() : t.amount()));
+      if (t.tendered() > t.amount()) p.Figure("Change", Amount(t.tendered() - t.amount()));
+    }
+  }
+  p.Rule('-');
+  p.Line(fmt::format("{:<6}{:>8}{:>{}}{:>9}", "Tax", "Rate", "Net", width - 32, "Tax") +
+         fmt::format("{:>9}", "Gross"));
+  for (const auto& [key, figures] : by_rate) {
+    const auto& [gross, tax] = figures;
+    p.Line(fmt::format("{:<6.6}{:>8}{:>{}}{:>9}{:>9}", key.first, Percent(key.second),
+                       Amount(gross - tax), width - 32, Amount(tax), Amount(gross)));
+  }
+  p.Rule('-');
+  p.Line(fmt::format("Day {}  Seq {}", h.business_day(), h.seq()));
+  p.Line("Hash");
+  p.Wrapped(Hex(event.hash()));
+  p.Line("Signature");
+  p.Wrapped(Hex(event.signature()));
+  return p.Take();
+}
+
+Result<std::string> ReceiptQrPayload(const v1::JournalEvent& event) {
+  SN_ASSIGN_OR_RETURN(Receipt r, ReadReceipt(event));
+  const v1::EventHeader& h = r.event.header;
+  return fmt::format("SN1;s={};d={};r={};q={};b={};t={};h={};g={}", h.store_id(), h.device_id(),
+                     h.receipt_no(), h.seq(), h.business_day(), r.total, Hex(event.hash()),
+                     Hex(event.signature()));
 }
 
 }  // namespace storenode

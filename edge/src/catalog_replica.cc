@@ -26,6 +26,7 @@
 // on time with no network and no write.
 #include <mutex>
 
+#include "storenode/common/catalog.h"
 #include "storenode/common/fault.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/edge.h"

@@ -231,8 +231,21 @@ Status Parse(sn_format format, const void* data, size_t size, google::protobuf::
       }
       return Status::Ok();
     }
+    case SN_FORMAT_TEXT:
+      return Status::Invalid("a " + name + " goes in as protobuf bytes or JSON, not text");
   }
   return Status::Invalid("unknown format " + std::to_string(static_cast<int>(format)));
+}
+
+// `text` into a library-allocated, NUL-terminated buffer.
+Status Give(const std::string& text, sn_buffer* out) {
+  if (out == nullptr) return Status::Invalid("out is NULL");
+  char* data = static_cast<char*>(std::malloc(text.size() + 1));
+  if (data == nullptr) return Status::Io("out of memory");
+  std::memcpy(data, text.data(), text.size());
+  data[text.size()] = '\0';
+  *out = {data, text.size()};
+  return Status::Ok();
 }
 
 Status Emit(const google::protobuf::Message& m, sn_format format, sn_buffer* out) {
@@ -254,12 +267,7 @@ Status Emit(const google::protobuf::Message& m, sn_format format, sn_buffer* out
     default:
       return Status::Invalid("unknown format " + std::to_string(static_cast<int>(format)));
   }
-  char* data = static_cast<char*>(std::malloc(text.size() + 1));
-  if (data == nullptr) return Status::Io("out of memory");
-  std::memcpy(data, text.data(), text.size());
-  data[text.size()] = '\0';
-  *out = {data, text.size()};
-  return Status::Ok();
+  return Give(text, out);
 }
 
 void Copy(const std::string& s, char* dst, size_t capacity) {
@@ -446,8 +454,33 @@ sn_status sn_till_seal_day(sn_till* handle, const char* day, const char* request
 sn_status sn_till_x_report(sn_till* handle, const char* day, sn_format format, sn_buffer* out,
                            sn_error* err) {
   return WithTill(handle, err, [&](Till& t) -> Outcome {
+    if (format == SN_FORMAT_TEXT) {
+      SN_ASSIGN_OR_RETURN(std::string text, t.journal->XReportText(Str(day)));
+      return Give(text, out);
+    }
     SN_ASSIGN_OR_RETURN(v1::DayTotals x, t.journal->XReport(Str(day)));
     return Emit(x, format, out);
+  });
+}
+
+sn_status sn_till_receipt(sn_till* handle, uint64_t receipt_no, sn_receipt_form form, int width,
+                          sn_buffer* out, sn_error* err) {
+  return WithTill(handle, err, [&](Till& t) -> Outcome {
+    Result<std::string> text =
+        Status::Invalid("unknown receipt form " + std::to_string(static_cast<int>(form)));
+    switch (form) {
+      case SN_RECEIPT_TEXT:
+        text = t.journal->ReceiptText(receipt_no, width == 0 ? 42 : width);
+        break;
+      case SN_RECEIPT_QR_PAYLOAD:
+        text = t.journal->ReceiptQr(receipt_no);
+        break;
+      case SN_RECEIPT_QR_SVG:
+        text = t.journal->ReceiptQrSvg(receipt_no);
+        break;
+    }
+    SN_RETURN_IF_ERROR(text.status());
+    return Give(*text, out);
   });
 }
 

@@ -23,6 +23,7 @@
 //
 // Validation happens before the transaction; nothing is written for a
 // rejected call.
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -30,8 +31,10 @@
 #include <optional>
 
 #include "journal_store.h"
+#include "qr.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/money.h"
+#include "storenode/common/report_text.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/store_settings.h"
 #include "storenode/common/topics.h"
@@ -99,6 +102,12 @@ class Journal::Impl {
   Result<Recorded> Append(v1::EventKind kind, v1::EventBody body, const std::string& day,
                           int64_t now);
   Status WriteSideTables(const v1::EventHeader& h, const v1::EventBody& body);
+  // A receipt's event and the settings it was recorded with.
+  struct ReceiptEvent {
+    v1::JournalEvent event;
+    v1::StoreSettings settings;
+  };
+  Result<ReceiptEvent> FindReceipt(uint64_t receipt_no) const;
 };
 
 Status Journal::Impl::Init() {
@@ -733,6 +742,54 @@ CatalogReplica& Journal::catalog() const { return *impl_->catalog; }
 Result<v1::DayTotals> Journal::XReport(const std::string& day) const {
   std::lock_guard lock(impl_->mu);
   return TotalsOfDay(*impl_->db, day.empty() ? impl_->CurrentDay(impl_->Now()) : day);
+}
+
+Result<std::string> Journal::XReportText(const std::string& day) const {
+  SN_ASSIGN_OR_RETURN(v1::DayTotals x, XReport(day));
+  return FormatTillXText(x, settings());
+}
+
+Result<Journal::Impl::ReceiptEvent> Journal::Impl::FindReceipt(uint64_t receipt_no) const {
+  SN_ASSIGN_OR_RETURN(sql::Stmt find, db->Prepare("SELECT seq FROM events WHERE receipt_no = ?"));
+  find.Bind(1, static_cast<int64_t>(receipt_no));
+  SN_ASSIGN_OR_RETURN(bool found, find.Step());
+  if (!found) {
+    return Status::NotFound(
+        receipt_no > head.receipt_no
+            ? fmt::format("receipt {} has not been issued (the last is {})", receipt_no,
+                          head.receipt_no)
+            : fmt::format("receipt {} has been pruned from this till", receipt_no));
+  }
+  SN_ASSIGN_OR_RETURN(auto events, ReadEventsLocked(static_cast<uint64_t>(find.Int(0)), 1));
+  if (events.empty()) return Status::Corruption("receipt " + std::to_string(receipt_no) + " lost");
+  ReceiptEvent r{std::move(events[0]), settings};
+  // Printed under the settings it was recorded with, where the till has them.
+  DecodedEvent d;
+  SN_RETURN_IF_ERROR(DecodeEvent(r.event, &d));
+  SN_ASSIGN_OR_RETURN(sql::Stmt doc, db->Prepare("SELECT doc FROM settings WHERE version = ?"));
+  doc.Bind(1, static_cast<int64_t>(d.header.settings_version()));
+  SN_ASSIGN_OR_RETURN(bool kept, doc.Step());
+  if (kept) {
+    SN_ASSIGN_OR_RETURN(r.settings, settings::Open(doc.BlobView(0)));
+  }
+  return r;
+}
+
+Result<std::string> Journal::ReceiptText(uint64_t receipt_no, int width) const {
+  std::lock_guard lock(impl_->mu);
+  SN_ASSIGN_OR_RETURN(Impl::ReceiptEvent r, impl_->FindReceipt(receipt_no));
+  return FormatReceiptText(r.event, r.settings, width);
+}
+
+Result<std::string> Journal::ReceiptQr(uint64_t receipt_no) const {
+  std::lock_guard lock(impl_->mu);
+  SN_ASSIGN_OR_RETURN(Impl::ReceiptEvent r, impl_->FindReceipt(receipt_no));
+  return ReceiptQrPayload(r.event);
+}
+
+Result<std::string> Journal::ReceiptQrSvg(uint64_t receipt_no) const {
+  SN_ASSIGN_OR_RETURN(std::string payload, ReceiptQr(receipt_no));
+  return QrSvg(payload);
 }
 
 Result<std::vector<v1::JournalEvent>> Journal::ReadEvents(uint64_t from, size_t max_events) const {

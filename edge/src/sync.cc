@@ -40,11 +40,13 @@
 #include <optional>
 #include <thread>
 
+#include "storenode/common/catalog.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/common/topics.h"
 #include "storenode/edge.h"
 #include "storenode/schemas/sync.pb.h"
+#include "sync_access.h"
 
 namespace storenode::edge {
 
@@ -115,7 +117,7 @@ mqtt::Message SyncEngine::Impl::StatusMessage(bool online) const {
   s.set_head_seq(head);
   s.set_acked_seq(a);
   s.set_backlog(head - a);
-  if (head > a) s.set_oldest_unacked_us(journal->WallTimeOf(a + 1));
+  if (head > a) s.set_oldest_unacked_us(SyncAccess::WallTimeOf(*journal, a + 1));
   s.set_catalog_version(journal->catalog().version());
   s.set_software_version(STORENODE_VERSION);
   s.set_time_us(journal->options().clock->NowMicros());
@@ -210,14 +212,14 @@ void SyncEngine::Impl::PublishSome() {
     v1::JournalBatch batch;
     batch.set_schema_version(kSchemaVersion);
     uint64_t from = next;
-    uint64_t anchor = journal->anchor_seq();
+    uint64_t anchor = SyncAccess::AnchorSeq(*journal);
     if (anchor > 0 && from <= anchor) {
       // The fog wants events this till has pruned: send genesis and the
       // anchor, then what is kept (see sync.proto).
       auto genesis = journal->ReadEvents(1, 1);
       if (!genesis.ok() || genesis->empty()) return;
       *batch.add_events() = (*genesis)[0];
-      crypto::Hash h = journal->anchor_hash();
+      crypto::Hash h = SyncAccess::AnchorHash(*journal);
       batch.set_anchor_seq(anchor);
       batch.set_anchor_hash(h.data(), h.size());
       from = anchor + 1;
@@ -309,7 +311,7 @@ void SyncEngine::Impl::CatalogWork(SteadyClock::time_point now) {
     last_chunk_at = last_chunk;
   }
   if (payload && payload->to_version() != replica.version()) {
-    Status s = replica.Apply(*payload);
+    Status s = SyncAccess::Apply(replica, *payload);
     if (s.ok()) {
       spdlog::info("sync: catalog version {} applied ({} items)", replica.version(),
                    replica.item_count());
@@ -353,7 +355,7 @@ void SyncEngine::Impl::Housekeeping(SteadyClock::time_point now,
   *last_persist = now;
   uint64_t a = std::min(acked.load(), journal->head_seq());
   if (a > journal->acked_seq() || a < journal->acked_seq()) {
-    if (Status s = journal->SetAckedSeq(a); !s.ok()) {
+    if (Status s = SyncAccess::SetAckedSeq(*journal, a); !s.ok()) {
       spdlog::error("sync: cannot record the acked seq: {}", s.ToString());
     }
   }
@@ -382,7 +384,7 @@ void SyncEngine::Impl::Run() {
     Housekeeping(now, &last_persist);
     if (now - last_prune > std::chrono::minutes(10)) {
       last_prune = now;
-      auto pruned = journal->Prune(options.retention_days);
+      auto pruned = SyncAccess::Prune(*journal, options.retention_days);
       if (pruned.ok() && *pruned > 0) spdlog::info("sync: pruned {} acked events", *pruned);
     }
   }
@@ -442,7 +444,7 @@ void SyncEngine::Stop() {
   }
   s.client->Stop();
   uint64_t a = std::min(s.acked.load(), s.journal->head_seq());
-  (void)s.journal->SetAckedSeq(a);
+  (void)SyncAccess::SetAckedSeq(*s.journal, a);
 }
 
 SyncState SyncEngine::state() const {
@@ -463,7 +465,7 @@ SyncState SyncEngine::state() const {
     if (s.manifest) st.catalog_available = s.manifest->version();
   }
   if (st.backlog > 0) {
-    int64_t t = s.journal->WallTimeOf(st.acked_seq + 1);
+    int64_t t = SyncAccess::WallTimeOf(*s.journal, st.acked_seq + 1);
     if (t > 0) st.oldest_unacked_age_us = s.journal->options().clock->NowMicros() - t;
   }
   return st;

@@ -194,7 +194,7 @@ Result<v1::StoreStatus> Requests::StoreStatus() {
   s.set_unverified_signatures(c_.ingest.unverified());
   std::map<std::string, v1::TillStatus> rows;
   for (const std::string& id : c_.closedown.ExpectedTills())
-    rows[id].set_state("expected, never seen");
+    rows[id].set_state(c_.trust.Revoked(id) ? "revoked" : "expected, never seen");
   for (const auto& [id, d] : c_.ingest.devices()) {
     v1::TillStatus& t = rows[id];
     t.set_acked_seq(d.acked_seq);

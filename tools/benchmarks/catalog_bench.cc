@@ -16,6 +16,7 @@
 #include "bench.h"
 #include "host.h"
 #include "sim/sim.h"
+#include "storenode/common/catalog.h"
 #include "storenode/edge.h"
 #include "storenode/fog/client.h"
 #include "storenode/schemas/bench.pb.h"

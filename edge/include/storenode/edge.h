@@ -50,7 +50,6 @@
 #include <vector>
 
 #include "storenode/common/broker_link.h"
-#include "storenode/common/catalog.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/status.h"
@@ -58,7 +57,16 @@
 #include "storenode/schemas/settings.pb.h"
 #include "storenode/schemas/xreport.pb.h"
 
+namespace storenode::catalog {
+class Assembler;  // a catalog payload from the fog (common/catalog.h)
+}  // namespace storenode::catalog
+
 namespace storenode::edge {
+
+// The sync engine's way to the journal's and the replica's sync-only calls
+// (acked watermark, pruning, anchors, applying catalog payloads):
+// edge/src/sync_access.h, internal. A POS never needs them.
+class SyncAccess;
 
 struct Options {
   std::string journal_path;  // SQLite file, created with its genesis event on first use
@@ -120,8 +128,6 @@ class CatalogReplica {
   Result<Item> Lookup(std::string_view code) const;
   // Several codes, all from the same version (one read transaction).
   Result<std::vector<Item>> LookupAll(const std::vector<std::string>& codes) const;
-  // Applies a complete payload (sync engine). A delta must start at version().
-  Status Apply(const catalog::Assembler& payload);
   uint64_t version() const;
   std::string content_hash() const;  // 32 raw bytes, empty before the first version
   uint64_t item_count() const;
@@ -135,10 +141,12 @@ class CatalogReplica {
   // Recomputes the content hash from the stored items (audits and tests).
   Result<std::string> ComputeContentHash() const;
 
-  class Impl;
-
  private:
+  friend class SyncAccess;
+  class Impl;
   explicit CatalogReplica(std::unique_ptr<Impl> impl);
+  // Applies a complete payload. A delta must start at version().
+  Status Apply(const catalog::Assembler& payload);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -210,6 +218,18 @@ class Journal {
 
   // The till's X-report: totals of `day` so far (default: current day).
   Result<v1::DayTotals> XReport(const std::string& day = "") const;
+  // The same for the till's printer (storenode/common/report_text.h).
+  Result<std::string> XReportText(const std::string& day = "") const;
+
+  // Receipt `receipt_no` of this till as it prints (FormatReceiptText: lines,
+  // tax per rate, tenders, hash and signature) under the settings it was
+  // recorded with, `width` columns; and its QR code payload
+  // (ReceiptQrPayload), and that code as an SVG image (libqrencode, error
+  // correction M, 4 modules of quiet zone). NotFound for a number not issued
+  // yet or pruned.
+  Result<std::string> ReceiptText(uint64_t receipt_no, int width = 42) const;
+  Result<std::string> ReceiptQr(uint64_t receipt_no) const;
+  Result<std::string> ReceiptQrSvg(uint64_t receipt_no) const;
 
   // Events with seq >= from, ascending, at most max_events.
   Result<std::vector<v1::JournalEvent>> ReadEvents(uint64_t from, size_t max_events) const;
@@ -217,20 +237,8 @@ class Journal {
   // Recomputes every hash and signature from the oldest kept event.
   VerifyReport Verify() const;
 
-  // Sync support (used by SyncEngine; a POS rarely needs these).
-  // Records the fog's acknowledged watermark, which makes events up to it
-  // eligible for pruning.
-  Status SetAckedSeq(uint64_t seq);
+  // The fog's acknowledged watermark, as last recorded by the sync engine.
   uint64_t acked_seq() const;
-  // Deletes events that are acked and older than `retention_days`, keeping
-  // genesis and the anchor (seq and hash of the last pruned event) so the
-  // chain stays verifiable from the oldest kept event. Returns how many.
-  Result<uint64_t> Prune(int retention_days);
-  // The anchor after pruning: events 2..anchor_seq are gone (0: none pruned).
-  uint64_t anchor_seq() const;
-  crypto::Hash anchor_hash() const;
-  // Wall time of event `seq`, 0 if not kept.
-  int64_t WallTimeOf(uint64_t seq) const;
 
   // Takes a newer store settings document (SignedSettings bytes), signed by
   // the pinned issuer, for this store and in the journal's currency; it
@@ -246,10 +254,24 @@ class Journal {
   const crypto::PublicKey& public_key() const;
   const Options& options() const;
 
-  class Impl;
-
  private:
+  friend class SyncAccess;
+  class Impl;
   explicit Journal(std::unique_ptr<Impl> impl);
+
+  // Sync support (SyncAccess).
+  // Records the fog's acknowledged watermark, which makes events up to it
+  // eligible for pruning.
+  Status SetAckedSeq(uint64_t seq);
+  // Deletes events that are acked and older than `retention_days`, keeping
+  // genesis and the anchor (seq and hash of the last pruned event) so the
+  // chain stays verifiable from the oldest kept event. Returns how many.
+  Result<uint64_t> Prune(int retention_days);
+  // The anchor after pruning: events 2..anchor_seq are gone (0: none pruned).
+  uint64_t anchor_seq() const;
+  crypto::Hash anchor_hash() const;
+  // Wall time of event `seq`, 0 if not kept.
+  int64_t WallTimeOf(uint64_t seq) const;
   std::unique_ptr<Impl> impl_;
 };
 
@@ -304,9 +326,8 @@ class SyncEngine {
   // Publishes the offline status and disconnects; idempotent.
   void Stop();
 
-  class Impl;
-
  private:
+  class Impl;
   explicit SyncEngine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -90,7 +90,8 @@ typedef struct sn_till sn_till;
 
 typedef enum sn_format {
   SN_FORMAT_PROTOBUF = 0, /* the message's protobuf bytes */
-  SN_FORMAT_JSON = 1      /* its proto3 JSON, UTF-8, not NUL-terminated necessarily */
+  SN_FORMAT_JSON = 1,     /* its proto3 JSON, UTF-8, not NUL-terminated necessarily */
+  SN_FORMAT_TEXT = 2      /* printable text (sn_till_x_report only) */
 } sn_format;
 
 typedef enum sn_event_kind {
@@ -195,9 +196,23 @@ SN_EXPORT sn_status sn_till_price_sale(sn_till* till, sn_format format, const vo
 SN_EXPORT sn_status sn_till_seal_day(sn_till* till, const char* day, const char* requested_by,
                                      sn_recorded* out, sn_error* err);
 /* The till's X-report (storenode.v1.DayTotals) of `day`, NULL or "" for the
- * current business day, in `format`. */
+ * current business day, in `format`: SN_FORMAT_TEXT is the page its printer
+ * prints (80 columns, the store's currency and zone). */
 SN_EXPORT sn_status sn_till_x_report(sn_till* till, const char* day, sn_format format,
                                      sn_buffer* out, sn_error* err);
+/* What sn_till_receipt gives of a receipt. */
+typedef enum sn_receipt_form {
+  SN_RECEIPT_TEXT = 0,       /* the printed receipt (FORMATS.md "Receipt text") */
+  SN_RECEIPT_QR_PAYLOAD = 1, /* the QR code's payload: "SN1;s=...;g=SIGNATURE", ASCII */
+  SN_RECEIPT_QR_SVG = 2      /* that QR code as an SVG image */
+} sn_receipt_form;
+/* Receipt `receipt_no` of this till (a sale, refund or void) as `form`:
+ * text `width` columns wide (32..80; 0 for 42, an 80 mm printer), with its
+ * lines, tax per rate, tenders and change, and the event's hash and
+ * signature, under the store settings it was recorded with. SN_NOT_FOUND for
+ * a number not issued yet or pruned (after the retention days). */
+SN_EXPORT sn_status sn_till_receipt(sn_till* till, uint64_t receipt_no, sn_receipt_form form,
+                                    int width, sn_buffer* out, sn_error* err);
 /* The current business day, "YYYY-MM-DD", into `day` (at least 16 bytes). */
 SN_EXPORT sn_status sn_till_business_day(sn_till* till, char day[16], sn_error* err);
 SN_EXPORT sn_status sn_till_sync_state(sn_till* till, sn_sync_state* out, sn_error* err);

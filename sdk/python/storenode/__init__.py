@@ -12,6 +12,7 @@ a failed call raises storenode.Error (its code and one-line message).
                                            "tax_code": "A"}],
                                 "tenders": [{"type": "CARD", "amount": 500}]})
         print(rec.receipt_no, rec.total)
+        print(till.receipt_text(rec.receipt_no))  # what the printer prints
         print(till.x_report())    # a dict: the storenode.v1.DayTotals JSON
         print(till.sync_state())  # backlog, acked_seq, ...
 
@@ -45,7 +46,8 @@ INTERNAL = 9
 LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_CRITICAL = range(6)
 
 _SALE, _REFUND, _VOID, _CASH_MOVEMENT, _NO_SALE = 1, 2, 3, 4, 5
-_PROTOBUF, _JSON = 0, 1
+_PROTOBUF, _JSON, _TEXT = 0, 1, 2  # sn_format
+_RECEIPT_TEXT, _RECEIPT_QR_PAYLOAD, _RECEIPT_QR_SVG = 0, 1, 2  # sn_receipt_form
 
 
 class Error(Exception):
@@ -101,6 +103,8 @@ def _load():
                              ctypes.c_int),
         "sn_till_x_report": ([p, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(_Buffer), e],
                              ctypes.c_int),
+        "sn_till_receipt": ([p, ctypes.c_uint64, ctypes.c_int, ctypes.c_int,
+                             ctypes.POINTER(_Buffer), e], ctypes.c_int),
         "sn_till_business_day": ([p, ctypes.c_char_p, e], ctypes.c_int),
         "sn_till_sync_state": ([p, ctypes.POINTER(_SyncState), e], ctypes.c_int),
         "sn_buffer_free": ([ctypes.POINTER(_Buffer)], None),
@@ -223,13 +227,16 @@ class Till:
     def record_no_sale(self, no_sale):
         return self._record(_NO_SALE, no_sale)
 
-    def _buffer(self, fn, *args):
+    def _text(self, fn, *args):
         buf = _Buffer()
         _call(fn, self._handle, *args, ctypes.byref(buf))
         try:
-            return json.loads(ctypes.string_at(buf.data, buf.size))
+            return ctypes.string_at(buf.data, buf.size).decode()
         finally:
             _lib.sn_buffer_free(ctypes.byref(buf))
+
+    def _buffer(self, fn, *args):
+        return json.loads(self._text(fn, *args))
 
     def price_sale(self, sale):
         """The sale with its figures and total filled in, as recording would."""
@@ -248,6 +255,19 @@ class Till:
     def x_report(self, day=None):
         """The till's X-report of `day` (default: today) as a dict (DayTotals JSON)."""
         return self._buffer(_lib.sn_till_x_report, day.encode() if day else None, _JSON)
+
+    def x_report_text(self, day=None):
+        """The X-report of `day` as the till's printer prints it."""
+        return self._text(_lib.sn_till_x_report, day.encode() if day else None, _TEXT)
+
+    def receipt_text(self, receipt_no, width=42):
+        """Receipt `receipt_no` as printed: lines, tax per rate, tenders, signature."""
+        return self._text(_lib.sn_till_receipt, receipt_no, _RECEIPT_TEXT, width)
+
+    def receipt_qr(self, receipt_no, svg=False):
+        """The receipt's QR code payload ("SN1;..."), or the QR code as SVG."""
+        return self._text(_lib.sn_till_receipt, receipt_no,
+                          _RECEIPT_QR_SVG if svg else _RECEIPT_QR_PAYLOAD, 0)
 
     def business_day(self):
         day = ctypes.create_string_buffer(16)

@@ -19,6 +19,8 @@
 
 #include "storenode/common/status.h"
 #include "storenode/schemas/closedown.pb.h"
+#include "storenode/schemas/journal.pb.h"
+#include "storenode/schemas/settings.pb.h"
 #include "storenode/schemas/xreport.pb.h"
 
 namespace storenode {
@@ -30,6 +32,32 @@ inline constexpr int kReportWidth = 80;
 // an 80-column printer page, amounts right-aligned: header, sales, tax per
 // rate, tenders, drawers, no-sale opens. Ends with a newline.
 std::string FormatDayTotalsText(const v1::DayTotals& totals, std::string_view title);
+
+// A till's X-report of `totals` for its printer, amounts and times in the
+// store's currency and zone from `settings`.
+std::string FormatTillXText(const v1::DayTotals& totals, const v1::StoreSettings& settings);
+
+// Width of a receipt: 42 columns, what an 80 mm thermal printer's font A
+// prints; FormatReceiptText takes 32..80.
+inline constexpr int kReceiptWidth = 42;
+
+// The receipt a till prints for a SALE, REFUND or VOID event, under the
+// store `settings` it was recorded with: the store's name, address and tax
+// id; receipt number, local time, till and cashier; one entry per line (name
+// or sku, qty x unit price, gross and tax code, the discount); the total,
+// the cash rounding, each tender (cash handed over and change); one row per
+// tax rate (code, rate, net, tax, gross); then the business day, seq, the
+// event's hash and Ed25519 signature in hex. The receipt is proven from these
+// (storectl verify receipt); ReceiptQrPayload below carries them for a QR
+// code. InvalidArgument for an event of another kind or whose hash is wrong.
+Result<std::string> FormatReceiptText(const v1::JournalEvent& event,
+                                      const v1::StoreSettings& settings, int width = kReceiptWidth);
+
+// The QR code payload of a receipt event (FORMATS.md, "Receipt QR payload"):
+//   SN1;s=STORE;d=DEVICE;r=RECEIPT_NO;q=SEQ;b=BUSINESS_DAY;t=TOTAL;h=HASH;g=SIGNATURE
+// with TOTAL in minor units and HASH and SIGNATURE in lowercase hex. ASCII,
+// at most 400 bytes for ids of up to 64 characters.
+Result<std::string> ReceiptQrPayload(const v1::JournalEvent& event);
 
 // The same figures as CSV: a header row "section,key,value", then one row per
 // figure. Amounts as decimals ("12.34"), counts as integers; rows of a tax
