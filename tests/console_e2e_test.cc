@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sim/sim.h"
 #include "storenode/common/clock.h"
+#include "storenode/schemas/fog.pb.h"
 #include "support/console.h"
 #include "support/run.h"
 
@@ -41,6 +43,26 @@ TEST_CASE("console e2e: log in, tills online, close-down, over/short, till offli
     FAIL(chromium << " is missing: install Debian's chromium (tools/lib.sh install_missing)");
   }
   ConsoleStore cs(3);
+  // pos-sim's items in the catalog, the first half from one supplier, so
+  // the Stock page has suggestions by supplier.
+  {
+    std::string csv =
+        "sku,barcodes,name,price,tax_code,department,active,supplier,lead_time_days,pack_size\n";
+    const std::vector<sim::CatalogItem>& items = sim::Catalog();
+    for (size_t i = 0; i < items.size(); ++i) {
+      csv += std::string(items[i].sku) + "," + std::string(items[i].sku) + "," +
+             std::string(items[i].name) + "," + std::to_string(items[i].price) + "," +
+             std::string(items[i].tax_code) + ",grocery,1," +
+             (i < items.size() / 2 ? "Fresh Farms,2,6" : ",,") + "\n";
+    }
+    v1::FogRequest req;
+    req.mutable_catalog_import()->set_csv(csv);
+    req.mutable_catalog_import()->set_file_name("pos-sim.csv");
+    auto imported = cs.store.fog->Ask(req);
+    INFO(imported.status().ToString() << (imported.ok() ? imported->error() : ""));
+    REQUIRE(imported.ok());
+    REQUIRE(imported->ok());
+  }
   // One pos-sim per till, so that killing one takes only that till offline.
   std::vector<Process> sims;
   for (int k = 1; k <= 3; ++k) {
@@ -75,8 +97,8 @@ TEST_CASE("console e2e: log in, tills online, close-down, over/short, till offli
        << ReadFile(cs.store.dir + "/e2e.err"));
   INFO("fog log:\n" << cs.store.fog->Log());
   REQUIRE(code == 0);
-  for (const char* shot :
-       {"1-tills", "3-closedown", "4-z-report", "5-ledger", "6-till-offline", "7-phone"}) {
+  for (const char* shot : {"1-tills", "3-closedown", "4-z-report", "5-ledger", "6-till-offline",
+                           "7-phone", "8-stock"}) {
     REQUIRE(std::filesystem::file_size(artifacts + "/" + shot + ".png") > 1000);
   }
 }

@@ -129,7 +129,7 @@ const ask = (request) => post('/api/request', request);
 
 // Views -----------------------------------------------------------------
 
-const views = ['login', 'tills', 'closedown', 'z', 'report', 'ledger'];
+const views = ['login', 'tills', 'closedown', 'z', 'report', 'stock', 'ledger'];
 
 function show(name, arg) {
   for (const v of views) $(v + '-view').hidden = v !== name;
@@ -145,6 +145,8 @@ function show(name, arg) {
     prepareReports();
   } else if (name === 'report') {
     prepareReport(arg);
+  } else if (name === 'stock') {
+    refreshStock();
   } else if (name === 'ledger') {
     refreshLedger();
   }
@@ -541,6 +543,142 @@ function reportTable(spec, rows) {
   return table;
 }
 
+// Stock and reorder suggestions ---------------------------------------------
+
+// Thousandths of a unit (int64 as a string) as units, "-1.5".
+const units = (milli) => String(Number(milli || 0) / 1000);
+
+async function refreshStock(refresh) {
+  $('stock-error').textContent = '';
+  try {
+    const request = {supplier: $('stock-supplier').value, all: $('stock-all').checked,
+                     refresh: !!refresh};
+    const r = (await ask({reorder: request})).reorder;
+    const computed = Number(r.computedUs || 0);
+    $('stock-computed').textContent = computed === 0 ?
+        'No suggestions computed yet' + (r.refreshing ? ': computing now.' : '.') :
+        'Computed ' + new Date(computed / 1000).toLocaleString(store.locale) + ' from sales up to ' +
+        r.historyTo + ', service level ' + Math.round(Number(r.serviceLevel) * 1000) / 10 +
+        '%, review every ' + r.reviewDays + ' days' + (r.refreshing ? '; recomputing now.' : '.') +
+        (r.truncated ? ' Only the first 5,000 items: choose a supplier.' : '');
+    showStockTables(r.items || []);
+  } catch (e) {
+    $('stock-error').textContent = e.message;
+  }
+}
+
+// One table per supplier, its items by sku; a row opens the item's chart.
+function showStockTables(items) {
+  const bySupplier = new Map();
+  for (const it of items) {
+    const name = it.supplier || '(none)';
+    if (!bySupplier.has(name)) bySupplier.set(name, []);
+    bySupplier.get(name).push(it);
+  }
+  const select = $('stock-supplier');
+  for (const name of bySupplier.keys()) {
+    if (![...select.options].some((o) => o.value === name)) select.add(new Option(name, name));
+  }
+  const out = [];
+  for (const [name, rows] of bySupplier) {
+    const h = document.createElement('h3');
+    const packs = rows.reduce((n, it) => n + Number(it.suggested || 0), 0);
+    h.textContent = name + ': ' + rows.length + ' items, ' + packs + ' units to order';
+    const table = document.createElement('table');
+    table.className = 'report-table stock-table';
+    const head = table.createTHead().insertRow();
+    for (const t of ['SKU', 'Name', 'Demand', 'Method', 'On hand', 'On order', 'Lead time',
+                     'Forecast', 'Order up to', 'Pack', 'Suggested']) {
+      const th = document.createElement('th');
+      th.textContent = t;
+      head.append(th);
+    }
+    const body = table.createTBody();
+    for (const it of rows) {
+      const row = body.insertRow();
+      row.tabIndex = 0;
+      row.dataset.sku = it.sku;
+      cell(row, it.sku);
+      cell(row, it.name);
+      cell(row, it.demandClass);
+      cell(row, it.method);
+      cell(row, units(it.onHandMilli), 'num' + (Number(it.onHandMilli) < 0 ? ' error' : ''));
+      cell(row, units(it.onOrderMilli), 'num');
+      cell(row, (it.leadTimeDays || 0) + ' d', 'num');
+      cell(row, (Math.round(Number(it.forecastMean || 0) * 10) / 10).toString(), 'num');
+      cell(row, String(it.orderUpTo || 0), 'num');
+      cell(row, String(it.packSize || 1), 'num');
+      cell(row, String(it.suggested || 0), 'num' + (Number(it.suggested) > 0 ? ' order' : ''));
+      const open = () => drawStockChart(it);
+      row.addEventListener('click', open);
+      row.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') open(); });
+    }
+    const box = document.createElement('div');
+    box.className = 'scroll';
+    box.append(table);
+    out.push(h, box);
+  }
+  if (out.length === 0) {
+    const p = document.createElement('p');
+    p.textContent = 'Nothing to order.';
+    out.push(p);
+  }
+  $('stock-tables').replaceChildren(...out);
+}
+
+// The item's daily history (censored days hollow: out of stock, demand
+// unknown), then its forecast: the mean as a line, the band up to the 90%
+// quantile shaded, the median dashed.
+function drawStockChart(it) {
+  const svgNs = 'http://www.w3.org/2000/svg';
+  const hist = (it.historyQty || []).map(Number);
+  const censored = it.historyCensored || [];
+  const mean = (it.forecastDailyMean || []).map(Number);
+  const q50 = (it.forecastQ50 || []).map(Number);
+  const q90 = (it.forecastQ90 || []).map(Number);
+  const n = hist.length + mean.length;
+  const step = Math.max(3, Math.min(12, Math.floor(900 / Math.max(1, n))));
+  const w = 50 + n * step, h = 200, base = 170;
+  const max = Math.max(1, ...hist, ...q90);
+  const y = (v) => base - (v / max) * (base - 15);
+  const x = (i) => 40 + i * step;
+  const svg = document.createElementNS(svgNs, 'svg');
+  svg.setAttribute('width', w);
+  svg.setAttribute('height', h);
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', 'History and forecast of ' + it.sku);
+  const add = (tag, attrs, text) => {
+    const e = document.createElementNS(svgNs, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    svg.append(e);
+    return e;
+  };
+  hist.forEach((v, i) => {
+    const bar = add('rect', {class: censored[i] ? 'bar censored' : 'bar', x: x(i),
+                             y: y(v), width: step - 1, height: base - y(v)});
+    const t = document.createElementNS(svgNs, 'title');
+    t.textContent = (censored[i] ? 'out of stock: ' : '') + v;
+    bar.append(t);
+  });
+  const f0 = hist.length;
+  if (mean.length > 0) {
+    const band = q90.map((v, i) => x(f0 + i) + ',' + y(v)).join(' ') + ' ' +
+        x(f0 + q90.length - 1) + ',' + base + ' ' + x(f0) + ',' + base;
+    add('polygon', {class: 'band', points: band});
+    add('polyline', {class: 'median', points: q50.map((v, i) => x(f0 + i) + ',' + y(v)).join(' ')});
+    add('polyline', {class: 'mean', points: mean.map((v, i) => x(f0 + i) + ',' + y(v)).join(' ')});
+    add('line', {class: 'today', x1: x(f0), x2: x(f0), y1: 10, y2: base});
+  }
+  add('text', {x: 0, y: 12}, String(Math.round(max)));
+  add('text', {x: 40, y: base + 15}, it.historyFrom || '');
+  add('text', {x: x(f0), y: base + 28}, 'forecast from ' + (it.forecastFrom || ''));
+  const title = document.createElement('h3');
+  title.textContent = it.sku + ' ' + (it.name || '') + ': ' + it.demandClass + ' demand, ' +
+      it.method + '; on hand ' + units(it.onHandMilli) + ', suggested ' + (it.suggested || 0);
+  $('stock-chart').replaceChildren(title, svg);
+}
+
 // Ledger ----------------------------------------------------------------
 
 async function refreshLedger() {
@@ -626,6 +764,10 @@ window.addEventListener('DOMContentLoaded', async () => {
         .catch((e) => { $('r-error').textContent = e.message; });
   });
   $('r-print').addEventListener('click', () => window.print());
+  $('stock-supplier').addEventListener('change', () => refreshStock());
+  $('stock-all').addEventListener('change', () => refreshStock());
+  $('stock-refresh').addEventListener('click', () => refreshStock(true));
+  $('stock-print').addEventListener('click', () => window.print());
   window.addEventListener('hashchange', route);
   const r = await fetch('/api/session', {credentials: 'same-origin'});
   if (r.ok) {
