@@ -222,6 +222,9 @@ TEST_CASE("pos-sim demand feeds storectl forecast backtest, and bad files are re
   REQUIRE(refused.code == 2);
   REQUIRE(refused.err ==
           "storectl: " + dir + "/bad.csv: line 3: qty '-2' is not a number from 0 to 1e9\n");
-  testing::Ran none = testing::RunTool(dir, "storectl", {"forecast", "backtest"});
+  // Without --history: the store's own, in --data's fog.db (tests/stock_test.cc).
+  testing::Ran none =
+      testing::RunTool(dir, "storectl", {"forecast", "backtest", "--data", dir + "/no-fog"});
   REQUIRE(none.code == 2);
+  REQUIRE(none.err == "storectl: " + dir + "/no-fog/fog.db does not exist\n");
 }

@@ -5,12 +5,16 @@
 // in the test.
 #include "fog/src/stock.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <catch2/catch.hpp>
 #include <limits>
 
 #include "fog/src/catalog.h"
 #include "storenode/common/catalog.h"
 #include "storenode/common/clock.h"
+#include "storenode/schemas/forecast.pb.h"
+#include "support/run.h"
 #include "support/stock.h"
 
 using namespace storenode;
@@ -301,4 +305,37 @@ TEST_CASE(
   CHECK(all->at(0).sku == "SKU-A");
   CHECK(all->at(0).price.minor() == 100);
   CHECK(all->at(1).price.minor() == 250);
+}
+
+TEST_CASE("storectl forecast backtest runs on the store's own history in fog.db by default",
+          "[stock][forecast]") {
+  StockFixture f;
+  f.ImportCatalog(kItems);
+  // 120 days of sales from 2026-06-01 (a Monday): SKU-A 2 a day and 6 on
+  // Saturdays, SKU-C 1 every third day; SKU-B never sells.
+  constexpr int64_t kDay = 86'400'000'000;
+  const int64_t first = StockFixture::At("2026-06-01", 12);
+  int64_t sold_a = 0;
+  for (int d = 0; d < 120; ++d) {
+    const int64_t qa = d % 7 == 5 ? 6 : 2;
+    f.Ingest("SKU-A", qa, first + d * kDay);
+    sold_a += qa;
+    if (d % 3 == 0) f.Ingest("SKU-C", 1, first + d * kDay + 1);
+  }
+  REQUIRE(sold_a == 17 * 6 + 103 * 2);
+  Ran r = RunTool(f.dir, "storectl",
+                  {"forecast", "backtest", "--data", f.dir, "--origins", "2", "--horizon", "14",
+                   "--format", "json"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  v1::BacktestReport report;
+  REQUIRE(google::protobuf::util::JsonStringToMessage(r.out, &report).ok());
+  CHECK(report.series() == 2);  // the items that sold
+  CHECK(report.days() == 364);  // the history's days, up to the last day with sales
+  CHECK(report.last_date() == "2026-09-28");
+  REQUIRE(report.origins_size() == 2);
+  CHECK(report.origins(1) == "2026-09-15");  // the last 14 days are the last origin's test
+  // Two series, two origins, 14 days each: 56 series-days measured per method.
+  CHECK(report.test_days() == 56);
+  CHECK(report.censored_days() == 0);  // no stock was ever received or counted
 }
