@@ -915,9 +915,8 @@ Result<Receipt> ReadReceipt(const v1::JournalEvent& event) {
   } else if (b.has_refund()) {
     r.title = "REFUND";
     r.note = fmt::format("Refund of {} receipt {}",
-                         b.refund().original_device_id().empty()
-                             ? r.event.header.device_id()
-                             : b.refund().original_device_id(),
+                         b.refund().original_device_id().empty() ? r.event.header.device_id()
+                                                                 : b.refund().original_device_id(),
                          b.refund().original_receipt_no());
     r.lines = &b.refund().lines();
     r.tenders = &b.refund().tenders();

@@ -42,6 +42,10 @@ int main(int argc, char** argv) {
   // A moved-from till is closed: its calls say so, they do not crash.
   storenode::Till moved = std::move(*till);
   if (auto s = till->SyncState(); s.code() != SN_BAD_HANDLE) return Fail("moved-from", s.error());
+  if (auto r = till->Receipt(1);
+      r.code() != SN_BAD_HANDLE || r.error().find("not an open till") == std::string::npos) {
+    return Fail("moved-from receipt", r.error());
+  }
 
   long net = 0;
   for (int i = 0; i < sales; ++i) {
