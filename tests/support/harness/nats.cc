@@ -79,6 +79,42 @@ Status NatsCluster::Launch(Node& n) {
   return Status::Ok();
 }
 
+namespace {
+
+// Whether an MQTT 3.1.1 CONNECT (clean session) on plain TCP gets CONNACK 0:
+// a node may accept TCP and answer /healthz while its MQTT session stream
+// still elects a leader, and refuse MQTT clients meanwhile.
+bool MqttAccepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  bool accepted = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    static constexpr char kId[] = "sn-harness-probe";
+    std::string connect = {
+        '\x10', static_cast<char>(10 + 2 + sizeof kId - 1), 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60,
+        0,      static_cast<char>(sizeof kId - 1)};
+    connect += kId;
+    unsigned char ack[4] = {};
+    if (::send(fd, connect.data(), connect.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(connect.size()) &&
+        ::recv(fd, ack, sizeof ack, MSG_WAITALL) == 4) {
+      accepted = ack[0] == 0x20 && ack[3] == 0;
+      const char disconnect[] = {'\xe0', 0};
+      (void)::send(fd, disconnect, sizeof disconnect, MSG_NOSIGNAL);
+    }
+  }
+  ::close(fd);
+  return accepted;
+}
+
+}  // namespace
+
 Status NatsCluster::WaitHealthy(int i, std::chrono::seconds timeout, bool fully) {
   Node& n = nodes_[i];
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -89,7 +125,9 @@ Status NatsCluster::WaitHealthy(int i, std::chrono::seconds timeout, bool fully)
     }
     auto body = HttpGet(n.http_port, fully ? "/healthz" : "/healthz?js-enabled-only=true");
     if (body.ok()) {
-      if (body->find("\"ok\"") != std::string::npos && PortAccepts(n.mqtt_port)) {
+      // Plain TCP clusters also take an MQTT client (TLS ones: the port).
+      if (body->find("\"ok\"") != std::string::npos &&
+          (tls ? PortAccepts(n.mqtt_port) : MqttAccepts(n.mqtt_port))) {
         return Status::Ok();
       }
       last = *body;
