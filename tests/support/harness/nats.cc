@@ -81,33 +81,43 @@ Status NatsCluster::Launch(Node& n) {
 
 namespace {
 
-// Whether an MQTT 3.1.1 CONNECT (clean session) on plain TCP gets CONNACK 0:
-// a node may accept TCP and answer /healthz while its MQTT session stream
-// still elects a leader, and refuse MQTT clients meanwhile.
-bool MqttAccepts(int port) {
+// A TCP connection to 127.0.0.1:port whose reads time out after 2 s; -1 if
+// nothing listens.
+int ConnectLoopback(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
+  if (fd < 0) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   timeval tv{2, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Whether an MQTT 3.1.1 CONNECT (clean session) on plain TCP gets CONNACK 0:
+// a node may accept TCP and answer /healthz while its MQTT session stream
+// still elects a leader, and refuse MQTT clients meanwhile.
+bool MqttAccepts(int port) {
+  const int fd = ConnectLoopback(port);
+  if (fd < 0) return false;
   bool accepted = false;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    static constexpr char kId[] = "sn-harness-probe";
-    std::string connect = {
-        '\x10', static_cast<char>(10 + 2 + sizeof kId - 1), 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60,
-        0,      static_cast<char>(sizeof kId - 1)};
-    connect += kId;
-    unsigned char ack[4] = {};
-    if (::send(fd, connect.data(), connect.size(), MSG_NOSIGNAL) ==
-            static_cast<ssize_t>(connect.size()) &&
-        ::recv(fd, ack, sizeof ack, MSG_WAITALL) == 4) {
-      accepted = ack[0] == 0x20 && ack[3] == 0;
-      const char disconnect[] = {'\xe0', 0};
-      (void)::send(fd, disconnect, sizeof disconnect, MSG_NOSIGNAL);
-    }
+  static constexpr char kId[] = "sn-harness-probe";
+  std::string connect = {
+      '\x10', static_cast<char>(10 + 2 + sizeof kId - 1), 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60,
+      0,      static_cast<char>(sizeof kId - 1)};
+  connect += kId;
+  unsigned char ack[4] = {};
+  if (::send(fd, connect.data(), connect.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(connect.size()) &&
+      ::recv(fd, ack, sizeof ack, MSG_WAITALL) == 4) {
+    accepted = ack[0] == 0x20 && ack[3] == 0;
+    const char disconnect[] = {'\xe0', 0};
+    (void)::send(fd, disconnect, sizeof disconnect, MSG_NOSIGNAL);
   }
   ::close(fd);
   return accepted;
@@ -196,18 +206,8 @@ std::string NatsCluster::mqtt_uri(int i) const {
 pid_t NatsCluster::pid(int i) const { return nodes_[i].process ? nodes_[i].process->pid() : -1; }
 
 Result<std::string> HttpGet(int port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return Status::Io("socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{2, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return Status::Unavailable("nothing listens on port " + std::to_string(port));
-  }
+  const int fd = ConnectLoopback(port);
+  if (fd < 0) return Status::Unavailable("nothing listens on port " + std::to_string(port));
   const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
   if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
