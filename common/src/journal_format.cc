@@ -29,6 +29,11 @@ v1::EventBody::BodyCase BodyCaseFor(v1::EventKind kind) {
       return v1::EventBody::kNoSale;
     case v1::DAY_SEALED:
       return v1::EventBody::kDaySealed;
+    case v1::EXCHANGE:
+      return v1::EventBody::kExchange;
+    case v1::SIGN_ON:
+    case v1::SIGN_OFF:
+      return v1::EventBody::kShift;
     default:
       return v1::EventBody::BODY_NOT_SET;
   }
@@ -100,6 +105,10 @@ Status DecodeEvent(const v1::JournalEvent& event, DecodedEvent* out) {
   if (out->body.body_case() != want) {
     return Status::Corruption(at + "body does not match kind " + KindName(h.kind()));
   }
+  if (h.schema_version() < 2 && h.kind() > v1::DAY_SEALED) {
+    return Status::Invalid(at + "kind " + KindName(h.kind()) + " needs schema version 2, the event has " +
+                           std::to_string(h.schema_version()));
+  }
   return Status::Ok();
 }
 
@@ -156,6 +165,12 @@ const char* KindName(v1::EventKind kind) {
       return "NO_SALE";
     case v1::DAY_SEALED:
       return "DAY_SEALED";
+    case v1::EXCHANGE:
+      return "EXCHANGE";
+    case v1::SIGN_ON:
+      return "SIGN_ON";
+    case v1::SIGN_OFF:
+      return "SIGN_OFF";
     default:
       return "UNKNOWN";
   }

@@ -21,7 +21,7 @@
 namespace storenode {
 
 // The highest schema version this build understands.
-inline constexpr uint32_t kSchemaVersion = 1;
+inline constexpr uint32_t kSchemaVersion = 2;  // schemas/journal.proto "Schema versions"
 
 crypto::Hash GenesisPrevHash(const std::string& store_id, const std::string& device_id,
                              const std::string& journal_id);
