@@ -151,8 +151,9 @@ void Assembler::Add(const v1::CatalogChunk& c) {
   ++have_;
 }
 
-Status Assembler::Read(v1::CatalogPayload* header,
-                       const std::function<Status(std::string_view item)>& on_item) const {
+Status Assembler::Read(
+    v1::CatalogPayload* header, const std::function<Status(std::string_view item)>& on_item,
+    const std::function<Status(std::string_view promotion)>& on_promotion) const {
   if (!complete()) return Status::Precondition("catalog payload incomplete");
   crypto::Sha256 sha;
   for (const std::string& d : data_) sha.Update(d);
@@ -182,6 +183,7 @@ Status Assembler::Read(v1::CatalogPayload* header,
       if (field == 2) header->set_to_version(v);
       if (field == 3) header->set_snapshot(v != 0);
       if (field == 5) header->set_item_count(v);
+      if (field == 8) header->set_promotion_count(v);
     } else if (wire == 2) {
       uint32_t len = 0;
       if (!in.ReadVarint32(&len) || !in.ReadString(&bytes, static_cast<int>(len))) {
@@ -189,6 +191,7 @@ Status Assembler::Read(v1::CatalogPayload* header,
       }
       if (field == 4) header->set_content_hash(bytes);
       if (field == 6) SN_RETURN_IF_ERROR(on_item(bytes));
+      if (field == 7 && on_promotion) SN_RETURN_IF_ERROR(on_promotion(bytes));
     } else if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) {
       return Status::Corruption("catalog payload does not parse");
     }

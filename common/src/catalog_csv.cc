@@ -103,26 +103,6 @@ void Records::SkipLine() {
   }
 }
 
-// The delimiter of the header line: whichever of ';' and ',' it has more
-// of outside quotes (a spreadsheet quotes a header cell that holds one).
-char DetectDelimiter(std::string_view text) {
-  size_t commas = 0, semicolons = 0;
-  bool quoted = false;
-  for (char c : text) {
-    if (c == '"') {
-      quoted = !quoted;
-    } else if (quoted) {
-      continue;
-    } else if (c == ',') {
-      ++commas;
-    } else if (c == ';') {
-      ++semicolons;
-    } else if (c == '\n' && commas + semicolons > 0) {
-      break;
-    }
-  }
-  return semicolons > commas ? ';' : ',';
-}
 
 bool Digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -194,18 +174,6 @@ Result<Price> ParsePrice(const std::string& text, bool major, const std::string&
   return p;
 }
 
-bool ParseBool(std::string_view s, bool* out) {
-  std::string v(s);
-  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (v.empty() || v == "1" || v == "true" || v == "yes") {
-    *out = true;
-  } else if (v == "0" || v == "false" || v == "no") {
-    *out = false;
-  } else {
-    return false;
-  }
-  return true;
-}
 
 bool PlainCode(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
@@ -257,6 +225,38 @@ Result<uint32_t> ParseCount(const std::string& text, const char* what, uint32_t 
 }
 
 }  // namespace
+
+char DetectDelimiter(std::string_view text) {
+  size_t commas = 0, semicolons = 0;
+  bool quoted = false;
+  for (char c : text) {
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (quoted) {
+      continue;
+    } else if (c == ',') {
+      ++commas;
+    } else if (c == ';') {
+      ++semicolons;
+    } else if (c == '\n' && commas + semicolons > 0) {
+      break;
+    }
+  }
+  return semicolons > commas ? ';' : ',';
+}
+
+bool ParseBool(std::string_view s, bool* out) {
+  std::string v(s);
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (v.empty() || v == "1" || v == "true" || v == "yes") {
+    *out = true;
+  } else if (v == "0" || v == "false" || v == "no") {
+    *out = false;
+  } else {
+    return false;
+  }
+  return true;
+}
 
 std::vector<CsvRecord> ReadCsvRecords(std::string_view csv, char delimiter) {
   if (csv.substr(0, 3) == "\xEF\xBB\xBF") csv.remove_prefix(3);

@@ -201,6 +201,22 @@ void SalesSection(Page& p, const v1::DayTotals& t) {
   p.Figure(fmt::format("Voids ({}, not in net sales)", t.void_count()), Amount(t.voids()));
 }
 
+// Discounts per promotion (docs/FORMATS.md 10.6); only on a day that had any.
+void PromotionsSection(Page& p, const v1::DayTotals& t) {
+  if (t.promotions().empty()) return;
+  p.Blank();
+  p.Row({"PROMOTIONS", "Lines/Rcpts", "Discount", "Refunded", "Net"});
+  int64_t amount = 0, refunded = 0;
+  for (const v1::PromotionTotal& x : t.promotions()) {
+    p.Row({"  " + x.promotion_id() + " " + x.name(),
+           fmt::format("{}/{}", x.lines(), x.receipts()), Negated(x.amount()),
+           Amount(x.refunded()), Negated(x.net())});
+    amount += x.amount();
+    refunded += x.refunded();
+  }
+  p.Row({"  Total", "", Negated(amount), Amount(refunded), Negated(amount - refunded)});
+}
+
 void TaxSection(Page& p, const v1::DayTotals& t) {
   p.Row({"TAX", "Rate", "Net", "Tax", "Gross"});
   int64_t net = 0, tax = 0, gross = 0;
@@ -492,6 +508,16 @@ void DayTotalsRows(Csv& c, const v1::DayTotals& t) {
     c.Money(section, "drops", d.drops());
     c.Money(section, "expected", d.expected());
   }
+  for (const v1::PromotionTotal& x : t.promotions()) {
+    const std::string section = "promotion:" + x.promotion_id();
+    c.Add(section, "name", x.name());
+    c.Count(section, "lines", x.lines());
+    c.Count(section, "receipts", x.receipts());
+    c.Money(section, "amount", x.amount());
+    c.Count(section, "refund_lines", x.refund_lines());
+    c.Money(section, "refunded", x.refunded());
+    c.Money(section, "net", x.net());
+  }
   c.Count("no_sale", "count", t.no_sale_count());
 }
 
@@ -590,6 +616,7 @@ std::string FormatDayTotalsText(const v1::DayTotals& t, std::string_view title) 
   DayHeaderFields(p, t);
   p.Blank();
   SalesSection(p, t);
+  PromotionsSection(p, t);
   p.Blank();
   TaxSection(p, t);
   p.Blank();
@@ -615,6 +642,7 @@ std::string FormatZText(const v1::ZReport& z, const v1::SignedZ* signed_z) {
   TillsSection(p, z);
   p.Blank();
   SalesSection(p, z.totals());
+  PromotionsSection(p, z.totals());
   p.Blank();
   TaxSection(p, z.totals());
   p.Blank();
@@ -964,7 +992,12 @@ Result<std::string> FormatReceiptText(const v1::JournalEvent& event,
     p.Line(l.name().empty() ? l.sku() : l.name());
     p.Figure(fmt::format("{} x {}", l.qty(), Amount(l.unit_price())),
              fmt::format("{} {}", Amount(l.qty() * l.unit_price()), l.tax_code()));
-    if (l.discount() != 0) p.Figure("discount", Negated(l.discount()) + "  ");
+    int64_t manual = l.discount();
+    for (const v1::LineDiscount& d : l.promotions()) {
+      p.Figure(d.name().empty() ? d.promotion_id() : d.name(), Negated(d.amount()) + "  ");
+      manual -= d.amount();
+    }
+    if (manual != 0) p.Figure("discount", Negated(manual) + "  ");
     auto& [gross, tax] = by_rate[{l.tax_code(), l.tax_rate_bp()}];
     gross += l.gross();
     tax += l.tax();

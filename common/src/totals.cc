@@ -1,7 +1,9 @@
 #include "storenode/common/totals.h"
 
 #include <algorithm>
+#include <string>
 #include <tuple>
+#include <vector>
 
 namespace storenode {
 namespace {
@@ -76,6 +78,60 @@ void AddTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders, b
   }
 }
 
+// Promotions (docs/FORMATS.md 10.6): one row per promotion id; the name
+// is the first one seen.
+v1::PromotionTotal* PromotionRow(v1::DayTotals* t, const std::string& id,
+                                 const std::string& name) {
+  for (auto& row : *t->mutable_promotions()) {
+    if (row.promotion_id() == id) return &row;
+  }
+  v1::PromotionTotal* row = t->add_promotions();
+  row->set_promotion_id(id);
+  row->set_name(name);
+  return row;
+}
+
+// A sale's (refund = false) or a refund's promotion shares; a receipt counts
+// once per promotion however many of its lines carry it.
+void AddPromotions(const google::protobuf::RepeatedPtrField<v1::SaleLine>& lines, bool refund,
+                   v1::DayTotals* t) {
+  std::vector<std::string> seen;
+  for (const v1::SaleLine& line : lines) {
+    for (const v1::LineDiscount& d : line.promotions()) {
+      v1::PromotionTotal* row = PromotionRow(t, d.promotion_id(), d.name());
+      if (refund) {
+        row->set_refund_lines(row->refund_lines() + 1);
+        row->set_refunded(row->refunded() + d.amount());
+      } else {
+        row->set_lines(row->lines() + 1);
+        row->set_amount(row->amount() + d.amount());
+        if (std::find(seen.begin(), seen.end(), d.promotion_id()) == seen.end()) {
+          seen.push_back(d.promotion_id());
+          row->set_receipts(row->receipts() + 1);
+        }
+      }
+    }
+  }
+}
+
+void MergePromotions(const v1::DayTotals& f, v1::DayTotals* t) {
+  for (const auto& x : f.promotions()) {
+    v1::PromotionTotal* row = PromotionRow(t, x.promotion_id(), x.name());
+    row->set_lines(row->lines() + x.lines());
+    row->set_receipts(row->receipts() + x.receipts());
+    row->set_amount(row->amount() + x.amount());
+    row->set_refund_lines(row->refund_lines() + x.refund_lines());
+    row->set_refunded(row->refunded() + x.refunded());
+  }
+}
+
+void FinishPromotions(v1::DayTotals* t) {
+  auto& rows = *t->mutable_promotions();
+  for (auto& row : rows) row.set_net(row.amount() - row.refunded());
+  std::sort(rows.begin(), rows.end(),
+            [](const auto& a, const auto& b) { return a.promotion_id() < b.promotion_id(); });
+}
+
 void NoteReceipt(uint64_t receipt_no, v1::DayTotals* t) {
   if (receipt_no == 0) return;
   if (t->first_receipt_no() == 0 || receipt_no < t->first_receipt_no()) {
@@ -119,6 +175,7 @@ void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
       t->set_rounding(t->rounding() + s.rounding());
       AddLines(s.lines(), +1, t);
       AddTenders(s.tenders(), false, device, t);
+      AddPromotions(s.lines(), false, t);
       break;
     }
     case v1::REFUND: {
@@ -127,6 +184,7 @@ void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
       t->set_refunds(t->refunds() + r.total());
       AddLines(r.lines(), -1, t);
       AddTenders(r.tenders(), true, device, t);
+      AddPromotions(r.lines(), true, t);
       break;
     }
     case v1::VOID:
@@ -205,6 +263,7 @@ void MergeTotals(const v1::DayTotals& f, v1::DayTotals* t) {
     d->set_pay_outs(d->pay_outs() + x.pay_outs());
     d->set_drops(d->drops() + x.drops());
   }
+  MergePromotions(f, t);
 }
 
 void FinishTotals(v1::DayTotals* t) {
@@ -223,6 +282,7 @@ void FinishTotals(v1::DayTotals* t) {
   auto& drawers = *t->mutable_drawers();
   std::sort(drawers.begin(), drawers.end(),
             [](const auto& a, const auto& b) { return a.device_id() < b.device_id(); });
+  FinishPromotions(t);
 }
 
 }  // namespace storenode

@@ -20,7 +20,10 @@
 //   items(sku, digest, item)   serialized CatalogItem, verbatim as sent, and
 //                              its SHA-256 (the content hash input)
 //   barcodes(barcode, sku)
-//   meta(key, value)           version, content_hash, content_sum, item_count
+//   meta(key, value)           version, content_hash, content_sum, item_count,
+//                              promotion_count
+//   promotions(id, digest, promotion)  serialized Promotion, verbatim, and its
+//                              promotions::Digest (in the content hash too)
 // The item keeps its whole price schedule; a lookup picks the entry in force
 // at the till's clock (catalog::EntryAt), so effective-dated prices switch
 // on time with no network and no write.
@@ -28,6 +31,7 @@
 
 #include "storenode/common/catalog.h"
 #include "storenode/common/fault.h"
+#include "storenode/common/promotions.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/edge.h"
 
@@ -50,11 +54,19 @@ CREATE TABLE IF NOT EXISTS meta(
 // Its schema versions, oldest first (sqlite.h, "Schema versions"): version
 // 1 is the schema above, which also adopts files made before versions
 // existed. A change is one more entry, e.g. {2, "ALTER TABLE ..."}.
-constexpr sql::Migration kReplicaMigrations[] = {{1, kReplicaSchema}};
+// Version 2: the catalog's promotions (docs/FORMATS.md 10.6).
+constexpr const char* kReplicaPromotions = R"sql(
+CREATE TABLE IF NOT EXISTS promotions(
+  id TEXT PRIMARY KEY,
+  digest BLOB NOT NULL,
+  promotion BLOB NOT NULL) WITHOUT ROWID;
+)sql";
+constexpr sql::Migration kReplicaMigrations[] = {{1, kReplicaSchema}, {2, kReplicaPromotions}};
 
 Result<std::string> ContentHashOf(sql::Db& db, uint64_t* count) {
   catalog::ContentHasher hasher;
-  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db.Prepare("SELECT digest FROM items"));
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db.Prepare("SELECT digest FROM items UNION ALL "
+                                                 "SELECT digest FROM promotions"));
   *count = 0;
   while (true) {
     SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -77,6 +89,7 @@ class CatalogReplica::Impl {
   uint64_t version = 0;
   std::string content_hash;
   uint64_t item_count = 0;
+  uint64_t promotion_count = 0;
   uint64_t snapshots_applied = 0, deltas_applied = 0;  // since Open
 
   Status LoadMeta();
@@ -93,6 +106,7 @@ Status CatalogReplica::Impl::LoadMeta() {
     if (key == "version") version = static_cast<uint64_t>(stmt.Int(1));
     if (key == "content_hash") content_hash = stmt.Blob(1);
     if (key == "item_count") item_count = static_cast<uint64_t>(stmt.Int(1));
+    if (key == "promotion_count") promotion_count = static_cast<uint64_t>(stmt.Int(1));
   }
   return Status::Ok();
 }
@@ -128,6 +142,11 @@ std::string CatalogReplica::content_hash() const {
 uint64_t CatalogReplica::item_count() const {
   std::lock_guard lock(impl_->state_mu);
   return impl_->item_count;
+}
+
+uint64_t CatalogReplica::promotion_count() const {
+  std::lock_guard lock(impl_->state_mu);
+  return impl_->promotion_count;
 }
 
 CatalogReplica::Applied CatalogReplica::applied() const {
@@ -172,10 +191,12 @@ Result<Item> CatalogReplica::Lookup(std::string_view code) const {
   return std::move(items[0]);
 }
 
-Result<std::vector<Item>> CatalogReplica::LookupAll(const std::vector<std::string>& codes) const {
+Result<std::vector<Item>> CatalogReplica::LookupAll(const std::vector<std::string>& codes,
+                                                    std::vector<v1::Promotion>* promotions) const {
   Impl& r = *impl_;
   std::lock_guard lock(r.read_mu);
-  // One read transaction: every item and the version come from one commit.
+  // One read transaction: every item, the promotions and the version come
+  // from one commit.
   SN_RETURN_IF_ERROR(r.reader->Exec("BEGIN"));
   auto done = [&](auto result) {
     (void)r.reader->Exec("COMMIT");
@@ -187,10 +208,38 @@ Result<std::vector<Item>> CatalogReplica::LookupAll(const std::vector<std::strin
     if (!item.ok()) return done(Result<std::vector<Item>>(item.status()));
     out.push_back(std::move(*item));
   }
+  if (promotions != nullptr) {
+    promotions->clear();
+    auto stmt = r.reader->Prepare("SELECT promotion FROM promotions");
+    if (!stmt.ok()) return done(Result<std::vector<Item>>(stmt.status()));
+    while (true) {
+      auto row = stmt->Step();
+      if (!row.ok()) return done(Result<std::vector<Item>>(row.status()));
+      if (!*row) break;
+      if (!promotions->emplace_back().ParseFromString(stmt->Blob(0))) {
+        return done(Result<std::vector<Item>>(Status::Corruption("a promotion does not parse")));
+      }
+    }
+  }
   auto version = r.reader->QueryInt("SELECT value FROM meta WHERE key = 'version'", 0);
   if (!version.ok()) return done(Result<std::vector<Item>>(version.status()));
   for (Item& item : out) item.catalog_version = static_cast<uint64_t>(*version);
   return done(Result<std::vector<Item>>(std::move(out)));
+}
+
+Result<std::vector<std::string>> CatalogReplica::UnknownPromotions(
+    const std::vector<std::string>& ids) const {
+  std::lock_guard lock(impl_->read_mu);
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt, impl_->reader->Prepare("SELECT 1 FROM promotions WHERE "
+                                                             "id = ?"));
+  std::vector<std::string> out;
+  for (const std::string& id : ids) {
+    stmt.Bind(1, id);
+    SN_ASSIGN_OR_RETURN(bool known, stmt.Step());
+    stmt.Reset();
+    if (!known) out.push_back(id);
+  }
+  return out;
 }
 
 Status CatalogReplica::Apply(const catalog::Assembler& payload) {
@@ -205,18 +254,47 @@ Status CatalogReplica::Apply(const catalog::Assembler& payload) {
   sql::Db& db = *r.writer;
   sql::Transaction txn(db);
   SN_RETURN_IF_ERROR(txn.begin_status());
-  if (snapshot) SN_RETURN_IF_ERROR(db.Exec("DELETE FROM items; DELETE FROM barcodes;"));
+  if (snapshot) {
+    SN_RETURN_IF_ERROR(db.Exec("DELETE FROM items; DELETE FROM barcodes; DELETE FROM promotions;"));
+  }
   SN_ASSIGN_OR_RETURN(sql::Stmt old_item,
                       db.Prepare("SELECT digest, item FROM items WHERE sku = ?"));
   catalog::ContentHasher hasher;
-  uint64_t count = 0;
+  uint64_t count = 0, promotion_count = 0;
   if (!snapshot) {
     SN_ASSIGN_OR_RETURN(sql::Stmt sum, db.Prepare("SELECT value FROM meta WHERE key = "
                                                   "'content_sum'"));
     SN_ASSIGN_OR_RETURN(bool has_sum, sum.Step());
     if (has_sum) hasher = catalog::ContentHasher::FromSum(sum.BlobView(0));
     count = item_count();
+    promotion_count = this->promotion_count();
   }
+  SN_ASSIGN_OR_RETURN(sql::Stmt old_promotion,
+                      db.Prepare("SELECT digest FROM promotions WHERE id = ?"));
+  SN_ASSIGN_OR_RETURN(sql::Stmt put_promotion, db.Prepare("INSERT OR REPLACE INTO promotions(id, "
+                                                          "digest, promotion) VALUES(?,?,?)"));
+  v1::Promotion promotion;
+  auto on_promotion = [&](std::string_view bytes) -> Status {
+    if (!promotion.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+        promotion.id().empty()) {
+      return Status::Corruption("a catalog promotion does not parse");
+    }
+    old_promotion.Bind(1, promotion.id());
+    SN_ASSIGN_OR_RETURN(bool had, old_promotion.Step());
+    if (had) {
+      SN_ASSIGN_OR_RETURN(crypto::Hash old_digest,
+                          crypto::HashFromBytes(old_promotion.BlobView(0)));
+      hasher.Remove(old_digest);
+      --promotion_count;
+    }
+    old_promotion.Reset();
+    crypto::Hash digest = promotions::Digest(bytes);
+    hasher.Add(digest);
+    ++promotion_count;
+    put_promotion.Bind(1, promotion.id()).BindBlob(2, digest.data(), digest.size());
+    put_promotion.BindBlob(3, bytes);
+    return put_promotion.Run();
+  };
   SN_ASSIGN_OR_RETURN(sql::Stmt drop_code,
                       db.Prepare("DELETE FROM barcodes WHERE barcode = ? AND sku = ?"));
   SN_ASSIGN_OR_RETURN(sql::Stmt put_item, db.Prepare("INSERT OR REPLACE INTO items(sku, digest, "
@@ -257,14 +335,15 @@ Status CatalogReplica::Apply(const catalog::Assembler& payload) {
       SN_RETURN_IF_ERROR(put_code.Run());
     }
     return Status::Ok();
-  }));
+  }, on_promotion));
   if (header.to_version() != payload.to_version() ||
       header.from_version() != payload.from_version()) {
     return Status::Corruption("catalog payload and chunks name different versions");
   }
   crypto::Hash final_hash = hasher.Final();
   const std::string hash(final_hash.begin(), final_hash.end());
-  if (hash != header.content_hash() || count != header.item_count()) {
+  if (hash != header.content_hash() || count != header.item_count() ||
+      promotion_count != header.promotion_count()) {
     return Status::Corruption("catalog version " + std::to_string(header.to_version()) +
                               " applied gives another content than the fog's (" +
                               std::to_string(count) + " items, fog " +
@@ -280,6 +359,9 @@ Status CatalogReplica::Apply(const catalog::Assembler& payload) {
   SN_RETURN_IF_ERROR(meta.Run());
   meta.Bind(1, std::string_view("content_sum")).BindBlob(2, hasher.sum());
   SN_RETURN_IF_ERROR(meta.Run());
+  meta.Bind(1, std::string_view("promotion_count"))
+      .Bind(2, static_cast<int64_t>(promotion_count));
+  SN_RETURN_IF_ERROR(meta.Run());
   CrashPoint("catalog-apply-before-commit");
   SN_RETURN_IF_ERROR(txn.Commit());
   CrashPoint("catalog-apply-after-commit");
@@ -287,6 +369,7 @@ Status CatalogReplica::Apply(const catalog::Assembler& payload) {
   r.version = header.to_version();
   r.content_hash = hash;
   r.item_count = count;
+  r.promotion_count = promotion_count;
   // Counted with the version it made visible: whoever sees the version sees
   // the count.
   ++(snapshot ? r.snapshots_applied : r.deltas_applied);

@@ -34,6 +34,7 @@
 #include "qr.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/money.h"
+#include "storenode/common/promotions.h"
 #include "storenode/common/report_text.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/store_settings.h"
@@ -59,6 +60,11 @@ constexpr const char* kNoSettings =
     "provisioned with them (storectl provision till writes them; pos-sim takes --settings)";
 
 bool ValidTender(v1::TenderType t) { return t >= v1::CASH && t <= v1::OTHER; }
+
+Status CheckLinePromotions(const v1::SaleLine& line, const std::string& at) {
+  std::string why = promotions::CheckShares(line);
+  return why.empty() ? Status::Ok() : Status::Invalid(at + why);
+}
 
 }  // namespace
 
@@ -98,6 +104,11 @@ class Journal::Impl {
   Status CheckTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders,
                       int64_t due) const;
   Status PriceSale(v1::Sale* sale, int64_t now) const;
+  // Promotions (docs/FORMATS.md 10.6): the engine's shares on catalog
+  // lines, and what RecordSale accepts.
+  Status ApplyPromotions(v1::Sale* sale, const std::vector<std::string>& departments,
+                         const std::vector<v1::Promotion>& in_catalog, int64_t now) const;
+  Status CheckPromotionIds(const v1::Sale& sale) const;
   Status PriceRefund(v1::Refund* refund, int64_t now) const;
   Result<Recorded> Append(v1::EventKind kind, v1::EventBody body, const std::string& day,
                           int64_t now);
@@ -302,6 +313,7 @@ Status Journal::Impl::PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine
       return Status::Invalid(at + "discount " + Amount(line.discount()) + " outside 0.." +
                              extended.ToString());
     }
+    SN_RETURN_IF_ERROR(CheckLinePromotions(line, at));
     Money gross = extended - Money(line.discount());
     line.set_gross(gross.minor());
     line.set_tax(TaxIncluded(gross, TaxRate{rate_bp}).minor());
@@ -370,7 +382,7 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund, int64_t now) const {
   }
   SN_ASSIGN_OR_RETURN(sql::Stmt lines_stmt,
                       db->Prepare("SELECT line_no, qty, unit_price, discount, tax_code, "
-                                  "refunded_qty, tax_rate_bp FROM receipt_lines WHERE "
+                                  "refunded_qty, tax_rate_bp, promotions FROM receipt_lines WHERE "
                                   "receipt_no = ? AND sku = ? ORDER BY line_no"));
   // Quantities already taken by earlier lines of this same refund.
   std::map<std::pair<std::string, int64_t>, int64_t> taken;
@@ -388,13 +400,32 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund, int64_t now) const {
       int64_t qty = std::min(left, sold - before);
       if (qty <= 0) continue;
       // Pro-rata discount, cumulative so that refunding a line in parts
-      // returns exactly its whole discount.
-      auto share = [&](int64_t q) { return RoundHalfAwayDiv(__int128{discount} * q, sold); };
+      // returns exactly its whole discount: each promotion's share on its
+      // own, and the manual rest (FORMATS 10.6).
+      auto share = [&](int64_t amount) {
+        return RoundHalfAwayDiv(__int128{amount} * (before + qty), sold) -
+               RoundHalfAwayDiv(__int128{amount} * before, sold);
+      };
       v1::SaleLine* line = priced.Add();
       line->set_sku(want.sku());
       line->set_qty(qty);
       line->set_unit_price(lines_stmt.Int(2));
-      line->set_discount(share(before + qty) - share(before));
+      v1::SaleLine sold_promotions;
+      if (!lines_stmt.IsNull(7) && !sold_promotions.ParseFromString(lines_stmt.Blob(7))) {
+        return Status::Corruption("receipt " + std::to_string(original) +
+                                  ": the promotions of a line do not parse");
+      }
+      int64_t manual = discount, back = 0;
+      for (const v1::LineDiscount& d : sold_promotions.promotions()) {
+        manual -= d.amount();
+        const int64_t part = share(d.amount());
+        if (part <= 0) continue;
+        v1::LineDiscount* r = line->add_promotions();
+        *r = d;
+        r->set_amount(part);
+        back += part;
+      }
+      line->set_discount(back + share(manual));
       line->set_tax_code(lines_stmt.Text(4));
       // The sale's rate; a line sold before settings existed has none.
       const v1::TaxRateEntry* now_rate = settings::RateAt(settings, line->tax_code(), now);
@@ -434,8 +465,8 @@ Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventB
     if (!insert_line) {
       SN_ASSIGN_OR_RETURN(insert_line,
                           db->Prepare("INSERT INTO receipt_lines(receipt_no, line_no, sku, qty, "
-                                      "unit_price, discount, tax_code, tax_rate_bp) "
-                                      "VALUES(?,?,?,?,?,?,?,?)"));
+                                      "unit_price, discount, tax_code, tax_rate_bp, promotions) "
+                                      "VALUES(?,?,?,?,?,?,?,?,?)"));
     }
     sql::Stmt& ins = *insert_line;
     int line_no = 0;
@@ -443,6 +474,13 @@ Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventB
       ins.Bind(1, static_cast<int64_t>(h.receipt_no())).Bind(2, int64_t{++line_no});
       ins.Bind(3, l.sku()).Bind(4, l.qty()).Bind(5, l.unit_price()).Bind(6, l.discount());
       ins.Bind(7, l.tax_code()).Bind(8, int64_t{l.tax_rate_bp()});
+      if (l.promotions_size() == 0) {
+        ins.BindNull(9);
+      } else {
+        v1::SaleLine only;
+        *only.mutable_promotions() = l.promotions();
+        ins.BindBlob(9, only.SerializeAsString());
+      }
       SN_RETURN_IF_ERROR(ins.Run());
     }
   } else if (h.kind() == v1::REFUND && body.refund().original_device_id() == options.device_id) {
@@ -582,6 +620,7 @@ Result<Recorded> Journal::RecordSale(const v1::Sale& sale) {
   *s = sale;
   int64_t now = impl_->Now();
   SN_RETURN_IF_ERROR(impl_->PriceSale(s, now));
+  SN_RETURN_IF_ERROR(impl_->CheckPromotionIds(*s));
   SN_RETURN_IF_ERROR(impl_->CheckTenders(s->tenders(), s->total()));
   return impl_->Append(v1::SALE, std::move(body), impl_->CurrentDay(now), now);
 }
@@ -715,7 +754,8 @@ Result<v1::Sale> Journal::SaleFromCatalog(const std::vector<ScannedLine>& lines)
   if (lines.empty()) return Status::Invalid("a receipt needs at least one line");
   std::vector<std::string> codes;
   for (const ScannedLine& l : lines) codes.push_back(l.code);
-  SN_ASSIGN_OR_RETURN(std::vector<Item> items, impl_->catalog->LookupAll(codes));
+  std::vector<v1::Promotion> in_catalog;
+  SN_ASSIGN_OR_RETURN(std::vector<Item> items, impl_->catalog->LookupAll(codes, &in_catalog));
   v1::Sale sale;
   sale.set_catalog_version(items[0].catalog_version);
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -728,9 +768,77 @@ Result<v1::Sale> Journal::SaleFromCatalog(const std::vector<ScannedLine>& lines)
     line->set_discount(lines[i].discount);
     line->set_tax_code(items[i].tax_code);
   }
+  std::vector<std::string> departments;
+  for (const Item& item : items) departments.push_back(item.department);
   std::lock_guard lock(impl_->mu);
-  SN_RETURN_IF_ERROR(impl_->PriceSale(&sale, impl_->Now()));
+  const int64_t now = impl_->Now();
+  SN_RETURN_IF_ERROR(impl_->ApplyPromotions(&sale, departments, in_catalog, now));
+  SN_RETURN_IF_ERROR(impl_->PriceSale(&sale, now));
   return sale;
+}
+
+Status Journal::ApplyPromotions(v1::Sale* sale, const std::vector<std::string>& departments,
+                                const std::vector<v1::Promotion>& promotions) const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->ApplyPromotions(sale, departments, promotions, impl_->Now());
+}
+
+Status Journal::Impl::ApplyPromotions(v1::Sale* sale, const std::vector<std::string>& departments,
+                                      const std::vector<v1::Promotion>& in_catalog,
+                                      int64_t now) const {
+  if (in_catalog.empty()) return Status::Ok();
+  if (departments.size() != static_cast<size_t>(sale->lines_size())) {
+    return Status::Invalid("promotions: " + std::to_string(departments.size()) +
+                           " departments for " + std::to_string(sale->lines_size()) + " lines");
+  }
+  const int64_t local = calendar.zone().ToLocal(now);
+  std::vector<v1::Promotion> in_force;
+  for (const v1::Promotion& p : in_catalog) {
+    if (promotions::InForce(p, local)) in_force.push_back(p);
+  }
+  if (in_force.empty()) return Status::Ok();
+  std::vector<promotions::PricedLine> priced;
+  for (int i = 0; i < sale->lines_size(); ++i) {
+    const v1::SaleLine& l = sale->lines(i);
+    promotions::PricedLine& p = priced.emplace_back();
+    p.sku = l.sku();
+    p.department = departments[static_cast<size_t>(i)];
+    p.qty = l.qty();
+    p.unit_price = l.unit_price();
+    p.manual_discount = l.discount();
+    if (l.qty() <= 0 || l.unit_price() < 0 ||
+        __builtin_mul_overflow(l.qty(), l.unit_price(), &p.amount)) {
+      return Status::Invalid("line " + std::to_string(i + 1) + ": quantity or amount out of range");
+    }
+  }
+  std::vector<promotions::LineShares> shares = promotions::Apply(priced, in_force);
+  for (int i = 0; i < sale->lines_size(); ++i) {
+    v1::SaleLine* l = sale->mutable_lines(i);
+    for (v1::LineDiscount& d : shares[static_cast<size_t>(i)]) {
+      l->set_discount(l->discount() + d.amount());
+      *l->add_promotions() = std::move(d);
+    }
+  }
+  return Status::Ok();
+}
+
+// Strictness (docs/FORMATS.md 10.6): promotion ids are never deleted from
+// a catalog, so a sale priced from a catalog version names only ids the
+// replica holds, whatever version it is at now. A sale the POS priced
+// itself (catalog_version 0) is checked only line by line (PriceLines).
+Status Journal::Impl::CheckPromotionIds(const v1::Sale& sale) const {
+  if (sale.catalog_version() == 0) return Status::Ok();
+  std::vector<std::string> ids;
+  for (const v1::SaleLine& l : sale.lines()) {
+    for (const v1::LineDiscount& d : l.promotions()) ids.push_back(d.promotion_id());
+  }
+  if (ids.empty()) return Status::Ok();
+  SN_ASSIGN_OR_RETURN(std::vector<std::string> unknown, catalog->UnknownPromotions(ids));
+  if (!unknown.empty()) {
+    return Status::Invalid("promotion " + unknown[0] + " is not in the catalog (version " +
+                           std::to_string(catalog->version()) + ")");
+  }
+  return Status::Ok();
 }
 
 Result<Item> Journal::LookupItem(std::string_view code) const {

@@ -76,7 +76,14 @@ CREATE TABLE IF NOT EXISTS settings(
   doc BLOB NOT NULL);
 ALTER TABLE receipt_lines ADD COLUMN tax_rate_bp INTEGER;
 )sql";
-inline constexpr sql::Migration kJournalMigrations[] = {{1, kJournalSchema}, {2, kJournalSettings}};
+// Version 3 (promotions): each sold line's promotion shares, as a
+// serialized SaleLine holding only `promotions` (NULL: none), which its
+// refunds give back pro rata (docs/FORMATS.md 10.6).
+inline constexpr const char* kJournalPromotions = R"sql(
+ALTER TABLE receipt_lines ADD COLUMN promotions BLOB;
+)sql";
+inline constexpr sql::Migration kJournalMigrations[] = {
+    {1, kJournalSchema}, {2, kJournalSettings}, {3, kJournalPromotions}};
 
 inline constexpr const char* kSelectEvents =
     "SELECT seq, business_day, kind, receipt_no, header, body, prev_hash, hash, signature "

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "storenode/common/catalog.h"
+#include "storenode/common/promotions.h"
 #include "storenode/common/store_settings.h"
 #include "storenode/common/topics.h"
 
@@ -37,7 +38,35 @@ Status Catalog::Load() {
     item_count_ = static_cast<uint64_t>(last.Int(2));
     created_us_ = last.Int(3);
   }
+  SN_ASSIGN_OR_RETURN(sql::Stmt ids, db_.Prepare("SELECT id FROM catalog_promotions"));
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, ids.Step());
+    if (!row) break;
+    promotion_ids_.insert(ids.Text(0));
+  }
+  promotion_count_ = promotion_ids_.size();
   return Status::Ok();
+}
+
+std::string Catalog::CheckEvent(const DecodedEvent& event) const {
+  const google::protobuf::RepeatedPtrField<v1::SaleLine>* lines = nullptr;
+  const v1::EventHeader& h = event.header;
+  if (h.kind() == v1::SALE) lines = &event.body.sale().lines();
+  if (h.kind() == v1::REFUND) lines = &event.body.refund().lines();
+  if (h.kind() == v1::VOID) lines = &event.body.void_receipt().lines();
+  if (lines == nullptr) return "";
+  const bool priced = h.kind() == v1::SALE && event.body.sale().catalog_version() != 0;
+  for (int i = 0; i < lines->size(); ++i) {
+    const v1::SaleLine& l = (*lines)[i];
+    const std::string at = "seq " + std::to_string(h.seq()) + ": line " + std::to_string(i + 1);
+    if (std::string why = promotions::CheckShares(l); !why.empty()) return at + ": " + why;
+    for (const v1::LineDiscount& d : l.promotions()) {
+      if (priced && !promotion_ids_.count(d.promotion_id())) {
+        return at + ": promotion " + d.promotion_id() + " is not in the fog's catalog";
+      }
+    }
+  }
+  return "";
 }
 
 std::optional<mqtt::Message> Catalog::Manifest() const {
@@ -47,6 +76,7 @@ std::optional<mqtt::Message> Catalog::Manifest() const {
   m.set_content_hash(content_hash_);
   m.set_item_count(item_count_);
   m.set_created_us(created_us_);
+  m.set_promotion_count(promotion_count_);
   mqtt::Message msg;
   msg.topic = topics::CatalogManifest(config_.store_id);
   msg.payload = m.SerializeAsString();
@@ -127,9 +157,13 @@ Result<v1::CatalogImportResponse> Catalog::Apply(
       again.set_rows(static_cast<uint64_t>(last.Int(1)));
       again.set_items_changed(static_cast<uint64_t>(last.Int(2)));
       again.set_item_count(item_count_);
+      again.set_promotion_count(promotion_count_);
       again.set_content_hash(content_hash_);
       return again;
     }
+  }
+  if (request.promotions()) {
+    return ApplyPromotions(request, file_sha, manager, action, in_transaction);
   }
   SN_ASSIGN_OR_RETURN(char delimiter, catalog::DelimiterOf(request.delimiter()));
   const v1::StoreSettings& terms = settings_.current();
@@ -214,15 +248,93 @@ Result<v1::CatalogImportResponse> Catalog::Apply(
       }
     }
   }
+  Change change;
+  change.rows = parsed.rows.size();
+  change.items_changed = by_sku.size();
+  return CommitVersion(txn, version, request, file_sha, change, manager, action, in_transaction);
+}
+
+Result<v1::CatalogImportResponse> Catalog::ApplyPromotions(
+    const v1::CatalogImportRequest& request, const crypto::Hash& file_sha,
+    const std::string& manager, const std::string& action,
+    const std::function<Status(uint64_t)>* in_transaction) {
+  SN_ASSIGN_OR_RETURN(char delimiter, catalog::DelimiterOf(request.delimiter()));
+  promotions::ParsedFile parsed =
+      promotions::ParseCsv(request.csv(), delimiter, settings_.current().currency());
+  v1::CatalogImportResponse out;
+  // Every sku and department a promotion names must be the catalog's: a
+  // typo would otherwise be a promotion that never applies.
+  {
+    SN_ASSIGN_OR_RETURN(auto departments, Departments());
+    std::set<std::string> known_departments;
+    for (const auto& [sku, d] : departments) known_departments.insert(d);
+    for (size_t i = 0; i < parsed.promotions.size(); ++i) {
+      const v1::Promotion& p = parsed.promotions[i];
+      std::string why;
+      for (const std::string& sku : p.skus()) {
+        if (why.empty() && !departments.count(sku)) why = "sku " + sku + " is not in the catalog";
+      }
+      for (const std::string& d : p.departments()) {
+        if (why.empty() && !known_departments.count(d)) {
+          why = "department " + d + " has no item in the catalog";
+        }
+      }
+      if (why.empty()) continue;
+      v1::CatalogRowError& e = parsed.errors.emplace_back();
+      e.set_line(parsed.lines[i]);
+      e.set_reason(why + " (promotion " + p.id() + ")");
+    }
+  }
+  if (!parsed.errors.empty()) {
+    std::stable_sort(parsed.errors.begin(), parsed.errors.end(),
+                     [](const auto& a, const auto& b) { return a.line() < b.line(); });
+    for (auto& e : parsed.errors) *out.add_errors() = std::move(e);
+    return out;
+  }
+  const uint64_t version = version_ + 1;
+  sql::Transaction txn(db_);
+  SN_RETURN_IF_ERROR(txn.begin_status());
+  SN_ASSIGN_OR_RETURN(sql::Stmt put, db_.Prepare("INSERT OR REPLACE INTO catalog_promotions(id, "
+                                                 "version, digest, promotion) VALUES(?,?,?,?)"));
+  std::string bytes;
+  for (v1::Promotion& p : parsed.promotions) {
+    p.set_version(version);
+    p.SerializeToString(&bytes);
+    crypto::Hash digest = promotions::Digest(bytes);
+    put.Bind(1, p.id()).Bind(2, static_cast<int64_t>(version));
+    put.BindBlob(3, digest.data(), digest.size()).BindBlob(4, bytes);
+    SN_RETURN_IF_ERROR(put.Run());
+  }
+  Change change;
+  change.rows = parsed.promotions.size();
+  change.promotions_changed = parsed.promotions.size();
+  auto out_or = CommitVersion(txn, version, request, file_sha, change, manager, action,
+                              in_transaction);
+  if (out_or.ok()) {
+    for (const v1::Promotion& p : parsed.promotions) promotion_ids_.insert(p.id());
+  }
+  return out_or;
+}
+
+Result<v1::CatalogImportResponse> Catalog::CommitVersion(
+    sql::Transaction& txn, uint64_t version, const v1::CatalogImportRequest& request,
+    const crypto::Hash& file_sha, const Change& change, const std::string& manager,
+    const std::string& action, const std::function<Status(uint64_t)>* in_transaction) {
+  v1::CatalogImportResponse out;
   catalog::ContentHasher hasher;
-  uint64_t count = 0;
-  SN_ASSIGN_OR_RETURN(sql::Stmt digests, db_.Prepare("SELECT digest FROM catalog_items"));
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, digests.Step());
-    if (!row) break;
-    SN_ASSIGN_OR_RETURN(crypto::Hash d, crypto::HashFromBytes(digests.BlobView(0)));
-    hasher.Add(d);
-    ++count;
+  uint64_t count = 0, promotion_count = 0;
+  const std::pair<const char*, uint64_t*> tables[] = {{"catalog_items", &count},
+                                                      {"catalog_promotions", &promotion_count}};
+  for (const auto& [table, counter] : tables) {
+    SN_ASSIGN_OR_RETURN(sql::Stmt digests,
+                        db_.Prepare(std::string("SELECT digest FROM ") + table));
+    while (true) {
+      SN_ASSIGN_OR_RETURN(bool row, digests.Step());
+      if (!row) break;
+      SN_ASSIGN_OR_RETURN(crypto::Hash d, crypto::HashFromBytes(digests.BlobView(0)));
+      hasher.Add(d);
+      ++*counter;
+    }
   }
   const std::string content_hash = HashString(hasher.Final());
   const int64_t now = clock_.NowMicros();
@@ -231,15 +343,20 @@ Result<v1::CatalogImportResponse> Catalog::Apply(
                                   "file_name, rows, items_changed, item_count, content_hash, "
                                   "file_sha256) VALUES(?,?,?,?,?,?,?,?,?)"));
   ins.Bind(1, static_cast<int64_t>(version)).Bind(2, now).Bind(3, manager);
-  ins.Bind(4, request.file_name()).Bind(5, static_cast<int64_t>(parsed.rows.size()));
-  ins.Bind(6, static_cast<int64_t>(by_sku.size())).Bind(7, static_cast<int64_t>(count));
+  ins.Bind(4, request.file_name()).Bind(5, static_cast<int64_t>(change.rows));
+  ins.Bind(6, static_cast<int64_t>(change.items_changed)).Bind(7, static_cast<int64_t>(count));
   ins.BindBlob(8, content_hash).BindBlob(9, file_sha.data(), file_sha.size());
   SN_RETURN_IF_ERROR(ins.Run());
+  const std::string what =
+      request.promotions()
+          ? std::to_string(change.promotions_changed) + " promotions changed, " +
+                std::to_string(promotion_count) + " promotions"
+          : std::to_string(change.items_changed) + " items changed, " + std::to_string(count) +
+                " items";
   SN_RETURN_IF_ERROR(actions_.Append(
       manager, action,
-      "version " + std::to_string(version) + ": " + std::to_string(parsed.rows.size()) + " rows, " +
-          std::to_string(by_sku.size()) + " items changed, " + std::to_string(count) +
-          " items, file " + request.file_name() + " sha256 " +
+      "version " + std::to_string(version) + ": " + std::to_string(change.rows) + " rows, " +
+          what + ", file " + request.file_name() + " sha256 " +
           crypto::ToHex(crypto::Bytes(file_sha)) + ", content " +
           crypto::ToHex(crypto::AsBytes(content_hash))));
   if (in_transaction != nullptr) SN_RETURN_IF_ERROR((*in_transaction)(version));
@@ -247,19 +364,54 @@ Result<v1::CatalogImportResponse> Catalog::Apply(
   version_ = version;
   content_hash_ = content_hash;
   item_count_ = count;
+  promotion_count_ = promotion_count;
   created_us_ = now;
   chunk_cache_.clear();
   answered_us_.clear();  // answers to the old version: the new one is due at once
   out.set_applied(true);
   out.set_version(version);
-  out.set_rows(parsed.rows.size());
-  out.set_items_changed(by_sku.size());
+  out.set_rows(change.rows);
+  out.set_items_changed(change.items_changed);
   out.set_item_count(count);
+  out.set_promotions_changed(change.promotions_changed);
+  out.set_promotion_count(promotion_count);
   out.set_content_hash(content_hash);
   return out;
 }
 
+v1::FogResponse Catalog::ShowPromotions(const v1::CatalogShowRequest& request) {
+  v1::FogResponse r;
+  v1::CatalogShowResponse* show = r.mutable_catalog_show();
+  show->set_version(version_);
+  auto stmt = db_.Prepare("SELECT promotion FROM catalog_promotions WHERE ?1 = '' OR id = ?1 "
+                          "ORDER BY id");
+  if (!stmt.ok()) {
+    r.set_error(stmt.status().message());
+    return r;
+  }
+  stmt->Bind(1, request.sku());
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) {
+      r.set_error(row.status().message());
+      return r;
+    }
+    if (!*row) break;
+    if (!show->add_promotions()->ParseFromString(stmt->Blob(0))) {
+      r.set_error("a promotion in fog.db does not parse");
+      return r;
+    }
+  }
+  if (!request.sku().empty() && show->promotions_size() == 0) {
+    r.set_error("no promotion " + request.sku());
+    return r;
+  }
+  r.set_ok(true);
+  return r;
+}
+
 v1::FogResponse Catalog::Show(const v1::CatalogShowRequest& request) {
+  if (request.promotions()) return ShowPromotions(request);
   v1::FogResponse r;
   v1::CatalogShowResponse* show = r.mutable_catalog_show();
   show->set_version(version_);
@@ -352,6 +504,15 @@ Result<std::vector<std::string>> Catalog::BuildChunks(uint64_t from_version) {
     SN_ASSIGN_OR_RETURN(bool row, items.Step());
     if (!row) break;
     payload.add_items(std::string(items.BlobView(0)));
+  }
+  payload.set_promotion_count(promotion_count_);
+  SN_ASSIGN_OR_RETURN(sql::Stmt promos,
+                      db_.Prepare("SELECT promotion FROM catalog_promotions WHERE version > ?"));
+  promos.Bind(1, static_cast<int64_t>(from_version));
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, promos.Step());
+    if (!row) break;
+    payload.add_promotions(std::string(promos.BlobView(0)));
   }
   std::vector<std::string> out;
   for (const v1::CatalogChunk& c :

@@ -2,7 +2,7 @@
 // versioned, and their distribution to the tills.
 //
 // NOTES ON THE DESIGN
-//  1. An import is validated whole (common/catalog.h, plus barcodes already
+//  1. An import (of items, or of promotions: request.promotions) is validated whole (common/catalog.h, plus barcodes already
 //     held by other items) before anything is written; then, in one
 //     transaction, every item it names is rewritten with the new version,
 //     the version row with the content hash is added and the import is
@@ -30,6 +30,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,7 @@
 #include "settings.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
+#include "storenode/common/journal_format.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/fog/fog.h"
@@ -50,6 +52,10 @@ namespace storenode::fog {
 //   catalog_items     the current items (serialized CatalogItem, verbatim,
 //                     and its SHA-256), with the version that last wrote it.
 //   catalog_barcodes  barcode -> sku, unique across the catalog.
+//   catalog_promotions the current promotions (serialized Promotion,
+//                     verbatim, and its promotions::Digest), with the version
+//                     that last wrote each: versioned, hashed and sent like
+//                     items (docs/FORMATS.md 10.6).
 inline constexpr const char* kCatalogSchema = R"sql(
 CREATE TABLE IF NOT EXISTS catalog_versions(
   version INTEGER PRIMARY KEY,
@@ -70,6 +76,11 @@ CREATE INDEX IF NOT EXISTS catalog_items_by_version ON catalog_items(version);
 CREATE TABLE IF NOT EXISTS catalog_barcodes(
   barcode TEXT PRIMARY KEY,
   sku TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS catalog_promotions(
+  id TEXT PRIMARY KEY,
+  version INTEGER NOT NULL,
+  digest BLOB NOT NULL,
+  promotion BLOB NOT NULL) WITHOUT ROWID;
 )sql";
 
 // Typed readers of the catalog tables, on any connection (the reorder job
@@ -112,6 +123,11 @@ class Catalog {
   FetchAnswer OnFetch(const std::string& device, const std::string& payload);
 
   uint64_t version() const { return version_; }
+  // An event's promotions (docs/FORMATS.md 10.6), as the till checked
+  // them: every line's shares (promotions::CheckShares) and, on a sale
+  // priced from a catalog version, ids this catalog has. "" when fine, else
+  // the reason the event is refused.
+  std::string CheckEvent(const DecodedEvent& event) const;
   // sku -> the department of its entry in force now (or of its first entry
   // when none is yet), for the department report; items without one map
   // to "".
@@ -122,6 +138,23 @@ class Catalog {
       const v1::CatalogImportRequest& request, const std::string& manager,
       const std::string& action = "catalog-import",
       const std::function<Status(uint64_t)>* in_transaction = nullptr);
+  // A promotions file: validated whole (its skus and departments must be
+  // the catalog's), then written like items.
+  Result<v1::CatalogImportResponse> ApplyPromotions(
+      const v1::CatalogImportRequest& request, const crypto::Hash& file_sha,
+      const std::string& manager,
+      const std::string& action, const std::function<Status(uint64_t)>* in_transaction);
+  // The end of every import, inside its open transaction: the content hash
+  // over items and promotions, the version row, the action journal entry,
+  // COMMIT and the new state.
+  struct Change {
+    uint64_t rows = 0, items_changed = 0, promotions_changed = 0;
+  };
+  Result<v1::CatalogImportResponse> CommitVersion(
+      sql::Transaction& txn, uint64_t version, const v1::CatalogImportRequest& request,
+      const crypto::Hash& file_sha, const Change& change, const std::string& manager,
+      const std::string& action, const std::function<Status(uint64_t)>* in_transaction);
+  v1::FogResponse ShowPromotions(const v1::CatalogShowRequest& request);
   Result<std::vector<std::string>> BuildChunks(uint64_t from_version);
 
   sql::Db& db_;
@@ -132,6 +165,8 @@ class Catalog {
   uint64_t version_ = 0;
   std::string content_hash_;
   uint64_t item_count_ = 0;
+  uint64_t promotion_count_ = 0;
+  std::set<std::string> promotion_ids_;  // every promotion ever imported
   int64_t created_us_ = 0;
   // (from version) -> serialized chunks of the answer to the current version.
   std::map<uint64_t, std::vector<std::string>> chunk_cache_;

@@ -229,7 +229,10 @@ Status Fog::Impl::Open(const Env& env) {
   actions = std::make_unique<ActionJournal>(*db, clock, config.store_id, fog_key);
   settings = std::make_unique<SettingsIssuer>(*db, config, clock, *actions, fog_key);
   SN_RETURN_IF_ERROR(settings->Load());
-  ingest->SetEventCheck([this](const DecodedEvent& e) { return settings->CheckEvent(e); });
+  ingest->SetEventCheck([this](const DecodedEvent& e) {
+    std::string why = settings->CheckEvent(e);
+    return why.empty() && catalog ? catalog->CheckEvent(e) : why;
+  });
   ingest->SetZone(settings->calendar().zone());
   closedown = std::make_unique<CloseDown>(*db, config, clock, fog_key, *ingest, *trust, *actions,
                                           [this] { return forwarder->recovering(); });

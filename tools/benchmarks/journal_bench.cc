@@ -33,12 +33,14 @@ namespace storenode::bench {
 namespace {
 
 constexpr std::string_view kUsage =
-    "usage: bench journal [--sales N] [--warmup N] [--chunk N] [--dir DIR]\n"
+    "usage: bench journal [--sales N] [--warmup N] [--chunk N] [--dir DIR] [--mix M]\n"
     "  --sales N   timed RecordSale() calls, and as many raw commits (default 10000)\n"
     "  --warmup N  untimed calls on each side before timing (default 200)\n"
     "  --chunk N   calls per side before switching to the other (default 1000)\n"
     "  --dir DIR   write till-1.db and raw.db there and keep them (default: a fresh\n"
-    "              directory under /tmp, removed at the end)\n";
+    "              directory under /tmp, removed at the end)\n"
+    "  --mix M     full (default): the sales carry sim::SimPromotions(), priced by\n"
+    "              Journal::ApplyPromotions; classic: round 1's sales\n";
 
 constexpr double kTargetRatioP50 = 2.0;
 constexpr double kTargetRatioP99 = 3.0;
@@ -48,16 +50,19 @@ struct Config {
   uint32_t warmup = 200;
   uint32_t chunk = 1000;
   std::string dir;
+  std::string mix = "full";
 };
 
 // Makes the bench's sales: 2-4 lines of the simulator's catalog, mostly
 // single items, a discount on one line in ten, paid by card (60%) or cash
 // handed over in notes. Unlike sim::TillSim, which records a whole mix of
 // events itself, it only builds the sale, so that the bench can time
-// RecordSale() alone.
+// RecordSale() alone. With promotions the POS prices them itself
+// (Journal::ApplyPromotions, catalog version 0): the bench's till has no
+// catalog replica to name them.
 class SaleMaker {
  public:
-  explicit SaleMaker(uint64_t seed) : rng_(seed) {}
+  SaleMaker(uint64_t seed, bool promotions) : rng_(seed), promotions_(promotions) {}
 
   Result<v1::Sale> Next(const edge::Journal& journal) {
     v1::Sale sale;
@@ -76,7 +81,13 @@ class SaleMaker {
       if (Uniform(1, 10) == 1) line->set_discount(line->qty() * line->unit_price() / 10);
     }
     sale.set_cashier("c" + std::to_string(Uniform(1, 4)));
-    sale.set_catalog_version(1);
+    if (promotions_) {
+      std::vector<std::string> departments;
+      for (const v1::SaleLine& l : sale.lines()) departments.push_back(sim::SimDepartment(l.sku()));
+      SN_RETURN_IF_ERROR(journal.ApplyPromotions(&sale, departments, sim::SimPromotions()));
+    } else {
+      sale.set_catalog_version(1);
+    }
     // The amount due depends on the tender type (cash rounding), so the type
     // is set before pricing and the amount after.
     bool cash = Uniform(1, 10) <= 4;
@@ -96,6 +107,7 @@ class SaleMaker {
   int Uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
 
   std::mt19937_64 rng_;
+  bool promotions_;
 };
 
 // The raw limit: one durable single-row transaction per call.
@@ -242,7 +254,7 @@ Status Run(const Config& config, v1::JournalBenchResult* result) {
   // Declared after `temp`, so both files are closed before it is removed.
   SN_ASSIGN_OR_RETURN(std::unique_ptr<edge::Journal> journal, edge::Journal::Open(options));
   std::unique_ptr<RawBaseline> raw;
-  SaleMaker maker(/*seed=*/42);
+  SaleMaker maker(/*seed=*/42, config.mix == "full");
   Samples record_samples, raw_samples;
   record_samples.wall_ns.reserve(config.sales);
   raw_samples.wall_ns.reserve(config.sales);
@@ -297,10 +309,14 @@ int RunJournal(const std::vector<std::string>& args) {
   const Flag flags[] = {{"sales", &config.sales},
                         {"warmup", &config.warmup},
                         {"chunk", &config.chunk},
-                        {"dir", &config.dir}};
+                        {"dir", &config.dir},
+                        {"mix", &config.mix}};
   return RunMode<v1::JournalBenchResult>(
       "journal", kUsage, args, flags,
       [&] {
+        if (config.mix != "full" && config.mix != "classic") {
+          return Status::Invalid("--mix is full or classic, not '" + config.mix + "'");
+        }
         return config.sales == 0 || config.chunk == 0
                    ? Status::Invalid("--sales and --chunk must be at least 1")
                    : Status::Ok();

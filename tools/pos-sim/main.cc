@@ -69,6 +69,7 @@ struct Args {
   tools::BrokerFlags broker;
   double wait_synced = -1;  // seconds; < 0 = do not wait
   double linger = 0;        // seconds
+  std::string mix = "full";  // "classic": round 1's stream (sim::Mix::Classic)
 };
 
 SteadyClock::duration ToDuration(double seconds) {
@@ -246,7 +247,9 @@ int Run(const Args& args) {
     auto journal = edge::Journal::Open(options);
     if (!journal.ok()) return Fail(kExitUsage, journal.status().ToString());
     till.journal = std::move(*journal);
-    till.sim = std::make_unique<sim::TillSim>(till.journal.get(), args.seed, k);
+    till.sim = std::make_unique<sim::TillSim>(till.journal.get(), args.seed, k,
+                                              args.mix == "classic" ? sim::Mix::Classic()
+                                                                    : sim::Mix{});
   }
   // The engines connect in the background (each Paho client after the first
   // can take seconds), so start them all before selling rather than waiting.
@@ -344,6 +347,11 @@ int main(int argc, char** argv) {
                  "the store settings the tills date and price by: the fog's data dir "
                  "settings.pb (default: the simulated store's, UTC, sim::SimSettings)")
       ->type_name("FILE");
+  app.add_option("--mix", args.mix,
+                 "what the tills generate: full (every area of issue 17: promotions...) or "
+                 "classic (round 1's events only)")
+      ->check(CLI::IsMember({"full", "classic"}))
+      ->capture_default_str();
   app.add_option("--rate", args.rate, "sales per second per till, 0 = as fast as possible")
       ->type_name("R")
       ->check(CLI::NonNegativeNumber);

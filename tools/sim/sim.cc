@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <set>
 
 #include "storenode/common/journal_format.h"
 #include "storenode/common/money.h"
@@ -113,6 +114,55 @@ const std::vector<CatalogItem>& Catalog() {
   return kCatalog;
 }
 
+std::string SimDepartment(std::string_view sku) {
+  const std::vector<CatalogItem>& items = Catalog();
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].sku == sku) return "aisle-" + std::to_string(i / 10 + 1);
+  }
+  return "";
+}
+
+const std::vector<v1::Promotion>& SimPromotions() {
+  static const std::vector<v1::Promotion> kPromotions = [] {
+    std::vector<v1::Promotion> out;
+    auto add = [&](const char* id, const char* name, v1::PromotionType type,
+                   std::vector<std::string> skus, std::vector<std::string> departments) {
+      v1::Promotion& p = out.emplace_back();
+      p.set_id(id);
+      p.set_name(name);
+      p.set_type(type);
+      std::sort(skus.begin(), skus.end());
+      for (std::string& sku : skus) p.add_skus(std::move(sku));
+      for (std::string& d : departments) p.add_departments(std::move(d));
+      p.set_active(true);
+      return &p;
+    };
+    // Cola, crisps, chocolate, water: any 3 for 4.00.
+    auto* m = add("snacks-3-for-4", "Snacks 3 for 4.00", v1::MULTI_BUY,
+                  {"2000000010250", "2000000010236", "2000000010229", "2000000010243"}, {});
+    m->set_buy_qty(3);
+    m->set_price(400);
+    // Toothpaste, shampoo, soap: buy 2, the 3rd half price.
+    auto* b = add("care-2-plus-half", "Care: 3rd half price", v1::BUY_X_GET_Y,
+                  {"2000000010304", "2000000010311", "2000000010328"}, {});
+    b->set_buy_qty(2);
+    b->set_get_qty(1);
+    b->set_percent_bp(5000);
+    add("bakery-20", "Bakery -20%", v1::ITEM_DISCOUNT,
+        {"2000000010014", "2000000010083", "2000000010090"}, {})
+        ->set_percent_bp(2000);
+    add("aisle-5-off-1", "Aisle 5: 1.00 off", v1::ITEM_DISCOUNT, {}, {"aisle-5"})->set_amount(100);
+    auto* t5 = add("spend-50-5pc", "5% from 50.00", v1::BASKET_DISCOUNT, {}, {});
+    t5->set_threshold(5000);
+    t5->set_percent_bp(500);
+    auto* t10 = add("spend-100-10", "10.00 off 100.00", v1::BASKET_DISCOUNT, {}, {});
+    t10->set_threshold(10000);
+    t10->set_amount(1000);
+    return out;
+  }();
+  return kPromotions;
+}
+
 namespace {
 
 struct SimTax {
@@ -179,10 +229,11 @@ edge::Options SimTillOptions(const std::string& dir, const std::string& store,
   return o;
 }
 
-TillSim::TillSim(edge::Journal* journal, uint64_t seed, int till_index)
+TillSim::TillSim(edge::Journal* journal, uint64_t seed, int till_index, Mix mix)
     : journal_(journal),
       seed_(seed),
       till_index_(till_index),
+      mix_(mix),
       cashier_(kCashiers[static_cast<size_t>(std::max(till_index, 1) - 1) % kCashiers.size()]) {}
 
 Status TillSim::Resume() {
@@ -270,6 +321,15 @@ v1::SimTill TillSim::Summary() const {
   t.set_head_seq(journal_->head_seq());
   t.set_sales(sales_);
   t.set_events(events_);
+  for (const auto& [day, rows] : tally_) {
+    v1::DayTotals* d = t.add_tally();
+    d->set_business_day(day);
+    for (const auto& [id, row] : rows) {
+      v1::PromotionTotal* r = d->add_promotions();
+      *r = row;
+      r->set_net(r->amount() - r->refunded());
+    }
+  }
   return t;
 }
 
@@ -311,7 +371,8 @@ void TillSim::NoteSale(uint64_t receipt_no, const v1::Sale& sale) {
   // Money goes back the way it came: card first, then cash, else a voucher.
   receipt.refund_to = card ? v1::CARD : cash ? v1::CASH : v1::VOUCHER;
   for (const v1::SaleLine& l : sale.lines()) {
-    receipt.lines.push_back({l.sku(), l.name(), l.qty(), l.unit_price(), l.discount(), 0});
+    receipt.lines.push_back({l.sku(), l.name(), l.qty(), l.unit_price(), l.discount(), 0,
+                             {l.promotions().begin(), l.promotions().end()}});
   }
   recent_.push_back(std::move(receipt));
   if (recent_.size() > kRefundWindow) recent_.pop_front();
@@ -335,11 +396,43 @@ void TillSim::NoteRefund(const v1::Refund& refund) {
   }
 }
 
+v1::PromotionTotal& TillSim::TallyRow(const std::string& day, const v1::LineDiscount& d) {
+  v1::PromotionTotal& row = tally_[day][d.promotion_id()];
+  row.set_promotion_id(d.promotion_id());
+  if (row.name().empty()) row.set_name(d.name());
+  return row;
+}
+
+void TillSim::TallySale(const std::string& day, const v1::Sale& sale) {
+  std::set<std::string> on_receipt;
+  for (const v1::SaleLine& l : sale.lines()) {
+    for (const v1::LineDiscount& d : l.promotions()) {
+      v1::PromotionTotal& row = TallyRow(day, d);
+      row.set_lines(row.lines() + 1);
+      row.set_amount(row.amount() + d.amount());
+      if (on_receipt.insert(d.promotion_id()).second) row.set_receipts(row.receipts() + 1);
+    }
+  }
+}
+
+void TillSim::TallyRefund(const std::string& day, const v1::SaleLine& line) {
+  for (const v1::LineDiscount& d : line.promotions()) {
+    v1::PromotionTotal& row = TallyRow(day, d);
+    row.set_refund_lines(row.refund_lines() + 1);
+    row.set_refunded(row.refunded() + d.amount());
+  }
+}
+
 Status TillSim::Sale() {
   static constexpr std::array<int, 10> kLineCounts = {1, 1, 2, 2, 3, 3, 3, 4, 5, 6};
   v1::Sale sale;
   for (v1::SaleLine& line : PickLines(kLineCounts[Pick(kLineCounts.size())], true)) {
     *sale.add_lines() = std::move(line);
+  }
+  if (mix_.promotions) {
+    std::vector<std::string> departments;
+    for (const v1::SaleLine& l : sale.lines()) departments.push_back(SimDepartment(l.sku()));
+    SN_RETURN_IF_ERROR(journal_->ApplyPromotions(&sale, departments, SimPromotions()));
   }
   sale.set_cashier(Cashier());
   enum class Pay { kCash, kCard, kSplit, kVoucher };
@@ -387,6 +480,7 @@ Status TillSim::Sale() {
   }
   auto rec = journal_->RecordSale(sale);
   SN_RETURN_IF_ERROR(Recorded(v1::SALE, rec));
+  TallySale(rec->business_day, sale);
   for (const v1::Tender& t : sale.tenders()) {
     if (t.type() == v1::CASH) NoteCash(t.amount());
   }
@@ -406,10 +500,25 @@ Status TillSim::Refund(bool* done) {
     }
     if (open.empty()) continue;
     SoldLine& line = *open[Pick(open.size())];
-    // One unit back, with its pro-rata share of the line discount, computed
-    // the way the journal does (cumulative, so parts add up to the whole).
-    auto share = [&](int64_t q) { return RoundHalfAwayDiv(__int128{line.discount} * q, line.qty); };
-    const int64_t amount = line.unit_price - (share(line.refunded + 1) - share(line.refunded));
+    // One unit back, with its pro-rata share of each promotion and of the
+    // manual rest of the line discount, computed the way FORMATS 10.6 says
+    // (cumulative, so parts add up to the whole).
+    auto share = [&](int64_t of) {
+      return RoundHalfAwayDiv(__int128{of} * (line.refunded + 1), line.qty) -
+             RoundHalfAwayDiv(__int128{of} * line.refunded, line.qty);
+    };
+    v1::SaleLine given_back;  // the promotion shares this unit returns
+    int64_t manual = line.discount, discount = 0;
+    for (const v1::LineDiscount& d : line.promotions) {
+      manual -= d.amount();
+      if (const int64_t part = share(d.amount()); part > 0) {
+        *given_back.add_promotions() = d;
+        given_back.mutable_promotions()->rbegin()->set_amount(part);
+        discount += part;
+      }
+    }
+    discount += share(manual);
+    const int64_t amount = line.unit_price - discount;
     if (amount <= 0) continue;
     v1::Refund refund;
     refund.set_original_device_id(journal_->options().device_id);
@@ -427,7 +536,9 @@ Status TillSim::Refund(bool* done) {
     if (type == v1::VOUCHER) t->set_reference("V" + Digits(Pick(100000000), 8));
     refund.set_cashier(Cashier());
     refund.set_reason(std::string(kReasons[Pick(kReasons.size())]));
-    SN_RETURN_IF_ERROR(Recorded(v1::REFUND, journal_->RecordRefund(refund)));
+    auto rec = journal_->RecordRefund(refund);
+    SN_RETURN_IF_ERROR(Recorded(v1::REFUND, rec));
+    TallyRefund(rec->business_day, given_back);
     ++line.refunded;
     if (type == v1::CASH) NoteCash(-amount);
     *done = true;

@@ -39,6 +39,24 @@ struct CatalogItem {
 
 // The simulator's fixed catalog (60 items, 0.19 .. 49.99).
 const std::vector<CatalogItem>& Catalog();
+// The department of a sim catalog item: "aisle-K" for items 10(K-1) .. 10K-1.
+std::string SimDepartment(std::string_view sku);
+
+// What a TillSim generates beyond round 1, one switch per area of issue 17.
+// A switch off draws nothing new from the rng, so the round-1 stream is
+// unchanged; pos-sim --mix classic turns every switch off.
+struct Mix {
+  // Every sale priced with SimPromotions() (Journal::ApplyPromotions, the
+  // path SaleFromCatalog takes); a refund gives the shares back. Draws
+  // nothing from the rng either way: only the discounts differ.
+  bool promotions = true;
+  static Mix Classic() { return Mix{.promotions = false}; }
+};
+
+// The sim store's promotions, one or more of every type, always in force
+// (so a seed records the same bodies at any time of day): mix and match,
+// buy 2 get 1 half price, 20% and 1.00 off, 5% from 50.00, 10.00 from 100.00.
+const std::vector<v1::Promotion>& SimPromotions();
 
 // The simulated store's terms: EUR with cash rounded to 0.05 (so that the
 // rounding figure is exercised), the day starting at midnight in `zone`, and
@@ -63,7 +81,7 @@ edge::Options SimTillOptions(const std::string& dir, const std::string& store,
 class TillSim {
  public:
   // `journal` must outlive the TillSim. till_index is the K of "till-K".
-  TillSim(edge::Journal* journal, uint64_t seed, int till_index);
+  TillSim(edge::Journal* journal, uint64_t seed, int till_index, Mix mix = {});
 
   // Records the next event of the mix. The first call reads the end of the
   // journal (so a rerun continues where the last one stopped: open receipts
@@ -77,7 +95,8 @@ class TillSim {
   uint64_t events() const { return events_; }  // events recorded, sales included
   v1::EventKind last_kind() const { return last_kind_; }
 
-  // device, journal path, head, sales and events of this run; days empty.
+  // device, journal path, head, sales, events and the tally of this run;
+  // days empty.
   v1::SimTill Summary() const;
 
  private:
@@ -88,6 +107,7 @@ class TillSim {
     int64_t unit_price = 0;
     int64_t discount = 0;
     int64_t refunded = 0;
+    std::vector<v1::LineDiscount> promotions;  // the line's shares
   };
   struct SoldReceipt {
     uint64_t receipt_no = 0;
@@ -103,6 +123,10 @@ class TillSim {
   void NoteSale(uint64_t receipt_no, const v1::Sale& sale);
   void NoteRefund(const v1::Refund& refund);
   void NoteCash(int64_t delta) { drawer_cash_ += delta; }
+  // The tally (Summary().tally): a recorded sale's or refund's shares.
+  void TallySale(const std::string& day, const v1::Sale& sale);
+  void TallyRefund(const std::string& day, const v1::SaleLine& line);
+  v1::PromotionTotal& TallyRow(const std::string& day, const v1::LineDiscount& d);
 
   Status Sale();
   Status Refund(bool* done);
@@ -114,6 +138,8 @@ class TillSim {
   edge::Journal* journal_;
   uint64_t seed_;
   int till_index_;
+  Mix mix_;
+  std::map<std::string, std::map<std::string, v1::PromotionTotal>> tally_;  // day -> id ->
   std::string cashier_;
   std::mt19937_64 rng_;
   bool resumed_ = false;

@@ -3,6 +3,8 @@
 //   storectl catalog import FILE.csv [--delimiter ';'] [--json]
 //   storectl catalog show [--sku S] [--json]
 //   storectl catalog versions [--json]
+//   storectl promotions import FILE.csv [--delimiter ';'] [--json]
+//   storectl promotions show [--id ID] [--json]
 //
 // import sends the file as it is; the fog validates every row (the format is
 // in common/include/storenode/common/catalog.h and docs/FORMATS.md) and
@@ -29,6 +31,7 @@ struct CatalogArgs {
   std::string sku;
   std::string delimiter;  // empty: the fog detects it from the header line
   bool json = false;
+  bool promotions = false;  // a promotions file (docs/FORMATS.md 10.6)
 };
 
 std::string ShortHash(const std::string& raw) {
@@ -49,6 +52,7 @@ int Import(const CatalogArgs& a) {
   request.mutable_catalog_import()->set_csv(csv.str());
   request.mutable_catalog_import()->set_file_name(a.file);
   request.mutable_catalog_import()->set_delimiter(a.delimiter);
+  request.mutable_catalog_import()->set_promotions(a.promotions);
   v1::FogResponse response;
   int code = AskFogOrFail(a.fog, request, &response);
   const v1::CatalogImportResponse& r = response.catalog_import();
@@ -58,6 +62,10 @@ int Import(const CatalogArgs& a) {
   if (code != kExitOk) return code;
   if (a.json) {
     std::cout << tools::JsonPretty(r);
+  } else if (a.promotions) {
+    std::cout << "catalog version " << r.version() << ": " << r.promotions_changed()
+              << " promotions changed, " << r.promotion_count() << " promotions, content "
+              << ShortHash(r.content_hash()) << "\n";
   } else {
     std::cout << "catalog version " << r.version() << ": " << r.rows() << " rows, "
               << r.items_changed() << " items changed, " << r.item_count() << " items, content "
@@ -88,6 +96,26 @@ int Show(const CatalogArgs& a) {
                 << e.name() << "  dept " << e.department() << (e.active() ? "" : "  INACTIVE")
                 << "\n";
     }
+  }
+  return kExitOk;
+}
+
+int ShowPromotions(const CatalogArgs& a) {
+  v1::FogRequest request;
+  request.mutable_catalog_show()->set_promotions(true);
+  request.mutable_catalog_show()->set_sku(a.sku);
+  v1::FogResponse response;
+  if (int code = AskFogOrFail(a.fog, request, &response); code != kExitOk) return code;
+  const v1::CatalogShowResponse& r = response.catalog_show();
+  if (a.json) {
+    std::cout << tools::JsonPretty(r);
+    return kExitOk;
+  }
+  std::cout << "catalog version " << r.version() << ", " << r.promotions_size()
+            << " promotions\n";
+  for (const v1::Promotion& p : r.promotions()) {
+    std::cout << p.id() << "  " << v1::PromotionType_Name(p.type()) << "  " << p.name()
+              << "  (version " << p.version() << ")" << (p.active() ? "" : "  INACTIVE") << "\n";
   }
   return kExitOk;
 }
@@ -151,6 +179,30 @@ CLI::App* versions = catalog->add_subcommand("versions", "every catalog version,
 versions->add_flag("--json", args->json, "print the CatalogVersionsResponse as JSON");
 AddFogOptions(versions, &args->fog);
 versions->callback([args, exit_code] { *exit_code = Versions(*args); });
+
+auto promo = std::make_shared<CatalogArgs>();
+promo->promotions = true;
+CLI::App* promotions =
+    app.add_subcommand("promotions", "the catalog's promotions at the fog (FORMATS 10.6)");
+promotions->require_subcommand(1);
+CLI::App* pimport = promotions->add_subcommand(
+    "import", "validate a promotions CSV and make it the next catalog version (all rows or none)");
+pimport
+    ->add_option("file", promo->file,
+                 "CSV (',' or ';'): id,name,type[,skus,departments,qty,get_qty,price,percent,"
+                 "amount,threshold,starts,ends,days,hours,active]; docs/FORMATS.md 10.6")
+    ->required();
+pimport->add_option("--delimiter", promo->delimiter, "';' or ','; default: the header line's")
+    ->check(CheckDelimiter)
+    ->type_name("';'|','");
+pimport->add_flag("--json", promo->json, "print the CatalogImportResponse as JSON");
+AddFogOptions(pimport, &promo->fog);
+pimport->callback([promo, exit_code] { *exit_code = Import(*promo); });
+CLI::App* pshow = promotions->add_subcommand("show", "every promotion, or one by id");
+pshow->add_option("--id", promo->sku, "a promotion id")->type_name("ID");
+pshow->add_flag("--json", promo->json, "print the CatalogShowResponse as JSON");
+AddFogOptions(pshow, &promo->fog);
+pshow->callback([promo, exit_code] { *exit_code = ShowPromotions(*promo); });
 }  // namespace storenode::storectl
 
 }  // namespace storenode::storectl

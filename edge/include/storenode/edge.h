@@ -36,6 +36,12 @@
 //   // sale->total() is due; add the tenders, then:
 //   auto rec = (*journal)->RecordSale(*sale);  // records the catalog version used
 //
+// The catalog's promotions in force at the till's local time are applied
+// there (docs/FORMATS.md 10.6): with "3 for 5.00" on SKU-17, scanning it 3
+// times at 2.00 gives a line with discount 100 and
+// promotions {promotion_id "m3", amount 100, name "3 for 5.00"}; a refund
+// of one of them gives back its share (33 or 34, cumulatively exact).
+//
 // Money is always int64 minor units (cents), prices tax inclusive. Tax is
 // computed per line: tax = round_half_away(gross * rate / (1 + rate)), with
 // the rate of the line's tax code in force at the sale's time in the store
@@ -53,6 +59,7 @@
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/status.h"
+#include "storenode/schemas/catalog.pb.h"
 #include "storenode/schemas/journal.pb.h"
 #include "storenode/schemas/settings.pb.h"
 #include "storenode/schemas/xreport.pb.h"
@@ -126,8 +133,13 @@ class CatalogReplica {
   // By sku or barcode, priced at the clock's now. NotFound for an unknown
   // code or an item without a price yet; FailedPrecondition for an inactive one.
   Result<Item> Lookup(std::string_view code) const;
-  // Several codes, all from the same version (one read transaction).
-  Result<std::vector<Item>> LookupAll(const std::vector<std::string>& codes) const;
+  // Several codes, all from the same version (one read transaction); with
+  // `promotions`, also every promotion of that version (any state).
+  Result<std::vector<Item>> LookupAll(const std::vector<std::string>& codes,
+                                      std::vector<v1::Promotion>* promotions = nullptr) const;
+  // The ids of `ids` the replica holds no promotion of.
+  Result<std::vector<std::string>> UnknownPromotions(const std::vector<std::string>& ids) const;
+  uint64_t promotion_count() const;
   uint64_t version() const;
   std::string content_hash() const;  // 32 raw bytes, empty before the first version
   uint64_t item_count() const;
@@ -208,6 +220,13 @@ class Journal {
   // total are filled as PriceSale does; the POS adds the tenders and calls
   // RecordSale. An unknown or inactive item fails the whole sale, naming it.
   Result<v1::Sale> SaleFromCatalog(const std::vector<ScannedLine>& lines) const;
+  // Applies those of `promotions` in force at the till's local time to the
+  // lines of `sale`, as SaleFromCatalog does with the catalog's: each line's
+  // discount grows by its shares, which its `promotions` list
+  // (docs/FORMATS.md 10.6). `departments[i]` is line i's department. For a
+  // POS that prices itself (and pos-sim); call it before PriceSale.
+  Status ApplyPromotions(v1::Sale* sale, const std::vector<std::string>& departments,
+                         const std::vector<v1::Promotion>& promotions) const;
   // Looks one item up in the replica (see CatalogReplica::Lookup).
   Result<Item> LookupItem(std::string_view code) const;
   CatalogReplica& catalog() const;

@@ -109,6 +109,13 @@ std::vector<CsvRecord> ReadCsvRecords(std::string_view csv, char delimiter);
 // units, one with a decimal separator major units of `currency`; >= 0.
 Result<int64_t> ParseAmount(std::string_view text, const std::string& currency);
 
+// The delimiter of a file: whichever of ';' and ',' its header line has
+// more of outside quotes (a spreadsheet quotes a header cell that holds one).
+char DetectDelimiter(std::string_view csv);
+// An `active` cell: 1/0/true/false/yes/no (any case) or empty (true);
+// false when it is none of these.
+bool ParseBool(std::string_view cell, bool* out);
+
 // The delimiter of a request: "" (detect), "," or ";".
 Result<char> DelimiterOf(std::string_view text);
 
@@ -133,7 +140,8 @@ const v1::CatalogEntry* EntryAt(const v1::CatalogItem& item, int64_t now_us);
 // SHA-256 of an item's serialized bytes, exactly as stored and sent.
 inline crypto::Hash ItemDigest(std::string_view item_bytes) { return crypto::Sha256Of(item_bytes); }
 
-// The content hash of a catalog: SHA-256 of the sum of its item digests,
+// The content hash of a catalog: SHA-256 of the sum of its item digests
+// and its promotions' digests (promotions::Digest),
 // each read as four little-endian 64-bit lanes added mod 2^64 (an additive
 // set hash). Order does not matter, and an item that changes is taken out
 // and put back in O(1): a till applies a 1,000-item delta to a
@@ -173,8 +181,10 @@ class Assembler {
   // `header` gets every field but the items; `on_item` sees each item's
   // bytes in order without the payload being copied or parsed whole (a
   // 100,000-item snapshot is ~6 MB of chunks on the till, nothing more).
+  // `on_promotion` likewise sees each promotion's bytes (field 7), if given.
   Status Read(v1::CatalogPayload* header,
-              const std::function<Status(std::string_view item)>& on_item) const;
+              const std::function<Status(std::string_view item)>& on_item,
+              const std::function<Status(std::string_view promotion)>& on_promotion = {}) const;
 
  private:
   uint64_t from_ = 0, to_ = 0;
