@@ -50,9 +50,10 @@ std::vector<std::string> Rows(const google::protobuf::RepeatedPtrField<v1::Promo
 
 }  // namespace
 
-TEST_CASE("A promotions import reaches the till, prices a sale, and a refund in parts gives "
-          "back exactly its shares",
-          "[promotions][integration]") {
+TEST_CASE(
+    "A promotions import reaches the till, prices a sale, and a refund in parts gives "
+    "back exactly its shares",
+    "[promotions][integration]") {
   Store store(1);
   REQUIRE(store.fog->Start().ok());
   store.OpenTill(0);

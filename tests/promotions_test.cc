@@ -103,6 +103,12 @@ TEST_CASE("Item offers: N for a price, buy X get Y, percent and amount off", "[p
        {L("A", 2, 200), L("B", 2, 250)},
        {MultiBuy("m3", {"A", "B"}, 3, 500)},
        {{"m3:57"}, {"m3:143"}}},
+      // X: two whole groups (2 x 100 off), then X + Y across lines (380 - 300):
+      // 280 over 1000:180 -> 237.29 / 42.71 -> 237 + 42, +1 to Y.
+      {"2 for 3.00: whole groups inside a line, then one across lines",
+       {L("X", 5, 200), L("Y", 1, 180)},
+       {MultiBuy("m2", {"X", "Y"}, 2, 300)},
+       {{"m2:237"}, {"m2:43"}}},
       {"2 for 5.00 on items worth less gives nothing",
        {L("A", 2, 200)},
        {MultiBuy("m2", {"A"}, 2, 500)},

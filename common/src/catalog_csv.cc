@@ -103,7 +103,6 @@ void Records::SkipLine() {
   }
 }
 
-
 bool Digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -173,7 +172,6 @@ Result<Price> ParsePrice(const std::string& text, bool major, const std::string&
   if (negative) return Status::Invalid("negative price " + text);
   return p;
 }
-
 
 bool PlainCode(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {

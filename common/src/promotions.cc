@@ -102,9 +102,8 @@ Offer OfferOf(const v1::Promotion& p, const std::vector<PricedLine>& lines,
   for (size_t i = 0; i < n; ++i) {
     if (free[i] > 0 && Eligible(p, lines[i])) order.push_back(i);
   }
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return lines[a].unit_price > lines[b].unit_price;
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return lines[a].unit_price > lines[b].unit_price; });
   if (p.type() == v1::ITEM_DISCOUNT) {
     Wide sum = 0;
     for (size_t i : order) {
@@ -380,8 +379,8 @@ enum Column {
   kCount
 };
 constexpr const char* kColumnNames[kCount] = {
-    "id",     "name",      "type",   "skus", "departments", "qty",   "get_qty", "price",
-    "percent", "amount", "threshold", "starts", "ends", "days",        "hours", "active"};
+    "id",      "name",   "type",      "skus",   "departments", "qty",  "get_qty", "price",
+    "percent", "amount", "threshold", "starts", "ends",        "days", "hours",   "active"};
 constexpr const char* kTypeNames[] = {"", "multi_buy", "buy_x_get_y", "item_discount",
                                       "basket_discount"};
 constexpr const char* kDayNames[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
@@ -407,7 +406,10 @@ std::vector<std::string> Split(const std::string& cell, char separator) {
 }
 
 bool Whole(const std::string& s, uint32_t max, uint32_t* out) {
-  if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), ::isdigit)) return false;
+  if (s.empty() || s.size() > 9 ||
+      !std::all_of(s.begin(), s.end(), [](unsigned char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
   *out = static_cast<uint32_t>(std::stoul(s));
   return *out <= max;
 }
@@ -577,8 +579,8 @@ ParsedFile ParseCsv(std::string_view csv, char delimiter, const std::string& cur
       if (field(c).empty()) continue;
       auto at = settings::ParseLocalTime(field(c));
       if (!at.ok()) {
-        error(rec.line, std::string(kColumnNames[c]) + " '" + field(c) + "': " +
-                            at.status().message());
+        error(rec.line,
+              std::string(kColumnNames[c]) + " '" + field(c) + "': " + at.status().message());
         break;
       }
       (c == kStarts ? p.set_starts_local_us(*at) : p.set_ends_local_us(*at));

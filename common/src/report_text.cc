@@ -208,9 +208,8 @@ void PromotionsSection(Page& p, const v1::DayTotals& t) {
   p.Row({"PROMOTIONS", "Lines/Rcpts", "Discount", "Refunded", "Net"});
   int64_t amount = 0, refunded = 0;
   for (const v1::PromotionTotal& x : t.promotions()) {
-    p.Row({"  " + x.promotion_id() + " " + x.name(),
-           fmt::format("{}/{}", x.lines(), x.receipts()), Negated(x.amount()),
-           Amount(x.refunded()), Negated(x.net())});
+    p.Row({"  " + x.promotion_id() + " " + x.name(), fmt::format("{}/{}", x.lines(), x.receipts()),
+           Negated(x.amount()), Amount(x.refunded()), Negated(x.net())});
     amount += x.amount();
     refunded += x.refunded();
   }

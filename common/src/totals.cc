@@ -80,8 +80,7 @@ void AddTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders, b
 
 // Promotions (docs/FORMATS.md 10.6): one row per promotion id; the name
 // is the first one seen.
-v1::PromotionTotal* PromotionRow(v1::DayTotals* t, const std::string& id,
-                                 const std::string& name) {
+v1::PromotionTotal* PromotionRow(v1::DayTotals* t, const std::string& id, const std::string& name) {
   for (auto& row : *t->mutable_promotions()) {
     if (row.promotion_id() == id) return &row;
   }

@@ -303,39 +303,44 @@ Status CatalogReplica::Apply(const catalog::Assembler& payload) {
                                                      "sku) VALUES(?,?)"));
   v1::CatalogItem item, old;
   v1::CatalogPayload header;
-  SN_RETURN_IF_ERROR(payload.Read(&header, [&](std::string_view bytes) -> Status {
-    if (!item.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) || item.sku().empty()) {
-      return Status::Corruption("a catalog item does not parse");
-    }
-    if (!snapshot) {
-      // The item's old barcodes go; the new ones come with it.
-      old_item.Bind(1, item.sku());
-      SN_ASSIGN_OR_RETURN(bool had, old_item.Step());
-      if (had) {
-        SN_ASSIGN_OR_RETURN(crypto::Hash old_digest, crypto::HashFromBytes(old_item.BlobView(0)));
-        hasher.Remove(old_digest);
-        --count;
-        if (old.ParseFromString(old_item.Blob(1))) {
-          for (const std::string& code : old.barcodes()) {
-            // Only if still its: an item earlier in this payload may have taken it.
-            drop_code.Bind(1, code).Bind(2, item.sku());
-            SN_RETURN_IF_ERROR(drop_code.Run());
-          }
+  SN_RETURN_IF_ERROR(payload.Read(
+      &header,
+      [&](std::string_view bytes) -> Status {
+        if (!item.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+            item.sku().empty()) {
+          return Status::Corruption("a catalog item does not parse");
         }
-      }
-      old_item.Reset();
-    }
-    crypto::Hash digest = catalog::ItemDigest(bytes);
-    hasher.Add(digest);
-    ++count;
-    put_item.Bind(1, item.sku()).BindBlob(2, digest.data(), digest.size()).BindBlob(3, bytes);
-    SN_RETURN_IF_ERROR(put_item.Run());
-    for (const std::string& code : item.barcodes()) {
-      put_code.Bind(1, code).Bind(2, item.sku());
-      SN_RETURN_IF_ERROR(put_code.Run());
-    }
-    return Status::Ok();
-  }, on_promotion));
+        if (!snapshot) {
+          // The item's old barcodes go; the new ones come with it.
+          old_item.Bind(1, item.sku());
+          SN_ASSIGN_OR_RETURN(bool had, old_item.Step());
+          if (had) {
+            SN_ASSIGN_OR_RETURN(crypto::Hash old_digest,
+                                crypto::HashFromBytes(old_item.BlobView(0)));
+            hasher.Remove(old_digest);
+            --count;
+            if (old.ParseFromString(old_item.Blob(1))) {
+              for (const std::string& code : old.barcodes()) {
+                // Only if still its: an item earlier in this payload may have taken it.
+                drop_code.Bind(1, code).Bind(2, item.sku());
+                SN_RETURN_IF_ERROR(drop_code.Run());
+              }
+            }
+          }
+          old_item.Reset();
+        }
+        crypto::Hash digest = catalog::ItemDigest(bytes);
+        hasher.Add(digest);
+        ++count;
+        put_item.Bind(1, item.sku()).BindBlob(2, digest.data(), digest.size()).BindBlob(3, bytes);
+        SN_RETURN_IF_ERROR(put_item.Run());
+        for (const std::string& code : item.barcodes()) {
+          put_code.Bind(1, code).Bind(2, item.sku());
+          SN_RETURN_IF_ERROR(put_code.Run());
+        }
+        return Status::Ok();
+      },
+      on_promotion));
   if (header.to_version() != payload.to_version() ||
       header.from_version() != payload.from_version()) {
     return Status::Corruption("catalog payload and chunks name different versions");
@@ -359,8 +364,7 @@ Status CatalogReplica::Apply(const catalog::Assembler& payload) {
   SN_RETURN_IF_ERROR(meta.Run());
   meta.Bind(1, std::string_view("content_sum")).BindBlob(2, hasher.sum());
   SN_RETURN_IF_ERROR(meta.Run());
-  meta.Bind(1, std::string_view("promotion_count"))
-      .Bind(2, static_cast<int64_t>(promotion_count));
+  meta.Bind(1, std::string_view("promotion_count")).Bind(2, static_cast<int64_t>(promotion_count));
   SN_RETURN_IF_ERROR(meta.Run());
   CrashPoint("catalog-apply-before-commit");
   SN_RETURN_IF_ERROR(txn.Commit());

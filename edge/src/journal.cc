@@ -803,12 +803,17 @@ Status Journal::Impl::ApplyPromotions(v1::Sale* sale, const std::vector<std::str
     promotions::PricedLine& p = priced.emplace_back();
     p.sku = l.sku();
     p.department = departments[static_cast<size_t>(i)];
-    p.qty = l.qty();
     p.unit_price = l.unit_price();
     p.manual_discount = l.discount();
-    if (l.qty() <= 0 || l.unit_price() < 0 ||
-        __builtin_mul_overflow(l.qty(), l.unit_price(), &p.amount)) {
-      return Status::Invalid("line " + std::to_string(i + 1) + ": quantity or amount out of range");
+    // A line PriceLines will refuse takes no part (amount 0); a measured
+    // line takes part in the basket only (FORMATS 10.6 rule 3).
+    if (l.unit_price() < 0) continue;
+    if (l.qty() > 0 && !__builtin_mul_overflow(l.qty(), l.unit_price(), &p.amount)) {
+      p.qty = l.qty();
+    } else if (l.qty() == 0 && l.qty_milli() > 0 && l.qty_milli() <= (int64_t{1} << 40)) {
+      p.amount = RoundHalfAwayDiv(__int128{l.qty_milli()} * l.unit_price(), 1000);
+    } else {
+      p.amount = 0;
     }
   }
   std::vector<promotions::LineShares> shares = promotions::Apply(priced, in_force);

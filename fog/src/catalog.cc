@@ -308,8 +308,8 @@ Result<v1::CatalogImportResponse> Catalog::ApplyPromotions(
   Change change;
   change.rows = parsed.promotions.size();
   change.promotions_changed = parsed.promotions.size();
-  auto out_or = CommitVersion(txn, version, request, file_sha, change, manager, action,
-                              in_transaction);
+  auto out_or =
+      CommitVersion(txn, version, request, file_sha, change, manager, action, in_transaction);
   if (out_or.ok()) {
     for (const v1::Promotion& p : parsed.promotions) promotion_ids_.insert(p.id());
   }
@@ -326,8 +326,7 @@ Result<v1::CatalogImportResponse> Catalog::CommitVersion(
   const std::pair<const char*, uint64_t*> tables[] = {{"catalog_items", &count},
                                                       {"catalog_promotions", &promotion_count}};
   for (const auto& [table, counter] : tables) {
-    SN_ASSIGN_OR_RETURN(sql::Stmt digests,
-                        db_.Prepare(std::string("SELECT digest FROM ") + table));
+    SN_ASSIGN_OR_RETURN(sql::Stmt digests, db_.Prepare(std::string("SELECT digest FROM ") + table));
     while (true) {
       SN_ASSIGN_OR_RETURN(bool row, digests.Step());
       if (!row) break;
@@ -348,17 +347,15 @@ Result<v1::CatalogImportResponse> Catalog::CommitVersion(
   ins.BindBlob(8, content_hash).BindBlob(9, file_sha.data(), file_sha.size());
   SN_RETURN_IF_ERROR(ins.Run());
   const std::string what =
-      request.promotions()
-          ? std::to_string(change.promotions_changed) + " promotions changed, " +
-                std::to_string(promotion_count) + " promotions"
-          : std::to_string(change.items_changed) + " items changed, " + std::to_string(count) +
-                " items";
+      request.promotions() ? std::to_string(change.promotions_changed) + " promotions changed, " +
+                                 std::to_string(promotion_count) + " promotions"
+                           : std::to_string(change.items_changed) + " items changed, " +
+                                 std::to_string(count) + " items";
   SN_RETURN_IF_ERROR(actions_.Append(
       manager, action,
-      "version " + std::to_string(version) + ": " + std::to_string(change.rows) + " rows, " +
-          what + ", file " + request.file_name() + " sha256 " +
-          crypto::ToHex(crypto::Bytes(file_sha)) + ", content " +
-          crypto::ToHex(crypto::AsBytes(content_hash))));
+      "version " + std::to_string(version) + ": " + std::to_string(change.rows) + " rows, " + what +
+          ", file " + request.file_name() + " sha256 " + crypto::ToHex(crypto::Bytes(file_sha)) +
+          ", content " + crypto::ToHex(crypto::AsBytes(content_hash))));
   if (in_transaction != nullptr) SN_RETURN_IF_ERROR((*in_transaction)(version));
   SN_RETURN_IF_ERROR(txn.Commit());
   version_ = version;
@@ -383,8 +380,9 @@ v1::FogResponse Catalog::ShowPromotions(const v1::CatalogShowRequest& request) {
   v1::FogResponse r;
   v1::CatalogShowResponse* show = r.mutable_catalog_show();
   show->set_version(version_);
-  auto stmt = db_.Prepare("SELECT promotion FROM catalog_promotions WHERE ?1 = '' OR id = ?1 "
-                          "ORDER BY id");
+  auto stmt = db_.Prepare(
+      "SELECT promotion FROM catalog_promotions WHERE ?1 = '' OR id = ?1 "
+      "ORDER BY id");
   if (!stmt.ok()) {
     r.set_error(stmt.status().message());
     return r;

@@ -2,7 +2,8 @@
 // versioned, and their distribution to the tills.
 //
 // NOTES ON THE DESIGN
-//  1. An import (of items, or of promotions: request.promotions) is validated whole (common/catalog.h, plus barcodes already
+//  1. An import (of items, or of promotions: request.promotions) is validated whole
+//  (common/catalog.h, plus barcodes already
 //     held by other items) before anything is written; then, in one
 //     transaction, every item it names is rewritten with the new version,
 //     the version row with the content hash is added and the import is
@@ -142,8 +143,8 @@ class Catalog {
   // the catalog's), then written like items.
   Result<v1::CatalogImportResponse> ApplyPromotions(
       const v1::CatalogImportRequest& request, const crypto::Hash& file_sha,
-      const std::string& manager,
-      const std::string& action, const std::function<Status(uint64_t)>* in_transaction);
+      const std::string& manager, const std::string& action,
+      const std::function<Status(uint64_t)>* in_transaction);
   // The end of every import, inside its open transaction: the content hash
   // over items and promotions, the version row, the action journal entry,
   // COMMIT and the new state.

@@ -67,8 +67,8 @@ struct Args {
   double rate = 0;       // sales per second per till; 0 = as fast as possible
   double duration = 0;   // seconds; 0 = until --sales
   tools::BrokerFlags broker;
-  double wait_synced = -1;  // seconds; < 0 = do not wait
-  double linger = 0;        // seconds
+  double wait_synced = -1;   // seconds; < 0 = do not wait
+  double linger = 0;         // seconds
   std::string mix = "full";  // "classic": round 1's stream (sim::Mix::Classic)
 };
 
@@ -247,9 +247,8 @@ int Run(const Args& args) {
     auto journal = edge::Journal::Open(options);
     if (!journal.ok()) return Fail(kExitUsage, journal.status().ToString());
     till.journal = std::move(*journal);
-    till.sim = std::make_unique<sim::TillSim>(till.journal.get(), args.seed, k,
-                                              args.mix == "classic" ? sim::Mix::Classic()
-                                                                    : sim::Mix{});
+    till.sim = std::make_unique<sim::TillSim>(
+        till.journal.get(), args.seed, k, args.mix == "classic" ? sim::Mix::Classic() : sim::Mix{});
   }
   // The engines connect in the background (each Paho client after the first
   // can take seconds), so start them all before selling rather than waiting.

@@ -23,7 +23,7 @@ constexpr std::array<std::string_view, 6> kCashiers = {"anna",  "ben",  "chloe",
 
 // SplitMix64's finalizer: spreads (seed, till, head) over the whole seed space
 // so that neighbouring tills do not get correlated streams.
-uint64_t Mix(uint64_t x) {
+uint64_t SplitMix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
@@ -238,7 +238,7 @@ TillSim::TillSim(edge::Journal* journal, uint64_t seed, int till_index, Mix mix)
 
 Status TillSim::Resume() {
   const uint64_t head = journal_->head_seq();
-  rng_.seed(Mix(Mix(Mix(seed_) ^ static_cast<uint64_t>(till_index_)) ^ head));
+  rng_.seed(SplitMix(SplitMix(SplitMix(seed_) ^ static_cast<uint64_t>(till_index_)) ^ head));
   const uint64_t from = head > kResumeEvents ? head - kResumeEvents + 1 : 1;
   SN_ASSIGN_OR_RETURN(std::vector<v1::JournalEvent> events,
                       journal_->ReadEvents(from, kResumeEvents));
@@ -371,7 +371,12 @@ void TillSim::NoteSale(uint64_t receipt_no, const v1::Sale& sale) {
   // Money goes back the way it came: card first, then cash, else a voucher.
   receipt.refund_to = card ? v1::CARD : cash ? v1::CASH : v1::VOUCHER;
   for (const v1::SaleLine& l : sale.lines()) {
-    receipt.lines.push_back({l.sku(), l.name(), l.qty(), l.unit_price(), l.discount(), 0,
+    receipt.lines.push_back({l.sku(),
+                             l.name(),
+                             l.qty(),
+                             l.unit_price(),
+                             l.discount(),
+                             0,
                              {l.promotions().begin(), l.promotions().end()}});
   }
   recent_.push_back(std::move(receipt));
@@ -512,8 +517,9 @@ Status TillSim::Refund(bool* done) {
     for (const v1::LineDiscount& d : line.promotions) {
       manual -= d.amount();
       if (const int64_t part = share(d.amount()); part > 0) {
-        *given_back.add_promotions() = d;
-        given_back.mutable_promotions()->rbegin()->set_amount(part);
+        v1::LineDiscount* back_share = given_back.add_promotions();
+        *back_share = d;
+        back_share->set_amount(part);
         discount += part;
       }
     }

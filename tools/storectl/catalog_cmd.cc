@@ -111,8 +111,7 @@ int ShowPromotions(const CatalogArgs& a) {
     std::cout << tools::JsonPretty(r);
     return kExitOk;
   }
-  std::cout << "catalog version " << r.version() << ", " << r.promotions_size()
-            << " promotions\n";
+  std::cout << "catalog version " << r.version() << ", " << r.promotions_size() << " promotions\n";
   for (const v1::Promotion& p : r.promotions()) {
     std::cout << p.id() << "  " << v1::PromotionType_Name(p.type()) << "  " << p.name()
               << "  (version " << p.version() << ")" << (p.active() ? "" : "  INACTIVE") << "\n";

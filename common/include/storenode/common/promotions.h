@@ -22,8 +22,8 @@ namespace storenode::promotions {
 // Caps of a promotion record and of a catalog.
 inline constexpr size_t kMaxIdBytes = 32;
 inline constexpr size_t kMaxNameBytes = 64;
-inline constexpr size_t kMaxMembers = 1000;  // skus + departments of one promotion
-inline constexpr uint32_t kMaxGroupQty = 100;  // buy_qty, get_qty
+inline constexpr size_t kMaxMembers = 1000;       // skus + departments of one promotion
+inline constexpr uint32_t kMaxGroupQty = 100;     // buy_qty, get_qty
 inline constexpr size_t kMaxPromotions = 10'000;  // in a catalog
 inline constexpr size_t kMaxLinePromotions = 16;  // LineDiscounts on one line
 
@@ -31,9 +31,9 @@ inline constexpr size_t kMaxLinePromotions = 16;  // LineDiscounts on one line
 struct PricedLine {
   std::string sku;
   std::string department;
-  int64_t qty = 0;         // whole units; 0: a measured line (no item promotion)
-  int64_t unit_price = 0;  // minor units
-  int64_t amount = 0;      // the line before any discount (qty * unit_price)
+  int64_t qty = 0;              // whole units; 0: a measured line (no item promotion)
+  int64_t unit_price = 0;       // minor units
+  int64_t amount = 0;           // the line before any discount (qty * unit_price)
   int64_t manual_discount = 0;  // the cashier's; such a line takes no item promotion
 };
 
