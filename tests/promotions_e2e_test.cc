@@ -7,7 +7,9 @@
 #include <map>
 #include <string>
 
+#include "edge/src/sync_access.h"
 #include "storenode/common/report_text.h"
+#include "support/catalog_payload.h"
 #include "support/harness.h"
 #include "support/store.h"
 
@@ -176,7 +178,8 @@ TEST_CASE("pos-sim's promotions reach the fog's X and Z equal to the simulator's
   // The oracle: the two tills' own tallies of the day, merged by id.
   std::map<std::string, v1::PromotionTotal> tally;
   for (const SimTill& t : store.tills) {
-    for (const v1::DayTotals& d : t.sim->Summary().tally()) {
+    const v1::SimTill summary = t.sim->Summary();
+    for (const v1::DayTotals& d : summary.tally()) {
       if (d.business_day() != day) continue;
       for (const v1::PromotionTotal& p : d.promotions()) {
         v1::PromotionTotal& row = tally[p.promotion_id()];
@@ -211,6 +214,40 @@ TEST_CASE("pos-sim's promotions reach the fog's X and Z equal to the simulator's
   CHECK(z.totals().net_sales() ==
         z.totals().gross_sales() - z.totals().discounts() - z.totals().refunds());
   REQUIRE(store.FogQuarantined() == 0);
+}
+
+TEST_CASE("The fog refuses a sale naming a promotion its catalog never had",
+          "[promotions][integration]") {
+  Store store(1);
+  REQUIRE(store.fog->Start().ok());
+  store.OpenTill(0, /*sync=*/false);
+  edge::Journal& till = *store.tills[0].journal;
+  // A replica from elsewhere: 3 items and a promotion this fog never issued
+  // (this fog has no catalog, so it sends none to replace it).
+  v1::Promotion rogue;
+  rogue.set_id("rogue");
+  rogue.set_name("Half price");
+  rogue.set_type(v1::ITEM_DISCOUNT);
+  rogue.add_skus(Sku(1));
+  rogue.set_percent_bp(5000);
+  rogue.set_active(true);
+  auto [payload, hash] = MakePayload(0, 1, 3, 100, {rogue});
+  REQUIRE(edge::SyncAccess::Apply(till.catalog(), payload).ok());
+  CHECK(till.catalog().content_hash() == hash);
+  CHECK(till.catalog().promotion_count() == 1);
+  auto sale = till.SaleFromCatalog({{Sku(1), 2}});
+  REQUIRE(sale.ok());
+  REQUIRE(sale->lines(0).promotions_size() == 1);
+  CHECK(sale->lines(0).promotions(0).amount() == 101);  // 50% of 2 x 1.01
+  sale->add_tenders()->set_type(v1::CARD);
+  sale->mutable_tenders(0)->set_amount(sale->total());
+  REQUIRE(till.RecordSale(*sale).ok());
+  auto engine = edge::SyncEngine::Start(&till, store.SyncOptionsFor());
+  REQUIRE(engine.ok());
+  store.tills[0].sync = std::move(*engine);
+  CHECK(WaitFor(
+      [&] { return store.FogQuarantined("promotion rogue is not in the fog's catalog") > 0; },
+      std::chrono::seconds(30)));
 }
 
 }  // namespace storenode::testing

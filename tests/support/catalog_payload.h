@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "storenode/common/catalog.h"
+#include "storenode/common/promotions.h"
 #include "storenode/schemas/catalog.pb.h"
 
 namespace storenode::testing {
@@ -24,9 +26,10 @@ inline std::string Barcode(int i) {
 }
 
 // Version `to` built on `from` (a snapshot when from is 0): `items` items,
-// item i at price base + i, tax A; and its content hash.
-inline std::pair<catalog::Assembler, std::string> MakePayload(uint64_t from, uint64_t to, int items,
-                                                              int64_t base) {
+// item i at price base + i, tax A, and `promotions`; and its content hash.
+inline std::pair<catalog::Assembler, std::string> MakePayload(
+    uint64_t from, uint64_t to, int items, int64_t base,
+    const std::vector<v1::Promotion>& promotions = {}) {
   v1::CatalogPayload p;
   p.set_from_version(from);
   p.set_to_version(to);
@@ -46,6 +49,13 @@ inline std::pair<catalog::Assembler, std::string> MakePayload(uint64_t from, uin
     hasher.Add(catalog::ItemDigest(bytes));
     p.add_items(bytes);
   }
+  for (v1::Promotion promotion : promotions) {
+    promotion.set_version(to);
+    std::string bytes = promotion.SerializeAsString();
+    hasher.Add(promotions::Digest(bytes));
+    p.add_promotions(bytes);
+  }
+  p.set_promotion_count(promotions.size());
   crypto::Hash h = hasher.Final();
   std::string hash(h.begin(), h.end());
   p.set_content_hash(hash);
