@@ -159,9 +159,11 @@ class Stock {
 // Typed readers of the stock tables, on any connection.
 // Levels of every item with a movement or on order, by sku.
 Result<std::map<std::string, Level>> StockLevels(sql::Db& db);
-// The demand history of `skus` (every one gets a series, zeros if it sold
-// nothing) over the `days` business days ending with `last_day`
-// (invariant 6). Prices are left 0: the caller knows the catalog.
+// The demand history of `skus` (distinct; every one gets a series, zeros
+// if it sold nothing) over the `days` business days ending with `last_day`
+// (invariant 6): one ordered scan of their rows, plus the stored events of
+// the days the rows cannot decide. Prices are left 0: the caller knows the
+// catalog.
 Result<std::vector<Series>> DemandHistoryOf(sql::Db& db, const std::vector<std::string>& skus,
                                             const std::string& last_day, int days);
 // The weekday of series.first_day, 0 = Monday (forecast::Predict's
