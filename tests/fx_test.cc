@@ -330,6 +330,15 @@ TEST_CASE("fx: the journal fills an exchange by the sheet and the schedule", "[f
     CHECK(got.total() == r.total);
     CHECK(fx::Margin(got) == r.margin);
   }
+  // The printed receipt of the first: what changed hands, at which rate.
+  auto text = till.journal->ReceiptText(1, 48);
+  INFO(text.status().ToString());
+  REQUIRE(text.ok());
+  CHECK_THAT(*text, Catch::Contains("EXCHANGE 1"));
+  CHECK_THAT(*text, Catch::Contains("We sell to you"));
+  CHECK_THAT(*text, Catch::Contains("200.00 USD"));
+  CHECK_THAT(*text, Catch::Contains("0.970000000"));
+  CHECK_THAT(*text, Catch::Contains("195.94"));
 }
 
 TEST_CASE("fx: an exchange that breaks a rule is refused with its reason and writes nothing",
@@ -418,6 +427,11 @@ TEST_CASE("fx: a sale tendered in foreign notes takes the buy rate, change in ho
   CHECK(got.tendered() == 1780);
   CHECK(got.foreign().rate_e9() == 890'000'000);
   CHECK(got.foreign().rate_sheet_version() == 1);
+  auto text = till.journal->ReceiptText(rec->receipt_no, 48);
+  REQUIRE(text.ok());
+  CHECK_THAT(*text, Catch::Contains("paid in USD"));
+  CHECK_THAT(*text, Catch::Contains("20.00 USD"));
+  CHECK_THAT(*text, Catch::Contains("4.80"));
 
   struct Row {
     std::function<void(v1::Tender*)> edit;

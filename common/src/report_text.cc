@@ -999,9 +999,35 @@ struct Receipt {
   std::string title, note;  // note: what a refund or void is of
   const Repeated<v1::SaleLine>* lines = nullptr;
   const Repeated<v1::Tender>* tenders = nullptr;  // none on a void
+  const v1::Exchange* exchange = nullptr;         // an exchange has no lines
   std::string cashier;
   int64_t total = 0, rounding = 0;
 };
+
+// An exchange's body on its receipt: what changed hands at which rate.
+void ExchangeLines(Page& p, const v1::Exchange& e) {
+  const bool buy = e.direction() == v1::BUY_FOREIGN;
+  p.Line(buy ? "We buy from you" : "We sell to you");
+  p.Figure(e.currency(), Foreign(e.foreign_amount(), e.currency()));
+  p.Figure("Rate (minor per minor)", Money(e.rate_e9()).ToString(9));
+  p.Figure("Value", Amount(e.home_amount()));
+  p.Figure("Commission", buy ? Negated(e.commission()) : Amount(e.commission()));
+  if (!e.customer_ref().empty()) p.Figure("Customer ref", e.customer_ref());
+}
+
+// Per tax code and rate: net, tax and gross of a receipt's lines.
+void ReceiptTaxTable(
+    Page& p, const std::map<std::pair<std::string, int32_t>, std::pair<int64_t, int64_t>>& by_rate,
+    int width) {
+  p.Line(fmt::format("{:<6}{:>8}{:>{}}{:>9}", "Tax", "Rate", "Net", width - 32, "Tax") +
+         fmt::format("{:>9}", "Gross"));
+  for (const auto& [key, figures] : by_rate) {
+    const auto& [gross, tax] = figures;
+    p.Line(fmt::format("{:<6.6}{:>8}{:>{}}{:>9}{:>9}", key.first, Percent(key.second),
+                       Amount(gross - tax), width - 32, Amount(tax), Amount(gross)));
+  }
+  p.Rule('-');
+}
 
 Result<Receipt> ReadReceipt(const v1::JournalEvent& event) {
   Receipt r;
@@ -1030,9 +1056,17 @@ Result<Receipt> ReadReceipt(const v1::JournalEvent& event) {
     r.lines = &b.void_receipt().lines();
     r.cashier = b.void_receipt().cashier();
     r.total = b.void_receipt().total();
+  } else if (b.has_exchange()) {
+    static const Repeated<v1::SaleLine> kNoLines;
+    r.title = "EXCHANGE";
+    r.exchange = &b.exchange();
+    r.lines = &kNoLines;
+    r.tenders = &b.exchange().tenders();
+    r.cashier = b.exchange().cashier();
+    r.total = b.exchange().total();
   } else {
-    return Status::Invalid(
-        fmt::format("event {} is not a receipt (a sale, refund or void)", r.event.header.seq()));
+    return Status::Invalid(fmt::format(
+        "event {} is not a receipt (a sale, refund, void or exchange)", r.event.header.seq()));
   }
   return r;
 }
@@ -1062,6 +1096,7 @@ Result<std::string> FormatReceiptText(const v1::JournalEvent& event,
   p.Rule('-');
   // Per tax code and rate: gross and tax, for the table below.
   std::map<std::pair<std::string, int32_t>, std::pair<int64_t, int64_t>> by_rate;
+  if (r.exchange != nullptr) ExchangeLines(p, *r.exchange);
   for (const v1::SaleLine& l : *r.lines) {
     p.Line(l.name().empty() ? l.sku() : l.name());
     p.Figure(fmt::format("{} x {}", l.qty(), Amount(l.unit_price())),
@@ -1079,18 +1114,15 @@ Result<std::string> FormatReceiptText(const v1::JournalEvent& event,
       std::string name = v1::TenderType_Name(t.type());
       if (!t.reference().empty()) name += " " + t.reference();
       p.Figure(name, Amount(t.tendered() > 0 ? t.tendered() : t.amount()));
+      if (t.has_foreign()) {
+        p.Figure("  paid in " + t.foreign().currency(),
+                 Foreign(t.foreign().foreign_tendered(), t.foreign().currency()));
+      }
       if (t.tendered() > t.amount()) p.Figure("Change", Amount(t.tendered() - t.amount()));
     }
   }
   p.Rule('-');
-  p.Line(fmt::format("{:<6}{:>8}{:>{}}{:>9}", "Tax", "Rate", "Net", width - 32, "Tax") +
-         fmt::format("{:>9}", "Gross"));
-  for (const auto& [key, figures] : by_rate) {
-    const auto& [gross, tax] = figures;
-    p.Line(fmt::format("{:<6.6}{:>8}{:>{}}{:>9}{:>9}", key.first, Percent(key.second),
-                       Amount(gross - tax), width - 32, Amount(tax), Amount(gross)));
-  }
-  p.Rule('-');
+  if (r.exchange == nullptr) ReceiptTaxTable(p, by_rate, width);
   p.Line(fmt::format("Day {}  Seq {}", h.business_day(), h.seq()));
   p.Line("Hash");
   p.Wrapped(Hex(event.hash()));
