@@ -214,3 +214,23 @@ TEST_CASE("fx e2e: a rate sheet imported at the fog; X and Z per currency match 
   const std::string csv = FormatZCsv(z);
   CHECK_THAT(csv, Catch::Contains("foreign_count:till-1:USD,over_short,5.00"));
 }
+
+TEST_CASE("fx e2e: the fog refuses foreign cash its own settings version has no rate sheet for",
+          "[fx][exchange][e2e][integration]") {
+  Store store(1);
+  REQUIRE(store.fog->Start().ok());
+  // The till prices by the sim's own settings version 1, with a sheet; the
+  // fog's version 1 (from fog.toml) has none.
+  SimTill& t = store.tills[0];
+  edge::Options o = sim::SimTillOptions(store.dir, store.store_id, sim::SimDeviceId(1));
+  o.settings = sim::SimFxSettings(store.store_id);
+  t.clock = std::make_unique<ShiftedClock>(0);
+  o.clock = t.clock.get();
+  t.journal = std::move(edge::Journal::Open(o).value());
+  t.sim = std::make_unique<sim::TillSim>(t.journal.get(), 23, 1);
+  t.sync = std::move(edge::SyncEngine::Start(t.journal.get(), store.SyncOptionsFor()).value());
+  store.Sell(0, 50);
+  REQUIRE(
+      WaitFor([&] { return store.FogQuarantined("no rate sheet in store settings version 1") > 0; },
+              std::chrono::seconds(30)));
+}

@@ -24,7 +24,7 @@ constexpr std::array<std::string_view, 6> kCashiers = {"anna",  "ben",  "chloe",
 
 // SplitMix64's finalizer: spreads (seed, till, head) over the whole seed space
 // so that neighbouring tills do not get correlated streams.
-uint64_t Mix(uint64_t x) {
+uint64_t SplitMix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
@@ -178,6 +178,12 @@ v1::ForeignDrawer& TallyDrawer(v1::DayTotals& t, const std::string& device,
   row.set_currency(currency);
   return row;
 }
+// The fixed key the simulated store's settings are signed with.
+crypto::SigningKey SimKey() {
+  const std::array<uint8_t, 32> seed{'s', 'i', 'm'};
+  return crypto::SigningKey::FromSeed(seed).value();
+}
+
 v1::DrawerTotal& TallyHome(v1::DayTotals& t, const std::string& device) {
   if (t.drawers_size() == 0) t.add_drawers()->set_device_id(device);
   return *t.mutable_drawers(0);
@@ -239,9 +245,7 @@ v1::StoreSettings SimFxStoreSettings(const std::string& store, const std::string
 }
 
 std::string SimFxSettings(const std::string& store, const std::string& zone) {
-  const std::array<uint8_t, 32> seed{'s', 'i', 'm'};
-  crypto::SigningKey key = crypto::SigningKey::FromSeed(seed).value();
-  return settings::Sign(SimFxStoreSettings(store, zone), key).SerializeAsString();
+  return settings::Sign(SimFxStoreSettings(store, zone), SimKey()).SerializeAsString();
 }
 
 Result<Mix> ParseMix(std::string_view name) {
@@ -252,9 +256,7 @@ Result<Mix> ParseMix(std::string_view name) {
 
 std::string SimSettings(const std::string& store, const std::string& zone, int64_t cash_rounding) {
   v1::StoreSettings s = SimStoreSettings(store, zone, cash_rounding);
-  const std::array<uint8_t, 32> seed{'s', 'i', 'm'};
-  crypto::SigningKey key = crypto::SigningKey::FromSeed(seed).value();
-  return settings::Sign(s, key).SerializeAsString();
+  return settings::Sign(s, SimKey()).SerializeAsString();
 }
 
 std::string SimDeviceId(int till_index) { return "till-" + std::to_string(till_index); }
@@ -278,7 +280,7 @@ TillSim::TillSim(edge::Journal* journal, uint64_t seed, int till_index, Mix mix)
 
 Status TillSim::Resume() {
   const uint64_t head = journal_->head_seq();
-  rng_.seed(Mix(Mix(Mix(seed_) ^ static_cast<uint64_t>(till_index_)) ^ head));
+  rng_.seed(SplitMix(SplitMix(SplitMix(seed_) ^ static_cast<uint64_t>(till_index_)) ^ head));
   const uint64_t from = head > kResumeEvents ? head - kResumeEvents + 1 : 1;
   SN_ASSIGN_OR_RETURN(std::vector<v1::JournalEvent> events,
                       journal_->ReadEvents(from, kResumeEvents));
