@@ -103,7 +103,7 @@ TEST_CASE("pos-sim: the classic mix records no promotion; the full mix's tally i
     options.clock = &clock;
     auto journal = edge::Journal::Open(options);
     REQUIRE(journal.ok());
-    sim::TillSim till(journal->get(), 3, 1, full ? sim::Mix{} : sim::Mix::Classic());
+    sim::TillSim till(journal->get(), 3, 1, full ? sim::Mix{} : sim::ParseMix("classic").value());
     for (int i = 0; i < 800; ++i) {
       clock.Advance(20'000'000);
       Status s = till.RunSales(1);

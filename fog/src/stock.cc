@@ -256,12 +256,13 @@ Status SaleMoves::Flush(sql::Db& db) {
   // Invariant 3 needs a look-up only for a movement at or before some count:
   // with the latest count (one probe of the partial index), the usual
   // batch, later than every count, needs none.
+  // A count's business day is the calendar's of its instant, so the latest
+  // instant is the latest (day, instant); MAX streams, a sort would not.
   SN_ASSIGN_OR_RETURN(sql::Stmt latest,
-                      db.Prepare("SELECT business_day, at_us FROM stock_moves INDEXED BY "
-                                 "stock_counts_by_sku WHERE kind = 'count' ORDER BY "
-                                 "business_day DESC, at_us DESC LIMIT 1"));
+                      db.Prepare("SELECT business_day, MAX(at_us) FROM stock_moves INDEXED BY "
+                                 "stock_counts_by_sku WHERE kind = 'count'"));
   SN_ASSIGN_OR_RETURN(bool any, latest.Step());
-  if (!any) {
+  if (!any || latest.IsNull(1)) {
     staged_.clear();
     return Status::Ok();
   }

@@ -39,7 +39,7 @@ constexpr std::string_view kUsage =
     "  --chunk N   calls per side before switching to the other (default 1000)\n"
     "  --dir DIR   write till-1.db and raw.db there and keep them (default: a fresh\n"
     "              directory under /tmp, removed at the end)\n"
-    "  --mix M     full (default): the sales carry sim::SimPromotions(), priced by\n"
+    "  --mix M     all (default): the sales carry sim::SimPromotions(), priced by\n"
     "              Journal::ApplyPromotions; classic: round 1's sales\n";
 
 constexpr double kTargetRatioP50 = 2.0;
@@ -50,7 +50,7 @@ struct Config {
   uint32_t warmup = 200;
   uint32_t chunk = 1000;
   std::string dir;
-  std::string mix = "full";
+  std::string mix = "all";
 };
 
 // Makes the bench's sales: 2-4 lines of the simulator's catalog, mostly
@@ -254,7 +254,7 @@ Status Run(const Config& config, v1::JournalBenchResult* result) {
   // Declared after `temp`, so both files are closed before it is removed.
   SN_ASSIGN_OR_RETURN(std::unique_ptr<edge::Journal> journal, edge::Journal::Open(options));
   std::unique_ptr<RawBaseline> raw;
-  SaleMaker maker(/*seed=*/42, config.mix == "full");
+  SaleMaker maker(/*seed=*/42, config.mix == "all");
   Samples record_samples, raw_samples;
   record_samples.wall_ns.reserve(config.sales);
   raw_samples.wall_ns.reserve(config.sales);
@@ -314,8 +314,8 @@ int RunJournal(const std::vector<std::string>& args) {
   return RunMode<v1::JournalBenchResult>(
       "journal", kUsage, args, flags,
       [&] {
-        if (config.mix != "full" && config.mix != "classic") {
-          return Status::Invalid("--mix is full or classic, not '" + config.mix + "'");
+        if (config.mix != "all" && config.mix != "classic") {
+          return Status::Invalid("--mix is all or classic, not '" + config.mix + "'");
         }
         return config.sales == 0 || config.chunk == 0
                    ? Status::Invalid("--sales and --chunk must be at least 1")
