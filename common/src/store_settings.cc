@@ -7,6 +7,7 @@
 #include <map>
 
 #include "storenode/common/clock.h"
+#include "storenode/common/fx.h"
 #include "storenode/common/money.h"
 
 namespace storenode::settings {
@@ -241,7 +242,7 @@ Status Check(const v1::StoreSettings& s) {
       }
     }
   }
-  return Status::Ok();
+  return fx::CheckSheet(s);
 }
 
 Status CheckOnlyAdds(const v1::StoreSettings& before, const v1::StoreSettings& after) {
@@ -272,6 +273,7 @@ Status CheckNext(const v1::StoreSettings& before, const v1::StoreSettings& after
     return Status::Invalid("currency " + after.currency() + " is not the store's " +
                            before.currency() + "; a journal keeps one currency for life");
   }
+  SN_RETURN_IF_ERROR(fx::CheckSheetNext(before, after));
   return CheckOnlyAdds(before, after);
 }
 
