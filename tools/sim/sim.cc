@@ -498,7 +498,7 @@ void TillSim::NoteRefund(const v1::Refund& refund) {
   }
 }
 
-v1::PromotionTotal& TillSim::TallyRow(const std::string& day, const v1::LineDiscount& d) {
+v1::PromotionTotal& TillSim::PromotionTallyRow(const std::string& day, const v1::LineDiscount& d) {
   v1::PromotionTotal& row = tally_[day][d.promotion_id()];
   row.set_promotion_id(d.promotion_id());
   if (row.name().empty()) row.set_name(d.name());
@@ -509,7 +509,7 @@ void TillSim::TallySale(const std::string& day, const v1::Sale& sale) {
   std::set<std::string> on_receipt;
   for (const v1::SaleLine& l : sale.lines()) {
     for (const v1::LineDiscount& d : l.promotions()) {
-      v1::PromotionTotal& row = TallyRow(day, d);
+      v1::PromotionTotal& row = PromotionTallyRow(day, d);
       row.set_lines(row.lines() + 1);
       row.set_amount(row.amount() + d.amount());
       if (on_receipt.insert(d.promotion_id()).second) row.set_receipts(row.receipts() + 1);
@@ -519,7 +519,7 @@ void TillSim::TallySale(const std::string& day, const v1::Sale& sale) {
 
 void TillSim::TallyRefund(const std::string& day, const v1::SaleLine& line) {
   for (const v1::LineDiscount& d : line.promotions()) {
-    v1::PromotionTotal& row = TallyRow(day, d);
+    v1::PromotionTotal& row = PromotionTallyRow(day, d);
     row.set_refund_lines(row.refund_lines() + 1);
     row.set_refunded(row.refunded() + d.amount());
   }

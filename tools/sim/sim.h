@@ -152,7 +152,7 @@ class TillSim {
   // The tally (Summary().tally): a recorded sale's or refund's shares.
   void TallySale(const std::string& day, const v1::Sale& sale);
   void TallyRefund(const std::string& day, const v1::SaleLine& line);
-  v1::PromotionTotal& TallyRow(const std::string& day, const v1::LineDiscount& d);
+  v1::PromotionTotal& PromotionTallyRow(const std::string& day, const v1::LineDiscount& d);
 
   Status Sale();
   Status Refund(bool* done);
