@@ -239,6 +239,7 @@ void DrawerSection(Page& p, const v1::DrawerTotal& d, const v1::DrawerCount* cou
   p.Figure("Pay-ins", Amount(d.pay_ins()));
   p.Figure("Pay-outs", Negated(d.pay_outs()));
   p.Figure("Drops to safe", Negated(d.drops()));
+  if (d.tip_payouts() != 0) p.Figure("Tips paid out", Negated(d.tip_payouts()));
   p.Figure("Expected in drawer", Amount(d.expected()));
   if (count == nullptr) return;
   const bool counted = count->counted();
@@ -279,6 +280,51 @@ void DrawersSection(Page& p, const v1::DayTotals& t, const Repeated<v1::DrawerCo
   if (!any) {
     p.Blank();
     p.Heading("DRAWERS: no cash movements");
+  }
+}
+
+// Vouchers, tips, card schemes and cashiers (docs/FORMATS.md "Vouchers,
+// gift cards and tips", "Card details", "Cashier shifts"); each part only
+// when the day has it, so a day without them prints as before.
+void TenderAreaSection(Page& p, const v1::DayTotals& t) {
+  if (t.vouchers_size() > 0) {
+    p.Blank();
+    p.Row({"VOUCHERS", "Sold", "Amount", "Redeemed", "Amount"});
+    for (const v1::VoucherTotal& v : t.vouchers()) {
+      p.Row({"  " + v.voucher_type() + " " + v.purpose(), Count(v.sold_count()), Amount(v.sold()),
+             Count(v.redeemed_count()), Amount(v.redeemed())});
+    }
+    p.Figure("Voucher sales (not in net sales)", Amount(t.voucher_sales()));
+    if (t.spv_redeemed_tax() != 0) {
+      p.Figure("SPV tax taken off (paid when sold)", Amount(t.spv_redeemed_tax()));
+    }
+  }
+  if (t.tip_count() > 0 || t.tip_payouts() > 0) {
+    p.Blank();
+    p.Heading("TIPS (not revenue)");
+    p.Figure(fmt::format("Tips taken ({})", t.tip_count()), Amount(t.tips()));
+    p.Figure("Tips paid out", Negated(t.tip_payouts()));
+  }
+  if (t.card_schemes_size() > 0) {
+    p.Blank();
+    p.Row({"CARDS", "Count", "Sales", "Refunds", "Tips"});
+    for (const v1::CardSchemeTotal& c : t.card_schemes()) {
+      p.Row({"  " + (c.scheme().empty() ? std::string("(no details)") : c.scheme()),
+             Count(c.count()), Amount(c.sales()), Negated(c.refunds()), Amount(c.tips())});
+    }
+    p.Figure("Authorised offline", Count(t.card_offline_count()));
+  }
+  if (t.shift_count() > 0) {
+    p.Blank();
+    p.Row({"CASHIERS", "Receipts", "Sales", "Refunds", "Tips"});
+    for (const v1::CashierDayTotal& c : t.cashier_totals()) {
+      p.Row({"  " + c.cashier(), Count(c.receipts()), Amount(c.sales()), Negated(c.refunds()),
+             Amount(c.tips())});
+      if (!c.drawer_id().empty()) {
+        p.Figure("drawer " + c.drawer_id() + " expected", Amount(c.drawer_expected()));
+      }
+    }
+    p.Figure("Shifts", Count(t.shift_count()));
   }
 }
 
@@ -448,6 +494,53 @@ class Csv {
 constexpr std::string_view kKeyValueHeader = "section,key,value";
 constexpr std::string_view kZHeader = "z_number,part,section,key,value";
 
+// TenderAreaSection's figures, as rows (none for a day without them).
+void TenderAreaRows(Csv& c, const v1::DayTotals& t) {
+  for (const v1::VoucherTotal& v : t.vouchers()) {
+    const std::string section = "voucher:" + v.voucher_type();
+    c.Add(section, "purpose", v.purpose());
+    c.Count(section, "sold_count", v.sold_count());
+    c.Money(section, "sold", v.sold());
+    c.Count(section, "redeemed_count", v.redeemed_count());
+    c.Money(section, "redeemed", v.redeemed());
+    c.Count(section, "offline_count", v.offline_count());
+    c.Money(section, "offline", v.offline());
+  }
+  if (t.vouchers_size() > 0) {
+    c.Money("vouchers", "voucher_sales", t.voucher_sales());
+    c.Money("vouchers", "spv_redeemed_tax", t.spv_redeemed_tax());
+  }
+  if (t.tip_count() > 0 || t.tip_payouts() > 0) {
+    c.Count("tips", "tip_count", t.tip_count());
+    c.Money("tips", "tips", t.tips());
+    c.Money("tips", "tip_payouts", t.tip_payouts());
+  }
+  for (const v1::CardSchemeTotal& x : t.card_schemes()) {
+    const std::string section = "card:" + x.scheme();
+    c.Count(section, "count", x.count());
+    c.Money(section, "sales", x.sales());
+    c.Money(section, "refunds", x.refunds());
+    c.Money(section, "tips", x.tips());
+    c.Count(section, "offline_count", x.offline_count());
+  }
+  if (t.card_schemes_size() > 0) c.Count("cards", "offline_count", t.card_offline_count());
+  if (t.shift_count() == 0) return;
+  for (const v1::CashierDayTotal& x : t.cashier_totals()) {
+    const std::string section = "cashier:" + x.cashier();
+    c.Count(section, "shifts", x.shifts());
+    c.Count(section, "receipts", x.receipts());
+    c.Money(section, "sales", x.sales());
+    c.Count(section, "refund_count", x.refund_count());
+    c.Money(section, "refunds", x.refunds());
+    c.Count(section, "tip_count", x.tip_count());
+    c.Money(section, "tips", x.tips());
+    c.Money(section, "tip_payouts", x.tip_payouts());
+    c.Add(section, "drawer_id", x.drawer_id());
+    c.Money(section, "drawer_expected", x.drawer_expected());
+  }
+  c.Count("shifts", "count", t.shift_count());
+}
+
 void DayTotalsRows(Csv& c, const v1::DayTotals& t) {
   c.Add("header", "store_id", t.store_id());
   // The value column mixes counts and amounts: the amounts' currency is a row.
@@ -490,9 +583,11 @@ void DayTotalsRows(Csv& c, const v1::DayTotals& t) {
     c.Money(section, "pay_ins", d.pay_ins());
     c.Money(section, "pay_outs", d.pay_outs());
     c.Money(section, "drops", d.drops());
+    if (d.tip_payouts() != 0) c.Money(section, "tip_payouts", d.tip_payouts());
     c.Money(section, "expected", d.expected());
   }
   c.Count("no_sale", "count", t.no_sale_count());
+  TenderAreaRows(c, t);
 }
 
 std::string Joined(const Repeated<std::string>& items, std::string_view separator) {
@@ -594,6 +689,7 @@ std::string FormatDayTotalsText(const v1::DayTotals& t, std::string_view title) 
   TaxSection(p, t);
   p.Blank();
   TenderSection(p, t.tenders());
+  TenderAreaSection(p, t);
   DrawersSection(p, t, nullptr);
   p.Blank();
   NoSaleLine(p, t);
@@ -619,6 +715,7 @@ std::string FormatZText(const v1::ZReport& z, const v1::SignedZ* signed_z) {
   TaxSection(p, z.totals());
   p.Blank();
   TenderSection(p, z.totals().tenders());
+  TenderAreaSection(p, z.totals());
   DrawersSection(p, z.totals(), &z.drawer_counts());
   p.Blank();
   NoSaleLine(p, z.totals());

@@ -2,6 +2,7 @@
 
 #include <date/tz.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -209,6 +210,51 @@ bool RateKnownBy(const v1::StoreSettings& s, std::string_view code, int32_t rate
   return false;
 }
 
+// Voucher types (settings.proto VoucherType): a short unique id, a name, a
+// purpose; an SPV names a tax code of the table, an MPV none; limits in
+// range.
+Status CheckVoucherTypes(const v1::StoreSettings& s) {
+  if (s.voucher_types_size() > kMaxVoucherTypes) {
+    return Status::Invalid("store settings: " + std::to_string(s.voucher_types_size()) +
+                           " voucher types, at most " + std::to_string(kMaxVoucherTypes));
+  }
+  for (int i = 0; i < s.voucher_types_size(); ++i) {
+    const v1::VoucherType& v = s.voucher_types(i);
+    auto bad = [&](const std::string& why) {
+      return Status::Invalid("store settings: voucher type '" + v.id() + "': " + why);
+    };
+    if (v.id().empty() || v.id().size() > 16) return bad("id must be 1..16 characters");
+    for (int j = 0; j < i; ++j) {
+      if (s.voucher_types(j).id() == v.id()) return bad("listed twice");
+    }
+    if (v.name().empty() || v.name().size() > 64) return bad("name must be 1..64 characters");
+    if (v.purpose() == v1::SINGLE_PURPOSE) {
+      bool known = std::any_of(s.tax_rates().begin(), s.tax_rates().end(),
+                               [&](const v1::TaxRateEntry& e) { return e.code() == v.tax_code(); });
+      if (!known) return bad("a single-purpose voucher needs a tax code of the tax table");
+    } else if (v.purpose() == v1::MULTI_PURPOSE) {
+      if (!v.tax_code().empty())
+        return bad("a multi-purpose voucher is taxed when redeemed: no tax code");
+    } else {
+      return bad("purpose must be single or multi");
+    }
+    if (v.offline_limit() < 0 || v.offline_limit() > kMaxVoucherAmount) {
+      return bad("offline limit outside 0.." + std::to_string(kMaxVoucherAmount));
+    }
+    if (v.max_load() <= 0 || v.max_load() > kMaxVoucherAmount) {
+      return bad("max load outside 1.." + std::to_string(kMaxVoucherAmount));
+    }
+  }
+  return Status::Ok();
+}
+
+const v1::VoucherType* FindVoucherType(const v1::StoreSettings& s, std::string_view id) {
+  for (const v1::VoucherType& v : s.voucher_types()) {
+    if (v.id() == id) return &v;
+  }
+  return nullptr;
+}
+
 Status Check(const v1::StoreSettings& s) {
   auto bad = [](const std::string& why) { return Status::Invalid("store settings: " + why); };
   if (s.store_id().empty()) return bad("no store id");
@@ -241,7 +287,7 @@ Status Check(const v1::StoreSettings& s) {
       }
     }
   }
-  return Status::Ok();
+  return CheckVoucherTypes(s);
 }
 
 Status CheckOnlyAdds(const v1::StoreSettings& before, const v1::StoreSettings& after) {

@@ -44,10 +44,218 @@ v1::DrawerTotal* DrawerRow(v1::DayTotals* t, const std::string& device) {
   return row;
 }
 
+// --- Vouchers, tips, cards and cashier shifts (docs/FORMATS.md "Vouchers,
+// gift cards and tips", "Card details", "Cashier shifts") ---
+
+bool IsMpvLine(const v1::SaleLine& line) {
+  return line.has_voucher() && line.voucher().purpose() == v1::MULTI_PURPOSE;
+}
+
+// The drawer an event's cash is in: the shift's cashier drawer, else the
+// till's.
+const std::string& DrawerOf(const v1::EventHeader& h) {
+  return h.drawer_id().empty() ? h.device_id() : h.drawer_id();
+}
+
+const char* PurposeName(v1::VoucherPurpose p) {
+  return p == v1::SINGLE_PURPOSE ? "SPV" : p == v1::MULTI_PURPOSE ? "MPV" : "";
+}
+
+v1::VoucherTotal* VoucherRow(v1::DayTotals* t, const std::string& type,
+                             const std::string& purpose) {
+  for (auto& row : *t->mutable_vouchers()) {
+    if (row.voucher_type() == type) return &row;
+  }
+  v1::VoucherTotal* row = t->add_vouchers();
+  row->set_voucher_type(type);
+  row->set_purpose(purpose);
+  return row;
+}
+
+v1::CardSchemeTotal* SchemeRow(v1::DayTotals* t, const std::string& scheme) {
+  for (auto& row : *t->mutable_card_schemes()) {
+    if (row.scheme() == scheme) return &row;
+  }
+  v1::CardSchemeTotal* row = t->add_card_schemes();
+  row->set_scheme(scheme);
+  return row;
+}
+
+v1::CashierDayTotal* CashierRow(v1::DayTotals* t, const std::string& cashier) {
+  for (auto& row : *t->mutable_cashier_totals()) {
+    if (row.cashier() == cashier) return &row;
+  }
+  v1::CashierDayTotal* row = t->add_cashier_totals();
+  row->set_cashier(cashier);
+  return row;
+}
+
+// The voucher lines a sale loads cards with.
+void AddVoucherLines(const v1::Sale& s, v1::DayTotals* t) {
+  for (const v1::SaleLine& line : s.lines()) {
+    if (!line.has_voucher()) continue;
+    v1::VoucherTotal* v =
+        VoucherRow(t, line.voucher().voucher_type(), PurposeName(line.voucher().purpose()));
+    v->set_sold_count(v->sold_count() + 1);
+    v->set_sold(v->sold() + line.gross());
+    t->set_voucher_sales(t->voucher_sales() + line.gross());
+  }
+}
+
+// Card details, tips and voucher redemptions of a receipt's tenders.
+void AddTenderDetails(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders, bool refund,
+                      v1::CashierDayTotal* cashier, v1::DayTotals* t) {
+  for (const v1::Tender& tender : tenders) {
+    if (tender.type() == v1::CARD) {
+      v1::CardSchemeTotal* c = SchemeRow(t, tender.card().scheme());
+      c->set_count(c->count() + 1);
+      if (refund) {
+        c->set_refunds(c->refunds() + tender.amount());
+      } else {
+        c->set_sales(c->sales() + tender.amount());
+      }
+      c->set_tips(c->tips() + tender.tip());
+      if (tender.card().offline_auth()) {
+        c->set_offline_count(c->offline_count() + 1);
+        t->set_card_offline_count(t->card_offline_count() + 1);
+      }
+    }
+    if (tender.tip() > 0) {
+      t->set_tip_count(t->tip_count() + 1);
+      t->set_tips(t->tips() + tender.tip());
+      cashier->set_tip_count(cashier->tip_count() + 1);
+      cashier->set_tips(cashier->tips() + tender.tip());
+    }
+    if (tender.type() == v1::VOUCHER && tender.has_voucher() && !refund) {
+      const v1::VoucherRedemption& r = tender.voucher();
+      v1::VoucherTotal* v = VoucherRow(t, r.voucher_type(), PurposeName(r.purpose()));
+      v->set_redeemed_count(v->redeemed_count() + 1);
+      v->set_redeemed(v->redeemed() + tender.amount());
+      if (r.offline()) {
+        v->set_offline_count(v->offline_count() + 1);
+        v->set_offline(v->offline() + tender.amount());
+      }
+      if (r.purpose() == v1::SINGLE_PURPOSE) {
+        // Its tax was booked when it was sold: the goods it pays for leave
+        // the tax table by its amount and the tax that amount includes.
+        v1::TaxTotal* row = TaxRow(t, r.tax_code(), r.tax_rate_bp(), "");
+        row->set_gross(row->gross() - tender.amount());
+        row->set_tax(row->tax() - r.tax());
+        row->set_net(row->gross() - row->tax());
+        t->set_spv_redeemed_tax(t->spv_redeemed_tax() + r.tax());
+      }
+    }
+  }
+}
+
+// The figures of this section for one event.
+void AddTenderArea(const DecodedEvent& e, v1::DayTotals* t) {
+  const v1::EventHeader& h = e.header;
+  switch (h.kind()) {
+    case v1::SALE: {
+      const v1::Sale& s = e.body.sale();
+      v1::CashierDayTotal* c = CashierRow(t, s.cashier());
+      c->set_receipts(c->receipts() + 1);
+      c->set_sales(c->sales() + s.total());
+      AddVoucherLines(s, t);
+      AddTenderDetails(s.tenders(), false, c, t);
+      break;
+    }
+    case v1::REFUND: {
+      const v1::Refund& r = e.body.refund();
+      v1::CashierDayTotal* c = CashierRow(t, r.cashier());
+      c->set_refund_count(c->refund_count() + 1);
+      c->set_refunds(c->refunds() + r.total());
+      AddTenderDetails(r.tenders(), true, c, t);
+      break;
+    }
+    case v1::CASH_MOVEMENT: {
+      const v1::CashMovement& m = e.body.cash_movement();
+      if (m.type() != v1::TIP_PAYOUT) break;
+      v1::DrawerTotal* d = DrawerRow(t, DrawerOf(h));
+      d->set_tip_payouts(d->tip_payouts() + m.amount());
+      t->set_tip_payouts(t->tip_payouts() + m.amount());
+      v1::CashierDayTotal* c = CashierRow(t, m.cashier());
+      c->set_tip_payouts(c->tip_payouts() + m.amount());
+      break;
+    }
+    case v1::SIGN_ON: {
+      const v1::CashierShift& shift = e.body.shift();
+      v1::CashierDayTotal* c = CashierRow(t, shift.cashier());
+      c->set_shifts(c->shifts() + 1);
+      if (shift.drawer() == v1::DRAWER_CASHIER) c->set_drawer_id(shift.drawer_id());
+      t->set_shift_count(t->shift_count() + 1);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void MergeTenderArea(const v1::DayTotals& f, v1::DayTotals* t) {
+  for (const auto& x : f.vouchers()) {
+    v1::VoucherTotal* v = VoucherRow(t, x.voucher_type(), x.purpose());
+    v->set_sold_count(v->sold_count() + x.sold_count());
+    v->set_sold(v->sold() + x.sold());
+    v->set_redeemed_count(v->redeemed_count() + x.redeemed_count());
+    v->set_redeemed(v->redeemed() + x.redeemed());
+    v->set_offline_count(v->offline_count() + x.offline_count());
+    v->set_offline(v->offline() + x.offline());
+  }
+  t->set_voucher_sales(t->voucher_sales() + f.voucher_sales());
+  t->set_tip_count(t->tip_count() + f.tip_count());
+  t->set_tips(t->tips() + f.tips());
+  t->set_tip_payouts(t->tip_payouts() + f.tip_payouts());
+  for (const auto& x : f.card_schemes()) {
+    v1::CardSchemeTotal* c = SchemeRow(t, x.scheme());
+    c->set_count(c->count() + x.count());
+    c->set_sales(c->sales() + x.sales());
+    c->set_refunds(c->refunds() + x.refunds());
+    c->set_tips(c->tips() + x.tips());
+    c->set_offline_count(c->offline_count() + x.offline_count());
+  }
+  t->set_card_offline_count(t->card_offline_count() + f.card_offline_count());
+  for (const auto& x : f.cashier_totals()) {
+    v1::CashierDayTotal* c = CashierRow(t, x.cashier());
+    c->set_shifts(c->shifts() + x.shifts());
+    c->set_receipts(c->receipts() + x.receipts());
+    c->set_sales(c->sales() + x.sales());
+    c->set_refund_count(c->refund_count() + x.refund_count());
+    c->set_refunds(c->refunds() + x.refunds());
+    c->set_tip_count(c->tip_count() + x.tip_count());
+    c->set_tips(c->tips() + x.tips());
+    c->set_tip_payouts(c->tip_payouts() + x.tip_payouts());
+    if (!x.drawer_id().empty()) c->set_drawer_id(x.drawer_id());
+  }
+  t->set_shift_count(t->shift_count() + f.shift_count());
+  t->set_spv_redeemed_tax(t->spv_redeemed_tax() + f.spv_redeemed_tax());
+}
+
+void FinishTenderArea(v1::DayTotals* t) {
+  for (auto& c : *t->mutable_cashier_totals()) {
+    c.set_drawer_expected(0);
+    for (const auto& d : t->drawers()) {
+      if (!c.drawer_id().empty() && d.device_id() == c.drawer_id()) {
+        c.set_drawer_expected(d.expected());
+      }
+    }
+  }
+  auto& vouchers = *t->mutable_vouchers();
+  std::sort(vouchers.begin(), vouchers.end(),
+            [](const auto& a, const auto& b) { return a.voucher_type() < b.voucher_type(); });
+  auto& schemes = *t->mutable_card_schemes();
+  std::sort(schemes.begin(), schemes.end(),
+            [](const auto& a, const auto& b) { return a.scheme() < b.scheme(); });
+  auto& cashiers = *t->mutable_cashier_totals();
+  std::sort(cashiers.begin(), cashiers.end(),
+            [](const auto& a, const auto& b) { return a.cashier() < b.cashier(); });
+}
+
 // sign = +1 for sales, -1 for refunds.
 void AddLines(const google::protobuf::RepeatedPtrField<v1::SaleLine>& lines, int sign,
               v1::DayTotals* t) {
   for (const v1::SaleLine& line : lines) {
+    if (IsMpvLine(line)) continue;  // taxed when redeemed, not when sold
     v1::TaxTotal* row = TaxRow(t, line.tax_code(), line.tax_rate_bp(), line.tax_name());
     row->set_gross(row->gross() + sign * line.gross());
     row->set_tax(row->tax() + sign * line.tax());
@@ -56,7 +264,7 @@ void AddLines(const google::protobuf::RepeatedPtrField<v1::SaleLine>& lines, int
 }
 
 void AddTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders, bool refund,
-                const std::string& device, v1::DayTotals* t) {
+                const std::string& drawer, v1::DayTotals* t) {
   for (const v1::Tender& tender : tenders) {
     v1::TenderTotal* row = TenderRow(t, TenderName(tender.type()));
     row->set_count(row->count() + 1);
@@ -66,7 +274,7 @@ void AddTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders, b
       row->set_sales(row->sales() + tender.amount());
     }
     if (tender.type() == v1::CASH) {
-      v1::DrawerTotal* d = DrawerRow(t, device);
+      v1::DrawerTotal* d = DrawerRow(t, drawer);
       if (refund) {
         d->set_cash_refunds(d->cash_refunds() + tender.amount());
       } else {
@@ -101,7 +309,7 @@ const char* TenderName(v1::TenderType type) {
 
 void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
   const v1::EventHeader& h = event.header;
-  const std::string& device = h.device_id();
+  const std::string& drawer = DrawerOf(h);
   t->set_event_count(t->event_count() + 1);
   if (t->first_event_time_us() == 0 || h.wall_time_us() < t->first_event_time_us()) {
     t->set_first_event_time_us(h.wall_time_us());
@@ -113,12 +321,13 @@ void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
       const v1::Sale& s = event.body.sale();
       t->set_receipt_count(t->receipt_count() + 1);
       for (const v1::SaleLine& line : s.lines()) {
+        if (line.has_voucher()) continue;  // a liability: voucher_sales
         t->set_gross_sales(t->gross_sales() + line.qty() * line.unit_price());
         t->set_discounts(t->discounts() + line.discount());
       }
       t->set_rounding(t->rounding() + s.rounding());
       AddLines(s.lines(), +1, t);
-      AddTenders(s.tenders(), false, device, t);
+      AddTenders(s.tenders(), false, drawer, t);
       break;
     }
     case v1::REFUND: {
@@ -126,7 +335,7 @@ void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
       t->set_refund_count(t->refund_count() + 1);
       t->set_refunds(t->refunds() + r.total());
       AddLines(r.lines(), -1, t);
-      AddTenders(r.tenders(), true, device, t);
+      AddTenders(r.tenders(), true, drawer, t);
       break;
     }
     case v1::VOID:
@@ -135,7 +344,7 @@ void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
       break;
     case v1::CASH_MOVEMENT: {
       const v1::CashMovement& m = event.body.cash_movement();
-      v1::DrawerTotal* d = DrawerRow(t, device);
+      v1::DrawerTotal* d = DrawerRow(t, drawer);
       switch (m.type()) {
         case v1::OPENING_FLOAT:
           d->set_opening_float(d->opening_float() + m.amount());
@@ -163,6 +372,7 @@ void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
     default:
       break;
   }
+  AddTenderArea(event, t);
 }
 
 void MergeTotals(const v1::DayTotals& f, v1::DayTotals* t) {
@@ -204,15 +414,18 @@ void MergeTotals(const v1::DayTotals& f, v1::DayTotals* t) {
     d->set_pay_ins(d->pay_ins() + x.pay_ins());
     d->set_pay_outs(d->pay_outs() + x.pay_outs());
     d->set_drops(d->drops() + x.drops());
+    d->set_tip_payouts(d->tip_payouts() + x.tip_payouts());
   }
+  MergeTenderArea(f, t);
 }
 
 void FinishTotals(v1::DayTotals* t) {
   t->set_net_sales(t->gross_sales() - t->discounts() - t->refunds());
   for (auto& d : *t->mutable_drawers()) {
     d.set_expected(d.opening_float() + d.cash_sales() - d.cash_refunds() + d.pay_ins() -
-                   d.pay_outs() - d.drops());
+                   d.pay_outs() - d.drops() - d.tip_payouts());
   }
+  FinishTenderArea(t);
   auto& taxes = *t->mutable_taxes();
   std::sort(taxes.begin(), taxes.end(), [](const auto& a, const auto& b) {
     return std::make_tuple(a.tax_code(), a.rate_bp()) < std::make_tuple(b.tax_code(), b.rate_bp());

@@ -316,6 +316,12 @@ Result<Recorded> Record(Journal& j, sn_event_kind kind, sn_format f, const void*
       SN_ASSIGN_OR_RETURN(v1::NoSale m, ParseAs<v1::NoSale>(f, data, size));
       return j.RecordNoSale(m);
     }
+    case SN_SIGN_ON: {
+      SN_ASSIGN_OR_RETURN(v1::CashierShift m, ParseAs<v1::CashierShift>(f, data, size));
+      return j.SignOn(m.cashier(), m.drawer(), m.drawer_id());
+    }
+    case SN_SIGN_OFF:
+      return j.SignOff();  // the bytes are ignored: the open shift signs off
   }
   return Status::Invalid("unknown event kind " + std::to_string(static_cast<int>(kind)));
 }

@@ -20,6 +20,13 @@
 //     gives both its wall time and the rates its lines were taxed at.
 //     Receipts, cash movements and no-sales are refused while the journal
 //     holds no settings; settings change only under mu_, between events.
+//  7. While a cashier shift is open (SignOn .. SignOff) every event's
+//     header carries its SIGN_ON seq (shift_seq) and, for a cashier's own
+//     drawer, its drawer_id; the open shift is a row written in the same
+//     transaction as the SIGN_ON / SIGN_OFF, so memory and file agree.
+//  8. A till's offline voucher redemptions per card never pass the
+//     settings' offline limit of the card's type: the running sum is a row
+//     written with the sale that redeems.
 //
 // Validation happens before the transaction; nothing is written for a
 // rejected call.
@@ -60,6 +67,35 @@ constexpr const char* kNoSettings =
 
 bool ValidTender(v1::TenderType t) { return t >= v1::CASH && t <= v1::OTHER; }
 
+// --- Vouchers, tips, card details, shifts: the input rules ---
+
+// 1..max characters of [A-Za-z0-9._-].
+bool ValidCode(const std::string& s, size_t max) {
+  return !s.empty() && s.size() <= max && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+// Why a masked PAN may not be journaled ("" when it may): 12..19 of digits
+// and '*', no digit shown between the first 6 and the last 4.
+std::string MaskedPanProblem(std::string_view pan) {
+  if (pan.empty()) return "";
+  if (pan.size() < 12 || pan.size() > 19) {
+    return "masked PAN has " + std::to_string(pan.size()) + " characters, want 12..19";
+  }
+  for (size_t i = 0; i < pan.size(); ++i) {
+    const char c = pan[i];
+    if (c != '*' && !(c >= '0' && c <= '9')) {
+      return "masked PAN holds '" + std::string(1, c) + "': only digits and '*'";
+    }
+    if (c != '*' && i >= 6 && i + 4 < pan.size()) {
+      return "masked PAN shows digit " + std::to_string(i + 1) +
+             ": at most the first 6 and the last 4 digits may show, the rest must be '*'";
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 class Journal::Impl {
@@ -78,6 +114,22 @@ class Journal::Impl {
   v1::StoreSettings settings;  // version 0: none yet
   settings::Calendar calendar = settings::Calendar::Utc();
   std::string issuer;  // the pinned settings key, 32 bytes; empty until the first
+  // The open cashier shift (invariant 7): its SIGN_ON seq (0: none) and body.
+  uint64_t shift_seq = 0;
+  v1::CashierShift shift;
+
+  Status LoadShift();
+  // While a shift is open, an event's cashier is the shift's: filled when
+  // empty, refused when another.
+  Status ShiftCashier(std::string* cashier) const;
+  Status CheckLineVoucher(v1::SaleLine* line, const std::string& at) const;
+  // Tips, card details and voucher redemptions of a receipt's tenders
+  // (`lines`: the receipt's, for an SPV's tax); fills the redemptions'
+  // purpose and SPV tax.
+  Status CheckTenderDetails(google::protobuf::RepeatedPtrField<v1::Tender>* tenders,
+                            const google::protobuf::RepeatedPtrField<v1::SaleLine>& lines,
+                            bool refund) const;
+  Result<Recorded> RecordShift(v1::EventKind kind, v1::CashierShift shift);
 
   Status Init();
   Status LoadSettings();
@@ -102,6 +154,7 @@ class Journal::Impl {
   Result<Recorded> Append(v1::EventKind kind, v1::EventBody body, const std::string& day,
                           int64_t now);
   Status WriteSideTables(const v1::EventHeader& h, const v1::EventBody& body);
+  Status WriteOfflineRedemptions(const v1::Sale& sale);
   // A receipt's event and the settings it was recorded with.
   struct ReceiptEvent {
     v1::JournalEvent event;
@@ -129,6 +182,7 @@ Status Journal::Impl::Init() {
   journal_id = stmt.Blob(0);
   SN_ASSIGN_OR_RETURN(key, crypto::SigningKey::Load(options.key_path));
   SN_RETURN_IF_ERROR(LoadHead());
+  SN_RETURN_IF_ERROR(LoadShift());
   SN_ASSIGN_OR_RETURN(int64_t acked,
                       db->QueryInt("SELECT value FROM meta WHERE key = 'acked_seq'", 0));
   acked_seq = static_cast<uint64_t>(acked);
@@ -276,10 +330,20 @@ Status Journal::Impl::PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine
     v1::SaleLine& line = (*lines)[i];
     std::string at = "line " + std::to_string(i + 1) + ": ";
     if (line.sku().empty()) return Status::Invalid(at + "sku is empty");
+    if (line.has_voucher()) SN_RETURN_IF_ERROR(CheckLineVoucher(&line, at));
     if (line.qty() <= 0) {
       return Status::Invalid(at + "quantity must be positive, got " + std::to_string(line.qty()));
     }
     if (line.unit_price() < 0) return Status::Invalid(at + "negative unit price");
+    if (line.has_voucher() && line.voucher().purpose() == v1::MULTI_PURPOSE) {
+      // Not taxed when sold (docs/FORMATS.md "Vouchers").
+      line.set_gross(line.unit_price());
+      line.set_tax(0);
+      line.set_tax_rate_bp(0);
+      line.set_tax_name("");
+      sum += Money(line.gross());
+      continue;
+    }
     const v1::TaxRateEntry* rate = settings::RateAt(settings, line.tax_code(), now);
     if (rate == nullptr) {
       return Status::Invalid(at + "unknown tax code '" + line.tax_code() +
@@ -334,6 +398,195 @@ Status Journal::Impl::CheckTenders(const google::protobuf::RepeatedPtrField<v1::
   return Status::Ok();
 }
 
+Status Journal::Impl::CheckLineVoucher(v1::SaleLine* line, const std::string& at) const {
+  v1::VoucherLine* v = line->mutable_voucher();
+  if (!ValidCode(v->card_id(), 32)) {
+    return Status::Invalid(at + "voucher card id must be 1..32 of [A-Za-z0-9._-]");
+  }
+  const v1::VoucherType* type = settings::FindVoucherType(settings, v->voucher_type());
+  if (type == nullptr) {
+    return Status::Invalid(at + "voucher type '" + v->voucher_type() +
+                           "' is not in store settings version " +
+                           std::to_string(settings.version()));
+  }
+  if (v->purpose() != v1::VOUCHER_PURPOSE_UNSPECIFIED && v->purpose() != type->purpose()) {
+    return Status::Invalid(at + "voucher type '" + type->id() + "' has the other purpose");
+  }
+  v->set_purpose(type->purpose());
+  if (line->qty() != 1 || line->discount() != 0) {
+    return Status::Invalid(at + "a voucher line loads one card: qty 1, no discount");
+  }
+  if (line->unit_price() <= 0 || line->unit_price() > type->max_load()) {
+    return Status::Invalid(at + "voucher load " + Amount(line->unit_price()) + " outside 0.01.." +
+                           Amount(type->max_load()) + " of type '" + type->id() + "'");
+  }
+  // An SPV is taxed at its type's code; an MPV carries none.
+  const std::string code = type->purpose() == v1::SINGLE_PURPOSE ? type->tax_code() : "";
+  if (!line->tax_code().empty() && line->tax_code() != code) {
+    return Status::Invalid(at + "voucher type '" + type->id() + "' is taxed " +
+                           (code.empty() ? std::string("when redeemed") : "at code " + code) +
+                           ", not at code " + line->tax_code());
+  }
+  line->set_tax_code(code);
+  return Status::Ok();
+}
+
+Status Journal::Impl::CheckTenderDetails(
+    google::protobuf::RepeatedPtrField<v1::Tender>* tenders,
+    const google::protobuf::RepeatedPtrField<v1::SaleLine>& lines, bool refund) const {
+  // The offline redemptions of this receipt, per card, and what SPVs of
+  // each tax code pay.
+  std::map<std::string, int64_t> offline;
+  std::map<std::string, int64_t> spv_by_code;
+  for (int i = 0; i < tenders->size(); ++i) {
+    v1::Tender& t = (*tenders)[i];
+    const std::string at = "tender " + std::to_string(i + 1) + ": ";
+    if (t.has_card()) {
+      const v1::CardDetails& c = t.card();
+      if (t.type() != v1::CARD)
+        return Status::Invalid(at + "card details on a tender that is no card");
+      if (!c.scheme().empty() && !ValidCode(c.scheme(), 16)) {
+        return Status::Invalid(at + "card scheme must be 1..16 of [A-Za-z0-9._-]");
+      }
+      if (c.terminal_id().size() > 32 || c.auth_code().size() > 16) {
+        return Status::Invalid(at + "terminal id over 32 or auth code over 16 characters");
+      }
+      if (std::string why = MaskedPanProblem(c.masked_pan()); !why.empty()) {
+        return Status::Invalid(at + why);
+      }
+    }
+    if (t.tip() < 0) return Status::Invalid(at + "negative tip");
+    if (t.tip() > 0) {
+      if (refund) return Status::Invalid(at + "a refund pays back no tip");
+      if (t.type() != v1::CARD) {
+        return Status::Invalid(at +
+                               "a tip is taken on a card tender (cash tips go to the tip jar)");
+      }
+      if (t.tip() > t.amount()) {
+        return Status::Invalid(at + "tip " + Amount(t.tip()) + " is more than the amount " +
+                               Amount(t.amount()));
+      }
+    }
+    if (!t.has_voucher()) continue;
+    v1::VoucherRedemption* r = t.mutable_voucher();
+    if (t.type() != v1::VOUCHER)
+      return Status::Invalid(at + "a voucher on a tender that is no voucher");
+    if (refund) {
+      return Status::Invalid(at +
+                             "a refund does not load a voucher card; pay back in cash or to "
+                             "the card it was paid with");
+    }
+    if (!ValidCode(r->card_id(), 32)) {
+      return Status::Invalid(at + "voucher card id must be 1..32 of [A-Za-z0-9._-]");
+    }
+    const v1::VoucherType* type = settings::FindVoucherType(settings, r->voucher_type());
+    if (type == nullptr) {
+      return Status::Invalid(at + "voucher type '" + r->voucher_type() +
+                             "' is not in store settings version " +
+                             std::to_string(settings.version()));
+    }
+    if (r->purpose() != v1::VOUCHER_PURPOSE_UNSPECIFIED && r->purpose() != type->purpose()) {
+      return Status::Invalid(at + "voucher type '" + type->id() + "' has the other purpose");
+    }
+    r->set_purpose(type->purpose());
+    r->clear_tax_code();
+    r->clear_tax_rate_bp();
+    r->clear_tax();
+    if (type->purpose() == v1::SINGLE_PURPOSE) {
+      // It pays for goods of its own tax code (that is what makes it single
+      // purpose), whose rate on this receipt is its tax's.
+      auto goods = std::find_if(lines.begin(), lines.end(), [&](const v1::SaleLine& l) {
+        return !l.has_voucher() && l.tax_code() == type->tax_code();
+      });
+      if (goods == lines.end()) {
+        return Status::Invalid(at + "single-purpose voucher '" + type->id() +
+                               "' pays only for goods taxed " + type->tax_code() +
+                               "; this receipt has none");
+      }
+      r->set_tax_code(type->tax_code());
+      r->set_tax_rate_bp(goods->tax_rate_bp());
+      r->set_tax(TaxIncluded(Money(t.amount()), TaxRate{goods->tax_rate_bp()}).minor());
+      spv_by_code[type->tax_code()] += t.amount();
+    }
+    if (!r->offline()) continue;
+    int64_t& mine = offline[r->card_id()];
+    mine += t.amount();
+    SN_ASSIGN_OR_RETURN(sql::Stmt before,
+                        db->Prepare("SELECT redeemed FROM voucher_offline WHERE card_id = ?"));
+    before.Bind(1, r->card_id());
+    SN_ASSIGN_OR_RETURN(bool had, before.Step());
+    const int64_t total = (had ? before.Int(0) : 0) + mine;
+    if (total > type->offline_limit()) {
+      return Status::Invalid(at + "offline redemption of card " + r->card_id() + " would bring " +
+                             "this till's offline redemptions of it to " + Amount(total) +
+                             ", over the offline limit " + Amount(type->offline_limit()) +
+                             " of voucher type '" + type->id() + "'");
+    }
+  }
+  for (const auto& [code, paid] : spv_by_code) {
+    int64_t goods = 0;
+    for (const v1::SaleLine& l : lines) {
+      if (!l.has_voucher() && l.tax_code() == code) goods += l.gross();
+    }
+    if (paid > goods) {
+      return Status::Invalid("single-purpose vouchers pay " + Amount(paid) + " for goods taxed " +
+                             code + " worth " + Amount(goods));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Journal::Impl::ShiftCashier(std::string* cashier) const {
+  if (shift_seq == 0) return Status::Ok();
+  if (cashier->empty()) *cashier = shift.cashier();
+  if (*cashier != shift.cashier()) {
+    return Status::Invalid("cashier '" + *cashier + "' is not the signed-on cashier '" +
+                           shift.cashier() + "'");
+  }
+  return Status::Ok();
+}
+
+Status Journal::Impl::LoadShift() {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                      db->Prepare("SELECT seq, shift FROM open_shift WHERE id = 1"));
+  SN_ASSIGN_OR_RETURN(bool open, stmt.Step());
+  shift_seq = 0;
+  shift.Clear();
+  if (!open) return Status::Ok();
+  if (!shift.ParseFromString(stmt.Blob(1))) return Status::Corruption("open shift does not parse");
+  shift_seq = static_cast<uint64_t>(stmt.Int(0));
+  return Status::Ok();
+}
+
+Result<Recorded> Journal::Impl::RecordShift(v1::EventKind kind, v1::CashierShift next) {
+  SN_RETURN_IF_ERROR(Ready());
+  if (kind == v1::SIGN_ON) {
+    if (shift_seq != 0) {
+      return Status::Precondition("cashier '" + shift.cashier() + "' is signed on since seq " +
+                                  std::to_string(shift_seq) + "; sign off first");
+    }
+    if (next.cashier().empty() || next.cashier().size() > 64) {
+      return Status::Invalid("cashier must be 1..64 characters");
+    }
+    if (next.drawer() == v1::DRAWER_CASHIER) {
+      if (!ValidCode(next.drawer_id(), 32) || next.drawer_id() == options.device_id) {
+        return Status::Invalid(
+            "a cashier drawer needs an id of 1..32 [A-Za-z0-9._-], not the "
+            "till's");
+      }
+    } else if (!next.drawer_id().empty()) {
+      return Status::Invalid("a drawer id belongs to a cashier drawer (DRAWER_CASHIER)");
+    }
+  } else {
+    if (shift_seq == 0) return Status::Precondition("no cashier is signed on");
+    next = shift;
+  }
+  v1::EventBody body;
+  *body.mutable_shift() = next;
+  const int64_t now = Now();
+  return Append(kind, std::move(body), CurrentDay(now), now);
+}
+
 Status Journal::Impl::PriceSale(v1::Sale* sale, int64_t now) const {
   SN_RETURN_IF_ERROR(Ready());
   int64_t lines_total = 0;
@@ -349,6 +602,11 @@ Status Journal::Impl::PriceSale(v1::Sale* sale, int64_t now) const {
 
 Status Journal::Impl::PriceRefund(v1::Refund* refund, int64_t now) const {
   SN_RETURN_IF_ERROR(Ready());
+  for (const v1::SaleLine& l : refund->lines()) {
+    if (l.has_voucher()) {
+      return Status::Invalid("a voucher is not refunded: its balance stays on the card");
+    }
+  }
   if (refund->original_device_id().empty()) refund->set_original_device_id(options.device_id);
   if (refund->original_device_id() != options.device_id) {
     // Another till's receipt: take the given prices, checked like a sale.
@@ -377,6 +635,7 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund, int64_t now) const {
   google::protobuf::RepeatedPtrField<v1::SaleLine> priced;
   for (const v1::SaleLine& want : refund->lines()) {
     if (want.qty() <= 0) return Status::Invalid("refund quantity must be positive");
+
     int64_t left = want.qty();
     lines_stmt.Bind(1, static_cast<int64_t>(original)).Bind(2, want.sku());
     while (left > 0) {
@@ -429,6 +688,18 @@ Result<std::vector<v1::JournalEvent>> Journal::Impl::ReadEventsLocked(uint64_t f
   return sql::Rows(stmt, EventFromRow);
 }
 
+Status Journal::Impl::WriteOfflineRedemptions(const v1::Sale& sale) {
+  for (const v1::Tender& t : sale.tenders()) {
+    if (!t.has_voucher() || !t.voucher().offline()) continue;
+    SN_ASSIGN_OR_RETURN(sql::Stmt add,
+                        db->Prepare("INSERT INTO voucher_offline(card_id, redeemed) VALUES(?1, ?2) "
+                                    "ON CONFLICT(card_id) DO UPDATE SET redeemed = redeemed + ?2"));
+    add.Bind(1, t.voucher().card_id()).Bind(2, t.amount());
+    SN_RETURN_IF_ERROR(add.Run());
+  }
+  return Status::Ok();
+}
+
 Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventBody& body) {
   if (h.kind() == v1::SALE) {
     if (!insert_line) {
@@ -440,11 +711,21 @@ Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventB
     sql::Stmt& ins = *insert_line;
     int line_no = 0;
     for (const v1::SaleLine& l : body.sale().lines()) {
-      ins.Bind(1, static_cast<int64_t>(h.receipt_no())).Bind(2, int64_t{++line_no});
+      ++line_no;
+      if (l.has_voucher()) continue;  // not refundable
+      ins.Bind(1, static_cast<int64_t>(h.receipt_no())).Bind(2, int64_t{line_no});
       ins.Bind(3, l.sku()).Bind(4, l.qty()).Bind(5, l.unit_price()).Bind(6, l.discount());
       ins.Bind(7, l.tax_code()).Bind(8, int64_t{l.tax_rate_bp()});
       SN_RETURN_IF_ERROR(ins.Run());
     }
+    SN_RETURN_IF_ERROR(WriteOfflineRedemptions(body.sale()));
+  } else if (h.kind() == v1::SIGN_ON) {
+    SN_ASSIGN_OR_RETURN(sql::Stmt put, db->Prepare("INSERT OR REPLACE INTO open_shift(id, seq, "
+                                                   "shift) VALUES(1, ?, ?)"));
+    put.Bind(1, static_cast<int64_t>(h.seq())).BindBlob(2, body.shift().SerializeAsString());
+    SN_RETURN_IF_ERROR(put.Run());
+  } else if (h.kind() == v1::SIGN_OFF) {
+    SN_RETURN_IF_ERROR(db->Exec("DELETE FROM open_shift"));
   } else if (h.kind() == v1::REFUND && body.refund().original_device_id() == options.device_id) {
     SN_ASSIGN_OR_RETURN(sql::Stmt upd,
                         db->Prepare("UPDATE receipt_lines SET refunded_qty = refunded_qty + ?1 "
@@ -480,6 +761,13 @@ Result<Recorded> Journal::Impl::Append(v1::EventKind kind, v1::EventBody body,
   h.set_kind(kind);
   h.set_settings_version(settings.version());
   if (receipt) h.set_receipt_no(head.receipt_no + 1);
+  // Invariant 7: the open shift's, or the one this SIGN_ON opens.
+  const bool opens = kind == v1::SIGN_ON;
+  if (opens || shift_seq != 0) {
+    const v1::CashierShift& of = opens ? body.shift() : shift;
+    h.set_shift_seq(opens ? h.seq() : shift_seq);
+    if (of.drawer() == v1::DRAWER_CASHIER) h.set_drawer_id(of.drawer_id());
+  }
   v1::JournalEvent ev = SealEvent(h, body, head.hash, key);
 
   Head next = head;
@@ -538,6 +826,13 @@ Result<Recorded> Journal::Impl::Append(v1::EventKind kind, v1::EventBody body,
     return s;
   }
   head = next;
+  if (kind == v1::SIGN_ON) {
+    shift_seq = h.seq();
+    shift = body.shift();
+  } else if (kind == v1::SIGN_OFF) {
+    shift_seq = 0;
+    shift.Clear();
+  }
   Recorded rec;
   rec.seq = h.seq();
   rec.receipt_no = h.receipt_no();
@@ -581,8 +876,10 @@ Result<Recorded> Journal::RecordSale(const v1::Sale& sale) {
   v1::Sale* s = body.mutable_sale();
   *s = sale;
   int64_t now = impl_->Now();
+  SN_RETURN_IF_ERROR(impl_->ShiftCashier(s->mutable_cashier()));
   SN_RETURN_IF_ERROR(impl_->PriceSale(s, now));
   SN_RETURN_IF_ERROR(impl_->CheckTenders(s->tenders(), s->total()));
+  SN_RETURN_IF_ERROR(impl_->CheckTenderDetails(s->mutable_tenders(), s->lines(), false));
   return impl_->Append(v1::SALE, std::move(body), impl_->CurrentDay(now), now);
 }
 
@@ -592,8 +889,10 @@ Result<Recorded> Journal::RecordRefund(const v1::Refund& refund) {
   v1::Refund* r = body.mutable_refund();
   *r = refund;
   int64_t now = impl_->Now();
+  SN_RETURN_IF_ERROR(impl_->ShiftCashier(r->mutable_cashier()));
   SN_RETURN_IF_ERROR(impl_->PriceRefund(r, now));
   SN_RETURN_IF_ERROR(impl_->CheckTenders(r->tenders(), r->total()));
+  SN_RETURN_IF_ERROR(impl_->CheckTenderDetails(r->mutable_tenders(), r->lines(), true));
   return impl_->Append(v1::REFUND, std::move(body), impl_->CurrentDay(now), now);
 }
 
@@ -603,6 +902,7 @@ Result<Recorded> Journal::RecordVoid(const v1::Void& void_receipt) {
   v1::Void* v = body.mutable_void_receipt();
   *v = void_receipt;
   SN_RETURN_IF_ERROR(impl_->Ready());
+  SN_RETURN_IF_ERROR(impl_->ShiftCashier(v->mutable_cashier()));
   int64_t now = impl_->Now(), total = 0;
   SN_RETURN_IF_ERROR(impl_->PriceLines(v->mutable_lines(), &total, now));
   v->set_total(total);
@@ -610,7 +910,7 @@ Result<Recorded> Journal::RecordVoid(const v1::Void& void_receipt) {
 }
 
 Result<Recorded> Journal::RecordCashMovement(const v1::CashMovement& movement) {
-  if (movement.type() < v1::OPENING_FLOAT || movement.type() > v1::DROP) {
+  if (movement.type() < v1::OPENING_FLOAT || movement.type() > v1::TIP_PAYOUT) {
     return Status::Invalid("cash movement type not set");
   }
   if (movement.amount() <= 0) return Status::Invalid("cash movement amount must be positive");
@@ -618,6 +918,7 @@ Result<Recorded> Journal::RecordCashMovement(const v1::CashMovement& movement) {
   v1::EventBody body;
   *body.mutable_cash_movement() = movement;
   SN_RETURN_IF_ERROR(impl_->Ready());
+  SN_RETURN_IF_ERROR(impl_->ShiftCashier(body.mutable_cash_movement()->mutable_cashier()));
   int64_t now = impl_->Now();
   return impl_->Append(v1::CASH_MOVEMENT, std::move(body), impl_->CurrentDay(now), now);
 }
@@ -627,8 +928,34 @@ Result<Recorded> Journal::RecordNoSale(const v1::NoSale& no_sale) {
   v1::EventBody body;
   *body.mutable_no_sale() = no_sale;
   SN_RETURN_IF_ERROR(impl_->Ready());
+  SN_RETURN_IF_ERROR(impl_->ShiftCashier(body.mutable_no_sale()->mutable_cashier()));
   int64_t now = impl_->Now();
   return impl_->Append(v1::NO_SALE, std::move(body), impl_->CurrentDay(now), now);
+}
+
+Result<Recorded> Journal::SignOn(const std::string& cashier, v1::DrawerOwner drawer,
+                                 const std::string& drawer_id) {
+  std::lock_guard lock(impl_->mu);
+  v1::CashierShift shift;
+  shift.set_cashier(cashier);
+  shift.set_drawer(drawer);
+  shift.set_drawer_id(drawer_id);
+  return impl_->RecordShift(v1::SIGN_ON, std::move(shift));
+}
+
+Result<Recorded> Journal::SignOff() {
+  std::lock_guard lock(impl_->mu);
+  return impl_->RecordShift(v1::SIGN_OFF, {});
+}
+
+uint64_t Journal::open_shift_seq() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->shift_seq;
+}
+
+Result<v1::DayTotals> Journal::ShiftXReport(uint64_t shift_seq) const {
+  std::lock_guard lock(impl_->mu);
+  return TotalsOfShift(*impl_->db, shift_seq == 0 ? impl_->shift_seq : shift_seq);
 }
 
 Result<Recorded> Journal::SealDay(const std::string& day, const std::string& requested_by) {

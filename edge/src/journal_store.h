@@ -76,7 +76,20 @@ CREATE TABLE IF NOT EXISTS settings(
   doc BLOB NOT NULL);
 ALTER TABLE receipt_lines ADD COLUMN tax_rate_bp INTEGER;
 )sql";
-inline constexpr sql::Migration kJournalMigrations[] = {{1, kJournalSchema}, {2, kJournalSettings}};
+// Version 3 (vouchers, cashier shifts): what this till redeemed offline
+// per card (the settings' per-card offline limit), and the open cashier
+// shift (its SIGN_ON seq and body), which stamps every event's header.
+inline constexpr const char* kJournalTender = R"sql(
+CREATE TABLE IF NOT EXISTS voucher_offline(
+  card_id TEXT PRIMARY KEY,
+  redeemed INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS open_shift(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL,
+  shift BLOB NOT NULL);
+)sql";
+inline constexpr sql::Migration kJournalMigrations[] = {
+    {1, kJournalSchema}, {2, kJournalSettings}, {3, kJournalTender}};
 
 inline constexpr const char* kSelectEvents =
     "SELECT seq, business_day, kind, receipt_no, header, body, prev_hash, hash, signature "
@@ -96,5 +109,8 @@ VerifyReport VerifyDb(sql::Db& db);
 
 // Decodes and adds up every event booked on `day`.
 Result<v1::DayTotals> TotalsOfDay(sql::Db& db, const std::string& day);
+// The same for the cashier shift opened at seq `shift_seq` (its events
+// carry shift_seq in their headers; they are consecutive).
+Result<v1::DayTotals> TotalsOfShift(sql::Db& db, uint64_t shift_seq);
 
 }  // namespace storenode::edge

@@ -38,6 +38,7 @@ v1::ItemTotal& NoteItem(std::map<std::pair<std::string, std::string>, v1::ItemTo
 
 void ReadModels::Add(const DecodedEvent& event, uint32_t part, bool covered) {
   stock_.Add(event);
+  vouchers_.Add(event);
   const v1::EventHeader& h = event.header;
   const std::string& day = h.business_day();
   if (!covered) {
@@ -108,6 +109,7 @@ void ReadModels::Add(const DecodedEvent& event, uint32_t part, bool covered) {
 
 void ReadModels::Clear() {
   stock_.Clear();
+  vouchers_.Clear();
   day_totals_.clear();
   ranges_.clear();
   seals_.clear();
@@ -381,6 +383,7 @@ Status ReadModels::Flush(sql::Db& db) {
     SN_RETURN_IF_ERROR(cashier.Run());
   }
   SN_RETURN_IF_ERROR(stock_.Flush(db));
+  SN_RETURN_IF_ERROR(vouchers_.Flush(db));
   std::set<std::string> late = std::move(late_days_);
   Clear();
   late_days_ = std::move(late);

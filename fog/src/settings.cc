@@ -172,6 +172,21 @@ std::string SettingsIssuer::CheckEvent(const DecodedEvent& event) const {
   }
   for (int i = 0; i < lines->size(); ++i) {
     const v1::SaleLine& l = (*lines)[i];
+    if (l.has_voucher()) {
+      const v1::VoucherType* type = settings::FindVoucherType(s, l.voucher().voucher_type());
+      if (type == nullptr || type->purpose() != l.voucher().purpose()) {
+        return at() + "line " + std::to_string(i + 1) + ": voucher type '" +
+               l.voucher().voucher_type() + "' is not one of store settings version " +
+               std::to_string(s.version()) + " with that purpose";
+      }
+      // An MPV is not taxed when sold (docs/FORMATS.md "Vouchers").
+      if (type->purpose() == v1::MULTI_PURPOSE) {
+        if (l.tax() != 0 || !l.tax_code().empty()) {
+          return at() + "line " + std::to_string(i + 1) + ": a multi-purpose voucher carries tax";
+        }
+        continue;
+      }
+    }
     const v1::TaxRateEntry* e = settings::RateAt(s, l.tax_code(), h.wall_time_us());
     bool rate_ok = e != nullptr && (refund ? settings::RateKnownBy(s, l.tax_code(), l.tax_rate_bp(),
                                                                    h.wall_time_us())

@@ -67,8 +67,9 @@ struct Args {
   double rate = 0;       // sales per second per till; 0 = as fast as possible
   double duration = 0;   // seconds; 0 = until --sales
   tools::BrokerFlags broker;
-  double wait_synced = -1;  // seconds; < 0 = do not wait
-  double linger = 0;        // seconds
+  double wait_synced = -1;   // seconds; < 0 = do not wait
+  double linger = 0;         // seconds
+  std::string mix = "full";  // sim::MixNamed: "full" or "classic" (round 1's events only)
 };
 
 SteadyClock::duration ToDuration(double seconds) {
@@ -246,7 +247,8 @@ int Run(const Args& args) {
     auto journal = edge::Journal::Open(options);
     if (!journal.ok()) return Fail(kExitUsage, journal.status().ToString());
     till.journal = std::move(*journal);
-    till.sim = std::make_unique<sim::TillSim>(till.journal.get(), args.seed, k);
+    till.sim =
+        std::make_unique<sim::TillSim>(till.journal.get(), args.seed, k, *sim::MixNamed(args.mix));
   }
   // The engines connect in the background (each Paho client after the first
   // can take seconds), so start them all before selling rather than waiting.
@@ -344,6 +346,11 @@ int main(int argc, char** argv) {
                  "the store settings the tills date and price by: the fog's data dir "
                  "settings.pb (default: the simulated store's, UTC, sim::SimSettings)")
       ->type_name("FILE");
+  app.add_option("--mix", args.mix,
+                 "what the tills do: full (every kind of event) or classic (round 1's kinds "
+                 "only: the same stream a seed gave before vouchers, tips, cards and shifts)")
+      ->check(CLI::IsMember({"full", "classic"}))
+      ->capture_default_str();
   app.add_option("--rate", args.rate, "sales per second per till, 0 = as fast as possible")
       ->type_name("R")
       ->check(CLI::NonNegativeNumber);

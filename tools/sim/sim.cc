@@ -17,6 +17,11 @@ constexpr size_t kRefundWindow = 500;
 // it covers the refund window with room for the events between sales.
 constexpr size_t kResumeEvents = 5000;
 
+// The meal voucher (the sim's single-purpose type "MEAL") pays for goods of
+// tax B (5.5%) only.
+constexpr const char* kMealVoucherTax = "B";
+constexpr int32_t kMealVoucherRateBp = 550;
+
 constexpr std::array<std::string_view, 6> kCashiers = {"anna",  "ben",  "chloe",
                                                        "david", "emma", "farid"};
 
@@ -125,6 +130,19 @@ constexpr SimTax kSimTaxes[] = {
     {"A", "Standard", 2000, "20%"}, {"B", "Reduced", 550, "5.5%"}, {"C", "Zero", 0, "0%"}};
 constexpr const char* kSimTaxFrom = "1970-01-01T00:00";
 
+// The voucher types: a gift card (MPV) and a meal voucher (SPV, tax B),
+// each redeemable offline up to 50.00 per card and till.
+struct SimVoucher {
+  const char* id;
+  const char* name;
+  v1::VoucherPurpose purpose;
+  const char* tax;
+  int64_t offline_limit, max_load;
+};
+constexpr SimVoucher kSimVouchers[] = {
+    {"GIFT", "Gift card", v1::MULTI_PURPOSE, "", 5000, 50000},
+    {"MEAL", "Meal voucher", v1::SINGLE_PURPOSE, kMealVoucherTax, 5000, 10000}};
+
 }  // namespace
 
 std::string SimStoreConfig(const std::string& zone) {
@@ -133,6 +151,13 @@ std::string SimStoreConfig(const std::string& zone) {
   for (const SimTax& t : kSimTaxes) {
     out += std::string("\n[store.tax.") + t.code + "]\nname = \"" + t.name + "\"\nrates = [\"" +
            kSimTaxFrom + " " + t.percent + "\"]\n";
+  }
+  for (const SimVoucher& v : kSimVouchers) {
+    out += std::string("\n[store.voucher.") + v.id + "]\nname = \"" + v.name + "\"\npurpose = \"" +
+           (v.purpose == v1::SINGLE_PURPOSE ? "single" : "multi") + "\"\n" +
+           (*v.tax ? std::string("tax = \"") + v.tax + "\"\n" : "") + "offline_limit = \"" +
+           Money(v.offline_limit).ToString() + "\"\nmax_load = \"" + Money(v.max_load).ToString() +
+           "\"\n";
   }
   return out;
 }
@@ -157,6 +182,15 @@ v1::StoreSettings SimStoreSettings(const std::string& store, const std::string& 
     e->set_effective_from(kSimTaxFrom);
     e->set_effective_from_us(z.FromLocal(settings::ParseLocalTime(kSimTaxFrom).value()));
   }
+  for (const SimVoucher& v : kSimVouchers) {
+    v1::VoucherType* t = s.add_voucher_types();
+    t->set_id(v.id);
+    t->set_name(v.name);
+    t->set_purpose(v.purpose);
+    t->set_tax_code(v.tax);
+    t->set_offline_limit(v.offline_limit);
+    t->set_max_load(v.max_load);
+  }
   return s;
 }
 
@@ -179,11 +213,18 @@ edge::Options SimTillOptions(const std::string& dir, const std::string& store,
   return o;
 }
 
-TillSim::TillSim(edge::Journal* journal, uint64_t seed, int till_index)
+std::optional<Mix> MixNamed(std::string_view name) {
+  if (name == "classic") return Mix::Classic();
+  if (name == "full") return Mix{};
+  return std::nullopt;
+}
+
+TillSim::TillSim(edge::Journal* journal, uint64_t seed, int till_index, Mix mix)
     : journal_(journal),
       seed_(seed),
       till_index_(till_index),
-      cashier_(kCashiers[static_cast<size_t>(std::max(till_index, 1) - 1) % kCashiers.size()]) {}
+      cashier_(kCashiers[static_cast<size_t>(std::max(till_index, 1) - 1) % kCashiers.size()]),
+      mix_(mix) {}
 
 Status TillSim::Resume() {
   const uint64_t head = journal_->head_seq();
@@ -198,6 +239,11 @@ Status TillSim::Resume() {
       NoteSale(ev.header.receipt_no(), ev.body.sale());
     } else if (ev.header.kind() == v1::REFUND) {
       NoteRefund(ev.body.refund());
+    } else if (ev.header.kind() == v1::SIGN_ON) {
+      cashier_ = ev.body.shift().cashier();  // the journal takes only its receipts
+      drawer_ = ev.header.drawer_id();
+    } else if (ev.header.kind() == v1::SIGN_OFF) {
+      drawer_.clear();
     }
   }
   resumed_ = true;
@@ -210,12 +256,13 @@ Status TillSim::StartDayIfNeeded(bool* recorded) {
   if (day == day_) return Status::Ok();
   SN_ASSIGN_OR_RETURN(v1::DayTotals totals, journal_->XReport(day));
   day_ = day;
-  drawer_cash_ = 0;
+  drawer_cash_.clear();
   bool has_float = false;
   for (const v1::DrawerTotal& d : totals.drawers()) {
-    if (d.device_id() != journal_->options().device_id) continue;
-    drawer_cash_ = d.expected();
-    has_float = d.opening_float() > 0;
+    // The till's drawer, or a cashier's (its id).
+    const bool till = d.device_id() == journal_->options().device_id;
+    drawer_cash_[till ? "" : d.device_id()] = d.expected();
+    if (till) has_float = d.opening_float() > 0;
   }
   if (has_float) return Status::Ok();
   v1::CashMovement m;
@@ -229,11 +276,235 @@ Status TillSim::StartDayIfNeeded(bool* recorded) {
   return Status::Ok();
 }
 
+// --- Vouchers, tips, cards, shifts (Mix) ---
+
+Status TillSim::ShiftChangeIfDue(bool* recorded) {
+  *recorded = false;
+  if (shift_sales_left_ > 0) return Status::Ok();
+  *recorded = true;
+  if (journal_->open_shift_seq() != 0) {
+    SN_RETURN_IF_ERROR(Recorded(v1::SIGN_OFF, journal_->SignOff()));
+    drawer_.clear();
+    return Status::Ok();
+  }
+  cashier_ = std::string(kCashiers[Pick(kCashiers.size())]);
+  // Every other shift brings its own drawer, with its own float.
+  const bool own = shifts_ % 2 == 1;
+  const std::string drawer = own ? "drawer-" + std::to_string(till_index_) + "-" + cashier_ : "";
+  auto rec = journal_->SignOn(cashier_, own ? v1::DRAWER_CASHIER : v1::DRAWER_TILL, drawer);
+  SN_RETURN_IF_ERROR(Recorded(v1::SIGN_ON, rec));
+  ++shifts_;
+  shift_sales_left_ = 60 + Pick(60);
+  drawer_ = drawer;
+  v1::DayTotals& d = tally_[rec->business_day];
+  d.set_shift_count(d.shift_count() + 1);
+  v1::CashierDayTotal* c = TallyCashier(rec->business_day, cashier_);
+  c->set_shifts(c->shifts() + 1);
+  if (own) {
+    c->set_drawer_id(drawer);
+    v1::CashMovement m;
+    m.set_type(v1::OPENING_FLOAT);
+    m.set_amount(5000);
+    m.set_cashier(cashier_);
+    m.set_reason("cashier drawer float");
+    drawer_cash_[drawer_] = 0;
+    SN_RETURN_IF_ERROR(Recorded(v1::CASH_MOVEMENT, journal_->RecordCashMovement(m)));
+    NoteCash(m.amount());
+  }
+  return Status::Ok();
+}
+
+v1::CashierDayTotal* TillSim::TallyCashier(const std::string& day, const std::string& cashier) {
+  v1::DayTotals& d = tally_[day];
+  for (auto& c : *d.mutable_cashier_totals()) {
+    if (c.cashier() == cashier) return &c;
+  }
+  v1::CashierDayTotal* c = d.add_cashier_totals();
+  c->set_cashier(cashier);
+  return c;
+}
+
+void TillSim::AddCardDetails(v1::Tender* t) {
+  if (!mix_.cards) return;
+  struct Scheme {
+    const char* name;
+    const char* bin;
+  };
+  static constexpr std::array<Scheme, 4> kSchemes = {Scheme{"VISA", "411111"},
+                                                     {"MASTERCARD", "510510"},
+                                                     {"AMEX", "378282"},
+                                                     {"MAESTRO", "676770"}};
+  const Scheme& s = kSchemes[Pick(kSchemes.size())];
+  v1::CardDetails* c = t->mutable_card();
+  c->set_scheme(s.name);
+  c->set_terminal_id("T" + std::to_string(till_index_));
+  c->set_auth_code(Digits(Pick(1000000), 6));
+  c->set_masked_pan(std::string(s.bin) + "******" + Digits(Pick(10000), 4));
+  c->set_offline_auth(Pick(100) < 3);
+}
+
+void TillSim::MaybeTip(v1::Tender* t) {
+  if (!mix_.tips || Pick(100) >= 20) return;
+  // 5..15% of the amount, in 0.10 steps, at least 0.10, never more than it.
+  const int64_t tip =
+      std::max<int64_t>(10, t->amount() * (5 + static_cast<int64_t>(Pick(11))) / 100 / 10 * 10);
+  t->set_tip(std::min(tip, t->amount()));
+}
+
+void TillSim::MaybeSellVoucher(v1::Sale* sale) {
+  if (!mix_.vouchers || Pick(100) >= 4) return;
+  // A meal voucher (SPV, tax B) one time in three, else a gift card (MPV).
+  const bool spv = Pick(3) == 0;
+  v1::SaleLine* l = sale->add_lines();
+  l->set_sku(spv ? "MEALVOUCHER" : "GIFTCARD");
+  l->set_name(spv ? "Meal voucher" : "Gift card");
+  l->set_qty(1);
+  l->set_unit_price(std::array<int64_t, 4>{1000, 2000, 2500, 5000}[Pick(4)]);
+  l->mutable_voucher()->set_card_id("G" + std::to_string(till_index_) + "-" +
+                                    Digits(++cards_sold_, 6));
+  l->mutable_voucher()->set_voucher_type(spv ? "MEAL" : "GIFT");
+}
+
+int64_t TillSim::RedeemVoucher(v1::Sale* sale, int64_t total) {
+  if (!mix_.vouchers || cards_.empty()) return 0;
+  const size_t i = Pick(cards_.size());
+  Card& card = cards_[i];
+  int64_t cap = total;
+  if (card.spv) {
+    // A single-purpose voucher pays only for the goods of its tax code.
+    int64_t goods = 0;
+    for (const v1::SaleLine& l : sale->lines()) {
+      if (l.tax_code() == kMealVoucherTax) goods += l.gross();
+    }
+    cap = std::min(cap, goods);
+  }
+  const int64_t amount = std::min(card.balance, cap);
+  if (amount <= 0) return 0;
+  v1::Tender* t = sale->add_tenders();
+  t->set_type(v1::VOUCHER);
+  t->set_amount(amount);
+  t->set_reference(card.card_id);
+  v1::VoucherRedemption* r = t->mutable_voucher();
+  r->set_card_id(card.card_id);
+  r->set_voucher_type(card.type);
+  r->set_offline(true);  // a simulated till never asks the fog
+  card.balance -= amount;
+  if (card.balance == 0) cards_.erase(cards_.begin() + static_cast<std::ptrdiff_t>(i));
+  return amount;
+}
+
+Status TillSim::TipPayout(bool* done) {
+  *done = false;
+  if (tips_unpaid_ <= 0 || DrawerCash() < tips_unpaid_) return Status::Ok();
+  v1::CashMovement m;
+  m.set_type(v1::TIP_PAYOUT);
+  m.set_amount(tips_unpaid_);
+  m.set_cashier(Cashier());
+  m.set_reason("card tips to staff");
+  auto rec = journal_->RecordCashMovement(m);
+  SN_RETURN_IF_ERROR(Recorded(v1::CASH_MOVEMENT, rec));
+  NoteCash(-m.amount());
+  tips_unpaid_ = 0;
+  v1::DayTotals& d = tally_[rec->business_day];
+  d.set_tip_payouts(d.tip_payouts() + m.amount());
+  const std::string drawer = drawer_.empty() ? journal_->options().device_id : drawer_;
+  v1::DrawerTotal* row = nullptr;
+  for (auto& x : *d.mutable_drawers()) {
+    if (x.device_id() == drawer) row = &x;
+  }
+  if (row == nullptr) {
+    row = d.add_drawers();
+    row->set_device_id(drawer);
+  }
+  row->set_tip_payouts(row->tip_payouts() + m.amount());
+  v1::CashierDayTotal* c = TallyCashier(rec->business_day, m.cashier());
+  c->set_tip_payouts(c->tip_payouts() + m.amount());
+  *done = true;
+  return Status::Ok();
+}
+
+// The sim's own count of a recorded sale's (or, with `refund`, refund's)
+// figures of this area.
+void TillSim::TallySale(const std::string& day, const v1::Sale& sale) {
+  v1::DayTotals& d = tally_[day];
+  v1::CashierDayTotal* c = TallyCashier(day, sale.cashier());
+  c->set_receipts(c->receipts() + 1);
+  c->set_sales(c->sales() + sale.total());
+  auto voucher_row = [&](const std::string& type) {
+    for (auto& v : *d.mutable_vouchers()) {
+      if (v.voucher_type() == type) return &v;
+    }
+    v1::VoucherTotal* v = d.add_vouchers();
+    v->set_voucher_type(type);
+    v->set_purpose(type == "MEAL" ? "SPV" : "MPV");
+    return v;
+  };
+  for (const v1::SaleLine& l : sale.lines()) {
+    if (!l.has_voucher()) continue;
+    v1::VoucherTotal* v = voucher_row(l.voucher().voucher_type());
+    v->set_sold_count(v->sold_count() + 1);
+    v->set_sold(v->sold() + l.unit_price());
+    d.set_voucher_sales(d.voucher_sales() + l.unit_price());
+  }
+  TallyTenders(d, c, sale.tenders(), false);
+  for (const v1::Tender& t : sale.tenders()) {
+    if (!t.has_voucher()) continue;
+    v1::VoucherTotal* v = voucher_row(t.voucher().voucher_type());
+    v->set_redeemed_count(v->redeemed_count() + 1);
+    v->set_redeemed(v->redeemed() + t.amount());
+    v->set_offline_count(v->offline_count() + 1);
+    v->set_offline(v->offline() + t.amount());
+    if (t.voucher().voucher_type() == "MEAL") {
+      d.set_spv_redeemed_tax(
+          d.spv_redeemed_tax() +
+          RoundHalfAwayDiv(__int128{t.amount()} * kMealVoucherRateBp, 10000 + kMealVoucherRateBp));
+    }
+  }
+}
+
+void TillSim::TallyTenders(v1::DayTotals& d, v1::CashierDayTotal* c,
+                           const google::protobuf::RepeatedPtrField<v1::Tender>& tenders,
+                           bool refund) {
+  for (const v1::Tender& t : tenders) {
+    if (t.type() != v1::CARD) continue;
+    v1::CardSchemeTotal* row = nullptr;
+    for (auto& x : *d.mutable_card_schemes()) {
+      if (x.scheme() == t.card().scheme()) row = &x;
+    }
+    if (row == nullptr) {
+      row = d.add_card_schemes();
+      row->set_scheme(t.card().scheme());
+    }
+    row->set_count(row->count() + 1);
+    if (refund) {
+      row->set_refunds(row->refunds() + t.amount());
+    } else {
+      row->set_sales(row->sales() + t.amount());
+    }
+    row->set_tips(row->tips() + t.tip());
+    if (t.card().offline_auth()) {
+      row->set_offline_count(row->offline_count() + 1);
+      d.set_card_offline_count(d.card_offline_count() + 1);
+    }
+    if (t.tip() > 0) {
+      d.set_tip_count(d.tip_count() + 1);
+      d.set_tips(d.tips() + t.tip());
+      c->set_tip_count(c->tip_count() + 1);
+      c->set_tips(c->tips() + t.tip());
+      tips_unpaid_ += t.tip();
+    }
+  }
+}
+
 Status TillSim::Step() {
   if (!resumed_) SN_RETURN_IF_ERROR(Resume());
   bool recorded = false;
   SN_RETURN_IF_ERROR(StartDayIfNeeded(&recorded));
   if (recorded) return Status::Ok();
+  if (mix_.shifts) {
+    SN_RETURN_IF_ERROR(ShiftChangeIfDue(&recorded));
+    if (recorded) return Status::Ok();
+  }
   // Per mille: 3% refunds, 2% voids, 1% each pay-in, pay-out, drop and
   // no-sale, the rest sales. An event that cannot happen now (nothing to
   // refund, too little cash for a pay-out or drop) becomes a sale.
@@ -251,6 +522,8 @@ Status TillSim::Step() {
     SN_RETURN_IF_ERROR(Movement(v1::DROP, &done));
   } else if (r < 90) {
     return NoSale();
+  } else if (mix_.tips && r >= 990) {
+    SN_RETURN_IF_ERROR(TipPayout(&done));
   } else {
     done = false;
   }
@@ -270,6 +543,11 @@ v1::SimTill TillSim::Summary() const {
   t.set_head_seq(journal_->head_seq());
   t.set_sales(sales_);
   t.set_events(events_);
+  for (const auto& [day, d] : tally_) {
+    v1::DayTotals* out = t.add_tender_tally();
+    *out = d;
+    out->set_business_day(day);
+  }
   return t;
 }
 
@@ -311,6 +589,7 @@ void TillSim::NoteSale(uint64_t receipt_no, const v1::Sale& sale) {
   // Money goes back the way it came: card first, then cash, else a voucher.
   receipt.refund_to = card ? v1::CARD : cash ? v1::CASH : v1::VOUCHER;
   for (const v1::SaleLine& l : sale.lines()) {
+    if (l.has_voucher()) continue;  // a voucher is not refunded
     receipt.lines.push_back({l.sku(), l.name(), l.qty(), l.unit_price(), l.discount(), 0});
   }
   recent_.push_back(std::move(receipt));
@@ -345,6 +624,7 @@ Status TillSim::Sale() {
   enum class Pay { kCash, kCard, kSplit, kVoucher };
   const uint64_t p = Pick(100);
   const Pay pay = p < 55 ? Pay::kCash : p < 95 ? Pay::kCard : p < 98 ? Pay::kSplit : Pay::kVoucher;
+  if (pay != Pay::kVoucher) MaybeSellVoucher(&sale);
   // A cash tender makes the journal round the total; price with the tender
   // types the customer will use.
   if (pay == Pay::kCash || pay == Pay::kSplit) sale.add_tenders()->set_type(v1::CASH);
@@ -358,7 +638,10 @@ Status TillSim::Sale() {
     return t;
   };
   auto card = [&](int64_t amount) {
-    add(v1::CARD, amount)->set_reference("auth " + Digits(Pick(1000000), 6));
+    v1::Tender* t = add(v1::CARD, amount);
+    t->set_reference("auth " + Digits(Pick(1000000), 6));
+    AddCardDetails(t);
+    MaybeTip(t);
   };
   switch (pay) {
     case Pay::kCash:
@@ -378,6 +661,10 @@ Status TillSim::Sale() {
       }
       break;
     case Pay::kVoucher: {
+      if (const int64_t redeemed = RedeemVoucher(&sale, total); redeemed > 0) {
+        if (redeemed < total) card(total - redeemed);
+        break;
+      }
       const int64_t face = std::array<int64_t, 4>{1000, 2000, 2500, 5000}[Pick(4)];
       const std::string reference = "V" + Digits(Pick(100000000), 8);
       add(v1::VOUCHER, std::min(face, total))->set_reference(reference);
@@ -391,6 +678,18 @@ Status TillSim::Sale() {
     if (t.type() == v1::CASH) NoteCash(t.amount());
   }
   NoteSale(rec->receipt_no, sale);
+  if (shift_sales_left_ > 0) --shift_sales_left_;
+  if (mix_.vouchers || mix_.tips || mix_.cards || mix_.shifts) {
+    sale.set_total(rec->total);
+    sale.set_cashier(Cashier());
+    TallySale(rec->business_day, sale);
+  }
+  for (const v1::SaleLine& l : sale.lines()) {
+    if (!l.has_voucher()) continue;
+    cards_.push_back({l.voucher().card_id(), l.voucher().voucher_type(),
+                      l.voucher().voucher_type() == "MEAL", l.unit_price()});
+    if (cards_.size() > 1000) cards_.erase(cards_.begin());
+  }
   return Status::Ok();
 }
 
@@ -419,15 +718,25 @@ Status TillSim::Refund(bool* done) {
     back->set_name(line.name);
     back->set_qty(1);
     v1::TenderType type = receipt.refund_to;
-    if (type == v1::CASH && drawer_cash_ < amount) type = v1::CARD;
+    if (type == v1::CASH && DrawerCash() < amount) type = v1::CARD;
     v1::Tender* t = refund.add_tenders();
     t->set_type(type);
     t->set_amount(amount);
-    if (type == v1::CARD) t->set_reference("auth " + Digits(Pick(1000000), 6));
+    if (type == v1::CARD) {
+      t->set_reference("auth " + Digits(Pick(1000000), 6));
+      AddCardDetails(t);
+    }
     if (type == v1::VOUCHER) t->set_reference("V" + Digits(Pick(100000000), 8));
     refund.set_cashier(Cashier());
     refund.set_reason(std::string(kReasons[Pick(kReasons.size())]));
-    SN_RETURN_IF_ERROR(Recorded(v1::REFUND, journal_->RecordRefund(refund)));
+    auto rec = journal_->RecordRefund(refund);
+    SN_RETURN_IF_ERROR(Recorded(v1::REFUND, rec));
+    if (mix_.vouchers || mix_.tips || mix_.cards || mix_.shifts) {
+      v1::CashierDayTotal* c = TallyCashier(rec->business_day, Cashier());
+      c->set_refund_count(c->refund_count() + 1);
+      c->set_refunds(c->refunds() + rec->total);
+      TallyTenders(tally_[rec->business_day], c, refund.tenders(), true);
+    }
     ++line.refunded;
     if (type == v1::CASH) NoteCash(-amount);
     *done = true;
@@ -463,12 +772,12 @@ Status TillSim::Movement(v1::CashMovementType type, bool* done) {
     case v1::PAY_OUT:
       m.set_amount(100 + static_cast<int64_t>(Pick(2901)));
       m.set_reason(std::string(kPayOuts[Pick(kPayOuts.size())]));
-      if (drawer_cash_ < m.amount()) return Status::Ok();
+      if (DrawerCash() < m.amount()) return Status::Ok();
       break;
     case v1::DROP:
       // Down to about the float, in 50.00 bundles, once there is enough.
-      if (drawer_cash_ < 30000) return Status::Ok();
-      m.set_amount((drawer_cash_ - 15000) / 5000 * 5000);
+      if (DrawerCash() < 30000) return Status::Ok();
+      m.set_amount((DrawerCash() - 15000) / 5000 * 5000);
       m.set_reason("to the safe");
       break;
     default:

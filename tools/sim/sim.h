@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -60,10 +61,31 @@ std::string SimDeviceId(int till_index);
 edge::Options SimTillOptions(const std::string& dir, const std::string& store,
                              const std::string& device);
 
+// Which of issue 17's kinds the mix generates. With a switch off the
+// generator draws nothing for it from the rng, so with all off (Classic())
+// a seed records round 1's stream.
+struct Mix {
+  // Gift cards (MPV "GIFT") and book tokens (SPV "BOOK", tax C) sold on
+  // sales, redeemed (offline) by later sales of the same till.
+  bool vouchers = true;
+  // Tips on card tenders; tips paid out from the drawer (TIP_PAYOUT).
+  bool tips = true;
+  // Card details on card tenders: scheme, terminal, auth code, masked PAN,
+  // some offline authorisations.
+  bool cards = true;
+  // Cashier shifts: a few per day per till, every other one with the
+  // cashier's own drawer (its own float).
+  bool shifts = true;
+  static Mix Classic() { return {false, false, false, false}; }
+};
+
+// "classic" (all off) or "full" (all on); nullopt for another name.
+std::optional<Mix> MixNamed(std::string_view name);
+
 class TillSim {
  public:
   // `journal` must outlive the TillSim. till_index is the K of "till-K".
-  TillSim(edge::Journal* journal, uint64_t seed, int till_index);
+  TillSim(edge::Journal* journal, uint64_t seed, int till_index, Mix mix = {});
 
   // Records the next event of the mix. The first call reads the end of the
   // journal (so a rerun continues where the last one stopped: open receipts
@@ -77,8 +99,16 @@ class TillSim {
   uint64_t events() const { return events_; }  // events recorded, sales included
   v1::EventKind last_kind() const { return last_kind_; }
 
-  // device, journal path, head, sales and events of this run; days empty.
+  // device, journal path, head, sales and events of this run; days empty;
+  // tender_tally: Tally().
   v1::SimTill Summary() const;
+
+  // The simulator's own tally of the figures of vouchers, tips, cards and
+  // shifts (DayTotals fields 40..49 and the drawers' tip payouts), per
+  // business day, counted as it records them (not by AddToTotals): the
+  // independent oracle for those figures. It covers the events this
+  // TillSim recorded (not those of an earlier run on the journal).
+  const std::map<std::string, v1::DayTotals>& Tally() const { return tally_; }
 
  private:
   struct SoldLine {
@@ -88,6 +118,11 @@ class TillSim {
     int64_t unit_price = 0;
     int64_t discount = 0;
     int64_t refunded = 0;
+  };
+  struct Card {
+    std::string card_id, type;
+    bool spv = false;
+    int64_t balance = 0;
   };
   struct SoldReceipt {
     uint64_t receipt_no = 0;
@@ -102,7 +137,7 @@ class TillSim {
   std::vector<v1::SaleLine> PickLines(int count, bool with_discounts);
   void NoteSale(uint64_t receipt_no, const v1::Sale& sale);
   void NoteRefund(const v1::Refund& refund);
-  void NoteCash(int64_t delta) { drawer_cash_ += delta; }
+  void NoteCash(int64_t delta) { DrawerCash() += delta; }
 
   Status Sale();
   Status Refund(bool* done);
@@ -111,14 +146,38 @@ class TillSim {
   Status NoSale();
   Status Recorded(v1::EventKind kind, const Result<edge::Recorded>& rec);
 
+  // Issue 17, vouchers, tips, cards, shifts (each only when its switch is on).
+  void AddCardDetails(v1::Tender* t);
+  void MaybeTip(v1::Tender* t);
+  void MaybeSellVoucher(v1::Sale* sale);
+  // Redeems a card this till sold; the amount, 0 when none fits `sale`.
+  int64_t RedeemVoucher(v1::Sale* sale, int64_t total);
+  Status TipPayout(bool* done);
+  Status ShiftChangeIfDue(bool* recorded);
+  void TallySale(const std::string& day, const v1::Sale& sale);
+  void TallyTenders(v1::DayTotals& d, v1::CashierDayTotal* c,
+                    const google::protobuf::RepeatedPtrField<v1::Tender>& tenders, bool refund);
+  v1::CashierDayTotal* TallyCashier(const std::string& day, const std::string& cashier);
+  int64_t& DrawerCash() { return drawer_cash_[drawer_]; }
+
+  Mix mix_;
+  std::map<std::string, v1::DayTotals> tally_;
+  std::vector<Card> cards_;  // cards this run sold with a balance left
+  uint64_t cards_sold_ = 0;
+  int64_t tips_unpaid_ = 0;        // tips taken since the last payout
+  uint64_t shift_sales_left_ = 0;  // sales until the next shift change
+  uint64_t shifts_ = 0;            // shifts this run signed on
+  std::string drawer_;             // the drawer in use: "" = the till's
+
   edge::Journal* journal_;
   uint64_t seed_;
   int till_index_;
   std::string cashier_;
   std::mt19937_64 rng_;
   bool resumed_ = false;
-  std::string day_;                 // business day drawer_cash_ refers to
-  int64_t drawer_cash_ = 0;         // expected cash in the drawer on day_
+  std::string day_;  // business day drawer_cash_ refers to
+  // Expected cash on day_ per drawer ("" = the till's, else a cashier's).
+  std::map<std::string, int64_t> drawer_cash_;
   std::deque<SoldReceipt> recent_;  // refund candidates, newest last
   uint64_t sales_ = 0;
   uint64_t events_ = 0;

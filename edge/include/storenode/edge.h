@@ -36,6 +36,23 @@
 //   // sale->total() is due; add the tenders, then:
 //   auto rec = (*journal)->RecordSale(*sale);  // records the catalog version used
 //
+// A gift card sold and one redeemed, a card tender with its terminal's
+// details and a tip (docs/FORMATS.md "Vouchers, gift cards and tips"):
+//
+//   auto* gift = sale.add_lines();               // a liability, not revenue
+//   gift->set_sku("GIFTCARD"); gift->set_qty(1); gift->set_unit_price(2500);
+//   gift->mutable_voucher()->set_card_id("6001-0042");
+//   gift->mutable_voucher()->set_voucher_type("GIFT");  // a type of the settings
+//   auto* card = sale.add_tenders();
+//   card->set_type(storenode::v1::CARD); card->set_amount(3000); card->set_tip(200);
+//   card->mutable_card()->set_scheme("VISA");
+//   card->mutable_card()->set_masked_pan("411111******1111");  // never the full PAN
+//   auto* redeem = other_sale.add_tenders();
+//   redeem->set_type(storenode::v1::VOUCHER); redeem->set_amount(1000);
+//   redeem->mutable_voucher()->set_card_id("6001-0042");
+//   redeem->mutable_voucher()->set_voucher_type("GIFT");
+//   redeem->mutable_voucher()->set_offline(true);  // within the type's offline limit
+//
 // Money is always int64 minor units (cents), prices tax inclusive. Tax is
 // computed per line: tax = round_half_away(gross * rate / (1 + rate)), with
 // the rate of the line's tax code in force at the sale's time in the store
@@ -190,6 +207,22 @@ class Journal {
   Result<Recorded> RecordVoid(const v1::Void& void_receipt);
   Result<Recorded> RecordCashMovement(const v1::CashMovement& movement);
   Result<Recorded> RecordNoSale(const v1::NoSale& no_sale);
+  // A cashier starts a shift at this till, with the till's drawer or their
+  // own (DRAWER_CASHIER and its drawer_id): until SignOff() every event's
+  // header carries the SIGN_ON's seq (shift_seq) and that drawer, and every
+  // receipt, cash movement and no-sale is the cashier's (an empty cashier
+  // is filled in, another refused). One shift at a time.
+  //   auto on = journal->SignOn("anna", v1::DRAWER_CASHIER, "drawer-anna");
+  //   ... sales ...
+  //   auto x = journal->ShiftXReport();  // the shift's own X
+  //   journal->SignOff();
+  Result<Recorded> SignOn(const std::string& cashier, v1::DrawerOwner drawer = v1::DRAWER_TILL,
+                          const std::string& drawer_id = "");
+  Result<Recorded> SignOff();
+  // The open shift's SIGN_ON seq, 0 when none is open.
+  uint64_t open_shift_seq() const;
+  // The X of one shift (default: the open one): the totals of its events.
+  Result<v1::DayTotals> ShiftXReport(uint64_t shift_seq = 0) const;
   // Closes business day `day` on this till: appends a DAY_SEALED event and
   // books every later event on a later day. Sealing a day twice returns the
   // first seal.

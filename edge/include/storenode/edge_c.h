@@ -99,7 +99,12 @@ typedef enum sn_event_kind {
   SN_REFUND = 2,        /* storenode.v1.Refund */
   SN_VOID = 3,          /* storenode.v1.Void */
   SN_CASH_MOVEMENT = 4, /* storenode.v1.CashMovement */
-  SN_NO_SALE = 5        /* storenode.v1.NoSale */
+  SN_NO_SALE = 5,       /* storenode.v1.NoSale */
+  /* A cashier shift (edge.h Journal::SignOn/SignOff): SIGN_ON takes a
+   * storenode.v1.CashierShift (cashier, drawer, drawer_id); SIGN_OFF signs
+   * the open shift off and ignores its bytes. */
+  SN_SIGN_ON = 7,
+  SN_SIGN_OFF = 8
 } sn_event_kind;
 
 /* What a successful record call returns. */

@@ -114,9 +114,18 @@ const v1::TaxRateEntry* RateAt(const v1::StoreSettings& s, std::string_view code
 bool RateKnownBy(const v1::StoreSettings& s, std::string_view code, int32_t rate_bp,
                  int64_t utc_us);
 
+// Voucher types: at most this many, amounts (offline limit, max load) at
+// most this many minor units.
+inline constexpr int kMaxVoucherTypes = 32;
+inline constexpr int64_t kMaxVoucherAmount = 100'000'000;
+// The voucher type `id` of the settings; nullptr if none.
+const v1::VoucherType* FindVoucherType(const v1::StoreSettings& s, std::string_view id);
+
 // Checks a document on its own: ids, a known zone and currency with its
 // decimals, day start and cash rounding in range, tax entries named, in
-// range, ordered by code then time, and their instants resolved by rule 2.
+// range, ordered by code then time, and their instants resolved by rule 2;
+// voucher types unique, named, an SPV with a tax code of the table, an MPV
+// without, limits in range.
 Status Check(const v1::StoreSettings& s);
 // A later version may only add tax entries: every entry of `before` must be
 // in `after` unchanged. The reason names the first entry that was edited or

@@ -93,6 +93,8 @@ struct StoreTerms {
   // [store.tax.CODE]: name and rates, each resolved in time_zone
   // (common/store_settings.h rule 2), by code then time.
   std::vector<v1::TaxRateEntry> tax_rates;
+  // [store.voucher.ID]: the voucher and gift card types, by id.
+  std::vector<v1::VoucherType> voucher_types;
 };
 
 // [stock]: the reorder policy (fog/src/reorder.h, docs/FORMATS.md "Stock").
