@@ -34,6 +34,7 @@ v1::FogResponse AskOk(Store& store, const v1::FogRequest& req) {
 TEST_CASE("two tills' vouchers, tips, cards and shifts reach the fog's X and Z as pos-sim tallied",
           "[vouchers][tips][cards][shifts][e2e][integration]") {
   Store store(2);
+  store.mix = sim::Mix{};  // every kind
   REQUIRE(store.fog->Start().ok());
   for (size_t i = 0; i < 2; ++i) store.OpenTill(i);
   for (size_t i = 0; i < 2; ++i) store.Sell(i, 400);

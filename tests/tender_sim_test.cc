@@ -21,7 +21,7 @@ TEST_CASE("the full mix tallies vouchers, tips, cards and shifts exactly as the 
   edge::Options o = sim::SimTillOptions(dir, "store-1", "till-1");
   o.clock = &clock;
   auto journal = edge::Journal::Open(o).value();
-  sim::TillSim till(journal.get(), 11, 1);
+  sim::TillSim till(journal.get(), 11, 1, sim::Mix{});
   for (int i = 0; i < 1500; ++i) {
     Status s = till.Step();
     INFO(s.ToString());

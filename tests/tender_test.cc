@@ -3,6 +3,7 @@
 // writing nothing), and how each figure of the X moves (docs/FORMATS.md
 // "Vouchers, gift cards and tips", "Card details", "Cashier shifts").
 #include <catch2/catch.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 

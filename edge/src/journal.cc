@@ -34,6 +34,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
+#include <map>
 #include <mutex>
 #include <optional>
 

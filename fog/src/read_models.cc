@@ -62,6 +62,7 @@ void ReadModels::Add(const DecodedEvent& event, uint32_t part, bool covered) {
       v1::HourTotal& ht = hours_[{day, hour}];
       ht.set_receipts(ht.receipts() + 1);
       for (const v1::SaleLine& l : b.sale().lines()) {
+        if (l.has_voucher()) continue;  // a liability, not a sale (FORMATS.md section 15)
         ht.set_sales(ht.sales() + l.gross());
         v1::ItemTotal& it = NoteItem(&items_, day, l);
         it.set_qty(it.qty() + l.qty());

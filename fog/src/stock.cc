@@ -182,6 +182,7 @@ void SaleMoves::Add(const DecodedEvent& event) {
   // One movement per sku of the receipt.
   const size_t first = staged_.size();
   for (const v1::SaleLine& l : lines) {
+    if (l.has_voucher()) continue;  // a voucher card is no stock
     const int64_t qty = (refund ? l.qty() : -l.qty()) * kMilli;
     auto same = std::find_if(staged_.begin() + static_cast<std::ptrdiff_t>(first), staged_.end(),
                              [&](const Staged& s) { return s.sku == l.sku(); });

@@ -46,6 +46,8 @@ class Store {
   Broker broker;
   std::unique_ptr<FogProcess> fog;
   std::vector<SimTill> tills;
+  // The simulators' mix for tills opened from now on (default: round 1's).
+  sim::Mix mix = sim::Mix::Classic();
 
   edge::SyncOptions SyncOptionsFor() const;
   // Opens till i's journal (index from 0) and, if `sync`, starts its engine.

@@ -355,11 +355,14 @@ void TillSim::MaybeSellVoucher(v1::Sale* sale) {
   if (!mix_.vouchers || Pick(100) >= 4) return;
   // A meal voucher (SPV, tax B) one time in three, else a gift card (MPV).
   const bool spv = Pick(3) == 0;
+  const int64_t face = std::array<int64_t, 4>{1000, 2000, 2500, 5000}[Pick(4)];
+  // A store whose settings lack the type (another fog.toml) sells none.
+  if (settings::FindVoucherType(journal_->settings(), spv ? "MEAL" : "GIFT") == nullptr) return;
   v1::SaleLine* l = sale->add_lines();
   l->set_sku(spv ? "MEALVOUCHER" : "GIFTCARD");
   l->set_name(spv ? "Meal voucher" : "Gift card");
   l->set_qty(1);
-  l->set_unit_price(std::array<int64_t, 4>{1000, 2000, 2500, 5000}[Pick(4)]);
+  l->set_unit_price(face);
   l->mutable_voucher()->set_card_id("G" + std::to_string(till_index_) + "-" +
                                     Digits(++cards_sold_, 6));
   l->mutable_voucher()->set_voucher_type(spv ? "MEAL" : "GIFT");
