@@ -26,22 +26,24 @@ v1::TaxTotal* TaxRow(v1::DayTotals* t, const std::string& code, int32_t rate_bp,
   return row;
 }
 
-v1::TenderTotal* TenderRow(v1::DayTotals* t, const std::string& type) {
-  for (auto& row : *t->mutable_tenders()) {
-    if (row.type() == type) return &row;
+// The row of `rows` whose key (the string `key(row)` points to) is
+// `value`, added when there is none.
+template <class Row, class Key>
+Row* RowOf(google::protobuf::RepeatedPtrField<Row>* rows, const std::string& value, Key key) {
+  for (Row& row : *rows) {
+    if (*key(row) == value) return &row;
   }
-  v1::TenderTotal* row = t->add_tenders();
-  row->set_type(type);
+  Row* row = rows->Add();
+  *key(*row) = value;
   return row;
 }
 
+v1::TenderTotal* TenderRow(v1::DayTotals* t, const std::string& type) {
+  return RowOf(t->mutable_tenders(), type, [](auto& r) { return r.mutable_type(); });
+}
+
 v1::DrawerTotal* DrawerRow(v1::DayTotals* t, const std::string& device) {
-  for (auto& row : *t->mutable_drawers()) {
-    if (row.device_id() == device) return &row;
-  }
-  v1::DrawerTotal* row = t->add_drawers();
-  row->set_device_id(device);
-  return row;
+  return RowOf(t->mutable_drawers(), device, [](auto& r) { return r.mutable_device_id(); });
 }
 
 // --- Vouchers, tips, cards and cashier shifts (docs/FORMATS.md "Vouchers,
@@ -63,31 +65,18 @@ const char* PurposeName(v1::VoucherPurpose p) {
 
 v1::VoucherTotal* VoucherRow(v1::DayTotals* t, const std::string& type,
                              const std::string& purpose) {
-  for (auto& row : *t->mutable_vouchers()) {
-    if (row.voucher_type() == type) return &row;
-  }
-  v1::VoucherTotal* row = t->add_vouchers();
-  row->set_voucher_type(type);
-  row->set_purpose(purpose);
+  v1::VoucherTotal* row =
+      RowOf(t->mutable_vouchers(), type, [](auto& r) { return r.mutable_voucher_type(); });
+  if (row->purpose().empty()) row->set_purpose(purpose);
   return row;
 }
 
 v1::CardSchemeTotal* SchemeRow(v1::DayTotals* t, const std::string& scheme) {
-  for (auto& row : *t->mutable_card_schemes()) {
-    if (row.scheme() == scheme) return &row;
-  }
-  v1::CardSchemeTotal* row = t->add_card_schemes();
-  row->set_scheme(scheme);
-  return row;
+  return RowOf(t->mutable_card_schemes(), scheme, [](auto& r) { return r.mutable_scheme(); });
 }
 
 v1::CashierDayTotal* CashierRow(v1::DayTotals* t, const std::string& cashier) {
-  for (auto& row : *t->mutable_cashier_totals()) {
-    if (row.cashier() == cashier) return &row;
-  }
-  v1::CashierDayTotal* row = t->add_cashier_totals();
-  row->set_cashier(cashier);
-  return row;
+  return RowOf(t->mutable_cashier_totals(), cashier, [](auto& r) { return r.mutable_cashier(); });
 }
 
 // The voucher lines a sale loads cards with.

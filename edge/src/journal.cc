@@ -124,6 +124,12 @@ class Journal::Impl {
   // While a shift is open, an event's cashier is the shift's: filled when
   // empty, refused when another.
   Status ShiftCashier(std::string* cashier) const;
+  // The settings' type of a voucher line or redemption, its card id and
+  // purpose checked.
+  Result<const v1::VoucherType*> VoucherTypeOf(const std::string& card_id,
+                                               const std::string& type_id,
+                                               v1::VoucherPurpose purpose,
+                                               const std::string& at) const;
   Status CheckLineVoucher(v1::SaleLine* line, const std::string& at) const;
   // Tips, card details and voucher redemptions of a receipt's tenders
   // (`lines`: the receipt's, for an SPV's tax); fills the redemptions'
@@ -400,20 +406,28 @@ Status Journal::Impl::CheckTenders(const google::protobuf::RepeatedPtrField<v1::
   return Status::Ok();
 }
 
-Status Journal::Impl::CheckLineVoucher(v1::SaleLine* line, const std::string& at) const {
-  v1::VoucherLine* v = line->mutable_voucher();
-  if (!ValidCode(v->card_id(), 32)) {
+Result<const v1::VoucherType*> Journal::Impl::VoucherTypeOf(const std::string& card_id,
+                                                            const std::string& type_id,
+                                                            v1::VoucherPurpose purpose,
+                                                            const std::string& at) const {
+  if (!ValidCode(card_id, 32)) {
     return Status::Invalid(at + "voucher card id must be 1..32 of [A-Za-z0-9._-]");
   }
-  const v1::VoucherType* type = settings::FindVoucherType(settings, v->voucher_type());
+  const v1::VoucherType* type = settings::FindVoucherType(settings, type_id);
   if (type == nullptr) {
-    return Status::Invalid(at + "voucher type '" + v->voucher_type() +
-                           "' is not in store settings version " +
+    return Status::Invalid(at + "voucher type '" + type_id + "' is not in store settings version " +
                            std::to_string(settings.version()));
   }
-  if (v->purpose() != v1::VOUCHER_PURPOSE_UNSPECIFIED && v->purpose() != type->purpose()) {
+  if (purpose != v1::VOUCHER_PURPOSE_UNSPECIFIED && purpose != type->purpose()) {
     return Status::Invalid(at + "voucher type '" + type->id() + "' has the other purpose");
   }
+  return type;
+}
+
+Status Journal::Impl::CheckLineVoucher(v1::SaleLine* line, const std::string& at) const {
+  v1::VoucherLine* v = line->mutable_voucher();
+  SN_ASSIGN_OR_RETURN(const v1::VoucherType* type,
+                      VoucherTypeOf(v->card_id(), v->voucher_type(), v->purpose(), at));
   v->set_purpose(type->purpose());
   if (line->qty() != 1 || line->discount() != 0) {
     return Status::Invalid(at + "a voucher line loads one card: qty 1, no discount");
@@ -478,18 +492,8 @@ Status Journal::Impl::CheckTenderDetails(
                              "a refund does not load a voucher card; pay back in cash or to "
                              "the card it was paid with");
     }
-    if (!ValidCode(r->card_id(), 32)) {
-      return Status::Invalid(at + "voucher card id must be 1..32 of [A-Za-z0-9._-]");
-    }
-    const v1::VoucherType* type = settings::FindVoucherType(settings, r->voucher_type());
-    if (type == nullptr) {
-      return Status::Invalid(at + "voucher type '" + r->voucher_type() +
-                             "' is not in store settings version " +
-                             std::to_string(settings.version()));
-    }
-    if (r->purpose() != v1::VOUCHER_PURPOSE_UNSPECIFIED && r->purpose() != type->purpose()) {
-      return Status::Invalid(at + "voucher type '" + type->id() + "' has the other purpose");
-    }
+    SN_ASSIGN_OR_RETURN(const v1::VoucherType* type,
+                        VoucherTypeOf(r->card_id(), r->voucher_type(), r->purpose(), at));
     r->set_purpose(type->purpose());
     r->clear_tax_code();
     r->clear_tax_rate_bp();
