@@ -9,6 +9,7 @@
 
 #include "sim/sim.h"
 #include "storenode/common/money.h"
+#include "storenode/common/report_text.h"
 #include "storenode/common/store_settings.h"
 #include "storenode/edge.h"
 #include "support/harness.h"
@@ -123,6 +124,9 @@ TEST_CASE("a multi-purpose gift card sold is a liability: no tax, not in net sal
   CHECK(gift.tax() == 0);
   CHECK(gift.tax_code().empty());
   CHECK(gift.gross() == 2500);
+  const std::string csv = FormatDayTotalsCsv(x);
+  CHECK(csv.find("voucher:GIFT,sold,25.00") != std::string::npos);
+  CHECK(csv.find("vouchers,voucher_sales,25.00") != std::string::npos);
 }
 
 TEST_CASE("an MPV redeemed pays like a tender and the goods are taxed as usual", "[vouchers]") {
@@ -478,6 +482,14 @@ TEST_CASE("tips are recorded apart from revenue and paid out from the drawer", "
   CHECK(x.cashier_totals(0).tips() == 150);
   CHECK(x.cashier_totals(0).tip_payouts() == 150);
   CHECK(x.cashier_totals(0).sales() == 1000);
+  // The printed X shows them apart from the sales.
+  const std::string text = t.journal->XReportText().value();
+  CHECK(text.find("TIPS (not revenue)") != std::string::npos);
+  CHECK(text.find("Tips taken (1)") != std::string::npos);
+  CHECK(text.find("Tips paid out") != std::string::npos);
+  const std::string csv = FormatDayTotalsCsv(x);
+  CHECK(csv.find("tips,tips,1.50") != std::string::npos);
+  CHECK(csv.find("drawer:till-1,tip_payouts,1.50") != std::string::npos);
 }
 
 TEST_CASE("tips the journal refuses", "[tips]") {

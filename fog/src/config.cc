@@ -23,6 +23,40 @@ Result<int32_t> ParsePercent(std::string_view text) {
   return static_cast<int32_t>(value->minor());
 }
 
+// [store.voucher.ID]: name, purpose ("single" or "multi"), tax (an SPV's
+// code), offline_limit and max_load (amounts, "50.00"). settings::Check
+// judges the rest when the document is issued.
+Status ReadVoucherTypes(ConfigReader& r, const std::string& path, int decimals, StoreTerms* t) {
+  for (const std::string& id : r.TableKeys("store.voucher")) {
+    const std::string key = "store.voucher." + id;
+    auto bad = [&](const std::string& field, const std::string& why) {
+      return Status::Invalid(path + ": key '" + key + field + "': " + why);
+    };
+    v1::VoucherType& v = t->voucher_types.emplace_back();
+    v.set_id(id);
+    v.set_name(r.String(key + ".name"));
+    const std::string purpose = r.String(key + ".purpose");
+    v.set_tax_code(r.String(key + ".tax", ""));
+    const std::string offline = r.String(key + ".offline_limit", "0");
+    const std::string max_load = r.String(key + ".max_load", "500");
+    SN_RETURN_IF_ERROR(r.status());
+    if (purpose == "single") {
+      v.set_purpose(v1::SINGLE_PURPOSE);
+    } else if (purpose == "multi") {
+      v.set_purpose(v1::MULTI_PURPOSE);
+    } else {
+      return bad(".purpose", "'" + purpose + "': want \"single\" or \"multi\"");
+    }
+    auto limit = Money::Parse(offline, decimals);
+    if (!limit.ok()) return bad(".offline_limit", limit.status().message());
+    v.set_offline_limit(limit->minor());
+    auto load = Money::Parse(max_load, decimals);
+    if (!load.ok()) return bad(".max_load", load.status().message());
+    v.set_max_load(load->minor());
+  }
+  return Status::Ok();
+}
+
 // [store]: the store's terms. Tax entries are "YYYY-MM-DDTHH:MM RATE%",
 // local time, resolved in the store's zone.
 Status ReadStoreTerms(ConfigReader& r, const std::string& path, StoreTerms* t) {
@@ -84,40 +118,6 @@ Status ReadStoreTerms(ConfigReader& r, const std::string& path, StoreTerms* t) {
     }
   }
   return ReadVoucherTypes(r, path, t->currency_decimals, t);
-}
-
-// [store.voucher.ID]: name, purpose ("single" or "multi"), tax (an SPV's
-// code), offline_limit and max_load (amounts, "50.00"). settings::Check
-// judges the rest when the document is issued.
-Status ReadVoucherTypes(ConfigReader& r, const std::string& path, int decimals, StoreTerms* t) {
-  for (const std::string& id : r.TableKeys("store.voucher")) {
-    const std::string key = "store.voucher." + id;
-    auto bad = [&](const std::string& field, const std::string& why) {
-      return Status::Invalid(path + ": key '" + key + field + "': " + why);
-    };
-    v1::VoucherType& v = t->voucher_types.emplace_back();
-    v.set_id(id);
-    v.set_name(r.String(key + ".name"));
-    const std::string purpose = r.String(key + ".purpose");
-    v.set_tax_code(r.String(key + ".tax", ""));
-    const std::string offline = r.String(key + ".offline_limit", "0");
-    const std::string max_load = r.String(key + ".max_load", "500");
-    SN_RETURN_IF_ERROR(r.status());
-    if (purpose == "single") {
-      v.set_purpose(v1::SINGLE_PURPOSE);
-    } else if (purpose == "multi") {
-      v.set_purpose(v1::MULTI_PURPOSE);
-    } else {
-      return bad(".purpose", "'" + purpose + "': want \"single\" or \"multi\"");
-    }
-    auto limit = Money::Parse(offline, decimals);
-    if (!limit.ok()) return bad(".offline_limit", limit.status().message());
-    v.set_offline_limit(limit->minor());
-    auto load = Money::Parse(max_load, decimals);
-    if (!load.ok()) return bad(".max_load", load.status().message());
-    v.set_max_load(load->minor());
-  }
-  return Status::Ok();
 }
 
 }  // namespace
