@@ -641,7 +641,6 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund, int64_t now) const {
   google::protobuf::RepeatedPtrField<v1::SaleLine> priced;
   for (const v1::SaleLine& want : refund->lines()) {
     if (want.qty() <= 0) return Status::Invalid("refund quantity must be positive");
-
     int64_t left = want.qty();
     lines_stmt.Bind(1, static_cast<int64_t>(original)).Bind(2, want.sku());
     while (left > 0) {
