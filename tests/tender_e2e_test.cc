@@ -7,6 +7,7 @@
 #include <string>
 
 #include "storenode/common/journal_format.h"
+#include "support/run.h"
 #include "support/store.h"
 #include "support/tender_figures.h"
 
@@ -145,6 +146,16 @@ TEST_CASE("two tills redeem one card offline past its balance: the fog raises an
   CHECK(r.cards(0).redeemed() == 3000);
   CHECK(r.cards(0).balance() == -1000);
   CHECK(r.alert_count() == 1);
+
+  // What a manager reads.
+  Ran shown = RunTool(store.dir, "storectl",
+                      {"vouchers", "show", "--card", "G-OVER", "--broker", store.broker.uri(),
+                       "--insecure", "--store", store.store_id, "--timeout", "30"});
+  INFO(shown.err);
+  REQUIRE(shown.code == 0);
+  CHECK(shown.out.find("G-OVER") != std::string::npos);
+  CHECK(shown.out.find("-10.00  OVERDRAWN") != std::string::npos);
+  CHECK(shown.out.find("1 overdraft alert(s)") != std::string::npos);
 
   v1::FogRequest unknown;
   unknown.mutable_voucher_show()->set_card_id("G-NONE");
