@@ -34,7 +34,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -46,6 +45,7 @@
 #include "storenode/common/report_text.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/store_settings.h"
+#include "storenode/common/tender_rules.h"
 #include "storenode/common/topics.h"
 #include "storenode/edge.h"
 
@@ -68,35 +68,6 @@ constexpr const char* kNoSettings =
     "provisioned with them (storectl provision till writes them; pos-sim takes --settings)";
 
 bool ValidTender(v1::TenderType t) { return t >= v1::CASH && t <= v1::OTHER; }
-
-// --- Vouchers, tips, card details, shifts: the input rules ---
-
-// 1..max characters of [A-Za-z0-9._-].
-bool ValidCode(const std::string& s, size_t max) {
-  return !s.empty() && s.size() <= max && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-  });
-}
-
-// Why a masked PAN may not be journaled ("" when it may): 12..19 of digits
-// and '*', no digit shown between the first 6 and the last 4.
-std::string MaskedPanProblem(std::string_view pan) {
-  if (pan.empty()) return "";
-  if (pan.size() < 12 || pan.size() > 19) {
-    return "masked PAN has " + std::to_string(pan.size()) + " characters, want 12..19";
-  }
-  for (size_t i = 0; i < pan.size(); ++i) {
-    const char c = pan[i];
-    if (c != '*' && !(c >= '0' && c <= '9')) {
-      return "masked PAN holds '" + std::string(1, c) + "': only digits and '*'";
-    }
-    if (c != '*' && i >= 6 && i + 4 < pan.size()) {
-      return "masked PAN shows digit " + std::to_string(i + 1) +
-             ": at most the first 6 and the last 4 digits may show, the rest must be '*'";
-    }
-  }
-  return "";
-}
 
 }  // namespace
 
@@ -410,7 +381,7 @@ Result<const v1::VoucherType*> Journal::Impl::VoucherTypeOf(const std::string& c
                                                             const std::string& type_id,
                                                             v1::VoucherPurpose purpose,
                                                             const std::string& at) const {
-  if (!ValidCode(card_id, 32)) {
+  if (!IsPlainCode(card_id, 32)) {
     return Status::Invalid(at + "voucher card id must be 1..32 of [A-Za-z0-9._-]");
   }
   const v1::VoucherType* type = settings::FindVoucherType(settings, type_id);
@@ -457,31 +428,8 @@ Status Journal::Impl::CheckTenderDetails(
   for (int i = 0; i < tenders->size(); ++i) {
     v1::Tender& t = (*tenders)[i];
     const std::string at = "tender " + std::to_string(i + 1) + ": ";
-    if (t.has_card()) {
-      const v1::CardDetails& c = t.card();
-      if (t.type() != v1::CARD)
-        return Status::Invalid(at + "card details on a tender that is no card");
-      if (!c.scheme().empty() && !ValidCode(c.scheme(), 16)) {
-        return Status::Invalid(at + "card scheme must be 1..16 of [A-Za-z0-9._-]");
-      }
-      if (c.terminal_id().size() > 32 || c.auth_code().size() > 16) {
-        return Status::Invalid(at + "terminal id over 32 or auth code over 16 characters");
-      }
-      if (std::string why = MaskedPanProblem(c.masked_pan()); !why.empty()) {
-        return Status::Invalid(at + why);
-      }
-    }
-    if (t.tip() < 0) return Status::Invalid(at + "negative tip");
-    if (t.tip() > 0) {
-      if (refund) return Status::Invalid(at + "a refund pays back no tip");
-      if (t.type() != v1::CARD) {
-        return Status::Invalid(at +
-                               "a tip is taken on a card tender (cash tips go to the tip jar)");
-      }
-      if (t.tip() > t.amount()) {
-        return Status::Invalid(at + "tip " + Amount(t.tip()) + " is more than the amount " +
-                               Amount(t.amount()));
-      }
+    if (std::string why = TenderDetailsProblem(t, refund); !why.empty()) {
+      return Status::Invalid(at + why);
     }
     if (!t.has_voucher()) continue;
     v1::VoucherRedemption* r = t.mutable_voucher();
@@ -575,7 +523,7 @@ Result<Recorded> Journal::Impl::RecordShift(v1::EventKind kind, v1::CashierShift
       return Status::Invalid("cashier must be 1..64 characters");
     }
     if (next.drawer() == v1::DRAWER_CASHIER) {
-      if (!ValidCode(next.drawer_id(), 32) || next.drawer_id() == options.device_id) {
+      if (!IsPlainCode(next.drawer_id(), 32) || next.drawer_id() == options.device_id) {
         return Status::Invalid(
             "a cashier drawer needs an id of 1..32 [A-Za-z0-9._-], not the "
             "till's");

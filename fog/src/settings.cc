@@ -6,6 +6,7 @@
 #include "storenode/common/files.h"
 #include "storenode/common/head_office.h"
 #include "storenode/common/money.h"
+#include "storenode/common/tender_rules.h"
 #include "storenode/common/topics.h"
 
 namespace storenode::fog {
@@ -144,6 +145,27 @@ mqtt::Message SettingsIssuer::Retained() const {
   return m;
 }
 
+// The tenders of a sale or refund by the rules the journal applies
+// (tender_rules.h), and a redeemed voucher's type as the settings have it.
+static std::string TenderProblem(const DecodedEvent& event, const v1::StoreSettings& s) {
+  const bool refund = event.header.kind() == v1::REFUND;
+  if (!refund && event.header.kind() != v1::SALE) return "";
+  const auto& tenders = refund ? event.body.refund().tenders() : event.body.sale().tenders();
+  for (int i = 0; i < tenders.size(); ++i) {
+    const v1::Tender& t = tenders[i];
+    const std::string at = "tender " + std::to_string(i + 1) + ": ";
+    if (std::string why = TenderDetailsProblem(t, refund); !why.empty()) return at + why;
+    if (!t.has_voucher()) continue;
+    if (refund) return at + "a refund does not load a voucher card";
+    const v1::VoucherType* type = settings::FindVoucherType(s, t.voucher().voucher_type());
+    if (type == nullptr || type->purpose() != t.voucher().purpose()) {
+      return at + "voucher type '" + t.voucher().voucher_type() + "' is not one of store " +
+             "settings version " + std::to_string(s.version()) + " with that purpose";
+    }
+  }
+  return "";
+}
+
 std::string SettingsIssuer::CheckEvent(const DecodedEvent& event) const {
   const v1::EventHeader& h = event.header;
   if (h.settings_version() == 0) return "";
@@ -170,6 +192,7 @@ std::string SettingsIssuer::CheckEvent(const DecodedEvent& event) const {
     default:
       return "";
   }
+  if (std::string why = TenderProblem(event, s); !why.empty()) return at() + why;
   for (int i = 0; i < lines->size(); ++i) {
     const v1::SaleLine& l = (*lines)[i];
     if (l.has_voucher()) {
