@@ -162,6 +162,14 @@ static std::string TenderProblem(const DecodedEvent& event, const v1::StoreSetti
       return at + "voucher type '" + t.voucher().voucher_type() + "' is not one of store " +
              "settings version " + std::to_string(s.version()) + " with that purpose";
     }
+    // An SPV's tax, taken off the tax table, as the journal computes it.
+    const v1::VoucherRedemption& r = t.voucher();
+    const int64_t tax = TaxIncluded(Money(t.amount()), TaxRate{r.tax_rate_bp()}).minor();
+    if (type->purpose() == v1::SINGLE_PURPOSE &&
+        (r.tax_code() != type->tax_code() || r.tax() != tax)) {
+      return at + "single-purpose voucher tax " + r.tax_code() + " " + std::to_string(r.tax()) +
+             " is not its type's code " + type->tax_code() + " and the tax in its amount";
+    }
   }
   return "";
 }
