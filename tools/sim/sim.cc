@@ -27,7 +27,7 @@ constexpr std::array<std::string_view, 6> kCashiers = {"anna",  "ben",  "chloe",
 
 // SplitMix64's finalizer: spreads (seed, till, head) over the whole seed space
 // so that neighbouring tills do not get correlated streams.
-uint64_t Mix(uint64_t x) {
+uint64_t SplitMix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
@@ -221,14 +221,14 @@ std::optional<Mix> MixNamed(std::string_view name) {
 
 TillSim::TillSim(edge::Journal* journal, uint64_t seed, int till_index, Mix mix)
     : journal_(journal),
+      mix_(mix),
       seed_(seed),
       till_index_(till_index),
-      cashier_(kCashiers[static_cast<size_t>(std::max(till_index, 1) - 1) % kCashiers.size()]),
-      mix_(mix) {}
+      cashier_(kCashiers[static_cast<size_t>(std::max(till_index, 1) - 1) % kCashiers.size()]) {}
 
 Status TillSim::Resume() {
   const uint64_t head = journal_->head_seq();
-  rng_.seed(Mix(Mix(Mix(seed_) ^ static_cast<uint64_t>(till_index_)) ^ head));
+  rng_.seed(SplitMix(SplitMix(SplitMix(seed_) ^ static_cast<uint64_t>(till_index_)) ^ head));
   const uint64_t from = head > kResumeEvents ? head - kResumeEvents + 1 : 1;
   SN_ASSIGN_OR_RETURN(std::vector<v1::JournalEvent> events,
                       journal_->ReadEvents(from, kResumeEvents));

@@ -162,7 +162,6 @@ class TillSim {
   v1::CashierDayTotal* TallyCashier(const std::string& day, const std::string& cashier);
   int64_t& DrawerCash() { return drawer_cash_[drawer_]; }
 
-  Mix mix_;
   std::map<std::string, v1::DayTotals> tally_;
   std::vector<Card> cards_;  // cards this run sold with a balance left
   uint64_t cards_sold_ = 0;
@@ -172,6 +171,7 @@ class TillSim {
   std::string drawer_;             // the drawer in use: "" = the till's
 
   edge::Journal* journal_;
+  Mix mix_;
   uint64_t seed_;
   int till_index_;
   std::string cashier_;
