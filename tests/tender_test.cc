@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/sim.h"
+#include "storenode/common/journal_format.h"
 #include "storenode/common/money.h"
 #include "storenode/common/report_text.h"
 #include "storenode/common/store_settings.h"
