@@ -109,6 +109,9 @@ TEST_CASE("two tills redeem one card offline past its balance: the fog raises an
   cash->set_type(v1::CASH);
   cash->set_amount(2000);
   REQUIRE(store.tills[0].journal->RecordSale(load).ok());
+  // The card is sold (and at the fog) before it is spent: the fog checks
+  // balances in the order it stores the moves.
+  REQUIRE(store.WaitSynced());
   // Each till alone stays within the 50.00 offline limit per card.
   for (size_t i = 0; i < 2; ++i) {
     v1::Sale spend;

@@ -314,6 +314,14 @@ Status TillSim::ShiftChangeIfDue(bool* recorded) {
   return Status::Ok();
 }
 
+Status TillSim::EndShift() {
+  if (!mix_.shifts || journal_->open_shift_seq() == 0) return Status::Ok();
+  SN_RETURN_IF_ERROR(Recorded(v1::SIGN_OFF, journal_->SignOff()));
+  drawer_.clear();
+  shift_sales_left_ = 0;
+  return Status::Ok();
+}
+
 v1::CashierDayTotal* TillSim::TallyCashier(const std::string& day, const std::string& cashier) {
   v1::DayTotals& d = tally_[day];
   for (auto& c : *d.mutable_cashier_totals()) {

@@ -96,6 +96,9 @@ class TillSim {
   Status Step();
   // Steps until `count` more sales have been recorded.
   Status RunSales(uint64_t count);
+  // Signs the cashier off if this mix has shifts and one is open (the run
+  // ends); records nothing otherwise.
+  Status EndShift();
 
   uint64_t sales() const { return sales_; }    // sale receipts recorded
   uint64_t events() const { return events_; }  // events recorded, sales included
