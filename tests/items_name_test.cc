@@ -43,7 +43,7 @@ std::map<std::string, ItemFigures> ItemsFromJournals(const std::vector<std::stri
       const bool sale = d.header.kind() == v1::SALE;
       if (!sale && d.header.kind() != v1::REFUND) continue;
       for (const v1::SaleLine& l : sale ? d.body.sale().lines() : d.body.refund().lines()) {
-        if (l.has_voucher()) continue;  // a gift card sold is no item (FORMATS.md section 15)
+        if (l.has_voucher()) continue;  // a gift card sold is no item (FORMATS.md section 16)
         ItemFigures& f = out[l.sku()];
         if (!f.seen) f.sold_before_refund = sale;
         f.seen = true;

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "storenode/common/clock.h"
+#include "storenode/common/fx.h"
 #include "storenode/common/money.h"
 
 namespace storenode::settings {
@@ -287,7 +288,8 @@ Status Check(const v1::StoreSettings& s) {
       }
     }
   }
-  return CheckVoucherTypes(s);
+  SN_RETURN_IF_ERROR(CheckVoucherTypes(s));
+  return fx::CheckSheet(s);
 }
 
 Status CheckOnlyAdds(const v1::StoreSettings& before, const v1::StoreSettings& after) {
@@ -318,6 +320,7 @@ Status CheckNext(const v1::StoreSettings& before, const v1::StoreSettings& after
     return Status::Invalid("currency " + after.currency() + " is not the store's " +
                            before.currency() + "; a journal keeps one currency for life");
   }
+  SN_RETURN_IF_ERROR(fx::CheckSheetNext(before, after));
   return CheckOnlyAdds(before, after);
 }
 

@@ -322,6 +322,10 @@ Result<Recorded> Record(Journal& j, sn_event_kind kind, sn_format f, const void*
     }
     case SN_SIGN_OFF:
       return j.SignOff();  // the bytes are ignored: the open shift signs off
+    case SN_EXCHANGE: {
+      SN_ASSIGN_OR_RETURN(v1::Exchange m, ParseAs<v1::Exchange>(f, data, size));
+      return j.RecordExchange(m);
+    }
   }
   return Status::Invalid("unknown event kind " + std::to_string(static_cast<int>(kind)));
 }

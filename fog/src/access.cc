@@ -48,6 +48,7 @@ Role NeededFor(const v1::FogRequest& request) {
   switch (request.request_case()) {
     case v1::FogRequest::kCatalogImport:
     case v1::FogRequest::kDeviceAccept:
+    case v1::FogRequest::kRatesImport:
       return Role::kSupervisor;
     default:
       return Role::kManager;
@@ -84,6 +85,8 @@ const char* ActionOf(const v1::FogRequest& request) {
       return "read the reorder suggestions";
     case v1::FogRequest::kVoucherShow:
       return "show voucher balances";
+    case v1::FogRequest::kRatesImport:
+      return "import a rate sheet";
     case v1::FogRequest::REQUEST_NOT_SET:
       break;
   }

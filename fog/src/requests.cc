@@ -131,6 +131,10 @@ v1::FogResponse Requests::Dispatch(const v1::FogRequest& request, const std::str
     case v1::FogRequest::kVoucherShow:
       r = VoucherShow(request.voucher_show());
       break;
+    case v1::FogRequest::kRatesImport:
+      r = c_.settings.ImportRates(request.rates_import(), actor);
+      if (r.ok()) outgoing_.push_back(c_.settings.Retained());
+      break;
     default:
       r.set_error("unknown request kind");
   }

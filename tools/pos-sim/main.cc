@@ -63,13 +63,14 @@ struct Args {
   uint64_t seed = 1;
   std::string data;
   std::string store = "store-1";
-  std::string settings;  // a store settings file (the fog's settings.pb)
-  double rate = 0;       // sales per second per till; 0 = as fast as possible
-  double duration = 0;   // seconds; 0 = until --sales
+  std::string settings;     // a store settings file (the fog's settings.pb)
+  std::string mix = "all";  // sim::ParseMix
+  bool sim_rates = false;   // settings sim::SimFxSettings (a rate sheet) instead of SimSettings
+  double rate = 0;          // sales per second per till; 0 = as fast as possible
+  double duration = 0;      // seconds; 0 = until --sales
   tools::BrokerFlags broker;
-  double wait_synced = -1;   // seconds; < 0 = do not wait
-  double linger = 0;         // seconds
-  std::string mix = "full";  // sim::MixNamed: "full" or "classic" (round 1's events only)
+  double wait_synced = -1;  // seconds; < 0 = do not wait
+  double linger = 0;        // seconds
 };
 
 SteadyClock::duration ToDuration(double seconds) {
@@ -235,11 +236,15 @@ int Run(const Args& args) {
 
   // Open every journal first, so that a configuration error (a DIR made for
   // another store) stops the run before anything is recorded.
+  auto parsed_mix = sim::ParseMix(args.mix);
+  if (!parsed_mix.ok()) return Fail(kExitUsage, parsed_mix.status().message());
+  const sim::Mix mix = *parsed_mix;
   std::vector<Till> tills(static_cast<size_t>(args.tills));
   for (int i = 0; i < args.tills; ++i) {
     const int k = args.first_till + i;
     Till& till = tills[static_cast<size_t>(i)];
     edge::Options options = sim::SimTillOptions(args.data, args.store, sim::SimDeviceId(k));
+    if (args.sim_rates) options.settings = sim::SimFxSettings(args.store);
     if (!args.settings.empty()) {
       auto doc = files::Read(args.settings);
       if (!doc.ok()) return Fail(kExitUsage, doc.status().ToString());
@@ -248,8 +253,7 @@ int Run(const Args& args) {
     auto journal = edge::Journal::Open(options);
     if (!journal.ok()) return Fail(kExitUsage, journal.status().ToString());
     till.journal = std::move(*journal);
-    till.sim =
-        std::make_unique<sim::TillSim>(till.journal.get(), args.seed, k, *sim::MixNamed(args.mix));
+    till.sim = std::make_unique<sim::TillSim>(till.journal.get(), args.seed, k, mix);
   }
   // The engines connect in the background (each Paho client after the first
   // can take seconds), so start them all before selling rather than waiting.
@@ -348,10 +352,13 @@ int main(int argc, char** argv) {
                  "settings.pb (default: the simulated store's, UTC, sim::SimSettings)")
       ->type_name("FILE");
   app.add_option("--mix", args.mix,
-                 "what the tills do: full (every kind of event) or classic (round 1's kinds "
-                 "only: the same stream a seed gave before vouchers, tips, cards and shifts)")
-      ->check(CLI::IsMember({"full", "classic"}))
+                 "the event mix: all (every kind) or classic (round 1's kinds only: the "
+                 "stream a seed gave before issue 17); foreign currency needs settings with "
+                 "a rate sheet")
       ->capture_default_str();
+  app.add_flag("--sim-rates", args.sim_rates,
+               "date and price by the simulated store's settings with its rate sheet "
+               "(USD, GBP, JPY, CHF; sim::SimFxSettings), for a run without a fog");
   app.add_option("--rate", args.rate, "sales per second per till, 0 = as fast as possible")
       ->type_name("R")
       ->check(CLI::NonNegativeNumber);

@@ -12,6 +12,18 @@
 // event bodies on every platform. Only headers (journal id, wall time) and,
 // across midnight, the business day differ between runs.
 //
+// Mix switches turn on the kinds of issue 17 per area. With a switch off,
+// the generator draws nothing for it from the rng, so `--mix classic` (all
+// off) records the round-1 stream.
+//
+// fx: when the journal's store settings carry a rate sheet, a foreign float
+// per currency of the sheet at each day's start, about 15% of cash sales
+// tendered in foreign notes, and about 6% of the events currency exchanges
+// both ways, across the commission's minimum and maximum and the AML
+// threshold. Without a sheet it draws nothing. Its own tally (FxTally)
+// computes every figure of the area as it generates, by its own integer
+// arithmetic, as the oracle of the fog's X and Z.
+//
 // A TillSim is not thread-safe; run one per thread. Several TillSims may
 // share nothing but the process.
 #pragma once
@@ -54,6 +66,13 @@ v1::StoreSettings SimStoreSettings(const std::string& store, const std::string& 
 std::string SimSettings(const std::string& store, const std::string& zone = "UTC",
                         int64_t cash_rounding = 5);
 
+// The simulated store's rate sheet (USD, GBP, JPY, CHF, all in force since
+// 2000-01-01) as `storectl rates import` takes it, and SimStoreSettings with
+// it as rate sheet 1: what a till sells foreign currency by without a fog.
+std::string SimRateSheetCsv();
+v1::StoreSettings SimFxStoreSettings(const std::string& store, const std::string& zone = "UTC");
+std::string SimFxSettings(const std::string& store, const std::string& zone = "UTC");
+
 // "till-K" for till index K (from 1).
 std::string SimDeviceId(int till_index);
 
@@ -65,6 +84,9 @@ edge::Options SimTillOptions(const std::string& dir, const std::string& store,
 // generator draws nothing for it from the rng, so with all off (Classic())
 // a seed records round 1's stream.
 struct Mix {
+  // Foreign cash tenders and currency exchanges, where the settings have a
+  // rate sheet (SimFxSettings).
+  bool fx = true;
   // Gift cards (MPV "GIFT") and book tokens (SPV "BOOK", tax C) sold on
   // sales, redeemed (offline) by later sales of the same till.
   bool vouchers = true;
@@ -76,17 +98,16 @@ struct Mix {
   // Cashier shifts: a few per day per till, every other one with the
   // cashier's own drawer (its own float).
   bool shifts = true;
-  static Mix Classic() { return {false, false, false, false}; }
+  static Mix Classic() { return {false, false, false, false, false}; }
 };
-
-// "classic" (all off) or "full" (all on); nullopt for another name.
-std::optional<Mix> MixNamed(std::string_view name);
+// "classic": every switch off; "all": every switch on (pos-sim's default).
+Result<Mix> ParseMix(std::string_view name);
 
 class TillSim {
  public:
   // `journal` must outlive the TillSim. till_index is the K of "till-K".
   // The C++ default is the classic mix, so that tests of round 1's figures
-  // keep their stream; pos-sim's default is the full one (--mix).
+  // keep their stream; pos-sim's default is all of it (--mix).
   TillSim(edge::Journal* journal, uint64_t seed, int till_index, Mix mix = Mix::Classic());
 
   // Records the next event of the mix. The first call reads the end of the
@@ -114,6 +135,11 @@ class TillSim {
   // independent oracle for those figures. It covers the events this
   // TillSim recorded (not those of an earlier run on the journal).
   const std::map<std::string, v1::DayTotals>& Tally() const { return tally_; }
+
+  // The fx figures of business day `day` this run generated, from the
+  // sim's own arithmetic: fx, foreign_drawers, fx_commission, fx_margin and
+  // one drawer row with its fx_cash (the rest of the DayTotals is empty).
+  v1::DayTotals FxTally(const std::string& day) const;
 
  private:
   struct SoldLine {
@@ -149,6 +175,13 @@ class TillSim {
   Status VoidReceipt();
   Status Movement(v1::CashMovementType type, bool* done);
   Status NoSale();
+  // fx (the Mix switch): the rate sheet in force, foreign floats, foreign
+  // notes for a cash sale, exchanges; each keeps the tally.
+  const v1::FxRateEntry* FxRate(const std::string& currency) const;
+  Status StartFxDay();
+  void ForeignTender(int64_t total, v1::Tender* cash);
+  Status Exchange(bool* done);
+  v1::DayTotals& Tally() { return fx_tally_[journal_->business_day()]; }
   Status Recorded(v1::EventKind kind, const Result<edge::Recorded>& rec);
 
   // Issue 17, vouchers, tips, cards, shifts (each only when its switch is on).
@@ -177,6 +210,12 @@ class TillSim {
   Mix mix_;
   uint64_t seed_;
   int till_index_;
+  Mix mix_;
+  std::map<std::string, v1::DayTotals> fx_tally_;  // by business day
+  std::string fx_day_;                             // the day fx_* below refer to
+  v1::StoreSettings fx_settings_;                  // the journal's, read at the day's start
+  std::vector<std::string> fx_currencies_;         // of its rate sheet; empty: fx draws nothing
+  std::map<std::string, int64_t> fx_drawer_;       // foreign drawer balances on fx_day_
   std::string cashier_;
   std::mt19937_64 rng_;
   bool resumed_ = false;

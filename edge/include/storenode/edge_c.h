@@ -100,11 +100,12 @@ typedef enum sn_event_kind {
   SN_VOID = 3,          /* storenode.v1.Void */
   SN_CASH_MOVEMENT = 4, /* storenode.v1.CashMovement */
   SN_NO_SALE = 5,       /* storenode.v1.NoSale */
+  SN_EXCHANGE = 8,      /* storenode.v1.Exchange: a currency exchange, its own receipt */
   /* A cashier shift (edge.h Journal::SignOn/SignOff): SIGN_ON takes a
    * storenode.v1.CashierShift (cashier, drawer, drawer_id); SIGN_OFF signs
    * the open shift off and ignores its bytes. */
-  SN_SIGN_ON = 7,
-  SN_SIGN_OFF = 8
+  SN_SIGN_ON = 9,
+  SN_SIGN_OFF = 10
 } sn_event_kind;
 
 /* What a successful record call returns. */

@@ -1,5 +1,5 @@
 // Tender rules: what a tender's card details and tip may hold
-// (docs/FORMATS.md section 15.4), kept here once so that the till's journal
+// (docs/FORMATS.md section 16.4), kept here once so that the till's journal
 // refuses and the fog's event check quarantines the same tenders for the
 // same one-line reason. Pure functions, thread-safe.
 #pragma once

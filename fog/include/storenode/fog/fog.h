@@ -95,6 +95,12 @@ struct StoreTerms {
   std::vector<v1::TaxRateEntry> tax_rates;
   // [store.voucher.ID]: the voucher and gift card types, by id.
   std::vector<v1::VoucherType> voucher_types;
+  // [store.fx]: the exchange commissions, "2% min 1.50 max 15.00" (home
+  // money), and aml_threshold, the home amount from which an exchange needs
+  // a customer reference ("" or absent: none). The rate sheet itself comes
+  // from `storectl rates import` (SettingsIssuer::ImportRates).
+  v1::FxCommission buy_commission, sell_commission;
+  int64_t aml_threshold = 0;
 };
 
 // [stock]: the reorder policy (fog/src/reorder.h, docs/FORMATS.md "Stock").
