@@ -76,7 +76,13 @@ CREATE TABLE IF NOT EXISTS settings(
   doc BLOB NOT NULL);
 ALTER TABLE receipt_lines ADD COLUMN tax_rate_bp INTEGER;
 )sql";
-inline constexpr sql::Migration kJournalMigrations[] = {{1, kJournalSchema}, {2, kJournalSettings}};
+// Version 3 (measured lines): a line's unit (UnitOfMeasure); the qty and
+// refunded_qty of a measured line count thousandths of it.
+inline constexpr const char* kJournalUnits = R"sql(
+ALTER TABLE receipt_lines ADD COLUMN unit INTEGER NOT NULL DEFAULT 0;
+)sql";
+inline constexpr sql::Migration kJournalMigrations[] = {
+    {1, kJournalSchema}, {2, kJournalSettings}, {3, kJournalUnits}};
 
 inline constexpr const char* kSelectEvents =
     "SELECT seq, business_day, kind, receipt_no, header, body, prev_hash, hash, signature "

@@ -61,6 +61,8 @@ struct Args {
   int first_till = 1;  // tills first_till..first_till+tills-1, so several runs make one store
   uint64_t sales = 0;  // per till; 0 = until --duration
   uint64_t seed = 1;
+  // "all" (issue 17's kinds mixed in) or "classic" (the round-1 stream).
+  std::string mix = "all";
   std::string data;
   std::string store = "store-1";
   std::string settings;  // a store settings file (the fog's settings.pb)
@@ -246,7 +248,8 @@ int Run(const Args& args) {
     auto journal = edge::Journal::Open(options);
     if (!journal.ok()) return Fail(kExitUsage, journal.status().ToString());
     till.journal = std::move(*journal);
-    till.sim = std::make_unique<sim::TillSim>(till.journal.get(), args.seed, k);
+    till.sim = std::make_unique<sim::TillSim>(
+        till.journal.get(), args.seed, k, args.mix == "classic" ? sim::Mix::Classic() : sim::Mix{});
   }
   // The engines connect in the background (each Paho client after the first
   // can take seconds), so start them all before selling rather than waiting.
@@ -338,6 +341,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   app.add_option("--sales", args.sales, "sale receipts per till (other events come on top)");
   app.add_option("--seed", args.seed, "seed of the simulation");
+  app.add_option("--mix", args.mix,
+                 "all: with weighed goods, corrections, training...; classic: the round-1 mix")
+      ->check(CLI::IsMember({"all", "classic"}))
+      ->capture_default_str();
   app.add_option("--data", args.data, "directory of the journals (DIR/till-K.db); required");
   app.add_option("--store", args.store, "store id")->capture_default_str();
   app.add_option("--settings", args.settings,

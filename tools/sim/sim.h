@@ -4,7 +4,13 @@
 // opening float per business day, then mostly sales (1-6 lines from a fixed
 // catalog, three tax rates, some discounts; cash, card, split and voucher
 // tenders), some refunds of its own earlier receipts, voids, pay-ins,
-// pay-outs, drops and no-sale drawer opens.
+// pay-outs, drops and no-sale drawer opens. Issue 17's kinds come on top,
+// each behind its switch of Mix (all on by default; `pos-sim --mix classic`
+// turns them all off, and then the generator draws exactly the round-1
+// stream): weighed goods (lines sold by the kg or litre, mostly read from
+// scale labels, refunded in thousandths), corrections (lines voided before
+// the total, price overrides, returns without a receipt) and rare training
+// sessions.
 //
 // Determinism: every choice comes from a std::mt19937_64 seeded from (seed,
 // till index, journal head when the simulation starts) and is reduced with
@@ -33,12 +39,35 @@ namespace storenode::sim {
 struct CatalogItem {
   std::string_view sku;
   std::string_view name;
-  int64_t price;  // minor units, tax inclusive
+  int64_t price;  // minor units, tax inclusive (per unit of measure)
   std::string_view tax_code;
+  v1::UnitOfMeasure unit = v1::UNIT_PIECE;
 };
 
 // The simulator's fixed catalog (60 items, 0.19 .. 49.99).
 const std::vector<CatalogItem>& Catalog();
+// Its items sold by measure (Mix::weighed): skus 2800001.. are the item
+// codes of the store's weight labels, layout "28 5 measure 5".
+const std::vector<CatalogItem>& MeasuredCatalog();
+
+// Which of issue 17's kinds the generator mixes in. A switch that is off
+// draws nothing from the rng.
+struct Mix {
+  bool weighed = true;
+  bool corrections = true;
+  bool training = true;
+  static Mix Classic() { return Mix{false, false, false}; }
+};
+
+// The simulator's own tally of the figures of weighed goods, corrections
+// and training per business day, kept as it records (not from the
+// journal): the oracle tests hold the fog's X and Z against.
+struct Tally {
+  uint64_t measured_line_count = 0;  // DayTotals.measured_line_count
+  int64_t measured_gross = 0;
+  v1::CorrectionTotals corrections;
+  v1::TrainingTotals training;
+};
 
 // The simulated store's terms: EUR with cash rounded to 0.05 (so that the
 // rounding figure is exercised), the day starting at midnight in `zone`, and
@@ -63,7 +92,7 @@ edge::Options SimTillOptions(const std::string& dir, const std::string& store,
 class TillSim {
  public:
   // `journal` must outlive the TillSim. till_index is the K of "till-K".
-  TillSim(edge::Journal* journal, uint64_t seed, int till_index);
+  TillSim(edge::Journal* journal, uint64_t seed, int till_index, Mix mix = {});
 
   // Records the next event of the mix. The first call reads the end of the
   // journal (so a rerun continues where the last one stopped: open receipts
@@ -76,6 +105,8 @@ class TillSim {
   uint64_t sales() const { return sales_; }    // sale receipts recorded
   uint64_t events() const { return events_; }  // events recorded, sales included
   v1::EventKind last_kind() const { return last_kind_; }
+  // This run's tally, by business day.
+  const std::map<std::string, Tally>& tally() const { return tally_; }
 
   // device, journal path, head, sales and events of this run; days empty.
   v1::SimTill Summary() const;
@@ -84,7 +115,8 @@ class TillSim {
   struct SoldLine {
     std::string sku;
     std::string name;
-    int64_t qty = 0;
+    v1::UnitOfMeasure unit = v1::UNIT_PIECE;
+    int64_t qty = 0;  // in its counting unit: thousandths when measured
     int64_t unit_price = 0;
     int64_t discount = 0;
     int64_t refunded = 0;
@@ -110,10 +142,19 @@ class TillSim {
   Status Movement(v1::CashMovementType type, bool* done);
   Status NoSale();
   Status Recorded(v1::EventKind kind, const Result<edge::Recorded>& rec);
+  // Issue 17 (Mix).
+  v1::SaleLine MeasuredLine();
+  void Correct(v1::Sale* sale);
+  Status NoReceiptRefund(bool* done);
+  Status TrainingSession();
+  Tally& Today() { return tally_[journal_->business_day()]; }
 
   edge::Journal* journal_;
   uint64_t seed_;
   int till_index_;
+  Mix mix_;
+  bool training_ = false;  // inside TrainingSession
+  std::map<std::string, Tally> tally_;
   std::string cashier_;
   std::mt19937_64 rng_;
   bool resumed_ = false;

@@ -93,6 +93,15 @@ struct StoreTerms {
   // [store.tax.CODE]: name and rates, each resolved in time_zone
   // (common/store_settings.h rule 2), by code then time.
   std::vector<v1::TaxRateEntry> tax_rates;
+  // Weighed goods and corrections (settings.proto 14..17, docs/DEPLOY.md):
+  // scale_labels = ["21 5 price 4 check", "28 5 measure 5"] (prefix, item
+  // digits, what the value is, value digits, an optional price check digit);
+  // no_receipt_refund_limit and no_receipt_supervisor_above in minor units;
+  // price_override_reasons = ["damaged", "price match"].
+  std::vector<v1::ScaleLabelLayout> scale_labels;
+  int64_t no_receipt_refund_limit = 0;
+  int64_t no_receipt_supervisor_above = 0;
+  std::vector<std::string> price_override_reasons;
 };
 
 // [stock]: the reorder policy (fog/src/reorder.h, docs/FORMATS.md "Stock").
