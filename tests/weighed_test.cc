@@ -9,6 +9,7 @@
 #include "edge/src/sync_access.h"
 #include "sim/sim.h"
 #include "storenode/common/catalog.h"
+#include "storenode/common/journal_format.h"
 #include "storenode/common/lines.h"
 #include "storenode/common/report_text.h"
 #include "storenode/common/store_settings.h"

@@ -542,12 +542,12 @@ Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventB
                         db->Prepare("UPDATE receipt_lines SET refunded_qty = refunded_qty + ?1 "
                                     "WHERE receipt_no = ?2 AND line_no = (SELECT line_no FROM "
                                     "receipt_lines WHERE receipt_no = ?2 AND sku = ?3 AND "
-                                    "qty > refunded_qty AND unit_price = ?4 ORDER BY line_no "
-                                    "LIMIT 1)"));
+                                    "qty > refunded_qty AND unit_price = ?4 AND unit = ?5 "
+                                    "ORDER BY line_no LIMIT 1)"));
     for (const v1::SaleLine& l : body.refund().lines()) {
       upd.Bind(1, lines::Quantity(l))
           .Bind(2, static_cast<int64_t>(body.refund().original_receipt_no()));
-      upd.Bind(3, l.sku()).Bind(4, l.unit_price());
+      upd.Bind(3, l.sku()).Bind(4, l.unit_price()).Bind(5, int64_t{l.unit()});
       SN_RETURN_IF_ERROR(upd.Run());
     }
   } else if (h.kind() == v1::DAY_SEALED) {

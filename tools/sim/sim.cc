@@ -24,7 +24,7 @@ constexpr std::array<std::string_view, 6> kCashiers = {"anna",  "ben",  "chloe",
 
 // SplitMix64's finalizer: spreads (seed, till, head) over the whole seed space
 // so that neighbouring tills do not get correlated streams.
-uint64_t Mix(uint64_t x) {
+uint64_t SplitMix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
@@ -228,7 +228,7 @@ TillSim::TillSim(edge::Journal* journal, uint64_t seed, int till_index, Mix mix)
 
 Status TillSim::Resume() {
   const uint64_t head = journal_->head_seq();
-  rng_.seed(Mix(Mix(Mix(seed_) ^ static_cast<uint64_t>(till_index_)) ^ head));
+  rng_.seed(SplitMix(SplitMix(SplitMix(seed_) ^ static_cast<uint64_t>(till_index_)) ^ head));
   const uint64_t from = head > kResumeEvents ? head - kResumeEvents + 1 : 1;
   SN_ASSIGN_OR_RETURN(std::vector<v1::JournalEvent> events,
                       journal_->ReadEvents(from, kResumeEvents));
@@ -600,7 +600,8 @@ v1::SaleLine TillSim::MeasuredLine() {
   line.set_qty_milli(50 + static_cast<int64_t>(Pick(2951)));  // 0.050 .. 3.000
   const uint64_t how = Pick(100);
   if (how < 70) {
-    const std::string first12 = std::string(item.sku) + Digits(line.qty_milli(), 5);
+    const std::string first12 =
+        std::string(item.sku) + Digits(static_cast<uint64_t>(line.qty_milli()), 5);
     line.set_barcode(first12 + std::to_string(scale::Ean13CheckDigit(first12)));
   } else if (how < 80) {
     line.set_keyed_weight(true);

@@ -147,7 +147,6 @@ class TillSim {
   void Correct(v1::Sale* sale);
   Status NoReceiptRefund(bool* done);
   Status TrainingSession();
-  Tally& Today() { return tally_[journal_->business_day()]; }
 
   edge::Journal* journal_;
   uint64_t seed_;
