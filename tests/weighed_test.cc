@@ -4,6 +4,7 @@
 // reason of every refusal (a refused call writes nothing).
 #include <array>
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <functional>
 
 #include "edge/src/sync_access.h"
@@ -14,6 +15,7 @@
 #include "storenode/common/report_text.h"
 #include "storenode/common/store_settings.h"
 #include "storenode/edge.h"
+#include "storenode/fog/fog.h"
 #include "support/catalog_payload.h"
 #include "support/harness.h"
 #include "support/till.h"
@@ -643,4 +645,65 @@ TEST_CASE("pos-sim's classic mix draws none of issue 17's kinds", "[weighed][sim
     CHECK(tally.corrections.ByteSizeLong() == 0);
     CHECK(tally.training.ByteSizeLong() == 0);
   }
+}
+
+// ------------------------------------------------------------- fog.toml
+
+TEST_CASE("fog.toml [store] takes scale labels, return limits and override reasons",
+          "[weighed][corrections]") {
+  const std::string dir = storenode::testing::MakeTempDir("weighed-toml");
+  auto load = [&](const std::string& terms) {
+    const std::string path = dir + "/store.toml";
+    std::ofstream(path) << "[store]\nid = \"store-1\"\n" << terms;
+    return fog::LoadStoreTermsFile(path);
+  };
+  const std::string base = "time_zone = \"UTC\"\ncurrency = \"EUR\"\n";
+  const std::string tax =
+      "\n[store.tax.A]\nname = \"Standard\"\nrates = [\"2000-01-01T00:00 20%\"]\n";
+
+  // The sim store's fog.toml says what its tills' settings say.
+  auto sim_terms = load(sim::SimStoreConfig());
+  REQUIRE(sim_terms.ok());
+  const v1::StoreSettings want = sim::SimStoreSettings("store-1");
+  CHECK(sim_terms->scale_labels(0).SerializeAsString() == want.scale_labels(0).SerializeAsString());
+  CHECK(sim_terms->no_receipt_refund_limit() == 5000);
+  CHECK(sim_terms->no_receipt_supervisor_above() == 2000);
+  CHECK(std::vector<std::string>(sim_terms->price_override_reasons().begin(),
+                                 sim_terms->price_override_reasons().end()) ==
+        std::vector<std::string>{"damaged", "price match", "manager special"});
+
+  auto two = load(base + "scale_labels = [\"28 5 measure 5\", \"21 5 price 4 check\"]\n" + tax);
+  REQUIRE(two.ok());
+  REQUIRE(two->scale_labels_size() == 2);
+  const v1::ScaleLabelLayout& price = two->scale_labels(1);
+  CHECK(price.prefix() == "21");
+  CHECK(price.item_digits() == 5);
+  CHECK(price.embeds_price());
+  CHECK(price.price_check());
+  CHECK(price.value_digits() == 4);
+  CHECK(two->no_receipt_refund_limit() == 0);  // default: no returns without a receipt
+
+  struct Bad {
+    std::string terms, reason;
+  };
+  const Bad bad[] = {
+      {"scale_labels = [\"28 5 grams 5\"]\n",
+       "key 'store.scale_labels': scale label '28 5 grams 5': want \"PREFIX ITEM_DIGITS "
+       "price|measure VALUE_DIGITS [check]\""},
+      {"scale_labels = [\"28 5 measure 5 check please\"]\n", "key 'store.scale_labels'"},
+      {"no_receipt_refund_limit = -1\n", "no_receipt_refund_limit"},
+  };
+  for (const Bad& b : bad) {
+    auto r = load(base + b.terms + tax);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().message(), Catch::Contains(b.reason));
+  }
+  // A layout that does not add up to 13 digits parses, and the settings
+  // check refuses it before any till sees it.
+  auto twelve = load(base + "scale_labels = [\"28 4 measure 5\"]\n" + tax);
+  REQUIRE(twelve.ok());
+  v1::StoreSettings doc = *twelve;
+  doc.set_version(1);
+  doc.set_currency_decimals(2);
+  CHECK_THAT(settings::Check(doc).message(), Catch::StartsWith("store settings: scale label 1: "));
 }
