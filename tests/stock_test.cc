@@ -339,3 +339,95 @@ TEST_CASE("storectl forecast backtest runs on the store's own history in fog.db 
   CHECK(report.test_days() == 56);
   CHECK(report.censored_days() == 0);  // no stock was ever received or counted
 }
+
+TEST_CASE("stock: sales and refunds book one row per item and business day, not per event",
+          "[stock]") {
+  StockFixture f;
+  f.ImportCatalog(kItems);
+  const std::string day = "2026-12-01";
+  for (int k = 0; k < 5; ++k) f.Ingest("SKU-A", k + 1, f.At(day, 9 + k));  // 15 sold
+  f.Ingest("SKU-A", 2, f.At(day, 15), /*refund=*/true);
+  f.Ingest("SKU-A", 4, f.At("2026-12-02", 9));
+  CHECK(f.Rows("SELECT COUNT(*) FROM stock_moves") == 3);
+  CHECK(f.Rows("SELECT qty_milli FROM stock_moves WHERE kind = 'day_sales' AND business_day = '" +
+               day + "'") == -15'000);
+  CHECK(f.Rows("SELECT qty_milli FROM stock_moves WHERE kind = 'day_refunds'") == 2'000);
+  CHECK(f.Rows("SELECT at_us FROM stock_moves WHERE kind = 'day_refunds'") == DayStartMicros(day));
+  CHECK(f.LevelOf("SKU-A").on_hand_milli == -17'000);
+  auto h = fog::DemandHistoryOf(*f.db, {"SKU-A"}, "2026-12-02", 2);
+  REQUIRE(h.ok());
+  CHECK(h->at(0).days.at(0).qty == 13);
+  CHECK(h->at(0).days.at(1).qty == 4);
+}
+
+TEST_CASE(
+    "stock: a measured line books its thousandths of the unit; a training-mode event books "
+    "nothing, in the level, a count's book and the demand history",
+    "[stock]") {
+  StockFixture f;
+  f.ImportCatalog(kItems);
+  const std::string day = "2026-12-01";
+  REQUIRE(f.Receive("sku,quantity,cost\nSKU-C,10,100\n").ok());  // 08:00
+  auto measured = [](int64_t milli) {
+    v1::SaleLine l;
+    l.set_sku("SKU-C");
+    l.set_unit(v1::UNIT_KG);
+    l.set_qty_milli(milli);
+    l.set_unit_price(1000);
+    l.set_gross(milli);
+    return l;
+  };
+  f.IngestLines({measured(1'234), measured(250)}, f.At(day, 9));      // 1.484 kg
+  f.IngestLines({measured(500)}, f.At(day, 9, 30), /*refund=*/true);  // 0.5 kg back
+  f.IngestLines({measured(3'000)}, f.At(day, 10), false, /*training=*/true);
+  CHECK(f.LevelOf("SKU-C").on_hand_milli == 10'000 - 1'484 + 500);
+  CHECK(f.Rows("SELECT COUNT(*) FROM stock_moves WHERE kind = 'day_sales'") == 1);
+
+  f.clock.Set(f.At(day, 11));
+  v1::FogResponse r = f.Count("sku,counted\nSKU-C,9\n", 0);
+  INFO(r.error());
+  REQUIRE(r.ok());
+  CHECK(r.stock_change().moves(0).book_milli() == 9'016);
+  CHECK(r.stock_change().moves(0).qty_milli() == -16);
+  // A training sale before the count, arriving after it, is no late sale.
+  f.IngestLines({measured(700)}, f.At(day, 10, 30), false, /*training=*/true);
+  CHECK(f.Rows("SELECT COUNT(*) FROM stock_moves WHERE kind = 'count_late'") == 0);
+  CHECK(f.LevelOf("SKU-C").on_hand_milli == 9'000);
+
+  auto h = fog::DemandHistoryOf(*f.db, {"SKU-C"}, day, 1);
+  REQUIRE(h.ok());
+  CHECK(h->at(0).days.at(0).qty == Approx(0.984).margin(1e-12));
+  CHECK_FALSE(h->at(0).days.at(0).censored);
+}
+
+TEST_CASE(
+    "stock: a day the day rows cannot decide is censored from the order of its stored "
+    "events",
+    "[stock]") {
+  // SKU-A: 1 received on 2026-12-01; on 2026-12-02 one sale of 1 and one
+  // refund of 1, in either order; end of day 1 on the shelf either way.
+  struct Case {
+    const char* name;
+    int sale_hour, refund_hour;
+    bool censored;
+  };
+  const Case cases[] = {
+      {"the sale empties the shelf, the refund refills it", 10, 11, true},
+      {"the refund comes first: the sale leaves 1", 11, 10, false},
+  };
+  for (const Case& c : cases) {
+    DYNAMIC_SECTION(c.name) {
+      StockFixture f;
+      f.ImportCatalog(kItems);
+      REQUIRE(f.Receive("sku,quantity,cost\nSKU-A,1,100\n").ok());
+      f.Ingest("SKU-A", 1, f.At("2026-12-02", c.sale_hour));
+      f.Ingest("SKU-A", 1, f.At("2026-12-02", c.refund_hour), /*refund=*/true);
+      CHECK(f.LevelOf("SKU-A").on_hand_milli == 1'000);
+      auto h = fog::DemandHistoryOf(*f.db, {"SKU-A"}, "2026-12-02", 2);
+      REQUIRE(h.ok());
+      CHECK_FALSE(h->at(0).days.at(0).censored);
+      CHECK(h->at(0).days.at(1).qty == 0);
+      CHECK(h->at(0).days.at(1).censored == c.censored);
+    }
+  }
+}

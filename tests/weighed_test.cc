@@ -633,7 +633,7 @@ TEST_CASE("pos-sim's classic mix draws none of issue 17's kinds", "[weighed][sim
   edge::Options options = sim::SimTillOptions(dir, "store-1", sim::SimDeviceId(1));
   options.clock = &clock;
   auto journal = edge::Journal::Open(options).value();
-  sim::TillSim till(journal.get(), 7, 1, sim::Mix::Classic());
+  sim::TillSim till(journal.get(), 7, 1, sim::ParseMix("classic").value());
   REQUIRE(till.RunSales(400).ok());
   for (const v1::DayTotals& d : edge::TotalsFromFile(options.journal_path).value()) {
     CHECK(d.measured_line_count() == 0);

@@ -271,6 +271,7 @@ void DrawerSection(Page& p, const v1::DrawerTotal& d, const v1::DrawerCount* cou
   p.Figure("Pay-ins", Amount(d.pay_ins()));
   p.Figure("Pay-outs", Negated(d.pay_outs()));
   p.Figure("Drops to safe", Negated(d.drops()));
+  if (d.fx_cash() != 0) p.Figure("Exchanges and change for foreign cash", Amount(d.fx_cash()));
   p.Figure("Expected in drawer", Amount(d.expected()));
   if (count == nullptr) return;
   const bool counted = count->counted();
@@ -311,6 +312,59 @@ void DrawersSection(Page& p, const v1::DayTotals& t, const Repeated<v1::DrawerCo
   if (!any) {
     p.Blank();
     p.Heading("DRAWERS: no cash movements");
+  }
+}
+
+// Foreign cash and exchanges (common/fx.h): per currency, then each
+// foreign drawer balance; with `counts` (a Z) what was counted too.
+std::string Foreign(int64_t minor, const std::string& currency) {
+  return settings::FormatMoney(minor, std::max(settings::CurrencyDecimals(currency), 0), currency);
+}
+
+void FxSection(Page& p, const v1::DayTotals& t, const Repeated<v1::ForeignDrawerCount>* counts) {
+  const bool any_count = counts != nullptr && !counts->empty();
+  if (t.fx().empty() && t.foreign_drawers().empty() && !any_count) return;
+  p.Blank();
+  p.Heading("FOREIGN CURRENCY");
+  for (const v1::FxTotal& x : t.fx()) {
+    const std::string& c = x.currency();
+    p.Figure(fmt::format("{} bought ({})", c, x.bought_count()), Foreign(x.bought_foreign(), c));
+    p.Figure(c + " bought, home value", Amount(x.bought_home()));
+    p.Figure(fmt::format("{} sold ({})", c, x.sold_count()), Foreign(x.sold_foreign(), c));
+    p.Figure(c + " sold, home value", Amount(x.sold_home()));
+    p.Figure(fmt::format("{} tendered on sales ({})", c, x.tendered_count()),
+             Foreign(x.tendered_foreign(), c));
+    p.Figure(c + " tendered, home value", Amount(x.tendered_home()));
+    p.Figure(c + " commission", Amount(x.commission()));
+    p.Figure(c + " margin against mid", Amount(x.margin()));
+    p.Figure(c + " exchanges with customer ref", Count(x.referenced_count()));
+  }
+  p.Figure("Exchange commission", Amount(t.fx_commission()));
+  p.Figure("Exchange margin against mid", Amount(t.fx_margin()));
+  auto count_of = [&](const std::string& device,
+                      const std::string& currency) -> const v1::ForeignDrawerCount* {
+    if (counts == nullptr) return nullptr;
+    for (const v1::ForeignDrawerCount& c : *counts) {
+      if (c.device_id() == device && c.currency() == currency) return &c;
+    }
+    return nullptr;
+  };
+  for (const v1::ForeignDrawer& d : t.foreign_drawers()) {
+    const std::string& c = d.currency();
+    p.Blank();
+    p.Heading("DRAWER " + d.device_id() + " " + c);
+    p.Figure("Opening float", Foreign(d.opening_float(), c));
+    p.Figure("Received (tenders, bought)", Foreign(d.received(), c));
+    p.Figure("Paid out (sold)", Foreign(-d.paid(), c));
+    p.Figure("Pay-ins", Foreign(d.pay_ins(), c));
+    p.Figure("Pay-outs", Foreign(-d.pay_outs(), c));
+    p.Figure("Drops to safe", Foreign(-d.drops(), c));
+    p.Figure("Expected in drawer", Foreign(d.expected(), c));
+    const v1::ForeignDrawerCount* n = count_of(d.device_id(), c);
+    if (counts == nullptr) continue;
+    const bool counted = n != nullptr && n->counted();
+    p.Figure("Counted in drawer", counted ? Foreign(n->counted_cash(), c) : "not counted");
+    p.Figure("Over (+) / short (-)", counted ? Foreign(n->over_short(), c) : "not counted");
   }
 }
 
@@ -506,6 +560,42 @@ void CorrectionRows(Csv& c, const v1::DayTotals& t) {
   }
 }
 
+void FxRows(Csv& c, const v1::DayTotals& t) {
+  for (const v1::FxTotal& x : t.fx()) {
+    const std::string section = "fx:" + x.currency();
+    const int d = std::max(settings::CurrencyDecimals(x.currency()), 0);
+    auto foreign = [&](int64_t v) { return Money(v).ToString(d); };
+    c.Count(section, "bought_count", x.bought_count());
+    c.Add(section, "bought_foreign", foreign(x.bought_foreign()));
+    c.Money(section, "bought_home", x.bought_home());
+    c.Count(section, "sold_count", x.sold_count());
+    c.Add(section, "sold_foreign", foreign(x.sold_foreign()));
+    c.Money(section, "sold_home", x.sold_home());
+    c.Count(section, "tendered_count", x.tendered_count());
+    c.Add(section, "tendered_foreign", foreign(x.tendered_foreign()));
+    c.Money(section, "tendered_home", x.tendered_home());
+    c.Money(section, "commission", x.commission());
+    c.Money(section, "margin", x.margin());
+    c.Count(section, "referenced_count", x.referenced_count());
+  }
+  if (!t.fx().empty()) {
+    c.Money("fx", "commission", t.fx_commission());
+    c.Money("fx", "margin", t.fx_margin());
+  }
+  for (const v1::ForeignDrawer& x : t.foreign_drawers()) {
+    const std::string section = "foreign_drawer:" + x.device_id() + ":" + x.currency();
+    const int d = std::max(settings::CurrencyDecimals(x.currency()), 0);
+    auto foreign = [&](int64_t v) { return Money(v).ToString(d); };
+    c.Add(section, "opening_float", foreign(x.opening_float()));
+    c.Add(section, "received", foreign(x.received()));
+    c.Add(section, "paid", foreign(x.paid()));
+    c.Add(section, "pay_ins", foreign(x.pay_ins()));
+    c.Add(section, "pay_outs", foreign(x.pay_outs()));
+    c.Add(section, "drops", foreign(x.drops()));
+    c.Add(section, "expected", foreign(x.expected()));
+  }
+}
+
 void DayTotalsRows(Csv& c, const v1::DayTotals& t) {
   c.Add("header", "store_id", t.store_id());
   // The value column mixes counts and amounts: the amounts' currency is a row.
@@ -549,7 +639,9 @@ void DayTotalsRows(Csv& c, const v1::DayTotals& t) {
     c.Money(section, "pay_outs", d.pay_outs());
     c.Money(section, "drops", d.drops());
     c.Money(section, "expected", d.expected());
+    if (d.fx_cash() != 0) c.Money(section, "fx_cash", d.fx_cash());
   }
+  FxRows(c, t);
   c.Count("no_sale", "count", t.no_sale_count());
   CorrectionRows(c, t);
 }
@@ -594,6 +686,14 @@ void ZRows(Csv& c, const v1::ZReport& z) {
     c.Add(section, "counted_cash", d.counted() ? Amount(d.counted_cash()) : "");
     c.Money(section, "expected_cash", d.expected_cash());
     c.Add(section, "over_short", d.counted() ? Amount(d.over_short()) : "");
+  }
+  for (const v1::ForeignDrawerCount& d : z.foreign_counts()) {
+    const std::string section = "foreign_count:" + d.device_id() + ":" + d.currency();
+    const int dec = std::max(settings::CurrencyDecimals(d.currency()), 0);
+    c.Bool(section, "counted", d.counted());
+    c.Add(section, "counted_cash", d.counted() ? Money(d.counted_cash()).ToString(dec) : "");
+    c.Add(section, "expected_cash", Money(d.expected_cash()).ToString(dec));
+    c.Add(section, "over_short", d.counted() ? Money(d.over_short()).ToString(dec) : "");
   }
   const v1::GrandTotals& g = z.grand_totals();
   c.Money("grand_totals", "gross_sales", g.gross_sales());
@@ -663,6 +763,7 @@ std::string FormatDayTotalsText(const v1::DayTotals& t, std::string_view title) 
   p.Blank();
   TenderSection(p, t.tenders());
   DrawersSection(p, t, nullptr);
+  FxSection(p, t, nullptr);
   p.Blank();
   NoSaleLine(p, t);
   p.Rule('=');
@@ -689,6 +790,7 @@ std::string FormatZText(const v1::ZReport& z, const v1::SignedZ* signed_z) {
   p.Blank();
   TenderSection(p, z.totals().tenders());
   DrawersSection(p, z.totals(), &z.drawer_counts());
+  FxSection(p, z.totals(), &z.foreign_counts());
   p.Blank();
   NoSaleLine(p, z.totals());
   p.Blank();
@@ -967,9 +1069,35 @@ struct Receipt {
   std::string title, note;  // note: what a refund or void is of
   const Repeated<v1::SaleLine>* lines = nullptr;
   const Repeated<v1::Tender>* tenders = nullptr;  // none on a void
+  const v1::Exchange* exchange = nullptr;         // an exchange has no lines
   std::string cashier;
   int64_t total = 0, rounding = 0;
 };
+
+// An exchange's body on its receipt: what changed hands at which rate.
+void ExchangeLines(Page& p, const v1::Exchange& e) {
+  const bool buy = e.direction() == v1::BUY_FOREIGN;
+  p.Line(buy ? "We buy from you" : "We sell to you");
+  p.Figure(e.currency(), Foreign(e.foreign_amount(), e.currency()));
+  p.Figure("Rate (minor per minor)", Money(e.rate_e9()).ToString(9));
+  p.Figure("Value", Amount(e.home_amount()));
+  p.Figure("Commission", buy ? Negated(e.commission()) : Amount(e.commission()));
+  if (!e.customer_ref().empty()) p.Figure("Customer ref", e.customer_ref());
+}
+
+// Per tax code and rate: net, tax and gross of a receipt's lines.
+void ReceiptTaxTable(
+    Page& p, const std::map<std::pair<std::string, int32_t>, std::pair<int64_t, int64_t>>& by_rate,
+    int width) {
+  p.Line(fmt::format("{:<6}{:>8}{:>{}}{:>9}", "Tax", "Rate", "Net", width - 32, "Tax") +
+         fmt::format("{:>9}", "Gross"));
+  for (const auto& [key, figures] : by_rate) {
+    const auto& [gross, tax] = figures;
+    p.Line(fmt::format("{:<6.6}{:>8}{:>{}}{:>9}{:>9}", key.first, Percent(key.second),
+                       Amount(gross - tax), width - 32, Amount(tax), Amount(gross)));
+  }
+  p.Rule('-');
+}
 
 Result<Receipt> ReadReceipt(const v1::JournalEvent& event) {
   Receipt r;
@@ -1000,9 +1128,17 @@ Result<Receipt> ReadReceipt(const v1::JournalEvent& event) {
     r.lines = &b.void_receipt().lines();
     r.cashier = b.void_receipt().cashier();
     r.total = b.void_receipt().total();
+  } else if (b.has_exchange()) {
+    static const Repeated<v1::SaleLine> kNoLines;
+    r.title = "EXCHANGE";
+    r.exchange = &b.exchange();
+    r.lines = &kNoLines;
+    r.tenders = &b.exchange().tenders();
+    r.cashier = b.exchange().cashier();
+    r.total = b.exchange().total();
   } else {
-    return Status::Invalid(
-        fmt::format("event {} is not a receipt (a sale, refund or void)", r.event.header.seq()));
+    return Status::Invalid(fmt::format(
+        "event {} is not a receipt (a sale, refund, void or exchange)", r.event.header.seq()));
   }
   return r;
 }
@@ -1034,6 +1170,7 @@ Result<std::string> FormatReceiptText(const v1::JournalEvent& event,
   p.Rule('-');
   // Per tax code and rate: gross and tax, for the table below.
   std::map<std::pair<std::string, int32_t>, std::pair<int64_t, int64_t>> by_rate;
+  if (r.exchange != nullptr) ExchangeLines(p, *r.exchange);
   for (const v1::SaleLine& l : *r.lines) {
     p.Line(l.name().empty() ? l.sku() : l.name());
     // "1.234 kg x 2.99/kg" for a measured line.
@@ -1061,18 +1198,15 @@ Result<std::string> FormatReceiptText(const v1::JournalEvent& event,
       std::string name = v1::TenderType_Name(t.type());
       if (!t.reference().empty()) name += " " + t.reference();
       p.Figure(name, Amount(t.tendered() > 0 ? t.tendered() : t.amount()));
+      if (t.has_foreign()) {
+        p.Figure("  paid in " + t.foreign().currency(),
+                 Foreign(t.foreign().foreign_tendered(), t.foreign().currency()));
+      }
       if (t.tendered() > t.amount()) p.Figure("Change", Amount(t.tendered() - t.amount()));
     }
   }
   p.Rule('-');
-  p.Line(fmt::format("{:<6}{:>8}{:>{}}{:>9}", "Tax", "Rate", "Net", width - 32, "Tax") +
-         fmt::format("{:>9}", "Gross"));
-  for (const auto& [key, figures] : by_rate) {
-    const auto& [gross, tax] = figures;
-    p.Line(fmt::format("{:<6.6}{:>8}{:>{}}{:>9}{:>9}", key.first, Percent(key.second),
-                       Amount(gross - tax), width - 32, Amount(tax), Amount(gross)));
-  }
-  p.Rule('-');
+  if (r.exchange == nullptr) ReceiptTaxTable(p, by_rate, width);
   if (h.training()) p.Centered("*** TRAINING - NOT A RECEIPT ***");
   p.Line(fmt::format("Day {}  Seq {}", h.business_day(), h.seq()));
   p.Line("Hash");

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "storenode/common/clock.h"
+#include "storenode/common/fx.h"
 #include "storenode/common/money.h"
 
 namespace storenode::settings {
@@ -241,7 +242,8 @@ Status Check(const v1::StoreSettings& s) {
       }
     }
   }
-  return CheckCorrectionTerms(s);
+  SN_RETURN_IF_ERROR(CheckCorrectionTerms(s));
+  return fx::CheckSheet(s);
 }
 
 std::vector<scale::Layout> ScaleLayouts(const v1::StoreSettings& s) {
@@ -307,6 +309,7 @@ Status CheckNext(const v1::StoreSettings& before, const v1::StoreSettings& after
     return Status::Invalid("currency " + after.currency() + " is not the store's " +
                            before.currency() + "; a journal keeps one currency for life");
   }
+  SN_RETURN_IF_ERROR(fx::CheckSheetNext(before, after));
   return CheckOnlyAdds(before, after);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "storenode/common/fx.h"
 #include "storenode/common/lines.h"
 
 namespace storenode {
@@ -46,6 +47,133 @@ v1::DrawerTotal* DrawerRow(v1::DayTotals* t, const std::string& device) {
   return row;
 }
 
+// Foreign cash and exchanges (fx.h): one row per currency, one foreign
+// drawer per (device, currency).
+v1::FxTotal* FxRow(v1::DayTotals* t, const std::string& currency) {
+  for (auto& row : *t->mutable_fx()) {
+    if (row.currency() == currency) return &row;
+  }
+  v1::FxTotal* row = t->add_fx();
+  row->set_currency(currency);
+  return row;
+}
+
+v1::ForeignDrawer* ForeignDrawerRow(v1::DayTotals* t, const std::string& device,
+                                    const std::string& currency) {
+  for (auto& row : *t->mutable_foreign_drawers()) {
+    if (row.device_id() == device && row.currency() == currency) return &row;
+  }
+  v1::ForeignDrawer* row = t->add_foreign_drawers();
+  row->set_device_id(device);
+  row->set_currency(currency);
+  return row;
+}
+
+// A sale's foreign-cash tender: the notes go into the foreign drawer, their
+// home value `tendered` leaves the home drawer's figure (cash_sales took the
+// amount, so the home drawer is down by the change).
+void AddForeignTender(const v1::Tender& tender, const std::string& device, v1::DayTotals* t) {
+  const v1::ForeignCash& f = tender.foreign();
+  v1::FxTotal* row = FxRow(t, f.currency());
+  row->set_tendered_count(row->tendered_count() + 1);
+  row->set_tendered_foreign(row->tendered_foreign() + f.foreign_tendered());
+  row->set_tendered_home(row->tendered_home() + tender.tendered());
+  v1::ForeignDrawer* fd = ForeignDrawerRow(t, device, f.currency());
+  fd->set_received(fd->received() + f.foreign_tendered());
+  v1::DrawerTotal* d = DrawerRow(t, device);
+  d->set_fx_cash(d->fx_cash() - tender.tendered());
+}
+
+void AddExchange(const v1::Exchange& e, const std::string& device, v1::DayTotals* t) {
+  const bool buy = e.direction() == v1::BUY_FOREIGN;
+  const int64_t margin = fx::Margin(e);
+  v1::FxTotal* row = FxRow(t, e.currency());
+  v1::ForeignDrawer* fd = ForeignDrawerRow(t, device, e.currency());
+  if (buy) {
+    row->set_bought_count(row->bought_count() + 1);
+    row->set_bought_foreign(row->bought_foreign() + e.foreign_amount());
+    row->set_bought_home(row->bought_home() + e.home_amount());
+    fd->set_received(fd->received() + e.foreign_amount());
+  } else {
+    row->set_sold_count(row->sold_count() + 1);
+    row->set_sold_foreign(row->sold_foreign() + e.foreign_amount());
+    row->set_sold_home(row->sold_home() + e.home_amount());
+    fd->set_paid(fd->paid() + e.foreign_amount());
+  }
+  row->set_commission(row->commission() + e.commission());
+  row->set_margin(row->margin() + margin);
+  if (!e.customer_ref().empty()) row->set_referenced_count(row->referenced_count() + 1);
+  t->set_fx_commission(t->fx_commission() + e.commission());
+  t->set_fx_margin(t->fx_margin() + margin);
+  v1::DrawerTotal* d = DrawerRow(t, device);
+  for (const v1::Tender& tender : e.tenders()) {
+    if (tender.type() == v1::CASH) d->set_fx_cash(d->fx_cash() + (buy ? -1 : 1) * tender.amount());
+  }
+}
+
+void AddForeignMovement(const v1::CashMovement& m, const std::string& device, v1::DayTotals* t) {
+  v1::ForeignDrawer* fd = ForeignDrawerRow(t, device, m.currency());
+  switch (m.type()) {
+    case v1::OPENING_FLOAT:
+      fd->set_opening_float(fd->opening_float() + m.amount());
+      break;
+    case v1::PAY_IN:
+      fd->set_pay_ins(fd->pay_ins() + m.amount());
+      break;
+    case v1::PAY_OUT:
+      fd->set_pay_outs(fd->pay_outs() + m.amount());
+      break;
+    case v1::DROP:
+      fd->set_drops(fd->drops() + m.amount());
+      break;
+    default:
+      break;
+  }
+}
+
+void MergeFx(const v1::DayTotals& f, v1::DayTotals* t) {
+  for (const auto& x : f.fx()) {
+    v1::FxTotal* row = FxRow(t, x.currency());
+    row->set_bought_count(row->bought_count() + x.bought_count());
+    row->set_bought_foreign(row->bought_foreign() + x.bought_foreign());
+    row->set_bought_home(row->bought_home() + x.bought_home());
+    row->set_sold_count(row->sold_count() + x.sold_count());
+    row->set_sold_foreign(row->sold_foreign() + x.sold_foreign());
+    row->set_sold_home(row->sold_home() + x.sold_home());
+    row->set_commission(row->commission() + x.commission());
+    row->set_margin(row->margin() + x.margin());
+    row->set_tendered_count(row->tendered_count() + x.tendered_count());
+    row->set_tendered_foreign(row->tendered_foreign() + x.tendered_foreign());
+    row->set_tendered_home(row->tendered_home() + x.tendered_home());
+    row->set_referenced_count(row->referenced_count() + x.referenced_count());
+  }
+  for (const auto& x : f.foreign_drawers()) {
+    v1::ForeignDrawer* d = ForeignDrawerRow(t, x.device_id(), x.currency());
+    d->set_opening_float(d->opening_float() + x.opening_float());
+    d->set_received(d->received() + x.received());
+    d->set_paid(d->paid() + x.paid());
+    d->set_pay_ins(d->pay_ins() + x.pay_ins());
+    d->set_pay_outs(d->pay_outs() + x.pay_outs());
+    d->set_drops(d->drops() + x.drops());
+  }
+  t->set_fx_commission(t->fx_commission() + f.fx_commission());
+  t->set_fx_margin(t->fx_margin() + f.fx_margin());
+}
+
+void FinishFx(v1::DayTotals* t) {
+  for (auto& d : *t->mutable_foreign_drawers()) {
+    d.set_expected(d.opening_float() + d.received() - d.paid() + d.pay_ins() - d.pay_outs() -
+                   d.drops());
+  }
+  auto& fx = *t->mutable_fx();
+  std::sort(fx.begin(), fx.end(),
+            [](const auto& a, const auto& b) { return a.currency() < b.currency(); });
+  auto& drawers = *t->mutable_foreign_drawers();
+  std::sort(drawers.begin(), drawers.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.device_id(), a.currency()) < std::tie(b.device_id(), b.currency());
+  });
+}
+
 // sign = +1 for sales, -1 for refunds.
 void AddLines(const google::protobuf::RepeatedPtrField<v1::SaleLine>& lines, int sign,
               v1::DayTotals* t) {
@@ -67,6 +195,7 @@ void AddTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders, b
     } else {
       row->set_sales(row->sales() + tender.amount());
     }
+    if (tender.has_foreign()) AddForeignTender(tender, device, t);
     if (tender.type() == v1::CASH) {
       v1::DrawerTotal* d = DrawerRow(t, device);
       if (refund) {
@@ -213,6 +342,10 @@ void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
       break;
     case v1::CASH_MOVEMENT: {
       const v1::CashMovement& m = event.body.cash_movement();
+      if (!m.currency().empty()) {
+        AddForeignMovement(m, device, t);
+        break;
+      }
       v1::DrawerTotal* d = DrawerRow(t, device);
       switch (m.type()) {
         case v1::OPENING_FLOAT:
@@ -234,6 +367,9 @@ void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
     }
     case v1::NO_SALE:
       t->set_no_sale_count(t->no_sale_count() + 1);
+      break;
+    case v1::EXCHANGE:
+      AddExchange(event.body.exchange(), device, t);
       break;
     case v1::DAY_SEALED:
       t->set_sealed(true);
@@ -285,15 +421,18 @@ void MergeTotals(const v1::DayTotals& f, v1::DayTotals* t) {
     d->set_pay_ins(d->pay_ins() + x.pay_ins());
     d->set_pay_outs(d->pay_outs() + x.pay_outs());
     d->set_drops(d->drops() + x.drops());
+    d->set_fx_cash(d->fx_cash() + x.fx_cash());
   }
+  MergeFx(f, t);
 }
 
 void FinishTotals(v1::DayTotals* t) {
   t->set_net_sales(t->gross_sales() - t->discounts() - t->refunds());
   for (auto& d : *t->mutable_drawers()) {
     d.set_expected(d.opening_float() + d.cash_sales() - d.cash_refunds() + d.pay_ins() -
-                   d.pay_outs() - d.drops());
+                   d.pay_outs() - d.drops() + d.fx_cash());
   }
+  FinishFx(t);
   auto& taxes = *t->mutable_taxes();
   std::sort(taxes.begin(), taxes.end(), [](const auto& a, const auto& b) {
     return std::make_tuple(a.tax_code(), a.rate_bp()) < std::make_tuple(b.tax_code(), b.rate_bp());

@@ -316,6 +316,10 @@ Result<Recorded> Record(Journal& j, sn_event_kind kind, sn_format f, const void*
       SN_ASSIGN_OR_RETURN(v1::NoSale m, ParseAs<v1::NoSale>(f, data, size));
       return j.RecordNoSale(m);
     }
+    case SN_EXCHANGE: {
+      SN_ASSIGN_OR_RETURN(v1::Exchange m, ParseAs<v1::Exchange>(f, data, size));
+      return j.RecordExchange(m);
+    }
   }
   return Status::Invalid("unknown event kind " + std::to_string(static_cast<int>(kind)));
 }

@@ -33,6 +33,7 @@
 
 #include "journal_store.h"
 #include "qr.h"
+#include "storenode/common/fx.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/lines.h"
 #include "storenode/common/money.h"
@@ -67,6 +68,16 @@ bool ValidTender(v1::TenderType t) { return t >= v1::CASH && t <= v1::OTHER; }
 constexpr size_t kMaxIdChars = 64;       // reason codes, supervisor ids
 constexpr size_t kMaxReasonChars = 200;  // a refund's reason
 constexpr int kMaxVoidedLines = 500;     // per sale
+
+Status NoForeignTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders) {
+  for (int i = 0; i < tenders.size(); ++i) {
+    if (tenders[i].has_foreign()) {
+      return Status::Invalid("tender " + std::to_string(i + 1) +
+                             ": money is paid back in the home currency, not in foreign notes");
+    }
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -111,6 +122,10 @@ class Journal::Impl {
                       int64_t due) const;
   Status PriceSale(v1::Sale* sale, int64_t now) const;
   Status PriceRefund(v1::Refund* refund, int64_t now) const;
+  // Foreign cash (common/fx.h): fills and checks each foreign-cash tender
+  // of a sale; refunds and refund-like events pay back in home money only.
+  Status FillForeignTenders(google::protobuf::RepeatedPtrField<v1::Tender>* tenders,
+                            int64_t now) const;
   Result<Recorded> Append(v1::EventKind kind, v1::EventBody body, const std::string& day,
                           int64_t now);
   Status WriteSideTables(const v1::EventHeader& h, const v1::EventBody& body);
@@ -508,6 +523,18 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund, int64_t now) const {
   return Status::Ok();
 }
 
+Status Journal::Impl::FillForeignTenders(google::protobuf::RepeatedPtrField<v1::Tender>* tenders,
+                                         int64_t now) const {
+  for (int i = 0; i < tenders->size(); ++i) {
+    v1::Tender& t = (*tenders)[i];
+    if (!t.has_foreign()) continue;
+    if (Status s = fx::FillForeignTender(&t, settings, now); !s.ok()) {
+      return Status::Invalid("tender " + std::to_string(i + 1) + ": " + s.message());
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<v1::JournalEvent>> Journal::Impl::ReadEventsLocked(uint64_t from,
                                                                       size_t max) const {
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt, db->Prepare(std::string(kSelectEvents) +
@@ -561,7 +588,7 @@ Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventB
 
 Result<Recorded> Journal::Impl::Append(v1::EventKind kind, v1::EventBody body,
                                        const std::string& day, int64_t now) {
-  bool receipt = kind == v1::SALE || kind == v1::REFUND || kind == v1::VOID;
+  bool receipt = kind == v1::SALE || kind == v1::REFUND || kind == v1::VOID || kind == v1::EXCHANGE;
   v1::EventHeader h;
   h.set_schema_version(kSchemaVersion);
   h.set_journal_id(journal_id);
@@ -648,6 +675,9 @@ Result<Recorded> Journal::Impl::Append(v1::EventKind kind, v1::EventBody body,
     case v1::VOID:
       rec.total = body.void_receipt().total();
       break;
+    case v1::EXCHANGE:
+      rec.total = body.exchange().total();
+      break;
     default:
       break;
   }
@@ -677,6 +707,7 @@ Result<Recorded> Journal::RecordSale(const v1::Sale& sale) {
   *s = sale;
   int64_t now = impl_->Now();
   SN_RETURN_IF_ERROR(impl_->PriceSale(s, now));
+  SN_RETURN_IF_ERROR(impl_->FillForeignTenders(s->mutable_tenders(), now));
   SN_RETURN_IF_ERROR(impl_->CheckTenders(s->tenders(), s->total()));
   return impl_->Append(v1::SALE, std::move(body), impl_->CurrentDay(now), now);
 }
@@ -688,6 +719,7 @@ Result<Recorded> Journal::RecordRefund(const v1::Refund& refund) {
   *r = refund;
   int64_t now = impl_->Now();
   SN_RETURN_IF_ERROR(impl_->PriceRefund(r, now));
+  SN_RETURN_IF_ERROR(NoForeignTenders(r->tenders()));
   SN_RETURN_IF_ERROR(impl_->CheckTenders(r->tenders(), r->total()));
   return impl_->Append(v1::REFUND, std::move(body), impl_->CurrentDay(now), now);
 }
@@ -713,6 +745,7 @@ Result<Recorded> Journal::RecordCashMovement(const v1::CashMovement& movement) {
   v1::EventBody body;
   *body.mutable_cash_movement() = movement;
   SN_RETURN_IF_ERROR(impl_->Ready());
+  SN_RETURN_IF_ERROR(fx::CheckMovementCurrency(movement, impl_->settings));
   int64_t now = impl_->Now();
   return impl_->Append(v1::CASH_MOVEMENT, std::move(body), impl_->CurrentDay(now), now);
 }
@@ -724,6 +757,26 @@ Result<Recorded> Journal::RecordNoSale(const v1::NoSale& no_sale) {
   SN_RETURN_IF_ERROR(impl_->Ready());
   int64_t now = impl_->Now();
   return impl_->Append(v1::NO_SALE, std::move(body), impl_->CurrentDay(now), now);
+}
+
+Result<Recorded> Journal::RecordExchange(const v1::Exchange& exchange) {
+  if (exchange.cashier().size() > 64) return Status::Invalid("cashier id longer than 64");
+  std::lock_guard lock(impl_->mu);
+  v1::EventBody body;
+  v1::Exchange* e = body.mutable_exchange();
+  *e = exchange;
+  SN_RETURN_IF_ERROR(impl_->Ready());
+  int64_t now = impl_->Now();
+  SN_RETURN_IF_ERROR(fx::FillExchange(e, impl_->settings, now));
+  return impl_->Append(v1::EXCHANGE, std::move(body), impl_->CurrentDay(now), now);
+}
+
+Result<v1::Exchange> Journal::QuoteExchange(const v1::Exchange& exchange) const {
+  std::lock_guard lock(impl_->mu);
+  v1::Exchange e = exchange;
+  SN_RETURN_IF_ERROR(impl_->Ready());
+  SN_RETURN_IF_ERROR(fx::QuoteExchange(&e, impl_->settings, impl_->Now()));
+  return e;
 }
 
 Result<Recorded> Journal::SealDay(const std::string& day, const std::string& requested_by) {

@@ -48,6 +48,7 @@ Role NeededFor(const v1::FogRequest& request) {
   switch (request.request_case()) {
     case v1::FogRequest::kCatalogImport:
     case v1::FogRequest::kDeviceAccept:
+    case v1::FogRequest::kRatesImport:
       return Role::kSupervisor;
     default:
       return Role::kManager;
@@ -82,6 +83,8 @@ const char* ActionOf(const v1::FogRequest& request) {
       return "show stock";
     case v1::FogRequest::kReorder:
       return "read the reorder suggestions";
+    case v1::FogRequest::kRatesImport:
+      return "import a rate sheet";
     case v1::FogRequest::REQUEST_NOT_SET:
       break;
   }

@@ -36,9 +36,11 @@
 #include "read_models.h"
 #include "storenode/common/fault.h"
 #include "storenode/common/files.h"
+#include "storenode/common/fx.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/merkle.h"
 #include "storenode/common/money.h"
+#include "storenode/common/store_settings.h"
 #include "storenode/common/topics.h"
 #include "storenode/common/totals.h"
 #include "storenode/fog/audit.h"
@@ -56,6 +58,68 @@ StoredZ ZOfRow(const sql::Stmt& row) {
   z.z.set_hash(row.Blob(2));
   z.z.set_signature(row.Blob(3));
   return z;
+}
+
+// Foreign drawer counts (common/fx.h): each a till of the store, a known
+// foreign currency, 0..fx::kMaxForeignMinor, each (till, currency) once.
+std::string CheckForeignCounts(const v1::CloseDownRequest& req,
+                               const std::vector<std::string>& expected, const std::string& home) {
+  constexpr int kMaxCounts = 1000;
+  if (req.counted_foreign_size() > kMaxCounts) {
+    return "more than " + std::to_string(kMaxCounts) + " foreign counts";
+  }
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const v1::ForeignCount& c : req.counted_foreign()) {
+    const std::string at =
+        "foreign count " + c.device_id().substr(0, 64) + " " + c.currency().substr(0, 8) + ": ";
+    if (std::find(expected.begin(), expected.end(), c.device_id()) == expected.end()) {
+      return at + "unknown till";
+    }
+    if (settings::CurrencyDecimals(c.currency()) < 0 || c.currency() == home) {
+      return at + "not a foreign ISO 4217 currency";
+    }
+    if (c.counted() < 0 || c.counted() > fx::kMaxForeignMinor) return at + "out of range";
+    if (!seen.insert({c.device_id(), c.currency()}).second) return at + "given twice";
+  }
+  return "";
+}
+
+// A repeated request replaces the counts it names.
+void MergeForeignCounts(const v1::CloseDownRequest& req, v1::CloseDownRequest* merged) {
+  for (const v1::ForeignCount& c : req.counted_foreign()) {
+    bool replaced = false;
+    for (v1::ForeignCount& m : *merged->mutable_counted_foreign()) {
+      if (m.device_id() == c.device_id() && m.currency() == c.currency()) {
+        m.set_counted(c.counted());
+        replaced = true;
+      }
+    }
+    if (!replaced) *merged->add_counted_foreign() = c;
+  }
+}
+
+// Every foreign drawer of the day and every counted one; counts on the Z
+// only (part 0), as for the home drawers.
+void AddForeignCounts(const v1::DayTotals& all, const v1::CloseDownRequest& request, uint32_t part,
+                      v1::ZReport* z) {
+  std::map<std::pair<std::string, std::string>, v1::ForeignDrawerCount> rows;
+  for (const v1::ForeignDrawer& d : all.foreign_drawers()) {
+    v1::ForeignDrawerCount& c = rows[{d.device_id(), d.currency()}];
+    c.set_expected_cash(d.expected());
+  }
+  if (part == 0) {
+    for (const v1::ForeignCount& n : request.counted_foreign()) {
+      v1::ForeignDrawerCount& c = rows[{n.device_id(), n.currency()}];
+      c.set_counted(true);
+      c.set_counted_cash(n.counted());
+    }
+  }
+  for (auto& [key, c] : rows) {
+    c.set_device_id(key.first);
+    c.set_currency(key.second);
+    if (c.counted()) c.set_over_short(c.counted_cash() - c.expected_cash());
+    *z->add_foreign_counts() = c;
+  }
 }
 
 }  // namespace
@@ -400,6 +464,7 @@ Result<v1::SignedZ> CloseDown::BuildZ(const std::string& day, uint32_t part,
       c->set_over_short(counted->second - d.expected());
     }
   }
+  AddForeignCounts(all, request, part, &z);
 
   int64_t tax = 0;
   for (const auto& t : all.taxes()) tax += t.tax();
@@ -565,6 +630,11 @@ v1::FogResponse CloseDown::Request(const v1::FogRequest& fog_request, const std:
       return r;
     }
   }
+  const std::string home = settings_ != nullptr ? settings_->current().currency() : "";
+  if (std::string bad = CheckForeignCounts(req, expected, home); !bad.empty()) {
+    r.set_error(bad);
+    return r;
+  }
   v1::CloseDownResponse* out = r.mutable_closedown();
   out->set_business_day(day);
   if (Status checked = CheckPendingSignatures(); !checked.ok()) {
@@ -595,6 +665,7 @@ v1::FogResponse CloseDown::Request(const v1::FogRequest& fog_request, const std:
     for (const auto& [device, amount] : req.counted_cash()) {
       (*merged.mutable_counted_cash())[device] = amount;
     }
+    MergeForeignCounts(req, &merged);
     merged.set_business_day(day);
     merged.set_force(req.force());
     v1::CloseDownRequest stored = merged;
@@ -606,10 +677,15 @@ v1::FogResponse CloseDown::Request(const v1::FogRequest& fog_request, const std:
     put.Bind(1, day).BindBlob(2, stored.SerializeAsString()).Bind(3, manager);
     put.Bind(4, clock_.NowMicros());
     SN_RETURN_IF_ERROR(put.Run());
-    if (!exists || req.counted_cash_size() > 0 || req.force()) {
+    if (!exists || req.counted_cash_size() > 0 || req.counted_foreign_size() > 0 || req.force()) {
       std::string detail = day;
       for (const auto& [device, amount] : req.counted_cash()) {
         detail += " count " + device + "=" + Money(amount).ToString();
+      }
+      for (const v1::ForeignCount& c : req.counted_foreign()) {
+        detail += " count " + c.device_id() + "=" +
+                  settings::FormatMoney(c.counted(), settings::CurrencyDecimals(c.currency()),
+                                        c.currency());
       }
       if (req.force()) detail += " force";
       SN_RETURN_IF_ERROR(

@@ -63,6 +63,32 @@ Status ReadCorrectionTerms(ConfigReader& r, const std::string& path, StoreTerms*
   return r.status();
 }
 
+// "2% min 1.50 max 15.00": a percentage (at most two decimals, up to 50%)
+// and the bounds in the home currency's minor units.
+Result<v1::FxCommission> ParseCommission(std::string_view text, int decimals) {
+  auto bad = Status::Invalid("commission '" + std::string(text.substr(0, 64)) +
+                             "' is not like \"2% min 1.50 max 15.00\"");
+  std::vector<std::string_view> w;
+  for (size_t start = 0; start <= text.size();) {
+    size_t space = text.find(' ', start);
+    if (space == std::string_view::npos) space = text.size();
+    if (space > start) w.push_back(text.substr(start, space - start));
+    start = space + 1;
+  }
+  if (w.size() != 5 || w[1] != "min" || w[3] != "max") return bad;
+  auto bp = ParsePercent(w[0]);
+  auto min = Money::Parse(w[2], decimals);
+  auto max = Money::Parse(w[4], decimals);
+  if (!bp.ok() || !min.ok() || !max.ok() || *bp > 5000 || min->minor() < 0 || *max < *min) {
+    return bad;
+  }
+  v1::FxCommission c;
+  c.set_rate_bp(*bp);
+  c.set_min(min->minor());
+  c.set_max(max->minor());
+  return c;
+}
+
 // [store]: the store's terms. Tax entries are "YYYY-MM-DDTHH:MM RATE%",
 // local time, resolved in the store's zone.
 Status ReadStoreTerms(ConfigReader& r, const std::string& path, StoreTerms* t) {
@@ -82,6 +108,9 @@ Status ReadStoreTerms(ConfigReader& r, const std::string& path, StoreTerms* t) {
                "moved: the tax codes are the store's tax table, [store.tax.CODE] "
                "(docs/DEPLOY.md, \"Upgrading to store settings\")");
   }
+  const std::string buy_commission = r.String("store.fx.buy_commission", "0% min 0 max 0");
+  const std::string sell_commission = r.String("store.fx.sell_commission", "0% min 0 max 0");
+  const std::string aml_threshold = r.String("store.fx.aml_threshold", "");
   std::vector<std::string> codes = r.TableKeys("store.tax");
   std::map<std::string, std::vector<std::string>> rates;
   std::map<std::string, std::string> names;
@@ -99,6 +128,19 @@ Status ReadStoreTerms(ConfigReader& r, const std::string& path, StoreTerms* t) {
   t->currency_decimals = settings::CurrencyDecimals(t->currency);
   if (t->currency_decimals < 0) {
     return bad("store.currency", "'" + t->currency + "' is not an ISO 4217 code this fog knows");
+  }
+  auto buy = ParseCommission(buy_commission, t->currency_decimals);
+  if (!buy.ok()) return bad("store.fx.buy_commission", buy.status().message());
+  t->buy_commission = *buy;
+  auto sell = ParseCommission(sell_commission, t->currency_decimals);
+  if (!sell.ok()) return bad("store.fx.sell_commission", sell.status().message());
+  t->sell_commission = *sell;
+  if (!aml_threshold.empty()) {
+    auto aml = Money::Parse(aml_threshold, t->currency_decimals);
+    if (!aml.ok() || aml->minor() < 0) {
+      return bad("store.fx.aml_threshold", "want a home amount like 1000.00");
+    }
+    t->aml_threshold = aml->minor();
   }
   if (codes.empty()) return bad("store.tax", "the store needs a tax table: [store.tax.CODE]");
   for (const std::string& code : codes) {
@@ -146,6 +188,9 @@ v1::StoreSettings TermsDocument(const std::string& store_id, const StoreTerms& t
   s.set_no_receipt_refund_limit(t.no_receipt_refund_limit);
   s.set_no_receipt_supervisor_above(t.no_receipt_supervisor_above);
   for (const std::string& reason : t.price_override_reasons) s.add_price_override_reasons(reason);
+  if (t.buy_commission.ByteSizeLong() > 0) *s.mutable_buy_commission() = t.buy_commission;
+  if (t.sell_commission.ByteSizeLong() > 0) *s.mutable_sell_commission() = t.sell_commission;
+  s.set_aml_threshold(t.aml_threshold);
   return s;
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <tuple>
 
 #include "storenode/common/topics.h"
 
@@ -695,6 +696,59 @@ Status Ingest::AcceptReplacement(const std::string& device_id, Device* accepted)
   last_resend_us_.erase(device_id);
   QueueAck(*d, true, "replacement journal accepted");
   *accepted = *d;
+  return Status::Ok();
+}
+
+Status ForEachEventOfDay(
+    sql::Db& db, const std::string& day,
+    const std::function<Status(const v1::EventHeader&, const v1::EventBody&)>& fn) {
+  SN_ASSIGN_OR_RETURN(std::vector<DayRange> ranges, DayRangesOfEveryPart(db, day));
+  SN_ASSIGN_OR_RETURN(sql::Stmt covered,
+                      db.Prepare("SELECT device_id, journal_id, first_seq, last_seq FROM "
+                                 "covered_ranges WHERE business_day = ?"));
+  covered.Bind(1, day);
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, covered.Step());
+    if (!row) break;
+    ranges.push_back({covered.Text(0), covered.Blob(1), static_cast<uint64_t>(covered.Int(2)),
+                      static_cast<uint64_t>(covered.Int(3)), 0});
+  }
+  // Ranges of one journal may touch or overlap (parts, covered ranges):
+  // each seq is read once.
+  std::sort(ranges.begin(), ranges.end(), [](const DayRange& a, const DayRange& b) {
+    return std::tie(a.device_id, a.journal_id, a.first_seq) <
+           std::tie(b.device_id, b.journal_id, b.first_seq);
+  });
+  SN_ASSIGN_OR_RETURN(sql::Stmt events,
+                      db.Prepare("SELECT header, body FROM events WHERE device_id = ? AND "
+                                 "journal_id = ? AND seq BETWEEN ? AND ? AND business_day = ? "
+                                 "ORDER BY seq"));
+  v1::EventHeader header;
+  v1::EventBody body;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    DayRange r = ranges[i];
+    for (; i + 1 < ranges.size() && ranges[i + 1].device_id == r.device_id &&
+           ranges[i + 1].journal_id == r.journal_id && ranges[i + 1].first_seq <= r.last_seq + 1;
+         ++i) {
+      r.last_seq = std::max(r.last_seq, ranges[i + 1].last_seq);
+    }
+    events.Bind(1, r.device_id).BindBlob(2, r.journal_id);
+    events.Bind(3, static_cast<int64_t>(r.first_seq)).Bind(4, static_cast<int64_t>(r.last_seq));
+    events.Bind(5, day);
+    while (true) {
+      SN_ASSIGN_OR_RETURN(bool row, events.Step());
+      if (!row) break;
+      if (!header.ParseFromArray(events.BlobView(0).data(),
+                                 static_cast<int>(events.BlobView(0).size())) ||
+          !body.ParseFromArray(events.BlobView(1).data(),
+                               static_cast<int>(events.BlobView(1).size()))) {
+        return Status::Corruption("a stored event of " + r.device_id + " on " + day +
+                                  " does not parse");
+      }
+      SN_RETURN_IF_ERROR(fn(header, body));
+    }
+    events.Reset();
+  }
   return Status::Ok();
 }
 

@@ -212,4 +212,14 @@ class Ingest {
   Fog::Counters staged_counters_;
 };
 
+// Calls `fn` with the header and body of every stored event of business
+// day `day` (its read-model ranges of every part, and the ranges a Z
+// recovered from the ledger covers), by device, journal and seq. Stored
+// events were verified when stored: this only parses them. For the readers
+// that need a day's order of events (stock.h, invariant 2); an error of
+// `fn` ends the walk with it.
+Status ForEachEventOfDay(
+    sql::Db& db, const std::string& day,
+    const std::function<Status(const v1::EventHeader&, const v1::EventBody&)>& fn);
+
 }  // namespace storenode::fog

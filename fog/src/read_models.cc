@@ -176,24 +176,36 @@ Result<std::vector<v1::DayTotals>> DayTotalsOfDays(sql::Db& db, const std::strin
   return out;
 }
 
+namespace {
+
+DayRange RangeOf(const sql::Stmt& r) {
+  DayRange d;
+  d.device_id = r.Text(0);
+  d.journal_id = r.Blob(1);
+  d.first_seq = static_cast<uint64_t>(r.Int(2));
+  d.last_seq = static_cast<uint64_t>(r.Int(3));
+  d.event_count = static_cast<uint64_t>(r.Int(4));
+  return d;
+}
+
+}  // namespace
+
 Result<std::vector<DayRange>> DayRangesOf(sql::Db& db, const std::string& day, uint32_t part) {
   SN_ASSIGN_OR_RETURN(sql::Stmt ranges,
                       db.Prepare("SELECT device_id, journal_id, first_seq, last_seq, "
                                  "event_count FROM day_ranges WHERE business_day = ? AND "
                                  "part = ? ORDER BY device_id, journal_id"));
   ranges.Bind(1, day).Bind(2, int64_t{part});
-  std::vector<DayRange> out;
-  while (true) {
-    SN_ASSIGN_OR_RETURN(bool row, ranges.Step());
-    if (!row) break;
-    DayRange& r = out.emplace_back();
-    r.device_id = ranges.Text(0);
-    r.journal_id = ranges.Blob(1);
-    r.first_seq = static_cast<uint64_t>(ranges.Int(2));
-    r.last_seq = static_cast<uint64_t>(ranges.Int(3));
-    r.event_count = static_cast<uint64_t>(ranges.Int(4));
-  }
-  return out;
+  return sql::Rows(ranges, RangeOf);
+}
+
+Result<std::vector<DayRange>> DayRangesOfEveryPart(sql::Db& db, const std::string& day) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt ranges,
+                      db.Prepare("SELECT device_id, journal_id, first_seq, last_seq, "
+                                 "event_count FROM day_ranges WHERE business_day = ? "
+                                 "ORDER BY device_id, journal_id, first_seq"));
+  ranges.Bind(1, day);
+  return sql::Rows(ranges, RangeOf);
 }
 
 namespace {
@@ -276,16 +288,6 @@ Result<std::vector<v1::ItemTotal>> ItemTotalsOf(sql::Db& db, const std::string& 
     i.set_unit(r.Text(11));
     return i;
   });
-}
-
-Result<std::vector<ItemDay>> ItemDaysOf(sql::Db& db, const std::string& sku,
-                                        const std::string& from, const std::string& to) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt s, db.Prepare("SELECT business_day, qty, refund_qty FROM "
-                                              "item_totals INDEXED BY item_totals_by_sku WHERE "
-                                              "sku = ? AND business_day BETWEEN ? AND ? "
-                                              "ORDER BY business_day"));
-  s.Bind(1, sku).Bind(2, from).Bind(3, to);
-  return sql::Rows(s, [](const sql::Stmt& r) { return ItemDay{r.Text(0), r.Int(1), r.Int(2)}; });
 }
 
 Result<std::string> LatestItemDay(sql::Db& db) {

@@ -1,6 +1,8 @@
 // Read models: figures the fog keeps up to date during ingest so that
 // reports and the close-down never re-parse stored events, and the stock
 // movements of sales and refunds (booked through stock.h's SaleMoves).
+// ReadModels::Add is the one place where a stored event enters the read
+// models and stock.
 //
 // Events are staged in memory while a transaction is open and merged into
 // the tables by Flush() inside the same transaction, so a read model can
@@ -84,6 +86,8 @@ struct DayRange {
 };
 // Ordered by device, then journal.
 Result<std::vector<DayRange>> DayRangesOf(sql::Db& db, const std::string& day, uint32_t part);
+// The same of every part of `day`, ordered by device, journal, first seq.
+Result<std::vector<DayRange>> DayRangesOfEveryPart(sql::Db& db, const std::string& day);
 // The tills with events in (day, part).
 Result<std::vector<std::string>> DevicesWithEvents(sql::Db& db, const std::string& day,
                                                    uint32_t part);
@@ -97,15 +101,6 @@ Result<std::set<std::string>> DaysSealedBy(sql::Db& db, const std::string& devic
 Result<std::vector<v1::HourTotal>> HourTotalsOf(sql::Db& db, const std::string& day);
 Result<std::vector<v1::ItemTotal>> ItemTotalsOf(sql::Db& db, const std::string& from,
                                                 const std::string& to, uint32_t top);
-// One item's sold and refunded quantities per business day, from..to
-// (inclusive), in day order (days without either are left out); for the
-// demand history (stock.h).
-struct ItemDay {
-  std::string day;
-  int64_t qty = 0, refund_qty = 0;
-};
-Result<std::vector<ItemDay>> ItemDaysOf(sql::Db& db, const std::string& sku,
-                                        const std::string& from, const std::string& to);
 // The latest business day with item figures ("" when none).
 Result<std::string> LatestItemDay(sql::Db& db);
 Result<std::vector<v1::CashierTotal>> CashierTotalsOf(sql::Db& db, const std::string& from,

@@ -200,8 +200,8 @@ Status ReorderJob::RunOnce() {
   sql::OpenOptions options;
   options.create = false;
   options.read_only = true;
-  // A bounded page cache of its own (NOTES 2): the history reads revisit
-  // the pages of item_totals and stock_moves for every chunk.
+  // A bounded page cache of its own (NOTES 2): each chunk's history is one
+  // range scan of stock_moves, which the chunks read in sku order.
   options.cache_size_kib = 16 * 1024;
   SN_ASSIGN_OR_RETURN(auto db, sql::Db::Open(db_path_, options));
   const int64_t run_us = clock_.NowMicros();

@@ -127,6 +127,10 @@ v1::FogResponse Requests::Dispatch(const v1::FogRequest& request, const std::str
     case v1::FogRequest::kReorder:
       r = Reorder(request.reorder());
       break;
+    case v1::FogRequest::kRatesImport:
+      r = c_.settings.ImportRates(request.rates_import(), actor);
+      if (r.ok()) outgoing_.push_back(c_.settings.Retained());
+      break;
     default:
       r.set_error("unknown request kind");
   }

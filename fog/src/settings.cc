@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "storenode/common/fault.h"
 #include "storenode/common/files.h"
+#include "storenode/common/fx.h"
 #include "storenode/common/head_office.h"
 #include "storenode/common/lines.h"
 #include "storenode/common/money.h"
@@ -34,6 +36,50 @@ bool SameTerms(const v1::StoreSettings& a, const v1::StoreSettings& b) {
 
 std::string Percent(int32_t bp) { return Money(bp).ToString(2) + "%"; }
 
+// Invariant 5: a version without a sheet of its own keeps the one in force.
+void CarrySheet(const v1::StoreSettings& from, v1::StoreSettings* to) {
+  if (to->rate_sheet_version() != 0) return;
+  to->set_rate_sheet_version(from.rate_sheet_version());
+  *to->mutable_fx_rates() = from.fx_rates();
+  to->set_rate_sheet_issued_us(from.rate_sheet_issued_us());
+}
+
+bool HasForeign(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders) {
+  return std::any_of(tenders.begin(), tenders.end(),
+                     [](const v1::Tender& t) { return t.has_foreign(); });
+}
+
+// Foreign cash and exchanges, by the till's own rules (common/fx.h) against
+// the settings `s` the event names ("" when fine). `s` is null for an
+// event of a journal from before store settings, which has none of them.
+std::string CheckFx(const DecodedEvent& event, const v1::StoreSettings* s) {
+  const v1::EventHeader& h = event.header;
+  const v1::EventBody& b = event.body;
+  const bool fx = h.kind() == v1::EXCHANGE ||
+                  (h.kind() == v1::SALE && HasForeign(b.sale().tenders())) ||
+                  (h.kind() == v1::REFUND && HasForeign(b.refund().tenders())) ||
+                  (h.kind() == v1::CASH_MOVEMENT && !b.cash_movement().currency().empty());
+  if (!fx) return "";
+  if (s == nullptr) return "foreign currency without store settings";
+  switch (h.kind()) {
+    case v1::SALE:
+      for (int i = 0; i < b.sale().tenders_size(); ++i) {
+        const v1::Tender& t = b.sale().tenders(i);
+        if (!t.has_foreign()) continue;
+        if (Status st = fx::CheckForeignTender(t, *s, h.wall_time_us()); !st.ok()) {
+          return "tender " + std::to_string(i + 1) + ": " + st.message();
+        }
+      }
+      return "";
+    case v1::EXCHANGE:
+      return fx::CheckExchange(b.exchange(), *s, h.wall_time_us()).message();
+    case v1::CASH_MOVEMENT:
+      return fx::CheckMovementCurrency(b.cash_movement(), *s).message();
+    default:
+      return "a refund pays back in home money, not in foreign notes";
+  }
+}
+
 }  // namespace
 
 Status SettingsIssuer::Load() {
@@ -48,8 +94,9 @@ Status SettingsIssuer::Load() {
     SN_ASSIGN_OR_RETURN(issued.settings, settings::Open(issued.signed_bytes, &key_.public_key()));
     versions_[issued.settings.version()] = std::move(issued);
   }
-  const v1::StoreSettings terms = TermsDocument(config_.store_id, config_.store);
+  v1::StoreSettings terms = TermsDocument(config_.store_id, config_.store);
   const crypto::Hash hash = crypto::Sha256Of(terms.SerializeAsString());
+  if (!versions_.empty()) CarrySheet(current(), &terms);
   const std::string digest(hash.begin(), hash.end());
   bool changed = true;
   {
@@ -100,6 +147,7 @@ Result<uint64_t> SettingsIssuer::IssueRelease(
   if (terms.name().empty()) terms.set_name(now.name());
   if (terms.address().empty()) terms.set_address(now.address());
   if (terms.tax_id().empty()) terms.set_tax_id(now.tax_id());
+  CarrySheet(now, &terms);
   SN_ASSIGN_OR_RETURN(uint64_t version,
                       Issue(std::move(terms), head_office::kActor, "settings-release",
                             "head-office release " + std::to_string(release_id), in_transaction));
@@ -137,6 +185,39 @@ Result<uint64_t> SettingsIssuer::Issue(
   SN_RETURN_IF_ERROR(txn.Commit());
   versions_[version] = std::move(issued);
   return version;
+}
+
+v1::FogResponse SettingsIssuer::ImportRates(const v1::RatesImportRequest& request,
+                                            const std::string& actor) {
+  v1::FogResponse r;
+  const std::string file = request.file_name().substr(0, 256);
+  auto rates = fx::ParseRateSheet(request.csv(), current());
+  if (!rates.ok()) {
+    r.set_error((file.empty() ? "rate sheet" : file) + ": " + rates.status().message());
+    return r;
+  }
+  v1::StoreSettings next = current();
+  next.clear_fx_rates();
+  for (v1::FxRateEntry& e : *rates) *next.add_fx_rates() = std::move(e);
+  next.set_rate_sheet_version(current().rate_sheet_version() + 1);
+  next.set_rate_sheet_issued_us(clock_.NowMicros());
+  auto version = Issue(next, actor, "rates-import",
+                       "rate sheet " + std::to_string(next.rate_sheet_version()) +
+                           (file.empty() ? "" : " (" + file + ")"),
+                       [](uint64_t) { return Status::Ok(); });
+  if (!version.ok()) {
+    r.set_error("rate sheet refused: " + version.status().message());
+    return r;
+  }
+  if (Status s = TakeNewest(); !s.ok()) {
+    spdlog::error("store settings version {}: {}", *version, s.ToString());
+  }
+  v1::RatesImportResponse* out = r.mutable_rates_import();
+  out->set_settings_version(*version);
+  out->set_rate_sheet_version(next.rate_sheet_version());
+  *out->mutable_rates() = current().fx_rates();
+  r.set_ok(true);
+  return r;
 }
 
 mqtt::Message SettingsIssuer::Retained() const {
@@ -200,15 +281,19 @@ std::string CheckCorrections(const DecodedEvent& event, const v1::StoreSettings&
 
 std::string SettingsIssuer::CheckEvent(const DecodedEvent& event) const {
   const v1::EventHeader& h = event.header;
-  if (h.settings_version() == 0) return "";
-  auto issued = versions_.find(h.settings_version());
   auto at = [&] { return "seq " + std::to_string(h.seq()) + ": "; };  // only for a reason
+  if (h.settings_version() == 0) {
+    std::string fx = CheckFx(event, nullptr);
+    return fx.empty() ? "" : at() + fx;
+  }
+  auto issued = versions_.find(h.settings_version());
   if (issued == versions_.end()) {
     return at() + "store settings version " + std::to_string(h.settings_version()) +
            " was never issued by this fog";
   }
   const v1::StoreSettings& s = issued->second.settings;
   if (std::string bad = CheckCorrections(event, s); !bad.empty()) return at() + bad;
+  if (std::string fx = CheckFx(event, &s); !fx.empty()) return at() + fx;
   const google::protobuf::RepeatedPtrField<v1::SaleLine>* lines = nullptr;
   bool refund = false;
   switch (h.kind()) {

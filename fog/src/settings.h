@@ -28,6 +28,13 @@
 //     event's wall time, a refund's one of the code's rates in force by then
 //     (the rate of the sale it refunds), and each line the code's name.
 //     Events of version 0 (journals from before settings) are not checked.
+//  5. The rate sheet (foreign currency, common/fx.h) is not part of
+//     fog.toml's terms: it comes from `storectl rates import` and every
+//     later version, from fog.toml or head office, carries the sheet in
+//     force unless it brings its own. CheckEvent checks foreign-cash
+//     tenders, exchanges and foreign drawer movements by the same rules as
+//     the till (fx::CheckForeignTender, CheckExchange,
+//     CheckMovementCurrency); a version-0 event may have none of them.
 //
 // Owns settings_versions and settings_fog_toml. Worker thread only.
 #pragma once
@@ -43,6 +50,7 @@
 #include "storenode/common/sqlite.h"
 #include "storenode/common/store_settings.h"
 #include "storenode/fog/fog.h"
+#include "storenode/schemas/fog.pb.h"
 
 namespace storenode::fog {
 
@@ -61,6 +69,10 @@ class SettingsIssuer {
   Result<uint64_t> IssueRelease(v1::StoreSettings terms, uint64_t release_id,
                                 const std::function<Status(uint64_t version)>& in_transaction);
 
+  // `storectl rates import`: the sheet of the request (fx.h ParseRateSheet)
+  // replaces the one in force, as the next version with the next
+  // rate_sheet_version; an error (the line and the reason) changes nothing.
+  v1::FogResponse ImportRates(const v1::RatesImportRequest& request, const std::string& actor);
   const v1::StoreSettings& current() const { return versions_.rbegin()->second.settings; }
   const settings::Calendar& calendar() const { return *calendar_; }
   // The retained document (invariant 2).

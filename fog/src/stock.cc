@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "catalog.h"
+#include "ingest.h"
 #include "read_models.h"
 #include "storenode/common/catalog.h"
 #include "storenode/common/clock.h"
@@ -143,13 +144,51 @@ Result<bool> KnownSku(sql::Db& db, const std::string& sku, uint32_t line,
   return item.has_value();
 }
 
-// The sum of a sku's movements with at_us <= `at_us`.
-Result<int64_t> BookAt(sql::Db& db, const std::string& sku, int64_t at_us) {
-  SN_ASSIGN_OR_RETURN(sql::Stmt s, db.Prepare("SELECT COALESCE(SUM(qty_milli), 0) FROM "
-                                              "stock_moves WHERE sku = ? AND at_us <= ?"));
-  s.Bind(1, sku).Bind(2, at_us);
+// Day rows (invariant 2); `sale` and `refund` are the per-event rows that
+// fog.db files of the first stock release hold, read by business day alike.
+constexpr const char* kDaySales = "day_sales";
+constexpr const char* kDayRefunds = "day_refunds";
+
+// (wall time, signed thousandths) of one sku's sales and refunds in a day.
+using Timed = std::vector<std::pair<int64_t, int64_t>>;
+
+// The sales and refunds of `day`'s stored events per sku (of `skus` only),
+// each in time order (invariant 2).
+Result<std::map<std::string, Timed>> SalesOfDay(sql::Db& db, const std::string& day,
+                                                const std::set<std::string>& skus) {
+  std::map<std::string, Timed> out;
+  SN_RETURN_IF_ERROR(
+      ForEachEventOfDay(db, day, [&](const v1::EventHeader& h, const v1::EventBody& b) {
+        for (const auto& [sku, milli] : StockLinesOf(h, b)) {
+          if (skus.count(sku)) out[sku].emplace_back(h.wall_time_us(), milli);
+        }
+        return Status::Ok();
+      }));
+  for (auto& [sku, t] : out) {
+    std::stable_sort(t.begin(), t.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+  }
+  return out;
+}
+
+// book(T) of invariant 3 for a count at (day, at_us): the movements with
+// at_us <= T, the day rows of the days before, and `day_sales`, the day's
+// own stored sales and refunds up to T.
+Result<int64_t> BookAt(sql::Db& db, const std::string& sku, int64_t at_us, const std::string& day,
+                       const Timed* day_sales) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt s,
+                      db.Prepare("SELECT COALESCE(SUM(qty_milli), 0) FROM stock_moves WHERE "
+                                 "sku = ? AND IIF(kind IN ('day_sales', 'day_refunds', 'sale', "
+                                 "'refund'), business_day < ?, at_us <= ?)"));
+  s.Bind(1, sku).Bind(2, day).Bind(3, at_us);
   SN_ASSIGN_OR_RETURN(bool row, s.Step());
-  return row ? s.Int(0) : 0;
+  int64_t book = row ? s.Int(0) : 0;
+  if (day_sales != nullptr) {
+    for (const auto& [when, milli] : *day_sales) {
+      if (when <= at_us) book += milli;
+    }
+  }
+  return book;
 }
 
 v1::StockMove MoveOf(const sql::Stmt& r) {
@@ -171,55 +210,74 @@ int WeekdayOf(const std::string& day) { return ((DaysBetween("1970-01-05", day) 
 
 }  // namespace
 
-// --- Sales and refunds (invariants 2 and 3) ---
+// --- Sales and refunds (invariants 1 to 3) ---
+
+std::vector<std::pair<std::string, int64_t>> StockLinesOf(const v1::EventHeader& h,
+                                                          const v1::EventBody& body) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  const bool refund = h.kind() == v1::REFUND;
+  if ((h.kind() != v1::SALE && !refund) || h.training()) return out;
+  for (const v1::SaleLine& l : refund ? body.refund().lines() : body.sale().lines()) {
+    const int64_t milli = l.unit() == v1::UNIT_PIECE ? l.qty() * kMilli : l.qty_milli();
+    auto same =
+        std::find_if(out.begin(), out.end(), [&](const auto& m) { return m.first == l.sku(); });
+    if (same == out.end()) {
+      out.emplace_back(l.sku(), refund ? milli : -milli);
+    } else {
+      same->second += refund ? milli : -milli;
+    }
+  }
+  return out;
+}
 
 void SaleMoves::Add(const DecodedEvent& event) {
   const v1::EventHeader& h = event.header;
-  const bool refund = h.kind() == v1::REFUND;
-  if (h.kind() != v1::SALE && !refund) return;
-  const auto& lines = refund ? event.body.refund().lines() : event.body.sale().lines();
   const std::string ref = h.device_id() + ":" + std::to_string(h.seq());
-  // One movement per sku of the receipt.
-  const size_t first = staged_.size();
-  for (const v1::SaleLine& l : lines) {
-    const int64_t qty = (refund ? l.qty() : -l.qty()) * kMilli;
-    auto same = std::find_if(staged_.begin() + static_cast<std::ptrdiff_t>(first), staged_.end(),
-                             [&](const Staged& s) { return s.sku == l.sku(); });
-    if (same != staged_.end()) {
-      same->qty_milli += qty;
-      continue;
-    }
-    staged_.push_back({l.sku(), h.business_day(), ref, h.wall_time_us(), qty, refund});
+  for (auto& [sku, milli] : StockLinesOf(h, event.body)) {
+    staged_.push_back({std::move(sku), h.business_day(), ref, h.wall_time_us(), milli});
   }
 }
 
 Status SaleMoves::Flush(sql::Db& db) {
   if (staged_.empty()) return Status::Ok();
-  // In index order: the (sku, at_us) index takes them as runs, not at random.
-  std::sort(staged_.begin(), staged_.end(), [](const Staged& a, const Staged& b) {
-    return std::tie(a.sku, a.at_us) < std::tie(b.sku, b.at_us);
-  });
+  // Invariant 2: one running sum per (sku, day, kind), in key order.
+  std::map<std::tuple<std::string, std::string, bool>, int64_t> days;
+  for (const Staged& s : staged_) days[{s.sku, s.day, s.qty_milli > 0}] += s.qty_milli;
+  SN_ASSIGN_OR_RETURN(sql::Stmt sum,
+                      db.Prepare("INSERT INTO stock_moves(sku, at_us, business_day, kind, "
+                                 "qty_milli, ref) VALUES(?,?,?,?,?,'') ON CONFLICT DO UPDATE "
+                                 "SET qty_milli = qty_milli + excluded.qty_milli"));
+  for (const auto& [key, milli] : days) {
+    const auto& [sku, day, refund] = key;
+    sum.Bind(1, sku).Bind(2, DayStartMicros(day)).Bind(3, day);
+    sum.Bind(4, refund ? kDayRefunds : kDaySales).Bind(5, milli);
+    SN_RETURN_IF_ERROR(sum.Run());
+  }
   // Invariant 3 needs a look-up only for a movement at or before some count:
-  // with the newest count's time (one probe of the partial index), the
-  // usual batch, newer than every count, needs none.
-  SN_ASSIGN_OR_RETURN(sql::Stmt newest, db.Prepare("SELECT MAX(at_us) FROM stock_moves INDEXED BY "
-                                                   "stock_counts_by_sku WHERE kind = 'count'"));
-  SN_ASSIGN_OR_RETURN(bool any, newest.Step());
-  // No count: every movement is newer than the smallest time.
-  const int64_t newest_count =
-      any && !newest.IsNull(0) ? newest.Int(0) : std::numeric_limits<int64_t>::min();
+  // with the latest count (one probe of the partial index), the usual
+  // batch, later than every count, needs none.
+  // A count's business day is the calendar's of its instant, so the latest
+  // instant is the latest (day, instant); MAX streams, a sort would not.
+  SN_ASSIGN_OR_RETURN(sql::Stmt latest,
+                      db.Prepare("SELECT business_day, MAX(at_us) FROM stock_moves INDEXED BY "
+                                 "stock_counts_by_sku WHERE kind = 'count'"));
+  SN_ASSIGN_OR_RETURN(bool any, latest.Step());
+  if (!any || latest.IsNull(1)) {
+    staged_.clear();
+    return Status::Ok();
+  }
+  const std::string latest_day = latest.Text(0);
+  const int64_t latest_us = latest.Int(1);
   SN_ASSIGN_OR_RETURN(sql::Stmt put, db.Prepare("INSERT INTO stock_moves(sku, at_us, business_day, "
                                                 "kind, qty_milli, ref) VALUES(?,?,?,?,?,?)"));
   SN_ASSIGN_OR_RETURN(sql::Stmt count,
                       db.Prepare("SELECT at_us, business_day FROM stock_moves INDEXED BY "
                                  "stock_counts_by_sku WHERE sku = ? AND kind = 'count' AND "
-                                 "at_us >= ? ORDER BY at_us LIMIT 1"));
+                                 "(business_day > ? OR (business_day = ? AND at_us >= ?)) "
+                                 "ORDER BY business_day, at_us LIMIT 1"));
   for (const Staged& s : staged_) {
-    put.BindTextRef(1, s.sku).Bind(2, s.at_us).BindTextRef(3, s.day);
-    put.Bind(4, s.refund ? "refund" : "sale").Bind(5, s.qty_milli).BindTextRef(6, s.ref);
-    SN_RETURN_IF_ERROR(put.Run());
-    if (s.at_us > newest_count) continue;
-    count.Bind(1, s.sku).Bind(2, s.at_us);
+    if (std::tie(s.day, s.at_us) > std::tie(latest_day, latest_us)) continue;
+    count.Bind(1, s.sku).Bind(2, s.day).Bind(3, s.day).Bind(4, s.at_us);
     SN_ASSIGN_OR_RETURN(bool counted_after, count.Step());
     if (!counted_after) {
       count.Reset();
@@ -424,6 +482,9 @@ v1::FogResponse Stock::Count(const v1::StockCountRequest& request, const std::st
                  SN_ASSIGN_OR_RETURN(auto lines, ReadFile(request.csv(), request.delimiter(),
                                                           {"sku", "counted"}, {}, &out));
                  const std::string day = settings_.calendar().BusinessDay(at);
+                 std::set<std::string> skus;
+                 for (const FileLine& l : lines) skus.insert(l.cells.at("sku"));
+                 SN_ASSIGN_OR_RETURN(auto day_sales, SalesOfDay(db_, day, skus));
                  std::map<std::string, uint32_t> seen;
                  for (const FileLine& l : lines) {
                    const std::string& sku = l.cells.at("sku");
@@ -437,7 +498,10 @@ v1::FogResponse Stock::Count(const v1::StockCountRequest& request, const std::st
                      continue;
                    }
                    if (!known || !counted.ok()) continue;
-                   SN_ASSIGN_OR_RETURN(int64_t book, BookAt(db_, sku, at));
+                   auto sold = day_sales.find(sku);
+                   SN_ASSIGN_OR_RETURN(int64_t book,
+                                       BookAt(db_, sku, at, day,
+                                              sold == day_sales.end() ? nullptr : &sold->second));
                    v1::StockMove* m = out.add_moves();
                    m->set_sku(sku);
                    m->set_kind("count");
@@ -568,56 +632,158 @@ Result<std::map<std::string, Level>> StockLevels(sql::Db& db) {
   return out;
 }
 
+namespace {
+
+// One item's book of one business day (invariant 6). Quantities are
+// thousandths.
+struct DayBook {
+  int64_t sold = 0, refunded = 0;  // both >= 0
+  int64_t moved = 0;               // the manager and count_late movements
+  int64_t reduced = 0;             // the negative ones among them
+  bool counted = false;            // a count or count_late: the level was set
+  bool tracks = false;             // a receive or count: stock is tracked from here
+  struct Move {
+    int64_t at_us = 0, qty_milli = 0;
+    bool tracks = false;
+  };
+  std::vector<Move> moves;  // in time order
+};
+
+// A day the day rows cannot decide: walked in order from its stored events.
+struct Undecided {
+  size_t series = 0;
+  int day = 0;
+  int64_t start = 0;  // the level at the day's start
+  bool tracked = false;
+  std::vector<DayBook::Move> moves;
+};
+
+// Fills `s` from one item's books of the days up to the history's end;
+// the days the books cannot decide go to `undecided` by business day.
+void Judge(const std::map<std::string, DayBook>& books, size_t index, Series* s,
+           std::map<std::string, std::vector<Undecided>>* undecided) {
+  const int days = static_cast<int>(s->days.size());
+  int tracked_from = std::numeric_limits<int>::max();
+  for (const auto& [day, b] : books) {
+    if (b.tracks) {
+      tracked_from = DaysBetween(s->first_day, day);
+      break;
+    }
+  }
+  int64_t level = 0;
+  int next = 0;  // the first day not yet judged
+  auto judge_to = [&](int end) {
+    for (; next < end; ++next) {
+      if (next >= tracked_from && level <= 0) s->days[static_cast<size_t>(next)].censored = true;
+    }
+  };
+  for (const auto& [day, b] : books) {
+    const int i = DaysBetween(s->first_day, day);
+    if (i >= 0) judge_to(i);  // the days before it, at the level they ended with
+    const int64_t start = level;
+    level += b.moved + b.refunded - b.sold;
+    if (i < 0) continue;
+    next = i + 1;
+    forecast::Day& d = s->days[static_cast<size_t>(i)];
+    // More refunded than sold on a day is no demand, not negative demand.
+    d.qty = static_cast<double>(std::max<int64_t>(0, b.sold - b.refunded)) / kMilli;
+    if (i < tracked_from || b.sold == 0) {
+      d.censored = i >= tracked_from && level <= 0;
+    } else if (level <= 0) {
+      d.censored = true;
+    } else if (b.counted || start + b.reduced - b.sold <= 0) {
+      (*undecided)[day].push_back({index, i, start, i > tracked_from, b.moves});
+    }
+  }
+  judge_to(days);
+}
+
+// Walks an undecided day: the movements and the stored sales and refunds
+// in time order (invariant 3: a sale first at the same instant); censored
+// when a sale leaves a tracked level <= 0.
+bool EmptiedBySale(const Undecided& u, const Timed& sales) {
+  int64_t level = u.start;
+  bool tracked = u.tracked;
+  size_t m = 0, e = 0;
+  while (m < u.moves.size() || e < sales.size()) {
+    if (m < u.moves.size() && (e == sales.size() || u.moves[m].at_us < sales[e].first)) {
+      level += u.moves[m].qty_milli;
+      tracked = tracked || u.moves[m].tracks;
+      ++m;
+      continue;
+    }
+    level += sales[e].second;
+    if (sales[e].second < 0 && tracked && level <= 0) return true;
+    ++e;
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<std::vector<Series>> DemandHistoryOf(sql::Db& db, const std::vector<std::string>& skus,
                                             const std::string& last_day, int days) {
   if (days < 1 || !IsValidDay(last_day)) {
     return Status::Invalid("a demand history needs days >= 1 and a valid last day");
   }
   const std::string first_day = AddDays(last_day, -(days - 1));
-  SN_ASSIGN_OR_RETURN(sql::Stmt moves,
-                      db.Prepare("SELECT business_day, kind, qty_milli FROM stock_moves "
-                                 "WHERE sku = ? ORDER BY at_us"));
-  std::vector<Series> out;
-  out.reserve(skus.size());
-  for (const std::string& sku : skus) {
-    Series& s = out.emplace_back();
-    s.sku = sku;
-    s.first_day = first_day;
-    s.days.assign(static_cast<size_t>(days), forecast::Day{});
-    SN_ASSIGN_OR_RETURN(auto sold, ItemDaysOf(db, sku, first_day, last_day));
-    for (const ItemDay& d : sold) {
-      const int i = DaysBetween(first_day, d.day);
-      // More refunded than sold on a day is no demand, not negative demand.
-      s.days[static_cast<size_t>(i)].qty =
-          static_cast<double>(std::max<int64_t>(0, d.qty - d.refund_qty));
+  std::vector<Series> out(skus.size());
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < skus.size(); ++i) {
+    out[i].sku = skus[i];
+    out[i].first_day = first_day;
+    out[i].days.assign(static_cast<size_t>(days), forecast::Day{});
+    index.emplace(skus[i], i);
+  }
+  if (skus.empty()) return out;
+  // One ordered scan of the items' rows (the table is clustered by sku).
+  SN_ASSIGN_OR_RETURN(sql::Stmt rows,
+                      db.Prepare("SELECT sku, business_day, kind, qty_milli, at_us FROM "
+                                 "stock_moves WHERE sku BETWEEN ? AND ? AND business_day <= ? "
+                                 "ORDER BY sku, at_us"));
+  rows.Bind(1, index.begin()->first).Bind(2, index.rbegin()->first).Bind(3, last_day);
+  std::map<std::string, std::vector<Undecided>> undecided;
+  std::string sku;
+  std::map<std::string, DayBook> books;
+  auto finish = [&] {
+    if (auto it = index.find(sku); it != index.end()) {
+      Judge(books, it->second, &out[it->second], &undecided);
     }
-    // Censoring: walk the movements in time order (invariant 6).
-    std::map<std::string, int64_t> day_sum;  // business day -> net movement
-    std::string tracked_from;                // first receive or count's day
-    int64_t balance = 0;
-    moves.Bind(1, sku);
-    while (true) {
-      SN_ASSIGN_OR_RETURN(bool row, moves.Step());
-      if (!row) break;
-      const std::string day = moves.Text(0);
-      const std::string kind = moves.Text(1);
-      balance += moves.Int(2);
-      day_sum[day] += moves.Int(2);
-      if (tracked_from.empty() && (kind == "receive" || kind == "count")) tracked_from = day;
-      if (kind == "sale" && !tracked_from.empty() && balance <= 0 && day >= first_day &&
-          day <= last_day) {
-        s.days[static_cast<size_t>(DaysBetween(first_day, day))].censored = true;
-      }
+    books.clear();
+  };
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, rows.Step());
+    if (!row) break;
+    if (rows.Text(0) != sku) {
+      finish();
+      sku = rows.Text(0);
     }
-    moves.Reset();
-    if (tracked_from.empty()) continue;
-    int64_t end = 0;
-    auto next = day_sum.begin();
-    for (; next != day_sum.end() && next->first < first_day; ++next) end += next->second;
-    for (int i = 0; i < days; ++i) {
-      const std::string day = AddDays(first_day, i);
-      for (; next != day_sum.end() && next->first <= day; ++next) end += next->second;
-      if (day >= tracked_from && end <= 0) s.days[static_cast<size_t>(i)].censored = true;
+    if (!index.count(sku)) continue;
+    DayBook& b = books[rows.Text(1)];
+    const std::string kind = rows.Text(2);
+    const int64_t milli = rows.Int(3);
+    if (kind == kDaySales || kind == "sale") {
+      b.sold -= milli;
+    } else if (kind == kDayRefunds || kind == "refund") {
+      b.refunded += milli;
+    } else {
+      const bool tracks = kind == "receive" || kind == "count";
+      b.moved += milli;
+      b.reduced += std::min<int64_t>(0, milli);
+      b.counted = b.counted || kind == "count" || kind == "count_late";
+      b.tracks = b.tracks || tracks;
+      b.moves.push_back({rows.Int(4), milli, tracks});
+    }
+  }
+  finish();
+  for (const auto& [day, list] : undecided) {
+    std::set<std::string> of_day;
+    for (const Undecided& u : list) of_day.insert(out[u.series].sku);
+    SN_ASSIGN_OR_RETURN(auto sales, SalesOfDay(db, day, of_day));
+    for (const Undecided& u : list) {
+      auto it = sales.find(out[u.series].sku);
+      out[u.series].days[static_cast<size_t>(u.day)].censored =
+          EmptiedBySale(u, it == sales.end() ? Timed{} : it->second);
     }
   }
   return out;

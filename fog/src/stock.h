@@ -8,36 +8,48 @@
 // count, adjust or order with its entry in the signed action journal.
 //
 // Invariants:
-//  1. stock_moves is append-only. A sale line books -qty, a refund line
-//     +qty (returned goods go back on hand; a damaged return is an adjust),
-//     a voided receipt nothing (it was never paid). Quantities are
-//     thousandths of the journal's unit (qty_milli), so weighed goods fit
-//     later; the journal counts whole units today.
-//  2. Sales and refunds are booked by SaleMoves, which ingest calls only for
-//     events it stores for the first time (ingest.h: a duplicate or a
-//     redelivered batch is not stored again, so it is not booked again).
-//     A rolled-back transaction forgets what was staged (Clear).
-//  3. A count at instant T fixes the level at T: it books
-//     counted - book(T), where book(T) is the sum of the item's movements
-//     with at_us <= T. A sale or refund with event time <= T that is
-//     ingested after the count (a till that was offline) was already off
-//     the shelf when it was counted: it is booked at its own time together
-//     with an equal and opposite `count_late` movement at the time of the
-//     earliest count at or after it, so every count's level, and on hand,
-//     stay what was counted. Events after T count against the counted level.
+//  1. stock_moves is append-only but for the day rows of invariant 2.
+//     Quantities are thousandths of the item's unit: a piece line moves
+//     qty x 1000, a measured line (kg, l, m) its qty_milli, so weighed goods
+//     keep their grams (StockLinesOf). A voided receipt moves nothing (it
+//     was never paid), nor does a training-mode event (StockLinesOf).
+//  2. Sales and refunds are booked as two running sums per item and
+//     business day, kinds `day_sales` (-) and `day_refunds` (+), by
+//     SaleMoves, which ingest calls only for events it stores for the first
+//     time (ingest.h: a duplicate or a redelivered batch is not stored
+//     again, so it is not booked again). A rolled-back transaction forgets
+//     what was staged (Clear). Where the order of sales within a day
+//     matters (a count's book, a censored day), it is read from that day's
+//     stored events (ForEachEventOfDay), never kept twice.
+//  3. Time order: a manager movement has its instant; a sale or refund is
+//     at (its business day, its wall time). It is at or before a count of
+//     (day D, instant T) when its day is before D, or its day is D and its
+//     wall time <= T. A count fixes the level at T: it books counted -
+//     book(T), book(T) = the movements with at_us <= T (day rows: of the
+//     days before D) plus the sales and refunds of D's stored events up to
+//     T. A sale or refund at or before a count that is ingested after it (a
+//     till that was offline) was already off the shelf when it was
+//     counted: its day row takes it, and an equal and opposite `count_late`
+//     movement is booked at the earliest count at or after it, so every
+//     count's level, and on hand, stay what was counted. Events after T
+//     count against the counted level.
 //  4. A manager request applies all its lines or none (one transaction with
 //     its action journal entry), and at most once per request_id: the
 //     answer is kept in stock_requests, so a resend, or a retry after the
 //     fog died between commit and answer, gets the first answer.
 //  5. On order: `stock order` adds, a receive takes off what it receives
 //     (never below 0).
-//  6. Demand history (DemandHistory): a business day's demand of an item is
-//     its sold minus refunded quantity that day (read_models' item_totals).
+//  6. Demand history (DemandHistoryOf): a business day's demand of an item is
+//     its sold minus refunded quantity that day (its day rows), at least 0.
 //     The day is censored when the item's on-hand was <= 0 at the end of
 //     the day or right after any of its sales that day: the shelf was empty
 //     at some point, so the day's sales only bound its demand from below.
-//     An item's stock is tracked from its first receive or count on;
-//     before that no day is censored (the book then knows no stock at all).
+//     The day rows decide most days (end <= 0: censored; the level at the
+//     day's start, less its stock-reducing movements and all its sales,
+//     still > 0: not); only a day they cannot decide (a refund, delivery or
+//     count the same day near zero) is walked in order from its stored
+//     events. An item's stock is tracked from its first receive or count
+//     on; before that no sale censors a day (the book then knows no stock).
 //
 // Not thread-safe: the fog's worker owns a Stock; the free readers below
 // take any connection (the reorder job reads on its own, reorder.h).
@@ -62,7 +74,9 @@
 namespace storenode::fog {
 
 // Tables (store.h, schema version 6; this file alone names them):
-//   stock_moves     the ledger: one row per movement (invariant 1).
+//   stock_moves     the ledger: one row per manager movement, one per item
+//                   and day for its sales and one for its refunds (invariants
+//                   1, 2), clustered by (sku, at_us).
 //   stock_on_order  units on order per sku (invariant 5).
 //   stock_requests  request_id -> the serialized answer (invariant 4).
 
@@ -89,12 +103,20 @@ struct Level {
   int64_t on_order_milli = 0;
 };
 
+// What one event moves, per sku of its lines (summed), in signed
+// thousandths: a SALE's lines -, a REFUND's +; nothing for any other event
+// and nothing for a training-mode event (invariant 1). The one place where
+// events become stock, for ingest (SaleMoves) and for the readers of a
+// day's stored events alike.
+std::vector<std::pair<std::string, int64_t>> StockLinesOf(const v1::EventHeader& header,
+                                                          const v1::EventBody& body);
+
 // Sales and refunds staged during an ingest transaction (invariant 2).
 class SaleMoves {
  public:
   void Add(const DecodedEvent& event);
-  // Inside the ingest transaction: books the staged movements (and the
-  // count_late ones of invariant 3).
+  // Inside the ingest transaction: adds the staged quantities to their day
+  // rows and books the count_late movements of invariant 3.
   Status Flush(sql::Db& db);
   void Clear() { staged_.clear(); }
 
@@ -102,9 +124,8 @@ class SaleMoves {
   struct Staged {
     std::string sku, day, ref;
     int64_t at_us = 0, qty_milli = 0;
-    bool refund = false;
   };
-  std::vector<Staged> staged_;
+  std::vector<Staged> staged_;  // one per event and sku
 };
 
 class Stock {
@@ -138,9 +159,11 @@ class Stock {
 // Typed readers of the stock tables, on any connection.
 // Levels of every item with a movement or on order, by sku.
 Result<std::map<std::string, Level>> StockLevels(sql::Db& db);
-// The demand history of `skus` (every one gets a series, zeros if it sold
-// nothing) over the `days` business days ending with `last_day`
-// (invariant 6). Prices are left 0: the caller knows the catalog.
+// The demand history of `skus` (distinct; every one gets a series, zeros
+// if it sold nothing) over the `days` business days ending with `last_day`
+// (invariant 6): one ordered scan of their rows, plus the stored events of
+// the days the rows cannot decide. Prices are left 0: the caller knows the
+// catalog.
 Result<std::vector<Series>> DemandHistoryOf(sql::Db& db, const std::vector<std::string>& skus,
                                             const std::string& last_day, int days);
 // The weekday of series.first_day, 0 = Monday (forecast::Predict's

@@ -36,28 +36,45 @@ void StockFixture::ImportCatalog(const std::string& csv) {
 }
 
 void StockFixture::Ingest(const std::string& sku, int64_t qty, int64_t at_us, bool refund) {
-  DecodedEvent e;
-  e.header.set_device_id("till-1");
-  e.header.set_seq(++seq);
-  e.header.set_business_day(DayOf(at_us));
-  e.header.set_wall_time_us(at_us);
   v1::SaleLine line;
   line.set_sku(sku);
   line.set_qty(qty);
   line.set_unit_price(100);
   line.set_gross(100 * qty);
   line.set_name(sku);
-  if (refund) {
-    e.header.set_kind(v1::REFUND);
-    *e.body.mutable_refund()->add_lines() = line;
-  } else {
-    e.header.set_kind(v1::SALE);
-    *e.body.mutable_sale()->add_lines() = line;
+  IngestLines({line}, at_us, refund);
+}
+
+void StockFixture::IngestLines(const std::vector<v1::SaleLine>& lines, int64_t at_us, bool refund,
+                               bool training) {
+  DecodedEvent e;
+  e.header.set_device_id("till-1");
+  e.header.set_journal_id("journal-1");
+  e.header.set_seq(++seq);
+  e.header.set_business_day(DayOf(at_us));
+  e.header.set_wall_time_us(at_us);
+  e.header.set_training(training);
+  for (const v1::SaleLine& line : lines) {
+    *(refund ? e.body.mutable_refund()->add_lines() : e.body.mutable_sale()->add_lines()) = line;
   }
+  e.header.set_kind(refund ? v1::REFUND : v1::SALE);
   fog::ReadModels models;
   models.Add(e, 0);
   sql::Transaction txn(*db);
   REQUIRE(txn.begin_status().ok());
+  // Stored as ingest stores it (the readers of stored events only parse
+  // them: hashes and signature are placeholders).
+  auto put = db->Prepare(
+      "INSERT INTO events(device_id, journal_id, seq, business_day, kind, receipt_no, header, "
+      "body, prev_hash, hash, signature) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+  REQUIRE(put.ok());
+  put->Bind(1, e.header.device_id()).BindBlob(2, e.header.journal_id());
+  put->Bind(3, static_cast<int64_t>(seq)).Bind(4, e.header.business_day());
+  put->Bind(5, int64_t{e.header.kind()}).Bind(6, static_cast<int64_t>(seq));
+  put->BindBlob(7, e.header.SerializeAsString()).BindBlob(8, e.body.SerializeAsString());
+  put->BindBlob(9, std::string(32, '\0')).BindBlob(10, std::string(32, '\0'));
+  put->BindBlob(11, std::string(64, '\0'));
+  REQUIRE(put->Run().ok());
   REQUIRE(models.Flush(*db).ok());
   REQUIRE(txn.Commit().ok());
 }

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "fog/src/action_journal.h"
 #include "fog/src/catalog.h"
@@ -30,6 +31,9 @@ struct StockFixture {
   // A sale (or refund) of qty x sku at at_us by till-1, booked as ingest
   // books a stored event: read models and stock in one transaction.
   void Ingest(const std::string& sku, int64_t qty, int64_t at_us, bool refund = false);
+  // The same for an event of `lines` (a training-mode one if `training`).
+  void IngestLines(const std::vector<v1::SaleLine>& lines, int64_t at_us, bool refund = false,
+                   bool training = false);
   v1::FogResponse Receive(const std::string& csv, const std::string& request_id = "");
   v1::FogResponse Count(const std::string& csv, int64_t at_us);
   v1::FogResponse Adjust(const std::string& sku, int64_t units, const std::string& reason);

@@ -61,13 +61,13 @@ struct Args {
   int first_till = 1;  // tills first_till..first_till+tills-1, so several runs make one store
   uint64_t sales = 0;  // per till; 0 = until --duration
   uint64_t seed = 1;
-  // "all" (issue 17's kinds mixed in) or "classic" (the round-1 stream).
-  std::string mix = "all";
   std::string data;
   std::string store = "store-1";
-  std::string settings;  // a store settings file (the fog's settings.pb)
-  double rate = 0;       // sales per second per till; 0 = as fast as possible
-  double duration = 0;   // seconds; 0 = until --sales
+  std::string settings;     // a store settings file (the fog's settings.pb)
+  std::string mix = "all";  // sim::ParseMix
+  bool sim_rates = false;   // settings sim::SimFxSettings (a rate sheet) instead of SimSettings
+  double rate = 0;          // sales per second per till; 0 = as fast as possible
+  double duration = 0;      // seconds; 0 = until --sales
   tools::BrokerFlags broker;
   double wait_synced = -1;  // seconds; < 0 = do not wait
   double linger = 0;        // seconds
@@ -235,11 +235,15 @@ int Run(const Args& args) {
 
   // Open every journal first, so that a configuration error (a DIR made for
   // another store) stops the run before anything is recorded.
+  auto parsed_mix = sim::ParseMix(args.mix);
+  if (!parsed_mix.ok()) return Fail(kExitUsage, parsed_mix.status().message());
+  const sim::Mix mix = *parsed_mix;
   std::vector<Till> tills(static_cast<size_t>(args.tills));
   for (int i = 0; i < args.tills; ++i) {
     const int k = args.first_till + i;
     Till& till = tills[static_cast<size_t>(i)];
     edge::Options options = sim::SimTillOptions(args.data, args.store, sim::SimDeviceId(k));
+    if (args.sim_rates) options.settings = sim::SimFxSettings(args.store);
     if (!args.settings.empty()) {
       auto doc = files::Read(args.settings);
       if (!doc.ok()) return Fail(kExitUsage, doc.status().ToString());
@@ -248,8 +252,7 @@ int Run(const Args& args) {
     auto journal = edge::Journal::Open(options);
     if (!journal.ok()) return Fail(kExitUsage, journal.status().ToString());
     till.journal = std::move(*journal);
-    till.sim = std::make_unique<sim::TillSim>(
-        till.journal.get(), args.seed, k, args.mix == "classic" ? sim::Mix::Classic() : sim::Mix{});
+    till.sim = std::make_unique<sim::TillSim>(till.journal.get(), args.seed, k, mix);
   }
   // The engines connect in the background (each Paho client after the first
   // can take seconds), so start them all before selling rather than waiting.
@@ -341,16 +344,19 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   app.add_option("--sales", args.sales, "sale receipts per till (other events come on top)");
   app.add_option("--seed", args.seed, "seed of the simulation");
-  app.add_option("--mix", args.mix,
-                 "all: with weighed goods, corrections, training...; classic: the round-1 mix")
-      ->check(CLI::IsMember({"all", "classic"}))
-      ->capture_default_str();
   app.add_option("--data", args.data, "directory of the journals (DIR/till-K.db); required");
   app.add_option("--store", args.store, "store id")->capture_default_str();
   app.add_option("--settings", args.settings,
                  "the store settings the tills date and price by: the fog's data dir "
                  "settings.pb (default: the simulated store's, UTC, sim::SimSettings)")
       ->type_name("FILE");
+  app.add_option("--mix", args.mix,
+                 "the event mix: all (every kind) or classic (round 1's, every issue-17 "
+                 "switch off); foreign currency needs settings with a rate sheet")
+      ->capture_default_str();
+  app.add_flag("--sim-rates", args.sim_rates,
+               "date and price by the simulated store's settings with its rate sheet "
+               "(USD, GBP, JPY, CHF; sim::SimFxSettings), for a run without a fog");
   app.add_option("--rate", args.rate, "sales per second per till, 0 = as fast as possible")
       ->type_name("R")
       ->check(CLI::NonNegativeNumber);

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <set>
 
+#include "storenode/common/fx.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/lines.h"
 #include "storenode/common/money.h"
@@ -150,6 +152,68 @@ constexpr SimTax kSimTaxes[] = {
     {"A", "Standard", 2000, "20%"}, {"B", "Reduced", 550, "5.5%"}, {"C", "Zero", 0, "0%"}};
 constexpr const char* kSimTaxFrom = "1970-01-01T00:00";
 
+// Fexco's published schedule: buying notes 2% (min 1.50, max 15.00),
+// selling 1% (min 1.00, max 15.00); a customer reference from 1000.00.
+constexpr const char* kSimBuyCommission = "2% min 1.50 max 15.00";
+constexpr const char* kSimSellCommission = "1% min 1.00 max 15.00";
+constexpr const char* kSimAmlThreshold = "1000.00";
+
+void SetSimFxTerms(v1::StoreSettings* s) {
+  s->mutable_buy_commission()->set_rate_bp(200);
+  s->mutable_buy_commission()->set_min(150);
+  s->mutable_buy_commission()->set_max(1500);
+  s->mutable_sell_commission()->set_rate_bp(100);
+  s->mutable_sell_commission()->set_min(100);
+  s->mutable_sell_commission()->set_max(1500);
+  s->set_aml_threshold(100000);
+}
+
+// Round half away for the positive amounts the sim makes: its own
+// arithmetic, so that the tally does not share the till's code.
+int64_t SimHome(int64_t foreign_minor, int64_t rate_e9) {
+  return static_cast<int64_t>((static_cast<__int128>(foreign_minor) * rate_e9 + 500'000'000) /
+                              1'000'000'000);
+}
+int64_t SimCommission(int64_t home, const v1::FxCommission& c) {
+  const int64_t pct =
+      static_cast<int64_t>((static_cast<__int128>(home) * c.rate_bp() + 5000) / 10000);
+  return std::min(std::max(pct, c.min()), c.max());
+}
+int64_t Pow10(int n) {
+  int64_t v = 1;
+  while (n-- > 0) v *= 10;
+  return v;
+}
+
+v1::FxTotal& TallyRow(v1::DayTotals& t, const std::string& currency) {
+  for (v1::FxTotal& row : *t.mutable_fx()) {
+    if (row.currency() == currency) return row;
+  }
+  v1::FxTotal& row = *t.add_fx();
+  row.set_currency(currency);
+  return row;
+}
+v1::ForeignDrawer& TallyDrawer(v1::DayTotals& t, const std::string& device,
+                               const std::string& currency) {
+  for (v1::ForeignDrawer& row : *t.mutable_foreign_drawers()) {
+    if (row.currency() == currency) return row;
+  }
+  v1::ForeignDrawer& row = *t.add_foreign_drawers();
+  row.set_device_id(device);
+  row.set_currency(currency);
+  return row;
+}
+// The fixed key the simulated store's settings are signed with.
+crypto::SigningKey SimKey() {
+  const std::array<uint8_t, 32> seed{'s', 'i', 'm'};
+  return crypto::SigningKey::FromSeed(seed).value();
+}
+
+v1::DrawerTotal& TallyHome(v1::DayTotals& t, const std::string& device) {
+  if (t.drawers_size() == 0) t.add_drawers()->set_device_id(device);
+  return *t.mutable_drawers(0);
+}
+
 }  // namespace
 
 std::string SimStoreConfig(const std::string& zone) {
@@ -163,6 +227,9 @@ std::string SimStoreConfig(const std::string& zone) {
     out += std::string(r == kOverrideReasons[0] ? "" : ", ") + "\"" + std::string(r) + "\"";
   }
   out += "]\n";
+  out += std::string("\n[store.fx]\nbuy_commission = \"") + kSimBuyCommission +
+         "\"\nsell_commission = \"" + kSimSellCommission + "\"\naml_threshold = \"" +
+         kSimAmlThreshold + "\"\n";
   for (const SimTax& t : kSimTaxes) {
     out += std::string("\n[store.tax.") + t.code + "]\nname = \"" + t.name + "\"\nrates = [\"" +
            kSimTaxFrom + " " + t.percent + "\"]\n";
@@ -181,6 +248,7 @@ v1::StoreSettings SimStoreSettings(const std::string& store, const std::string& 
   s.set_currency_decimals(2);
   s.set_cash_rounding(cash_rounding);
   s.set_locale("en-GB");
+  SetSimFxTerms(&s);
   const settings::Zone z = settings::Zone::Find(zone).value();
   for (const SimTax& t : kSimTaxes) {
     v1::TaxRateEntry* e = s.add_tax_rates();
@@ -200,11 +268,37 @@ v1::StoreSettings SimStoreSettings(const std::string& store, const std::string& 
   return s;
 }
 
+std::string SimRateSheetCsv() {
+  return "currency,buy,sell,mid,effective_from\n"
+         "USD,0.8900,0.9700,0.9300,2000-01-01T00:00\n"
+         "GBP,1.1200,1.2200,1.1700,2000-01-01T00:00\n"
+         "JPY,0.005800,0.006400,0.006100,2000-01-01T00:00\n"
+         "CHF,1.0100,1.1000,1.0550,2000-01-01T00:00\n";
+}
+
+v1::StoreSettings SimFxStoreSettings(const std::string& store, const std::string& zone) {
+  v1::StoreSettings s = SimStoreSettings(store, zone);
+  auto rates = fx::ParseRateSheet(SimRateSheetCsv(), s);
+  for (v1::FxRateEntry& e : rates.value()) *s.add_fx_rates() = std::move(e);
+  s.set_rate_sheet_version(1);
+  return s;
+}
+
+std::string SimFxSettings(const std::string& store, const std::string& zone) {
+  return settings::Sign(SimFxStoreSettings(store, zone), SimKey()).SerializeAsString();
+}
+
+Result<Mix> ParseMix(std::string_view name) {
+  if (name == "all") return Mix{};
+  if (name == "classic") {
+    return Mix{.weighed = false, .corrections = false, .training = false, .fx = false};
+  }
+  return Status::Invalid("--mix '" + std::string(name) + "': want all or classic");
+}
+
 std::string SimSettings(const std::string& store, const std::string& zone, int64_t cash_rounding) {
   v1::StoreSettings s = SimStoreSettings(store, zone, cash_rounding);
-  const std::array<uint8_t, 32> seed{'s', 'i', 'm'};
-  crypto::SigningKey key = crypto::SigningKey::FromSeed(seed).value();
-  return settings::Sign(s, key).SerializeAsString();
+  return settings::Sign(s, SimKey()).SerializeAsString();
 }
 
 std::string SimDeviceId(int till_index) { return "till-" + std::to_string(till_index); }
@@ -276,6 +370,10 @@ Status TillSim::Step() {
   bool recorded = false;
   SN_RETURN_IF_ERROR(StartDayIfNeeded(&recorded));
   if (recorded) return Status::Ok();
+  if (mix_.fx && fx_day_ != day_) {
+    SN_RETURN_IF_ERROR(StartFxDay());
+    if (!fx_currencies_.empty()) return Status::Ok();
+  }
   // Per mille: 3% refunds, 2% voids, 1% each pay-in, pay-out, drop and
   // no-sale, the rest sales. An event that cannot happen now (nothing to
   // refund, too little cash for a pay-out or drop) becomes a sale.
@@ -298,6 +396,8 @@ Status TillSim::Step() {
   }
   if (!done && mix_.training && Pick(1000) < 3) return TrainingSession();
   if (!done && mix_.corrections && Pick(100) < 2) SN_RETURN_IF_ERROR(NoReceiptRefund(&done));
+  // fx: about 6% of the events, and only with a rate sheet (FxCurrencies).
+  if (!done && !fx_currencies_.empty() && Pick(100) < 7) SN_RETURN_IF_ERROR(Exchange(&done));
   return done ? Status::Ok() : Sale();
 }
 
@@ -408,9 +508,15 @@ Status TillSim::Sale() {
     add(v1::CARD, amount)->set_reference("auth " + Digits(Pick(1000000), 6));
   };
   switch (pay) {
-    case Pay::kCash:
-      add(v1::CASH, total)->set_tendered(NoteUp(total));
+    case Pay::kCash: {
+      v1::Tender* cash = add(v1::CASH, total);
+      if (!fx_currencies_.empty() && Pick(100) < 15) {
+        ForeignTender(total, cash);
+      } else {
+        cash->set_tendered(NoteUp(total));
+      }
       break;
+    }
     case Pay::kCard:
       card(total);
       break;
@@ -467,6 +573,19 @@ Status TillSim::Sale() {
   }
   for (const v1::Tender& t : sale.tenders()) {
     if (t.type() == v1::CASH) NoteCash(t.amount());
+    if (!t.has_foreign()) continue;
+    const v1::ForeignCash& f = t.foreign();
+    v1::DayTotals& tally = Tally();
+    v1::FxTotal& row = TallyRow(tally, f.currency());
+    row.set_tendered_count(row.tendered_count() + 1);
+    row.set_tendered_foreign(row.tendered_foreign() + f.foreign_tendered());
+    row.set_tendered_home(row.tendered_home() + t.tendered());
+    v1::ForeignDrawer& d = TallyDrawer(tally, journal_->options().device_id, f.currency());
+    d.set_received(d.received() + f.foreign_tendered());
+    fx_drawer_[f.currency()] += f.foreign_tendered();
+    v1::DrawerTotal& home = TallyHome(tally, journal_->options().device_id);
+    home.set_fx_cash(home.fx_cash() - t.tendered());
+    NoteCash(-t.tendered());
   }
   NoteSale(rec->receipt_no, sale);
   return Status::Ok();
@@ -571,6 +690,173 @@ Status TillSim::NoSale() {
   n.set_cashier(Cashier());
   n.set_reason(std::string(kReasons[Pick(kReasons.size())]));
   return Recorded(v1::NO_SALE, journal_->RecordNoSale(n));
+}
+
+// ---- fx: foreign cash and exchanges (Mix::fx) -------------------------------
+
+const v1::FxRateEntry* TillSim::FxRate(const std::string& currency) const {
+  const int64_t now = journal_->options().clock->NowMicros();
+  const v1::FxRateEntry* best = nullptr;
+  for (const v1::FxRateEntry& e : fx_settings_.fx_rates()) {
+    if (e.currency() == currency && e.effective_from_us() <= now &&
+        (best == nullptr || e.effective_from_us() > best->effective_from_us())) {
+      best = &e;
+    }
+  }
+  return best;
+}
+
+Status TillSim::StartFxDay() {
+  fx_day_ = day_;
+  fx_settings_ = journal_->settings();
+  fx_currencies_.clear();
+  fx_drawer_.clear();
+  for (const v1::FxRateEntry& e : fx_settings_.fx_rates()) {
+    if (fx_settings_.rate_sheet_version() == 0) break;
+    if (fx_currencies_.empty() || fx_currencies_.back() != e.currency()) {
+      fx_currencies_.push_back(e.currency());
+    }
+  }
+  if (fx_currencies_.empty()) return Status::Ok();
+  // A run that continues a day finds its floats and balances in the X.
+  SN_ASSIGN_OR_RETURN(v1::DayTotals totals, journal_->XReport(day_));
+  std::set<std::string> floated;
+  for (const v1::ForeignDrawer& d : totals.foreign_drawers()) {
+    if (d.device_id() != journal_->options().device_id) continue;
+    fx_drawer_[d.currency()] = d.expected();
+    if (d.opening_float() > 0) floated.insert(d.currency());
+  }
+  for (const std::string& c : fx_currencies_) {
+    if (floated.count(c) > 0) continue;
+    v1::CashMovement m;
+    m.set_type(v1::OPENING_FLOAT);
+    m.set_currency(c);
+    // A bureau's float: 5000 notes' worth (JPY 500000), so that large sales
+    // of notes happen.
+    m.set_amount((c == "JPY" ? 500000 : 5000) * Pow10(settings::CurrencyDecimals(c)));
+    m.set_cashier(Cashier());
+    m.set_reason("foreign float");
+    SN_RETURN_IF_ERROR(Recorded(v1::CASH_MOVEMENT, journal_->RecordCashMovement(m)));
+    v1::ForeignDrawer& d = TallyDrawer(Tally(), journal_->options().device_id, c);
+    d.set_opening_float(d.opening_float() + m.amount());
+    fx_drawer_[c] += m.amount();
+  }
+  return Status::Ok();
+}
+
+void TillSim::ForeignTender(int64_t total, v1::Tender* cash) {
+  fx_settings_ = journal_->settings();  // the fog may have sent a new sheet
+  const std::string& c = fx_currencies_[Pick(fx_currencies_.size())];
+  const v1::FxRateEntry* rate = FxRate(c);
+  if (rate == nullptr) {
+    cash->set_tendered(NoteUp(total));
+    return;
+  }
+  // The smallest note that covers the total at the buy rate, or a multiple
+  // of the largest.
+  const int64_t minor = Pow10(settings::CurrencyDecimals(c));
+  const int64_t need = static_cast<int64_t>(
+      (static_cast<__int128>(total) * 1'000'000'000 + rate->buy_rate_e9() - 1) /
+      rate->buy_rate_e9());
+  const std::array<int64_t, 7> notes = {5, 10, 20, 50, 100, 200, 500};
+  const int64_t scale = (c == "JPY" ? 200 : 1) * minor;
+  int64_t foreign = 0;
+  for (int64_t n : notes) {
+    if (n * scale >= need) {
+      foreign = n * scale;
+      break;
+    }
+  }
+  if (foreign == 0) foreign = (need + 500 * scale - 1) / (500 * scale) * (500 * scale);
+  cash->set_tendered(SimHome(foreign, rate->buy_rate_e9()));
+  v1::ForeignCash* f = cash->mutable_foreign();
+  f->set_currency(c);
+  f->set_foreign_tendered(foreign);
+  f->set_rate_e9(rate->buy_rate_e9());
+  f->set_rate_sheet_version(fx_settings_.rate_sheet_version());
+}
+
+Status TillSim::Exchange(bool* done) {
+  *done = false;
+  fx_settings_ = journal_->settings();
+  const std::string& c = fx_currencies_[Pick(fx_currencies_.size())];
+  bool buy = Pick(2) == 0;
+  // Amounts in whole notes from 20 to 2500 (JPY x100): the home values run
+  // from below the commissions' minimums to above their maximums and the
+  // AML threshold.
+  static constexpr std::array<int64_t, 8> kMajors = {20, 50, 100, 200, 500, 1000, 1500, 2500};
+  const int64_t foreign =
+      kMajors[Pick(kMajors.size())] * (c == "JPY" ? 100 : 1) * Pow10(settings::CurrencyDecimals(c));
+  const v1::FxRateEntry* rate = FxRate(c);
+  if (rate == nullptr) return Status::Ok();
+  if (!buy && fx_drawer_[c] < foreign) buy = true;  // cannot sell notes it does not hold
+  const int64_t r = buy ? rate->buy_rate_e9() : rate->sell_rate_e9();
+  const int64_t home = SimHome(foreign, r);
+  const int64_t commission =
+      SimCommission(home, buy ? fx_settings_.buy_commission() : fx_settings_.sell_commission());
+  const int64_t total = buy ? home - commission : home + commission;
+  if (total <= 0 || (buy && drawer_cash_ < total)) return Status::Ok();
+  v1::Exchange e;
+  e.set_direction(buy ? v1::BUY_FOREIGN : v1::SELL_FOREIGN);
+  e.set_currency(c);
+  e.set_foreign_amount(foreign);
+  e.set_rate_e9(r);
+  e.set_mid_rate_e9(rate->mid_rate_e9());
+  e.set_rate_sheet_version(fx_settings_.rate_sheet_version());
+  e.set_cashier(Cashier());
+  const bool aml = fx_settings_.aml_threshold() > 0 && home >= fx_settings_.aml_threshold();
+  if (aml || Pick(20) == 0) e.set_customer_ref("CUST-" + Digits(Pick(100000000), 8));
+  const bool card = !buy && Pick(3) == 0;
+  v1::Tender* t = e.add_tenders();
+  t->set_type(card ? v1::CARD : v1::CASH);
+  t->set_amount(total);
+  if (card) t->set_reference("auth " + Digits(Pick(1000000), 6));
+  if (!card && !buy) t->set_tendered(NoteUp(total));
+  SN_RETURN_IF_ERROR(Recorded(v1::EXCHANGE, journal_->RecordExchange(e)));
+
+  v1::DayTotals& tally = Tally();
+  v1::FxTotal& row = TallyRow(tally, c);
+  v1::ForeignDrawer& d = TallyDrawer(tally, journal_->options().device_id, c);
+  const int64_t mid = SimHome(foreign, rate->mid_rate_e9());
+  if (buy) {
+    row.set_bought_count(row.bought_count() + 1);
+    row.set_bought_foreign(row.bought_foreign() + foreign);
+    row.set_bought_home(row.bought_home() + home);
+    d.set_received(d.received() + foreign);
+    fx_drawer_[c] += foreign;
+  } else {
+    row.set_sold_count(row.sold_count() + 1);
+    row.set_sold_foreign(row.sold_foreign() + foreign);
+    row.set_sold_home(row.sold_home() + home);
+    d.set_paid(d.paid() + foreign);
+    fx_drawer_[c] -= foreign;
+  }
+  row.set_commission(row.commission() + commission);
+  row.set_margin(row.margin() + (buy ? mid - home : home - mid));
+  if (!e.customer_ref().empty()) row.set_referenced_count(row.referenced_count() + 1);
+  tally.set_fx_commission(tally.fx_commission() + commission);
+  tally.set_fx_margin(tally.fx_margin() + (buy ? mid - home : home - mid));
+  if (!card) {
+    v1::DrawerTotal& h = TallyHome(tally, journal_->options().device_id);
+    h.set_fx_cash(h.fx_cash() + (buy ? -total : total));
+    NoteCash(buy ? -total : total);
+  }
+  *done = true;
+  return Status::Ok();
+}
+
+v1::DayTotals TillSim::FxTally(const std::string& day) const {
+  auto it = fx_tally_.find(day);
+  v1::DayTotals t = it == fx_tally_.end() ? v1::DayTotals() : it->second;
+  for (v1::ForeignDrawer& d : *t.mutable_foreign_drawers()) {
+    d.set_expected(d.opening_float() + d.received() - d.paid() + d.pay_ins() - d.pay_outs() -
+                   d.drops());
+  }
+  std::sort(t.mutable_fx()->begin(), t.mutable_fx()->end(),
+            [](const auto& a, const auto& b) { return a.currency() < b.currency(); });
+  std::sort(t.mutable_foreign_drawers()->begin(), t.mutable_foreign_drawers()->end(),
+            [](const auto& a, const auto& b) { return a.currency() < b.currency(); });
+  return t;
 }
 
 Status TillSim::Recorded(v1::EventKind kind, const Result<edge::Recorded>& rec) {

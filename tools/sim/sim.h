@@ -18,6 +18,18 @@
 // event bodies on every platform. Only headers (journal id, wall time) and,
 // across midnight, the business day differ between runs.
 //
+// Mix switches turn on the kinds of issue 17 per area. With a switch off,
+// the generator draws nothing for it from the rng, so `--mix classic` (all
+// off) records the round-1 stream.
+//
+// fx: when the journal's store settings carry a rate sheet, a foreign float
+// per currency of the sheet at each day's start, about 15% of cash sales
+// tendered in foreign notes, and about 6% of the events currency exchanges
+// both ways, across the commission's minimum and maximum and the AML
+// threshold. Without a sheet it draws nothing. Its own tally (FxTally)
+// computes every figure of the area as it generates, by its own integer
+// arithmetic, as the oracle of the fog's X and Z.
+//
 // A TillSim is not thread-safe; run one per thread. Several TillSims may
 // share nothing but the process.
 #pragma once
@@ -50,15 +62,6 @@ const std::vector<CatalogItem>& Catalog();
 // codes of the store's weight labels, layout "28 5 measure 5".
 const std::vector<CatalogItem>& MeasuredCatalog();
 
-// Which of issue 17's kinds the generator mixes in. A switch that is off
-// draws nothing from the rng.
-struct Mix {
-  bool weighed = true;
-  bool corrections = true;
-  bool training = true;
-  static Mix Classic() { return Mix{false, false, false}; }
-};
-
 // The simulator's own tally of the figures of weighed goods, corrections
 // and training per business day, kept as it records (not from the
 // journal): the oracle tests hold the fog's X and Z against.
@@ -81,6 +84,24 @@ v1::StoreSettings SimStoreSettings(const std::string& store, const std::string& 
                                    int64_t cash_rounding = 5);
 std::string SimSettings(const std::string& store, const std::string& zone = "UTC",
                         int64_t cash_rounding = 5);
+
+// The simulated store's rate sheet (USD, GBP, JPY, CHF, all in force since
+// 2000-01-01) as `storectl rates import` takes it, and SimStoreSettings with
+// it as rate sheet 1: what a till sells foreign currency by without a fog.
+std::string SimRateSheetCsv();
+v1::StoreSettings SimFxStoreSettings(const std::string& store, const std::string& zone = "UTC");
+std::string SimFxSettings(const std::string& store, const std::string& zone = "UTC");
+
+// Which of issue 17's kinds the generator mixes in. A switch that is off
+// draws nothing from the rng.
+struct Mix {
+  bool weighed = true;      // lines sold by measure, scale labels (issue 17, A)
+  bool corrections = true;  // line voids, price overrides, returns without a receipt (A)
+  bool training = true;     // rare training sessions (A)
+  bool fx = true;           // foreign cash and currency exchange (issue 17, D)
+};
+// "classic": every switch off; "all": every switch on (the default).
+Result<Mix> ParseMix(std::string_view name);
 
 // "till-K" for till index K (from 1).
 std::string SimDeviceId(int till_index);
@@ -110,6 +131,11 @@ class TillSim {
 
   // device, journal path, head, sales and events of this run; days empty.
   v1::SimTill Summary() const;
+
+  // The fx figures of business day `day` this run generated, from the
+  // sim's own arithmetic: fx, foreign_drawers, fx_commission, fx_margin and
+  // one drawer row with its fx_cash (the rest of the DayTotals is empty).
+  v1::DayTotals FxTally(const std::string& day) const;
 
  private:
   struct SoldLine {
@@ -141,6 +167,13 @@ class TillSim {
   Status VoidReceipt();
   Status Movement(v1::CashMovementType type, bool* done);
   Status NoSale();
+  // fx (the Mix switch): the rate sheet in force, foreign floats, foreign
+  // notes for a cash sale, exchanges; each keeps the tally.
+  const v1::FxRateEntry* FxRate(const std::string& currency) const;
+  Status StartFxDay();
+  void ForeignTender(int64_t total, v1::Tender* cash);
+  Status Exchange(bool* done);
+  v1::DayTotals& Tally() { return fx_tally_[journal_->business_day()]; }
   Status Recorded(v1::EventKind kind, const Result<edge::Recorded>& rec);
   // Issue 17 (Mix).
   v1::SaleLine MeasuredLine();
@@ -154,6 +187,11 @@ class TillSim {
   Mix mix_;
   bool training_ = false;  // inside TrainingSession
   std::map<std::string, Tally> tally_;
+  std::map<std::string, v1::DayTotals> fx_tally_;  // by business day
+  std::string fx_day_;                             // the day fx_* below refer to
+  v1::StoreSettings fx_settings_;                  // the journal's, read at the day's start
+  std::vector<std::string> fx_currencies_;         // of its rate sheet; empty: fx draws nothing
+  std::map<std::string, int64_t> fx_drawer_;       // foreign drawer balances on fx_day_
   std::string cashier_;
   std::mt19937_64 rng_;
   bool resumed_ = false;

@@ -1,6 +1,7 @@
 // storectl closedown: close business day D at the fog and print its Z.
 //
-//   storectl closedown --day D [--count DEVICE=AMOUNT ...] [--wait SECONDS]
+//   storectl closedown --day D [--count DEVICE=AMOUNT ...]
+//                      [--count-foreign DEVICE:CURRENCY=AMOUNT ...] [--wait SECONDS]
 //                      [--force] [--json] [--config FILE] [--broker URI ...]
 //
 // The fog tells every till to seal D and makes the Z once all of them have
@@ -25,6 +26,7 @@
 #include "storenode/common/clock.h"
 #include "storenode/common/money.h"
 #include "storenode/common/report_text.h"
+#include "storenode/common/store_settings.h"
 
 namespace storenode::storectl {
 namespace {
@@ -36,7 +38,8 @@ constexpr double kMaxWaitSeconds = 24 * 60 * 60;
 struct CloseDownArgs {
   FogFlags fog;
   std::string day;
-  std::vector<std::string> counts;  // DEVICE=AMOUNT
+  std::vector<std::string> counts;          // DEVICE=AMOUNT
+  std::vector<std::string> foreign_counts;  // DEVICE:CURRENCY=AMOUNT
   double wait_s = 60;
   bool force = false;
   bool json = false;
@@ -60,6 +63,32 @@ Status ParseCounts(const std::vector<std::string>& counts, v1::CloseDownRequest*
     if (!request->mutable_counted_cash()->insert({device, amount->minor()}).second) {
       return Status::Invalid("--count " + device + " given twice");
     }
+  }
+  return Status::Ok();
+}
+
+// --count-foreign DEVICE:CURRENCY=AMOUNT (the amount in that currency's
+// decimals) into CloseDownRequest.counted_foreign; the fog checks the rest.
+Status ParseForeignCounts(const std::vector<std::string>& counts, v1::CloseDownRequest* request) {
+  for (const std::string& count : counts) {
+    const size_t colon = count.find(':'), eq = count.find('=');
+    if (colon == std::string::npos || colon == 0 || eq == std::string::npos || eq < colon) {
+      return Status::Invalid("--count-foreign '" + count +
+                             "' must be DEVICE:CURRENCY=AMOUNT, e.g. till-1:USD=250.00");
+    }
+    const std::string device = count.substr(0, colon);
+    const std::string currency = count.substr(colon + 1, eq - colon - 1);
+    const int decimals = settings::CurrencyDecimals(currency);
+    if (decimals < 0) return Status::Invalid("--count-foreign " + device + ": unknown currency");
+    auto amount = Money::Parse(count.substr(eq + 1), decimals);
+    if (!amount.ok() || amount->minor() < 0) {
+      return Status::Invalid("--count-foreign " + device + ":" + currency +
+                             ": want a non-negative amount");
+    }
+    v1::ForeignCount* c = request->add_counted_foreign();
+    c->set_device_id(device);
+    c->set_currency(currency);
+    c->set_counted(amount->minor());
   }
   return Status::Ok();
 }
@@ -101,6 +130,9 @@ int CloseDown(const CloseDownArgs& a) {
   v1::CloseDownRequest* closedown = request.mutable_closedown();
   closedown->set_business_day(a.day);
   if (Status s = ParseCounts(a.counts, closedown); !s.ok()) return Fail(kExitUsage, s.message());
+  if (Status s = ParseForeignCounts(a.foreign_counts, closedown); !s.ok()) {
+    return Fail(kExitUsage, s.message());
+  }
 
   const auto deadline = SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(
                                                  std::chrono::duration<double>(a.wait_s));
@@ -145,6 +177,9 @@ void AddCloseDownCommand(CLI::App& app, int* exit_code) {
       "close a business day at the fog: every till seals it, the fog makes, signs and prints "
       "the Z-report (asking again for a closed day prints the same Z)");
   cmd->add_option("--day", args->day, "business day to close")->type_name("YYYY-MM-DD")->required();
+  cmd->add_option("--count-foreign", args->foreign_counts,
+                  "a foreign drawer balance counted, e.g. till-1:USD=250.00 (once per till "
+                  "and currency)");
   cmd->add_option("--count", args->counts,
                   "cash counted in a till's drawer, e.g. till-1=152.35 (once per till)")
       ->type_name("DEVICE=AMOUNT");

@@ -81,6 +81,8 @@ void AddConsoleCommands(CLI::App& app, int* exit_code);
 
 // storectl catalog import|show|versions: the store's master catalog at the fog.
 void AddCatalogCommands(CLI::App& app, int* exit_code);
+// storectl rates import: the foreign-currency rate sheet at the fog.
+void AddRatesCommands(CLI::App& app, int* exit_code);
 
 // storectl stock receive|count|adjust|order|show and storectl reorder:
 // stock at the fog and the reorder suggestions.

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   sc::AddCloseDownCommand(app, &exit_code);
   sc::AddReportCommand(app, &exit_code);
   sc::AddCatalogCommands(app, &exit_code);
+  sc::AddRatesCommands(app, &exit_code);
   sc::AddStockCommands(app, &exit_code);
   CLI::App* verify =
       app.add_subcommand("verify", "offline proofs: a receipt end to end, a whole ledger");

@@ -212,6 +212,26 @@ class Journal {
   Result<Recorded> RecordVoid(const v1::Void& void_receipt);
   Result<Recorded> RecordCashMovement(const v1::CashMovement& movement);
   Result<Recorded> RecordNoSale(const v1::NoSale& no_sale);
+  // A currency exchange (common/fx.h, docs/FORMATS.md "Foreign cash and
+  // exchanges"): its own receipt. The POS sets direction, currency,
+  // foreign_amount, the tenders of the home side and, at or above the
+  // store's AML threshold, customer_ref; the journal fills the rates of the
+  // sheet in force, home_amount, commission and total:
+  //
+  //   storenode::v1::Exchange ex;
+  //   ex.set_direction(storenode::v1::SELL_FOREIGN);  // the customer buys USD
+  //   ex.set_currency("USD"); ex.set_foreign_amount(20000);  // 200.00 USD
+  //   auto* quote = (*journal)->QuoteExchange(ex);           // quote->total() is due
+  //   auto* cash = ex.add_tenders();
+  //   cash->set_type(storenode::v1::CASH); cash->set_amount(quote->total());
+  //   auto rec = (*journal)->RecordExchange(ex);             // rec->receipt_no, rec->total
+  //
+  // A sale tendered in foreign notes: a CASH tender with `foreign` (currency
+  // and foreign_tendered); the journal fills the sheet's buy rate, its
+  // version and `tendered` (the notes' home value); change is in home money.
+  Result<Recorded> RecordExchange(const v1::Exchange& exchange);
+  // The exchange as RecordExchange would fill it (tenders not checked).
+  Result<v1::Exchange> QuoteExchange(const v1::Exchange& exchange) const;
   // Closes business day `day` on this till: appends a DAY_SEALED event and
   // books every later event on a later day. Sealing a day twice returns the
   // first seal.

@@ -99,7 +99,8 @@ typedef enum sn_event_kind {
   SN_REFUND = 2,        /* storenode.v1.Refund */
   SN_VOID = 3,          /* storenode.v1.Void */
   SN_CASH_MOVEMENT = 4, /* storenode.v1.CashMovement */
-  SN_NO_SALE = 5        /* storenode.v1.NoSale */
+  SN_NO_SALE = 5,       /* storenode.v1.NoSale */
+  SN_EXCHANGE = 8       /* storenode.v1.Exchange: a currency exchange, its own receipt */
 } sn_event_kind;
 
 /* What a successful record call returns. */

@@ -19,7 +19,9 @@
 // result says why it failed, in one line).
 //
 // Events go in as the proto3 JSON (or the protobuf bytes) of the schemas/
-// messages Sale, Refund, Void, CashMovement and NoSale. Money is int64 minor
+// messages Sale, Refund, Void, CashMovement, NoSale and Exchange (SN_EXCHANGE,
+// e.g. {"direction":"SELL_FOREIGN","currency":"USD","foreignAmount":"20000",
+// "tenders":[{"type":"CARD","amount":"18600"}]}). Money is int64 minor
 // units, prices tax inclusive.
 //
 // Cash rounding depends on the tender: a sale with a cash tender is rounded

@@ -102,6 +102,12 @@ struct StoreTerms {
   int64_t no_receipt_refund_limit = 0;
   int64_t no_receipt_supervisor_above = 0;
   std::vector<std::string> price_override_reasons;
+  // [store.fx]: the exchange commissions, "2% min 1.50 max 15.00" (home
+  // money), and aml_threshold, the home amount from which an exchange needs
+  // a customer reference ("" or absent: none). The rate sheet itself comes
+  // from `storectl rates import` (SettingsIssuer::ImportRates).
+  v1::FxCommission buy_commission, sell_commission;
+  int64_t aml_threshold = 0;
 };
 
 // [stock]: the reorder policy (fog/src/reorder.h, docs/FORMATS.md "Stock").
