@@ -15,12 +15,12 @@ using namespace storenode::testing;
 namespace {
 
 // The tills' own tallies of `day`, added up.
-sim::Tally TallyOf(const Store& store, const std::string& day) {
-  sim::Tally sum;
+sim::WeighedTally TallyOf(const Store& store, const std::string& day) {
+  sim::WeighedTally sum;
   for (const SimTill& t : store.tills) {
     auto it = t.sim->tally().find(day);
     if (it == t.sim->tally().end()) continue;
-    const sim::Tally& x = it->second;
+    const sim::WeighedTally& x = it->second;
     sum.measured_line_count += x.measured_line_count;
     sum.measured_gross += x.measured_gross;
     v1::CorrectionTotals& c = sum.corrections;
@@ -43,7 +43,7 @@ sim::Tally TallyOf(const Store& store, const std::string& day) {
   return sum;
 }
 
-void RequireTally(const v1::DayTotals& t, const sim::Tally& want) {
+void RequireTally(const v1::DayTotals& t, const sim::WeighedTally& want) {
   CHECK(t.measured_line_count() == want.measured_line_count);
   CHECK(t.measured_gross() == want.measured_gross);
   CHECK(t.corrections().DebugString() == want.corrections.DebugString());
@@ -60,7 +60,7 @@ TEST_CASE("the fog's X and Z carry pos-sim's weighed, correction and training fi
   for (size_t i = 0; i < 2; ++i) store.Sell(i, 600);
   const std::string day = store.tills[0].journal->business_day();
   REQUIRE(store.WaitSynced());
-  const sim::Tally want = TallyOf(store, day);
+  const sim::WeighedTally want = TallyOf(store, day);
   // The mix has every figure of the area, so each comparison below bites.
   REQUIRE(want.measured_line_count > 0);
   REQUIRE(want.corrections.line_void_count() > 0);

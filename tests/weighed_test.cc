@@ -613,7 +613,7 @@ TEST_CASE("pos-sim's own tally of weighed goods, corrections and training matche
   REQUIRE(days.size() == till.tally().size());
   for (const v1::DayTotals& d : days) {
     INFO(d.business_day());
-    const sim::Tally& tally = till.tally().at(d.business_day());
+    const sim::WeighedTally& tally = till.tally().at(d.business_day());
     CHECK(d.measured_line_count() == tally.measured_line_count);
     CHECK(d.measured_gross() == tally.measured_gross);
     CHECK(d.corrections().SerializeAsString() == tally.corrections.SerializeAsString());

@@ -541,7 +541,7 @@ Status TillSim::Sale() {
   auto rec = journal_->RecordSale(sale);
   SN_RETURN_IF_ERROR(Recorded(v1::SALE, rec));
   // The tally, from what the sim built (the journal's filled figures unread).
-  Tally& tally = tally_[rec->business_day];
+  WeighedTally& tally = tally_[rec->business_day];
   int64_t lines_gross = 0;
   for (const v1::SaleLine& l : sale.lines()) lines_gross += LineGross(l);
   if (training_) {

@@ -65,7 +65,7 @@ const std::vector<CatalogItem>& MeasuredCatalog();
 // The simulator's own tally of the figures of weighed goods, corrections
 // and training per business day, kept as it records (not from the
 // journal): the oracle tests hold the fog's X and Z against.
-struct Tally {
+struct WeighedTally {
   uint64_t measured_line_count = 0;  // DayTotals.measured_line_count
   int64_t measured_gross = 0;
   v1::CorrectionTotals corrections;
@@ -127,7 +127,7 @@ class TillSim {
   uint64_t events() const { return events_; }  // events recorded, sales included
   v1::EventKind last_kind() const { return last_kind_; }
   // This run's tally, by business day.
-  const std::map<std::string, Tally>& tally() const { return tally_; }
+  const std::map<std::string, WeighedTally>& tally() const { return tally_; }
 
   // device, journal path, head, sales and events of this run; days empty.
   v1::SimTill Summary() const;
@@ -186,7 +186,7 @@ class TillSim {
   int till_index_;
   Mix mix_;
   bool training_ = false;  // inside TrainingSession
-  std::map<std::string, Tally> tally_;
+  std::map<std::string, WeighedTally> tally_;
   std::map<std::string, v1::DayTotals> fx_tally_;  // by business day
   std::string fx_day_;                             // the day fx_* below refer to
   v1::StoreSettings fx_settings_;                  // the journal's, read at the day's start
