@@ -266,6 +266,27 @@ TEST_CASE("a fog.db made before schema versions is adopted intact and its receip
   CHECK(QueryInt(db, "PRAGMA user_version") == kFogVersion + 1);
 }
 
+TEST_CASE("storectl backup of a fog.db of an older schema upgrades the copy, not the live file",
+          "[hardening-state][integration]") {
+  const std::string dir = MakeTempDir("state-backup-old");
+  const std::string data = dir + "/data";
+  fs::create_directories(data);
+  CopyV0Fixtures(data, {"fog.db", "fog.key", "fog.pub"});
+  REQUIRE(QueryInt(data + "/fog.db", "PRAGMA user_version") == 0);
+  const std::string out = dir + "/backup";
+  Ran backup =
+      RunTool(dir, "storectl", {"backup", "--fog-config", WriteFogConfig(dir, data), "--out", out});
+  INFO(backup.err);
+  REQUIRE(backup.code == 0);
+  CHECK_THAT(backup.out, Catch::Contains("fog.db: 91 events, 1 Zs, last Z 1"));
+  CHECK(QueryInt(out + "/fog.db", "PRAGMA user_version") == kFogVersion);
+  CHECK(QueryInt(out + "/fog.db",
+                 "SELECT value FROM counters WHERE name = 'recover_from_ledger'") == 1);
+  CHECK(QueryInt(out + "/fog.db", "SELECT value FROM counters WHERE name = 'events_stored'") == 91);
+  // The live file is the fog's to upgrade: unchanged.
+  CHECK(QueryInt(data + "/fog.db", "PRAGMA user_version") == 0);
+}
+
 TEST_CASE("reading the value of a failed Result aborts with the status message",
           "[hardening-state]") {
   int err_pipe[2];

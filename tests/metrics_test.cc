@@ -6,11 +6,14 @@
 #include "fog/src/metrics.h"
 
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 
 #include "fog/src/console.h"
 #include "storenode/common/clock.h"
@@ -51,6 +54,17 @@ std::string Metrics(const ConsoleStore& cs) {
   return r->body;
 }
 
+// User and system CPU seconds of process `pid`, from /proc/PID/stat as
+// metrics.cc reads its own (fields 14 and 15, in clock ticks).
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+  REQUIRE(f.size() > 12);
+  return (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 uint64_t FreeMib(const std::string& dir) {
   struct statvfs fs;
   REQUIRE(statvfs(dir.c_str(), &fs) == 0);
@@ -71,7 +85,11 @@ TEST_CASE("metrics: a real fog's /metrics passes promtool and counts what the ti
   REQUIRE(stored >= 13);  // the genesis and 12 sales at least
   REQUIRE(stored == cs.store.FogAcked("till-1"));
 
+  const pid_t fog_pid = cs.store.fog->pid();
+  REQUIRE(fog_pid > 0);
+  const double cpu_before = CpuSeconds(fog_pid);
   std::string text = Metrics(cs);
+  const double cpu_after = CpuSeconds(fog_pid);
   Ran lint = Promtool(cs.store.dir, text);
   INFO(text << "\n" << lint.out << lint.err);
   REQUIRE(lint.code == 0);
@@ -101,7 +119,10 @@ TEST_CASE("metrics: a real fog's /metrics passes promtool and counts what the ti
   REQUIRE(started >= now_s - 3600);
   REQUIRE(Value(text, "process_resident_memory_bytes") > 1024 * 1024);
   REQUIRE(Value(text, "process_open_fds") >= 3);
-  REQUIRE(Value(text, "process_cpu_seconds_total") > 0);
+  // The fog's own CPU time as the kernel counts it between the two reads
+  // around the scrape (a fog that has run under 10 ms may still read 0).
+  REQUIRE(Value(text, "process_cpu_seconds_total") >= cpu_before);
+  REQUIRE(Value(text, "process_cpu_seconds_total") <= cpu_after);
   // fog.db is at least its pages; the disk's free space is statvfs' (within
   // what the tests running beside this one may write meanwhile).
   const double db = Value(text, "storenode_fog_database_size_bytes");

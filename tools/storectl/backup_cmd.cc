@@ -8,7 +8,10 @@
 //              close-downs go on meanwhile (sql::BackupTo) and the copy is
 //              never a mix of two moments; marked as a backup (a counters
 //              row), so that a fog restored from it first recovers the Zs
-//              made after it from the cloud ledger
+//              made after it from the cloud ledger. A fog.db of an older
+//              schema (a fog not restarted since an upgrade) is copied as it
+//              is and the copy brought to this software's schema, as the
+//              fog would at its next start; the live file is not touched
 //   fog.key    the fog's signing key (mode 0600): without it the Z chain
 //              cannot continue (the fog refuses to start without it)
 //   fog.pub    its public half
@@ -22,6 +25,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "fog/src/store.h"
 #include "storenode/common/files.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/fog/fog.h"
@@ -82,12 +86,14 @@ int Backup(const BackupArgs& a) {
   {
     // The copy says it is one: a fog restored from it asks the cloud ledger
     // for the Zs made after it before it issues one (fog/src/forwarder.h,
-    // invariant 6).
+    // invariant 6). The counters table is the schema's since version 3.
     auto marked = sql::Db::Open(copy, o);
-    Status s = marked.ok() ? (*marked)->Exec(
-                                 "INSERT OR REPLACE INTO counters(name, value) "
-                                 "VALUES('recover_from_ledger', 1)")
+    Status s = marked.ok() ? sql::Migrate(**marked, "fog.db", fog::kFogMigrations).status()
                            : marked.status();
+    if (s.ok()) {
+      s = (*marked)->Exec(
+          "INSERT OR REPLACE INTO counters(name, value) VALUES('recover_from_ledger', 1)");
+    }
     if (!s.ok()) return Fail(kExitFailed, "cannot mark the copy " + copy + ": " + s.message());
   }
 
