@@ -12,6 +12,7 @@
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/journal_format.h"
+#include "storenode/common/lines.h"
 #include "storenode/common/money.h"
 #include "storenode/common/store_settings.h"
 #include "storenode/common/totals.h"
@@ -199,6 +200,37 @@ void SalesSection(Page& p, const v1::DayTotals& t) {
   p.Figure("Cash rounding", Amount(t.rounding()));
   p.Figure("Taken (net sales + rounding)", Amount(t.net_sales() + t.rounding()));
   p.Figure(fmt::format("Voids ({}, not in net sales)", t.void_count()), Amount(t.voids()));
+}
+
+// --- Corrections and training (docs/FORMATS.md) ---
+
+// Printed only when the day has any: a day without corrections or training
+// prints as before.
+void CorrectionsSection(Page& p, const v1::DayTotals& t) {
+  if (t.measured_line_count() != 0) {
+    p.Figure(fmt::format("Sold by measure ({} lines, in gross)", t.measured_line_count()),
+             Amount(t.measured_gross()));
+  }
+  if (t.has_corrections()) {
+    const v1::CorrectionTotals& c = t.corrections();
+    p.Blank();
+    p.Heading("CORRECTIONS");
+    p.Figure(fmt::format("Lines voided before total ({})", c.line_void_count()),
+             Amount(c.line_voids()));
+    p.Figure(fmt::format("Price overrides ({}), catalog - keyed", c.price_override_count()),
+             Amount(c.price_overrides()));
+    p.Figure(fmt::format("Returns without receipt ({})", c.no_receipt_refund_count()),
+             Negated(c.no_receipt_refunds()));
+  }
+  if (t.has_training()) {
+    const v1::TrainingTotals& x = t.training();
+    p.Blank();
+    p.Heading("TRAINING (not in any total)");
+    p.Field("Training events", Count(x.event_count()));
+    p.Figure(fmt::format("Training sales ({})", x.receipt_count()), Amount(x.sales()));
+    p.Figure(fmt::format("Training refunds ({})", x.refund_count()), Negated(x.refunds()));
+    p.Figure(fmt::format("Training voids ({})", x.void_count()), Amount(x.voids()));
+  }
 }
 
 void TaxSection(Page& p, const v1::DayTotals& t) {
@@ -595,6 +627,32 @@ void TenderAreaRows(Csv& c, const v1::DayTotals& t) {
   c.Count("shifts", "count", t.shift_count());
 }
 
+void CorrectionRows(Csv& c, const v1::DayTotals& t) {
+  if (t.measured_line_count() != 0) {
+    c.Count("sales", "measured_line_count", t.measured_line_count());
+    c.Money("sales", "measured_gross", t.measured_gross());
+  }
+  if (t.has_corrections()) {
+    const v1::CorrectionTotals& x = t.corrections();
+    c.Count("corrections", "line_void_count", x.line_void_count());
+    c.Money("corrections", "line_voids", x.line_voids());
+    c.Count("corrections", "price_override_count", x.price_override_count());
+    c.Money("corrections", "price_overrides", x.price_overrides());
+    c.Count("corrections", "no_receipt_refund_count", x.no_receipt_refund_count());
+    c.Money("corrections", "no_receipt_refunds", x.no_receipt_refunds());
+  }
+  if (t.has_training()) {
+    const v1::TrainingTotals& x = t.training();
+    c.Count("training", "event_count", x.event_count());
+    c.Count("training", "receipt_count", x.receipt_count());
+    c.Money("training", "sales", x.sales());
+    c.Count("training", "refund_count", x.refund_count());
+    c.Money("training", "refunds", x.refunds());
+    c.Count("training", "void_count", x.void_count());
+    c.Money("training", "voids", x.voids());
+  }
+}
+
 void FxRows(Csv& c, const v1::DayTotals& t) {
   for (const v1::FxTotal& x : t.fx()) {
     const std::string section = "fx:" + x.currency();
@@ -680,6 +738,7 @@ void DayTotalsRows(Csv& c, const v1::DayTotals& t) {
   FxRows(c, t);
   c.Count("no_sale", "count", t.no_sale_count());
   TenderAreaRows(c, t);
+  CorrectionRows(c, t);
 }
 
 std::string Joined(const Repeated<std::string>& items, std::string_view separator) {
@@ -744,6 +803,14 @@ void ZRows(Csv& c, const v1::ZReport& z) {
   c.Add("integrity", "prev_z_hash", Hex(z.prev_z_hash()));
 }
 
+// An item's quantity: pieces, or "1.234 kg" for one sold by measure (both
+// when it was sold both ways).
+std::string ItemQty(int64_t pieces, int64_t milli, const std::string& unit) {
+  if (unit.empty() || milli == 0) return std::to_string(pieces);
+  std::string measured = lines::FormatMilli(milli, unit);
+  return pieces == 0 ? measured : std::to_string(pieces) + " + " + measured;
+}
+
 std::string ItemRow(std::string_view sku, size_t sku_width, std::string_view name,
                     std::string_view qty, std::string_view revenue, std::string_view refund_qty,
                     std::string_view refunds) {
@@ -785,6 +852,7 @@ std::string FormatDayTotalsText(const v1::DayTotals& t, std::string_view title) 
   DayHeaderFields(p, t);
   p.Blank();
   SalesSection(p, t);
+  CorrectionsSection(p, t);
   p.Blank();
   TaxSection(p, t);
   p.Blank();
@@ -812,6 +880,7 @@ std::string FormatZText(const v1::ZReport& z, const v1::SignedZ* signed_z) {
   TillsSection(p, z);
   p.Blank();
   SalesSection(p, z.totals());
+  CorrectionsSection(p, z.totals());
   p.Blank();
   TaxSection(p, z.totals());
   p.Blank();
@@ -893,8 +962,9 @@ std::string FormatItemsText(const v1::Report& r) {
   p.Line(ItemRow("SKU", sku_width, "NAME", "QTY", "REVENUE", "REF QTY", "REFUNDS"));
   int64_t qty = 0, revenue = 0, refund_qty = 0, refunds = 0;
   for (const v1::ItemTotal& i : r.items()) {
-    p.Line(ItemRow(i.sku(), sku_width, i.name(), std::to_string(i.qty()), Amount(i.revenue()),
-                   std::to_string(i.refund_qty()), Negated(i.refund_amount())));
+    p.Line(ItemRow(i.sku(), sku_width, i.name(), ItemQty(i.qty(), i.qty_milli(), i.unit()),
+                   Amount(i.revenue()), ItemQty(i.refund_qty(), i.refund_qty_milli(), i.unit()),
+                   Negated(i.refund_amount())));
     qty += i.qty();
     revenue += i.revenue();
     refund_qty += i.refund_qty();
@@ -1139,10 +1209,12 @@ Result<Receipt> ReadReceipt(const v1::JournalEvent& event) {
     r.rounding = b.sale().rounding();
   } else if (b.has_refund()) {
     r.title = "REFUND";
-    r.note = fmt::format("Refund of {} receipt {}",
-                         b.refund().original_device_id().empty() ? r.event.header.device_id()
-                                                                 : b.refund().original_device_id(),
-                         b.refund().original_receipt_no());
+    r.note = b.refund().without_receipt() ? "Return without receipt: " + b.refund().reason()
+                                          : fmt::format("Refund of {} receipt {}",
+                                                        b.refund().original_device_id().empty()
+                                                            ? r.event.header.device_id()
+                                                            : b.refund().original_device_id(),
+                                                        b.refund().original_receipt_no());
     r.lines = &b.refund().lines();
     r.tenders = &b.refund().tenders();
     r.cashier = b.refund().cashier();
@@ -1185,6 +1257,8 @@ Result<std::string> FormatReceiptText(const v1::JournalEvent& event,
   }
   if (!settings.tax_id().empty()) p.Centered("Tax id " + settings.tax_id());
   p.Rule('-');
+  // A training receipt says so at its top and bottom: it is no receipt.
+  if (h.training()) p.Centered("*** TRAINING - NOT A RECEIPT ***");
   p.Centered(fmt::format("{} {}", r.title, h.receipt_no()));
   if (!r.note.empty()) p.Line(r.note);
   p.Line(Time(h.wall_time_us()));
@@ -1196,8 +1270,18 @@ Result<std::string> FormatReceiptText(const v1::JournalEvent& event,
   if (r.exchange != nullptr) ExchangeLines(p, *r.exchange);
   for (const v1::SaleLine& l : *r.lines) {
     p.Line(l.name().empty() ? l.sku() : l.name());
-    p.Figure(fmt::format("{} x {}", l.qty(), Amount(l.unit_price())),
-             fmt::format("{} {}", Amount(l.qty() * l.unit_price()), l.tax_code()));
+    // "1.234 kg x 2.99/kg" for a measured line.
+    const char* unit = lines::UnitSymbol(l.unit());
+    p.Figure(fmt::format("{} x {}{}{}", lines::FormatQuantity(l), Amount(l.unit_price()),
+                         *unit ? "/" : "", unit),
+             fmt::format("{} {}", Amount(lines::Extended(l).minor()), l.tax_code()));
+    if (l.tare_milli() != 0) p.Line("  tare " + lines::FormatQuantity(l.tare_milli(), l.unit()));
+    if (l.keyed_weight()) p.Line("  weight keyed by hand");
+    if (l.has_price_override()) {
+      p.Line(fmt::format("  price override {} (catalog {}) by {}", l.price_override().reason_code(),
+                         Amount(l.price_override().catalog_price()),
+                         l.price_override().supervisor_id()));
+    }
     if (l.discount() != 0) p.Figure("discount", Negated(l.discount()) + "  ");
     auto& [gross, tax] = by_rate[{l.tax_code(), l.tax_rate_bp()}];
     gross += l.gross();
@@ -1220,6 +1304,7 @@ Result<std::string> FormatReceiptText(const v1::JournalEvent& event,
   }
   p.Rule('-');
   if (r.exchange == nullptr) ReceiptTaxTable(p, by_rate, width);
+  if (h.training()) p.Centered("*** TRAINING - NOT A RECEIPT ***");
   p.Line(fmt::format("Day {}  Seq {}", h.business_day(), h.seq()));
   p.Line("Hash");
   p.Wrapped(Hex(event.hash()));

@@ -289,7 +289,43 @@ Status Check(const v1::StoreSettings& s) {
     }
   }
   SN_RETURN_IF_ERROR(CheckVoucherTypes(s));
+  SN_RETURN_IF_ERROR(CheckCorrectionTerms(s));
   return fx::CheckSheet(s);
+}
+
+std::vector<scale::Layout> ScaleLayouts(const v1::StoreSettings& s) {
+  std::vector<scale::Layout> out;
+  for (const v1::ScaleLabelLayout& l : s.scale_labels()) {
+    scale::Layout& o = out.emplace_back();
+    o.prefix = l.prefix();
+    o.item_digits = static_cast<int>(l.item_digits());
+    o.price_check = l.price_check();
+    o.value_digits = static_cast<int>(l.value_digits());
+    o.embedded = l.embeds_price() ? scale::Embedded::kPrice : scale::Embedded::kMeasure;
+  }
+  return out;
+}
+
+Status CheckCorrectionTerms(const v1::StoreSettings& s) {
+  auto bad = [](const std::string& why) { return Status::Invalid("store settings: " + why); };
+  if (s.scale_labels_size() > kMaxScaleLabels) {
+    return bad("more than " + std::to_string(kMaxScaleLabels) + " scale label layouts");
+  }
+  const std::vector<scale::Layout> layouts = ScaleLayouts(s);
+  for (size_t i = 0; i < layouts.size(); ++i) {
+    Status c = scale::CheckLayout(layouts[i]);
+    if (!c.ok()) return bad("scale label " + std::to_string(i + 1) + ": " + c.message());
+  }
+  if (s.no_receipt_refund_limit() < 0 || s.no_receipt_supervisor_above() < 0) {
+    return bad("a limit for returns without a receipt is negative");
+  }
+  if (s.price_override_reasons_size() > kMaxOverrideReasons) {
+    return bad("more than " + std::to_string(kMaxOverrideReasons) + " price override reasons");
+  }
+  for (const std::string& r : s.price_override_reasons()) {
+    if (r.empty() || r.size() > 64) return bad("a price override reason of 1..64 characters");
+  }
+  return Status::Ok();
 }
 
 Status CheckOnlyAdds(const v1::StoreSettings& before, const v1::StoreSettings& after) {

@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "storenode/common/fx.h"
+#include "storenode/common/lines.h"
 
 namespace storenode {
 namespace {
@@ -403,6 +404,76 @@ void AddTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders, b
   }
 }
 
+// --- Corrections and training (docs/FORMATS.md, "Corrections", "Training") ---
+
+void AddCorrections(const DecodedEvent& event, v1::DayTotals* t) {
+  if (event.header.kind() == v1::SALE) {
+    const v1::Sale& s = event.body.sale();
+    for (const v1::SaleLine& line : s.voided_lines()) {
+      v1::CorrectionTotals* c = t->mutable_corrections();
+      c->set_line_void_count(c->line_void_count() + 1);
+      c->set_line_voids(c->line_voids() + line.gross());
+    }
+    for (const v1::SaleLine& line : s.lines()) {
+      if (!line.has_price_override()) continue;
+      v1::CorrectionTotals* c = t->mutable_corrections();
+      c->set_price_override_count(c->price_override_count() + 1);
+      c->set_price_overrides(c->price_overrides() + lines::OverrideDifference(line).minor());
+    }
+  } else if (event.header.kind() == v1::REFUND && event.body.refund().without_receipt()) {
+    v1::CorrectionTotals* c = t->mutable_corrections();
+    c->set_no_receipt_refund_count(c->no_receipt_refund_count() + 1);
+    c->set_no_receipt_refunds(c->no_receipt_refunds() + event.body.refund().total());
+  }
+}
+
+// A training event counts here and nowhere else (but event_count and the
+// receipt range, which AddToTotals notes for every event).
+void AddTraining(const DecodedEvent& event, v1::DayTotals* t) {
+  v1::TrainingTotals* x = t->mutable_training();
+  x->set_event_count(x->event_count() + 1);
+  switch (event.header.kind()) {
+    case v1::SALE:
+      x->set_receipt_count(x->receipt_count() + 1);
+      x->set_sales(x->sales() + event.body.sale().total());
+      break;
+    case v1::REFUND:
+      x->set_refund_count(x->refund_count() + 1);
+      x->set_refunds(x->refunds() + event.body.refund().total());
+      break;
+    case v1::VOID:
+      x->set_void_count(x->void_count() + 1);
+      x->set_voids(x->voids() + event.body.void_receipt().total());
+      break;
+    default:
+      break;
+  }
+}
+
+void MergeCorrections(const v1::DayTotals& f, v1::DayTotals* t) {
+  if (f.has_corrections()) {
+    const v1::CorrectionTotals& a = f.corrections();
+    v1::CorrectionTotals* c = t->mutable_corrections();
+    c->set_line_void_count(c->line_void_count() + a.line_void_count());
+    c->set_line_voids(c->line_voids() + a.line_voids());
+    c->set_price_override_count(c->price_override_count() + a.price_override_count());
+    c->set_price_overrides(c->price_overrides() + a.price_overrides());
+    c->set_no_receipt_refund_count(c->no_receipt_refund_count() + a.no_receipt_refund_count());
+    c->set_no_receipt_refunds(c->no_receipt_refunds() + a.no_receipt_refunds());
+  }
+  if (f.has_training()) {
+    const v1::TrainingTotals& a = f.training();
+    v1::TrainingTotals* x = t->mutable_training();
+    x->set_event_count(x->event_count() + a.event_count());
+    x->set_receipt_count(x->receipt_count() + a.receipt_count());
+    x->set_sales(x->sales() + a.sales());
+    x->set_refund_count(x->refund_count() + a.refund_count());
+    x->set_refunds(x->refunds() + a.refunds());
+    x->set_void_count(x->void_count() + a.void_count());
+    x->set_voids(x->voids() + a.voids());
+  }
+}
+
 void NoteReceipt(uint64_t receipt_no, v1::DayTotals* t) {
   if (receipt_no == 0) return;
   if (t->first_receipt_no() == 0 || receipt_no < t->first_receipt_no()) {
@@ -435,13 +506,19 @@ void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
   }
   t->set_last_event_time_us(std::max(t->last_event_time_us(), h.wall_time_us()));
   NoteReceipt(h.receipt_no(), t);
+  if (h.training()) return AddTraining(event, t);
+  AddCorrections(event, t);
   switch (h.kind()) {
     case v1::SALE: {
       const v1::Sale& s = event.body.sale();
       t->set_receipt_count(t->receipt_count() + 1);
       for (const v1::SaleLine& line : s.lines()) {
         if (line.has_voucher()) continue;  // a liability: voucher_sales
-        t->set_gross_sales(t->gross_sales() + line.qty() * line.unit_price());
+        t->set_gross_sales(t->gross_sales() + lines::Extended(line).minor());
+        if (lines::IsMeasured(line)) {
+          t->set_measured_line_count(t->measured_line_count() + 1);
+          t->set_measured_gross(t->measured_gross() + line.gross());
+        }
         t->set_discounts(t->discounts() + line.discount());
       }
       t->set_rounding(t->rounding() + s.rounding());
@@ -520,6 +597,9 @@ void MergeTotals(const v1::DayTotals& f, v1::DayTotals* t) {
     t->set_first_event_time_us(f.first_event_time_us());
   }
   t->set_last_event_time_us(std::max(t->last_event_time_us(), f.last_event_time_us()));
+  MergeCorrections(f, t);
+  t->set_measured_line_count(t->measured_line_count() + f.measured_line_count());
+  t->set_measured_gross(t->measured_gross() + f.measured_gross());
   for (const auto& x : f.taxes()) {
     v1::TaxTotal* row = TaxRow(t, x.tax_code(), x.rate_bp(), x.name());
     row->set_gross(row->gross() + x.gross());

@@ -451,6 +451,13 @@ sn_status sn_till_price_sale(sn_till* handle, sn_format format, const void* data
   });
 }
 
+sn_status sn_till_set_training(sn_till* handle, int on, sn_error* err) {
+  return WithTill(handle, err, [&](Till& t) -> Outcome {
+    t.journal->SetTraining(on != 0);
+    return Status::Ok();
+  });
+}
+
 sn_status sn_till_seal_day(sn_till* handle, const char* day, const char* requested_by,
                            sn_recorded* out, sn_error* err) {
   return WithTill(handle, err, [&](Till& t) -> Outcome {

@@ -31,6 +31,7 @@
 // Validation happens before the transaction; nothing is written for a
 // rejected call.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -42,8 +43,10 @@
 #include "qr.h"
 #include "storenode/common/fx.h"
 #include "storenode/common/journal_format.h"
+#include "storenode/common/lines.h"
 #include "storenode/common/money.h"
 #include "storenode/common/report_text.h"
+#include "storenode/common/scale_label.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/store_settings.h"
 #include "storenode/common/tender_rules.h"
@@ -69,6 +72,11 @@ constexpr const char* kNoSettings =
     "provisioned with them (storectl provision till writes them; pos-sim takes --settings)";
 
 bool ValidTender(v1::TenderType t) { return t >= v1::CASH && t <= v1::OTHER; }
+
+// Caps on the corrections' free text and lists (docs/FORMATS.md, "Corrections").
+constexpr size_t kMaxIdChars = 64;       // reason codes, supervisor ids
+constexpr size_t kMaxReasonChars = 200;  // a refund's reason
+constexpr int kMaxVoidedLines = 500;     // per sale
 
 Status NoForeignTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders) {
   for (int i = 0; i < tenders.size(); ++i) {
@@ -137,6 +145,10 @@ class Journal::Impl {
   Result<std::vector<v1::JournalEvent>> ReadEventsLocked(uint64_t from, size_t max) const;
   // Statements of the hot path, prepared once.
   std::optional<sql::Stmt> insert_event, write_head, insert_line;
+  // Corrections (docs/FORMATS.md, "Corrections").
+  Status CheckOverride(const v1::SaleLine& line, const std::string& at) const;
+  Status PriceNoReceiptRefund(v1::Refund* refund, int64_t now) const;
+  bool training = false;  // SetTraining(): every event is flagged until it is left
   Status CheckTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders,
                       int64_t due) const;
   Status PriceSale(v1::Sale* sale, int64_t now) const;
@@ -325,10 +337,9 @@ Status Journal::Impl::PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine
     std::string at = "line " + std::to_string(i + 1) + ": ";
     if (line.sku().empty()) return Status::Invalid(at + "sku is empty");
     if (line.has_voucher()) SN_RETURN_IF_ERROR(CheckLineVoucher(&line, at));
-    if (line.qty() <= 0) {
-      return Status::Invalid(at + "quantity must be positive, got " + std::to_string(line.qty()));
-    }
+    if (Status q = lines::CheckQuantity(line); !q.ok()) return Status::Invalid(at + q.message());
     if (line.unit_price() < 0) return Status::Invalid(at + "negative unit price");
+    SN_RETURN_IF_ERROR(CheckOverride(line, at));
     if (line.has_voucher() && line.voucher().purpose() == v1::MULTI_PURPOSE) {
       // Not taxed when sold (docs/FORMATS.md "Vouchers").
       line.set_gross(line.unit_price());
@@ -352,7 +363,8 @@ Status Journal::Impl::PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine
     int32_t rate_bp = keep_rates ? line.tax_rate_bp() : rate->rate_bp();
     Money extended;
     try {
-      extended = Money(line.unit_price()) * line.qty();
+      extended = lines::Extended(line);
+      (void)lines::OverrideDifference(line);  // the Z sums it: it must fit too
     } catch (const std::overflow_error&) {
       return Status::Invalid(at + "amount overflows");
     }
@@ -505,6 +517,32 @@ Status Journal::Impl::CheckTenderDetails(
   return Status::Ok();
 }
 
+// --- Corrections: price overrides and returns without a receipt ---
+
+Status Journal::Impl::CheckOverride(const v1::SaleLine& line, const std::string& at) const {
+  if (!line.has_price_override()) return Status::Ok();
+  const v1::PriceOverride& o = line.price_override();
+  if (o.reason_code().empty() || o.supervisor_id().empty()) {
+    return Status::Invalid(at + "a price override needs a reason code and a supervisor id");
+  }
+  if (o.reason_code().size() > kMaxIdChars || o.supervisor_id().size() > kMaxIdChars) {
+    return Status::Invalid(
+        fmt::format("{}price override reason code or supervisor id over {} "
+                    "characters",
+                    at, kMaxIdChars));
+  }
+  if (o.catalog_price() < 0) return Status::Invalid(at + "negative catalog price in the override");
+  const auto& allowed = settings.price_override_reasons();
+  if (!allowed.empty() &&
+      std::find(allowed.begin(), allowed.end(), o.reason_code()) == allowed.end()) {
+    return Status::Invalid(
+        fmt::format("{}price override reason '{}' is not one of the store "
+                    "settings' ({})",
+                    at, o.reason_code(), fmt::join(allowed, ", ")));
+  }
+  return Status::Ok();
+}
+
 Status Journal::Impl::ShiftCashier(std::string* cashier) const {
   if (shift_seq == 0) return Status::Ok();
   if (cashier->empty()) *cashier = shift.cashier();
@@ -556,10 +594,49 @@ Result<Recorded> Journal::Impl::RecordShift(v1::EventKind kind, v1::CashierShift
   return Append(kind, std::move(body), CurrentDay(now), now);
 }
 
+Status Journal::Impl::PriceNoReceiptRefund(v1::Refund* refund, int64_t now) const {
+  if (!refund->original_device_id().empty() || refund->original_receipt_no() != 0) {
+    return Status::Invalid("a return without a receipt names no original receipt");
+  }
+  if (refund->reason().empty()) return Status::Invalid("a return without a receipt needs a reason");
+  if (refund->reason().size() > kMaxReasonChars || refund->supervisor_id().size() > kMaxIdChars) {
+    return Status::Invalid(fmt::format("refund reason over {} or supervisor id over {} characters",
+                                       kMaxReasonChars, kMaxIdChars));
+  }
+  const int64_t limit = settings.no_receipt_refund_limit();
+  if (limit <= 0) {
+    return Status::Invalid("returns without a receipt are not allowed (store settings version " +
+                           std::to_string(settings.version()) + " sets no limit)");
+  }
+  int64_t total = 0;
+  SN_RETURN_IF_ERROR(PriceLines(refund->mutable_lines(), &total, now));
+  if (total > limit) {
+    return Status::Invalid("a return without a receipt of " + Amount(total) +
+                           " is above the store's limit of " + Amount(limit));
+  }
+  const int64_t above = settings.no_receipt_supervisor_above();
+  if (total > above && refund->supervisor_id().empty()) {
+    return Status::Invalid("a return without a receipt of " + Amount(total) + " (above " +
+                           Amount(above) + ") needs a supervisor id");
+  }
+  refund->set_total(total);
+  return Status::Ok();
+}
+
 Status Journal::Impl::PriceSale(v1::Sale* sale, int64_t now) const {
   SN_RETURN_IF_ERROR(Ready());
   int64_t lines_total = 0;
   SN_RETURN_IF_ERROR(PriceLines(sale->mutable_lines(), &lines_total, now));
+  if (sale->voided_lines_size() > kMaxVoidedLines) {
+    return Status::Invalid(
+        fmt::format("{} voided lines, at most {}", sale->voided_lines_size(), kMaxVoidedLines));
+  }
+  if (!sale->voided_lines().empty()) {
+    // Figures filled like the sold lines', never part of the total.
+    int64_t voided = 0;
+    Status v = PriceLines(sale->mutable_voided_lines(), &voided, now);
+    if (!v.ok()) return Status::Invalid("voided " + v.message());
+  }
   bool cash = std::any_of(sale->tenders().begin(), sale->tenders().end(),
                           [](const v1::Tender& t) { return t.type() == v1::CASH; });
   int64_t due = lines_total;
@@ -575,6 +652,11 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund, int64_t now) const {
     if (l.has_voucher()) {
       return Status::Invalid("a voucher is not refunded: its balance stays on the card");
     }
+  }
+  if (refund->without_receipt()) return PriceNoReceiptRefund(refund, now);
+  if (refund->reason().size() > kMaxReasonChars || refund->supervisor_id().size() > kMaxIdChars) {
+    return Status::Invalid(fmt::format("refund reason over {} or supervisor id over {} characters",
+                                       kMaxReasonChars, kMaxIdChars));
   }
   if (refund->original_device_id().empty()) refund->set_original_device_id(options.device_id);
   if (refund->original_device_id() != options.device_id) {
@@ -597,18 +679,22 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund, int64_t now) const {
   }
   SN_ASSIGN_OR_RETURN(sql::Stmt lines_stmt,
                       db->Prepare("SELECT line_no, qty, unit_price, discount, tax_code, "
-                                  "refunded_qty, tax_rate_bp FROM receipt_lines WHERE "
+                                  "refunded_qty, tax_rate_bp, unit FROM receipt_lines WHERE "
                                   "receipt_no = ? AND sku = ? ORDER BY line_no"));
   // Quantities already taken by earlier lines of this same refund.
   std::map<std::pair<std::string, int64_t>, int64_t> taken;
   google::protobuf::RepeatedPtrField<v1::SaleLine> priced;
   for (const v1::SaleLine& want : refund->lines()) {
-    if (want.qty() <= 0) return Status::Invalid("refund quantity must be positive");
-    int64_t left = want.qty();
+    if (Status q = lines::CheckQuantity(want); !q.ok()) {
+      return Status::Invalid("refund of " + want.sku() + ": " + q.message());
+    }
+    // Measured lines count thousandths here: qty_milli in, qty_milli out.
+    int64_t left = lines::Quantity(want);
     lines_stmt.Bind(1, static_cast<int64_t>(original)).Bind(2, want.sku());
     while (left > 0) {
       SN_ASSIGN_OR_RETURN(bool row, lines_stmt.Step());
       if (!row) break;
+      if (lines_stmt.Int(7) != want.unit()) continue;
       int64_t sold = lines_stmt.Int(1), discount = lines_stmt.Int(3);
       int64_t& already = taken[{want.sku(), lines_stmt.Int(0)}];
       int64_t before = lines_stmt.Int(5) + already;
@@ -619,7 +705,8 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund, int64_t now) const {
       auto share = [&](int64_t q) { return RoundHalfAwayDiv(__int128{discount} * q, sold); };
       v1::SaleLine* line = priced.Add();
       line->set_sku(want.sku());
-      line->set_qty(qty);
+      line->set_unit(want.unit());
+      lines::SetQuantity(line, qty);
       line->set_unit_price(lines_stmt.Int(2));
       line->set_discount(share(before + qty) - share(before));
       line->set_tax_code(lines_stmt.Text(4));
@@ -636,7 +723,7 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund, int64_t now) const {
     }
     lines_stmt.Reset();
     if (left > 0) {
-      return Status::Invalid("refund of " + std::to_string(want.qty()) + " x " + want.sku() +
+      return Status::Invalid("refund of " + lines::FormatQuantity(want) + " x " + want.sku() +
                              " exceeds what receipt " + std::to_string(original) +
                              " sold and not yet refunded");
     }
@@ -681,12 +768,15 @@ Status Journal::Impl::WriteOfflineRedemptions(const v1::Sale& sale) {
 }
 
 Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventBody& body) {
+  // A training sale cannot be refunded for real, and a training refund
+  // consumes nothing of the receipt it practised on.
+  if (h.training() && (h.kind() == v1::SALE || h.kind() == v1::REFUND)) return Status::Ok();
   if (h.kind() == v1::SALE) {
     if (!insert_line) {
       SN_ASSIGN_OR_RETURN(insert_line,
                           db->Prepare("INSERT INTO receipt_lines(receipt_no, line_no, sku, qty, "
-                                      "unit_price, discount, tax_code, tax_rate_bp) "
-                                      "VALUES(?,?,?,?,?,?,?,?)"));
+                                      "unit_price, discount, tax_code, tax_rate_bp, unit) "
+                                      "VALUES(?,?,?,?,?,?,?,?,?)"));
     }
     sql::Stmt& ins = *insert_line;
     int line_no = 0;
@@ -694,8 +784,9 @@ Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventB
       ++line_no;
       if (l.has_voucher()) continue;  // not refundable
       ins.Bind(1, static_cast<int64_t>(h.receipt_no())).Bind(2, int64_t{line_no});
-      ins.Bind(3, l.sku()).Bind(4, l.qty()).Bind(5, l.unit_price()).Bind(6, l.discount());
-      ins.Bind(7, l.tax_code()).Bind(8, int64_t{l.tax_rate_bp()});
+      ins.Bind(3, l.sku()).Bind(4, lines::Quantity(l)).Bind(5, l.unit_price());
+      ins.Bind(6, l.discount()).Bind(7, l.tax_code()).Bind(8, int64_t{l.tax_rate_bp()});
+      ins.Bind(9, int64_t{l.unit()});
       SN_RETURN_IF_ERROR(ins.Run());
     }
     SN_RETURN_IF_ERROR(WriteOfflineRedemptions(body.sale()));
@@ -706,16 +797,18 @@ Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventB
     SN_RETURN_IF_ERROR(put.Run());
   } else if (h.kind() == v1::SIGN_OFF) {
     SN_RETURN_IF_ERROR(db->Exec("DELETE FROM open_shift"));
-  } else if (h.kind() == v1::REFUND && body.refund().original_device_id() == options.device_id) {
+  } else if (h.kind() == v1::REFUND && !body.refund().without_receipt() &&
+             body.refund().original_device_id() == options.device_id) {
     SN_ASSIGN_OR_RETURN(sql::Stmt upd,
                         db->Prepare("UPDATE receipt_lines SET refunded_qty = refunded_qty + ?1 "
                                     "WHERE receipt_no = ?2 AND line_no = (SELECT line_no FROM "
                                     "receipt_lines WHERE receipt_no = ?2 AND sku = ?3 AND "
-                                    "qty > refunded_qty AND unit_price = ?4 ORDER BY line_no "
-                                    "LIMIT 1)"));
+                                    "qty > refunded_qty AND unit_price = ?4 AND unit = ?5 "
+                                    "ORDER BY line_no LIMIT 1)"));
     for (const v1::SaleLine& l : body.refund().lines()) {
-      upd.Bind(1, l.qty()).Bind(2, static_cast<int64_t>(body.refund().original_receipt_no()));
-      upd.Bind(3, l.sku()).Bind(4, l.unit_price());
+      upd.Bind(1, lines::Quantity(l))
+          .Bind(2, static_cast<int64_t>(body.refund().original_receipt_no()));
+      upd.Bind(3, l.sku()).Bind(4, l.unit_price()).Bind(5, int64_t{l.unit()});
       SN_RETURN_IF_ERROR(upd.Run());
     }
   } else if (h.kind() == v1::DAY_SEALED) {
@@ -748,6 +841,8 @@ Result<Recorded> Journal::Impl::Append(v1::EventKind kind, v1::EventBody body,
     h.set_shift_seq(opens ? h.seq() : shift_seq);
     if (of.drawer() == v1::DRAWER_CASHIER) h.set_drawer_id(of.drawer_id());
   }
+  // The seal closes the real day, whoever is at the till.
+  if (training && kind != v1::GENESIS && kind != v1::DAY_SEALED) h.set_training(true);
   v1::JournalEvent ev = SealEvent(h, body, head.hash, key);
 
   Head next = head;
@@ -1040,27 +1135,80 @@ Status Journal::OpenDay(const std::string& day) {
   return Status::Ok();
 }
 
+void Journal::SetTraining(bool on) {
+  std::lock_guard lock(impl_->mu);
+  impl_->training = on;
+}
+
+bool Journal::training() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->training;
+}
+
 Status Journal::PriceSale(v1::Sale* sale) const {
   std::lock_guard lock(impl_->mu);
   return impl_->PriceSale(sale, impl_->Now());
 }
 
+// --- Weighed goods: scanned codes, scale labels and measured items ---
+
 Result<v1::Sale> Journal::SaleFromCatalog(const std::vector<ScannedLine>& lines) const {
   if (lines.empty()) return Status::Invalid("a receipt needs at least one line");
+  const std::vector<scale::Layout> layouts = settings::ScaleLayouts(settings());
+  // A scale label is looked up by its item code and carries its value.
   std::vector<std::string> codes;
-  for (const ScannedLine& l : lines) codes.push_back(l.code);
+  std::vector<std::optional<scale::Label>> labels;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto label = layouts.empty() ? Result<scale::Label>(Status::NotFound(""))
+                                 : scale::Parse(lines[i].code, layouts);
+    if (!label.ok() && label.status().code() != Code::kNotFound) {
+      return Status::Invalid("line " + std::to_string(i + 1) + ": " + label.status().message());
+    }
+    labels.push_back(label.ok() ? std::optional(*label) : std::nullopt);
+    codes.push_back(label.ok() ? label->item_code : lines[i].code);
+  }
   SN_ASSIGN_OR_RETURN(std::vector<Item> items, impl_->catalog->LookupAll(codes));
   v1::Sale sale;
   sale.set_catalog_version(items[0].catalog_version);
   for (size_t i = 0; i < lines.size(); ++i) {
+    const ScannedLine& scan = lines[i];
+    const Item& item = items[i];
+    const std::string at = "line " + std::to_string(i + 1) + ": ";
     v1::SaleLine* line = sale.add_lines();
-    line->set_sku(items[i].sku);
-    if (lines[i].code != items[i].sku) line->set_barcode(lines[i].code);
-    line->set_name(items[i].name);
-    line->set_qty(lines[i].qty);
-    line->set_unit_price(items[i].price);
-    line->set_discount(lines[i].discount);
-    line->set_tax_code(items[i].tax_code);
+    line->set_sku(item.sku);
+    if (scan.code != item.sku) line->set_barcode(scan.code);
+    line->set_name(item.name);
+    line->set_unit_price(item.price);
+    line->set_discount(scan.discount);
+    line->set_tax_code(item.tax_code);
+    const char* unit = lines::UnitSymbol(item.unit);
+    if (labels[i] && labels[i]->embedded == scale::Embedded::kPrice) {
+      // The scale already multiplied weight by price: one piece at the
+      // printed price, so the line's gross is that price exactly.
+      line->set_qty(1);
+      line->set_unit_price(labels[i]->value);
+    } else if (labels[i]) {
+      if (item.unit == v1::UNIT_PIECE) {
+        return Status::Invalid(at + "scale label " + scan.code + " embeds a weight, but " +
+                               item.sku + " is sold by the piece");
+      }
+      line->set_unit(item.unit);
+      line->set_qty_milli(labels[i]->value);
+    } else if (item.unit != v1::UNIT_PIECE) {
+      if (scan.qty_milli <= 0) {
+        return Status::Invalid(at + item.sku + " is sold by the " + unit +
+                               ": give its quantity in thousandths (qty_milli)");
+      }
+      line->set_unit(item.unit);
+      line->set_qty_milli(scan.qty_milli);
+      line->set_tare_milli(scan.tare_milli);
+      line->set_keyed_weight(scan.keyed_weight);
+    } else {
+      if (scan.qty_milli != 0) {
+        return Status::Invalid(at + item.sku + " is sold by the piece: no qty_milli");
+      }
+      line->set_qty(scan.qty);
+    }
   }
   std::lock_guard lock(impl_->mu);
   SN_RETURN_IF_ERROR(impl_->PriceSale(&sale, impl_->Now()));

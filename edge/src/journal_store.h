@@ -76,7 +76,12 @@ CREATE TABLE IF NOT EXISTS settings(
   doc BLOB NOT NULL);
 ALTER TABLE receipt_lines ADD COLUMN tax_rate_bp INTEGER;
 )sql";
-// Version 3 (vouchers, cashier shifts): what this till redeemed offline
+// Version 3 (measured lines): a line's unit (UnitOfMeasure); the qty and
+// refunded_qty of a measured line count thousandths of it.
+inline constexpr const char* kJournalUnits = R"sql(
+ALTER TABLE receipt_lines ADD COLUMN unit INTEGER NOT NULL DEFAULT 0;
+)sql";
+// Version 4 (vouchers, cashier shifts): what this till redeemed offline
 // per card (the settings' per-card offline limit), and the open cashier
 // shift (its SIGN_ON seq and body), which stamps every event's header.
 inline constexpr const char* kJournalTender = R"sql(
@@ -89,7 +94,7 @@ CREATE TABLE IF NOT EXISTS open_shift(
   shift BLOB NOT NULL);
 )sql";
 inline constexpr sql::Migration kJournalMigrations[] = {
-    {1, kJournalSchema}, {2, kJournalSettings}, {3, kJournalTender}};
+    {1, kJournalSchema}, {2, kJournalSettings}, {3, kJournalUnits}, {4, kJournalTender}};
 
 inline constexpr const char* kSelectEvents =
     "SELECT seq, business_day, kind, receipt_no, header, body, prev_hash, hash, signature "

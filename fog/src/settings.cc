@@ -3,11 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "storenode/common/fault.h"
 #include "storenode/common/files.h"
 #include "storenode/common/fx.h"
 #include "storenode/common/head_office.h"
+#include "storenode/common/lines.h"
 #include "storenode/common/money.h"
 #include "storenode/common/tender_rules.h"
 #include "storenode/common/topics.h"
@@ -256,6 +258,57 @@ static std::string TenderProblem(const DecodedEvent& event, const v1::StoreSetti
   return "";
 }
 
+namespace {
+
+// Weighed goods and corrections: what the till must have checked, checked
+// again (docs/FORMATS.md, "Measured lines", "Corrections"). "" when fine.
+std::string CheckLines(const google::protobuf::RepeatedPtrField<v1::SaleLine>& lines,
+                       const std::string& what) {
+  for (int i = 0; i < lines.size(); ++i) {
+    const v1::SaleLine& l = lines[i];
+    const std::string at = what + " " + std::to_string(i + 1) + ": ";
+    if (Status q = lines::CheckQuantity(l); !q.ok()) return at + q.message();
+    try {
+      if (l.gross() != (lines::Extended(l) - Money(l.discount())).minor()) {
+        return at + "gross " + Money(l.gross()).ToString() + " is not extended price less discount";
+      }
+    } catch (const std::overflow_error&) {
+      return at + "amount overflows";
+    }
+    if (l.has_price_override() &&
+        (l.price_override().reason_code().empty() || l.price_override().supervisor_id().empty())) {
+      return at + "a price override without reason code or supervisor";
+    }
+  }
+  return "";
+}
+
+std::string CheckCorrections(const DecodedEvent& event, const v1::StoreSettings& s) {
+  const v1::EventBody& b = event.body;
+  switch (event.header.kind()) {
+    case v1::SALE: {
+      std::string bad = CheckLines(b.sale().lines(), "line");
+      return bad.empty() ? CheckLines(b.sale().voided_lines(), "voided line") : bad;
+    }
+    case v1::VOID:
+      return CheckLines(b.void_receipt().lines(), "line");
+    case v1::REFUND: {
+      const v1::Refund& r = b.refund();
+      if (r.without_receipt() &&
+          (r.reason().empty() || r.total() > s.no_receipt_refund_limit() ||
+           (r.total() > s.no_receipt_supervisor_above() && r.supervisor_id().empty()))) {
+        return "a return without a receipt of " + Money(r.total()).ToString() +
+               " outside the store settings' terms (reason, limit, supervisor)";
+      }
+      return CheckLines(r.lines(), "line");
+    }
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
 std::string SettingsIssuer::CheckEvent(const DecodedEvent& event) const {
   const v1::EventHeader& h = event.header;
   auto at = [&] { return "seq " + std::to_string(h.seq()) + ": "; };  // only for a reason
@@ -269,6 +322,7 @@ std::string SettingsIssuer::CheckEvent(const DecodedEvent& event) const {
            " was never issued by this fog";
   }
   const v1::StoreSettings& s = issued->second.settings;
+  if (std::string bad = CheckCorrections(event, s); !bad.empty()) return at() + bad;
   if (std::string fx = CheckFx(event, &s); !fx.empty()) return at() + fx;
   const google::protobuf::RepeatedPtrField<v1::SaleLine>* lines = nullptr;
   bool refund = false;

@@ -313,7 +313,12 @@ inline constexpr sql::Migration kFogMigrations[] = {
      "ALTER TABLE item_totals ADD COLUMN tax INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE item_totals ADD COLUMN refund_tax INTEGER NOT NULL DEFAULT 0;"},
     {6, kFogSchemaV6},
-    {7, kFogSchemaVouchers},
+    // Weighed goods: measured quantities per item, in thousandths of its unit.
+    {7,
+     "ALTER TABLE item_totals ADD COLUMN qty_milli INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE item_totals ADD COLUMN refund_qty_milli INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE item_totals ADD COLUMN unit TEXT NOT NULL DEFAULT '';"},
+    {8, kFogSchemaVouchers},
 };
 // The schema version this software writes (the last migration's).
 inline constexpr int64_t kFogVersion = std::size(kFogMigrations);

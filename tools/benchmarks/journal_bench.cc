@@ -25,6 +25,7 @@
 #include "bench.h"
 #include "sim/json.h"
 #include "sim/sim.h"
+#include "storenode/common/scale_label.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/edge.h"
 #include "storenode/schemas/bench.pb.h"
@@ -33,12 +34,14 @@ namespace storenode::bench {
 namespace {
 
 constexpr std::string_view kUsage =
-    "usage: bench journal [--sales N] [--warmup N] [--chunk N] [--dir DIR]\n"
+    "usage: bench journal [--sales N] [--warmup N] [--chunk N] [--dir DIR] [--mix all|classic]\n"
     "  --sales N   timed RecordSale() calls, and as many raw commits (default 10000)\n"
     "  --warmup N  untimed calls on each side before timing (default 200)\n"
     "  --chunk N   calls per side before switching to the other (default 1000)\n"
     "  --dir DIR   write till-1.db and raw.db there and keep them (default: a fresh\n"
-    "              directory under /tmp, removed at the end)\n";
+    "              directory under /tmp, removed at the end)\n"
+    "  --mix M     all (default): one sale in four also has a line sold by the kg\n"
+    "              (issue 17); classic: piece lines only, the round-1 sales\n";
 
 constexpr double kTargetRatioP50 = 2.0;
 constexpr double kTargetRatioP99 = 3.0;
@@ -48,16 +51,18 @@ struct Config {
   uint32_t warmup = 200;
   uint32_t chunk = 1000;
   std::string dir;
+  std::string mix = "all";
 };
 
 // Makes the bench's sales: 2-4 lines of the simulator's catalog, mostly
 // single items, a discount on one line in ten, paid by card (60%) or cash
 // handed over in notes. Unlike sim::TillSim, which records a whole mix of
 // events itself, it only builds the sale, so that the bench can time
-// RecordSale() alone.
+// RecordSale() alone. With `weighed`, one sale in four also has a line of
+// sim::MeasuredCatalog() (0.050 .. 3.000 of its unit, from a scale label).
 class SaleMaker {
  public:
-  explicit SaleMaker(uint64_t seed) : rng_(seed) {}
+  SaleMaker(uint64_t seed, bool weighed) : rng_(seed), weighed_(weighed) {}
 
   Result<v1::Sale> Next(const edge::Journal& journal) {
     v1::Sale sale;
@@ -75,6 +80,7 @@ class SaleMaker {
       line->set_tax_code(std::string(item.tax_code));
       if (Uniform(1, 10) == 1) line->set_discount(line->qty() * line->unit_price() / 10);
     }
+    if (weighed_ && Uniform(1, 4) == 1) AddMeasuredLine(&sale);
     sale.set_cashier("c" + std::to_string(Uniform(1, 4)));
     sale.set_catalog_version(1);
     // The amount due depends on the tender type (cash rounding), so the type
@@ -95,7 +101,22 @@ class SaleMaker {
  private:
   int Uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
 
+  void AddMeasuredLine(v1::Sale* sale) {
+    const std::vector<sim::CatalogItem>& measured = sim::MeasuredCatalog();
+    const sim::CatalogItem& item = measured[Uniform(0, static_cast<int>(measured.size()) - 1)];
+    v1::SaleLine* line = sale->add_lines();
+    line->set_sku(std::string(item.sku));
+    line->set_name(std::string(item.name));
+    line->set_unit(item.unit);
+    line->set_qty_milli(Uniform(50, 3000));
+    const std::string first12 = line->sku() + std::to_string(100000 + line->qty_milli()).substr(1);
+    line->set_barcode(first12 + std::to_string(scale::Ean13CheckDigit(first12)));
+    line->set_unit_price(item.price);
+    line->set_tax_code(std::string(item.tax_code));
+  }
+
   std::mt19937_64 rng_;
+  bool weighed_;
 };
 
 // The raw limit: one durable single-row transaction per call.
@@ -242,7 +263,7 @@ Status Run(const Config& config, v1::JournalBenchResult* result) {
   // Declared after `temp`, so both files are closed before it is removed.
   SN_ASSIGN_OR_RETURN(std::unique_ptr<edge::Journal> journal, edge::Journal::Open(options));
   std::unique_ptr<RawBaseline> raw;
-  SaleMaker maker(/*seed=*/42);
+  SaleMaker maker(/*seed=*/42, config.mix == "all");
   Samples record_samples, raw_samples;
   record_samples.wall_ns.reserve(config.sales);
   raw_samples.wall_ns.reserve(config.sales);
@@ -297,10 +318,14 @@ int RunJournal(const std::vector<std::string>& args) {
   const Flag flags[] = {{"sales", &config.sales},
                         {"warmup", &config.warmup},
                         {"chunk", &config.chunk},
-                        {"dir", &config.dir}};
+                        {"dir", &config.dir},
+                        {"mix", &config.mix}};
   return RunMode<v1::JournalBenchResult>(
       "journal", kUsage, args, flags,
       [&] {
+        if (config.mix != "all" && config.mix != "classic") {
+          return Status::Invalid("--mix is all or classic, not '" + config.mix + "'");
+        }
         return config.sales == 0 || config.chunk == 0
                    ? Status::Invalid("--sales and --chunk must be at least 1")
                    : Status::Ok();

@@ -7,7 +7,9 @@
 
 #include "storenode/common/fx.h"
 #include "storenode/common/journal_format.h"
+#include "storenode/common/lines.h"
 #include "storenode/common/money.h"
+#include "storenode/common/scale_label.h"
 #include "storenode/common/store_settings.h"
 
 namespace storenode::sim {
@@ -120,7 +122,30 @@ const std::vector<CatalogItem>& Catalog() {
   return kCatalog;
 }
 
+const std::vector<CatalogItem>& MeasuredCatalog() {
+  static const std::vector<CatalogItem> kMeasured = {
+      {"2800001", "Apples loose", 299, "B", v1::UNIT_KG},
+      {"2800002", "Minced beef", 990, "B", v1::UNIT_KG},
+      {"2800003", "Cheese counter", 1850, "B", v1::UNIT_KG},
+      {"2800004", "Olives loose", 1200, "B", v1::UNIT_KG},
+      {"2800005", "Draught cider", 420, "A", v1::UNIT_LITRE},
+      {"2800006", "Rope", 149, "A", v1::UNIT_METRE},
+  };
+  return kMeasured;
+}
+
 namespace {
+
+// The sim store's terms of weighed goods and corrections, in fog.toml and
+// in the settings document alike.
+constexpr const char* kSimScaleLabel = "28 5 measure 5";
+constexpr int64_t kSimNoReceiptLimit = 5000;       // 50.00
+constexpr int64_t kSimNoReceiptSupervisor = 2000;  // above 20.00
+constexpr std::array<std::string_view, 3> kOverrideReasons = {"damaged", "price match",
+                                                              "manager special"};
+
+// A line's gross as the sim figures it: extended price less discount.
+int64_t LineGross(const v1::SaleLine& l) { return lines::Extended(l).minor() - l.discount(); }
 
 struct SimTax {
   const char* code;
@@ -212,6 +237,14 @@ v1::DrawerTotal& TallyHome(v1::DayTotals& t, const std::string& device) {
 std::string SimStoreConfig(const std::string& zone) {
   std::string out = "name = \"Simulated store\"\ntime_zone = \"" + zone +
                     "\"\ncurrency = \"EUR\"\ncash_rounding = 5\n";
+  out += std::string("scale_labels = [\"") + kSimScaleLabel + "\"]\n";
+  out += "no_receipt_refund_limit = " + std::to_string(kSimNoReceiptLimit) + "\n";
+  out += "no_receipt_supervisor_above = " + std::to_string(kSimNoReceiptSupervisor) + "\n";
+  out += "price_override_reasons = [";
+  for (std::string_view r : kOverrideReasons) {
+    out += std::string(r == kOverrideReasons[0] ? "" : ", ") + "\"" + std::string(r) + "\"";
+  }
+  out += "]\n";
   out += std::string("\n[store.fx]\nbuy_commission = \"") + kSimBuyCommission +
          "\"\nsell_commission = \"" + kSimSellCommission + "\"\naml_threshold = \"" +
          kSimAmlThreshold + "\"\n";
@@ -259,6 +292,13 @@ v1::StoreSettings SimStoreSettings(const std::string& store, const std::string& 
     t->set_offline_limit(v.offline_limit);
     t->set_max_load(v.max_load);
   }
+  v1::ScaleLabelLayout* label = s.add_scale_labels();
+  label->set_prefix("28");
+  label->set_item_digits(5);
+  label->set_value_digits(5);
+  s.set_no_receipt_refund_limit(kSimNoReceiptLimit);
+  s.set_no_receipt_supervisor_above(kSimNoReceiptSupervisor);
+  for (std::string_view r : kOverrideReasons) s.add_price_override_reasons(std::string(r));
   return s;
 }
 
@@ -322,6 +362,7 @@ Status TillSim::Resume() {
   DecodedEvent ev;
   for (const v1::JournalEvent& raw : events) {
     SN_RETURN_IF_ERROR(DecodeEvent(raw, &ev));
+    if (ev.header.training()) continue;  // never refundable
     if (ev.header.kind() == v1::SALE) {
       NoteSale(ev.header.receipt_no(), ev.body.sale());
     } else if (ev.header.kind() == v1::REFUND) {
@@ -629,6 +670,8 @@ Status TillSim::Step() {
   } else {
     done = false;
   }
+  if (!done && mix_.training && Pick(1000) < 3) return TrainingSession();
+  if (!done && mix_.corrections && Pick(100) < 2) SN_RETURN_IF_ERROR(NoReceiptRefund(&done));
   // fx: about 6% of the events, and only with a rate sheet (FxCurrencies).
   if (!done && !fx_currencies_.empty() && Pick(100) < 7) SN_RETURN_IF_ERROR(Exchange(&done));
   return done ? Status::Ok() : Sale();
@@ -694,7 +737,8 @@ void TillSim::NoteSale(uint64_t receipt_no, const v1::Sale& sale) {
   receipt.refund_to = card ? v1::CARD : cash ? v1::CASH : v1::VOUCHER;
   for (const v1::SaleLine& l : sale.lines()) {
     if (l.has_voucher()) continue;  // a voucher is not refunded
-    receipt.lines.push_back({l.sku(), l.name(), l.qty(), l.unit_price(), l.discount(), 0});
+    receipt.lines.push_back(
+        {l.sku(), l.name(), l.unit(), lines::Quantity(l), l.unit_price(), l.discount(), 0});
   }
   recent_.push_back(std::move(receipt));
   if (recent_.size() > kRefundWindow) recent_.pop_front();
@@ -705,11 +749,11 @@ void TillSim::NoteRefund(const v1::Refund& refund) {
   for (SoldReceipt& r : recent_) {
     if (r.receipt_no != refund.original_receipt_no()) continue;
     for (const v1::SaleLine& back : refund.lines()) {
-      int64_t left = back.qty();
+      int64_t left = lines::Quantity(back);
       // The journal books a refund on the first lines of the SKU that still
       // have quantity left; mirror it.
       for (SoldLine& l : r.lines) {
-        if (l.sku != back.sku() || left == 0) continue;
+        if (l.sku != back.sku() || l.unit != back.unit() || left == 0) continue;
         const int64_t n = std::min(left, l.qty - l.refunded);
         l.refunded += n;
         left -= n;
@@ -724,6 +768,8 @@ Status TillSim::Sale() {
   for (v1::SaleLine& line : PickLines(kLineCounts[Pick(kLineCounts.size())], true)) {
     *sale.add_lines() = std::move(line);
   }
+  if (mix_.weighed && Pick(100) < 25) *sale.add_lines() = MeasuredLine();
+  if (mix_.corrections) Correct(&sale);
   sale.set_cashier(Cashier());
   enum class Pay { kCash, kCard, kSplit, kVoucher };
   const uint64_t p = Pick(100);
@@ -784,6 +830,37 @@ Status TillSim::Sale() {
   }
   auto rec = journal_->RecordSale(sale);
   SN_RETURN_IF_ERROR(Recorded(v1::SALE, rec));
+  // The tally, from what the sim built (the journal's filled figures unread).
+  WeighedTally& tally = tally_[rec->business_day];
+  int64_t lines_gross = 0;
+  for (const v1::SaleLine& l : sale.lines()) lines_gross += LineGross(l);
+  if (training_) {
+    // No money moves and nothing becomes refundable.
+    const bool cash = pay == Pay::kCash || pay == Pay::kSplit;
+    const int64_t rounding = journal_->settings().cash_rounding();
+    v1::TrainingTotals& x = tally.training;
+    x.set_event_count(x.event_count() + 1);
+    x.set_receipt_count(x.receipt_count() + 1);
+    x.set_sales(x.sales() + (cash ? CashRound(Money(lines_gross), rounding).minor() : lines_gross));
+    return Status::Ok();
+  }
+  for (const v1::SaleLine& l : sale.lines()) {
+    if (lines::IsMeasured(l)) {
+      ++tally.measured_line_count;
+      tally.measured_gross += LineGross(l);
+    }
+    if (l.has_price_override()) {
+      v1::CorrectionTotals& c = tally.corrections;
+      c.set_price_override_count(c.price_override_count() + 1);
+      c.set_price_overrides(c.price_overrides() +
+                            (l.price_override().catalog_price() - l.unit_price()) * l.qty());
+    }
+  }
+  for (const v1::SaleLine& l : sale.voided_lines()) {
+    v1::CorrectionTotals& c = tally.corrections;
+    c.set_line_void_count(c.line_void_count() + 1);
+    c.set_line_voids(c.line_voids() + l.qty() * l.unit_price());
+  }
   for (const v1::Tender& t : sale.tenders()) {
     if (t.type() == v1::CASH) NoteCash(t.amount());
     if (!t.has_foreign()) continue;
@@ -828,18 +905,24 @@ Status TillSim::Refund(bool* done) {
     }
     if (open.empty()) continue;
     SoldLine& line = *open[Pick(open.size())];
-    // One unit back, with its pro-rata share of the line discount, computed
-    // the way the journal does (cumulative, so parts add up to the whole).
+    // One unit back (what is left of a measured line), with its pro-rata
+    // share of the line discount, computed the way the journal does
+    // (cumulative, so parts add up to the whole).
+    v1::SaleLine back_line;
+    back_line.set_unit(line.unit);
+    lines::SetQuantity(&back_line, line.unit == v1::UNIT_PIECE ? 1 : line.qty - line.refunded);
+    const int64_t n = lines::Quantity(back_line);
     auto share = [&](int64_t q) { return RoundHalfAwayDiv(__int128{line.discount} * q, line.qty); };
-    const int64_t amount = line.unit_price - (share(line.refunded + 1) - share(line.refunded));
+    const int64_t amount = lines::Extended(back_line, line.unit_price).minor() -
+                           (share(line.refunded + n) - share(line.refunded));
     if (amount <= 0) continue;
     v1::Refund refund;
     refund.set_original_device_id(journal_->options().device_id);
     refund.set_original_receipt_no(receipt.receipt_no);
     v1::SaleLine* back = refund.add_lines();
+    *back = back_line;
     back->set_sku(line.sku);
     back->set_name(line.name);
-    back->set_qty(1);
     v1::TenderType type = receipt.refund_to;
     if (type == v1::CASH && DrawerCash() < amount) type = v1::CARD;
     v1::Tender* t = refund.add_tenders();
@@ -860,7 +943,7 @@ Status TillSim::Refund(bool* done) {
       c->set_refunds(c->refunds() + rec->total);
       TallyTenders(tally_[rec->business_day], c, refund.tenders(), true);
     }
-    ++line.refunded;
+    line.refunded += n;
     if (type == v1::CASH) NoteCash(-amount);
     *done = true;
     return Status::Ok();
@@ -1094,9 +1177,97 @@ Status TillSim::Recorded(v1::EventKind kind, const Result<edge::Recorded>& rec) 
                                            ": " + rec.status().message());
   }
   ++events_;
-  if (kind == v1::SALE) ++sales_;
+  if (kind == v1::SALE && !training_) ++sales_;
   last_kind_ = kind;
   return Status::Ok();
+}
+
+// --- Issue 17: weighed goods, corrections, training (Mix) ---
+
+// A line sold by measure: 70% read from a weight label (scale::Ean13CheckDigit
+// closes the code), 10% keyed by hand, the rest weighed at the till with a
+// 15 g tray as tare.
+v1::SaleLine TillSim::MeasuredLine() {
+  const CatalogItem& item = MeasuredCatalog()[Pick(MeasuredCatalog().size())];
+  v1::SaleLine line;
+  line.set_sku(std::string(item.sku));
+  line.set_name(std::string(item.name));
+  line.set_tax_code(std::string(item.tax_code));
+  line.set_unit_price(item.price);
+  line.set_unit(item.unit);
+  line.set_qty_milli(50 + static_cast<int64_t>(Pick(2951)));  // 0.050 .. 3.000
+  const uint64_t how = Pick(100);
+  if (how < 70) {
+    const std::string first12 =
+        std::string(item.sku) + Digits(static_cast<uint64_t>(line.qty_milli()), 5);
+    line.set_barcode(first12 + std::to_string(scale::Ean13CheckDigit(first12)));
+  } else if (how < 80) {
+    line.set_keyed_weight(true);
+  } else {
+    line.set_tare_milli(15);
+  }
+  return line;
+}
+
+// 5% of sales had a line taken off before the total; 3% had the first
+// line's price keyed 10..30% under the catalog's, approved by a supervisor.
+void TillSim::Correct(v1::Sale* sale) {
+  if (Pick(100) < 5) *sale->add_voided_lines() = PickLines(1, false)[0];
+  if (Pick(100) < 3) {
+    v1::SaleLine& l = *sale->mutable_lines(0);
+    const int64_t percent = 10 + static_cast<int64_t>(Pick(21));
+    v1::PriceOverride* o = l.mutable_price_override();
+    o->set_catalog_price(l.unit_price());
+    o->set_reason_code(std::string(kOverrideReasons[Pick(kOverrideReasons.size())]));
+    o->set_supervisor_id("sup-" + std::to_string(1 + Pick(3)));
+    l.set_unit_price(l.unit_price() - l.unit_price() * percent / 100);
+    l.clear_discount();
+  }
+}
+
+// One catalog item back without a receipt, where the store's settings take
+// it (the sim store's: up to 50.00, a supervisor's id above 20.00), cash
+// when the drawer has it.
+Status TillSim::NoReceiptRefund(bool* done) {
+  static constexpr std::array<std::string_view, 2> kReasons = {"no receipt, gift", "lost receipt"};
+  const CatalogItem& item = Catalog()[Pick(Catalog().size())];
+  const v1::StoreSettings terms = journal_->settings();
+  *done = false;
+  if (item.price > terms.no_receipt_refund_limit()) return Status::Ok();
+  v1::Refund refund;
+  refund.set_without_receipt(true);
+  v1::SaleLine* back = refund.add_lines();
+  back->set_sku(std::string(item.sku));
+  back->set_name(std::string(item.name));
+  back->set_qty(1);
+  back->set_unit_price(item.price);
+  back->set_tax_code(std::string(item.tax_code));
+  if (item.price > terms.no_receipt_supervisor_above()) refund.set_supervisor_id("sup-1");
+  refund.set_reason(std::string(kReasons[Pick(kReasons.size())]));
+  refund.set_cashier(Cashier());
+  v1::Tender* t = refund.add_tenders();
+  t->set_type(drawer_cash_ >= item.price ? v1::CASH : v1::VOUCHER);
+  t->set_amount(item.price);
+  auto rec = journal_->RecordRefund(refund);
+  SN_RETURN_IF_ERROR(Recorded(v1::REFUND, rec));
+  if (t->type() == v1::CASH) NoteCash(-item.price);
+  v1::CorrectionTotals& c = tally_[rec->business_day].corrections;
+  c.set_no_receipt_refund_count(c.no_receipt_refund_count() + 1);
+  c.set_no_receipt_refunds(c.no_receipt_refunds() + item.price);
+  *done = true;
+  return Status::Ok();
+}
+
+// A trainee rings up one to three sales in training mode.
+Status TillSim::TrainingSession() {
+  const int sales = 1 + static_cast<int>(Pick(3));
+  journal_->SetTraining(true);
+  training_ = true;
+  Status s = Status::Ok();
+  for (int i = 0; i < sales && s.ok(); ++i) s = Sale();
+  training_ = false;
+  journal_->SetTraining(false);
+  return s;
 }
 
 Result<v1::SimReport> Report(const std::string& store_id, std::vector<v1::SimTill> tills,

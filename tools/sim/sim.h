@@ -4,7 +4,13 @@
 // opening float per business day, then mostly sales (1-6 lines from a fixed
 // catalog, three tax rates, some discounts; cash, card, split and voucher
 // tenders), some refunds of its own earlier receipts, voids, pay-ins,
-// pay-outs, drops and no-sale drawer opens.
+// pay-outs, drops and no-sale drawer opens. Issue 17's kinds come on top,
+// each behind its switch of Mix (all on by default; `pos-sim --mix classic`
+// turns them all off, and then the generator draws exactly the round-1
+// stream): weighed goods (lines sold by the kg or litre, mostly read from
+// scale labels, refunded in thousandths), corrections (lines voided before
+// the total, price overrides, returns without a receipt) and rare training
+// sessions.
 //
 // Determinism: every choice comes from a std::mt19937_64 seeded from (seed,
 // till index, journal head when the simulation starts) and is reduced with
@@ -46,12 +52,26 @@ namespace storenode::sim {
 struct CatalogItem {
   std::string_view sku;
   std::string_view name;
-  int64_t price;  // minor units, tax inclusive
+  int64_t price;  // minor units, tax inclusive (per unit of measure)
   std::string_view tax_code;
+  v1::UnitOfMeasure unit = v1::UNIT_PIECE;
 };
 
 // The simulator's fixed catalog (60 items, 0.19 .. 49.99).
 const std::vector<CatalogItem>& Catalog();
+// Its items sold by measure (Mix::weighed): skus 2800001.. are the item
+// codes of the store's weight labels, layout "28 5 measure 5".
+const std::vector<CatalogItem>& MeasuredCatalog();
+
+// The simulator's own tally of the figures of weighed goods, corrections
+// and training per business day, kept as it records (not from the
+// journal): the oracle tests hold the fog's X and Z against.
+struct WeighedTally {
+  uint64_t measured_line_count = 0;  // DayTotals.measured_line_count
+  int64_t measured_gross = 0;
+  v1::CorrectionTotals corrections;
+  v1::TrainingTotals training;
+};
 
 // The simulated store's terms: EUR with cash rounded to 0.05 (so that the
 // rounding figure is exercised), the day starting at midnight in `zone`, and
@@ -84,6 +104,9 @@ edge::Options SimTillOptions(const std::string& dir, const std::string& store,
 // generator draws nothing for it from the rng, so with all off (Classic())
 // a seed records round 1's stream.
 struct Mix {
+  bool weighed = true;      // lines sold by measure, scale labels (issue 17, A)
+  bool corrections = true;  // line voids, price overrides, returns without a receipt (A)
+  bool training = true;     // rare training sessions (A)
   // Foreign cash tenders and currency exchanges, where the settings have a
   // rate sheet (SimFxSettings).
   bool fx = true;
@@ -98,7 +121,7 @@ struct Mix {
   // Cashier shifts: a few per day per till, every other one with the
   // cashier's own drawer (its own float).
   bool shifts = true;
-  static Mix Classic() { return {false, false, false, false, false}; }
+  static Mix Classic() { return {false, false, false, false, false, false, false, false}; }
 };
 // "classic": every switch off; "all": every switch on (pos-sim's default).
 Result<Mix> ParseMix(std::string_view name);
@@ -106,9 +129,7 @@ Result<Mix> ParseMix(std::string_view name);
 class TillSim {
  public:
   // `journal` must outlive the TillSim. till_index is the K of "till-K".
-  // The C++ default is the classic mix, so that tests of round 1's figures
-  // keep their stream; pos-sim's default is all of it (--mix).
-  TillSim(edge::Journal* journal, uint64_t seed, int till_index, Mix mix = Mix::Classic());
+  TillSim(edge::Journal* journal, uint64_t seed, int till_index, Mix mix = {});
 
   // Records the next event of the mix. The first call reads the end of the
   // journal (so a rerun continues where the last one stopped: open receipts
@@ -124,6 +145,8 @@ class TillSim {
   uint64_t sales() const { return sales_; }    // sale receipts recorded
   uint64_t events() const { return events_; }  // events recorded, sales included
   v1::EventKind last_kind() const { return last_kind_; }
+  // This run's tally, by business day.
+  const std::map<std::string, WeighedTally>& tally() const { return tally_; }
 
   // device, journal path, head, sales and events of this run; days empty;
   // tender_tally: Tally().
@@ -145,7 +168,8 @@ class TillSim {
   struct SoldLine {
     std::string sku;
     std::string name;
-    int64_t qty = 0;
+    v1::UnitOfMeasure unit = v1::UNIT_PIECE;
+    int64_t qty = 0;  // in its counting unit: thousandths when measured
     int64_t unit_price = 0;
     int64_t discount = 0;
     int64_t refunded = 0;
@@ -183,6 +207,11 @@ class TillSim {
   Status Exchange(bool* done);
   v1::DayTotals& Tally() { return fx_tally_[journal_->business_day()]; }
   Status Recorded(v1::EventKind kind, const Result<edge::Recorded>& rec);
+  // Issue 17 (Mix).
+  v1::SaleLine MeasuredLine();
+  void Correct(v1::Sale* sale);
+  Status NoReceiptRefund(bool* done);
+  Status TrainingSession();
 
   // Issue 17, vouchers, tips, cards, shifts (each only when its switch is on).
   void AddCardDetails(v1::Tender* t);
@@ -211,6 +240,8 @@ class TillSim {
   uint64_t seed_;
   int till_index_;
   Mix mix_;
+  bool training_ = false;  // inside TrainingSession
+  std::map<std::string, WeighedTally> tally_;
   std::map<std::string, v1::DayTotals> fx_tally_;  // by business day
   std::string fx_day_;                             // the day fx_* below refer to
   v1::StoreSettings fx_settings_;                  // the journal's, read at the day's start

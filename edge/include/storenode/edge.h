@@ -53,6 +53,21 @@
 //   redeem->mutable_voucher()->set_voucher_type("GIFT");
 //   redeem->mutable_voucher()->set_offline(true);  // within the type's offline limit
 //
+// Weighed goods: an item sold by the kg takes its weight in thousandths, or
+// comes from a scale label (a 13-digit code with a prefix of the store
+// settings' scale_labels, which embeds the weight or the price):
+//
+//   edge::ScannedLine apples{"SKU-APPLES"};
+//   apples.qty_milli = 1234;  // 1.234 kg from the scale: gross 1.234 x 2.99 = 3.69
+//   auto sale = (*journal)->SaleFromCatalog({apples, {"2112345012348"}});
+//
+// Corrections: a line taken off before the total goes to sale.voided_lines;
+// a keyed price sets line.price_override (catalog price, reason code,
+// supervisor); a return without a receipt sets refund.without_receipt and a
+// reason (within the settings' limit). Training: SetTraining(true) flags
+// every event until SetTraining(false); they are kept and signed but counted
+// apart, never in a total.
+//
 // Money is always int64 minor units (cents), prices tax inclusive. Tax is
 // computed per line: tax = round_half_away(gross * rate / (1 + rate)), with
 // the rate of the line's tax code in force at the sale's time in the store
@@ -118,14 +133,21 @@ struct Item {
   int64_t price = 0;  // minor units, tax inclusive
   std::string tax_code;
   std::string department;
-  uint64_t catalog_version = 0;  // the replica version it came from
+  uint64_t catalog_version = 0;             // the replica version it came from
+  v1::UnitOfMeasure unit = v1::UNIT_PIECE;  // price per piece, or per kg, l, m
 };
 
-// One scanned line: a sku or a barcode and a quantity.
+// One scanned line: a sku, a barcode or a scale label, and a quantity. An
+// item sold by measure takes its weight from qty_milli (thousandths of its
+// unit, as the scale or the cashier gave it; qty is then ignored), unless
+// the code is a scale label of the store settings that embeds it.
 struct ScannedLine {
   std::string code;
   int64_t qty = 1;
   int64_t discount = 0;  // minor units off the line
+  int64_t qty_milli = 0;
+  int64_t tare_milli = 0;     // already taken off qty_milli
+  bool keyed_weight = false;  // typed in, not read from a scale
 };
 
 // The till's replica of the store catalog: its own SQLite file next to the
@@ -254,12 +276,24 @@ class Journal {
                                              const std::string& requested_by);
   // Moves the business day forward explicitly (never backwards).
   Status OpenDay(const std::string& day);
+  // Training mode: while on, every event but a day seal is recorded with
+  // header.training and counted apart (DayTotals.training), never in a
+  // sales, tax, tender or drawer figure; receipts still take the next
+  // receipt number (the numbering stays gapless) and print "TRAINING". A
+  // training sale cannot be refunded for real; a training refund consumes
+  // nothing. Off when the journal opens.
+  void SetTraining(bool on);
+  bool training() const;
 
   // A sale from scanned codes: name, unit price and tax code of each line
   // come from the catalog replica at the till's clock, and the sale records
   // the replica version (all lines from that one version). Figures and
   // total are filled as PriceSale does; the POS adds the tenders and calls
   // RecordSale. An unknown or inactive item fails the whole sale, naming it.
+  // A scale label (settings' scale_labels) is looked up by its item code
+  // (sku or barcode): a weight label sells its weight of a measured item, a
+  // price label sells one piece at the printed price (so the line's gross
+  // is that price exactly); a wrong check digit fails, naming the digit.
   Result<v1::Sale> SaleFromCatalog(const std::vector<ScannedLine>& lines) const;
   // Looks one item up in the replica (see CatalogReplica::Lookup).
   Result<Item> LookupItem(std::string_view code) const;

@@ -198,6 +198,12 @@ SN_EXPORT sn_status sn_till_record(sn_till* till, sn_event_kind kind, sn_format 
  * rounding), returned in `format`; records nothing. */
 SN_EXPORT sn_status sn_till_price_sale(sn_till* till, sn_format format, const void* data,
                                        size_t size, sn_buffer* out, sn_error* err);
+/* Training mode on (nonzero) or off: while on, every event but a day seal
+ * is flagged training and counted apart, never in a total (edge.h
+ * Journal::SetTraining). Measured lines, voided lines, price overrides and
+ * returns without a receipt need no call of their own: they are fields of
+ * the SN_SALE and SN_REFUND messages (schemas/journal.proto). */
+SN_EXPORT sn_status sn_till_set_training(sn_till* till, int on, sn_error* err);
 /* Closes business day `day` ("YYYY-MM-DD") on this till. */
 SN_EXPORT sn_status sn_till_seal_day(sn_till* till, const char* day, const char* requested_by,
                                      sn_recorded* out, sn_error* err);

@@ -30,8 +30,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storenode/common/crypto.h"
+#include "storenode/common/scale_label.h"
 #include "storenode/common/status.h"
 #include "storenode/schemas/settings.pb.h"
 
@@ -136,6 +138,15 @@ Status CheckOnlyAdds(const v1::StoreSettings& before, const v1::StoreSettings& a
 // keeps one currency for life), and CheckOnlyAdds. The reason names the
 // field or the entry.
 Status CheckNext(const v1::StoreSettings& before, const v1::StoreSettings& after);
+
+// The scale label layouts of the settings (scale_labels), in order.
+std::vector<scale::Layout> ScaleLayouts(const v1::StoreSettings& s);
+// Checks the weighed-goods and corrections terms (part of Check): every
+// scale label layout (scale::CheckLayout), limits >= 0, at most
+// kMaxOverrideReasons price override reason codes of 1..64 characters.
+Status CheckCorrectionTerms(const v1::StoreSettings& s);
+inline constexpr int kMaxOverrideReasons = 50;
+inline constexpr int kMaxScaleLabels = 10;
 
 // The issuer signs the serialized document (schemas/settings.proto).
 v1::SignedSettings Sign(const v1::StoreSettings& s, const crypto::SigningKey& key);
