@@ -303,6 +303,11 @@ Status Journal::Impl::PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine
     v1::SaleLine& line = (*lines)[i];
     std::string at = "line " + std::to_string(i + 1) + ": ";
     if (line.sku().empty()) return Status::Invalid(at + "sku is empty");
+    if (!line.promotions().empty() || line.has_voucher()) {
+      return Status::Invalid(at +
+                             "promotion shares and voucher lines are not supported by this "
+                             "build");
+    }
     if (Status q = lines::CheckQuantity(line); !q.ok()) return Status::Invalid(at + q.message());
     if (line.unit_price() < 0) return Status::Invalid(at + "negative unit price");
     SN_RETURN_IF_ERROR(CheckOverride(line, at));
@@ -348,6 +353,13 @@ Status Journal::Impl::CheckTenders(const google::protobuf::RepeatedPtrField<v1::
     const v1::Tender& t = tenders[i];
     std::string at = "tender " + std::to_string(i + 1) + ": ";
     if (!ValidTender(t.type())) return Status::Invalid(at + "tender type not set");
+    if (t.has_card() || t.tip() != 0 || t.has_voucher()) {
+      // Schema version 2 has the fields; this build does not check them yet,
+      // so it keeps them out of the journal (a full PAN would stay forever).
+      return Status::Invalid(at +
+                             "card details, tips and voucher redemptions are not supported "
+                             "by this build");
+    }
     if (t.amount() <= 0) return Status::Invalid(at + "amount must be positive");
     if (t.type() == v1::CASH && t.tendered() != 0 && t.tendered() < t.amount()) {
       return Status::Invalid(at + "cash handed over " + Amount(t.tendered()) +
