@@ -154,7 +154,8 @@ TEST_CASE("a till journal and its catalog replica made before schema versions ar
     CHECK(sale->seq == 45);
     CHECK((*j)->settings().version() == 1);
   }
-  CHECK(QueryInt(journal_path, "PRAGMA user_version") == 2);
+  // Schema 3: measured lines' units in receipt_lines.
+  CHECK(QueryInt(journal_path, "PRAGMA user_version") == 3);
   CHECK(QueryInt(journal_path, "SELECT COUNT(*) FROM events") == 45);
   CHECK(QueryInt(journal_path + ".catalog", "PRAGMA user_version") == 1);
   CHECK(QueryInt(journal_path + ".catalog", "SELECT COUNT(*) FROM items") == 20);
@@ -170,13 +171,13 @@ TEST_CASE("a till journal and its catalog replica made before schema versions ar
   CHECK(verify.out == "ok: 45 events, seq 1..45\n");
 
   // Newer than this software: refused, and the file is left as it was.
-  SetUserVersion(journal_path, 3);
+  SetUserVersion(journal_path, 4);
   auto refused = edge::Journal::Open(storenode::testing::TillOptions(dir, "till-1"));
   REQUIRE_FALSE(refused.ok());
   CHECK_THAT(refused.status().message(), Catch::Contains("till journal " + journal_path +
-                                                         " has schema version 3, newer "
-                                                         "than this software's 2"));
-  CHECK(QueryInt(journal_path, "PRAGMA user_version") == 3);
+                                                         " has schema version 4, newer "
+                                                         "than this software's 3"));
+  CHECK(QueryInt(journal_path, "PRAGMA user_version") == 4);
 }
 
 TEST_CASE("a ledger made before schema versions is adopted intact and still audits",
