@@ -328,3 +328,29 @@ TEST_CASE("opening refuses a foreign key file or a journal of another device", "
   auto r2 = edge::Journal::Open(f.options);
   REQUIRE_THAT(r2.status().message(), Catch::Contains("readable by others"));
 }
+
+TEST_CASE("a full PAN, a cash tip and promotion shares are refused, not journaled", "[journal]") {
+  Fixture f;
+  const uint64_t head = f.journal->head_seq();
+  auto refused = [&](const v1::Sale& sale, const std::string& fragment) {
+    Status s = f.journal->RecordSale(sale).status();
+    INFO(s.ToString());
+    CHECK(s.code() == Code::kInvalidArgument);
+    CHECK_THAT(s.message(), Catch::Contains(fragment));
+    CHECK(f.journal->head_seq() == head);
+  };
+  v1::Sale sale = SimpleSale("a", 1, 100);
+  sale.mutable_tenders(0)->set_type(v1::CARD);
+  sale.mutable_tenders(0)->mutable_card()->set_masked_pan("4111111111111111");  // a full PAN
+  refused(sale, "tender 1: masked PAN shows digit 7");
+  sale = SimpleSale("a", 1, 100);
+  sale.mutable_tenders(0)->set_type(v1::CASH);
+  sale.mutable_tenders(0)->set_tip(50);
+  refused(sale, "tender 1: a tip is taken on a card tender");
+  // Promotions land with the catalog's promotions; until then a line's
+  // shares are refused rather than journaled unchecked.
+  sale = SimpleSale("a", 1, 100);
+  sale.mutable_lines(0)->add_promotions()->set_amount(10);
+  refused(sale, "line 1: promotion shares are not supported by this build");
+  CHECK(f.Count("SELECT COUNT(*) FROM events") == static_cast<int64_t>(head));
+}

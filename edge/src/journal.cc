@@ -336,6 +336,9 @@ Status Journal::Impl::PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine
     v1::SaleLine& line = (*lines)[i];
     std::string at = "line " + std::to_string(i + 1) + ": ";
     if (line.sku().empty()) return Status::Invalid(at + "sku is empty");
+    if (!line.promotions().empty()) {
+      return Status::Invalid(at + "promotion shares are not supported by this build");
+    }
     if (line.has_voucher()) SN_RETURN_IF_ERROR(CheckLineVoucher(&line, at));
     if (Status q = lines::CheckQuantity(line); !q.ok()) return Status::Invalid(at + q.message());
     if (line.unit_price() < 0) return Status::Invalid(at + "negative unit price");
