@@ -610,20 +610,20 @@ TEST_CASE("pos-sim's own tally of weighed goods, corrections and training matche
     REQUIRE(till.RunSales(1).ok());
   }
   auto days = edge::TotalsFromFile(options.journal_path).value();
-  REQUIRE(days.size() == till.tally().size());
+  REQUIRE(days.size() == till.Tally().size());
   for (const v1::DayTotals& d : days) {
     INFO(d.business_day());
-    const sim::WeighedTally& tally = till.tally().at(d.business_day());
-    CHECK(d.measured_line_count() == tally.measured_line_count);
-    CHECK(d.measured_gross() == tally.measured_gross);
-    CHECK(d.corrections().SerializeAsString() == tally.corrections.SerializeAsString());
-    CHECK(d.training().SerializeAsString() == tally.training.SerializeAsString());
+    const v1::DayTotals& tally = till.Tally().at(d.business_day());
+    CHECK(d.measured_line_count() == tally.measured_line_count());
+    CHECK(d.measured_gross() == tally.measured_gross());
+    CHECK(d.corrections().SerializeAsString() == tally.corrections().SerializeAsString());
+    CHECK(d.training().SerializeAsString() == tally.training().SerializeAsString());
     // The mix has every figure.
-    CHECK(tally.measured_line_count > 0);
-    CHECK(tally.corrections.line_void_count() > 0);
-    CHECK(tally.corrections.price_override_count() > 0);
-    CHECK(tally.corrections.no_receipt_refund_count() > 0);
-    CHECK(tally.training.receipt_count() > 0);
+    CHECK(tally.measured_line_count() > 0);
+    CHECK(tally.corrections().line_void_count() > 0);
+    CHECK(tally.corrections().price_override_count() > 0);
+    CHECK(tally.corrections().no_receipt_refund_count() > 0);
+    CHECK(tally.training().receipt_count() > 0);
   }
 }
 
@@ -640,10 +640,10 @@ TEST_CASE("pos-sim's classic mix draws none of issue 17's kinds", "[weighed][sim
     CHECK_FALSE(d.has_corrections());
     CHECK_FALSE(d.has_training());
   }
-  for (const auto& [day, tally] : till.tally()) {
-    CHECK(tally.measured_line_count == 0);
-    CHECK(tally.corrections.ByteSizeLong() == 0);
-    CHECK(tally.training.ByteSizeLong() == 0);
+  for (const auto& [day, tally] : till.Tally()) {
+    CHECK(tally.measured_line_count() == 0);
+    CHECK(tally.corrections().ByteSizeLong() == 0);
+    CHECK(tally.training().ByteSizeLong() == 0);
   }
 }
 

@@ -227,9 +227,14 @@ crypto::SigningKey SimKey() {
   return crypto::SigningKey::FromSeed(seed).value();
 }
 
+// The tally's row of drawer `device` (a till's, or a cashier's drawer id).
 v1::DrawerTotal& TallyHome(v1::DayTotals& t, const std::string& device) {
-  if (t.drawers_size() == 0) t.add_drawers()->set_device_id(device);
-  return *t.mutable_drawers(0);
+  for (v1::DrawerTotal& d : *t.mutable_drawers()) {
+    if (d.device_id() == device) return d;
+  }
+  v1::DrawerTotal* d = t.add_drawers();
+  d->set_device_id(device);
+  return *d;
 }
 
 }  // namespace
@@ -347,7 +352,6 @@ edge::Options SimTillOptions(const std::string& dir, const std::string& store,
 
 TillSim::TillSim(edge::Journal* journal, uint64_t seed, int till_index, Mix mix)
     : journal_(journal),
-      mix_(mix),
       seed_(seed),
       till_index_(till_index),
       mix_(mix),
@@ -547,15 +551,8 @@ Status TillSim::TipPayout(bool* done) {
   v1::DayTotals& d = tally_[rec->business_day];
   d.set_tip_payouts(d.tip_payouts() + m.amount());
   const std::string drawer = drawer_.empty() ? journal_->options().device_id : drawer_;
-  v1::DrawerTotal* row = nullptr;
-  for (auto& x : *d.mutable_drawers()) {
-    if (x.device_id() == drawer) row = &x;
-  }
-  if (row == nullptr) {
-    row = d.add_drawers();
-    row->set_device_id(drawer);
-  }
-  row->set_tip_payouts(row->tip_payouts() + m.amount());
+  v1::DrawerTotal& row = TallyHome(d, drawer);
+  row.set_tip_payouts(row.tip_payouts() + m.amount());
   v1::CashierDayTotal* c = TallyCashier(rec->business_day, m.cashier());
   c->set_tip_payouts(c->tip_payouts() + m.amount());
   *done = true;
@@ -691,7 +688,7 @@ v1::SimTill TillSim::Summary() const {
   t.set_sales(sales_);
   t.set_events(events_);
   for (const auto& [day, d] : tally_) {
-    v1::DayTotals* out = t.add_tender_tally();
+    v1::DayTotals* out = t.add_tally();
     *out = d;
     out->set_business_day(day);
   }
@@ -831,14 +828,14 @@ Status TillSim::Sale() {
   auto rec = journal_->RecordSale(sale);
   SN_RETURN_IF_ERROR(Recorded(v1::SALE, rec));
   // The tally, from what the sim built (the journal's filled figures unread).
-  WeighedTally& tally = tally_[rec->business_day];
+  v1::DayTotals& tally = tally_[rec->business_day];
   int64_t lines_gross = 0;
   for (const v1::SaleLine& l : sale.lines()) lines_gross += LineGross(l);
   if (training_) {
     // No money moves and nothing becomes refundable.
     const bool cash = pay == Pay::kCash || pay == Pay::kSplit;
     const int64_t rounding = journal_->settings().cash_rounding();
-    v1::TrainingTotals& x = tally.training;
+    v1::TrainingTotals& x = *tally.mutable_training();
     x.set_event_count(x.event_count() + 1);
     x.set_receipt_count(x.receipt_count() + 1);
     x.set_sales(x.sales() + (cash ? CashRound(Money(lines_gross), rounding).minor() : lines_gross));
@@ -846,18 +843,18 @@ Status TillSim::Sale() {
   }
   for (const v1::SaleLine& l : sale.lines()) {
     if (lines::IsMeasured(l)) {
-      ++tally.measured_line_count;
-      tally.measured_gross += LineGross(l);
+      tally.set_measured_line_count(tally.measured_line_count() + 1);
+      tally.set_measured_gross(tally.measured_gross() + LineGross(l));
     }
     if (l.has_price_override()) {
-      v1::CorrectionTotals& c = tally.corrections;
+      v1::CorrectionTotals& c = *tally.mutable_corrections();
       c.set_price_override_count(c.price_override_count() + 1);
       c.set_price_overrides(c.price_overrides() +
                             (l.price_override().catalog_price() - l.unit_price()) * l.qty());
     }
   }
   for (const v1::SaleLine& l : sale.voided_lines()) {
-    v1::CorrectionTotals& c = tally.corrections;
+    v1::CorrectionTotals& c = *tally.mutable_corrections();
     c.set_line_void_count(c.line_void_count() + 1);
     c.set_line_voids(c.line_voids() + l.qty() * l.unit_price());
   }
@@ -865,7 +862,7 @@ Status TillSim::Sale() {
     if (t.type() == v1::CASH) NoteCash(t.amount());
     if (!t.has_foreign()) continue;
     const v1::ForeignCash& f = t.foreign();
-    v1::DayTotals& tally = Tally();
+    v1::DayTotals& tally = DayTally();
     v1::FxTotal& row = TallyRow(tally, f.currency());
     row.set_tendered_count(row.tendered_count() + 1);
     row.set_tendered_foreign(row.tendered_foreign() + f.foreign_tendered());
@@ -1049,7 +1046,7 @@ Status TillSim::StartFxDay() {
     m.set_cashier(Cashier());
     m.set_reason("foreign float");
     SN_RETURN_IF_ERROR(Recorded(v1::CASH_MOVEMENT, journal_->RecordCashMovement(m)));
-    v1::ForeignDrawer& d = TallyDrawer(Tally(), journal_->options().device_id, c);
+    v1::ForeignDrawer& d = TallyDrawer(DayTally(), journal_->options().device_id, c);
     d.set_opening_float(d.opening_float() + m.amount());
     fx_drawer_[c] += m.amount();
   }
@@ -1107,7 +1104,7 @@ Status TillSim::Exchange(bool* done) {
   const int64_t commission =
       SimCommission(home, buy ? fx_settings_.buy_commission() : fx_settings_.sell_commission());
   const int64_t total = buy ? home - commission : home + commission;
-  if (total <= 0 || (buy && drawer_cash_ < total)) return Status::Ok();
+  if (total <= 0 || (buy && DrawerCash() < total)) return Status::Ok();
   v1::Exchange e;
   e.set_direction(buy ? v1::BUY_FOREIGN : v1::SELL_FOREIGN);
   e.set_currency(c);
@@ -1126,7 +1123,7 @@ Status TillSim::Exchange(bool* done) {
   if (!card && !buy) t->set_tendered(NoteUp(total));
   SN_RETURN_IF_ERROR(Recorded(v1::EXCHANGE, journal_->RecordExchange(e)));
 
-  v1::DayTotals& tally = Tally();
+  v1::DayTotals& tally = DayTally();
   v1::FxTotal& row = TallyRow(tally, c);
   v1::ForeignDrawer& d = TallyDrawer(tally, journal_->options().device_id, c);
   const int64_t mid = SimHome(foreign, rate->mid_rate_e9());
@@ -1158,8 +1155,8 @@ Status TillSim::Exchange(bool* done) {
 }
 
 v1::DayTotals TillSim::FxTally(const std::string& day) const {
-  auto it = fx_tally_.find(day);
-  v1::DayTotals t = it == fx_tally_.end() ? v1::DayTotals() : it->second;
+  auto it = tally_.find(day);
+  v1::DayTotals t = it == tally_.end() ? v1::DayTotals() : it->second;
   for (v1::ForeignDrawer& d : *t.mutable_foreign_drawers()) {
     d.set_expected(d.opening_float() + d.received() - d.paid() + d.pay_ins() - d.pay_outs() -
                    d.drops());
@@ -1246,12 +1243,12 @@ Status TillSim::NoReceiptRefund(bool* done) {
   refund.set_reason(std::string(kReasons[Pick(kReasons.size())]));
   refund.set_cashier(Cashier());
   v1::Tender* t = refund.add_tenders();
-  t->set_type(drawer_cash_ >= item.price ? v1::CASH : v1::VOUCHER);
+  t->set_type(DrawerCash() >= item.price ? v1::CASH : v1::VOUCHER);
   t->set_amount(item.price);
   auto rec = journal_->RecordRefund(refund);
   SN_RETURN_IF_ERROR(Recorded(v1::REFUND, rec));
   if (t->type() == v1::CASH) NoteCash(-item.price);
-  v1::CorrectionTotals& c = tally_[rec->business_day].corrections;
+  v1::CorrectionTotals& c = *tally_[rec->business_day].mutable_corrections();
   c.set_no_receipt_refund_count(c.no_receipt_refund_count() + 1);
   c.set_no_receipt_refunds(c.no_receipt_refunds() + item.price);
   *done = true;

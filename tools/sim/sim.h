@@ -63,16 +63,6 @@ const std::vector<CatalogItem>& Catalog();
 // codes of the store's weight labels, layout "28 5 measure 5".
 const std::vector<CatalogItem>& MeasuredCatalog();
 
-// The simulator's own tally of the figures of weighed goods, corrections
-// and training per business day, kept as it records (not from the
-// journal): the oracle tests hold the fog's X and Z against.
-struct WeighedTally {
-  uint64_t measured_line_count = 0;  // DayTotals.measured_line_count
-  int64_t measured_gross = 0;
-  v1::CorrectionTotals corrections;
-  v1::TrainingTotals training;
-};
-
 // The simulated store's terms: EUR with cash rounded to 0.05 (so that the
 // rounding figure is exercised), the day starting at midnight in `zone`, and
 // the catalog's tax codes A = 20% "Standard", B = 5.5% "Reduced", C = 0%
@@ -145,17 +135,16 @@ class TillSim {
   uint64_t sales() const { return sales_; }    // sale receipts recorded
   uint64_t events() const { return events_; }  // events recorded, sales included
   v1::EventKind last_kind() const { return last_kind_; }
-  // This run's tally, by business day.
-  const std::map<std::string, WeighedTally>& tally() const { return tally_; }
-
   // device, journal path, head, sales and events of this run; days empty;
-  // tender_tally: Tally().
+  // tally: Tally().
   v1::SimTill Summary() const;
 
-  // The simulator's own tally of the figures of vouchers, tips, cards and
-  // shifts (DayTotals fields 40..49 and the drawers' tip payouts), per
-  // business day, counted as it records them (not by AddToTotals): the
-  // independent oracle for those figures. It covers the events this
+  // The simulator's own tally of issue 17's figures per business day,
+  // counted as it records (not by AddToTotals, not from the journal): the
+  // independent oracle tests hold the fog's X and Z against. Weighed goods,
+  // corrections and training (DayTotals 23..26), vouchers, tips, cards and
+  // shifts (40..49 and the drawers' tip payouts), foreign cash and exchanges
+  // (50..53, the drawer's fx_cash; FxTally). It covers the events this
   // TillSim recorded (not those of an earlier run on the journal).
   const std::map<std::string, v1::DayTotals>& Tally() const { return tally_; }
 
@@ -205,7 +194,7 @@ class TillSim {
   Status StartFxDay();
   void ForeignTender(int64_t total, v1::Tender* cash);
   Status Exchange(bool* done);
-  v1::DayTotals& Tally() { return fx_tally_[journal_->business_day()]; }
+  v1::DayTotals& DayTally() { return tally_[journal_->business_day()]; }
   Status Recorded(v1::EventKind kind, const Result<edge::Recorded>& rec);
   // Issue 17 (Mix).
   v1::SaleLine MeasuredLine();
@@ -236,17 +225,14 @@ class TillSim {
   std::string drawer_;             // the drawer in use: "" = the till's
 
   edge::Journal* journal_;
-  Mix mix_;
   uint64_t seed_;
   int till_index_;
   Mix mix_;
-  bool training_ = false;  // inside TrainingSession
-  std::map<std::string, WeighedTally> tally_;
-  std::map<std::string, v1::DayTotals> fx_tally_;  // by business day
-  std::string fx_day_;                             // the day fx_* below refer to
-  v1::StoreSettings fx_settings_;                  // the journal's, read at the day's start
-  std::vector<std::string> fx_currencies_;         // of its rate sheet; empty: fx draws nothing
-  std::map<std::string, int64_t> fx_drawer_;       // foreign drawer balances on fx_day_
+  bool training_ = false;                     // inside TrainingSession
+  std::string fx_day_;                        // the day fx_* below refer to
+  v1::StoreSettings fx_settings_;             // the journal's, read at the day's start
+  std::vector<std::string> fx_currencies_;    // of its rate sheet; empty: fx draws nothing
+  std::map<std::string, int64_t> fx_drawer_;  // foreign drawer balances on fx_day_
   std::string cashier_;
   std::mt19937_64 rng_;
   bool resumed_ = false;
