@@ -22,8 +22,12 @@ using storenode::testing::MakeTempDir;
 
 namespace {
 
-// Publishes `n` QoS 1 messages "PREFIX-i" over MQTT 3.1.1 and waits for
-// every PUBACK (which says the server took it, not that the stream stored it).
+// Publishes `n` QoS 1 messages "PREFIX-i" over MQTT 3.1.1 until each has
+// its PUBACK (which says the server took it, not that the stream stored it).
+// Right after a node died the MQTT layer's own streams elect new leaders, and
+// the node may refuse the connection or drop it with publishes in flight
+// (paho's -11, operation incomplete): those are sent again on a new
+// connection, as a fog resends what it holds no receipt for.
 void PublishMqtt(const std::string& uri, const std::string& topic, const std::string& prefix,
                  int n) {
   ::mqtt::async_client client(uri, "harness-" + prefix);
@@ -32,21 +36,24 @@ void PublishMqtt(const std::string& uri, const std::string& topic, const std::st
                   .clean_session(true)
                   .connect_timeout(std::chrono::seconds(5))
                   .finalize();
-  // Right after a node died the MQTT layer's streams elect new leaders.
-  for (int attempt = 0;; ++attempt) {
+  std::set<int> unacked;
+  for (int i = 0; i < n; ++i) unacked.insert(i);
+  for (int attempt = 0; !unacked.empty(); ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
     try {
-      client.connect(opts)->wait();
-      break;
+      if (!client.is_connected()) client.connect(opts)->wait();
+      std::vector<std::pair<int, ::mqtt::delivery_token_ptr>> tokens;
+      for (int i : unacked) {
+        tokens.emplace_back(i, client.publish(topic, prefix + "-" + std::to_string(i), 1, false));
+      }
+      for (auto& [i, t] : tokens) {
+        t->wait();
+        unacked.erase(i);
+      }
     } catch (const ::mqtt::exception&) {
       if (attempt == 20) throw;
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
   }
-  std::vector<::mqtt::delivery_token_ptr> tokens;
-  for (int i = 0; i < n; ++i) {
-    tokens.push_back(client.publish(topic, prefix + "-" + std::to_string(i), 1, false));
-  }
-  for (auto& t : tokens) t->wait();
   client.disconnect()->wait();
 }
 
@@ -70,7 +77,11 @@ std::set<std::string> Drain(natsSubscription* sub, std::set<std::string>* seen, 
   while (seen->size() < want && std::chrono::steady_clock::now() < deadline) {
     natsMsgList list{};
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    if (natsSubscription_Fetch(&list, sub, 100, 1000, &jerr) != NATS_OK) continue;
+    // A batch of one while messages are pending: libnats 3.4.1 overflows its
+    // batch array otherwise (see tools/ledger-sink/jetstream.cc, Fetch).
+    int pending = 0;
+    natsSubscription_GetPending(sub, &pending, nullptr);
+    if (natsSubscription_Fetch(&list, sub, pending > 0 ? 1 : 100, 1000, &jerr) != NATS_OK) continue;
     for (int i = 0; i < list.Count; ++i) {
       std::string payload(natsMsg_GetData(list.Msgs[i]), natsMsg_GetDataLength(list.Msgs[i]));
       if (seen->insert(payload).second) fresh.insert(payload);

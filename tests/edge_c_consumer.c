@@ -222,6 +222,14 @@ int main(int argc, char** argv) {
   }
   sn_buffer_free(&buf);
 
+  /* The sales are cashier c1's shift: SN_SIGN_ON takes a CashierShift. */
+  snprintf(json, sizeof json, "{\"cashier\":\"c1\",\"drawer\":\"DRAWER_TILL\"}");
+  if (sn_till_record(till, SN_SIGN_ON, SN_FORMAT_JSON, json, strlen(json), &rec, &err) != SN_OK)
+    return fail("sign on", &err);
+  if (expect(sn_till_record(till, SN_SIGN_ON, SN_FORMAT_JSON, json, strlen(json), &rec, &err),
+             SN_FAILED_PRECONDITION, &err, "sign off first", "second sign-on"))
+    return 1;
+
   for (i = 0; i < sales; ++i) {
     const long qty = (i % 3) + 1, price = 100 + 10 * i;
     sn_status s;
@@ -249,6 +257,11 @@ int main(int argc, char** argv) {
   if (sn_till_x_report(till, NULL, SN_FORMAT_JSON, &buf, &err) != SN_OK) return fail("x", &err);
   printf("x %s\n", buf.data);
   sn_buffer_free(&buf);
+  if (sn_till_record(till, SN_SIGN_OFF, SN_FORMAT_JSON, "{}", 2, &rec, &err) != SN_OK)
+    return fail("sign off", &err);
+  if (expect(sn_till_record(till, SN_SIGN_OFF, SN_FORMAT_JSON, "{}", 2, &rec, &err),
+             SN_FAILED_PRECONDITION, &err, "no cashier is signed on", "second sign-off"))
+    return 1;
 
   for (waited = 0;; waited += 100) {
     if (sn_till_sync_state(till, &st, &err) != SN_OK) return fail("sync state", &err);

@@ -21,6 +21,14 @@ using google::protobuf::util::MessageDifferencer;
 
 namespace {
 
+// The fx switch alone, so that the drawers are the tills' own (no cashier
+// shifts) and the figures compared are foreign currency's.
+sim::Mix FxOnly() {
+  sim::Mix m = sim::Mix::Classic();
+  m.fx = true;
+  return m;
+}
+
 // Till i on the fog's newest settings (the imported sheet), selling with
 // the fx mix and syncing, as the Store harness keeps its tills.
 void OpenFxTill(Store& store, size_t i) {
@@ -36,7 +44,7 @@ void OpenFxTill(Store& store, size_t i) {
   INFO(journal.status().ToString());
   REQUIRE(journal.ok());
   t.journal = std::move(*journal);
-  t.sim = std::make_unique<sim::TillSim>(t.journal.get(), 23, static_cast<int>(i + 1));
+  t.sim = std::make_unique<sim::TillSim>(t.journal.get(), 23, static_cast<int>(i + 1), FxOnly());
   auto engine = edge::SyncEngine::Start(t.journal.get(), store.SyncOptionsFor());
   REQUIRE(engine.ok());
   t.sync = std::move(*engine);
@@ -227,7 +235,7 @@ TEST_CASE("fx e2e: the fog refuses foreign cash its own settings version has no 
   t.clock = std::make_unique<ShiftedClock>(0);
   o.clock = t.clock.get();
   t.journal = std::move(edge::Journal::Open(o).value());
-  t.sim = std::make_unique<sim::TillSim>(t.journal.get(), 23, 1);
+  t.sim = std::make_unique<sim::TillSim>(t.journal.get(), 23, 1, FxOnly());
   t.sync = std::move(edge::SyncEngine::Start(t.journal.get(), store.SyncOptionsFor()).value());
   store.Sell(0, 50);
   REQUIRE(

@@ -154,8 +154,10 @@ TEST_CASE("a till journal and its catalog replica made before schema versions ar
     CHECK(sale->seq == 45);
     CHECK((*j)->settings().version() == 1);
   }
-  // Schema 3: the promotions of each sold line; the replica's 2: promotions.
-  CHECK(QueryInt(journal_path, "PRAGMA user_version") == 3);
+  // Schema 3: measured lines' units; 4: the offline voucher redemptions and
+  // the open cashier shift; 5: the promotions of each sold line. The
+  // replica's 2: promotions.
+  CHECK(QueryInt(journal_path, "PRAGMA user_version") == 5);
   CHECK(QueryInt(journal_path, "SELECT COUNT(*) FROM events") == 45);
   CHECK(QueryInt(journal_path + ".catalog", "PRAGMA user_version") == 2);
   CHECK(QueryInt(journal_path + ".catalog", "SELECT COUNT(*) FROM items") == 20);
@@ -171,13 +173,13 @@ TEST_CASE("a till journal and its catalog replica made before schema versions ar
   CHECK(verify.out == "ok: 45 events, seq 1..45\n");
 
   // Newer than this software: refused, and the file is left as it was.
-  SetUserVersion(journal_path, 4);
+  SetUserVersion(journal_path, 6);
   auto refused = edge::Journal::Open(storenode::testing::TillOptions(dir, "till-1"));
   REQUIRE_FALSE(refused.ok());
   CHECK_THAT(refused.status().message(), Catch::Contains("till journal " + journal_path +
-                                                         " has schema version 4, newer "
-                                                         "than this software's 3"));
-  CHECK(QueryInt(journal_path, "PRAGMA user_version") == 4);
+                                                         " has schema version 6, newer "
+                                                         "than this software's 5"));
+  CHECK(QueryInt(journal_path, "PRAGMA user_version") == 6);
 }
 
 TEST_CASE("a ledger made before schema versions is adopted intact and still audits",

@@ -29,7 +29,8 @@ struct ItemFigures {
   bool seen = false;
 };
 
-// Per sku, the day's figures from the journal files alone, in event order.
+// Per sku, the day's figures from the journal files alone, in event order
+// (measured lines count in qty_milli, not here: they add 0 to qty).
 std::map<std::string, ItemFigures> ItemsFromJournals(const std::vector<std::string>& paths,
                                                      const std::string& day) {
   std::map<std::string, ItemFigures> out;
@@ -39,10 +40,12 @@ std::map<std::string, ItemFigures> ItemsFromJournals(const std::vector<std::stri
     for (const v1::JournalEvent& ev : *events) {
       DecodedEvent d;
       REQUIRE(DecodeEvent(ev, &d).ok());
-      if (d.header.business_day() != day) continue;
+      // Training events are in no report (FORMATS 3.10).
+      if (d.header.business_day() != day || d.header.training()) continue;
       const bool sale = d.header.kind() == v1::SALE;
       if (!sale && d.header.kind() != v1::REFUND) continue;
       for (const v1::SaleLine& l : sale ? d.body.sale().lines() : d.body.refund().lines()) {
+        if (l.has_voucher()) continue;  // a gift card sold is no item (FORMATS.md section 16)
         ItemFigures& f = out[l.sku()];
         if (!f.seen) f.sold_before_refund = sale;
         f.seen = true;

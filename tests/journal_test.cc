@@ -328,3 +328,39 @@ TEST_CASE("opening refuses a foreign key file or a journal of another device", "
   auto r2 = edge::Journal::Open(f.options);
   REQUIRE_THAT(r2.status().message(), Catch::Contains("readable by others"));
 }
+
+TEST_CASE("a full PAN, a cash tip and bad promotion shares are refused, not journaled", "[journal]") {
+  Fixture f;
+  const uint64_t head = f.journal->head_seq();
+  auto refused = [&](const v1::Sale& sale, const std::string& fragment) {
+    Status s = f.journal->RecordSale(sale).status();
+    INFO(s.ToString());
+    CHECK(s.code() == Code::kInvalidArgument);
+    CHECK_THAT(s.message(), Catch::Contains(fragment));
+    CHECK(f.journal->head_seq() == head);
+  };
+  v1::Sale sale = SimpleSale("a", 1, 100);
+  sale.mutable_tenders(0)->set_type(v1::CARD);
+  sale.mutable_tenders(0)->mutable_card()->set_masked_pan("4111111111111111");  // a full PAN
+  refused(sale, "tender 1: masked PAN shows digit 7");
+  sale = SimpleSale("a", 1, 100);
+  sale.mutable_tenders(0)->set_type(v1::CASH);
+  sale.mutable_tenders(0)->set_tip(50);
+  refused(sale, "tender 1: a tip is taken on a card tender");
+  // A share with no id, and shares beyond the line's discount.
+  sale = SimpleSale("a", 1, 100);
+  sale.mutable_lines(0)->add_promotions()->set_amount(10);
+  refused(sale, "line 1: a promotion needs an id");
+  sale = SimpleSale("a", 1, 100);
+  v1::LineDiscount* share = sale.mutable_lines(0)->add_promotions();
+  share->set_promotion_id("p1");
+  share->set_amount(10);
+  refused(sale, "line 1: promotions add up to more than the line discount 0.00");
+  // A voucher line takes no promotion.
+  sale = SimpleSale("a", 1, 100);
+  sale.mutable_lines(0)->mutable_voucher()->set_card_id("6001");
+  sale.mutable_lines(0)->set_discount(10);
+  *sale.mutable_lines(0)->add_promotions() = *share;
+  refused(sale, "line 1: a voucher line takes no promotion");
+  CHECK(f.Count("SELECT COUNT(*) FROM events") == static_cast<int64_t>(head));
+}

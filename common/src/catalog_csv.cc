@@ -203,11 +203,29 @@ enum Column {
   kLeadTime,
   kPackSize,
   kMinOrder,
+  kUnit,
   kCount
 };
 constexpr const char* kColumnNames[kCount] = {
     "sku",    "barcodes",       "name",     "price",          "tax_code",  "department",
-    "active", "effective_from", "supplier", "lead_time_days", "pack_size", "min_order"};
+    "active", "effective_from", "supplier", "lead_time_days", "pack_size", "min_order",
+    "unit"};
+
+// The unit column: pc (or empty), kg, l, m.
+bool ParseUnit(std::string_view text, v1::UnitOfMeasure* unit) {
+  constexpr std::pair<std::string_view, v1::UnitOfMeasure> kUnits[] = {{"", v1::UNIT_PIECE},
+                                                                       {"pc", v1::UNIT_PIECE},
+                                                                       {"kg", v1::UNIT_KG},
+                                                                       {"l", v1::UNIT_LITRE},
+                                                                       {"m", v1::UNIT_METRE}};
+  for (const auto& [name, value] : kUnits) {
+    if (text == name) {
+      *unit = value;
+      return true;
+    }
+  }
+  return false;
+}
 
 // A whole number in [min, max], or why not; `what` names the column.
 Result<uint32_t> ParseCount(const std::string& text, const char* what, uint32_t min, uint32_t max) {
@@ -424,6 +442,11 @@ ParsedCsv ParseCsv(std::string_view csv, const CsvOptions& options) {
       error(line_no, "active '" + field(kActive) + "' is not 1/0/true/false/yes/no");
     }
     e.set_active(active);
+    v1::UnitOfMeasure unit = v1::UNIT_PIECE;
+    if (!ParseUnit(field(kUnit), &unit)) {
+      error(line_no, "unit '" + field(kUnit).substr(0, 16) + "' is not pc, kg, l or m");
+    }
+    e.set_unit(unit);
     if (!field(kEffective).empty()) {
       auto t = ParseTime(field(kEffective), options.zone);
       if (t.ok()) {

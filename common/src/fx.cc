@@ -290,8 +290,8 @@ Status CheckExchangeTenders(const v1::Exchange& e) {
       return Status::Invalid(at + (buy ? "the store pays out bought notes in CASH"
                                        : "an exchange is paid in CASH or by CARD"));
     }
-    if (t.has_foreign() || t.tip() != 0 || t.has_voucher()) {
-      return Status::Invalid(at + "no foreign cash, tip or voucher on an exchange");
+    if (t.has_foreign() || t.tip() != 0 || t.has_voucher() || t.has_card()) {
+      return Status::Invalid(at + "no foreign cash, tip, voucher or card details on an exchange");
     }
     if (t.amount() <= 0 || t.amount() > total) {
       return Status::Invalid(at + "amount must be 1.." + Num(total));

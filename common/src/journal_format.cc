@@ -106,7 +106,8 @@ Status DecodeEvent(const v1::JournalEvent& event, DecodedEvent* out) {
     return Status::Corruption(at + "body does not match kind " + KindName(h.kind()));
   }
   if (h.schema_version() < 2 && h.kind() > v1::DAY_SEALED) {
-    return Status::Invalid(at + "kind " + KindName(h.kind()) + " needs schema version 2, the event has " +
+    return Status::Invalid(at + "kind " + KindName(h.kind()) +
+                           " needs schema version 2, the event has " +
                            std::to_string(h.schema_version()));
   }
   return Status::Ok();

@@ -12,6 +12,7 @@
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
 #include "storenode/common/journal_format.h"
+#include "storenode/common/lines.h"
 #include "storenode/common/money.h"
 #include "storenode/common/store_settings.h"
 #include "storenode/common/totals.h"
@@ -216,6 +217,37 @@ void PromotionsSection(Page& p, const v1::DayTotals& t) {
   p.Row({"  Total", "", Negated(amount), Amount(refunded), Negated(amount - refunded)});
 }
 
+// --- Corrections and training (docs/FORMATS.md) ---
+
+// Printed only when the day has any: a day without corrections or training
+// prints as before.
+void CorrectionsSection(Page& p, const v1::DayTotals& t) {
+  if (t.measured_line_count() != 0) {
+    p.Figure(fmt::format("Sold by measure ({} lines, in gross)", t.measured_line_count()),
+             Amount(t.measured_gross()));
+  }
+  if (t.has_corrections()) {
+    const v1::CorrectionTotals& c = t.corrections();
+    p.Blank();
+    p.Heading("CORRECTIONS");
+    p.Figure(fmt::format("Lines voided before total ({})", c.line_void_count()),
+             Amount(c.line_voids()));
+    p.Figure(fmt::format("Price overrides ({}), catalog - keyed", c.price_override_count()),
+             Amount(c.price_overrides()));
+    p.Figure(fmt::format("Returns without receipt ({})", c.no_receipt_refund_count()),
+             Negated(c.no_receipt_refunds()));
+  }
+  if (t.has_training()) {
+    const v1::TrainingTotals& x = t.training();
+    p.Blank();
+    p.Heading("TRAINING (not in any total)");
+    p.Field("Training events", Count(x.event_count()));
+    p.Figure(fmt::format("Training sales ({})", x.receipt_count()), Amount(x.sales()));
+    p.Figure(fmt::format("Training refunds ({})", x.refund_count()), Negated(x.refunds()));
+    p.Figure(fmt::format("Training voids ({})", x.void_count()), Amount(x.voids()));
+  }
+}
+
 void TaxSection(Page& p, const v1::DayTotals& t) {
   p.Row({"TAX", "Rate", "Net", "Tax", "Gross"});
   int64_t net = 0, tax = 0, gross = 0;
@@ -254,6 +286,7 @@ void DrawerSection(Page& p, const v1::DrawerTotal& d, const v1::DrawerCount* cou
   p.Figure("Pay-ins", Amount(d.pay_ins()));
   p.Figure("Pay-outs", Negated(d.pay_outs()));
   p.Figure("Drops to safe", Negated(d.drops()));
+  if (d.tip_payouts() != 0) p.Figure("Tips paid out", Negated(d.tip_payouts()));
   if (d.fx_cash() != 0) p.Figure("Exchanges and change for foreign cash", Amount(d.fx_cash()));
   p.Figure("Expected in drawer", Amount(d.expected()));
   if (count == nullptr) return;
@@ -295,6 +328,51 @@ void DrawersSection(Page& p, const v1::DayTotals& t, const Repeated<v1::DrawerCo
   if (!any) {
     p.Blank();
     p.Heading("DRAWERS: no cash movements");
+  }
+}
+
+// Vouchers, tips, card schemes and cashiers (docs/FORMATS.md "Vouchers,
+// gift cards and tips", "Card details", "Cashier shifts"); each part only
+// when the day has it, so a day without them prints as before.
+void TenderAreaSection(Page& p, const v1::DayTotals& t) {
+  if (t.vouchers_size() > 0) {
+    p.Blank();
+    p.Row({"VOUCHERS", "Sold", "Amount", "Redeemed", "Amount"});
+    for (const v1::VoucherTotal& v : t.vouchers()) {
+      p.Row({"  " + v.voucher_type() + " " + v.purpose(), Count(v.sold_count()), Amount(v.sold()),
+             Count(v.redeemed_count()), Amount(v.redeemed())});
+    }
+    p.Figure("Voucher sales (not in net sales)", Amount(t.voucher_sales()));
+    if (t.spv_redeemed_tax() != 0) {
+      p.Figure("SPV tax taken off (paid when sold)", Amount(t.spv_redeemed_tax()));
+    }
+  }
+  if (t.tip_count() > 0 || t.tip_payouts() > 0) {
+    p.Blank();
+    p.Heading("TIPS (not revenue)");
+    p.Figure(fmt::format("Tips taken ({})", t.tip_count()), Amount(t.tips()));
+    p.Figure("Tips paid out", Negated(t.tip_payouts()));
+  }
+  if (t.card_schemes_size() > 0) {
+    p.Blank();
+    p.Row({"CARDS", "Count", "Sales", "Refunds", "Tips"});
+    for (const v1::CardSchemeTotal& c : t.card_schemes()) {
+      p.Row({"  " + (c.scheme().empty() ? std::string("(no details)") : c.scheme()),
+             Count(c.count()), Amount(c.sales()), Negated(c.refunds()), Amount(c.tips())});
+    }
+    p.Figure("Authorised offline", Count(t.card_offline_count()));
+  }
+  if (t.shift_count() > 0) {
+    p.Blank();
+    p.Row({"CASHIERS", "Receipts", "Sales", "Refunds", "Tips"});
+    for (const v1::CashierDayTotal& c : t.cashier_totals()) {
+      p.Row({"  " + c.cashier(), Count(c.receipts()), Amount(c.sales()), Negated(c.refunds()),
+             Amount(c.tips())});
+      if (!c.drawer_id().empty()) {
+        p.Figure("drawer " + c.drawer_id() + " expected", Amount(c.drawer_expected()));
+      }
+    }
+    p.Figure("Shifts", Count(t.shift_count()));
   }
 }
 
@@ -517,6 +595,79 @@ class Csv {
 constexpr std::string_view kKeyValueHeader = "section,key,value";
 constexpr std::string_view kZHeader = "z_number,part,section,key,value";
 
+// TenderAreaSection's figures, as rows (none for a day without them).
+void TenderAreaRows(Csv& c, const v1::DayTotals& t) {
+  for (const v1::VoucherTotal& v : t.vouchers()) {
+    const std::string section = "voucher:" + v.voucher_type();
+    c.Add(section, "purpose", v.purpose());
+    c.Count(section, "sold_count", v.sold_count());
+    c.Money(section, "sold", v.sold());
+    c.Count(section, "redeemed_count", v.redeemed_count());
+    c.Money(section, "redeemed", v.redeemed());
+    c.Count(section, "offline_count", v.offline_count());
+    c.Money(section, "offline", v.offline());
+  }
+  if (t.vouchers_size() > 0) {
+    c.Money("vouchers", "voucher_sales", t.voucher_sales());
+    c.Money("vouchers", "spv_redeemed_tax", t.spv_redeemed_tax());
+  }
+  if (t.tip_count() > 0 || t.tip_payouts() > 0) {
+    c.Count("tips", "tip_count", t.tip_count());
+    c.Money("tips", "tips", t.tips());
+    c.Money("tips", "tip_payouts", t.tip_payouts());
+  }
+  for (const v1::CardSchemeTotal& x : t.card_schemes()) {
+    const std::string section = "card:" + x.scheme();
+    c.Count(section, "count", x.count());
+    c.Money(section, "sales", x.sales());
+    c.Money(section, "refunds", x.refunds());
+    c.Money(section, "tips", x.tips());
+    c.Count(section, "offline_count", x.offline_count());
+  }
+  if (t.card_schemes_size() > 0) c.Count("cards", "offline_count", t.card_offline_count());
+  if (t.shift_count() == 0) return;
+  for (const v1::CashierDayTotal& x : t.cashier_totals()) {
+    const std::string section = "cashier:" + x.cashier();
+    c.Count(section, "shifts", x.shifts());
+    c.Count(section, "receipts", x.receipts());
+    c.Money(section, "sales", x.sales());
+    c.Count(section, "refund_count", x.refund_count());
+    c.Money(section, "refunds", x.refunds());
+    c.Count(section, "tip_count", x.tip_count());
+    c.Money(section, "tips", x.tips());
+    c.Money(section, "tip_payouts", x.tip_payouts());
+    c.Add(section, "drawer_id", x.drawer_id());
+    c.Money(section, "drawer_expected", x.drawer_expected());
+  }
+  c.Count("shifts", "count", t.shift_count());
+}
+
+void CorrectionRows(Csv& c, const v1::DayTotals& t) {
+  if (t.measured_line_count() != 0) {
+    c.Count("sales", "measured_line_count", t.measured_line_count());
+    c.Money("sales", "measured_gross", t.measured_gross());
+  }
+  if (t.has_corrections()) {
+    const v1::CorrectionTotals& x = t.corrections();
+    c.Count("corrections", "line_void_count", x.line_void_count());
+    c.Money("corrections", "line_voids", x.line_voids());
+    c.Count("corrections", "price_override_count", x.price_override_count());
+    c.Money("corrections", "price_overrides", x.price_overrides());
+    c.Count("corrections", "no_receipt_refund_count", x.no_receipt_refund_count());
+    c.Money("corrections", "no_receipt_refunds", x.no_receipt_refunds());
+  }
+  if (t.has_training()) {
+    const v1::TrainingTotals& x = t.training();
+    c.Count("training", "event_count", x.event_count());
+    c.Count("training", "receipt_count", x.receipt_count());
+    c.Money("training", "sales", x.sales());
+    c.Count("training", "refund_count", x.refund_count());
+    c.Money("training", "refunds", x.refunds());
+    c.Count("training", "void_count", x.void_count());
+    c.Money("training", "voids", x.voids());
+  }
+}
+
 void FxRows(Csv& c, const v1::DayTotals& t) {
   for (const v1::FxTotal& x : t.fx()) {
     const std::string section = "fx:" + x.currency();
@@ -595,6 +746,7 @@ void DayTotalsRows(Csv& c, const v1::DayTotals& t) {
     c.Money(section, "pay_ins", d.pay_ins());
     c.Money(section, "pay_outs", d.pay_outs());
     c.Money(section, "drops", d.drops());
+    if (d.tip_payouts() != 0) c.Money(section, "tip_payouts", d.tip_payouts());
     c.Money(section, "expected", d.expected());
     if (d.fx_cash() != 0) c.Money(section, "fx_cash", d.fx_cash());
   }
@@ -610,6 +762,8 @@ void DayTotalsRows(Csv& c, const v1::DayTotals& t) {
   }
   FxRows(c, t);
   c.Count("no_sale", "count", t.no_sale_count());
+  TenderAreaRows(c, t);
+  CorrectionRows(c, t);
 }
 
 std::string Joined(const Repeated<std::string>& items, std::string_view separator) {
@@ -674,6 +828,14 @@ void ZRows(Csv& c, const v1::ZReport& z) {
   c.Add("integrity", "prev_z_hash", Hex(z.prev_z_hash()));
 }
 
+// An item's quantity: pieces, or "1.234 kg" for one sold by measure (both
+// when it was sold both ways).
+std::string ItemQty(int64_t pieces, int64_t milli, const std::string& unit) {
+  if (unit.empty() || milli == 0) return std::to_string(pieces);
+  std::string measured = lines::FormatMilli(milli, unit);
+  return pieces == 0 ? measured : std::to_string(pieces) + " + " + measured;
+}
+
 std::string ItemRow(std::string_view sku, size_t sku_width, std::string_view name,
                     std::string_view qty, std::string_view revenue, std::string_view refund_qty,
                     std::string_view refunds) {
@@ -716,10 +878,12 @@ std::string FormatDayTotalsText(const v1::DayTotals& t, std::string_view title) 
   p.Blank();
   SalesSection(p, t);
   PromotionsSection(p, t);
+  CorrectionsSection(p, t);
   p.Blank();
   TaxSection(p, t);
   p.Blank();
   TenderSection(p, t.tenders());
+  TenderAreaSection(p, t);
   DrawersSection(p, t, nullptr);
   FxSection(p, t, nullptr);
   p.Blank();
@@ -743,10 +907,12 @@ std::string FormatZText(const v1::ZReport& z, const v1::SignedZ* signed_z) {
   p.Blank();
   SalesSection(p, z.totals());
   PromotionsSection(p, z.totals());
+  CorrectionsSection(p, z.totals());
   p.Blank();
   TaxSection(p, z.totals());
   p.Blank();
   TenderSection(p, z.totals().tenders());
+  TenderAreaSection(p, z.totals());
   DrawersSection(p, z.totals(), &z.drawer_counts());
   FxSection(p, z.totals(), &z.foreign_counts());
   p.Blank();
@@ -823,8 +989,9 @@ std::string FormatItemsText(const v1::Report& r) {
   p.Line(ItemRow("SKU", sku_width, "NAME", "QTY", "REVENUE", "REF QTY", "REFUNDS"));
   int64_t qty = 0, revenue = 0, refund_qty = 0, refunds = 0;
   for (const v1::ItemTotal& i : r.items()) {
-    p.Line(ItemRow(i.sku(), sku_width, i.name(), std::to_string(i.qty()), Amount(i.revenue()),
-                   std::to_string(i.refund_qty()), Negated(i.refund_amount())));
+    p.Line(ItemRow(i.sku(), sku_width, i.name(), ItemQty(i.qty(), i.qty_milli(), i.unit()),
+                   Amount(i.revenue()), ItemQty(i.refund_qty(), i.refund_qty_milli(), i.unit()),
+                   Negated(i.refund_amount())));
     qty += i.qty();
     revenue += i.revenue();
     refund_qty += i.refund_qty();
@@ -1069,10 +1236,12 @@ Result<Receipt> ReadReceipt(const v1::JournalEvent& event) {
     r.rounding = b.sale().rounding();
   } else if (b.has_refund()) {
     r.title = "REFUND";
-    r.note = fmt::format("Refund of {} receipt {}",
-                         b.refund().original_device_id().empty() ? r.event.header.device_id()
-                                                                 : b.refund().original_device_id(),
-                         b.refund().original_receipt_no());
+    r.note = b.refund().without_receipt() ? "Return without receipt: " + b.refund().reason()
+                                          : fmt::format("Refund of {} receipt {}",
+                                                        b.refund().original_device_id().empty()
+                                                            ? r.event.header.device_id()
+                                                            : b.refund().original_device_id(),
+                                                        b.refund().original_receipt_no());
     r.lines = &b.refund().lines();
     r.tenders = &b.refund().tenders();
     r.cashier = b.refund().cashier();
@@ -1115,6 +1284,8 @@ Result<std::string> FormatReceiptText(const v1::JournalEvent& event,
   }
   if (!settings.tax_id().empty()) p.Centered("Tax id " + settings.tax_id());
   p.Rule('-');
+  // A training receipt says so at its top and bottom: it is no receipt.
+  if (h.training()) p.Centered("*** TRAINING - NOT A RECEIPT ***");
   p.Centered(fmt::format("{} {}", r.title, h.receipt_no()));
   if (!r.note.empty()) p.Line(r.note);
   p.Line(Time(h.wall_time_us()));
@@ -1126,8 +1297,18 @@ Result<std::string> FormatReceiptText(const v1::JournalEvent& event,
   if (r.exchange != nullptr) ExchangeLines(p, *r.exchange);
   for (const v1::SaleLine& l : *r.lines) {
     p.Line(l.name().empty() ? l.sku() : l.name());
-    p.Figure(fmt::format("{} x {}", l.qty(), Amount(l.unit_price())),
-             fmt::format("{} {}", Amount(l.qty() * l.unit_price()), l.tax_code()));
+    // "1.234 kg x 2.99/kg" for a measured line.
+    const char* unit = lines::UnitSymbol(l.unit());
+    p.Figure(fmt::format("{} x {}{}{}", lines::FormatQuantity(l), Amount(l.unit_price()),
+                         *unit ? "/" : "", unit),
+             fmt::format("{} {}", Amount(lines::Extended(l).minor()), l.tax_code()));
+    if (l.tare_milli() != 0) p.Line("  tare " + lines::FormatQuantity(l.tare_milli(), l.unit()));
+    if (l.keyed_weight()) p.Line("  weight keyed by hand");
+    if (l.has_price_override()) {
+      p.Line(fmt::format("  price override {} (catalog {}) by {}", l.price_override().reason_code(),
+                         Amount(l.price_override().catalog_price()),
+                         l.price_override().supervisor_id()));
+    }
     int64_t manual = l.discount();
     for (const v1::LineDiscount& d : l.promotions()) {
       p.Figure(d.name().empty() ? d.promotion_id() : d.name(), Negated(d.amount()) + "  ");
@@ -1155,6 +1336,7 @@ Result<std::string> FormatReceiptText(const v1::JournalEvent& event,
   }
   p.Rule('-');
   if (r.exchange == nullptr) ReceiptTaxTable(p, by_rate, width);
+  if (h.training()) p.Centered("*** TRAINING - NOT A RECEIPT ***");
   p.Line(fmt::format("Day {}  Seq {}", h.business_day(), h.seq()));
   p.Line("Hash");
   p.Wrapped(Hex(event.hash()));

@@ -2,6 +2,7 @@
 
 #include <date/tz.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -210,6 +211,51 @@ bool RateKnownBy(const v1::StoreSettings& s, std::string_view code, int32_t rate
   return false;
 }
 
+// Voucher types (settings.proto VoucherType): a short unique id, a name, a
+// purpose; an SPV names a tax code of the table, an MPV none; limits in
+// range.
+Status CheckVoucherTypes(const v1::StoreSettings& s) {
+  if (s.voucher_types_size() > kMaxVoucherTypes) {
+    return Status::Invalid("store settings: " + std::to_string(s.voucher_types_size()) +
+                           " voucher types, at most " + std::to_string(kMaxVoucherTypes));
+  }
+  for (int i = 0; i < s.voucher_types_size(); ++i) {
+    const v1::VoucherType& v = s.voucher_types(i);
+    auto bad = [&](const std::string& why) {
+      return Status::Invalid("store settings: voucher type '" + v.id() + "': " + why);
+    };
+    if (v.id().empty() || v.id().size() > 16) return bad("id must be 1..16 characters");
+    for (int j = 0; j < i; ++j) {
+      if (s.voucher_types(j).id() == v.id()) return bad("listed twice");
+    }
+    if (v.name().empty() || v.name().size() > 64) return bad("name must be 1..64 characters");
+    if (v.purpose() == v1::SINGLE_PURPOSE) {
+      bool known = std::any_of(s.tax_rates().begin(), s.tax_rates().end(),
+                               [&](const v1::TaxRateEntry& e) { return e.code() == v.tax_code(); });
+      if (!known) return bad("a single-purpose voucher needs a tax code of the tax table");
+    } else if (v.purpose() == v1::MULTI_PURPOSE) {
+      if (!v.tax_code().empty())
+        return bad("a multi-purpose voucher is taxed when redeemed: no tax code");
+    } else {
+      return bad("purpose must be single or multi");
+    }
+    if (v.offline_limit() < 0 || v.offline_limit() > kMaxVoucherAmount) {
+      return bad("offline limit outside 0.." + std::to_string(kMaxVoucherAmount));
+    }
+    if (v.max_load() <= 0 || v.max_load() > kMaxVoucherAmount) {
+      return bad("max load outside 1.." + std::to_string(kMaxVoucherAmount));
+    }
+  }
+  return Status::Ok();
+}
+
+const v1::VoucherType* FindVoucherType(const v1::StoreSettings& s, std::string_view id) {
+  for (const v1::VoucherType& v : s.voucher_types()) {
+    if (v.id() == id) return &v;
+  }
+  return nullptr;
+}
+
 Status Check(const v1::StoreSettings& s) {
   auto bad = [](const std::string& why) { return Status::Invalid("store settings: " + why); };
   if (s.store_id().empty()) return bad("no store id");
@@ -242,7 +288,44 @@ Status Check(const v1::StoreSettings& s) {
       }
     }
   }
+  SN_RETURN_IF_ERROR(CheckVoucherTypes(s));
+  SN_RETURN_IF_ERROR(CheckCorrectionTerms(s));
   return fx::CheckSheet(s);
+}
+
+std::vector<scale::Layout> ScaleLayouts(const v1::StoreSettings& s) {
+  std::vector<scale::Layout> out;
+  for (const v1::ScaleLabelLayout& l : s.scale_labels()) {
+    scale::Layout& o = out.emplace_back();
+    o.prefix = l.prefix();
+    o.item_digits = static_cast<int>(l.item_digits());
+    o.price_check = l.price_check();
+    o.value_digits = static_cast<int>(l.value_digits());
+    o.embedded = l.embeds_price() ? scale::Embedded::kPrice : scale::Embedded::kMeasure;
+  }
+  return out;
+}
+
+Status CheckCorrectionTerms(const v1::StoreSettings& s) {
+  auto bad = [](const std::string& why) { return Status::Invalid("store settings: " + why); };
+  if (s.scale_labels_size() > kMaxScaleLabels) {
+    return bad("more than " + std::to_string(kMaxScaleLabels) + " scale label layouts");
+  }
+  const std::vector<scale::Layout> layouts = ScaleLayouts(s);
+  for (size_t i = 0; i < layouts.size(); ++i) {
+    Status c = scale::CheckLayout(layouts[i]);
+    if (!c.ok()) return bad("scale label " + std::to_string(i + 1) + ": " + c.message());
+  }
+  if (s.no_receipt_refund_limit() < 0 || s.no_receipt_supervisor_above() < 0) {
+    return bad("a limit for returns without a receipt is negative");
+  }
+  if (s.price_override_reasons_size() > kMaxOverrideReasons) {
+    return bad("more than " + std::to_string(kMaxOverrideReasons) + " price override reasons");
+  }
+  for (const std::string& r : s.price_override_reasons()) {
+    if (r.empty() || r.size() > 64) return bad("a price override reason of 1..64 characters");
+  }
+  return Status::Ok();
 }
 
 Status CheckOnlyAdds(const v1::StoreSettings& before, const v1::StoreSettings& after) {

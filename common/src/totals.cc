@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "storenode/common/fx.h"
+#include "storenode/common/lines.h"
 
 namespace storenode {
 namespace {
@@ -30,22 +31,159 @@ v1::TaxTotal* TaxRow(v1::DayTotals* t, const std::string& code, int32_t rate_bp,
   return row;
 }
 
-v1::TenderTotal* TenderRow(v1::DayTotals* t, const std::string& type) {
-  for (auto& row : *t->mutable_tenders()) {
-    if (row.type() == type) return &row;
+// The row of `rows` whose key (the string `key(row)` points to) is
+// `value`, added when there is none.
+template <class Row, class Key>
+Row* RowOf(google::protobuf::RepeatedPtrField<Row>* rows, const std::string& value, Key key) {
+  for (Row& row : *rows) {
+    if (*key(row) == value) return &row;
   }
-  v1::TenderTotal* row = t->add_tenders();
-  row->set_type(type);
+  Row* row = rows->Add();
+  *key(*row) = value;
   return row;
 }
 
+v1::TenderTotal* TenderRow(v1::DayTotals* t, const std::string& type) {
+  return RowOf(t->mutable_tenders(), type, [](auto& r) { return r.mutable_type(); });
+}
+
 v1::DrawerTotal* DrawerRow(v1::DayTotals* t, const std::string& device) {
-  for (auto& row : *t->mutable_drawers()) {
-    if (row.device_id() == device) return &row;
-  }
-  v1::DrawerTotal* row = t->add_drawers();
-  row->set_device_id(device);
+  return RowOf(t->mutable_drawers(), device, [](auto& r) { return r.mutable_device_id(); });
+}
+
+// --- Vouchers, tips, cards and cashier shifts (docs/FORMATS.md "Vouchers,
+// gift cards and tips", "Card details", "Cashier shifts") ---
+
+bool IsMpvLine(const v1::SaleLine& line) {
+  return line.has_voucher() && line.voucher().purpose() == v1::MULTI_PURPOSE;
+}
+
+// The drawer an event's cash is in: the shift's cashier drawer, else the
+// till's.
+const std::string& DrawerOf(const v1::EventHeader& h) {
+  return h.drawer_id().empty() ? h.device_id() : h.drawer_id();
+}
+
+const char* PurposeName(v1::VoucherPurpose p) {
+  return p == v1::SINGLE_PURPOSE ? "SPV" : p == v1::MULTI_PURPOSE ? "MPV" : "";
+}
+
+v1::VoucherTotal* VoucherRow(v1::DayTotals* t, const std::string& type,
+                             const std::string& purpose) {
+  v1::VoucherTotal* row =
+      RowOf(t->mutable_vouchers(), type, [](auto& r) { return r.mutable_voucher_type(); });
+  if (row->purpose().empty()) row->set_purpose(purpose);
   return row;
+}
+
+v1::CardSchemeTotal* SchemeRow(v1::DayTotals* t, const std::string& scheme) {
+  return RowOf(t->mutable_card_schemes(), scheme, [](auto& r) { return r.mutable_scheme(); });
+}
+
+v1::CashierDayTotal* CashierRow(v1::DayTotals* t, const std::string& cashier) {
+  return RowOf(t->mutable_cashier_totals(), cashier, [](auto& r) { return r.mutable_cashier(); });
+}
+
+// The voucher lines a sale loads cards with.
+void AddVoucherLines(const v1::Sale& s, v1::DayTotals* t) {
+  for (const v1::SaleLine& line : s.lines()) {
+    if (!line.has_voucher()) continue;
+    v1::VoucherTotal* v =
+        VoucherRow(t, line.voucher().voucher_type(), PurposeName(line.voucher().purpose()));
+    v->set_sold_count(v->sold_count() + 1);
+    v->set_sold(v->sold() + line.gross());
+    t->set_voucher_sales(t->voucher_sales() + line.gross());
+  }
+}
+
+// Card details, tips and voucher redemptions of a receipt's tenders.
+void AddTenderDetails(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders, bool refund,
+                      v1::CashierDayTotal* cashier, v1::DayTotals* t) {
+  for (const v1::Tender& tender : tenders) {
+    if (tender.type() == v1::CARD) {
+      v1::CardSchemeTotal* c = SchemeRow(t, tender.card().scheme());
+      c->set_count(c->count() + 1);
+      if (refund) {
+        c->set_refunds(c->refunds() + tender.amount());
+      } else {
+        c->set_sales(c->sales() + tender.amount());
+      }
+      c->set_tips(c->tips() + tender.tip());
+      if (tender.card().offline_auth()) {
+        c->set_offline_count(c->offline_count() + 1);
+        t->set_card_offline_count(t->card_offline_count() + 1);
+      }
+    }
+    if (tender.tip() > 0) {
+      t->set_tip_count(t->tip_count() + 1);
+      t->set_tips(t->tips() + tender.tip());
+      cashier->set_tip_count(cashier->tip_count() + 1);
+      cashier->set_tips(cashier->tips() + tender.tip());
+    }
+    if (tender.type() == v1::VOUCHER && tender.has_voucher() && !refund) {
+      const v1::VoucherRedemption& r = tender.voucher();
+      v1::VoucherTotal* v = VoucherRow(t, r.voucher_type(), PurposeName(r.purpose()));
+      v->set_redeemed_count(v->redeemed_count() + 1);
+      v->set_redeemed(v->redeemed() + tender.amount());
+      if (r.offline()) {
+        v->set_offline_count(v->offline_count() + 1);
+        v->set_offline(v->offline() + tender.amount());
+      }
+      if (r.purpose() == v1::SINGLE_PURPOSE) {
+        // Its tax was booked when it was sold: the goods it pays for leave
+        // the tax table by its amount and the tax that amount includes.
+        v1::TaxTotal* row = TaxRow(t, r.tax_code(), r.tax_rate_bp(), "");
+        row->set_gross(row->gross() - tender.amount());
+        row->set_tax(row->tax() - r.tax());
+        row->set_net(row->gross() - row->tax());
+        t->set_spv_redeemed_tax(t->spv_redeemed_tax() + r.tax());
+      }
+    }
+  }
+}
+
+// The figures of this section for one event.
+void AddTenderArea(const DecodedEvent& e, v1::DayTotals* t) {
+  const v1::EventHeader& h = e.header;
+  switch (h.kind()) {
+    case v1::SALE: {
+      const v1::Sale& s = e.body.sale();
+      v1::CashierDayTotal* c = CashierRow(t, s.cashier());
+      c->set_receipts(c->receipts() + 1);
+      c->set_sales(c->sales() + s.total());
+      AddVoucherLines(s, t);
+      AddTenderDetails(s.tenders(), false, c, t);
+      break;
+    }
+    case v1::REFUND: {
+      const v1::Refund& r = e.body.refund();
+      v1::CashierDayTotal* c = CashierRow(t, r.cashier());
+      c->set_refund_count(c->refund_count() + 1);
+      c->set_refunds(c->refunds() + r.total());
+      AddTenderDetails(r.tenders(), true, c, t);
+      break;
+    }
+    case v1::CASH_MOVEMENT: {
+      const v1::CashMovement& m = e.body.cash_movement();
+      if (m.type() != v1::TIP_PAYOUT) break;
+      v1::DrawerTotal* d = DrawerRow(t, DrawerOf(h));
+      d->set_tip_payouts(d->tip_payouts() + m.amount());
+      t->set_tip_payouts(t->tip_payouts() + m.amount());
+      v1::CashierDayTotal* c = CashierRow(t, m.cashier());
+      c->set_tip_payouts(c->tip_payouts() + m.amount());
+      break;
+    }
+    case v1::SIGN_ON: {
+      const v1::CashierShift& shift = e.body.shift();
+      v1::CashierDayTotal* c = CashierRow(t, shift.cashier());
+      c->set_shifts(c->shifts() + 1);
+      if (shift.drawer() == v1::DRAWER_CASHIER) c->set_drawer_id(shift.drawer_id());
+      t->set_shift_count(t->shift_count() + 1);
+      break;
+    }
+    default:
+      break;
+  }
 }
 
 // Foreign cash and exchanges (fx.h): one row per currency, one foreign
@@ -132,6 +270,65 @@ void AddForeignMovement(const v1::CashMovement& m, const std::string& device, v1
   }
 }
 
+void MergeTenderArea(const v1::DayTotals& f, v1::DayTotals* t) {
+  for (const auto& x : f.vouchers()) {
+    v1::VoucherTotal* v = VoucherRow(t, x.voucher_type(), x.purpose());
+    v->set_sold_count(v->sold_count() + x.sold_count());
+    v->set_sold(v->sold() + x.sold());
+    v->set_redeemed_count(v->redeemed_count() + x.redeemed_count());
+    v->set_redeemed(v->redeemed() + x.redeemed());
+    v->set_offline_count(v->offline_count() + x.offline_count());
+    v->set_offline(v->offline() + x.offline());
+  }
+  t->set_voucher_sales(t->voucher_sales() + f.voucher_sales());
+  t->set_tip_count(t->tip_count() + f.tip_count());
+  t->set_tips(t->tips() + f.tips());
+  t->set_tip_payouts(t->tip_payouts() + f.tip_payouts());
+  for (const auto& x : f.card_schemes()) {
+    v1::CardSchemeTotal* c = SchemeRow(t, x.scheme());
+    c->set_count(c->count() + x.count());
+    c->set_sales(c->sales() + x.sales());
+    c->set_refunds(c->refunds() + x.refunds());
+    c->set_tips(c->tips() + x.tips());
+    c->set_offline_count(c->offline_count() + x.offline_count());
+  }
+  t->set_card_offline_count(t->card_offline_count() + f.card_offline_count());
+  for (const auto& x : f.cashier_totals()) {
+    v1::CashierDayTotal* c = CashierRow(t, x.cashier());
+    c->set_shifts(c->shifts() + x.shifts());
+    c->set_receipts(c->receipts() + x.receipts());
+    c->set_sales(c->sales() + x.sales());
+    c->set_refund_count(c->refund_count() + x.refund_count());
+    c->set_refunds(c->refunds() + x.refunds());
+    c->set_tip_count(c->tip_count() + x.tip_count());
+    c->set_tips(c->tips() + x.tips());
+    c->set_tip_payouts(c->tip_payouts() + x.tip_payouts());
+    if (!x.drawer_id().empty()) c->set_drawer_id(x.drawer_id());
+  }
+  t->set_shift_count(t->shift_count() + f.shift_count());
+  t->set_spv_redeemed_tax(t->spv_redeemed_tax() + f.spv_redeemed_tax());
+}
+
+void FinishTenderArea(v1::DayTotals* t) {
+  for (auto& c : *t->mutable_cashier_totals()) {
+    c.set_drawer_expected(0);
+    for (const auto& d : t->drawers()) {
+      if (!c.drawer_id().empty() && d.device_id() == c.drawer_id()) {
+        c.set_drawer_expected(d.expected());
+      }
+    }
+  }
+  auto& vouchers = *t->mutable_vouchers();
+  std::sort(vouchers.begin(), vouchers.end(),
+            [](const auto& a, const auto& b) { return a.voucher_type() < b.voucher_type(); });
+  auto& schemes = *t->mutable_card_schemes();
+  std::sort(schemes.begin(), schemes.end(),
+            [](const auto& a, const auto& b) { return a.scheme() < b.scheme(); });
+  auto& cashiers = *t->mutable_cashier_totals();
+  std::sort(cashiers.begin(), cashiers.end(),
+            [](const auto& a, const auto& b) { return a.cashier() < b.cashier(); });
+}
+
 void MergeFx(const v1::DayTotals& f, v1::DayTotals* t) {
   for (const auto& x : f.fx()) {
     v1::FxTotal* row = FxRow(t, x.currency());
@@ -179,6 +376,7 @@ void FinishFx(v1::DayTotals* t) {
 void AddLines(const google::protobuf::RepeatedPtrField<v1::SaleLine>& lines, int sign,
               v1::DayTotals* t) {
   for (const v1::SaleLine& line : lines) {
+    if (IsMpvLine(line)) continue;  // taxed when redeemed, not when sold
     v1::TaxTotal* row = TaxRow(t, line.tax_code(), line.tax_rate_bp(), line.tax_name());
     row->set_gross(row->gross() + sign * line.gross());
     row->set_tax(row->tax() + sign * line.tax());
@@ -187,7 +385,7 @@ void AddLines(const google::protobuf::RepeatedPtrField<v1::SaleLine>& lines, int
 }
 
 void AddTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders, bool refund,
-                const std::string& device, v1::DayTotals* t) {
+                const std::string& drawer, v1::DayTotals* t) {
   for (const v1::Tender& tender : tenders) {
     v1::TenderTotal* row = TenderRow(t, TenderName(tender.type()));
     row->set_count(row->count() + 1);
@@ -196,9 +394,9 @@ void AddTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders, b
     } else {
       row->set_sales(row->sales() + tender.amount());
     }
-    if (tender.has_foreign()) AddForeignTender(tender, device, t);
+    if (tender.has_foreign()) AddForeignTender(tender, drawer, t);
     if (tender.type() == v1::CASH) {
-      v1::DrawerTotal* d = DrawerRow(t, device);
+      v1::DrawerTotal* d = DrawerRow(t, drawer);
       if (refund) {
         d->set_cash_refunds(d->cash_refunds() + tender.amount());
       } else {
@@ -261,6 +459,76 @@ void FinishPromotions(v1::DayTotals* t) {
             [](const auto& a, const auto& b) { return a.promotion_id() < b.promotion_id(); });
 }
 
+// --- Corrections and training (docs/FORMATS.md, "Corrections", "Training") ---
+
+void AddCorrections(const DecodedEvent& event, v1::DayTotals* t) {
+  if (event.header.kind() == v1::SALE) {
+    const v1::Sale& s = event.body.sale();
+    for (const v1::SaleLine& line : s.voided_lines()) {
+      v1::CorrectionTotals* c = t->mutable_corrections();
+      c->set_line_void_count(c->line_void_count() + 1);
+      c->set_line_voids(c->line_voids() + line.gross());
+    }
+    for (const v1::SaleLine& line : s.lines()) {
+      if (!line.has_price_override()) continue;
+      v1::CorrectionTotals* c = t->mutable_corrections();
+      c->set_price_override_count(c->price_override_count() + 1);
+      c->set_price_overrides(c->price_overrides() + lines::OverrideDifference(line).minor());
+    }
+  } else if (event.header.kind() == v1::REFUND && event.body.refund().without_receipt()) {
+    v1::CorrectionTotals* c = t->mutable_corrections();
+    c->set_no_receipt_refund_count(c->no_receipt_refund_count() + 1);
+    c->set_no_receipt_refunds(c->no_receipt_refunds() + event.body.refund().total());
+  }
+}
+
+// A training event counts here and nowhere else (but event_count and the
+// receipt range, which AddToTotals notes for every event).
+void AddTraining(const DecodedEvent& event, v1::DayTotals* t) {
+  v1::TrainingTotals* x = t->mutable_training();
+  x->set_event_count(x->event_count() + 1);
+  switch (event.header.kind()) {
+    case v1::SALE:
+      x->set_receipt_count(x->receipt_count() + 1);
+      x->set_sales(x->sales() + event.body.sale().total());
+      break;
+    case v1::REFUND:
+      x->set_refund_count(x->refund_count() + 1);
+      x->set_refunds(x->refunds() + event.body.refund().total());
+      break;
+    case v1::VOID:
+      x->set_void_count(x->void_count() + 1);
+      x->set_voids(x->voids() + event.body.void_receipt().total());
+      break;
+    default:
+      break;
+  }
+}
+
+void MergeCorrections(const v1::DayTotals& f, v1::DayTotals* t) {
+  if (f.has_corrections()) {
+    const v1::CorrectionTotals& a = f.corrections();
+    v1::CorrectionTotals* c = t->mutable_corrections();
+    c->set_line_void_count(c->line_void_count() + a.line_void_count());
+    c->set_line_voids(c->line_voids() + a.line_voids());
+    c->set_price_override_count(c->price_override_count() + a.price_override_count());
+    c->set_price_overrides(c->price_overrides() + a.price_overrides());
+    c->set_no_receipt_refund_count(c->no_receipt_refund_count() + a.no_receipt_refund_count());
+    c->set_no_receipt_refunds(c->no_receipt_refunds() + a.no_receipt_refunds());
+  }
+  if (f.has_training()) {
+    const v1::TrainingTotals& a = f.training();
+    v1::TrainingTotals* x = t->mutable_training();
+    x->set_event_count(x->event_count() + a.event_count());
+    x->set_receipt_count(x->receipt_count() + a.receipt_count());
+    x->set_sales(x->sales() + a.sales());
+    x->set_refund_count(x->refund_count() + a.refund_count());
+    x->set_refunds(x->refunds() + a.refunds());
+    x->set_void_count(x->void_count() + a.void_count());
+    x->set_voids(x->voids() + a.voids());
+  }
+}
+
 void NoteReceipt(uint64_t receipt_no, v1::DayTotals* t) {
   if (receipt_no == 0) return;
   if (t->first_receipt_no() == 0 || receipt_no < t->first_receipt_no()) {
@@ -286,24 +554,31 @@ const char* TenderName(v1::TenderType type) {
 
 void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
   const v1::EventHeader& h = event.header;
-  const std::string& device = h.device_id();
+  const std::string& drawer = DrawerOf(h);
   t->set_event_count(t->event_count() + 1);
   if (t->first_event_time_us() == 0 || h.wall_time_us() < t->first_event_time_us()) {
     t->set_first_event_time_us(h.wall_time_us());
   }
   t->set_last_event_time_us(std::max(t->last_event_time_us(), h.wall_time_us()));
   NoteReceipt(h.receipt_no(), t);
+  if (h.training()) return AddTraining(event, t);
+  AddCorrections(event, t);
   switch (h.kind()) {
     case v1::SALE: {
       const v1::Sale& s = event.body.sale();
       t->set_receipt_count(t->receipt_count() + 1);
       for (const v1::SaleLine& line : s.lines()) {
-        t->set_gross_sales(t->gross_sales() + line.qty() * line.unit_price());
+        if (line.has_voucher()) continue;  // a liability: voucher_sales
+        t->set_gross_sales(t->gross_sales() + lines::Extended(line).minor());
+        if (lines::IsMeasured(line)) {
+          t->set_measured_line_count(t->measured_line_count() + 1);
+          t->set_measured_gross(t->measured_gross() + line.gross());
+        }
         t->set_discounts(t->discounts() + line.discount());
       }
       t->set_rounding(t->rounding() + s.rounding());
       AddLines(s.lines(), +1, t);
-      AddTenders(s.tenders(), false, device, t);
+      AddTenders(s.tenders(), false, drawer, t);
       AddPromotions(s.lines(), false, t);
       break;
     }
@@ -312,7 +587,7 @@ void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
       t->set_refund_count(t->refund_count() + 1);
       t->set_refunds(t->refunds() + r.total());
       AddLines(r.lines(), -1, t);
-      AddTenders(r.tenders(), true, device, t);
+      AddTenders(r.tenders(), true, drawer, t);
       AddPromotions(r.lines(), true, t);
       break;
     }
@@ -323,10 +598,10 @@ void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
     case v1::CASH_MOVEMENT: {
       const v1::CashMovement& m = event.body.cash_movement();
       if (!m.currency().empty()) {
-        AddForeignMovement(m, device, t);
+        AddForeignMovement(m, drawer, t);
         break;
       }
-      v1::DrawerTotal* d = DrawerRow(t, device);
+      v1::DrawerTotal* d = DrawerRow(t, drawer);
       switch (m.type()) {
         case v1::OPENING_FLOAT:
           d->set_opening_float(d->opening_float() + m.amount());
@@ -349,7 +624,7 @@ void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
       t->set_no_sale_count(t->no_sale_count() + 1);
       break;
     case v1::EXCHANGE:
-      AddExchange(event.body.exchange(), device, t);
+      AddExchange(event.body.exchange(), drawer, t);
       break;
     case v1::DAY_SEALED:
       t->set_sealed(true);
@@ -357,6 +632,7 @@ void AddToTotals(const DecodedEvent& event, v1::DayTotals* t) {
     default:
       break;
   }
+  AddTenderArea(event, t);
 }
 
 void MergeTotals(const v1::DayTotals& f, v1::DayTotals* t) {
@@ -378,6 +654,9 @@ void MergeTotals(const v1::DayTotals& f, v1::DayTotals* t) {
     t->set_first_event_time_us(f.first_event_time_us());
   }
   t->set_last_event_time_us(std::max(t->last_event_time_us(), f.last_event_time_us()));
+  MergeCorrections(f, t);
+  t->set_measured_line_count(t->measured_line_count() + f.measured_line_count());
+  t->set_measured_gross(t->measured_gross() + f.measured_gross());
   for (const auto& x : f.taxes()) {
     v1::TaxTotal* row = TaxRow(t, x.tax_code(), x.rate_bp(), x.name());
     row->set_gross(row->gross() + x.gross());
@@ -398,9 +677,11 @@ void MergeTotals(const v1::DayTotals& f, v1::DayTotals* t) {
     d->set_pay_ins(d->pay_ins() + x.pay_ins());
     d->set_pay_outs(d->pay_outs() + x.pay_outs());
     d->set_drops(d->drops() + x.drops());
+    d->set_tip_payouts(d->tip_payouts() + x.tip_payouts());
     d->set_fx_cash(d->fx_cash() + x.fx_cash());
   }
   MergePromotions(f, t);
+  MergeTenderArea(f, t);
   MergeFx(f, t);
 }
 
@@ -408,8 +689,9 @@ void FinishTotals(v1::DayTotals* t) {
   t->set_net_sales(t->gross_sales() - t->discounts() - t->refunds());
   for (auto& d : *t->mutable_drawers()) {
     d.set_expected(d.opening_float() + d.cash_sales() - d.cash_refunds() + d.pay_ins() -
-                   d.pay_outs() - d.drops() + d.fx_cash());
+                   d.pay_outs() - d.drops() - d.tip_payouts() + d.fx_cash());
   }
+  FinishTenderArea(t);
   FinishFx(t);
   auto& taxes = *t->mutable_taxes();
   std::sort(taxes.begin(), taxes.end(), [](const auto& a, const auto& b) {

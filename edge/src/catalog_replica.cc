@@ -183,6 +183,7 @@ Result<Item> CatalogReplica::Impl::LookupLocked(std::string_view code) const {
   out.price = e->price();
   out.tax_code = e->tax_code();
   out.department = e->department();
+  out.unit = e->unit();
   return out;
 }
 

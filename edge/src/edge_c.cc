@@ -316,6 +316,12 @@ Result<Recorded> Record(Journal& j, sn_event_kind kind, sn_format f, const void*
       SN_ASSIGN_OR_RETURN(v1::NoSale m, ParseAs<v1::NoSale>(f, data, size));
       return j.RecordNoSale(m);
     }
+    case SN_SIGN_ON: {
+      SN_ASSIGN_OR_RETURN(v1::CashierShift m, ParseAs<v1::CashierShift>(f, data, size));
+      return j.SignOn(m.cashier(), m.drawer(), m.drawer_id());
+    }
+    case SN_SIGN_OFF:
+      return j.SignOff();  // the bytes are ignored: the open shift signs off
     case SN_EXCHANGE: {
       SN_ASSIGN_OR_RETURN(v1::Exchange m, ParseAs<v1::Exchange>(f, data, size));
       return j.RecordExchange(m);
@@ -442,6 +448,13 @@ sn_status sn_till_price_sale(sn_till* handle, sn_format format, const void* data
     SN_ASSIGN_OR_RETURN(v1::Sale sale, ParseAs<v1::Sale>(format, data, size));
     SN_RETURN_IF_ERROR(t.journal->PriceSale(&sale));
     return Emit(sale, format, out);
+  });
+}
+
+sn_status sn_till_set_training(sn_till* handle, int on, sn_error* err) {
+  return WithTill(handle, err, [&](Till& t) -> Outcome {
+    t.journal->SetTraining(on != 0);
+    return Status::Ok();
   });
 }
 

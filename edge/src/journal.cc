@@ -20,13 +20,22 @@
 //     gives both its wall time and the rates its lines were taxed at.
 //     Receipts, cash movements and no-sales are refused while the journal
 //     holds no settings; settings change only under mu_, between events.
+//  7. While a cashier shift is open (SignOn .. SignOff) every event's
+//     header carries its SIGN_ON seq (shift_seq) and, for a cashier's own
+//     drawer, its drawer_id; the open shift is a row written in the same
+//     transaction as the SIGN_ON / SIGN_OFF, so memory and file agree.
+//  8. A till's offline voucher redemptions per card never pass the
+//     settings' offline limit of the card's type: the running sum is a row
+//     written with the sale that redeems.
 //
 // Validation happens before the transaction; nothing is written for a
 // rejected call.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <optional>
 
@@ -34,11 +43,14 @@
 #include "qr.h"
 #include "storenode/common/fx.h"
 #include "storenode/common/journal_format.h"
+#include "storenode/common/lines.h"
 #include "storenode/common/money.h"
 #include "storenode/common/promotions.h"
 #include "storenode/common/report_text.h"
+#include "storenode/common/scale_label.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/common/store_settings.h"
+#include "storenode/common/tender_rules.h"
 #include "storenode/common/topics.h"
 #include "storenode/edge.h"
 
@@ -66,6 +78,11 @@ Status CheckLinePromotions(const v1::SaleLine& line, const std::string& at) {
   std::string why = promotions::CheckShares(line);
   return why.empty() ? Status::Ok() : Status::Invalid(at + why);
 }
+
+// Caps on the corrections' free text and lists (docs/FORMATS.md, "Corrections").
+constexpr size_t kMaxIdChars = 64;       // reason codes, supervisor ids
+constexpr size_t kMaxReasonChars = 200;  // a refund's reason
+constexpr int kMaxVoidedLines = 500;     // per sale
 
 Status NoForeignTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders) {
   for (int i = 0; i < tenders.size(); ++i) {
@@ -95,6 +112,28 @@ class Journal::Impl {
   v1::StoreSettings settings;  // version 0: none yet
   settings::Calendar calendar = settings::Calendar::Utc();
   std::string issuer;  // the pinned settings key, 32 bytes; empty until the first
+  // The open cashier shift (invariant 7): its SIGN_ON seq (0: none) and body.
+  uint64_t shift_seq = 0;
+  v1::CashierShift shift;
+
+  Status LoadShift();
+  // While a shift is open, an event's cashier is the shift's: filled when
+  // empty, refused when another.
+  Status ShiftCashier(std::string* cashier) const;
+  // The settings' type of a voucher line or redemption, its card id and
+  // purpose checked.
+  Result<const v1::VoucherType*> VoucherTypeOf(const std::string& card_id,
+                                               const std::string& type_id,
+                                               v1::VoucherPurpose purpose,
+                                               const std::string& at) const;
+  Status CheckLineVoucher(v1::SaleLine* line, const std::string& at) const;
+  // Tips, card details and voucher redemptions of a receipt's tenders
+  // (`lines`: the receipt's, for an SPV's tax); fills the redemptions'
+  // purpose and SPV tax.
+  Status CheckTenderDetails(google::protobuf::RepeatedPtrField<v1::Tender>* tenders,
+                            const google::protobuf::RepeatedPtrField<v1::SaleLine>& lines,
+                            bool refund) const;
+  Result<Recorded> RecordShift(v1::EventKind kind, v1::CashierShift shift);
 
   Status Init();
   Status LoadSettings();
@@ -112,6 +151,10 @@ class Journal::Impl {
   Result<std::vector<v1::JournalEvent>> ReadEventsLocked(uint64_t from, size_t max) const;
   // Statements of the hot path, prepared once.
   std::optional<sql::Stmt> insert_event, write_head, insert_line;
+  // Corrections (docs/FORMATS.md, "Corrections").
+  Status CheckOverride(const v1::SaleLine& line, const std::string& at) const;
+  Status PriceNoReceiptRefund(v1::Refund* refund, int64_t now) const;
+  bool training = false;  // SetTraining(): every event is flagged until it is left
   Status CheckTenders(const google::protobuf::RepeatedPtrField<v1::Tender>& tenders,
                       int64_t due) const;
   Status PriceSale(v1::Sale* sale, int64_t now) const;
@@ -128,6 +171,7 @@ class Journal::Impl {
   Result<Recorded> Append(v1::EventKind kind, v1::EventBody body, const std::string& day,
                           int64_t now);
   Status WriteSideTables(const v1::EventHeader& h, const v1::EventBody& body);
+  Status WriteOfflineRedemptions(const v1::Sale& sale);
   // A receipt's event and the settings it was recorded with.
   struct ReceiptEvent {
     v1::JournalEvent event;
@@ -155,6 +199,7 @@ Status Journal::Impl::Init() {
   journal_id = stmt.Blob(0);
   SN_ASSIGN_OR_RETURN(key, crypto::SigningKey::Load(options.key_path));
   SN_RETURN_IF_ERROR(LoadHead());
+  SN_RETURN_IF_ERROR(LoadShift());
   SN_ASSIGN_OR_RETURN(int64_t acked,
                       db->QueryInt("SELECT value FROM meta WHERE key = 'acked_seq'", 0));
   acked_seq = static_cast<uint64_t>(acked);
@@ -302,10 +347,22 @@ Status Journal::Impl::PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine
     v1::SaleLine& line = (*lines)[i];
     std::string at = "line " + std::to_string(i + 1) + ": ";
     if (line.sku().empty()) return Status::Invalid(at + "sku is empty");
-    if (line.qty() <= 0) {
-      return Status::Invalid(at + "quantity must be positive, got " + std::to_string(line.qty()));
+    if (line.has_voucher() && !line.promotions().empty()) {
+      return Status::Invalid(at + "a voucher line takes no promotion");
     }
+    if (line.has_voucher()) SN_RETURN_IF_ERROR(CheckLineVoucher(&line, at));
+    if (Status q = lines::CheckQuantity(line); !q.ok()) return Status::Invalid(at + q.message());
     if (line.unit_price() < 0) return Status::Invalid(at + "negative unit price");
+    SN_RETURN_IF_ERROR(CheckOverride(line, at));
+    if (line.has_voucher() && line.voucher().purpose() == v1::MULTI_PURPOSE) {
+      // Not taxed when sold (docs/FORMATS.md "Vouchers").
+      line.set_gross(line.unit_price());
+      line.set_tax(0);
+      line.set_tax_rate_bp(0);
+      line.set_tax_name("");
+      sum += Money(line.gross());
+      continue;
+    }
     const v1::TaxRateEntry* rate = settings::RateAt(settings, line.tax_code(), now);
     if (rate == nullptr) {
       return Status::Invalid(at + "unknown tax code '" + line.tax_code() +
@@ -320,7 +377,8 @@ Status Journal::Impl::PriceLines(google::protobuf::RepeatedPtrField<v1::SaleLine
     int32_t rate_bp = keep_rates ? line.tax_rate_bp() : rate->rate_bp();
     Money extended;
     try {
-      extended = Money(line.unit_price()) * line.qty();
+      extended = lines::Extended(line);
+      (void)lines::OverrideDifference(line);  // the Z sums it: it must fit too
     } catch (const std::overflow_error&) {
       return Status::Invalid(at + "amount overflows");
     }
@@ -361,10 +419,239 @@ Status Journal::Impl::CheckTenders(const google::protobuf::RepeatedPtrField<v1::
   return Status::Ok();
 }
 
+Result<const v1::VoucherType*> Journal::Impl::VoucherTypeOf(const std::string& card_id,
+                                                            const std::string& type_id,
+                                                            v1::VoucherPurpose purpose,
+                                                            const std::string& at) const {
+  if (!IsPlainCode(card_id, 32)) {
+    return Status::Invalid(at + "voucher card id must be 1..32 of [A-Za-z0-9._-]");
+  }
+  const v1::VoucherType* type = settings::FindVoucherType(settings, type_id);
+  if (type == nullptr) {
+    return Status::Invalid(at + "voucher type '" + type_id + "' is not in store settings version " +
+                           std::to_string(settings.version()));
+  }
+  if (purpose != v1::VOUCHER_PURPOSE_UNSPECIFIED && purpose != type->purpose()) {
+    return Status::Invalid(at + "voucher type '" + type->id() + "' has the other purpose");
+  }
+  return type;
+}
+
+Status Journal::Impl::CheckLineVoucher(v1::SaleLine* line, const std::string& at) const {
+  v1::VoucherLine* v = line->mutable_voucher();
+  SN_ASSIGN_OR_RETURN(const v1::VoucherType* type,
+                      VoucherTypeOf(v->card_id(), v->voucher_type(), v->purpose(), at));
+  v->set_purpose(type->purpose());
+  if (line->qty() != 1 || line->discount() != 0) {
+    return Status::Invalid(at + "a voucher line loads one card: qty 1, no discount");
+  }
+  if (line->unit_price() <= 0 || line->unit_price() > type->max_load()) {
+    return Status::Invalid(at + "voucher load " + Amount(line->unit_price()) + " outside 0.01.." +
+                           Amount(type->max_load()) + " of type '" + type->id() + "'");
+  }
+  // An SPV is taxed at its type's code; an MPV carries none.
+  const std::string code = type->purpose() == v1::SINGLE_PURPOSE ? type->tax_code() : "";
+  if (!line->tax_code().empty() && line->tax_code() != code) {
+    return Status::Invalid(at + "voucher type '" + type->id() + "' is taxed " +
+                           (code.empty() ? std::string("when redeemed") : "at code " + code) +
+                           ", not at code " + line->tax_code());
+  }
+  line->set_tax_code(code);
+  return Status::Ok();
+}
+
+Status Journal::Impl::CheckTenderDetails(
+    google::protobuf::RepeatedPtrField<v1::Tender>* tenders,
+    const google::protobuf::RepeatedPtrField<v1::SaleLine>& lines, bool refund) const {
+  // The offline redemptions of this receipt, per card, and what SPVs of
+  // each tax code pay.
+  std::map<std::string, int64_t> offline;
+  std::map<std::string, int64_t> spv_by_code;
+  for (int i = 0; i < tenders->size(); ++i) {
+    v1::Tender& t = (*tenders)[i];
+    const std::string at = "tender " + std::to_string(i + 1) + ": ";
+    if (std::string why = TenderDetailsProblem(t, refund); !why.empty()) {
+      return Status::Invalid(at + why);
+    }
+    if (!t.has_voucher()) continue;
+    v1::VoucherRedemption* r = t.mutable_voucher();
+    if (t.type() != v1::VOUCHER)
+      return Status::Invalid(at + "a voucher on a tender that is no voucher");
+    if (refund) {
+      return Status::Invalid(at +
+                             "a refund does not load a voucher card; pay back in cash or to "
+                             "the card it was paid with");
+    }
+    SN_ASSIGN_OR_RETURN(const v1::VoucherType* type,
+                        VoucherTypeOf(r->card_id(), r->voucher_type(), r->purpose(), at));
+    r->set_purpose(type->purpose());
+    r->clear_tax_code();
+    r->clear_tax_rate_bp();
+    r->clear_tax();
+    if (type->purpose() == v1::SINGLE_PURPOSE) {
+      // It pays for goods of its own tax code (that is what makes it single
+      // purpose), whose rate on this receipt is its tax's.
+      auto goods = std::find_if(lines.begin(), lines.end(), [&](const v1::SaleLine& l) {
+        return !l.has_voucher() && l.tax_code() == type->tax_code();
+      });
+      if (goods == lines.end()) {
+        return Status::Invalid(at + "single-purpose voucher '" + type->id() +
+                               "' pays only for goods taxed " + type->tax_code() +
+                               "; this receipt has none");
+      }
+      r->set_tax_code(type->tax_code());
+      r->set_tax_rate_bp(goods->tax_rate_bp());
+      r->set_tax(TaxIncluded(Money(t.amount()), TaxRate{goods->tax_rate_bp()}).minor());
+      spv_by_code[type->tax_code()] += t.amount();
+    }
+    if (!r->offline()) continue;
+    int64_t& mine = offline[r->card_id()];
+    mine += t.amount();
+    SN_ASSIGN_OR_RETURN(sql::Stmt before,
+                        db->Prepare("SELECT redeemed FROM voucher_offline WHERE card_id = ?"));
+    before.Bind(1, r->card_id());
+    SN_ASSIGN_OR_RETURN(bool had, before.Step());
+    const int64_t total = (had ? before.Int(0) : 0) + mine;
+    if (total > type->offline_limit()) {
+      return Status::Invalid(at + "offline redemption of card " + r->card_id() + " would bring " +
+                             "this till's offline redemptions of it to " + Amount(total) +
+                             ", over the offline limit " + Amount(type->offline_limit()) +
+                             " of voucher type '" + type->id() + "'");
+    }
+  }
+  for (const auto& [code, paid] : spv_by_code) {
+    int64_t goods = 0;
+    for (const v1::SaleLine& l : lines) {
+      if (!l.has_voucher() && l.tax_code() == code) goods += l.gross();
+    }
+    if (paid > goods) {
+      return Status::Invalid("single-purpose vouchers pay " + Amount(paid) + " for goods taxed " +
+                             code + " worth " + Amount(goods));
+    }
+  }
+  return Status::Ok();
+}
+
+// --- Corrections: price overrides and returns without a receipt ---
+
+Status Journal::Impl::CheckOverride(const v1::SaleLine& line, const std::string& at) const {
+  if (!line.has_price_override()) return Status::Ok();
+  const v1::PriceOverride& o = line.price_override();
+  if (o.reason_code().empty() || o.supervisor_id().empty()) {
+    return Status::Invalid(at + "a price override needs a reason code and a supervisor id");
+  }
+  if (o.reason_code().size() > kMaxIdChars || o.supervisor_id().size() > kMaxIdChars) {
+    return Status::Invalid(
+        fmt::format("{}price override reason code or supervisor id over {} "
+                    "characters",
+                    at, kMaxIdChars));
+  }
+  if (o.catalog_price() < 0) return Status::Invalid(at + "negative catalog price in the override");
+  const auto& allowed = settings.price_override_reasons();
+  if (!allowed.empty() &&
+      std::find(allowed.begin(), allowed.end(), o.reason_code()) == allowed.end()) {
+    return Status::Invalid(
+        fmt::format("{}price override reason '{}' is not one of the store "
+                    "settings' ({})",
+                    at, o.reason_code(), fmt::join(allowed, ", ")));
+  }
+  return Status::Ok();
+}
+
+Status Journal::Impl::ShiftCashier(std::string* cashier) const {
+  if (shift_seq == 0) return Status::Ok();
+  if (cashier->empty()) *cashier = shift.cashier();
+  if (*cashier != shift.cashier()) {
+    return Status::Invalid("cashier '" + *cashier + "' is not the signed-on cashier '" +
+                           shift.cashier() + "'");
+  }
+  return Status::Ok();
+}
+
+Status Journal::Impl::LoadShift() {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                      db->Prepare("SELECT seq, shift FROM open_shift WHERE id = 1"));
+  SN_ASSIGN_OR_RETURN(bool open, stmt.Step());
+  shift_seq = 0;
+  shift.Clear();
+  if (!open) return Status::Ok();
+  if (!shift.ParseFromString(stmt.Blob(1))) return Status::Corruption("open shift does not parse");
+  shift_seq = static_cast<uint64_t>(stmt.Int(0));
+  return Status::Ok();
+}
+
+Result<Recorded> Journal::Impl::RecordShift(v1::EventKind kind, v1::CashierShift next) {
+  SN_RETURN_IF_ERROR(Ready());
+  if (kind == v1::SIGN_ON) {
+    if (shift_seq != 0) {
+      return Status::Precondition("cashier '" + shift.cashier() + "' is signed on since seq " +
+                                  std::to_string(shift_seq) + "; sign off first");
+    }
+    if (next.cashier().empty() || next.cashier().size() > 64) {
+      return Status::Invalid("cashier must be 1..64 characters");
+    }
+    if (next.drawer() == v1::DRAWER_CASHIER) {
+      if (!IsPlainCode(next.drawer_id(), 32) || next.drawer_id() == options.device_id) {
+        return Status::Invalid(
+            "a cashier drawer needs an id of 1..32 [A-Za-z0-9._-], not the "
+            "till's");
+      }
+    } else if (!next.drawer_id().empty()) {
+      return Status::Invalid("a drawer id belongs to a cashier drawer (DRAWER_CASHIER)");
+    }
+  } else {
+    if (shift_seq == 0) return Status::Precondition("no cashier is signed on");
+    next = shift;
+  }
+  v1::EventBody body;
+  *body.mutable_shift() = next;
+  const int64_t now = Now();
+  return Append(kind, std::move(body), CurrentDay(now), now);
+}
+
+Status Journal::Impl::PriceNoReceiptRefund(v1::Refund* refund, int64_t now) const {
+  if (!refund->original_device_id().empty() || refund->original_receipt_no() != 0) {
+    return Status::Invalid("a return without a receipt names no original receipt");
+  }
+  if (refund->reason().empty()) return Status::Invalid("a return without a receipt needs a reason");
+  if (refund->reason().size() > kMaxReasonChars || refund->supervisor_id().size() > kMaxIdChars) {
+    return Status::Invalid(fmt::format("refund reason over {} or supervisor id over {} characters",
+                                       kMaxReasonChars, kMaxIdChars));
+  }
+  const int64_t limit = settings.no_receipt_refund_limit();
+  if (limit <= 0) {
+    return Status::Invalid("returns without a receipt are not allowed (store settings version " +
+                           std::to_string(settings.version()) + " sets no limit)");
+  }
+  int64_t total = 0;
+  SN_RETURN_IF_ERROR(PriceLines(refund->mutable_lines(), &total, now));
+  if (total > limit) {
+    return Status::Invalid("a return without a receipt of " + Amount(total) +
+                           " is above the store's limit of " + Amount(limit));
+  }
+  const int64_t above = settings.no_receipt_supervisor_above();
+  if (total > above && refund->supervisor_id().empty()) {
+    return Status::Invalid("a return without a receipt of " + Amount(total) + " (above " +
+                           Amount(above) + ") needs a supervisor id");
+  }
+  refund->set_total(total);
+  return Status::Ok();
+}
+
 Status Journal::Impl::PriceSale(v1::Sale* sale, int64_t now) const {
   SN_RETURN_IF_ERROR(Ready());
   int64_t lines_total = 0;
   SN_RETURN_IF_ERROR(PriceLines(sale->mutable_lines(), &lines_total, now));
+  if (sale->voided_lines_size() > kMaxVoidedLines) {
+    return Status::Invalid(
+        fmt::format("{} voided lines, at most {}", sale->voided_lines_size(), kMaxVoidedLines));
+  }
+  if (!sale->voided_lines().empty()) {
+    // Figures filled like the sold lines', never part of the total.
+    int64_t voided = 0;
+    Status v = PriceLines(sale->mutable_voided_lines(), &voided, now);
+    if (!v.ok()) return Status::Invalid("voided " + v.message());
+  }
   bool cash = std::any_of(sale->tenders().begin(), sale->tenders().end(),
                           [](const v1::Tender& t) { return t.type() == v1::CASH; });
   int64_t due = lines_total;
@@ -376,6 +663,16 @@ Status Journal::Impl::PriceSale(v1::Sale* sale, int64_t now) const {
 
 Status Journal::Impl::PriceRefund(v1::Refund* refund, int64_t now) const {
   SN_RETURN_IF_ERROR(Ready());
+  for (const v1::SaleLine& l : refund->lines()) {
+    if (l.has_voucher()) {
+      return Status::Invalid("a voucher is not refunded: its balance stays on the card");
+    }
+  }
+  if (refund->without_receipt()) return PriceNoReceiptRefund(refund, now);
+  if (refund->reason().size() > kMaxReasonChars || refund->supervisor_id().size() > kMaxIdChars) {
+    return Status::Invalid(fmt::format("refund reason over {} or supervisor id over {} characters",
+                                       kMaxReasonChars, kMaxIdChars));
+  }
   if (refund->original_device_id().empty()) refund->set_original_device_id(options.device_id);
   if (refund->original_device_id() != options.device_id) {
     // Another till's receipt: take the given prices, checked like a sale.
@@ -397,18 +694,23 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund, int64_t now) const {
   }
   SN_ASSIGN_OR_RETURN(sql::Stmt lines_stmt,
                       db->Prepare("SELECT line_no, qty, unit_price, discount, tax_code, "
-                                  "refunded_qty, tax_rate_bp, promotions FROM receipt_lines WHERE "
+                                  "refunded_qty, tax_rate_bp, unit, promotions FROM receipt_lines "
+                                  "WHERE "
                                   "receipt_no = ? AND sku = ? ORDER BY line_no"));
   // Quantities already taken by earlier lines of this same refund.
   std::map<std::pair<std::string, int64_t>, int64_t> taken;
   google::protobuf::RepeatedPtrField<v1::SaleLine> priced;
   for (const v1::SaleLine& want : refund->lines()) {
-    if (want.qty() <= 0) return Status::Invalid("refund quantity must be positive");
-    int64_t left = want.qty();
+    if (Status q = lines::CheckQuantity(want); !q.ok()) {
+      return Status::Invalid("refund of " + want.sku() + ": " + q.message());
+    }
+    // Measured lines count thousandths here: qty_milli in, qty_milli out.
+    int64_t left = lines::Quantity(want);
     lines_stmt.Bind(1, static_cast<int64_t>(original)).Bind(2, want.sku());
     while (left > 0) {
       SN_ASSIGN_OR_RETURN(bool row, lines_stmt.Step());
       if (!row) break;
+      if (lines_stmt.Int(7) != want.unit()) continue;
       int64_t sold = lines_stmt.Int(1), discount = lines_stmt.Int(3);
       int64_t& already = taken[{want.sku(), lines_stmt.Int(0)}];
       int64_t before = lines_stmt.Int(5) + already;
@@ -423,10 +725,11 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund, int64_t now) const {
       };
       v1::SaleLine* line = priced.Add();
       line->set_sku(want.sku());
-      line->set_qty(qty);
+      line->set_unit(want.unit());
+      lines::SetQuantity(line, qty);
       line->set_unit_price(lines_stmt.Int(2));
       v1::SaleLine sold_promotions;
-      if (!lines_stmt.IsNull(7) && !sold_promotions.ParseFromString(lines_stmt.Blob(7))) {
+      if (!lines_stmt.IsNull(8) && !sold_promotions.ParseFromString(lines_stmt.Blob(8))) {
         return Status::Corruption("receipt " + std::to_string(original) +
                                   ": the promotions of a line do not parse");
       }
@@ -455,7 +758,7 @@ Status Journal::Impl::PriceRefund(v1::Refund* refund, int64_t now) const {
     }
     lines_stmt.Reset();
     if (left > 0) {
-      return Status::Invalid("refund of " + std::to_string(want.qty()) + " x " + want.sku() +
+      return Status::Invalid("refund of " + lines::FormatQuantity(want) + " x " + want.sku() +
                              " exceeds what receipt " + std::to_string(original) +
                              " sold and not yet refunded");
     }
@@ -487,39 +790,67 @@ Result<std::vector<v1::JournalEvent>> Journal::Impl::ReadEventsLocked(uint64_t f
   return sql::Rows(stmt, EventFromRow);
 }
 
+Status Journal::Impl::WriteOfflineRedemptions(const v1::Sale& sale) {
+  for (const v1::Tender& t : sale.tenders()) {
+    if (!t.has_voucher() || !t.voucher().offline()) continue;
+    SN_ASSIGN_OR_RETURN(sql::Stmt add,
+                        db->Prepare("INSERT INTO voucher_offline(card_id, redeemed) VALUES(?1, ?2) "
+                                    "ON CONFLICT(card_id) DO UPDATE SET redeemed = redeemed + ?2"));
+    add.Bind(1, t.voucher().card_id()).Bind(2, t.amount());
+    SN_RETURN_IF_ERROR(add.Run());
+  }
+  return Status::Ok();
+}
+
 Status Journal::Impl::WriteSideTables(const v1::EventHeader& h, const v1::EventBody& body) {
+  // A training sale cannot be refunded for real, and a training refund
+  // consumes nothing of the receipt it practised on.
+  if (h.training() && (h.kind() == v1::SALE || h.kind() == v1::REFUND)) return Status::Ok();
   if (h.kind() == v1::SALE) {
     if (!insert_line) {
       SN_ASSIGN_OR_RETURN(insert_line,
                           db->Prepare("INSERT INTO receipt_lines(receipt_no, line_no, sku, qty, "
-                                      "unit_price, discount, tax_code, tax_rate_bp, promotions) "
-                                      "VALUES(?,?,?,?,?,?,?,?,?)"));
+                                      "unit_price, discount, tax_code, tax_rate_bp, unit, "
+                                      "promotions) VALUES(?,?,?,?,?,?,?,?,?,?)"));
     }
     sql::Stmt& ins = *insert_line;
     int line_no = 0;
     for (const v1::SaleLine& l : body.sale().lines()) {
-      ins.Bind(1, static_cast<int64_t>(h.receipt_no())).Bind(2, int64_t{++line_no});
-      ins.Bind(3, l.sku()).Bind(4, l.qty()).Bind(5, l.unit_price()).Bind(6, l.discount());
-      ins.Bind(7, l.tax_code()).Bind(8, int64_t{l.tax_rate_bp()});
+      ++line_no;
+      if (l.has_voucher()) continue;  // not refundable
+      ins.Bind(1, static_cast<int64_t>(h.receipt_no())).Bind(2, int64_t{line_no});
+      ins.Bind(3, l.sku()).Bind(4, lines::Quantity(l)).Bind(5, l.unit_price());
+      ins.Bind(6, l.discount()).Bind(7, l.tax_code()).Bind(8, int64_t{l.tax_rate_bp()});
+      ins.Bind(9, int64_t{l.unit()});
       if (l.promotions_size() == 0) {
-        ins.BindNull(9);
+        ins.BindNull(10);
       } else {
         v1::SaleLine only;
         *only.mutable_promotions() = l.promotions();
-        ins.BindBlob(9, only.SerializeAsString());
+        ins.BindBlob(10, only.SerializeAsString());
       }
       SN_RETURN_IF_ERROR(ins.Run());
     }
-  } else if (h.kind() == v1::REFUND && body.refund().original_device_id() == options.device_id) {
+    SN_RETURN_IF_ERROR(WriteOfflineRedemptions(body.sale()));
+  } else if (h.kind() == v1::SIGN_ON) {
+    SN_ASSIGN_OR_RETURN(sql::Stmt put, db->Prepare("INSERT OR REPLACE INTO open_shift(id, seq, "
+                                                   "shift) VALUES(1, ?, ?)"));
+    put.Bind(1, static_cast<int64_t>(h.seq())).BindBlob(2, body.shift().SerializeAsString());
+    SN_RETURN_IF_ERROR(put.Run());
+  } else if (h.kind() == v1::SIGN_OFF) {
+    SN_RETURN_IF_ERROR(db->Exec("DELETE FROM open_shift"));
+  } else if (h.kind() == v1::REFUND && !body.refund().without_receipt() &&
+             body.refund().original_device_id() == options.device_id) {
     SN_ASSIGN_OR_RETURN(sql::Stmt upd,
                         db->Prepare("UPDATE receipt_lines SET refunded_qty = refunded_qty + ?1 "
                                     "WHERE receipt_no = ?2 AND line_no = (SELECT line_no FROM "
                                     "receipt_lines WHERE receipt_no = ?2 AND sku = ?3 AND "
-                                    "qty > refunded_qty AND unit_price = ?4 ORDER BY line_no "
-                                    "LIMIT 1)"));
+                                    "qty > refunded_qty AND unit_price = ?4 AND unit = ?5 "
+                                    "ORDER BY line_no LIMIT 1)"));
     for (const v1::SaleLine& l : body.refund().lines()) {
-      upd.Bind(1, l.qty()).Bind(2, static_cast<int64_t>(body.refund().original_receipt_no()));
-      upd.Bind(3, l.sku()).Bind(4, l.unit_price());
+      upd.Bind(1, lines::Quantity(l))
+          .Bind(2, static_cast<int64_t>(body.refund().original_receipt_no()));
+      upd.Bind(3, l.sku()).Bind(4, l.unit_price()).Bind(5, int64_t{l.unit()});
       SN_RETURN_IF_ERROR(upd.Run());
     }
   } else if (h.kind() == v1::DAY_SEALED) {
@@ -545,6 +876,15 @@ Result<Recorded> Journal::Impl::Append(v1::EventKind kind, v1::EventBody body,
   h.set_kind(kind);
   h.set_settings_version(settings.version());
   if (receipt) h.set_receipt_no(head.receipt_no + 1);
+  // Invariant 7: the open shift's, or the one this SIGN_ON opens.
+  const bool opens = kind == v1::SIGN_ON;
+  if (opens || shift_seq != 0) {
+    const v1::CashierShift& of = opens ? body.shift() : shift;
+    h.set_shift_seq(opens ? h.seq() : shift_seq);
+    if (of.drawer() == v1::DRAWER_CASHIER) h.set_drawer_id(of.drawer_id());
+  }
+  // The seal closes the real day, whoever is at the till.
+  if (training && kind != v1::GENESIS && kind != v1::DAY_SEALED) h.set_training(true);
   v1::JournalEvent ev = SealEvent(h, body, head.hash, key);
 
   Head next = head;
@@ -603,6 +943,13 @@ Result<Recorded> Journal::Impl::Append(v1::EventKind kind, v1::EventBody body,
     return s;
   }
   head = next;
+  if (kind == v1::SIGN_ON) {
+    shift_seq = h.seq();
+    shift = body.shift();
+  } else if (kind == v1::SIGN_OFF) {
+    shift_seq = 0;
+    shift.Clear();
+  }
   Recorded rec;
   rec.seq = h.seq();
   rec.receipt_no = h.receipt_no();
@@ -649,10 +996,12 @@ Result<Recorded> Journal::RecordSale(const v1::Sale& sale) {
   v1::Sale* s = body.mutable_sale();
   *s = sale;
   int64_t now = impl_->Now();
+  SN_RETURN_IF_ERROR(impl_->ShiftCashier(s->mutable_cashier()));
   SN_RETURN_IF_ERROR(impl_->PriceSale(s, now));
   SN_RETURN_IF_ERROR(impl_->CheckPromotionIds(*s));
   SN_RETURN_IF_ERROR(impl_->FillForeignTenders(s->mutable_tenders(), now));
   SN_RETURN_IF_ERROR(impl_->CheckTenders(s->tenders(), s->total()));
+  SN_RETURN_IF_ERROR(impl_->CheckTenderDetails(s->mutable_tenders(), s->lines(), false));
   return impl_->Append(v1::SALE, std::move(body), impl_->CurrentDay(now), now);
 }
 
@@ -662,9 +1011,11 @@ Result<Recorded> Journal::RecordRefund(const v1::Refund& refund) {
   v1::Refund* r = body.mutable_refund();
   *r = refund;
   int64_t now = impl_->Now();
+  SN_RETURN_IF_ERROR(impl_->ShiftCashier(r->mutable_cashier()));
   SN_RETURN_IF_ERROR(impl_->PriceRefund(r, now));
   SN_RETURN_IF_ERROR(NoForeignTenders(r->tenders()));
   SN_RETURN_IF_ERROR(impl_->CheckTenders(r->tenders(), r->total()));
+  SN_RETURN_IF_ERROR(impl_->CheckTenderDetails(r->mutable_tenders(), r->lines(), true));
   return impl_->Append(v1::REFUND, std::move(body), impl_->CurrentDay(now), now);
 }
 
@@ -674,6 +1025,7 @@ Result<Recorded> Journal::RecordVoid(const v1::Void& void_receipt) {
   v1::Void* v = body.mutable_void_receipt();
   *v = void_receipt;
   SN_RETURN_IF_ERROR(impl_->Ready());
+  SN_RETURN_IF_ERROR(impl_->ShiftCashier(v->mutable_cashier()));
   int64_t now = impl_->Now(), total = 0;
   SN_RETURN_IF_ERROR(impl_->PriceLines(v->mutable_lines(), &total, now));
   v->set_total(total);
@@ -681,7 +1033,7 @@ Result<Recorded> Journal::RecordVoid(const v1::Void& void_receipt) {
 }
 
 Result<Recorded> Journal::RecordCashMovement(const v1::CashMovement& movement) {
-  if (movement.type() < v1::OPENING_FLOAT || movement.type() > v1::DROP) {
+  if (movement.type() < v1::OPENING_FLOAT || movement.type() > v1::TIP_PAYOUT) {
     return Status::Invalid("cash movement type not set");
   }
   if (movement.amount() <= 0) return Status::Invalid("cash movement amount must be positive");
@@ -689,6 +1041,7 @@ Result<Recorded> Journal::RecordCashMovement(const v1::CashMovement& movement) {
   v1::EventBody body;
   *body.mutable_cash_movement() = movement;
   SN_RETURN_IF_ERROR(impl_->Ready());
+  SN_RETURN_IF_ERROR(impl_->ShiftCashier(body.mutable_cash_movement()->mutable_cashier()));
   SN_RETURN_IF_ERROR(fx::CheckMovementCurrency(movement, impl_->settings));
   int64_t now = impl_->Now();
   return impl_->Append(v1::CASH_MOVEMENT, std::move(body), impl_->CurrentDay(now), now);
@@ -699,8 +1052,34 @@ Result<Recorded> Journal::RecordNoSale(const v1::NoSale& no_sale) {
   v1::EventBody body;
   *body.mutable_no_sale() = no_sale;
   SN_RETURN_IF_ERROR(impl_->Ready());
+  SN_RETURN_IF_ERROR(impl_->ShiftCashier(body.mutable_no_sale()->mutable_cashier()));
   int64_t now = impl_->Now();
   return impl_->Append(v1::NO_SALE, std::move(body), impl_->CurrentDay(now), now);
+}
+
+Result<Recorded> Journal::SignOn(const std::string& cashier, v1::DrawerOwner drawer,
+                                 const std::string& drawer_id) {
+  std::lock_guard lock(impl_->mu);
+  v1::CashierShift shift;
+  shift.set_cashier(cashier);
+  shift.set_drawer(drawer);
+  shift.set_drawer_id(drawer_id);
+  return impl_->RecordShift(v1::SIGN_ON, std::move(shift));
+}
+
+Result<Recorded> Journal::SignOff() {
+  std::lock_guard lock(impl_->mu);
+  return impl_->RecordShift(v1::SIGN_OFF, {});
+}
+
+uint64_t Journal::open_shift_seq() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->shift_seq;
+}
+
+Result<v1::DayTotals> Journal::ShiftXReport(uint64_t shift_seq) const {
+  std::lock_guard lock(impl_->mu);
+  return TotalsOfShift(*impl_->db, shift_seq == 0 ? impl_->shift_seq : shift_seq);
 }
 
 Result<Recorded> Journal::RecordExchange(const v1::Exchange& exchange) {
@@ -709,6 +1088,7 @@ Result<Recorded> Journal::RecordExchange(const v1::Exchange& exchange) {
   v1::EventBody body;
   v1::Exchange* e = body.mutable_exchange();
   *e = exchange;
+  SN_RETURN_IF_ERROR(impl_->ShiftCashier(e->mutable_cashier()));
   SN_RETURN_IF_ERROR(impl_->Ready());
   int64_t now = impl_->Now();
   SN_RETURN_IF_ERROR(fx::FillExchange(e, impl_->settings, now));
@@ -798,28 +1178,81 @@ Status Journal::OpenDay(const std::string& day) {
   return Status::Ok();
 }
 
+void Journal::SetTraining(bool on) {
+  std::lock_guard lock(impl_->mu);
+  impl_->training = on;
+}
+
+bool Journal::training() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->training;
+}
+
 Status Journal::PriceSale(v1::Sale* sale) const {
   std::lock_guard lock(impl_->mu);
   return impl_->PriceSale(sale, impl_->Now());
 }
 
+// --- Weighed goods: scanned codes, scale labels and measured items ---
+
 Result<v1::Sale> Journal::SaleFromCatalog(const std::vector<ScannedLine>& lines) const {
   if (lines.empty()) return Status::Invalid("a receipt needs at least one line");
+  const std::vector<scale::Layout> layouts = settings::ScaleLayouts(settings());
+  // A scale label is looked up by its item code and carries its value.
   std::vector<std::string> codes;
-  for (const ScannedLine& l : lines) codes.push_back(l.code);
+  std::vector<std::optional<scale::Label>> labels;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto label = layouts.empty() ? Result<scale::Label>(Status::NotFound(""))
+                                 : scale::Parse(lines[i].code, layouts);
+    if (!label.ok() && label.status().code() != Code::kNotFound) {
+      return Status::Invalid("line " + std::to_string(i + 1) + ": " + label.status().message());
+    }
+    labels.push_back(label.ok() ? std::optional(*label) : std::nullopt);
+    codes.push_back(label.ok() ? label->item_code : lines[i].code);
+  }
   std::vector<v1::Promotion> in_catalog;
   SN_ASSIGN_OR_RETURN(std::vector<Item> items, impl_->catalog->LookupAll(codes, &in_catalog));
   v1::Sale sale;
   sale.set_catalog_version(items[0].catalog_version);
   for (size_t i = 0; i < lines.size(); ++i) {
+    const ScannedLine& scan = lines[i];
+    const Item& item = items[i];
+    const std::string at = "line " + std::to_string(i + 1) + ": ";
     v1::SaleLine* line = sale.add_lines();
-    line->set_sku(items[i].sku);
-    if (lines[i].code != items[i].sku) line->set_barcode(lines[i].code);
-    line->set_name(items[i].name);
-    line->set_qty(lines[i].qty);
-    line->set_unit_price(items[i].price);
-    line->set_discount(lines[i].discount);
-    line->set_tax_code(items[i].tax_code);
+    line->set_sku(item.sku);
+    if (scan.code != item.sku) line->set_barcode(scan.code);
+    line->set_name(item.name);
+    line->set_unit_price(item.price);
+    line->set_discount(scan.discount);
+    line->set_tax_code(item.tax_code);
+    const char* unit = lines::UnitSymbol(item.unit);
+    if (labels[i] && labels[i]->embedded == scale::Embedded::kPrice) {
+      // The scale already multiplied weight by price: one piece at the
+      // printed price, so the line's gross is that price exactly.
+      line->set_qty(1);
+      line->set_unit_price(labels[i]->value);
+    } else if (labels[i]) {
+      if (item.unit == v1::UNIT_PIECE) {
+        return Status::Invalid(at + "scale label " + scan.code + " embeds a weight, but " +
+                               item.sku + " is sold by the piece");
+      }
+      line->set_unit(item.unit);
+      line->set_qty_milli(labels[i]->value);
+    } else if (item.unit != v1::UNIT_PIECE) {
+      if (scan.qty_milli <= 0) {
+        return Status::Invalid(at + item.sku + " is sold by the " + unit +
+                               ": give its quantity in thousandths (qty_milli)");
+      }
+      line->set_unit(item.unit);
+      line->set_qty_milli(scan.qty_milli);
+      line->set_tare_milli(scan.tare_milli);
+      line->set_keyed_weight(scan.keyed_weight);
+    } else {
+      if (scan.qty_milli != 0) {
+        return Status::Invalid(at + item.sku + " is sold by the piece: no qty_milli");
+      }
+      line->set_qty(scan.qty);
+    }
   }
   std::vector<std::string> departments;
   for (const Item& item : items) departments.push_back(item.department);

@@ -109,6 +109,29 @@ Result<v1::DayTotals> TotalsOfDay(sql::Db& db, const std::string& day) {
   return totals;
 }
 
+Result<v1::DayTotals> TotalsOfShift(sql::Db& db, uint64_t shift_seq) {
+  SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
+                      db.Prepare(std::string(kSelectEvents) + " WHERE seq >= ? ORDER BY seq"));
+  stmt.Bind(1, static_cast<int64_t>(shift_seq));
+  v1::DayTotals totals;
+  DecodedEvent ev;
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    SN_RETURN_IF_ERROR(DecodeEvent(EventFromRow(stmt), &ev));
+    if (ev.header.shift_seq() != shift_seq) break;
+    if (totals.business_day().empty()) totals.set_business_day(ev.header.business_day());
+    totals.set_store_id(ev.header.store_id());
+    totals.set_device_id(ev.header.device_id());
+    AddToTotals(ev, &totals);
+  }
+  if (totals.event_count() == 0 || totals.shift_count() == 0) {
+    return Status::NotFound("no cashier shift signed on at seq " + std::to_string(shift_seq));
+  }
+  FinishTotals(&totals);
+  return totals;
+}
+
 VerifyReport VerifyJournalFile(const std::string& path) {
   sql::OpenOptions options;
   options.read_only = true;

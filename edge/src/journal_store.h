@@ -76,14 +76,34 @@ CREATE TABLE IF NOT EXISTS settings(
   doc BLOB NOT NULL);
 ALTER TABLE receipt_lines ADD COLUMN tax_rate_bp INTEGER;
 )sql";
-// Version 3 (promotions): each sold line's promotion shares, as a
+// Version 3 (measured lines): a line's unit (UnitOfMeasure); the qty and
+// refunded_qty of a measured line count thousandths of it.
+inline constexpr const char* kJournalUnits = R"sql(
+ALTER TABLE receipt_lines ADD COLUMN unit INTEGER NOT NULL DEFAULT 0;
+)sql";
+// Version 4 (vouchers, cashier shifts): what this till redeemed offline
+// per card (the settings' per-card offline limit), and the open cashier
+// shift (its SIGN_ON seq and body), which stamps every event's header.
+inline constexpr const char* kJournalTender = R"sql(
+CREATE TABLE IF NOT EXISTS voucher_offline(
+  card_id TEXT PRIMARY KEY,
+  redeemed INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS open_shift(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL,
+  shift BLOB NOT NULL);
+)sql";
+// Version 5 (promotions): each sold line's promotion shares, as a
 // serialized SaleLine holding only `promotions` (NULL: none), which its
 // refunds give back pro rata (docs/FORMATS.md 10.6).
 inline constexpr const char* kJournalPromotions = R"sql(
 ALTER TABLE receipt_lines ADD COLUMN promotions BLOB;
 )sql";
-inline constexpr sql::Migration kJournalMigrations[] = {
-    {1, kJournalSchema}, {2, kJournalSettings}, {3, kJournalPromotions}};
+inline constexpr sql::Migration kJournalMigrations[] = {{1, kJournalSchema},
+                                                        {2, kJournalSettings},
+                                                        {3, kJournalUnits},
+                                                        {4, kJournalTender},
+                                                        {5, kJournalPromotions}};
 
 inline constexpr const char* kSelectEvents =
     "SELECT seq, business_day, kind, receipt_no, header, body, prev_hash, hash, signature "
@@ -103,5 +123,8 @@ VerifyReport VerifyDb(sql::Db& db);
 
 // Decodes and adds up every event booked on `day`.
 Result<v1::DayTotals> TotalsOfDay(sql::Db& db, const std::string& day);
+// The same for the cashier shift opened at seq `shift_seq` (its events
+// carry shift_seq in their headers; they are consecutive).
+Result<v1::DayTotals> TotalsOfShift(sql::Db& db, uint64_t shift_seq);
 
 }  // namespace storenode::edge

@@ -195,6 +195,12 @@ async function refreshTills() {
     $('tills-updated').textContent =
         'Updated ' + new Date(now / 1000).toLocaleTimeString() + '; updates every 2 seconds. ' +
         s.quarantineCount + ' quarantined batches in all.';
+    // Voucher cards redeemed below zero (offline redemptions at two tills).
+    const overdrafts = Number(s.voucherOverdrafts || 0);
+    $('voucher-alerts').textContent = overdrafts === 0 ? '' :
+        'ALERT: ' + overdrafts + ' voucher overdraft(s): ' + (s.voucherAlerts || []).map(
+            (a) => 'card ' + a.cardId + ' at ' + money(a.balance) + ' after ' + a.deviceId +
+                ' seq ' + a.seq).join('; ');
     $('tills-error').textContent = '';
   } catch (e) {
     $('tills-error').textContent = e.message;

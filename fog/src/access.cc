@@ -83,6 +83,8 @@ const char* ActionOf(const v1::FogRequest& request) {
       return "show stock";
     case v1::FogRequest::kReorder:
       return "read the reorder suggestions";
+    case v1::FogRequest::kVoucherShow:
+      return "show voucher balances";
     case v1::FogRequest::kRatesImport:
       return "import a rate sheet";
     case v1::FogRequest::REQUEST_NOT_SET:

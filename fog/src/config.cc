@@ -1,5 +1,7 @@
 #include "storenode/common/config.h"
 
+#include <sstream>
+
 #include "access.h"
 #include "console.h"
 #include "storenode/common/crypto.h"
@@ -21,6 +23,78 @@ Result<int32_t> ParsePercent(std::string_view text) {
   auto value = Money::Parse(text.substr(0, text.size() - 1), 2);
   if (!value.ok() || value->minor() < 0 || value->minor() > 10000) return bad;
   return static_cast<int32_t>(value->minor());
+}
+
+// [store.voucher.ID]: name, purpose ("single" or "multi"), tax (an SPV's
+// code), offline_limit and max_load (amounts, "50.00"). settings::Check
+// judges the rest when the document is issued.
+Status ReadVoucherTypes(ConfigReader& r, const std::string& path, int decimals, StoreTerms* t) {
+  for (const std::string& id : r.TableKeys("store.voucher")) {
+    const std::string key = "store.voucher." + id;
+    auto bad = [&](const std::string& field, const std::string& why) {
+      return Status::Invalid(path + ": key '" + key + field + "': " + why);
+    };
+    v1::VoucherType& v = t->voucher_types.emplace_back();
+    v.set_id(id);
+    v.set_name(r.String(key + ".name"));
+    const std::string purpose = r.String(key + ".purpose");
+    v.set_tax_code(r.String(key + ".tax", ""));
+    const std::string offline = r.String(key + ".offline_limit", "0");
+    const std::string max_load = r.String(key + ".max_load", "500");
+    SN_RETURN_IF_ERROR(r.status());
+    if (purpose == "single") {
+      v.set_purpose(v1::SINGLE_PURPOSE);
+    } else if (purpose == "multi") {
+      v.set_purpose(v1::MULTI_PURPOSE);
+    } else {
+      return bad(".purpose", "'" + purpose + "': want \"single\" or \"multi\"");
+    }
+    auto limit = Money::Parse(offline, decimals);
+    if (!limit.ok()) return bad(".offline_limit", limit.status().message());
+    v.set_offline_limit(limit->minor());
+    auto load = Money::Parse(max_load, decimals);
+    if (!load.ok()) return bad(".max_load", load.status().message());
+    v.set_max_load(load->minor());
+  }
+  return Status::Ok();
+}
+
+// "21 5 price 4 check": prefix, item digits, price|measure, value digits,
+// and "check" for a price check digit (common/scale_label.h).
+Result<v1::ScaleLabelLayout> ParseScaleLayout(const std::string& text) {
+  auto bad = Status::Invalid("scale label '" + text +
+                             "': want \"PREFIX ITEM_DIGITS price|measure VALUE_DIGITS [check]\"");
+  std::istringstream in(text);
+  std::string prefix, what, check, extra;
+  int item = 0, value = 0;
+  if (!(in >> prefix >> item >> what >> value) || (what != "price" && what != "measure")) {
+    return bad;
+  }
+  in >> check >> extra;
+  if ((!check.empty() && check != "check") || !extra.empty()) return bad;
+  v1::ScaleLabelLayout l;
+  l.set_prefix(prefix);
+  l.set_item_digits(static_cast<uint32_t>(std::max(item, 0)));
+  l.set_embeds_price(what == "price");
+  l.set_value_digits(static_cast<uint32_t>(std::max(value, 0)));
+  l.set_price_check(check == "check");
+  return l;
+}
+
+// The [store] keys of weighed goods and corrections.
+Status ReadCorrectionTerms(ConfigReader& r, const std::string& path, StoreTerms* t) {
+  for (const std::string& text : r.StringList("store.scale_labels")) {
+    auto layout = ParseScaleLayout(text);
+    if (!layout.ok()) {
+      return Status::Invalid(path + ": key 'store.scale_labels': " + layout.status().message());
+    }
+    t->scale_labels.push_back(*layout);
+  }
+  constexpr int64_t kMaxLimit = 1'000'000'000;
+  t->no_receipt_refund_limit = r.Int("store.no_receipt_refund_limit", 0, {0, kMaxLimit});
+  t->no_receipt_supervisor_above = r.Int("store.no_receipt_supervisor_above", 0, {0, kMaxLimit});
+  t->price_override_reasons = r.StringList("store.price_override_reasons");
+  return r.status();
 }
 
 // "2% min 1.50 max 15.00": a percentage (at most two decimals, up to 50%)
@@ -79,6 +153,7 @@ Status ReadStoreTerms(ConfigReader& r, const std::string& path, StoreTerms* t) {
     rates[code] = r.StringList("store.tax." + code + ".rates");
   }
   SN_RETURN_IF_ERROR(r.status());
+  SN_RETURN_IF_ERROR(ReadCorrectionTerms(r, path, t));
   auto zone = settings::Zone::Find(t->time_zone);
   if (!zone.ok()) return bad("store.time_zone", zone.status().message());
   auto start = settings::ParseClockTime(day_start);
@@ -125,7 +200,7 @@ Status ReadStoreTerms(ConfigReader& r, const std::string& path, StoreTerms* t) {
       last = e.effective_from_us();
     }
   }
-  return Status::Ok();
+  return ReadVoucherTypes(r, path, t->currency_decimals, t);
 }
 
 }  // namespace
@@ -143,6 +218,11 @@ v1::StoreSettings TermsDocument(const std::string& store_id, const StoreTerms& t
   s.set_cash_rounding(t.cash_rounding);
   s.set_locale(t.locale);
   for (const v1::TaxRateEntry& e : t.tax_rates) *s.add_tax_rates() = e;
+  for (const v1::VoucherType& v : t.voucher_types) *s.add_voucher_types() = v;
+  for (const v1::ScaleLabelLayout& l : t.scale_labels) *s.add_scale_labels() = l;
+  s.set_no_receipt_refund_limit(t.no_receipt_refund_limit);
+  s.set_no_receipt_supervisor_above(t.no_receipt_supervisor_above);
+  for (const std::string& reason : t.price_override_reasons) s.add_price_override_reasons(reason);
   if (t.buy_commission.ByteSizeLong() > 0) *s.mutable_buy_commission() = t.buy_commission;
   if (t.sell_commission.ByteSizeLong() > 0) *s.mutable_sell_commission() = t.sell_commission;
   s.set_aml_threshold(t.aml_threshold);

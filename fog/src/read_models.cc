@@ -1,5 +1,6 @@
 #include "read_models.h"
 
+#include "storenode/common/lines.h"
 #include "storenode/common/totals.h"
 #include "storenode/fog/fog.h"
 
@@ -31,16 +32,18 @@ v1::ItemTotal& NoteItem(std::map<std::pair<std::string, std::string>, v1::ItemTo
                         const std::string& day, const v1::SaleLine& line) {
   v1::ItemTotal& it = (*items)[{day, line.sku()}];
   if (it.name().empty()) it.set_name(line.name());
+  if (lines::IsMeasured(line)) it.set_unit(lines::UnitSymbol(line.unit()));
   return it;
 }
 
 }  // namespace
 
 void ReadModels::Add(const DecodedEvent& event, uint32_t part, bool covered) {
-  stock_.Add(event);
   const v1::EventHeader& h = event.header;
   const std::string& day = h.business_day();
   if (!covered) {
+    // A training event is in the Z's range and its training figures
+    // (AddToTotals keeps them apart), in no other read model and not in stock.
     AddToTotals(event, &day_totals_[{day, part, h.device_id()}]);
     Range& r = ranges_[{day, part, h.device_id(), h.journal_id()}];
     if (r.count == 0) r.first = h.seq();
@@ -48,6 +51,9 @@ void ReadModels::Add(const DecodedEvent& event, uint32_t part, bool covered) {
     ++r.count;
     if (part > 0) late_days_.insert(day);
   }
+  if (h.training()) return;
+  stock_.Add(event);
+  vouchers_.Add(event);
 
   const v1::EventBody& b = event.body;
   // The start of the event's local hour, as an instant (seconds): in a zone
@@ -61,9 +67,11 @@ void ReadModels::Add(const DecodedEvent& event, uint32_t part, bool covered) {
       v1::HourTotal& ht = hours_[{day, hour}];
       ht.set_receipts(ht.receipts() + 1);
       for (const v1::SaleLine& l : b.sale().lines()) {
+        if (l.has_voucher()) continue;  // a liability, not a sale (FORMATS.md section 16)
         ht.set_sales(ht.sales() + l.gross());
         v1::ItemTotal& it = NoteItem(&items_, day, l);
         it.set_qty(it.qty() + l.qty());
+        it.set_qty_milli(it.qty_milli() + l.qty_milli());
         it.set_revenue(it.revenue() + l.gross());
         it.set_lines(it.lines() + 1);
         it.set_tax(it.tax() + l.tax());
@@ -79,6 +87,7 @@ void ReadModels::Add(const DecodedEvent& event, uint32_t part, bool covered) {
       for (const v1::SaleLine& l : b.refund().lines()) {
         v1::ItemTotal& it = NoteItem(&items_, day, l);
         it.set_refund_qty(it.refund_qty() + l.qty());
+        it.set_refund_qty_milli(it.refund_qty_milli() + l.qty_milli());
         it.set_refund_amount(it.refund_amount() + l.gross());
         it.set_refund_tax(it.refund_tax() + l.tax());
       }
@@ -108,6 +117,7 @@ void ReadModels::Add(const DecodedEvent& event, uint32_t part, bool covered) {
 
 void ReadModels::Clear() {
   stock_.Clear();
+  vouchers_.Clear();
   day_totals_.clear();
   ranges_.clear();
   seals_.clear();
@@ -260,7 +270,8 @@ Result<std::vector<v1::ItemTotal>> ItemTotalsOf(sql::Db& db, const std::string& 
   SN_ASSIGN_OR_RETURN(
       sql::Stmt s,
       db.Prepare("SELECT sku, MAX(name), SUM(qty), SUM(revenue) AS r, SUM(refund_qty), "
-                 "SUM(refund_amount), SUM(lines), SUM(tax), SUM(refund_tax) FROM item_totals "
+                 "SUM(refund_amount), SUM(lines), SUM(tax), SUM(refund_tax), SUM(qty_milli), "
+                 "SUM(refund_qty_milli), MAX(unit) FROM item_totals "
                  "WHERE business_day BETWEEN ? AND ? GROUP BY sku ORDER BY r DESC, sku "
                  "LIMIT ?"));
   s.Bind(1, from).Bind(2, to).Bind(3, top == 0 ? int64_t{-1} : int64_t{top});
@@ -275,6 +286,9 @@ Result<std::vector<v1::ItemTotal>> ItemTotalsOf(sql::Db& db, const std::string& 
     i.set_lines(static_cast<uint64_t>(r.Int(6)));
     i.set_tax(r.Int(7));
     i.set_refund_tax(r.Int(8));
+    i.set_qty_milli(r.Int(9));
+    i.set_refund_qty_milli(r.Int(10));
+    i.set_unit(r.Text(11));
     return i;
   });
 }
@@ -351,19 +365,24 @@ Status ReadModels::Flush(sql::Db& db) {
   }
   SN_ASSIGN_OR_RETURN(sql::Stmt item,
                       db.Prepare("INSERT INTO item_totals(business_day, sku, name, qty, revenue, "
-                                 "refund_qty, refund_amount, lines, tax, refund_tax) "
-                                 "VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO "
+                                 "refund_qty, refund_amount, lines, tax, refund_tax, qty_milli, "
+                                 "refund_qty_milli, unit) "
+                                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO "
                                  "UPDATE SET name = IIF(name = '', excluded.name, name), "
                                  "qty = qty + excluded.qty, "
                                  "revenue = revenue + excluded.revenue, "
                                  "refund_qty = refund_qty + excluded.refund_qty, "
                                  "refund_amount = refund_amount + excluded.refund_amount, "
                                  "lines = lines + excluded.lines, tax = tax + excluded.tax, "
-                                 "refund_tax = refund_tax + excluded.refund_tax"));
+                                 "refund_tax = refund_tax + excluded.refund_tax, "
+                                 "qty_milli = qty_milli + excluded.qty_milli, "
+                                 "refund_qty_milli = refund_qty_milli + excluded.refund_qty_milli, "
+                                 "unit = IIF(unit = '', excluded.unit, unit)"));
   for (const auto& [key, i] : items_) {
     item.Bind(1, key.first).Bind(2, key.second).Bind(3, i.name()).Bind(4, i.qty());
     item.Bind(5, i.revenue()).Bind(6, i.refund_qty()).Bind(7, i.refund_amount());
     item.Bind(8, static_cast<int64_t>(i.lines())).Bind(9, i.tax()).Bind(10, i.refund_tax());
+    item.Bind(11, i.qty_milli()).Bind(12, i.refund_qty_milli()).Bind(13, i.unit());
     SN_RETURN_IF_ERROR(item.Run());
   }
   SN_ASSIGN_OR_RETURN(sql::Stmt cashier,
@@ -383,6 +402,7 @@ Status ReadModels::Flush(sql::Db& db) {
     SN_RETURN_IF_ERROR(cashier.Run());
   }
   SN_RETURN_IF_ERROR(stock_.Flush(db));
+  SN_RETURN_IF_ERROR(vouchers_.Flush(db));
   std::set<std::string> late = std::move(late_days_);
   Clear();
   late_days_ = std::move(late);

@@ -25,6 +25,7 @@
 #include "storenode/common/store_settings.h"
 #include "storenode/schemas/closedown.pb.h"
 #include "storenode/schemas/xreport.pb.h"
+#include "vouchers.h"
 
 namespace storenode::fog {
 
@@ -62,6 +63,8 @@ class ReadModels {
   // Stock movements of sales and refunds, booked with the read models
   // (stock.h owns their table).
   SaleMoves stock_;
+  // Voucher loads and redemptions (vouchers.h owns their tables).
+  VoucherMoves vouchers_;
 };
 
 // The stored totals of one (day, part, device) (empty totals if none).

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "storenode/common/topics.h"
+#include "vouchers.h"
 
 namespace storenode::fog {
 
@@ -127,6 +128,9 @@ v1::FogResponse Requests::Dispatch(const v1::FogRequest& request, const std::str
     case v1::FogRequest::kReorder:
       r = Reorder(request.reorder());
       break;
+    case v1::FogRequest::kVoucherShow:
+      r = VoucherShow(request.voucher_show());
+      break;
     case v1::FogRequest::kRatesImport:
       r = c_.settings.ImportRates(request.rates_import(), actor);
       if (r.ok()) outgoing_.push_back(c_.settings.Retained());
@@ -134,6 +138,26 @@ v1::FogResponse Requests::Dispatch(const v1::FogRequest& request, const std::str
     default:
       r.set_error("unknown request kind");
   }
+  return r;
+}
+
+v1::FogResponse Requests::VoucherShow(const v1::VoucherShowRequest& request) {
+  v1::FogResponse r;
+  if (request.card_id().size() > 32 || request.limit() > 100000) {
+    r.set_error("card id over 32 characters or limit over 100000");
+    return r;
+  }
+  auto shown = ShowVouchers(c_.db, request.card_id(), request.limit());
+  if (!shown.ok()) {
+    r.set_error(shown.status().message());
+    return r;
+  }
+  if (!request.card_id().empty() && shown->cards_size() == 0) {
+    r.set_error("no voucher card " + request.card_id() + " at this store");
+    return r;
+  }
+  *r.mutable_voucher_show() = std::move(*shown);
+  r.set_ok(true);
   return r;
 }
 
@@ -221,6 +245,10 @@ Result<v1::StoreStatus> Requests::StoreStatus() {
     if (t.state().empty()) t.set_state("online, no journal received yet");
   }
   *s.mutable_ledger() = c_.forwarder.GetStatus();
+  uint64_t overdrafts = 0;
+  SN_ASSIGN_OR_RETURN(auto alerts, VoucherAlerts(c_.db, 10, &overdrafts));
+  s.set_voucher_overdrafts(overdrafts);
+  for (auto& a : alerts) *s.add_voucher_alerts() = std::move(a);
   s.set_catalog_version(c_.catalog.version());
   s.set_settings_version(c_.settings.current().version());
   *s.mutable_settings() = c_.settings.current();

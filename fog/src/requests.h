@@ -81,6 +81,7 @@ class Requests {
 
  private:
   v1::FogResponse Dispatch(const v1::FogRequest& request, const std::string& actor);
+  v1::FogResponse VoucherShow(const v1::VoucherShowRequest& request);
   v1::FogResponse Reorder(const v1::ReorderRequest& request);
   v1::FogResponse AcceptDevice(const std::string& device, const std::string& actor);
 

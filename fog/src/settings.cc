@@ -3,12 +3,15 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "storenode/common/fault.h"
 #include "storenode/common/files.h"
 #include "storenode/common/fx.h"
 #include "storenode/common/head_office.h"
+#include "storenode/common/lines.h"
 #include "storenode/common/money.h"
+#include "storenode/common/tender_rules.h"
 #include "storenode/common/topics.h"
 
 namespace storenode::fog {
@@ -226,6 +229,86 @@ mqtt::Message SettingsIssuer::Retained() const {
   return m;
 }
 
+// The tenders of a sale or refund by the rules the journal applies
+// (tender_rules.h), and a redeemed voucher's type as the settings have it.
+static std::string TenderProblem(const DecodedEvent& event, const v1::StoreSettings& s) {
+  const bool refund = event.header.kind() == v1::REFUND;
+  if (!refund && event.header.kind() != v1::SALE) return "";
+  const auto& tenders = refund ? event.body.refund().tenders() : event.body.sale().tenders();
+  for (int i = 0; i < tenders.size(); ++i) {
+    const v1::Tender& t = tenders[i];
+    const std::string at = "tender " + std::to_string(i + 1) + ": ";
+    if (std::string why = TenderDetailsProblem(t, refund); !why.empty()) return at + why;
+    if (!t.has_voucher()) continue;
+    if (refund) return at + "a refund does not load a voucher card";
+    const v1::VoucherType* type = settings::FindVoucherType(s, t.voucher().voucher_type());
+    if (type == nullptr || type->purpose() != t.voucher().purpose()) {
+      return at + "voucher type '" + t.voucher().voucher_type() + "' is not one of store " +
+             "settings version " + std::to_string(s.version()) + " with that purpose";
+    }
+    // An SPV's tax, taken off the tax table, as the journal computes it.
+    const v1::VoucherRedemption& r = t.voucher();
+    const int64_t tax = TaxIncluded(Money(t.amount()), TaxRate{r.tax_rate_bp()}).minor();
+    if (type->purpose() == v1::SINGLE_PURPOSE &&
+        (r.tax_code() != type->tax_code() || r.tax() != tax)) {
+      return at + "single-purpose voucher tax " + r.tax_code() + " " + std::to_string(r.tax()) +
+             " is not its type's code " + type->tax_code() + " and the tax in its amount";
+    }
+  }
+  return "";
+}
+
+namespace {
+
+// Weighed goods and corrections: what the till must have checked, checked
+// again (docs/FORMATS.md, "Measured lines", "Corrections"). "" when fine.
+std::string CheckLines(const google::protobuf::RepeatedPtrField<v1::SaleLine>& lines,
+                       const std::string& what) {
+  for (int i = 0; i < lines.size(); ++i) {
+    const v1::SaleLine& l = lines[i];
+    const std::string at = what + " " + std::to_string(i + 1) + ": ";
+    if (Status q = lines::CheckQuantity(l); !q.ok()) return at + q.message();
+    try {
+      if (l.gross() != (lines::Extended(l) - Money(l.discount())).minor()) {
+        return at + "gross " + Money(l.gross()).ToString() + " is not extended price less discount";
+      }
+    } catch (const std::overflow_error&) {
+      return at + "amount overflows";
+    }
+    if (l.has_price_override() &&
+        (l.price_override().reason_code().empty() || l.price_override().supervisor_id().empty())) {
+      return at + "a price override without reason code or supervisor";
+    }
+  }
+  return "";
+}
+
+std::string CheckCorrections(const DecodedEvent& event, const v1::StoreSettings& s) {
+  const v1::EventBody& b = event.body;
+  switch (event.header.kind()) {
+    case v1::SALE: {
+      std::string bad = CheckLines(b.sale().lines(), "line");
+      return bad.empty() ? CheckLines(b.sale().voided_lines(), "voided line") : bad;
+    }
+    case v1::VOID:
+      return CheckLines(b.void_receipt().lines(), "line");
+    case v1::REFUND: {
+      const v1::Refund& r = b.refund();
+      if (r.without_receipt() &&
+          (r.reason().empty() || r.total() > s.no_receipt_refund_limit() ||
+           (r.total() > s.no_receipt_supervisor_above() && r.supervisor_id().empty()))) {
+        return "a return without a receipt of " + Money(r.total()).ToString() +
+               " outside the store settings' terms (reason, limit, supervisor)";
+      }
+      return CheckLines(r.lines(), "line");
+    }
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
 std::string SettingsIssuer::CheckEvent(const DecodedEvent& event) const {
   const v1::EventHeader& h = event.header;
   auto at = [&] { return "seq " + std::to_string(h.seq()) + ": "; };  // only for a reason
@@ -239,6 +322,7 @@ std::string SettingsIssuer::CheckEvent(const DecodedEvent& event) const {
            " was never issued by this fog";
   }
   const v1::StoreSettings& s = issued->second.settings;
+  if (std::string bad = CheckCorrections(event, s); !bad.empty()) return at() + bad;
   if (std::string fx = CheckFx(event, &s); !fx.empty()) return at() + fx;
   const google::protobuf::RepeatedPtrField<v1::SaleLine>* lines = nullptr;
   bool refund = false;
@@ -256,8 +340,24 @@ std::string SettingsIssuer::CheckEvent(const DecodedEvent& event) const {
     default:
       return "";
   }
+  if (std::string why = TenderProblem(event, s); !why.empty()) return at() + why;
   for (int i = 0; i < lines->size(); ++i) {
     const v1::SaleLine& l = (*lines)[i];
+    if (l.has_voucher()) {
+      const v1::VoucherType* type = settings::FindVoucherType(s, l.voucher().voucher_type());
+      if (type == nullptr || type->purpose() != l.voucher().purpose()) {
+        return at() + "line " + std::to_string(i + 1) + ": voucher type '" +
+               l.voucher().voucher_type() + "' is not one of store settings version " +
+               std::to_string(s.version()) + " with that purpose";
+      }
+      // An MPV is not taxed when sold (docs/FORMATS.md "Vouchers").
+      if (type->purpose() == v1::MULTI_PURPOSE) {
+        if (l.tax() != 0 || !l.tax_code().empty()) {
+          return at() + "line " + std::to_string(i + 1) + ": a multi-purpose voucher carries tax";
+        }
+        continue;
+      }
+    }
     const v1::TaxRateEntry* e = settings::RateAt(s, l.tax_code(), h.wall_time_us());
     bool rate_ok = e != nullptr && (refund ? settings::RateKnownBy(s, l.tax_code(), l.tax_rate_bp(),
                                                                    h.wall_time_us())

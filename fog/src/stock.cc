@@ -218,6 +218,7 @@ std::vector<std::pair<std::string, int64_t>> StockLinesOf(const v1::EventHeader&
   const bool refund = h.kind() == v1::REFUND;
   if ((h.kind() != v1::SALE && !refund) || h.training()) return out;
   for (const v1::SaleLine& l : refund ? body.refund().lines() : body.sale().lines()) {
+    if (l.has_voucher()) continue;  // a voucher card is no stock
     const int64_t milli = l.unit() == v1::UNIT_PIECE ? l.qty() * kMilli : l.qty_milli();
     auto same =
         std::find_if(out.begin(), out.end(), [&](const auto& m) { return m.first == l.sku(); });

@@ -260,6 +260,37 @@ CREATE TABLE reorder_state(
 CREATE INDEX item_totals_by_sku ON item_totals(sku, business_day);
 )sql";
 
+// Version 7: voucher and gift card balances (vouchers.h): every load and
+// redemption once, the balance per card, the overdraft alerts.
+inline constexpr const char* kFogSchemaVouchers = R"sql(
+CREATE TABLE voucher_moves(
+  device_id TEXT NOT NULL,
+  journal_id BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  card_id TEXT NOT NULL,
+  business_day TEXT NOT NULL,
+  at_us INTEGER NOT NULL,
+  amount INTEGER NOT NULL,
+  PRIMARY KEY(device_id, journal_id, seq, idx)) WITHOUT ROWID;
+CREATE TABLE voucher_cards(
+  card_id TEXT PRIMARY KEY,
+  voucher_type TEXT NOT NULL,
+  loaded INTEGER NOT NULL,
+  redeemed INTEGER NOT NULL,
+  balance INTEGER NOT NULL,
+  last_us INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE voucher_alerts(
+  id INTEGER PRIMARY KEY,
+  card_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  business_day TEXT NOT NULL,
+  at_us INTEGER NOT NULL,
+  amount INTEGER NOT NULL,
+  balance INTEGER NOT NULL);
+)sql";
+
 inline constexpr sql::Migration kFogMigrations[] = {
     {1, kFogSchema},
     {2,
@@ -282,6 +313,12 @@ inline constexpr sql::Migration kFogMigrations[] = {
      "ALTER TABLE item_totals ADD COLUMN tax INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE item_totals ADD COLUMN refund_tax INTEGER NOT NULL DEFAULT 0;"},
     {6, kFogSchemaV6},
+    // Weighed goods: measured quantities per item, in thousandths of its unit.
+    {7,
+     "ALTER TABLE item_totals ADD COLUMN qty_milli INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE item_totals ADD COLUMN refund_qty_milli INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE item_totals ADD COLUMN unit TEXT NOT NULL DEFAULT '';"},
+    {8, kFogSchemaVouchers},
 };
 // The schema version this software writes (the last migration's).
 inline constexpr int64_t kFogVersion = std::size(kFogMigrations);

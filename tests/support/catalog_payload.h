@@ -25,26 +25,18 @@ inline std::string Barcode(int i) {
   return b;
 }
 
-// Version `to` built on `from` (a snapshot when from is 0): `items` items,
-// item i at price base + i, tax A, and `promotions`; and its content hash.
-inline std::pair<catalog::Assembler, std::string> MakePayload(
-    uint64_t from, uint64_t to, int items, int64_t base,
+// Version `to` built on `from` (a snapshot when from is 0) of `items` and
+// `promotions`, and its content hash.
+inline std::pair<catalog::Assembler, std::string> MakePayloadOf(
+    uint64_t from, uint64_t to, const std::vector<v1::CatalogItem>& items,
     const std::vector<v1::Promotion>& promotions = {}) {
   v1::CatalogPayload p;
   p.set_from_version(from);
   p.set_to_version(to);
   p.set_snapshot(from == 0);
   catalog::ContentHasher hasher;
-  for (int i = 0; i < items; ++i) {
-    v1::CatalogItem item;
-    item.set_sku(Sku(i));
-    item.add_barcodes(Barcode(i));
+  for (v1::CatalogItem item : items) {
     item.set_version(to);
-    v1::CatalogEntry* e = item.add_entries();
-    e->set_price(base + i);
-    e->set_name("Item");
-    e->set_tax_code("A");
-    e->set_active(true);
     std::string bytes = item.SerializeAsString();
     hasher.Add(catalog::ItemDigest(bytes));
     p.add_items(bytes);
@@ -59,10 +51,28 @@ inline std::pair<catalog::Assembler, std::string> MakePayload(
   crypto::Hash h = hasher.Final();
   std::string hash(h.begin(), h.end());
   p.set_content_hash(hash);
-  p.set_item_count(items);
+  p.set_item_count(items.size());
   catalog::Assembler a;
   for (const auto& c : catalog::Split(p.SerializeAsString(), from, to, 64 * 1024)) a.Add(c);
   return {std::move(a), hash};
+}
+
+// `items` items, item i at price base + i, tax A, and `promotions`.
+inline std::pair<catalog::Assembler, std::string> MakePayload(
+    uint64_t from, uint64_t to, int items, int64_t base,
+    const std::vector<v1::Promotion>& promotions = {}) {
+  std::vector<v1::CatalogItem> all;
+  for (int i = 0; i < items; ++i) {
+    v1::CatalogItem& item = all.emplace_back();
+    item.set_sku(Sku(i));
+    item.add_barcodes(Barcode(i));
+    v1::CatalogEntry* e = item.add_entries();
+    e->set_price(base + i);
+    e->set_name("Item");
+    e->set_tax_code("A");
+    e->set_active(true);
+  }
+  return MakePayloadOf(from, to, all, promotions);
 }
 
 }  // namespace storenode::testing

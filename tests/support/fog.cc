@@ -124,6 +124,11 @@ fog::StoreTerms SimStoreTerms() {
   t.currency_decimals = s.currency_decimals();
   t.cash_rounding = s.cash_rounding();
   t.tax_rates.assign(s.tax_rates().begin(), s.tax_rates().end());
+  t.scale_labels.assign(s.scale_labels().begin(), s.scale_labels().end());
+  t.no_receipt_refund_limit = s.no_receipt_refund_limit();
+  t.no_receipt_supervisor_above = s.no_receipt_supervisor_above();
+  t.price_override_reasons.assign(s.price_override_reasons().begin(),
+                                  s.price_override_reasons().end());
   return t;
 }
 

@@ -55,7 +55,7 @@ void Store::OpenTill(size_t i, bool sync, int day_offset_minutes) {
   INFO(journal.status().ToString());
   REQUIRE(journal.ok());
   t.journal = std::move(*journal);
-  t.sim = std::make_unique<sim::TillSim>(t.journal.get(), 7, static_cast<int>(i + 1));
+  t.sim = std::make_unique<sim::TillSim>(t.journal.get(), 7, static_cast<int>(i + 1), mix);
   if (sync) {
     auto engine = edge::SyncEngine::Start(t.journal.get(), SyncOptionsFor());
     REQUIRE(engine.ok());

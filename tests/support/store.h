@@ -46,6 +46,15 @@ class Store {
   Broker broker;
   std::unique_ptr<FogProcess> fog;
   std::vector<SimTill> tills;
+  // The simulators' mix for tills opened from now on. Default: every kind
+  // but vouchers, tips, card details and shifts (whose cashier drawers
+  // would change the drawer rows the close-down tests count); tests of
+  // those set it.
+  sim::Mix mix = [] {
+    sim::Mix m;
+    m.vouchers = m.tips = m.cards = m.shifts = false;
+    return m;
+  }();
 
   edge::SyncOptions SyncOptionsFor() const;
   // Opens till i's journal (index from 0) and, if `sync`, starts its engine.

@@ -25,6 +25,7 @@
 #include "bench.h"
 #include "sim/json.h"
 #include "sim/sim.h"
+#include "storenode/common/scale_label.h"
 #include "storenode/common/sqlite.h"
 #include "storenode/edge.h"
 #include "storenode/schemas/bench.pb.h"
@@ -33,14 +34,16 @@ namespace storenode::bench {
 namespace {
 
 constexpr std::string_view kUsage =
-    "usage: bench journal [--sales N] [--warmup N] [--chunk N] [--dir DIR] [--mix M]\n"
+    "usage: bench journal [--sales N] [--warmup N] [--chunk N] [--dir DIR] [--mix all|classic]\n"
     "  --sales N   timed RecordSale() calls, and as many raw commits (default 10000)\n"
     "  --warmup N  untimed calls on each side before timing (default 200)\n"
     "  --chunk N   calls per side before switching to the other (default 1000)\n"
     "  --dir DIR   write till-1.db and raw.db there and keep them (default: a fresh\n"
     "              directory under /tmp, removed at the end)\n"
-    "  --mix M     all (default): the sales carry sim::SimPromotions(), priced by\n"
-    "              Journal::ApplyPromotions; classic: round 1's sales\n";
+    "  --mix M     all (default): one sale in four also has a line sold by the kg,\n"
+    "              and the sales carry sim::SimPromotions(), priced by\n"
+    "              Journal::ApplyPromotions; classic: piece lines only, the\n"
+    "              round-1 sales\n";
 
 constexpr double kTargetRatioP50 = 2.0;
 constexpr double kTargetRatioP99 = 3.0;
@@ -57,12 +60,13 @@ struct Config {
 // single items, a discount on one line in ten, paid by card (60%) or cash
 // handed over in notes. Unlike sim::TillSim, which records a whole mix of
 // events itself, it only builds the sale, so that the bench can time
-// RecordSale() alone. With promotions the POS prices them itself
-// (Journal::ApplyPromotions, catalog version 0): the bench's till has no
-// catalog replica to name them.
+// RecordSale() alone. With `all`, one sale in four also has a line of
+// sim::MeasuredCatalog() (0.050 .. 3.000 of its unit, from a scale label),
+// and the POS prices promotions itself (Journal::ApplyPromotions, catalog
+// version 0): the bench's till has no catalog replica to name them.
 class SaleMaker {
  public:
-  SaleMaker(uint64_t seed, bool promotions) : rng_(seed), promotions_(promotions) {}
+  SaleMaker(uint64_t seed, bool all) : rng_(seed), weighed_(all), promotions_(all) {}
 
   Result<v1::Sale> Next(const edge::Journal& journal) {
     v1::Sale sale;
@@ -80,6 +84,7 @@ class SaleMaker {
       line->set_tax_code(std::string(item.tax_code));
       if (Uniform(1, 10) == 1) line->set_discount(line->qty() * line->unit_price() / 10);
     }
+    if (weighed_ && Uniform(1, 4) == 1) AddMeasuredLine(&sale);
     sale.set_cashier("c" + std::to_string(Uniform(1, 4)));
     if (promotions_) {
       std::vector<std::string> departments;
@@ -106,7 +111,22 @@ class SaleMaker {
  private:
   int Uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
 
+  void AddMeasuredLine(v1::Sale* sale) {
+    const std::vector<sim::CatalogItem>& measured = sim::MeasuredCatalog();
+    const sim::CatalogItem& item = measured[Uniform(0, static_cast<int>(measured.size()) - 1)];
+    v1::SaleLine* line = sale->add_lines();
+    line->set_sku(std::string(item.sku));
+    line->set_name(std::string(item.name));
+    line->set_unit(item.unit);
+    line->set_qty_milli(Uniform(50, 3000));
+    const std::string first12 = line->sku() + std::to_string(100000 + line->qty_milli()).substr(1);
+    line->set_barcode(first12 + std::to_string(scale::Ean13CheckDigit(first12)));
+    line->set_unit_price(item.price);
+    line->set_tax_code(std::string(item.tax_code));
+  }
+
   std::mt19937_64 rng_;
+  bool weighed_;
   bool promotions_;
 };
 

@@ -308,6 +308,15 @@ std::string_view JetStream::Msg::data() const {
 
 Result<std::vector<JetStream::Msg>> JetStream::Fetch(int max, std::chrono::milliseconds wait) {
   if (max <= 0) return Status::Invalid("jetstream: fetch of " + std::to_string(max) + " messages");
+  // libnats 3.4.1 (Debian 12) overflows its batch array when more than half
+  // a batch is already pending in the subscription (left by an earlier pull
+  // that timed out): it compares the running count with the batch it has
+  // already reduced by the pending ones (fixed upstream after 3.6.1). With
+  // anything pending, a batch of one is safe, and the pending are local.
+  int pending = 0;
+  if (natsSubscription_GetPending(impl_->sub, &pending, nullptr) == NATS_OK && pending > 0) {
+    max = 1;
+  }
   natsMsgList list{};
   jsErrCode jerr = jsErrCode(0);
   natsStatus s =

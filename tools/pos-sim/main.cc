@@ -163,7 +163,8 @@ Status Drive(sim::TillSim& sim, const Args& args, SteadyClock::time_point start,
     }
     SN_RETURN_IF_ERROR(sim.Step());
   }
-  return Status::Ok();
+  // The cashier's shift ends with the run, as the till closes.
+  return sim.EndShift();
 }
 
 int Fail(int code, const std::string& message) {
@@ -351,8 +352,9 @@ int main(int argc, char** argv) {
                  "settings.pb (default: the simulated store's, UTC, sim::SimSettings)")
       ->type_name("FILE");
   app.add_option("--mix", args.mix,
-                 "the event mix: all (every kind) or classic (round 1's, every issue-17 "
-                 "switch off); foreign currency needs settings with a rate sheet")
+                 "the event mix: all (every kind) or classic (round 1's kinds only: the "
+                 "stream a seed gave before issue 17); foreign currency needs settings with "
+                 "a rate sheet")
       ->capture_default_str();
   app.add_flag("--sim-rates", args.sim_rates,
                "date and price by the simulated store's settings with its rate sheet "

@@ -7,7 +7,9 @@
 
 #include "storenode/common/fx.h"
 #include "storenode/common/journal_format.h"
+#include "storenode/common/lines.h"
 #include "storenode/common/money.h"
+#include "storenode/common/scale_label.h"
 #include "storenode/common/store_settings.h"
 
 namespace storenode::sim {
@@ -18,6 +20,11 @@ constexpr size_t kRefundWindow = 500;
 // Events read back from the journal's end when a run continues a journal;
 // it covers the refund window with room for the events between sales.
 constexpr size_t kResumeEvents = 5000;
+
+// The meal voucher (the sim's single-purpose type "MEAL") pays for goods of
+// tax B (5.5%) only.
+constexpr const char* kMealVoucherTax = "B";
+constexpr int32_t kMealVoucherRateBp = 550;
 
 constexpr std::array<std::string_view, 6> kCashiers = {"anna",  "ben",  "chloe",
                                                        "david", "emma", "farid"};
@@ -164,7 +171,30 @@ const std::vector<v1::Promotion>& SimPromotions() {
   return kPromotions;
 }
 
+const std::vector<CatalogItem>& MeasuredCatalog() {
+  static const std::vector<CatalogItem> kMeasured = {
+      {"2800001", "Apples loose", 299, "B", v1::UNIT_KG},
+      {"2800002", "Minced beef", 990, "B", v1::UNIT_KG},
+      {"2800003", "Cheese counter", 1850, "B", v1::UNIT_KG},
+      {"2800004", "Olives loose", 1200, "B", v1::UNIT_KG},
+      {"2800005", "Draught cider", 420, "A", v1::UNIT_LITRE},
+      {"2800006", "Rope", 149, "A", v1::UNIT_METRE},
+  };
+  return kMeasured;
+}
+
 namespace {
+
+// The sim store's terms of weighed goods and corrections, in fog.toml and
+// in the settings document alike.
+constexpr const char* kSimScaleLabel = "28 5 measure 5";
+constexpr int64_t kSimNoReceiptLimit = 5000;       // 50.00
+constexpr int64_t kSimNoReceiptSupervisor = 2000;  // above 20.00
+constexpr std::array<std::string_view, 3> kOverrideReasons = {"damaged", "price match",
+                                                              "manager special"};
+
+// A line's gross as the sim figures it: extended price less discount.
+int64_t LineGross(const v1::SaleLine& l) { return lines::Extended(l).minor() - l.discount(); }
 
 struct SimTax {
   const char* code;
@@ -175,6 +205,19 @@ struct SimTax {
 constexpr SimTax kSimTaxes[] = {
     {"A", "Standard", 2000, "20%"}, {"B", "Reduced", 550, "5.5%"}, {"C", "Zero", 0, "0%"}};
 constexpr const char* kSimTaxFrom = "1970-01-01T00:00";
+
+// The voucher types: a gift card (MPV) and a meal voucher (SPV, tax B),
+// each redeemable offline up to 50.00 per card and till.
+struct SimVoucher {
+  const char* id;
+  const char* name;
+  v1::VoucherPurpose purpose;
+  const char* tax;
+  int64_t offline_limit, max_load;
+};
+constexpr SimVoucher kSimVouchers[] = {
+    {"GIFT", "Gift card", v1::MULTI_PURPOSE, "", 5000, 50000},
+    {"MEAL", "Meal voucher", v1::SINGLE_PURPOSE, kMealVoucherTax, 5000, 10000}};
 
 // Fexco's published schedule: buying notes 2% (min 1.50, max 15.00),
 // selling 1% (min 1.00, max 15.00); a customer reference from 1000.00.
@@ -233,9 +276,14 @@ crypto::SigningKey SimKey() {
   return crypto::SigningKey::FromSeed(seed).value();
 }
 
+// The tally's row of drawer `device` (a till's, or a cashier's drawer id).
 v1::DrawerTotal& TallyHome(v1::DayTotals& t, const std::string& device) {
-  if (t.drawers_size() == 0) t.add_drawers()->set_device_id(device);
-  return *t.mutable_drawers(0);
+  for (v1::DrawerTotal& d : *t.mutable_drawers()) {
+    if (d.device_id() == device) return d;
+  }
+  v1::DrawerTotal* d = t.add_drawers();
+  d->set_device_id(device);
+  return *d;
 }
 
 }  // namespace
@@ -243,12 +291,27 @@ v1::DrawerTotal& TallyHome(v1::DayTotals& t, const std::string& device) {
 std::string SimStoreConfig(const std::string& zone) {
   std::string out = "name = \"Simulated store\"\ntime_zone = \"" + zone +
                     "\"\ncurrency = \"EUR\"\ncash_rounding = 5\n";
+  out += std::string("scale_labels = [\"") + kSimScaleLabel + "\"]\n";
+  out += "no_receipt_refund_limit = " + std::to_string(kSimNoReceiptLimit) + "\n";
+  out += "no_receipt_supervisor_above = " + std::to_string(kSimNoReceiptSupervisor) + "\n";
+  out += "price_override_reasons = [";
+  for (std::string_view r : kOverrideReasons) {
+    out += std::string(r == kOverrideReasons[0] ? "" : ", ") + "\"" + std::string(r) + "\"";
+  }
+  out += "]\n";
   out += std::string("\n[store.fx]\nbuy_commission = \"") + kSimBuyCommission +
          "\"\nsell_commission = \"" + kSimSellCommission + "\"\naml_threshold = \"" +
          kSimAmlThreshold + "\"\n";
   for (const SimTax& t : kSimTaxes) {
     out += std::string("\n[store.tax.") + t.code + "]\nname = \"" + t.name + "\"\nrates = [\"" +
            kSimTaxFrom + " " + t.percent + "\"]\n";
+  }
+  for (const SimVoucher& v : kSimVouchers) {
+    out += std::string("\n[store.voucher.") + v.id + "]\nname = \"" + v.name + "\"\npurpose = \"" +
+           (v.purpose == v1::SINGLE_PURPOSE ? "single" : "multi") + "\"\n" +
+           (*v.tax ? std::string("tax = \"") + v.tax + "\"\n" : "") + "offline_limit = \"" +
+           Money(v.offline_limit).ToString() + "\"\nmax_load = \"" + Money(v.max_load).ToString() +
+           "\"\n";
   }
   return out;
 }
@@ -274,6 +337,22 @@ v1::StoreSettings SimStoreSettings(const std::string& store, const std::string& 
     e->set_effective_from(kSimTaxFrom);
     e->set_effective_from_us(z.FromLocal(settings::ParseLocalTime(kSimTaxFrom).value()));
   }
+  for (const SimVoucher& v : kSimVouchers) {
+    v1::VoucherType* t = s.add_voucher_types();
+    t->set_id(v.id);
+    t->set_name(v.name);
+    t->set_purpose(v.purpose);
+    t->set_tax_code(v.tax);
+    t->set_offline_limit(v.offline_limit);
+    t->set_max_load(v.max_load);
+  }
+  v1::ScaleLabelLayout* label = s.add_scale_labels();
+  label->set_prefix("28");
+  label->set_item_digits(5);
+  label->set_value_digits(5);
+  s.set_no_receipt_refund_limit(kSimNoReceiptLimit);
+  s.set_no_receipt_supervisor_above(kSimNoReceiptSupervisor);
+  for (std::string_view r : kOverrideReasons) s.add_price_override_reasons(std::string(r));
   return s;
 }
 
@@ -299,7 +378,7 @@ std::string SimFxSettings(const std::string& store, const std::string& zone) {
 
 Result<Mix> ParseMix(std::string_view name) {
   if (name == "all") return Mix{};
-  if (name == "classic") return Mix{.fx = false, .promotions = false};
+  if (name == "classic") return Mix::Classic();
   return Status::Invalid("--mix '" + std::string(name) + "': want all or classic");
 }
 
@@ -336,10 +415,16 @@ Status TillSim::Resume() {
   DecodedEvent ev;
   for (const v1::JournalEvent& raw : events) {
     SN_RETURN_IF_ERROR(DecodeEvent(raw, &ev));
+    if (ev.header.training()) continue;  // never refundable
     if (ev.header.kind() == v1::SALE) {
       NoteSale(ev.header.receipt_no(), ev.body.sale());
     } else if (ev.header.kind() == v1::REFUND) {
       NoteRefund(ev.body.refund());
+    } else if (ev.header.kind() == v1::SIGN_ON) {
+      cashier_ = ev.body.shift().cashier();  // the journal takes only its receipts
+      drawer_ = ev.header.drawer_id();
+    } else if (ev.header.kind() == v1::SIGN_OFF) {
+      drawer_.clear();
     }
   }
   resumed_ = true;
@@ -352,12 +437,13 @@ Status TillSim::StartDayIfNeeded(bool* recorded) {
   if (day == day_) return Status::Ok();
   SN_ASSIGN_OR_RETURN(v1::DayTotals totals, journal_->XReport(day));
   day_ = day;
-  drawer_cash_ = 0;
+  drawer_cash_.clear();
   bool has_float = false;
   for (const v1::DrawerTotal& d : totals.drawers()) {
-    if (d.device_id() != journal_->options().device_id) continue;
-    drawer_cash_ = d.expected();
-    has_float = d.opening_float() > 0;
+    // The till's drawer, or a cashier's (its id).
+    const bool till = d.device_id() == journal_->options().device_id;
+    drawer_cash_[till ? "" : d.device_id()] = d.expected();
+    if (till) has_float = d.opening_float() > 0;
   }
   if (has_float) return Status::Ok();
   v1::CashMovement m;
@@ -371,11 +457,239 @@ Status TillSim::StartDayIfNeeded(bool* recorded) {
   return Status::Ok();
 }
 
+// --- Vouchers, tips, cards, shifts (Mix) ---
+
+Status TillSim::ShiftChangeIfDue(bool* recorded) {
+  *recorded = false;
+  if (shift_sales_left_ > 0) return Status::Ok();
+  *recorded = true;
+  if (journal_->open_shift_seq() != 0) {
+    SN_RETURN_IF_ERROR(Recorded(v1::SIGN_OFF, journal_->SignOff()));
+    drawer_.clear();
+    return Status::Ok();
+  }
+  cashier_ = std::string(kCashiers[Pick(kCashiers.size())]);
+  // Every other shift brings its own drawer, with its own float.
+  const bool own = shifts_ % 2 == 1;
+  const std::string drawer = own ? "drawer-" + std::to_string(till_index_) + "-" + cashier_ : "";
+  auto rec = journal_->SignOn(cashier_, own ? v1::DRAWER_CASHIER : v1::DRAWER_TILL, drawer);
+  SN_RETURN_IF_ERROR(Recorded(v1::SIGN_ON, rec));
+  ++shifts_;
+  shift_sales_left_ = 60 + Pick(60);
+  drawer_ = drawer;
+  v1::DayTotals& d = tally_[rec->business_day];
+  d.set_shift_count(d.shift_count() + 1);
+  v1::CashierDayTotal* c = TallyCashier(rec->business_day, cashier_);
+  c->set_shifts(c->shifts() + 1);
+  if (own) {
+    c->set_drawer_id(drawer);
+    v1::CashMovement m;
+    m.set_type(v1::OPENING_FLOAT);
+    m.set_amount(5000);
+    m.set_cashier(cashier_);
+    m.set_reason("cashier drawer float");
+    drawer_cash_[drawer_] = 0;
+    SN_RETURN_IF_ERROR(Recorded(v1::CASH_MOVEMENT, journal_->RecordCashMovement(m)));
+    NoteCash(m.amount());
+  }
+  return Status::Ok();
+}
+
+Status TillSim::EndShift() {
+  if (!mix_.shifts || journal_->open_shift_seq() == 0) return Status::Ok();
+  SN_RETURN_IF_ERROR(Recorded(v1::SIGN_OFF, journal_->SignOff()));
+  drawer_.clear();
+  shift_sales_left_ = 0;
+  return Status::Ok();
+}
+
+v1::CashierDayTotal* TillSim::TallyCashier(const std::string& day, const std::string& cashier) {
+  v1::DayTotals& d = tally_[day];
+  for (auto& c : *d.mutable_cashier_totals()) {
+    if (c.cashier() == cashier) return &c;
+  }
+  v1::CashierDayTotal* c = d.add_cashier_totals();
+  c->set_cashier(cashier);
+  return c;
+}
+
+void TillSim::AddCardDetails(v1::Tender* t) {
+  if (!mix_.cards) return;
+  struct Scheme {
+    const char* name;
+    const char* bin;
+  };
+  static constexpr std::array<Scheme, 4> kSchemes = {Scheme{"VISA", "411111"},
+                                                     {"MASTERCARD", "510510"},
+                                                     {"AMEX", "378282"},
+                                                     {"MAESTRO", "676770"}};
+  const Scheme& s = kSchemes[Pick(kSchemes.size())];
+  v1::CardDetails* c = t->mutable_card();
+  c->set_scheme(s.name);
+  c->set_terminal_id("T" + std::to_string(till_index_));
+  c->set_auth_code(Digits(Pick(1000000), 6));
+  c->set_masked_pan(std::string(s.bin) + "******" + Digits(Pick(10000), 4));
+  c->set_offline_auth(Pick(100) < 3);
+}
+
+void TillSim::MaybeTip(v1::Tender* t) {
+  if (!mix_.tips || Pick(100) >= 20) return;
+  // 5..15% of the amount, in 0.10 steps, at least 0.10, never more than it.
+  const int64_t tip =
+      std::max<int64_t>(10, t->amount() * (5 + static_cast<int64_t>(Pick(11))) / 100 / 10 * 10);
+  t->set_tip(std::min(tip, t->amount()));
+}
+
+void TillSim::MaybeSellVoucher(v1::Sale* sale) {
+  if (!mix_.vouchers || Pick(100) >= 4) return;
+  // A meal voucher (SPV, tax B) one time in three, else a gift card (MPV).
+  const bool spv = Pick(3) == 0;
+  const int64_t face = std::array<int64_t, 4>{1000, 2000, 2500, 5000}[Pick(4)];
+  // A store whose settings lack the type (another fog.toml) sells none.
+  if (settings::FindVoucherType(journal_->settings(), spv ? "MEAL" : "GIFT") == nullptr) return;
+  v1::SaleLine* l = sale->add_lines();
+  l->set_sku(spv ? "MEALVOUCHER" : "GIFTCARD");
+  l->set_name(spv ? "Meal voucher" : "Gift card");
+  l->set_qty(1);
+  l->set_unit_price(face);
+  l->mutable_voucher()->set_card_id("G" + std::to_string(till_index_) + "-" +
+                                    Digits(++cards_sold_, 6));
+  l->mutable_voucher()->set_voucher_type(spv ? "MEAL" : "GIFT");
+}
+
+int64_t TillSim::RedeemVoucher(v1::Sale* sale, int64_t total) {
+  if (!mix_.vouchers || cards_.empty()) return 0;
+  const size_t i = Pick(cards_.size());
+  Card& card = cards_[i];
+  int64_t cap = total;
+  if (card.spv) {
+    // A single-purpose voucher pays only for the goods of its tax code.
+    int64_t goods = 0;
+    for (const v1::SaleLine& l : sale->lines()) {
+      if (l.tax_code() == kMealVoucherTax) goods += l.gross();
+    }
+    cap = std::min(cap, goods);
+  }
+  const int64_t amount = std::min(card.balance, cap);
+  if (amount <= 0) return 0;
+  v1::Tender* t = sale->add_tenders();
+  t->set_type(v1::VOUCHER);
+  t->set_amount(amount);
+  t->set_reference(card.card_id);
+  v1::VoucherRedemption* r = t->mutable_voucher();
+  r->set_card_id(card.card_id);
+  r->set_voucher_type(card.type);
+  r->set_offline(true);  // a simulated till never asks the fog
+  card.balance -= amount;
+  if (card.balance == 0) cards_.erase(cards_.begin() + static_cast<std::ptrdiff_t>(i));
+  return amount;
+}
+
+Status TillSim::TipPayout(bool* done) {
+  *done = false;
+  if (tips_unpaid_ <= 0 || DrawerCash() < tips_unpaid_) return Status::Ok();
+  v1::CashMovement m;
+  m.set_type(v1::TIP_PAYOUT);
+  m.set_amount(tips_unpaid_);
+  m.set_cashier(Cashier());
+  m.set_reason("card tips to staff");
+  auto rec = journal_->RecordCashMovement(m);
+  SN_RETURN_IF_ERROR(Recorded(v1::CASH_MOVEMENT, rec));
+  NoteCash(-m.amount());
+  tips_unpaid_ = 0;
+  v1::DayTotals& d = tally_[rec->business_day];
+  d.set_tip_payouts(d.tip_payouts() + m.amount());
+  const std::string drawer = drawer_.empty() ? journal_->options().device_id : drawer_;
+  v1::DrawerTotal& row = TallyHome(d, drawer);
+  row.set_tip_payouts(row.tip_payouts() + m.amount());
+  v1::CashierDayTotal* c = TallyCashier(rec->business_day, m.cashier());
+  c->set_tip_payouts(c->tip_payouts() + m.amount());
+  *done = true;
+  return Status::Ok();
+}
+
+// The sim's own count of a recorded sale's (or, with `refund`, refund's)
+// figures of this area.
+void TillSim::TallySale(const std::string& day, const v1::Sale& sale) {
+  v1::DayTotals& d = tally_[day];
+  v1::CashierDayTotal* c = TallyCashier(day, sale.cashier());
+  c->set_receipts(c->receipts() + 1);
+  c->set_sales(c->sales() + sale.total());
+  auto voucher_row = [&](const std::string& type) {
+    for (auto& v : *d.mutable_vouchers()) {
+      if (v.voucher_type() == type) return &v;
+    }
+    v1::VoucherTotal* v = d.add_vouchers();
+    v->set_voucher_type(type);
+    v->set_purpose(type == "MEAL" ? "SPV" : "MPV");
+    return v;
+  };
+  for (const v1::SaleLine& l : sale.lines()) {
+    if (!l.has_voucher()) continue;
+    v1::VoucherTotal* v = voucher_row(l.voucher().voucher_type());
+    v->set_sold_count(v->sold_count() + 1);
+    v->set_sold(v->sold() + l.unit_price());
+    d.set_voucher_sales(d.voucher_sales() + l.unit_price());
+  }
+  TallyTenders(d, c, sale.tenders(), false);
+  for (const v1::Tender& t : sale.tenders()) {
+    if (!t.has_voucher()) continue;
+    v1::VoucherTotal* v = voucher_row(t.voucher().voucher_type());
+    v->set_redeemed_count(v->redeemed_count() + 1);
+    v->set_redeemed(v->redeemed() + t.amount());
+    v->set_offline_count(v->offline_count() + 1);
+    v->set_offline(v->offline() + t.amount());
+    if (t.voucher().voucher_type() == "MEAL") {
+      d.set_spv_redeemed_tax(
+          d.spv_redeemed_tax() +
+          RoundHalfAwayDiv(__int128{t.amount()} * kMealVoucherRateBp, 10000 + kMealVoucherRateBp));
+    }
+  }
+}
+
+void TillSim::TallyTenders(v1::DayTotals& d, v1::CashierDayTotal* c,
+                           const google::protobuf::RepeatedPtrField<v1::Tender>& tenders,
+                           bool refund) {
+  for (const v1::Tender& t : tenders) {
+    if (t.type() != v1::CARD) continue;
+    v1::CardSchemeTotal* row = nullptr;
+    for (auto& x : *d.mutable_card_schemes()) {
+      if (x.scheme() == t.card().scheme()) row = &x;
+    }
+    if (row == nullptr) {
+      row = d.add_card_schemes();
+      row->set_scheme(t.card().scheme());
+    }
+    row->set_count(row->count() + 1);
+    if (refund) {
+      row->set_refunds(row->refunds() + t.amount());
+    } else {
+      row->set_sales(row->sales() + t.amount());
+    }
+    row->set_tips(row->tips() + t.tip());
+    if (t.card().offline_auth()) {
+      row->set_offline_count(row->offline_count() + 1);
+      d.set_card_offline_count(d.card_offline_count() + 1);
+    }
+    if (t.tip() > 0) {
+      d.set_tip_count(d.tip_count() + 1);
+      d.set_tips(d.tips() + t.tip());
+      c->set_tip_count(c->tip_count() + 1);
+      c->set_tips(c->tips() + t.tip());
+      tips_unpaid_ += t.tip();
+    }
+  }
+}
+
 Status TillSim::Step() {
   if (!resumed_) SN_RETURN_IF_ERROR(Resume());
   bool recorded = false;
   SN_RETURN_IF_ERROR(StartDayIfNeeded(&recorded));
   if (recorded) return Status::Ok();
+  if (mix_.shifts) {
+    SN_RETURN_IF_ERROR(ShiftChangeIfDue(&recorded));
+    if (recorded) return Status::Ok();
+  }
   if (mix_.fx && fx_day_ != day_) {
     SN_RETURN_IF_ERROR(StartFxDay());
     if (!fx_currencies_.empty()) return Status::Ok();
@@ -397,9 +711,13 @@ Status TillSim::Step() {
     SN_RETURN_IF_ERROR(Movement(v1::DROP, &done));
   } else if (r < 90) {
     return NoSale();
+  } else if (mix_.tips && r >= 990) {
+    SN_RETURN_IF_ERROR(TipPayout(&done));
   } else {
     done = false;
   }
+  if (!done && mix_.training && Pick(1000) < 3) return TrainingSession();
+  if (!done && mix_.corrections && Pick(100) < 2) SN_RETURN_IF_ERROR(NoReceiptRefund(&done));
   // fx: about 6% of the events, and only with a rate sheet (FxCurrencies).
   if (!done && !fx_currencies_.empty() && Pick(100) < 7) SN_RETURN_IF_ERROR(Exchange(&done));
   return done ? Status::Ok() : Sale();
@@ -418,14 +736,10 @@ v1::SimTill TillSim::Summary() const {
   t.set_head_seq(journal_->head_seq());
   t.set_sales(sales_);
   t.set_events(events_);
-  for (const auto& [day, rows] : tally_) {
-    v1::DayTotals* d = t.add_tally();
-    d->set_business_day(day);
-    for (const auto& [id, row] : rows) {
-      v1::PromotionTotal* r = d->add_promotions();
-      *r = row;
-      r->set_net(r->amount() - r->refunded());
-    }
+  for (const auto& [day, d] : tally_) {
+    v1::DayTotals* out = t.add_tally();
+    *out = d;
+    out->set_business_day(day);
   }
   return t;
 }
@@ -468,9 +782,11 @@ void TillSim::NoteSale(uint64_t receipt_no, const v1::Sale& sale) {
   // Money goes back the way it came: card first, then cash, else a voucher.
   receipt.refund_to = card ? v1::CARD : cash ? v1::CASH : v1::VOUCHER;
   for (const v1::SaleLine& l : sale.lines()) {
+    if (l.has_voucher()) continue;  // a voucher is not refunded
     receipt.lines.push_back({l.sku(),
                              l.name(),
-                             l.qty(),
+                             l.unit(),
+                             lines::Quantity(l),
                              l.unit_price(),
                              l.discount(),
                              0,
@@ -485,11 +801,11 @@ void TillSim::NoteRefund(const v1::Refund& refund) {
   for (SoldReceipt& r : recent_) {
     if (r.receipt_no != refund.original_receipt_no()) continue;
     for (const v1::SaleLine& back : refund.lines()) {
-      int64_t left = back.qty();
+      int64_t left = lines::Quantity(back);
       // The journal books a refund on the first lines of the SKU that still
       // have quantity left; mirror it.
       for (SoldLine& l : r.lines) {
-        if (l.sku != back.sku() || left == 0) continue;
+        if (l.sku != back.sku() || l.unit != back.unit() || left == 0) continue;
         const int64_t n = std::min(left, l.qty - l.refunded);
         l.refunded += n;
         left -= n;
@@ -498,30 +814,44 @@ void TillSim::NoteRefund(const v1::Refund& refund) {
   }
 }
 
+// The day's row of promotion d (DayTotals.promotions, kept by id).
 v1::PromotionTotal& TillSim::PromotionTallyRow(const std::string& day, const v1::LineDiscount& d) {
-  v1::PromotionTotal& row = tally_[day][d.promotion_id()];
-  row.set_promotion_id(d.promotion_id());
-  if (row.name().empty()) row.set_name(d.name());
-  return row;
+  auto* rows = tally_[day].mutable_promotions();
+  auto it = std::lower_bound(rows->begin(), rows->end(), d.promotion_id(),
+                             [](const v1::PromotionTotal& r, const std::string& id) {
+                               return r.promotion_id() < id;
+                             });
+  if (it == rows->end() || it->promotion_id() != d.promotion_id()) {
+    v1::PromotionTotal row;
+    row.set_promotion_id(d.promotion_id());
+    row.set_name(d.name());
+    const int at = static_cast<int>(it - rows->begin());
+    rows->Add(std::move(row));
+    for (int i = rows->size() - 1; i > at; --i) rows->SwapElements(i, i - 1);
+    return rows->at(at);
+  }
+  return *it;
 }
 
-void TillSim::TallySale(const std::string& day, const v1::Sale& sale) {
+void TillSim::TallyPromotions(const std::string& day, const v1::Sale& sale) {
   std::set<std::string> on_receipt;
   for (const v1::SaleLine& l : sale.lines()) {
     for (const v1::LineDiscount& d : l.promotions()) {
       v1::PromotionTotal& row = PromotionTallyRow(day, d);
       row.set_lines(row.lines() + 1);
       row.set_amount(row.amount() + d.amount());
+      row.set_net(row.amount() - row.refunded());
       if (on_receipt.insert(d.promotion_id()).second) row.set_receipts(row.receipts() + 1);
     }
   }
 }
 
-void TillSim::TallyRefund(const std::string& day, const v1::SaleLine& line) {
+void TillSim::TallyPromotionRefund(const std::string& day, const v1::SaleLine& line) {
   for (const v1::LineDiscount& d : line.promotions()) {
     v1::PromotionTotal& row = PromotionTallyRow(day, d);
     row.set_refund_lines(row.refund_lines() + 1);
     row.set_refunded(row.refunded() + d.amount());
+    row.set_net(row.amount() - row.refunded());
   }
 }
 
@@ -531,6 +861,9 @@ Status TillSim::Sale() {
   for (v1::SaleLine& line : PickLines(kLineCounts[Pick(kLineCounts.size())], true)) {
     *sale.add_lines() = std::move(line);
   }
+  if (mix_.weighed && Pick(100) < 25) *sale.add_lines() = MeasuredLine();
+  if (mix_.corrections) Correct(&sale);
+  // Promotions before a voucher line is added: a gift card takes none.
   if (mix_.promotions) {
     std::vector<std::string> departments;
     for (const v1::SaleLine& l : sale.lines()) departments.push_back(SimDepartment(l.sku()));
@@ -540,6 +873,7 @@ Status TillSim::Sale() {
   enum class Pay { kCash, kCard, kSplit, kVoucher };
   const uint64_t p = Pick(100);
   const Pay pay = p < 55 ? Pay::kCash : p < 95 ? Pay::kCard : p < 98 ? Pay::kSplit : Pay::kVoucher;
+  if (pay != Pay::kVoucher) MaybeSellVoucher(&sale);
   // A cash tender makes the journal round the total; price with the tender
   // types the customer will use.
   if (pay == Pay::kCash || pay == Pay::kSplit) sale.add_tenders()->set_type(v1::CASH);
@@ -553,7 +887,10 @@ Status TillSim::Sale() {
     return t;
   };
   auto card = [&](int64_t amount) {
-    add(v1::CARD, amount)->set_reference("auth " + Digits(Pick(1000000), 6));
+    v1::Tender* t = add(v1::CARD, amount);
+    t->set_reference("auth " + Digits(Pick(1000000), 6));
+    AddCardDetails(t);
+    MaybeTip(t);
   };
   switch (pay) {
     case Pay::kCash: {
@@ -579,6 +916,10 @@ Status TillSim::Sale() {
       }
       break;
     case Pay::kVoucher: {
+      if (const int64_t redeemed = RedeemVoucher(&sale, total); redeemed > 0) {
+        if (redeemed < total) card(total - redeemed);
+        break;
+      }
       const int64_t face = std::array<int64_t, 4>{1000, 2000, 2500, 5000}[Pick(4)];
       const std::string reference = "V" + Digits(Pick(100000000), 8);
       add(v1::VOUCHER, std::min(face, total))->set_reference(reference);
@@ -588,12 +929,43 @@ Status TillSim::Sale() {
   }
   auto rec = journal_->RecordSale(sale);
   SN_RETURN_IF_ERROR(Recorded(v1::SALE, rec));
-  TallySale(rec->business_day, sale);
+  // The tally, from what the sim built (the journal's filled figures unread).
+  v1::DayTotals& tally = tally_[rec->business_day];
+  int64_t lines_gross = 0;
+  for (const v1::SaleLine& l : sale.lines()) lines_gross += LineGross(l);
+  if (training_) {
+    // No money moves and nothing becomes refundable.
+    const bool cash = pay == Pay::kCash || pay == Pay::kSplit;
+    const int64_t rounding = journal_->settings().cash_rounding();
+    v1::TrainingTotals& x = *tally.mutable_training();
+    x.set_event_count(x.event_count() + 1);
+    x.set_receipt_count(x.receipt_count() + 1);
+    x.set_sales(x.sales() + (cash ? CashRound(Money(lines_gross), rounding).minor() : lines_gross));
+    return Status::Ok();
+  }
+  TallyPromotions(rec->business_day, sale);
+  for (const v1::SaleLine& l : sale.lines()) {
+    if (lines::IsMeasured(l)) {
+      tally.set_measured_line_count(tally.measured_line_count() + 1);
+      tally.set_measured_gross(tally.measured_gross() + LineGross(l));
+    }
+    if (l.has_price_override()) {
+      v1::CorrectionTotals& c = *tally.mutable_corrections();
+      c.set_price_override_count(c.price_override_count() + 1);
+      c.set_price_overrides(c.price_overrides() +
+                            (l.price_override().catalog_price() - l.unit_price()) * l.qty());
+    }
+  }
+  for (const v1::SaleLine& l : sale.voided_lines()) {
+    v1::CorrectionTotals& c = *tally.mutable_corrections();
+    c.set_line_void_count(c.line_void_count() + 1);
+    c.set_line_voids(c.line_voids() + l.qty() * l.unit_price());
+  }
   for (const v1::Tender& t : sale.tenders()) {
     if (t.type() == v1::CASH) NoteCash(t.amount());
     if (!t.has_foreign()) continue;
     const v1::ForeignCash& f = t.foreign();
-    v1::DayTotals& tally = Tally();
+    v1::DayTotals& tally = DayTally();
     v1::FxTotal& row = TallyRow(tally, f.currency());
     row.set_tendered_count(row.tendered_count() + 1);
     row.set_tendered_foreign(row.tendered_foreign() + f.foreign_tendered());
@@ -606,6 +978,18 @@ Status TillSim::Sale() {
     NoteCash(-t.tendered());
   }
   NoteSale(rec->receipt_no, sale);
+  if (shift_sales_left_ > 0) --shift_sales_left_;
+  if (mix_.vouchers || mix_.tips || mix_.cards || mix_.shifts) {
+    sale.set_total(rec->total);
+    sale.set_cashier(Cashier());
+    TallySale(rec->business_day, sale);
+  }
+  for (const v1::SaleLine& l : sale.lines()) {
+    if (!l.has_voucher()) continue;
+    cards_.push_back({l.voucher().card_id(), l.voucher().voucher_type(),
+                      l.voucher().voucher_type() == "MEAL", l.unit_price()});
+    if (cards_.size() > 1000) cards_.erase(cards_.begin());
+  }
   return Status::Ok();
 }
 
@@ -621,14 +1005,19 @@ Status TillSim::Refund(bool* done) {
     }
     if (open.empty()) continue;
     SoldLine& line = *open[Pick(open.size())];
-    // One unit back, with its pro-rata share of each promotion and of the
-    // manual rest of the line discount, computed the way FORMATS 10.6 says
-    // (cumulative, so parts add up to the whole).
+    // One unit back (what is left of a measured line), with its pro-rata
+    // share of each promotion and of the manual rest of the line discount,
+    // computed the way the journal does (FORMATS 10.6: cumulative, so parts
+    // add up to the whole).
+    v1::SaleLine back_line;
+    back_line.set_unit(line.unit);
+    lines::SetQuantity(&back_line, line.unit == v1::UNIT_PIECE ? 1 : line.qty - line.refunded);
+    const int64_t n = lines::Quantity(back_line);
     auto share = [&](int64_t of) {
-      return RoundHalfAwayDiv(__int128{of} * (line.refunded + 1), line.qty) -
+      return RoundHalfAwayDiv(__int128{of} * (line.refunded + n), line.qty) -
              RoundHalfAwayDiv(__int128{of} * line.refunded, line.qty);
     };
-    v1::SaleLine given_back;  // the promotion shares this unit returns
+    v1::SaleLine given_back;  // the promotion shares this refund returns
     int64_t manual = line.discount, discount = 0;
     for (const v1::LineDiscount& d : line.promotions) {
       manual -= d.amount();
@@ -640,28 +1029,37 @@ Status TillSim::Refund(bool* done) {
       }
     }
     discount += share(manual);
-    const int64_t amount = line.unit_price - discount;
+    const int64_t amount = lines::Extended(back_line, line.unit_price).minor() - discount;
     if (amount <= 0) continue;
     v1::Refund refund;
     refund.set_original_device_id(journal_->options().device_id);
     refund.set_original_receipt_no(receipt.receipt_no);
     v1::SaleLine* back = refund.add_lines();
+    *back = back_line;
     back->set_sku(line.sku);
     back->set_name(line.name);
-    back->set_qty(1);
     v1::TenderType type = receipt.refund_to;
-    if (type == v1::CASH && drawer_cash_ < amount) type = v1::CARD;
+    if (type == v1::CASH && DrawerCash() < amount) type = v1::CARD;
     v1::Tender* t = refund.add_tenders();
     t->set_type(type);
     t->set_amount(amount);
-    if (type == v1::CARD) t->set_reference("auth " + Digits(Pick(1000000), 6));
+    if (type == v1::CARD) {
+      t->set_reference("auth " + Digits(Pick(1000000), 6));
+      AddCardDetails(t);
+    }
     if (type == v1::VOUCHER) t->set_reference("V" + Digits(Pick(100000000), 8));
     refund.set_cashier(Cashier());
     refund.set_reason(std::string(kReasons[Pick(kReasons.size())]));
     auto rec = journal_->RecordRefund(refund);
     SN_RETURN_IF_ERROR(Recorded(v1::REFUND, rec));
-    TallyRefund(rec->business_day, given_back);
-    ++line.refunded;
+    TallyPromotionRefund(rec->business_day, given_back);
+    if (mix_.vouchers || mix_.tips || mix_.cards || mix_.shifts) {
+      v1::CashierDayTotal* c = TallyCashier(rec->business_day, Cashier());
+      c->set_refund_count(c->refund_count() + 1);
+      c->set_refunds(c->refunds() + rec->total);
+      TallyTenders(tally_[rec->business_day], c, refund.tenders(), true);
+    }
+    line.refunded += n;
     if (type == v1::CASH) NoteCash(-amount);
     *done = true;
     return Status::Ok();
@@ -696,12 +1094,12 @@ Status TillSim::Movement(v1::CashMovementType type, bool* done) {
     case v1::PAY_OUT:
       m.set_amount(100 + static_cast<int64_t>(Pick(2901)));
       m.set_reason(std::string(kPayOuts[Pick(kPayOuts.size())]));
-      if (drawer_cash_ < m.amount()) return Status::Ok();
+      if (DrawerCash() < m.amount()) return Status::Ok();
       break;
     case v1::DROP:
       // Down to about the float, in 50.00 bundles, once there is enough.
-      if (drawer_cash_ < 30000) return Status::Ok();
-      m.set_amount((drawer_cash_ - 15000) / 5000 * 5000);
+      if (DrawerCash() < 30000) return Status::Ok();
+      m.set_amount((DrawerCash() - 15000) / 5000 * 5000);
       m.set_reason("to the safe");
       break;
     default:
@@ -767,7 +1165,7 @@ Status TillSim::StartFxDay() {
     m.set_cashier(Cashier());
     m.set_reason("foreign float");
     SN_RETURN_IF_ERROR(Recorded(v1::CASH_MOVEMENT, journal_->RecordCashMovement(m)));
-    v1::ForeignDrawer& d = TallyDrawer(Tally(), journal_->options().device_id, c);
+    v1::ForeignDrawer& d = TallyDrawer(DayTally(), journal_->options().device_id, c);
     d.set_opening_float(d.opening_float() + m.amount());
     fx_drawer_[c] += m.amount();
   }
@@ -825,7 +1223,7 @@ Status TillSim::Exchange(bool* done) {
   const int64_t commission =
       SimCommission(home, buy ? fx_settings_.buy_commission() : fx_settings_.sell_commission());
   const int64_t total = buy ? home - commission : home + commission;
-  if (total <= 0 || (buy && drawer_cash_ < total)) return Status::Ok();
+  if (total <= 0 || (buy && DrawerCash() < total)) return Status::Ok();
   v1::Exchange e;
   e.set_direction(buy ? v1::BUY_FOREIGN : v1::SELL_FOREIGN);
   e.set_currency(c);
@@ -844,7 +1242,7 @@ Status TillSim::Exchange(bool* done) {
   if (!card && !buy) t->set_tendered(NoteUp(total));
   SN_RETURN_IF_ERROR(Recorded(v1::EXCHANGE, journal_->RecordExchange(e)));
 
-  v1::DayTotals& tally = Tally();
+  v1::DayTotals& tally = DayTally();
   v1::FxTotal& row = TallyRow(tally, c);
   v1::ForeignDrawer& d = TallyDrawer(tally, journal_->options().device_id, c);
   const int64_t mid = SimHome(foreign, rate->mid_rate_e9());
@@ -876,8 +1274,8 @@ Status TillSim::Exchange(bool* done) {
 }
 
 v1::DayTotals TillSim::FxTally(const std::string& day) const {
-  auto it = fx_tally_.find(day);
-  v1::DayTotals t = it == fx_tally_.end() ? v1::DayTotals() : it->second;
+  auto it = tally_.find(day);
+  v1::DayTotals t = it == tally_.end() ? v1::DayTotals() : it->second;
   for (v1::ForeignDrawer& d : *t.mutable_foreign_drawers()) {
     d.set_expected(d.opening_float() + d.received() - d.paid() + d.pay_ins() - d.pay_outs() -
                    d.drops());
@@ -895,9 +1293,97 @@ Status TillSim::Recorded(v1::EventKind kind, const Result<edge::Recorded>& rec) 
                                            ": " + rec.status().message());
   }
   ++events_;
-  if (kind == v1::SALE) ++sales_;
+  if (kind == v1::SALE && !training_) ++sales_;
   last_kind_ = kind;
   return Status::Ok();
+}
+
+// --- Issue 17: weighed goods, corrections, training (Mix) ---
+
+// A line sold by measure: 70% read from a weight label (scale::Ean13CheckDigit
+// closes the code), 10% keyed by hand, the rest weighed at the till with a
+// 15 g tray as tare.
+v1::SaleLine TillSim::MeasuredLine() {
+  const CatalogItem& item = MeasuredCatalog()[Pick(MeasuredCatalog().size())];
+  v1::SaleLine line;
+  line.set_sku(std::string(item.sku));
+  line.set_name(std::string(item.name));
+  line.set_tax_code(std::string(item.tax_code));
+  line.set_unit_price(item.price);
+  line.set_unit(item.unit);
+  line.set_qty_milli(50 + static_cast<int64_t>(Pick(2951)));  // 0.050 .. 3.000
+  const uint64_t how = Pick(100);
+  if (how < 70) {
+    const std::string first12 =
+        std::string(item.sku) + Digits(static_cast<uint64_t>(line.qty_milli()), 5);
+    line.set_barcode(first12 + std::to_string(scale::Ean13CheckDigit(first12)));
+  } else if (how < 80) {
+    line.set_keyed_weight(true);
+  } else {
+    line.set_tare_milli(15);
+  }
+  return line;
+}
+
+// 5% of sales had a line taken off before the total; 3% had the first
+// line's price keyed 10..30% under the catalog's, approved by a supervisor.
+void TillSim::Correct(v1::Sale* sale) {
+  if (Pick(100) < 5) *sale->add_voided_lines() = PickLines(1, false)[0];
+  if (Pick(100) < 3) {
+    v1::SaleLine& l = *sale->mutable_lines(0);
+    const int64_t percent = 10 + static_cast<int64_t>(Pick(21));
+    v1::PriceOverride* o = l.mutable_price_override();
+    o->set_catalog_price(l.unit_price());
+    o->set_reason_code(std::string(kOverrideReasons[Pick(kOverrideReasons.size())]));
+    o->set_supervisor_id("sup-" + std::to_string(1 + Pick(3)));
+    l.set_unit_price(l.unit_price() - l.unit_price() * percent / 100);
+    l.clear_discount();
+  }
+}
+
+// One catalog item back without a receipt, where the store's settings take
+// it (the sim store's: up to 50.00, a supervisor's id above 20.00), cash
+// when the drawer has it.
+Status TillSim::NoReceiptRefund(bool* done) {
+  static constexpr std::array<std::string_view, 2> kReasons = {"no receipt, gift", "lost receipt"};
+  const CatalogItem& item = Catalog()[Pick(Catalog().size())];
+  const v1::StoreSettings terms = journal_->settings();
+  *done = false;
+  if (item.price > terms.no_receipt_refund_limit()) return Status::Ok();
+  v1::Refund refund;
+  refund.set_without_receipt(true);
+  v1::SaleLine* back = refund.add_lines();
+  back->set_sku(std::string(item.sku));
+  back->set_name(std::string(item.name));
+  back->set_qty(1);
+  back->set_unit_price(item.price);
+  back->set_tax_code(std::string(item.tax_code));
+  if (item.price > terms.no_receipt_supervisor_above()) refund.set_supervisor_id("sup-1");
+  refund.set_reason(std::string(kReasons[Pick(kReasons.size())]));
+  refund.set_cashier(Cashier());
+  v1::Tender* t = refund.add_tenders();
+  t->set_type(DrawerCash() >= item.price ? v1::CASH : v1::VOUCHER);
+  t->set_amount(item.price);
+  auto rec = journal_->RecordRefund(refund);
+  SN_RETURN_IF_ERROR(Recorded(v1::REFUND, rec));
+  if (t->type() == v1::CASH) NoteCash(-item.price);
+  v1::CorrectionTotals& c = *tally_[rec->business_day].mutable_corrections();
+  c.set_no_receipt_refund_count(c.no_receipt_refund_count() + 1);
+  c.set_no_receipt_refunds(c.no_receipt_refunds() + item.price);
+  *done = true;
+  return Status::Ok();
+}
+
+// A trainee rings up one to three sales in training mode.
+Status TillSim::TrainingSession() {
+  const int sales = 1 + static_cast<int>(Pick(3));
+  journal_->SetTraining(true);
+  training_ = true;
+  Status s = Status::Ok();
+  for (int i = 0; i < sales && s.ok(); ++i) s = Sale();
+  training_ = false;
+  journal_->SetTraining(false);
+  return s;
 }
 
 Result<v1::SimReport> Report(const std::string& store_id, std::vector<v1::SimTill> tills,

@@ -4,7 +4,13 @@
 // opening float per business day, then mostly sales (1-6 lines from a fixed
 // catalog, three tax rates, some discounts; cash, card, split and voucher
 // tenders), some refunds of its own earlier receipts, voids, pay-ins,
-// pay-outs, drops and no-sale drawer opens.
+// pay-outs, drops and no-sale drawer opens. Issue 17's kinds come on top,
+// each behind its switch of Mix (all on by default; `pos-sim --mix classic`
+// turns them all off, and then the generator draws exactly the round-1
+// stream): weighed goods (lines sold by the kg or litre, mostly read from
+// scale labels, refunded in thousandths), corrections (lines voided before
+// the total, price overrides, returns without a receipt) and rare training
+// sessions.
 //
 // Determinism: every choice comes from a std::mt19937_64 seeded from (seed,
 // till index, journal head when the simulation starts) and is reduced with
@@ -31,6 +37,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -45,8 +52,9 @@ namespace storenode::sim {
 struct CatalogItem {
   std::string_view sku;
   std::string_view name;
-  int64_t price;  // minor units, tax inclusive
+  int64_t price;  // minor units, tax inclusive (per unit of measure)
   std::string_view tax_code;
+  v1::UnitOfMeasure unit = v1::UNIT_PIECE;
 };
 
 // The simulator's fixed catalog (60 items, 0.19 .. 49.99).
@@ -58,6 +66,9 @@ std::string SimDepartment(std::string_view sku);
 // (so a seed records the same bodies at any time of day): mix and match,
 // buy 2 get 1 half price, 20% and 1.00 off, 5% from 50.00, 10.00 from 100.00.
 const std::vector<v1::Promotion>& SimPromotions();
+// Its items sold by measure (Mix::weighed): skus 2800001.. are the item
+// codes of the store's weight labels, layout "28 5 measure 5".
+const std::vector<CatalogItem>& MeasuredCatalog();
 
 // The simulated store's terms: EUR with cash rounded to 0.05 (so that the
 // rounding figure is exercised), the day starting at midnight in `zone`, and
@@ -79,25 +90,44 @@ std::string SimRateSheetCsv();
 v1::StoreSettings SimFxStoreSettings(const std::string& store, const std::string& zone = "UTC");
 std::string SimFxSettings(const std::string& store, const std::string& zone = "UTC");
 
-// What a TillSim generates beyond round 1, one switch per area of issue 17.
-// A switch off draws nothing new from the rng, so the round-1 stream is
-// unchanged; pos-sim --mix classic turns every switch off.
-struct Mix {
-  bool fx = true;  // foreign cash and currency exchange (issue 17, D)
-  // Every sale priced with SimPromotions() (Journal::ApplyPromotions, the
-  // path SaleFromCatalog takes); a refund gives the shares back. Draws
-  // nothing from the rng either way: only the discounts differ (issue 17, B).
-  bool promotions = true;
-};
-// "classic": every switch off; "all": every switch on (the default).
-Result<Mix> ParseMix(std::string_view name);
-
 // "till-K" for till index K (from 1).
 std::string SimDeviceId(int till_index);
 
 // Journal options of a simulated till: DIR/DEVICE.db with SimSettings().
 edge::Options SimTillOptions(const std::string& dir, const std::string& store,
                              const std::string& device);
+
+// Which of issue 17's kinds the mix generates. With a switch off the
+// generator draws nothing for it from the rng, so with all off (Classic())
+// a seed records round 1's stream.
+struct Mix {
+  bool weighed = true;      // lines sold by measure, scale labels (issue 17, A)
+  bool corrections = true;  // line voids, price overrides, returns without a receipt (A)
+  bool training = true;     // rare training sessions (A)
+  // Foreign cash tenders and currency exchanges, where the settings have a
+  // rate sheet (SimFxSettings).
+  bool fx = true;
+  // Gift cards (MPV "GIFT") and book tokens (SPV "BOOK", tax C) sold on
+  // sales, redeemed (offline) by later sales of the same till.
+  bool vouchers = true;
+  // Tips on card tenders; tips paid out from the drawer (TIP_PAYOUT).
+  bool tips = true;
+  // Card details on card tenders: scheme, terminal, auth code, masked PAN,
+  // some offline authorisations.
+  bool cards = true;
+  // Cashier shifts: a few per day per till, every other one with the
+  // cashier's own drawer (its own float).
+  bool shifts = true;
+  // Every sale priced with SimPromotions() (Journal::ApplyPromotions, the
+  // path SaleFromCatalog takes); a refund gives the shares back. Draws
+  // nothing from the rng either way: only the discounts differ.
+  bool promotions = true;
+  static Mix Classic() {
+    return {false, false, false, false, false, false, false, false, false};
+  }
+};
+// "classic": every switch off; "all": every switch on (pos-sim's default).
+Result<Mix> ParseMix(std::string_view name);
 
 class TillSim {
  public:
@@ -111,14 +141,26 @@ class TillSim {
   Status Step();
   // Steps until `count` more sales have been recorded.
   Status RunSales(uint64_t count);
+  // Signs the cashier off if this mix has shifts and one is open (the run
+  // ends); records nothing otherwise.
+  Status EndShift();
 
   uint64_t sales() const { return sales_; }    // sale receipts recorded
   uint64_t events() const { return events_; }  // events recorded, sales included
   v1::EventKind last_kind() const { return last_kind_; }
-
-  // device, journal path, head, sales, events and the tally of this run;
-  // days empty.
+  // device, journal path, head, sales and events of this run; days empty;
+  // tally: Tally().
   v1::SimTill Summary() const;
+
+  // The simulator's own tally of issue 17's figures per business day,
+  // counted as it records (not by AddToTotals, not from the journal): the
+  // independent oracle tests hold the fog's X and Z against. Weighed goods,
+  // corrections and training (DayTotals 23..26), vouchers, tips, cards and
+  // shifts (40..49 and the drawers' tip payouts), promotions (30), foreign
+  // cash and exchanges
+  // (50..53, the drawer's fx_cash; FxTally). It covers the events this
+  // TillSim recorded (not those of an earlier run on the journal).
+  const std::map<std::string, v1::DayTotals>& Tally() const { return tally_; }
 
   // The fx figures of business day `day` this run generated, from the
   // sim's own arithmetic: fx, foreign_drawers, fx_commission, fx_margin and
@@ -129,11 +171,17 @@ class TillSim {
   struct SoldLine {
     std::string sku;
     std::string name;
-    int64_t qty = 0;
+    v1::UnitOfMeasure unit = v1::UNIT_PIECE;
+    int64_t qty = 0;  // in its counting unit: thousandths when measured
     int64_t unit_price = 0;
     int64_t discount = 0;
     int64_t refunded = 0;
     std::vector<v1::LineDiscount> promotions;  // the line's shares
+  };
+  struct Card {
+    std::string card_id, type;
+    bool spv = false;
+    int64_t balance = 0;
   };
   struct SoldReceipt {
     uint64_t receipt_no = 0;
@@ -148,10 +196,11 @@ class TillSim {
   std::vector<v1::SaleLine> PickLines(int count, bool with_discounts);
   void NoteSale(uint64_t receipt_no, const v1::Sale& sale);
   void NoteRefund(const v1::Refund& refund);
-  void NoteCash(int64_t delta) { drawer_cash_ += delta; }
-  // The tally (Summary().tally): a recorded sale's or refund's shares.
-  void TallySale(const std::string& day, const v1::Sale& sale);
-  void TallyRefund(const std::string& day, const v1::SaleLine& line);
+  void NoteCash(int64_t delta) { DrawerCash() += delta; }
+  // The tally's promotions (DayTotals.promotions): a recorded sale's or
+  // refund line's shares.
+  void TallyPromotions(const std::string& day, const v1::Sale& sale);
+  void TallyPromotionRefund(const std::string& day, const v1::SaleLine& line);
   v1::PromotionTotal& PromotionTallyRow(const std::string& day, const v1::LineDiscount& d);
 
   Status Sale();
@@ -165,15 +214,41 @@ class TillSim {
   Status StartFxDay();
   void ForeignTender(int64_t total, v1::Tender* cash);
   Status Exchange(bool* done);
-  v1::DayTotals& Tally() { return fx_tally_[journal_->business_day()]; }
+  v1::DayTotals& DayTally() { return tally_[journal_->business_day()]; }
   Status Recorded(v1::EventKind kind, const Result<edge::Recorded>& rec);
+  // Issue 17 (Mix).
+  v1::SaleLine MeasuredLine();
+  void Correct(v1::Sale* sale);
+  Status NoReceiptRefund(bool* done);
+  Status TrainingSession();
+
+  // Issue 17, vouchers, tips, cards, shifts (each only when its switch is on).
+  void AddCardDetails(v1::Tender* t);
+  void MaybeTip(v1::Tender* t);
+  void MaybeSellVoucher(v1::Sale* sale);
+  // Redeems a card this till sold; the amount, 0 when none fits `sale`.
+  int64_t RedeemVoucher(v1::Sale* sale, int64_t total);
+  Status TipPayout(bool* done);
+  Status ShiftChangeIfDue(bool* recorded);
+  void TallySale(const std::string& day, const v1::Sale& sale);
+  void TallyTenders(v1::DayTotals& d, v1::CashierDayTotal* c,
+                    const google::protobuf::RepeatedPtrField<v1::Tender>& tenders, bool refund);
+  v1::CashierDayTotal* TallyCashier(const std::string& day, const std::string& cashier);
+  int64_t& DrawerCash() { return drawer_cash_[drawer_]; }
+
+  std::map<std::string, v1::DayTotals> tally_;
+  std::vector<Card> cards_;  // cards this run sold with a balance left
+  uint64_t cards_sold_ = 0;
+  int64_t tips_unpaid_ = 0;        // tips taken since the last payout
+  uint64_t shift_sales_left_ = 0;  // sales until the next shift change
+  uint64_t shifts_ = 0;            // shifts this run signed on
+  std::string drawer_;             // the drawer in use: "" = the till's
 
   edge::Journal* journal_;
   uint64_t seed_;
   int till_index_;
   Mix mix_;
-  std::map<std::string, std::map<std::string, v1::PromotionTotal>> tally_;  // day -> id ->
-  std::map<std::string, v1::DayTotals> fx_tally_;                           // by business day
+  bool training_ = false;                     // inside TrainingSession
   std::string fx_day_;                        // the day fx_* below refer to
   v1::StoreSettings fx_settings_;             // the journal's, read at the day's start
   std::vector<std::string> fx_currencies_;    // of its rate sheet; empty: fx draws nothing
@@ -181,8 +256,9 @@ class TillSim {
   std::string cashier_;
   std::mt19937_64 rng_;
   bool resumed_ = false;
-  std::string day_;                 // business day drawer_cash_ refers to
-  int64_t drawer_cash_ = 0;         // expected cash in the drawer on day_
+  std::string day_;  // business day drawer_cash_ refers to
+  // Expected cash on day_ per drawer ("" = the till's, else a cashier's).
+  std::map<std::string, int64_t> drawer_cash_;
   std::deque<SoldReceipt> recent_;  // refund candidates, newest last
   uint64_t sales_ = 0;
   uint64_t events_ = 0;

@@ -88,6 +88,9 @@ void AddRatesCommands(CLI::App& app, int* exit_code);
 // stock at the fog and the reorder suggestions.
 void AddStockCommands(CLI::App& app, int* exit_code);
 
+// storectl vouchers show: voucher and gift card balances and overdraft alerts.
+void AddVoucherCommands(CLI::App& app, int* exit_code);
+
 // storectl provision store|till|manager|revoke: the store PKI, broker configs, till registry.
 void AddProvisionCommands(CLI::App& app, int* exit_code);
 

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   sc::AddCatalogCommands(app, &exit_code);
   sc::AddRatesCommands(app, &exit_code);
   sc::AddStockCommands(app, &exit_code);
+  sc::AddVoucherCommands(app, &exit_code);
   CLI::App* verify =
       app.add_subcommand("verify", "offline proofs: a receipt end to end, a whole ledger");
   verify->require_subcommand(1);

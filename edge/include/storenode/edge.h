@@ -42,6 +42,38 @@
 // promotions {promotion_id "m3", amount 100, name "3 for 5.00"}; a refund
 // of one of them gives back its share (33 or 34, cumulatively exact).
 //
+// A gift card sold and one redeemed, a card tender with its terminal's
+// details and a tip (docs/FORMATS.md "Vouchers, gift cards and tips"):
+//
+//   auto* gift = sale.add_lines();               // a liability, not revenue
+//   gift->set_sku("GIFTCARD"); gift->set_qty(1); gift->set_unit_price(2500);
+//   gift->mutable_voucher()->set_card_id("6001-0042");
+//   gift->mutable_voucher()->set_voucher_type("GIFT");  // a type of the settings
+//   auto* card = sale.add_tenders();
+//   card->set_type(storenode::v1::CARD); card->set_amount(3000); card->set_tip(200);
+//   card->mutable_card()->set_scheme("VISA");
+//   card->mutable_card()->set_masked_pan("411111******1111");  // never the full PAN
+//   auto* redeem = other_sale.add_tenders();
+//   redeem->set_type(storenode::v1::VOUCHER); redeem->set_amount(1000);
+//   redeem->mutable_voucher()->set_card_id("6001-0042");
+//   redeem->mutable_voucher()->set_voucher_type("GIFT");
+//   redeem->mutable_voucher()->set_offline(true);  // within the type's offline limit
+//
+// Weighed goods: an item sold by the kg takes its weight in thousandths, or
+// comes from a scale label (a 13-digit code with a prefix of the store
+// settings' scale_labels, which embeds the weight or the price):
+//
+//   edge::ScannedLine apples{"SKU-APPLES"};
+//   apples.qty_milli = 1234;  // 1.234 kg from the scale: gross 1.234 x 2.99 = 3.69
+//   auto sale = (*journal)->SaleFromCatalog({apples, {"2112345012348"}});
+//
+// Corrections: a line taken off before the total goes to sale.voided_lines;
+// a keyed price sets line.price_override (catalog price, reason code,
+// supervisor); a return without a receipt sets refund.without_receipt and a
+// reason (within the settings' limit). Training: SetTraining(true) flags
+// every event until SetTraining(false); they are kept and signed but counted
+// apart, never in a total.
+//
 // Money is always int64 minor units (cents), prices tax inclusive. Tax is
 // computed per line: tax = round_half_away(gross * rate / (1 + rate)), with
 // the rate of the line's tax code in force at the sale's time in the store
@@ -108,14 +140,21 @@ struct Item {
   int64_t price = 0;  // minor units, tax inclusive
   std::string tax_code;
   std::string department;
-  uint64_t catalog_version = 0;  // the replica version it came from
+  uint64_t catalog_version = 0;             // the replica version it came from
+  v1::UnitOfMeasure unit = v1::UNIT_PIECE;  // price per piece, or per kg, l, m
 };
 
-// One scanned line: a sku or a barcode and a quantity.
+// One scanned line: a sku, a barcode or a scale label, and a quantity. An
+// item sold by measure takes its weight from qty_milli (thousandths of its
+// unit, as the scale or the cashier gave it; qty is then ignored), unless
+// the code is a scale label of the store settings that embeds it.
 struct ScannedLine {
   std::string code;
   int64_t qty = 1;
   int64_t discount = 0;  // minor units off the line
+  int64_t qty_milli = 0;
+  int64_t tare_milli = 0;     // already taken off qty_milli
+  bool keyed_weight = false;  // typed in, not read from a scale
 };
 
 // The till's replica of the store catalog: its own SQLite file next to the
@@ -202,6 +241,22 @@ class Journal {
   Result<Recorded> RecordVoid(const v1::Void& void_receipt);
   Result<Recorded> RecordCashMovement(const v1::CashMovement& movement);
   Result<Recorded> RecordNoSale(const v1::NoSale& no_sale);
+  // A cashier starts a shift at this till, with the till's drawer or their
+  // own (DRAWER_CASHIER and its drawer_id): until SignOff() every event's
+  // header carries the SIGN_ON's seq (shift_seq) and that drawer, and every
+  // receipt, cash movement and no-sale is the cashier's (an empty cashier
+  // is filled in, another refused). One shift at a time.
+  //   auto on = journal->SignOn("anna", v1::DRAWER_CASHIER, "drawer-anna");
+  //   ... sales ...
+  //   auto x = journal->ShiftXReport();  // the shift's own X
+  //   journal->SignOff();
+  Result<Recorded> SignOn(const std::string& cashier, v1::DrawerOwner drawer = v1::DRAWER_TILL,
+                          const std::string& drawer_id = "");
+  Result<Recorded> SignOff();
+  // The open shift's SIGN_ON seq, 0 when none is open.
+  uint64_t open_shift_seq() const;
+  // The X of one shift (default: the open one): the totals of its events.
+  Result<v1::DayTotals> ShiftXReport(uint64_t shift_seq = 0) const;
   // A currency exchange (common/fx.h, docs/FORMATS.md "Foreign cash and
   // exchanges"): its own receipt. The POS sets direction, currency,
   // foreign_amount, the tenders of the home side and, at or above the
@@ -233,12 +288,24 @@ class Journal {
                                              const std::string& requested_by);
   // Moves the business day forward explicitly (never backwards).
   Status OpenDay(const std::string& day);
+  // Training mode: while on, every event but a day seal is recorded with
+  // header.training and counted apart (DayTotals.training), never in a
+  // sales, tax, tender or drawer figure; receipts still take the next
+  // receipt number (the numbering stays gapless) and print "TRAINING". A
+  // training sale cannot be refunded for real; a training refund consumes
+  // nothing. Off when the journal opens.
+  void SetTraining(bool on);
+  bool training() const;
 
   // A sale from scanned codes: name, unit price and tax code of each line
   // come from the catalog replica at the till's clock, and the sale records
   // the replica version (all lines from that one version). Figures and
   // total are filled as PriceSale does; the POS adds the tenders and calls
   // RecordSale. An unknown or inactive item fails the whole sale, naming it.
+  // A scale label (settings' scale_labels) is looked up by its item code
+  // (sku or barcode): a weight label sells its weight of a measured item, a
+  // price label sells one piece at the printed price (so the line's gross
+  // is that price exactly); a wrong check digit fails, naming the digit.
   Result<v1::Sale> SaleFromCatalog(const std::vector<ScannedLine>& lines) const;
   // Applies those of `promotions` in force at the till's local time to the
   // lines of `sale`, as SaleFromCatalog does with the catalog's: each line's

@@ -100,7 +100,12 @@ typedef enum sn_event_kind {
   SN_VOID = 3,          /* storenode.v1.Void */
   SN_CASH_MOVEMENT = 4, /* storenode.v1.CashMovement */
   SN_NO_SALE = 5,       /* storenode.v1.NoSale */
-  SN_EXCHANGE = 8       /* storenode.v1.Exchange: a currency exchange, its own receipt */
+  SN_EXCHANGE = 8,      /* storenode.v1.Exchange: a currency exchange, its own receipt */
+  /* A cashier shift (edge.h Journal::SignOn/SignOff): SIGN_ON takes a
+   * storenode.v1.CashierShift (cashier, drawer, drawer_id); SIGN_OFF signs
+   * the open shift off and ignores its bytes. */
+  SN_SIGN_ON = 9,
+  SN_SIGN_OFF = 10
 } sn_event_kind;
 
 /* What a successful record call returns. */
@@ -193,6 +198,12 @@ SN_EXPORT sn_status sn_till_record(sn_till* till, sn_event_kind kind, sn_format 
  * rounding), returned in `format`; records nothing. */
 SN_EXPORT sn_status sn_till_price_sale(sn_till* till, sn_format format, const void* data,
                                        size_t size, sn_buffer* out, sn_error* err);
+/* Training mode on (nonzero) or off: while on, every event but a day seal
+ * is flagged training and counted apart, never in a total (edge.h
+ * Journal::SetTraining). Measured lines, voided lines, price overrides and
+ * returns without a receipt need no call of their own: they are fields of
+ * the SN_SALE and SN_REFUND messages (schemas/journal.proto). */
+SN_EXPORT sn_status sn_till_set_training(sn_till* till, int on, sn_error* err);
 /* Closes business day `day` ("YYYY-MM-DD") on this till. */
 SN_EXPORT sn_status sn_till_seal_day(sn_till* till, const char* day, const char* requested_by,
                                      sn_recorded* out, sn_error* err);

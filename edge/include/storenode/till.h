@@ -106,6 +106,12 @@ class Till {
       return sn_till_price_sale(handle_, SN_FORMAT_JSON, json.data(), json.size(), b, e);
     });
   }
+  // Training mode on or off (edge.h, Journal::SetTraining).
+  TillResult<bool> SetTraining(bool on) {
+    sn_error err{};
+    if (sn_till_set_training(handle_, on ? 1 : 0, &err) != SN_OK) return {err.code, err.message};
+    return on;
+  }
   // Closes business day `day` ("YYYY-MM-DD") on this till.
   TillResult<sn_recorded> SealDay(const std::string& day, const std::string& requested_by) {
     sn_error err{};

@@ -101,6 +101,7 @@ def _load():
                                 ctypes.POINTER(_Buffer), e], ctypes.c_int),
         "sn_till_seal_day": ([p, ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(_Recorded), e],
                              ctypes.c_int),
+        "sn_till_set_training": ([p, ctypes.c_int, e], ctypes.c_int),
         "sn_till_x_report": ([p, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(_Buffer), e],
                              ctypes.c_int),
         "sn_till_receipt": ([p, ctypes.c_uint64, ctypes.c_int, ctypes.c_int,
@@ -244,6 +245,10 @@ class Till:
         if fmt != _JSON:
             raise TypeError("price_sale takes the sale as a dict or JSON text")
         return self._buffer(_lib.sn_till_price_sale, _JSON, data, len(data))
+
+    def set_training(self, on):
+        """Training mode on or off: events are flagged and counted apart, never in a total."""
+        _call(_lib.sn_till_set_training, self._handle, 1 if on else 0)
 
     def seal_day(self, day, requested_by=""):
         out = _Recorded()

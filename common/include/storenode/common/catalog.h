@@ -76,8 +76,9 @@ struct CsvOptions {
 // the physical line its record starts on. The header names the columns, in
 // any order: sku, barcodes, name, price (or price_<currency>), tax_code,
 // department, active and optionally effective_from, supplier,
-// lead_time_days, pack_size and min_order (empty cells keep the item's
-// value; the defaults are kDefault* above).
+// lead_time_days, pack_size, min_order (empty cells keep the item's
+// value; the defaults are kDefault* above) and unit (pc, kg, l or m: how
+// the item is sold and what its price is per; empty or missing: pc).
 //
 // Each row is checked on its own:
 //  - price: in a `price` column a whole number is minor units ("249") and a

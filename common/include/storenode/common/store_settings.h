@@ -30,8 +30,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storenode/common/crypto.h"
+#include "storenode/common/scale_label.h"
 #include "storenode/common/status.h"
 #include "storenode/schemas/settings.pb.h"
 
@@ -114,9 +116,18 @@ const v1::TaxRateEntry* RateAt(const v1::StoreSettings& s, std::string_view code
 bool RateKnownBy(const v1::StoreSettings& s, std::string_view code, int32_t rate_bp,
                  int64_t utc_us);
 
+// Voucher types: at most this many, amounts (offline limit, max load) at
+// most this many minor units.
+inline constexpr int kMaxVoucherTypes = 32;
+inline constexpr int64_t kMaxVoucherAmount = 100'000'000;
+// The voucher type `id` of the settings; nullptr if none.
+const v1::VoucherType* FindVoucherType(const v1::StoreSettings& s, std::string_view id);
+
 // Checks a document on its own: ids, a known zone and currency with its
 // decimals, day start and cash rounding in range, tax entries named, in
-// range, ordered by code then time, and their instants resolved by rule 2.
+// range, ordered by code then time, and their instants resolved by rule 2;
+// voucher types unique, named, an SPV with a tax code of the table, an MPV
+// without, limits in range.
 Status Check(const v1::StoreSettings& s);
 // A later version may only add tax entries: every entry of `before` must be
 // in `after` unchanged. The reason names the first entry that was edited or
@@ -127,6 +138,15 @@ Status CheckOnlyAdds(const v1::StoreSettings& before, const v1::StoreSettings& a
 // keeps one currency for life), and CheckOnlyAdds. The reason names the
 // field or the entry.
 Status CheckNext(const v1::StoreSettings& before, const v1::StoreSettings& after);
+
+// The scale label layouts of the settings (scale_labels), in order.
+std::vector<scale::Layout> ScaleLayouts(const v1::StoreSettings& s);
+// Checks the weighed-goods and corrections terms (part of Check): every
+// scale label layout (scale::CheckLayout), limits >= 0, at most
+// kMaxOverrideReasons price override reason codes of 1..64 characters.
+Status CheckCorrectionTerms(const v1::StoreSettings& s);
+inline constexpr int kMaxOverrideReasons = 50;
+inline constexpr int kMaxScaleLabels = 10;
 
 // The issuer signs the serialized document (schemas/settings.proto).
 v1::SignedSettings Sign(const v1::StoreSettings& s, const crypto::SigningKey& key);

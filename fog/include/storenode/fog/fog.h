@@ -93,6 +93,17 @@ struct StoreTerms {
   // [store.tax.CODE]: name and rates, each resolved in time_zone
   // (common/store_settings.h rule 2), by code then time.
   std::vector<v1::TaxRateEntry> tax_rates;
+  // [store.voucher.ID]: the voucher and gift card types, by id.
+  std::vector<v1::VoucherType> voucher_types;
+  // Weighed goods and corrections (settings.proto 14..17, docs/DEPLOY.md):
+  // scale_labels = ["21 5 price 4 check", "28 5 measure 5"] (prefix, item
+  // digits, what the value is, value digits, an optional price check digit);
+  // no_receipt_refund_limit and no_receipt_supervisor_above in minor units;
+  // price_override_reasons = ["damaged", "price match"].
+  std::vector<v1::ScaleLabelLayout> scale_labels;
+  int64_t no_receipt_refund_limit = 0;
+  int64_t no_receipt_supervisor_above = 0;
+  std::vector<std::string> price_override_reasons;
   // [store.fx]: the exchange commissions, "2% min 1.50 max 15.00" (home
   // money), and aml_threshold, the home amount from which an exchange needs
   // a customer reference ("" or absent: none). The rate sheet itself comes
