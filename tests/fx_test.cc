@@ -30,10 +30,13 @@ using google::protobuf::util::MessageDifferencer;
 
 namespace {
 
-// pos-sim's fx switch alone: the other issue-17 kinds (vouchers, tips,
-// cards, shifts) off, so these figures are only foreign currency's.
-const sim::Mix kFxOnly{
-    .fx = true, .vouchers = false, .tips = false, .cards = false, .shifts = false};
+// pos-sim's fx switch alone: every other issue-17 kind off, so these
+// figures are only foreign currency's.
+const sim::Mix kFxOnly = [] {
+  sim::Mix m = sim::Mix::Classic();
+  m.fx = true;
+  return m;
+}();
 
 // 2026-03-02T09:00:00Z.
 constexpr int64_t kT0 = 1772442000LL * 1'000'000;

@@ -139,7 +139,7 @@ struct Till {
     INFO(opened.status().ToString());
     REQUIRE(opened.ok());
     journal = std::move(*opened);
-    sim = std::make_unique<sim::TillSim>(journal.get(), 7, index);
+    sim = std::make_unique<sim::TillSim>(journal.get(), 7, index, sim::Mix::WithoutTenderExtras());
   }
   ~Till() {
     sync.reset();

@@ -12,6 +12,7 @@
 #include "support/tender_figures.h"
 
 using namespace storenode;
+using storenode::testing::FigureDiff;
 using storenode::testing::TenderFigures;
 
 TEST_CASE("the full mix tallies vouchers, tips, cards and shifts exactly as the X counts them",
@@ -51,7 +52,7 @@ TEST_CASE("the full mix tallies vouchers, tips, cards and shifts exactly as the 
   CHECK(cashier_drawers > 0);
 
   // The tally is the X, figure for figure.
-  CHECK(TenderFigures(tally) == TenderFigures(x));
+  CHECK(FigureDiff(TenderFigures(x), TenderFigures(tally)) == "");
   // And the area does not leak into the round-1 figures: net sales exclude
   // the cards sold.
   CHECK(x.net_sales() == x.gross_sales() - x.discounts() - x.refunds());
@@ -66,7 +67,7 @@ TEST_CASE("the classic mix records none of the new kinds", "[sim][vouchers][tips
   auto journal = edge::Journal::Open(o).value();
   sim::TillSim till(journal.get(), 11, 1, sim::Mix::Classic());
   REQUIRE(till.RunSales(500).ok());
-  CHECK(till.Tally().empty());
+  for (const auto& [day, t] : till.Tally()) CHECK(TenderFigures(t).empty());
   for (const v1::JournalEvent& raw : journal->ReadEvents(1, 100000).value()) {
     DecodedEvent e;
     REQUIRE(DecodeEvent(raw, &e).ok());

@@ -50,11 +50,7 @@ class Store {
   // but vouchers, tips, card details and shifts (whose cashier drawers
   // would change the drawer rows the close-down tests count); tests of
   // those set it.
-  sim::Mix mix = [] {
-    sim::Mix m;
-    m.vouchers = m.tips = m.cards = m.shifts = false;
-    return m;
-  }();
+  sim::Mix mix = sim::Mix::WithoutTenderExtras();
 
   edge::SyncOptions SyncOptionsFor() const;
   // Opens till i's journal (index from 0) and, if `sync`, starts its engine.

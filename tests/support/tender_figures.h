@@ -61,4 +61,19 @@ inline std::map<std::string, int64_t> TenderFigures(const v1::DayTotals& t) {
   return out;
 }
 
+// "key: got G, want W" for each figure that differs, one per line; "" when
+// the two agree (so a failed CHECK names the figures).
+inline std::string FigureDiff(const std::map<std::string, int64_t>& got,
+                              const std::map<std::string, int64_t>& want) {
+  std::map<std::string, std::pair<int64_t, int64_t>> both;
+  for (const auto& [k, v] : got) both[k].first = v;
+  for (const auto& [k, v] : want) both[k].second = v;
+  std::string out;
+  for (const auto& [k, gw] : both) {
+    if (gw.first == gw.second) continue;
+    out += k + ": got " + std::to_string(gw.first) + ", want " + std::to_string(gw.second) + "\n";
+  }
+  return out;
+}
+
 }  // namespace storenode::testing

@@ -503,6 +503,14 @@ Status TillSim::EndShift() {
   return Status::Ok();
 }
 
+void TillSim::TallyRefund(const std::string& day, const v1::Refund& refund, int64_t total) {
+  if (!mix_.vouchers && !mix_.tips && !mix_.cards && !mix_.shifts) return;
+  v1::CashierDayTotal* c = TallyCashier(day, Cashier());
+  c->set_refund_count(c->refund_count() + 1);
+  c->set_refunds(c->refunds() + total);
+  TallyTenders(tally_[day], c, refund.tenders(), true);
+}
+
 v1::CashierDayTotal* TillSim::TallyCashier(const std::string& day, const std::string& cashier) {
   v1::DayTotals& d = tally_[day];
   for (auto& c : *d.mutable_cashier_totals()) {
@@ -552,8 +560,10 @@ void TillSim::MaybeSellVoucher(v1::Sale* sale) {
   l->set_name(spv ? "Meal voucher" : "Gift card");
   l->set_qty(1);
   l->set_unit_price(face);
+  // Named by the seq of the sale that loads it, so a card id is new across
+  // runs on the same journal too (a restarted till sells no card twice).
   l->mutable_voucher()->set_card_id("G" + std::to_string(till_index_) + "-" +
-                                    Digits(++cards_sold_, 6));
+                                    Digits(journal_->head_seq() + 1, 6));
   l->mutable_voucher()->set_voucher_type(spv ? "MEAL" : "GIFT");
 }
 
@@ -1053,12 +1063,7 @@ Status TillSim::Refund(bool* done) {
     auto rec = journal_->RecordRefund(refund);
     SN_RETURN_IF_ERROR(Recorded(v1::REFUND, rec));
     TallyPromotionRefund(rec->business_day, given_back);
-    if (mix_.vouchers || mix_.tips || mix_.cards || mix_.shifts) {
-      v1::CashierDayTotal* c = TallyCashier(rec->business_day, Cashier());
-      c->set_refund_count(c->refund_count() + 1);
-      c->set_refunds(c->refunds() + rec->total);
-      TallyTenders(tally_[rec->business_day], c, refund.tenders(), true);
-    }
+    TallyRefund(rec->business_day, refund, rec->total);
     line.refunded += n;
     if (type == v1::CASH) NoteCash(-amount);
     *done = true;
@@ -1367,6 +1372,7 @@ Status TillSim::NoReceiptRefund(bool* done) {
   auto rec = journal_->RecordRefund(refund);
   SN_RETURN_IF_ERROR(Recorded(v1::REFUND, rec));
   if (t->type() == v1::CASH) NoteCash(-item.price);
+  TallyRefund(rec->business_day, refund, rec->total);
   v1::CorrectionTotals& c = *tally_[rec->business_day].mutable_corrections();
   c.set_no_receipt_refund_count(c.no_receipt_refund_count() + 1);
   c.set_no_receipt_refunds(c.no_receipt_refunds() + item.price);

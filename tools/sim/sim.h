@@ -125,6 +125,14 @@ struct Mix {
   static Mix Classic() {
     return {false, false, false, false, false, false, false, false, false};
   }
+  // Every switch but vouchers, tips, cards and shifts, whose gift card lines,
+  // cashier drawers and tips change round 1's gross, drawer rows and tenders:
+  // the mix of the tests that hold those to round 1's arithmetic.
+  static Mix WithoutTenderExtras() {
+    Mix m;
+    m.vouchers = m.tips = m.cards = m.shifts = false;
+    return m;
+  }
 };
 // "classic": every switch off; "all": every switch on (pos-sim's default).
 Result<Mix> ParseMix(std::string_view name);
@@ -234,11 +242,12 @@ class TillSim {
   void TallyTenders(v1::DayTotals& d, v1::CashierDayTotal* c,
                     const google::protobuf::RepeatedPtrField<v1::Tender>& tenders, bool refund);
   v1::CashierDayTotal* TallyCashier(const std::string& day, const std::string& cashier);
+  // A recorded refund's cashier and tender figures (with or without receipt).
+  void TallyRefund(const std::string& day, const v1::Refund& refund, int64_t total);
   int64_t& DrawerCash() { return drawer_cash_[drawer_]; }
 
   std::map<std::string, v1::DayTotals> tally_;
-  std::vector<Card> cards_;  // cards this run sold with a balance left
-  uint64_t cards_sold_ = 0;
+  std::vector<Card> cards_;        // cards this run sold with a balance left
   int64_t tips_unpaid_ = 0;        // tips taken since the last payout
   uint64_t shift_sales_left_ = 0;  // sales until the next shift change
   uint64_t shifts_ = 0;            // shifts this run signed on
