@@ -329,7 +329,8 @@ TEST_CASE("opening refuses a foreign key file or a journal of another device", "
   REQUIRE_THAT(r2.status().message(), Catch::Contains("readable by others"));
 }
 
-TEST_CASE("a full PAN, a cash tip and bad promotion shares are refused, not journaled", "[journal]") {
+TEST_CASE("a full PAN, a cash tip and bad promotion shares are refused, not journaled",
+          "[journal]") {
   Fixture f;
   const uint64_t head = f.journal->head_seq();
   auto refused = [&](const v1::Sale& sale, const std::string& fragment) {

@@ -827,10 +827,9 @@ void TillSim::NoteRefund(const v1::Refund& refund) {
 // The day's row of promotion d (DayTotals.promotions, kept by id).
 v1::PromotionTotal& TillSim::PromotionTallyRow(const std::string& day, const v1::LineDiscount& d) {
   auto* rows = tally_[day].mutable_promotions();
-  auto it = std::lower_bound(rows->begin(), rows->end(), d.promotion_id(),
-                             [](const v1::PromotionTotal& r, const std::string& id) {
-                               return r.promotion_id() < id;
-                             });
+  auto it = std::lower_bound(
+      rows->begin(), rows->end(), d.promotion_id(),
+      [](const v1::PromotionTotal& r, const std::string& id) { return r.promotion_id() < id; });
   if (it == rows->end() || it->promotion_id() != d.promotion_id()) {
     v1::PromotionTotal row;
     row.set_promotion_id(d.promotion_id());

@@ -122,9 +122,7 @@ struct Mix {
   // path SaleFromCatalog takes); a refund gives the shares back. Draws
   // nothing from the rng either way: only the discounts differ.
   bool promotions = true;
-  static Mix Classic() {
-    return {false, false, false, false, false, false, false, false, false};
-  }
+  static Mix Classic() { return {false, false, false, false, false, false, false, false, false}; }
   // Every switch but vouchers, tips, cards and shifts, whose gift card lines,
   // cashier drawers and tips change round 1's gross, drawer rows and tenders:
   // the mix of the tests that hold those to round 1's arithmetic.
