@@ -376,6 +376,23 @@ Result<v1::CatalogImportResponse> Catalog::CommitVersion(
   return out;
 }
 
+namespace {
+
+// Appends each row's column 0, a serialized message, to `out`.
+template <typename Message>
+Status ParseRows(sql::Stmt& stmt, google::protobuf::RepeatedPtrField<Message>* out,
+                 const std::string& what) {
+  while (true) {
+    SN_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return Status::Ok();
+    if (!out->Add()->ParseFromString(stmt.Blob(0))) {
+      return Status::Corruption(what + " in fog.db does not parse");
+    }
+  }
+}
+
+}  // namespace
+
 v1::FogResponse Catalog::ShowPromotions(const v1::CatalogShowRequest& request) {
   v1::FogResponse r;
   v1::CatalogShowResponse* show = r.mutable_catalog_show();
@@ -388,17 +405,9 @@ v1::FogResponse Catalog::ShowPromotions(const v1::CatalogShowRequest& request) {
     return r;
   }
   stmt->Bind(1, request.sku());
-  while (true) {
-    auto row = stmt->Step();
-    if (!row.ok()) {
-      r.set_error(row.status().message());
-      return r;
-    }
-    if (!*row) break;
-    if (!show->add_promotions()->ParseFromString(stmt->Blob(0))) {
-      r.set_error("a promotion in fog.db does not parse");
-      return r;
-    }
+  if (Status s = ParseRows(*stmt, show->mutable_promotions(), "a promotion"); !s.ok()) {
+    r.set_error(s.message());
+    return r;
   }
   if (!request.sku().empty() && show->promotions_size() == 0) {
     r.set_error("no promotion " + request.sku());
@@ -422,17 +431,9 @@ v1::FogResponse Catalog::Show(const v1::CatalogShowRequest& request) {
     return r;
   }
   if (!request.sku().empty()) stmt->Bind(1, request.sku());
-  while (true) {
-    auto row = stmt->Step();
-    if (!row.ok()) {
-      r.set_error(row.status().message());
-      return r;
-    }
-    if (!*row) break;
-    if (!show->add_items()->ParseFromString(stmt->Blob(0))) {
-      r.set_error("a catalog item in fog.db does not parse");
-      return r;
-    }
+  if (Status s = ParseRows(*stmt, show->mutable_items(), "a catalog item"); !s.ok()) {
+    r.set_error(s.message());
+    return r;
   }
   if (!request.sku().empty() && show->items_size() == 0) {
     r.set_error("no item with sku or barcode " + request.sku());
