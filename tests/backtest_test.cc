@@ -21,6 +21,7 @@ namespace {
 backtest::History Tiny(std::vector<forecast::Day> test) {
   backtest::Series s;
   s.sku = "A";
+  s.first_day = "2025-01-06";
   for (int t = 0; t < 56; ++t) s.days.push_back({t % 2 == 0 ? 0.0 : 2.0, false});
   s.days.insert(s.days.end(), test.begin(), test.end());
   return {"2025-01-06", {s}};

@@ -1,8 +1,10 @@
 // Promotions in the day totals (AddToTotals / MergeTotals / FinishTotals)
 // on hand-made events, and pos-sim's promotions: the classic mix has none,
 // the full mix's own tally equals what the journal's totals say.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -124,5 +126,29 @@ TEST_CASE("pos-sim: the classic mix records no promotion; the full mix's tally i
     v1::DayTotals tally = summary.tally(0);
     CHECK(Rows(tally) == Rows((*days)[0]));
     CHECK(tally.promotions_size() == static_cast<int>(sim::SimPromotions().size()));
+
+    // The sales run 09:00 to 13:26 UTC (the sim store's zone): bakery-20 is
+    // given from 11:00 only, and bakery lines before then got nothing.
+    const std::set<std::string> bakery = {"2000000010014", "2000000010083", "2000000010090"};
+    int before = 0, within = 0;
+    for (const v1::JournalEvent& ev : (*journal)->ReadEvents(1, 100'000).value()) {
+      DecodedEvent e;
+      REQUIRE(DecodeEvent(ev, &e).ok());
+      if (!e.body.has_sale() || e.header.training()) continue;
+      const int64_t minute = e.header.wall_time_us() / 60'000'000 % (24 * 60);
+      for (const v1::SaleLine& l : e.body.sale().lines()) {
+        int64_t manual = l.discount();  // a line with a manual discount takes no item promotion
+        for (const v1::LineDiscount& d : l.promotions()) manual -= d.amount();
+        if (bakery.count(l.sku()) == 0 || manual > 0) continue;
+        const bool given =
+            std::any_of(l.promotions().begin(), l.promotions().end(),
+                        [](const v1::LineDiscount& d) { return d.promotion_id() == "bakery-20"; });
+        INFO("seq " << e.header.seq() << " minute " << minute);
+        CHECK(given == (minute >= 11 * 60));
+        ++(minute < 11 * 60 ? before : within);
+      }
+    }
+    CHECK(before > 10);
+    CHECK(within > 10);
   }
 }

@@ -122,6 +122,26 @@ TEST_CASE("a receipt prints its lines, tax per rate, tenders and change, hash an
              Catch::Contains("32 to 80 columns"));
 }
 
+TEST_CASE("a line voided before the total is listed in brackets and charged nowhere", "[receipt]") {
+  Till t;
+  v1::Sale sale = Groceries();
+  auto* voided = sale.add_voided_lines();
+  voided->set_sku("wine");
+  voided->set_name("Red wine");
+  voided->set_qty(2);
+  voided->set_unit_price(899);
+  voided->set_tax_code("A");
+  const edge::Recorded rec = t.journal->RecordSale(sale).value();
+  REQUIRE(rec.total == 1505);  // the voided 17.98 is not in the total
+  const std::vector<std::string> lines = Lines(t.journal->ReceiptText(rec.receipt_no).value());
+  INFO(t.journal->ReceiptText(rec.receipt_no).value());
+  CHECK(HasLine(lines, "VOIDED Red wine"));
+  CHECK(HasLine(lines, Figure("2 x 8.99", "(17.98)  ")));
+  CHECK(HasLine(lines, Figure("TOTAL", "15.05")));
+  // The tax table holds the sold lines only.
+  CHECK(HasLine(lines, "A       20.00%      3.75     0.75     4.50"));
+}
+
 TEST_CASE("refund and void receipts say what they are; other events and unknown numbers refuse",
           "[receipt]") {
   Till t;

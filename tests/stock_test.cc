@@ -303,8 +303,8 @@ TEST_CASE(
   REQUIRE(all.ok());
   REQUIRE(all->size() == 2);  // the items that sold
   CHECK(all->at(0).sku == "SKU-A");
-  CHECK(all->at(0).price.minor() == 100);
-  CHECK(all->at(1).price.minor() == 250);
+  CHECK(all->at(0).price == 100);
+  CHECK(all->at(1).price == 250);
 }
 
 TEST_CASE("storectl forecast backtest runs on the store's own history in fog.db by default",

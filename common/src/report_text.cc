@@ -1192,8 +1192,9 @@ struct Receipt {
   DecodedEvent event;
   std::string title, note;  // note: what a refund or void is of
   const Repeated<v1::SaleLine>* lines = nullptr;
-  const Repeated<v1::Tender>* tenders = nullptr;  // none on a void
-  const v1::Exchange* exchange = nullptr;         // an exchange has no lines
+  const Repeated<v1::SaleLine>* voided = nullptr;  // a sale's lines voided before the total
+  const Repeated<v1::Tender>* tenders = nullptr;   // none on a void
+  const v1::Exchange* exchange = nullptr;          // an exchange has no lines
   std::string cashier;
   int64_t total = 0, rounding = 0;
 };
@@ -1230,6 +1231,7 @@ Result<Receipt> ReadReceipt(const v1::JournalEvent& event) {
   if (b.has_sale()) {
     r.title = "RECEIPT";
     r.lines = &b.sale().lines();
+    r.voided = &b.sale().voided_lines();
     r.tenders = &b.sale().tenders();
     r.cashier = b.sale().cashier();
     r.total = b.sale().total();
@@ -1295,13 +1297,15 @@ Result<std::string> FormatReceiptText(const v1::JournalEvent& event,
   // Per tax code and rate: gross and tax, for the table below.
   std::map<std::pair<std::string, int32_t>, std::pair<int64_t, int64_t>> by_rate;
   if (r.exchange != nullptr) ExchangeLines(p, *r.exchange);
+  // "1.234 kg x 2.99/kg" for a measured line.
+  auto quantity = [](const v1::SaleLine& l) {
+    const char* unit = lines::UnitSymbol(l.unit());
+    return fmt::format("{} x {}{}{}", lines::FormatQuantity(l), Amount(l.unit_price()),
+                       *unit ? "/" : "", unit);
+  };
   for (const v1::SaleLine& l : *r.lines) {
     p.Line(l.name().empty() ? l.sku() : l.name());
-    // "1.234 kg x 2.99/kg" for a measured line.
-    const char* unit = lines::UnitSymbol(l.unit());
-    p.Figure(fmt::format("{} x {}{}{}", lines::FormatQuantity(l), Amount(l.unit_price()),
-                         *unit ? "/" : "", unit),
-             fmt::format("{} {}", Amount(lines::Extended(l).minor()), l.tax_code()));
+    p.Figure(quantity(l), fmt::format("{} {}", Amount(lines::Extended(l).minor()), l.tax_code()));
     if (l.tare_milli() != 0) p.Line("  tare " + lines::FormatQuantity(l.tare_milli(), l.unit()));
     if (l.keyed_weight()) p.Line("  weight keyed by hand");
     if (l.has_price_override()) {
@@ -1318,6 +1322,13 @@ Result<std::string> FormatReceiptText(const v1::JournalEvent& event,
     auto& [gross, tax] = by_rate[{l.tax_code(), l.tax_rate_bp()}];
     gross += l.gross();
     tax += l.tax();
+  }
+  // Lines voided before the total (3.9): listed, in brackets, never charged.
+  if (r.voided != nullptr) {
+    for (const v1::SaleLine& l : *r.voided) {
+      p.Line("VOIDED " + (l.name().empty() ? l.sku() : l.name()));
+      p.Figure(quantity(l), "(" + Amount(l.gross()) + ")  ");
+    }
   }
   p.Rule('-');
   if (r.rounding != 0) p.Figure("Rounding", Amount(r.rounding));

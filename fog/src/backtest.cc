@@ -452,6 +452,7 @@ Result<History> ParseHistoryCsv(std::string_view text, const CsvLimits& limits) 
   for (size_t i : order) {
     Series s;
     s.sku = skus[i];
+    s.first_day = h.first_date;
     s.price = prices[i];
     s.days.assign(days, Day{});
     std::vector<bool> seen(days, false);

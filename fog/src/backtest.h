@@ -29,14 +29,10 @@
 
 namespace storenode::fog::backtest {
 
-// One item's daily history; days[0] is History::first_date.
-struct Series {
-  std::string sku;
-  std::vector<forecast::Day> days;
-  double price = 0;  // major units; 0 = unknown: the revenue weight is units sold
-};
+using forecast::Series;
 
-// Every series has the same number of days, from first_date on.
+// Every series has the same number of days, from first_date on (each
+// series' first_day).
 struct History {
   std::string first_date;  // YYYY-MM-DD
   std::vector<Series> series;

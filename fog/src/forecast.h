@@ -17,6 +17,7 @@
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,6 +31,18 @@ inline constexpr int kDefaultHorizon = 28;
 struct Day {
   double qty = 0;
   bool censored = false;
+};
+
+// One item's demand history, the one input of forecasts, backtests and
+// reorder plans: days[0] is business day first_day, one entry per day.
+struct Series {
+  std::string sku;
+  std::string first_day;  // YYYY-MM-DD
+  std::vector<Day> days;
+  // The item's price at the history's end, in any one unit for the whole
+  // history (the fog: minor units; a history file: as it gives them): a
+  // revenue weight. 0 = unknown: the weight is units sold.
+  double price = 0;
 };
 
 // Syntetos-Boylan classes: ADI (mean interval between demands) against 1.32,

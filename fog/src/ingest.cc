@@ -103,7 +103,9 @@ Status Ingest::QuarantineOversized(const std::string& device, const mqtt::Oversi
 Status Ingest::RecordQuarantine(const std::string& device, const std::string& topic,
                                 const std::string& reason, std::string_view kept, size_t size,
                                 const crypto::Hash& sha256) {
-  spdlog::warn("quarantined from device '{}' on {}: {}", device, topic, reason);
+  if (quarantine_log_.Allow(device, clock_.NowMicros())) {
+    spdlog::warn("quarantined from device '{}' on {}: {}", device, topic, reason);
+  }
   SN_ASSIGN_OR_RETURN(sql::Stmt stmt,
                       db_.Prepare("INSERT INTO quarantine(at_us, device_id, topic, reason, "
                                   "payload, payload_size, payload_sha256) VALUES(?,?,?,?,?,?,?)"));

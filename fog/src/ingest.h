@@ -17,7 +17,9 @@
 //  3. Work happens inside a transaction the caller opens; device state is
 //     staged and becomes current only in Committed(); Aborted() forgets it.
 //  4. Anything rejected is written to quarantine (device, topic, reason, raw
-//     bytes, their size and SHA-256) in the same transaction, and logged;
+//     bytes, their size and SHA-256) in the same transaction, and logged
+//     (each device: a burst of 10 lines, then 1 a second, the lines left
+//     out counted on the next rate-limit line; every row is kept);
 //     nothing stored is touched. A message over config.max_message_bytes
 //     never reaches HandleJournal: the MQTT client hands on only its size,
 //     hash and first bytes (mqtt::Oversized), which QuarantineOversized
@@ -61,6 +63,7 @@
 #include <string>
 #include <vector>
 
+#include "rate_limit.h"
 #include "read_models.h"
 #include "store.h"
 #include "storenode/common/clock.h"
@@ -197,6 +200,7 @@ class Ingest {
   std::map<std::string, uint64_t> acked_at_last_status_;
   std::set<std::string> ack_due_;
   std::vector<mqtt::Message> outgoing_;
+  RateLimiter quarantine_log_{"quarantine log lines", {.per_second = 1, .burst = 10}};
   ReadModels read_models_;
   std::function<uint32_t(const std::string&)> part_of_ = [](const std::string&) { return 0u; };
   std::function<std::string(const DecodedEvent&)> check_;

@@ -88,14 +88,8 @@ inline constexpr size_t kMaxReasonBytes = 200;
 // was made, rarely days later).
 inline constexpr int64_t kMaxCountAgeUs = int64_t{30} * 86'400'000'000;
 
-// One item's demand history for forecasts and backtests: days[0] is
-// business day first_day, one entry per day up to the history's last day.
-struct Series {
-  std::string sku;
-  std::string first_day;
-  std::vector<forecast::Day> days;
-  Money price;  // the price in force at the history's end (0 if none)
-};
+// One item's demand history (forecast.h), the price in minor units.
+using forecast::Series;
 
 // On hand and on order of one item.
 struct Level {

@@ -156,9 +156,12 @@ const std::vector<v1::Promotion>& SimPromotions() {
     b->set_buy_qty(2);
     b->set_get_qty(1);
     b->set_percent_bp(5000);
-    add("bakery-20", "Bakery -20%", v1::ITEM_DISCOUNT,
-        {"2000000010014", "2000000010083", "2000000010090"}, {})
-        ->set_percent_bp(2000);
+    // Bakery at lunch only, 11:00-14:00 local: a window (FORMATS 10.6 rule 1).
+    auto* lunch = add("bakery-20", "Bakery lunch -20%", v1::ITEM_DISCOUNT,
+                      {"2000000010014", "2000000010083", "2000000010090"}, {});
+    lunch->set_percent_bp(2000);
+    lunch->set_daily_from_minute(11 * 60);
+    lunch->set_daily_to_minute(14 * 60);
     add("aisle-5-off-1", "Aisle 5: 1.00 off", v1::ITEM_DISCOUNT, {}, {"aisle-5"})->set_amount(100);
     auto* t5 = add("spend-50-5pc", "5% from 50.00", v1::BASKET_DISCOUNT, {}, {});
     t5->set_threshold(5000);

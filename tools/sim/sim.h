@@ -62,9 +62,10 @@ const std::vector<CatalogItem>& Catalog();
 // The department of a sim catalog item: "aisle-K" for items 10(K-1) .. 10K-1.
 std::string SimDepartment(std::string_view sku);
 
-// The sim store's promotions, one or more of every type, always in force
-// (so a seed records the same bodies at any time of day): mix and match,
-// buy 2 get 1 half price, 20% and 1.00 off, 5% from 50.00, 10.00 from 100.00.
+// The sim store's promotions, one or more of every type: mix and match,
+// buy 2 get 1 half price, 20% off the bakery from 11:00 to 14:00 local (the
+// one with a window: a seed records the same bodies at the same clock
+// times), 1.00 off an aisle, 5% from 50.00, 10.00 from 100.00.
 const std::vector<v1::Promotion>& SimPromotions();
 // Its items sold by measure (Mix::weighed): skus 2800001.. are the item
 // codes of the store's weight labels, layout "28 5 measure 5".

@@ -42,13 +42,10 @@ Result<fog::backtest::History> StoreHistory(const std::string& data_dir) {
   const std::string path = data_dir + "/fog.db";
   if (!std::filesystem::exists(path)) return Status::NotFound(path + " does not exist");
   SN_ASSIGN_OR_RETURN(auto db, sql::Db::Open(path, {.read_only = true}));
-  SN_ASSIGN_OR_RETURN(std::vector<fog::Series> items, fog::DemandHistory(*db, kHistoryDays));
-  if (items.empty()) return Status::NotFound(path + ": no item has sold yet");
   fog::backtest::History history;
-  history.first_date = items.front().first_day;
-  for (fog::Series& s : items) {
-    history.series.push_back({s.sku, std::move(s.days), static_cast<double>(s.price.minor())});
-  }
+  SN_ASSIGN_OR_RETURN(history.series, fog::DemandHistory(*db, kHistoryDays));
+  if (history.series.empty()) return Status::NotFound(path + ": no item has sold yet");
+  history.first_date = history.series.front().first_day;
   return history;
 }
 
