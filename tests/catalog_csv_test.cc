@@ -87,7 +87,7 @@ bool SameRows(const std::vector<catalog::Row>& a, const std::vector<catalog::Row
 
 }  // namespace
 
-TEST_CASE("catalog csv: Calc's German file reads with ';', decimal commas and local times",
+TEST_CASE("catalog csv: Calc's German file reads with semicolons, decimal commas and local times",
           "[catalog][csv]") {
   const std::vector<catalog::Row> rows = Good(Fixture("calc-de.csv"), Berlin());
   REQUIRE(rows.size() == 6);
@@ -349,7 +349,7 @@ Ran ImportWithStorectl(Store& store, const std::string& file, std::vector<std::s
 
 TEST_CASE(
     "catalog csv: Calc's German file goes through storectl into a real fog and prices a sale on "
-    "a till; a bad file is refused whole",
+    "a till, a bad file is refused whole",
     "[catalog][csv][integration]") {
   Store store(1);
   store.fog->store_config = BerlinStoreConfig("Käseladen");  // the fixture's codes

@@ -270,7 +270,7 @@ ChainQuery By(std::string by, ChainQuery q = kAll) {
 }  // namespace
 
 TEST_CASE(
-    "a Z's chain rows: figures, tax per rate, tenders and over/short; a supplement adds "
+    "a Z's chain rows: figures, tax per rate, tenders and over/short, a supplement adds "
     "its part only",
     "[chain-report]") {
   const std::vector<ZIn> zs = Chain();

@@ -120,7 +120,7 @@ bool AnyLogHas(const harness::NatsCluster& nats, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("a TLS chain cloud maps certificates to users; a store may use only its own subjects",
+TEST_CASE("a TLS chain cloud maps certificates to users, a store may use only its own subjects",
           "[chain][tls][integration]") {
   const std::string dir = MakeTempDir("chain-tls");
   const std::string pki = dir + "/chain";

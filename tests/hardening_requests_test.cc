@@ -530,7 +530,7 @@ TEST_CASE("the actor of an action can be claimed: each role may do exactly its a
   }
 }
 
-TEST_CASE("roles and request limits are read from fog.toml; a wrong value stops the fog",
+TEST_CASE("roles and request limits are read from fog.toml, a wrong value stops the fog",
           "[hardening-requests][config]") {
   // The shipped configs' sections (the whole file names /etc paths).
   auto read = [](const std::string& file, fog::RolesConfig* roles, fog::RequestLimits* limits) {

@@ -269,7 +269,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "in process: the clock crosses midnight; the Z holds day 1 only and a late sale makes a "
+    "in process: the clock crosses midnight, the Z holds day 1 only and a late sale makes a "
     "supplement",
     "[inprocess][closedown][fog]") {
   const std::string dir = MakeTempDir("inproc-closedown");

@@ -46,7 +46,7 @@ harness::PgCluster& StartedPg(std::optional<harness::PgCluster>& pg) {
 
 }  // namespace
 
-TEST_CASE("two workers on one PostgreSQL store every Z once; one sequencer makes the leaves",
+TEST_CASE("two workers on one PostgreSQL store every Z once, one sequencer makes the leaves",
           "[chain][pg]") {
   std::optional<harness::PgCluster> holder;
   harness::PgCluster& pg = StartedPg(holder);

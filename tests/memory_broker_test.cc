@@ -162,7 +162,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "memory broker: retained messages reach later subscribers; an empty retained payload clears "
+    "memory broker: retained messages reach later subscribers, an empty retained payload clears "
     "them",
     "[memory_broker][inprocess]") {
   MemoryBroker broker;
@@ -334,7 +334,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "memory broker: a second client with the same id takes the session over; its will goes out",
+    "memory broker: a second client with the same id takes the session over, its will goes out",
     "[memory_broker][inprocess]") {
   MemoryBroker broker;
   auto watcher = Join(broker, "watcher", {{"status/#", 1}});

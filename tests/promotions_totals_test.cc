@@ -94,7 +94,7 @@ TEST_CASE("Day totals count promotion lines, receipts once each, amounts and ref
   }
 }
 
-TEST_CASE("pos-sim: the classic mix records no promotion; the full mix's tally is the journal's",
+TEST_CASE("pos-sim: the classic mix records no promotion, the full mix's tally is the journal's",
           "[promotions][sim]") {
   std::map<std::string, std::vector<std::string>> by_mix;
   for (bool full : {false, true}) {

@@ -142,7 +142,7 @@ TEST_CASE("a line voided before the total is listed in brackets and charged nowh
   CHECK(HasLine(lines, "A       20.00%      3.75     0.75     4.50"));
 }
 
-TEST_CASE("refund and void receipts say what they are; other events and unknown numbers refuse",
+TEST_CASE("refund and void receipts say what they are, other events and unknown numbers refuse",
           "[receipt]") {
   Till t;
   REQUIRE(t.journal->RecordSale(Groceries()).ok());

@@ -147,8 +147,8 @@ std::vector<std::string> FogArgs(const Store& store, std::vector<std::string> ar
 }  // namespace
 
 TEST_CASE(
-    "reports: departments add up to their items and the store; a 3-day range is the sum of its "
-    "days; bad ranges are refused with the reason",
+    "reports: departments add up to their items and the store, a 3-day range is the sum of its "
+    "days, bad ranges are refused with the reason",
     "[reports][integration]") {
   Store store(1);
   store.fog->store_config = BerlinStoreConfig("Musterladen Mitte", "04:00");

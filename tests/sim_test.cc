@@ -171,7 +171,7 @@ std::map<std::string, Recomputed> Recompute(const std::vector<DecodedEvent>& eve
 
 }  // namespace
 
-TEST_CASE("same seed records the same bodies and totals; another seed does not", "[sim]") {
+TEST_CASE("same seed records the same bodies and totals, another seed does not", "[sim]") {
   ManualClock clock_a(kStartUs), clock_b(kStartUs), clock_c(kStartUs);
   const auto a = Simulate(testing::MakeTempDir("sim_a"), 42, {300}, &clock_a);
   const auto b = Simulate(testing::MakeTempDir("sim_b"), 42, {300}, &clock_b);

@@ -60,7 +60,7 @@ TEST_CASE("stock: catalog reorder columns are optional and take their documented
 }
 
 TEST_CASE(
-    "stock: receive, sales, refunds and adjust give exact on-hand figures; negative stock "
+    "stock: receive, sales, refunds and adjust give exact on-hand figures, negative stock "
     "is flagged",
     "[stock]") {
   StockFixture f;
@@ -174,7 +174,7 @@ TEST_CASE("stock: a refused file or request changes nothing and names the line",
           "the request has no request_id (or one over 64 bytes): storectl sets one");
 }
 
-TEST_CASE("stock: a request_id is applied once; its repeat gets the first answer", "[stock]") {
+TEST_CASE("stock: a request_id is applied once, its repeat gets the first answer", "[stock]") {
   StockFixture f;
   f.ImportCatalog(kItems);
   v1::FogResponse first = f.Receive("sku,quantity,cost\nSKU-A,5,100\n", "delivery-1");
@@ -361,7 +361,7 @@ TEST_CASE("stock: sales and refunds book one row per item and business day, not 
 }
 
 TEST_CASE(
-    "stock: a measured line books its thousandths of the unit; a training-mode event books "
+    "stock: a measured line books its thousandths of the unit, a training-mode event books "
     "nothing, in the level, a count's book and the demand history",
     "[stock]") {
   StockFixture f;

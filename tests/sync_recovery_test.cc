@@ -58,7 +58,7 @@ TEST_CASE("a fog whose database was deleted between two days rebuilds identical 
   REQUIRE(store.FogQuarantined() == 0);
 }
 
-TEST_CASE("a replaced till is quarantined until accepted; the old chain's figures stay",
+TEST_CASE("a replaced till is quarantined until accepted, the old chain's figures stay",
           "[sync][integration][recovery]") {
   Store store(2);
   REQUIRE(store.fog->Start().ok());

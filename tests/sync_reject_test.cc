@@ -66,7 +66,7 @@ TEST_CASE("garbage bytes on a journal topic are quarantined", "[sync][reject]") 
   REQUIRE_THAT(rig.store.fog->Log(), Catch::Contains("payload does not parse as a JournalBatch"));
 }
 
-TEST_CASE("a replayed old batch changes nothing; a doctored one is quarantined", "[sync][reject]") {
+TEST_CASE("a replayed old batch changes nothing, a doctored one is quarantined", "[sync][reject]") {
   Rig rig;
   rig.client->Publish(rig.Topic(), Batch(rig.events, 0, 20));
   REQUIRE(rig.Acked(20));

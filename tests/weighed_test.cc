@@ -312,7 +312,7 @@ TEST_CASE("the receipt shows a measured line in its unit, tare and keyed weight"
              Catch::Contains("Sold by measure (1 lines, in gross)"));
 }
 
-TEST_CASE("the catalog's unit column: pc, kg, l, m; a default unit keeps the item's bytes",
+TEST_CASE("the catalog's unit column: pc, kg, l, m, a default unit keeps the item's bytes",
           "[weighed]") {
   catalog::CsvOptions o;
   o.tax_codes = {"A"};
@@ -370,7 +370,7 @@ TEST_CASE("a line voided before the total is priced, kept apart and counted", "[
 }
 
 TEST_CASE(
-    "a price override needs a reason of the settings and a supervisor; the Z sums "
+    "a price override needs a reason of the settings and a supervisor, the Z sums "
     "catalog - keyed",
     "[corrections]") {
   struct Case {
