@@ -487,7 +487,7 @@ TEST_CASE("fx: a sale tendered in foreign notes takes the buy rate, change in ho
 }
 
 TEST_CASE(
-    "fx: a foreign-cash tender adds its margin against mid; one recorded without mid adds none",
+    "fx: a foreign-cash tender adds its margin against mid but one recorded without mid adds none",
     "[fx]") {
   // The fog's check and the day totals, on tenders as a till sends them:
   // margin = home(foreign_tendered, mid) - tendered, rounded per tender.
