@@ -5,6 +5,8 @@
 // storenode-fogd, and the fog's X-report holds exactly those sales. Also:
 // the library exports only the versioned sn_* symbols, the C consumer needs
 // nothing else, and without a log callback the library prints nothing.
+// A third, C99 too (tests/edge_c_fx_consumer.c), exchanges currency through
+// SN_EXCHANGE under a rate sheet imported at the fog.
 #include <google/protobuf/util/json_util.h>
 
 #include <catch2/catch.hpp>
@@ -15,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/sim.h"
 #include "storenode/schemas/closedown.pb.h"
 #include "storenode/schemas/xreport.pb.h"
 #include "support/fog.h"
@@ -149,6 +152,76 @@ TEST_CASE("a C99 POS on libstorenode-edge.so alone records sales that reach a re
   INFO(fog_x.DebugString());
   RequireSameSales(fog_x, kSales, net);
   CHECK(fog_x.taxes(0).tax() == p.till_x.taxes(0).tax());
+}
+
+namespace {
+
+// The figures of tests/edge_c_fx_consumer.c's receipts under the sim's sheet
+// (USD buy 0.89 sell 0.97 mid 0.93; commission 1% min 1.00 selling notes,
+// 2% min 1.50 buying them), FORMATS.md 15.4 and 15.6:
+//   1. SELL 200.00 USD: home 20000 x 0.97 = 19400, commission 194, the
+//      customer pays 19594 cash; at mid 18600, margin 19400 - 18600 = 800.
+//   2. BUY 50.00 USD: home 5000 x 0.89 = 4450, 2% = 89 -> min 150, 4300 paid
+//      out; at mid 4650, margin 4650 - 4450 = 200.
+//   3. a 12.99 sale, 13.00 due in cash, paid with 20.00 USD: tendered
+//      2000 x 0.89 = 1780; at mid 1860, margin 1860 - 1780 = 80.
+void RequireExchangeFigures(const v1::DayTotals& x) {
+  REQUIRE(x.fx_size() == 1);
+  const v1::FxTotal& usd = x.fx(0);
+  CHECK(usd.currency() == "USD");
+  CHECK(usd.bought_count() == 1);
+  CHECK(usd.bought_foreign() == 5000);
+  CHECK(usd.bought_home() == 4450);
+  CHECK(usd.sold_count() == 1);
+  CHECK(usd.sold_foreign() == 20000);
+  CHECK(usd.sold_home() == 19400);
+  CHECK(usd.commission() == 344);  // 194 + 150
+  CHECK(usd.margin() == 1080);     // 800 + 200 + 80
+  CHECK(usd.tendered_count() == 1);
+  CHECK(usd.tendered_foreign() == 2000);
+  CHECK(usd.tendered_home() == 1780);
+  CHECK(usd.referenced_count() == 0);
+  CHECK(x.fx_commission() == 344);
+  CHECK(x.fx_margin() == 1080);
+  REQUIRE(x.foreign_drawers_size() == 1);
+  CHECK(x.foreign_drawers(0).device_id() == "till-1");
+  CHECK(x.foreign_drawers(0).received() == 7000);  // 5000 + 2000
+  CHECK(x.foreign_drawers(0).paid() == 20000);
+  CHECK(x.foreign_drawers(0).expected() == -13000);
+  REQUIRE(x.drawers_size() == 1);
+  CHECK(x.drawers(0).fx_cash() == 13514);  // 19594 - 4300 - 1780
+  // The exchanges are receipts 1 and 2 but not sales: one receipt counts.
+  CHECK(x.receipt_count() == 1);
+  CHECK(x.first_receipt_no() == 1);
+  CHECK(x.last_receipt_no() == 3);
+  CHECK(x.gross_sales() == 1299);
+  REQUIRE(x.tenders_size() == 1);
+  CHECK(x.tenders(0).type() == "CASH");
+  CHECK(x.tenders(0).sales() == 1300);
+}
+
+}  // namespace
+
+TEST_CASE("a C99 POS records SN_EXCHANGE receipts whose fx figures reach a real fog's X-report",
+          "[edge-c][fx][integration]") {
+  Shop shop("edge-c-fx");
+  // The import rewrites the fog's settings.pb, the till's settings file.
+  v1::FogRequest import;
+  import.mutable_rates_import()->set_csv(sim::SimRateSheetCsv());
+  import.mutable_rates_import()->set_file_name("rates.csv");
+  auto imported = shop.fog->Ask(import);
+  REQUIRE(imported.ok());
+  INFO(imported->error());
+  REQUIRE(imported->ok());
+  REQUIRE(imported->rates_import().rate_sheet_version() == 1);
+
+  Ran r = RunArgv(shop.dir, {std::string(SN_BIN_DIR) + "/edge_c_fx_consumer", shop.profile});
+  Printed p = ReadPrinted(r);
+  CHECK(p.summary["acked"] == p.summary["head"]);
+  RequireExchangeFigures(p.till_x);
+  v1::DayTotals fog_x = shop.FogX(p.summary["day"]);
+  INFO(fog_x.DebugString() << "\n" << shop.fog->Log());
+  RequireExchangeFigures(fog_x);
 }
 
 TEST_CASE(

@@ -111,7 +111,7 @@ void RequireFxFigures(const v1::DayTotals& got, const Expected& want) {
 
 }  // namespace
 
-TEST_CASE("fx e2e: a rate sheet imported at the fog, X and Z per currency match pos-sim's tally",
+TEST_CASE("fx e2e: a rate sheet imported at the fog and X and Z per currency match pos-sim's tally",
           "[fx][exchange][e2e][integration]") {
   Store store(2);
   REQUIRE(store.fog->Start().ok());

@@ -434,6 +434,7 @@ TEST_CASE("fx: a sale tendered in foreign notes takes the buy rate, change in ho
   const v1::Tender& got = ev.body.sale().tenders(0);
   CHECK(got.tendered() == 1780);
   CHECK(got.foreign().rate_e9() == 890'000'000);
+  CHECK(got.foreign().mid_rate_e9() == 930'000'000);
   CHECK(got.foreign().rate_sheet_version() == 1);
   auto text = till.journal->ReceiptText(rec->receipt_no, 48);
   REQUIRE(text.ok());
@@ -448,6 +449,8 @@ TEST_CASE("fx: a sale tendered in foreign notes takes the buy rate, change in ho
   const std::vector<Row> rows = {
       {[](v1::Tender* x) { x->mutable_foreign()->set_rate_e9(900'000'000); },
        "the sheet buys at 890000000"},
+      {[](v1::Tender* x) { x->mutable_foreign()->set_mid_rate_e9(920'000'000); },
+       "USD at mid_rate_e9 920000000, the sheet's mid is 930000000"},
       {[](v1::Tender* x) { x->set_tendered(1800); }, "is not the notes' home value 1780"},
       {[](v1::Tender* x) { x->mutable_foreign()->set_foreign_tendered(1000); },
        "foreign notes worth 890 do not cover the amount 1300"},
@@ -481,6 +484,70 @@ TEST_CASE("fx: a sale tendered in foreign notes takes the buy rate, change in ho
   auto r = till.journal->RecordRefund(refund);
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.status().message(), Catch::Contains("paid back in the home currency"));
+}
+
+TEST_CASE(
+    "fx: a foreign-cash tender adds its margin against mid but one recorded without mid adds none",
+    "[fx]") {
+  // The fog's check and the day totals, on tenders as a till sends them:
+  // margin = home(foreign_tendered, mid) - tendered, rounded per tender.
+  const v1::StoreSettings s = sim::SimFxStoreSettings("store-1");
+  struct Row {
+    const char* currency;
+    int64_t foreign_tendered, amount, rate_e9, mid_rate_e9;
+    int64_t tendered, margin;
+  };
+  const std::vector<Row> rows = {
+      // 50.00 USD at buy 0.89 is 44.50, at mid 0.93 46.50.
+      {"USD", 5000, 4450, 890'000'000, 930'000'000, 4450, 200},
+      // 20.00 USD for 13.00: 17.80 and 18.60.
+      {"USD", 2000, 1300, 890'000'000, 930'000'000, 1780, 80},
+      // 10000 yen at 0.0058 is 58.00, at 0.0061 61.00.
+      {"JPY", 10000, 5000, 580'000'000, 610'000'000, 5800, 300},
+      // 3.33 GBP at 1.12 is 372.96 -> 373, at 1.17 389.61 -> 390.
+      {"GBP", 333, 373, 1'120'000'000, 1'170'000'000, 373, 17},
+      // Recorded before tenders carried a mid rate: accepted, no margin.
+      {"USD", 5000, 4450, 890'000'000, 0, 4450, 0},
+  };
+  DecodedEvent sale;
+  sale.header.set_kind(v1::SALE);
+  int64_t margin = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    INFO("row " << i);
+    const Row& r = rows[i];
+    v1::Tender t;
+    t.set_type(v1::CASH);
+    t.set_amount(r.amount);
+    t.set_tendered(r.tendered);
+    v1::ForeignCash* f = t.mutable_foreign();
+    f->set_currency(r.currency);
+    f->set_foreign_tendered(r.foreign_tendered);
+    f->set_rate_e9(r.rate_e9);
+    f->set_mid_rate_e9(r.mid_rate_e9);
+    f->set_rate_sheet_version(1);
+    Status checked = fx::CheckForeignTender(t, s, kT0);
+    INFO(checked.ToString());
+    CHECK(checked.ok());
+    CHECK(fx::Margin(t) == r.margin);
+    *sale.body.mutable_sale()->add_tenders() = t;
+    margin += r.margin;
+  }
+  REQUIRE(margin == 200 + 80 + 300 + 17);
+  v1::DayTotals x;
+  AddToTotals(sale, &x);
+  FinishTotals(&x);
+  REQUIRE(x.fx_size() == 3);  // GBP, JPY, USD
+  CHECK(x.fx(0).margin() == 17);
+  CHECK(x.fx(1).margin() == 300);
+  CHECK(x.fx(2).margin() == 200 + 80 + 0);
+  CHECK(x.fx(2).tendered_count() == 3);
+  CHECK(x.fx_margin() == margin);
+
+  // A mid other than the sheet's is refused, by the fog as by the till.
+  v1::Tender wrong = sale.body.sale().tenders(0);
+  wrong.mutable_foreign()->set_mid_rate_e9(890'000'000);
+  CHECK(fx::CheckForeignTender(wrong, s, kT0).message() ==
+        "USD at mid_rate_e9 890000000, the sheet's mid is 930000000");
 }
 
 TEST_CASE("fx: the X holds per-currency volumes, commission, margin and drawers", "[fx]") {
@@ -541,12 +608,12 @@ TEST_CASE("fx: the X holds per-currency volumes, commission, margin and drawers"
   CHECK(usd.sold_foreign() == 20000);
   CHECK(usd.sold_home() == 19400);
   CHECK(usd.commission() == 194 + 150);
-  CHECK(usd.margin() == 800 + 200);
+  CHECK(usd.margin() == 800 + 200 + 80);  // the 20.00 USD tender: 1860 at mid - 1780
   CHECK(usd.tendered_count() == 1);
   CHECK(usd.tendered_foreign() == 2000);
   CHECK(usd.tendered_home() == 1780);
   CHECK(x->fx_commission() == 194 + 150 + 640);
-  CHECK(x->fx_margin() == 800 + 200 + 3000);
+  CHECK(x->fx_margin() == 800 + 200 + 80 + 3000);
   REQUIRE(x->foreign_drawers_size() == 2);
   const v1::ForeignDrawer& djpy = x->foreign_drawers(0);
   const v1::ForeignDrawer& dusd = x->foreign_drawers(1);

@@ -104,6 +104,12 @@ int64_t Margin(const v1::Exchange& e) {
   return e.direction() == v1::BUY_FOREIGN ? mid - e.home_amount() : e.home_amount() - mid;
 }
 
+int64_t Margin(const v1::Tender& t) {
+  const v1::ForeignCash& f = t.foreign();
+  if (f.mid_rate_e9() == 0) return 0;
+  return ToHome(f.foreign_tendered(), f.mid_rate_e9()) - t.tendered();
+}
+
 const v1::FxRateEntry* RateAt(const v1::StoreSettings& s, std::string_view currency,
                               int64_t utc_us) {
   const v1::FxRateEntry* best = nullptr;
@@ -193,6 +199,7 @@ Status FillForeignTender(v1::Tender* t, const v1::StoreSettings& s, int64_t utc_
   auto entry = RateInForce(s, f->currency(), utc_us);
   if (!entry.ok()) return entry.status();
   if (f->rate_e9() == 0) f->set_rate_e9((*entry)->buy_rate_e9());
+  if (f->mid_rate_e9() == 0) f->set_mid_rate_e9((*entry)->mid_rate_e9());
   if (f->rate_sheet_version() == 0) f->set_rate_sheet_version(s.rate_sheet_version());
   if (t->tendered() == 0 && f->foreign_tendered() > 0 &&
       f->foreign_tendered() <= kMaxForeignMinor && f->rate_e9() > 0 && f->rate_e9() <= kMaxRateE9) {
@@ -209,6 +216,10 @@ Status CheckForeignTender(const v1::Tender& t, const v1::StoreSettings& s, int64
   if (f.rate_e9() != e->buy_rate_e9()) {
     return Status::Invalid(f.currency() + " at rate_e9 " + Num(f.rate_e9()) +
                            ", the sheet buys at " + Num(e->buy_rate_e9()));
+  }
+  if (f.mid_rate_e9() != 0 && f.mid_rate_e9() != e->mid_rate_e9()) {
+    return Status::Invalid(f.currency() + " at mid_rate_e9 " + Num(f.mid_rate_e9()) +
+                           ", the sheet's mid is " + Num(e->mid_rate_e9()));
   }
   if (f.foreign_tendered() <= 0 || f.foreign_tendered() > kMaxForeignMinor) {
     return Status::Invalid(f.currency() + " handed over must be 1.." + Num(kMaxForeignMinor) +

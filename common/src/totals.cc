@@ -210,13 +210,17 @@ v1::ForeignDrawer* ForeignDrawerRow(v1::DayTotals* t, const std::string& device,
 
 // A sale's foreign-cash tender: the notes go into the foreign drawer, their
 // home value `tendered` leaves the home drawer's figure (cash_sales took the
-// amount, so the home drawer is down by the change).
+// amount, so the home drawer is down by the change); bought at the buy rate,
+// they add their margin against mid.
 void AddForeignTender(const v1::Tender& tender, const std::string& device, v1::DayTotals* t) {
   const v1::ForeignCash& f = tender.foreign();
+  const int64_t margin = fx::Margin(tender);
   v1::FxTotal* row = FxRow(t, f.currency());
   row->set_tendered_count(row->tendered_count() + 1);
   row->set_tendered_foreign(row->tendered_foreign() + f.foreign_tendered());
   row->set_tendered_home(row->tendered_home() + tender.tendered());
+  row->set_margin(row->margin() + margin);
+  t->set_fx_margin(t->fx_margin() + margin);
   v1::ForeignDrawer* fd = ForeignDrawerRow(t, device, f.currency());
   fd->set_received(fd->received() + f.foreign_tendered());
   v1::DrawerTotal* d = DrawerRow(t, device);

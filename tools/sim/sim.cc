@@ -892,6 +892,7 @@ Status TillSim::Sale() {
   SN_RETURN_IF_ERROR(journal_->PriceSale(&sale));
   const int64_t total = sale.total();
   sale.clear_tenders();
+  int64_t foreign_mid = 0;  // the foreign notes' home value at mid
   auto add = [&](v1::TenderType type, int64_t amount) {
     v1::Tender* t = sale.add_tenders();
     t->set_type(type);
@@ -908,7 +909,7 @@ Status TillSim::Sale() {
     case Pay::kCash: {
       v1::Tender* cash = add(v1::CASH, total);
       if (!fx_currencies_.empty() && Pick(100) < 15) {
-        ForeignTender(total, cash);
+        foreign_mid = ForeignTender(total, cash);
       } else {
         cash->set_tendered(NoteUp(total));
       }
@@ -982,6 +983,8 @@ Status TillSim::Sale() {
     row.set_tendered_count(row.tendered_count() + 1);
     row.set_tendered_foreign(row.tendered_foreign() + f.foreign_tendered());
     row.set_tendered_home(row.tendered_home() + t.tendered());
+    row.set_margin(row.margin() + foreign_mid - t.tendered());
+    tally.set_fx_margin(tally.fx_margin() + foreign_mid - t.tendered());
     v1::ForeignDrawer& d = TallyDrawer(tally, journal_->options().device_id, f.currency());
     d.set_received(d.received() + f.foreign_tendered());
     fx_drawer_[f.currency()] += f.foreign_tendered();
@@ -1179,13 +1182,13 @@ Status TillSim::StartFxDay() {
   return Status::Ok();
 }
 
-void TillSim::ForeignTender(int64_t total, v1::Tender* cash) {
+int64_t TillSim::ForeignTender(int64_t total, v1::Tender* cash) {
   fx_settings_ = journal_->settings();  // the fog may have sent a new sheet
   const std::string& c = fx_currencies_[Pick(fx_currencies_.size())];
   const v1::FxRateEntry* rate = FxRate(c);
   if (rate == nullptr) {
     cash->set_tendered(NoteUp(total));
-    return;
+    return 0;
   }
   // The smallest note that covers the total at the buy rate, or a multiple
   // of the largest.
@@ -1209,6 +1212,7 @@ void TillSim::ForeignTender(int64_t total, v1::Tender* cash) {
   f->set_foreign_tendered(foreign);
   f->set_rate_e9(rate->buy_rate_e9());
   f->set_rate_sheet_version(fx_settings_.rate_sheet_version());
+  return SimHome(foreign, rate->mid_rate_e9());  // mid_rate_e9 is left to the journal
 }
 
 Status TillSim::Exchange(bool* done) {

@@ -219,7 +219,10 @@ class TillSim {
   // notes for a cash sale, exchanges; each keeps the tally.
   const v1::FxRateEntry* FxRate(const std::string& currency) const;
   Status StartFxDay();
-  void ForeignTender(int64_t total, v1::Tender* cash);
+  // Pays `cash` in foreign notes at the buy rate; returns the notes' home
+  // value at mid (the tender's margin is that minus tendered), 0 when it
+  // paid in home notes for want of a rate.
+  int64_t ForeignTender(int64_t total, v1::Tender* cash);
   Status Exchange(bool* done);
   v1::DayTotals& DayTally() { return tally_[journal_->business_day()]; }
   Status Recorded(v1::EventKind kind, const Result<edge::Recorded>& rec);

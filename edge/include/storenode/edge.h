@@ -272,8 +272,9 @@ class Journal {
   //   auto rec = (*journal)->RecordExchange(ex);             // rec->receipt_no, rec->total
   //
   // A sale tendered in foreign notes: a CASH tender with `foreign` (currency
-  // and foreign_tendered); the journal fills the sheet's buy rate, its
-  // version and `tendered` (the notes' home value); change is in home money.
+  // and foreign_tendered); the journal fills the sheet's buy and mid rates,
+  // its version and `tendered` (the notes' home value); change is in home
+  // money.
   Result<Recorded> RecordExchange(const v1::Exchange& exchange);
   // The exchange as RecordExchange would fill it (tenders not checked).
   Result<v1::Exchange> QuoteExchange(const v1::Exchange& exchange) const;

@@ -23,7 +23,7 @@
  * never reused).
  *
  * Events go in as the schemas/ messages (schemas/journal.proto: Sale,
- * Refund, Void, CashMovement, NoSale), either as their protobuf bytes or as
+ * Refund, Void, CashMovement, NoSale, Exchange), either as their protobuf bytes or as
  * their proto3 JSON ({"lines":[{"sku":"A1","qty":"2","unitPrice":"250",
  * "taxCode":"A"}], ...}; field names in JSON or proto spelling, 64-bit
  * integers as strings or numbers). Money is int64 minor units (cents), prices
@@ -35,6 +35,23 @@
  * tender type the customer chose (amounts may be 0) to sn_till_price_sale:
  * it fills in the line figures, tax, rounding and total exactly as the
  * record call will; then set the tender amounts to that total.
+ *
+ * A currency exchange (SN_EXCHANGE, docs/FORMATS.md 15.4) is a receipt of
+ * its own, not a sale. The POS gives direction, currency, foreign_amount,
+ * cashier and the home side's tenders; the journal fills the rates of the
+ * store's rate sheet, home_amount, commission and total, and refuses
+ * tenders that do not add up to that total ("tenders add up to N, the
+ * exchange total is M"). The customer buys 200.00 USD at 0.97 plus 1%:
+ *
+ *   const char* ex = "{\"direction\":\"SELL_FOREIGN\",\"currency\":\"USD\","
+ *                    "\"foreign_amount\":20000,\"cashier\":\"c1\","
+ *                    "\"tenders\":[{\"type\":\"CASH\",\"amount\":19594}]}";
+ *   sn_till_record(till, SN_EXCHANGE, SN_FORMAT_JSON, ex, strlen(ex), &rec, &err);
+ *   // rec.receipt_no is the next receipt number, rec.total 19594
+ *
+ * A sale paid in foreign notes is a CASH tender with "foreign":
+ * {"currency":"USD","foreign_tendered":2000}; the journal fills the buy
+ * rate and the notes' home value (tendered), change is in home money.
  *
  * Output that is more than a few numbers (X-report, priced sale) comes back
  * in an sn_buffer the library allocates; free it with sn_buffer_free. JSON

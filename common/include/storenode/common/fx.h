@@ -22,7 +22,9 @@
 //     doubled '-', and not an IBAN.
 //  5. The margin of an exchange is the store's gain against the mid rate:
 //     mid = round_half_away(foreign * mid_rate_e9 / 1e9); BUY_FOREIGN
-//     mid - home, SELL_FOREIGN home - mid.
+//     mid - home, SELL_FOREIGN home - mid. A foreign-cash tender is the
+//     store buying notes: home(foreign_tendered, mid_rate_e9) - tendered,
+//     0 for a tender recorded before it carried a mid rate (mid_rate_e9 0).
 //
 // All functions are pure and thread-safe.
 #pragma once
@@ -48,6 +50,7 @@ int64_t ToHome(int64_t foreign_minor, int64_t rate_e9);
 int64_t Commission(int64_t home, const v1::FxCommission& schedule);
 // Rule 5.
 int64_t Margin(const v1::Exchange& e);
+int64_t Margin(const v1::Tender& foreign_cash);
 
 // Rule 2; nullptr if the sheet has no entry of `currency` in force.
 const v1::FxRateEntry* RateAt(const v1::StoreSettings& s, std::string_view currency,
@@ -64,11 +67,13 @@ Status CheckSheet(const v1::StoreSettings& s);
 // same version means the same rates.
 Status CheckSheetNext(const v1::StoreSettings& before, const v1::StoreSettings& after);
 
-// A foreign-cash tender: fills rate_e9, rate_sheet_version and tendered
-// where the caller left them 0, then checks it (CheckForeignTender).
+// A foreign-cash tender: fills rate_e9, mid_rate_e9, rate_sheet_version and
+// tendered where the caller left them 0, then checks it (CheckForeignTender).
 Status FillForeignTender(v1::Tender* t, const v1::StoreSettings& s, int64_t utc_us);
-// Cash, a known currency other than home, the sheet of `s` and its buy rate
-// in force at utc_us, tendered = the notes' home value (rule 1) >= amount.
+// Cash, a known currency other than home, the sheet of `s` and its buy and
+// mid rates in force at utc_us (mid 0 passes: a tender recorded before the
+// field, read by the fog), tendered = the notes' home value (rule 1) >=
+// amount.
 Status CheckForeignTender(const v1::Tender& t, const v1::StoreSettings& s, int64_t utc_us);
 
 // A cash movement of a foreign drawer balance (currency set): a known
