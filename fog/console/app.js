@@ -475,13 +475,14 @@ function foreignSection(zs) {
     t.id = id;
     const head = t.createTHead().insertRow();
     for (const c of columns) cell(head, c);
+    t.createTBody();  // else insertRow() adds the rows to the head
     return t;
   };
   const volumes = table('fx-totals', ['Z', 'Currency', 'Bought', 'Paid (home)', 'Sold',
                                       'Taken (home)', 'Tendered', 'Worth (home)', 'Commission',
                                       'Margin']);
   for (const [z, x] of fx) {
-    const row = volumes.insertRow();
+    const row = volumes.tBodies[0].insertRow();
     row.dataset.currency = x.currency;
     const f = (minor, count) => foreignMoney(minor, x.currency) + ' (' + (count || 0) + ')';
     cell(row, z.zNumber);
@@ -498,7 +499,7 @@ function foreignSection(zs) {
   const drawers = table('fx-counts', ['Z', 'Till', 'Currency', 'Expected', 'Counted',
                                       'Over/short']);
   for (const [z, c] of counts) {
-    const row = drawers.insertRow();
+    const row = drawers.tBodies[0].insertRow();
     row.dataset.device = c.deviceId;
     row.dataset.currency = c.currency;
     const fmt = (minor) => foreignMoney(minor, c.currency);

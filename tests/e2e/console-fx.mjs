@@ -115,7 +115,7 @@ try {
     }
   }
   console.log('foreign counts: ' + JSON.stringify(shown));
-  const heads = await page.locator('#fx-totals th').allTextContents();
+  const heads = await page.locator('#fx-totals thead td').allTextContents();
   if (heads.join() !== 'Z,Currency,Bought,Paid (home),Sold,Taken (home),Tendered,Worth (home),' +
       'Commission,Margin') {
     fail('fx columns: ' + heads);
