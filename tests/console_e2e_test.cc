@@ -1,5 +1,7 @@
-// The manager console end to end in a real headless Chromium, and /metrics
-// through a Prometheus parser someone else wrote. Both run node scripts from
+// The manager console end to end in a real headless Chromium (every page,
+// with three pos-sim tills; the foreign cash counts of a store with a rate
+// sheet), and /metrics through a Prometheus parser someone else wrote. They
+// run node scripts from
 // tests/e2e, whose npm packages (playwright-core, parse-prometheus-text-format,
 // pinned by tests/e2e/package-lock.json) tools/lib.sh install_missing puts in
 // tests/e2e/node_modules. Without node, those packages or Chromium these
@@ -7,9 +9,12 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "sim/sim.h"
 #include "storenode/common/clock.h"
+#include "storenode/common/money.h"
+#include "storenode/common/store_settings.h"
 #include "storenode/schemas/fog.pb.h"
 #include "support/console.h"
 #include "support/run.h"
@@ -33,15 +38,34 @@ std::string RequireNode(const std::string& package) {
   return node;
 }
 
+// Chromium ($CHROMIUM or Debian's), or a FAIL that says what to install.
+std::string RequireChromium() {
+  const char* chromium = std::getenv("CHROMIUM") ? std::getenv("CHROMIUM") : "/usr/bin/chromium";
+  if (!std::filesystem::exists(chromium)) {
+    FAIL(chromium << " is missing: install Debian's chromium (tools/lib.sh install_missing)");
+  }
+  return chromium;
+}
+
+// The browser script's exit code; REQUIREd 0 with its output and the fog's
+// log in the message.
+void RequireBrowserPassed(Process& browser, const ConsoleStore& cs, std::chrono::seconds timeout) {
+  WaitFor([&] { return !browser.Running(); }, timeout);
+  if (browser.Running()) browser.Kill(SIGKILL);
+  const int code = browser.Wait().code;
+  INFO("browser test output:\n"
+       << ReadFile(cs.store.dir + "/e2e.out") << "\n"
+       << ReadFile(cs.store.dir + "/e2e.err"));
+  INFO("fog log:\n" << cs.store.fog->Log());
+  REQUIRE(code == 0);
+}
+
 }  // namespace
 
 TEST_CASE("console e2e: log in, tills online, close-down, over/short, till offline",
           "[console][e2e]") {
   const std::string node = RequireNode("playwright-core");
-  const char* chromium = std::getenv("CHROMIUM") ? std::getenv("CHROMIUM") : "/usr/bin/chromium";
-  if (!std::filesystem::exists(chromium)) {
-    FAIL(chromium << " is missing: install Debian's chromium (tools/lib.sh install_missing)");
-  }
+  RequireChromium();
   ConsoleStore cs(3);
   // pos-sim's items in the catalog, the first half from one supplier, so
   // the Stock page has suggestions by supplier.
@@ -87,16 +111,9 @@ TEST_CASE("console e2e: log in, tills online, close-down, over/short, till offli
       [&] { return std::filesystem::exists(control + "/kill-till-3") || !browser->Running(); },
       std::chrono::seconds(90));
   if (asked && std::filesystem::exists(control + "/kill-till-3")) sims[2].Kill(SIGKILL);
-  WaitFor([&] { return !browser->Running(); }, std::chrono::seconds(60));
-  if (browser->Running()) browser->Kill(SIGKILL);
-  const int code = browser->Wait().code;
+  RequireBrowserPassed(*browser, cs, std::chrono::seconds(60));
   for (size_t i = 0; i < 2; ++i) sims[i].Kill(SIGTERM);
   for (Process& p : sims) p.Wait();
-  INFO("browser test output:\n"
-       << ReadFile(cs.store.dir + "/e2e.out") << "\n"
-       << ReadFile(cs.store.dir + "/e2e.err"));
-  INFO("fog log:\n" << cs.store.fog->Log());
-  REQUIRE(code == 0);
   for (const char* shot : {"1-tills", "3-closedown", "4-z-report", "5-ledger", "6-till-offline",
                            "7-phone", "8-stock"}) {
     REQUIRE(std::filesystem::file_size(artifacts + "/" + shot + ".png") > 1000);
@@ -119,4 +136,93 @@ TEST_CASE("console: /metrics parses as Prometheus text (parse-prometheus-text-fo
   INFO(ReadFile(path) << "\n" << r.err);
   REQUIRE(r.code == 0);
   REQUIRE(r.out.find("\"name\":\"storenode_fog_till_online\"") != std::string::npos);
+}
+
+TEST_CASE("console e2e: foreign cash counted on the close-down page and shown in the Z",
+          "[console][e2e][fx]") {
+  const std::string node = RequireNode("playwright-core");
+  RequireChromium();
+  ConsoleStore cs(2);
+  cs.store.ImportRates(sim::SimRateSheetCsv());
+  cs.store.mix = FxOnlyMix();
+  for (size_t i = 0; i < 2; ++i) cs.store.OpenSyncedTillOnFogSettings(i);
+  for (size_t i = 0; i < 2; ++i) cs.store.Sell(i, 300);
+  const std::string day = cs.store.tills[0].journal->business_day();
+  REQUIRE(cs.store.WaitSynced());
+
+  v1::FogRequest xreq;
+  xreq.mutable_report()->set_kind("x");
+  xreq.mutable_report()->set_business_day(day);
+  auto x = cs.store.fog->Ask(xreq);
+  REQUIRE(x.ok());
+  REQUIRE(x->ok());
+  std::map<std::pair<std::string, std::string>, int64_t> expected;
+  for (const v1::ForeignDrawer& d : x->report().x().foreign_drawers()) {
+    expected[{d.device_id(), d.currency()}] = d.expected();
+  }
+  REQUIRE(expected.count({"till-1", "USD"}) == 1);
+  REQUIRE(expected.count({"till-2", "JPY"}) == 1);
+  // What the manager counts: till-1's USD 5.00 over, till-2's JPY 1000 yen
+  // short; the other drawers are not counted.
+  const int64_t usd = expected[{"till-1", "USD"}] + 500;
+  const int64_t jpy = expected[{"till-2", "JPY"}] - 1000;
+  REQUIRE(jpy >= 0);
+  // The script's brief: each drawer's expected amount as the page must show
+  // it, the two counts to type, each currency's commission and margin.
+  std::string brief = "{\"day\":\"" + day + "\",\"drawers\":[";
+  for (const auto& [key, minor] : expected) {
+    const int d = settings::CurrencyDecimals(key.second);
+    brief += std::string(brief.back() == '[' ? "" : ",") + "{\"device\":\"" + key.first +
+             "\",\"currency\":\"" + key.second + "\",\"expected\":\"" + Money(minor).ToString(d) +
+             "\"}";
+  }
+  brief += "],\"counts\":[{\"device\":\"till-1\",\"currency\":\"USD\",\"text\":\"" +
+           Money(usd).ToString(2) + "\",\"overShort\":\"over 5.00\"}," +
+           "{\"device\":\"till-2\",\"currency\":\"JPY\",\"text\":\"" + Money(jpy).ToString(0) +
+           "\",\"overShort\":\"short 1000\"}],\"fx\":[";
+  for (const v1::FxTotal& f : x->report().x().fx()) {
+    brief += std::string(brief.back() == '[' ? "" : ",") + "{\"currency\":\"" + f.currency() +
+             "\",\"commission\":" + std::to_string(f.commission()) +
+             ",\"margin\":" + std::to_string(f.margin()) + "}";
+  }
+  brief += "]}";
+
+  const std::string artifacts = std::string(SN_BIN_DIR) + "/../test-artifacts/console-fx";
+  auto browser = Process::Spawn({node, kE2eDir + "/console-fx.mjs", cs.url(), kConsoleManager,
+                                 kConsolePassword, artifacts, brief},
+                                cs.store.dir + "/e2e.out", cs.store.dir + "/e2e.err");
+  REQUIRE(browser.ok());
+  RequireBrowserPassed(*browser, cs, std::chrono::seconds(120));
+
+  // The fog's Z holds exactly the typed counts, and the refused entry closed
+  // nothing before it: one Z, number 1.
+  v1::FogRequest zreq;
+  zreq.mutable_report()->set_kind("z");
+  zreq.mutable_report()->set_business_day(day);
+  auto z = cs.store.fog->Ask(zreq);
+  REQUIRE(z.ok());
+  INFO(z->error());
+  REQUIRE(z->ok());
+  REQUIRE(z->report().z_size() == 1);
+  const v1::ZReport zr = DecodeZ(z->report().z(0));
+  CHECK(zr.z_number() == 1);
+  REQUIRE(static_cast<size_t>(zr.foreign_counts_size()) == expected.size());
+  for (const v1::ForeignDrawerCount& c : zr.foreign_counts()) {
+    INFO(c.device_id() << " " << c.currency());
+    CHECK(c.expected_cash() == expected[{c.device_id(), c.currency()}]);
+    if (c.device_id() == "till-1" && c.currency() == "USD") {
+      CHECK(c.counted());
+      CHECK(c.counted_cash() == usd);
+      CHECK(c.over_short() == 500);
+    } else if (c.device_id() == "till-2" && c.currency() == "JPY") {
+      CHECK(c.counted());
+      CHECK(c.counted_cash() == jpy);
+      CHECK(c.over_short() == -1000);
+    } else {
+      CHECK_FALSE(c.counted());
+    }
+  }
+  for (const char* shot : {"1-refused", "2-closedown", "3-z-report"}) {
+    REQUIRE(std::filesystem::file_size(artifacts + "/" + shot + ".png") > 1000);
+  }
 }

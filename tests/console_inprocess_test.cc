@@ -150,6 +150,10 @@ TEST_CASE("console in process: a session shows the settings in force, else fog.t
   v1::ConsoleSession before = session_of();
   REQUIRE(before.locale() == "en-GB");
   REQUIRE(before.currency_decimals() == 2);
+  // Foreign cash is shown in each currency's own decimals, from the fog's table.
+  REQUIRE(before.decimals_by_currency().at("JPY") == 0);
+  REQUIRE(before.decimals_by_currency().at("USD") == 2);
+  REQUIRE(before.decimals_by_currency().at("KWD") == 3);
   {
     std::lock_guard lock(f.backend.mu);
     v1::StoreSettings now;

@@ -11,7 +11,6 @@
 #include <tuple>
 
 #include "sim/sim.h"
-#include "storenode/common/files.h"
 #include "storenode/common/report_text.h"
 #include "support/store.h"
 
@@ -20,35 +19,6 @@ using namespace storenode::testing;
 using google::protobuf::util::MessageDifferencer;
 
 namespace {
-
-// The fx switch alone, so that the drawers are the tills' own (no cashier
-// shifts) and the figures compared are foreign currency's.
-sim::Mix FxOnly() {
-  sim::Mix m = sim::Mix::Classic();
-  m.fx = true;
-  return m;
-}
-
-// Till i on the fog's newest settings (the imported sheet), selling with
-// the fx mix and syncing, as the Store harness keeps its tills.
-void OpenFxTill(Store& store, size_t i) {
-  auto doc = files::Read(store.fog->data_dir() + "/settings.pb");
-  REQUIRE(doc.ok());
-  SimTill& t = store.tills[i];
-  edge::Options o =
-      sim::SimTillOptions(store.dir, store.store_id, sim::SimDeviceId(static_cast<int>(i + 1)));
-  o.settings = *doc;
-  t.clock = std::make_unique<ShiftedClock>(0);
-  o.clock = t.clock.get();
-  auto journal = edge::Journal::Open(o);
-  INFO(journal.status().ToString());
-  REQUIRE(journal.ok());
-  t.journal = std::move(*journal);
-  t.sim = std::make_unique<sim::TillSim>(t.journal.get(), 23, static_cast<int>(i + 1), FxOnly());
-  auto engine = edge::SyncEngine::Start(t.journal.get(), store.SyncOptionsFor());
-  REQUIRE(engine.ok());
-  t.sync = std::move(*engine);
-}
 
 // The tallies of every till, summed here: fx rows by currency, foreign
 // drawers by (device, currency), home fx_cash by device.
@@ -124,18 +94,13 @@ TEST_CASE("fx e2e: a rate sheet imported at the fog and X and Z per currency mat
   REQUIRE(refused.ok());
   CHECK_FALSE(refused->ok());
   CHECK(refused->error() == "bad.csv: line 2: want buy <= mid <= sell");
-  v1::FogRequest import;
-  import.mutable_rates_import()->set_csv(sim::SimRateSheetCsv());
-  import.mutable_rates_import()->set_file_name("rates.csv");
-  auto imported = store.fog->Ask(import);
-  REQUIRE(imported.ok());
-  INFO(imported->error());
-  REQUIRE(imported->ok());
-  CHECK(imported->rates_import().settings_version() == 2);
-  CHECK(imported->rates_import().rate_sheet_version() == 1);
-  CHECK(imported->rates_import().rates_size() == 4);
+  const v1::RatesImportResponse imported = store.ImportRates(sim::SimRateSheetCsv());
+  CHECK(imported.settings_version() == 2);
+  CHECK(imported.rate_sheet_version() == 1);
+  CHECK(imported.rates_size() == 4);
 
-  for (size_t i = 0; i < 2; ++i) OpenFxTill(store, i);
+  store.mix = FxOnlyMix();
+  for (size_t i = 0; i < 2; ++i) store.OpenSyncedTillOnFogSettings(i);
   for (size_t i = 0; i < 2; ++i) store.Sell(i, 400);
   const std::string day = store.tills[0].journal->business_day();
   REQUIRE(store.WaitSynced());
@@ -235,7 +200,7 @@ TEST_CASE("fx e2e: the fog refuses foreign cash its own settings version has no 
   t.clock = std::make_unique<ShiftedClock>(0);
   o.clock = t.clock.get();
   t.journal = std::move(edge::Journal::Open(o).value());
-  t.sim = std::make_unique<sim::TillSim>(t.journal.get(), 23, 1, FxOnly());
+  t.sim = std::make_unique<sim::TillSim>(t.journal.get(), 23, 1, FxOnlyMix());
   t.sync = std::move(edge::SyncEngine::Start(t.journal.get(), store.SyncOptionsFor()).value());
   store.Sell(0, 50);
   REQUIRE(

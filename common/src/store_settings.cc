@@ -56,8 +56,7 @@ std::string SignedMessage(std::string_view settings) {
 
 }  // namespace
 
-int CurrencyDecimals(std::string_view currency) {
-  // ISO 4217 minor units of the currencies a store is likely to keep.
+const std::map<std::string_view, int>& CurrencyDecimalsTable() {
   static const std::map<std::string_view, int> kDecimals = {
       {"AED", 2}, {"AUD", 2}, {"BGN", 2}, {"BHD", 3}, {"BRL", 2}, {"CAD", 2}, {"CHF", 2},
       {"CLP", 0}, {"CNY", 2}, {"CZK", 2}, {"DKK", 2}, {"EGP", 2}, {"EUR", 2}, {"GBP", 2},
@@ -67,8 +66,13 @@ int CurrencyDecimals(std::string_view currency) {
       {"RON", 2}, {"RSD", 2}, {"SAR", 2}, {"SEK", 2}, {"SGD", 2}, {"THB", 2}, {"TND", 3},
       {"TRY", 2}, {"TWD", 2}, {"UAH", 2}, {"USD", 2}, {"VND", 0}, {"XAF", 0}, {"XOF", 0},
       {"ZAR", 2}};
-  auto it = kDecimals.find(currency);
-  return it == kDecimals.end() ? -1 : it->second;
+  return kDecimals;
+}
+
+int CurrencyDecimals(std::string_view currency) {
+  const auto& table = CurrencyDecimalsTable();
+  auto it = table.find(currency);
+  return it == table.end() ? -1 : it->second;
 }
 
 std::string FormatMoney(int64_t minor, int decimals, std::string_view currency) {

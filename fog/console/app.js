@@ -7,7 +7,9 @@
 // a string in protobuf JSON), shown in the store's currency and locale
 // (fog.toml [store], sent with the session) by Intl.NumberFormat. "Today" is
 // the store's business day as the fog computes it (StoreStatus.businessDay,
-// in the store's zone and day start), never the browser's date.
+// in the store's zone and day start), never the browser's date. Foreign
+// cash is in its own currency's minor units, whose decimals come from the
+// fog's table (ConsoleSession.decimalsByCurrency), never from the browser.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -15,7 +17,7 @@ let csrf = '';
 let tillsTimer = null;
 let lastStatus = null;
 // The store's terms from the session; amountFormat is built from them.
-let store = {locale: 'en-GB', currency: '', decimals: 2};
+let store = {locale: 'en-GB', currency: '', decimals: 2, decimalsByCurrency: {}};
 let amountFormat = null;
 
 function useStoreTerms(session) {
@@ -23,6 +25,7 @@ function useStoreTerms(session) {
     locale: session.locale || 'en-GB',
     currency: session.currency || '',
     decimals: Number(session.currencyDecimals ?? 2),
+    decimalsByCurrency: session.decimalsByCurrency || {},
   };
   const digits = {minimumFractionDigits: store.decimals, maximumFractionDigits: store.decimals};
   try {
@@ -34,11 +37,11 @@ function useStoreTerms(session) {
 }
 
 // Minor units (a number or protobuf's int64 string) as a decimal string,
-// exactly: "-1234" with 2 decimals -> "-12.34".
-function decimalOf(minor) {
+// exactly: "-1234" with 2 decimals -> "-12.34". `d`: the store's decimals
+// unless given.
+function decimalOf(minor, d = store.decimals) {
   const n = BigInt(minor || 0);
   const a = n < 0n ? -n : n;
-  const d = store.decimals;
   const unit = 10n ** BigInt(d);
   const frac = d > 0 ? '.' + String(a % unit).padStart(d, '0') : '';
   return (n < 0n ? '-' : '') + String(a / unit) + frac;
@@ -50,15 +53,41 @@ function money(minor) {
   return amountFormat ? amountFormat.format(text) : text;
 }
 
+// The decimals of a foreign currency (the fog's table; a rate sheet only
+// takes currencies it has).
+const decimalsOf = (currency) => Number(store.decimalsByCurrency[currency] ?? 2);
+
+// An amount of a foreign currency in its own decimals, in the store's
+// locale: "1,234.50 USD".
+function foreignMoney(minor, currency) {
+  const d = decimalsOf(currency);
+  let text = decimalOf(minor, d);
+  try {
+    text = new Intl.NumberFormat(store.locale,
+        {minimumFractionDigits: d, maximumFractionDigits: d}).format(text);
+  } catch (e) {
+    // An unknown locale: the plain decimal.
+  }
+  return text + ' ' + currency;
+}
+
 // "152.35" (or "152,35") -> 15235 with 2 decimals; null when it is not an
-// amount of the store's currency.
-function parseMoney(text) {
-  const d = store.decimals;
+// amount with at most `d` decimals (the store's unless given).
+function parseMoney(text, d = store.decimals) {
   const frac = d > 0 ? '(?:[.,](\\d{1,' + d + '}))?' : '';
   const m = new RegExp('^\\s*(-?)(\\d+)' + frac + '\\s*$').exec(text);
   if (!m) return null;
   const minor = Number(m[2]) * 10 ** d + Number((m[3] || '').padEnd(d, '0') || '0');
   return m[1] ? -minor : minor;
+}
+
+// A drawer's over/short cell: "unknown" when not counted, else "over X",
+// "short X" or zero, X formatted by `format`.
+function overShortText(counted, overShort, format) {
+  if (!counted) return 'unknown';
+  const os = BigInt(overShort || 0);
+  if (os === 0n) return format(0);
+  return (os > 0n ? 'over ' : 'short ') + format(String(os > 0n ? os : -os));
 }
 
 function age(us, nowUs) {
@@ -230,9 +259,53 @@ async function prepareCloseDown() {
       input.dataset.device = t.deviceId;
       row.insertCell().append(input);
     }
+    await prepareForeignCounts($('cd-day').value);
   } catch (e) {
     $('cd-error').textContent = e.message;
   }
+}
+
+// One input per foreign drawer (till, currency) the day's X-report has,
+// in that currency's decimals; the table stays hidden when there is none.
+async function prepareForeignCounts(day) {
+  const table = $('cd-foreign');
+  table.hidden = true;
+  const x = (await ask({report: {kind: 'x', businessDay: day}})).report.x || {};
+  // Cleared after the answer, so that two overlapping calls (the view
+  // opened, the day changed) do not both add their rows.
+  const body = table.tBodies[0];
+  body.replaceChildren();
+  for (const d of x.foreignDrawers || []) {
+    const row = body.insertRow();
+    row.dataset.device = d.deviceId;
+    row.dataset.currency = d.currency;
+    cell(row, d.deviceId);
+    cell(row, d.currency);
+    cell(row, foreignMoney(d.expected, d.currency), 'num expected');
+    const input = document.createElement('input');
+    input.className = 'fx-count';
+    input.inputMode = 'decimal';
+    input.placeholder = decimalOf(0, decimalsOf(d.currency));
+    input.dataset.device = d.deviceId;
+    input.dataset.currency = d.currency;
+    input.setAttribute('aria-label', 'Counted ' + d.currency + ' in ' + d.deviceId +
+                       ', expected ' + foreignMoney(d.expected, d.currency));
+    row.insertCell().append(input);
+  }
+  table.hidden = body.rows.length === 0;
+}
+
+// The minor units an input holds (null when it is empty), or the one-line
+// reason it is not an amount of 0 or more with at most `d` decimals.
+function countedIn(input, what, d, currency) {
+  input.classList.remove('bad');
+  if (input.value.trim() === '') return null;
+  const minor = parseMoney(input.value, d);
+  if (minor !== null && minor >= 0) return minor;
+  input.classList.add('bad');
+  throw new Error(what + ' must be an amount of ' + decimalOf(0, d) + ' or more in ' + currency +
+                  ' with ' + (d > 0 ? 'at most ' + d : 'no') + ' decimals, e.g. ' +
+                  decimalOf(15235, d) + ' (got "' + input.value + '").');
 }
 
 // The form's request, or a message saying what is wrong with it.
@@ -245,18 +318,19 @@ function closeDownRequest() {
   }
   const counted = {};
   for (const input of document.querySelectorAll('#cd-drawers input.count')) {
-    input.classList.remove('bad');
-    if (input.value.trim() === '') continue;
-    const minor = parseMoney(input.value);
-    if (minor === null || minor < 0) {
-      input.classList.add('bad');
-      throw new Error('Counted cash for ' + input.dataset.device + ' must be an amount of ' +
-                      decimalOf(0) + ' or more, e.g. ' + decimalOf(15235) + ' (got "' +
-                      input.value + '").');
-    }
-    counted[input.dataset.device] = String(minor);
+    const minor = countedIn(input, 'Counted cash for ' + input.dataset.device, store.decimals,
+                            store.currency || 'the store\'s currency');
+    if (minor !== null) counted[input.dataset.device] = String(minor);
   }
-  return {businessDay: day, countedCash: counted, force: $('cd-force').checked};
+  const foreign = [];
+  for (const input of document.querySelectorAll('#cd-foreign input.fx-count')) {
+    const {device, currency} = input.dataset;
+    const minor = countedIn(input, 'Counted ' + currency + ' for ' + device, decimalsOf(currency),
+                            currency);
+    if (minor !== null) foreign.push({deviceId: device, currency, counted: String(minor)});
+  }
+  return {businessDay: day, countedCash: counted, countedForeign: foreign,
+          force: $('cd-force').checked};
 }
 
 function showCloseDown(c) {
@@ -379,14 +453,64 @@ async function showZ(ev) {
       cell(row, d.deviceId);
       cell(row, money(d.expectedCash), 'num');
       cell(row, d.counted ? money(d.countedCash) : 'not counted', 'num');
-      const os = Number(d.overShort);
-      cell(row, !d.counted ? 'unknown' : os === 0 ? money(0) : (os > 0 ? 'over ' : 'short ') +
-           money(Math.abs(os)), 'num over-short');
+      cell(row, overShortText(d.counted, d.overShort, money), 'num over-short');
     }
   }
-  box.append(table);
+  box.append(table, ...foreignSection(zs));
   $('z-text').textContent =
       await post('/api/request?format=text', {report: {kind: 'z', businessDay: day}}, 'text');
+}
+
+// The Zs' foreign currency: each currency's exchanges and foreign tenders
+// (foreign amounts in its decimals, the home values, commission and margin
+// in the store's), then each foreign drawer's count. Nothing without any.
+function foreignSection(zs) {
+  const fx = zs.flatMap((z) => ((z.totals || {}).fx || []).map((x) => [z, x]));
+  const counts = zs.flatMap((z) => (z.foreignCounts || []).map((c) => [z, c]));
+  if (!fx.length && !counts.length) return [];
+  const h = document.createElement('h3');
+  h.textContent = 'Foreign currency';
+  const table = (id, columns) => {
+    const t = document.createElement('table');
+    t.id = id;
+    const head = t.createTHead().insertRow();
+    for (const c of columns) cell(head, c);
+    t.createTBody();  // else insertRow() adds the rows to the head
+    return t;
+  };
+  const volumes = table('fx-totals', ['Z', 'Currency', 'Bought', 'Paid (home)', 'Sold',
+                                      'Taken (home)', 'Tendered', 'Worth (home)', 'Commission',
+                                      'Margin']);
+  for (const [z, x] of fx) {
+    const row = volumes.tBodies[0].insertRow();
+    row.dataset.currency = x.currency;
+    const f = (minor, count) => foreignMoney(minor, x.currency) + ' (' + (count || 0) + ')';
+    cell(row, z.zNumber);
+    cell(row, x.currency);
+    for (const [text, cls] of [[f(x.boughtForeign, x.boughtCount), 'bought'],
+                               [money(x.boughtHome), ''],
+                               [f(x.soldForeign, x.soldCount), 'sold'], [money(x.soldHome), ''],
+                               [f(x.tenderedForeign, x.tenderedCount), 'tendered'],
+                               [money(x.tenderedHome), ''], [money(x.commission), 'commission'],
+                               [money(x.margin), 'margin']]) {
+      cell(row, text, ('num ' + cls).trim());
+    }
+  }
+  const drawers = table('fx-counts', ['Z', 'Till', 'Currency', 'Expected', 'Counted',
+                                      'Over/short']);
+  for (const [z, c] of counts) {
+    const row = drawers.tBodies[0].insertRow();
+    row.dataset.device = c.deviceId;
+    row.dataset.currency = c.currency;
+    const fmt = (minor) => foreignMoney(minor, c.currency);
+    cell(row, z.zNumber);
+    cell(row, c.deviceId);
+    cell(row, c.currency);
+    cell(row, fmt(c.expectedCash), 'num');
+    cell(row, c.counted ? fmt(c.countedCash) : 'not counted', 'num');
+    cell(row, overShortText(c.counted, c.overShort, fmt), 'num over-short');
+  }
+  return [h, volumes, drawers];
 }
 
 // One bar per hour the fog lists (every local hour of the day, 23 to 25),

@@ -16,6 +16,7 @@
 
 #include "storenode/common/crypto.h"
 #include "storenode/common/report_text.h"
+#include "storenode/common/store_settings.h"
 #include "storenode/schemas/console.pb.h"
 
 namespace storenode::fog {
@@ -319,6 +320,9 @@ std::string Console::SessionJson(const Session& s) const {
   answer.set_currency(store_.currency);
   answer.set_currency_decimals(store_.currency_decimals);
   answer.set_time_zone(store_.time_zone);
+  for (const auto& [code, decimals] : settings::CurrencyDecimalsTable()) {
+    (*answer.mutable_decimals_by_currency())[std::string(code)] = decimals;
+  }
   if (auto now = backend_.SettingsInForce(kAnswerTimeout); now.ok()) {
     answer.set_store_name(now->name());
     answer.set_locale(now->locale());

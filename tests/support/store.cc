@@ -22,6 +22,12 @@ v1::ZReport DecodeZ(const v1::SignedZ& s) {
   return z;
 }
 
+sim::Mix FxOnlyMix() {
+  sim::Mix m = sim::Mix::Classic();
+  m.fx = true;
+  return m;
+}
+
 Store::Store(int n, std::string store)
     : dir(MakeTempDir("store")), store_id(std::move(store)), broker(dir) {
   REQUIRE(broker.Start().ok());
@@ -73,6 +79,27 @@ void Store::OpenTillOnFogSettings(size_t i, const Clock* clock) {
   INFO(journal.status().ToString());
   REQUIRE(journal.ok());
   tills[i].journal = std::move(*journal);
+}
+
+void Store::OpenSyncedTillOnFogSettings(size_t i) {
+  SimTill& t = tills[i];
+  t.clock = std::make_unique<ShiftedClock>(0);
+  OpenTillOnFogSettings(i, t.clock.get());
+  t.sim = std::make_unique<sim::TillSim>(t.journal.get(), 23, static_cast<int>(i + 1), mix);
+  auto engine = edge::SyncEngine::Start(t.journal.get(), SyncOptionsFor());
+  REQUIRE(engine.ok());
+  t.sync = std::move(*engine);
+}
+
+v1::RatesImportResponse Store::ImportRates(const std::string& csv) {
+  v1::FogRequest import;
+  import.mutable_rates_import()->set_csv(csv);
+  import.mutable_rates_import()->set_file_name("rates.csv");
+  auto imported = fog->Ask(import);
+  REQUIRE(imported.ok());
+  INFO(imported->error());
+  REQUIRE(imported->ok());
+  return imported->rates_import();
 }
 
 void Store::CloseTill(size_t i) {

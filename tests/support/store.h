@@ -37,6 +37,10 @@ struct SimTill {
 // The ZReport inside a SignedZ; REQUIREs that it parses.
 v1::ZReport DecodeZ(const v1::SignedZ& s);
 
+// The fx switch alone, so that the drawers are the tills' own (no cashier
+// shifts) and the figures that move are foreign currency's.
+sim::Mix FxOnlyMix();
+
 class Store {
  public:
   explicit Store(int tills, std::string store_id = "store-1");
@@ -62,6 +66,12 @@ class Store {
   // leave it: the fog's issued settings (data.dir/settings.pb), `clock`,
   // no sync engine.
   void OpenTillOnFogSettings(size_t i, const Clock* clock);
+  // Opens till i on the fog's issued settings (OpenTillOnFogSettings, e.g.
+  // after ImportRates), its simulator on `mix`, and starts its engine.
+  void OpenSyncedTillOnFogSettings(size_t i);
+  // Imports a rate sheet at the fog (`storectl rates import`); REQUIREs that
+  // the fog took it.
+  v1::RatesImportResponse ImportRates(const std::string& csv);
   void CloseTill(size_t i);
   void Sell(size_t i, uint64_t sales);
   // Asks for `day` until the answer holds at least `supplements`

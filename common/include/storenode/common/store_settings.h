@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,7 +44,10 @@ class time_zone;
 
 namespace storenode::settings {
 
-// The ISO 4217 minor units of `currency`, -1 for a code this table lacks.
+// The ISO 4217 minor units of the currencies a store is likely to keep, by
+// code: the one table of them (the console sends it to its pages).
+const std::map<std::string_view, int>& CurrencyDecimalsTable();
+// CurrencyDecimalsTable()'s entry for `currency`, -1 for a code it lacks.
 int CurrencyDecimals(std::string_view currency);
 
 // "12.34 EUR", "-5 JPY", "1.250 KWD" (rule 5).
