@@ -24,19 +24,16 @@
 #include "storenode/common/totals.h"
 #include "storenode/edge.h"
 #include "support/harness.h"
+#include "support/store.h"
 
 using namespace storenode;
 using google::protobuf::util::MessageDifferencer;
 
 namespace {
 
-// pos-sim's fx switch alone: every other issue-17 kind off, so these
+// pos-sim's fx switch alone (every other issue-17 kind off), so these
 // figures are only foreign currency's.
-const sim::Mix kFxOnly = [] {
-  sim::Mix m = sim::Mix::Classic();
-  m.fx = true;
-  return m;
-}();
+const sim::Mix kFxOnly = testing::FxOnlyMix();
 
 // 2026-03-02T09:00:00Z.
 constexpr int64_t kT0 = 1772442000LL * 1'000'000;

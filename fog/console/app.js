@@ -441,13 +441,11 @@ async function showZ(ev) {
         ' is not closed yet: close it on the Close-down page. The X-report below shows it so far.';
     return;
   }
-  const table = document.createElement('table');
-  table.id = 'over-short';
-  const head = table.createTHead().insertRow();
-  for (const h of ['Z', 'Till', 'Expected cash', 'Counted', 'Over/short']) cell(head, h);
+  const table =
+      headedTable('over-short', ['Z', 'Till', 'Expected cash', 'Counted', 'Over/short']);
   for (const z of zs) {
     for (const d of z.drawerCounts) {
-      const row = table.insertRow();
+      const row = table.tBodies[0].insertRow();
       row.dataset.device = d.deviceId;
       cell(row, z.zNumber);
       cell(row, d.deviceId);
@@ -461,6 +459,17 @@ async function showZ(ev) {
       await post('/api/request?format=text', {report: {kind: 'z', businessDay: day}}, 'text');
 }
 
+// A table `id` with a head row of `columns` and an empty body for the rows
+// (table.insertRow() would add them to the head).
+function headedTable(id, columns) {
+  const t = document.createElement('table');
+  t.id = id;
+  const head = t.createTHead().insertRow();
+  for (const c of columns) cell(head, c);
+  t.createTBody();
+  return t;
+}
+
 // The Zs' foreign currency: each currency's exchanges and foreign tenders
 // (foreign amounts in its decimals, the home values, commission and margin
 // in the store's), then each foreign drawer's count. Nothing without any.
@@ -470,15 +479,7 @@ function foreignSection(zs) {
   if (!fx.length && !counts.length) return [];
   const h = document.createElement('h3');
   h.textContent = 'Foreign currency';
-  const table = (id, columns) => {
-    const t = document.createElement('table');
-    t.id = id;
-    const head = t.createTHead().insertRow();
-    for (const c of columns) cell(head, c);
-    t.createTBody();  // else insertRow() adds the rows to the head
-    return t;
-  };
-  const volumes = table('fx-totals', ['Z', 'Currency', 'Bought', 'Paid (home)', 'Sold',
+  const volumes = headedTable('fx-totals', ['Z', 'Currency', 'Bought', 'Paid (home)', 'Sold',
                                       'Taken (home)', 'Tendered', 'Worth (home)', 'Commission',
                                       'Margin']);
   for (const [z, x] of fx) {
@@ -496,7 +497,7 @@ function foreignSection(zs) {
       cell(row, text, ('num ' + cls).trim());
     }
   }
-  const drawers = table('fx-counts', ['Z', 'Till', 'Currency', 'Expected', 'Counted',
+  const drawers = headedTable('fx-counts', ['Z', 'Till', 'Currency', 'Expected', 'Counted',
                                       'Over/short']);
   for (const [z, c] of counts) {
     const row = drawers.tBodies[0].insertRow();
