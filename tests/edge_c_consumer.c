@@ -7,7 +7,8 @@
  * bytes, tenders that do not add up), opens the till of PROFILE with sync,
  * records SALES sales (sale i, from 0: (i % 3) + 1 x "C-i" at 100 + 10 * i
  * under tax A, paid by card; the last one as protobuf bytes, the others as
- * JSON), waits until the fog has acked them all, and prints
+ * JSON with the terminal's card details (VISA, masked PAN, offline when
+ * i % 5 == 0) and a tip of 0.50 when i is odd), waits until the fog has acked them all, and prints
  *
  *   x {...the till's X-report JSON...}
  *   day=YYYY-MM-DD receipts=N net=CENTS head=SEQ acked=SEQ logs=LINES
@@ -240,9 +241,11 @@ int main(int argc, char** argv) {
     } else {
       snprintf(json, sizeof json,
                "{\"lines\":[{\"sku\":\"C-%d\",\"qty\":%ld,\"unit_price\":\"%ld\","
-               "\"tax_code\":\"A\"}],\"tenders\":[{\"type\":\"CARD\",\"amount\":%ld}],"
-               "\"cashier\":\"c1\"}",
-               i, qty, price, qty * price);
+               "\"tax_code\":\"A\"}],\"tenders\":[{\"type\":\"CARD\",\"amount\":%ld,"
+               "\"tip\":%d,\"card\":{\"scheme\":\"VISA\",\"terminal_id\":\"T1\","
+               "\"auth_code\":\"A%d\",\"masked_pan\":\"411111******1111\","
+               "\"offline_auth\":%s}}],\"cashier\":\"c1\"}",
+               i, qty, price, qty * price, (i % 2) * 50, i, i % 5 == 0 ? "true" : "false");
       s = sn_till_record(till, SN_SALE, SN_FORMAT_JSON, json, strlen(json), &rec, &err);
     }
     if (s != SN_OK) return fail("record", &err);

@@ -152,6 +152,21 @@ TEST_CASE("a C99 POS on libstorenode-edge.so alone records sales that reach a re
   INFO(fog_x.DebugString());
   RequireSameSales(fog_x, kSales, net);
   CHECK(fog_x.taxes(0).tax() == p.till_x.taxes(0).tax());
+  // Card details and tips, JSON sales 0..23: "" for the protobuf one, VISA
+  // for the rest, 0.50 on each odd i (12 of them), offline when i % 5 == 0
+  // (0, 5, 10, 15, 20); tips are not in the sales above.
+  for (const v1::DayTotals* x : {&p.till_x, &fog_x}) {
+    CHECK(x->tips() == 12 * 50);
+    REQUIRE(x->card_schemes_size() == 2);
+    CHECK(x->card_schemes(0).scheme().empty());
+    CHECK(x->card_schemes(0).count() == 1);
+    const v1::CardSchemeTotal& visa = x->card_schemes(1);
+    CHECK(visa.scheme() == "VISA");
+    CHECK(visa.count() == kSales - 1);
+    CHECK(visa.sales() + x->card_schemes(0).sales() == net);
+    CHECK(visa.tips() == 12 * 50);
+    CHECK(visa.offline_count() == 5);
+  }
 }
 
 namespace {

@@ -49,6 +49,16 @@
  *   sn_till_record(till, SN_EXCHANGE, SN_FORMAT_JSON, ex, strlen(ex), &rec, &err);
  *   // rec.receipt_no is the next receipt number, rec.total 19594
  *
+ * A card tender carries what the terminal reported, never the full PAN, and
+ * a tip on top of its amount (not revenue; the X and Z show tips apart):
+ *
+ *   {"type":"CARD","amount":1250,"tip":100,"card":{"scheme":"VISA",
+ *    "terminal_id":"T1","auth_code":"A1B2","masked_pan":"411111******1111",
+ *    "offline_auth":false}}
+ *
+ * A cashier's shift is SN_SIGN_ON with {"cashier":"c1","drawer":"DRAWER_TILL"}
+ * and SN_SIGN_OFF with {}; the events between are stamped with the cashier.
+ *
  * A sale paid in foreign notes is a CASH tender with "foreign":
  * {"currency":"USD","foreign_tendered":2000}; the journal fills the buy
  * rate and the notes' home value (tendered), change is in home money.
