@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 #include "catalog.h"
 #include "ingest.h"
@@ -217,16 +218,15 @@ std::vector<std::pair<std::string, int64_t>> StockLinesOf(const v1::EventHeader&
   std::vector<std::pair<std::string, int64_t>> out;
   const bool refund = h.kind() == v1::REFUND;
   if ((h.kind() != v1::SALE && !refund) || h.training()) return out;
+  // In the order each sku first appears; found by hash, so that an event of
+  // many lines costs linear time, not quadratic.
+  std::unordered_map<std::string_view, size_t> index;
   for (const v1::SaleLine& l : refund ? body.refund().lines() : body.sale().lines()) {
     if (l.has_voucher()) continue;  // a voucher card is no stock
     const int64_t milli = l.unit() == v1::UNIT_PIECE ? l.qty() * kMilli : l.qty_milli();
-    auto same =
-        std::find_if(out.begin(), out.end(), [&](const auto& m) { return m.first == l.sku(); });
-    if (same == out.end()) {
-      out.emplace_back(l.sku(), refund ? milli : -milli);
-    } else {
-      same->second += refund ? milli : -milli;
-    }
+    auto [at, added] = index.try_emplace(l.sku(), out.size());
+    if (added) out.emplace_back(l.sku(), 0);
+    out[at->second].second += refund ? milli : -milli;
   }
   return out;
 }
