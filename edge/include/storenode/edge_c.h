@@ -49,6 +49,10 @@
  *   sn_till_record(till, SN_EXCHANGE, SN_FORMAT_JSON, ex, strlen(ex), &rec, &err);
  *   // rec.receipt_no is the next receipt number, rec.total 19594
  *
+ * A line sold by weight gives thousandths of its unit and no qty; the price
+ * is per unit ({"sku":"2800001","qty_milli":1234,"unit":"UNIT_KG",
+ * "unit_price":1299,"tax_code":"B"}: 1.234 kg at 12.99/kg is 16.03).
+ *
  * A card tender carries what the terminal reported, never the full PAN, and
  * a tip on top of its amount (not revenue; the X and Z show tips apart):
  *
