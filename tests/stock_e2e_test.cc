@@ -206,4 +206,25 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("stock e2e: a fog with [stock] reorder = false runs no reorder job and refuses a refresh",
+          "[stock][integration]") {
+  Store store(1);
+  store.fog->extra_config = "[stock]\nreorder = false\n";
+  REQUIRE(store.fog->Start().ok());
+  ImportCatalog(store);
+  Ran refresh = RunTool(store.dir, "storectl", FogArgs(store, {"reorder", "--refresh"}));
+  CHECK(refresh.code != 0);
+  CHECK(refresh.err.find("the reorder job is off in this fog ([stock] reorder = false in "
+                         "fog.toml)") != std::string::npos);
+  Ran list = RunTool(store.dir, "storectl", FogArgs(store, {"reorder", "--format", "json"}));
+  INFO(list.err);
+  REQUIRE(list.code == 0);
+  auto listed = FromJson<v1::ReorderResponse>(list.out);
+  CHECK(listed.items_size() == 0);
+  CHECK_FALSE(listed.refreshing());
+  // Nothing was ever computed, at start-up or since.
+  CHECK(QueryInt(store.fog->db_path(), "SELECT COUNT(*) FROM reorder_items") == 0);
+  CHECK(QueryInt(store.fog->db_path(), "SELECT COUNT(*) FROM reorder_state") == 0);
+}
+
 }  // namespace storenode::testing

@@ -281,6 +281,7 @@ Result<Config> LoadConfig(const std::string& path) {
   c.stock.review_days = static_cast<int>(r.Int("stock.review_days", c.stock.review_days, {1, 90}));
   c.stock.history_days =
       static_cast<int>(r.Int("stock.history_days", c.stock.history_days, {28, 1092}));
+  c.stock.reorder = r.Bool("stock.reorder", c.stock.reorder);
   SN_RETURN_IF_ERROR(ReadConsoleConfig(r, &c.console));
   SN_RETURN_IF_ERROR(ReadHealthConfig(r, &c.health));
   SN_RETURN_IF_ERROR(ReadAccessConfig(r, &c.roles, &c.requests));

@@ -247,16 +247,18 @@ Status Fog::Impl::Open(const Env& env) {
   SN_RETURN_IF_ERROR(head_office->Load());
   reports = std::make_unique<Reports>(*db, config.store_id, *closedown, *settings, *catalog, clock);
   stock = std::make_unique<Stock>(*db, clock, *actions, *settings);
-  reorder = std::make_unique<ReorderJob>(
-      config.data_dir + "/fog.db", config.stock, clock,
-      [this] {
-        auto day = std::make_shared<std::string>();
-        (void)RunOnWorker([this, day] { *day = reports->Today(); }, std::chrono::minutes(1));
-        return *day;
-      },
-      [this](std::function<void(sql::Db&)> write) {
-        return RunOnWorker([this, write] { write(*db); }, std::chrono::minutes(10)).ok();
-      });
+  if (config.stock.reorder) {
+    reorder = std::make_unique<ReorderJob>(
+        config.data_dir + "/fog.db", config.stock, clock,
+        [this] {
+          auto day = std::make_shared<std::string>();
+          (void)RunOnWorker([this, day] { *day = reports->Today(); }, std::chrono::minutes(1));
+          return *day;
+        },
+        [this](std::function<void(sql::Db&)> write) {
+          return RunOnWorker([this, write] { write(*db); }, std::chrono::minutes(10)).ok();
+        });
+  }
   requests = std::make_unique<Requests>(
       config, clock,
       Requests::Components{*db, *trust, *ingest, *closedown, *reports, *catalog, *forwarder,
@@ -314,8 +316,10 @@ Status Fog::Start() {
   SN_RETURN_IF_ERROR(f.client->Subscribe(topics::AllFogRequests(store), 1));
   f.closedowns_seen = f.closedown->Durations().count();
   f.worker = std::thread([&f] { f.Run(); });
-  f.reorder->Start();
-  f.reorder->Trigger();  // reorder.h, NOTES 3: at start-up
+  if (f.reorder) {
+    f.reorder->Start();
+    f.reorder->Trigger();  // reorder.h, NOTES 3: at start-up
+  }
   f.client->Start();
   f.forwarder->Start([&f](const mqtt::Message& m) { f.Enqueue(m); });
   if (f.config.console.enabled) {
@@ -448,7 +452,7 @@ void Fog::Impl::Run() {
     closedown->Poll();
     if (const uint64_t closed = closedown->Durations().count(); closed != closedowns_seen) {
       closedowns_seen = closed;
-      reorder->Trigger();
+      if (reorder) reorder->Trigger();
     }
     forwarder->Poll();
     head_office->Poll();

@@ -13,7 +13,8 @@
 //
 // The job (ReorderJob) keeps the promise that forecasting never delays
 // ingest or a close-down:
-//  1. It runs on its own thread at the lowest CPU priority (nice 19), with
+//  1. It runs on its own thread at the lowest CPU priority (SCHED_IDLE, or
+//     nice 19 where that is refused), with
 //     its own read-only connection to fog.db: WAL readers never block the
 //     worker's writes, and the worker never waits for the job.
 //  2. Memory is bounded by one chunk and a 16 MiB page cache of its own
@@ -23,8 +24,8 @@
 //     (reorder_items), and only then reads the next chunk.
 //  3. A run is started at start-up, after each close-down and on
 //     `storectl reorder --refresh`; a trigger during a run starts one more
-//     run after it. A run's results replace the last run's item by item;
-//     reorder_state says when the newest complete run finished.
+//     run after it. With `[stock] reorder = false` the fog makes no job. A run's results replace
+//     the last run's item by item; reorder_state says when the newest complete run finished.
 //  4. Its answers are figures of one run: a reader sees the last complete
 //     run's rows, or the rows of the run in progress and the last one's for
 //     items not reached yet, never a half-written item.

@@ -167,7 +167,11 @@ v1::FogResponse Requests::Reorder(const v1::ReorderRequest& request) {
     r.set_error("supplier or sku is too long");
     return r;
   }
-  if (request.refresh() && c_.reorder != nullptr) c_.reorder->Trigger();
+  if (request.refresh() && c_.reorder == nullptr) {
+    r.set_error("the reorder job is off in this fog ([stock] reorder = false in fog.toml)");
+    return r;
+  }
+  if (request.refresh()) c_.reorder->Trigger();
   auto read = ReadReorder(c_.db, request.supplier(), request.sku(), request.all());
   if (!read.ok()) {
     r.set_error("cannot read the reorder suggestions: " + read.status().message());

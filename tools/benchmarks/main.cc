@@ -1,5 +1,8 @@
 // bench MODE [options]: storenode latency benchmarks. Each mode lives in its
 // own file and prints one JSON object on stdout (see bench.h).
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -43,6 +46,10 @@ void PrintUsage(std::FILE* out) {
 }
 
 int Main(int argc, char** argv) {
+  // stdout is the JSON: the log lines of the components a mode runs in this
+  // process go to stderr, warnings and errors only.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("bench"));
+  spdlog::set_level(spdlog::level::warn);
   if (argc < 2) {
     PrintUsage(stderr);
     return kExitUsage;

@@ -16,9 +16,19 @@
 //              QoS 1 throughput of the tills' own batches through the same
 //              broker, one publisher and one subscriber.
 //
+//   4. beside  with --reorder-items N only: a fog.db that holds a catalog
+//              of N items, their stock and --reorder-days of their sales
+//              (stock_history.h). Then --reorder-rounds rounds of two drains
+//              of the same backlog (the recorded journals put back, a fresh
+//              broker, a fresh copy of that fog.db): one with the reorder
+//              job the fog starts at start-up, which the bench waits for
+//              after the drain, and one with `[stock] reorder = false`.
+//
 // events_per_s is compared with the lower of the two limits. Targets (from the
 // issue, 2 cores): >= 50,000 events/s and >= 30% of that limit, fog RSS <=
-// 200 MB, till RSS <= 30 MB.
+// 200 MB, till RSS <= 30 MB. Beside the reorder job (issue 18): the median
+// drain >= 90% of the median without it, fog RSS <= 200 MB, and the job still
+// running when each drain ends (else it measured nothing).
 #include "sync_bench.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -40,9 +50,11 @@
 #include "host.h"
 #include "sim/json.h"
 #include "sim/sim.h"
+#include "stock_history.h"
 #include "storenode/common/journal_format.h"
 #include "storenode/common/mqtt.h"
 #include "storenode/common/sqlite.h"
+#include "storenode/common/store_settings.h"
 #include "storenode/common/topics.h"
 #include "storenode/edge.h"
 #include "storenode/schemas/bench.pb.h"
@@ -59,12 +71,17 @@ constexpr std::string_view kUsage =
     "  --events N   events each till records while the fog is offline (default 20000)\n"
     "  --keep DIR   work in DIR (journals, fog.db, logs, raw.db) and keep it (default:\n"
     "               a fresh directory under /tmp, removed at the end)\n"
-    "  --fogd PATH  the fog daemon (default: storenode-fogd beside this bench)\n";
+    "  --fogd PATH  the fog daemon (default: storenode-fogd beside this bench)\n"
+    "  --reorder-items N  drain the backlog again beside the fog's reorder job over N items\n"
+    "               (default 0: no second drain)\n"
+    "  --reorder-days N   the days of sales of those items (default 364)\n"
+    "  --reorder-rounds N rounds of a drain with and one without the job (default 2)\n";
 
 constexpr double kTargetEventsPerSecond = 50000;
 constexpr double kTargetRatio = 0.30;
 constexpr double kTargetFogRssMb = 200;
 constexpr double kTargetTillRssMb = 30;
+constexpr double kTargetReorderRatio = 0.90;
 
 constexpr uint32_t kRawSqliteRows = 200000;
 constexpr uint32_t kRawSqliteRowsPerTxn = 5000;
@@ -75,22 +92,28 @@ constexpr int kRawMqttInflight = 100;
 
 constexpr auto kOnlineTimeout = std::chrono::seconds(30);
 constexpr auto kDrainTimeout = std::chrono::minutes(10);
+constexpr auto kReorderTimeout = std::chrono::minutes(10);
 
 struct Config {
   uint32_t tills = 10;
   uint32_t events = 20000;
   std::string keep;
   std::string fogd;
+  uint32_t reorder_items = 0;
+  uint32_t reorder_days = 364;
+  uint32_t reorder_rounds = 2;
 };
 
 // The directories and files of a run.
 struct Paths {
   std::string dir;
+  std::string fog = "fog";  // step 4: "fog-job-on", "fog-job-off"
   std::string tills() const { return dir + "/tills"; }
-  std::string fog_dir() const { return dir + "/fog"; }
+  std::string recorded_tills() const { return dir + "/tills-recorded"; }
+  std::string fog_dir() const { return dir + "/" + fog; }
   std::string fog_db() const { return fog_dir() + "/fog.db"; }
-  std::string fog_config() const { return dir + "/fog.toml"; }
-  std::string fog_log() const { return dir + "/fogd.log"; }
+  std::string fog_config() const { return dir + "/" + fog + ".toml"; }
+  std::string fog_log() const { return dir + "/" + fog + "d.log"; }
   std::string till_log(const std::string& device) const { return dir + "/" + device + ".log"; }
   std::string till_report(const std::string& device) const {
     return dir + "/" + device + ".report.json";
@@ -199,16 +222,21 @@ Status WaitTillsOnline(const std::string& uri, uint32_t tills, std::vector<Proce
   return Status::Ok();
 }
 
-// Events the fog has acked so far, summed over its devices; -1 while fog.db
-// is not readable yet. Read-only, for progress lines.
-int64_t FogAcked(const Paths& paths) {
+// One number from the fog's fog.db on a read-only connection of its own; -1
+// while it cannot be read.
+int64_t FogQuery(const Paths& paths, const char* query) {
   sql::OpenOptions options;
   options.read_only = true;
   options.create = false;
   auto db = sql::Db::Open(paths.fog_db(), options);
   if (!db.ok()) return -1;
-  auto acked = (*db)->QueryInt("SELECT COALESCE(SUM(acked_seq), 0) FROM devices", -1);
-  return acked.ok() ? *acked : -1;
+  auto n = (*db)->QueryInt(query, -1);
+  return n.ok() ? *n : -1;
+}
+
+// Events the fog has acked so far, summed over its devices: progress lines.
+int64_t FogAcked(const Paths& paths) {
+  return FogQuery(paths, "SELECT COALESCE(SUM(acked_seq), 0) FROM devices");
 }
 
 Result<v1::SyncTillReport> ReadTillReport(const std::string& path) {
@@ -234,9 +262,14 @@ struct Drain {
   double host_load_1m = 0;
 };
 
-// Step 2. The tills are started and online before the fog is spawned.
+// Step 2 (and 4). The tills are started and online before the fog is
+// spawned. `drained`, if set, runs once every till has drained, with the
+// fog still running and the moment it was spawned.
+// `fog_toml` is appended to the fog's config.
+using Drained = std::function<Status(Process& fog, int64_t spawned_ns)>;
 Result<Drain> RunDrain(const Config& config, const Paths& paths, const Broker& broker,
-                       uint64_t events_total) {
+                       uint64_t events_total, const std::string& fog_toml = "",
+                       const Drained& drained = nullptr) {
   SN_ASSIGN_OR_RETURN(std::string self, SelfExe());
   std::vector<Process> tills;
   std::vector<std::string> devices;
@@ -254,6 +287,7 @@ Result<Drain> RunDrain(const Config& config, const Paths& paths, const Broker& b
   }
   SN_RETURN_IF_ERROR(WaitTillsOnline(broker.uri(), config.tills, tills));
   SN_RETURN_IF_ERROR(WriteFogConfig(paths.fog_config(), kSyncStore, broker.uri(), paths.fog_dir()));
+  if (!fog_toml.empty()) std::ofstream(paths.fog_config(), std::ios::app) << fog_toml;
   std::fprintf(stderr, "bench sync: %u tills online; starting the fog\n", config.tills);
   Drain drain;
   drain.host_load_1m = HostLoad1m();
@@ -297,6 +331,7 @@ Result<Drain> RunDrain(const Config& config, const Paths& paths, const Broker& b
                    static_cast<unsigned long long>(events_total), running);
     }
   }
+  if (drained) SN_RETURN_IF_ERROR(drained(fog, start_ns));
   SN_ASSIGN_OR_RETURN(ProcUsage fog_usage, ReadProcUsage(fog.pid()));
   SN_ASSIGN_OR_RETURN(ProcUsage broker_after, ReadProcUsage(broker.pid()));
   SN_ASSIGN_OR_RETURN(double host_after, HostBusySeconds());
@@ -347,6 +382,131 @@ Status CheckFogDb(const Paths& paths, uint64_t events_total) {
   return Status::Ok();
 }
 
+// Step 4's fog.db, in paths.fog_dir(): a store with stock and a history of
+// sales up to the day before the store's business day now (the fog runs on
+// the wall clock), opened as the fog opens it (daemon.cc: the page size
+// stays the file's).
+Status SeedReorderFog(const Config& config, const Paths& paths) {
+  SN_RETURN_IF_ERROR(
+      WriteFogConfig(paths.fog_config(), kSyncStore, "tcp://127.0.0.1:1", paths.fog_dir()));
+  SN_ASSIGN_OR_RETURN(const fog::Config fog_config, fog::LoadConfig(paths.fog_config()));
+  std::error_code ec;
+  std::filesystem::create_directories(paths.fog_dir(), ec);
+  if (ec) return Status::Io("cannot create " + paths.fog_dir() + ": " + ec.message());
+  sql::OpenOptions options;
+  options.sync = sql::Sync::kFull;
+  options.page_size = 8192;
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<sql::Db> db, sql::Db::Open(paths.fog_db(), options));
+  const crypto::SigningKey key = crypto::SigningKey::Generate();
+  SN_RETURN_IF_ERROR(key.Save(paths.fog_dir() + "/fog.key"));
+  SN_ASSIGN_OR_RETURN(const settings::Calendar calendar,
+                      settings::Calendar::Of(sim::SimStoreSettings(std::string(kSyncStore))));
+  ManualClock clock(0);
+  return SeedStockHistory(*db, fog_config, key, clock,
+                          calendar.BusinessDay(SystemClock::Default()->NowMicros()),
+                          {config.reorder_items, config.reorder_days, /*seed=*/1})
+      .status();
+}
+
+// Replaces `to` with a copy of `from`.
+Status CopyDir(const std::string& from, const std::string& to) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::remove_all(to, ec);
+  if (!ec) fs::copy(from, to, fs::copy_options::recursive, ec);
+  if (ec) return Status::Io("cannot copy " + from + " to " + to + ": " + ec.message());
+  return Status::Ok();
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// One drain of step 4, the job on or off, on a broker of its own.
+struct StoreDrain {
+  double events_per_s = 0;
+  double fog_peak_rss_mb = 0;
+  int64_t items_at_drain_end = 0;
+  double job_s = 0;
+};
+
+Result<StoreDrain> DrainStore(const Config& config, Paths paths, const std::string& seeded,
+                              bool job, uint64_t events_total) {
+  SN_RETURN_IF_ERROR(CopyDir(paths.recorded_tills(), paths.tills()));
+  paths.fog = job ? "fog-job-on" : "fog-job-off";
+  SN_RETURN_IF_ERROR(CopyDir(seeded, paths.fog_dir()));
+  const std::string broker_dir = paths.dir + "/broker-" + paths.fog;
+  std::error_code ec;
+  std::filesystem::create_directories(broker_dir, ec);
+  if (ec) return Status::Io("cannot create " + broker_dir + ": " + ec.message());
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, StartBroker(broker_dir));
+  StoreDrain out;
+  auto drained = [&](Process& fog, int64_t spawned_ns) -> Status {
+    out.items_at_drain_end = FogQuery(paths, "SELECT COUNT(*) FROM reorder_items");
+    if (!job) return Status::Ok();
+    const auto deadline = SteadyClock::now() + kReorderTimeout;
+    while (FogQuery(paths, "SELECT COUNT(*) FROM reorder_state") != 1) {
+      if (fog.Poll()) return Status::Unavailable("the fog exited during the reorder job");
+      if (SteadyClock::now() > deadline) {
+        return Status::Unavailable("the reorder job did not complete in 10 minutes");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    out.job_s = SecondsBetween(spawned_ns, MonotonicNanos());
+    return Status::Ok();
+  };
+  SN_ASSIGN_OR_RETURN(Drain drain, RunDrain(config, paths, *broker, events_total,
+                                            job ? "" : "\n[stock]\nreorder = false\n", drained));
+  SN_RETURN_IF_ERROR(CheckFogDb(paths, events_total));
+  const int64_t planned = FogQuery(paths, "SELECT COUNT(*) FROM reorder_items");
+  if (planned != (job ? config.reorder_items : 0)) {
+    return Status::Corruption(paths.fog + ": the reorder job planned " + std::to_string(planned) +
+                              " of " + std::to_string(config.reorder_items) + " items");
+  }
+  out.events_per_s = static_cast<double>(events_total) / drain.seconds;
+  out.fog_peak_rss_mb = drain.fog_peak_rss_mb;
+  std::fprintf(stderr, "bench sync: the store's drain, job %s: %.2f s (%.0f events/s)\n",
+               job ? "on" : "off", drain.seconds, out.events_per_s);
+  return out;
+}
+
+// Step 4.
+Status DrainBesideReorder(const Config& config, Paths paths, uint64_t events_total,
+                          v1::SyncBenchResult* r) {
+  paths.fog = "fog-seeded";
+  std::fprintf(stderr, "bench sync: a fog.db of %u items and %u days of sales\n",
+               config.reorder_items, config.reorder_days);
+  const int64_t seed_start = MonotonicNanos();
+  SN_RETURN_IF_ERROR(SeedReorderFog(config, paths));
+  r->set_reorder_seed_s(Round(SecondsBetween(seed_start, MonotonicNanos()), 1));
+  const std::string seeded = paths.fog_dir();
+  std::vector<double> off, on;
+  for (uint32_t round = 0; round < config.reorder_rounds; ++round) {
+    for (bool job : {round % 2 == 1, round % 2 == 0}) {  // off, on; then on, off
+      SN_ASSIGN_OR_RETURN(StoreDrain d, DrainStore(config, paths, seeded, job, events_total));
+      (job ? on : off).push_back(d.events_per_s);
+      (job ? r->mutable_reorder_on_events_per_s() : r->mutable_reorder_off_events_per_s())
+          ->Add(Round(d.events_per_s, 0));
+      if (!job) continue;
+      r->set_reorder_items_at_drain_end(
+          std::max(r->reorder_items_at_drain_end(),
+                   static_cast<uint32_t>(std::max<int64_t>(0, d.items_at_drain_end))));
+      r->set_reorder_job_s(std::max(r->reorder_job_s(), Round(d.job_s, 2)));
+      r->set_reorder_fog_peak_rss_mb(
+          std::max(r->reorder_fog_peak_rss_mb(), Round(d.fog_peak_rss_mb, 1)));
+    }
+  }
+  r->set_reorder_items(config.reorder_items);
+  r->set_reorder_days(config.reorder_days);
+  r->set_reorder_rounds(config.reorder_rounds);
+  r->set_reorder_baseline_events_per_s(Round(Median(off), 0));
+  r->set_reorder_events_per_s(Round(Median(on), 0));
+  r->set_reorder_ratio(Round(Median(on) / Median(off), 3));
+  return Status::Ok();
+}
+
 void CheckTargets(v1::SyncBenchResult* r) {
   auto miss = [&](const std::string& what) { r->add_missed_targets(what); };
   auto text = [](double v) {
@@ -366,6 +526,18 @@ void CheckTargets(v1::SyncBenchResult* r) {
   if (r->till_peak_rss_mb() > kTargetTillRssMb) {
     miss("till_peak_rss_mb " + text(r->till_peak_rss_mb()) + " above " + text(kTargetTillRssMb));
   }
+  if (r->reorder_items() > 0) {
+    if (r->reorder_ratio() < kTargetReorderRatio) {
+      miss("reorder_ratio " + text(r->reorder_ratio()) + " below " + text(kTargetReorderRatio));
+    }
+    if (r->reorder_fog_peak_rss_mb() > kTargetFogRssMb) {
+      miss("reorder_fog_peak_rss_mb " + text(r->reorder_fog_peak_rss_mb()) + " above " +
+           text(kTargetFogRssMb));
+    }
+    if (r->reorder_items_at_drain_end() >= r->reorder_items()) {
+      miss("the reorder job was done before the drain (raise --reorder-items)");
+    }
+  }
   r->set_target_met(r->missed_targets_size() == 0);
 }
 
@@ -382,6 +554,12 @@ Status Run(const Config& config, v1::SyncBenchResult* result) {
   SN_RETURN_IF_ERROR(RecordJournals(config, paths));
   result->set_record_seconds(Round(SecondsBetween(record_start, MonotonicNanos()), 1));
   SN_ASSIGN_OR_RETURN(Recorded recorded, ReadRecorded(config, paths, batch_events));
+  if (config.reorder_items > 0) {
+    std::error_code ec;
+    std::filesystem::copy(paths.tills(), paths.recorded_tills(),
+                          std::filesystem::copy_options::recursive, ec);
+    if (ec) return Status::Io("cannot keep the recorded journals: " + ec.message());
+  }
 
   // Declared after `temp`: the broker is killed before the directory goes.
   SN_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, StartBroker(paths.dir));
@@ -432,6 +610,10 @@ Status Run(const Config& config, v1::SyncBenchResult* result) {
   result->set_broker_cpu_s(Round(drain.broker_cpu_s, 2));
   result->set_other_cpu_s(Round(drain.other_cpu_s, 2));
   result->set_host_load_1m(Round(drain.host_load_1m, 2));
+  broker.reset();
+  if (config.reorder_items > 0) {
+    SN_RETURN_IF_ERROR(DrainBesideReorder(config, paths, recorded.events_total, result));
+  }
   CheckTargets(result);
   SetRunFacts(paths.dir, result);
   return Status::Ok();
@@ -444,12 +626,18 @@ int RunSync(const std::vector<std::string>& args) {
   const Flag flags[] = {{"tills", &config.tills},
                         {"events", &config.events},
                         {"keep", &config.keep},
-                        {"fogd", &config.fogd}};
+                        {"fogd", &config.fogd},
+                        {"reorder-items", &config.reorder_items},
+                        {"reorder-days", &config.reorder_days},
+                        {"reorder-rounds", &config.reorder_rounds}};
   return RunMode<v1::SyncBenchResult>(
       "sync", kUsage, args, flags,
       [&]() -> Status {
         if (config.tills == 0 || config.events == 0) {
           return Status::Invalid("--tills and --events must be at least 1");
+        }
+        if (config.reorder_items > 0 && (config.reorder_days < 28 || config.reorder_rounds == 0)) {
+          return Status::Invalid("--reorder-days must be at least 28, --reorder-rounds at least 1");
         }
         if (config.fogd.empty()) {
           SN_ASSIGN_OR_RETURN(config.fogd, FogdBesideSelf());

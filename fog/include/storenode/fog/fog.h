@@ -117,6 +117,9 @@ struct StockConfig {
   int service_level_permille = 950;  // service_level_permille: S's quantile, 500..999
   int review_days = 7;               // review_days: days between two orders, 1..90
   int history_days = 364;            // history_days: the history forecasts see, 28..1092
+  // reorder: false runs no reorder job at all (a store that orders from
+  // another system); `storectl reorder` then lists what fog.db still holds.
+  bool reorder = true;
   double service_level() const { return service_level_permille / 1000.0; }
 };
 
