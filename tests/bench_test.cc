@@ -35,6 +35,7 @@ TEST_CASE("bench sync drains the backlog again with and without the reorder job,
   CHECK(r.events_total() == 2 * 1001);  // each till's genesis and its 1,000 events
   CHECK(r.reorder_items() == 600);
   CHECK(r.reorder_days() == 56);
+  CHECK(r.reorder_sale_lines() > 600);  // 600 items x 56 days, most of which sell
   CHECK(r.reorder_off_events_per_s_size() == 1);
   CHECK(r.reorder_on_events_per_s_size() == 1);
   CHECK(r.reorder_events_per_s() > 0);

@@ -227,4 +227,24 @@ TEST_CASE("stock e2e: a fog with [stock] reorder = false runs no reorder job and
   CHECK(QueryInt(store.fog->db_path(), "SELECT COUNT(*) FROM reorder_state") == 0);
 }
 
+TEST_CASE("storectl stock adjust reads --qty in thousandths and refuses a malformed one unasked",
+          "[stock]") {
+  const std::string dir = MakeTempDir("stock-qty");
+  // No fog listens on port 1: a refusal here never asked one.
+  const std::vector<std::string> fog = {"--broker", "tcp://127.0.0.1:1", "--insecure", "--store",
+                                        "s",        "--timeout",         "1"};
+  for (const auto& [qty, why] : std::vector<std::pair<std::string, std::string>>{
+           {"1.2345", "--qty '1.2345' has more than 3 decimals"},
+           {"2kg", "--qty '2kg' is not a quantity"},
+           {"-", "--qty '-' is not a quantity"}}) {
+    std::vector<std::string> args = {"stock", "adjust", "--sku",    "CHEESE",
+                                     "--qty", qty,      "--reason", "waste"};
+    args.insert(args.end(), fog.begin(), fog.end());
+    Ran r = RunTool(dir, "storectl", args);
+    INFO(qty << ": " << r.err);
+    CHECK(r.code == 2);
+    CHECK(r.err.find(why) != std::string::npos);
+  }
+}
+
 }  // namespace storenode::testing

@@ -137,7 +137,7 @@ TEST_CASE("stock: a refused file or request changes nothing and names the line",
           "catalog)");
   refused(f.Receive("sku,quantity,cost\nSKU-A,2.5,100\nSKU-A,-1,100\nSKU-A,1,-3\n"),
           "3 bad line(s), nothing applied; first: line 2: quantity '2.5' is not a whole number "
-          "of units");
+          "(the item is sold by the piece)");
   refused(f.Receive("sku,qty,cost\nSKU-A,1,1\n"), "line 1: unknown column 'qty'");
   refused(f.Receive("sku,cost\nSKU-A,1\n"), "line 1: missing column 'quantity'");
   refused(f.Receive(""), "the file is empty (want a header line)");
@@ -159,13 +159,16 @@ TEST_CASE("stock: a refused file or request changes nothing and names the line",
           "the count's time is more than 30 days ago");
   refused(f.Adjust("SKU-A", -1, "theft"), "reason 'theft' is not waste, shrink, damage or other");
   refused(f.Adjust("SKU-X", -1, "waste"), "unknown sku 'SKU-X' (not in the catalog)");
-  refused(f.Adjust("SKU-A", 0, "waste"), "qty must be a non-zero whole number of units");
+  refused(f.Adjust("SKU-A", 0, "waste"), "qty must be non-zero and at most 1000000000 units");
   v1::StockAdjustRequest huge;
   huge.set_sku("SKU-A");
   huge.set_qty_milli(std::numeric_limits<int64_t>::min());
   huge.set_reason("waste");
   huge.set_request_id("huge");
-  refused(f.stock->Adjust(huge, "alice"), "qty must be a non-zero whole number of units");
+  refused(f.stock->Adjust(huge, "alice"), "qty must be non-zero and at most 1000000000 units");
+  huge.set_qty_milli(-1500);
+  refused(f.stock->Adjust(huge, "alice"),
+          "qty must be a whole number of units (SKU-A is sold by the piece)");
   v1::StockAdjustRequest no_id;
   no_id.set_sku("SKU-A");
   no_id.set_qty_milli(-1000);
@@ -430,4 +433,48 @@ TEST_CASE(
       CHECK(h->at(0).days.at(1).censored == c.censored);
     }
   }
+}
+
+TEST_CASE(
+    "stock: a measured item takes thousandths in every manager file, a piece item whole units",
+    "[stock][weighed]") {
+  StockFixture f;
+  f.ImportCatalog(
+      "sku,barcodes,name,price,tax_code,department,active,unit\n"
+      "CHEESE,2001,Gouda,1890,A,dairy,1,kg\n"
+      "SKU-A,1001,Apples,100,A,fruit,1,\n");
+  // A delivery of 12.5 kg, then 3.25 kg counted (a decimal comma, quoted),
+  // 0.75 kg wasted, 20.125 kg on order.
+  REQUIRE(f.Receive("sku,quantity,cost\nCHEESE,12.5,900\nSKU-A,6,40\n").ok());
+  CHECK(f.LevelOf("CHEESE").on_hand_milli == 12'500);
+  REQUIRE(f.Count("sku,counted\nCHEESE,\"3,250\"\n", 0).ok());
+  CHECK(f.LevelOf("CHEESE").on_hand_milli == 3'250);
+  v1::StockAdjustRequest waste;
+  waste.set_sku("CHEESE");
+  waste.set_qty_milli(-750);
+  waste.set_reason("waste");
+  waste.set_request_id("w1");
+  v1::FogResponse wasted = f.stock->Adjust(waste, "alice");
+  INFO(wasted.error());
+  REQUIRE(wasted.ok());
+  CHECK(f.LevelOf("CHEESE").on_hand_milli == 2'500);
+  v1::StockOrderRequest order;
+  order.set_csv("sku,qty\nCHEESE,20.125\n");
+  order.set_request_id("o1");
+  REQUIRE(f.stock->Order(order, "alice").ok());
+  CHECK(f.LevelOf("CHEESE").on_order_milli == 20'125);
+
+  // Refused, and nothing booked: a fourth decimal, a fraction of a piece,
+  // a stray character.
+  const int64_t moves = f.Rows("SELECT COUNT(*) FROM stock_moves");
+  v1::FogResponse bad =
+      f.Receive("sku,quantity,cost\nCHEESE,1.2345,900\nSKU-A,0.5,40\nCHEESE,1.5kg,900\n");
+  CHECK_FALSE(bad.ok());
+  REQUIRE(bad.stock_change().errors_size() == 3);
+  CHECK(bad.stock_change().errors(0).reason() == "quantity '1.2345' has more than 3 decimals");
+  CHECK(bad.stock_change().errors(1).reason() ==
+        "quantity '0.5' is not a whole number (the item is sold by the piece)");
+  CHECK(bad.stock_change().errors(2).reason() == "quantity '1.5kg' is not a quantity");
+  CHECK(f.Rows("SELECT COUNT(*) FROM stock_moves") == moves);
+  CHECK(f.LevelOf("CHEESE").on_hand_milli == 2'500);
 }

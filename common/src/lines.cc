@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
+
 namespace storenode::lines {
 
 void SetQuantity(v1::SaleLine* line, int64_t quantity) {
@@ -66,6 +69,36 @@ const char* UnitSymbol(v1::UnitOfMeasure unit) {
 std::string FormatMilli(int64_t milli, std::string_view symbol) {
   // Thousandths print like money with three decimals: 1234 -> "1.234".
   return Money(milli).ToString(3) + " " + std::string(symbol);
+}
+
+Result<int64_t> ParseMilli(std::string_view text, bool measured, int64_t max_units) {
+  const std::string quoted = "'" + std::string(text.substr(0, 40)) + "'";
+  std::string_view body = text;
+  const bool negative = !body.empty() && body.front() == '-';
+  if (negative) body.remove_prefix(1);
+  const size_t sep = body.find_first_of(".,");
+  const std::string_view whole = body.substr(0, sep);
+  const std::string_view frac = sep == std::string_view::npos ? "" : body.substr(sep + 1);
+  auto digits = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (whole.empty() || whole.size() > 10 || !digits(whole) ||
+      (sep != std::string_view::npos && (frac.empty() || !digits(frac)))) {
+    return Status::Invalid(quoted + (measured ? " is not a quantity" : " is not a whole number"));
+  }
+  if (!frac.empty() && !measured) {
+    return Status::Invalid(quoted + " is not a whole number (the item is sold by the piece)");
+  }
+  if (frac.size() > 3) return Status::Invalid(quoted + " has more than 3 decimals");
+  int64_t units = 0, milli = 0;
+  std::from_chars(whole.data(), whole.data() + whole.size(), units);
+  std::from_chars(frac.data(), frac.data() + frac.size(), milli);
+  for (size_t i = frac.size(); i < 3; ++i) milli *= 10;
+  if (units > max_units || (units == max_units && milli > 0)) {
+    return Status::Invalid(quoted + " is over " + std::to_string(max_units));
+  }
+  const int64_t v = units * 1000 + milli;
+  return negative ? -v : v;
 }
 
 std::string FormatQuantity(int64_t quantity, v1::UnitOfMeasure unit) {

@@ -14,6 +14,7 @@
 #include "storenode/common/catalog.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/fault.h"
+#include "storenode/common/lines.h"
 
 namespace storenode::fog {
 namespace {
@@ -34,24 +35,16 @@ std::string Units(int64_t milli) {
   return out;
 }
 
-// A quantity cell in whole units (the journal counts whole units), as
-// thousandths; a leading '-' only when `negative_ok`.
+// A quantity cell as thousandths (lines::ParseMilli: whole units, or three
+// decimals for a measured item); a leading '-' only when `negative_ok`.
 Result<int64_t> ParseUnits(const std::string& text, const char* what, bool zero_ok,
-                           bool negative_ok) {
+                           bool negative_ok, bool measured) {
+  auto milli = lines::ParseMilli(text, measured, kMaxUnits);
+  if (!milli.ok()) return Status::Invalid(std::string(what) + " " + milli.status().message());
   const std::string quoted = std::string(what) + " '" + text + "'";
-  std::string_view body = text;
-  const bool negative = !body.empty() && body.front() == '-';
-  if (negative) body.remove_prefix(1);
-  if (body.empty() || body.size() > 10 ||
-      !std::all_of(body.begin(), body.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return Status::Invalid(quoted + " is not a whole number of units");
-  }
-  int64_t v = 0;
-  std::from_chars(body.data(), body.data() + body.size(), v);
-  if (v > kMaxUnits) return Status::Invalid(quoted + " is over " + std::to_string(kMaxUnits));
-  if (negative && !negative_ok) return Status::Invalid(quoted + " is negative");
-  if (v == 0 && !zero_ok) return Status::Invalid(quoted + " is zero");
-  return (negative ? -v : v) * kMilli;
+  if (*milli < 0 && !negative_ok) return Status::Invalid(quoted + " is negative");
+  if (*milli == 0 && !zero_ok) return Status::Invalid(quoted + " is zero");
+  return *milli;
 }
 
 // One line of text: printable, at most kMaxReasonBytes.
@@ -133,16 +126,27 @@ Result<std::vector<FileLine>> ReadFile(const std::string& csv, const std::string
   return out;
 }
 
-// Refuses a sku the catalog does not have, naming the line.
-Result<bool> KnownSku(sql::Db& db, const std::string& sku, uint32_t line,
-                      v1::StockChangeResponse* r) {
+// What the catalog says of a line's sku: whether it has it (if not, the
+// error is added, naming the line) and whether it is measured (kg, l, m:
+// its quantities may have three decimals) at `now_us`.
+struct SkuTerms {
+  bool known = false;
+  bool measured = false;
+};
+Result<SkuTerms> LookUpSku(sql::Db& db, const std::string& sku, uint32_t line, int64_t now_us,
+                           v1::StockChangeResponse* r) {
   if (sku.empty()) {
     AddError(r, line, "sku is empty");
-    return false;
+    return SkuTerms{};
   }
   SN_ASSIGN_OR_RETURN(auto item, CatalogItemOf(db, sku));
-  if (!item) AddError(r, line, "unknown sku '" + sku.substr(0, 64) + "' (not in the catalog)");
-  return item.has_value();
+  if (!item) {
+    AddError(r, line, "unknown sku '" + sku.substr(0, 64) + "' (not in the catalog)");
+    return SkuTerms{};
+  }
+  const v1::CatalogEntry* e = catalog::EntryAt(*item, now_us);
+  if (e == nullptr && item->entries_size() > 0) e = &item->entries(0);
+  return SkuTerms{true, e != nullptr && e->unit() != v1::UNIT_PIECE};
 }
 
 // Day rows (invariant 2); `sale` and `refund` are the per-event rows that
@@ -410,8 +414,10 @@ v1::FogResponse Stock::Receive(const v1::StockReceiveRequest& request, const std
                  const std::string& currency = settings_.current().currency();
                  for (const FileLine& l : lines) {
                    const size_t before = out.errors_size();
-                   SN_ASSIGN_OR_RETURN(bool known, KnownSku(db_, l.cells.at("sku"), l.line, &out));
-                   auto qty = ParseUnits(l.cells.at("quantity"), "quantity", false, false);
+                   SN_ASSIGN_OR_RETURN(const SkuTerms sku,
+                                       LookUpSku(db_, l.cells.at("sku"), l.line, now, &out));
+                   auto qty = ParseUnits(l.cells.at("quantity"), "quantity", false, false,
+                                         !sku.known || sku.measured);
                    if (!qty.ok()) AddError(&out, l.line, qty.status().message());
                    auto cost = catalog::ParseAmount(l.cells.at("cost"), currency);
                    if (!cost.ok()) {
@@ -425,7 +431,7 @@ v1::FogResponse Stock::Receive(const v1::StockReceiveRequest& request, const std
                    if (!OneLine(text)) {
                      AddError(&out, l.line, "note is over 200 bytes or has control characters");
                    }
-                   if (!known || out.errors_size() > static_cast<int>(before)) continue;
+                   if (!sku.known || out.errors_size() > static_cast<int>(before)) continue;
                    v1::StockMove* m = out.add_moves();
                    m->set_sku(l.cells.at("sku"));
                    m->set_kind("receive");
@@ -449,10 +455,11 @@ v1::FogResponse Stock::Order(const v1::StockOrderRequest& request, const std::st
                             ReadFile(request.csv(), request.delimiter(), {"sku", "qty"}, {}, &out));
         const int64_t now = clock_.NowMicros();
         for (const FileLine& l : lines) {
-          SN_ASSIGN_OR_RETURN(bool known, KnownSku(db_, l.cells.at("sku"), l.line, &out));
-          auto qty = ParseUnits(l.cells.at("qty"), "qty", false, false);
+          SN_ASSIGN_OR_RETURN(const SkuTerms sku,
+                              LookUpSku(db_, l.cells.at("sku"), l.line, now, &out));
+          auto qty = ParseUnits(l.cells.at("qty"), "qty", false, false, !sku.known || sku.measured);
           if (!qty.ok()) AddError(&out, l.line, qty.status().message());
-          if (!known || !qty.ok()) continue;
+          if (!sku.known || !qty.ok()) continue;
           v1::StockMove* m = out.add_moves();
           m->set_sku(l.cells.at("sku"));
           m->set_kind("order");
@@ -476,45 +483,48 @@ v1::FogResponse Stock::Count(const v1::StockCountRequest& request, const std::st
                     : "the count's time is more than 30 days ago");
     return r;
   }
-  return Apply(request.request_id(), actor, "stock-count",
-               "count " + request.file_name().substr(0, 200) + " at " + IsoTime(at),
-               [&]() -> Result<v1::StockChangeResponse> {
-                 v1::StockChangeResponse out;
-                 SN_ASSIGN_OR_RETURN(auto lines, ReadFile(request.csv(), request.delimiter(),
-                                                          {"sku", "counted"}, {}, &out));
-                 const std::string day = settings_.calendar().BusinessDay(at);
-                 std::set<std::string> skus;
-                 for (const FileLine& l : lines) skus.insert(l.cells.at("sku"));
-                 SN_ASSIGN_OR_RETURN(auto day_sales, SalesOfDay(db_, day, skus));
-                 std::map<std::string, uint32_t> seen;
-                 for (const FileLine& l : lines) {
-                   const std::string& sku = l.cells.at("sku");
-                   SN_ASSIGN_OR_RETURN(bool known, KnownSku(db_, sku, l.line, &out));
-                   auto counted = ParseUnits(l.cells.at("counted"), "counted", true, false);
-                   if (!counted.ok()) AddError(&out, l.line, counted.status().message());
-                   if (auto [it, fresh] = seen.emplace(sku, l.line); !fresh && known) {
-                     AddError(&out, l.line,
-                              "sku " + sku + " is counted twice (also on line " +
-                                  std::to_string(it->second) + ")");
-                     continue;
-                   }
-                   if (!known || !counted.ok()) continue;
-                   auto sold = day_sales.find(sku);
-                   SN_ASSIGN_OR_RETURN(int64_t book,
-                                       BookAt(db_, sku, at, day,
-                                              sold == day_sales.end() ? nullptr : &sold->second));
-                   v1::StockMove* m = out.add_moves();
-                   m->set_sku(sku);
-                   m->set_kind("count");
-                   m->set_qty_milli(*counted - book);
-                   m->set_at_us(at);
-                   m->set_business_day(day);
-                   m->set_book_milli(book);
-                   m->set_counted_milli(*counted);
-                 }
-                 out.set_lines(lines.size());
-                 return out;
-               });
+  return Apply(
+      request.request_id(), actor, "stock-count",
+      "count " + request.file_name().substr(0, 200) + " at " + IsoTime(at),
+      [&]() -> Result<v1::StockChangeResponse> {
+        v1::StockChangeResponse out;
+        SN_ASSIGN_OR_RETURN(
+            auto lines, ReadFile(request.csv(), request.delimiter(), {"sku", "counted"}, {}, &out));
+        const std::string day = settings_.calendar().BusinessDay(at);
+        std::set<std::string> skus;
+        for (const FileLine& l : lines) skus.insert(l.cells.at("sku"));
+        SN_ASSIGN_OR_RETURN(auto day_sales, SalesOfDay(db_, day, skus));
+        std::map<std::string, uint32_t> seen;
+        for (const FileLine& l : lines) {
+          const std::string& sku = l.cells.at("sku");
+          SN_ASSIGN_OR_RETURN(const SkuTerms terms, LookUpSku(db_, sku, l.line, at, &out));
+          const bool known = terms.known;
+          auto counted =
+              ParseUnits(l.cells.at("counted"), "counted", true, false, !known || terms.measured);
+          if (!counted.ok()) AddError(&out, l.line, counted.status().message());
+          if (auto [it, fresh] = seen.emplace(sku, l.line); !fresh && known) {
+            AddError(&out, l.line,
+                     "sku " + sku + " is counted twice (also on line " +
+                         std::to_string(it->second) + ")");
+            continue;
+          }
+          if (!known || !counted.ok()) continue;
+          auto sold = day_sales.find(sku);
+          SN_ASSIGN_OR_RETURN(
+              int64_t book,
+              BookAt(db_, sku, at, day, sold == day_sales.end() ? nullptr : &sold->second));
+          v1::StockMove* m = out.add_moves();
+          m->set_sku(sku);
+          m->set_kind("count");
+          m->set_qty_milli(*counted - book);
+          m->set_at_us(at);
+          m->set_business_day(day);
+          m->set_book_milli(book);
+          m->set_counted_milli(*counted);
+        }
+        out.set_lines(lines.size());
+        return out;
+      });
 }
 
 v1::FogResponse Stock::Adjust(const v1::StockAdjustRequest& request, const std::string& actor) {
@@ -526,18 +536,23 @@ v1::FogResponse Stock::Adjust(const v1::StockAdjustRequest& request, const std::
                    return Status::Invalid("reason '" + request.reason().substr(0, 40) +
                                           "' is not waste, shrink, damage or other");
                  }
-                 if (request.qty_milli() == 0 || request.qty_milli() % kMilli != 0 ||
-                     request.qty_milli() > kMaxUnits * kMilli ||
-                     request.qty_milli() < -kMaxUnits * kMilli) {
-                   return Status::Invalid("qty must be a non-zero whole number of units");
-                 }
                  if (!OneLine(request.note())) {
                    return Status::Invalid("note is over 200 bytes or has control characters");
                  }
                  v1::StockChangeResponse out;
-                 SN_ASSIGN_OR_RETURN(bool known, KnownSku(db_, request.sku(), 0, &out));
-                 if (!known) return Status::Invalid(out.errors(0).reason());
                  const int64_t now = clock_.NowMicros();
+                 SN_ASSIGN_OR_RETURN(const SkuTerms sku,
+                                     LookUpSku(db_, request.sku(), 0, now, &out));
+                 if (!sku.known) return Status::Invalid(out.errors(0).reason());
+                 if (request.qty_milli() == 0 || request.qty_milli() > kMaxUnits * kMilli ||
+                     request.qty_milli() < -kMaxUnits * kMilli) {
+                   return Status::Invalid("qty must be non-zero and at most " +
+                                          std::to_string(kMaxUnits) + " units");
+                 }
+                 if (!sku.measured && request.qty_milli() % kMilli != 0) {
+                   return Status::Invalid("qty must be a whole number of units (" + request.sku() +
+                                          " is sold by the piece)");
+                 }
                  v1::StockMove* m = out.add_moves();
                  m->set_sku(request.sku());
                  m->set_kind("adjust");

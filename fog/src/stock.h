@@ -11,8 +11,11 @@
 //  1. stock_moves is append-only but for the day rows of invariant 2.
 //     Quantities are thousandths of the item's unit: a piece line moves
 //     qty x 1000, a measured line (kg, l, m) its qty_milli, so weighed goods
-//     keep their grams (StockLinesOf). A voided receipt moves nothing (it
-//     was never paid), nor does a training-mode event (StockLinesOf).
+//     keep their grams (StockLinesOf); a manager's quantity is whole units
+//     of a piece item and up to three decimals of a measured one
+//     (lines::ParseMilli, the unit of the catalog entry in force). A
+//     voided receipt moves nothing (it was never paid), nor does a
+//     training-mode event (StockLinesOf).
 //  2. Sales and refunds are booked as two running sums per item and
 //     business day, kinds `day_sales` (-) and `day_refunds` (+), by
 //     SaleMoves, which ingest calls only for events it stores for the first

@@ -385,8 +385,8 @@ Status CheckFogDb(const Paths& paths, uint64_t events_total) {
 // Step 4's fog.db, in paths.fog_dir(): a store with stock and a history of
 // sales up to the day before the store's business day now (the fog runs on
 // the wall clock), opened as the fog opens it (daemon.cc: the page size
-// stays the file's).
-Status SeedReorderFog(const Config& config, const Paths& paths) {
+// stays the file's). Returns the sale lines booked.
+Result<uint64_t> SeedReorderFog(const Config& config, const Paths& paths) {
   SN_RETURN_IF_ERROR(
       WriteFogConfig(paths.fog_config(), kSyncStore, "tcp://127.0.0.1:1", paths.fog_dir()));
   SN_ASSIGN_OR_RETURN(const fog::Config fog_config, fog::LoadConfig(paths.fog_config()));
@@ -404,8 +404,7 @@ Status SeedReorderFog(const Config& config, const Paths& paths) {
   ManualClock clock(0);
   return SeedStockHistory(*db, fog_config, key, clock,
                           calendar.BusinessDay(SystemClock::Default()->NowMicros()),
-                          {config.reorder_items, config.reorder_days, /*seed=*/1})
-      .status();
+                          {config.reorder_items, config.reorder_days, /*seed=*/1});
 }
 
 // Replaces `to` with a copy of `from`.
@@ -479,7 +478,8 @@ Status DrainBesideReorder(const Config& config, Paths paths, uint64_t events_tot
   std::fprintf(stderr, "bench sync: a fog.db of %u items and %u days of sales\n",
                config.reorder_items, config.reorder_days);
   const int64_t seed_start = MonotonicNanos();
-  SN_RETURN_IF_ERROR(SeedReorderFog(config, paths));
+  SN_ASSIGN_OR_RETURN(const uint64_t lines, SeedReorderFog(config, paths));
+  r->set_reorder_sale_lines(lines);
   r->set_reorder_seed_s(Round(SecondsBetween(seed_start, MonotonicNanos()), 1));
   const std::string seeded = paths.fog_dir();
   std::vector<double> off, on;
@@ -554,12 +554,7 @@ Status Run(const Config& config, v1::SyncBenchResult* result) {
   SN_RETURN_IF_ERROR(RecordJournals(config, paths));
   result->set_record_seconds(Round(SecondsBetween(record_start, MonotonicNanos()), 1));
   SN_ASSIGN_OR_RETURN(Recorded recorded, ReadRecorded(config, paths, batch_events));
-  if (config.reorder_items > 0) {
-    std::error_code ec;
-    std::filesystem::copy(paths.tills(), paths.recorded_tills(),
-                          std::filesystem::copy_options::recursive, ec);
-    if (ec) return Status::Io("cannot keep the recorded journals: " + ec.message());
-  }
+  if (config.reorder_items > 0) SN_RETURN_IF_ERROR(CopyDir(paths.tills(), paths.recorded_tills()));
 
   // Declared after `temp`: the broker is killed before the directory goes.
   SN_ASSIGN_OR_RETURN(std::unique_ptr<Broker> broker, StartBroker(paths.dir));

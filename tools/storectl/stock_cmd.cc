@@ -2,7 +2,7 @@
 //
 //   storectl stock receive FILE.csv   delivery note: sku,quantity,cost[,note]
 //   storectl stock count FILE.csv [--at TIME]   sku,counted
-//   storectl stock adjust --sku S --qty -3 --reason waste|shrink|damage|other [--note T]
+//   storectl stock adjust --sku S --qty -3|-0.75 --reason waste|shrink|damage|other [--note T]
 //   storectl stock order FILE.csv     sku,qty now on order
 //   storectl stock show [--sku S] [--moves N] [--format text|json|csv]
 //   storectl reorder [--supplier S] [--sku S] [--all] [--refresh] [--format text|json|csv]
@@ -23,6 +23,7 @@
 #include "storenode/common/catalog.h"
 #include "storenode/common/clock.h"
 #include "storenode/common/crypto.h"
+#include "storenode/common/lines.h"
 #include "storenode/common/money.h"
 
 namespace storenode::storectl {
@@ -37,7 +38,7 @@ struct StockArgs {
   std::string supplier;
   std::string reason;
   std::string note;
-  int64_t qty = 0;
+  std::string qty;  // adjust: units, thousandths for a measured item
   uint32_t moves = 20;
   bool all = false;
   bool refresh = false;
@@ -144,7 +145,10 @@ int Adjust(const StockArgs& a) {
   v1::FogRequest request;
   auto* r = request.mutable_stock_adjust();
   r->set_sku(a.sku);
-  r->set_qty_milli(a.qty * 1000);
+  // The fog refuses a fraction of an item sold by the piece.
+  auto milli = lines::ParseMilli(a.qty, /*measured=*/true, 1'000'000'000);
+  if (!milli.ok()) return Fail(kExitUsage, "--qty " + milli.status().message());
+  r->set_qty_milli(*milli);
   r->set_reason(a.reason);
   r->set_note(a.note);
   r->set_request_id(RequestId());
@@ -278,9 +282,11 @@ void AddStockCommands(CLI::App& app, int* exit_code) {
 
   CLI::App* adjust = stock->add_subcommand("adjust", "book waste, shrink, damage or another loss");
   adjust->add_option("--sku", args->sku, "the item")->required();
-  adjust->add_option("--qty", args->qty, "units, negative for a loss")
-      ->required()
-      ->check(CLI::Range(int64_t{-1'000'000'000}, int64_t{1'000'000'000}));
+  adjust
+      ->add_option("--qty", args->qty,
+                   "units, negative for a loss; up to 3 decimals for an item sold by weight "
+                   "or measure (-0.75)")
+      ->required();
   adjust->add_option("--reason", args->reason, "waste, shrink, damage or other")
       ->required()
       ->check(CLI::IsMember({"waste", "shrink", "damage", "other"}));

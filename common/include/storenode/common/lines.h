@@ -51,6 +51,12 @@ const char* UnitSymbol(v1::UnitOfMeasure unit);
 // Thousandths of a unit as printed: FormatMilli(1234, "kg") is "1.234 kg".
 std::string FormatMilli(int64_t milli, std::string_view symbol);
 
+// A quantity as a person writes it, in thousandths of its unit: whole units
+// ("12", "-3"), or, when `measured`, up to three decimals after '.' or ','
+// ("12.5" is 12500, "0,250" is 250). At most `max_units` whole units either
+// way. InvalidArgument with a one-line reason that quotes `text`.
+Result<int64_t> ParseMilli(std::string_view text, bool measured, int64_t max_units);
+
 // A quantity as printed: "3" for pieces, "1.234 kg" for thousandths of a unit.
 std::string FormatQuantity(int64_t quantity, v1::UnitOfMeasure unit);
 inline std::string FormatQuantity(const v1::SaleLine& line) {
