@@ -818,8 +818,9 @@ Result<std::vector<Series>> DemandHistory(sql::Db& db, int days) {
   for (Series& s : out) {
     SN_ASSIGN_OR_RETURN(auto item, CatalogItemOf(db, s.sku));
     if (!item) continue;
-    if (const v1::CatalogEntry* e = catalog::EntryAt(*item, end_us))
+    if (const v1::CatalogEntry* e = catalog::EntryAt(*item, end_us)) {
       s.price = static_cast<double>(e->price());
+    }
   }
   return out;
 }
