@@ -707,3 +707,28 @@ TEST_CASE("fog.toml [store] takes scale labels, return limits and override reaso
   doc.set_currency_decimals(2);
   CHECK_THAT(settings::Check(doc).message(), Catch::StartsWith("store settings: scale label 1: "));
 }
+
+TEST_CASE("lines: a quantity in thousandths reads and prints back the same", "[weighed]") {
+  struct Case {
+    const char* text;
+    int64_t milli;
+    const char* printed;
+  };
+  for (const Case& c :
+       {Case{"12", 12'000, "12"}, Case{"12.5", 12'500, "12.500"}, Case{"0,250", 250, "0.250"},
+        Case{"-0.75", -750, "-0.750"}, Case{"-12.001", -12'001, "-12.001"},
+        Case{"1000000000", 1'000'000'000'000, "1000000000"}}) {
+    INFO(c.text);
+    auto milli = lines::ParseMilli(c.text, /*measured=*/true, 1'000'000'000);
+    REQUIRE(milli.ok());
+    CHECK(*milli == c.milli);
+    CHECK(lines::FormatUnits(*milli) == c.printed);
+  }
+  CHECK(lines::ParseMilli("1000000000.001", true, 1'000'000'000).status().message() ==
+        "'1000000000.001' is over 1000000000");
+  CHECK(lines::ParseMilli("12.5", false, 100).status().message() ==
+        "'12.5' is not a whole number (the item is sold by the piece)");
+  CHECK(lines::ParseMilli("", true, 100).status().message() == "'' is not a quantity");
+  CHECK(lines::ParseMilli(".5", true, 100).status().message() == "'.5' is not a quantity");
+  CHECK(lines::ParseMilli("5.", true, 100).status().message() == "'5.' is not a quantity");
+}

@@ -101,6 +101,15 @@ Result<int64_t> ParseMilli(std::string_view text, bool measured, int64_t max_uni
   return negative ? -v : v;
 }
 
+std::string FormatUnits(int64_t milli) {
+  std::string out = std::to_string(milli / 1000);
+  if (const int64_t f = milli % 1000; f != 0) {
+    if (milli < 0 && milli > -1000) out = "-" + out;
+    out += fmt::format(".{:03d}", f < 0 ? -f : f);
+  }
+  return out;
+}
+
 std::string FormatQuantity(int64_t quantity, v1::UnitOfMeasure unit) {
   if (unit == v1::UNIT_PIECE) return std::to_string(quantity);
   return FormatMilli(quantity, UnitSymbol(unit));

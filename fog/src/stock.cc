@@ -24,17 +24,6 @@ constexpr int64_t kMilli = 1000;
 constexpr int64_t kMaxUnits = 1'000'000'000;
 constexpr size_t kMaxRequestIdBytes = 64;
 
-std::string Units(int64_t milli) {
-  std::string out = std::to_string(milli / kMilli);
-  if (int64_t f = std::abs(milli % kMilli); f != 0) {
-    char frac[8];
-    std::snprintf(frac, sizeof frac, ".%03lld", static_cast<long long>(f));
-    out += frac;
-    if (milli < 0 && milli > -kMilli) out = "-" + out;
-  }
-  return out;
-}
-
 // A quantity cell as thousandths (lines::ParseMilli: whole units, or three
 // decimals for a measured item); a leading '-' only when `negative_ok`.
 Result<int64_t> ParseUnits(const std::string& text, const char* what, bool zero_ok,
@@ -357,7 +346,7 @@ v1::FogResponse Stock::Apply(const std::string& request_id, const std::string& a
     }
     SN_RETURN_IF_ERROR(actions_.Append(actor, action,
                                        detail + ": " + std::to_string(change.moves_size()) +
-                                           " lines, net " + Units(units_milli) +
+                                           " lines, net " + lines::FormatUnits(units_milli) +
                                            " units, request " + request_id));
     SN_ASSIGN_OR_RETURN(sql::Stmt keep, db_.Prepare("INSERT INTO stock_requests(request_id, at_us, "
                                                     "answer) VALUES(?,?,?)"));

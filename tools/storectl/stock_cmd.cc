@@ -51,13 +51,6 @@ std::string RequestId() {
   return crypto::ToHex(raw);
 }
 
-std::string Units(int64_t milli) {
-  if (milli % 1000 == 0) return std::to_string(milli / 1000);
-  char out[32];
-  std::snprintf(out, sizeof out, "%.3f", static_cast<double>(milli) / 1000);
-  return out;
-}
-
 // A CSV cell: quoted when it holds a delimiter, a quote or a line break.
 std::string Cell(const std::string& s) {
   if (s.find_first_of(",;\"\n") == std::string::npos) return s;
@@ -98,10 +91,10 @@ int Change(const StockArgs& a, v1::FogRequest request) {
             << " line(s)\n";
   for (const v1::StockMove& m : r.moves()) {
     std::cout << "  " << m.kind() << "  " << m.sku() << "  " << (m.qty_milli() > 0 ? "+" : "")
-              << Units(m.qty_milli());
+              << lines::FormatUnits(m.qty_milli());
     if (m.kind() == "count") {
-      std::cout << "  (book " << Units(m.book_milli()) << ", counted " << Units(m.counted_milli())
-                << ")";
+      std::cout << "  (book " << lines::FormatUnits(m.book_milli()) << ", counted "
+                << lines::FormatUnits(m.counted_milli()) << ")";
     }
     if (m.kind() == "receive") std::cout << "  at " << Money(m.unit_cost()).ToString();
     if (!m.reason().empty()) std::cout << "  " << m.reason();
@@ -170,8 +163,8 @@ int Show(const StockArgs& a) {
     std::cout << "sku,name,supplier,on_hand,on_order,negative,last_count,last_receive\n";
     for (const v1::StockItem& i : r.items()) {
       std::cout << Cell(i.sku()) << "," << Cell(i.name()) << "," << Cell(i.supplier()) << ","
-                << Units(i.on_hand_milli()) << "," << Units(i.on_order_milli()) << ","
-                << (i.negative() ? 1 : 0) << ","
+                << lines::FormatUnits(i.on_hand_milli()) << ","
+                << lines::FormatUnits(i.on_order_milli()) << "," << (i.negative() ? 1 : 0) << ","
                 << (i.last_count_us() ? IsoTime(i.last_count_us()) : "") << ","
                 << (i.last_receive_us() ? IsoTime(i.last_receive_us()) : "") << "\n";
     }
@@ -186,12 +179,12 @@ int Show(const StockArgs& a) {
   for (const v1::StockItem& i : r.items()) {
     std::snprintf(line, sizeof line, "%-16s %-24.24s %-16.16s %10s %10s%s\n", i.sku().c_str(),
                   i.name().c_str(), catalog::SupplierName(i.supplier()).c_str(),
-                  Units(i.on_hand_milli()).c_str(), Units(i.on_order_milli()).c_str(),
-                  i.negative() ? "  NEGATIVE" : "");
+                  lines::FormatUnits(i.on_hand_milli()).c_str(),
+                  lines::FormatUnits(i.on_order_milli()).c_str(), i.negative() ? "  NEGATIVE" : "");
     std::cout << line;
     for (const v1::StockMove& m : i.moves()) {
       std::cout << "  " << IsoTime(m.at_us()) << "  " << m.kind() << "  "
-                << (m.qty_milli() > 0 ? "+" : "") << Units(m.qty_milli())
+                << (m.qty_milli() > 0 ? "+" : "") << lines::FormatUnits(m.qty_milli())
                 << (m.reason().empty() ? "" : "  " + m.reason()) << "\n";
     }
   }
@@ -217,8 +210,9 @@ int Reorder(const StockArgs& a) {
                  "suggested\n";
     for (const v1::ReorderItem& i : r.items()) {
       std::cout << Cell(i.sku()) << "," << Cell(i.name()) << "," << Cell(i.supplier()) << ","
-                << i.demand_class() << "," << i.method() << "," << Units(i.on_hand_milli()) << ","
-                << Units(i.on_order_milli()) << "," << Fixed(i.forecast_mean()) << ","
+                << i.demand_class() << "," << i.method() << ","
+                << lines::FormatUnits(i.on_hand_milli()) << ","
+                << lines::FormatUnits(i.on_order_milli()) << "," << Fixed(i.forecast_mean()) << ","
                 << Fixed(i.order_up_to(), 0) << "," << i.suggested() << "\n";
     }
     return kExitOk;
@@ -238,8 +232,9 @@ int Reorder(const StockArgs& a) {
   for (const v1::ReorderItem& i : r.items()) {
     std::snprintf(line, sizeof line, "%-14s %-20.20s %-14.14s %-12s %-10s %8s %8s %9s %6s %9lld\n",
                   i.sku().c_str(), i.name().c_str(), catalog::SupplierName(i.supplier()).c_str(),
-                  i.demand_class().c_str(), i.method().c_str(), Units(i.on_hand_milli()).c_str(),
-                  Units(i.on_order_milli()).c_str(), Fixed(i.forecast_mean()).c_str(),
+                  i.demand_class().c_str(), i.method().c_str(),
+                  lines::FormatUnits(i.on_hand_milli()).c_str(),
+                  lines::FormatUnits(i.on_order_milli()).c_str(), Fixed(i.forecast_mean()).c_str(),
                   Fixed(i.order_up_to(), 0).c_str(), static_cast<long long>(i.suggested()));
     std::cout << line;
   }

@@ -56,6 +56,9 @@ std::string FormatMilli(int64_t milli, std::string_view symbol);
 // ("12.5" is 12500, "0,250" is 250). At most `max_units` whole units either
 // way. InvalidArgument with a one-line reason that quotes `text`.
 Result<int64_t> ParseMilli(std::string_view text, bool measured, int64_t max_units);
+// Its inverse for output: "12" for whole units, else three decimals
+// ("12.500", "-0.750").
+std::string FormatUnits(int64_t milli);
 
 // A quantity as printed: "3" for pieces, "1.234 kg" for thousandths of a unit.
 std::string FormatQuantity(int64_t quantity, v1::UnitOfMeasure unit);
