@@ -364,6 +364,47 @@ TEST_CASE("mqtt: reconnects after a broker restart and restores subscriptions", 
   CHECK(std::chrono::steady_clock::now() - t0 < 3s);
 }
 
+// Paho, handed a server list, answers the loss of a link on the first server
+// by connecting the old attempt to the next one behind the client's back, and
+// then drops the client's own connect without a word (CI, 2026-12-08: a fog's
+// ledger link waited for it 120 s). Each attempt now names one server.
+TEST_CASE("mqtt: a client that loses its first server fails over to the next and says so",
+          "[mqtt]") {
+  TestBroker first, second;
+  Options o;
+  o.uri = first.broker.uri();
+  o.failover_uris = {second.broker.uri()};
+  o.client_id = NewClientId("failover");
+  // Long enough for Paho's own connect to finish while the client waits.
+  o.min_backoff = 1s;
+  o.max_backoff = 2s;
+  o.protocol = GENERATE(Protocol::kV5, Protocol::kV3_1_1);
+  auto c = Client::Create(o);
+  Recorder r;
+  r.Attach(*c);
+  REQUIRE(c->Subscribe("sn/test/failover", 1).ok());
+  c->Start();
+  REQUIRE(WaitFor([&] { return r.connects() == 1; }, kConnectTimeout));
+  CHECK(c->server() == first.broker.uri());
+
+  first.broker.Kill();
+  REQUIRE(WaitFor([&] { return r.disconnects() == 1; }, 5s));
+  REQUIRE(WaitFor([&] { return r.connects() == 2; }, kConnectTimeout));
+  CHECK(c->connected());
+  CHECK(c->server() == second.broker.uri());
+  REQUIRE(c->Publish({.topic = "sn/test/failover", .payload = "via second"}).ok());
+  CHECK(r.WaitForMessage("sn/test/failover", "via second"));
+
+  // And back, when the second goes and the first is up again.
+  REQUIRE(first.broker.Restart().ok());
+  second.broker.Kill();
+  REQUIRE(WaitFor([&] { return r.connects() == 3; }, kConnectTimeout));
+  CHECK(c->server() == first.broker.uri());
+  REQUIRE(c->Publish({.topic = "sn/test/failover", .payload = "via first"}).ok());
+  CHECK(r.WaitForMessage("sn/test/failover", "via first"));
+  CHECK(r.disconnects() == 2);
+}
+
 TEST_CASE("mqtt: a client that never reaches its broker stops at once", "[mqtt]") {
   Options o;
   o.uri = "tcp://127.0.0.1:" + std::to_string(testing::FreePort());

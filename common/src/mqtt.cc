@@ -15,12 +15,14 @@
 // not used: with a clean session the broker forgets subscriptions, and we
 // want OnConnected to fire only after they are restored.
 //
-// Several servers (Options::failover_uris): each connect hands Paho the list
-// rotated to start at `first_server_`, and Paho tries them in that order
-// within the one attempt. The first attempt starts at uri; after a lost
-// connection the next starts at the server after the lost one, after a
-// failed attempt at the next one, so no dead node is always tried first
-// (a paused one costs a whole connect timeout).
+// Several servers (Options::failover_uris): each attempt hands Paho one
+// server, `first_server_`. The first attempt is at uri; after a lost
+// connection the next is at the server after the lost one, after a failed
+// attempt at the next one, so no dead node is always tried first (a paused
+// one costs a whole connect timeout). Never the whole list: Paho 1.3.12,
+// handed one, answers the loss of a link by connecting the old attempt to
+// the next server itself (nextOrClose), and a connect of ours that arrives
+// once that link is up is dropped with no callback at all.
 //
 // Invariants:
 //  1. `connected_` is true only between "subscriptions acked" and the first
@@ -40,7 +42,10 @@
 //  6. A received payload over Options::max_payload_bytes never reaches
 //     OnMessage and is never copied whole: OnOversized gets its size,
 //     SHA-256 and first kOversizedPrefixBytes (OnPahoMessage).
-//  7. On MQTT 3.1.1 nothing v5-only reaches Paho: Publish() and Subscribe()
+//  7. The supervisor waits for a connect result no longer than the connect
+//     timeout plus kConnectGraceS; without one it closes whatever link Paho
+//     holds and starts over, so a result Paho never sends cannot stall it.
+//  8. On MQTT 3.1.1 nothing v5-only reaches Paho: Publish() and Subscribe()
 //     refuse v5 properties and QoS 2 (CheckPublish, CheckSubscribe), and the
 //     options are refused at Create() when they need v5 (max_packet_bytes,
 //     a QoS 2 will), so nothing is dropped in silence.
@@ -69,6 +74,9 @@ namespace {
 // Identifies the client whose callback this thread is running, so that Stop()
 // called from a callback does not wait for itself.
 thread_local const void* tls_callback_owner = nullptr;
+
+// Invariant 7: how much longer than its connect timeout an attempt may take.
+constexpr int kConnectGraceS = 5;
 
 class ActionListener final : public ::mqtt::iaction_listener {
  public:
@@ -398,16 +406,12 @@ void Client::Impl::SleepLocked(std::unique_lock<std::mutex>& lk, std::chrono::mi
 bool Client::Impl::IssueConnect(uint64_t attempt) {
   try {
     if (servers_.size() > 1) {
-      size_t first;
+      std::string server;
       {
         std::lock_guard lk(mu_);
-        first = first_server_;
+        server = servers_[first_server_];
       }
-      std::vector<std::string> rotated;
-      for (size_t i = 0; i < servers_.size(); ++i) {
-        rotated.push_back(servers_[(first + i) % servers_.size()]);
-      }
-      connect_options_.set_servers(::mqtt::string_collection::create(std::move(rotated)));
+      connect_options_.set_servers(::mqtt::string_collection::create({server}));
     }
     cli_->connect(connect_options_, AsContext(attempt), connect_listener_);
     return true;
@@ -440,6 +444,7 @@ void Client::Impl::Run() {
   std::chrono::milliseconds backoff = options_.min_backoff;
   auto next_backoff = [&] { backoff = std::min(backoff * 2, options_.max_backoff); };
   bool warned = false;  // log the first failure of a streak only
+  const std::chrono::seconds connect_deadline(std::max(options_.keepalive_s, 1) + kConnectGraceS);
 
   std::unique_lock lk(mu_);
   while (!stop_) {
@@ -450,7 +455,17 @@ void Client::Impl::Run() {
     lk.unlock();
     bool issued = IssueConnect(attempt);
     lk.lock();
-    if (issued) cv_.wait(lk, [&] { return stop_ || connect_result_.has_value(); });
+    if (issued &&
+        !cv_.wait_for(lk, connect_deadline, [&] { return stop_ || connect_result_.has_value(); })) {
+      // Invariant 7.
+      connect_error_ =
+          "no connect result from Paho within " + std::to_string(connect_deadline.count()) + " s";
+      lk.unlock();
+      Disconnect();
+      lk.lock();
+      ++attempt_;  // a late result of this attempt is ignored (invariant 3)
+      connect_result_ = false;
+    }
     if (stop_) break;
     if (!issued || !*connect_result_) {
       if (!warned) spdlog::warn("mqtt {}: connect failed: {}", label_, connect_error_);
