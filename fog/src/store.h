@@ -229,7 +229,8 @@ INSERT INTO counters(name, value) SELECT 'events_stored', COUNT(*) FROM events;
 )sql";
 
 // Version 6: stock at the fog (stock.h) and reorder suggestions
-// (reorder.h); item_totals by sku for the demand history.
+// (reorder.h); item_totals by sku for the demand history (an index that
+// version 9 drops again).
 inline constexpr const char* kFogSchemaV6 = R"sql(
 CREATE TABLE stock_moves(
   sku TEXT NOT NULL,
@@ -319,6 +320,9 @@ inline constexpr sql::Migration kFogMigrations[] = {
      "ALTER TABLE item_totals ADD COLUMN refund_qty_milli INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE item_totals ADD COLUMN unit TEXT NOT NULL DEFAULT '';"},
     {8, kFogSchemaVouchers},
+    // The demand history reads stock_moves, and nothing reads item_totals by
+    // sku: the index was only written, once per item and business day.
+    {9, "DROP INDEX IF EXISTS item_totals_by_sku;"},
 };
 // The schema version this software writes (the last migration's).
 inline constexpr int64_t kFogVersion = std::size(kFogMigrations);
