@@ -252,10 +252,8 @@ TEST_CASE("a fog.db made before schema versions is adopted intact and its receip
   CHECK(QueryInt(db, "SELECT COUNT(*) FROM catalog_items") == 20);
   // Migration 6 made an index by sku on item_totals and migration 9 dropped
   // it; the table's own key still serves the reports.
-  CHECK(QueryInt(db,
-                 "SELECT COUNT(*) FROM sqlite_master WHERE name = 'item_totals_by_sku'") == 0);
-  CHECK(QueryInt(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'stock_counts_by_sku'") ==
-        1);
+  CHECK(QueryInt(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'item_totals_by_sku'") == 0);
+  CHECK(QueryInt(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'stock_counts_by_sku'") == 1);
   // The five-step proof of a sale, from the till's signature to the ledger's head.
   Ran proof = RunTool(
       dir, "storectl",
